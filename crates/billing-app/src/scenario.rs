@@ -1,0 +1,383 @@
+//! Scenario files: one self-contained quote question (an instance, its
+//! orders, the policy, the zone and `now`) read from JSON, answered by the
+//! domain's quote.
+//!
+//! Every problem in a file is reported with the path of the field at fault,
+//! such as `instance.orders[0].tenders[1].amount`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use billing_domain::calendar::BillingZone;
+use billing_domain::money::{Currency, Money};
+use billing_domain::order::{
+    Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender,
+};
+use billing_domain::policy::Policy;
+use billing_domain::quote::{
+    Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, quote_refund,
+};
+use billing_domain::usage::CuHours;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A problem with a scenario file, naming the field at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// Dotted path of the field (empty for the file as a whole).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ScenarioError {
+    fn at(field: impl Into<String>, message: impl fmt::Display) -> ScenarioError {
+        ScenarioError {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// A scenario read and checked: everything the quote needs.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The scenario's label.
+    pub name: Option<String>,
+    /// Billing zone.
+    pub zone: BillingZone,
+    /// Default policy with the file's overrides.
+    pub policy: Policy,
+    /// The account's currency now.
+    pub account_currency: Currency,
+    /// The instance; `None` when the file says `"instance": null`.
+    pub instance: Option<Instance>,
+    /// The moment of the quote.
+    pub now: DateTime<Utc>,
+    /// The quote the file expects, if it says.
+    pub expect: Option<Value>,
+}
+
+impl Scenario {
+    /// Quotes the scenario.
+    pub fn quote(&self) -> Result<Quote, billing_domain::quote::QuoteError> {
+        let ctx = QuoteContext {
+            account_currency: self.account_currency,
+            policy: &self.policy,
+            zone: self.zone,
+            now: self.now,
+        };
+        quote_refund(self.instance.as_ref(), &ctx)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDto {
+    name: Option<String>,
+    #[allow(dead_code)]
+    note: Option<String>,
+    zone: Option<String>,
+    #[serde(default)]
+    policy: BTreeMap<String, Value>,
+    #[serde(default)]
+    account: AccountDto,
+    instance: Value,
+    now: String,
+    expect: Option<Value>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountDto {
+    currency: Option<String>,
+    #[serde(default)]
+    invalid_methods: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstanceDto {
+    kind: String,
+    status: Option<String>,
+    used_cu_hours: Option<String>,
+    capacity_cu_hours: Option<String>,
+    #[serde(default)]
+    promotion_non_refundable: bool,
+    #[serde(default)]
+    transferred: bool,
+    #[serde(default)]
+    full_refunds_this_year: u32,
+    orders: Vec<OrderDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderDto {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    status: String,
+    currency: String,
+    paid_at: Option<String>,
+    start: Option<String>,
+    months: u32,
+    list_price: String,
+    discount: Option<String>,
+    coupon: Option<String>,
+    voucher: Option<String>,
+    #[serde(default)]
+    tenders: Vec<TenderDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenderDto {
+    method: String,
+    amount: String,
+}
+
+/// Deserializes `value` into `T`, reporting the failing field under `prefix`.
+fn from_value<T: for<'de> Deserialize<'de>>(
+    prefix: &str,
+    value: Value,
+) -> Result<T, ScenarioError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = match (prefix.is_empty(), path.as_str()) {
+            (_, ".") => prefix.to_owned(),
+            (true, p) => p.to_owned(),
+            (false, p) if p.starts_with('[') => format!("{prefix}{p}"),
+            (false, p) => format!("{prefix}.{p}"),
+        };
+        ScenarioError::at(field, e.into_inner())
+    })
+}
+
+/// Reads a scenario from JSON text.
+pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| ScenarioError::at("", format!("not valid JSON: {e}")))?;
+    let file: FileDto = from_value("", value)?;
+    let zone = match &file.zone {
+        Some(name) => name.parse().map_err(|e| ScenarioError::at("zone", e))?,
+        None => BillingZone::DEFAULT,
+    };
+    let mut policy = Policy::default();
+    for (name, value) in &file.policy {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Null => "none".to_owned(),
+            Value::Bool(_) | Value::Number(_) => value.to_string(),
+            _ => {
+                return Err(ScenarioError::at(
+                    format!("policy.{name}"),
+                    "expected a string, number, boolean or null",
+                ));
+            }
+        };
+        policy
+            .set(name, &text)
+            .map_err(|e| ScenarioError::at(format!("policy.{name}"), e.message))?;
+    }
+    let now = parse_instant("now", &file.now)?;
+    let instance_dto: Option<InstanceDto> = match file.instance {
+        Value::Null => None,
+        value => Some(from_value("instance", value)?),
+    };
+    let account_currency = account_currency(&file.account, instance_dto.as_ref())?;
+    let invalid = invalid_methods(&file.account)?;
+    let instance = instance_dto
+        .map(|dto| instance_from_dto(dto, &invalid))
+        .transpose()?;
+    Ok(Scenario {
+        name: file.name,
+        zone,
+        policy,
+        account_currency,
+        instance,
+        now,
+        expect: file.expect,
+    })
+}
+
+fn account_currency(
+    account: &AccountDto,
+    instance: Option<&InstanceDto>,
+) -> Result<Currency, ScenarioError> {
+    if let Some(code) = &account.currency {
+        return code
+            .parse()
+            .map_err(|e| ScenarioError::at("account.currency", e));
+    }
+    let first = instance.and_then(|i| i.orders.first());
+    let code = first.map(|o| o.currency.as_str()).ok_or_else(|| {
+        ScenarioError::at(
+            "account.currency",
+            "required when the instance has no orders to take it from",
+        )
+    })?;
+    code.parse()
+        .map_err(|e| ScenarioError::at("instance.orders[0].currency", e))
+}
+
+fn invalid_methods(account: &AccountDto) -> Result<Vec<PaymentMethodKind>, ScenarioError> {
+    account
+        .invalid_methods
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            m.parse()
+                .map_err(|e| ScenarioError::at(format!("account.invalid_methods[{i}]"), e))
+        })
+        .collect()
+}
+
+fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ScenarioError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            ScenarioError::at(
+                field,
+                format!("{text:?} is not an RFC 3339 instant with an offset ({e})"),
+            )
+        })
+}
+
+fn instance_from_dto(
+    dto: InstanceDto,
+    invalid: &[PaymentMethodKind],
+) -> Result<Instance, ScenarioError> {
+    let kind = match dto.kind.as_str() {
+        "subscription_quota" => InstanceKind::SubscriptionQuota,
+        "resource_plan" => InstanceKind::ResourcePlan,
+        "pay_as_you_go" => InstanceKind::PayAsYouGo,
+        other => {
+            let msg = format!(
+                "unknown kind {other:?} (expected subscription_quota, resource_plan or pay_as_you_go)"
+            );
+            return Err(ScenarioError::at("instance.kind", msg));
+        }
+    };
+    let status = match dto.status.as_deref() {
+        None | Some("active") => InstanceStatus::Active,
+        Some("unsubscribed") => InstanceStatus::Unsubscribed,
+        Some(other) => {
+            return Err(ScenarioError::at(
+                "instance.status",
+                format!("unknown status {other:?} (expected active or unsubscribed)"),
+            ));
+        }
+    };
+    let cu_hours = |field: &str, text: Option<&str>| -> Result<Option<CuHours>, ScenarioError> {
+        text.map(|t| {
+            CuHours::parse(t).map_err(|e| ScenarioError::at(format!("instance.{field}"), e))
+        })
+        .transpose()
+    };
+    let used = cu_hours("used_cu_hours", dto.used_cu_hours.as_deref())?.unwrap_or(CuHours::ZERO);
+    let capacity = cu_hours("capacity_cu_hours", dto.capacity_cu_hours.as_deref())?;
+    let orders = dto
+        .orders
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| order_from_dto(&format!("instance.orders[{i}]"), o, invalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Instance {
+        kind,
+        status,
+        used,
+        capacity,
+        promotion_non_refundable: dto.promotion_non_refundable,
+        transferred: dto.transferred,
+        full_refunds_this_year: dto.full_refunds_this_year,
+        orders,
+    })
+}
+
+fn order_from_dto(
+    path: &str,
+    dto: OrderDto,
+    invalid: &[PaymentMethodKind],
+) -> Result<Order, ScenarioError> {
+    let at = |field: &str| format!("{path}.{field}");
+    let currency: Currency = dto
+        .currency
+        .parse()
+        .map_err(|e| ScenarioError::at(at("currency"), e))?;
+    let money = |field: &str, text: Option<&str>| -> Result<Money, ScenarioError> {
+        text.map_or(Ok(Money::zero(currency)), |t| {
+            Money::parse(currency, t).map_err(|e| ScenarioError::at(at(field), e))
+        })
+    };
+    let kind = match dto.kind.as_str() {
+        "new" => OrderKind::New,
+        "renewal" => OrderKind::Renewal,
+        other => {
+            return Err(ScenarioError::at(
+                at("type"),
+                format!("unknown order type {other:?} (expected new or renewal)"),
+            ));
+        }
+    };
+    let status = match dto.status.as_str() {
+        "paid" => OrderStatus::Paid,
+        "unpaid" => OrderStatus::Unpaid,
+        "cancelled" => OrderStatus::Cancelled,
+        "refunded" => OrderStatus::Refunded,
+        other => {
+            let msg = format!(
+                "unknown order status {other:?} (expected paid, unpaid, cancelled or refunded)"
+            );
+            return Err(ScenarioError::at(at("status"), msg));
+        }
+    };
+    let instant =
+        |field: &str, text: Option<&str>| text.map(|t| parse_instant(&at(field), t)).transpose();
+    let charges = OrderCharges {
+        list_price: money("list_price", Some(&dto.list_price))?,
+        discount: money("discount", dto.discount.as_deref())?,
+        coupon: money("coupon", dto.coupon.as_deref())?,
+        voucher: money("voucher", dto.voucher.as_deref())?,
+    };
+    let mut tenders = Vec::with_capacity(dto.tenders.len());
+    for (i, t) in dto.tenders.iter().enumerate() {
+        let field = |f: &str| at(&format!("tenders[{i}].{f}"));
+        let method: PaymentMethodKind = t
+            .method
+            .parse()
+            .map_err(|e| ScenarioError::at(field("method"), e))?;
+        let amount =
+            Money::parse(currency, &t.amount).map_err(|e| ScenarioError::at(field("amount"), e))?;
+        tenders.push(Tender {
+            method,
+            amount,
+            instrument_valid: !invalid.contains(&method),
+        });
+    }
+    let order = Order {
+        id: dto.id,
+        kind,
+        status,
+        paid_at: instant("paid_at", dto.paid_at.as_deref())?,
+        start: instant("start", dto.start.as_deref())?,
+        months: dto.months,
+        charges,
+        tenders,
+    };
+    order.validate().map_err(|e| ScenarioError::at(path, e))?;
+    Ok(order)
+}
