@@ -2,5 +2,6 @@
 //! the console. Today: answering quote questions from scenario files, and the
 //! JSON form of a quote.
 
+pub mod expect;
 pub mod scenario;
 pub mod wire;

@@ -10,13 +10,9 @@ use std::fmt;
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::money::{Currency, Money};
-use billing_domain::order::{
-    Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender,
-};
+use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
-use billing_domain::quote::{
-    Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, quote_refund,
-};
+use billing_domain::quote::{Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, quote_refund};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -151,10 +147,7 @@ struct TenderDto {
 }
 
 /// Deserializes `value` into `T`, reporting the failing field under `prefix`.
-fn from_value<T: for<'de> Deserialize<'de>>(
-    prefix: &str,
-    value: Value,
-) -> Result<T, ScenarioError> {
+fn from_value<T: for<'de> Deserialize<'de>>(prefix: &str, value: Value) -> Result<T, ScenarioError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = match (prefix.is_empty(), path.as_str()) {
@@ -169,8 +162,7 @@ fn from_value<T: for<'de> Deserialize<'de>>(
 
 /// Reads a scenario from JSON text.
 pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| ScenarioError::at("", format!("not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| ScenarioError::at("", format!("not valid JSON: {e}")))?;
     let file: FileDto = from_value("", value)?;
     let zone = match &file.zone {
         Some(name) => name.parse().map_err(|e| ScenarioError::at("zone", e))?,
@@ -200,9 +192,7 @@ pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
     };
     let account_currency = account_currency(&file.account, instance_dto.as_ref())?;
     let invalid = invalid_methods(&file.account)?;
-    let instance = instance_dto
-        .map(|dto| instance_from_dto(dto, &invalid))
-        .transpose()?;
+    let instance = instance_dto.map(|dto| instance_from_dto(dto, &invalid)).transpose()?;
     Ok(Scenario {
         name: file.name,
         zone,
@@ -214,14 +204,9 @@ pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
     })
 }
 
-fn account_currency(
-    account: &AccountDto,
-    instance: Option<&InstanceDto>,
-) -> Result<Currency, ScenarioError> {
+fn account_currency(account: &AccountDto, instance: Option<&InstanceDto>) -> Result<Currency, ScenarioError> {
     if let Some(code) = &account.currency {
-        return code
-            .parse()
-            .map_err(|e| ScenarioError::at("account.currency", e));
+        return code.parse().map_err(|e| ScenarioError::at("account.currency", e));
     }
     let first = instance.and_then(|i| i.orders.first());
     let code = first.map(|o| o.currency.as_str()).ok_or_else(|| {
@@ -257,18 +242,13 @@ fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ScenarioError
         })
 }
 
-fn instance_from_dto(
-    dto: InstanceDto,
-    invalid: &[PaymentMethodKind],
-) -> Result<Instance, ScenarioError> {
+fn instance_from_dto(dto: InstanceDto, invalid: &[PaymentMethodKind]) -> Result<Instance, ScenarioError> {
     let kind = match dto.kind.as_str() {
         "subscription_quota" => InstanceKind::SubscriptionQuota,
         "resource_plan" => InstanceKind::ResourcePlan,
         "pay_as_you_go" => InstanceKind::PayAsYouGo,
         other => {
-            let msg = format!(
-                "unknown kind {other:?} (expected subscription_quota, resource_plan or pay_as_you_go)"
-            );
+            let msg = format!("unknown kind {other:?} (expected subscription_quota, resource_plan or pay_as_you_go)");
             return Err(ScenarioError::at("instance.kind", msg));
         }
     };
@@ -283,10 +263,8 @@ fn instance_from_dto(
         }
     };
     let cu_hours = |field: &str, text: Option<&str>| -> Result<Option<CuHours>, ScenarioError> {
-        text.map(|t| {
-            CuHours::parse(t).map_err(|e| ScenarioError::at(format!("instance.{field}"), e))
-        })
-        .transpose()
+        text.map(|t| CuHours::parse(t).map_err(|e| ScenarioError::at(format!("instance.{field}"), e)))
+            .transpose()
     };
     let used = cu_hours("used_cu_hours", dto.used_cu_hours.as_deref())?.unwrap_or(CuHours::ZERO);
     let capacity = cu_hours("capacity_cu_hours", dto.capacity_cu_hours.as_deref())?;
@@ -308,16 +286,9 @@ fn instance_from_dto(
     })
 }
 
-fn order_from_dto(
-    path: &str,
-    dto: OrderDto,
-    invalid: &[PaymentMethodKind],
-) -> Result<Order, ScenarioError> {
+fn order_from_dto(path: &str, dto: OrderDto, invalid: &[PaymentMethodKind]) -> Result<Order, ScenarioError> {
     let at = |field: &str| format!("{path}.{field}");
-    let currency: Currency = dto
-        .currency
-        .parse()
-        .map_err(|e| ScenarioError::at(at("currency"), e))?;
+    let currency: Currency = dto.currency.parse().map_err(|e| ScenarioError::at(at("currency"), e))?;
     let money = |field: &str, text: Option<&str>| -> Result<Money, ScenarioError> {
         text.map_or(Ok(Money::zero(currency)), |t| {
             Money::parse(currency, t).map_err(|e| ScenarioError::at(at(field), e))
@@ -339,14 +310,11 @@ fn order_from_dto(
         "cancelled" => OrderStatus::Cancelled,
         "refunded" => OrderStatus::Refunded,
         other => {
-            let msg = format!(
-                "unknown order status {other:?} (expected paid, unpaid, cancelled or refunded)"
-            );
+            let msg = format!("unknown order status {other:?} (expected paid, unpaid, cancelled or refunded)");
             return Err(ScenarioError::at(at("status"), msg));
         }
     };
-    let instant =
-        |field: &str, text: Option<&str>| text.map(|t| parse_instant(&at(field), t)).transpose();
+    let instant = |field: &str, text: Option<&str>| text.map(|t| parse_instant(&at(field), t)).transpose();
     let charges = OrderCharges {
         list_price: money("list_price", Some(&dto.list_price))?,
         discount: money("discount", dto.discount.as_deref())?,
@@ -356,12 +324,8 @@ fn order_from_dto(
     let mut tenders = Vec::with_capacity(dto.tenders.len());
     for (i, t) in dto.tenders.iter().enumerate() {
         let field = |f: &str| at(&format!("tenders[{i}].{f}"));
-        let method: PaymentMethodKind = t
-            .method
-            .parse()
-            .map_err(|e| ScenarioError::at(field("method"), e))?;
-        let amount =
-            Money::parse(currency, &t.amount).map_err(|e| ScenarioError::at(field("amount"), e))?;
+        let method: PaymentMethodKind = t.method.parse().map_err(|e| ScenarioError::at(field("method"), e))?;
+        let amount = Money::parse(currency, &t.amount).map_err(|e| ScenarioError::at(field("amount"), e))?;
         tenders.push(Tender {
             method,
             amount,

@@ -150,11 +150,7 @@ pub fn period_from_anchor(
 }
 
 /// The period of `months` months activated at `start`.
-pub fn first_period(
-    zone: BillingZone,
-    start: DateTime<Utc>,
-    months: u32,
-) -> Result<BillingPeriod, CalendarError> {
+pub fn first_period(zone: BillingZone, start: DateTime<Utc>, months: u32) -> Result<BillingPeriod, CalendarError> {
     period_from_anchor(zone, start, start, months)
 }
 
@@ -226,18 +222,13 @@ mod tests {
     use super::*;
 
     fn at(rfc3339: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(rfc3339)
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&Utc)
     }
 
     #[test]
     fn one_month_from_new_year_noon_ends_at_midnight_after_feb_1() {
         let p = first_period(BillingZone::DEFAULT, at("2023-01-01T12:00:00+08:00"), 1).unwrap();
-        assert_eq!(
-            p.expiration_date,
-            NaiveDate::from_ymd_opt(2023, 2, 1).unwrap()
-        );
+        assert_eq!(p.expiration_date, NaiveDate::from_ymd_opt(2023, 2, 1).unwrap());
         assert_eq!(p.end, at("2023-02-02T00:00:00+08:00"));
         assert_eq!(ProrationUnit::Day.subscription_units(&p), 31);
     }
@@ -245,35 +236,18 @@ mod tests {
     #[test]
     fn used_days_round_up_and_start_at_one() {
         let p = first_period(BillingZone::DEFAULT, at("2023-01-01T12:00:00+08:00"), 1).unwrap();
-        assert_eq!(
-            ProrationUnit::Day.used_units(&p, at("2023-01-10T14:00:00+08:00")),
-            10
-        );
-        assert_eq!(
-            ProrationUnit::Day.used_units(&p, at("2023-01-01T12:00:00+08:00")),
-            1
-        );
-        assert_eq!(
-            ProrationUnit::Day.used_units(&p, at("2023-01-02T12:00:00+08:00")),
-            1
-        );
-        assert_eq!(
-            ProrationUnit::Day.used_units(&p, at("2023-01-02T12:00:01+08:00")),
-            2
-        );
-        assert_eq!(
-            ProrationUnit::Day.used_units(&p, at("2023-02-01T23:59:59+08:00")),
-            31
-        );
+        assert_eq!(ProrationUnit::Day.used_units(&p, at("2023-01-10T14:00:00+08:00")), 10);
+        assert_eq!(ProrationUnit::Day.used_units(&p, at("2023-01-01T12:00:00+08:00")), 1);
+        assert_eq!(ProrationUnit::Day.used_units(&p, at("2023-01-02T12:00:00+08:00")), 1);
+        assert_eq!(ProrationUnit::Day.used_units(&p, at("2023-01-02T12:00:01+08:00")), 2);
+        assert_eq!(ProrationUnit::Day.used_units(&p, at("2023-02-01T23:59:59+08:00")), 31);
     }
 
     #[test]
     fn start_of_day_skips_a_midnight_that_does_not_exist() {
         // America/Santiago moved clocks from 00:00 to 01:00 on 2023-09-03.
         let zone: BillingZone = "America/Santiago".parse().unwrap();
-        let start = zone
-            .start_of_day(NaiveDate::from_ymd_opt(2023, 9, 3).unwrap())
-            .unwrap();
+        let start = zone.start_of_day(NaiveDate::from_ymd_opt(2023, 9, 3).unwrap()).unwrap();
         assert_eq!(start, at("2023-09-03T01:00:00-03:00"));
     }
 }

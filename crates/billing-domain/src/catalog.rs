@@ -167,8 +167,7 @@ pub struct PlanOffer {
 impl PlanOffer {
     /// Checks the pack makes sense.
     pub fn validate(&self) -> Result<(), CatalogError> {
-        if self.capacity.milli() <= 0 || self.list_price.is_negative() || self.validity_months == 0
-        {
+        if self.capacity.milli() <= 0 || self.list_price.is_negative() || self.validity_months == 0 {
             return Err(CatalogError::InvalidPlan);
         }
         Ok(())
@@ -190,10 +189,7 @@ mod tests {
         let sg = Region::singapore();
         assert_eq!(
             quota_list_price(&sg, 24, 1),
-            Err(CatalogError::TooFewCu {
-                min: 25,
-                requested: 24
-            })
+            Err(CatalogError::TooFewCu { min: 25, requested: 24 })
         );
         assert!(matches!(
             quota_list_price(&sg, 25, 0),

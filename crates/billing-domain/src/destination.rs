@@ -66,9 +66,7 @@ pub fn route(
     let age = now - paid_at;
     match tender.method {
         PaymentMethodKind::Balance => (PaymentMethodKind::Balance, RouteRule::OriginalMethod),
-        PaymentMethodKind::BankTransfer => {
-            (PaymentMethodKind::Balance, RouteRule::BankTransferToBalance)
-        }
+        PaymentMethodKind::BankTransfer => (PaymentMethodKind::Balance, RouteRule::BankTransferToBalance),
         PaymentMethodKind::Card if age > policy.card_refund_max_age.as_duration() => {
             (PaymentMethodKind::Balance, RouteRule::CardOlderThanMaxAge)
         }
@@ -89,10 +87,7 @@ pub(crate) fn route_tenders(
     lines: &[QuoteLine],
     ctx: &QuoteContext<'_>,
 ) -> Result<Vec<Destination>, QuoteError> {
-    let tender_count: usize = lines
-        .iter()
-        .map(|l| instance.orders[l.order_index].tenders.len())
-        .sum();
+    let tender_count: usize = lines.iter().map(|l| instance.orders[l.order_index].tenders.len()).sum();
     let mut destinations = Vec::with_capacity(tender_count);
     for line in lines {
         let order = &instance.orders[line.order_index];
@@ -124,9 +119,7 @@ pub(crate) fn route_tenders(
             });
         }
         if routed != line.refund {
-            return Err(QuoteError::Invariant(
-                "the parts of a refund must add up to it",
-            ));
+            return Err(QuoteError::Invariant("the parts of a refund must add up to it"));
         }
     }
     Ok(destinations)

@@ -24,8 +24,7 @@ pub use money::{Currency, Money, MoneyError, floor_to_minor, split_largest_remai
 pub use order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 pub use policy::{Policy, PolicyVersion};
 pub use quote::{
-    Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, QuoteError, QuoteLine, RefundType,
-    quote_refund,
+    Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, QuoteError, QuoteLine, RefundType, quote_refund,
 };
 pub use reason::ReasonCode;
 pub use usage::{CuHours, HourlyPrice};

@@ -166,20 +166,14 @@ impl Money {
     /// `self + other`, or an error on overflow or mixed currencies.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let minor = self
-            .minor
-            .checked_add(other.minor)
-            .ok_or(MoneyError::Overflow)?;
+        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
         Ok(Money { minor, ..self })
     }
 
     /// `self - other`, or an error on overflow or mixed currencies.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let minor = self
-            .minor
-            .checked_sub(other.minor)
-            .ok_or(MoneyError::Overflow)?;
+        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
         Ok(Money { minor, ..self })
     }
 
@@ -273,11 +267,7 @@ pub(crate) fn parse_scaled(text: &str, decimals: u32) -> Result<i64, ScaledError
 /// `floor(amount × numerator / denominator)` in minor units: the one rounding
 /// used for prorated amounts. The fraction is exact; only the result is
 /// rounded, towards negative infinity.
-pub fn floor_to_minor(
-    amount: Money,
-    numerator: i64,
-    denominator: i64,
-) -> Result<Money, MoneyError> {
+pub fn floor_to_minor(amount: Money, numerator: i64, denominator: i64) -> Result<Money, MoneyError> {
     if denominator <= 0 {
         return Err(MoneyError::InvalidRatio);
     }
@@ -348,15 +338,8 @@ pub fn split_into(total: Money, weights: &[Money], parts: &mut [Money]) -> Resul
 ///
 /// `leftover` is smaller than the number of parts, so this picks at most
 /// `parts - 1` winners by repeated scans instead of sorting into a buffer.
-fn distribute_leftover(
-    total: Money,
-    weights: &[Money],
-    weight_sum: i128,
-    leftover: i64,
-    out: &mut [Money],
-) {
-    let remainder =
-        |i: usize| (i128::from(total.minor) * i128::from(weights[i].minor)) % weight_sum;
+fn distribute_leftover(total: Money, weights: &[Money], weight_sum: i128, leftover: i64, out: &mut [Money]) {
+    let remainder = |i: usize| (i128::from(total.minor) * i128::from(weights[i].minor)) % weight_sum;
     let mut last: Option<(i128, usize)> = None;
     for _ in 0..leftover {
         // The next winner has the largest (remainder, earliest index) strictly
@@ -422,14 +405,9 @@ mod tests {
 
     #[test]
     fn parse_refuses_anything_but_plain_decimals() {
-        for text in [
-            "", ".", "1.", ".5", "+1", "1e3", " 1", "1,000", "--1", "1.2.3", "abc",
-        ] {
+        for text in ["", ".", "1.", ".5", "+1", "1e3", " 1", "1,000", "--1", "1.2.3", "abc"] {
             assert!(
-                matches!(
-                    Money::parse(Currency::Usd, text),
-                    Err(MoneyError::Malformed(_))
-                ),
+                matches!(Money::parse(Currency::Usd, text), Err(MoneyError::Malformed(_))),
                 "{text:?}"
             );
         }
@@ -475,9 +453,6 @@ mod tests {
             split_largest_remainder(usd(5), &[usd(0), usd(0)]).unwrap(),
             vec![usd(5), usd(0)]
         );
-        assert_eq!(
-            split_largest_remainder(usd(5), &[]),
-            Err(MoneyError::InvalidRatio)
-        );
+        assert_eq!(split_largest_remainder(usd(5), &[]), Err(MoneyError::InvalidRatio));
     }
 }

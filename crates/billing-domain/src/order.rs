@@ -58,11 +58,7 @@ impl FromStr for PaymentMethodKind {
         PaymentMethodKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown payment method {s:?} (expected balance, card, paypal or bank_transfer)"
-                )
-            })
+            .ok_or_else(|| format!("unknown payment method {s:?} (expected balance, card, paypal or bank_transfer)"))
     }
 }
 
@@ -280,22 +276,15 @@ impl Order {
                 });
             }
             if amount.is_negative() {
-                return Err(OrderError::Negative {
-                    order: order(),
-                    field,
-                });
+                return Err(OrderError::Negative { order: order(), field });
             }
         }
         if self.tenders.len() > MAX_TENDERS_PER_ORDER {
             return Err(OrderError::TooManyTenders { order: order() });
         }
-        let money_err = |source| OrderError::Money {
-            order: order(),
-            source,
-        };
+        let money_err = |source| OrderError::Money { order: order(), source };
         let due = self.cash_paid().map_err(money_err)?;
-        let tendered = Money::checked_sum(currency, self.tenders.iter().map(|t| t.amount))
-            .map_err(money_err)?;
+        let tendered = Money::checked_sum(currency, self.tenders.iter().map(|t| t.amount)).map_err(money_err)?;
         if tendered != due {
             return Err(OrderError::TendersDoNotAddUp {
                 order: order(),
@@ -303,9 +292,7 @@ impl Order {
                 due,
             });
         }
-        if matches!(self.status, OrderStatus::Paid | OrderStatus::Refunded)
-            && self.paid_at.is_none()
-        {
+        if matches!(self.status, OrderStatus::Paid | OrderStatus::Refunded) && self.paid_at.is_none() {
             return Err(OrderError::MissingPaidAt { order: order() });
         }
         if self.kind == OrderKind::New && self.start.is_none() {

@@ -34,16 +34,12 @@ impl PolicyDuration {
 
     /// A span of whole hours.
     pub const fn from_hours(hours: i64) -> PolicyDuration {
-        PolicyDuration {
-            seconds: hours * 3600,
-        }
+        PolicyDuration { seconds: hours * 3600 }
     }
 
     /// A span of whole 24-hour days.
     pub const fn from_days(days: i64) -> PolicyDuration {
-        PolicyDuration {
-            seconds: days * 86_400,
-        }
+        PolicyDuration { seconds: days * 86_400 }
     }
 
     /// The span in seconds.
@@ -178,10 +174,7 @@ impl Policy {
             .find(|s| *s == name)
             .ok_or_else(|| PolicyError {
                 setting: "policy",
-                message: format!(
-                    "unknown setting {name:?} (known: {})",
-                    Policy::SETTINGS.join(", ")
-                ),
+                message: format!("unknown setting {name:?} (known: {})", Policy::SETTINGS.join(", ")),
             })?;
         let fail = |message: String| PolicyError { setting, message };
         match setting {
@@ -215,20 +208,14 @@ impl Policy {
             .map_or_else(|| "none".to_owned(), |n| n.to_string());
         [
             ("proration_unit", self.proration_unit.as_str().to_owned()),
-            (
-                "resource_plan_window",
-                self.resource_plan_window.to_string(),
-            ),
+            ("resource_plan_window", self.resource_plan_window.to_string()),
             (
                 "resource_plan_partial_refund",
                 self.resource_plan_partial_refund.to_string(),
             ),
             ("full_refunds_per_year", limit),
             ("card_refund_max_age", self.card_refund_max_age.to_string()),
-            (
-                "paypal_refund_max_age",
-                self.paypal_refund_max_age.to_string(),
-            ),
+            ("paypal_refund_max_age", self.paypal_refund_max_age.to_string()),
             ("quote_ttl", self.quote_ttl.to_string()),
         ]
     }
@@ -260,12 +247,7 @@ mod tests {
 
     #[test]
     fn durations_read_and_print_in_their_unit() {
-        for (text, seconds) in [
-            ("120h", 432_000),
-            ("30d", 2_592_000),
-            ("15m", 900),
-            ("45s", 45),
-        ] {
+        for (text, seconds) in [("120h", 432_000), ("30d", 2_592_000), ("15m", 900), ("45s", 45)] {
             let d: PolicyDuration = text.parse().unwrap();
             assert_eq!(d.seconds(), seconds);
         }
@@ -299,15 +281,11 @@ mod tests {
             v(2, "2023-01-01T00:00:00Z"),
         ];
         assert_eq!(
-            policy_in_force(&versions, t("2024-05-31T23:59:59Z"))
-                .unwrap()
-                .version,
+            policy_in_force(&versions, t("2024-05-31T23:59:59Z")).unwrap().version,
             2
         );
         assert_eq!(
-            policy_in_force(&versions, t("2024-06-01T00:00:00Z"))
-                .unwrap()
-                .version,
+            policy_in_force(&versions, t("2024-06-01T00:00:00Z")).unwrap().version,
             3
         );
         assert!(policy_in_force(&versions, t("2019-01-01T00:00:00Z")).is_none());

@@ -4,9 +4,7 @@
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::calendar::{
-    BillingPeriod, BillingZone, CalendarError, ProrationUnit, first_period, period_from_anchor,
-};
+use crate::calendar::{BillingPeriod, BillingZone, CalendarError, ProrationUnit, first_period, period_from_anchor};
 use crate::destination::{Destination, route_tenders};
 use crate::money::{Currency, Money, MoneyError, floor_to_minor};
 use crate::order::{Order, OrderCharges, OrderKind, OrderStatus};
@@ -226,10 +224,7 @@ pub enum QuoteError {
 ///
 /// `None` stands for an instance that does not exist (or is not the
 /// caller's). Refusals are checked in the order of [`ReasonCode::ALL`].
-pub fn quote_refund(
-    instance: Option<&Instance>,
-    ctx: &QuoteContext<'_>,
-) -> Result<Quote, QuoteError> {
+pub fn quote_refund(instance: Option<&Instance>, ctx: &QuoteContext<'_>) -> Result<Quote, QuoteError> {
     let Some(instance) = instance else {
         return Ok(Quote::refused(ctx.account_currency, ReasonCode::NotFound));
     };
@@ -250,24 +245,15 @@ pub fn quote_refund(
 
 /// The refusals that need no computation: kind, status and flags.
 fn first_flag_refusal(instance: &Instance) -> Option<ReasonCode> {
-    let unpaid = instance
-        .orders
-        .iter()
-        .any(|o| o.status == OrderStatus::Unpaid);
+    let unpaid = instance.orders.iter().any(|o| o.status == OrderStatus::Unpaid);
     [
-        (
-            instance.kind == InstanceKind::PayAsYouGo,
-            ReasonCode::NotPrepaid,
-        ),
+        (instance.kind == InstanceKind::PayAsYouGo, ReasonCode::NotPrepaid),
         (
             instance.status == InstanceStatus::Unsubscribed,
             ReasonCode::AlreadyUnsubscribed,
         ),
         (unpaid, ReasonCode::UnpaidOrderPending),
-        (
-            instance.promotion_non_refundable,
-            ReasonCode::PromotionNonRefundable,
-        ),
+        (instance.promotion_non_refundable, ReasonCode::PromotionNonRefundable),
         (instance.transferred, ReasonCode::TransferredResource),
     ]
     .into_iter()
@@ -357,17 +343,11 @@ fn quota_line(
             total,
             consumed,
         };
-        (
-            LineKind::Current,
-            Some(proration),
-            cash_paid.checked_sub(consumed)?,
-        )
+        (LineKind::Current, Some(proration), cash_paid.checked_sub(consumed)?)
     } else {
         (LineKind::PendingRenewal, None, cash_paid)
     };
-    Ok(Some(line(
-        index, order, kind, cash_paid, refund, period, proration,
-    )?))
+    Ok(Some(line(index, order, kind, cash_paid, refund, period, proration)?))
 }
 
 fn line(
@@ -407,9 +387,9 @@ fn plan_line(
     else {
         return Ok(Some(ReasonCode::Expired));
     };
-    let start = order.start.ok_or(QuoteError::InvalidInstance(
-        "a resource plan order needs a start",
-    ))?;
+    let start = order
+        .start
+        .ok_or(QuoteError::InvalidInstance("a resource plan order needs a start"))?;
     let period = first_period(ctx.zone, start, order.months)?;
     let paid_at = paid_at(order)?;
     if order.currency() != ctx.account_currency {
@@ -460,11 +440,7 @@ fn plan_line(
 }
 
 /// Adds up the lines, applies the last two refusals and routes the money.
-fn finish(
-    instance: &Instance,
-    ctx: &QuoteContext<'_>,
-    lines: Vec<QuoteLine>,
-) -> Result<Quote, QuoteError> {
+fn finish(instance: &Instance, ctx: &QuoteContext<'_>, lines: Vec<QuoteLine>) -> Result<Quote, QuoteError> {
     let currency = ctx.account_currency;
     let mut refund = Money::zero(currency);
     let mut cash = Money::zero(currency);
@@ -479,9 +455,7 @@ fn finish(
         cash = cash.checked_add(line.cash_paid)?;
     }
     let refund_type = match instance.kind {
-        InstanceKind::ResourcePlan if lines.iter().all(|l| l.proration.is_none()) => {
-            RefundType::UnusedMoneyBack
-        }
+        InstanceKind::ResourcePlan if lines.iter().all(|l| l.proration.is_none()) => RefundType::UnusedMoneyBack,
         _ => RefundType::PartialRefund,
     };
     let full = !refund.is_zero() && refund == cash;

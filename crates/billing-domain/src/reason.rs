@@ -71,9 +71,7 @@ impl ReasonCode {
     pub const fn message(self) -> &'static str {
         match self {
             ReasonCode::NotFound => "There is no such instance in this account.",
-            ReasonCode::NotPrepaid => {
-                "Pay-as-you-go usage is billed after use; there is nothing prepaid to give back."
-            }
+            ReasonCode::NotPrepaid => "Pay-as-you-go usage is billed after use; there is nothing prepaid to give back.",
             ReasonCode::AlreadyUnsubscribed => "This instance has already been unsubscribed.",
             ReasonCode::UnpaidOrderPending => {
                 "An order for this instance is still unpaid. Pay or cancel it before unsubscribing."
@@ -88,12 +86,8 @@ impl ReasonCode {
                 "The order was paid in a currency other than the account's current settlement currency."
             }
             ReasonCode::Expired => "The subscription has ended; no paid time is left to refund.",
-            ReasonCode::ResourcePlanUsed => {
-                "Capacity has already been drawn from this resource plan."
-            }
-            ReasonCode::RefundWindowPassed => {
-                "The money-back window for this resource plan has closed."
-            }
+            ReasonCode::ResourcePlanUsed => "Capacity has already been drawn from this resource plan.",
+            ReasonCode::RefundWindowPassed => "The money-back window for this resource plan has closed.",
             ReasonCode::AnnualLimitReached => {
                 "This account has used all full refunds allowed this year for this commodity."
             }

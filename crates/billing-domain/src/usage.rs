@@ -147,8 +147,7 @@ impl fmt::Display for BillAmount {
 pub fn bill_amount(usage: CuHours, price: HourlyPrice) -> Result<BillAmount, MoneyError> {
     // milli-CU-hours × micro-units = 1e-9 major; 1e6 of those make 1e-3 major.
     let exact = i128::from(usage.0) * i128::from(price.micros);
-    let milli_major =
-        i64::try_from(exact.div_euclid(1_000_000)).map_err(|_| MoneyError::Overflow)?;
+    let milli_major = i64::try_from(exact.div_euclid(1_000_000)).map_err(|_| MoneyError::Overflow)?;
     Ok(BillAmount {
         currency: price.currency,
         milli_major,
@@ -174,10 +173,7 @@ pub struct PlanBalance {
 
 impl PlanBalance {
     fn can_cover(&self, hour_start: DateTime<Utc>) -> bool {
-        !self.released
-            && self.remaining.0 > 0
-            && self.valid_from <= hour_start
-            && hour_start < self.expires_at
+        !self.released && self.remaining.0 > 0 && self.valid_from <= hour_start && hour_start < self.expires_at
     }
 }
 
@@ -310,14 +306,8 @@ mod tests {
             CuHours::parse("0.0001"),
             Err(QuantityError::TooPrecise { .. })
         ));
-        assert!(matches!(
-            CuHours::parse("-1"),
-            Err(QuantityError::Malformed(_))
-        ));
-        assert!(matches!(
-            CuHours::parse("-0"),
-            Err(QuantityError::Malformed(_))
-        ));
+        assert!(matches!(CuHours::parse("-1"), Err(QuantityError::Malformed(_))));
+        assert!(matches!(CuHours::parse("-0"), Err(QuantityError::Malformed(_))));
     }
 
     #[test]
@@ -329,9 +319,6 @@ mod tests {
         assert_eq!(bill.charge().to_string(), "0.70");
         let yen = HourlyPrice::parse(Currency::Jpy, "9.87").unwrap();
         let bill = bill_amount(CuHours::from_whole(3), yen).unwrap();
-        assert_eq!(
-            (bill.to_string().as_str(), bill.charge().minor()),
-            ("29.610", 29)
-        );
+        assert_eq!((bill.to_string().as_str(), bill.charge().minor()), ("29.610", 29));
     }
 }

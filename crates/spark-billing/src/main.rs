@@ -50,9 +50,7 @@ fn quote_scenario(path: &PathBuf) -> anyhow::Result<()> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
     let scenario = parse_scenario(&text).with_context(|| format!("{shown}"))?;
-    let quote = scenario
-        .quote()
-        .with_context(|| format!("{shown}: cannot quote"))?;
+    let quote = scenario.quote().with_context(|| format!("{shown}: cannot quote"))?;
     let json = serde_json::to_string_pretty(&quote_json(&quote, scenario.zone))?;
     println!("{json}");
     Ok(())

@@ -1,0 +1,4 @@
+//! Integration tests of the use-case layer.
+
+mod scenario_errors;
+mod vectors;
