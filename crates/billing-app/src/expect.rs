@@ -32,10 +32,7 @@ fn compare_lines(want: &Value, got: Option<&Value>) -> Result<(), String> {
     let got = got.and_then(Value::as_array).unwrap_or(&empty);
     for line in want.as_array().ok_or("expect.lines must be an array")? {
         let id = &line["order_id"];
-        let have = got
-            .iter()
-            .find(|g| &g["order_id"] == id)
-            .ok_or_else(|| format!("missing line {id}"))?;
+        let have = got.iter().find(|g| &g["order_id"] == id).ok_or_else(|| format!("missing line {id}"))?;
         for (key, value) in line.as_object().ok_or("each expected line must be an object")? {
             let field = have.get(key).ok_or_else(|| format!("line {id}: missing {key}"))?;
             let equal = if key == "period_end" { same_instant(value, field) } else { value == field };
@@ -63,11 +60,7 @@ fn destination_set(value: Option<&Value>) -> Vec<[String; 4]> {
 
 fn compare_destinations(want: &Value, got: Option<&Value>) -> Result<(), String> {
     let (want, got) = (destination_set(Some(want)), destination_set(got));
-    if want == got {
-        Ok(())
-    } else {
-        Err(format!("destinations: got {got:?}, expected {want:?}"))
-    }
+    if want == got { Ok(()) } else { Err(format!("destinations: got {got:?}, expected {want:?}")) }
 }
 
 #[cfg(test)]

@@ -1,7 +1,29 @@
 //! Use cases of spark-billing, shared by the command line, the HTTP API and
-//! the console. Today: answering quote questions from scenario files, and the
-//! JSON form of a quote.
+//! the console: accounts, purchases, renewals, usage settlement, the ledger
+//! and the audit trail, behind a [`store::Store`] and a [`clock::Clock`];
+//! plus scenario files and the JSON form of a quote.
+#![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod audit;
+pub mod catalog;
+pub mod checks;
+pub mod clock;
+pub mod error;
 pub mod expect;
+pub mod ids;
+pub mod ledger;
+pub mod lifecycle;
+pub mod metering;
+pub mod model;
+pub mod payment;
+pub mod periods;
+pub mod purchase;
 pub mod scenario;
+pub mod service;
+pub mod store;
 pub mod wire;
+pub mod workspaces;
+
+pub use error::{AppError, AppResult};
+pub use service::{Billing, Caller};

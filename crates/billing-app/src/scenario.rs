@@ -29,10 +29,7 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     fn at(field: impl Into<String>, message: impl fmt::Display) -> ScenarioError {
-        ScenarioError {
-            field: field.into(),
-            message: message.to_string(),
-        }
+        ScenarioError { field: field.into(), message: message.to_string() }
     }
 }
 
@@ -175,15 +172,10 @@ pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
             Value::Null => "none".to_owned(),
             Value::Bool(_) | Value::Number(_) => value.to_string(),
             _ => {
-                return Err(ScenarioError::at(
-                    format!("policy.{name}"),
-                    "expected a string, number, boolean or null",
-                ));
+                return Err(ScenarioError::at(format!("policy.{name}"), "expected a string, number, boolean or null"));
             }
         };
-        policy
-            .set(name, &text)
-            .map_err(|e| ScenarioError::at(format!("policy.{name}"), e.message))?;
+        policy.set(name, &text).map_err(|e| ScenarioError::at(format!("policy.{name}"), e.message))?;
     }
     let now = parse_instant("now", &file.now)?;
     let instance_dto: Option<InstanceDto> = match file.instance {
@@ -193,15 +185,7 @@ pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
     let account_currency = account_currency(&file.account, instance_dto.as_ref())?;
     let invalid = invalid_methods(&file.account)?;
     let instance = instance_dto.map(|dto| instance_from_dto(dto, &invalid)).transpose()?;
-    Ok(Scenario {
-        name: file.name,
-        zone,
-        policy,
-        account_currency,
-        instance,
-        now,
-        expect: file.expect,
-    })
+    Ok(Scenario { name: file.name, zone, policy, account_currency, instance, now, expect: file.expect })
 }
 
 fn account_currency(account: &AccountDto, instance: Option<&InstanceDto>) -> Result<Currency, ScenarioError> {
@@ -210,13 +194,9 @@ fn account_currency(account: &AccountDto, instance: Option<&InstanceDto>) -> Res
     }
     let first = instance.and_then(|i| i.orders.first());
     let code = first.map(|o| o.currency.as_str()).ok_or_else(|| {
-        ScenarioError::at(
-            "account.currency",
-            "required when the instance has no orders to take it from",
-        )
+        ScenarioError::at("account.currency", "required when the instance has no orders to take it from")
     })?;
-    code.parse()
-        .map_err(|e| ScenarioError::at("instance.orders[0].currency", e))
+    code.parse().map_err(|e| ScenarioError::at("instance.orders[0].currency", e))
 }
 
 fn invalid_methods(account: &AccountDto) -> Result<Vec<PaymentMethodKind>, ScenarioError> {
@@ -224,22 +204,14 @@ fn invalid_methods(account: &AccountDto) -> Result<Vec<PaymentMethodKind>, Scena
         .invalid_methods
         .iter()
         .enumerate()
-        .map(|(i, m)| {
-            m.parse()
-                .map_err(|e| ScenarioError::at(format!("account.invalid_methods[{i}]"), e))
-        })
+        .map(|(i, m)| m.parse().map_err(|e| ScenarioError::at(format!("account.invalid_methods[{i}]"), e)))
         .collect()
 }
 
 fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ScenarioError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            ScenarioError::at(
-                field,
-                format!("{text:?} is not an RFC 3339 instant with an offset ({e})"),
-            )
-        })
+        .map_err(|e| ScenarioError::at(field, format!("{text:?} is not an RFC 3339 instant with an offset ({e})")))
 }
 
 fn instance_from_dto(dto: InstanceDto, invalid: &[PaymentMethodKind]) -> Result<Instance, ScenarioError> {
@@ -263,8 +235,7 @@ fn instance_from_dto(dto: InstanceDto, invalid: &[PaymentMethodKind]) -> Result<
         }
     };
     let cu_hours = |field: &str, text: Option<&str>| -> Result<Option<CuHours>, ScenarioError> {
-        text.map(|t| CuHours::parse(t).map_err(|e| ScenarioError::at(format!("instance.{field}"), e)))
-            .transpose()
+        text.map(|t| CuHours::parse(t).map_err(|e| ScenarioError::at(format!("instance.{field}"), e))).transpose()
     };
     let used = cu_hours("used_cu_hours", dto.used_cu_hours.as_deref())?.unwrap_or(CuHours::ZERO);
     let capacity = cu_hours("capacity_cu_hours", dto.capacity_cu_hours.as_deref())?;
@@ -326,11 +297,7 @@ fn order_from_dto(path: &str, dto: OrderDto, invalid: &[PaymentMethodKind]) -> R
         let field = |f: &str| at(&format!("tenders[{i}].{f}"));
         let method: PaymentMethodKind = t.method.parse().map_err(|e| ScenarioError::at(field("method"), e))?;
         let amount = Money::parse(currency, &t.amount).map_err(|e| ScenarioError::at(field("amount"), e))?;
-        tenders.push(Tender {
-            method,
-            amount,
-            instrument_valid: !invalid.contains(&method),
-        });
+        tenders.push(Tender { method, amount, instrument_valid: !invalid.contains(&method) });
     }
     let order = Order {
         id: dto.id,

@@ -21,10 +21,7 @@ pub fn quote_json(quote: &Quote, zone: BillingZone) -> Value {
     out.insert("refund_type".into(), json!(quote.refund_type.as_str()));
     out.insert("currency".into(), json!(quote.currency.code()));
     out.insert("lines".into(), quote.lines.iter().map(|l| line_json(l, zone)).collect());
-    out.insert(
-        "destinations".into(),
-        quote.destinations.iter().map(destination_json).collect(),
-    );
+    out.insert("destinations".into(), quote.destinations.iter().map(destination_json).collect());
     Value::Object(out)
 }
 

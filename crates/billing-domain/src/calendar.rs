@@ -86,9 +86,7 @@ impl FromStr for BillingZone {
     type Err = CalendarError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<Tz>()
-            .map(BillingZone)
-            .map_err(|_| CalendarError::UnknownZone(s.to_owned()))
+        s.parse::<Tz>().map(BillingZone).map_err(|_| CalendarError::UnknownZone(s.to_owned()))
     }
 }
 
@@ -120,9 +118,7 @@ impl BillingPeriod {
 /// The expiration date `months` calendar months after the anchor's local date,
 /// clamped to the last day of a shorter month.
 pub fn expiration_date(anchor_date: NaiveDate, months: u32) -> Result<NaiveDate, CalendarError> {
-    anchor_date
-        .checked_add_months(Months::new(months))
-        .ok_or(CalendarError::OutOfRange)
+    anchor_date.checked_add_months(Months::new(months)).ok_or(CalendarError::OutOfRange)
 }
 
 /// The period of a subscription that starts at `start` (its activation, or
@@ -138,15 +134,9 @@ pub fn period_from_anchor(
     months_from_anchor: u32,
 ) -> Result<BillingPeriod, CalendarError> {
     let expiration = expiration_date(zone.local_date(anchor), months_from_anchor)?;
-    let next_day = expiration
-        .checked_add_days(Days::new(1))
-        .ok_or(CalendarError::OutOfRange)?;
+    let next_day = expiration.checked_add_days(Days::new(1)).ok_or(CalendarError::OutOfRange)?;
     let end = zone.start_of_day(next_day)?;
-    Ok(BillingPeriod {
-        start,
-        end,
-        expiration_date: expiration,
-    })
+    Ok(BillingPeriod { start, end, expiration_date: expiration })
 }
 
 /// The period of `months` months activated at `start`.
@@ -181,9 +171,7 @@ impl ProrationUnit {
 
     /// Length of `period` in whole units, rounded down.
     pub fn subscription_units(self, period: &BillingPeriod) -> i64 {
-        (period.end - period.start)
-            .num_seconds()
-            .div_euclid(self.unit_seconds())
+        (period.end - period.start).num_seconds().div_euclid(self.unit_seconds())
     }
 
     /// Units used at `now`: elapsed time since the period's start rounded up,
@@ -210,9 +198,7 @@ impl FromStr for ProrationUnit {
         match s {
             "day" => Ok(ProrationUnit::Day),
             "second" => Ok(ProrationUnit::Second),
-            other => Err(format!(
-                "unknown proration unit {other:?} (expected \"day\" or \"second\")"
-            )),
+            other => Err(format!("unknown proration unit {other:?} (expected \"day\" or \"second\")")),
         }
     }
 }

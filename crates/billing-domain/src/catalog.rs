@@ -20,6 +20,9 @@ pub enum Commodity {
 }
 
 impl Commodity {
+    /// Every variant.
+    pub const ALL: [Commodity; 2] = [Commodity::SparkReserved, Commodity::SparkResourcePlan];
+
     /// The commodity code.
     pub const fn code(self) -> &'static str {
         match self {
@@ -44,9 +47,7 @@ impl FromStr for Commodity {
         match s {
             "spark_reserved" => Ok(Commodity::SparkReserved),
             "spark_resource_plan" => Ok(Commodity::SparkResourcePlan),
-            other => Err(format!(
-                "unknown commodity {other:?} (expected spark_reserved or spark_resource_plan)"
-            )),
+            other => Err(format!("unknown commodity {other:?} (expected spark_reserved or spark_resource_plan)")),
         }
     }
 }
@@ -130,15 +131,9 @@ pub enum CatalogError {
 pub fn quota_list_price(region: &Region, cu: u32, months: u32) -> Result<Money, CatalogError> {
     check_months(region, months)?;
     if cu < region.min_quota_cu {
-        return Err(CatalogError::TooFewCu {
-            min: region.min_quota_cu,
-            requested: cu,
-        });
+        return Err(CatalogError::TooFewCu { min: region.min_quota_cu, requested: cu });
     }
-    Ok(region
-        .cu_month_price
-        .checked_mul(i64::from(cu))?
-        .checked_mul(i64::from(months))?)
+    Ok(region.cu_month_price.checked_mul(i64::from(cu))?.checked_mul(i64::from(months))?)
 }
 
 /// Checks that `months` is within the region's range (for renewals too).
@@ -187,18 +182,9 @@ mod tests {
     #[test]
     fn quota_limits_are_enforced() {
         let sg = Region::singapore();
-        assert_eq!(
-            quota_list_price(&sg, 24, 1),
-            Err(CatalogError::TooFewCu { min: 25, requested: 24 })
-        );
-        assert!(matches!(
-            quota_list_price(&sg, 25, 0),
-            Err(CatalogError::MonthsOutOfRange { .. })
-        ));
-        assert!(matches!(
-            quota_list_price(&sg, 25, 10),
-            Err(CatalogError::MonthsOutOfRange { .. })
-        ));
+        assert_eq!(quota_list_price(&sg, 24, 1), Err(CatalogError::TooFewCu { min: 25, requested: 24 }));
+        assert!(matches!(quota_list_price(&sg, 25, 0), Err(CatalogError::MonthsOutOfRange { .. })));
+        assert!(matches!(quota_list_price(&sg, 25, 10), Err(CatalogError::MonthsOutOfRange { .. })));
         assert!(quota_list_price(&sg, 25, 9).is_ok());
     }
 }

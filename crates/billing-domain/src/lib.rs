@@ -6,6 +6,7 @@
 //! async: `now`, the billing zone and the policy are always arguments. That
 //! is what lets every rule be tested with plain data and generated cases.
 #![deny(clippy::float_arithmetic)]
+#![forbid(unsafe_code)]
 
 pub mod calendar;
 pub mod catalog;

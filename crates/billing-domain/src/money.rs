@@ -60,10 +60,7 @@ impl FromStr for Currency {
     type Err = MoneyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Currency::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
-            .ok_or_else(|| MoneyError::UnknownCurrency(s.to_owned()))
+        Currency::ALL.into_iter().find(|c| c.code() == s).ok_or_else(|| MoneyError::UnknownCurrency(s.to_owned()))
     }
 }
 
@@ -145,11 +142,9 @@ impl Money {
     pub fn parse(currency: Currency, text: &str) -> Result<Money, MoneyError> {
         let minor = parse_scaled(text, currency.decimals()).map_err(|e| match e {
             ScaledError::Malformed => MoneyError::Malformed(text.to_owned()),
-            ScaledError::TooPrecise => MoneyError::TooPrecise {
-                text: text.to_owned(),
-                currency,
-                decimals: currency.decimals(),
-            },
+            ScaledError::TooPrecise => {
+                MoneyError::TooPrecise { text: text.to_owned(), currency, decimals: currency.decimals() }
+            }
             ScaledError::Overflow => MoneyError::Overflow,
         })?;
         Ok(Money { currency, minor })
@@ -194,9 +189,7 @@ impl Money {
     where
         I: IntoIterator<Item = Money>,
     {
-        amounts
-            .into_iter()
-            .try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
+        amounts.into_iter().try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
     }
 }
 
@@ -251,15 +244,10 @@ pub(crate) fn parse_scaled(text: &str, decimals: u32) -> Result<i64, ScaledError
     }
     let mut value: i64 = 0;
     let padding = decimals as usize - frac.len();
-    let digits = whole
-        .bytes()
-        .chain(frac.bytes())
-        .chain(std::iter::repeat_n(b'0', padding));
+    let digits = whole.bytes().chain(frac.bytes()).chain(std::iter::repeat_n(b'0', padding));
     for digit in digits {
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(i64::from(digit - b'0')))
-            .ok_or(ScaledError::Overflow)?;
+        value =
+            value.checked_mul(10).and_then(|v| v.checked_add(i64::from(digit - b'0'))).ok_or(ScaledError::Overflow)?;
     }
     Ok(if negative { -value } else { value })
 }
@@ -312,11 +300,7 @@ pub fn split_into(total: Money, weights: &[Money], parts: &mut [Money]) -> Resul
         *part = Money::zero(total.currency);
     }
     if weights.is_empty() {
-        return if total.is_zero() {
-            Ok(())
-        } else {
-            Err(MoneyError::InvalidRatio)
-        };
+        return if total.is_zero() { Ok(()) } else { Err(MoneyError::InvalidRatio) };
     }
     if weight_sum == 0 {
         parts[0] = total;
@@ -393,28 +377,16 @@ mod tests {
 
     #[test]
     fn parse_refuses_more_decimals_than_the_currency_has() {
-        assert!(matches!(
-            Money::parse(Currency::Usd, "1.005"),
-            Err(MoneyError::TooPrecise { .. })
-        ));
-        assert!(matches!(
-            Money::parse(Currency::Jpy, "12.0"),
-            Err(MoneyError::TooPrecise { .. })
-        ));
+        assert!(matches!(Money::parse(Currency::Usd, "1.005"), Err(MoneyError::TooPrecise { .. })));
+        assert!(matches!(Money::parse(Currency::Jpy, "12.0"), Err(MoneyError::TooPrecise { .. })));
     }
 
     #[test]
     fn parse_refuses_anything_but_plain_decimals() {
         for text in ["", ".", "1.", ".5", "+1", "1e3", " 1", "1,000", "--1", "1.2.3", "abc"] {
-            assert!(
-                matches!(Money::parse(Currency::Usd, text), Err(MoneyError::Malformed(_))),
-                "{text:?}"
-            );
+            assert!(matches!(Money::parse(Currency::Usd, text), Err(MoneyError::Malformed(_))), "{text:?}");
         }
-        assert_eq!(
-            Money::parse(Currency::Usd, "92233720368547758.08"),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(Money::parse(Currency::Usd, "92233720368547758.08"), Err(MoneyError::Overflow));
     }
 
     #[test]
@@ -422,10 +394,7 @@ mod tests {
         assert_eq!(usd(i64::MAX).checked_add(usd(1)), Err(MoneyError::Overflow));
         assert_eq!(usd(i64::MIN).checked_sub(usd(1)), Err(MoneyError::Overflow));
         let yen = Money::from_minor(Currency::Jpy, 1);
-        assert_eq!(
-            usd(1).checked_add(yen),
-            Err(MoneyError::CurrencyMismatch(Currency::Usd, Currency::Jpy))
-        );
+        assert_eq!(usd(1).checked_add(yen), Err(MoneyError::CurrencyMismatch(Currency::Usd, Currency::Jpy)));
     }
 
     #[test]
@@ -439,20 +408,14 @@ mod tests {
     #[test]
     fn split_gives_ties_to_the_earlier_part() {
         let weights = [usd(3333), usd(3333), usd(3334)];
-        assert_eq!(
-            split_largest_remainder(usd(7742), &weights).unwrap(),
-            vec![usd(2581), usd(2580), usd(2581)]
-        );
+        assert_eq!(split_largest_remainder(usd(7742), &weights).unwrap(), vec![usd(2581), usd(2580), usd(2581)]);
         let thirds = split_largest_remainder(usd(2), &[usd(1), usd(1), usd(1)]).unwrap();
         assert_eq!(thirds, vec![usd(1), usd(1), usd(0)]);
     }
 
     #[test]
     fn split_over_zero_weights_goes_to_the_first_part() {
-        assert_eq!(
-            split_largest_remainder(usd(5), &[usd(0), usd(0)]).unwrap(),
-            vec![usd(5), usd(0)]
-        );
+        assert_eq!(split_largest_remainder(usd(5), &[usd(0), usd(0)]).unwrap(), vec![usd(5), usd(0)]);
         assert_eq!(split_largest_remainder(usd(5), &[]), Err(MoneyError::InvalidRatio));
     }
 }

@@ -84,6 +84,9 @@ pub enum OrderKind {
 }
 
 impl OrderKind {
+    /// Every variant.
+    pub const ALL: [OrderKind; 2] = [OrderKind::New, OrderKind::Renewal];
+
     /// The name used on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -107,6 +110,10 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every variant.
+    pub const ALL: [OrderStatus; 4] =
+        [OrderStatus::Unpaid, OrderStatus::Paid, OrderStatus::Cancelled, OrderStatus::Refunded];
+
     /// The name used on the wire.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -136,26 +143,13 @@ impl OrderCharges {
     /// List price with nothing taken off.
     pub const fn list_only(list_price: Money) -> OrderCharges {
         let zero = Money::zero(list_price.currency());
-        OrderCharges {
-            list_price,
-            discount: zero,
-            coupon: zero,
-            voucher: zero,
-        }
+        OrderCharges { list_price, discount: zero, coupon: zero, voucher: zero }
     }
 
     /// Cash to pay: list − discount − coupon − voucher, never below zero.
     pub fn cash_due(&self) -> Result<Money, MoneyError> {
-        let due = self
-            .list_price
-            .checked_sub(self.discount)?
-            .checked_sub(self.coupon)?
-            .checked_sub(self.voucher)?;
-        Ok(if due.is_negative() {
-            Money::zero(due.currency())
-        } else {
-            due
-        })
+        let due = self.list_price.checked_sub(self.discount)?.checked_sub(self.coupon)?.checked_sub(self.voucher)?;
+        Ok(if due.is_negative() { Money::zero(due.currency()) } else { due })
     }
 }
 
@@ -261,19 +255,12 @@ impl Order {
         let order = || self.id.clone();
         let c = &self.charges;
         let currency = self.currency();
-        let fields = [
-            ("list_price", c.list_price),
-            ("discount", c.discount),
-            ("coupon", c.coupon),
-            ("voucher", c.voucher),
-        ];
+        let fields =
+            [("list_price", c.list_price), ("discount", c.discount), ("coupon", c.coupon), ("voucher", c.voucher)];
         let tenders = self.tenders.iter().map(|t| ("tenders.amount", t.amount));
         for (field, amount) in fields.into_iter().chain(tenders) {
             if amount.currency() != currency {
-                return Err(OrderError::MixedCurrencies {
-                    order: order(),
-                    expected: currency,
-                });
+                return Err(OrderError::MixedCurrencies { order: order(), expected: currency });
             }
             if amount.is_negative() {
                 return Err(OrderError::Negative { order: order(), field });
@@ -286,11 +273,7 @@ impl Order {
         let due = self.cash_paid().map_err(money_err)?;
         let tendered = Money::checked_sum(currency, self.tenders.iter().map(|t| t.amount)).map_err(money_err)?;
         if tendered != due {
-            return Err(OrderError::TendersDoNotAddUp {
-                order: order(),
-                tendered,
-                due,
-            });
+            return Err(OrderError::TendersDoNotAddUp { order: order(), tendered, due });
         }
         if matches!(self.status, OrderStatus::Paid | OrderStatus::Refunded) && self.paid_at.is_none() {
             return Err(OrderError::MissingPaidAt { order: order() });

@@ -71,10 +71,7 @@ impl FromStr for PolicyDuration {
             "d" => 86_400,
             _ => return Err(bad()),
         };
-        value
-            .checked_mul(per_unit)
-            .map(PolicyDuration::from_seconds)
-            .ok_or_else(bad)
+        value.checked_mul(per_unit).map(PolicyDuration::from_seconds).ok_or_else(bad)
     }
 }
 
@@ -103,11 +100,7 @@ impl FromStr for ResourcePlanWindow {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "validity" {
-            Ok(ResourcePlanWindow::Validity)
-        } else {
-            s.parse().map(ResourcePlanWindow::After)
-        }
+        if s == "validity" { Ok(ResourcePlanWindow::Validity) } else { s.parse().map(ResourcePlanWindow::After) }
     }
 }
 
@@ -169,29 +162,22 @@ impl Policy {
     /// Changes one setting from its textual value (`"none"` clears the yearly
     /// limit). Unknown names and bad values are errors naming the setting.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), PolicyError> {
-        let setting = Policy::SETTINGS
-            .into_iter()
-            .find(|s| *s == name)
-            .ok_or_else(|| PolicyError {
-                setting: "policy",
-                message: format!("unknown setting {name:?} (known: {})", Policy::SETTINGS.join(", ")),
-            })?;
+        let setting = Policy::SETTINGS.into_iter().find(|s| *s == name).ok_or_else(|| PolicyError {
+            setting: "policy",
+            message: format!("unknown setting {name:?} (known: {})", Policy::SETTINGS.join(", ")),
+        })?;
         let fail = |message: String| PolicyError { setting, message };
         match setting {
             "proration_unit" => self.proration_unit = value.parse().map_err(fail)?,
             "resource_plan_window" => self.resource_plan_window = value.parse().map_err(fail)?,
             "resource_plan_partial_refund" => {
-                self.resource_plan_partial_refund = value
-                    .parse()
-                    .map_err(|_| fail(format!("{value:?} is not true or false")))?;
+                self.resource_plan_partial_refund =
+                    value.parse().map_err(|_| fail(format!("{value:?} is not true or false")))?;
             }
             "full_refunds_per_year" => {
                 self.full_refunds_per_year = match value {
                     "none" | "" => None,
-                    n => Some(
-                        n.parse()
-                            .map_err(|_| fail(format!("{n:?} is not a count or \"none\"")))?,
-                    ),
+                    n => Some(n.parse().map_err(|_| fail(format!("{n:?} is not a count or \"none\"")))?),
                 };
             }
             "card_refund_max_age" => self.card_refund_max_age = value.parse().map_err(fail)?,
@@ -203,16 +189,11 @@ impl Policy {
 
     /// Every setting with its textual value, in the order of [`Policy::SETTINGS`].
     pub fn settings(&self) -> [(&'static str, String); 7] {
-        let limit = self
-            .full_refunds_per_year
-            .map_or_else(|| "none".to_owned(), |n| n.to_string());
+        let limit = self.full_refunds_per_year.map_or_else(|| "none".to_owned(), |n| n.to_string());
         [
             ("proration_unit", self.proration_unit.as_str().to_owned()),
             ("resource_plan_window", self.resource_plan_window.to_string()),
-            (
-                "resource_plan_partial_refund",
-                self.resource_plan_partial_refund.to_string(),
-            ),
+            ("resource_plan_partial_refund", self.resource_plan_partial_refund.to_string()),
             ("full_refunds_per_year", limit),
             ("card_refund_max_age", self.card_refund_max_age.to_string()),
             ("paypal_refund_max_age", self.paypal_refund_max_age.to_string()),
@@ -235,10 +216,7 @@ pub struct PolicyVersion {
 /// Picks the version in force at `now`: the one with the latest
 /// `effective_from` not after `now` (the higher version number on a tie).
 pub fn policy_in_force(versions: &[PolicyVersion], now: DateTime<Utc>) -> Option<&PolicyVersion> {
-    versions
-        .iter()
-        .filter(|v| v.effective_from <= now)
-        .max_by_key(|v| (v.effective_from, v.version))
+    versions.iter().filter(|v| v.effective_from <= now).max_by_key(|v| (v.effective_from, v.version))
 }
 
 #[cfg(test)]
@@ -270,24 +248,10 @@ mod tests {
     #[test]
     fn the_latest_version_not_after_now_is_in_force() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let v = |version, from| PolicyVersion {
-            version,
-            effective_from: t(from),
-            policy: Policy::default(),
-        };
-        let versions = [
-            v(1, "2020-01-01T00:00:00Z"),
-            v(3, "2024-06-01T00:00:00Z"),
-            v(2, "2023-01-01T00:00:00Z"),
-        ];
-        assert_eq!(
-            policy_in_force(&versions, t("2024-05-31T23:59:59Z")).unwrap().version,
-            2
-        );
-        assert_eq!(
-            policy_in_force(&versions, t("2024-06-01T00:00:00Z")).unwrap().version,
-            3
-        );
+        let v = |version, from| PolicyVersion { version, effective_from: t(from), policy: Policy::default() };
+        let versions = [v(1, "2020-01-01T00:00:00Z"), v(3, "2024-06-01T00:00:00Z"), v(2, "2023-01-01T00:00:00Z")];
+        assert_eq!(policy_in_force(&versions, t("2024-05-31T23:59:59Z")).unwrap().version, 2);
+        assert_eq!(policy_in_force(&versions, t("2024-06-01T00:00:00Z")).unwrap().version, 3);
         assert!(policy_in_force(&versions, t("2019-01-01T00:00:00Z")).is_none());
     }
 }

@@ -248,10 +248,7 @@ fn first_flag_refusal(instance: &Instance) -> Option<ReasonCode> {
     let unpaid = instance.orders.iter().any(|o| o.status == OrderStatus::Unpaid);
     [
         (instance.kind == InstanceKind::PayAsYouGo, ReasonCode::NotPrepaid),
-        (
-            instance.status == InstanceStatus::Unsubscribed,
-            ReasonCode::AlreadyUnsubscribed,
-        ),
+        (instance.status == InstanceStatus::Unsubscribed, ReasonCode::AlreadyUnsubscribed),
         (unpaid, ReasonCode::UnpaidOrderPending),
         (instance.promotion_non_refundable, ReasonCode::PromotionNonRefundable),
         (instance.transferred, ReasonCode::TransferredResource),
@@ -261,9 +258,7 @@ fn first_flag_refusal(instance: &Instance) -> Option<ReasonCode> {
 }
 
 fn paid_at(order: &Order) -> Result<DateTime<Utc>, QuoteError> {
-    order
-        .paid_at
-        .ok_or(QuoteError::InvalidInstance("a paid order has no paid_at"))
+    order.paid_at.ok_or(QuoteError::InvalidInstance("a paid order has no paid_at"))
 }
 
 /// Builds the quota's lines: the current period pro rata and every pending
@@ -274,11 +269,7 @@ fn quota_lines(
     ctx: &QuoteContext<'_>,
     lines: &mut Vec<QuoteLine>,
 ) -> Result<Option<ReasonCode>, QuoteError> {
-    let mut paid = instance
-        .orders
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.status == OrderStatus::Paid);
+    let mut paid = instance.orders.iter().enumerate().filter(|(_, o)| o.status == OrderStatus::Paid);
     let Some((first_index, first)) = paid.next() else {
         return Ok(Some(ReasonCode::Expired));
     };
@@ -294,30 +285,24 @@ fn quota_lines(
     let mut period = first_period(ctx.zone, anchor, months)?;
     let mut current = Some((first_index, first, period));
     while let Some((index, order, period_of_order)) = current.take() {
+        // Checked for every paid order, ended ones included: the mismatch
+        // comes before EXPIRED in the order of refusals.
+        if order.currency() != ctx.account_currency {
+            return Ok(Some(ReasonCode::CurrencyMismatch));
+        }
         if let Some(line) = quota_line(index, order, period_of_order, ctx)? {
-            if order.currency() != ctx.account_currency {
-                return Ok(Some(ReasonCode::CurrencyMismatch));
-            }
             lines.push(line);
         }
         if let Some((next_index, next)) = paid.next() {
             if next.kind != OrderKind::Renewal {
-                return Err(QuoteError::InvalidInstance(
-                    "only the first order of a quota may be a new order",
-                ));
+                return Err(QuoteError::InvalidInstance("only the first order of a quota may be a new order"));
             }
-            months = months
-                .checked_add(next.months)
-                .ok_or(QuoteError::InvalidInstance("too many months"))?;
+            months = months.checked_add(next.months).ok_or(QuoteError::InvalidInstance("too many months"))?;
             period = period_from_anchor(ctx.zone, anchor, period.end, months)?;
             current = Some((next_index, next, period));
         }
     }
-    Ok(if lines.is_empty() {
-        Some(ReasonCode::Expired)
-    } else {
-        None
-    })
+    Ok(if lines.is_empty() { Some(ReasonCode::Expired) } else { None })
 }
 
 /// The line of one quota order, or `None` when its period has ended.
@@ -337,12 +322,7 @@ fn quota_line(
         let total = unit.subscription_units(&period).max(1);
         let used = unit.used_units(&period, now);
         let consumed = floor_to_minor(cash_paid, used, total)?;
-        let proration = Proration {
-            basis: ProrationBasis::Time(unit),
-            used,
-            total,
-            consumed,
-        };
+        let proration = Proration { basis: ProrationBasis::Time(unit), used, total, consumed };
         (LineKind::Current, Some(proration), cash_paid.checked_sub(consumed)?)
     } else {
         (LineKind::PendingRenewal, None, cash_paid)
@@ -379,17 +359,10 @@ fn plan_line(
     lines: &mut Vec<QuoteLine>,
 ) -> Result<Option<ReasonCode>, QuoteError> {
     let policy = ctx.policy;
-    let Some((index, order)) = instance
-        .orders
-        .iter()
-        .enumerate()
-        .find(|(_, o)| o.status == OrderStatus::Paid)
-    else {
+    let Some((index, order)) = instance.orders.iter().enumerate().find(|(_, o)| o.status == OrderStatus::Paid) else {
         return Ok(Some(ReasonCode::Expired));
     };
-    let start = order
-        .start
-        .ok_or(QuoteError::InvalidInstance("a resource plan order needs a start"))?;
+    let start = order.start.ok_or(QuoteError::InvalidInstance("a resource plan order needs a start"))?;
     let period = first_period(ctx.zone, start, order.months)?;
     let paid_at = paid_at(order)?;
     if order.currency() != ctx.account_currency {
@@ -399,9 +372,7 @@ fn plan_line(
         return Ok(Some(ReasonCode::Expired));
     }
     let used = instance.used.milli() > 0;
-    let partial_capacity = instance
-        .capacity
-        .filter(|c| policy.resource_plan_partial_refund && c.milli() > 0);
+    let partial_capacity = instance.capacity.filter(|c| policy.resource_plan_partial_refund && c.milli() > 0);
     if used && partial_capacity.is_none() {
         return Ok(Some(ReasonCode::ResourcePlanUsed));
     }
@@ -417,25 +388,13 @@ fn plan_line(
         Some(capacity) if used => {
             let used_milli = instance.used.milli().min(capacity.milli());
             let consumed = floor_to_minor(cash_paid, used_milli, capacity.milli())?;
-            let proration = Proration {
-                basis: ProrationBasis::MilliCuHours,
-                used: used_milli,
-                total: capacity.milli(),
-                consumed,
-            };
+            let proration =
+                Proration { basis: ProrationBasis::MilliCuHours, used: used_milli, total: capacity.milli(), consumed };
             (cash_paid.checked_sub(consumed)?, Some(proration))
         }
         _ => (cash_paid, None),
     };
-    lines.push(line(
-        index,
-        order,
-        LineKind::Plan,
-        cash_paid,
-        refund,
-        period,
-        proration,
-    )?);
+    lines.push(line(index, order, LineKind::Plan, cash_paid, refund, period, proration)?);
     Ok(None)
 }
 
@@ -447,9 +406,7 @@ fn finish(instance: &Instance, ctx: &QuoteContext<'_>, lines: Vec<QuoteLine>) ->
     for line in &lines {
         // Checked on the quoting path; the store checks again before commit.
         if line.refund.is_negative() || line.refund.minor() > line.cash_paid.minor() {
-            return Err(QuoteError::Invariant(
-                "a line's refund must lie between zero and its cash paid",
-            ));
+            return Err(QuoteError::Invariant("a line's refund must lie between zero and its cash paid"));
         }
         refund = refund.checked_add(line.refund)?;
         cash = cash.checked_add(line.cash_paid)?;
@@ -459,10 +416,7 @@ fn finish(instance: &Instance, ctx: &QuoteContext<'_>, lines: Vec<QuoteLine>) ->
         _ => RefundType::PartialRefund,
     };
     let full = !refund.is_zero() && refund == cash;
-    let limit_reached = ctx
-        .policy
-        .full_refunds_per_year
-        .is_some_and(|n| instance.full_refunds_this_year >= n);
+    let limit_reached = ctx.policy.full_refunds_per_year.is_some_and(|n| instance.full_refunds_this_year >= n);
     let reason = if full && limit_reached {
         Some(ReasonCode::AnnualLimitReached)
     } else if refund.is_zero() {
@@ -476,12 +430,5 @@ fn finish(instance: &Instance, ctx: &QuoteContext<'_>, lines: Vec<QuoteLine>) ->
         return Ok(quote);
     }
     let destinations = route_tenders(instance, &lines, ctx)?;
-    Ok(Quote {
-        currency,
-        reason: None,
-        refund_type,
-        refund,
-        lines,
-        destinations,
-    })
+    Ok(Quote { currency, reason: None, refund_type, refund, lines, destinations })
 }

@@ -36,10 +36,7 @@ fn parse_quantity(text: &str, decimals: u32) -> Result<i64, QuantityError> {
     match parse_scaled(text, decimals) {
         Ok(v) if v >= 0 && !text.starts_with('-') => Ok(v),
         Ok(_) | Err(ScaledError::Malformed) => Err(QuantityError::Malformed(text.to_owned())),
-        Err(ScaledError::TooPrecise) => Err(QuantityError::TooPrecise {
-            text: text.to_owned(),
-            decimals,
-        }),
+        Err(ScaledError::TooPrecise) => Err(QuantityError::TooPrecise { text: text.to_owned(), decimals }),
         Err(ScaledError::Overflow) => Err(QuantityError::Overflow(text.to_owned())),
     }
 }
@@ -148,10 +145,7 @@ pub fn bill_amount(usage: CuHours, price: HourlyPrice) -> Result<BillAmount, Mon
     // milli-CU-hours × micro-units = 1e-9 major; 1e6 of those make 1e-3 major.
     let exact = i128::from(usage.0) * i128::from(price.micros);
     let milli_major = i64::try_from(exact.div_euclid(1_000_000)).map_err(|_| MoneyError::Overflow)?;
-    Ok(BillAmount {
-        currency: price.currency,
-        milli_major,
-    })
+    Ok(BillAmount { currency: price.currency, milli_major })
 }
 
 /// A resource plan's remaining capacity as settlement sees it.
@@ -259,11 +253,23 @@ pub fn settle_hour(
     pool: &mut PlanPool,
     draws: &mut Vec<PlanDraw>,
 ) -> Result<HourSettlement, SettlementError> {
+    settle_more_of_hour(facts, CuHours::ZERO, pool, draws)
+}
+
+/// Settles usage that arrived after part of the hour was settled: the quota
+/// covers only what `already_covered` left of `quota_cu × 1 h`, and the rest
+/// is settled exactly as [`settle_hour`] would.
+pub fn settle_more_of_hour(
+    facts: &HourFacts,
+    already_covered: CuHours,
+    pool: &mut PlanPool,
+    draws: &mut Vec<PlanDraw>,
+) -> Result<HourSettlement, SettlementError> {
     draws.clear();
     if facts.usage.0 < 0 {
         return Err(SettlementError::NegativeUsage);
     }
-    let coverage = CuHours(i64::from(facts.quota_cu) * 1000);
+    let coverage = CuHours((i64::from(facts.quota_cu) * 1000 - already_covered.0).max(0));
     let covered = facts.usage.min(coverage);
     let billable = CuHours(facts.usage.0 - covered.0);
     let mut left = billable.0;
@@ -277,10 +283,7 @@ pub fn settle_hour(
         let take = left.min(plan.remaining.0);
         plan.remaining.0 -= take;
         left -= take;
-        draws.push(PlanDraw {
-            plan_id: plan.plan_id,
-            cu_hours: CuHours(take),
-        });
+        draws.push(PlanDraw { plan_id: plan.plan_id, cu_hours: CuHours(take) });
     }
     let pay_as_you_go = CuHours(left);
     let bill = bill_amount(pay_as_you_go, facts.price)?;
@@ -302,10 +305,7 @@ mod tests {
     fn cu_hours_allow_three_decimals_and_no_sign() {
         assert_eq!(CuHours::parse("3.5").unwrap().milli(), 3500);
         assert_eq!(CuHours::parse("0.125").unwrap().to_string(), "0.125");
-        assert!(matches!(
-            CuHours::parse("0.0001"),
-            Err(QuantityError::TooPrecise { .. })
-        ));
+        assert!(matches!(CuHours::parse("0.0001"), Err(QuantityError::TooPrecise { .. })));
         assert!(matches!(CuHours::parse("-1"), Err(QuantityError::Malformed(_))));
         assert!(matches!(CuHours::parse("-0"), Err(QuantityError::Malformed(_))));
     }

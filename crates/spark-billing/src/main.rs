@@ -1,4 +1,5 @@
 //! `spark-billing`: the command-line entry point.
+#![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,4 +1,5 @@
 //! Integration tests of the use-case layer.
+#![allow(clippy::unwrap_used)]
 
 mod scenario_errors;
 mod vectors;

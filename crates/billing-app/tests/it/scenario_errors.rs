@@ -16,6 +16,9 @@ fn valid() -> Value {
     })
 }
 
+/// A change that should make the file invalid.
+type Edit = Box<dyn FnOnce(&mut Value)>;
+
 fn order(file: &mut Value) -> &mut Value {
     &mut file["instance"]["orders"][0]
 }
@@ -36,7 +39,7 @@ fn the_valid_base_file_is_accepted() {
 
 #[test]
 fn each_mistake_names_its_field() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         ("now", Box::new(|f| f["now"] = json!("yesterday"))),
         ("now", Box::new(|f| f["now"] = json!("2023-01-10T14:00:00"))),
         ("instance", Box::new(|f| f["instance"] = json!(5))),

@@ -81,7 +81,10 @@ fn bad_files_get_one_line_naming_the_field() {
         (file("100.001", "2023-01-02T00:00:00Z"), "instance.orders[0].list_price"),
         (file("100.00", "not a time"), "now"),
         (file("100.00", "2023-01-02T00:00:00Z").replace("\"months\":1", "\"months\":\"1\""), "orders[0].months"),
-        (file("100.00", "2023-01-02T00:00:00Z").replace(",\"now\":\"2023-01-02T00:00:00Z\"", ""), "missing field `now`"),
+        (
+            file("100.00", "2023-01-02T00:00:00Z").replace(",\"now\":\"2023-01-02T00:00:00Z\"", ""),
+            "missing field `now`",
+        ),
         ("{ not json".to_owned(), "not valid JSON"),
     ];
     for (contents, needle) in cases {

@@ -1,0 +1,206 @@
+//! Accounts, their payment methods, vouchers and coupons, and balance top-ups.
+
+use billing_domain::money::{Currency, Money};
+use billing_domain::order::PaymentMethodKind;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::ledger::{Movement, channel, customer_balance};
+use crate::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
+use crate::service::{Billing, Caller, audit, visible};
+use crate::store::StoreError;
+
+/// Longest account name, workspace name, job name or label accepted.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Checks a display name: 1 to 100 characters, no control characters.
+pub fn check_name(field: &str, name: &str) -> AppResult<()> {
+    let len = name.chars().count();
+    if len == 0 || len > MAX_NAME_LEN || name.trim() != name || name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            format!("must be 1 to {MAX_NAME_LEN} characters, without surrounding spaces or control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn positive(field: &str, amount: Money) -> AppResult<()> {
+    if amount.minor() <= 0 {
+        return Err(AppError::invalid(field, "must be more than zero"));
+    }
+    Ok(())
+}
+
+impl Billing {
+    /// Opens an account with a zero balance (operators only).
+    pub async fn create_account(&self, caller: &Caller, name: &str, currency: Currency) -> AppResult<Account> {
+        caller.require_operator()?;
+        check_name("name", name)?;
+        let now = self.now();
+        let account = Account {
+            id: new_id("acc"),
+            name: name.to_owned(),
+            currency,
+            balance: Money::zero(currency),
+            created_at: now,
+        };
+        let mut tx = self.begin().await?;
+        tx.insert_account(&account).await.map_err(|e| match e {
+            StoreError::Unique(_) => AppError::invalid("name", format!("an account named {name:?} already exists")),
+            other => other.into(),
+        })?;
+        audit(
+            &mut *tx,
+            caller,
+            "account.created",
+            &account.id,
+            json!({"name": name, "currency": currency.code()}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// One account.
+    pub async fn account(&self, caller: &Caller, id: &str) -> AppResult<Account> {
+        let mut tx = self.read().await?;
+        let account = tx.account(id).await?;
+        visible(caller, "account", id, account, |a| &a.id)
+    }
+
+    /// Every account the caller may see.
+    pub async fn accounts(&self, caller: &Caller) -> AppResult<Vec<Account>> {
+        let mut tx = self.read().await?;
+        Ok(tx.accounts().await?.into_iter().filter(|a| caller.may_see(&a.id)).collect())
+    }
+
+    /// Registers a card, PayPal account or bank account.
+    pub async fn add_payment_method(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        kind: PaymentMethodKind,
+        label: &str,
+    ) -> AppResult<PaymentMethod> {
+        if kind == PaymentMethodKind::Balance {
+            return Err(AppError::invalid("kind", "the balance is not a payment method to register"));
+        }
+        check_name("label", label)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let account = tx.account(account_id).await?;
+        visible(caller, "account", account_id, account, |a| &a.id)?;
+        let method = PaymentMethod {
+            id: new_id("pm"),
+            account_id: account_id.to_owned(),
+            kind,
+            label: label.to_owned(),
+            valid: true,
+        };
+        tx.insert_payment_method(&method).await?;
+        let detail = json!({"kind": kind.as_str(), "label": label});
+        audit(&mut *tx, caller, "payment_method.added", &method.id, detail, now).await?;
+        tx.commit().await?;
+        Ok(method)
+    }
+
+    /// An account's payment methods.
+    pub async fn payment_methods(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<PaymentMethod>> {
+        let mut tx = self.read().await?;
+        let account = tx.account(account_id).await?;
+        visible(caller, "account", account_id, account, |a| &a.id)?;
+        Ok(tx.payment_methods(account_id).await?)
+    }
+
+    /// Marks a payment method valid or invalid (a cancelled card is invalid:
+    /// it can no longer be charged, and refunds for it go to the balance).
+    pub async fn set_payment_method_valid(&self, caller: &Caller, id: &str, valid: bool) -> AppResult<PaymentMethod> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let method = tx.payment_method(id).await?;
+        let mut method = visible(caller, "payment method", id, method, |m| &m.account_id)?;
+        tx.set_payment_method_valid(id, valid).await?;
+        method.valid = valid;
+        audit(&mut *tx, caller, "payment_method.validity", id, json!({"valid": valid}), now).await?;
+        tx.commit().await?;
+        Ok(method)
+    }
+
+    /// Grants a voucher or coupon (operators only).
+    pub async fn grant_benefit(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        kind: BenefitKind,
+        amount: Money,
+        expires_at: DateTime<Utc>,
+    ) -> AppResult<Benefit> {
+        caller.require_operator()?;
+        positive("amount", amount)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let account = tx.account(account_id).await?.ok_or_else(|| AppError::not_found("account", account_id))?;
+        if account.currency != amount.currency() {
+            return Err(AppError::CurrencyMismatch {
+                message: format!("the account settles in {}, not {}", account.currency, amount.currency()),
+            });
+        }
+        let benefit = Benefit {
+            id: new_id("ben"),
+            account_id: account_id.to_owned(),
+            kind,
+            amount,
+            expires_at,
+            status: BenefitStatus::Active,
+            order_id: None,
+        };
+        tx.insert_benefit(&benefit).await?;
+        let detail = json!({"kind": kind.as_str(), "amount": amount.to_string(), "account_id": account_id});
+        audit(&mut *tx, caller, "benefit.granted", &benefit.id, detail, now).await?;
+        tx.commit().await?;
+        Ok(benefit)
+    }
+
+    /// An account's vouchers and coupons.
+    pub async fn benefits(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<Benefit>> {
+        let mut tx = self.read().await?;
+        let account = tx.account(account_id).await?;
+        visible(caller, "account", account_id, account, |a| &a.id)?;
+        Ok(tx.benefits(account_id).await?)
+    }
+
+    /// Adds cash to the balance, received through `method`'s channel.
+    pub async fn top_up(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        amount: Money,
+        method: PaymentMethodKind,
+    ) -> AppResult<Account> {
+        positive("amount", amount)?;
+        if method == PaymentMethodKind::Balance {
+            return Err(AppError::invalid("method", "a top-up comes from a card, PayPal or a bank transfer"));
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let account = tx.account(account_id).await?;
+        let mut account = visible(caller, "account", account_id, account, |a| &a.id)?;
+        if account.currency != amount.currency() {
+            return Err(AppError::CurrencyMismatch {
+                message: format!("the account settles in {}, not {}", account.currency, amount.currency()),
+            });
+        }
+        account.balance = tx.add_to_balance(account_id, amount).await?;
+        let mut movement = Movement::new(new_id("mov"), "balance.top_up", account_id, now);
+        movement.transfer(channel(method), &customer_balance(account_id), amount);
+        tx.insert_movement(&movement).await?;
+        let detail = json!({"amount": amount.to_string(), "method": method.as_str()});
+        audit(&mut *tx, caller, "balance.topped_up", account_id, detail, now).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+}

@@ -1,0 +1,159 @@
+//! The catalog (regions and their prices, resource plan packs) and the
+//! versions of the refund policy.
+
+use billing_domain::calendar::BillingZone;
+use billing_domain::catalog::Region;
+use billing_domain::money::{Currency, Money};
+use billing_domain::policy::{Policy, PolicyVersion};
+use billing_domain::usage::{CuHours, HourlyPrice};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::error::{AppError, AppResult};
+use crate::service::{Billing, Caller, audit};
+use crate::store::StoreTx;
+
+/// A resource plan pack costs this share of the pay-as-you-go price of its
+/// CU-hours, in percent.
+pub const PLAN_PRICE_PERCENT: i64 = 80;
+/// Smallest and largest pack, in whole CU-hours.
+pub const PLAN_CAPACITY_RANGE: (i64, i64) = (100, 1_000_000);
+/// Longest validity of a pack, in months.
+pub const PLAN_MAX_MONTHS: u32 = 12;
+
+fn region(id: &str, zone: &str, currency: Currency, month_minor: i64, hour_micros: i64) -> Region {
+    Region {
+        id: id.to_owned(),
+        zone: zone.parse().unwrap_or(BillingZone::DEFAULT),
+        cu_month_price: Money::from_minor(currency, month_minor),
+        cu_hour_price: HourlyPrice::from_micros(currency, hour_micros),
+        min_quota_cu: 25,
+        min_months: 1,
+        max_months: 9,
+    }
+}
+
+/// The regions a new installation starts with. Singapore carries the
+/// published prices; the others are priced alike in their own currencies.
+pub fn default_regions() -> Vec<Region> {
+    vec![
+        Region::singapore(),
+        region("cn-hangzhou", "Asia/Shanghai", Currency::Cny, 23_190, 483_163),
+        region("eu-central-1", "Europe/Berlin", Currency::Eur, 2_990, 62_300),
+        region("ap-northeast-1", "Asia/Tokyo", Currency::Jpy, 4_800, 10_000_000),
+    ]
+}
+
+/// The list price of a plan pack of `capacity` in `region`: the
+/// pay-as-you-go price of its CU-hours less a fifth, rounded down.
+pub fn plan_list_price(region: &Region, capacity: CuHours) -> AppResult<Money> {
+    let whole = capacity.milli() / 1000;
+    if capacity.milli() % 1000 != 0 || whole < PLAN_CAPACITY_RANGE.0 || whole > PLAN_CAPACITY_RANGE.1 {
+        return Err(AppError::invalid(
+            "capacity_cu_hours",
+            format!("must be a whole number from {} to {}", PLAN_CAPACITY_RANGE.0, PLAN_CAPACITY_RANGE.1),
+        ));
+    }
+    // micro-units per CU-hour × CU-hours × percent, down to minor units;
+    // all terms are non-negative, so integer division rounds down.
+    let currency = region.currency();
+    let per_minor = i128::from(1_000_000 / currency.minor_per_major());
+    let exact = i128::from(region.cu_hour_price.micros()) * i128::from(whole) * i128::from(PLAN_PRICE_PERCENT);
+    let minor =
+        i64::try_from(exact / (100 * per_minor)).map_err(|_| AppError::invalid("capacity_cu_hours", "too large"))?;
+    Ok(Money::from_minor(currency, minor))
+}
+
+impl Billing {
+    /// Puts the default regions and the first policy version in place when
+    /// the database has none (on first start).
+    pub async fn ensure_catalog(&self) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        if tx.regions().await?.is_empty() {
+            for r in default_regions() {
+                tx.upsert_region(&r).await?;
+            }
+        }
+        if tx.policy_versions().await?.is_empty() {
+            let first = PolicyVersion { version: 1, effective_from: DateTime::UNIX_EPOCH, policy: Policy::default() };
+            tx.insert_policy_version(&first).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every region.
+    pub async fn regions(&self) -> AppResult<Vec<Region>> {
+        Ok(self.read().await?.regions().await?)
+    }
+
+    /// Adds or reprices a region (operators only).
+    pub async fn set_region(&self, caller: &Caller, region: Region) -> AppResult<Region> {
+        caller.require_operator()?;
+        if region.cu_month_price.minor() <= 0 || region.cu_hour_price.micros() <= 0 {
+            return Err(AppError::invalid("price", "prices must be more than zero"));
+        }
+        if region.min_months == 0 || region.min_months > region.max_months || region.min_quota_cu == 0 {
+            return Err(AppError::invalid("limits", "need 1 ≤ min_months ≤ max_months and min_quota_cu ≥ 1"));
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        tx.upsert_region(&region).await?;
+        let detail = json!({"cu_month_price": region.cu_month_price.to_string(), "currency": region.currency().code()});
+        audit(&mut *tx, caller, "region.set", &region.id, detail, now).await?;
+        tx.commit().await?;
+        Ok(region)
+    }
+
+    /// Every policy version, oldest first.
+    pub async fn policy_versions(&self) -> AppResult<Vec<PolicyVersion>> {
+        Ok(self.read().await?.policy_versions().await?)
+    }
+
+    /// Adds a policy version taking effect at `effective_from`, which may
+    /// not lie in the past: rules already applied stay as they were.
+    pub async fn add_policy_version(
+        &self,
+        caller: &Caller,
+        effective_from: DateTime<Utc>,
+        policy: Policy,
+    ) -> AppResult<PolicyVersion> {
+        caller.require_operator()?;
+        let now = self.now();
+        if effective_from < now {
+            return Err(AppError::invalid("effective_from", "a new policy version cannot take effect in the past"));
+        }
+        let mut tx = self.begin().await?;
+        let versions = tx.policy_versions().await?;
+        let version = versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+        let added = PolicyVersion { version, effective_from, policy };
+        tx.insert_policy_version(&added).await?;
+        let settings: serde_json::Map<_, _> =
+            policy.settings().into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+        let detail = json!({"version": version, "effective_from": effective_from.to_rfc3339(), "settings": settings});
+        audit(&mut *tx, caller, "policy.version_added", &format!("policy:{version}"), detail, now).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+}
+
+/// A region by id, or `NOT_FOUND` naming `field`.
+pub(crate) async fn region_of(tx: &mut (dyn StoreTx + '_), id: &str) -> AppResult<Region> {
+    tx.region(id).await?.ok_or_else(|| AppError::not_found("region", id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_pack_costs_four_fifths_of_its_hours_rounded_down() {
+        let sg = Region::singapore();
+        // 1000 × 0.067106 × 0.8 = 53.6848 → 53.68
+        assert_eq!(plan_list_price(&sg, CuHours::from_whole(1000)).unwrap().to_string(), "53.68");
+        assert!(plan_list_price(&sg, CuHours::from_whole(99)).is_err());
+        assert!(plan_list_price(&sg, CuHours::from_milli(100_500)).is_err());
+        let tokyo = &default_regions()[3];
+        assert_eq!(plan_list_price(tokyo, CuHours::from_whole(100)).unwrap().to_string(), "800");
+    }
+}

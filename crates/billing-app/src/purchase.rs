@@ -1,0 +1,445 @@
+//! Buying: subscription quotas, resource plans and renewals; paying and
+//! cancelling orders. Vouchers and coupons are applied when an order is
+//! placed; cash tenders when it is paid.
+
+use billing_domain::catalog::{CatalogError, Commodity, Region, check_months, quota_list_price};
+use billing_domain::money::Money;
+use billing_domain::order::{OrderCharges, OrderKind, OrderStatus};
+use billing_domain::usage::CuHours;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::catalog::{PLAN_MAX_MONTHS, plan_list_price, region_of};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::ledger::{self, Movement};
+use crate::model::{
+    Account, BenefitKind, BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus,
+};
+use crate::service::{Billing, Caller, audit, visible};
+use crate::store::StoreTx;
+use crate::workspaces::workspace_of;
+
+pub use crate::payment::TenderInput;
+use crate::payment::{check_tenders, post_payment};
+
+/// A request to buy a subscription quota for a workspace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuotaPurchase {
+    /// Buyer.
+    pub account_id: String,
+    /// The workspace the CUs are reserved for.
+    pub workspace_id: String,
+    /// CUs to reserve.
+    pub cu: u32,
+    /// Whole months.
+    pub months: u32,
+    /// Vouchers and coupons to apply.
+    pub benefit_ids: Vec<String>,
+    /// Cash tenders to pay with now; `None` leaves the order unpaid.
+    pub tenders: Option<Vec<TenderInput>>,
+    /// Renew automatically 9 days before the end.
+    pub auto_renew: bool,
+}
+
+/// A request to buy a resource plan pack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanPurchase {
+    /// Buyer.
+    pub account_id: String,
+    /// Region the CU-hours can be used in.
+    pub region_id: String,
+    /// CU-hours in the pack.
+    pub capacity: CuHours,
+    /// Validity in months.
+    pub months: u32,
+    /// Vouchers and coupons to apply.
+    pub benefit_ids: Vec<String>,
+    /// Cash tenders to pay with now; `None` leaves the order unpaid.
+    pub tenders: Option<Vec<TenderInput>>,
+}
+
+/// An instance and the order that bought or extended it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Purchase {
+    /// The instance.
+    pub instance: InstanceRecord,
+    /// The order.
+    pub order: OrderRecord,
+}
+
+/// An order about to be placed.
+struct OrderDraft<'a> {
+    account: &'a Account,
+    /// The instance bought (written with the order when `kind` is new).
+    instance: InstanceRecord,
+    kind: OrderKind,
+    months: u32,
+    list_price: Money,
+    benefit_ids: &'a [String],
+    /// Tenders to pay with now, if any.
+    tenders: Option<&'a [TenderInput]>,
+}
+
+fn catalog_error(e: CatalogError) -> AppError {
+    match e {
+        CatalogError::TooFewCu { .. } => AppError::TooFewCu { message: e.to_string() },
+        CatalogError::MonthsOutOfRange { .. } => AppError::MonthsOutOfRange { message: e.to_string() },
+        other => AppError::invalid("price", other),
+    }
+}
+
+/// Refuses overdue accounts and accounts settling in another currency.
+pub(crate) fn check_can_buy(account: &Account, region: &Region) -> AppResult<()> {
+    if account.balance.is_negative() {
+        return Err(AppError::AccountOverdue { balance: account.balance.to_string() });
+    }
+    if account.currency != region.currency() {
+        return Err(AppError::CurrencyMismatch {
+            message: format!(
+                "region {} prices in {}, the account settles in {}",
+                region.id,
+                region.currency(),
+                account.currency
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Applies coupons, then vouchers, to `list_price`; each is used whole, up to
+/// what is still due, and bound to `order_id`.
+async fn apply_benefits(
+    tx: &mut (dyn StoreTx + '_),
+    account: &Account,
+    list_price: Money,
+    benefit_ids: &[String],
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<OrderCharges> {
+    let mut charges = OrderCharges::list_only(list_price);
+    let mut benefits = Vec::with_capacity(benefit_ids.len());
+    for (i, id) in benefit_ids.iter().enumerate() {
+        if benefit_ids[..i].contains(id) {
+            return Err(AppError::invalid("benefit_ids", format!("{id:?} is listed twice")));
+        }
+        let benefit = tx.benefit(id).await?.filter(|b| b.account_id == account.id);
+        let benefit = benefit.ok_or_else(|| AppError::not_found("benefit", id))?;
+        let unusable = |message: &str| AppError::BenefitUnusable { id: id.clone(), message: message.to_owned() };
+        if benefit.status != BenefitStatus::Active {
+            return Err(unusable("it has already been used"));
+        }
+        if benefit.expires_at < now {
+            return Err(unusable("it has expired"));
+        }
+        if benefit.amount.currency() != list_price.currency() {
+            return Err(unusable("it is in another currency"));
+        }
+        benefits.push(benefit);
+    }
+    benefits.sort_by_key(|b| b.kind == BenefitKind::Voucher);
+    for benefit in &benefits {
+        let due = charges.cash_due()?;
+        let applied = if benefit.amount.minor() < due.minor() { benefit.amount } else { due };
+        match benefit.kind {
+            BenefitKind::Coupon => charges.coupon = charges.coupon.checked_add(applied)?,
+            BenefitKind::Voucher => charges.voucher = charges.voucher.checked_add(applied)?,
+        }
+        if !tx.set_benefit_status(&benefit.id, BenefitStatus::Active, BenefitStatus::Used, Some(order_id)).await? {
+            return Err(AppError::BenefitUnusable { id: benefit.id.clone(), message: "it was just used".to_owned() });
+        }
+    }
+    Ok(charges)
+}
+
+impl Billing {
+    /// Buys a subscription quota for a workspace; pays it now when tenders
+    /// are given.
+    pub async fn buy_quota(&self, caller: &Caller, request: &QuotaPurchase) -> AppResult<Purchase> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let account = tx.account(&request.account_id).await?;
+        let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
+        let workspace = workspace_of(&mut *tx, caller, &request.workspace_id).await?;
+        if workspace.account_id != account.id {
+            return Err(AppError::not_found("workspace", &request.workspace_id));
+        }
+        if workspace.billing_method == BillingMethod::PayAsYouGo {
+            return Err(AppError::state("a pay-as-you-go workspace cannot hold a quota"));
+        }
+        if tx.quota_of_workspace(&workspace.id).await?.is_some() {
+            return Err(AppError::state("the workspace already has a subscription quota"));
+        }
+        let region = region_of(&mut *tx, &workspace.region_id).await?;
+        check_can_buy(&account, &region)?;
+        let list_price = quota_list_price(&region, request.cu, request.months).map_err(catalog_error)?;
+        let instance = InstanceRecord {
+            id: new_id("ins"),
+            account_id: account.id.clone(),
+            region_id: region.id.clone(),
+            commodity: Commodity::SparkReserved,
+            workspace_id: Some(workspace.id.clone()),
+            quota_cu: Some(request.cu),
+            capacity: None,
+            used: CuHours::ZERO,
+            state: InstanceState::PendingPayment,
+            promotion_non_refundable: false,
+            transferred: false,
+            auto_renew: request.auto_renew,
+            created_at: now,
+        };
+        let draft = OrderDraft {
+            account: &account,
+            instance,
+            kind: OrderKind::New,
+            months: request.months,
+            list_price,
+            benefit_ids: &request.benefit_ids,
+            tenders: request.tenders.as_deref(),
+        };
+        let purchase = self.place_order(&mut *tx, caller, draft).await?;
+        tx.commit().await?;
+        Ok(purchase)
+    }
+
+    /// Buys a resource plan pack; pays it now when tenders are given.
+    pub async fn buy_plan(&self, caller: &Caller, request: &PlanPurchase) -> AppResult<Purchase> {
+        if request.months == 0 || request.months > PLAN_MAX_MONTHS {
+            return Err(AppError::MonthsOutOfRange {
+                message: format!("a plan is valid for 1 to {PLAN_MAX_MONTHS} months, {} requested", request.months),
+            });
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let account = tx.account(&request.account_id).await?;
+        let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
+        let region = region_of(&mut *tx, &request.region_id).await?;
+        check_can_buy(&account, &region)?;
+        let list_price = plan_list_price(&region, request.capacity)?;
+        let instance = InstanceRecord {
+            id: new_id("ins"),
+            account_id: account.id.clone(),
+            region_id: region.id.clone(),
+            commodity: Commodity::SparkResourcePlan,
+            workspace_id: None,
+            quota_cu: None,
+            capacity: Some(request.capacity),
+            used: CuHours::ZERO,
+            state: InstanceState::PendingPayment,
+            promotion_non_refundable: false,
+            transferred: false,
+            auto_renew: false,
+            created_at: now,
+        };
+        let draft = OrderDraft {
+            account: &account,
+            instance,
+            kind: OrderKind::New,
+            months: request.months,
+            list_price,
+            benefit_ids: &request.benefit_ids,
+            tenders: request.tenders.as_deref(),
+        };
+        let purchase = self.place_order(&mut *tx, caller, draft).await?;
+        tx.commit().await?;
+        Ok(purchase)
+    }
+
+    /// Renews an active quota by `months`, starting where it now ends.
+    pub async fn renew(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+        months: u32,
+        benefit_ids: &[String],
+        tenders: Option<&[TenderInput]>,
+    ) -> AppResult<Purchase> {
+        let mut tx = self.begin().await?;
+        let purchase = self.renew_in(&mut *tx, caller, instance_id, months, benefit_ids, tenders).await?;
+        tx.commit().await?;
+        Ok(purchase)
+    }
+
+    pub(crate) async fn renew_in(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        instance_id: &str,
+        months: u32,
+        benefit_ids: &[String],
+        tenders: Option<&[TenderInput]>,
+    ) -> AppResult<Purchase> {
+        let instance = tx.instance(instance_id).await?;
+        let instance = visible(caller, "instance", instance_id, instance, |i| &i.account_id)?;
+        let (Commodity::SparkReserved, Some(cu)) = (instance.commodity, instance.quota_cu) else {
+            return Err(AppError::state("only subscription quotas can be renewed"));
+        };
+        if instance.state != InstanceState::Active {
+            return Err(AppError::state(format!("the quota is {}, not active", instance.state.as_str())));
+        }
+        if tx.orders(instance_id).await?.iter().any(|o| o.status == OrderStatus::Unpaid) {
+            return Err(AppError::state("an unpaid order of this quota must be paid or cancelled first"));
+        }
+        let account = tx
+            .account(&instance.account_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("account", &instance.account_id))?;
+        let region = region_of(&mut *tx, &instance.region_id).await?;
+        check_can_buy(&account, &region)?;
+        check_months(&region, months).map_err(catalog_error)?;
+        // The quota's size was checked when it was bought; a renewal only
+        // checks the months.
+        let list_price = region.cu_month_price.checked_mul(i64::from(cu))?.checked_mul(i64::from(months))?;
+        let draft = OrderDraft {
+            account: &account,
+            instance,
+            kind: OrderKind::Renewal,
+            months,
+            list_price,
+            benefit_ids,
+            tenders,
+        };
+        self.place_order(tx, caller, draft).await
+    }
+
+    /// Writes the order (and for a new purchase the instance), applies its
+    /// benefits and, given tenders, pays it.
+    async fn place_order(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        draft: OrderDraft<'_>,
+    ) -> AppResult<Purchase> {
+        let OrderDraft { account, instance, kind, months, list_price, benefit_ids, tenders } = draft;
+        let now = self.now();
+        if kind == OrderKind::New {
+            tx.insert_instance(&instance).await?;
+        }
+        let order_id = new_id("ord");
+        let charges = apply_benefits(tx, account, list_price, benefit_ids, &order_id, now).await?;
+        let order = OrderRecord {
+            id: order_id,
+            instance_id: instance.id.clone(),
+            account_id: account.id.clone(),
+            kind,
+            status: OrderStatus::Unpaid,
+            months,
+            charges,
+            benefit_ids: benefit_ids.to_vec(),
+            tenders: Vec::new(),
+            created_at: now,
+            paid_at: None,
+            start: None,
+        };
+        tx.insert_order(&order).await?;
+        let detail = json!({
+            "instance_id": instance.id, "kind": kind.as_str(), "months": months,
+            "list_price": list_price.to_string(), "cash_due": charges.cash_due()?.to_string(),
+        });
+        audit(tx, caller, "order.placed", &order.id, detail, now).await?;
+        let mut purchase = Purchase { instance, order };
+        if let Some(tenders) = tenders {
+            purchase = self.pay_in(tx, caller, account, purchase, tenders).await?;
+        }
+        Ok(purchase)
+    }
+
+    /// Pays an unpaid order.
+    pub async fn pay_order(&self, caller: &Caller, order_id: &str, tenders: &[TenderInput]) -> AppResult<Purchase> {
+        let mut tx = self.begin().await?;
+        let order = tx.order(order_id).await?;
+        let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
+        if order.status != OrderStatus::Unpaid {
+            return Err(AppError::state(format!("the order is {}, not unpaid", order.status.as_str())));
+        }
+        let instance =
+            tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
+        let account =
+            tx.account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
+        let region = region_of(&mut *tx, &instance.region_id).await?;
+        check_can_buy(&account, &region)?;
+        let purchase = self.pay_in(&mut *tx, caller, &account, Purchase { instance, order }, tenders).await?;
+        tx.commit().await?;
+        Ok(purchase)
+    }
+
+    async fn pay_in(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        account: &Account,
+        mut purchase: Purchase,
+        tenders: &[TenderInput],
+    ) -> AppResult<Purchase> {
+        let now = self.now();
+        let order = &mut purchase.order;
+        let due = order.charges.cash_due()?;
+        order.tenders = check_tenders(tx, account, due, tenders).await?;
+        order.paid_at = Some(now);
+        order.start = (order.kind == OrderKind::New).then_some(now);
+        let expected = matches!(
+            (order.kind, purchase.instance.state),
+            (OrderKind::New, InstanceState::PendingPayment) | (OrderKind::Renewal, InstanceState::Active)
+        );
+        if !expected || !tx.mark_order_paid(order).await? {
+            return Err(AppError::state("the order can no longer be paid"));
+        }
+        order.status = OrderStatus::Paid;
+        post_payment(tx, account, order, now).await?;
+        if order.kind == OrderKind::New {
+            self.activate(tx, &mut purchase.instance).await?;
+        }
+        let order = &purchase.order;
+        let detail = json!({"cash_paid": due.to_string(), "tenders": order.tenders.len()});
+        audit(tx, caller, "order.paid", &order.id, detail, now).await?;
+        Ok(purchase)
+    }
+
+    async fn activate(&self, tx: &mut (dyn StoreTx + '_), instance: &mut InstanceRecord) -> AppResult<()> {
+        if !tx.set_instance_state(&instance.id, InstanceState::PendingPayment, InstanceState::Active).await? {
+            return Err(AppError::state("the instance is no longer awaiting payment"));
+        }
+        instance.state = InstanceState::Active;
+        if let Some(workspace_id) = &instance.workspace_id {
+            tx.set_subscription_queue(workspace_id, QueueStatus::Running).await?;
+        }
+        if let Some(capacity) = instance.capacity {
+            let mut movement = Movement::new(new_id("mov"), "plan.capacity_issued", &instance.id, self.now());
+            movement.transfer_capacity("capacity:issued", &ledger::plan_remaining(&instance.id), capacity.milli());
+            tx.insert_movement(&movement).await?;
+        }
+        Ok(())
+    }
+
+    /// Cancels an unpaid order; its vouchers and coupons become usable
+    /// again, and an instance never paid for is cancelled with it.
+    pub async fn cancel_order(&self, caller: &Caller, order_id: &str) -> AppResult<OrderRecord> {
+        let mut tx = self.begin().await?;
+        let order = tx.order(order_id).await?;
+        let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
+        let order = cancel_in(&mut *tx, caller, order, self.now()).await?;
+        tx.commit().await?;
+        Ok(order)
+    }
+}
+
+/// Cancels an unpaid order inside the caller's transaction.
+pub(crate) async fn cancel_in(
+    tx: &mut (dyn StoreTx + '_),
+    caller: &Caller,
+    mut order: OrderRecord,
+    now: DateTime<Utc>,
+) -> AppResult<OrderRecord> {
+    if !tx.set_order_status(&order.id, OrderStatus::Unpaid, OrderStatus::Cancelled).await? {
+        return Err(AppError::state(format!("the order is {}, not unpaid", order.status.as_str())));
+    }
+    order.status = OrderStatus::Cancelled;
+    for id in &order.benefit_ids {
+        tx.set_benefit_status(id, BenefitStatus::Used, BenefitStatus::Active, None).await?;
+    }
+    if order.kind == OrderKind::New {
+        tx.set_instance_state(&order.instance_id, InstanceState::PendingPayment, InstanceState::Cancelled).await?;
+    }
+    audit(tx, caller, "order.cancelled", &order.id, json!({"instance_id": order.instance_id}), now).await?;
+    Ok(order)
+}

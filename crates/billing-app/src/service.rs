@@ -1,0 +1,120 @@
+//! [`Billing`]: the use cases, over a [`Store`] and a [`Clock`]. Each use case
+//! runs in one transaction: it reads, decides with the domain's rules, writes
+//! its effects, their ledger movements and an audit event, and commits — or
+//! changes nothing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+use crate::model::NewAuditEvent;
+use crate::store::{Store, StoreTx};
+
+/// Who is asking. Customers see only their own account; operators see all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A customer, by account id.
+    Customer(String),
+    /// The provider's billing team.
+    Operator,
+    /// The service itself (scheduler, workers).
+    System,
+}
+
+impl Caller {
+    /// The actor recorded in audit events.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Customer(id) => id.clone(),
+            Caller::Operator => "operator".to_owned(),
+            Caller::System => "system".to_owned(),
+        }
+    }
+
+    /// Whether the caller may see things of `account_id`.
+    pub fn may_see(&self, account_id: &str) -> bool {
+        match self {
+            Caller::Customer(id) => id == account_id,
+            Caller::Operator | Caller::System => true,
+        }
+    }
+
+    /// Refuses customers.
+    pub fn require_operator(&self) -> AppResult<()> {
+        match self {
+            Caller::Customer(_) => Err(AppError::state("only operators may do this")),
+            Caller::Operator | Caller::System => Ok(()),
+        }
+    }
+}
+
+/// The use cases.
+#[derive(Clone)]
+pub struct Billing {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Billing {
+    /// Use cases over `store`, reading time from `clock`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Billing {
+        Billing { store, clock }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Opens a transaction that may write.
+    pub(crate) async fn begin(&self) -> AppResult<Box<dyn StoreTx + '_>> {
+        Ok(self.store.begin().await?)
+    }
+
+    /// Opens a transaction that only reads.
+    pub(crate) async fn read(&self) -> AppResult<Box<dyn StoreTx + '_>> {
+        Ok(self.store.read().await?)
+    }
+}
+
+/// Returns `value` if it exists and `caller` may see it, else `NOT_FOUND` —
+/// the same answer for another account's thing as for a missing one.
+pub(crate) fn visible<T>(
+    caller: &Caller,
+    what: &'static str,
+    id: &str,
+    value: Option<T>,
+    owner: impl Fn(&T) -> &str,
+) -> AppResult<T> {
+    match value {
+        Some(v) if caller.may_see(owner(&v)) => Ok(v),
+        _ => Err(AppError::not_found(what, id)),
+    }
+}
+
+/// Appends an audit event in the caller's transaction.
+pub(crate) async fn audit(
+    tx: &mut (dyn StoreTx + '_),
+    caller: &Caller,
+    action: &str,
+    subject: &str,
+    detail: Value,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let event = NewAuditEvent {
+        actor: caller.actor(),
+        action: action.to_owned(),
+        subject: subject.to_owned(),
+        detail: detail.to_string(),
+    };
+    tx.append_audit(&event, at).await?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The persistence boundary. Use cases open a transaction, read and write
+//! records through it and commit; only the storage crate knows SQL.
+//!
+//! A write transaction is exclusive where the database needs it to be
+//! (SQLite takes its write lock up front), so read-then-write sequences are
+//! safe under concurrency; conditional updates such as
+//! [`StoreTx::set_instance_state`] return whether they applied, which is how
+//! racing requests learn they lost.
+
+use async_trait::async_trait;
+use billing_domain::catalog::Region;
+use billing_domain::money::Money;
+use billing_domain::order::OrderStatus;
+use billing_domain::policy::PolicyVersion;
+use billing_domain::usage::CuHours;
+use chrono::{DateTime, Utc};
+
+use crate::ledger::{LedgerEntry, Movement};
+use crate::model::{
+    Account, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
+    OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
+};
+
+/// A failure of the storage machinery.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database stayed locked or busy past the timeout.
+    #[error("database busy: {0}")]
+    Busy(String),
+    /// A uniqueness rule was violated (the name of the rule is included).
+    #[error("unique constraint: {0}")]
+    Unique(String),
+    /// Anything else.
+    #[error("database: {0}")]
+    Database(String),
+    /// A stored value could not be read back.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+impl From<StoreError> for crate::error::AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy(_) => crate::error::AppError::Busy,
+            other => crate::error::AppError::internal(other),
+        }
+    }
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A database holding everything spark-billing knows.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Opens a transaction that may write.
+    async fn begin(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+    /// Opens a transaction for reading only; it takes no write lock.
+    async fn read(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// One open transaction. Dropping it without [`StoreTx::commit`] rolls back.
+#[async_trait]
+pub trait StoreTx: Send {
+    /// Makes every write of the transaction durable, or none of them.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+
+    // Accounts and what they pay with.
+    /// Adds an account.
+    async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
+    /// An account by id.
+    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>>;
+    /// Every account, by name.
+    async fn accounts(&mut self) -> StoreResult<Vec<Account>>;
+    /// Adds `delta` to the balance and returns the new balance.
+    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money>;
+    /// Adds a payment method.
+    async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()>;
+    /// A payment method by id.
+    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>>;
+    /// An account's payment methods.
+    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>>;
+    /// Marks a payment method valid or not.
+    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()>;
+    /// Adds a voucher or coupon.
+    async fn insert_benefit(&mut self, benefit: &Benefit) -> StoreResult<()>;
+    /// A benefit by id.
+    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>>;
+    /// An account's benefits.
+    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>>;
+    /// Moves a benefit from `from` to `to`, binding it to `order_id`; false
+    /// when it was not in `from`.
+    async fn set_benefit_status(
+        &mut self,
+        id: &str,
+        from: BenefitStatus,
+        to: BenefitStatus,
+        order_id: Option<&str>,
+    ) -> StoreResult<bool>;
+
+    // Catalog and policy.
+    /// A region by id.
+    async fn region(&mut self, id: &str) -> StoreResult<Option<Region>>;
+    /// Every region.
+    async fn regions(&mut self) -> StoreResult<Vec<Region>>;
+    /// Adds or replaces a region.
+    async fn upsert_region(&mut self, region: &Region) -> StoreResult<()>;
+    /// Every policy version.
+    async fn policy_versions(&mut self) -> StoreResult<Vec<PolicyVersion>>;
+    /// Adds a policy version.
+    async fn insert_policy_version(&mut self, version: &PolicyVersion) -> StoreResult<()>;
+
+    // Workspaces and their contents.
+    /// Adds a workspace.
+    async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()>;
+    /// A workspace by id (deleted ones included).
+    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>>;
+    /// An account's active workspaces.
+    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>>;
+    /// Adds a job.
+    async fn insert_job(&mut self, job: &Job) -> StoreResult<()>;
+    /// A workspace's jobs, by name.
+    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>>;
+    /// Adds a data object.
+    async fn insert_data_object(&mut self, object: &DataObject) -> StoreResult<()>;
+    /// A workspace's data objects, by name.
+    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>>;
+    /// Adds a queue.
+    async fn insert_queue(&mut self, queue: &Queue) -> StoreResult<()>;
+    /// A workspace's queues.
+    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>>;
+    /// Sets the status of the workspace's subscription queue.
+    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()>;
+    /// Removes the workspace's jobs, data objects and queues for good, marks
+    /// it deleted and keeps the tombstone.
+    async fn delete_workspace(&mut self, tombstone: &Tombstone) -> StoreResult<()>;
+    /// The tombstone of a deleted workspace.
+    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>>;
+
+    // Instances and orders.
+    /// Adds an instance.
+    async fn insert_instance(&mut self, instance: &InstanceRecord) -> StoreResult<()>;
+    /// An instance by id.
+    async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>>;
+    /// An account's instances, newest first.
+    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>>;
+    /// Instances in `state`, across accounts (for the scheduler).
+    async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>>;
+    /// Moves an instance from `from` to `to`; false when it was not in `from`.
+    async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool>;
+    /// Sets the auto-renew flag.
+    async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()>;
+    /// Sets a plan's used CU-hours.
+    async fn set_plan_used(&mut self, id: &str, used: CuHours) -> StoreResult<()>;
+    /// The active quota of a workspace, if any.
+    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>>;
+    /// An account's resource plans in a region.
+    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>>;
+    /// Adds an order with its tenders and benefit links.
+    async fn insert_order(&mut self, order: &OrderRecord) -> StoreResult<()>;
+    /// An order by id.
+    async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>>;
+    /// An instance's orders, oldest first.
+    async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>>;
+    /// Unpaid orders placed before `cutoff`.
+    async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>>;
+    /// Records the payment of an unpaid order; false when it was not unpaid.
+    async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool>;
+    /// Moves an order from `from` to `to`; false when it was not in `from`.
+    async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool>;
+
+    // Usage.
+    /// Stores records whose ids are new and returns, for every record, the
+    /// stored version when its id was already known.
+    async fn insert_usage(&mut self, records: &[UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>>;
+    /// Usage and quota coverage already settled for one workspace-hour.
+    async fn settled_hour(&mut self, workspace_id: &str, hour_start: DateTime<Utc>)
+    -> StoreResult<Option<SettledHour>>;
+    /// Stores the settlement (or adjustment) of one workspace-hour.
+    async fn insert_settlement(&mut self, settlement: &Settlement) -> StoreResult<()>;
+    /// A workspace's settlements, oldest first, at most `limit`.
+    async fn settlements(&mut self, workspace_id: &str, limit: i64) -> StoreResult<Vec<Settlement>>;
+
+    // Ledger and audit.
+    /// Writes a balanced movement.
+    async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()>;
+    /// Every ledger entry, in movement order.
+    async fn ledger_entries(&mut self) -> StoreResult<Vec<LedgerEntry>>;
+    /// Appends an event to the audit chain and returns it chained.
+    async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<AuditEvent>;
+    /// The chain's head: the last sequence number and its hash.
+    async fn audit_head(&mut self) -> StoreResult<(i64, String)>;
+    /// Audit events from `after_seq` on, at most `limit`.
+    async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+}

@@ -1,0 +1,188 @@
+//! Accounts, payment methods, vouchers and coupons.
+
+use billing_app::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
+use billing_app::store::{StoreError, StoreResult};
+use billing_domain::money::Money;
+use billing_domain::order::PaymentMethodKind;
+use sqlx::any::AnyRow;
+
+use crate::error::map_err;
+use crate::rows::{RowExt, by_name, micros};
+use crate::tx::SqlTx;
+
+fn account(row: &AnyRow) -> StoreResult<Account> {
+    let currency = row.currency("currency")?;
+    Ok(Account {
+        id: row.text("id")?,
+        name: row.text("name")?,
+        currency,
+        balance: row.money(currency, "balance_minor")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+fn payment_method(row: &AnyRow) -> StoreResult<PaymentMethod> {
+    Ok(PaymentMethod {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        kind: by_name("kind", &row.text("kind")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
+        label: row.text("label")?,
+        valid: row.flag("valid")?,
+    })
+}
+
+fn benefit(row: &AnyRow) -> StoreResult<Benefit> {
+    let currency = row.currency("currency")?;
+    Ok(Benefit {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        kind: by_name("kind", &row.text("kind")?, &BenefitKind::ALL, BenefitKind::as_str)?,
+        amount: row.money(currency, "amount_minor")?,
+        expires_at: row.instant("expires_at")?,
+        status: by_name("status", &row.text("status")?, &BenefitStatus::ALL, BenefitStatus::as_str)?,
+        order_id: row.opt_text("order_id")?,
+    })
+}
+
+impl SqlTx {
+    pub(crate) async fn insert_account_row(&mut self, a: &Account) -> StoreResult<()> {
+        sqlx::query("INSERT INTO accounts (id, name, currency, balance_minor, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&a.id)
+            .bind(&a.name)
+            .bind(a.currency.code())
+            .bind(a.balance.minor())
+            .bind(micros(a.created_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn account_row(&mut self, id: &str) -> StoreResult<Option<Account>> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(account).transpose()
+    }
+
+    pub(crate) async fn account_rows(&mut self) -> StoreResult<Vec<Account>> {
+        let rows =
+            sqlx::query("SELECT * FROM accounts ORDER BY name").fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        rows.iter().map(account).collect()
+    }
+
+    pub(crate) async fn add_to_balance_row(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
+        let row = sqlx::query(
+            "UPDATE accounts SET balance_minor = balance_minor + $1 WHERE id = $2 AND currency = $3 \
+             RETURNING balance_minor",
+        )
+        .bind(delta.minor())
+        .bind(account_id)
+        .bind(delta.currency().code())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .ok_or_else(|| StoreError::Database(format!("no account {account_id} in {}", delta.currency())))?;
+        row.money(delta.currency(), "balance_minor")
+    }
+
+    pub(crate) async fn insert_payment_method_row(&mut self, m: &PaymentMethod) -> StoreResult<()> {
+        sqlx::query("INSERT INTO payment_methods (id, account_id, kind, label, valid) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&m.id)
+            .bind(&m.account_id)
+            .bind(m.kind.as_str())
+            .bind(&m.label)
+            .bind(i64::from(m.valid))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn payment_method_row(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>> {
+        let row = sqlx::query("SELECT * FROM payment_methods WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(payment_method).transpose()
+    }
+
+    pub(crate) async fn payment_method_rows(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>> {
+        let rows = sqlx::query("SELECT * FROM payment_methods WHERE account_id = $1 ORDER BY id")
+            .bind(account_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(payment_method).collect()
+    }
+
+    pub(crate) async fn set_payment_method_valid_row(&mut self, id: &str, valid: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE payment_methods SET valid = $1 WHERE id = $2")
+            .bind(i64::from(valid))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_benefit_row(&mut self, b: &Benefit) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO benefits (id, account_id, kind, currency, amount_minor, expires_at, status, order_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&b.id)
+        .bind(&b.account_id)
+        .bind(b.kind.as_str())
+        .bind(b.amount.currency().code())
+        .bind(b.amount.minor())
+        .bind(micros(b.expires_at))
+        .bind(b.status.as_str())
+        .bind(b.order_id.as_deref())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn benefit_row(&mut self, id: &str) -> StoreResult<Option<Benefit>> {
+        let row = sqlx::query("SELECT * FROM benefits WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(benefit).transpose()
+    }
+
+    pub(crate) async fn benefit_rows(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>> {
+        let rows = sqlx::query("SELECT * FROM benefits WHERE account_id = $1 ORDER BY id")
+            .bind(account_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(benefit).collect()
+    }
+
+    pub(crate) async fn set_benefit_status_row(
+        &mut self,
+        id: &str,
+        from: BenefitStatus,
+        to: BenefitStatus,
+        order_id: Option<&str>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE benefits SET status = $1, order_id = COALESCE($2, order_id) WHERE id = $3 AND status = $4",
+        )
+        .bind(to.as_str())
+        .bind(order_id)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

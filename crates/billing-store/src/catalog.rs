@@ -1,0 +1,119 @@
+//! Regions with their prices, and refund policy versions.
+
+use billing_app::store::{StoreError, StoreResult};
+use billing_domain::calendar::BillingZone;
+use billing_domain::catalog::Region;
+use billing_domain::money::Money;
+use billing_domain::policy::{Policy, PolicyVersion};
+use billing_domain::usage::HourlyPrice;
+use sqlx::any::AnyRow;
+
+use crate::error::map_err;
+use crate::rows::{RowExt, micros};
+use crate::tx::SqlTx;
+
+fn small(row: &AnyRow, column: &str) -> StoreResult<u32> {
+    let value = row.int(column)?;
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column}: {value} out of range")))
+}
+
+fn region(row: &AnyRow) -> StoreResult<Region> {
+    let currency = row.currency("currency")?;
+    let zone: BillingZone = row.parsed("zone")?;
+    Ok(Region {
+        id: row.text("id")?,
+        zone,
+        cu_month_price: Money::from_minor(currency, row.int("cu_month_price_minor")?),
+        cu_hour_price: HourlyPrice::from_micros(currency, row.int("cu_hour_price_micros")?),
+        min_quota_cu: small(row, "min_quota_cu")?,
+        min_months: small(row, "min_months")?,
+        max_months: small(row, "max_months")?,
+    })
+}
+
+/// Reads the settings document written by [`settings_json`].
+fn policy_from_json(text: &str) -> StoreResult<Policy> {
+    let corrupt = |e: String| StoreError::Corrupt(format!("policy_versions.settings: {e}"));
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    let object = value.as_object().ok_or_else(|| corrupt("not an object".to_owned()))?;
+    let mut policy = Policy::default();
+    for (name, value) in object {
+        let text = value.as_str().ok_or_else(|| corrupt(format!("{name} is not a string")))?;
+        policy.set(name, text).map_err(|e| corrupt(e.to_string()))?;
+    }
+    Ok(policy)
+}
+
+fn settings_json(policy: &Policy) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        policy.settings().into_iter().map(|(name, value)| (name.to_owned(), value.into())).collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+impl SqlTx {
+    pub(crate) async fn region_row(&mut self, id: &str) -> StoreResult<Option<Region>> {
+        let row = sqlx::query("SELECT * FROM regions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(region).transpose()
+    }
+
+    pub(crate) async fn region_rows(&mut self) -> StoreResult<Vec<Region>> {
+        let rows = sqlx::query("SELECT * FROM regions ORDER BY id").fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        rows.iter().map(region).collect()
+    }
+
+    pub(crate) async fn upsert_region_row(&mut self, r: &Region) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO regions (id, zone, currency, cu_month_price_minor, cu_hour_price_micros, min_quota_cu, \
+             min_months, max_months) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET zone = excluded.zone, currency = excluded.currency, \
+             cu_month_price_minor = excluded.cu_month_price_minor, \
+             cu_hour_price_micros = excluded.cu_hour_price_micros, min_quota_cu = excluded.min_quota_cu, \
+             min_months = excluded.min_months, max_months = excluded.max_months",
+        )
+        .bind(&r.id)
+        .bind(r.zone.name())
+        .bind(r.currency().code())
+        .bind(r.cu_month_price.minor())
+        .bind(r.cu_hour_price.micros())
+        .bind(i64::from(r.min_quota_cu))
+        .bind(i64::from(r.min_months))
+        .bind(i64::from(r.max_months))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn policy_version_rows(&mut self) -> StoreResult<Vec<PolicyVersion>> {
+        let rows = sqlx::query("SELECT * FROM policy_versions ORDER BY version")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                let version = row.int("version")?;
+                Ok(PolicyVersion {
+                    version: u32::try_from(version)
+                        .map_err(|_| StoreError::Corrupt(format!("policy version {version}")))?,
+                    effective_from: row.instant("effective_from")?,
+                    policy: policy_from_json(&row.text("settings")?)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn insert_policy_version_row(&mut self, v: &PolicyVersion) -> StoreResult<()> {
+        sqlx::query("INSERT INTO policy_versions (version, effective_from, settings) VALUES ($1, $2, $3)")
+            .bind(i64::from(v.version))
+            .bind(micros(v.effective_from))
+            .bind(settings_json(&v.policy))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,320 @@
+//! Prepaid instances and their orders, tenders and benefit links.
+
+use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, TenderRecord};
+use billing_app::store::{StoreError, StoreResult};
+use billing_domain::catalog::Commodity;
+use billing_domain::money::Money;
+use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
+use billing_domain::usage::CuHours;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+use crate::error::map_err;
+use crate::rows::{RowExt, by_name, micros, opt_micros};
+use crate::tx::SqlTx;
+
+fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
+    let quota_cu = row
+        .opt_int("quota_cu")?
+        .map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("quota_cu {v}"))))
+        .transpose()?;
+    Ok(InstanceRecord {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        region_id: row.text("region_id")?,
+        commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
+        workspace_id: row.opt_text("workspace_id")?,
+        quota_cu,
+        capacity: row.opt_int("capacity_milli")?.map(CuHours::from_milli),
+        used: CuHours::from_milli(row.int("used_milli")?),
+        state: by_name("state", &row.text("state")?, &InstanceState::ALL, InstanceState::as_str)?,
+        promotion_non_refundable: row.flag("promotion_non_refundable")?,
+        transferred: row.flag("transferred")?,
+        auto_renew: row.flag("auto_renew")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
+    let currency = row.currency("currency")?;
+    let months = row.int("months")?;
+    Ok(OrderRecord {
+        id: row.text("id")?,
+        instance_id: row.text("instance_id")?,
+        account_id: row.text("account_id")?,
+        kind: by_name("kind", &row.text("kind")?, &OrderKind::ALL, OrderKind::as_str)?,
+        status: by_name("status", &row.text("status")?, &OrderStatus::ALL, OrderStatus::as_str)?,
+        months: u32::try_from(months).map_err(|_| StoreError::Corrupt(format!("months {months}")))?,
+        charges: OrderCharges {
+            list_price: row.money(currency, "list_price_minor")?,
+            discount: row.money(currency, "discount_minor")?,
+            coupon: row.money(currency, "coupon_minor")?,
+            voucher: row.money(currency, "voucher_minor")?,
+        },
+        benefit_ids: Vec::new(),
+        tenders: Vec::new(),
+        created_at: row.instant("created_at")?,
+        paid_at: row.opt_instant("paid_at")?,
+        start: row.opt_instant("start_at")?,
+    })
+}
+
+impl SqlTx {
+    pub(crate) async fn insert_instance_row(&mut self, i: &InstanceRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO instances (id, account_id, region_id, commodity, workspace_id, quota_cu, capacity_milli, \
+             used_milli, state, promotion_non_refundable, transferred, auto_renew, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&i.id)
+        .bind(&i.account_id)
+        .bind(&i.region_id)
+        .bind(i.commodity.code())
+        .bind(i.workspace_id.as_deref())
+        .bind(i.quota_cu.map(i64::from))
+        .bind(i.capacity.map(CuHours::milli))
+        .bind(i.used.milli())
+        .bind(i.state.as_str())
+        .bind(i64::from(i.promotion_non_refundable))
+        .bind(i64::from(i.transferred))
+        .bind(i64::from(i.auto_renew))
+        .bind(micros(i.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn instance_row(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
+        let row = sqlx::query("SELECT * FROM instances WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(instance).transpose()
+    }
+
+    /// Instances matching `condition` (one `$1` parameter), newest first.
+    pub(crate) async fn instance_rows(&mut self, condition: &str, param: &str) -> StoreResult<Vec<InstanceRecord>> {
+        let sql = format!("SELECT * FROM instances WHERE {condition} ORDER BY created_at DESC, id DESC");
+        let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        rows.iter().map(instance).collect()
+    }
+
+    pub(crate) async fn set_instance_state_row(
+        &mut self,
+        id: &str,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3")
+            .bind(to.as_str())
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(crate) async fn set_auto_renew_row(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2")
+            .bind(i64::from(auto_renew))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_plan_used_row(&mut self, id: &str, used: CuHours) -> StoreResult<()> {
+        sqlx::query("UPDATE instances SET used_milli = $1 WHERE id = $2")
+            .bind(used.milli())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn quota_of_workspace_row(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM instances WHERE workspace_id = $1 AND commodity = 'spark_reserved' \
+             AND state IN ('active', 'pending_payment') ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(instance).transpose()
+    }
+
+    pub(crate) async fn plans_in_region_rows(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> StoreResult<Vec<InstanceRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM instances WHERE account_id = $1 AND region_id = $2 AND commodity = 'spark_resource_plan' \
+             AND state = 'active' ORDER BY created_at, id",
+        )
+        .bind(account_id)
+        .bind(region_id)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(instance).collect()
+    }
+
+    pub(crate) async fn insert_order_rows(&mut self, o: &OrderRecord) -> StoreResult<()> {
+        let c = &o.charges;
+        sqlx::query(
+            "INSERT INTO orders (id, instance_id, account_id, kind, status, months, currency, list_price_minor, \
+             discount_minor, coupon_minor, voucher_minor, created_at, paid_at, start_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&o.id)
+        .bind(&o.instance_id)
+        .bind(&o.account_id)
+        .bind(o.kind.as_str())
+        .bind(o.status.as_str())
+        .bind(i64::from(o.months))
+        .bind(o.currency().code())
+        .bind(c.list_price.minor())
+        .bind(c.discount.minor())
+        .bind(c.coupon.minor())
+        .bind(c.voucher.minor())
+        .bind(micros(o.created_at))
+        .bind(opt_micros(o.paid_at))
+        .bind(opt_micros(o.start))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        for benefit_id in &o.benefit_ids {
+            sqlx::query("INSERT INTO order_benefits (order_id, benefit_id) VALUES ($1, $2)")
+                .bind(&o.id)
+                .bind(benefit_id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        self.insert_tender_rows(&o.id, &o.tenders).await
+    }
+
+    async fn insert_tender_rows(&mut self, order_id: &str, tenders: &[TenderRecord]) -> StoreResult<()> {
+        for (idx, t) in tenders.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO tenders (order_id, idx, method, payment_method_id, amount_minor) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(order_id)
+            .bind(idx as i64)
+            .bind(t.method.as_str())
+            .bind(t.payment_method_id.as_deref())
+            .bind(t.amount.minor())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn order_row(&mut self, id: &str) -> StoreResult<Option<OrderRecord>> {
+        let mut found = self.order_rows("id = $1", id).await?;
+        Ok(found.pop())
+    }
+
+    /// Orders matching `condition` (one `$1` parameter), oldest first, with
+    /// their tenders and benefits.
+    pub(crate) async fn order_rows(&mut self, condition: &str, param: &str) -> StoreResult<Vec<OrderRecord>> {
+        let sql = format!("SELECT * FROM orders WHERE {condition} ORDER BY created_at, id");
+        let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
+        for o in &mut orders {
+            self.fill_order(o).await?;
+        }
+        Ok(orders)
+    }
+
+    async fn fill_order(&mut self, o: &mut OrderRecord) -> StoreResult<()> {
+        let currency = o.currency();
+        let tenders = sqlx::query("SELECT * FROM tenders WHERE order_id = $1 ORDER BY idx")
+            .bind(&o.id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        o.tenders = tenders
+            .iter()
+            .map(|row| {
+                Ok(TenderRecord {
+                    method: by_name(
+                        "method",
+                        &row.text("method")?,
+                        &PaymentMethodKind::ALL,
+                        PaymentMethodKind::as_str,
+                    )?,
+                    payment_method_id: row.opt_text("payment_method_id")?,
+                    amount: Money::from_minor(currency, row.int("amount_minor")?),
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        let benefits = sqlx::query("SELECT benefit_id FROM order_benefits WHERE order_id = $1 ORDER BY benefit_id")
+            .bind(&o.id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        o.benefit_ids = benefits.iter().map(|row| row.text("benefit_id")).collect::<StoreResult<_>>()?;
+        Ok(())
+    }
+
+    pub(crate) async fn unpaid_order_rows(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM orders WHERE status = 'unpaid' AND created_at < $1 ORDER BY created_at, id")
+                .bind(micros(cutoff))
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
+        for o in &mut orders {
+            self.fill_order(o).await?;
+        }
+        Ok(orders)
+    }
+
+    pub(crate) async fn mark_order_paid_rows(&mut self, o: &OrderRecord) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'paid', paid_at = $1, start_at = $2 WHERE id = $3 AND status = 'unpaid'",
+        )
+        .bind(opt_micros(o.paid_at))
+        .bind(opt_micros(o.start))
+        .bind(&o.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM tenders WHERE order_id = $1")
+            .bind(&o.id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        self.insert_tender_rows(&o.id, &o.tenders).await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn set_order_status_row(
+        &mut self,
+        id: &str,
+        from: OrderStatus,
+        to: OrderStatus,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE orders SET status = $1 WHERE id = $2 AND status = $3")
+            .bind(to.as_str())
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

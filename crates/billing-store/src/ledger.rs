@@ -1,0 +1,131 @@
+//! Ledger movements and the hash-chained audit trail.
+
+use billing_app::audit::chain_hash;
+use billing_app::ledger::{LedgerEntry, Movement};
+use billing_app::model::{AuditEvent, NewAuditEvent};
+use billing_app::store::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+
+use crate::error::map_err;
+use crate::rows::{RowExt, micros};
+use crate::tx::SqlTx;
+
+impl SqlTx {
+    /// Writes a movement after checking, a second time, that it balances.
+    pub(crate) async fn insert_movement_rows(&mut self, m: &Movement) -> StoreResult<()> {
+        m.check_balanced().map_err(|e| StoreError::Database(format!("refusing an unbalanced movement: {e}")))?;
+        sqlx::query("INSERT INTO ledger_movements (id, kind, reference, at) VALUES ($1, $2, $3, $4)")
+            .bind(&m.id)
+            .bind(&m.kind)
+            .bind(&m.reference)
+            .bind(micros(m.at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        for (line, e) in m.entries.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&m.id)
+            .bind(line as i64)
+            .bind(&e.ledger_account)
+            .bind(&e.unit)
+            .bind(e.amount)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn ledger_entry_rows(&mut self) -> StoreResult<Vec<LedgerEntry>> {
+        let rows = sqlx::query("SELECT * FROM ledger_entries ORDER BY movement_id, line")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(LedgerEntry {
+                    movement_id: row.text("movement_id")?,
+                    ledger_account: row.text("ledger_account")?,
+                    unit: row.text("unit")?,
+                    amount: row.int("amount")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Appends to the chain. Bumping the single head row first serializes
+    /// appends across connections and processes: the row stays locked until
+    /// this transaction ends.
+    pub(crate) async fn append_audit_row(&mut self, e: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<AuditEvent> {
+        let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let seq = head.int("seq")?;
+        let prev_hash = head.text("hash")?;
+        let hash = chain_hash(&prev_hash, seq, at, e);
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&hash)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq)
+        .bind(micros(at))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.subject)
+        .bind(&e.detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(AuditEvent {
+            seq,
+            at,
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            subject: e.subject.clone(),
+            detail: e.detail.clone(),
+            prev_hash,
+            hash,
+        })
+    }
+
+    pub(crate) async fn audit_head_row(&mut self) -> StoreResult<(i64, String)> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok((row.int("seq")?, row.text("hash")?))
+    }
+
+    pub(crate) async fn audit_event_rows(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        let rows = sqlx::query("SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEvent {
+                    seq: row.int("seq")?,
+                    at: row.instant("at")?,
+                    actor: row.text("actor")?,
+                    action: row.text("action")?,
+                    subject: row.text("subject")?,
+                    detail: row.text("detail")?,
+                    prev_hash: row.text("prev_hash")?,
+                    hash: row.text("hash")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,172 @@
+//! Storage of spark-billing on SQLite (embedded, the default) or PostgreSQL
+//! (production), through one SQL dialect both understand.
+//!
+//! [`SqlStore::connect`] takes a `sqlite://…` or `postgres://…` URL, applies
+//! the migrations and returns a [`billing_app::store::Store`]. Money is kept
+//! as integer minor units beside its currency, instants as microseconds since
+//! the Unix epoch in UTC.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod catalog;
+mod error;
+mod instances;
+mod ledger;
+mod migrate;
+mod rows;
+mod tx;
+mod usage;
+mod workspaces;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use billing_app::store::{Store, StoreResult, StoreTx};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+
+pub use error::map_err;
+pub use tx::SqlTx;
+
+/// Which database a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names, or `None` for an unknown scheme.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// A connection pool to the database, with the schema in place.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Pool and timeout settings.
+#[derive(Clone, Copy, Debug)]
+pub struct StoreOptions {
+    /// Most connections held open.
+    pub max_connections: u32,
+    /// How long a write waits for SQLite's lock before giving up.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_connections: 16, busy_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl SqlStore {
+    /// Connects to `url` and applies any migrations not yet applied.
+    pub async fn connect(url: &str, options: StoreOptions) -> StoreResult<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            billing_app::store::StoreError::Database(format!(
+                "unsupported database URL (expected sqlite:// or postgres://): {}",
+                redact(url)
+            ))
+        })?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") && !url.contains(":memory:") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let busy_ms = options.busy_timeout.as_millis();
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str()).await?;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(map_err)?;
+        let store = SqlStore { pool, backend };
+        migrate::migrate(&store.pool, backend).await?;
+        Ok(store)
+    }
+
+    /// The pool, for benchmarks and checks that need raw SQL.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which database this is.
+    pub fn kind(&self) -> Backend {
+        self.backend
+    }
+
+    /// Opens a write transaction typed as this store's own.
+    pub async fn begin_sql(&self) -> StoreResult<SqlTx> {
+        let begin = match self.backend {
+            // Take SQLite's write lock up front, so a transaction that reads
+            // before it writes never fails to upgrade its lock.
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        };
+        let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
+        Ok(SqlTx::new(tx, self.backend))
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn begin(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        Ok(Box::new(self.begin_sql().await?))
+    }
+
+    async fn read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let tx = self.pool.begin().await.map_err(map_err)?;
+        Ok(Box::new(SqlTx::new(tx, self.backend)))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A URL with any password replaced by `***`, safe to print.
+pub fn redact(url: &str) -> String {
+    match url::Url::from_str(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,84 @@
+//! Schema migrations, applied at start in order, each once, in a
+//! transaction. On PostgreSQL an advisory lock keeps replicas that start
+//! together from applying the same migration twice.
+
+use billing_app::store::{StoreError, StoreResult};
+use sqlx::{AnyPool, Row};
+
+use crate::Backend;
+use crate::error::map_err;
+
+/// Every migration: version and SQL. Append only; never edit a shipped one.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// Any number; it only has to be the same in every replica.
+const MIGRATION_LOCK_KEY: i64 = 0x5350_4b42;
+
+pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
+    let mut conn = pool.acquire().await.map_err(map_err)?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    let result = apply_pending(&mut conn, backend).await;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    result
+}
+
+async fn apply_pending(conn: &mut sqlx::AnyConnection, backend: Backend) -> StoreResult<()> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    for (version, sql) in MIGRATIONS {
+        let begin = if backend == Backend::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, begin).await.map_err(map_err)?;
+        let applied = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if applied.is_some() {
+            continue;
+        }
+        for statement in statements(sql) {
+            sqlx::query(statement).execute(&mut *tx).await.map_err(|e| {
+                StoreError::Database(format!("migration {version} failed at {statement:?}: {}", map_err(e)))
+            })?;
+        }
+        let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).timestamp_micros();
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        tracing::info!(version, "applied migration");
+    }
+    let count: i64 = sqlx::query("SELECT COUNT(*) FROM schema_migrations")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?
+        .try_get(0)
+        .map_err(map_err)?;
+    tracing::debug!(count, "schema up to date");
+    Ok(())
+}
+
+/// Splits a migration into statements at semicolons that end a line, after
+/// dropping `--` comment lines.
+fn statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n").map(str::trim).filter(|s| !s.is_empty() && !s.lines().all(|l| l.trim_start().starts_with("--")))
+}

@@ -1,0 +1,230 @@
+//! [`SqlTx`]: one database transaction implementing the application's
+//! [`StoreTx`]. The SQL lives in the sibling modules, one per subject; this
+//! file only routes the trait's methods to them.
+
+use async_trait::async_trait;
+use billing_app::ledger::{LedgerEntry, Movement};
+use billing_app::model::{
+    Account, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
+    OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
+};
+use billing_app::store::{StoreResult, StoreTx};
+use billing_domain::catalog::Region;
+use billing_domain::money::Money;
+use billing_domain::order::OrderStatus;
+use billing_domain::policy::PolicyVersion;
+use billing_domain::usage::CuHours;
+use chrono::{DateTime, Utc};
+use sqlx::Any;
+
+use crate::Backend;
+use crate::error::map_err;
+
+/// An open transaction on the store's database.
+pub struct SqlTx {
+    pub(crate) tx: sqlx::Transaction<'static, Any>,
+    pub(crate) backend: Backend,
+}
+
+impl SqlTx {
+    pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend) -> SqlTx {
+        SqlTx { tx, backend }
+    }
+
+    /// Which database the transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying connection, for raw SQL in benchmarks and checks.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Commits, typed as this store's own.
+    pub async fn commit_sql(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl StoreTx for SqlTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.commit_sql().await
+    }
+
+    async fn insert_account(&mut self, account: &Account) -> StoreResult<()> {
+        self.insert_account_row(account).await
+    }
+    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>> {
+        self.account_row(id).await
+    }
+    async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
+        self.account_rows().await
+    }
+    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
+        self.add_to_balance_row(account_id, delta).await
+    }
+    async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()> {
+        self.insert_payment_method_row(method).await
+    }
+    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>> {
+        self.payment_method_row(id).await
+    }
+    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>> {
+        self.payment_method_rows(account_id).await
+    }
+    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()> {
+        self.set_payment_method_valid_row(id, valid).await
+    }
+    async fn insert_benefit(&mut self, benefit: &Benefit) -> StoreResult<()> {
+        self.insert_benefit_row(benefit).await
+    }
+    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>> {
+        self.benefit_row(id).await
+    }
+    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>> {
+        self.benefit_rows(account_id).await
+    }
+    async fn set_benefit_status(
+        &mut self,
+        id: &str,
+        from: BenefitStatus,
+        to: BenefitStatus,
+        order_id: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.set_benefit_status_row(id, from, to, order_id).await
+    }
+
+    async fn region(&mut self, id: &str) -> StoreResult<Option<Region>> {
+        self.region_row(id).await
+    }
+    async fn regions(&mut self) -> StoreResult<Vec<Region>> {
+        self.region_rows().await
+    }
+    async fn upsert_region(&mut self, region: &Region) -> StoreResult<()> {
+        self.upsert_region_row(region).await
+    }
+    async fn policy_versions(&mut self) -> StoreResult<Vec<PolicyVersion>> {
+        self.policy_version_rows().await
+    }
+    async fn insert_policy_version(&mut self, version: &PolicyVersion) -> StoreResult<()> {
+        self.insert_policy_version_row(version).await
+    }
+
+    async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()> {
+        self.insert_workspace_row(workspace).await
+    }
+    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
+        self.workspace_row(id).await
+    }
+    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
+        self.workspace_rows(account_id).await
+    }
+    async fn insert_job(&mut self, job: &Job) -> StoreResult<()> {
+        self.insert_job_row(job).await
+    }
+    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>> {
+        self.job_rows(workspace_id).await
+    }
+    async fn insert_data_object(&mut self, object: &DataObject) -> StoreResult<()> {
+        self.insert_data_object_row(object).await
+    }
+    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>> {
+        self.data_object_rows(workspace_id).await
+    }
+    async fn insert_queue(&mut self, queue: &Queue) -> StoreResult<()> {
+        self.insert_queue_row(queue).await
+    }
+    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
+        self.queue_rows(workspace_id).await
+    }
+    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()> {
+        self.set_subscription_queue_row(workspace_id, status).await
+    }
+    async fn delete_workspace(&mut self, tombstone: &Tombstone) -> StoreResult<()> {
+        self.delete_workspace_rows(tombstone).await
+    }
+    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>> {
+        self.tombstone_row(workspace_id).await
+    }
+
+    async fn insert_instance(&mut self, instance: &InstanceRecord) -> StoreResult<()> {
+        self.insert_instance_row(instance).await
+    }
+    async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
+        self.instance_row(id).await
+    }
+    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows("account_id = $1", account_id).await
+    }
+    async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows("state = $1", state.as_str()).await
+    }
+    async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool> {
+        self.set_instance_state_row(id, from, to).await
+    }
+    async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
+        self.set_auto_renew_row(id, auto_renew).await
+    }
+    async fn set_plan_used(&mut self, id: &str, used: CuHours) -> StoreResult<()> {
+        self.set_plan_used_row(id, used).await
+    }
+    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>> {
+        self.quota_of_workspace_row(workspace_id).await
+    }
+    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+        self.plans_in_region_rows(account_id, region_id).await
+    }
+    async fn insert_order(&mut self, order: &OrderRecord) -> StoreResult<()> {
+        self.insert_order_rows(order).await
+    }
+    async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>> {
+        self.order_row(id).await
+    }
+    async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>> {
+        self.order_rows("instance_id = $1", instance_id).await
+    }
+    async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
+        self.unpaid_order_rows(cutoff).await
+    }
+    async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool> {
+        self.mark_order_paid_rows(order).await
+    }
+    async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {
+        self.set_order_status_row(id, from, to).await
+    }
+
+    async fn insert_usage(&mut self, records: &[UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
+        self.insert_usage_rows(records).await
+    }
+    async fn settled_hour(
+        &mut self,
+        workspace_id: &str,
+        hour_start: DateTime<Utc>,
+    ) -> StoreResult<Option<SettledHour>> {
+        self.settled_hour_row(workspace_id, hour_start).await
+    }
+    async fn insert_settlement(&mut self, settlement: &Settlement) -> StoreResult<()> {
+        self.insert_settlement_rows(settlement).await
+    }
+    async fn settlements(&mut self, workspace_id: &str, limit: i64) -> StoreResult<Vec<Settlement>> {
+        self.settlement_rows(workspace_id, limit).await
+    }
+
+    async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()> {
+        self.insert_movement_rows(movement).await
+    }
+    async fn ledger_entries(&mut self) -> StoreResult<Vec<LedgerEntry>> {
+        self.ledger_entry_rows().await
+    }
+    async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<AuditEvent> {
+        self.append_audit_row(event, at).await
+    }
+    async fn audit_head(&mut self) -> StoreResult<(i64, String)> {
+        self.audit_head_row().await
+    }
+    async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        self.audit_event_rows(after_seq, limit).await
+    }
+}

@@ -1,0 +1,222 @@
+//! Workspaces with their jobs, data objects and queues, and the tombstones
+//! deleted workspaces leave behind.
+
+use billing_app::model::{BillingMethod, DataObject, Job, Queue, QueueStatus, Tombstone, Workspace, WorkspaceStatus};
+use billing_app::store::StoreResult;
+use sqlx::any::AnyRow;
+
+use crate::error::map_err;
+use crate::rows::{RowExt, by_name, micros};
+use crate::tx::SqlTx;
+
+fn workspace(row: &AnyRow) -> StoreResult<Workspace> {
+    Ok(Workspace {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        region_id: row.text("region_id")?,
+        name: row.text("name")?,
+        billing_method: by_name(
+            "billing_method",
+            &row.text("billing_method")?,
+            &BillingMethod::ALL,
+            BillingMethod::as_str,
+        )?,
+        status: by_name("status", &row.text("status")?, &WorkspaceStatus::ALL, WorkspaceStatus::as_str)?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+fn tombstone(row: &AnyRow) -> StoreResult<Tombstone> {
+    Ok(Tombstone {
+        workspace_id: row.text("workspace_id")?,
+        account_id: row.text("account_id")?,
+        name: row.text("name")?,
+        jobs: row.int("jobs")?,
+        data_objects: row.int("data_objects")?,
+        queues: row.int("queues")?,
+        deleted_at: row.instant("deleted_at")?,
+    })
+}
+
+impl SqlTx {
+    pub(crate) async fn insert_workspace_row(&mut self, w: &Workspace) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO workspaces (id, account_id, region_id, name, billing_method, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&w.id)
+        .bind(&w.account_id)
+        .bind(&w.region_id)
+        .bind(&w.name)
+        .bind(w.billing_method.as_str())
+        .bind(w.status.as_str())
+        .bind(micros(w.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn workspace_row(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
+        let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(workspace).transpose()
+    }
+
+    pub(crate) async fn workspace_rows(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
+        let rows = sqlx::query("SELECT * FROM workspaces WHERE account_id = $1 AND status = 'active' ORDER BY name")
+            .bind(account_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(workspace).collect()
+    }
+
+    pub(crate) async fn insert_job_row(&mut self, j: &Job) -> StoreResult<()> {
+        sqlx::query("INSERT INTO jobs (id, workspace_id, name, script) VALUES ($1, $2, $3, $4)")
+            .bind(&j.id)
+            .bind(&j.workspace_id)
+            .bind(&j.name)
+            .bind(&j.script)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn job_rows(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>> {
+        let rows = sqlx::query("SELECT * FROM jobs WHERE workspace_id = $1 ORDER BY name")
+            .bind(workspace_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Job {
+                    id: row.text("id")?,
+                    workspace_id: row.text("workspace_id")?,
+                    name: row.text("name")?,
+                    script: row.text("script")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn insert_data_object_row(&mut self, o: &DataObject) -> StoreResult<()> {
+        sqlx::query("INSERT INTO data_objects (id, workspace_id, name, size_bytes) VALUES ($1, $2, $3, $4)")
+            .bind(&o.id)
+            .bind(&o.workspace_id)
+            .bind(&o.name)
+            .bind(o.size_bytes)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn data_object_rows(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>> {
+        let rows = sqlx::query("SELECT * FROM data_objects WHERE workspace_id = $1 ORDER BY name")
+            .bind(workspace_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(DataObject {
+                    id: row.text("id")?,
+                    workspace_id: row.text("workspace_id")?,
+                    name: row.text("name")?,
+                    size_bytes: row.int("size_bytes")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn insert_queue_row(&mut self, q: &Queue) -> StoreResult<()> {
+        sqlx::query("INSERT INTO queues (id, workspace_id, name, subscription, status) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&q.id)
+            .bind(&q.workspace_id)
+            .bind(&q.name)
+            .bind(i64::from(q.subscription))
+            .bind(q.status.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn queue_rows(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
+        let rows = sqlx::query("SELECT * FROM queues WHERE workspace_id = $1 ORDER BY name")
+            .bind(workspace_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Queue {
+                    id: row.text("id")?,
+                    workspace_id: row.text("workspace_id")?,
+                    name: row.text("name")?,
+                    subscription: row.flag("subscription")?,
+                    status: by_name("status", &row.text("status")?, &QueueStatus::ALL, QueueStatus::as_str)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn set_subscription_queue_row(
+        &mut self,
+        workspace_id: &str,
+        status: QueueStatus,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE queues SET status = $1 WHERE workspace_id = $2 AND subscription = 1")
+            .bind(status.as_str())
+            .bind(workspace_id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete_workspace_rows(&mut self, t: &Tombstone) -> StoreResult<()> {
+        for table in ["jobs", "data_objects", "queues"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
+                .bind(&t.workspace_id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        sqlx::query("UPDATE workspaces SET status = 'deleted' WHERE id = $1")
+            .bind(&t.workspace_id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO workspace_tombstones (workspace_id, account_id, name, jobs, data_objects, queues, deleted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&t.workspace_id)
+        .bind(&t.account_id)
+        .bind(&t.name)
+        .bind(t.jobs)
+        .bind(t.data_objects)
+        .bind(t.queues)
+        .bind(micros(t.deleted_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn tombstone_row(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>> {
+        let row = sqlx::query("SELECT * FROM workspace_tombstones WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(tombstone).transpose()
+    }
+}

@@ -1,0 +1,7 @@
+//! The store conformance suite: every use case against SQLite and, when
+//! `SPARK_BILLING_TEST_POSTGRES` names a server, against PostgreSQL too.
+#![allow(clippy::unwrap_used, dead_code)]
+
+mod support;
+
+mod accounts;
