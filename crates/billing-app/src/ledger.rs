@@ -124,6 +124,15 @@ pub fn channel(method: PaymentMethodKind) -> &'static str {
     }
 }
 
+/// Where refunds sent to a payment channel wait for its answer.
+pub fn refund_payable(method: PaymentMethodKind) -> &'static str {
+    match method {
+        PaymentMethodKind::Card => "refund:payable:card",
+        PaymentMethodKind::Paypal => "refund:payable:paypal",
+        PaymentMethodKind::BankTransfer | PaymentMethodKind::Balance => "refund:payable:bank_transfer",
+    }
+}
+
 /// The capacity account of a resource plan.
 pub fn plan_remaining(instance_id: &str) -> String {
     format!("plan:{instance_id}:remaining")

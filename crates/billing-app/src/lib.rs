@@ -22,6 +22,7 @@ pub mod purchase;
 pub mod scenario;
 pub mod service;
 pub mod store;
+pub mod unsubscription;
 pub mod wire;
 pub mod workspaces;
 

@@ -8,7 +8,7 @@
 //! racing requests learn they lost.
 
 use async_trait::async_trait;
-use billing_domain::catalog::Region;
+use billing_domain::catalog::{Commodity, Region};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -19,6 +19,9 @@ use crate::ledger::{LedgerEntry, Movement};
 use crate::model::{
     Account, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
+};
+use crate::unsubscription::records::{
+    IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
 
 /// A failure of the storage machinery.
@@ -196,4 +199,64 @@ pub trait StoreTx: Send {
     async fn audit_head(&mut self) -> StoreResult<(i64, String)>;
     /// Audit events from `after_seq` on, at most `limit`.
     async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+
+    // Unsubscription.
+    /// Stores a quote.
+    async fn insert_quote(&mut self, quote: &StoredQuote) -> StoreResult<()>;
+    /// A quote by id.
+    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;
+    /// Records an unsubscription; `Unique` when the instance (or renewal
+    /// order) was already unsubscribed.
+    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription) -> StoreResult<()>;
+    /// An unsubscription by id.
+    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>>;
+    /// Full refunds of an account for a commodity in `[from, to)`.
+    async fn full_refunds_between(
+        &mut self,
+        account_id: &str,
+        commodity: Commodity,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<i64>;
+    /// Adds a refund.
+    async fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()>;
+    /// A refund by id.
+    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>>;
+    /// Refunds matching `filter`, newest first.
+    async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>>;
+    /// Sum of an order's refunds that carry money (failed ones excluded,
+    /// since their replacement carries it).
+    async fn refunded_total(&mut self, order_id: &str) -> StoreResult<i64>;
+    /// Takes up to `limit` pending refunds whose claim is free or lapsed, for
+    /// `worker` until `until`; other workers skip them meanwhile.
+    async fn claim_refunds(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Refund>>;
+    /// Moves a pending refund held by `worker` to `to`; false when it is no
+    /// longer pending or no longer held by `worker`.
+    async fn finish_refund(
+        &mut self,
+        id: &str,
+        worker: &str,
+        to: RefundStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Lets go of a refund still pending, for a later attempt: the claim of
+    /// `worker`, or with `None` whoever's.
+    async fn release_refund(&mut self, id: &str, worker: Option<&str>) -> StoreResult<()>;
+    /// Claims an idempotency key for this transaction, or returns its use.
+    async fn claim_idempotency(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IdempotencyClaim>;
+    /// Stores the result of the request holding the key.
+    async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()>;
 }

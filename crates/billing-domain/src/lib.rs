@@ -26,6 +26,7 @@ pub use order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, 
 pub use policy::{Policy, PolicyVersion};
 pub use quote::{
     Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, QuoteError, QuoteLine, RefundType, quote_refund,
+    quote_renewal_refund,
 };
 pub use reason::ReasonCode;
 pub use usage::{CuHours, HourlyPrice};

@@ -243,6 +243,37 @@ pub fn quote_refund(instance: Option<&Instance>, ctx: &QuoteContext<'_>) -> Resu
     finish(instance, ctx, lines)
 }
 
+/// Quotes giving back one pending renewal of a quota, and nothing else: the
+/// renewal comes back in full, the current period stays.
+///
+/// The instance's refusals apply as for [`quote_refund`]; the last two
+/// (yearly limit, zero refund) are judged on the renewal alone. An
+/// `order_id` that is not a pending renewal of the quota is an error.
+pub fn quote_renewal_refund(
+    instance: Option<&Instance>,
+    order_id: &str,
+    ctx: &QuoteContext<'_>,
+) -> Result<Quote, QuoteError> {
+    let Some(instance) = instance else {
+        return Ok(Quote::refused(ctx.account_currency, ReasonCode::NotFound));
+    };
+    if let Some(reason) = first_flag_refusal(instance) {
+        return Ok(Quote::refused(ctx.account_currency, reason));
+    }
+    if instance.kind != InstanceKind::SubscriptionQuota {
+        return Err(QuoteError::InvalidInstance("only subscription quotas have renewals"));
+    }
+    let mut lines = Vec::with_capacity(instance.orders.len());
+    if let Some(reason) = quota_lines(instance, ctx, &mut lines)? {
+        return Ok(Quote::refused(ctx.account_currency, reason));
+    }
+    lines.retain(|l| l.order_id == order_id && l.kind == LineKind::PendingRenewal);
+    if lines.is_empty() {
+        return Err(QuoteError::InvalidInstance("the order is not a pending renewal of this quota"));
+    }
+    finish(instance, ctx, lines)
+}
+
 /// The refusals that need no computation: kind, status and flags.
 fn first_flag_refusal(instance: &Instance) -> Option<ReasonCode> {
     let unpaid = instance.orders.iter().any(|o| o.status == OrderStatus::Unpaid);

@@ -9,10 +9,12 @@
 
 mod accounts;
 mod catalog;
+mod channel;
 mod error;
 mod instances;
 mod ledger;
 mod migrate;
+mod refunds;
 mod rows;
 mod tx;
 mod usage;
@@ -26,6 +28,7 @@ use billing_app::store::{Store, StoreResult, StoreTx};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
+pub use channel::{ChannelLogEntry, SimulatedChannel, SimulatedChannelSettings};
 pub use error::map_err;
 pub use tx::SqlTx;
 

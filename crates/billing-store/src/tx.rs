@@ -9,7 +9,10 @@ use billing_app::model::{
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
 };
 use billing_app::store::{StoreResult, StoreTx};
-use billing_domain::catalog::Region;
+use billing_app::unsubscription::records::{
+    IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
+};
+use billing_domain::catalog::{Commodity, Region};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -226,5 +229,73 @@ impl StoreTx for SqlTx {
     }
     async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
         self.audit_event_rows(after_seq, limit).await
+    }
+
+    async fn insert_quote(&mut self, quote: &StoredQuote) -> StoreResult<()> {
+        self.insert_quote_row(quote).await
+    }
+    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
+        self.quote_row(id).await
+    }
+    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription) -> StoreResult<()> {
+        self.insert_unsubscription_row(unsubscription).await
+    }
+    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
+        self.unsubscription_row(id).await
+    }
+    async fn full_refunds_between(
+        &mut self,
+        account_id: &str,
+        commodity: Commodity,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        self.full_refunds_between_rows(account_id, commodity, from, to).await
+    }
+    async fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        self.insert_refund_row(refund).await
+    }
+    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>> {
+        self.refund_row(id).await
+    }
+    async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>> {
+        self.refund_rows(filter).await
+    }
+    async fn refunded_total(&mut self, order_id: &str) -> StoreResult<i64> {
+        self.refunded_total_row(order_id).await
+    }
+    async fn claim_refunds(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Refund>> {
+        self.claim_refund_rows(worker, now, until, limit).await
+    }
+    async fn finish_refund(
+        &mut self,
+        id: &str,
+        worker: &str,
+        to: RefundStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.finish_refund_row(id, worker, to, failure, now).await
+    }
+    async fn release_refund(&mut self, id: &str, worker: Option<&str>) -> StoreResult<()> {
+        self.release_refund_row(id, worker).await
+    }
+    async fn claim_idempotency(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IdempotencyClaim> {
+        self.claim_idempotency_row(scope, key, request_hash, now).await
+    }
+    async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
+        self.complete_idempotency_row(scope, key, response).await
     }
 }

@@ -72,8 +72,8 @@ impl SqlTx {
         hour_start: DateTime<Utc>,
     ) -> StoreResult<Option<SettledHour>> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(usage_milli), 0) AS usage_milli, \
-             COALESCE(SUM(covered_milli), 0) AS covered_milli FROM settlements \
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(usage_milli), 0) AS BIGINT) AS usage_milli, \
+             CAST(COALESCE(SUM(covered_milli), 0) AS BIGINT) AS covered_milli FROM settlements \
              WHERE workspace_id = $1 AND hour_start = $2",
         )
         .bind(workspace_id)

@@ -2,6 +2,9 @@
 //! `SPARK_BILLING_TEST_POSTGRES` names a server, against PostgreSQL too.
 #![allow(clippy::unwrap_used, dead_code)]
 
+mod seed;
 mod support;
 
 mod accounts;
+mod purchases;
+mod unsubscription;

@@ -10,6 +10,8 @@ use billing_store::{SqlStore, StoreOptions};
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
 
+pub use crate::seed::*;
+
 /// Environment variable naming a PostgreSQL server for the suite, e.g.
 /// `postgres://postgres@127.0.0.1:5432/postgres`. Each test creates its own
 /// database there.
@@ -76,6 +78,9 @@ macro_rules! on_every_backend {
     (|$world:ident| $body:block) => {
         for $world in $crate::support::worlds().await {
             let backend = $world.backend;
+            // A panic inside the body cannot name the backend; this line,
+            // printed with the failing test's output, does.
+            eprintln!("running on {backend}");
             let result: Result<(), String> = async {
                 $body;
                 Ok(())

@@ -1,0 +1,312 @@
+//! Confirming a quote: one transaction that re-checks it, marks the instance
+//! and its orders, voids their benefits, creates the refunds with their
+//! ledger postings, deletes a quota's workspace or releases a plan, and
+//! records the audit event — or does none of it.
+
+use billing_domain::calendar::BillingZone;
+use billing_domain::catalog::Commodity;
+use billing_domain::money::Money;
+use billing_domain::order::{OrderStatus, PaymentMethodKind};
+use billing_domain::quote::{InstanceStatus, Quote};
+use billing_domain::reason::ReasonCode;
+use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::facts::load_facts;
+use super::quoting::deletion_preview;
+use super::records::{IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
+use crate::model::{BenefitStatus, InstanceRecord, InstanceState, OrderRecord, Tombstone};
+use crate::service::{Billing, Caller, audit, visible};
+use crate::store::{StoreError, StoreTx};
+
+/// Business days within which a card or PayPal refund is expected to arrive.
+pub const CHANNEL_ARRIVAL_BUSINESS_DAYS: u32 = 30;
+/// Longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// A request to execute a quote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The quote to execute.
+    pub quote_id: String,
+    /// The caller's key; repeating it repeats nothing.
+    pub idempotency_key: String,
+    /// For a quota: the name of the workspace that will be deleted, typed by
+    /// the customer.
+    pub confirm_workspace_deletion: Option<String>,
+}
+
+/// A confirmed unsubscription with its refunds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsubscriptionResult {
+    /// The unsubscription.
+    pub unsubscription: Unsubscription,
+    /// Its refunds, with their current status.
+    pub refunds: Vec<Refund>,
+    /// For a quota: what is left of its deleted workspace.
+    pub tombstone: Option<Tombstone>,
+    /// True when this answers a repeated request with the first result.
+    pub replayed: bool,
+}
+
+fn request_hash(c: &Confirmation) -> String {
+    let text = format!("{}\u{0}{}", c.quote_id, c.confirm_workspace_deletion.as_deref().unwrap_or("\u{0}"));
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// `days` business days (Monday to Friday in the billing zone) after `from`.
+pub fn business_days_after(zone: BillingZone, from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    let mut at = from;
+    let mut left = days;
+    while left > 0 {
+        at += Duration::days(1);
+        if !matches!(zone.local_date(at).weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    at
+}
+
+impl Billing {
+    /// Executes a quote exactly, or refuses with nothing changed.
+    pub async fn confirm_unsubscription(&self, caller: &Caller, c: &Confirmation) -> AppResult<UnsubscriptionResult> {
+        let key = &c.idempotency_key;
+        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || key.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "idempotency_key",
+                format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable characters"),
+            ));
+        }
+        let now = self.now();
+        let scope = caller.actor();
+        let hash = request_hash(c);
+        let mut tx = self.begin().await?;
+        if let IdempotencyClaim::Used { request_hash, response } = tx.claim_idempotency(&scope, key, &hash, now).await?
+        {
+            if request_hash != hash {
+                return Err(AppError::IdempotencyKeyReused { key: key.clone() });
+            }
+            drop(tx);
+            return self.unsubscription_result(caller, &response, true).await;
+        }
+        let result = self.execute(&mut *tx, caller, c, now).await?;
+        tx.complete_idempotency(&scope, key, &result.unsubscription.id).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// An unsubscription with its refunds as they are now.
+    pub async fn unsubscription_result(
+        &self,
+        caller: &Caller,
+        id: &str,
+        replayed: bool,
+    ) -> AppResult<UnsubscriptionResult> {
+        let mut tx = self.read().await?;
+        let found = tx.unsubscription(id).await?;
+        let unsubscription = visible(caller, "unsubscription", id, found, |u| &u.account_id)?;
+        let filter = RefundFilter { unsubscription_id: Some(id.to_owned()), limit: 1000, ..RefundFilter::default() };
+        let mut refunds = tx.refunds(&filter).await?;
+        refunds.reverse();
+        let instance = tx.instance(&unsubscription.instance_id).await?;
+        let tombstone = match instance.and_then(|i| i.workspace_id.filter(|_| unsubscription.order_id.is_none())) {
+            Some(workspace_id) if unsubscription.commodity == Commodity::SparkReserved => {
+                tx.tombstone(&workspace_id).await?
+            }
+            _ => None,
+        };
+        Ok(UnsubscriptionResult { unsubscription, refunds, tombstone, replayed })
+    }
+
+    async fn execute(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        c: &Confirmation,
+        now: DateTime<Utc>,
+    ) -> AppResult<UnsubscriptionResult> {
+        let quote = tx.quote(&c.quote_id).await?;
+        let quote = visible(caller, "quote", &c.quote_id, quote, |q| &q.account_id)?;
+        if !quote.eligible {
+            return Err(AppError::NotEligible { reason: quote.reason.unwrap_or(ReasonCode::ZeroRefundable) });
+        }
+        if now > quote.expires_at {
+            return Err(AppError::QuoteStale { message: format!("it expired at {}", quote.expires_at.to_rfc3339()) });
+        }
+        let record = tx
+            .instance(&quote.instance_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("instance", &quote.instance_id))?;
+        let whole = quote.order_id.is_none();
+        let deletes = if whole { deletion_preview(tx, &record, now).await? } else { None };
+        if let Some(workspace) = &deletes {
+            if c.confirm_workspace_deletion.as_deref() != Some(workspace.name.as_str()) {
+                return Err(AppError::ConfirmationMismatch { expected: workspace.name.clone() });
+            }
+        }
+        lock_instance(tx, &record, whole).await?;
+        let facts = load_facts(
+            tx,
+            InstanceRecord { state: InstanceState::Active, ..record },
+            InstanceStatus::Active,
+            quote.created_at,
+        )
+        .await?;
+        let recomputed = facts.quote(quote.created_at, quote.order_id.as_deref())?;
+        if facts.digest() != quote.digest || recomputed.refund != quote.refund || !recomputed.eligible() {
+            return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
+        }
+        let zone = facts.zone();
+        let unsubscription = record_unsubscription(tx, &facts.record, &quote, &recomputed, now).await?;
+        let refunds = self.create_refunds(tx, &unsubscription, &recomputed, &facts.orders, zone, now).await?;
+        let tombstone = match deletes {
+            Some(t) => {
+                tx.delete_workspace(&t).await?;
+                Some(t)
+            }
+            None => None,
+        };
+        if whole && facts.record.commodity == Commodity::SparkResourcePlan {
+            release_plan(tx, &facts.record, now).await?;
+        }
+        let detail = json!({
+            "quote_id": quote.id, "instance_id": quote.instance_id, "order_id": quote.order_id,
+            "refund": quote.refund.to_string(), "refunds": refunds.len(),
+            "workspace_deleted": tombstone.as_ref().map(|t| &t.workspace_id),
+        });
+        audit(tx, caller, "unsubscription.confirmed", &unsubscription.id, detail, now).await?;
+        Ok(UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false })
+    }
+
+    /// One refund per destination; balance refunds succeed at once, card and
+    /// PayPal refunds wait for the channel. Posted as one movement.
+    async fn create_refunds(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        unsubscription: &Unsubscription,
+        quote: &Quote,
+        orders: &[OrderRecord],
+        zone: BillingZone,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<Refund>> {
+        let account_id = &unsubscription.account_id;
+        let mut movement = Movement::new(new_id("mov"), "unsubscription.refund", &unsubscription.id, now);
+        let mut refunds = Vec::with_capacity(quote.destinations.len());
+        for d in &quote.destinations {
+            let order = &orders[d.order_index];
+            let tender =
+                order.tenders.get(d.tender_index).ok_or_else(|| AppError::internal("destination without tender"))?;
+            let to_balance = d.to == PaymentMethodKind::Balance;
+            let refund = Refund {
+                id: new_id("ref"),
+                unsubscription_id: unsubscription.id.clone(),
+                account_id: account_id.clone(),
+                order_id: order.id.clone(),
+                tender_index: d.tender_index as i64,
+                from: d.from,
+                destination: d.to,
+                payment_method_id: if to_balance { None } else { tender.payment_method_id.clone() },
+                rule: d.rule.as_str().to_owned(),
+                amount: d.amount,
+                status: if to_balance { RefundStatus::Succeeded } else { RefundStatus::Pending },
+                rerouted_from: None,
+                failure: None,
+                attempts: 0,
+                created_at: now,
+                updated_at: now,
+                expected_by: if to_balance {
+                    now
+                } else {
+                    business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)
+                },
+            };
+            if to_balance {
+                tx.add_to_balance(account_id, d.amount).await?;
+                movement.transfer(REVENUE_PREPAID, &customer_balance(account_id), d.amount);
+            } else {
+                movement.transfer(REVENUE_PREPAID, &ledger::refund_payable(d.to), d.amount);
+            }
+            tx.insert_refund(&refund).await?;
+            refunds.push(refund);
+        }
+        for line in &quote.lines {
+            // Checked again here, before commit: what an order has given back
+            // never exceeds what was paid for it in cash.
+            let refunded = tx.refunded_total(&line.order_id).await?;
+            if refunded > line.cash_paid.minor() {
+                return Err(AppError::internal(format!(
+                    "order {} would refund {refunded} of {}",
+                    line.order_id, line.cash_paid
+                )));
+            }
+        }
+        tx.insert_movement(&movement).await?;
+        Ok(refunds)
+    }
+}
+
+/// Takes the instance for this confirmation: a whole unsubscription moves it
+/// from active to unsubscribed; a renewal-only one locks it in place. A
+/// racing confirmation that got there first is reported as such.
+async fn lock_instance(tx: &mut (dyn StoreTx + '_), record: &InstanceRecord, whole: bool) -> AppResult<()> {
+    let to = if whole { InstanceState::Unsubscribed } else { InstanceState::Active };
+    if tx.set_instance_state(&record.id, InstanceState::Active, to).await? {
+        return Ok(());
+    }
+    let now_state = tx.instance(&record.id).await?.map(|i| i.state);
+    if now_state == Some(InstanceState::Unsubscribed) {
+        return Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed });
+    }
+    Err(AppError::QuoteStale { message: "the instance is no longer active".to_owned() })
+}
+
+/// Marks the refunded orders, voids their benefits and records the
+/// unsubscription.
+async fn record_unsubscription(
+    tx: &mut (dyn StoreTx + '_),
+    record: &InstanceRecord,
+    stored: &StoredQuote,
+    quote: &Quote,
+    now: DateTime<Utc>,
+) -> AppResult<Unsubscription> {
+    let mut cash = Money::zero(quote.currency);
+    for line in &quote.lines {
+        if !tx.set_order_status(&line.order_id, OrderStatus::Paid, OrderStatus::Refunded).await? {
+            return Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed });
+        }
+        cash = cash.checked_add(line.cash_paid)?;
+        let order = tx.order(&line.order_id).await?.ok_or_else(|| AppError::internal("refunded order vanished"))?;
+        for benefit_id in &order.benefit_ids {
+            tx.set_benefit_status(benefit_id, BenefitStatus::Used, BenefitStatus::Void, None).await?;
+        }
+    }
+    let unsubscription = Unsubscription {
+        id: new_id("uns"),
+        account_id: record.account_id.clone(),
+        instance_id: record.id.clone(),
+        order_id: stored.order_id.clone(),
+        quote_id: stored.id.clone(),
+        commodity: record.commodity,
+        refund: quote.refund,
+        full_refund: !quote.refund.is_zero() && quote.refund == cash,
+        created_at: now,
+    };
+    tx.insert_unsubscription(&unsubscription).await.map_err(|e| match e {
+        StoreError::Unique(_) => AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed },
+        other => other.into(),
+    })?;
+    Ok(unsubscription)
+}
+
+/// Gives a plan's remaining capacity back: it is never drawn from again.
+async fn release_plan(tx: &mut (dyn StoreTx + '_), plan: &InstanceRecord, now: DateTime<Utc>) -> AppResult<()> {
+    let left = plan.capacity.map_or(0, |c| c.milli()) - plan.used.milli();
+    let mut movement = Movement::new(new_id("mov"), "plan.capacity_released", &plan.id, now);
+    movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:released", left);
+    tx.insert_movement(&movement).await?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Gathering what a quote depends on from the store, in the domain's terms,
+//! and the digest that tells whether any of it changed.
+
+use billing_domain::calendar::BillingZone;
+use billing_domain::catalog::{Commodity, Region};
+use billing_domain::order::{Order, PaymentMethodKind, Tender};
+use billing_domain::policy::{PolicyVersion, policy_in_force};
+use billing_domain::quote::{
+    Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, QuoteError, quote_refund, quote_renewal_refund,
+};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::region_of;
+use crate::error::{AppError, AppResult};
+use crate::model::{Account, InstanceRecord, InstanceState, OrderRecord};
+use crate::store::StoreTx;
+
+/// Everything a quote of one instance is computed from, except `now`.
+#[derive(Clone, Debug)]
+pub struct QuoteFacts {
+    /// The stored instance.
+    pub record: InstanceRecord,
+    /// Its orders, oldest first.
+    pub orders: Vec<OrderRecord>,
+    /// The owner.
+    pub account: Account,
+    /// Its region.
+    pub region: Region,
+    /// The instance as the domain sees it.
+    pub instance: Instance,
+    /// The policy in force.
+    pub policy: PolicyVersion,
+}
+
+impl QuoteFacts {
+    /// The billing zone.
+    pub fn zone(&self) -> BillingZone {
+        self.region.zone
+    }
+
+    /// Quotes at `now` with these facts: the whole instance, or with
+    /// `order_id` one pending renewal alone.
+    pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&str>) -> AppResult<Quote> {
+        let ctx = QuoteContext {
+            account_currency: self.account.currency,
+            policy: &self.policy.policy,
+            zone: self.region.zone,
+            now,
+        };
+        match order_id {
+            None => Ok(quote_refund(Some(&self.instance), &ctx)?),
+            Some(id) => quote_renewal_refund(Some(&self.instance), id, &ctx).map_err(|e| match e {
+                QuoteError::InvalidInstance(message) => AppError::invalid("order_id", message),
+                other => other.into(),
+            }),
+        }
+    }
+
+    /// SHA-256 over every fact but the clock. Two quotes with the same digest
+    /// were computed from the same instance, orders, tenders, instrument
+    /// validity, account currency, zone, policy version and yearly count.
+    pub fn digest(&self) -> String {
+        let canonical = format!(
+            "{:?}|{}|{}|{}|{:?}",
+            self.instance,
+            self.account.currency.code(),
+            self.region.zone.name(),
+            self.policy.version,
+            self.policy.policy
+        );
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    }
+}
+
+/// The first instant of the calendar year of `now` in `zone`, and of the next.
+pub fn calendar_year(zone: BillingZone, now: DateTime<Utc>) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let year = zone.local_date(now).year();
+    let first = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(|| AppError::internal("year out of range"));
+    Ok((zone.start_of_day(first(year)?)?, zone.start_of_day(first(year + 1)?)?))
+}
+
+/// Loads the facts of `record` as of `now`, with the instance's status as
+/// given (confirmation loads them after marking the instance, and quotes it
+/// as it was).
+pub(crate) async fn load_facts(
+    tx: &mut (dyn StoreTx + '_),
+    record: InstanceRecord,
+    status: InstanceStatus,
+    now: DateTime<Utc>,
+) -> AppResult<QuoteFacts> {
+    let account =
+        tx.account(&record.account_id).await?.ok_or_else(|| AppError::internal("instance without account"))?;
+    let region = region_of(tx, &record.region_id).await?;
+    let versions = tx.policy_versions().await?;
+    let policy = *policy_in_force(&versions, now).ok_or_else(|| AppError::internal("no policy version is in force"))?;
+    let orders = tx.orders(&record.id).await?;
+    let methods = tx.payment_methods(&record.account_id).await?;
+    let (year_start, year_end) = calendar_year(region.zone, now)?;
+    let full_refunds = tx.full_refunds_between(&record.account_id, record.commodity, year_start, year_end).await?;
+    let domain_orders = orders
+        .iter()
+        .map(|o| Order {
+            id: o.id.clone(),
+            kind: o.kind,
+            status: o.status,
+            paid_at: o.paid_at,
+            start: o.start,
+            months: o.months,
+            charges: o.charges,
+            tenders: o
+                .tenders
+                .iter()
+                .map(|t| Tender {
+                    method: t.method,
+                    amount: t.amount,
+                    instrument_valid: t.method == PaymentMethodKind::Balance
+                        || t.payment_method_id.as_ref().is_none_or(|id| methods.iter().any(|m| &m.id == id && m.valid)),
+                })
+                .collect(),
+        })
+        .collect();
+    let instance = Instance {
+        kind: match record.commodity {
+            Commodity::SparkReserved => InstanceKind::SubscriptionQuota,
+            Commodity::SparkResourcePlan => InstanceKind::ResourcePlan,
+        },
+        status,
+        used: record.used,
+        capacity: record.capacity,
+        promotion_non_refundable: record.promotion_non_refundable,
+        transferred: record.transferred,
+        full_refunds_this_year: u32::try_from(full_refunds).unwrap_or(u32::MAX),
+        orders: domain_orders,
+    };
+    Ok(QuoteFacts { record, orders, account, region, instance, policy })
+}
+
+/// The domain status of a stored instance.
+pub(crate) fn status_of(record: &InstanceRecord) -> InstanceStatus {
+    match record.state {
+        InstanceState::Unsubscribed => InstanceStatus::Unsubscribed,
+        _ => InstanceStatus::Active,
+    }
+}

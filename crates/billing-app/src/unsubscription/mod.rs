@@ -1,0 +1,14 @@
+//! Giving prepaid capacity back: binding quotes, one atomic confirmation,
+//! workspace backups, and refund processing through a payment channel.
+
+pub mod backup;
+pub mod confirm;
+pub mod facts;
+pub mod processing;
+pub mod quoting;
+pub mod records;
+
+pub use backup::Backup;
+pub use confirm::{Confirmation, UnsubscriptionResult};
+pub use processing::{ChannelAnswer, ChannelRefund, PaymentChannel, ProcessReport};
+pub use quoting::QuoteView;

@@ -1,0 +1,212 @@
+//! Refund processing: card and PayPal refunds wait in the refunds table (the
+//! outbox) until a worker claims them, asks the payment channel, and records
+//! the answer. A refund the channel refuses is re-routed to the balance as a
+//! new, linked refund.
+//!
+//! Nothing is lost and nothing is sent twice: a claim is a lease in the
+//! database, so a worker that dies leaves its refunds to be claimed again
+//! when the lease lapses; and every request to the channel carries the
+//! refund's id, which a channel must treat as an idempotency key — asking
+//! again returns the first answer instead of sending the money again.
+
+use async_trait::async_trait;
+use billing_domain::money::Money;
+use billing_domain::order::PaymentMethodKind;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::records::{Refund, RefundFilter, RefundStatus};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::ledger::{self, Movement, customer_balance};
+use crate::service::{Billing, Caller, audit, visible};
+use crate::store::StoreTx;
+
+/// How long a claim lasts before another worker may take the refund up.
+pub const CLAIM_LEASE: Duration = Duration::seconds(60);
+/// Refunds one worker claims at a time.
+pub const CLAIM_BATCH: i64 = 32;
+
+/// One refund as sent to a payment channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelRefund {
+    /// The refund's id: the channel's idempotency key.
+    pub refund_id: String,
+    /// Card or PayPal.
+    pub method: PaymentMethodKind,
+    /// The instrument refunded to.
+    pub payment_method_id: Option<String>,
+    /// How much.
+    pub amount: Money,
+    /// When it is asked (the service's clock, which may be simulated).
+    pub now: DateTime<Utc>,
+}
+
+/// A payment channel's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChannelAnswer {
+    /// Accepted, not settled yet: ask again later.
+    Pending,
+    /// The money arrived.
+    Succeeded,
+    /// Refused, with the channel's reason.
+    Failed(String),
+}
+
+/// A payment channel that can send refunds: a card processor, PayPal, or the
+/// simulated channel of the demo and the tests.
+#[async_trait]
+pub trait PaymentChannel: Send + Sync {
+    /// Sends the refund, or, for a refund id it has seen, answers with its
+    /// state without sending anything again.
+    async fn refund(&self, request: &ChannelRefund) -> Result<ChannelAnswer, String>;
+}
+
+/// What one pass of the worker did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessReport {
+    /// Refunds taken up.
+    pub claimed: usize,
+    /// Refunds that arrived.
+    pub succeeded: usize,
+    /// Refunds refused and re-routed to the balance.
+    pub rerouted: usize,
+    /// Refunds still waiting for the channel.
+    pub pending: usize,
+    /// Channel errors (the refund is tried again later).
+    pub errors: usize,
+}
+
+impl Billing {
+    /// Takes up one batch of pending refunds as `worker` and settles what the
+    /// channel has answered.
+    pub async fn process_refunds(&self, worker: &str, channel: &dyn PaymentChannel) -> AppResult<ProcessReport> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let claimed = tx.claim_refunds(worker, now, now + CLAIM_LEASE, CLAIM_BATCH).await?;
+        tx.commit().await?;
+        let mut report = ProcessReport { claimed: claimed.len(), ..ProcessReport::default() };
+        for refund in claimed {
+            let request = ChannelRefund {
+                refund_id: refund.id.clone(),
+                method: refund.destination,
+                payment_method_id: refund.payment_method_id.clone(),
+                amount: refund.amount,
+                now: self.now(),
+            };
+            let answer = channel.refund(&request).await;
+            let mut tx = self.begin().await?;
+            match answer {
+                Ok(ChannelAnswer::Succeeded) => {
+                    if settle_success(&mut *tx, worker, &refund, self.now()).await? {
+                        report.succeeded += 1;
+                    }
+                }
+                Ok(ChannelAnswer::Failed(reason)) => {
+                    if reroute(&mut *tx, worker, &refund, &reason, self.now()).await? {
+                        report.rerouted += 1;
+                    }
+                }
+                Ok(ChannelAnswer::Pending) => {
+                    tx.release_refund(&refund.id, Some(worker)).await?;
+                    report.pending += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(refund = %refund.id, %error, "payment channel error; will retry");
+                    tx.release_refund(&refund.id, Some(worker)).await?;
+                    report.errors += 1;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+
+    /// Refunds the caller may see, newest first.
+    pub async fn refunds(&self, caller: &Caller, mut filter: RefundFilter) -> AppResult<Vec<Refund>> {
+        if let Caller::Customer(id) = caller {
+            filter.account_id = Some(id.clone());
+        }
+        if !(1..=1000).contains(&filter.limit) {
+            return Err(AppError::invalid("limit", "must be between 1 and 1000"));
+        }
+        Ok(self.read().await?.refunds(&filter).await?)
+    }
+
+    /// One refund.
+    pub async fn refund(&self, caller: &Caller, id: &str) -> AppResult<Refund> {
+        let found = self.read().await?.refund(id).await?;
+        visible(caller, "refund", id, found, |r| &r.account_id)
+    }
+
+    /// Makes a stuck refund claimable again at once (operators only).
+    pub async fn retry_refund(&self, caller: &Caller, id: &str) -> AppResult<Refund> {
+        caller.require_operator()?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let refund = tx.refund(id).await?.ok_or_else(|| AppError::not_found("refund", id))?;
+        if refund.status != RefundStatus::Pending {
+            return Err(AppError::state(format!("the refund is {}, not pending", refund.status.as_str())));
+        }
+        // Released whoever holds it: the channel's idempotency makes a second
+        // request for the same refund harmless.
+        tx.release_refund(id, None).await?;
+        audit(&mut *tx, caller, "refund.retry", id, json!({}), now).await?;
+        tx.commit().await?;
+        Ok(refund)
+    }
+}
+
+/// Records an arrived refund: it leaves the payable account for the channel.
+async fn settle_success(
+    tx: &mut (dyn StoreTx + '_),
+    worker: &str,
+    refund: &Refund,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    if !tx.finish_refund(&refund.id, worker, RefundStatus::Succeeded, None, now).await? {
+        return Ok(false);
+    }
+    let mut movement = Movement::new(new_id("mov"), "refund.succeeded", &refund.id, now);
+    movement.transfer(ledger::refund_payable(refund.destination), ledger::channel(refund.destination), refund.amount);
+    tx.insert_movement(&movement).await?;
+    let detail = json!({"amount": refund.amount.to_string(), "to": refund.destination.as_str()});
+    audit(tx, &Caller::System, "refund.succeeded", &refund.id, detail, now).await?;
+    Ok(true)
+}
+
+/// Records a refused refund and sends its money to the balance instead, as
+/// a new refund linked to it.
+async fn reroute(
+    tx: &mut (dyn StoreTx + '_),
+    worker: &str,
+    refund: &Refund,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    if !tx.finish_refund(&refund.id, worker, RefundStatus::Failed, Some(reason), now).await? {
+        return Ok(false);
+    }
+    let replacement = Refund {
+        id: new_id("ref"),
+        destination: PaymentMethodKind::Balance,
+        payment_method_id: None,
+        rule: "channel_failed".to_owned(),
+        status: RefundStatus::Succeeded,
+        rerouted_from: Some(refund.id.clone()),
+        failure: None,
+        attempts: 0,
+        created_at: now,
+        updated_at: now,
+        expected_by: now,
+        ..refund.clone()
+    };
+    tx.insert_refund(&replacement).await?;
+    tx.add_to_balance(&refund.account_id, refund.amount).await?;
+    let mut movement = Movement::new(new_id("mov"), "refund.rerouted", &replacement.id, now);
+    movement.transfer(ledger::refund_payable(refund.destination), &customer_balance(&refund.account_id), refund.amount);
+    tx.insert_movement(&movement).await?;
+    let detail = json!({"amount": refund.amount.to_string(), "reason": reason, "replacement": replacement.id});
+    audit(tx, &Caller::System, "refund.rerouted", &refund.id, detail, now).await?;
+    Ok(true)
+}

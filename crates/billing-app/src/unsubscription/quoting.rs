@@ -1,0 +1,165 @@
+//! Binding quotes: computed from the stored facts, kept with a digest of
+//! them, and valid for the policy's quote lifetime.
+
+use billing_domain::calendar::BillingZone;
+use billing_domain::quote::{Quote, RefundType};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::facts::{QuoteFacts, load_facts, status_of};
+use super::records::StoredQuote;
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::model::{InstanceRecord, Tombstone};
+use crate::service::{Billing, Caller, visible};
+use crate::wire::quote_json;
+
+/// A binding quote with the computation behind it.
+#[derive(Clone, Debug)]
+pub struct QuoteView {
+    /// What was stored.
+    pub stored: StoredQuote,
+    /// The itemized quote.
+    pub quote: Quote,
+    /// The zone its instants are shown in.
+    pub zone: BillingZone,
+    /// For a quota: what deleting its workspace would remove.
+    pub deletes: Option<Tombstone>,
+}
+
+impl QuoteView {
+    /// The quote as JSON: the itemized quote plus `quote_id`, `instance_id`,
+    /// `expires_at`, `policy_version` and, for a quota, `workspace`.
+    pub fn json(&self) -> Value {
+        quote_body(&self.stored, &self.quote, self.zone, self.deletes.as_ref())
+    }
+}
+
+fn quote_body(stored: &StoredQuote, quote: &Quote, zone: BillingZone, deletes: Option<&Tombstone>) -> Value {
+    let mut body = quote_json(quote, zone);
+    if let Value::Object(map) = &mut body {
+        map.insert("quote_id".into(), json!(stored.id));
+        map.insert("instance_id".into(), json!(stored.instance_id));
+        map.insert("order_id".into(), json!(stored.order_id));
+        map.insert("quoted_at".into(), json!(zone.format_rfc3339(stored.created_at)));
+        map.insert("expires_at".into(), json!(zone.format_rfc3339(stored.expires_at)));
+        map.insert("policy_version".into(), json!(stored.policy_version));
+        if let Some(t) = deletes {
+            map.insert(
+                "workspace".into(),
+                json!({"id": t.workspace_id, "name": t.name, "jobs": t.jobs, "data_objects": t.data_objects, "queues": t.queues}),
+            );
+        }
+    }
+    body
+}
+
+/// What unsubscribing a quota would delete: its workspace with counts.
+pub(crate) async fn deletion_preview(
+    tx: &mut (dyn crate::store::StoreTx + '_),
+    record: &InstanceRecord,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Tombstone>> {
+    let Some(workspace_id) = record.workspace_id.as_deref().filter(|_| record.quota_cu.is_some()) else {
+        return Ok(None);
+    };
+    let Some(workspace) = tx.workspace(workspace_id).await? else { return Ok(None) };
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    Ok(Some(Tombstone {
+        workspace_id: workspace.id.clone(),
+        account_id: workspace.account_id.clone(),
+        name: workspace.name.clone(),
+        jobs: count(tx.jobs(workspace_id).await?.len()),
+        data_objects: count(tx.data_objects(workspace_id).await?.len()),
+        queues: count(tx.queues(workspace_id).await?.len()),
+        deleted_at: now,
+    }))
+}
+
+/// Builds the stored form of a quote computed from `facts`.
+pub(crate) fn stored_quote(
+    facts: &QuoteFacts,
+    quote: &Quote,
+    order_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoredQuote {
+    let ttl = facts.policy.policy.quote_ttl.as_duration();
+    let mut stored = StoredQuote {
+        id: new_id("quo"),
+        account_id: facts.record.account_id.clone(),
+        instance_id: facts.record.id.clone(),
+        order_id: order_id.map(str::to_owned),
+        created_at: now,
+        expires_at: now + ttl,
+        policy_version: facts.policy.version,
+        digest: facts.digest(),
+        eligible: quote.eligible(),
+        reason: quote.reason,
+        refund: quote.refund,
+        body: String::new(),
+    };
+    stored.body = quote_body(&stored, quote, facts.zone(), None).to_string();
+    stored
+}
+
+impl Billing {
+    /// Quotes giving back an instance (or, with `order_id`, one of its
+    /// pending renewals) and stores the quote so it can be confirmed.
+    pub async fn quote_unsubscription(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+        order_id: Option<&str>,
+    ) -> AppResult<QuoteView> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let record = tx.instance(instance_id).await?;
+        let record = visible(caller, "instance", instance_id, record, |i| &i.account_id)?;
+        let status = status_of(&record);
+        let facts = load_facts(&mut *tx, record, status, now).await?;
+        let quote = facts.quote(now, order_id)?;
+        let stored = stored_quote(&facts, &quote, order_id, now);
+        tx.insert_quote(&stored).await?;
+        let deletes = match order_id {
+            None if quote.eligible() => deletion_preview(&mut *tx, &facts.record, now).await?,
+            _ => None,
+        };
+        tx.commit().await?;
+        Ok(QuoteView { stored, quote, zone: facts.zone(), deletes })
+    }
+
+    /// Quotes deleting a workspace: the unsubscription of its quota. A
+    /// workspace without a prepaid quota has nothing to refund
+    /// (`NOT_PREPAID`); it is deleted without an unsubscription.
+    pub async fn quote_workspace_deletion(&self, caller: &Caller, workspace_id: &str) -> AppResult<QuoteView> {
+        let quota = {
+            let mut tx = self.read().await?;
+            crate::workspaces::workspace_of(&mut *tx, caller, workspace_id).await?;
+            tx.quota_of_workspace(workspace_id).await?
+        };
+        match quota {
+            Some(quota) => self.quote_unsubscription(caller, &quota.id, None).await,
+            None => Err(AppError::NotEligible { reason: billing_domain::reason::ReasonCode::NotPrepaid }),
+        }
+    }
+
+    /// The refund type of an instance right now, without storing a quote
+    /// (for listings).
+    pub async fn refund_type_now(&self, caller: &Caller, record: &InstanceRecord) -> AppResult<(RefundType, Quote)> {
+        if !caller.may_see(&record.account_id) {
+            return Err(AppError::not_found("instance", &record.id));
+        }
+        let now = self.now();
+        let mut tx = self.read().await?;
+        let facts = load_facts(&mut *tx, record.clone(), status_of(record), now).await?;
+        let quote = facts.quote(now, None)?;
+        Ok((quote.refund_type, quote))
+    }
+
+    /// A stored quote.
+    pub async fn stored_quote(&self, caller: &Caller, quote_id: &str) -> AppResult<StoredQuote> {
+        let mut tx = self.read().await?;
+        let quote = tx.quote(quote_id).await?;
+        visible(caller, "quote", quote_id, quote, |q| &q.account_id)
+    }
+}

@@ -1,0 +1,351 @@
+//! Quotes, unsubscriptions, refunds with their processing claims, and
+//! idempotency keys.
+
+use billing_app::store::{StoreError, StoreResult};
+use billing_app::unsubscription::records::{
+    IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
+};
+use billing_domain::catalog::Commodity;
+use billing_domain::money::Money;
+use billing_domain::order::PaymentMethodKind;
+use billing_domain::reason::ReasonCode;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+use crate::Backend;
+use crate::error::map_err;
+use crate::rows::{RowExt, by_name, micros};
+use crate::tx::SqlTx;
+
+fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
+    let currency = row.currency("currency")?;
+    let reason = match row.opt_text("reason")? {
+        None => None,
+        Some(code) => Some(by_name("reason", &code, &ReasonCode::ALL, ReasonCode::code)?),
+    };
+    let version = row.int("policy_version")?;
+    Ok(StoredQuote {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        instance_id: row.text("instance_id")?,
+        order_id: row.opt_text("order_id")?,
+        created_at: row.instant("created_at")?,
+        expires_at: row.instant("expires_at")?,
+        policy_version: u32::try_from(version).map_err(|_| StoreError::Corrupt(format!("policy_version {version}")))?,
+        digest: row.text("digest")?,
+        eligible: row.flag("eligible")?,
+        reason,
+        refund: row.money(currency, "refund_minor")?,
+        body: row.text("body")?,
+    })
+}
+
+fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
+    let currency = row.currency("currency")?;
+    let order_id = row.text("order_id")?;
+    Ok(Unsubscription {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        instance_id: row.text("instance_id")?,
+        order_id: (!order_id.is_empty()).then_some(order_id),
+        quote_id: row.text("quote_id")?,
+        commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
+        refund: row.money(currency, "refund_minor")?,
+        full_refund: row.flag("full_refund")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+fn refund(row: &AnyRow) -> StoreResult<Refund> {
+    let currency = row.currency("currency")?;
+    let method = |column: &str| -> StoreResult<PaymentMethodKind> {
+        by_name(column, &row.text(column)?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)
+    };
+    Ok(Refund {
+        id: row.text("id")?,
+        unsubscription_id: row.text("unsubscription_id")?,
+        account_id: row.text("account_id")?,
+        order_id: row.text("order_id")?,
+        tender_index: row.int("tender_index")?,
+        from: method("from_method")?,
+        destination: method("destination")?,
+        payment_method_id: row.opt_text("payment_method_id")?,
+        rule: row.text("rule")?,
+        amount: Money::from_minor(currency, row.int("amount_minor")?),
+        status: by_name("status", &row.text("status")?, &RefundStatus::ALL, RefundStatus::as_str)?,
+        rerouted_from: row.opt_text("rerouted_from")?,
+        failure: row.opt_text("failure")?,
+        attempts: row.int("attempts")?,
+        created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
+        expected_by: row.instant("expected_by")?,
+    })
+}
+
+impl SqlTx {
+    pub(crate) async fn insert_quote_row(&mut self, q: &StoredQuote) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, policy_version, digest, \
+             eligible, reason, currency, refund_minor, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&q.id)
+        .bind(&q.account_id)
+        .bind(&q.instance_id)
+        .bind(q.order_id.as_deref())
+        .bind(micros(q.created_at))
+        .bind(micros(q.expires_at))
+        .bind(i64::from(q.policy_version))
+        .bind(&q.digest)
+        .bind(i64::from(q.eligible))
+        .bind(q.reason.map(ReasonCode::code))
+        .bind(q.refund.currency().code())
+        .bind(q.refund.minor())
+        .bind(&q.body)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn quote_row(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
+        let row = sqlx::query("SELECT * FROM quotes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(quote).transpose()
+    }
+
+    pub(crate) async fn insert_unsubscription_row(&mut self, u: &Unsubscription) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, currency, \
+             refund_minor, full_refund, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&u.id)
+        .bind(&u.account_id)
+        .bind(&u.instance_id)
+        .bind(u.order_id.as_deref().unwrap_or(""))
+        .bind(&u.quote_id)
+        .bind(u.commodity.code())
+        .bind(u.refund.currency().code())
+        .bind(u.refund.minor())
+        .bind(i64::from(u.full_refund))
+        .bind(micros(u.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn unsubscription_row(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
+        let row = sqlx::query("SELECT * FROM unsubscriptions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(unsubscription).transpose()
+    }
+
+    pub(crate) async fn full_refunds_between_rows(
+        &mut self,
+        account_id: &str,
+        commodity: Commodity,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM unsubscriptions WHERE account_id = $1 AND commodity = $2 AND full_refund = 1 \
+             AND created_at >= $3 AND created_at < $4",
+        )
+        .bind(account_id)
+        .bind(commodity.code())
+        .bind(micros(from))
+        .bind(micros(to))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.int("n")
+    }
+
+    pub(crate) async fn insert_refund_row(&mut self, r: &Refund) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO refunds (id, unsubscription_id, account_id, order_id, tender_index, from_method, destination, \
+             payment_method_id, rule, currency, amount_minor, status, rerouted_from, failure, attempts, claimed_by, \
+             claimed_until, created_at, updated_at, expected_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, NULL, NULL, $16, $17, $18)",
+        )
+        .bind(&r.id)
+        .bind(&r.unsubscription_id)
+        .bind(&r.account_id)
+        .bind(&r.order_id)
+        .bind(r.tender_index)
+        .bind(r.from.as_str())
+        .bind(r.destination.as_str())
+        .bind(r.payment_method_id.as_deref())
+        .bind(&r.rule)
+        .bind(r.amount.currency().code())
+        .bind(r.amount.minor())
+        .bind(r.status.as_str())
+        .bind(r.rerouted_from.as_deref())
+        .bind(r.failure.as_deref())
+        .bind(r.attempts)
+        .bind(micros(r.created_at))
+        .bind(micros(r.updated_at))
+        .bind(micros(r.expected_by))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn refund_row(&mut self, id: &str) -> StoreResult<Option<Refund>> {
+        let row = sqlx::query("SELECT * FROM refunds WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(refund).transpose()
+    }
+
+    pub(crate) async fn refund_rows(&mut self, f: &RefundFilter) -> StoreResult<Vec<Refund>> {
+        // Every condition is always present and switched off by a NULL
+        // parameter, so the statement text never depends on the filter.
+        let rows = sqlx::query(
+            "SELECT * FROM refunds WHERE ($1 IS NULL OR account_id = $1) AND ($2 IS NULL OR status = $2) \
+             AND ($3 IS NULL OR unsubscription_id = $3) AND ($4 IS NULL OR created_at >= $4) \
+             AND ($5 IS NULL OR created_at < $5) ORDER BY created_at DESC, id DESC LIMIT $6",
+        )
+        .bind(f.account_id.as_deref())
+        .bind(f.status.map(RefundStatus::as_str))
+        .bind(f.unsubscription_id.as_deref())
+        .bind(f.from.map(micros))
+        .bind(f.to.map(micros))
+        .bind(f.limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(refund).collect()
+    }
+
+    pub(crate) async fn refunded_total_row(&mut self, order_id: &str) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS total FROM refunds WHERE order_id = $1 AND status <> 'failed'",
+        )
+        .bind(order_id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.int("total")
+    }
+
+    pub(crate) async fn claim_refund_rows(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Refund>> {
+        // PostgreSQL lets concurrent workers skip rows another one is
+        // claiming; SQLite runs one writer at a time anyway.
+        let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE refunds SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM refunds WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3) \
+             ORDER BY created_at, id LIMIT $4{skip_locked}) RETURNING *"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(micros(until))
+            .bind(micros(now))
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let mut refunds = rows.iter().map(refund).collect::<StoreResult<Vec<_>>>()?;
+        refunds.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(refunds)
+    }
+
+    pub(crate) async fn finish_refund_row(
+        &mut self,
+        id: &str,
+        worker: &str,
+        to: RefundStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE refunds SET status = $1, failure = $2, updated_at = $3, claimed_by = NULL, claimed_until = NULL \
+             WHERE id = $4 AND status = 'pending' AND claimed_by = $5",
+        )
+        .bind(to.as_str())
+        .bind(failure)
+        .bind(micros(now))
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(crate) async fn release_refund_row(&mut self, id: &str, worker: Option<&str>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE refunds SET claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' \
+             AND ($2 IS NULL OR claimed_by = $2)",
+        )
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn claim_idempotency_row(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IdempotencyClaim> {
+        // A concurrent holder of the same key makes this insert wait until
+        // it commits (then the key is used) or rolls back (then it is ours).
+        let inserted = sqlx::query(
+            "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, response, created_at) \
+             VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (account_id, idem_key) DO NOTHING RETURNING idem_key",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(request_hash)
+        .bind(micros(now))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        if inserted.is_some() {
+            return Ok(IdempotencyClaim::Claimed);
+        }
+        let row =
+            sqlx::query("SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2")
+                .bind(scope)
+                .bind(key)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        Ok(IdempotencyClaim::Used {
+            request_hash: row.text("request_hash")?,
+            response: row.opt_text("response")?.unwrap_or_default(),
+        })
+    }
+
+    pub(crate) async fn complete_idempotency_row(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE idempotency_keys SET response = $1 WHERE account_id = $2 AND idem_key = $3")
+            .bind(response)
+            .bind(scope)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}

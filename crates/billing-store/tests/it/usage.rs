@@ -1,0 +1,254 @@
+//! Usage import and hourly settlement: idempotency by record id, quota
+//! coverage, resource plan draws, pay-as-you-go charges and late records.
+
+use billing_app::model::BillingMethod;
+use billing_domain::usage::CuHours;
+use chrono::Duration;
+
+use crate::on_every_backend;
+use crate::support::{OPERATOR, Seed, World, balance, usage, usd};
+
+fn cu(text: &str) -> CuHours {
+    CuHours::parse(text).unwrap()
+}
+
+/// A seed whose hybrid workspace holds a paid quota of `quota_cu` CUs, with
+/// the clock two hours past activation so that whole covered hours exist.
+async fn with_quota(w: &World, quota_cu: u32) -> Seed {
+    let s = w.seed("acme", "20000.00").await;
+    let price = usd("32.21").checked_mul(i64::from(quota_cu)).unwrap().to_string();
+    w.billing.buy_quota(&s.caller, &s.quota(quota_cu, 1, Some(vec![balance(&price)]))).await.unwrap();
+    w.clock.advance(Duration::hours(2));
+    s
+}
+
+#[tokio::test]
+async fn pay_as_you_go_usage_is_charged_the_floor_of_cu_hours_times_the_hourly_price() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let hour = w.previous_hour();
+        // 1234.567 × 0.067106 = 82.846853102 → bill line 82.846 → charge 82.84
+        let outcome = w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "1234.567")]).await.unwrap();
+
+        assert_eq!((outcome.imported, outcome.settled_hours, outcome.adjustments), (1, 1, 0));
+        assert_eq!(outcome.charged.get(s.id()), Some(&usd("82.84")));
+        assert_eq!(w.balance_of(s.id()).await, usd("17.16"));
+        let lines = w.settlements(&adhoc.id).await;
+        assert_eq!(lines.len(), 1);
+        assert_eq!((lines[0].covered, lines[0].pay_as_you_go), (CuHours::ZERO, cu("1234.567")));
+        assert_eq!((lines[0].bill_milli_major, lines[0].charge), (82_846, usd("82.84")));
+        assert!(lines[0].draws.is_empty());
+        assert_eq!(w.ledger_sum("revenue:usage", "USD").await, 8_284);
+
+        // 0.999 × 0.067106 = 0.067038894 → 0.067 → 0.06, never rounded up.
+        let earlier = hour - Duration::hours(1);
+        w.billing.import_usage(&OPERATOR, &[usage("r2", &adhoc.id, earlier, "0.999")]).await.unwrap();
+        assert_eq!(w.balance_of(s.id()).await, usd("17.10"));
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn records_of_one_workspace_hour_are_settled_together() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let hour = w.previous_hour();
+        // 10.5 + 10.5 = 21 × 0.067106 = 1.409226 → 1.40 (each alone would be 0.70).
+        let records = [usage("a", &adhoc.id, hour, "10.5"), usage("b", &adhoc.id, hour, "10.5")];
+        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+
+        assert_eq!((outcome.imported, outcome.settled_hours), (2, 1));
+        let lines = w.settlements(&adhoc.id).await;
+        assert_eq!(lines.len(), 1);
+        assert_eq!((lines[0].usage, lines[0].charge), (cu("21"), usd("1.40")));
+        assert_eq!(w.balance_of(s.id()).await, usd("98.60"));
+    });
+}
+
+#[tokio::test]
+async fn importing_the_same_records_again_changes_nothing() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let hour = w.previous_hour();
+        let records = [
+            usage("r1", &adhoc.id, hour, "100"),
+            usage("r2", &adhoc.id, hour - Duration::hours(1), "50"),
+            usage("r2", &adhoc.id, hour - Duration::hours(1), "50"),
+        ];
+        let first = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        assert_eq!((first.imported, first.duplicates, first.settled_hours), (2, 1, 2));
+        let balance_after_first = w.balance_of(s.id()).await;
+        assert_eq!(balance_after_first, usd("100.00").checked_sub(usd("6.71")).unwrap().checked_sub(usd("3.35")).unwrap());
+        let before = w.snapshot().await;
+
+        let again = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+
+        assert_eq!((again.imported, again.duplicates, again.settled_hours, again.adjustments), (0, 3, 0, 0));
+        assert!(again.charged.is_empty());
+        let after = w.snapshot().await;
+        assert_eq!(after.states, before.states);
+        assert_eq!(after.ledger, before.ledger);
+        // Only the record of the import itself is added to the audit trail.
+        let counts = |s: &crate::support::Snapshot| {
+            s.counts.iter().filter(|(table, _)| *table != "audit_events").copied().collect::<Vec<_>>()
+        };
+        assert_eq!(counts(&after), counts(&before));
+        assert_eq!(after.audit_events, before.audit_events + 1);
+        assert_eq!(w.balance_of(s.id()).await, balance_after_first);
+    });
+}
+
+#[tokio::test]
+async fn a_known_record_id_with_other_content_refuses_the_whole_batch() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let hour = w.previous_hour();
+        w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "100")]).await.unwrap();
+        let before = w.snapshot().await;
+
+        let fresh = usage("r2", &adhoc.id, hour - Duration::hours(1), "40");
+        let changed = usage("r1", &adhoc.id, hour, "101");
+        let result = w.billing.import_usage(&OPERATOR, &[fresh.clone(), changed]).await;
+
+        let err = w.assert_refused(&before, result, "DUPLICATE_USAGE_RECORD").await;
+        assert!(err.to_string().contains("r1"), "{err}");
+        // The fresh record was not kept: importing it alone settles it now.
+        let outcome = w.billing.import_usage(&OPERATOR, &[fresh]).await.unwrap();
+        assert_eq!((outcome.imported, outcome.settled_hours), (1, 1));
+    });
+}
+
+#[tokio::test]
+async fn one_record_id_with_two_contents_in_one_batch_is_refused() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let hour = w.previous_hour();
+        let before = w.snapshot().await;
+        let records = [usage("r1", &adhoc.id, hour, "1"), usage("r1", &adhoc.id, hour - Duration::hours(1), "1")];
+
+        let result = w.billing.import_usage(&OPERATOR, &records).await;
+
+        w.assert_refused(&before, result, "DUPLICATE_USAGE_RECORD").await;
+    });
+}
+
+#[tokio::test]
+async fn a_quota_covers_its_cus_for_each_hour_and_only_the_rest_is_charged() {
+    on_every_backend!(|w| {
+        let s = with_quota(&w, 100).await;
+        let before = w.balance_of(s.id()).await;
+        let hour = w.previous_hour();
+        let records = [
+            usage("over", &s.workspace.id, hour, "120"),
+            usage("under", &s.workspace.id, hour - Duration::hours(1), "80"),
+        ];
+
+        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+
+        assert_eq!(outcome.settled_hours, 2);
+        let lines = w.settlements(&s.workspace.id).await;
+        let facts: Vec<_> = lines.iter().map(|l| (l.usage, l.covered, l.pay_as_you_go, l.charge)).collect();
+        assert_eq!(
+            facts,
+            vec![
+                (cu("80"), cu("80"), CuHours::ZERO, usd("0.00")),
+                // 20 × 0.067106 = 1.34212 → 1.34
+                (cu("120"), cu("100"), cu("20"), usd("1.34")),
+            ]
+        );
+        assert_eq!(w.balance_of(s.id()).await, before.checked_sub(usd("1.34")).unwrap());
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn late_usage_for_a_settled_hour_is_an_adjustment_that_never_covers_the_quota_twice() {
+    on_every_backend!(|w| {
+        let s = with_quota(&w, 100).await;
+        let before = w.balance_of(s.id()).await;
+        let hour = w.previous_hour();
+        let ws = &s.workspace.id;
+        w.billing.import_usage(&OPERATOR, &[usage("first", ws, hour, "60")]).await.unwrap();
+
+        let late = w.billing.import_usage(&OPERATOR, &[usage("late", ws, hour, "60")]).await.unwrap();
+        assert_eq!((late.settled_hours, late.adjustments), (0, 1));
+        let later = w.billing.import_usage(&OPERATOR, &[usage("later", ws, hour, "30")]).await.unwrap();
+        assert_eq!((later.settled_hours, later.adjustments), (0, 1));
+
+        let lines = w.settlements(ws).await;
+        let facts: Vec<_> = lines.iter().map(|l| (l.adjustment, l.covered, l.pay_as_you_go, l.charge)).collect();
+        assert_eq!(
+            facts,
+            vec![
+                (false, cu("60"), CuHours::ZERO, usd("0.00")),
+                // 40 CU-hours of quota were left for the hour; 20 × 0.067106 → 1.34
+                (true, cu("40"), cu("20"), usd("1.34")),
+                // 30 × 0.067106 = 2.01318 → 2.01
+                (true, CuHours::ZERO, cu("30"), usd("2.01")),
+            ]
+        );
+        assert_eq!(w.balance_of(s.id()).await, before.checked_sub(usd("3.35")).unwrap());
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn billable_usage_draws_plans_by_earliest_expiry_then_earliest_purchase() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let long = w.billing.buy_plan(&s.caller, &s.plan(100, 3, Some(vec![balance("5.36")]))).await.unwrap();
+        w.clock.advance(Duration::seconds(1));
+        let short = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        w.clock.advance(Duration::seconds(1));
+        let short_later = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        w.clock.advance(Duration::hours(2));
+        let hour = w.previous_hour();
+        let before = w.balance_of(s.id()).await;
+
+        let outcome = w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "250")]).await.unwrap();
+
+        assert!(outcome.charged.is_empty());
+        let line = &w.settlements(&adhoc.id).await[0];
+        let mut draws = line.draws.clone();
+        draws.sort_by_key(|(_, drawn)| std::cmp::Reverse(*drawn));
+        assert_eq!(
+            draws,
+            vec![
+                (short.instance.id.clone(), cu("100")),
+                (short_later.instance.id.clone(), cu("100")),
+                (long.instance.id.clone(), cu("50")),
+            ]
+            .into_iter()
+            .filter(|_| true)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|d| d)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(Vec::new(), |mut sorted, d| {
+                sorted.push(d);
+                sorted.sort_by_key(|(_, drawn)| std::cmp::Reverse(*drawn));
+                sorted
+            })
+        );
+        assert_eq!(w.instance(&short.instance.id).await.used, cu("100"));
+        assert_eq!(w.instance(&short_later.instance.id).await.used, cu("100"));
+        assert_eq!(w.instance(&long.instance.id).await.used, cu("50"));
+        assert_eq!(w.balance_of(s.id()).await, before);
+
+        // The next hour empties the long plan and the rest is charged:
+        // 50 × 0.067106 = 3.3553 → 3.35.
+        w.clock.advance(Duration::hours(1));
+        let next = w.previous_hour();
+        w.billing.import_usage(&OPERATOR, &[usage("r2", &adhoc.id, next, "100")]).await.unwrap();
+        assert_eq!(w.instance(&long.instance.id).await.used, cu("100"));
+        assert_eq!(w.balance_of(s.id()).await, before.checked_sub(usd("3.35")).unwrap());
+        w.assert_books_in_order().await;
+    });
+}
