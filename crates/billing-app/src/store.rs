@@ -95,8 +95,9 @@ pub trait StoreTx: Send {
     async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>>;
     /// An account's benefits.
     async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>>;
-    /// Moves a benefit from `from` to `to`, binding it to `order_id`; false
-    /// when it was not in `from`.
+    /// Moves a benefit from `from` to `to`, binding it to `order_id` (a
+    /// benefit made active again is bound to none); false when it was not
+    /// in `from`.
     async fn set_benefit_status(
         &mut self,
         id: &str,
@@ -169,7 +170,7 @@ pub trait StoreTx: Send {
     async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>>;
     /// An instance's orders, oldest first.
     async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>>;
-    /// Unpaid orders placed before `cutoff`.
+    /// Unpaid orders placed at or before `cutoff`.
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>>;
     /// Records the payment of an unpaid order; false when it was not unpaid.
     async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool>;

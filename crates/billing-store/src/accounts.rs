@@ -174,7 +174,9 @@ impl SqlTx {
         order_id: Option<&str>,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE benefits SET status = $1, order_id = COALESCE($2, order_id) WHERE id = $3 AND status = $4",
+            "UPDATE benefits SET status = $1, \
+             order_id = CASE WHEN $1 = 'active' THEN NULL ELSE COALESCE($2, order_id) END \
+             WHERE id = $3 AND status = $4",
         )
         .bind(to.as_str())
         .bind(order_id)

@@ -268,7 +268,7 @@ impl SqlTx {
 
     pub(crate) async fn unpaid_order_rows(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
         let rows =
-            sqlx::query("SELECT * FROM orders WHERE status = 'unpaid' AND created_at < $1 ORDER BY created_at, id")
+            sqlx::query("SELECT * FROM orders WHERE status = 'unpaid' AND created_at <= $1 ORDER BY created_at, id")
                 .bind(micros(cutoff))
                 .fetch_all(&mut *self.tx)
                 .await

@@ -8,3 +8,7 @@ mod support;
 mod accounts;
 mod purchases;
 mod unsubscription;
+mod lifecycle;
+mod renewals;
+mod usage;
+mod refunds;

@@ -1,6 +1,8 @@
 //! Usage import and hourly settlement: idempotency by record id, quota
 //! coverage, resource plan draws, pay-as-you-go charges and late records.
 
+use std::collections::BTreeMap;
+
 use billing_app::model::BillingMethod;
 use billing_domain::usage::CuHours;
 use chrono::Duration;
@@ -13,12 +15,13 @@ fn cu(text: &str) -> CuHours {
 }
 
 /// A seed whose hybrid workspace holds a paid quota of `quota_cu` CUs, with
-/// the clock two hours past activation so that whole covered hours exist.
+/// the clock three hours past activation, so that the two hours before the
+/// current one lie wholly in the quota's period.
 async fn with_quota(w: &World, quota_cu: u32) -> Seed {
     let s = w.seed("acme", "20000.00").await;
     let price = usd("32.21").checked_mul(i64::from(quota_cu)).unwrap().to_string();
     w.billing.buy_quota(&s.caller, &s.quota(quota_cu, 1, Some(vec![balance(&price)]))).await.unwrap();
-    w.clock.advance(Duration::hours(2));
+    w.clock.advance(Duration::hours(3));
     s
 }
 
@@ -197,6 +200,10 @@ async fn late_usage_for_a_settled_hour_is_an_adjustment_that_never_covers_the_qu
     });
 }
 
+fn drawn(line: &billing_app::model::Settlement) -> BTreeMap<String, CuHours> {
+    line.draws.iter().cloned().collect()
+}
+
 #[tokio::test]
 async fn billable_usage_draws_plans_by_earliest_expiry_then_earliest_purchase() {
     on_every_backend!(|w| {
@@ -206,49 +213,75 @@ async fn billable_usage_draws_plans_by_earliest_expiry_then_earliest_purchase() 
         let short = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
         w.clock.advance(Duration::seconds(1));
         let short_later = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let (long, short, short_later) = (long.instance.id, short.instance.id, short_later.instance.id);
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         w.clock.advance(Duration::hours(2));
-        let hour = w.previous_hour();
         let before = w.balance_of(s.id()).await;
 
-        let outcome = w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "250")]).await.unwrap();
+        let hour = w.previous_hour();
+        let outcome = w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "150")]).await.unwrap();
 
         assert!(outcome.charged.is_empty());
-        let line = &w.settlements(&adhoc.id).await[0];
-        let mut draws = line.draws.clone();
-        draws.sort_by_key(|(_, drawn)| std::cmp::Reverse(*drawn));
-        assert_eq!(
-            draws,
-            vec![
-                (short.instance.id.clone(), cu("100")),
-                (short_later.instance.id.clone(), cu("100")),
-                (long.instance.id.clone(), cu("50")),
-            ]
-            .into_iter()
-            .filter(|_| true)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|d| d)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .fold(Vec::new(), |mut sorted, d| {
-                sorted.push(d);
-                sorted.sort_by_key(|(_, drawn)| std::cmp::Reverse(*drawn));
-                sorted
-            })
-        );
-        assert_eq!(w.instance(&short.instance.id).await.used, cu("100"));
-        assert_eq!(w.instance(&short_later.instance.id).await.used, cu("100"));
-        assert_eq!(w.instance(&long.instance.id).await.used, cu("50"));
+        let lines = w.settlements(&adhoc.id).await;
+        let expected = BTreeMap::from([(short.clone(), cu("100")), (short_later.clone(), cu("50"))]);
+        assert_eq!(drawn(&lines[0]), expected);
+        assert_eq!(lines[0].pay_as_you_go, CuHours::ZERO);
+        assert_eq!(w.instance(&short).await.used, cu("100"));
+        assert_eq!(w.instance(&short_later).await.used, cu("50"));
+        assert_eq!(w.instance(&long).await.used, CuHours::ZERO);
         assert_eq!(w.balance_of(s.id()).await, before);
 
-        // The next hour empties the long plan and the rest is charged:
-        // 50 × 0.067106 = 3.3553 → 3.35.
+        // The next hour empties both remaining plans and the rest is
+        // charged: 50 × 0.067106 = 3.3553 → 3.35.
         w.clock.advance(Duration::hours(1));
         let next = w.previous_hour();
-        w.billing.import_usage(&OPERATOR, &[usage("r2", &adhoc.id, next, "100")]).await.unwrap();
-        assert_eq!(w.instance(&long.instance.id).await.used, cu("100"));
+        w.billing.import_usage(&OPERATOR, &[usage("r2", &adhoc.id, next, "200")]).await.unwrap();
+        let lines = w.settlements(&adhoc.id).await;
+        assert_eq!(drawn(&lines[1]), BTreeMap::from([(short_later.clone(), cu("50")), (long.clone(), cu("100"))]));
+        assert_eq!((lines[1].pay_as_you_go, lines[1].charge), (cu("50"), usd("3.35")));
+        assert_eq!(w.instance(&short_later).await.used, cu("100"));
+        assert_eq!(w.instance(&long).await.used, cu("100"));
         assert_eq!(w.balance_of(s.id()).await, before.checked_sub(usd("3.35")).unwrap());
+        assert_eq!(w.ledger_sum("capacity:consumed", "CUH").await, 300_000);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn a_quota_covers_first_then_plans_then_pay_as_you_go() {
+    on_every_backend!(|w| {
+        let s = with_quota(&w, 100).await;
+        let plan = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        w.clock.advance(Duration::hours(2));
+        let before = w.balance_of(s.id()).await;
+        let hour = w.previous_hour();
+
+        w.billing.import_usage(&OPERATOR, &[usage("r1", &s.workspace.id, hour, "250")]).await.unwrap();
+
+        let line = &w.settlements(&s.workspace.id).await[0];
+        assert_eq!(line.covered, cu("100"));
+        assert_eq!(drawn(line), BTreeMap::from([(plan.instance.id.clone(), cu("100"))]));
+        // 50 × 0.067106 = 3.3553 → 3.35
+        assert_eq!((line.pay_as_you_go, line.bill_milli_major, line.charge), (cu("50"), 3_355, usd("3.35")));
+        assert_eq!(w.instance(&plan.instance.id).await.used, cu("100"));
+        assert_eq!(w.balance_of(s.id()).await, before.checked_sub(usd("3.35")).unwrap());
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn a_plan_is_not_drawn_for_hours_before_it_was_bought() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let plan = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let hour = w.previous_hour();
+
+        w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "10")]).await.unwrap();
+
+        assert_eq!(w.instance(&plan.instance.id).await.used, CuHours::ZERO);
+        // 10 × 0.067106 = 0.67106 → 0.67
+        assert_eq!(w.balance_of(s.id()).await, usd("94.64").checked_sub(usd("0.67")).unwrap());
         w.assert_books_in_order().await;
     });
 }
