@@ -23,11 +23,17 @@ pub struct SimulatedChannelSettings {
     pub delay: Duration,
     /// Refunds that fail, per thousand.
     pub failures_per_mille: u32,
+    /// Real time each request takes, like a network round trip.
+    pub latency: std::time::Duration,
 }
 
 impl Default for SimulatedChannelSettings {
     fn default() -> Self {
-        SimulatedChannelSettings { delay: Duration::hours(2), failures_per_mille: 100 }
+        SimulatedChannelSettings {
+            delay: Duration::hours(2),
+            failures_per_mille: 100,
+            latency: std::time::Duration::ZERO,
+        }
     }
 }
 
@@ -85,6 +91,9 @@ impl SimulatedChannel {
 #[async_trait]
 impl PaymentChannel for SimulatedChannel {
     async fn refund(&self, request: &ChannelRefund) -> Result<ChannelAnswer, String> {
+        if !self.settings.latency.is_zero() {
+            tokio::time::sleep(self.settings.latency).await;
+        }
         let outcome = if self.fails(&request.refund_id) { "failed" } else { "succeeded" };
         // Receipt and repeat in one statement: the first request inserts,
         // every later one only counts.

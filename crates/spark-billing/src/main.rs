@@ -1,19 +1,28 @@
-//! `spark-billing`: the command-line entry point.
+//! `spark-billing`: the command-line entry point. Every subcommand works on
+//! the local database (SQLite in the data directory, or PostgreSQL named by
+//! `DATABASE_URL`) with operator rights.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+mod checks;
+mod config;
+mod output;
+mod quote;
+mod refunds;
+mod unsubscribe;
+mod usage;
+
 use std::process::ExitCode;
 
-use anyhow::Context;
-use billing_app::expect::compare_with_expect;
-use billing_app::scenario::parse_scenario;
-use billing_app::wire::quote_json;
 use clap::{Parser, Subcommand};
+
+use crate::config::Global;
 
 /// Sells, meters and takes back prepaid capacity of a serverless Spark platform.
 #[derive(Debug, Parser)]
-#[command(name = "spark-billing", version, about)]
+#[command(name = "spark-billing", version)]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,24 +30,38 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Quote the refund for giving a prepaid instance back.
-    ///
-    /// With --scenario, answers the quote question in a scenario file (the
-    /// format of tests/vectors/README.md) and prints the quote as JSON.
-    Quote {
-        /// A scenario file: an instance, its orders, the policy and `now`.
-        #[arg(long, value_name = "FILE")]
-        scenario: PathBuf,
-        /// Also compare the quote with the file's `expect` block; exit
-        /// non-zero and say what differs when they disagree.
-        #[arg(long)]
-        check: bool,
-    },
+    Quote(quote::QuoteArgs),
+    /// Give a prepaid instance (or one pending renewal) back and refund it.
+    Unsubscribe(unsubscribe::UnsubscribeArgs),
+    /// List refunds, or send pending ones through the payment channel.
+    #[command(subcommand)]
+    Refunds(refunds::RefundsCommand),
+    /// Import usage records from a CSV file and settle them.
+    #[command(subcommand)]
+    Usage(usage::UsageCommand),
+    /// Download the backup archive of a workspace's job scripts.
+    Backup(unsubscribe::BackupArgs),
+    /// Check that the ledger balances and explains every balance.
+    #[command(subcommand)]
+    Ledger(checks::LedgerCommand),
+    /// Verify the audit trail's hash chain.
+    #[command(subcommand)]
+    Audit(checks::AuditCommand),
+    /// Do what has fallen due: cancel stale orders, renew, expire.
+    Tick,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -46,22 +69,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = cli.global;
     match cli.command {
-        Command::Quote { scenario, check } => quote_scenario(&scenario, check),
+        Command::Quote(args) => quote::run(&global, args).await,
+        Command::Unsubscribe(args) => unsubscribe::run(&global, args).await,
+        Command::Refunds(command) => refunds::run(&global, command).await,
+        Command::Usage(command) => usage::run(&global, command).await,
+        Command::Backup(args) => unsubscribe::backup(&global, args).await,
+        Command::Ledger(command) => checks::ledger(&global, command).await,
+        Command::Audit(command) => checks::audit(&global, command).await,
+        Command::Tick => checks::tick(&global).await,
     }
-}
-
-fn quote_scenario(path: &Path, check: bool) -> anyhow::Result<()> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
-    let scenario = parse_scenario(&text).with_context(|| format!("{shown}"))?;
-    let quote = scenario.quote().with_context(|| format!("{shown}: cannot quote"))?;
-    let json = quote_json(&quote, scenario.zone);
-    println!("{}", serde_json::to_string_pretty(&json)?);
-    if check {
-        let expect = scenario.expect.as_ref().with_context(|| format!("{shown}: no expect block to check"))?;
-        compare_with_expect(expect, &json).map_err(|diff| anyhow::anyhow!("{shown}: {diff}"))?;
-    }
-    Ok(())
 }

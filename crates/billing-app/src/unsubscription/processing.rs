@@ -22,7 +22,8 @@ use crate::ledger::{self, Movement, customer_balance};
 use crate::service::{Billing, Caller, audit, visible};
 use crate::store::StoreTx;
 
-/// How long a claim lasts before another worker may take the refund up.
+/// How long a claim lasts, by default, before another worker may take the
+/// refund up.
 pub const CLAIM_LEASE: Duration = Duration::seconds(60);
 /// Refunds one worker claims at a time.
 pub const CLAIM_BATCH: i64 = 32;
@@ -79,11 +80,17 @@ pub struct ProcessReport {
 
 impl Billing {
     /// Takes up one batch of pending refunds as `worker` and settles what the
-    /// channel has answered.
-    pub async fn process_refunds(&self, worker: &str, channel: &dyn PaymentChannel) -> AppResult<ProcessReport> {
+    /// channel has answered. A claim lasts `lease`; a worker that dies leaves
+    /// its refunds to others once the lease lapses.
+    pub async fn process_refunds(
+        &self,
+        worker: &str,
+        channel: &dyn PaymentChannel,
+        lease: Duration,
+    ) -> AppResult<ProcessReport> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let claimed = tx.claim_refunds(worker, now, now + CLAIM_LEASE, CLAIM_BATCH).await?;
+        let claimed = tx.claim_refunds(worker, now, now + lease, CLAIM_BATCH).await?;
         tx.commit().await?;
         let mut report = ProcessReport { claimed: claimed.len(), ..ProcessReport::default() };
         for refund in claimed {

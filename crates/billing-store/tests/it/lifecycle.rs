@@ -125,3 +125,29 @@ async fn running_due_work_twice_does_each_thing_once() {
         assert_eq!(w.balance_of(s.id()).await, usd("17584.25"));
     });
 }
+
+#[tokio::test]
+async fn a_plan_used_up_before_it_expires_leaves_no_empty_movement_in_the_ledger() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        w.clock.advance(Duration::hours(2));
+        w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, w.previous_hour(), "100")]).await.unwrap();
+
+        w.clock.set(at("2026-04-11T00:00:00+08:00"));
+        assert_eq!(w.billing.run_due().await.unwrap(), DueWork { expired: 1, ..DueWork::default() });
+
+        // Nothing was left to write off: a movement without entries would
+        // be invisible to the ledger check yet counted in the ledger.
+        let empty: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ledger_movements m \
+             WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.movement_id = m.id)",
+        )
+        .fetch_one(w.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(empty, 0, "movements without entries");
+        w.assert_books_in_order().await;
+    });
+}

@@ -5,10 +5,14 @@
 mod seed;
 mod support;
 
+mod access;
 mod accounts;
-mod purchases;
-mod unsubscription;
+mod bad_input;
+mod integrity;
 mod lifecycle;
-mod renewals;
-mod usage;
+mod purchases;
 mod refunds;
+mod renewals;
+mod unsubscription;
+mod usage;
+mod races;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use billing_app::AppResult;
 use billing_app::unsubscription::UnsubscriptionResult;
+use billing_app::unsubscription::processing::CLAIM_LEASE;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
 use billing_domain::order::PaymentMethodKind;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings};
@@ -17,7 +18,7 @@ use crate::support::{OPERATOR, World, usd};
 use crate::unsubscription::confirm;
 
 fn channel(w: &World, delay: Duration, failures_per_mille: u32) -> SimulatedChannel {
-    SimulatedChannel::new(&w.store, SimulatedChannelSettings { delay, failures_per_mille })
+    SimulatedChannel::new(&w.store, SimulatedChannelSettings { delay, failures_per_mille, ..Default::default() })
 }
 
 async fn count(w: &World, table: &str) -> i64 {
@@ -28,7 +29,8 @@ async fn count(w: &World, table: &str) -> i64 {
 async fn thirty_two_racing_confirmations_make_exactly_one_refund_set() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "1000.00").await;
-        let bought = w.billing.buy_quota(&seed.caller, &seed.quota(25, 1, Some(vec![balance("805.25")]))).await.unwrap();
+        let bought =
+            w.billing.buy_quota(&seed.caller, &seed.quota(25, 1, Some(vec![balance("805.25")]))).await.unwrap();
         w.clock.advance(Duration::days(10));
         let quote = w.billing.quote_unsubscription(&seed.caller, &bought.instance.id, None).await.unwrap();
         let before = w.balance_of(seed.id()).await;
@@ -67,14 +69,14 @@ async fn a_card_refund_waits_for_the_channel_and_then_arrives() {
         let quote = w.billing.quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
         let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, "k", None)).await.unwrap();
         let channel = channel(&w, Duration::hours(2), 0);
-        let first = w.billing.process_refunds("worker-a", &channel).await.unwrap();
+        let first = w.billing.process_refunds("worker-a", &channel, CLAIM_LEASE).await.unwrap();
         assert_eq!((first.claimed, first.pending, first.succeeded), (1, 1, 0));
         assert_eq!(w.billing.refund(&seed.caller, &done.refunds[0].id).await.unwrap().status, RefundStatus::Pending);
         w.clock.advance(Duration::hours(2));
-        let second = w.billing.process_refunds("worker-b", &channel).await.unwrap();
+        let second = w.billing.process_refunds("worker-b", &channel, CLAIM_LEASE).await.unwrap();
         assert_eq!((second.claimed, second.succeeded), (1, 1));
         assert_eq!(w.billing.refund(&seed.caller, &done.refunds[0].id).await.unwrap().status, RefundStatus::Succeeded);
-        let third = w.billing.process_refunds("worker-a", &channel).await.unwrap();
+        let third = w.billing.process_refunds("worker-a", &channel, CLAIM_LEASE).await.unwrap();
         assert_eq!(third.claimed, 0, "a settled refund is not taken up again");
         let log = channel.log().await.unwrap();
         assert_eq!(log.len(), 1, "one request per refund in the channel's log");
@@ -91,16 +93,21 @@ async fn a_refused_card_refund_is_rerouted_to_the_balance_as_a_linked_refund() {
         let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await.unwrap();
         let quote = w.billing.quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
         let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, "k", None)).await.unwrap();
-        let report = w.billing.process_refunds("worker", &channel(&w, Duration::zero(), 1000)).await.unwrap();
+        let report =
+            w.billing.process_refunds("worker", &channel(&w, Duration::zero(), 1000), CLAIM_LEASE).await.unwrap();
         assert_eq!(report.rerouted, 1);
         let original = w.billing.refund(&seed.caller, &done.refunds[0].id).await.unwrap();
         assert_eq!(original.status, RefundStatus::Failed);
         assert!(original.failure.is_some());
         let all = w.billing.refunds(&OPERATOR, RefundFilter { limit: 10, ..RefundFilter::default() }).await.unwrap();
         let replacement = all.iter().find(|r| r.rerouted_from.as_deref() == Some(original.id.as_str())).unwrap();
-        assert_eq!((replacement.destination, replacement.status), (PaymentMethodKind::Balance, RefundStatus::Succeeded));
+        assert_eq!(
+            (replacement.destination, replacement.status),
+            (PaymentMethodKind::Balance, RefundStatus::Succeeded)
+        );
         assert_eq!(w.balance_of(seed.id()).await, usd("53.68"));
-        let again = w.billing.process_refunds("worker", &channel(&w, Duration::zero(), 1000)).await.unwrap();
+        let again =
+            w.billing.process_refunds("worker", &channel(&w, Duration::zero(), 1000), CLAIM_LEASE).await.unwrap();
         assert_eq!(again.claimed, 0);
         assert_eq!(w.balance_of(seed.id()).await, usd("53.68"), "the money comes back once");
         w.assert_books_in_order().await;

@@ -23,7 +23,8 @@ async fn a_manual_renewal_extends_the_period_counted_from_the_first_activation_w
         assert_eq!(periods[0].expiration_date, date("2026-02-28"));
         assert_eq!(periods[0].end, at("2026-03-01T00:00:00+08:00"));
 
-        let renewal = w.billing.renew(&s.caller, &bought.instance.id, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
+        let renewal =
+            w.billing.renew(&s.caller, &bought.instance.id, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
 
         assert_eq!(renewal.instance.id, bought.instance.id);
         let order = w.order(&renewal.order.id).await;

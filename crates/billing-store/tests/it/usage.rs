@@ -84,7 +84,10 @@ async fn importing_the_same_records_again_changes_nothing() {
         let first = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
         assert_eq!((first.imported, first.duplicates, first.settled_hours), (2, 1, 2));
         let balance_after_first = w.balance_of(s.id()).await;
-        assert_eq!(balance_after_first, usd("100.00").checked_sub(usd("6.71")).unwrap().checked_sub(usd("3.35")).unwrap());
+        assert_eq!(
+            balance_after_first,
+            usd("100.00").checked_sub(usd("6.71")).unwrap().checked_sub(usd("3.35")).unwrap()
+        );
         let before = w.snapshot().await;
 
         let again = w.billing.import_usage(&OPERATOR, &records).await.unwrap();

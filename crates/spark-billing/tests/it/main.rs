@@ -1,4 +1,7 @@
-//! The `spark-billing` binary as a user runs it.
+//! The `spark-billing` binary as a user runs it, and as several processes
+//! sharing one database.
 #![allow(clippy::unwrap_used)]
 
+mod processes;
 mod quote_cli;
+mod support;

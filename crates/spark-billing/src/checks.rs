@@ -1,0 +1,65 @@
+//! `spark-billing ledger check`, `audit verify` and `tick`.
+
+use std::process::ExitCode;
+
+use billing_app::Caller;
+use clap::Subcommand;
+
+use crate::config::Global;
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Every movement balances, every balance equals its ledger entries,
+    /// every plan's capacity matches; exits 1 and lists problems otherwise.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain from the first event to the head; exits 1 at the
+    /// first event that does not verify.
+    Verify,
+}
+
+pub async fn ledger(global: &Global, command: LedgerCommand) -> anyhow::Result<ExitCode> {
+    let LedgerCommand::Check = command;
+    let (_, billing) = global.open().await?;
+    let report = billing.ledger_check(&Caller::Operator).await?;
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    let verdict = if report.ok() { "ok" } else { "FAILED" };
+    println!(
+        "ledger {verdict}: {} movements, {} entries, {} problems",
+        report.movements,
+        report.entries,
+        report.problems.len()
+    );
+    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+pub async fn audit(global: &Global, command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let AuditCommand::Verify = command;
+    let (_, billing) = global.open().await?;
+    let report = billing.audit_verify(&Caller::Operator).await?;
+    match &report.problem {
+        None => {
+            println!("audit chain ok: {} events verified", report.events);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(problem) => {
+            println!("audit chain BROKEN after {} good events: {problem}", report.events);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+pub async fn tick(global: &Global) -> anyhow::Result<ExitCode> {
+    let (_, billing) = global.open().await?;
+    let work = billing.run_due().await?;
+    println!(
+        "{} unpaid orders cancelled, {} quotas renewed, {} renewals failed, {} instances expired",
+        work.orders_cancelled, work.renewed, work.renewals_failed, work.expired
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,154 @@
+//! `spark-billing refunds list|process`.
+
+use std::process::ExitCode;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use billing_app::Caller;
+use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
+use billing_domain::policy::PolicyDuration;
+use billing_store::{SimulatedChannel, SimulatedChannelSettings};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::config::Global;
+use crate::output;
+
+#[derive(Debug, Subcommand)]
+pub enum RefundsCommand {
+    /// List refunds, newest first.
+    List(ListArgs),
+    /// Send pending card and PayPal refunds through the (simulated) payment
+    /// channel and record its answers.
+    Process(ProcessArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only refunds in this status: pending, succeeded or failed.
+    #[arg(long, value_parser = parse_status)]
+    status: Option<RefundStatus>,
+    /// Only this account's refunds.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    account: Option<String>,
+    /// At most this many (1 to 1000).
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// This worker's name; claims are recorded under it.
+    #[arg(long, default_value = "cli")]
+    worker: String,
+    /// Keep processing until interrupted (or --max-passes), pausing between
+    /// passes.
+    #[arg(long)]
+    watch: bool,
+    /// Pause between passes with --watch, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    interval_ms: u64,
+    /// With --watch: stop after this many passes.
+    #[arg(long)]
+    max_passes: Option<u64>,
+    /// Simulated channel: time from receipt to its answer, e.g. 2h or 0s.
+    #[arg(long, default_value = "2h")]
+    channel_delay: PolicyDuration,
+    /// Simulated channel: refunds that fail, per thousand.
+    #[arg(long, default_value_t = 100)]
+    failures_per_mille: u32,
+    /// Simulated channel: real time each request takes, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    channel_latency_ms: u64,
+    /// How long a claim on a refund lasts; refunds of a worker that dies are
+    /// taken up by others after this.
+    #[arg(long, default_value = "60s")]
+    lease: PolicyDuration,
+}
+
+fn parse_status(text: &str) -> Result<RefundStatus, String> {
+    RefundStatus::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| format!("unknown status {text:?} (expected pending, succeeded or failed)"))
+}
+
+pub fn refund_json(r: &Refund) -> serde_json::Value {
+    json!({
+        "id": r.id, "order_id": r.order_id, "from": r.from.as_str(), "to": r.destination.as_str(),
+        "amount": r.amount.to_string(), "currency": r.amount.currency().code(), "status": r.status.as_str(),
+        "rule": r.rule, "rerouted_from": r.rerouted_from, "failure": r.failure,
+        "created_at": r.created_at.to_rfc3339(), "expected_by": r.expected_by.to_rfc3339(),
+    })
+}
+
+pub async fn run(global: &Global, command: RefundsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        RefundsCommand::List(args) => list(global, args).await,
+        RefundsCommand::Process(args) => process(global, args).await,
+    }
+}
+
+async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let (_, billing) = global.open().await?;
+    let filter =
+        RefundFilter { account_id: args.account, status: args.status, limit: args.limit, ..RefundFilter::default() };
+    let refunds = billing.refunds(&Caller::Operator, filter).await?;
+    match args.format {
+        Format::Json => output::json(&refunds.iter().map(refund_json).collect())?,
+        Format::Table => {
+            let rows: Vec<Vec<String>> = refunds
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.clone(),
+                        r.status.as_str().to_owned(),
+                        format!("{} {}", r.amount, r.amount.currency()),
+                        format!("{} → {}", r.from, r.destination),
+                        r.expected_by.format("%Y-%m-%d").to_string(),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "STATUS", "AMOUNT", "FROM → TO", "EXPECTED BY"], &rows)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn process(global: &Global, args: ProcessArgs) -> anyhow::Result<ExitCode> {
+    let (store, billing) = global.open().await?;
+    let settings = SimulatedChannelSettings {
+        delay: args.channel_delay.as_duration(),
+        failures_per_mille: args.failures_per_mille.min(1000),
+        latency: StdDuration::from_millis(args.channel_latency_ms),
+    };
+    let channel = SimulatedChannel::new(&store, settings);
+    let mut passes = 0_u64;
+    loop {
+        let report = billing
+            .process_refunds(&args.worker, &channel, args.lease.as_duration())
+            .await
+            .context("refund processing failed")?;
+        passes += 1;
+        eprintln!(
+            "pass {passes}: {} claimed, {} succeeded, {} re-routed to balance, {} still pending, {} channel errors",
+            report.claimed, report.succeeded, report.rerouted, report.pending, report.errors
+        );
+        let done = !args.watch || args.max_passes.is_some_and(|max| passes >= max);
+        if done {
+            return Ok(ExitCode::SUCCESS);
+        }
+        if report.claimed == 0 {
+            tokio::time::sleep(StdDuration::from_millis(args.interval_ms)).await;
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Several OS processes on one database: racing confirmations make one
+//! refund, and a refund worker killed mid-batch loses and doubles nothing.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use billing_app::Caller;
+use billing_app::purchase::PlanPurchase;
+use billing_app::unsubscription::Confirmation;
+use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_domain::order::PaymentMethodKind;
+use billing_domain::usage::CuHours;
+
+use crate::support::{customer, fresh_databases, open, spark_billing, stderr};
+
+async fn scalar(store: &billing_store::SqlStore, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(store.pool()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_confirming_one_quote_make_one_refund() {
+    for (backend, url) in fresh_databases().await {
+        let (store, billing) = open(&url).await;
+        let c = customer(&billing, "acme", "1000.00").await;
+        let request = billing_app::purchase::QuotaPurchase {
+            account_id: c.account_id.clone(),
+            workspace_id: c.workspace_id.clone(),
+            cu: 25,
+            months: 1,
+            benefit_ids: vec![],
+            tenders: Some(vec![c.card("805.25")]),
+            auto_renew: false,
+        };
+        let quota = billing.buy_quota(&c.caller, &request).await.unwrap().instance.id;
+        let quote = billing.quote_unsubscription(&c.caller, &quota, None).await.unwrap().stored.id;
+        let children: Vec<_> = (0..4)
+            .map(|i| {
+                let key = format!("process-{i}");
+                let args = [
+                    "unsubscribe",
+                    "--quote",
+                    &quote,
+                    "--idempotency-key",
+                    &key,
+                    "--confirm-workspace",
+                    "etl",
+                    "--yes",
+                ];
+                spark_billing(&url, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+            })
+            .collect();
+        let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let succeeded = outputs.iter().filter(|o| o.status.success()).count();
+        assert_eq!(succeeded, 1, "on {backend}: exactly one process wins");
+        for loser in outputs.iter().filter(|o| !o.status.success()) {
+            assert!(stderr(loser).contains("already been unsubscribed"), "on {backend}: {}", stderr(loser));
+        }
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM unsubscriptions").await, 1, "on {backend}");
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM refunds").await, 1, "on {backend}");
+        assert!(billing.ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
+    }
+}
+
+/// Buys and gives back `n` plans paid by card, leaving `n` card refunds
+/// pending.
+async fn pending_card_refunds(billing: &billing_app::Billing, n: usize) -> (String, Vec<String>) {
+    let c = customer(billing, "refund-heavy", "0").await;
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let request = PlanPurchase {
+            account_id: c.account_id.clone(),
+            region_id: "ap-southeast-1".to_owned(),
+            capacity: CuHours::from_whole(1000),
+            months: 6,
+            benefit_ids: vec![],
+            tenders: Some(vec![c.card("53.68")]),
+        };
+        let plan = billing.buy_plan(&c.caller, &request).await.unwrap().instance.id;
+        let quote = billing.quote_unsubscription(&c.caller, &plan, None).await.unwrap().stored.id;
+        let confirmation =
+            Confirmation { quote_id: quote, idempotency_key: format!("k{i}"), confirm_workspace_deletion: None };
+        let done = billing.confirm_unsubscription(&c.caller, &confirmation).await.unwrap();
+        ids.push(done.refunds[0].id.clone());
+    }
+    (c.account_id, ids)
+}
+
+const WORKER: &[&str] = &[
+    "refunds",
+    "process",
+    "--channel-delay",
+    "0s",
+    "--failures-per-mille",
+    "300",
+    "--lease",
+    "1s",
+    "--interval-ms",
+    "20",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice() {
+    for (backend, url) in fresh_databases().await {
+        let (store, billing) = open(&url).await;
+        let (account_id, refund_ids) = pending_card_refunds(&billing, 40).await;
+        let mut args = WORKER.to_vec();
+        args.extend(["--watch", "--worker", "doomed", "--channel-latency-ms", "25"]);
+        let mut doomed = spark_billing(&url, &args).stderr(Stdio::null()).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while scalar(&store, "SELECT COUNT(*) FROM channel_requests").await < 5 {
+            assert!(Instant::now() < deadline, "on {backend}: the worker never reached the channel");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        doomed.kill().unwrap(); // SIGKILL: no chance to clean up
+        doomed.wait().unwrap();
+        let pending = scalar(&store, "SELECT COUNT(*) FROM refunds WHERE status = 'pending'").await;
+        assert!(pending > 0, "on {backend}: the worker was to be killed mid-batch");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while scalar(&store, "SELECT COUNT(*) FROM refunds WHERE status = 'pending'").await > 0 {
+            assert!(Instant::now() < deadline, "on {backend}: refunds stayed pending after the restart");
+            let mut args = WORKER.to_vec();
+            args.extend(["--worker", "successor"]);
+            let status = spark_billing(&url, &args).stderr(Stdio::null()).status().unwrap();
+            assert!(status.success(), "on {backend}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        check_every_refund_settled_once(&store, &billing, &account_id, &refund_ids, backend).await;
+    }
+}
+
+async fn check_every_refund_settled_once(
+    store: &billing_store::SqlStore,
+    billing: &billing_app::Billing,
+    account_id: &str,
+    refund_ids: &[String],
+    backend: &str,
+) {
+    let all =
+        billing.refunds(&Caller::Operator, RefundFilter { limit: 1000, ..RefundFilter::default() }).await.unwrap();
+    let mut rerouted_minor = 0;
+    for id in refund_ids {
+        let refund = all.iter().find(|r| &r.id == id).unwrap();
+        let replacements: Vec<_> = all.iter().filter(|r| r.rerouted_from.as_deref() == Some(id.as_str())).collect();
+        match refund.status {
+            RefundStatus::Succeeded => assert!(replacements.is_empty(), "on {backend}: {id}"),
+            RefundStatus::Failed => {
+                assert_eq!(replacements.len(), 1, "on {backend}: {id} must be re-routed exactly once");
+                assert_eq!(replacements[0].destination, PaymentMethodKind::Balance);
+                rerouted_minor += refund.amount.minor();
+            }
+            RefundStatus::Pending => panic!("on {backend}: {id} is still pending"),
+        }
+    }
+    let channel_rows = scalar(store, "SELECT COUNT(*) FROM channel_requests").await;
+    let distinct = scalar(store, "SELECT COUNT(DISTINCT refund_id) FROM channel_requests").await;
+    assert_eq!((channel_rows, distinct), (refund_ids.len() as i64, refund_ids.len() as i64), "on {backend}");
+    let balance = billing.account(&Caller::Operator, account_id).await.unwrap().balance;
+    assert_eq!(balance.minor(), rerouted_minor, "on {backend}: each refused refund reaches the balance once");
+    assert!(billing.ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
+    assert_eq!(billing.audit_verify(&Caller::Operator).await.unwrap().problem, None, "on {backend}");
+}
