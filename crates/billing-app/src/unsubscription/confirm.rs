@@ -228,7 +228,7 @@ impl Billing {
                 tx.add_to_balance(account_id, d.amount).await?;
                 movement.transfer(REVENUE_PREPAID, &customer_balance(account_id), d.amount);
             } else {
-                movement.transfer(REVENUE_PREPAID, &ledger::refund_payable(d.to), d.amount);
+                movement.transfer(REVENUE_PREPAID, ledger::refund_payable(d.to), d.amount);
             }
             tx.insert_refund(&refund).await?;
             refunds.push(refund);
