@@ -10,7 +10,7 @@ use crate::ids::new_id;
 use crate::ledger::{Movement, channel, customer_balance};
 use crate::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use crate::service::{Billing, Caller, audit, visible};
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreTx};
 
 /// Longest account name, workspace name, job name or label accepted.
 pub const MAX_NAME_LEN: usize = 100;
@@ -181,12 +181,26 @@ impl Billing {
         amount: Money,
         method: PaymentMethodKind,
     ) -> AppResult<Account> {
+        let mut tx = self.begin().await?;
+        let account = self.top_up_in(&mut *tx, caller, account_id, amount, method).await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// [`Billing::top_up`] inside the caller's transaction.
+    pub async fn top_up_in(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        account_id: &str,
+        amount: Money,
+        method: PaymentMethodKind,
+    ) -> AppResult<Account> {
         positive("amount", amount)?;
         if method == PaymentMethodKind::Balance {
             return Err(AppError::invalid("method", "a top-up comes from a card, PayPal or a bank transfer"));
         }
         let now = self.now();
-        let mut tx = self.begin().await?;
         let account = tx.account(account_id).await?;
         let mut account = visible(caller, "account", account_id, account, |a| &a.id)?;
         if account.currency != amount.currency() {
@@ -199,8 +213,7 @@ impl Billing {
         movement.transfer(channel(method), &customer_balance(account_id), amount);
         tx.insert_movement(&movement).await?;
         let detail = json!({"amount": amount.to_string(), "method": method.as_str()});
-        audit(&mut *tx, caller, "balance.topped_up", account_id, detail, now).await?;
-        tx.commit().await?;
+        audit(tx, caller, "balance.topped_up", account_id, detail, now).await?;
         Ok(account)
     }
 }

@@ -452,3 +452,20 @@ pub struct Settlement {
     /// When it was settled.
     pub settled_at: DateTime<Utc>,
 }
+
+/// An API key as stored: only its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Id, `key_…` (also the key's visible prefix).
+    pub id: String,
+    /// The account it acts for; `None` for an operator key.
+    pub account_id: Option<String>,
+    /// SHA-256 of the whole key, hex.
+    pub key_hash: String,
+    /// What it is for.
+    pub label: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}

@@ -156,11 +156,23 @@ impl Billing {
     /// Buys a subscription quota for a workspace; pays it now when tenders
     /// are given.
     pub async fn buy_quota(&self, caller: &Caller, request: &QuotaPurchase) -> AppResult<Purchase> {
-        let now = self.now();
         let mut tx = self.begin().await?;
+        let purchase = self.buy_quota_in(&mut *tx, caller, request).await?;
+        tx.commit().await?;
+        Ok(purchase)
+    }
+
+    /// [`Billing::buy_quota`] inside the caller's transaction.
+    pub async fn buy_quota_in(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        request: &QuotaPurchase,
+    ) -> AppResult<Purchase> {
+        let now = self.now();
         let account = tx.account(&request.account_id).await?;
         let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
-        let workspace = workspace_of(&mut *tx, caller, &request.workspace_id).await?;
+        let workspace = workspace_of(tx, caller, &request.workspace_id).await?;
         if workspace.account_id != account.id {
             return Err(AppError::not_found("workspace", &request.workspace_id));
         }
@@ -170,7 +182,7 @@ impl Billing {
         if tx.quota_of_workspace(&workspace.id).await?.is_some() {
             return Err(AppError::state("the workspace already has a subscription quota"));
         }
-        let region = region_of(&mut *tx, &workspace.region_id).await?;
+        let region = region_of(tx, &workspace.region_id).await?;
         check_can_buy(&account, &region)?;
         let list_price = quota_list_price(&region, request.cu, request.months).map_err(catalog_error)?;
         let instance = InstanceRecord {
@@ -197,23 +209,34 @@ impl Billing {
             benefit_ids: &request.benefit_ids,
             tenders: request.tenders.as_deref(),
         };
-        let purchase = self.place_order(&mut *tx, caller, draft).await?;
-        tx.commit().await?;
+        let purchase = self.place_order(tx, caller, draft).await?;
         Ok(purchase)
     }
 
     /// Buys a resource plan pack; pays it now when tenders are given.
     pub async fn buy_plan(&self, caller: &Caller, request: &PlanPurchase) -> AppResult<Purchase> {
+        let mut tx = self.begin().await?;
+        let purchase = self.buy_plan_in(&mut *tx, caller, request).await?;
+        tx.commit().await?;
+        Ok(purchase)
+    }
+
+    /// [`Billing::buy_plan`] inside the caller's transaction.
+    pub async fn buy_plan_in(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        request: &PlanPurchase,
+    ) -> AppResult<Purchase> {
+        let now = self.now();
         if request.months == 0 || request.months > PLAN_MAX_MONTHS {
             return Err(AppError::MonthsOutOfRange {
                 message: format!("a plan is valid for 1 to {PLAN_MAX_MONTHS} months, {} requested", request.months),
             });
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
         let account = tx.account(&request.account_id).await?;
         let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
-        let region = region_of(&mut *tx, &request.region_id).await?;
+        let region = region_of(tx, &request.region_id).await?;
         check_can_buy(&account, &region)?;
         let list_price = plan_list_price(&region, request.capacity)?;
         let instance = InstanceRecord {
@@ -240,8 +263,7 @@ impl Billing {
             benefit_ids: &request.benefit_ids,
             tenders: request.tenders.as_deref(),
         };
-        let purchase = self.place_order(&mut *tx, caller, draft).await?;
-        tx.commit().await?;
+        let purchase = self.place_order(tx, caller, draft).await?;
         Ok(purchase)
     }
 
@@ -347,6 +369,19 @@ impl Billing {
     /// Pays an unpaid order.
     pub async fn pay_order(&self, caller: &Caller, order_id: &str, tenders: &[TenderInput]) -> AppResult<Purchase> {
         let mut tx = self.begin().await?;
+        let purchase = self.pay_order_in(&mut *tx, caller, order_id, tenders).await?;
+        tx.commit().await?;
+        Ok(purchase)
+    }
+
+    /// [`Billing::pay_order`] inside the caller's transaction.
+    pub async fn pay_order_in(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        order_id: &str,
+        tenders: &[TenderInput],
+    ) -> AppResult<Purchase> {
         let order = tx.order(order_id).await?;
         let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
         if order.status != OrderStatus::Unpaid {
@@ -356,10 +391,9 @@ impl Billing {
             tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
         let account =
             tx.account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
-        let region = region_of(&mut *tx, &instance.region_id).await?;
+        let region = region_of(tx, &instance.region_id).await?;
         check_can_buy(&account, &region)?;
-        let purchase = self.pay_in(&mut *tx, caller, &account, Purchase { instance, order }, tenders).await?;
-        tx.commit().await?;
+        let purchase = self.pay_in(tx, caller, &account, Purchase { instance, order }, tenders).await?;
         Ok(purchase)
     }
 

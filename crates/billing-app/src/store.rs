@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ledger::{LedgerEntry, Movement};
 use crate::model::{
-    Account, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
+    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
 };
 use crate::unsubscription::records::{
@@ -200,6 +200,16 @@ pub trait StoreTx: Send {
     async fn audit_head(&mut self) -> StoreResult<(i64, String)>;
     /// Audit events from `after_seq` on, at most `limit`.
     async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+
+    // API keys and settings.
+    /// Adds an API key.
+    async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()>;
+    /// The key with this hash.
+    async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// A setting's value.
+    async fn setting(&mut self, name: &str) -> StoreResult<Option<String>>;
+    /// Sets a setting.
+    async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()>;
 
     // Unsubscription.
     /// Stores a quote.

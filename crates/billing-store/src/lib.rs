@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod api_keys;
 mod catalog;
 mod channel;
 mod error;

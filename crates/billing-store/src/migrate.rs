@@ -9,8 +9,12 @@ use crate::Backend;
 use crate::error::map_err;
 
 /// Every migration: version and SQL. Append only; never edit a shipped one.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_unsubscription.sql"))];
+#[rustfmt::skip]
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_unsubscription.sql")),
+    (4, include_str!("../migrations/0004_api_keys.sql")),
+];
 
 /// Any number; it only has to be the same in every replica.
 const MIGRATION_LOCK_KEY: i64 = 0x5350_4b42;

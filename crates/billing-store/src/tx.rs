@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::model::{
-    Account, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
+    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
 };
 use billing_app::store::{StoreResult, StoreTx};
@@ -229,6 +229,19 @@ impl StoreTx for SqlTx {
     }
     async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
         self.audit_event_rows(after_seq, limit).await
+    }
+
+    async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()> {
+        self.insert_api_key_row(key).await
+    }
+    async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        self.api_key_row(key_hash).await
+    }
+    async fn setting(&mut self, name: &str) -> StoreResult<Option<String>> {
+        self.setting_row(name).await
+    }
+    async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()> {
+        self.set_setting_row(name, value).await
     }
 
     async fn insert_quote(&mut self, quote: &StoredQuote) -> StoreResult<()> {

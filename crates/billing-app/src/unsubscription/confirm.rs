@@ -25,8 +25,6 @@ use crate::store::{StoreError, StoreTx};
 
 /// Business days within which a card or PayPal refund is expected to arrive.
 pub const CHANNEL_ARRIVAL_BUSINESS_DAYS: u32 = 30;
-/// Longest idempotency key accepted.
-pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 /// A request to execute a quote.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,12 +73,7 @@ impl Billing {
     /// Executes a quote exactly, or refuses with nothing changed.
     pub async fn confirm_unsubscription(&self, caller: &Caller, c: &Confirmation) -> AppResult<UnsubscriptionResult> {
         let key = &c.idempotency_key;
-        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || key.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "idempotency_key",
-                format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable characters"),
-            ));
-        }
+        crate::service::check_idempotency_key(key)?;
         let now = self.now();
         let scope = caller.actor();
         let hash = request_hash(c);

@@ -262,3 +262,29 @@ async fn usage_for_an_hour_not_yet_begun_or_off_the_hour_is_refused() {
         w.assert_refused(&before, refused, "INVALID_INPUT").await;
     });
 }
+
+#[tokio::test]
+async fn amounts_of_zero_too_many_tenders_and_oversized_batches_are_invalid_input() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "1000.00").await;
+        let before = w.snapshot().await;
+
+        let top_up = w.billing.top_up(&OPERATOR, s.id(), usd("0.00"), PaymentMethodKind::Card).await;
+        w.assert_refused(&before, top_up, "INVALID_INPUT").await;
+        let from_balance = w.billing.top_up(&OPERATOR, s.id(), usd("1.00"), PaymentMethodKind::Balance).await;
+        w.assert_refused(&before, from_balance, "INVALID_INPUT").await;
+        let expires = w.billing.now() + Duration::days(1);
+        let grant = w.billing.grant_benefit(&OPERATOR, s.id(), BenefitKind::Coupon, usd("0.00"), expires).await;
+        w.assert_refused(&before, grant, "INVALID_INPUT").await;
+        let zero = vec![balance("805.25"), balance("0.00")];
+        let refused = w.billing.buy_quota(&s.caller, &s.quota(25, 1, Some(zero))).await;
+        w.assert_refused(&before, refused, "INVALID_INPUT").await;
+        let nine: Vec<_> = std::iter::repeat_n(balance("0.01"), 8).chain([balance("805.17")]).collect();
+        let refused = w.billing.buy_quota(&s.caller, &s.quota(25, 1, Some(nine))).await;
+        w.assert_refused(&before, refused, "INVALID_INPUT").await;
+        let hour = w.previous_hour();
+        let records: Vec<_> = (0..10_001).map(|i| usage(&format!("r{i}"), &s.workspace.id, hour, "1")).collect();
+        let refused = w.billing.import_usage(&OPERATOR, &records).await;
+        w.assert_refused(&before, refused, "INVALID_INPUT").await;
+    });
+}

@@ -285,3 +285,26 @@ async fn a_customer_can_cancel_an_unpaid_order_once_and_its_coupon_comes_back() 
         w.assert_books_in_order().await;
     });
 }
+
+#[tokio::test]
+async fn a_voucher_is_not_used_up_when_a_coupon_already_pays_the_whole_price() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "0").await;
+        let coupon = w.grant(s.id(), BenefitKind::Coupon, "1000.00").await;
+        let voucher = w.grant(s.id(), BenefitKind::Voucher, "50.00").await;
+
+        // The coupon covers all of 805.25; the voucher would add nothing.
+        let result = w.buy_quota_with(&s, s.quota(25, 1, Some(Vec::new())), &[&coupon, &voucher]).await;
+
+        if let Err(refused) = &result {
+            assert_eq!(refused.code(), "BENEFIT_UNUSABLE");
+        }
+        let voucher = w.benefit(&voucher.id).await;
+        assert_eq!(
+            (voucher.status, voucher.order_id),
+            (BenefitStatus::Active, None),
+            "the voucher was burned for 0.00"
+        );
+        w.assert_books_in_order().await;
+    });
+}

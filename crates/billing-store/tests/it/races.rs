@@ -1,11 +1,67 @@
 //! Read-then-write use cases racing each other: the store must make them
 //! behave as if they ran one after the other, on every backend.
+//!
+//! The races are made certain, not left to timing: a gate transaction holds
+//! the audit chain's head row, which every use case updates at its first
+//! audit append, so each racer does all its reads and then queues there. On
+//! PostgreSQL the gate opens once the racers are seen waiting for the lock;
+//! on SQLite writers already queue at `BEGIN IMMEDIATE`, so it opens at once.
+
+use std::future::Future;
 
 use billing_app::lifecycle::DueWork;
 use billing_app::model::{BillingMethod, InstanceState};
+use billing_app::{AppError, Caller};
+use sqlx::Any;
 
 use crate::on_every_backend;
-use crate::support::{at, balance, usd};
+use crate::support::{World, at, balance, usage, usd};
+
+/// Most polls of `pg_stat_activity` before the test gives up.
+const MAX_POLLS: usize = 50_000;
+
+/// Runs `a` and `b` as separate tasks racing through the gate.
+async fn race<T, A, B>(w: &World, a: A, b: B) -> (T, T)
+where
+    T: Send + 'static,
+    A: Future<Output = T> + Send + 'static,
+    B: Future<Output = T> + Send + 'static,
+{
+    let gate = close_gate(w).await;
+    let (a, b) = (tokio::spawn(a), tokio::spawn(b));
+    if let Some(gate) = gate {
+        wait_for_lock_waiters(w, 2).await;
+        gate.rollback().await.unwrap();
+    }
+    (a.await.unwrap(), b.await.unwrap())
+}
+
+async fn close_gate(w: &World) -> Option<sqlx::Transaction<'static, Any>> {
+    if w.backend != "postgres" {
+        return None;
+    }
+    let mut gate = w.store.pool().begin().await.unwrap();
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *gate).await.unwrap();
+    Some(gate)
+}
+
+async fn wait_for_lock_waiters(w: &World, n: i64) {
+    let sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    for _ in 0..MAX_POLLS {
+        let waiting: i64 = sqlx::query_scalar(sql).fetch_one(w.store.pool()).await.unwrap();
+        if waiting >= n {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the racers never queued at the audit head");
+}
+
+fn codes<T>(results: [&Result<T, AppError>; 2]) -> Vec<Option<&'static str>> {
+    let mut codes: Vec<_> = results.iter().map(|r| r.as_ref().err().map(AppError::code)).collect();
+    codes.sort();
+    codes
+}
 
 #[tokio::test]
 async fn two_purchases_racing_for_one_balance_cannot_overdraw_it() {
@@ -15,11 +71,14 @@ async fn two_purchases_racing_for_one_balance_cannot_overdraw_it() {
         let first = s.quota(25, 1, Some(vec![balance("805.25")]));
         let mut second = first.clone();
         second.workspace_id = other.id.clone();
+        let (b1, b2, c1, c2) = (w.billing.clone(), w.billing.clone(), s.caller.clone(), s.caller.clone());
 
-        let (a, b) = tokio::join!(w.billing.buy_quota(&s.caller, &first), w.billing.buy_quota(&s.caller, &second));
+        let (a, b) = race(&w, async move { b1.buy_quota(&c1, &first).await.map(|_| ()) }, async move {
+            b2.buy_quota(&c2, &second).await.map(|_| ())
+        })
+        .await;
 
-        let codes: Vec<_> = [&a, &b].iter().map(|r| r.as_ref().err().map(|e| e.code())).collect();
-        assert!(codes.contains(&None) && codes.contains(&Some("INSUFFICIENT_BALANCE")), "{codes:?}");
+        assert_eq!(codes([&a, &b]), vec![None, Some("INSUFFICIENT_BALANCE")]);
         assert_eq!(w.balance_of(s.id()).await, usd("194.75"));
         w.assert_books_in_order().await;
     });
@@ -30,11 +89,15 @@ async fn two_quotas_racing_for_one_workspace_cannot_both_be_bought() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "5000.00").await;
         let request = s.quota(25, 1, Some(vec![balance("805.25")]));
+        let (r1, r2) = (request.clone(), request);
+        let (b1, b2, c1, c2) = (w.billing.clone(), w.billing.clone(), s.caller.clone(), s.caller.clone());
 
-        let (a, b) = tokio::join!(w.billing.buy_quota(&s.caller, &request), w.billing.buy_quota(&s.caller, &request));
+        let (a, b) = race(&w, async move { b1.buy_quota(&c1, &r1).await.map(|_| ()) }, async move {
+            b2.buy_quota(&c2, &r2).await.map(|_| ())
+        })
+        .await;
 
-        let codes: Vec<_> = [&a, &b].iter().map(|r| r.as_ref().err().map(|e| e.code())).collect();
-        assert!(codes.contains(&None) && codes.contains(&Some("INVALID_STATE")), "{codes:?}");
+        assert_eq!(codes([&a, &b]), vec![None, Some("INVALID_STATE")]);
         let quotas = w.instances(s.id()).await;
         assert_eq!(quotas.iter().filter(|i| i.state == InstanceState::Active).count(), 1);
         assert_eq!(w.balance_of(s.id()).await, usd("4194.75"));
@@ -50,11 +113,11 @@ async fn two_schedulers_running_at_once_renew_a_quota_once() {
         request.auto_renew = true;
         let bought = w.billing.buy_quota(&s.caller, &request).await.unwrap();
         w.clock.set(at("2026-04-02T00:00:00+08:00"));
+        let (b1, b2) = (w.billing.clone(), w.billing.clone());
 
-        let (a, b) = tokio::join!(w.billing.run_due(), w.billing.run_due());
+        let (a, b) = race(&w, async move { b1.run_due().await }, async move { b2.run_due().await }).await;
 
-        let renewed = a.unwrap().renewed + b.unwrap().renewed;
-        assert_eq!(renewed, 1);
+        assert_eq!(a.unwrap().renewed + b.unwrap().renewed, 1);
         assert_eq!(w.orders(&bought.instance.id).await.len(), 2);
         let spent = usd("805.25").checked_mul(2).unwrap();
         assert_eq!(w.balance_of(s.id()).await, usd("5000.00").checked_sub(spent).unwrap());
@@ -68,15 +131,20 @@ async fn two_imports_of_the_same_new_records_racing_charge_them_once() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "100.00").await;
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
-        let records = [crate::support::usage("r1", &adhoc.id, w.previous_hour(), "100")];
-        let operator = billing_app::Caller::Operator;
+        let records = vec![usage("r1", &adhoc.id, w.previous_hour(), "100")];
+        let (r1, r2, b1, b2) = (records.clone(), records, w.billing.clone(), w.billing.clone());
 
-        let (a, b) = tokio::join!(w.billing.import_usage(&operator, &records), w.billing.import_usage(&operator, &records));
+        let (a, b) =
+            race(&w, async move { b1.import_usage(&Caller::Operator, &r1).await.map(|o| o.imported) }, async move {
+                b2.import_usage(&Caller::Operator, &r2).await.map(|o| o.imported)
+            })
+            .await;
 
-        let imported: Vec<_> = [a, b].into_iter().map(|r| r.map(|o| o.imported)).collect();
-        assert!(imported.contains(&Ok(1)), "{imported:?}");
+        let mut imported = vec![a.unwrap(), b.unwrap()];
+        imported.sort();
+        assert_eq!(imported, vec![0, 1]);
         // 100 × 0.067106 = 6.7106 → 6.71, once.
-        assert_eq!(w.balance_of(s.id()).await, usd("100.00").checked_sub(usd("6.71")).unwrap());
+        assert_eq!(w.balance_of(s.id()).await, usd("93.29"));
         assert_eq!(w.settlements(&adhoc.id).await.len(), 1);
         w.assert_books_in_order().await;
     });

@@ -288,7 +288,10 @@ impl World {
         result: AppResult<T>,
         code: &str,
     ) -> AppError {
-        let err = result.expect_err("the request should have been refused");
+        let err = match result {
+            Ok(value) => panic!("expected {code}, but the request succeeded: {value:?}"),
+            Err(err) => err,
+        };
         assert_eq!(err.code(), code, "{err}");
         assert_eq!(&self.snapshot().await, before, "a refused request ({code}) wrote something");
         err

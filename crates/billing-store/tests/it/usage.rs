@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use billing_app::model::BillingMethod;
+use billing_domain::money::{Currency, Money};
+use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
 use chrono::Duration;
 
@@ -285,6 +287,50 @@ async fn a_plan_is_not_drawn_for_hours_before_it_was_bought() {
         assert_eq!(w.instance(&plan.instance.id).await.used, CuHours::ZERO);
         // 10 × 0.067106 = 0.67106 → 0.67
         assert_eq!(w.balance_of(s.id()).await, usd("94.64").checked_sub(usd("0.67")).unwrap());
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn a_batch_larger_than_one_insert_statement_is_stored_and_recognised_whole() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let hour = w.previous_hour();
+        // One milli-CU-hour each, past the 500 rows one statement takes.
+        let records: Vec<_> = (0..1201).map(|i| usage(&format!("r{i}"), &adhoc.id, hour, "0.001")).collect();
+
+        let first = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let again = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+
+        assert_eq!((first.imported, first.settled_hours), (1201, 1));
+        assert_eq!((again.imported, again.duplicates), (0, 1201));
+        let lines = w.settlements(&adhoc.id).await;
+        assert_eq!(lines.len(), 1);
+        // 1.201 × 0.067106 = 0.080594… → 0.080 → 0.08
+        assert_eq!((lines[0].usage, lines[0].bill_milli_major, lines[0].charge), (cu("1.201"), 80, usd("0.08")));
+    });
+}
+
+#[tokio::test]
+async fn a_yen_account_is_charged_whole_yen_rounded_down() {
+    on_every_backend!(|w| {
+        let account = w.billing.create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
+        let yen = |text: &str| Money::parse(Currency::Jpy, text).unwrap();
+        w.billing.top_up(&OPERATOR, &account.id, yen("1000"), PaymentMethodKind::BankTransfer).await.unwrap();
+        let caller = billing_app::Caller::Customer(account.id.clone());
+        let ws = w
+            .billing
+            .create_workspace(&caller, &account.id, "ap-northeast-1", "batch", BillingMethod::PayAsYouGo)
+            .await
+            .unwrap();
+
+        // 12.345 CU-hours × JPY 10 = 123.45 → bill line 123.450 → charge 123
+        w.billing.import_usage(&OPERATOR, &[usage("r1", &ws.id, w.previous_hour(), "12.345")]).await.unwrap();
+
+        let line = &w.settlements(&ws.id).await[0];
+        assert_eq!((line.bill_milli_major, line.charge), (123_450, yen("123")));
+        assert_eq!(w.balance_of(&account.id).await, yen("877"));
         w.assert_books_in_order().await;
     });
 }

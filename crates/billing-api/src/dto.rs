@@ -1,0 +1,384 @@
+//! Wire types: what the API reads and writes, kept apart from the domain and
+//! converted explicitly. Amounts are decimal strings with the currency's
+//! decimals; instants are RFC 3339.
+
+use billing_app::model::{Account, InstanceRecord, Tombstone};
+use billing_app::unsubscription::UnsubscriptionResult;
+use billing_app::unsubscription::records::Refund;
+use billing_domain::money::{Currency, Money};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::problem::ApiError;
+
+/// Reads an amount in `currency`, naming `field` when it is malformed.
+pub fn money(field: &str, currency: Currency, text: &str) -> Result<Money, ApiError> {
+    Money::parse(currency, text).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+/// Reads a currency code.
+pub fn currency(field: &str, text: &str) -> Result<Currency, ApiError> {
+    text.parse().map_err(|e: billing_domain::MoneyError| ApiError::invalid(field, e.to_string()))
+}
+
+/// An instant as RFC 3339 in UTC.
+pub fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339()
+}
+
+/// Page size: 1 to 100, 50 when not given.
+#[derive(Clone, Copy, Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// At most this many items (1 to 100).
+    pub limit: Option<i64>,
+}
+
+impl PageParams {
+    /// The page size, or `400` when outside 1 to 100.
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(50),
+            Some(n) if (1..=100).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::invalid("limit", "must be between 1 and 100")),
+        }
+    }
+}
+
+/// A customer account.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountDto {
+    /// Id.
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// Settlement currency.
+    pub currency: String,
+    /// Cash balance; negative means overdue.
+    pub balance: String,
+    /// When it was opened.
+    pub created_at: String,
+}
+
+impl From<&Account> for AccountDto {
+    fn from(a: &Account) -> Self {
+        AccountDto {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            currency: a.currency.code().to_owned(),
+            balance: a.balance.to_string(),
+            created_at: instant(a.created_at),
+        }
+    }
+}
+
+/// A request to quote giving an instance back.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// The subscription quota or resource plan.
+    pub instance_id: String,
+    /// Quote only this pending renewal order of a quota.
+    #[serde(default)]
+    pub order_id: Option<String>,
+}
+
+/// One order's part of a quote.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuoteLineDto {
+    /// The order.
+    pub order_id: String,
+    /// `current`, `pending_renewal` or `plan`.
+    pub kind: String,
+    /// Catalog price.
+    pub list_price: String,
+    /// Discount taken off.
+    pub discount: String,
+    /// Coupon applied (never refunded).
+    pub coupon: String,
+    /// Voucher applied (never refunded).
+    pub voucher: String,
+    /// Cash paid.
+    pub cash_paid: String,
+    /// What comes back.
+    pub refund: String,
+    /// When it was paid.
+    pub paid_at: String,
+    /// Start of its period.
+    pub period_start: String,
+    /// End of its period (exclusive).
+    pub period_end: String,
+    /// Last day of its period.
+    pub expiration_date: String,
+    /// For a prorated order: `day`, `second` or `milli_cu_hour`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Units used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<i64>,
+    /// Units bought.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// Fee for what was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumed: Option<String>,
+}
+
+/// Where one part of a refund goes, and why.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct DestinationDto {
+    /// The order.
+    pub order_id: String,
+    /// The order's tender.
+    pub tender_index: usize,
+    /// How it was paid.
+    pub from: String,
+    /// Where it goes back to.
+    pub to: String,
+    /// How much.
+    pub amount: String,
+    /// The rule that chose `to`.
+    pub rule: String,
+}
+
+/// What deleting a quota's workspace removes.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct WorkspaceDeletionDto {
+    /// Workspace id.
+    pub id: String,
+    /// Its name, to be typed to confirm.
+    pub name: String,
+    /// Jobs deleted.
+    pub jobs: i64,
+    /// Data objects deleted.
+    pub data_objects: i64,
+    /// Queues deleted.
+    pub queues: i64,
+}
+
+impl From<&Tombstone> for WorkspaceDeletionDto {
+    fn from(t: &Tombstone) -> Self {
+        WorkspaceDeletionDto {
+            id: t.workspace_id.clone(),
+            name: t.name.clone(),
+            jobs: t.jobs,
+            data_objects: t.data_objects,
+            queues: t.queues,
+        }
+    }
+}
+
+/// A binding refund quote.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuoteDto {
+    /// Quote id, to confirm with.
+    pub quote_id: String,
+    /// The instance.
+    pub instance_id: String,
+    /// The renewal order, for a renewal-only quote.
+    pub order_id: Option<String>,
+    /// Whether it can be confirmed.
+    pub eligible: bool,
+    /// Why not, as a stable code.
+    pub reason: Option<String>,
+    /// Why not, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_message: Option<String>,
+    /// Total refund, when eligible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<String>,
+    /// `partial_refund`, `unused_money_back` or `non_refundable`.
+    pub refund_type: String,
+    /// Currency of every amount.
+    pub currency: String,
+    /// Contributing orders.
+    pub lines: Vec<QuoteLineDto>,
+    /// Where each part goes.
+    pub destinations: Vec<DestinationDto>,
+    /// When it was computed.
+    pub quoted_at: String,
+    /// Last instant it can be confirmed.
+    pub expires_at: String,
+    /// Policy version applied.
+    pub policy_version: u32,
+    /// For a quota: the workspace that will be deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<WorkspaceDeletionDto>,
+}
+
+/// A request to execute a quote.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnsubscribeRequest {
+    /// The quote to execute.
+    pub quote_id: String,
+    /// For a quota: the workspace's name, typed to confirm its deletion.
+    #[serde(default)]
+    pub confirm_workspace_deletion: Option<String>,
+}
+
+/// A refund to one destination.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefundDto {
+    /// Id.
+    pub id: String,
+    /// Its unsubscription.
+    pub unsubscription_id: String,
+    /// The order refunded.
+    pub order_id: String,
+    /// How the part was paid.
+    pub from: String,
+    /// Where it goes.
+    pub to: String,
+    /// How much.
+    pub amount: String,
+    /// Currency.
+    pub currency: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    /// Why it goes there.
+    pub rule: String,
+    /// The failed refund this one replaces.
+    pub rerouted_from: Option<String>,
+    /// The channel's reason for a failure.
+    pub failure: Option<String>,
+    /// When it was created.
+    pub created_at: String,
+    /// When its status last changed.
+    pub updated_at: String,
+    /// Latest expected arrival.
+    pub expected_by: String,
+}
+
+impl From<&Refund> for RefundDto {
+    fn from(r: &Refund) -> Self {
+        RefundDto {
+            id: r.id.clone(),
+            unsubscription_id: r.unsubscription_id.clone(),
+            order_id: r.order_id.clone(),
+            from: r.from.as_str().to_owned(),
+            to: r.destination.as_str().to_owned(),
+            amount: r.amount.to_string(),
+            currency: r.amount.currency().code().to_owned(),
+            status: r.status.as_str().to_owned(),
+            rule: r.rule.clone(),
+            rerouted_from: r.rerouted_from.clone(),
+            failure: r.failure.clone(),
+            created_at: instant(r.created_at),
+            updated_at: instant(r.updated_at),
+            expected_by: instant(r.expected_by),
+        }
+    }
+}
+
+/// A confirmed unsubscription.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct UnsubscriptionDto {
+    /// Id.
+    pub id: String,
+    /// The instance given back.
+    pub instance_id: String,
+    /// The renewal order, for a renewal-only unsubscription.
+    pub order_id: Option<String>,
+    /// The quote executed.
+    pub quote_id: String,
+    /// Total refunded.
+    pub refund: String,
+    /// Currency.
+    pub currency: String,
+    /// Whether every refunded order came back whole.
+    pub full_refund: bool,
+    /// When.
+    pub created_at: String,
+    /// True when this repeats an earlier request with the same key.
+    pub replayed: bool,
+    /// The deleted workspace, for a quota.
+    pub workspace_deleted: Option<WorkspaceDeletionDto>,
+    /// The refunds.
+    pub refunds: Vec<RefundDto>,
+}
+
+impl From<&UnsubscriptionResult> for UnsubscriptionDto {
+    fn from(r: &UnsubscriptionResult) -> Self {
+        let u = &r.unsubscription;
+        UnsubscriptionDto {
+            id: u.id.clone(),
+            instance_id: u.instance_id.clone(),
+            order_id: u.order_id.clone(),
+            quote_id: u.quote_id.clone(),
+            refund: u.refund.to_string(),
+            currency: u.refund.currency().code().to_owned(),
+            full_refund: u.full_refund,
+            created_at: instant(u.created_at),
+            replayed: r.replayed,
+            workspace_deleted: r.tombstone.as_ref().map(WorkspaceDeletionDto::from),
+            refunds: r.refunds.iter().map(RefundDto::from).collect(),
+        }
+    }
+}
+
+/// A prepaid instance with its refund type now.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InstanceDto {
+    /// Id.
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region.
+    pub region_id: String,
+    /// `subscription_quota` or `resource_plan`.
+    pub kind: String,
+    /// `spark_reserved` or `spark_resource_plan`.
+    pub commodity: String,
+    /// The commodity's display name.
+    pub commodity_name: String,
+    /// Quotas: the workspace.
+    pub workspace_id: Option<String>,
+    /// Quotas: CUs reserved.
+    pub quota_cu: Option<u32>,
+    /// Plans: CU-hours in the pack.
+    pub capacity_cu_hours: Option<String>,
+    /// Plans: CU-hours used.
+    pub used_cu_hours: String,
+    /// `pending_payment`, `active`, `expired`, `unsubscribed` or `cancelled`.
+    pub state: String,
+    /// Renews itself before it ends.
+    pub auto_renew: bool,
+    /// When it was bought.
+    pub created_at: String,
+    /// `partial_refund`, `unused_money_back` or `non_refundable`, right now.
+    pub refund_type: String,
+    /// Why it is not refundable now.
+    pub refund_reason: Option<String>,
+    /// What would come back now.
+    pub refundable_now: Option<String>,
+}
+
+impl InstanceDto {
+    /// The wire form of `record` with its current refund type.
+    pub fn new(record: &InstanceRecord, quote: &billing_domain::Quote) -> InstanceDto {
+        let kind = match record.commodity {
+            billing_domain::Commodity::SparkReserved => "subscription_quota",
+            billing_domain::Commodity::SparkResourcePlan => "resource_plan",
+        };
+        InstanceDto {
+            id: record.id.clone(),
+            account_id: record.account_id.clone(),
+            region_id: record.region_id.clone(),
+            kind: kind.to_owned(),
+            commodity: record.commodity.code().to_owned(),
+            commodity_name: record.commodity.display_name().to_owned(),
+            workspace_id: record.workspace_id.clone(),
+            quota_cu: record.quota_cu,
+            capacity_cu_hours: record.capacity.map(|c| c.to_string()),
+            used_cu_hours: record.used.to_string(),
+            state: record.state.as_str().to_owned(),
+            auto_renew: record.auto_renew,
+            created_at: instant(record.created_at),
+            refund_type: quote.refund_type.as_str().to_owned(),
+            refund_reason: quote.reason.map(|r| r.code().to_owned()),
+            refundable_now: quote.eligible().then(|| quote.refund.to_string()),
+        }
+    }
+}

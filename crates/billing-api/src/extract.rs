@@ -1,0 +1,105 @@
+//! Request extractors that answer every failure as a problem: the caller
+//! behind the API key, JSON bodies, query strings and paths.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use billing_app::Caller;
+use serde::de::DeserializeOwned;
+
+use crate::ApiState;
+use crate::problem::ApiError;
+
+/// The caller an API key stands for.
+#[derive(Clone, Debug)]
+pub struct Authed(pub Caller);
+
+impl Authed {
+    /// Refuses customers with `403`.
+    pub fn operator(&self) -> Result<&Caller, ApiError> {
+        match &self.0 {
+            Caller::Customer(_) => Err(ApiError::forbidden()),
+            caller => Ok(caller),
+        }
+    }
+}
+
+impl FromRequestParts<ApiState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(Authed(caller.clone()));
+        }
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let secret = header.and_then(|h| h.strip_prefix("Bearer ")).ok_or_else(ApiError::unauthenticated)?;
+        let caller = state.billing.authenticate(secret.trim()).await?.ok_or_else(ApiError::unauthenticated)?;
+        state.limiter.check(secret)?;
+        parts.extensions.insert(caller.clone());
+        Ok(Authed(caller))
+    }
+}
+
+/// A JSON body; malformed JSON, wrong types and unknown fields are `400`.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::invalid("body", "send the body as JSON with `Content-Type: application/json`"))
+            }
+            Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(
+                ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "the body is too large"),
+            ),
+            Err(e) => Err(ApiError::invalid("body", e.body_text())),
+        }
+    }
+}
+
+/// A query string; bad parameters are `400`.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e: QueryRejection| ApiError::invalid("query", e.body_text()))
+    }
+}
+
+/// Path parameters; bad ones are `400`.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e: PathRejection| ApiError::invalid("path", e.body_text()))
+    }
+}
+
+/// The `Idempotency-Key` header, required on money-moving requests.
+pub struct IdempotencyKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get("idempotency-key").ok_or_else(|| {
+            ApiError::invalid("Idempotency-Key", "this request moves money: send an `Idempotency-Key` header")
+        })?;
+        let key = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?;
+        billing_app::service::check_idempotency_key(key)?;
+        Ok(IdempotencyKey(key.to_owned()))
+    }
+}

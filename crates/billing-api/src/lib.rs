@@ -1,0 +1,79 @@
+//! The JSON HTTP API of spark-billing.
+//!
+//! Every route under `/api/v1` takes `Authorization: Bearer <key>`; a
+//! customer key sees only its own account (another account's ids answer 404,
+//! exactly like missing ones) and operator-only routes answer 403. Errors are
+//! `application/problem+json` with a stable `code`. Money-moving requests
+//! take an `Idempotency-Key` header. The OpenAPI document is served at
+//! `/api/openapi.json` and kept in `docs/openapi.json`.
+#![forbid(unsafe_code)]
+
+pub mod dto;
+pub mod extract;
+pub mod limit;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use billing_app::Billing;
+
+pub use limit::RateLimiter;
+pub use metrics::Metrics;
+pub use problem::{ApiError, ApiResult, Problem};
+
+/// Largest request body accepted, in bytes (usage CSV uploads included).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The use cases.
+    pub billing: Billing,
+    /// Per-key request limits.
+    pub limiter: Arc<RateLimiter>,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+impl ApiState {
+    /// State over `billing` with a limit of `requests_per_second` per key
+    /// (0 turns limiting off).
+    pub fn new(billing: Billing, requests_per_second: u32) -> ApiState {
+        ApiState {
+            billing,
+            limiter: Arc::new(RateLimiter::new(requests_per_second)),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+/// The API's routes with their state: health, metrics, the OpenAPI
+/// document and everything under `/api/v1`.
+pub fn router(state: ApiState) -> Router {
+    let (api, document) = openapi::routes().split_for_parts();
+    let document = Arc::new(document);
+    routes::health::router()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move { axum::Json((*document).clone()) }
+            }),
+        )
+        .fallback(|| async { ApiError::no_route() })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "something went wrong on our side; it has been logged",
+            ))
+        }))
+        .with_state(state)
+}

@@ -1,0 +1,62 @@
+//! Request counters and latency sums per route and status, served in the
+//! Prometheus text format at `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::ApiState;
+
+/// Counters per (method, route, status).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), (u64, u128)>>,
+}
+
+impl Metrics {
+    fn observe(&self, method: &str, route: &str, status: u16, micros: u128) {
+        let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        entry.0 += 1;
+        entry.1 += micros;
+    }
+
+    /// The counters in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = String::new();
+        out.push_str("# HELP spark_billing_http_requests_total HTTP requests answered.\n");
+        out.push_str("# TYPE spark_billing_http_requests_total counter\n");
+        for ((method, route, status), (count, _)) in map.iter() {
+            let _ = writeln!(
+                out,
+                "spark_billing_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
+            );
+        }
+        out.push_str("# HELP spark_billing_http_request_duration_microseconds_sum Time spent answering.\n");
+        out.push_str("# TYPE spark_billing_http_request_duration_microseconds_sum counter\n");
+        for ((method, route, status), (_, micros)) in map.iter() {
+            let _ = writeln!(
+                out,
+                "spark_billing_http_request_duration_microseconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {micros}"
+            );
+        }
+        out
+    }
+}
+
+/// Middleware counting every request under its route template.
+pub async fn record(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_micros());
+    response
+}

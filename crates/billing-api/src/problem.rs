@@ -1,0 +1,141 @@
+//! Errors as `application/problem+json` bodies with a stable `code`.
+//!
+//! Business outcomes keep their use-case code and get a fitting status;
+//! internal failures are logged in full and answered with a generic message.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use billing_app::AppError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error response (RFC 9457).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:spark-billing:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short, human-readable summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// The stable machine code, e.g. `QUOTE_STALE`.
+    pub code: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error answered as a problem.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    detail: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    /// A problem with `status`, `code` and `detail`.
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+        ApiError { status, code: code.to_owned(), detail: detail.into(), field: None }
+    }
+
+    /// `400 INVALID_INPUT` naming `field`.
+    pub fn invalid(field: &str, detail: impl Into<String>) -> ApiError {
+        ApiError { field: Some(field.to_owned()), ..ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", detail) }
+    }
+
+    /// `401 UNAUTHENTICATED`.
+    pub fn unauthenticated() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "send a valid API key as `Authorization: Bearer <key>`",
+        )
+    }
+
+    /// `403 FORBIDDEN`: an operator-only route with a customer key.
+    pub fn forbidden() -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "this route needs an operator key")
+    }
+
+    /// `404 NOT_FOUND` for a route that does not exist.
+    pub fn no_route() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route")
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+}
+
+/// The status a business outcome is answered with.
+fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::Invalid { .. }
+        | AppError::CurrencyMismatch { .. }
+        | AppError::TendersDoNotAddUp { .. }
+        | AppError::TooFewCu { .. }
+        | AppError::MonthsOutOfRange { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::AccountOverdue { .. } | AppError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
+        AppError::PaymentMethodUnusable { .. }
+        | AppError::BenefitUnusable { .. }
+        | AppError::InvalidState { .. }
+        | AppError::NotEligible { .. }
+        | AppError::ConfirmationMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::DuplicateUsageRecord { .. } | AppError::QuoteStale { .. } | AppError::IdempotencyKeyReused { .. } => {
+            StatusCode::CONFLICT
+        }
+        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let status = status_of(&e);
+        if let AppError::Internal(detail) = &e {
+            tracing::error!(%detail, "internal error");
+            return ApiError::new(status, e.code(), "something went wrong on our side; it has been logged");
+        }
+        let field = match &e {
+            AppError::Invalid { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        if matches!(e, AppError::InvalidState { .. }) && e.to_string() == "only operators may do this" {
+            return ApiError::forbidden();
+        }
+        ApiError { status, code: e.code().to_owned(), detail: e.to_string(), field }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
+        let body = Problem {
+            problem_type: format!("urn:spark-billing:problem:{}", self.code.to_ascii_lowercase()),
+            title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code,
+            field: self.field,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,166 @@
+//! Accounts, their API keys and balance top-ups.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use billing_domain::order::PaymentMethodKind;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ApiState;
+use crate::dto::{AccountDto, currency, money};
+use crate::extract::{Authed, Body, IdempotencyKey, Path};
+use crate::problem::{ApiError, ApiResult, Problem};
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// Unique name, 1 to 100 characters.
+    pub name: String,
+    /// `USD`, `CNY`, `EUR` or `JPY`.
+    pub currency: String,
+}
+
+/// A new API key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// What the key is for.
+    pub label: String,
+}
+
+/// A key just made; its secret is shown this once.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiKeyCreated {
+    /// Key id.
+    pub id: String,
+    /// The account it acts for.
+    pub account_id: String,
+    /// What it is for.
+    pub label: String,
+    /// The secret: send it as `Authorization: Bearer <key>`.
+    pub key: String,
+}
+
+/// Cash added to a balance.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopUp {
+    /// Amount in the account's currency, e.g. `"100.00"`.
+    pub amount: String,
+    /// `card`, `paypal` or `bank_transfer`.
+    pub method: String,
+}
+
+/// Accounts the key may see: all for operators, its own for customers.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    responses((status = 200, description = "The accounts", body = [AccountDto])),
+    security(("api_key" = [])))]
+pub async fn list_accounts(State(state): State<ApiState>, Authed(caller): Authed) -> ApiResult<Json<Vec<AccountDto>>> {
+    let accounts = state.billing.accounts(&caller).await?;
+    Ok(Json(accounts.iter().map(AccountDto::from).collect()))
+}
+
+/// Open an account (operators only).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts",
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "Opened", body = AccountDto),
+        (status = 400, description = "Malformed request", body = Problem),
+        (status = 403, description = "Not an operator key", body = Problem),
+        (status = 422, description = "Name taken or invalid", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn create_account(
+    State(state): State<ApiState>,
+    authed: Authed,
+    Body(request): Body<NewAccount>,
+) -> ApiResult<(StatusCode, Json<AccountDto>)> {
+    let caller = authed.operator()?;
+    let currency = currency("currency", &request.currency)?;
+    let account = state.billing.create_account(caller, &request.name, currency).await?;
+    Ok((StatusCode::CREATED, Json(AccountDto::from(&account))))
+}
+
+/// One account.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts",
+    params(("id" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The account", body = AccountDto),
+        (status = 404, description = "No such account", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn get_account(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AccountDto>> {
+    Ok(Json(AccountDto::from(&state.billing.account(&caller, &id).await?)))
+}
+
+/// Make an API key for an account (operators only); the secret is in the
+/// answer and nowhere else.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/api-keys", tag = "accounts",
+    params(("id" = String, Path, description = "Account id")),
+    request_body = NewApiKey,
+    responses(
+        (status = 201, description = "The key", body = ApiKeyCreated),
+        (status = 403, description = "Not an operator key", body = Problem),
+        (status = 404, description = "No such account", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn create_api_key(
+    State(state): State<ApiState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Body(request): Body<NewApiKey>,
+) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
+    let caller = authed.operator()?;
+    let (key, secret) = state.billing.create_api_key(caller, Some(&id), &request.label).await?;
+    let body = ApiKeyCreated { id: key.id, account_id: id, label: key.label, key: secret };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Add cash to an account's balance. Moves money: send an
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/top-ups", tag = "accounts",
+    params(
+        ("id" = String, Path, description = "Account id"),
+        ("Idempotency-Key" = String, Header, description = "Repeats with the same key change nothing"),
+    ),
+    request_body = TopUp,
+    responses(
+        (status = 200, description = "The account after the top-up", body = AccountDto),
+        (status = 400, description = "Malformed request", body = Problem),
+        (status = 404, description = "No such account", body = Problem),
+        (status = 409, description = "Key used for another request", body = Problem),
+        (status = 422, description = "Bad amount or method", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn top_up(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+    Body(request): Body<TopUp>,
+) -> ApiResult<Json<AccountDto>> {
+    let account = state.billing.account(&caller, &id).await?;
+    let amount = money("amount", account.currency, &request.amount)?;
+    let method: PaymentMethodKind = request.method.parse().map_err(|e: String| ApiError::invalid("method", e))?;
+    let hash = crate::routes::request_hash(&["top-up", &id, &request.amount, &request.method]);
+    let billing = state.billing.clone();
+    let caller2 = caller.clone();
+    let done = state
+        .billing
+        .idempotent(&caller, &key, &hash, move |tx| {
+            Box::pin(async move {
+                let account = billing.top_up_in(tx, &caller2, &id, amount, method).await?;
+                serde_json::to_string(&AccountDto::from(&account)).map_err(billing_app::AppError::internal)
+            })
+        })
+        .await?;
+    let body: AccountDto =
+        serde_json::from_str(&done.response).map_err(|e| ApiError::from(billing_app::AppError::internal(e)))?;
+    Ok(Json(body))
+}

@@ -1,0 +1,34 @@
+//! Liveness, readiness and metrics: no API key needed.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::ApiState;
+use crate::problem::ApiError;
+
+/// `/healthz`, `/readyz` and `/metrics`.
+pub fn router() -> Router<ApiState> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+}
+
+/// The process is up.
+async fn healthz() -> impl IntoResponse {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok\n")
+}
+
+/// The database answers.
+async fn readyz(State(state): State<ApiState>) -> Result<impl IntoResponse, ApiError> {
+    state.billing.store().ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "database not ready");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_READY", "the database does not answer")
+    })?;
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ready\n"))
+}
+
+/// Request counters in the Prometheus text format.
+async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}

@@ -1,0 +1,81 @@
+//! Quotes and unsubscriptions: the heart of the API.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use billing_app::unsubscription::Confirmation;
+
+use crate::ApiState;
+use crate::dto::{QuoteDto, QuoteRequest, UnsubscribeRequest, UnsubscriptionDto};
+use crate::extract::{Authed, Body, IdempotencyKey, Path};
+use crate::problem::{ApiError, ApiResult, Problem};
+
+/// Quote giving back an instance (or one pending renewal of a quota). The
+/// quote is binding until `expires_at` unless what it was computed from
+/// changes; a not-eligible quote says why in `reason`.
+#[utoipa::path(post, path = "/api/v1/quotes", tag = "unsubscription",
+    request_body = QuoteRequest,
+    responses(
+        (status = 200, description = "The quote", body = QuoteDto),
+        (status = 400, description = "Malformed request", body = Problem),
+        (status = 404, description = "No such instance in this account", body = Problem),
+        (status = 422, description = "The order is not a pending renewal", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn create_quote(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    Body(request): Body<QuoteRequest>,
+) -> ApiResult<Json<QuoteDto>> {
+    let view = state.billing.quote_unsubscription(&caller, &request.instance_id, request.order_id.as_deref()).await?;
+    let dto = serde_json::from_value(view.json()).map_err(|e| ApiError::from(billing_app::AppError::internal(e)))?;
+    Ok(Json(dto))
+}
+
+/// Execute a quote: refunds go out, a quota's workspace is deleted for good,
+/// a plan is released — all at once or not at all. Repeating the request
+/// with the same `Idempotency-Key` returns the first result.
+#[utoipa::path(post, path = "/api/v1/unsubscriptions", tag = "unsubscription",
+    request_body = UnsubscribeRequest,
+    params(("Idempotency-Key" = String, Header, description = "Repeats with the same key return the first result")),
+    responses(
+        (status = 201, description = "Unsubscribed", body = UnsubscriptionDto),
+        (status = 200, description = "The first result of a repeated request", body = UnsubscriptionDto),
+        (status = 400, description = "Malformed request", body = Problem),
+        (status = 404, description = "No such quote in this account", body = Problem),
+        (status = 409, description = "The quote is stale, or the key was used for another request", body = Problem),
+        (status = 422, description = "Not eligible, or the workspace name does not match", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn create_unsubscription(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    IdempotencyKey(key): IdempotencyKey,
+    Body(request): Body<UnsubscribeRequest>,
+) -> ApiResult<(StatusCode, Json<UnsubscriptionDto>)> {
+    let confirmation = Confirmation {
+        quote_id: request.quote_id,
+        idempotency_key: key,
+        confirm_workspace_deletion: request.confirm_workspace_deletion,
+    };
+    let result = state.billing.confirm_unsubscription(&caller, &confirmation).await?;
+    let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(UnsubscriptionDto::from(&result))))
+}
+
+/// One unsubscription with its refunds as they are now.
+#[utoipa::path(get, path = "/api/v1/unsubscriptions/{id}", tag = "unsubscription",
+    params(("id" = String, Path, description = "Unsubscription id")),
+    responses(
+        (status = 200, description = "The unsubscription", body = UnsubscriptionDto),
+        (status = 404, description = "No such unsubscription in this account", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn get_unsubscription(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UnsubscriptionDto>> {
+    let result = state.billing.unsubscription_result(&caller, &id, false).await?;
+    Ok(Json(UnsubscriptionDto::from(&result)))
+}

@@ -1,0 +1,56 @@
+//! Read-only lookups the front ends need beyond the use cases: instances,
+//! orders and settlements.
+
+use crate::error::AppResult;
+use crate::model::{InstanceRecord, OrderRecord, Settlement};
+use crate::service::{Billing, Caller, visible};
+use crate::workspaces::workspace_of;
+
+/// Most settlements listed at once.
+pub const MAX_SETTLEMENTS: i64 = 1000;
+
+impl Billing {
+    /// The instances of `account_id` (or, for operators without one, of every
+    /// account), newest first.
+    pub async fn instances(&self, caller: &Caller, account_id: Option<&str>) -> AppResult<Vec<InstanceRecord>> {
+        let mut tx = self.read().await?;
+        let accounts = match (caller, account_id) {
+            (Caller::Customer(own), _) => vec![own.clone()],
+            (_, Some(id)) => vec![id.to_owned()],
+            (_, None) => tx.accounts().await?.into_iter().map(|a| a.id).collect(),
+        };
+        let mut out = Vec::new();
+        for id in accounts.iter().filter(|id| caller.may_see(id)) {
+            out.extend(tx.instances(id).await?);
+        }
+        out.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        Ok(out)
+    }
+
+    /// One instance.
+    pub async fn instance(&self, caller: &Caller, id: &str) -> AppResult<InstanceRecord> {
+        let found = self.read().await?.instance(id).await?;
+        visible(caller, "instance", id, found, |i| &i.account_id)
+    }
+
+    /// An instance's orders, oldest first.
+    pub async fn orders(&self, caller: &Caller, instance_id: &str) -> AppResult<Vec<OrderRecord>> {
+        let mut tx = self.read().await?;
+        let found = tx.instance(instance_id).await?;
+        visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
+        Ok(tx.orders(instance_id).await?)
+    }
+
+    /// One order.
+    pub async fn order(&self, caller: &Caller, id: &str) -> AppResult<OrderRecord> {
+        let found = self.read().await?.order(id).await?;
+        visible(caller, "order", id, found, |o| &o.account_id)
+    }
+
+    /// A workspace's hourly settlements, oldest first.
+    pub async fn settlements(&self, caller: &Caller, workspace_id: &str, limit: i64) -> AppResult<Vec<Settlement>> {
+        let mut tx = self.read().await?;
+        workspace_of(&mut *tx, caller, workspace_id).await?;
+        Ok(tx.settlements(workspace_id, limit.clamp(1, MAX_SETTLEMENTS)).await?)
+    }
+}

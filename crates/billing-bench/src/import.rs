@@ -1,0 +1,255 @@
+//! `billing-bench import`: usage import and settlement of N records from a
+//! CSV, the way `spark-billing usage import` does it, against a bare bulk
+//! insert of the same rows into a table without keys, on the same database,
+//! in the same run.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail, ensure};
+use billing_app::clock::ManualClock;
+use billing_app::metering::MAX_USAGE_BATCH;
+use billing_app::model::UsageRecord;
+use billing_app::{Billing, Caller};
+use billing_domain::usage::CuHours;
+use billing_store::{SqlStore, StoreOptions};
+use chrono::{DateTime, Duration, Utc};
+use clap::Args;
+
+use crate::database::{BackendKind, Scratch, temp_dir};
+use crate::report::{list, median, mib, peak_rss_kib, ratio, reset_peak_rss};
+
+mod world;
+
+/// Records per batch: the default of `spark-billing usage import --batch`.
+pub const CLI_BATCH: usize = 5000;
+/// Rows per multi-row INSERT of the baseline (2,000 parameters, well inside
+/// SQLite's limit; the same as the store's usage insert).
+const BARE_ROWS_PER_STATEMENT: usize = 500;
+/// The header `spark-billing usage import` requires.
+const HEADER: [&str; 4] = ["record_id", "workspace_id", "hour_start", "cu_hours"];
+
+/// Options of `billing-bench import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Usage records in the generated CSV.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: usize,
+    /// Which database to run on.
+    #[arg(long, value_enum, default_value_t = BackendKind::Sqlite)]
+    backend: BackendKind,
+    /// Workspaces the records are spread over (five per account).
+    #[arg(long, default_value_t = 2000)]
+    workspaces: usize,
+    /// Measured repetitions, each on a fresh database; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repetitions: usize,
+}
+
+/// What one repetition measured.
+struct Repetition {
+    bare_per_s: f64,
+    import_per_s: f64,
+    bare_peak_kib: Option<u64>,
+    import_peak_kib: Option<u64>,
+}
+
+pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
+    ensure!(args.workspaces >= 5 && args.records > 0, "need at least 5 workspaces and 1 record");
+    println!(
+        "import: {} records over {} workspaces, batches of {CLI_BATCH}, backend {:?}, {} repetitions",
+        args.records, args.workspaces, args.backend, args.repetitions
+    );
+    let mut reps = Vec::new();
+    for rep in 1..=args.repetitions.max(1) {
+        let r = repetition(&args).await?;
+        println!(
+            "  rep {rep}: bare insert {:.0} records/s, import+settle {:.0} records/s, ratio {:.2}, peak RSS {:.1} MiB",
+            r.bare_per_s,
+            r.import_per_s,
+            ratio(r.import_per_s, r.bare_per_s),
+            r.import_peak_kib.map_or(0.0, mib)
+        );
+        reps.push(r);
+    }
+    let bare: Vec<f64> = reps.iter().map(|r| r.bare_per_s).collect();
+    let import: Vec<f64> = reps.iter().map(|r| r.import_per_s).collect();
+    let ratios: Vec<f64> = reps.iter().map(|r| ratio(r.import_per_s, r.bare_per_s)).collect();
+    let peak = reps.iter().filter_map(|r| r.import_peak_kib).max();
+    let bare_peak = reps.iter().filter_map(|r| r.bare_peak_kib).max();
+    println!("bare bulk insert:        median {:.0} records/s {}", median(&bare), list(&bare));
+    println!("import + settlement:     median {:.0} records/s {}", median(&import), list(&import));
+    println!("ratio import/bare:       median {:.2}", median(&ratios));
+    match (peak, bare_peak) {
+        (Some(p), Some(b)) => println!(
+            "peak RSS (VmHWM):        import {:.1} MiB, bare insert {:.1} MiB (max over repetitions)",
+            mib(p),
+            mib(b)
+        ),
+        _ => println!("peak RSS (VmHWM):        not available"),
+    }
+    Ok(())
+}
+
+async fn repetition(args: &ImportArgs) -> anyhow::Result<Repetition> {
+    let scratch = Scratch::create(args.backend, "import").await?;
+    let result = measure(args, &scratch.url).await;
+    scratch.remove().await?;
+    result
+}
+
+async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
+    let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await?);
+    let clock = Arc::new(ManualClock::new(world::START - Duration::minutes(30)));
+    let billing = Billing::new(store.clone(), clock.clone());
+    billing.ensure_catalog().await?;
+    let world = world::seed(&billing, args.workspaces).await?;
+    let dir = temp_dir("csv")?;
+    let csv_path = dir.join("usage.csv");
+    let hours = world::write_csv(&csv_path, &world, args.records)?;
+    // Every generated hour lies in the past.
+    clock.set(world::START + Duration::hours(hours + 1));
+
+    reset_peak_rss();
+    let started = Instant::now();
+    let bare_rows = bare_insert(&store, &csv_path).await?;
+    let bare_per_s = bare_rows as f64 / started.elapsed().as_secs_f64();
+    let bare_peak_kib = peak_rss_kib();
+
+    reset_peak_rss();
+    let started = Instant::now();
+    let totals = import_like_the_cli(&billing, &csv_path).await?;
+    let import_per_s = totals.lines as f64 / started.elapsed().as_secs_f64();
+    let import_peak_kib = peak_rss_kib();
+
+    ensure!(totals.refused_batches == 0, "{} batches were refused", totals.refused_batches);
+    ensure!(totals.imported + totals.duplicates == totals.lines, "records went missing");
+    let ledger = billing.ledger_check(&Caller::Operator).await?;
+    ensure!(ledger.ok(), "the ledger does not balance after the import: {:?}", ledger.problems);
+    println!(
+        "  {} lines: {} imported, {} already known; ledger balanced ({} entries)",
+        totals.lines, totals.imported, totals.duplicates, ledger.entries
+    );
+    std::fs::remove_dir_all(&dir)?;
+    store.pool().close().await;
+    Ok(Repetition { bare_per_s, import_per_s, bare_peak_kib, import_peak_kib })
+}
+
+/// Reads one CSV line as `spark-billing usage import` does.
+fn parse_line(record: &csv::StringRecord) -> anyhow::Result<UsageRecord> {
+    ensure!(record.len() == 4, "expected 4 fields, found {}", record.len());
+    let hour_start = DateTime::parse_from_rfc3339(&record[2])?.with_timezone(&Utc);
+    let cu_hours = CuHours::parse(&record[3])?;
+    Ok(UsageRecord { record_id: record[0].to_owned(), workspace_id: record[1].to_owned(), hour_start, cu_hours })
+}
+
+fn open_csv(path: &Path) -> anyhow::Result<csv::Reader<std::fs::File>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
+    ensure!(reader.headers()?.iter().eq(HEADER), "unexpected header");
+    Ok(reader)
+}
+
+/// Counts of the real import.
+#[derive(Default)]
+struct Totals {
+    lines: usize,
+    imported: usize,
+    duplicates: usize,
+    refused_batches: usize,
+}
+
+/// The loop of `spark-billing usage import`: stream the CSV, parse each
+/// line, and hand every full batch (cloned out of its line-numbered buffer,
+/// as the CLI does) to `Billing::import_usage`.
+async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<Totals> {
+    let batch_size = CLI_BATCH.clamp(1, MAX_USAGE_BATCH);
+    let mut reader = open_csv(path)?;
+    let mut totals = Totals::default();
+    let mut batch: Vec<(u64, UsageRecord)> = Vec::with_capacity(batch_size);
+    let mut row = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut row)?;
+        if more && !row.is_empty() {
+            let line = row.position().map_or(0, |p| p.line());
+            batch.push((line, parse_line(&row).with_context(|| format!("line {line}"))?));
+        }
+        if batch.len() >= batch_size || (!more && !batch.is_empty()) {
+            totals.lines += batch.len();
+            let records: Vec<UsageRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
+            match billing.import_usage(&Caller::Operator, &records).await {
+                Ok(outcome) => {
+                    totals.imported += outcome.imported;
+                    totals.duplicates += outcome.duplicates;
+                }
+                Err(e) => {
+                    eprintln!("batch from line {} refused: {e}", batch[0].0);
+                    totals.refused_batches += 1;
+                }
+            }
+            batch.clear();
+        }
+        if !more {
+            return Ok(totals);
+        }
+    }
+}
+
+/// The baseline: the same CSV, parsed the same way, inserted in the same
+/// batches (one transaction per batch, multi-row INSERTs) through the same
+/// driver and pool into a table with no key, no index and no settlement.
+async fn bare_insert(store: &SqlStore, path: &Path) -> anyhow::Result<usize> {
+    sqlx::query(
+        "CREATE TABLE bench_bare_usage (record_id TEXT NOT NULL, workspace_id TEXT NOT NULL, \
+         hour_start BIGINT NOT NULL, cu_milli BIGINT NOT NULL)",
+    )
+    .execute(store.pool())
+    .await?;
+    let mut reader = open_csv(path)?;
+    let mut batch: Vec<UsageRecord> = Vec::with_capacity(CLI_BATCH);
+    let mut row = csv::StringRecord::new();
+    let mut rows = 0;
+    loop {
+        let more = reader.read_record(&mut row)?;
+        if more && !row.is_empty() {
+            batch.push(parse_line(&row)?);
+        }
+        if batch.len() >= CLI_BATCH || (!more && !batch.is_empty()) {
+            insert_bare_batch(store, &batch).await?;
+            rows += batch.len();
+            batch.clear();
+        }
+        if !more {
+            return Ok(rows);
+        }
+    }
+}
+
+async fn insert_bare_batch(store: &SqlStore, batch: &[UsageRecord]) -> anyhow::Result<()> {
+    let mut tx = store.begin_sql().await?;
+    for chunk in batch.chunks(BARE_ROWS_PER_STATEMENT) {
+        let mut sql = String::from("INSERT INTO bench_bare_usage (record_id, workspace_id, hour_start, cu_milli) VALUES ");
+        for i in 0..chunk.len() {
+            let p = i * 4;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4));
+        }
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(&r.record_id)
+                .bind(&r.workspace_id)
+                .bind(r.hour_start.timestamp_micros())
+                .bind(r.cu_hours.milli());
+        }
+        let done = query.execute(tx.conn()).await?;
+        if done.rows_affected() != chunk.len() as u64 {
+            bail!("the bare insert wrote {} of {} rows", done.rows_affected(), chunk.len());
+        }
+    }
+    tx.commit_sql().await?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `billing-bench`: measures spark-billing against baselines run in the same
+//! process, on the same database server, in the same run:
+//!
+//! - `import`: usage import and settlement from a CSV against a bare bulk
+//!   insert of the same rows (same driver, same batches);
+//! - `purchase`: `Billing::buy_quota` paid from the balance, at N clients,
+//!   against pgbench's `tpcb-like` on PostgreSQL;
+//! - `confirm`: `Billing::confirm_unsubscription` of distinct quotas, at N
+//!   clients, against the same pgbench figure.
+//!
+//! Every figure is the median of the repetitions. Nothing here asserts a
+//! timing; it prints numbers for a person to judge.
+#![forbid(unsafe_code)]
+
+mod database;
+mod import;
+mod pgbench;
+mod report;
+mod throughput;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::database::BackendKind;
+
+/// Throughput benchmarks of spark-billing.
+#[derive(Debug, Parser)]
+#[command(name = "billing-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Usage import + settlement from CSV vs a bare bulk insert of the same rows.
+    Import(import::ImportArgs),
+    /// Buying quotas (paid from the balance) at N clients vs pgbench tpcb-like.
+    Purchase(LoadArgs),
+    /// Confirming unsubscriptions of distinct quotas at N clients vs pgbench tpcb-like.
+    Confirm(LoadArgs),
+}
+
+/// Options of the concurrent benchmarks.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Concurrent clients (each with its own connection).
+    #[arg(long, default_value_t = 16)]
+    pub clients: usize,
+    /// Seconds per measured repetition.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Measured repetitions; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repetitions: usize,
+    /// Which database to run on.
+    #[arg(long, value_enum, default_value_t = BackendKind::Sqlite)]
+    pub backend: BackendKind,
+    /// pgbench worker threads (`-j`).
+    #[arg(long, default_value_t = 2)]
+    pub pgbench_threads: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Import(args) => import::run(args).await,
+            Command::Purchase(args) => throughput::run(throughput::Workload::Purchase, args).await,
+            Command::Confirm(args) => throughput::run(throughput::Workload::Confirm, args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! API keys (hashes only) and small named settings.
+
+use billing_app::model::ApiKey;
+use billing_app::store::StoreResult;
+use sqlx::any::AnyRow;
+
+use crate::error::map_err;
+use crate::rows::{RowExt, micros, opt_micros};
+use crate::tx::SqlTx;
+
+fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
+    Ok(ApiKey {
+        id: row.text("id")?,
+        account_id: row.opt_text("account_id")?,
+        key_hash: row.text("key_hash")?,
+        label: row.text("label")?,
+        created_at: row.instant("created_at")?,
+        revoked_at: row.opt_instant("revoked_at")?,
+    })
+}
+
+impl SqlTx {
+    pub(crate) async fn insert_api_key_row(&mut self, k: &ApiKey) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, account_id, key_hash, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&k.id)
+        .bind(k.account_id.as_deref())
+        .bind(&k.key_hash)
+        .bind(&k.label)
+        .bind(micros(k.created_at))
+        .bind(opt_micros(k.revoked_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn api_key_row(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = $1")
+            .bind(key_hash)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(api_key).transpose()
+    }
+
+    pub(crate) async fn setting_row(&mut self, name: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| r.text("value")).transpose()
+    }
+
+    pub(crate) async fn set_setting_row(&mut self, name: &str, value: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
