@@ -98,6 +98,7 @@ fn status_of(e: &AppError) -> StatusCode {
             StatusCode::CONFLICT
         }
         AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -113,9 +114,6 @@ impl From<AppError> for ApiError {
             AppError::Invalid { field, .. } => Some(field.clone()),
             _ => None,
         };
-        if matches!(e, AppError::InvalidState { .. }) && e.to_string() == "only operators may do this" {
-            return ApiError::forbidden();
-        }
         ApiError { status, code: e.code().to_owned(), detail: e.to_string(), field }
     }
 }

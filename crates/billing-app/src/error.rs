@@ -81,6 +81,9 @@ pub enum AppError {
         /// Why.
         message: String,
     },
+    /// An operator-only action asked for by a customer.
+    #[error("only operators may do this")]
+    Forbidden,
     /// An action that the thing's current state does not allow.
     #[error("{message}")]
     InvalidState {
@@ -139,6 +142,7 @@ impl AppError {
             AppError::InsufficientBalance { .. } => "INSUFFICIENT_BALANCE",
             AppError::PaymentMethodUnusable { .. } => "PAYMENT_METHOD_UNUSABLE",
             AppError::BenefitUnusable { .. } => "BENEFIT_UNUSABLE",
+            AppError::Forbidden => "FORBIDDEN",
             AppError::InvalidState { .. } => "INVALID_STATE",
             AppError::DuplicateUsageRecord { .. } => "DUPLICATE_USAGE_RECORD",
             AppError::NotEligible { reason } => reason.code(),

@@ -45,6 +45,7 @@ impl Billing {
         let active = self.read().await?.instances_in_state(InstanceState::Active).await?;
         for instance in active {
             let mut tx = self.begin().await?;
+            tx.lock_account(&instance.account_id).await?;
             let Some(fresh) = tx.instance(&instance.id).await?.filter(|i| i.state == InstanceState::Active) else {
                 continue;
             };
@@ -157,9 +158,11 @@ impl Billing {
             return Ok(());
         }
         let left = plan.capacity.map_or(0, |c| c.milli()) - plan.used.milli();
-        let mut movement = Movement::new(new_id("mov"), "plan.capacity_expired", &plan.id, now);
-        movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:expired", left);
-        tx.insert_movement(&movement).await?;
+        if left != 0 {
+            let mut movement = Movement::new(new_id("mov"), "plan.capacity_expired", &plan.id, now);
+            movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:expired", left);
+            tx.insert_movement(&movement).await?;
+        }
         audit(tx, &Caller::System, "plan.expired", &plan.id, json!({"unused_milli_cu_hours": left}), now).await
     }
 }

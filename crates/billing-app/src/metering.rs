@@ -114,6 +114,13 @@ impl Billing {
         for r in &unique {
             ctx.workspace(&mut *tx, &r.workspace_id).await?;
         }
+        // Plans and balances of these accounts are read, then written: hold
+        // the accounts, in a fixed order so two imports cannot deadlock.
+        let accounts: std::collections::BTreeSet<String> =
+            ctx.workspaces.values().map(|w| w.account_id.clone()).collect();
+        for account_id in &accounts {
+            tx.lock_account(account_id).await?;
+        }
         let stored = tx.insert_usage(&unique).await?;
         let mut fresh = Vec::with_capacity(unique.len());
         let mut outcome = ImportOutcome { duplicates: repeats, ..ImportOutcome::default() };

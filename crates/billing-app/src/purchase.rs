@@ -140,6 +140,12 @@ async fn apply_benefits(
     benefits.sort_by_key(|b| b.kind == BenefitKind::Voucher);
     for benefit in &benefits {
         let due = charges.cash_due()?;
+        if due.is_zero() {
+            return Err(AppError::BenefitUnusable {
+                id: benefit.id.clone(),
+                message: "the benefits before it already pay the whole price".to_owned(),
+            });
+        }
         let applied = if benefit.amount.minor() < due.minor() { benefit.amount } else { due };
         match benefit.kind {
             BenefitKind::Coupon => charges.coupon = charges.coupon.checked_add(applied)?,
@@ -170,6 +176,9 @@ impl Billing {
         request: &QuotaPurchase,
     ) -> AppResult<Purchase> {
         let now = self.now();
+        if caller.may_see(&request.account_id) {
+            tx.lock_account(&request.account_id).await?;
+        }
         let account = tx.account(&request.account_id).await?;
         let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
         let workspace = workspace_of(tx, caller, &request.workspace_id).await?;
@@ -234,6 +243,9 @@ impl Billing {
                 message: format!("a plan is valid for 1 to {PLAN_MAX_MONTHS} months, {} requested", request.months),
             });
         }
+        if caller.may_see(&request.account_id) {
+            tx.lock_account(&request.account_id).await?;
+        }
         let account = tx.account(&request.account_id).await?;
         let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
         let region = region_of(tx, &request.region_id).await?;
@@ -293,6 +305,9 @@ impl Billing {
     ) -> AppResult<Purchase> {
         let instance = tx.instance(instance_id).await?;
         let instance = visible(caller, "instance", instance_id, instance, |i| &i.account_id)?;
+        tx.lock_account(&instance.account_id).await?;
+        // Read again under the lock: a racing renewal may have just committed.
+        let instance = tx.instance(instance_id).await?.ok_or_else(|| AppError::not_found("instance", instance_id))?;
         let (Commodity::SparkReserved, Some(cu)) = (instance.commodity, instance.quota_cu) else {
             return Err(AppError::state("only subscription quotas can be renewed"));
         };
@@ -384,6 +399,8 @@ impl Billing {
     ) -> AppResult<Purchase> {
         let order = tx.order(order_id).await?;
         let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
+        tx.lock_account(&order.account_id).await?;
+        let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
         if order.status != OrderStatus::Unpaid {
             return Err(AppError::state(format!("the order is {}, not unpaid", order.status.as_str())));
         }

@@ -74,7 +74,7 @@ impl Caller {
     /// Refuses customers.
     pub fn require_operator(&self) -> AppResult<()> {
         match self {
-            Caller::Customer(_) => Err(AppError::state("only operators may do this")),
+            Caller::Customer(_) => Err(AppError::Forbidden),
             Caller::Operator | Caller::System => Ok(()),
         }
     }

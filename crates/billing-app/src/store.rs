@@ -79,6 +79,11 @@ pub trait StoreTx: Send {
     async fn account(&mut self, id: &str) -> StoreResult<Option<Account>>;
     /// Every account, by name.
     async fn accounts(&mut self) -> StoreResult<Vec<Account>>;
+    /// Holds the account until the transaction ends: every use case that
+    /// reads an account's state and then writes it takes this first, so that
+    /// racing requests for one account queue instead of both acting on what
+    /// they read (SQLite's write lock already does this for the whole file).
+    async fn lock_account(&mut self, id: &str) -> StoreResult<()>;
     /// Adds `delta` to the balance and returns the new balance.
     async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money>;
     /// Adds a payment method.

@@ -49,8 +49,17 @@ impl Billing {
         let now = self.now();
         let mut tx = self.begin().await?;
         let account = tx.account(account_id).await?;
-        visible(caller, "account", account_id, account, |a| &a.id)?;
-        region_of(&mut *tx, region_id).await?;
+        let account = visible(caller, "account", account_id, account, |a| &a.id)?;
+        let region = region_of(&mut *tx, region_id).await?;
+        if region.currency() != account.currency {
+            return Err(AppError::CurrencyMismatch {
+                message: format!(
+                    "region {region_id} prices in {}, the account settles in {}",
+                    region.currency(),
+                    account.currency
+                ),
+            });
+        }
         if tx.workspaces(account_id).await?.iter().any(|w| w.name == name) {
             return Err(AppError::invalid("name", format!("a workspace named {name:?} already exists")));
         }

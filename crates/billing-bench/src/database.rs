@@ -85,9 +85,9 @@ impl Scratch {
 
 /// Creates database `name` on `server` and returns its URL.
 pub async fn create_postgres_database(server: &str, name: &str) -> anyhow::Result<String> {
-    let mut admin = sqlx::PgConnection::connect(server)
-        .await
-        .with_context(|| format!("cannot reach PostgreSQL at {} (set {POSTGRES_ENV})", billing_store::redact(server)))?;
+    let mut admin = sqlx::PgConnection::connect(server).await.with_context(|| {
+        format!("cannot reach PostgreSQL at {} (set {POSTGRES_ENV})", billing_store::redact(server))
+    })?;
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
     admin.close().await?;
     let mut url = url::Url::parse(server).context("the PostgreSQL URL does not parse")?;

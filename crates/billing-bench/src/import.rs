@@ -229,7 +229,8 @@ async fn bare_insert(store: &SqlStore, path: &Path) -> anyhow::Result<usize> {
 async fn insert_bare_batch(store: &SqlStore, batch: &[UsageRecord]) -> anyhow::Result<()> {
     let mut tx = store.begin_sql().await?;
     for chunk in batch.chunks(BARE_ROWS_PER_STATEMENT) {
-        let mut sql = String::from("INSERT INTO bench_bare_usage (record_id, workspace_id, hour_start, cu_milli) VALUES ");
+        let mut sql =
+            String::from("INSERT INTO bench_bare_usage (record_id, workspace_id, hour_start, cu_milli) VALUES ");
         for i in 0..chunk.len() {
             let p = i * 4;
             if i > 0 {

@@ -73,6 +73,17 @@ impl SqlTx {
         rows.iter().map(account).collect()
     }
 
+    pub(crate) async fn lock_account_row(&mut self, id: &str) -> StoreResult<()> {
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn add_to_balance_row(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
         let row = sqlx::query(
             "UPDATE accounts SET balance_minor = balance_minor + $1 WHERE id = $2 AND currency = $3 \

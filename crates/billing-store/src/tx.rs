@@ -65,6 +65,9 @@ impl StoreTx for SqlTx {
     async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
         self.account_rows().await
     }
+    async fn lock_account(&mut self, id: &str) -> StoreResult<()> {
+        self.lock_account_row(id).await
+    }
     async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
         self.add_to_balance_row(account_id, delta).await
     }

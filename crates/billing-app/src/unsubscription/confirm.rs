@@ -298,8 +298,10 @@ async fn record_unsubscription(
 /// Gives a plan's remaining capacity back: it is never drawn from again.
 async fn release_plan(tx: &mut (dyn StoreTx + '_), plan: &InstanceRecord, now: DateTime<Utc>) -> AppResult<()> {
     let left = plan.capacity.map_or(0, |c| c.milli()) - plan.used.milli();
-    let mut movement = Movement::new(new_id("mov"), "plan.capacity_released", &plan.id, now);
-    movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:released", left);
-    tx.insert_movement(&movement).await?;
+    if left != 0 {
+        let mut movement = Movement::new(new_id("mov"), "plan.capacity_released", &plan.id, now);
+        movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:released", left);
+        tx.insert_movement(&movement).await?;
+    }
     Ok(())
 }

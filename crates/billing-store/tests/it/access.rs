@@ -93,11 +93,11 @@ async fn customers_cannot_import_usage_or_run_the_operators_checks() {
         let before = w.snapshot().await;
 
         let refused = w.billing.import_usage(&s.caller, &[usage("r1", &s.workspace.id, hour, "1000")]).await;
-        w.assert_refused(&before, refused, "INVALID_STATE").await;
+        w.assert_refused(&before, refused, "FORBIDDEN").await;
         assert!(w.billing.ledger_check(&s.caller).await.is_err());
         assert!(w.billing.audit_verify(&s.caller).await.is_err());
         let expires = w.billing.now() + Duration::days(1);
         let refused = w.billing.grant_benefit(&s.caller, s.id(), BenefitKind::Voucher, usd("1000.00"), expires).await;
-        w.assert_refused(&before, refused, "INVALID_STATE").await;
+        w.assert_refused(&before, refused, "FORBIDDEN").await;
     });
 }
