@@ -22,6 +22,17 @@ impl Authed {
             caller => Ok(caller),
         }
     }
+
+    /// The account a request acts for: `given`, or for a customer key its
+    /// own account. Another customer's id is passed on, so that the use case
+    /// answers it exactly like a missing one.
+    pub fn account_or(&self, given: Option<&str>) -> Result<String, ApiError> {
+        match (&self.0, given) {
+            (_, Some(id)) => Ok(id.to_owned()),
+            (Caller::Customer(own), None) => Ok(own.clone()),
+            (_, None) => Err(ApiError::invalid("account_id", "required with an operator key")),
+        }
+    }
 }
 
 impl FromRequestParts<ApiState> for Authed {
@@ -52,9 +63,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(ApiError::invalid("body", "send the body as JSON with `Content-Type: application/json`"))
             }
-            Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(
-                ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "the body is too large"),
-            ),
+            Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::payload_too_large())
+            }
             Err(e) => Err(ApiError::invalid("body", e.body_text())),
         }
     }
@@ -101,5 +112,27 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         let key = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?;
         billing_app::service::check_idempotency_key(key)?;
         Ok(IdempotencyKey(key.to_owned()))
+    }
+}
+
+/// A `text/csv` (or `text/plain`) body in UTF-8.
+pub struct CsvBody(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for CsvBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let essence = content_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if essence != "text/csv" && essence != "text/plain" {
+            return Err(ApiError::invalid("body", "send the body as CSV with `Content-Type: text/csv`"));
+        }
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => String::from_utf8(bytes.to_vec())
+                .map(CsvBody)
+                .map_err(|_| ApiError::invalid("body", "the CSV is not valid UTF-8")),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::payload_too_large()),
+            Err(e) => Err(ApiError::invalid("body", e.body_text())),
+        }
     }
 }

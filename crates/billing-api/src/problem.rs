@@ -63,6 +63,15 @@ impl ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "this route needs an operator key")
     }
 
+    /// `413 PAYLOAD_TOO_LARGE`.
+    pub fn payload_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES),
+        )
+    }
+
     /// `404 NOT_FOUND` for a route that does not exist.
     pub fn no_route() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route")
@@ -133,6 +142,32 @@ impl IntoResponse for ApiError {
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
     }
+}
+
+/// Answers every error response made outside the handlers (the router's
+/// `405`, the body limit's `413`) as a problem too, so that clients see one
+/// error format; problems and successful answers pass through unchanged.
+pub async fn problems_only(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(status, "METHOD_NOT_ALLOWED", "this route does not answer that method")
+        }
+        _ => ApiError::new(status, "HTTP_ERROR", status.canonical_reason().unwrap_or("error")),
+    };
+    let mut answer = error.into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }
 
 /// Result of a handler.

@@ -2,6 +2,7 @@
 //! the tests (and the demo's simulated time) move by hand.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -49,5 +50,37 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.now.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The machine's clock shifted by an offset that an operator moves forward,
+/// so a demo can show quotes, renewals, expiry and refunds change over days
+/// in minutes. Time keeps flowing; only the offset jumps.
+#[derive(Debug, Default)]
+pub struct SimulatedClock {
+    offset_micros: AtomicI64,
+}
+
+impl SimulatedClock {
+    /// A clock `offset_micros` ahead of the machine's.
+    pub fn new(offset_micros: i64) -> SimulatedClock {
+        SimulatedClock { offset_micros: AtomicI64::new(offset_micros) }
+    }
+
+    /// The current offset in microseconds.
+    pub fn offset_micros(&self) -> i64 {
+        self.offset_micros.load(Ordering::Relaxed)
+    }
+
+    /// Sets the offset (as stored, shared by every process).
+    pub fn set_offset_micros(&self, offset: i64) {
+        self.offset_micros.store(offset, Ordering::Relaxed);
+    }
+}
+
+impl Clock for SimulatedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let now = SystemClock.now();
+        now.checked_add_signed(Duration::microseconds(self.offset_micros())).unwrap_or(now)
     }
 }

@@ -23,6 +23,7 @@ pub mod purchase;
 pub mod queries;
 pub mod scenario;
 pub mod service;
+pub mod settings;
 pub mod store;
 pub mod unsubscription;
 pub mod wire;

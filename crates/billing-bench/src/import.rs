@@ -45,6 +45,9 @@ pub struct ImportArgs {
     /// Measured repetitions, each on a fresh database; the median is reported.
     #[arg(long, default_value_t = 3)]
     repetitions: usize,
+    /// Skip the real import (to profile the baseline alone).
+    #[arg(long, hide = true)]
+    bare_only: bool,
 }
 
 /// What one repetition measured.
@@ -117,6 +120,10 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
     let bare_per_s = bare_rows as f64 / started.elapsed().as_secs_f64();
     let bare_peak_kib = peak_rss_kib();
 
+    if args.bare_only {
+        std::fs::remove_dir_all(&dir)?;
+        return Ok(Repetition { bare_per_s, import_per_s: 0.0, bare_peak_kib, import_peak_kib: None });
+    }
     reset_peak_rss();
     let started = Instant::now();
     let totals = import_like_the_cli(&billing, &csv_path).await?;

@@ -4,10 +4,13 @@
 #![forbid(unsafe_code)]
 
 mod checks;
+mod clock;
 mod config;
+mod demo;
 mod output;
 mod quote;
 mod refunds;
+mod serve;
 mod unsubscribe;
 mod usage;
 
@@ -29,6 +32,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the service: the HTTP API and console, the refund worker and the
+    /// scheduler.
+    Serve(serve::ServeArgs),
+    /// Show or move the simulated clock.
+    #[command(subcommand)]
+    Clock(clock::ClockCommand),
     /// Quote the refund for giving a prepaid instance back.
     Quote(quote::QuoteArgs),
     /// Give a prepaid instance (or one pending renewal) back and refund it.
@@ -53,6 +62,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.global.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -72,6 +82,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = cli.global;
     match cli.command {
+        Command::Serve(args) => serve::run(&global, args).await,
+        Command::Clock(command) => clock::run(&global, command).await,
         Command::Quote(args) => quote::run(&global, args).await,
         Command::Unsubscribe(args) => unsubscribe::run(&global, args).await,
         Command::Refunds(command) => refunds::run(&global, command).await,
@@ -80,5 +92,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger(command) => checks::ledger(&global, command).await,
         Command::Audit(command) => checks::audit(&global, command).await,
         Command::Tick => checks::tick(&global).await,
+    }
+}
+
+/// Logs go to stderr: readable lines on a terminal, JSON lines with
+/// `--log-format json`. `RUST_LOG` picks what is logged (default: info).
+fn init_logging(format: config::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        config::LogFormat::Json => builder.json().init(),
+        config::LogFormat::Text => builder.init(),
     }
 }

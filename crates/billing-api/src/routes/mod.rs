@@ -1,10 +1,25 @@
 //! Route handlers, one module per subject.
 
 pub mod accounts;
+pub mod benefits;
+pub mod catalog;
 pub mod health;
 pub mod instances;
+pub mod integrity;
+pub mod orders;
+pub mod payment_methods;
+pub mod policy;
 pub mod refunds;
+pub mod renewals;
 pub mod unsubscription;
+pub mod usage;
+pub mod workspaces;
+
+use billing_app::AppError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::problem::ApiError;
 
 /// SHA-256 over the parts of a request, for idempotency: the same parts
 /// give the same hash.
@@ -16,4 +31,14 @@ pub fn request_hash(parts: &[&str]) -> String {
         hasher.update(part.as_bytes());
     }
     hex::encode(hasher.finalize())
+}
+
+/// The answer of an idempotent request as stored with its key.
+pub fn to_stored<T: Serialize>(value: &T) -> Result<String, AppError> {
+    serde_json::to_string(value).map_err(AppError::internal)
+}
+
+/// A stored answer read back.
+pub fn from_stored<T: DeserializeOwned>(stored: &str) -> Result<T, ApiError> {
+    serde_json::from_str(stored).map_err(|e| AppError::internal(e).into())
 }

@@ -88,12 +88,34 @@ impl Billing {
         channel: &dyn PaymentChannel,
         lease: Duration,
     ) -> AppResult<ProcessReport> {
+        self.process_refunds_until(worker, channel, lease, &|| false).await
+    }
+
+    /// [`Billing::process_refunds`], stopping between refunds once `stop`
+    /// says so: the refund in hand is finished, the rest of the batch is let
+    /// go at once for another worker.
+    pub async fn process_refunds_until(
+        &self,
+        worker: &str,
+        channel: &dyn PaymentChannel,
+        lease: Duration,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> AppResult<ProcessReport> {
         let now = self.now();
         let mut tx = self.begin().await?;
         let claimed = tx.claim_refunds(worker, now, now + lease, CLAIM_BATCH).await?;
         tx.commit().await?;
         let mut report = ProcessReport { claimed: claimed.len(), ..ProcessReport::default() };
-        for refund in claimed {
+        for (index, refund) in claimed.iter().enumerate() {
+            if stop() {
+                let mut tx = self.begin().await?;
+                for left in &claimed[index..] {
+                    tx.release_refund(&left.id, Some(worker)).await?;
+                }
+                tx.commit().await?;
+                break;
+            }
+            let refund = refund.clone();
             let request = ChannelRefund {
                 refund_id: refund.id.clone(),
                 method: refund.destination,

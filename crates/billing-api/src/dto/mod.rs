@@ -12,6 +12,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::ApiError;
 
+pub mod catalog;
+pub mod orders;
+pub mod workspaces;
+
+pub use catalog::{PlanPackDto, RegionDetailsDto, RegionDto, RegionUpdate};
+pub use orders::{OrderDto, PurchaseDto, PurchasedInstanceDto, TenderDto};
+pub use workspaces::{DataObjectDto, JobDto, PlanDrawDto, QueueDto, SettlementDto, WorkspaceDetailsDto, WorkspaceDto};
+
 /// Reads an amount in `currency`, naming `field` when it is malformed.
 pub fn money(field: &str, currency: Currency, text: &str) -> Result<Money, ApiError> {
     Money::parse(currency, text).map_err(|e| ApiError::invalid(field, e.to_string()))
@@ -25,6 +33,13 @@ pub fn currency(field: &str, text: &str) -> Result<Currency, ApiError> {
 /// An instant as RFC 3339 in UTC.
 pub fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339()
+}
+
+/// Reads an RFC 3339 instant, naming `field` when it is malformed.
+pub fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| ApiError::invalid(field, format!("{text:?} is not an RFC 3339 instant ({e})")))
 }
 
 /// Page size: 1 to 100, 50 when not given.

@@ -1,0 +1,55 @@
+//! Small settings shared by every process through the database: whether the
+//! clock is simulated and by how much it runs ahead.
+
+use chrono::Duration;
+use serde_json::json;
+
+use crate::error::{AppError, AppResult};
+use crate::service::{Billing, Caller, audit};
+
+/// Setting naming the clock mode: `simulated` or `system`.
+pub const CLOCK_MODE: &str = "clock_mode";
+/// Setting holding the simulated clock's offset in microseconds.
+pub const CLOCK_OFFSET: &str = "clock_offset_micros";
+/// Longest single jump of the simulated clock.
+pub const MAX_CLOCK_JUMP: Duration = Duration::days(400);
+
+impl Billing {
+    /// The stored clock mode and offset (`system`, 0 when never set).
+    pub async fn clock_settings(&self) -> AppResult<(String, i64)> {
+        let mut tx = self.read().await?;
+        let mode = tx.setting(CLOCK_MODE).await?.unwrap_or_else(|| "system".to_owned());
+        let offset = tx.setting(CLOCK_OFFSET).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok((mode, offset))
+    }
+
+    /// Records the clock mode the service runs with.
+    pub async fn set_clock_mode(&self, simulated: bool) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        tx.set_setting(CLOCK_MODE, if simulated { "simulated" } else { "system" }).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves the simulated clock forward by `by` (operators only) and
+    /// returns the new offset. Refused when the service runs on the system
+    /// clock.
+    pub async fn advance_clock(&self, caller: &Caller, by: Duration) -> AppResult<i64> {
+        caller.require_operator()?;
+        if by <= Duration::zero() || by > MAX_CLOCK_JUMP {
+            return Err(AppError::invalid("by", "must be more than zero and at most 400 days"));
+        }
+        let mut tx = self.begin().await?;
+        if tx.setting(CLOCK_MODE).await?.as_deref() != Some("simulated") {
+            return Err(AppError::state("the clock is not simulated: start the service with --clock simulated"));
+        }
+        let offset: i64 = tx.setting(CLOCK_OFFSET).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let by_micros = by.num_microseconds().ok_or_else(|| AppError::invalid("by", "too large"))?;
+        let next = offset.checked_add(by_micros).ok_or_else(|| AppError::invalid("by", "too large"))?;
+        tx.set_setting(CLOCK_OFFSET, &next.to_string()).await?;
+        let now = self.now() + by;
+        audit(&mut *tx, caller, "clock.advanced", "clock", json!({"by_seconds": by.num_seconds()}), now).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+}

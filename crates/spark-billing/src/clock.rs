@@ -1,0 +1,36 @@
+//! `spark-billing clock show|advance`: the simulated clock shared by every
+//! process on the database.
+
+use std::process::ExitCode;
+
+use billing_app::Caller;
+use billing_domain::policy::PolicyDuration;
+use clap::Subcommand;
+
+use crate::config::Global;
+
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// Print the clock's mode and what time it is on it.
+    Show,
+    /// Move the simulated clock forward, e.g. `advance 3d` or `advance 12h`.
+    Advance {
+        /// How far: a number and a unit (s, m, h or d).
+        by: PolicyDuration,
+    },
+}
+
+pub async fn run(global: &Global, command: ClockCommand) -> anyhow::Result<ExitCode> {
+    let (_, billing) = global.open().await?;
+    match command {
+        ClockCommand::Show => {
+            let (mode, offset) = billing.clock_settings().await?;
+            println!("clock: {mode}; now {}; {}s ahead of the machine", billing.now().to_rfc3339(), offset / 1_000_000);
+        }
+        ClockCommand::Advance { by } => {
+            let offset = billing.advance_clock(&Caller::Operator, by.as_duration()).await?;
+            println!("simulated clock moved {by} forward; it is now {}s ahead of the machine", offset / 1_000_000);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

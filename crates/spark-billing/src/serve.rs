@@ -1,0 +1,212 @@
+//! `spark-billing serve`: the HTTP API (and console) with the refund worker
+//! and the scheduler running beside it, until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use billing_api::{ApiState, router};
+use billing_app::Billing;
+use billing_app::clock::{Clock, SimulatedClock, SystemClock};
+use billing_app::unsubscription::processing::CLAIM_LEASE;
+use billing_domain::policy::PolicyDuration;
+use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore};
+use clap::{Args, ValueEnum};
+use tokio::sync::watch;
+
+use crate::config::Global;
+use crate::demo;
+
+/// Which clock the service runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClockMode {
+    /// The machine's clock.
+    System,
+    /// The machine's clock plus an offset an operator moves forward
+    /// (`spark-billing clock advance 3d`).
+    Simulated,
+}
+
+/// How to run the service.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SPARK_BILLING_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seed a demo world on first start (accounts, workspaces, quotas, plans,
+    /// usage, refunds) and write the sign-in keys to DATA_DIR/demo-keys.json.
+    #[arg(long)]
+    demo: bool,
+    /// The clock to run on (the demo defaults to simulated).
+    #[arg(long, value_enum, env = "SPARK_BILLING_CLOCK")]
+    clock: Option<ClockMode>,
+    /// Requests per second allowed per API key (0: no limit).
+    #[arg(long, env = "SPARK_BILLING_RATE_LIMIT", default_value_t = 50)]
+    rate_limit: u32,
+    /// Do not run the refund worker and scheduler in this process.
+    #[arg(long)]
+    no_workers: bool,
+    /// Simulated payment channel: time until it answers.
+    #[arg(long, env = "SPARK_BILLING_CHANNEL_DELAY", default_value = "2h")]
+    channel_delay: PolicyDuration,
+    /// Simulated payment channel: refunds that fail, per thousand.
+    #[arg(long, env = "SPARK_BILLING_CHANNEL_FAILURES", default_value_t = 100)]
+    failures_per_mille: u32,
+}
+
+pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    let store = global.open_store().await?;
+    let mode = args.clock.unwrap_or(if args.demo { ClockMode::Simulated } else { ClockMode::System });
+    let simulated = Arc::new(SimulatedClock::default());
+    let clock: Arc<dyn Clock> = match mode {
+        ClockMode::System => Arc::new(SystemClock),
+        ClockMode::Simulated => simulated.clone(),
+    };
+    let billing = Billing::new(store.clone(), clock);
+    billing.ensure_catalog().await?;
+    billing.set_clock_mode(mode == ClockMode::Simulated).await?;
+    simulated.set_offset_micros(billing.clock_settings().await?.1);
+    let keys = if args.demo { Some(demo::ensure_demo(&billing, &global.data_dir).await?) } else { None };
+    let operator_key = match &keys {
+        Some(keys) => keys.operator.clone(),
+        None => demo::ensure_operator_key(&billing, &global.data_dir).await?,
+    };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    if mode == ClockMode::Simulated {
+        tasks.push(tokio::spawn(follow_clock(billing.clone(), simulated.clone(), stop_rx.clone())));
+    }
+    if !args.no_workers {
+        let settings = SimulatedChannelSettings {
+            delay: args.channel_delay.as_duration(),
+            failures_per_mille: args.failures_per_mille.min(1000),
+            ..SimulatedChannelSettings::default()
+        };
+        tasks.push(tokio::spawn(refund_worker(billing.clone(), store.clone(), settings, stop_rx.clone())));
+        tasks.push(tokio::spawn(scheduler(billing.clone(), stop_rx.clone())));
+    }
+
+    let app = router(ApiState::new(billing.clone(), args.rate_limit));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    announce(&url, &global.data_dir, &operator_key, keys.as_ref(), mode);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
+    tracing::info!("stopping: finishing the workers' current items");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    tracing::info!("stopped");
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+fn announce(url: &str, data_dir: &std::path::Path, operator_key: &str, keys: Option<&demo::DemoKeys>, mode: ClockMode) {
+    println!();
+    println!("spark-billing is running at {url}");
+    println!("  console:  {url}/console");
+    println!("  API:      {url}/api/v1   (OpenAPI: {url}/api/openapi.json)");
+    println!(
+        "  clock:    {}",
+        if mode == ClockMode::Simulated {
+            "simulated (advance it from the console or with `spark-billing clock advance 1d`)"
+        } else {
+            "system"
+        }
+    );
+    println!();
+    match keys {
+        Some(keys) => {
+            println!(
+                "Sign in to the console with one of these API keys (also in {}):",
+                data_dir.join("demo-keys.json").display()
+            );
+            println!("  operator       {}", keys.operator);
+            for (name, key) in &keys.customers {
+                println!("  {name:<14} {key}");
+            }
+        }
+        None => println!("Operator API key (kept in {}): {operator_key}", data_dir.join("operator-key").display()),
+    }
+    println!();
+    println!("Stop with Ctrl-C.");
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Keeps the simulated clock's offset in step with the database, where an
+/// operator (in any process) moves it.
+async fn follow_clock(billing: Billing, clock: Arc<SimulatedClock>, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Ok((_, offset)) = billing.clock_settings().await {
+            clock.set_offset_micros(offset);
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(StdDuration::from_millis(500)) => {}
+        }
+    }
+}
+
+/// Sends pending refunds through the simulated channel, one batch a second.
+async fn refund_worker(
+    billing: Billing,
+    store: Arc<SqlStore>,
+    settings: SimulatedChannelSettings,
+    mut stop: watch::Receiver<bool>,
+) {
+    let channel = SimulatedChannel::new(&store, settings);
+    let worker = format!("serve-{}-{}", std::process::id(), billing_app::ids::new_id("w"));
+    let stopping = stop.clone();
+    let stop_requested = move || *stopping.borrow();
+    loop {
+        match billing.process_refunds_until(&worker, &channel, CLAIM_LEASE, &stop_requested).await {
+            Ok(report) if report.succeeded + report.rerouted > 0 => tracing::info!(?report, "refunds settled"),
+            Ok(report) if report.claimed > 0 => tracing::debug!(?report, "refunds still pending"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "refund processing failed; retrying"),
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(StdDuration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// Does what has fallen due every few seconds.
+async fn scheduler(billing: Billing, mut stop: watch::Receiver<bool>) {
+    loop {
+        match billing.run_due().await {
+            Ok(work) if work != Default::default() => tracing::info!(?work, "due work done"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "due work failed; retrying"),
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(StdDuration::from_secs(5)) => {}
+        }
+    }
+}
