@@ -90,6 +90,33 @@ impl Billing {
         Ok(report)
     }
 
+    /// Audit events after `after_seq`, oldest first, at most `limit` (1 to
+    /// 1000; operators only).
+    pub async fn audit_events(
+        &self,
+        caller: &Caller,
+        after_seq: i64,
+        limit: i64,
+    ) -> AppResult<Vec<crate::model::AuditEvent>> {
+        caller.require_operator()?;
+        if !(1..=1000).contains(&limit) || after_seq < 0 {
+            return Err(crate::error::AppError::invalid("limit", "must be between 1 and 1000, after at least 0"));
+        }
+        Ok(self.read().await?.audit_events(after_seq, limit).await?)
+    }
+
+    /// The newest audit events, newest first, at most `limit` (operators
+    /// only).
+    pub async fn recent_audit_events(&self, caller: &Caller, limit: i64) -> AppResult<Vec<crate::model::AuditEvent>> {
+        caller.require_operator()?;
+        let limit = limit.clamp(1, 1000);
+        let mut tx = self.read().await?;
+        let (head, _) = tx.audit_head().await?;
+        let mut events = tx.audit_events((head - limit).max(0), limit).await?;
+        events.reverse();
+        Ok(events)
+    }
+
     /// Walks the audit chain from the first event to the head and reports the
     /// first event that does not verify (operators only).
     pub async fn audit_verify(&self, caller: &Caller) -> AppResult<AuditReport> {

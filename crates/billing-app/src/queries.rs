@@ -41,6 +41,24 @@ impl Billing {
         Ok(tx.orders(instance_id).await?)
     }
 
+    /// The billing periods of a quota's paid orders (for its timeline), with
+    /// the zone they are computed in.
+    pub async fn quota_timeline(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+    ) -> AppResult<(billing_domain::calendar::BillingZone, Vec<(OrderRecord, billing_domain::calendar::BillingPeriod)>)>
+    {
+        let mut tx = self.read().await?;
+        let found = tx.instance(instance_id).await?;
+        let instance = visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
+        let region = crate::catalog::region_of(&mut *tx, &instance.region_id).await?;
+        let orders = tx.orders(instance_id).await?;
+        let periods = crate::periods::quota_periods(region.zone, &orders)?;
+        let zone = region.zone;
+        Ok((zone, periods.into_iter().map(|(i, p)| (orders[i].clone(), p)).collect()))
+    }
+
     /// One order.
     pub async fn order(&self, caller: &Caller, id: &str) -> AppResult<OrderRecord> {
         let found = self.read().await?.order(id).await?;
