@@ -8,8 +8,10 @@ mod clock;
 mod config;
 mod demo;
 mod output;
+mod policy;
 mod quote;
 mod refunds;
+mod report;
 mod serve;
 mod unsubscribe;
 mod usage;
@@ -58,6 +60,12 @@ enum Command {
     Audit(checks::AuditCommand),
     /// Do what has fallen due: cancel stale orders, renew, expire.
     Tick,
+    /// Reports for operators.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Show or change the refund policy.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +100,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ledger(command) => checks::ledger(&global, command).await,
         Command::Audit(command) => checks::audit(&global, command).await,
         Command::Tick => checks::tick(&global).await,
+        Command::Report(command) => report::run(&global, command).await,
+        Command::Policy(command) => policy::run(&global, command).await,
     }
 }
 

@@ -25,7 +25,11 @@ pub enum RefundsCommand {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
+    /// Aligned columns.
     Table,
+    /// Comma-separated values with a header.
+    Csv,
+    /// JSON.
     Json,
 }
 
@@ -105,6 +109,21 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
     let refunds = billing.refunds(&Caller::Operator, filter).await?;
     match args.format {
         Format::Json => output::json(&refunds.iter().map(refund_json).collect())?,
+        Format::Csv => {
+            println!("id,status,amount,currency,from,to,expected_by");
+            for r in &refunds {
+                let line = [
+                    r.id.clone(),
+                    r.status.as_str().to_owned(),
+                    r.amount.to_string(),
+                    r.amount.currency().code().to_owned(),
+                    r.from.as_str().to_owned(),
+                    r.destination.as_str().to_owned(),
+                    r.expected_by.to_rfc3339(),
+                ];
+                println!("{}", line.join(","));
+            }
+        }
         Format::Table => {
             let rows: Vec<Vec<String>> = refunds
                 .iter()
