@@ -14,6 +14,7 @@ pub mod limit;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod reads;
 pub mod routes;
 
 use std::sync::Arc;
@@ -54,7 +55,7 @@ impl ApiState {
 /// The API's routes with their state: health, metrics, the OpenAPI
 /// document and everything under `/api/v1`.
 pub fn router(state: ApiState) -> Router {
-    let (api, document) = openapi::routes().split_for_parts();
+    let (api, document) = openapi::split();
     let document = Arc::new(document);
     routes::health::router()
         .merge(api)
@@ -68,6 +69,7 @@ pub fn router(state: ApiState) -> Router {
         .fallback(|| async { ApiError::no_route() })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(problem::problems_only))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -12,10 +12,16 @@ use axum::response::Response;
 
 use crate::ApiState;
 
+/// What requests are counted by: method, route template and status.
+type RequestKey = (String, String, u16);
+
+/// Requests answered and the microseconds spent answering them.
+type RequestTotals = (u64, u128);
+
 /// Counters per (method, route, status).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, u128)>>,
+    requests: Mutex<BTreeMap<RequestKey, RequestTotals>>,
 }
 
 impl Metrics {

@@ -1,12 +1,18 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
+use axum::Router;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::ApiState;
-use crate::routes::{accounts, instances, refunds, unsubscription};
+use crate::routes::{
+    accounts, benefits, catalog, instances, integrity, orders, payment_methods, policy, refunds, renewals,
+    unsubscription, usage, workspaces,
+};
 
 /// Document metadata and the bearer-key scheme.
 #[derive(OpenApi)]
@@ -21,8 +27,16 @@ use crate::routes::{accounts, instances, refunds, unsubscription};
     modifiers(&BearerKey),
     tags(
         (name = "accounts", description = "Accounts, API keys and balances"),
+        (name = "payment methods", description = "Cards, PayPal and bank accounts an account pays with"),
+        (name = "benefits", description = "Vouchers and coupons"),
+        (name = "workspaces", description = "Workspaces, their jobs, data objects, queues, backups and settlements"),
+        (name = "catalog", description = "Regions, prices and resource plan packs"),
+        (name = "orders", description = "Buying quotas and resource plans, renewals, payments"),
+        (name = "usage", description = "Usage import and hourly settlement"),
         (name = "unsubscription", description = "Instances, quotes and unsubscriptions"),
         (name = "refunds", description = "Refunds and their status"),
+        (name = "integrity", description = "Ledger check and the audit trail"),
+        (name = "policy", description = "Versions of the refund policy"),
     ),
 )]
 pub struct ApiDoc;
@@ -52,10 +66,98 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(refunds::list_refunds))
         .routes(routes!(refunds::get_refund))
         .routes(routes!(refunds::retry_refund))
+        .routes(routes!(payment_methods::list_payment_methods, payment_methods::add_payment_method))
+        .routes(routes!(payment_methods::get_payment_method, payment_methods::update_payment_method))
+        .routes(routes!(benefits::list_benefits, benefits::grant_benefit))
+        .routes(routes!(workspaces::list_workspaces, workspaces::create_workspace))
+        .routes(routes!(workspaces::get_workspace))
+        .routes(routes!(workspaces::add_job))
+        .routes(routes!(workspaces::add_data_object))
+        .routes(routes!(workspaces::backup_workspace))
+        .routes(routes!(workspaces::list_settlements))
+        .routes(routes!(catalog::list_regions))
+        .routes(routes!(catalog::get_region, catalog::put_region))
+        .routes(routes!(orders::order_quota))
+        .routes(routes!(orders::order_plan))
+        .routes(routes!(orders::pay_order))
+        .routes(routes!(orders::cancel_order))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::list_instance_orders))
+        .routes(routes!(renewals::renew_instance))
+        .routes(routes!(usage::import_usage))
+        .routes(routes!(usage::import_usage_csv))
+        .routes(routes!(integrity::ledger_check))
+        .routes(routes!(integrity::list_audit))
+        .routes(routes!(integrity::verify_audit))
+        .routes(routes!(policy::list_policy_versions, policy::add_policy_version))
+}
+
+/// The routes and the finished document.
+pub fn split() -> (Router<ApiState>, Document) {
+    let (router, mut document) = routes().split_for_parts();
+    finish(&mut document);
+    (router, document)
 }
 
 /// The document as pretty JSON, as committed in `docs/openapi.json`.
 pub fn document_json() -> String {
-    let (_, document) = routes().split_for_parts();
-    document.to_pretty_json().unwrap_or_default()
+    let (_, document) = split();
+    let mut json = document.to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}
+
+/// Answers every operation under `/api/v1` may give whatever it does.
+const COMMON_PROBLEMS: [(&str, &str); 3] = [
+    ("401", "Missing, unknown or revoked API key"),
+    ("429", "Too many requests with this key; slow down"),
+    ("503", "The database is busy; retry shortly"),
+];
+
+/// Completes every operation: problems are served as
+/// `application/problem+json`; every operation under `/api/v1` lists the
+/// answers any of them can give (401, 429, 503); and every operation with a
+/// body can answer 400 and 413.
+fn finish(document: &mut Document) {
+    for (path, item) in document.paths.paths.iter_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            if path.starts_with("/api/v1/") {
+                for (status, description) in COMMON_PROBLEMS {
+                    add_problem(operation, status, description);
+                }
+            }
+            if operation.request_body.is_some() {
+                add_problem(operation, "400", "Malformed request");
+                add_problem(operation, "413", "The body is larger than the limit");
+            }
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    let content = std::mem::take(&mut response.content);
+                    response.content = content
+                        .into_iter()
+                        .map(|(media, content)| match &content.schema {
+                            Some(RefOr::Ref(r)) if r.ref_location == PROBLEM_REF => {
+                                ("application/problem+json".to_owned(), content)
+                            }
+                            _ => (media, content),
+                        })
+                        .collect();
+                }
+            }
+        }
+    }
+}
+
+const PROBLEM_REF: &str = "#/components/schemas/Problem";
+
+fn add_problem(operation: &mut Operation, status: &str, description: &str) {
+    if operation.responses.responses.contains_key(status) {
+        return;
+    }
+    let response = ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+        .build();
+    operation.responses.responses.insert(status.to_owned(), RefOr::T(response));
 }

@@ -120,7 +120,9 @@ impl Billing {
     ) -> AppResult<PolicyVersion> {
         caller.require_operator()?;
         let now = self.now();
-        if effective_from < now {
+        // A minute's grace covers the moments between "now" on the caller's
+        // side and here, and clock skew between replicas.
+        if effective_from < now - chrono::Duration::minutes(1) {
             return Err(AppError::invalid("effective_from", "a new policy version cannot take effect in the past"));
         }
         let mut tx = self.begin().await?;

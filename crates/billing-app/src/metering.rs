@@ -1,8 +1,15 @@
 //! Usage import and hourly settlement: records are stored once by their id,
 //! then every workspace-hour they touch is settled — quota first, then
 //! resource plans, then pay-as-you-go — and charged in the same transaction.
+//!
+//! A batch costs a fixed handful of statements whatever its size: the facts
+//! of the workspaces it touches, the hours settled before, the settlements,
+//! the balances, the plans' usage and the ledger are each read or written in
+//! bulk, and the settling in between is plain computation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::money::Money;
@@ -14,7 +21,7 @@ use crate::catalog::region_of;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_USAGE, customer_balance};
-use crate::model::{InstanceRecord, InstanceState, Settlement, UsageRecord};
+use crate::model::{InstanceRecord, InstanceState, OrderRecord, SettledHour, Settlement, UsageRecord};
 use crate::periods::{plan_period, quota_periods};
 use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
@@ -41,6 +48,32 @@ pub struct ImportOutcome {
     pub charged: BTreeMap<String, Money>,
 }
 
+/// What settling usage needs to know about a set of workspaces, read in
+/// bulk by [`StoreTx::usage_facts`]. Orders come without their tenders and
+/// benefits: settling only dates them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageFacts {
+    /// The workspaces found, deleted ones included.
+    pub workspaces: Vec<UsageWorkspace>,
+    /// Every quota bound to one of them, in any state, newest first, with
+    /// its orders oldest first.
+    pub quotas: Vec<(InstanceRecord, Vec<OrderRecord>)>,
+    /// The active resource plans of their accounts, in every region, oldest
+    /// first, with their orders oldest first.
+    pub plans: Vec<(InstanceRecord, Vec<OrderRecord>)>,
+}
+
+/// A workspace as settling sees it: whose it is and where it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageWorkspace {
+    /// Id, `ws_…`.
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Region it runs in.
+    pub region_id: String,
+}
+
 /// Checks one record's fields; the error names the record's position.
 fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<()> {
     let field = |f: &str| format!("records[{index}].{f}");
@@ -59,40 +92,73 @@ fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<
     Ok(())
 }
 
-/// Drops exact repeats within the batch; a repeated id with other content is
-/// an error.
-fn dedupe(records: &[UsageRecord]) -> AppResult<(Vec<UsageRecord>, usize)> {
+/// Drops exact repeats within the batch, copying records only when there
+/// are some; a repeated id with other content is an error.
+fn dedupe(records: &[UsageRecord]) -> AppResult<(Cow<'_, [UsageRecord]>, usize)> {
     let mut seen: HashMap<&str, &UsageRecord> = HashMap::with_capacity(records.len());
-    let mut unique = Vec::with_capacity(records.len());
-    for r in records {
-        match seen.get(r.record_id.as_str()) {
-            Some(first) if *first == r => {}
-            Some(_) => {
-                return Err(AppError::DuplicateUsageRecord { record_id: r.record_id.clone() });
+    let mut keep = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match seen.entry(r.record_id.as_str()) {
+            Entry::Occupied(first) if *first.get() == r => {
+                if keep.is_empty() {
+                    keep = vec![true; records.len()];
+                }
+                keep[i] = false;
             }
-            None => {
-                seen.insert(&r.record_id, r);
-                unique.push(r.clone());
+            Entry::Occupied(_) => return Err(AppError::DuplicateUsageRecord { record_id: r.record_id.clone() }),
+            Entry::Vacant(slot) => {
+                slot.insert(r);
             }
         }
     }
+    if keep.is_empty() {
+        return Ok((Cow::Borrowed(records), 0));
+    }
+    let unique: Vec<UsageRecord> = records.iter().zip(&keep).filter(|(_, k)| **k).map(|(r, _)| r.clone()).collect();
     let repeats = records.len() - unique.len();
-    Ok((unique, repeats))
+    Ok((Cow::Owned(unique), repeats))
 }
 
-/// The quota coverage and plans of the workspaces a batch touches, loaded
-/// once per batch.
+/// Usage per workspace-hour, in the order hours are settled (and plans
+/// drawn): by hour, then workspace.
+fn usage_per_hour<'r>(records: &[&'r UsageRecord]) -> Vec<((DateTime<Utc>, &'r str), CuHours)> {
+    let mut hours: BTreeMap<(DateTime<Utc>, &str), i64> = BTreeMap::new();
+    for r in records {
+        *hours.entry((r.hour_start, r.workspace_id.as_str())).or_default() += r.cu_hours.milli();
+    }
+    hours.into_iter().map(|(key, milli)| (key, CuHours::from_milli(milli))).collect()
+}
+
+/// The workspaces a batch touches with their quota periods, and the plan
+/// pools of their accounts, loaded once per batch.
 #[derive(Default)]
-struct SettlementContext {
-    workspaces: HashMap<String, WorkspaceFacts>,
-    pools: HashMap<(String, String), (PlanPool, Vec<InstanceRecord>)>,
+struct BatchFacts {
+    /// Position in `workspaces` by workspace id.
+    index: HashMap<String, usize>,
+    workspaces: Vec<WorkspaceFacts>,
+    regions: Vec<Region>,
+    /// Active plans by (account, region), until a pool is made of them.
+    plans: HashMap<(String, String), Vec<(InstanceRecord, Vec<OrderRecord>)>>,
+    pools: Vec<Pool>,
+    /// Position in `pools` by (account, region).
+    pool_index: HashMap<(String, String), usize>,
 }
 
 struct WorkspaceFacts {
     account_id: String,
-    region: Region,
+    /// Position in `regions`.
+    region: usize,
     /// `(quota CUs, [start, end))` of every paid quota period.
     quota_periods: Vec<(u32, DateTime<Utc>, DateTime<Utc>)>,
+    /// Position in `pools`, once made.
+    pool: Option<usize>,
+}
+
+/// An account's plans in one region: their balances in drawing order, and
+/// the records the balances' `plan_id`s index.
+struct Pool {
+    pool: PlanPool,
+    plans: Vec<InstanceRecord>,
 }
 
 impl Billing {
@@ -109,143 +175,200 @@ impl Billing {
             check_record(i, r, now)?;
         }
         let (unique, repeats) = dedupe(records)?;
+        let t0 = std::time::Instant::now();
         let mut tx = self.begin().await?;
-        let mut ctx = SettlementContext::default();
-        for r in &unique {
-            ctx.workspace(&mut *tx, &r.workspace_id).await?;
-        }
-        // Plans and balances of these accounts are read, then written: hold
-        // the accounts, in a fixed order so two imports cannot deadlock.
-        let accounts: std::collections::BTreeSet<String> =
-            ctx.workspaces.values().map(|w| w.account_id.clone()).collect();
-        for account_id in &accounts {
-            tx.lock_account(account_id).await?;
-        }
+        let t1 = t0.elapsed();
+        let mut facts = BatchFacts::load(&mut *tx, &unique).await?;
+        let t2 = t0.elapsed();
         let stored = tx.insert_usage(&unique).await?;
+        let t3 = t0.elapsed();
         let mut fresh = Vec::with_capacity(unique.len());
         let mut outcome = ImportOutcome { duplicates: repeats, ..ImportOutcome::default() };
-        for (record, previous) in unique.into_iter().zip(stored) {
+        for (record, previous) in unique.iter().zip(stored) {
             match previous {
                 None => fresh.push(record),
-                Some(prev) if prev == record => outcome.duplicates += 1,
+                Some(prev) if prev == *record => outcome.duplicates += 1,
                 Some(_) => {
-                    return Err(AppError::DuplicateUsageRecord { record_id: record.record_id });
+                    return Err(AppError::DuplicateUsageRecord { record_id: record.record_id.clone() });
                 }
             }
         }
         outcome.imported = fresh.len();
-        self.settle(&mut *tx, &mut ctx, &fresh, &mut outcome, now).await?;
+        self.settle(&mut *tx, &mut facts, &fresh, &mut outcome, now).await?;
         let detail = json!({"imported": outcome.imported, "duplicates": outcome.duplicates,
             "settled_hours": outcome.settled_hours, "adjustments": outcome.adjustments});
+        let t4 = t0.elapsed();
         audit(&mut *tx, caller, "usage.imported", "usage", detail, now).await?;
+        let t5 = t0.elapsed();
         tx.commit().await?;
+        if std::env::var("METER_TRACE").is_ok() {
+            eprintln!("begin {t1:?} facts {t2:?} insert {t3:?} settle {t4:?} audit {t5:?} commit {:?}", t0.elapsed());
+        }
         Ok(outcome)
     }
 
+    /// Settles every workspace-hour of `records`, then writes the
+    /// settlements, the charges, the plans' usage and the ledger, each in
+    /// bulk.
     async fn settle(
         &self,
         tx: &mut (dyn StoreTx + '_),
-        ctx: &mut SettlementContext,
-        records: &[UsageRecord],
+        facts: &mut BatchFacts,
+        records: &[&UsageRecord],
         outcome: &mut ImportOutcome,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
-        let mut hours: BTreeMap<(DateTime<Utc>, String), CuHours> = BTreeMap::new();
-        for r in records {
-            let sum = hours.entry((r.hour_start, r.workspace_id.clone())).or_default();
-            *sum = CuHours::from_milli(sum.milli() + r.cu_hours.milli());
+        let hours = usage_per_hour(records);
+        let keys: Vec<(&str, DateTime<Utc>)> = hours.iter().map(|((hour, workspace), _)| (*workspace, *hour)).collect();
+        let s0 = std::time::Instant::now();
+        let priors = tx.settled_hours(&keys).await?;
+        let s1 = s0.elapsed();
+        if priors.len() != hours.len() {
+            return Err(AppError::internal("settled hours answered for other hours than asked"));
         }
+        let mut settlements = Vec::with_capacity(hours.len());
         let mut draws = Vec::new();
-        let batch = new_id("batch");
-        let mut charge_movement = Movement::new(new_id("mov"), "usage.charge", &batch, now);
-        let mut capacity_movement = Movement::new(new_id("mov"), "plan.capacity_drawn", &batch, now);
-        for ((hour_start, workspace_id), usage) in hours {
-            let settlement = ctx.settle_one(tx, &workspace_id, hour_start, usage, &mut draws, now).await?;
+        for (((hour_start, workspace_id), usage), prior) in hours.into_iter().zip(priors) {
+            let hour = HourToSettle { workspace_id, hour_start, usage, prior };
+            let settlement = facts.settle(&hour, &mut draws, now)?;
             if settlement.adjustment {
                 outcome.adjustments += 1;
             } else {
                 outcome.settled_hours += 1;
             }
-            for (plan_id, drawn) in &settlement.draws {
-                capacity_movement.transfer_capacity(
-                    &ledger::plan_remaining(plan_id),
-                    "capacity:consumed",
-                    drawn.milli(),
-                );
-            }
             if !settlement.charge.is_zero() {
-                let account = &settlement.account_id;
-                charge_movement.transfer(&customer_balance(account), REVENUE_USAGE, settlement.charge);
-                let total = outcome.charged.entry(account.clone()).or_insert(Money::zero(settlement.charge.currency()));
+                let zero = Money::zero(settlement.charge.currency());
+                let total = outcome.charged.entry(settlement.account_id.clone()).or_insert(zero);
                 *total = total.checked_add(settlement.charge)?;
             }
-            tx.insert_settlement(&settlement).await?;
+            settlements.push(settlement);
         }
-        for (account_id, charged) in &outcome.charged {
-            tx.add_to_balance(account_id, charged.checked_neg()?).await?;
+        let s2 = s0.elapsed();
+        tx.insert_settlements(&settlements).await?;
+        let s3 = s0.elapsed();
+        let charges: Vec<(&str, Money)> = outcome.charged.iter().map(|(a, m)| (a.as_str(), *m)).collect();
+        tx.charge_usage(&charges).await?;
+        let s4 = s0.elapsed();
+        let drawn = facts.write_plan_usage(tx).await?;
+        let s5 = s0.elapsed();
+        let batch = new_id("batch");
+        let mut charge_movement = Movement::new(new_id("mov"), "usage.charge", &batch, now);
+        for (account, charged) in &outcome.charged {
+            charge_movement.transfer(&customer_balance(account), REVENUE_USAGE, *charged);
         }
-        ctx.write_plan_usage(tx).await?;
+        let mut capacity_movement = Movement::new(new_id("mov"), "plan.capacity_drawn", &batch, now);
+        for (plan_id, milli) in drawn {
+            capacity_movement.transfer_capacity(&ledger::plan_remaining(&plan_id), "capacity:consumed", milli);
+        }
         for movement in [charge_movement, capacity_movement] {
             if !movement.entries.is_empty() {
                 tx.insert_movement(&movement).await?;
             }
         }
+        if std::env::var("METER_TRACE").is_ok() {
+            eprintln!(
+                "  settled {s1:?} compute {s2:?} insert {s3:?} charge {s4:?} plans {s5:?} ledger {:?}",
+                s0.elapsed()
+            );
+        }
         Ok(())
     }
 }
 
-impl SettlementContext {
-    async fn workspace(&mut self, tx: &mut (dyn StoreTx + '_), id: &str) -> AppResult<&WorkspaceFacts> {
-        if !self.workspaces.contains_key(id) {
-            let workspace = tx.workspace(id).await?.ok_or_else(|| AppError::not_found("workspace", id))?;
-            let region = region_of(tx, &workspace.region_id).await?;
-            let mut quota_periods = Vec::new();
-            for quota in tx.instances(&workspace.account_id).await? {
-                let (Commodity::SparkReserved, Some(cu)) = (quota.commodity, quota.quota_cu) else {
-                    continue;
-                };
-                if quota.workspace_id.as_deref() != Some(id) {
+/// One workspace-hour of a batch, with what was settled of it before.
+struct HourToSettle<'a> {
+    workspace_id: &'a str,
+    hour_start: DateTime<Utc>,
+    usage: CuHours,
+    prior: Option<SettledHour>,
+}
+
+impl BatchFacts {
+    /// Reads the facts of every workspace of `records` in bulk, then works
+    /// out each one's quota periods, in record order, so that the first bad
+    /// record is the one reported.
+    async fn load(tx: &mut (dyn StoreTx + '_), records: &[UsageRecord]) -> AppResult<BatchFacts> {
+        let mut ids: Vec<&str> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for r in records {
+            if seen.insert(&r.workspace_id) {
+                ids.push(&r.workspace_id);
+            }
+        }
+        let UsageFacts { workspaces, quotas, plans } = tx.usage_facts(&ids).await?;
+        let mut workspaces: HashMap<String, UsageWorkspace> =
+            workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
+        let mut quotas_of: HashMap<String, Vec<(InstanceRecord, Vec<OrderRecord>)>> = HashMap::new();
+        for quota in quotas {
+            if let Some(workspace_id) = quota.0.workspace_id.clone() {
+                quotas_of.entry(workspace_id).or_default().push(quota);
+            }
+        }
+        let mut facts = BatchFacts::default();
+        for plan in plans {
+            let key = (plan.0.account_id.clone(), plan.0.region_id.clone());
+            facts.plans.entry(key).or_default().push(plan);
+        }
+        for id in ids {
+            let workspace = workspaces.remove(id).ok_or_else(|| AppError::not_found("workspace", id))?;
+            let region = facts.region(tx, &workspace.region_id).await?;
+            let zone = facts.regions[region].zone;
+            let mut periods = Vec::new();
+            for (quota, orders) in quotas_of.remove(id).unwrap_or_default() {
+                // The quotas the workspace's own account holds for it, as
+                // when they were read from the account's instances.
+                let (Commodity::SparkReserved, Some(cu)) = (quota.commodity, quota.quota_cu) else { continue };
+                if quota.account_id != workspace.account_id {
                     continue;
                 }
-                for (_, p) in quota_periods_of(tx, &region, &quota).await? {
-                    quota_periods.push((cu, p.start, p.end));
+                for (_, p) in quota_periods(zone, &orders)? {
+                    periods.push((cu, p.start, p.end));
                 }
             }
-            let facts = WorkspaceFacts { account_id: workspace.account_id, region, quota_periods };
-            self.workspaces.insert(id.to_owned(), facts);
+            facts.index.insert(id.to_owned(), facts.workspaces.len());
+            let account_id = workspace.account_id;
+            facts.workspaces.push(WorkspaceFacts { account_id, region, quota_periods: periods, pool: None });
         }
-        self.workspaces.get(id).ok_or_else(|| AppError::internal("workspace cache"))
+        Ok(facts)
     }
 
-    async fn settle_one(
+    /// Position of region `id` in `regions`, read on first use.
+    async fn region(&mut self, tx: &mut (dyn StoreTx + '_), id: &str) -> AppResult<usize> {
+        if let Some(found) = self.regions.iter().position(|r| r.id == id) {
+            return Ok(found);
+        }
+        self.regions.push(region_of(tx, id).await?);
+        Ok(self.regions.len() - 1)
+    }
+
+    /// Settles one workspace-hour against the quota in force, then the
+    /// account's plans in the region, then pay-as-you-go.
+    fn settle(
         &mut self,
-        tx: &mut (dyn StoreTx + '_),
-        workspace_id: &str,
-        hour_start: DateTime<Utc>,
-        usage: CuHours,
+        hour: &HourToSettle<'_>,
         draws: &mut Vec<PlanDraw>,
         now: DateTime<Utc>,
     ) -> AppResult<Settlement> {
-        let facts = self.workspace(tx, workspace_id).await?;
-        let quota_cu =
-            facts.quota_periods.iter().find(|(_, s, e)| *s <= hour_start && hour_start < *e).map_or(0, |q| q.0);
-        let (account_id, region) = (facts.account_id.clone(), facts.region.clone());
-        let prior = tx.settled_hour(workspace_id, hour_start).await?;
-        let already_covered = prior.map_or(CuHours::ZERO, |p| p.covered);
-        let (pool, plans) = self.pool(tx, &account_id, &region).await?;
-        let hour = HourFacts { hour_start, usage, quota_cu, price: region.cu_hour_price };
-        let result =
-            settle_more_of_hour(&hour, already_covered, pool, draws).map_err(|e| AppError::invalid("cu_hours", e))?;
-        let draws = draws.iter().map(|d| (plans[d.plan_id as usize].id.clone(), d.cu_hours)).collect();
+        let ws = *self.index.get(hour.workspace_id).ok_or_else(|| AppError::internal("workspace not loaded"))?;
+        let pool = self.pool_of(ws)?;
+        let facts = &self.workspaces[ws];
+        let region = &self.regions[facts.region];
+        let start = hour.hour_start;
+        let quota_cu = facts.quota_periods.iter().find(|(_, s, e)| *s <= start && start < *e).map_or(0, |q| q.0);
+        let already_covered = hour.prior.map_or(CuHours::ZERO, |p| p.covered);
+        let Pool { pool, plans } = &mut self.pools[pool];
+        let facts_of_hour = HourFacts { hour_start: start, usage: hour.usage, quota_cu, price: region.cu_hour_price };
+        let result = settle_more_of_hour(&facts_of_hour, already_covered, pool, draws)
+            .map_err(|e| AppError::invalid("cu_hours", e))?;
         Ok(Settlement {
             id: new_id("set"),
-            workspace_id: workspace_id.to_owned(),
-            account_id,
-            hour_start,
-            adjustment: prior.is_some(),
-            usage,
+            workspace_id: hour.workspace_id.to_owned(),
+            account_id: facts.account_id.clone(),
+            hour_start: start,
+            adjustment: hour.prior.is_some(),
+            usage: hour.usage,
             covered: result.covered,
-            draws,
+            draws: draws.iter().map(|d| (plans[d.plan_id as usize].id.clone(), d.cu_hours)).collect(),
             pay_as_you_go: result.pay_as_you_go,
             bill_milli_major: result.bill.milli_major(),
             charge: result.charge,
@@ -253,57 +376,65 @@ impl SettlementContext {
         })
     }
 
-    async fn pool(
-        &mut self,
-        tx: &mut (dyn StoreTx + '_),
-        account_id: &str,
-        region: &Region,
-    ) -> AppResult<(&mut PlanPool, &Vec<InstanceRecord>)> {
-        let key = (account_id.to_owned(), region.id.clone());
-        if !self.pools.contains_key(&key) {
-            let plans = tx.plans_in_region(account_id, &region.id).await?;
-            let mut balances = Vec::with_capacity(plans.len());
-            for (index, plan) in plans.iter().enumerate() {
-                let orders = tx.orders(&plan.id).await?;
-                let (Some(period), Some(capacity)) = (plan_period(region.zone, &orders)?, plan.capacity) else {
-                    continue;
-                };
-                balances.push(PlanBalance {
-                    plan_id: index as u64,
-                    purchased_at: plan.created_at,
-                    valid_from: period.start,
-                    expires_at: period.end,
-                    remaining: CuHours::from_milli(capacity.milli() - plan.used.milli()),
-                    released: plan.state != InstanceState::Active,
-                });
-            }
-            self.pools.insert(key.clone(), (PlanPool::new(balances), plans));
+    /// Position in `pools` of the plans the workspace's account holds in its
+    /// region, made on first use.
+    fn pool_of(&mut self, ws: usize) -> AppResult<usize> {
+        if let Some(pool) = self.workspaces[ws].pool {
+            return Ok(pool);
         }
-        let (pool, plans) = self.pools.get_mut(&key).ok_or_else(|| AppError::internal("plan cache"))?;
-        Ok((pool, &*plans))
+        let facts = &self.workspaces[ws];
+        let region = &self.regions[facts.region];
+        let key = (facts.account_id.clone(), region.id.clone());
+        let pool = match self.pool_index.get(&key) {
+            Some(pool) => *pool,
+            None => {
+                let plans = self.plans.remove(&key).unwrap_or_default();
+                self.pools.push(make_pool(region, plans)?);
+                self.pool_index.insert(key, self.pools.len() - 1);
+                self.pools.len() - 1
+            }
+        };
+        self.workspaces[ws].pool = Some(pool);
+        Ok(pool)
     }
 
-    /// Writes back the used CU-hours of every plan drawn from.
-    async fn write_plan_usage(&self, tx: &mut (dyn StoreTx + '_)) -> AppResult<()> {
-        for (pool, plans) in self.pools.values() {
+    /// Writes back the used CU-hours of every plan drawn from, and returns
+    /// what the batch drew from each, in milli-CU-hours.
+    async fn write_plan_usage(&self, tx: &mut (dyn StoreTx + '_)) -> AppResult<Vec<(String, i64)>> {
+        let mut used = Vec::new();
+        let mut drawn = Vec::new();
+        for Pool { pool, plans } in &self.pools {
             for balance in pool.plans() {
                 let plan = &plans[balance.plan_id as usize];
                 let capacity = plan.capacity.map_or(0, |c| c.milli());
-                let used = CuHours::from_milli(capacity - balance.remaining.milli());
-                if used != plan.used {
-                    tx.set_plan_used(&plan.id, used).await?;
+                let now_used = CuHours::from_milli(capacity - balance.remaining.milli());
+                if now_used != plan.used {
+                    used.push((plan.id.as_str(), now_used));
+                    drawn.push((plan.id.clone(), now_used.milli() - plan.used.milli()));
                 }
             }
         }
-        Ok(())
+        tx.set_plans_used(&used).await?;
+        Ok(drawn)
     }
 }
 
-async fn quota_periods_of(
-    tx: &mut (dyn StoreTx + '_),
-    region: &Region,
-    quota: &InstanceRecord,
-) -> AppResult<Vec<(usize, billing_domain::calendar::BillingPeriod)>> {
-    let orders = tx.orders(&quota.id).await?;
-    quota_periods(region.zone, &orders)
+/// The balances of an account's plans in one region, in drawing order.
+fn make_pool(region: &Region, plans: Vec<(InstanceRecord, Vec<OrderRecord>)>) -> AppResult<Pool> {
+    let mut balances = Vec::with_capacity(plans.len());
+    let mut records = Vec::with_capacity(plans.len());
+    for (index, (plan, orders)) in plans.into_iter().enumerate() {
+        if let (Some(period), Some(capacity)) = (plan_period(region.zone, &orders)?, plan.capacity) {
+            balances.push(PlanBalance {
+                plan_id: index as u64,
+                purchased_at: plan.created_at,
+                valid_from: period.start,
+                expires_at: period.end,
+                remaining: CuHours::from_milli(capacity.milli() - plan.used.milli()),
+                released: plan.state != InstanceState::Active,
+            });
+        }
+        records.push(plan);
+    }
+    Ok(Pool { pool: PlanPool::new(balances), plans: records })
 }

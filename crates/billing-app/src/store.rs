@@ -16,6 +16,7 @@ use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 
 use crate::ledger::{LedgerEntry, Movement};
+use crate::metering::UsageFacts;
 use crate::model::{
     Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
@@ -186,11 +187,21 @@ pub trait StoreTx: Send {
     /// Stores records whose ids are new and returns, for every record, the
     /// stored version when its id was already known.
     async fn insert_usage(&mut self, records: &[UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>>;
-    /// Usage and quota coverage already settled for one workspace-hour.
-    async fn settled_hour(&mut self, workspace_id: &str, hour_start: DateTime<Utc>)
-    -> StoreResult<Option<SettledHour>>;
-    /// Stores the settlement (or adjustment) of one workspace-hour.
-    async fn insert_settlement(&mut self, settlement: &Settlement) -> StoreResult<()>;
+    /// What settling usage of these workspaces needs, read in bulk: the
+    /// workspaces, their quotas and their accounts' active plans, each with
+    /// its orders (without tenders and benefits).
+    async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts>;
+    /// Usage and quota coverage already settled for each `(workspace,
+    /// hour start)`, in the order asked; `None` for hours never settled.
+    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>>;
+    /// Stores the settlements (or adjustments) of workspace-hours with their
+    /// plan draws.
+    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()>;
+    /// Takes each usage charge off its account's balance; fails when an
+    /// account is missing or settles in another currency.
+    async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()>;
+    /// Sets the used CU-hours of plans, one value per plan.
+    async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()>;
     /// A workspace's settlements, oldest first, at most `limit`.
     async fn settlements(&mut self, workspace_id: &str, limit: i64) -> StoreResult<Vec<Settlement>>;
 

@@ -13,7 +13,7 @@ use billing_app::metering::MAX_USAGE_BATCH;
 use billing_app::model::UsageRecord;
 use billing_app::{Billing, Caller};
 use billing_domain::usage::CuHours;
-use billing_store::{SqlStore, StoreOptions};
+use billing_store::{Backend, SqlStore, StoreOptions};
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
 
@@ -22,11 +22,14 @@ use crate::report::{list, median, mib, peak_rss_kib, ratio, reset_peak_rss};
 
 mod world;
 
+use world::RecordOrder;
+
 /// Records per batch: the default of `spark-billing usage import --batch`.
 pub const CLI_BATCH: usize = 5000;
-/// Rows per multi-row INSERT of the baseline (2,000 parameters, well inside
-/// SQLite's limit; the same as the store's usage insert).
-const BARE_ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row INSERT of the baseline: the same as the store's usage
+/// insert, with the same parameter markers (`?` on SQLite, `$n` on
+/// PostgreSQL).
+const BARE_ROWS_PER_STATEMENT: usize = 512;
 /// The header `spark-billing usage import` requires.
 const HEADER: [&str; 4] = ["record_id", "workspace_id", "hour_start", "cu_hours"];
 
@@ -42,12 +45,21 @@ pub struct ImportArgs {
     /// Workspaces the records are spread over (five per account).
     #[arg(long, default_value_t = 2000)]
     workspaces: usize,
+    /// Order of the records in the file.
+    #[arg(long, value_enum, default_value_t = RecordOrder::Hour)]
+    order: RecordOrder,
     /// Measured repetitions, each on a fresh database; the median is reported.
     #[arg(long, default_value_t = 3)]
     repetitions: usize,
     /// Skip the real import (to profile the baseline alone).
     #[arg(long, hide = true)]
     bare_only: bool,
+    /// Skip the baseline (to profile the real import alone).
+    #[arg(long, hide = true)]
+    import_only: bool,
+    /// Rows per multi-row INSERT of the baseline.
+    #[arg(long, hide = true, default_value_t = BARE_ROWS_PER_STATEMENT)]
+    bare_rows_per_statement: usize,
 }
 
 /// What one repetition measured.
@@ -61,8 +73,8 @@ struct Repetition {
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     ensure!(args.workspaces >= 5 && args.records > 0, "need at least 5 workspaces and 1 record");
     println!(
-        "import: {} records over {} workspaces, batches of {CLI_BATCH}, backend {:?}, {} repetitions",
-        args.records, args.workspaces, args.backend, args.repetitions
+        "import: {} records over {} workspaces in {:?} order, batches of {CLI_BATCH}, backend {:?}, {} repetitions",
+        args.records, args.workspaces, args.order, args.backend, args.repetitions
     );
     let mut reps = Vec::new();
     for rep in 1..=args.repetitions.max(1) {
@@ -110,13 +122,16 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
     let world = world::seed(&billing, args.workspaces).await?;
     let dir = temp_dir("csv")?;
     let csv_path = dir.join("usage.csv");
-    let hours = world::write_csv(&csv_path, &world, args.records)?;
+    let hours = world::write_csv(&csv_path, &world, args.records, args.order)?;
     // Every generated hour lies in the past.
     clock.set(world::START + Duration::hours(hours + 1));
 
     reset_peak_rss();
     let started = Instant::now();
-    let bare_rows = bare_insert(&store, &csv_path).await?;
+    let bare_rows = match args.import_only {
+        true => 0,
+        false => bare_insert(&store, &csv_path, args.bare_rows_per_statement).await?,
+    };
     let bare_per_s = bare_rows as f64 / started.elapsed().as_secs_f64();
     let bare_peak_kib = peak_rss_kib();
 
@@ -206,7 +221,7 @@ async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<T
 /// The baseline: the same CSV, parsed the same way, inserted in the same
 /// batches (one transaction per batch, multi-row INSERTs) through the same
 /// driver and pool into a table with no key, no index and no settlement.
-async fn bare_insert(store: &SqlStore, path: &Path) -> anyhow::Result<usize> {
+async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize) -> anyhow::Result<usize> {
     sqlx::query(
         "CREATE TABLE bench_bare_usage (record_id TEXT NOT NULL, workspace_id TEXT NOT NULL, \
          hour_start BIGINT NOT NULL, cu_milli BIGINT NOT NULL)",
@@ -223,7 +238,7 @@ async fn bare_insert(store: &SqlStore, path: &Path) -> anyhow::Result<usize> {
             batch.push(parse_line(&row)?);
         }
         if batch.len() >= CLI_BATCH || (!more && !batch.is_empty()) {
-            insert_bare_batch(store, &batch).await?;
+            insert_bare_batch(store, &batch, rows_per_statement).await?;
             rows += batch.len();
             batch.clear();
         }
@@ -233,9 +248,9 @@ async fn bare_insert(store: &SqlStore, path: &Path) -> anyhow::Result<usize> {
     }
 }
 
-async fn insert_bare_batch(store: &SqlStore, batch: &[UsageRecord]) -> anyhow::Result<()> {
+async fn insert_bare_batch(store: &SqlStore, batch: &[UsageRecord], rows_per_statement: usize) -> anyhow::Result<()> {
     let mut tx = store.begin_sql().await?;
-    for chunk in batch.chunks(BARE_ROWS_PER_STATEMENT) {
+    for chunk in batch.chunks(rows_per_statement) {
         let mut sql =
             String::from("INSERT INTO bench_bare_usage (record_id, workspace_id, hour_start, cu_milli) VALUES ");
         for i in 0..chunk.len() {
@@ -243,7 +258,10 @@ async fn insert_bare_batch(store: &SqlStore, batch: &[UsageRecord]) -> anyhow::R
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4));
+            match store.kind() {
+                Backend::Sqlite => sql.push_str("(?, ?, ?, ?)"),
+                Backend::Postgres => sql.push_str(&format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)),
+            }
         }
         let mut query = sqlx::query(&sql);
         for r in chunk {

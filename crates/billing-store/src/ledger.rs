@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
+use crate::usage::{Params, statements};
 
 impl SqlTx {
     /// Writes a movement after checking, a second time, that it balances.
@@ -22,18 +23,17 @@ impl SqlTx {
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        for (line, e) in m.entries.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&m.id)
-            .bind(line as i64)
-            .bind(&e.ledger_account)
-            .bind(&e.unit)
-            .bind(e.amount)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let lines: Vec<(i64, &LedgerEntry)> = m.entries.iter().enumerate().map(|(i, e)| (i as i64, e)).collect();
+        for piece in statements(&lines) {
+            let sql = format!(
+                "INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 5)
+            );
+            let mut query = sqlx::query(&sql);
+            for (line, e) in piece {
+                query = query.bind(&m.id).bind(*line).bind(&e.ledger_account).bind(&e.unit).bind(e.amount);
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use billing_app::ledger::{LedgerEntry, Movement};
+use billing_app::metering::UsageFacts;
 use billing_app::model::{
     Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
@@ -204,15 +205,20 @@ impl StoreTx for SqlTx {
     async fn insert_usage(&mut self, records: &[UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
         self.insert_usage_rows(records).await
     }
-    async fn settled_hour(
-        &mut self,
-        workspace_id: &str,
-        hour_start: DateTime<Utc>,
-    ) -> StoreResult<Option<SettledHour>> {
-        self.settled_hour_row(workspace_id, hour_start).await
+    async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
+        self.usage_fact_rows(workspace_ids).await
     }
-    async fn insert_settlement(&mut self, settlement: &Settlement) -> StoreResult<()> {
-        self.insert_settlement_rows(settlement).await
+    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>> {
+        self.settled_hour_rows(hours).await
+    }
+    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
+        self.insert_settlement_rows(settlements).await
+    }
+    async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
+        self.charge_usage_rows(charges).await
+    }
+    async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
+        self.set_plans_used_rows(used).await
     }
     async fn settlements(&mut self, workspace_id: &str, limit: i64) -> StoreResult<Vec<Settlement>> {
         self.settlement_rows(workspace_id, limit).await

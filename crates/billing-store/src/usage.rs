@@ -1,19 +1,127 @@
-//! Usage records and the settlements of workspace-hours.
+//! Usage records, the settlements of workspace-hours, and the bulk reads and
+//! writes that make an import batch cost a fixed number of statements
+//! whatever its size.
+//!
+//! Multi-row statements are cut into a few fixed shapes (whole statements of
+//! [`ROWS_PER_STATEMENT`] rows, then powers of two; IN lists padded to a
+//! power of two), so every statement stays in the driver's prepared-statement
+//! cache instead of being parsed again for each odd size.
 
-use billing_app::model::{SettledHour, Settlement, UsageRecord};
-use billing_app::store::StoreResult;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+use billing_app::metering::{UsageFacts, UsageWorkspace};
+use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, SettledHour, Settlement, UsageRecord};
+use billing_app::store::{StoreError, StoreResult};
+use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
+use billing_domain::order::{OrderCharges, OrderKind, OrderStatus};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
+use crate::Backend;
 use crate::error::map_err;
-use crate::rows::{RowExt, micros};
+use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
 
-/// Most rows written by one multi-row INSERT (SQLite allows 32,766
-/// parameters; four per row).
-const USAGE_ROWS_PER_STATEMENT: usize = 500;
+/// Most rows one multi-row statement writes and most values one IN list
+/// holds: 12 columns × 512 rows = 6,144 parameters, inside SQLite's 32,766
+/// and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 512;
+
+/// Parameter markers, numbered in the order they are written.
+///
+/// SQLite finds the number of a named parameter such as `$7` by walking the
+/// list of all of them, so binding n of them costs n²/2 steps — at a few
+/// thousand parameters that is most of an insert's time. Its anonymous `?`
+/// binds in constant time and, written in order, means the same. PostgreSQL
+/// takes only `$n`.
+pub(crate) struct Params {
+    backend: Backend,
+    count: usize,
+}
+
+impl Params {
+    pub(crate) fn new(backend: Backend) -> Params {
+        Params { backend, count: 0 }
+    }
+
+    /// The next marker.
+    pub(crate) fn one(&mut self) -> String {
+        self.count += 1;
+        match self.backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${}", self.count),
+        }
+    }
+
+    /// `n` markers separated by commas.
+    pub(crate) fn list(&mut self, n: usize) -> String {
+        let mut sql = String::with_capacity(n * 6);
+        for i in 0..n {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            self.count += 1;
+            match self.backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${}", self.count);
+                }
+            }
+        }
+        sql
+    }
+
+    /// `rows` parenthesised rows of `columns` markers, for a VALUES list.
+    pub(crate) fn rows(&mut self, rows: usize, columns: usize) -> String {
+        let mut sql = String::with_capacity(rows * (columns * 6 + 3));
+        for i in 0..rows {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            sql.push_str(&self.list(columns));
+            sql.push(')');
+        }
+        sql
+    }
+}
+
+/// Consecutive pieces of `items`: whole statements first, then the powers of
+/// two the remainder is made of.
+pub(crate) fn statements<T>(items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let size = if rest.len() >= ROWS_PER_STATEMENT { ROWS_PER_STATEMENT } else { 1 << rest.len().ilog2() };
+        let (piece, tail) = rest.split_at(size);
+        out.push(piece);
+        rest = tail;
+    }
+    out
+}
+
+/// `chunk` padded to a power of two by repeating its last value (a repeat
+/// changes nothing in an IN list).
+fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
+    let mut out = chunk.to_vec();
+    if let Some(last) = chunk.last() {
+        out.resize(chunk.len().max(8).next_power_of_two(), *last);
+    }
+    out
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the values of [`SqlTx::usage_insert_sql`].
+fn bind_usage<'q>(mut query: Query<'q>, piece: &'q [UsageRecord]) -> Query<'q> {
+    for r in piece {
+        query = query.bind(&r.record_id).bind(&r.workspace_id).bind(micros(r.hour_start)).bind(r.cu_hours.milli());
+    }
+    query
+}
 
 fn usage_record(row: &AnyRow) -> StoreResult<UsageRecord> {
     Ok(UsageRecord {
@@ -28,97 +136,282 @@ impl SqlTx {
     /// Inserts the new records with multi-row statements; for ids already
     /// stored, returns the stored record so the caller can tell an
     /// idempotent repeat from a conflicting one.
+    ///
+    /// A feed almost always sends new records, so they are first inserted
+    /// blind under a savepoint; only when some row was already there is that
+    /// undone and each record looked up.
     pub(crate) async fn insert_usage_rows(&mut self, records: &[UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
-        let mut inserted = std::collections::HashSet::with_capacity(records.len());
-        for chunk in records.chunks(USAGE_ROWS_PER_STATEMENT) {
-            let mut sql =
-                String::from("INSERT INTO usage_records (record_id, workspace_id, hour_start, cu_milli) VALUES ");
-            for i in 0..chunk.len() {
-                let p = i * 4;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4));
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Ok(pragmas) = std::env::var("EXP_PRAGMAS") {
+            for p in pragmas.split(';') {
+                self.execute(p).await?;
             }
-            sql.push_str(" ON CONFLICT (record_id) DO NOTHING RETURNING record_id");
-            let mut query = sqlx::query(&sql);
-            for r in chunk {
-                query =
-                    query.bind(&r.record_id).bind(&r.workspace_id).bind(micros(r.hour_start)).bind(r.cu_hours.milli());
-            }
-            for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
+        }
+        self.execute("SAVEPOINT usage_insert").await?;
+        let mut written = 0;
+        for piece in statements(records) {
+            let sql = self.usage_insert_sql(piece.len(), false);
+            let done = bind_usage(sqlx::query(&sql), piece).execute(&mut *self.tx).await.map_err(map_err)?;
+            written += done.rows_affected();
+        }
+        if written == records.len() as u64 {
+            self.execute("RELEASE SAVEPOINT usage_insert").await?;
+            return Ok(vec![None; records.len()]);
+        }
+        self.execute("ROLLBACK TO SAVEPOINT usage_insert").await?;
+        self.execute("RELEASE SAVEPOINT usage_insert").await?;
+        let mut inserted = HashSet::with_capacity(records.len());
+        for piece in statements(records) {
+            let sql = self.usage_insert_sql(piece.len(), true);
+            for row in bind_usage(sqlx::query(&sql), piece).fetch_all(&mut *self.tx).await.map_err(map_err)? {
                 inserted.insert(row.text("record_id")?);
             }
         }
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            if inserted.contains(&r.record_id) {
-                out.push(None);
-                continue;
+        let known: Vec<&str> =
+            records.iter().map(|r| r.record_id.as_str()).filter(|id| !inserted.contains(*id)).collect();
+        let mut stored = HashMap::with_capacity(known.len());
+        for row in self.rows_in("SELECT * FROM usage_records WHERE", "record_id", &known).await? {
+            let record = usage_record(&row)?;
+            stored.insert(record.record_id.clone(), record);
+        }
+        records
+            .iter()
+            .map(|r| match inserted.contains(&r.record_id) {
+                true => Ok(None),
+                false => stored.get(&r.record_id).cloned().map(Some).ok_or_else(|| {
+                    StoreError::Database(format!("usage record {} neither inserted nor found", r.record_id))
+                }),
+            })
+            .collect()
+    }
+
+    /// A multi-row INSERT of `rows` records that skips known ids, answering
+    /// the ids it inserted when `returning`.
+    fn usage_insert_sql(&self, rows: usize, returning: bool) -> String {
+        let mut sql = String::from("INSERT INTO usage_records (record_id, workspace_id, hour_start, cu_milli) VALUES ");
+        sql.push_str(&Params::new(self.backend).rows(rows, 4));
+        sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
+        if returning {
+            sql.push_str(" RETURNING record_id");
+        }
+        sql
+    }
+
+    async fn execute(&mut self, sql: &str) -> StoreResult<()> {
+        sqlx::query(sql).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    /// Rows of `{head} {column} IN (values)`, over chunks of `values`.
+    async fn rows_in(&mut self, head: &str, column: &str, values: &[&str]) -> StoreResult<Vec<AnyRow>> {
+        let mut rows = Vec::new();
+        for chunk in values.chunks(ROWS_PER_STATEMENT) {
+            let list = padded(chunk);
+            let sql = format!("{head} {column} IN ({})", Params::new(self.backend).list(list.len()));
+            let mut query = sqlx::query(&sql);
+            for value in list {
+                query = query.bind(value);
             }
-            let row = sqlx::query("SELECT * FROM usage_records WHERE record_id = $1")
-                .bind(&r.record_id)
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-            out.push(Some(usage_record(&row)?));
+            rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
         }
-        Ok(out)
+        Ok(rows)
     }
 
-    pub(crate) async fn settled_hour_row(
+    /// The workspaces, then every quota and active plan of their accounts in
+    /// one query (the quotas kept are those bound to the workspaces), then
+    /// the orders of all of them in another.
+    pub(crate) async fn usage_fact_rows(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
+        let head = "SELECT id, account_id, region_id FROM workspaces WHERE";
+        let workspaces = self.rows_in(head, "id", workspace_ids).await?;
+        let workspaces = workspaces.iter().map(workspace).collect::<StoreResult<Vec<_>>>()?;
+        let accounts: HashSet<&str> = workspaces.iter().map(|w| w.account_id.as_str()).collect();
+        let accounts: Vec<&str> = accounts.into_iter().collect();
+        let head = "SELECT * FROM instances WHERE (commodity = 'spark_reserved' \
+                    OR (commodity = 'spark_resource_plan' AND state = 'active')) AND";
+        let instances = self.rows_in(head, "account_id", &accounts).await?;
+        let bound: HashSet<&str> = workspace_ids.iter().copied().collect();
+        let (mut quotas, mut plans) = (Vec::new(), Vec::new());
+        for row in &instances {
+            let i = instance(row)?;
+            match i.commodity {
+                Commodity::SparkResourcePlan => plans.push(i),
+                Commodity::SparkReserved if i.workspace_id.as_deref().is_some_and(|w| bound.contains(w)) => {
+                    quotas.push(i);
+                }
+                Commodity::SparkReserved => {}
+            }
+        }
+        quotas.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        plans.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let ids: Vec<&str> = quotas.iter().chain(&plans).map(|i| i.id.as_str()).collect();
+        let orders = self.rows_in("SELECT * FROM orders WHERE", "instance_id", &ids).await?;
+        let mut orders = orders.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
+        orders.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let mut orders_of: HashMap<String, Vec<OrderRecord>> = HashMap::new();
+        for o in orders {
+            orders_of.entry(o.instance_id.clone()).or_default().push(o);
+        }
+        let mut with_orders = |i: InstanceRecord| {
+            let orders = orders_of.remove(&i.id).unwrap_or_default();
+            (i, orders)
+        };
+        let quotas = quotas.into_iter().map(&mut with_orders).collect();
+        let plans = plans.into_iter().map(&mut with_orders).collect();
+        Ok(UsageFacts { workspaces, quotas, plans })
+    }
+
+    /// Totals settled per asked workspace-hour. The hours are looked up
+    /// grouped by whichever of hour or workspace has fewer distinct values,
+    /// one indexed query per group and chunk.
+    pub(crate) async fn settled_hour_rows(
         &mut self,
-        workspace_id: &str,
-        hour_start: DateTime<Utc>,
-    ) -> StoreResult<Option<SettledHour>> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(usage_milli), 0) AS BIGINT) AS usage_milli, \
-             CAST(COALESCE(SUM(covered_milli), 0) AS BIGINT) AS covered_milli FROM settlements \
-             WHERE workspace_id = $1 AND hour_start = $2",
-        )
-        .bind(workspace_id)
-        .bind(micros(hour_start))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        if row.int("n")? == 0 {
-            return Ok(None);
+        hours: &[(&str, DateTime<Utc>)],
+    ) -> StoreResult<Vec<Option<SettledHour>>> {
+        let mut by_hour: HashMap<i64, Vec<&str>> = HashMap::new();
+        let mut by_workspace: HashMap<&str, Vec<i64>> = HashMap::new();
+        for (workspace, hour) in hours {
+            by_hour.entry(micros(*hour)).or_default().push(workspace);
+            by_workspace.entry(workspace).or_default().push(micros(*hour));
         }
-        Ok(Some(SettledHour {
-            usage: CuHours::from_milli(row.int("usage_milli")?),
-            covered: CuHours::from_milli(row.int("covered_milli")?),
-        }))
+        let mut found: HashMap<(String, i64), SettledHour> = HashMap::new();
+        let select = "SELECT workspace_id, hour_start, CAST(SUM(usage_milli) AS BIGINT) AS usage_milli, \
+                      CAST(SUM(covered_milli) AS BIGINT) AS covered_milli FROM settlements";
+        let group = "GROUP BY workspace_id, hour_start";
+        let mut rows = Vec::new();
+        if by_hour.len() <= by_workspace.len() {
+            for (hour, workspaces) in &by_hour {
+                for chunk in workspaces.chunks(ROWS_PER_STATEMENT) {
+                    let mut p = Params::new(self.backend);
+                    let (list, hour_marker) = (padded(chunk), p.one());
+                    let sql = format!(
+                        "{select} WHERE hour_start = {hour_marker} AND workspace_id IN ({}) {group}",
+                        p.list(list.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(*hour);
+                    for w in list {
+                        query = query.bind(w);
+                    }
+                    rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
+                }
+            }
+        } else {
+            for (workspace, starts) in &by_workspace {
+                for chunk in starts.chunks(ROWS_PER_STATEMENT) {
+                    let mut p = Params::new(self.backend);
+                    let (list, ws_marker) = (padded(chunk), p.one());
+                    let sql = format!(
+                        "{select} WHERE workspace_id = {ws_marker} AND hour_start IN ({}) {group}",
+                        p.list(list.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(*workspace);
+                    for h in list {
+                        query = query.bind(h);
+                    }
+                    rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
+                }
+            }
+        }
+        for row in &rows {
+            let usage = CuHours::from_milli(row.int("usage_milli")?);
+            let covered = CuHours::from_milli(row.int("covered_milli")?);
+            found.insert((row.text("workspace_id")?, row.int("hour_start")?), SettledHour { usage, covered });
+        }
+        let mut key = (String::new(), 0);
+        Ok(hours
+            .iter()
+            .map(|(workspace, hour)| {
+                key.0.clear();
+                key.0.push_str(workspace);
+                key.1 = micros(*hour);
+                found.get(&key).copied()
+            })
+            .collect())
     }
 
-    pub(crate) async fn insert_settlement_rows(&mut self, s: &Settlement) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO settlements (id, workspace_id, account_id, hour_start, adjustment, usage_milli, covered_milli, \
-             payg_milli, bill_milli_major, currency, charge_minor, settled_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&s.id)
-        .bind(&s.workspace_id)
-        .bind(&s.account_id)
-        .bind(micros(s.hour_start))
-        .bind(i64::from(s.adjustment))
-        .bind(s.usage.milli())
-        .bind(s.covered.milli())
-        .bind(s.pay_as_you_go.milli())
-        .bind(s.bill_milli_major)
-        .bind(s.charge.currency().code())
-        .bind(s.charge.minor())
-        .bind(micros(s.settled_at))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        for (plan_id, cu_hours) in &s.draws {
-            sqlx::query("INSERT INTO plan_draws (settlement_id, plan_id, cu_milli) VALUES ($1, $2, $3)")
-                .bind(&s.id)
-                .bind(plan_id)
-                .bind(cu_hours.milli())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
+    /// Inserts in the order of the `(workspace_id, hour_start)` index, so
+    /// that each statement touches a run of neighbouring index pages rather
+    /// than one page per workspace.
+    pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
+        let mut settlements: Vec<&Settlement> = settlements.iter().collect();
+        settlements.sort_by(|a, b| (&a.workspace_id, a.hour_start).cmp(&(&b.workspace_id, b.hour_start)));
+        for piece in statements(&settlements) {
+            let sql = format!(
+                "INSERT INTO settlements (id, workspace_id, account_id, hour_start, adjustment, usage_milli, \
+                 covered_milli, payg_milli, bill_milli_major, currency, charge_minor, settled_at) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 12)
+            );
+            let mut query = sqlx::query(&sql);
+            for s in piece {
+                query = query
+                    .bind(&s.id)
+                    .bind(&s.workspace_id)
+                    .bind(&s.account_id)
+                    .bind(micros(s.hour_start))
+                    .bind(i64::from(s.adjustment))
+                    .bind(s.usage.milli())
+                    .bind(s.covered.milli())
+                    .bind(s.pay_as_you_go.milli())
+                    .bind(s.bill_milli_major)
+                    .bind(s.charge.currency().code())
+                    .bind(s.charge.minor())
+                    .bind(micros(s.settled_at));
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
+        }
+        let draws: Vec<(&str, &str, i64)> = settlements
+            .iter()
+            .flat_map(|s| s.draws.iter().map(|(plan, cu)| (s.id.as_str(), plan.as_str(), cu.milli())))
+            .collect();
+        for piece in statements(&draws) {
+            let sql = format!(
+                "INSERT INTO plan_draws (settlement_id, plan_id, cu_milli) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 3)
+            );
+            let mut query = sqlx::query(&sql);
+            for (settlement, plan, milli) in piece {
+                query = query.bind(*settlement).bind(*plan).bind(*milli);
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn charge_usage_rows(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
+        for piece in statements(charges) {
+            let sql = format!(
+                "UPDATE accounts SET balance_minor = accounts.balance_minor - v.column2 FROM (VALUES {}) AS v \
+                 WHERE accounts.id = v.column1 AND accounts.currency = v.column3",
+                Params::new(self.backend).rows(piece.len(), 3)
+            );
+            let mut query = sqlx::query(&sql);
+            for (account, charge) in piece {
+                query = query.bind(*account).bind(charge.minor()).bind(charge.currency().code());
+            }
+            let done = query.execute(&mut *self.tx).await.map_err(map_err)?;
+            if done.rows_affected() != piece.len() as u64 {
+                return Err(StoreError::Database(format!(
+                    "{} of {} charged accounts are missing or settle in another currency",
+                    piece.len() as u64 - done.rows_affected(),
+                    piece.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn set_plans_used_rows(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
+        for piece in statements(used) {
+            let sql = format!(
+                "UPDATE instances SET used_milli = v.column2 FROM (VALUES {}) AS v WHERE instances.id = v.column1",
+                Params::new(self.backend).rows(piece.len(), 2)
+            );
+            let mut query = sqlx::query(&sql);
+            for (plan, cu) in piece {
+                query = query.bind(*plan).bind(cu.milli());
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
         }
         Ok(())
     }
@@ -162,4 +455,56 @@ impl SqlTx {
         }
         Ok(out)
     }
+}
+
+// Row readers for the bulk facts, the same as the subject modules' own.
+
+fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
+    Ok(UsageWorkspace { id: row.text("id")?, account_id: row.text("account_id")?, region_id: row.text("region_id")? })
+}
+
+fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
+    let quota_cu = row.opt_int("quota_cu")?;
+    Ok(InstanceRecord {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        region_id: row.text("region_id")?,
+        commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
+        workspace_id: row.opt_text("workspace_id")?,
+        quota_cu: quota_cu
+            .map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("quota_cu {v}"))))
+            .transpose()?,
+        capacity: row.opt_int("capacity_milli")?.map(CuHours::from_milli),
+        used: CuHours::from_milli(row.int("used_milli")?),
+        state: by_name("state", &row.text("state")?, &InstanceState::ALL, InstanceState::as_str)?,
+        promotion_non_refundable: row.flag("promotion_non_refundable")?,
+        transferred: row.flag("transferred")?,
+        auto_renew: row.flag("auto_renew")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+/// An order without its tenders and benefits, which settling does not read.
+fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
+    let currency = row.currency("currency")?;
+    let months = row.int("months")?;
+    Ok(OrderRecord {
+        id: row.text("id")?,
+        instance_id: row.text("instance_id")?,
+        account_id: row.text("account_id")?,
+        kind: by_name("kind", &row.text("kind")?, &OrderKind::ALL, OrderKind::as_str)?,
+        status: by_name("status", &row.text("status")?, &OrderStatus::ALL, OrderStatus::as_str)?,
+        months: u32::try_from(months).map_err(|_| StoreError::Corrupt(format!("months {months}")))?,
+        charges: OrderCharges {
+            list_price: row.money(currency, "list_price_minor")?,
+            discount: row.money(currency, "discount_minor")?,
+            coupon: row.money(currency, "coupon_minor")?,
+            voucher: row.money(currency, "voucher_minor")?,
+        },
+        benefit_ids: Vec::new(),
+        tenders: Vec::new(),
+        created_at: row.instant("created_at")?,
+        paid_at: row.opt_instant("paid_at")?,
+        start: row.opt_instant("start_at")?,
+    })
 }

@@ -22,6 +22,11 @@ pub enum LogFormat {
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct Global {
+    /// A TOML file of settings: `listen`, `database_url`, `data_dir`, `clock`,
+    /// `rate_limit`, `log_format`, `channel_delay`, `channel_failures`.
+    /// Flags and `SPARK_BILLING_*` variables win over it.
+    #[arg(long, global = true, env = "SPARK_BILLING_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Log format.
     #[arg(long, global = true, env = "SPARK_BILLING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -35,15 +40,14 @@ pub struct Global {
 }
 
 impl Global {
-    /// The database URL in force.
+    /// The database URL in force; creates the data directory, which also
+    /// holds keys and demo files when the database is elsewhere.
     pub fn url(&self) -> anyhow::Result<String> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
         match &self.database_url {
             Some(url) => Ok(url.clone()),
-            None => {
-                std::fs::create_dir_all(&self.data_dir)
-                    .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
-                Ok(format!("sqlite://{}", self.data_dir.join("spark-billing.sqlite3").display()))
-            }
+            None => Ok(format!("sqlite://{}", self.data_dir.join("spark-billing.sqlite3").display())),
         }
     }
 
@@ -69,4 +73,68 @@ impl Global {
         }
         Ok((store, billing))
     }
+}
+
+/// Settings a configuration file may hold: the key, the argument it stands
+/// for, its flag, and whether it belongs to `serve` (else to every command).
+const FILE_SETTINGS: [(&str, &str, &str, bool); 8] = [
+    ("data_dir", "data_dir", "--data-dir", false),
+    ("database_url", "database_url", "--database-url", false),
+    ("log_format", "log_format", "--log-format", false),
+    ("listen", "listen", "--listen", true),
+    ("clock", "clock", "--clock", true),
+    ("rate_limit", "rate_limit", "--rate-limit", true),
+    ("channel_delay", "channel_delay", "--channel-delay", true),
+    ("channel_failures", "failures_per_mille", "--failures-per-mille", true),
+];
+
+/// The command line with the configuration file's settings added for every
+/// argument given neither as a flag nor through its variable: flags >
+/// environment > file. The file is named by `--config` or
+/// `SPARK_BILLING_CONFIG`.
+pub fn args_with_config(command: clap::Command, args: Vec<String>) -> anyhow::Result<Vec<String>> {
+    let from_flag = args.iter().position(|a| a == "--config").and_then(|i| args.get(i + 1)).cloned();
+    let from_flag = from_flag.or_else(|| args.iter().find_map(|a| a.strip_prefix("--config=").map(str::to_owned)));
+    let Some(path) = from_flag.or_else(|| std::env::var("SPARK_BILLING_CONFIG").ok()) else {
+        return Ok(args);
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the configuration file {path}"))?;
+    let table: toml::Table = text.parse().with_context(|| format!("{path}: not valid TOML"))?;
+    let Ok(matches) = command.try_get_matches_from(&args) else { return Ok(args) };
+    let serve = matches.subcommand_matches("serve");
+    let mut global_extra = Vec::new();
+    let mut serve_extra = Vec::new();
+    for (key, value) in &table {
+        let Some((_, id, flag, for_serve)) = FILE_SETTINGS.iter().find(|(name, ..)| name == key) else {
+            let known: Vec<_> = FILE_SETTINGS.iter().map(|(name, ..)| *name).collect();
+            anyhow::bail!("{path}: unknown setting {key:?} (known: {})", known.join(", "));
+        };
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            other => anyhow::bail!("{path}: {key} must be a string or a number, not {}", other.type_str()),
+        };
+        let scope = if *for_serve { serve } else { Some(&matches) };
+        let Some(scope) = scope else { continue };
+        let explicit = matches!(
+            scope.value_source(id),
+            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+        );
+        if !explicit {
+            let extra = if *for_serve { &mut serve_extra } else { &mut global_extra };
+            extra.push(flag.to_string());
+            extra.push(text);
+        }
+    }
+    let mut out = Vec::with_capacity(args.len() + global_extra.len() + serve_extra.len());
+    out.push(args.first().cloned().unwrap_or_default());
+    out.extend(global_extra);
+    for arg in args.into_iter().skip(1) {
+        let is_serve = arg == "serve";
+        out.push(arg);
+        if is_serve {
+            out.append(&mut serve_extra);
+        }
+    }
+    Ok(out)
 }

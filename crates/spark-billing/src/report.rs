@@ -55,7 +55,8 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<Exit
     let refunds = billing.refunds(&Caller::Operator, filter).await?;
     let mut totals: BTreeMap<(String, String, String), (usize, Money)> = BTreeMap::new();
     for r in &refunds {
-        let key = (r.amount.currency().code().to_owned(), r.status.as_str().to_owned(), r.destination.as_str().to_owned());
+        let key =
+            (r.amount.currency().code().to_owned(), r.status.as_str().to_owned(), r.destination.as_str().to_owned());
         let entry = totals.entry(key).or_insert((0, Money::zero(r.amount.currency())));
         entry.0 += 1;
         entry.1 = entry.1.checked_add(r.amount)?;

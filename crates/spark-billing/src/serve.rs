@@ -88,7 +88,8 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         tasks.push(tokio::spawn(scheduler(billing.clone(), stop_rx.clone())));
     }
 
-    let app = router(ApiState::new(billing.clone(), args.rate_limit));
+    let app = router(ApiState::new(billing.clone(), args.rate_limit))
+        .merge(billing_console::router(billing_console::ConsoleState::new(billing.clone())));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -98,14 +98,19 @@ pub struct RegionUpdate {
     /// IANA zone of its billing calendar, e.g. `Asia/Shanghai`.
     pub zone: String,
     /// `USD`, `CNY`, `EUR` or `JPY`.
+    #[schema(value_type = super::names::Currency, inline)]
     pub currency: String,
     /// Price of one CU-month, with the currency's decimals.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub cu_month_price: String,
     /// Price of one CU-hour, with up to 6 decimals.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub cu_hour_price: String,
     /// Fewest CUs a quota may reserve (at least 1).
+    #[schema(minimum = 1)]
     pub min_quota_cu: u32,
     /// Fewest months (at least 1).
+    #[schema(minimum = 1)]
     pub min_months: u32,
     /// Most months (at least `min_months`).
     pub max_months: u32,
@@ -132,9 +137,10 @@ impl RegionUpdate {
     /// The region `id` with these prices and limits.
     pub fn region(&self, id: &str) -> Result<Region, ApiError> {
         check_region_id(id)?;
-        let zone = self.zone.parse().map_err(|e: billing_domain::calendar::CalendarError| {
-            ApiError::invalid("zone", e.to_string())
-        })?;
+        let zone = self
+            .zone
+            .parse()
+            .map_err(|e: billing_domain::calendar::CalendarError| ApiError::invalid("zone", e.to_string()))?;
         let currency = super::currency("currency", &self.currency)?;
         let cu_hour_price = billing_domain::usage::HourlyPrice::parse(currency, &self.cu_hour_price)
             .map_err(|e| ApiError::invalid("cu_hour_price", e.to_string()))?;

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::problem::ApiError;
 
 pub mod catalog;
+pub mod names;
 pub mod orders;
 pub mod workspaces;
 
@@ -47,6 +48,7 @@ pub fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError>
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// At most this many items (1 to 100).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

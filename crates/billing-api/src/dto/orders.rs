@@ -18,11 +18,13 @@ pub const MAX_BENEFITS_PER_ORDER: usize = 20;
 #[serde(deny_unknown_fields)]
 pub struct TenderDto {
     /// `balance`, `card`, `paypal` or `bank_transfer`.
+    #[schema(value_type = super::names::TenderMethod, inline)]
     pub method: String,
     /// The card, PayPal or bank account to charge; none for the balance.
     #[serde(default)]
     pub payment_method_id: Option<String>,
     /// How much, in the account's currency, e.g. `"100.00"`.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub amount: String,
 }
 

@@ -55,7 +55,12 @@ pub struct JobDto {
 
 impl From<&Job> for JobDto {
     fn from(j: &Job) -> Self {
-        JobDto { id: j.id.clone(), workspace_id: j.workspace_id.clone(), name: j.name.clone(), script_bytes: j.script.len() }
+        JobDto {
+            id: j.id.clone(),
+            workspace_id: j.workspace_id.clone(),
+            name: j.name.clone(),
+            script_bytes: j.script.len(),
+        }
     }
 }
 
@@ -98,7 +103,12 @@ pub struct QueueDto {
 
 impl From<&Queue> for QueueDto {
     fn from(q: &Queue) -> Self {
-        QueueDto { id: q.id.clone(), name: q.name.clone(), subscription: q.subscription, status: q.status.as_str().to_owned() }
+        QueueDto {
+            id: q.id.clone(),
+            name: q.name.clone(),
+            subscription: q.subscription,
+            status: q.status.as_str().to_owned(),
+        }
     }
 }
 

@@ -17,8 +17,10 @@ use crate::problem::{ApiError, ApiResult, Problem};
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// Unique name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `USD`, `CNY`, `EUR` or `JPY`.
+    #[schema(value_type = crate::dto::names::Currency, inline)]
     pub currency: String,
 }
 
@@ -26,7 +28,8 @@ pub struct NewAccount {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
-    /// What the key is for.
+    /// What the key is for, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub label: String,
 }
 
@@ -48,8 +51,10 @@ pub struct ApiKeyCreated {
 #[serde(deny_unknown_fields)]
 pub struct TopUp {
     /// Amount in the account's currency, e.g. `"100.00"`.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub amount: String,
     /// `card`, `paypal` or `bank_transfer`.
+    #[schema(value_type = crate::dto::names::PaymentMethodKind, inline)]
     pub method: String,
 }
 
@@ -108,6 +113,7 @@ pub async fn get_account(
         (status = 201, description = "The key", body = ApiKeyCreated),
         (status = 403, description = "Not an operator key", body = Problem),
         (status = 404, description = "No such account", body = Problem),
+        (status = 422, description = "Bad label", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn create_api_key(

@@ -54,10 +54,13 @@ impl From<&Benefit> for BenefitDto {
 #[serde(deny_unknown_fields)]
 pub struct NewBenefit {
     /// `voucher` or `coupon`.
+    #[schema(value_type = crate::dto::names::BenefitKind, inline)]
     pub kind: String,
     /// Face value in the account's currency, e.g. `"50.00"`.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub amount: String,
     /// Last instant it can be applied (RFC 3339).
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 

@@ -16,12 +16,16 @@ use crate::problem::{ApiError, ApiResult, Problem};
 #[serde(deny_unknown_fields)]
 pub struct InstanceFilter {
     /// `subscription_quota` or `resource_plan`.
+    #[param(nullable = false)]
     pub kind: Option<String>,
     /// `spark_reserved` or `spark_resource_plan`.
+    #[param(nullable = false)]
     pub commodity: Option<String>,
     /// Only this account's (operators; customers always see their own).
+    #[param(nullable = false)]
     pub account_id: Option<String>,
     /// At most this many (1 to 100).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

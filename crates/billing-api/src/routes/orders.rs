@@ -6,7 +6,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use billing_app::Caller;
 use billing_app::purchase::{PlanPurchase, QuotaPurchase};
+use billing_app::service::TxFuture;
+use billing_app::store::StoreTx;
 use billing_domain::usage::CuHours;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -53,6 +56,7 @@ pub struct PlanOrderRequest {
     /// Region the CU-hours can be used in.
     pub region_id: String,
     /// CU-hours in the pack: a whole number from 100 to 1000000.
+    #[schema(pattern = r"^[0-9]+(\.0{1,3})?$")]
     pub capacity_cu_hours: String,
     /// Validity in months (1 to 12).
     pub months: u32,
@@ -78,24 +82,21 @@ fn json_of<T: Serialize>(value: &T) -> ApiResult<String> {
 
 /// Runs a purchase once per key through [`billing_app::Billing::idempotent`]
 /// with the use case's `_in` variant, so that the purchase and its stored
-/// answer commit together; `201` the first time, `200` with the
-/// first answer on a repeat.
-macro_rules! once_per_key {
-    ($state:expr, $caller:expr, $key:expr, $hash:expr, |$billing:ident, $tx:ident, $who:ident| $body:expr) => {{
-        let $billing = $state.billing.clone();
-        let $who = $caller.clone();
-        let done = $state
-            .billing
-            .idempotent(&$caller, &$key, &$hash, move |$tx| {
-                Box::pin(async move {
-                    let purchase = $body.await?;
-                    to_stored(&PurchaseDto::from(&purchase))
-                })
-            })
-            .await?;
-        let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-        Ok((status, Json(from_stored::<PurchaseDto>(&done.response)?)))
-    }};
+/// answer commit together: `201` the first time, `200` with the first
+/// answer on a repeat.
+async fn once_per_key<F>(
+    state: &ApiState,
+    caller: &Caller,
+    key: &str,
+    hash: &str,
+    purchase: F,
+) -> ApiResult<(StatusCode, Json<PurchaseDto>)>
+where
+    F: for<'t> FnOnce(&'t mut (dyn StoreTx + 't)) -> TxFuture<'t, String> + Send,
+{
+    let done = state.billing.idempotent(caller, key, hash, purchase).await?;
+    let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(from_stored::<PurchaseDto>(&done.response)?)))
 }
 
 /// Buy a subscription quota for a workspace; pays it now when tenders are
@@ -134,7 +135,11 @@ pub async fn order_quota(
         tenders,
         auto_renew: request.auto_renew,
     };
-    once_per_key!(state, caller, key, hash, |billing, tx, who| billing.buy_quota_in(tx, &who, &purchase))
+    let (billing, who) = (state.billing.clone(), caller.clone());
+    once_per_key(&state, &caller, &key, &hash, move |tx| {
+        Box::pin(async move { to_stored(&PurchaseDto::from(&billing.buy_quota_in(tx, &who, &purchase).await?)) })
+    })
+    .await
 }
 
 /// Buy a resource plan pack; pays it now when tenders are given. Moves
@@ -174,7 +179,11 @@ pub async fn order_plan(
         benefit_ids: request.benefit_ids,
         tenders,
     };
-    once_per_key!(state, caller, key, hash, |billing, tx, who| billing.buy_plan_in(tx, &who, &purchase))
+    let (billing, who) = (state.billing.clone(), caller.clone());
+    once_per_key(&state, &caller, &key, &hash, move |tx| {
+        Box::pin(async move { to_stored(&PurchaseDto::from(&billing.buy_plan_in(tx, &who, &purchase).await?)) })
+    })
+    .await
 }
 
 /// Pay an unpaid order. Moves money: send an `Idempotency-Key`.
@@ -204,7 +213,11 @@ pub async fn pay_order(
     let order = state.billing.order(&caller, &id).await?;
     let tenders = tenders(order.currency(), &request.tenders)?;
     let hash = request_hash(&["orders/payment", &id, &json_of(&request)?]);
-    once_per_key!(state, caller, key, hash, |billing, tx, who| billing.pay_order_in(tx, &who, &id, &tenders))
+    let (billing, who) = (state.billing.clone(), caller.clone());
+    once_per_key(&state, &caller, &key, &hash, move |tx| {
+        Box::pin(async move { to_stored(&PurchaseDto::from(&billing.pay_order_in(tx, &who, &id, &tenders).await?)) })
+    })
+    .await
 }
 
 /// Cancel an unpaid order; its vouchers and coupons become usable again,

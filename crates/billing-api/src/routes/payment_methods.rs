@@ -45,8 +45,10 @@ impl From<&PaymentMethod> for PaymentMethodDto {
 #[serde(deny_unknown_fields)]
 pub struct NewPaymentMethod {
     /// `card`, `paypal` or `bank_transfer`.
+    #[schema(value_type = crate::dto::names::PaymentMethodKind, inline)]
     pub kind: String,
     /// What the customer sees, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub label: String,
 }
 
@@ -81,8 +83,9 @@ pub async fn list_payment_methods(
     request_body = NewPaymentMethod,
     responses(
         (status = 201, description = "Registered", body = PaymentMethodDto),
-        (status = 400, description = "Malformed request, unknown kind, or the balance", body = Problem),
+        (status = 400, description = "Malformed request or unknown kind", body = Problem),
         (status = 404, description = "No such account", body = Problem),
+        (status = 422, description = "The balance, or a bad label", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn add_payment_method(

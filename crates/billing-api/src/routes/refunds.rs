@@ -16,10 +16,13 @@ use crate::problem::{ApiError, ApiResult, Problem};
 #[serde(deny_unknown_fields)]
 pub struct RefundQuery {
     /// `pending`, `succeeded` or `failed`.
+    #[param(nullable = false)]
     pub status: Option<String>,
     /// Only this account's (operators; customers always see their own).
+    #[param(nullable = false)]
     pub account_id: Option<String>,
     /// At most this many (1 to 100).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

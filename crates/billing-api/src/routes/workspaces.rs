@@ -19,6 +19,7 @@ use crate::problem::{ApiError, ApiResult, Problem};
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceFilter {
     /// The account (operators must give it; customers always see their own).
+    #[param(nullable = false)]
     pub account_id: Option<String>,
 }
 
@@ -32,8 +33,10 @@ pub struct NewWorkspace {
     /// Region it runs in.
     pub region_id: String,
     /// Name, 1 to 100 characters, unique in the account.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `pay_as_you_go`, `subscription` or `hybrid`.
+    #[schema(value_type = crate::dto::names::BillingMethod, inline)]
     pub billing_method: String,
 }
 
@@ -42,6 +45,7 @@ pub struct NewWorkspace {
 #[serde(deny_unknown_fields)]
 pub struct NewJob {
     /// Name, 1 to 100 characters, unique in the workspace.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// The script's text (at most 256 KiB).
     pub script: String,
@@ -52,8 +56,10 @@ pub struct NewJob {
 #[serde(deny_unknown_fields)]
 pub struct NewDataObject {
     /// Name, 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Size in bytes.
+    #[schema(minimum = 0)]
     pub size_bytes: i64,
 }
 
@@ -61,7 +67,7 @@ pub struct NewDataObject {
 /// `manifest.json`.
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary)]
-pub struct BackupArchive(Vec<u8>);
+pub struct BackupArchive(pub Vec<u8>);
 
 /// An account's workspaces.
 #[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
@@ -186,7 +192,10 @@ pub async fn backup_workspace(
     // The file name is made of letters, digits, `.`, `-`, `_` and `~` only,
     // so it needs no quoting beyond the double quotes.
     let disposition = format!("attachment; filename=\"{}\"", backup.file_name);
-    Ok(([(header::CONTENT_TYPE, "application/gzip".to_owned()), (header::CONTENT_DISPOSITION, disposition)], backup.bytes)
+    Ok((
+        [(header::CONTENT_TYPE, "application/gzip".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        backup.bytes,
+    )
         .into_response())
 }
 

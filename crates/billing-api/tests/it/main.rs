@@ -4,5 +4,13 @@
 
 mod support;
 
+mod accounts;
 mod basics;
+mod catalog;
+mod errors;
+mod integrity;
 mod openapi;
+mod orders;
+mod payments;
+mod usage;
+mod workspaces;

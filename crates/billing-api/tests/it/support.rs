@@ -73,8 +73,10 @@ fn uuid_like() -> String {
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
+    pub disposition: Option<String>,
     pub body: Value,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Api {
@@ -98,14 +100,31 @@ impl Api {
             None => request.body(Body::empty()),
         }
         .unwrap();
+        self.answer(request).await
+    }
+
+    /// Sends `body` as it is, with `content_type`.
+    pub async fn send_text(&self, method: Method, path: &str, key: &str, content_type: &str, body: String) -> Answer {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        self.answer(request).await
+    }
+
+    async fn answer(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
-        let content_type =
-            response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let content_type = header("content-type").unwrap_or_default();
+        let disposition = header("content-disposition");
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, content_type, body, text }
+        Answer { status, content_type, disposition, body, text, bytes: bytes.to_vec() }
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Answer {
@@ -119,9 +138,43 @@ impl Api {
     pub async fn post_idem(&self, path: &str, key: &str, idem: &str, body: Value) -> Answer {
         self.call(Method::POST, path, Some(key), Some(body), &[("idempotency-key", idem)]).await
     }
+
+    pub async fn put(&self, path: &str, key: &str, body: Value) -> Answer {
+        self.call(Method::PUT, path, Some(key), Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, path, Some(key), Some(body), &[]).await
+    }
+
+    /// Asserts that `path` answers Bob's key exactly like a missing id:
+    /// `404 NOT_FOUND` with the same detail once the ids are blanked out.
+    pub async fn hidden_from_bob(&self, method: Method, path: &str, id: &str, body: Option<Value>) {
+        let headers = [("idempotency-key", "isolation")];
+        let other = self.call(method.clone(), path, Some(&self.bob.key), body.clone(), &headers).await;
+        other.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
+        let missing_path = path.replace(id, "x_missing");
+        let missing = self.call(method, &missing_path, Some(&self.bob.key), body, &headers).await;
+        missing.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
+        let blank = |a: &Answer, s: &str| a.body["detail"].as_str().unwrap().replace(s, "X");
+        assert_eq!(blank(&other, id), blank(&missing, "x_missing"), "{path}");
+    }
 }
 
 impl Answer {
+    /// Asserts `status`, showing the body when it differs.
+    pub fn ok(&self, status: StatusCode) -> &Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        &self.body
+    }
+
+    /// Asserts a `400`/`422` problem naming `field`.
+    pub fn names_field(&self, field: &str) {
+        assert!(matches!(self.status.as_u16(), 400 | 422), "{}", self.text);
+        assert_eq!(self.content_type, "application/problem+json", "{}", self.text);
+        assert_eq!(self.body["field"], field, "{}", self.text);
+    }
+
     /// Asserts a problem answer with `status` and `code`.
     pub fn problem(&self, status: StatusCode, code: &str) {
         assert_eq!(self.status, status, "{}", self.text);

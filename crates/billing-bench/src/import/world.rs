@@ -130,42 +130,53 @@ impl SplitMix {
     }
 }
 
-/// Writes `records` usage records, hour by hour from [`START`], one per
-/// workspace and hour for the most part; returns the hours covered.
-pub fn write_csv(path: &Path, world: &World, records: usize) -> anyhow::Result<i64> {
+/// The order records are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RecordOrder {
+    /// Hour by hour, every workspace in each hour: a metering feed.
+    Hour,
+    /// Workspace by workspace, every hour of each: a per-workspace export.
+    Workspace,
+}
+
+/// Writes `records` usage records from [`START`] on, one per workspace and
+/// hour for the most part, in `order`; returns the hours covered.
+pub fn write_csv(path: &Path, world: &World, records: usize, order: RecordOrder) -> anyhow::Result<i64> {
     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     writeln!(out, "record_id,workspace_id,hour_start,cu_hours")?;
+    let workspaces = world.workspaces.len();
+    let hours = records.div_ceil(workspaces);
     let mut rng = SplitMix(0x5EED);
-    let (mut written, mut hour, mut ws) = (0, 0_i64, 0);
-    let mut hour_text = START.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut last = String::new();
+    let (mut written, mut cell) = (0, 0);
     while written < records {
         if !last.is_empty() && rng.per_mille(REPEAT_PER_MILLE) {
             out.write_all(last.as_bytes())?;
             written += 1;
             continue;
         }
-        let shares_hour = ws > 0 && rng.per_mille(SHARED_HOUR_PER_MILLE);
-        let index = if shares_hour { ws - 1 } else { ws };
+        // A shared hour repeats the workspace-hour of the record before.
+        let shares_hour = cell > 0 && rng.per_mille(SHARED_HOUR_PER_MILLE);
+        let at = if shares_hour { cell - 1 } else { cell };
+        let (hour, ws) = match order {
+            RecordOrder::Hour => (at / workspaces, at % workspaces),
+            RecordOrder::Workspace => (at % hours, (at / hours) % workspaces),
+        };
+        let hour_text = (START + Duration::hours(hour as i64)).to_rfc3339_opts(SecondsFormat::Secs, true);
         let milli = 1 + rng.next() % MAX_RECORD_MILLI;
-        last = format!(
-            "h{hour:05}-w{index:05}-{written},{},{hour_text},{}.{:03}\n",
-            world.workspaces[index],
-            milli / 1000,
-            milli % 1000
-        );
+        // Ids sort the way the file does, as a feed's or an export's would.
+        let id = match order {
+            RecordOrder::Hour => format!("h{hour:05}-w{ws:05}-{written}"),
+            RecordOrder::Workspace => format!("w{ws:05}-h{hour:05}-{written}"),
+        };
+        last = format!("{id},{},{hour_text},{}.{:03}\n", world.workspaces[ws], milli / 1000, milli % 1000);
         out.write_all(last.as_bytes())?;
         written += 1;
         if !shares_hour {
-            ws += 1;
-            if ws == world.workspaces.len() {
-                ws = 0;
-                hour += 1;
-                hour_text = (START + Duration::hours(hour)).to_rfc3339_opts(SecondsFormat::Secs, true);
-            }
+            cell += 1;
         }
     }
     out.flush()?;
-    Ok(hour + 1)
+    Ok(hours as i64 + 1)
 }

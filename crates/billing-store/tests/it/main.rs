@@ -16,3 +16,4 @@ mod refunds;
 mod renewals;
 mod unsubscription;
 mod usage;
+mod usage_batches;

@@ -2,6 +2,8 @@
 //! sharing one database.
 #![allow(clippy::unwrap_used)]
 
+mod commands;
 mod processes;
 mod quote_cli;
+mod serving;
 mod support;

@@ -1,0 +1,226 @@
+//! Who is signed in, resolved per request from the session cookie, and the
+//! CSRF guard in front of every form.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use billing_app::model::Account;
+use billing_app::{AppResult, Caller};
+
+use crate::forms::FormData;
+use crate::page::{Layout, NavItem, PageError, see_other};
+use crate::session::{
+    SESSION_COOKIE, SIGN_IN_COOKIE, Secret, SessionClaims, csrf_token, csrf_valid, read_cookie, sign_in_nonce_valid,
+    verify_session,
+};
+use crate::state::ConsoleState;
+
+/// Largest form body accepted, in bytes.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Where forms of the sign-in page are posted.
+pub const SIGN_IN_PATH: &str = "/console/sign-in";
+
+/// The signed-in visitor.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Who they act as.
+    pub caller: Caller,
+    /// Their account, for customers.
+    pub account: Option<Account>,
+    /// The CSRF token their forms carry.
+    pub csrf: String,
+}
+
+/// Seconds since the Unix epoch on the machine's clock: sessions expire in
+/// real time even when the billing clock is simulated.
+pub fn unix_now() -> i64 {
+    use billing_app::clock::Clock;
+    billing_app::clock::SystemClock.now().timestamp()
+}
+
+/// The values of every `Cookie` header.
+pub fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok())
+}
+
+/// Checks a session cookie, asking the database for the secret again once
+/// when the held one does not verify it.
+async fn claims_of(state: &ConsoleState, cookie: &str) -> AppResult<Option<(Secret, SessionClaims)>> {
+    let secret = state.secret().await?;
+    if let Ok(claims) = verify_session(&secret, cookie, unix_now()) {
+        return Ok(Some((secret, claims)));
+    }
+    if let Some(fresh) = state.refreshed_secret().await? {
+        if let Ok(claims) = verify_session(&fresh, cookie, unix_now()) {
+            return Ok(Some((fresh, claims)));
+        }
+    }
+    Ok(None)
+}
+
+impl Session {
+    /// The session of a request, or `None` when it has no valid one.
+    pub async fn of(state: &ConsoleState, headers: &HeaderMap) -> AppResult<Option<Session>> {
+        let Some(cookie) = read_cookie(cookie_values(headers), SESSION_COOKIE) else { return Ok(None) };
+        let Some((secret, claims)) = claims_of(state, cookie).await? else { return Ok(None) };
+        let key = state.billing.store().read().await?.api_key_by_hash(&claims.key_hash).await?;
+        let Some(key) = key.filter(|k| k.revoked_at.is_none()) else { return Ok(None) };
+        let (caller, account) = match key.account_id {
+            Some(id) => {
+                let caller = Caller::Customer(id.clone());
+                let account = state.billing.account(&caller, &id).await?;
+                (caller, Some(account))
+            }
+            None => (Caller::Operator, None),
+        };
+        Ok(Some(Session { caller, account, csrf: csrf_token(&secret, cookie) }))
+    }
+
+    /// True for operators.
+    pub fn is_operator(&self) -> bool {
+        !matches!(self.caller, Caller::Customer(_))
+    }
+
+    /// The customer's account id ("" for operators).
+    pub fn account_id(&self) -> &str {
+        self.account.as_ref().map_or("", |a| a.id.as_str())
+    }
+
+    /// The page frame for this visitor, with `current` marked in the menu.
+    pub fn layout(&self, title: &str, current: &str) -> Layout {
+        let links: &[(&str, &str)] = if self.is_operator() {
+            &[
+                ("/console/operator", "Overview"),
+                ("/console/operator/refunds", "Refunds"),
+                ("/console/operator/audit", "Audit log"),
+                ("/console/operator/policy", "Refund policy"),
+            ]
+        } else {
+            &[
+                ("/console/workspaces", "Workspaces"),
+                ("/console/unsubscribe", "Unsubscribe"),
+                ("/console/plans", "Resource plans"),
+                ("/console/refunds", "Refunds"),
+            ]
+        };
+        let nav = links.iter().map(|(href, label)| NavItem { href, label, current: *href == current }).collect();
+        let (who, balance) = match &self.account {
+            Some(a) => (a.name.clone(), crate::fmt::money(a.balance)),
+            None => ("Operator".to_owned(), String::new()),
+        };
+        Layout { title: title.to_owned(), signed_in: true, who, balance, csrf: self.csrf.clone(), nav, notice: None }
+    }
+
+    /// Turns a use-case error into a page inside this visitor's frame.
+    pub fn fail(&self, e: impl Into<PageError>) -> PageError {
+        e.into().in_layout(self.layout("Error", ""))
+    }
+}
+
+impl FromRequestParts<ConsoleState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ConsoleState) -> Result<Self, Self::Rejection> {
+        match Session::of(state, &parts.headers).await {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(see_other(SIGN_IN_PATH)),
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
+    }
+}
+
+/// A signed-in customer (operators are sent to their own pages).
+#[derive(Clone, Debug)]
+pub struct Customer(pub Session);
+
+impl FromRequestParts<ConsoleState> for Customer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ConsoleState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        if session.is_operator() {
+            return Err(see_other("/console/operator"));
+        }
+        Ok(Customer(session))
+    }
+}
+
+/// A signed-in operator (customers get a 403 page).
+#[derive(Clone, Debug)]
+pub struct Operator(pub Session);
+
+impl FromRequestParts<ConsoleState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ConsoleState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        if !session.is_operator() {
+            let layout = session.layout("Forbidden", "");
+            return Err(PageError::operators_only().in_layout(layout).into_response());
+        }
+        Ok(Operator(session))
+    }
+}
+
+/// Whether a form's token matches what it must be bound to: the sign-in
+/// cookie on the sign-in page, the session cookie everywhere else.
+fn token_ok(secret: &Secret, path: &str, headers: &HeaderMap, token: &str) -> bool {
+    let cookies = || cookie_values(headers);
+    if path == SIGN_IN_PATH {
+        let nonce = read_cookie(cookies(), SIGN_IN_COOKIE).unwrap_or("");
+        return sign_in_nonce_valid(secret, nonce, unix_now()) && csrf_valid(secret, nonce, token);
+    }
+    csrf_valid(secret, read_cookie(cookies(), SESSION_COOKIE).unwrap_or(""), token)
+}
+
+/// Refuses, with 403 and no effect, every POST whose `csrf` field is not
+/// the token bound to the visitor's cookie; passes the body on otherwise.
+pub async fn csrf_guard(State(state): State<ConsoleState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return PageError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", "The form is too large.")
+            .into_response();
+    };
+    let token = FormData::parse(&bytes).text("csrf").to_owned();
+    let secret = match state.secret().await {
+        Ok(secret) => secret,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let mut ok = token_ok(&secret, parts.uri.path(), &parts.headers, &token);
+    if !ok {
+        if let Ok(Some(fresh)) = state.refreshed_secret().await {
+            ok = token_ok(&fresh, parts.uri.path(), &parts.headers, &token);
+        }
+    }
+    if !ok {
+        return PageError::csrf().into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Adds headers that keep pages from being framed, sniffed or leaking
+/// their address, and a content policy that allows no script at all.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let policy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+                  frame-ancestors 'none'; base-uri 'none'";
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, policy),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    }
+    response
+}

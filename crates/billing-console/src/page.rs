@@ -1,0 +1,197 @@
+//! The frame every page shares (title, navigation, who is signed in) and the
+//! friendly error page, with the HTTP status each use-case error maps to.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use billing_app::AppError;
+
+/// One link of the navigation.
+#[derive(Clone, Debug)]
+pub struct NavItem {
+    /// Where it goes.
+    pub href: &'static str,
+    /// Its text.
+    pub label: &'static str,
+    /// True on the page it names.
+    pub current: bool,
+}
+
+/// The shared frame of a page.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// The page's title.
+    pub title: String,
+    /// Whether someone is signed in (navigation and sign-out shown).
+    pub signed_in: bool,
+    /// Who: the account's name, or "Operator".
+    pub who: String,
+    /// The account's balance, when a customer is signed in.
+    pub balance: String,
+    /// The CSRF token for this page's forms.
+    pub csrf: String,
+    /// The navigation.
+    pub nav: Vec<NavItem>,
+    /// A message about what the last action did.
+    pub notice: Option<String>,
+}
+
+impl Layout {
+    /// The frame of a page nobody is signed in to.
+    pub fn public(title: &str) -> Layout {
+        Layout { title: title.to_owned(), ..Layout::default() }
+    }
+
+    /// Sets the notice.
+    pub fn with_notice(mut self, notice: Option<String>) -> Layout {
+        self.notice = notice;
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    status: u16,
+    headline: &'static str,
+    code: &'a str,
+    message: &'a str,
+}
+
+/// An error shown as a page with its stable code.
+#[derive(Debug)]
+pub struct PageError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The stable code, e.g. `NOT_FOUND`.
+    pub code: String,
+    /// What happened, in words.
+    pub message: String,
+    /// The frame, when the visitor is signed in.
+    pub layout: Option<Layout>,
+}
+
+impl PageError {
+    /// An error with an explicit status and code.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> PageError {
+        PageError { status, code: code.to_owned(), message: message.into(), layout: None }
+    }
+
+    /// The page for a path that does not exist.
+    pub fn not_found() -> PageError {
+        PageError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "There is no such page in the console.")
+    }
+
+    /// The answer to a form sent without a valid CSRF token.
+    pub fn csrf() -> PageError {
+        PageError::new(
+            StatusCode::FORBIDDEN,
+            "CSRF_TOKEN_INVALID",
+            "This form was not sent from a page of this console (or the page is too old). Nothing was changed; \
+             reload the page and try again.",
+        )
+    }
+
+    /// The answer to an operator page asked for by a customer.
+    pub fn operators_only() -> PageError {
+        PageError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "Only operators may open this page.")
+    }
+
+    /// Attaches the frame of the signed-in visitor.
+    pub fn in_layout(mut self, layout: Layout) -> PageError {
+        self.layout = Some(layout);
+        self
+    }
+}
+
+/// The HTTP status a use-case error is shown with.
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Invalid { .. }
+        | AppError::CurrencyMismatch { .. }
+        | AppError::TendersDoNotAddUp { .. }
+        | AppError::TooFewCu { .. }
+        | AppError::MonthsOutOfRange { .. }
+        | AppError::IdempotencyKeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> PageError {
+        let status = status_of(&e);
+        let message = match &e {
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "console request failed");
+                "Something went wrong on our side; it has been logged. Please try again.".to_owned()
+            }
+            AppError::NotFound { what, .. } => format!("There is no such {what} in your account."),
+            other => crate::fmt::sentence(&other.to_string()),
+        };
+        PageError::new(status, e.code(), message)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let mut layout = self.layout.unwrap_or_else(|| Layout::public(""));
+        layout.title = format!("{} · {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or("Error"));
+        let page = ErrorPage {
+            layout,
+            status: self.status.as_u16(),
+            headline: headline(self.status),
+            code: &self.code,
+            message: &self.message,
+        };
+        let mut response = html(&page);
+        *response.status_mut() = self.status;
+        response
+    }
+}
+
+/// A short heading for an error page of `status`.
+fn headline(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::UNAUTHORIZED => "Not signed in",
+        StatusCode::CONFLICT => "That cannot be done now",
+        s if s.is_client_error() => "Please check what you entered",
+        _ => "Something went wrong",
+    }
+}
+
+/// Renders a template as an HTML response (an error page if rendering fails).
+pub fn html(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+        }
+    }
+}
+
+/// A 303 redirect to `to` (after a form, so a reload does not send it again).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// A 303 redirect that also sets cookies.
+pub fn see_other_with_cookies(to: &str, cookies: &[String]) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// Result of a page handler.
+pub type PageResult = Result<Response, PageError>;

@@ -1,0 +1,12 @@
+//! The console's pages, one module per area. Handlers stay thin: they read
+//! the request, call the use cases, build a view and render it.
+
+pub mod operator;
+pub mod plans;
+pub mod refunds;
+pub mod renew;
+pub mod review;
+pub mod review_view;
+pub mod sign_in;
+pub mod unsubscribe;
+pub mod workspaces;

@@ -1,0 +1,254 @@
+//! The operator's pages: overview (ledger check, audit chain, simulated
+//! clock), refunds with Retry, the audit log, and refund policy versions.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use billing_app::settings::MAX_CLOCK_JUMP;
+use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_app::{AppError, AppResult};
+use billing_domain::policy::{Policy, PolicyDuration, policy_in_force};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::refunds::{PAGE_SIZE, RefundRow, policy_now, refund_row, status_filter};
+use crate::auth::Operator;
+use crate::fmt;
+use crate::forms::FormData;
+use crate::page::{Layout, PageResult, html, see_other};
+use crate::state::ConsoleState;
+
+/// Jumps offered by the clock form.
+const CLOCK_STEPS: [&str; 6] = ["1h", "6h", "1d", "3d", "7d", "30d"];
+
+#[derive(Template)]
+#[template(path = "operator_home.html")]
+struct OverviewPage {
+    layout: Layout,
+    ledger_ok: bool,
+    movements: usize,
+    entries: usize,
+    problems: Vec<String>,
+    audit_events: u64,
+    audit_problem: Option<String>,
+    pending_refunds: usize,
+    simulated: bool,
+    now: String,
+    offset: String,
+    offset_seconds: i64,
+    steps: [&'static str; 6],
+}
+
+/// `GET /console/operator`.
+pub async fn overview(
+    State(state): State<ConsoleState>,
+    Operator(session): Operator,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let billing = &state.billing;
+    let caller = &session.caller;
+    let load = async {
+        let ledger = billing.ledger_check(caller).await?;
+        let audit = billing.audit_verify(caller).await?;
+        let pending = RefundFilter { status: Some(RefundStatus::Pending), limit: 1000, ..RefundFilter::default() };
+        let pending_refunds = billing.refunds(caller, pending).await?.len();
+        let (mode, offset_micros) = billing.clock_settings().await?;
+        AppResult::Ok(OverviewPage {
+            layout: Layout::default(),
+            ledger_ok: ledger.ok(),
+            movements: ledger.movements,
+            entries: ledger.entries,
+            problems: ledger.problems,
+            audit_events: audit.events,
+            audit_problem: audit.problem,
+            pending_refunds,
+            simulated: mode == "simulated",
+            now: fmt::utc(billing.now()),
+            offset: fmt::duration(PolicyDuration::from_seconds(offset_micros / 1_000_000)),
+            offset_seconds: offset_micros / 1_000_000,
+            steps: CLOCK_STEPS,
+        })
+    };
+    let mut page = load.await.map_err(|e| session.fail(e))?;
+    let advanced = FormData::query(query.as_deref()).text("advanced").parse::<PolicyDuration>().ok();
+    let notice = advanced.map(|d| format!("The simulated clock moved forward by {}.", fmt::duration(d)));
+    page.layout = session.layout("Operator overview", "/console/operator").with_notice(notice);
+    Ok(html(&page))
+}
+
+/// `POST /console/operator/clock`: moves the simulated clock forward.
+pub async fn advance_clock(State(state): State<ConsoleState>, Operator(session): Operator, body: Bytes) -> PageResult {
+    let form = FormData::parse(&body);
+    let by: PolicyDuration = form.text("by").parse().map_err(|e: String| session.fail(AppError::invalid("by", e)))?;
+    if by.as_duration() > MAX_CLOCK_JUMP {
+        return Err(session.fail(AppError::invalid("by", "at most 400 days at a time")));
+    }
+    state.billing.advance_clock(&session.caller, by.as_duration()).await.map_err(|e| session.fail(e))?;
+    Ok(see_other(&format!("/console/operator?advanced={by}")))
+}
+
+#[derive(Template)]
+#[template(path = "operator_refunds.html")]
+struct RefundsPage {
+    layout: Layout,
+    status: &'static str,
+    rows: Vec<RefundRow>,
+    operator: bool,
+}
+
+/// `GET /console/operator/refunds?status=`.
+pub async fn refunds(
+    State(state): State<ConsoleState>,
+    Operator(session): Operator,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let query = FormData::query(query.as_deref());
+    let status = status_filter(&query);
+    let billing = &state.billing;
+    let load = async {
+        let refunds = billing
+            .refunds(&session.caller, RefundFilter { status, limit: PAGE_SIZE, ..RefundFilter::default() })
+            .await?;
+        let policy = policy_now(billing).await?;
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect::<Vec<_>>())
+    };
+    let rows = load.await.map_err(|e| session.fail(e))?;
+    let retried = query.text("retried");
+    let notice = rows
+        .iter()
+        .any(|r| r.id == retried)
+        .then(|| format!("Refund {retried} is released: the refund worker sends it again on its next pass."));
+    let layout = session.layout("Refunds", "/console/operator/refunds").with_notice(notice);
+    Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: true }))
+}
+
+/// `POST /console/operator/refunds/{id}/retry`.
+pub async fn retry(
+    State(state): State<ConsoleState>,
+    Operator(session): Operator,
+    Path(id): Path<String>,
+) -> PageResult {
+    let refund = state.billing.retry_refund(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    Ok(see_other(&format!("/console/operator/refunds?status=pending&retried={}", refund.id)))
+}
+
+/// One audit event, shortened for the table.
+struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "operator_audit.html")]
+struct AuditPage {
+    layout: Layout,
+    rows: Vec<AuditRow>,
+}
+
+/// Longest detail shown in the audit table, in characters.
+const DETAIL_CHARS: usize = 160;
+
+/// `GET /console/operator/audit`: the newest events.
+pub async fn audit(State(state): State<ConsoleState>, Operator(session): Operator) -> PageResult {
+    let events = state.billing.recent_audit_events(&session.caller, 100).await.map_err(|e| session.fail(e))?;
+    let rows = events
+        .into_iter()
+        .map(|e| {
+            let mut detail: String = e.detail.chars().take(DETAIL_CHARS).collect();
+            if e.detail.chars().count() > DETAIL_CHARS {
+                detail.push('…');
+            }
+            AuditRow { seq: e.seq, at: fmt::utc(e.at), actor: e.actor, action: e.action, subject: e.subject, detail }
+        })
+        .collect();
+    Ok(html(&AuditPage { layout: session.layout("Audit log", "/console/operator/audit"), rows }))
+}
+
+/// One policy version in the table.
+struct VersionRow {
+    version: u32,
+    effective_from: String,
+    in_force: bool,
+    settings: Vec<(&'static str, String)>,
+}
+
+/// One field of the new-version form.
+struct SettingField {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "operator_policy.html")]
+struct PolicyPage {
+    layout: Layout,
+    versions: Vec<VersionRow>,
+    fields: Vec<SettingField>,
+    effective_from: String,
+}
+
+/// `GET /console/operator/policy`.
+pub async fn policy(
+    State(state): State<ConsoleState>,
+    Operator(session): Operator,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let billing = &state.billing;
+    let versions = billing.policy_versions().await.map_err(|e| session.fail(e))?;
+    let now = billing.now();
+    let in_force = policy_in_force(&versions, now).map(|v| v.version);
+    let latest = versions.iter().max_by_key(|v| v.version).map(|v| v.policy).unwrap_or_default();
+    let rows = versions
+        .iter()
+        .rev()
+        .map(|v| VersionRow {
+            version: v.version,
+            effective_from: fmt::utc(v.effective_from),
+            in_force: Some(v.version) == in_force,
+            settings: v.policy.settings().to_vec(),
+        })
+        .collect();
+    let fields = latest.settings().into_iter().map(|(name, value)| SettingField { name, value }).collect();
+    let added = FormData::query(query.as_deref()).text("added").to_owned();
+    let notice =
+        versions.iter().any(|v| v.version.to_string() == added).then(|| format!("Policy version {added} was added."));
+    Ok(html(&PolicyPage {
+        layout: session.layout("Refund policy", "/console/operator/policy").with_notice(notice),
+        versions: rows,
+        fields,
+        effective_from: (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string(),
+    }))
+}
+
+/// Reads a `datetime-local` value as UTC.
+fn parse_utc(text: &str) -> AppResult<DateTime<Utc>> {
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|t| t.and_utc())
+        .ok_or_else(|| AppError::invalid("effective_from", "give a date and time like 2026-06-01T00:00 (UTC)"))
+}
+
+/// The policy the form describes, starting from `base`.
+fn policy_from(form: &FormData, mut base: Policy) -> AppResult<Policy> {
+    for name in Policy::SETTINGS {
+        base.set(name, form.text(name)).map_err(|e| AppError::invalid(e.setting, e.message))?;
+    }
+    Ok(base)
+}
+
+/// `POST /console/operator/policy`: adds a version.
+pub async fn add_policy(State(state): State<ConsoleState>, Operator(session): Operator, body: Bytes) -> PageResult {
+    let form = FormData::parse(&body);
+    let billing = &state.billing;
+    let add = async {
+        let effective_from = parse_utc(form.text("effective_from"))?;
+        let policy = policy_from(&form, Policy::default())?;
+        billing.add_policy_version(&session.caller, effective_from, policy).await
+    };
+    let added = add.await.map_err(|e| session.fail(e))?;
+    Ok(see_other(&format!("/console/operator/policy?added={}", added.version)))
+}

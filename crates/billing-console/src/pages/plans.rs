@@ -1,0 +1,227 @@
+//! Resource plans with their capacity as a bar, and one instance in detail:
+//! a quota's billing timeline as a picture, a plan's capacity, the orders.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use billing_app::model::{InstanceRecord, InstanceState, OrderRecord};
+use billing_app::periods::plan_period;
+use billing_app::{AppResult, Billing, Caller};
+use billing_domain::calendar::BillingZone;
+use billing_domain::catalog::Commodity;
+use billing_domain::order::OrderKind;
+use billing_domain::usage::CuHours;
+
+use crate::auth::Customer;
+use crate::fmt;
+use crate::forms::FormData;
+use crate::page::{Layout, PageResult, html};
+use crate::state::ConsoleState;
+use crate::timeline::{PeriodInput, Timeline, WIDTH, quota_timeline, share};
+use crate::words;
+
+/// A plan's capacity, drawn as a bar.
+pub struct CapacityView {
+    pub capacity: String,
+    pub used: String,
+    pub remaining: String,
+    pub used_width: i64,
+    pub remaining_width: i64,
+}
+
+/// One resource plan in the list.
+struct PlanRow {
+    id: String,
+    region: String,
+    state: &'static str,
+    validity: String,
+    bar: CapacityView,
+}
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+struct PlansPage {
+    layout: Layout,
+    rows: Vec<PlanRow>,
+    width: i64,
+}
+
+/// The capacity view of a plan; a plan given back or expired has nothing left.
+fn capacity_view(record: &InstanceRecord) -> CapacityView {
+    let capacity = record.capacity.unwrap_or_default();
+    let left = match record.state {
+        InstanceState::Active => (capacity.milli() - record.used.milli()).max(0),
+        _ => 0,
+    };
+    let used_width = share(record.used.milli(), capacity.milli(), WIDTH);
+    CapacityView {
+        capacity: fmt::cu_hours(capacity),
+        used: fmt::cu_hours(record.used),
+        remaining: fmt::cu_hours(CuHours::from_milli(left)),
+        used_width,
+        remaining_width: share(left, capacity.milli(), WIDTH),
+    }
+}
+
+async fn zone_of(billing: &Billing, region_id: &str) -> AppResult<BillingZone> {
+    Ok(billing.regions().await?.into_iter().find(|r| r.id == region_id).map(|r| r.zone).unwrap_or_default())
+}
+
+async fn validity(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<String> {
+    let zone = zone_of(billing, &record.region_id).await?;
+    let orders = billing.orders(caller, &record.id).await?;
+    Ok(match plan_period(zone, &orders)? {
+        Some(p) => format!("{} → {}", fmt::date(zone.local_date(p.start)), fmt::date(p.expiration_date)),
+        None => "—".to_owned(),
+    })
+}
+
+/// `GET /console/plans`.
+pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer) -> PageResult {
+    let billing = &state.billing;
+    let load = async {
+        let mut rows = Vec::new();
+        for record in billing.instances(&session.caller, None).await? {
+            if record.commodity != Commodity::SparkResourcePlan
+                || matches!(record.state, InstanceState::Cancelled | InstanceState::PendingPayment)
+            {
+                continue;
+            }
+            rows.push(PlanRow {
+                validity: validity(billing, &session.caller, &record).await?,
+                bar: capacity_view(&record),
+                state: words::instance_state(record.state),
+                region: record.region_id.clone(),
+                id: record.id,
+            });
+        }
+        AppResult::Ok(rows)
+    };
+    let rows = load.await.map_err(|e| session.fail(e))?;
+    Ok(html(&PlansPage { layout: session.layout("Resource plans", "/console/plans"), rows, width: WIDTH }))
+}
+
+/// One order of an instance.
+struct OrderRow {
+    id: String,
+    kind: &'static str,
+    status: &'static str,
+    months: u32,
+    list_price: String,
+    cash_paid: String,
+    paid_at: String,
+}
+
+/// One period of the timeline, in words.
+struct PeriodRow {
+    order_id: String,
+    kind: &'static str,
+    class: &'static str,
+    start: String,
+    expiration: String,
+}
+
+#[derive(Template)]
+#[template(path = "instance.html")]
+struct InstancePage {
+    layout: Layout,
+    record: InstanceRecord,
+    commodity: &'static str,
+    state: &'static str,
+    workspace_name: Option<String>,
+    timeline: Option<Timeline>,
+    periods: Vec<PeriodRow>,
+    today: String,
+    capacity: Option<CapacityView>,
+    orders: Vec<OrderRow>,
+    width: i64,
+    active: bool,
+}
+
+fn order_row(o: &OrderRecord, zone: BillingZone) -> OrderRow {
+    OrderRow {
+        id: o.id.clone(),
+        kind: if o.kind == OrderKind::New { "New purchase" } else { "Renewal" },
+        status: o.status.as_str(),
+        months: o.months,
+        list_price: fmt::money(o.charges.list_price),
+        cash_paid: o.charges.cash_due().map(fmt::money).unwrap_or_default(),
+        paid_at: o.paid_at.map_or_else(|| "—".to_owned(), |t| fmt::date_time(zone, t)),
+    }
+}
+
+/// The timeline of a quota with its periods in words.
+async fn timeline_of(billing: &Billing, caller: &Caller, id: &str) -> AppResult<(Option<Timeline>, Vec<PeriodRow>)> {
+    let (zone, periods) = billing.quota_timeline(caller, id).await?;
+    let inputs: Vec<PeriodInput> = periods
+        .iter()
+        .map(|(o, p)| PeriodInput {
+            order_id: o.id.clone(),
+            renewal: o.kind == OrderKind::Renewal,
+            start: p.start,
+            end: p.end,
+            expiration: p.expiration_date,
+        })
+        .collect();
+    let timeline = quota_timeline(&inputs, billing.now());
+    let rows = timeline.as_ref().map_or_else(Vec::new, |t| {
+        t.segments
+            .iter()
+            .zip(&inputs)
+            .map(|(s, p)| PeriodRow {
+                order_id: s.order_id.clone(),
+                kind: s.kind.label(),
+                class: s.kind.class(),
+                start: fmt::date_time(zone, p.start),
+                expiration: fmt::date(p.expiration),
+            })
+            .collect()
+    });
+    Ok((timeline, rows))
+}
+
+/// `GET /console/instances/{id}`.
+pub async fn instance(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let billing = &state.billing;
+    let caller = &session.caller;
+    let load = async {
+        let record = billing.instance(caller, &id).await?;
+        let zone = zone_of(billing, &record.region_id).await?;
+        let orders = billing.orders(caller, &id).await?.iter().map(|o| order_row(o, zone)).collect();
+        let (timeline, periods) = match record.commodity {
+            Commodity::SparkReserved => timeline_of(billing, caller, &id).await?,
+            Commodity::SparkResourcePlan => (None, Vec::new()),
+        };
+        let workspace_name = match record.workspace_id.as_deref() {
+            Some(ws) => billing.workspace_details(caller, ws).await.ok().map(|d| d.workspace.name),
+            None => None,
+        };
+        AppResult::Ok(InstancePage {
+            layout: Layout::default(),
+            commodity: record.commodity.display_name(),
+            state: words::instance_state(record.state),
+            capacity: (record.commodity == Commodity::SparkResourcePlan).then(|| capacity_view(&record)),
+            active: record.state == InstanceState::Active,
+            today: fmt::date_time(zone, billing.now()),
+            workspace_name,
+            timeline,
+            periods,
+            orders,
+            width: WIDTH,
+            record,
+        })
+    };
+    let mut page = load.await.map_err(|e| session.fail(e))?;
+    let renewed = FormData::query(query.as_deref()).text("renewed").to_owned();
+    let notice = page
+        .orders
+        .iter()
+        .any(|o| o.id == renewed)
+        .then(|| format!("Renewal order {renewed} is paid. It starts when the current period ends."));
+    page.layout = session.layout("Instance", "/console/unsubscribe").with_notice(notice);
+    Ok(html(&page))
+}

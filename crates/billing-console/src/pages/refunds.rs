@@ -1,0 +1,172 @@
+//! The result of an unsubscription, and refunds: a list with a status
+//! filter, and one refund with where it is.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
+use billing_app::{AppResult, Billing};
+use billing_domain::policy::{Policy, policy_in_force};
+
+use crate::auth::Customer;
+use crate::fmt;
+use crate::forms::FormData;
+use crate::page::{Layout, PageResult, html};
+use crate::state::ConsoleState;
+use crate::words;
+
+/// Most refunds listed on one page.
+pub const PAGE_SIZE: i64 = 200;
+
+/// One refund, in words.
+pub struct RefundRow {
+    pub id: String,
+    pub account_id: String,
+    pub created: String,
+    pub amount: String,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub why: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub arrival: String,
+    pub pending: bool,
+    pub order_id: String,
+    pub unsubscription_id: String,
+    pub attempts: i64,
+}
+
+/// The policy in force now (for the words about card and PayPal ages).
+pub async fn policy_now(billing: &Billing) -> AppResult<Policy> {
+    let versions = billing.policy_versions().await?;
+    Ok(policy_in_force(&versions, billing.now()).map(|v| v.policy).unwrap_or_default())
+}
+
+/// A refund as a row.
+pub fn refund_row(r: &Refund, policy: &Policy) -> RefundRow {
+    let (status_class, arrival) = match r.status {
+        RefundStatus::Succeeded => ("tag-ok", format!("Arrived {}", fmt::utc(r.updated_at))),
+        RefundStatus::Pending => ("tag-wait", format!("Expected by {}", fmt::date(r.expected_by.date_naive()))),
+        RefundStatus::Failed => ("tag-bad", format!("Refused: {}", r.failure.as_deref().unwrap_or("no reason given"))),
+    };
+    RefundRow {
+        id: r.id.clone(),
+        account_id: r.account_id.clone(),
+        created: fmt::utc(r.created_at),
+        amount: fmt::money(r.amount),
+        from: words::method(r.from),
+        to: words::method(r.destination),
+        why: words::route_reason(&r.rule, r.from, policy),
+        status: words::refund_status(r.status),
+        status_class,
+        arrival,
+        pending: r.status == RefundStatus::Pending,
+        order_id: r.order_id.clone(),
+        unsubscription_id: r.unsubscription_id.clone(),
+        attempts: r.attempts,
+    }
+}
+
+/// Reads `status` from a query string ("" or unknown = every status).
+pub fn status_filter(query: &FormData) -> Option<RefundStatus> {
+    RefundStatus::ALL.into_iter().find(|s| s.as_str() == query.text("status"))
+}
+
+#[derive(Template)]
+#[template(path = "result.html")]
+struct ResultPage {
+    layout: Layout,
+    id: String,
+    instance_id: String,
+    commodity: &'static str,
+    total: String,
+    created: String,
+    deleted: Option<String>,
+    rows: Vec<RefundRow>,
+    operator: bool,
+}
+
+/// `GET /console/unsubscriptions/{id}`: what the unsubscription did.
+pub async fn result(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+) -> PageResult {
+    let billing = &state.billing;
+    let load = async {
+        let result = billing.unsubscription_result(&session.caller, &id, false).await?;
+        let policy = policy_now(billing).await?;
+        AppResult::Ok((result, policy))
+    };
+    let (result, policy) = load.await.map_err(|e| session.fail(e))?;
+    let u = &result.unsubscription;
+    let deleted = result.tombstone.as_ref().map(|t| {
+        format!(
+            "Workspace {} was deleted with {} jobs, {} data objects and {} queues.",
+            t.name, t.jobs, t.data_objects, t.queues
+        )
+    });
+    let page = ResultPage {
+        layout: session.layout("Unsubscribed", "/console/refunds"),
+        id: u.id.clone(),
+        instance_id: u.instance_id.clone(),
+        commodity: u.commodity.display_name(),
+        total: fmt::money(u.refund),
+        created: fmt::utc(u.created_at),
+        deleted,
+        rows: result.refunds.iter().map(|r| refund_row(r, &policy)).collect(),
+        operator: false,
+    };
+    Ok(html(&page))
+}
+
+#[derive(Template)]
+#[template(path = "refunds.html")]
+struct RefundsPage {
+    layout: Layout,
+    status: &'static str,
+    rows: Vec<RefundRow>,
+    operator: bool,
+}
+
+/// `GET /console/refunds?status=`.
+pub async fn list(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let status = status_filter(&FormData::query(query.as_deref()));
+    let billing = &state.billing;
+    let load = async {
+        let filter = RefundFilter { status, limit: PAGE_SIZE, ..RefundFilter::default() };
+        let refunds = billing.refunds(&session.caller, filter).await?;
+        let policy = policy_now(billing).await?;
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect())
+    };
+    let rows = load.await.map_err(|e| session.fail(e))?;
+    let layout = session.layout("Refunds", "/console/refunds");
+    Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: false }))
+}
+
+#[derive(Template)]
+#[template(path = "refund.html")]
+struct RefundPage {
+    layout: Layout,
+    row: RefundRow,
+    rerouted_from: Option<String>,
+}
+
+/// `GET /console/refunds/{id}`.
+pub async fn detail(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+) -> PageResult {
+    let billing = &state.billing;
+    let load = async {
+        let refund = billing.refund(&session.caller, &id).await?;
+        let policy = policy_now(billing).await?;
+        AppResult::Ok((refund_row(&refund, &policy), refund.rerouted_from))
+    };
+    let (row, rerouted_from) = load.await.map_err(|e| session.fail(e))?;
+    Ok(html(&RefundPage { layout: session.layout("Refund", "/console/refunds"), row, rerouted_from }))
+}

@@ -1,0 +1,161 @@
+//! Renewing a workspace's quota: choose the months and how to pay.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use billing_app::model::{InstanceRecord, InstanceState};
+use billing_app::purchase::TenderInput;
+use billing_app::{AppError, AppResult};
+use billing_domain::catalog::Region;
+use billing_domain::money::Money;
+use billing_domain::order::PaymentMethodKind;
+
+use super::workspaces::{last_period, quota_of};
+use crate::auth::{Customer, Session};
+use crate::fmt;
+use crate::forms::FormData;
+use crate::page::{Layout, PageError, PageResult, html, see_other};
+use crate::state::ConsoleState;
+
+/// One choice of length.
+struct MonthsOption {
+    months: u32,
+    price: String,
+}
+
+/// One way to pay.
+struct PayOption {
+    value: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "renew.html")]
+struct RenewPage {
+    layout: Layout,
+    workspace_id: String,
+    workspace_name: String,
+    quota_id: String,
+    quota_cu: u32,
+    expiration: String,
+    expected_end: i64,
+    months: Vec<MonthsOption>,
+    pay: Vec<PayOption>,
+}
+
+/// What renewing needs: the active quota, its region and current end.
+struct RenewContext {
+    workspace_name: String,
+    quota: InstanceRecord,
+    cu: u32,
+    region: Region,
+    end: chrono::DateTime<chrono::Utc>,
+    expiration: chrono::NaiveDate,
+}
+
+async fn context(state: &ConsoleState, session: &Session, workspace_id: &str) -> AppResult<RenewContext> {
+    let billing = &state.billing;
+    let details = billing.workspace_details(&session.caller, workspace_id).await?;
+    let instances = billing.instances(&session.caller, None).await?;
+    let quota = quota_of(&instances, workspace_id)
+        .filter(|q| q.state == InstanceState::Active)
+        .cloned()
+        .ok_or_else(|| AppError::state("this workspace has no active subscription quota to renew"))?;
+    let cu = quota.quota_cu.ok_or_else(|| AppError::state("this quota reserves no CUs"))?;
+    let region = billing.regions().await?.into_iter().find(|r| r.id == quota.region_id);
+    let region = region.ok_or_else(|| AppError::not_found("region", &quota.region_id))?;
+    let last = last_period(billing, &session.caller, &quota.id).await?;
+    let last = last.ok_or_else(|| AppError::state("this quota has no paid period yet"))?;
+    Ok(RenewContext {
+        workspace_name: details.workspace.name,
+        quota,
+        cu,
+        region,
+        end: last.end,
+        expiration: last.expiration_date,
+    })
+}
+
+fn price(ctx: &RenewContext, months: u32) -> AppResult<Money> {
+    Ok(ctx.region.cu_month_price.checked_mul(i64::from(ctx.cu))?.checked_mul(i64::from(months))?)
+}
+
+/// `GET /console/workspaces/{id}/renew`.
+pub async fn form(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+) -> PageResult {
+    let build = async {
+        let ctx = context(&state, &session, &id).await?;
+        let mut months = Vec::new();
+        for m in ctx.region.min_months..=ctx.region.max_months {
+            months.push(MonthsOption { months: m, price: fmt::money(price(&ctx, m)?) });
+        }
+        let balance = session.account.as_ref().map(|a| fmt::money(a.balance)).unwrap_or_default();
+        let mut pay = vec![PayOption { value: "balance".to_owned(), label: format!("Account balance ({balance})") }];
+        for method in state.billing.payment_methods(&session.caller, session.account_id()).await? {
+            if method.kind == PaymentMethodKind::Card && method.valid {
+                pay.push(PayOption { value: format!("card:{}", method.id), label: format!("Card: {}", method.label) });
+            }
+        }
+        AppResult::Ok(RenewPage {
+            layout: session.layout("Renew quota", "/console/workspaces"),
+            workspace_id: id.clone(),
+            workspace_name: ctx.workspace_name,
+            quota_id: ctx.quota.id,
+            quota_cu: ctx.cu,
+            expiration: fmt::date(ctx.expiration),
+            expected_end: ctx.end.timestamp(),
+            months,
+            pay,
+        })
+    };
+    Ok(html(&build.await.map_err(|e| session.fail(e))?))
+}
+
+fn tender(choice: &str, amount: Money) -> AppResult<TenderInput> {
+    match choice.split_once(':') {
+        None if choice == "balance" => {
+            Ok(TenderInput { method: PaymentMethodKind::Balance, payment_method_id: None, amount })
+        }
+        Some(("card", id)) if !id.is_empty() => {
+            Ok(TenderInput { method: PaymentMethodKind::Card, payment_method_id: Some(id.to_owned()), amount })
+        }
+        _ => Err(AppError::invalid("pay_with", "choose the balance or one of your cards")),
+    }
+}
+
+/// `POST /console/workspaces/{id}/renew`: places and pays the renewal.
+pub async fn submit(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let renew = async {
+        let ctx = context(&state, &session, &id).await?;
+        // A second submit of the same form finds the end moved and stops:
+        // renewing has no idempotency key of its own.
+        if form.text("expected_end") != ctx.end.timestamp().to_string() {
+            return Err(AppError::state(
+                "this quota was renewed in the meantime; check its new end before renewing again",
+            ));
+        }
+        let months: u32 =
+            form.text("months").parse().map_err(|_| AppError::invalid("months", "choose how many months"))?;
+        let amount = price(&ctx, months)?;
+        let tenders = [tender(form.text("pay_with"), amount)?];
+        let purchase = state.billing.renew(&session.caller, &ctx.quota.id, months, &[], Some(&tenders)).await?;
+        AppResult::Ok((ctx.quota.id, purchase.order.id))
+    };
+    match renew.await {
+        Ok((quota_id, order_id)) => Ok(see_other(&format!("/console/instances/{quota_id}?renewed={order_id}"))),
+        Err(AppError::InvalidState { message }) => {
+            Err(session.fail(PageError::new(StatusCode::CONFLICT, "INVALID_STATE", message)))
+        }
+        Err(e) => Err(session.fail(e)),
+    }
+}

@@ -1,0 +1,129 @@
+//! Review and confirm: the itemized quote of an instance (or of a workspace's
+//! quota, when the workspace is deleted), and the Unsubscribe button that
+//! executes exactly that quote.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use billing_app::AppError;
+use billing_app::unsubscription::Confirmation;
+
+use super::review_view::{ReviewPage, review_page};
+use crate::auth::{Customer, Session};
+use crate::forms::FormData;
+use crate::page::{PageResult, html, see_other};
+use crate::state::ConsoleState;
+
+const TITLE: &str = "Review unsubscription";
+const MENU: &str = "/console/unsubscribe";
+
+/// Quotes `instance_id` afresh and renders the review, with `error` shown
+/// above the form.
+async fn render(
+    state: &ConsoleState,
+    session: &Session,
+    instance_id: &str,
+    error: Option<String>,
+) -> Result<ReviewPage, AppError> {
+    let billing = &state.billing;
+    let record = billing.instance(&session.caller, instance_id).await?;
+    let view = billing.quote_unsubscription(&session.caller, instance_id, None).await?;
+    let mut page = review_page(billing, session.layout(TITLE, MENU), &session.caller, &record, &view).await?;
+    page.error = error;
+    Ok(page)
+}
+
+/// The review again, freshly quoted, with what was wrong.
+async fn again(
+    state: &ConsoleState,
+    session: &Session,
+    instance_id: &str,
+    message: String,
+    status: StatusCode,
+) -> PageResult {
+    let page = render(state, session, instance_id, Some(message)).await.map_err(|e| session.fail(e))?;
+    Ok(with_status(&page, status))
+}
+
+fn with_status(page: &ReviewPage, status: StatusCode) -> Response {
+    let mut response = html(page);
+    *response.status_mut() = status;
+    response
+}
+
+/// `GET /console/instances/{id}/unsubscribe`: the review of one instance.
+pub async fn instance(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+) -> PageResult {
+    let page = render(&state, &session, &id, None).await.map_err(|e| session.fail(e))?;
+    Ok(html(&page))
+}
+
+/// `GET /console/workspaces/{id}/delete`: deleting a workspace is the
+/// unsubscription of its quota; a workspace without one has nothing prepaid.
+pub async fn workspace_deletion(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+) -> PageResult {
+    let billing = &state.billing;
+    let details = billing.workspace_details(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    match billing.quote_workspace_deletion(&session.caller, &id).await {
+        Ok(view) => {
+            let page = render(&state, &session, &view.stored.instance_id, None).await.map_err(|e| session.fail(e))?;
+            Ok(html(&page))
+        }
+        Err(AppError::NotEligible { reason }) => {
+            let subject = format!(
+                "Workspace {} ({})",
+                details.workspace.name,
+                crate::words::billing_method(details.workspace.billing_method).to_lowercase()
+            );
+            let page = ReviewPage::refused(session.layout(TITLE, MENU), subject, reason);
+            Ok(with_status(&page, StatusCode::CONFLICT))
+        }
+        Err(e) => Err(session.fail(e)),
+    }
+}
+
+/// `POST /console/quotes/{id}/confirm`: executes the quote, or shows the
+/// review again with what was wrong.
+pub async fn confirm(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(quote_id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let billing = &state.billing;
+    let stored = billing.stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
+    let instance_id = stored.instance_id.as_str();
+    if form.text("terms") != "accepted" {
+        let message = "Tick the box to confirm that you have read and accept the unsubscription terms.";
+        return again(&state, &session, instance_id, message.to_owned(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let name = form.text("confirm_name");
+    let confirmation = Confirmation {
+        quote_id: quote_id.clone(),
+        idempotency_key: form.text("idempotency_key").to_owned(),
+        confirm_workspace_deletion: (!name.is_empty()).then(|| name.to_owned()),
+    };
+    match billing.confirm_unsubscription(&session.caller, &confirmation).await {
+        Ok(result) => Ok(see_other(&format!("/console/unsubscriptions/{}", result.unsubscription.id))),
+        Err(e @ (AppError::ConfirmationMismatch { .. } | AppError::QuoteStale { .. })) => {
+            let status = crate::page::status_of(&e);
+            again(
+                &state,
+                &session,
+                instance_id,
+                format!("{} ({})", crate::fmt::sentence(&e.to_string()), e.code()),
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(session.fail(e)),
+    }
+}

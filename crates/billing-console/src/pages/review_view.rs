@@ -1,0 +1,201 @@
+//! The review page's content, built from a binding quote: each order's cash
+//! with vouchers and coupons struck out, the consumed part, the refund, and
+//! where each part of it goes and why.
+
+use askama::Template;
+use billing_app::model::InstanceRecord;
+use billing_app::unsubscription::QuoteView;
+use billing_app::{AppResult, Billing, Caller};
+use billing_domain::Destination;
+use billing_domain::ProrationUnit;
+use billing_domain::catalog::Commodity;
+use billing_domain::money::Money;
+use billing_domain::policy::Policy;
+use billing_domain::quote::{ProrationBasis, QuoteLine};
+use billing_domain::reason::ReasonCode;
+
+use crate::fmt;
+use crate::page::Layout;
+use crate::words;
+
+/// One order of the quote.
+pub struct LineView {
+    pub order_id: String,
+    pub kind: &'static str,
+    pub period: String,
+    pub list_price: String,
+    pub discount: Option<String>,
+    pub coupon: Option<String>,
+    pub voucher: Option<String>,
+    pub cash_paid: String,
+    pub usage: Option<String>,
+    pub consumed: Option<String>,
+    pub refund: String,
+}
+
+/// One part of the refund and where it goes.
+pub struct DestinationView {
+    pub amount: String,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub why: String,
+    pub arrival: &'static str,
+    pub rule: &'static str,
+}
+
+/// What deleting the workspace would remove.
+pub struct DeletionView {
+    pub workspace_id: String,
+    pub name: String,
+    pub jobs: i64,
+    pub data_objects: i64,
+    pub queues: i64,
+}
+
+/// The review page.
+#[derive(Template)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    pub layout: Layout,
+    pub instance_id: String,
+    pub commodity: &'static str,
+    pub subject: String,
+    pub region: String,
+    pub eligible: bool,
+    pub reason_code: &'static str,
+    pub reason_message: &'static str,
+    pub refund_type: &'static str,
+    pub quote_id: String,
+    pub valid_until: String,
+    pub policy_version: u32,
+    pub lines: Vec<LineView>,
+    pub refund: String,
+    pub destinations: Vec<DestinationView>,
+    pub deletes: Option<DeletionView>,
+    pub idempotency_key: String,
+    pub error: Option<String>,
+}
+
+impl ReviewPage {
+    /// A page that only says why nothing can be given back.
+    pub fn refused(layout: Layout, subject: String, reason: ReasonCode) -> ReviewPage {
+        ReviewPage {
+            layout,
+            instance_id: String::new(),
+            commodity: "",
+            subject,
+            region: String::new(),
+            eligible: false,
+            reason_code: reason.code(),
+            reason_message: reason.message(),
+            refund_type: words::refund_type(billing_domain::quote::RefundType::NonRefundable),
+            quote_id: String::new(),
+            valid_until: String::new(),
+            policy_version: 0,
+            lines: Vec::new(),
+            refund: String::new(),
+            destinations: Vec::new(),
+            deletes: None,
+            idempotency_key: String::new(),
+            error: None,
+        }
+    }
+}
+
+fn nonzero(m: Money) -> Option<String> {
+    (!m.is_zero()).then(|| fmt::money(m))
+}
+
+fn usage_words(basis: ProrationBasis, used: i64, total: i64) -> String {
+    match basis {
+        ProrationBasis::Time(ProrationUnit::Day) => format!("{used} of {total} days used"),
+        ProrationBasis::Time(ProrationUnit::Second) => format!("{used} of {total} seconds used"),
+        ProrationBasis::MilliCuHours => {
+            let cu = |milli| fmt::cu_hours(billing_domain::usage::CuHours::from_milli(milli));
+            format!("{} of {} CU-hours used", cu(used), cu(total))
+        }
+    }
+}
+
+fn line_view(line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
+    let c = &line.charges;
+    LineView {
+        order_id: line.order_id.clone(),
+        kind: words::line_kind(line.kind),
+        period: format!("{} → {}", fmt::date_time(zone, line.period.start), fmt::date(line.period.expiration_date)),
+        list_price: fmt::money(c.list_price),
+        discount: nonzero(c.discount),
+        coupon: nonzero(c.coupon),
+        voucher: nonzero(c.voucher),
+        cash_paid: fmt::money(line.cash_paid),
+        usage: line.proration.map(|p| usage_words(p.basis, p.used, p.total)),
+        consumed: line.proration.map(|p| fmt::money(p.consumed)),
+        refund: fmt::money(line.refund),
+    }
+}
+
+fn destination_view(d: &Destination, policy: &Policy) -> DestinationView {
+    DestinationView {
+        amount: fmt::money(d.amount),
+        from: words::method(d.from),
+        to: words::method(d.to),
+        why: words::route_reason(d.rule.as_str(), d.from, policy),
+        arrival: words::arrival_promise(d.to),
+        rule: d.rule.as_str(),
+    }
+}
+
+/// What the instance is, in a few words (a quota names its workspace).
+pub async fn subject(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> String {
+    match (record.commodity, record.quota_cu, record.workspace_id.as_deref()) {
+        (Commodity::SparkReserved, Some(cu), Some(ws)) => {
+            let name = billing.workspace_details(caller, ws).await.map(|d| d.workspace.name);
+            format!("{cu} CU reserved for workspace {}", name.unwrap_or_else(|_| ws.to_owned()))
+        }
+        _ => match record.capacity {
+            Some(c) => format!("{} CU-hours in {}", fmt::cu_hours(c), record.region_id),
+            None => record.id.clone(),
+        },
+    }
+}
+
+/// The page for a binding quote of `record`.
+pub async fn review_page(
+    billing: &Billing,
+    layout: Layout,
+    caller: &Caller,
+    record: &InstanceRecord,
+    view: &QuoteView,
+) -> AppResult<ReviewPage> {
+    let versions = billing.policy_versions().await?;
+    let policy = versions.iter().find(|v| v.version == view.stored.policy_version).map(|v| v.policy);
+    let policy = policy.unwrap_or_default();
+    let quote = &view.quote;
+    let reason = quote.reason;
+    Ok(ReviewPage {
+        layout,
+        instance_id: record.id.clone(),
+        commodity: record.commodity.display_name(),
+        subject: subject(billing, caller, record).await,
+        region: record.region_id.clone(),
+        eligible: quote.eligible(),
+        reason_code: reason.map_or("", |r| r.code()),
+        reason_message: reason.map_or("", |r| r.message()),
+        refund_type: words::refund_type(quote.refund_type),
+        quote_id: view.stored.id.clone(),
+        valid_until: fmt::date_time(view.zone, view.stored.expires_at),
+        policy_version: view.stored.policy_version,
+        lines: quote.lines.iter().map(|l| line_view(l, view.zone)).collect(),
+        refund: fmt::money(quote.refund),
+        destinations: quote.destinations.iter().map(|d| destination_view(d, &policy)).collect(),
+        deletes: view.deletes.as_ref().map(|t| DeletionView {
+            workspace_id: t.workspace_id.clone(),
+            name: t.name.clone(),
+            jobs: t.jobs,
+            data_objects: t.data_objects,
+            queues: t.queues,
+        }),
+        idempotency_key: format!("console-{}", uuid::Uuid::new_v4().simple()),
+        error: None,
+    })
+}

@@ -1,0 +1,87 @@
+//! Signing in with an API key, and out again.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use billing_app::Caller;
+use billing_app::keys::hash_key;
+
+use crate::auth::{Session, cookie_values, unix_now};
+use crate::forms::FormData;
+use crate::page::{Layout, PageResult, html, see_other, see_other_with_cookies};
+use crate::session::{
+    SESSION_COOKIE, SESSION_TTL_SECONDS, SIGN_IN_COOKIE, SIGN_IN_TTL_SECONDS, clear_cookie, csrf_token, read_cookie,
+    set_cookie, sign_in_nonce, sign_in_nonce_valid, sign_session,
+};
+use crate::state::ConsoleState;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    csrf: String,
+    error: Option<&'static str>,
+}
+
+/// Where a signed-in visitor starts.
+fn start_page(caller: &Caller) -> &'static str {
+    match caller {
+        Caller::Customer(_) => "/console/workspaces",
+        _ => "/console/operator",
+    }
+}
+
+/// `GET /console`: the start page when signed in, else the sign-in form.
+pub async fn home(State(state): State<ConsoleState>, headers: HeaderMap) -> PageResult {
+    Ok(match Session::of(&state, &headers).await? {
+        Some(session) => see_other(start_page(&session.caller)),
+        None => see_other("/console/sign-in"),
+    })
+}
+
+/// `GET /console/sign-in`: the form, bound to this browser by a signed
+/// nonce cookie.
+pub async fn form(State(state): State<ConsoleState>, headers: HeaderMap) -> PageResult {
+    let secret = state.secret().await?;
+    let now = unix_now();
+    let held = read_cookie(cookie_values(&headers), SIGN_IN_COOKIE).filter(|n| sign_in_nonce_valid(&secret, n, now));
+    let nonce = held.map_or_else(|| sign_in_nonce(&secret, now + SIGN_IN_TTL_SECONDS), str::to_owned);
+    let page = SignInPage { layout: Layout::public("Sign in"), csrf: csrf_token(&secret, &nonce), error: None };
+    let mut response = html(&page);
+    if held.is_none() {
+        add_cookie(&mut response, &set_cookie(SIGN_IN_COOKIE, &nonce, SIGN_IN_TTL_SECONDS));
+    }
+    Ok(response)
+}
+
+fn add_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(cookie) {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, value);
+    }
+}
+
+/// `POST /console/sign-in`: checks the key and starts a session.
+pub async fn submit(State(state): State<ConsoleState>, headers: HeaderMap, body: Bytes) -> PageResult {
+    let form = FormData::parse(&body);
+    let key = form.text("api_key");
+    let Some(caller) = state.billing.authenticate(key).await? else {
+        let secret = state.secret().await?;
+        let nonce = read_cookie(cookie_values(&headers), SIGN_IN_COOKIE).unwrap_or("");
+        let error = Some("That key is not valid, or it has been revoked. Check it and try again.");
+        let page = SignInPage { layout: Layout::public("Sign in"), csrf: csrf_token(&secret, nonce), error };
+        let mut response = html(&page);
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(response);
+    };
+    let secret = state.secret().await?;
+    let session = sign_session(&secret, &hash_key(key), unix_now() + SESSION_TTL_SECONDS);
+    let cookies = [set_cookie(SESSION_COOKIE, &session, SESSION_TTL_SECONDS), clear_cookie(SIGN_IN_COOKIE)];
+    Ok(see_other_with_cookies(start_page(&caller), &cookies))
+}
+
+/// `POST /console/sign-out`: forgets the session in this browser.
+pub async fn sign_out() -> Response {
+    see_other_with_cookies("/console/sign-in", &[clear_cookie(SESSION_COOKIE)])
+}

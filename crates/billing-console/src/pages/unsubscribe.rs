@@ -1,0 +1,134 @@
+//! Unsubscribe: prepaid instances in two tabs, Regular Cloud Resource (the
+//! workspaces' quotas) and Resource Plans, with a commodity filter, an
+//! instance-id search and each instance's refund type right now.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use billing_app::model::{InstanceRecord, InstanceState};
+use billing_app::periods::plan_period;
+use billing_app::{AppResult, Billing, Caller};
+use billing_domain::catalog::Commodity;
+
+use super::workspaces::last_period;
+use crate::auth::Customer;
+use crate::fmt;
+use crate::forms::FormData;
+use crate::page::{Layout, PageResult, html};
+use crate::state::ConsoleState;
+use crate::words;
+
+/// One instance in the list.
+struct InstanceRow {
+    id: String,
+    commodity: &'static str,
+    region: String,
+    detail: String,
+    state: &'static str,
+    expires: String,
+    refund_type: &'static str,
+    reason: Option<&'static str>,
+    reason_code: &'static str,
+    can_unsubscribe: bool,
+}
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage {
+    layout: Layout,
+    plans_tab: bool,
+    commodity: &'static str,
+    search: String,
+    rows: Vec<InstanceRow>,
+    quota_count: usize,
+    plan_count: usize,
+}
+
+/// The end of an instance's paid time, as a date.
+async fn expires(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<String> {
+    let date = match record.commodity {
+        Commodity::SparkReserved => last_period(billing, caller, &record.id).await?.map(|p| p.expiration_date),
+        Commodity::SparkResourcePlan => {
+            let zone = billing.regions().await?.into_iter().find(|r| r.id == record.region_id).map(|r| r.zone);
+            let orders = billing.orders(caller, &record.id).await?;
+            plan_period(zone.unwrap_or_default(), &orders)?.map(|p| p.expiration_date)
+        }
+    };
+    Ok(date.map_or_else(|| "—".to_owned(), fmt::date))
+}
+
+async fn row(
+    billing: &Billing,
+    caller: &Caller,
+    record: &InstanceRecord,
+    names: &HashMap<String, String>,
+) -> AppResult<InstanceRow> {
+    let (refund_type, quote) = billing.refund_type_now(caller, record).await?;
+    let detail = match (record.quota_cu, record.workspace_id.as_deref(), record.capacity) {
+        (Some(cu), Some(ws), _) => format!("{cu} CU · {}", names.get(ws).map_or(ws, String::as_str)),
+        (_, _, Some(capacity)) => format!("{} CU-hours", fmt::cu_hours(capacity)),
+        _ => String::new(),
+    };
+    Ok(InstanceRow {
+        id: record.id.clone(),
+        commodity: record.commodity.display_name(),
+        region: record.region_id.clone(),
+        detail,
+        state: words::instance_state(record.state),
+        expires: expires(billing, caller, record).await?,
+        refund_type: words::refund_type(refund_type),
+        reason: quote.reason.map(|r| r.message()),
+        reason_code: quote.reason.map_or("", |r| r.code()),
+        can_unsubscribe: record.state == InstanceState::Active,
+    })
+}
+
+/// `GET /console/unsubscribe?tab=&commodity=&q=`.
+pub async fn list(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let query = FormData::query(query.as_deref());
+    let commodity = match query.text("commodity") {
+        "spark_resource_plan" => Commodity::SparkResourcePlan,
+        "spark_reserved" => Commodity::SparkReserved,
+        _ if query.text("tab") == "plans" => Commodity::SparkResourcePlan,
+        _ => Commodity::SparkReserved,
+    };
+    let search = query.text("q").to_owned();
+    let billing = &state.billing;
+    let load = async {
+        let names: HashMap<String, String> = billing
+            .workspaces(&session.caller, session.account_id())
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.name))
+            .collect();
+        let all: Vec<InstanceRecord> = billing
+            .instances(&session.caller, None)
+            .await?
+            .into_iter()
+            .filter(|i| !matches!(i.state, InstanceState::Cancelled | InstanceState::PendingPayment))
+            .collect();
+        let count = |c: Commodity| all.iter().filter(|i| i.commodity == c).count();
+        let counts = (count(Commodity::SparkReserved), count(Commodity::SparkResourcePlan));
+        let needle = search.to_lowercase();
+        let mut rows = Vec::new();
+        for record in all.iter().filter(|i| i.commodity == commodity && i.id.to_lowercase().contains(&needle)) {
+            rows.push(row(billing, &session.caller, record, &names).await?);
+        }
+        AppResult::Ok((rows, counts))
+    };
+    let (rows, (quota_count, plan_count)) = load.await.map_err(|e| session.fail(e))?;
+    Ok(html(&UnsubscribePage {
+        layout: session.layout("Unsubscribe", "/console/unsubscribe"),
+        plans_tab: commodity == Commodity::SparkResourcePlan,
+        commodity: commodity.code(),
+        search,
+        rows,
+        quota_count,
+        plan_count,
+    }))
+}

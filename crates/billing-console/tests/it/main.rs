@@ -1,0 +1,7 @@
+//! The console's pure parts (session cookies, CSRF tokens) and its routes
+//! through `tower::ServiceExt::oneshot` over a fresh SQLite database.
+#![allow(clippy::unwrap_used)]
+
+mod pages;
+mod session;
+mod support;

@@ -1,0 +1,160 @@
+//! The console's routes: sign-in, CSRF, tenant isolation, operator pages
+//! and friendly answers to bad input.
+
+use axum::http::StatusCode;
+use billing_app::model::InstanceState;
+use billing_console::ConsoleState;
+
+use crate::support::console;
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_session_and_lands_on_workspaces() {
+    let c = console().await;
+    let form = c.get("/console/sign-in", &[]).await;
+    let nonce = form.cookies();
+    let answer = c.post("/console/sign-in", &nonce, &format!("csrf={}&api_key={}", form.csrf(), c.alice.key)).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location(), "/console/workspaces");
+    let set = answer.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let session = set.iter().find(|c| c.starts_with("sb_session=")).unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/console"));
+    assert!(!session.contains(&c.alice.key));
+    let page = c.get("/console/workspaces", &c.sign_in(&c.alice.key).await).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("25 CU"));
+}
+
+#[tokio::test]
+async fn a_wrong_key_or_a_sign_in_without_its_token_does_not_sign_in() {
+    let c = console().await;
+    let form = c.get("/console/sign-in", &[]).await;
+    let nonce = form.cookies();
+    let wrong = c.post("/console/sign-in", &nonce, &format!("csrf={}&api_key=sbk_nope", form.csrf())).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let no_token = c.post("/console/sign-in", &nonce, &format!("api_key={}", c.alice.key)).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert!(no_token.cookies().is_empty());
+}
+
+#[tokio::test]
+async fn pages_send_visitors_without_a_valid_session_to_sign_in() {
+    let c = console().await;
+    assert_eq!(c.get("/console/workspaces", &[]).await.location(), "/console/sign-in");
+    let mut forged = c.sign_in(&c.alice.key).await;
+    // Flip the last hex digit of the signature.
+    let last = if forged[0].ends_with('0') { "1" } else { "0" };
+    forged[0] = format!("{}{last}", &forged[0][..forged[0].len() - 1]);
+    assert_eq!(c.get("/console/workspaces", &forged).await.location(), "/console/sign-in");
+}
+
+#[tokio::test]
+async fn a_confirmation_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let quote = c.billing.quote_unsubscription(&c.alice.caller, &c.alice.quota_id, None).await.unwrap();
+    let path = format!("/console/quotes/{}/confirm", quote.stored.id);
+    let form = "idempotency_key=k1&confirm_name=etl&terms=accepted";
+    for body in [form.to_owned(), format!("{form}&csrf=00"), format!("{form}&csrf=")] {
+        let answer = c.post(&path, &session, &body).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert!(answer.text.contains("CSRF_TOKEN_INVALID"));
+    }
+    let instance = c.billing.instance(&c.alice.caller, &c.alice.quota_id).await.unwrap();
+    assert_eq!(instance.state, InstanceState::Active);
+}
+
+#[tokio::test]
+async fn a_confirmation_with_its_token_refunds_once_even_when_sent_twice() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let quote_id = page.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let form = format!("csrf={}&idempotency_key=double&confirm_name=etl&terms=accepted", page.csrf());
+    let first = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    let second = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+    assert_eq!(first.location(), second.location());
+    let refunds = c.billing.refunds(
+        &c.alice.caller,
+        billing_app::unsubscription::records::RefundFilter { limit: 10, ..Default::default() },
+    );
+    assert_eq!(refunds.await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_workspace_name_shows_the_review_again_with_the_code() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get(&format!("/console/workspaces/{}/delete", c.alice.workspace_id), &session).await;
+    let quote_id = page.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let form = format!("csrf={}&idempotency_key=x&confirm_name=elt&terms=accepted", page.csrf());
+    let answer = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert!(answer.text.contains("CONFIRMATION_MISMATCH"));
+    assert!(c.billing.workspace_details(&c.alice.caller, &c.alice.workspace_id).await.is_ok());
+}
+
+#[tokio::test]
+async fn another_accounts_things_answer_404_like_missing_ones() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    for path in [
+        format!("/console/workspaces/{}/delete", c.bob.workspace_id),
+        format!("/console/workspaces/{}/backup", c.bob.workspace_id),
+        format!("/console/instances/{}", c.bob.quota_id),
+        format!("/console/instances/{}/unsubscribe", c.bob.quota_id),
+        "/console/instances/ins_missing".to_owned(),
+        "/console/refunds/ref_missing".to_owned(),
+        "/console/unsubscriptions/uns_missing".to_owned(),
+    ] {
+        let answer = c.get(&path, &session).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(answer.text.contains("NOT_FOUND"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn customers_get_403_on_operator_pages_and_operators_see_them() {
+    let c = console().await;
+    let alice = c.sign_in(&c.alice.key).await;
+    assert_eq!(c.get("/console/operator", &alice).await.status, StatusCode::FORBIDDEN);
+    let operator = c.sign_in(&c.operator).await;
+    let overview = c.get("/console/operator", &operator).await;
+    assert_eq!(overview.status, StatusCode::OK);
+    assert!(overview.text.contains("Balanced"));
+    assert!(overview.text.contains("cannot move"), "the system clock explains why it cannot be advanced");
+    let clock = c.post("/console/operator/clock", &operator, &format!("csrf={}&by=1d", overview.csrf())).await;
+    assert_eq!(clock.status, StatusCode::CONFLICT);
+    assert!(clock.text.contains("INVALID_STATE"));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_friendly_page_never_a_500() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get(&format!("/console/workspaces/{}/renew", c.alice.workspace_id), &session).await;
+    let path = format!("/console/workspaces/{}/renew", c.alice.workspace_id);
+    let end = page.text.split("name=\"expected_end\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    for form in ["months=abc&pay_with=balance", "months=99&pay_with=balance", "months=1&pay_with=bitcoin"] {
+        let body = format!("csrf={}&expected_end={end}&{form}", page.csrf());
+        let answer = c.post(&path, &session, &body).await;
+        assert!(answer.status.is_client_error(), "{form}: {}", answer.status);
+    }
+    for path in ["/console/refunds?status=%ff", "/console/unsubscribe?tab=%00&q=%zz", "/console/no/such/page"] {
+        assert!(c.get(path, &session).await.status.as_u16() < 500, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn replicas_sharing_a_database_accept_each_others_sessions() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let replica = billing_console::router(ConsoleState::new(c.billing.clone()));
+    let request = axum::http::Request::get("/console/workspaces")
+        .header("cookie", session.join("; "))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answer = tower::ServiceExt::oneshot(replica, request).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+}

@@ -1,0 +1,160 @@
+//! Every operator command as a user runs it: the happy path on a seeded
+//! database, and bad input answered with a clear message and a non-zero exit.
+
+use std::process::Output;
+
+use billing_app::purchase::QuotaPurchase;
+
+use crate::support::{customer, open, spark_billing, stderr};
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn run(url: &str, args: &[&str]) -> Output {
+    spark_billing(url, args).output().unwrap()
+}
+
+fn sqlite_url(name: &str) -> String {
+    let dir = std::env::temp_dir().join("spark-billing-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    format!("sqlite://{}", dir.join(format!("{name}-{}.sqlite3", billing_app::ids::new_id("db"))).display())
+}
+
+/// A database with a customer holding a quota with one job; returns the
+/// URL, the quota and the workspace.
+async fn seeded(name: &str) -> (String, String, String) {
+    let url = sqlite_url(name);
+    let (_, billing) = open(&url).await;
+    let c = customer(&billing, "acme", "1000.00").await;
+    billing.add_job(&c.caller, &c.workspace_id, "etl.py", "print('hello')").await.unwrap();
+    let request = QuotaPurchase {
+        account_id: c.account_id.clone(),
+        workspace_id: c.workspace_id.clone(),
+        cu: 25,
+        months: 1,
+        benefit_ids: vec![],
+        tenders: Some(vec![c.card("805.25")]),
+        auto_renew: false,
+    };
+    let quota = billing.buy_quota(&c.caller, &request).await.unwrap().instance.id;
+    (url, quota, c.workspace_id)
+}
+
+#[tokio::test]
+async fn quote_unsubscribe_backup_and_checks_work_on_the_local_database() {
+    let (url, quota, workspace) = seeded("flow").await;
+    let quoted = run(&url, &["quote", "--instance", &quota]);
+    assert!(quoted.status.success(), "{}", stderr(&quoted));
+    let quote: serde_json::Value = serde_json::from_slice(&quoted.stdout).unwrap();
+    assert_eq!(quote["eligible"], true);
+    let dir = std::env::temp_dir().join(billing_app::ids::new_id("backup"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let archive = dir.join("jobs.tar.gz");
+    let backup = run(&url, &["backup", "--workspace", &workspace, "--output", archive.to_str().unwrap()]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    assert!(std::fs::metadata(&archive).unwrap().len() > 0);
+    let refused = run(&url, &["unsubscribe", "--instance", &quota]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    let wrong = run(&url, &["unsubscribe", "--instance", &quota, "--yes", "--confirm-workspace", "nope"]);
+    assert!(!wrong.status.success());
+    assert!(stderr(&wrong).contains("type the workspace's name"), "{}", stderr(&wrong));
+    let done = run(&url, &["unsubscribe", "--instance", &quota, "--yes", "--confirm-workspace", "etl"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(stdout(&done).contains("\"workspace_deleted\""));
+    let listed = run(&url, &["refunds", "list", "--format", "json"]);
+    let refunds: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(refunds.as_array().unwrap().len(), 1);
+    let ledger = run(&url, &["ledger", "check"]);
+    assert!(ledger.status.success() && stdout(&ledger).starts_with("ledger ok"), "{}", stdout(&ledger));
+    let audit = run(&url, &["audit", "verify"]);
+    assert!(audit.status.success() && stdout(&audit).starts_with("audit chain ok"), "{}", stdout(&audit));
+    let report = run(&url, &["report", "refunds", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "csv"]);
+    assert!(stdout(&report).starts_with("currency,status,destination,refunds,amount\n"), "{}", stdout(&report));
+}
+
+#[tokio::test]
+async fn an_unknown_instance_is_named_and_exits_non_zero() {
+    let (url, _, _) = seeded("unknown").await;
+    let out = run(&url, &["quote", "--instance", "ins_nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("ins_nope"), "{}", stderr(&out));
+    let out = run(&url, &["unsubscribe", "--quote", "quo_nope", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("quo_nope"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn usage_import_reports_malformed_lines_and_keeps_their_batch_out() {
+    let (url, _, workspace) = seeded("usage").await;
+    let dir = std::env::temp_dir().join(billing_app::ids::new_id("csv"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.csv");
+    let hour = "2026-01-01T00:00:00Z";
+    std::fs::write(&good, format!("record_id,workspace_id,hour_start,cu_hours\nr1,{workspace},{hour},30\n")).unwrap();
+    let ok = run(&url, &["usage", "import", good.to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).starts_with("1 records imported"), "{}", stdout(&ok));
+    let bad = dir.join("bad.csv");
+    let text = format!(
+        "record_id,workspace_id,hour_start,cu_hours\nr2,{workspace},{hour},1\nr3,{workspace},yesterday,1\nr4,{workspace},{hour},0.0001\n"
+    );
+    std::fs::write(&bad, text).unwrap();
+    let out = run(&url, &["usage", "import", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("line 3: hour_start"), "{err}");
+    assert!(err.contains("line 4: cu_hours"), "{err}");
+    let (store, _) = open(&url).await;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage_records").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(count, 1, "r2 shared a batch with malformed lines and must not be imported");
+    let missing = run(&url, &["usage", "import", "/nonexistent/usage.csv"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("/nonexistent/usage.csv"));
+    let header = dir.join("header.csv");
+    std::fs::write(&header, "id,ws,hour,cu\n").unwrap();
+    let out = run(&url, &["usage", "import", header.to_str().unwrap()]);
+    assert!(stderr(&out).contains("line 1: the header must be record_id,workspace_id,hour_start,cu_hours"));
+}
+
+#[tokio::test]
+async fn policy_and_clock_commands_change_what_they_say() {
+    let (url, _, _) = seeded("policy").await;
+    let set = run(&url, &["policy", "set", "quote_ttl=30m", "full_refunds_per_year=2"]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let shown = stdout(&run(&url, &["policy", "show"]));
+    assert!(shown.contains("version 2") && shown.contains("30m"), "{shown}");
+    let bad = run(&url, &["policy", "set", "quote_ttl=soon"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("quote_ttl"), "{}", stderr(&bad));
+    let not_simulated = run(&url, &["clock", "advance", "1d"]);
+    assert_eq!(not_simulated.status.code(), Some(1));
+    assert!(stderr(&not_simulated).contains("not simulated"), "{}", stderr(&not_simulated));
+    let (_, billing) = open(&url).await;
+    billing.set_clock_mode(true).await.unwrap();
+    let advanced = run(&url, &["clock", "advance", "2d"]);
+    assert!(advanced.status.success(), "{}", stderr(&advanced));
+    let (_, offset) = billing.clock_settings().await.unwrap();
+    assert_eq!(offset, 2 * 86_400 * 1_000_000);
+    let tick = run(&url, &["tick"]);
+    assert!(stdout(&tick).contains("unpaid orders cancelled"), "{}", stdout(&tick));
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["unsubscribe", "--help"],
+        vec!["usage", "import", "--help"],
+        vec!["refunds", "process", "--help"],
+        vec!["report", "refunds", "--help"],
+        vec!["policy", "set", "--help"],
+        vec!["clock", "advance", "--help"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_spark-billing")).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+}
