@@ -146,21 +146,26 @@ test('deleting etl-prod refuses a wrong name, then refunds once and deletes it',
   await shotBoth(page, 'q08-result-quota');
 
   // The same form sent again (a double click, a reload) changes nothing.
-  await page.evaluate(({ action, fields }) => {
-    const again = document.createElement('form');
-    again.method = 'post';
-    again.action = action;
-    for (const [name, value] of Object.entries({ ...fields, confirm_name: 'etl-prod', terms: 'accepted' })) {
-      const input = document.createElement('input');
-      input.type = 'hidden';
-      input.name = name;
-      input.value = value;
-      again.append(input);
-    }
-    document.body.append(again);
-    again.submit();
-  }, form);
-  await page.waitForURL(resultUrl);
+  const [replay] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === form.action),
+    page.evaluate(({ action, fields }) => {
+      const again = document.createElement('form');
+      again.method = 'post';
+      again.action = action;
+      for (const [name, value] of Object.entries({ ...fields, confirm_name: 'etl-prod', terms: 'accepted' })) {
+        const input = document.createElement('input');
+        input.type = 'hidden';
+        input.name = name;
+        input.value = value;
+        again.append(input);
+      }
+      document.body.append(again);
+      again.submit();
+    }, form),
+  ]);
+  assert.equal(replay.status(), 303);
+  assert.equal(new URL(replay.headers().location, server.url).href, resultUrl);
+  await page.waitForLoadState();
 
   await page.goto(`${server.url}/console/refunds`);
   assert.equal(await page.locator('.refund-table tbody tr', { hasText: refund }).count(), 1);

@@ -116,6 +116,12 @@ impl Billing {
         Ok(tx.payment_methods(account_id).await?)
     }
 
+    /// One payment method.
+    pub async fn payment_method(&self, caller: &Caller, id: &str) -> AppResult<PaymentMethod> {
+        let found = self.read().await?.payment_method(id).await?;
+        visible(caller, "payment method", id, found, |m| &m.account_id)
+    }
+
     /// Marks a payment method valid or invalid (a cancelled card is invalid:
     /// it can no longer be charged, and refunds for it go to the balance).
     pub async fn set_payment_method_valid(&self, caller: &Caller, id: &str, valid: bool) -> AppResult<PaymentMethod> {
@@ -208,6 +214,10 @@ impl Billing {
                 message: format!("the account settles in {}, not {}", account.currency, amount.currency()),
             });
         }
+        account
+            .balance
+            .checked_add(amount)
+            .map_err(|_| AppError::invalid("amount", "the balance would exceed the largest amount that can be kept"))?;
         account.balance = tx.add_to_balance(account_id, amount).await?;
         let mut movement = Movement::new(new_id("mov"), "balance.top_up", account_id, now);
         movement.transfer(channel(method), &customer_balance(account_id), amount);

@@ -87,7 +87,14 @@ impl Billing {
         Ok(self.read().await?.regions().await?)
     }
 
-    /// Adds or reprices a region (operators only).
+    /// One region, or `NOT_FOUND`.
+    pub async fn region(&self, id: &str) -> AppResult<Region> {
+        let mut tx = self.read().await?;
+        region_of(&mut *tx, id).await
+    }
+
+    /// Adds or reprices a region (operators only). A region keeps its
+    /// currency: what was bought there was priced in it.
     pub async fn set_region(&self, caller: &Caller, region: Region) -> AppResult<Region> {
         caller.require_operator()?;
         if region.cu_month_price.minor() <= 0 || region.cu_hour_price.micros() <= 0 {
@@ -96,8 +103,20 @@ impl Billing {
         if region.min_months == 0 || region.min_months > region.max_months || region.min_quota_cu == 0 {
             return Err(AppError::invalid("limits", "need 1 ≤ min_months ≤ max_months and min_quota_cu ≥ 1"));
         }
+        crate::accounts::check_name("id", &region.id)?;
         let now = self.now();
         let mut tx = self.begin().await?;
+        if let Some(existing) = tx.region(&region.id).await? {
+            if existing.currency() != region.currency() {
+                return Err(AppError::CurrencyMismatch {
+                    message: format!(
+                        "region {} prices in {}; its currency cannot change",
+                        region.id,
+                        existing.currency()
+                    ),
+                });
+            }
+        }
         tx.upsert_region(&region).await?;
         let detail = json!({"cu_month_price": region.cu_month_price.to_string(), "currency": region.currency().code()});
         audit(&mut *tx, caller, "region.set", &region.id, detail, now).await?;

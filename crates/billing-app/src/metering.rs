@@ -48,6 +48,9 @@ pub struct ImportOutcome {
     pub charged: BTreeMap<String, Money>,
 }
 
+/// An instance with its orders, oldest first.
+pub type InstanceWithOrders = (InstanceRecord, Vec<OrderRecord>);
+
 /// What settling usage needs to know about a set of workspaces, read in
 /// bulk by [`StoreTx::usage_facts`]. Orders come without their tenders and
 /// benefits: settling only dates them.
@@ -57,10 +60,10 @@ pub struct UsageFacts {
     pub workspaces: Vec<UsageWorkspace>,
     /// Every quota bound to one of them, in any state, newest first, with
     /// its orders oldest first.
-    pub quotas: Vec<(InstanceRecord, Vec<OrderRecord>)>,
+    pub quotas: Vec<InstanceWithOrders>,
     /// The active resource plans of their accounts, in every region, oldest
     /// first, with their orders oldest first.
-    pub plans: Vec<(InstanceRecord, Vec<OrderRecord>)>,
+    pub plans: Vec<InstanceWithOrders>,
 }
 
 /// A workspace as settling sees it: whose it is and where it runs.
@@ -138,7 +141,7 @@ struct BatchFacts {
     workspaces: Vec<WorkspaceFacts>,
     regions: Vec<Region>,
     /// Active plans by (account, region), until a pool is made of them.
-    plans: HashMap<(String, String), Vec<(InstanceRecord, Vec<OrderRecord>)>>,
+    plans: HashMap<(String, String), Vec<InstanceWithOrders>>,
     pools: Vec<Pool>,
     /// Position in `pools` by (account, region).
     pool_index: HashMap<(String, String), usize>,
@@ -175,13 +178,9 @@ impl Billing {
             check_record(i, r, now)?;
         }
         let (unique, repeats) = dedupe(records)?;
-        let t0 = std::time::Instant::now();
         let mut tx = self.begin().await?;
-        let t1 = t0.elapsed();
         let mut facts = BatchFacts::load(&mut *tx, &unique).await?;
-        let t2 = t0.elapsed();
         let stored = tx.insert_usage(&unique).await?;
-        let t3 = t0.elapsed();
         let mut fresh = Vec::with_capacity(unique.len());
         let mut outcome = ImportOutcome { duplicates: repeats, ..ImportOutcome::default() };
         for (record, previous) in unique.iter().zip(stored) {
@@ -197,13 +196,8 @@ impl Billing {
         self.settle(&mut *tx, &mut facts, &fresh, &mut outcome, now).await?;
         let detail = json!({"imported": outcome.imported, "duplicates": outcome.duplicates,
             "settled_hours": outcome.settled_hours, "adjustments": outcome.adjustments});
-        let t4 = t0.elapsed();
         audit(&mut *tx, caller, "usage.imported", "usage", detail, now).await?;
-        let t5 = t0.elapsed();
         tx.commit().await?;
-        if std::env::var("METER_TRACE").is_ok() {
-            eprintln!("begin {t1:?} facts {t2:?} insert {t3:?} settle {t4:?} audit {t5:?} commit {:?}", t0.elapsed());
-        }
         Ok(outcome)
     }
 
@@ -220,9 +214,7 @@ impl Billing {
     ) -> AppResult<()> {
         let hours = usage_per_hour(records);
         let keys: Vec<(&str, DateTime<Utc>)> = hours.iter().map(|((hour, workspace), _)| (*workspace, *hour)).collect();
-        let s0 = std::time::Instant::now();
         let priors = tx.settled_hours(&keys).await?;
-        let s1 = s0.elapsed();
         if priors.len() != hours.len() {
             return Err(AppError::internal("settled hours answered for other hours than asked"));
         }
@@ -243,14 +235,10 @@ impl Billing {
             }
             settlements.push(settlement);
         }
-        let s2 = s0.elapsed();
         tx.insert_settlements(&settlements).await?;
-        let s3 = s0.elapsed();
         let charges: Vec<(&str, Money)> = outcome.charged.iter().map(|(a, m)| (a.as_str(), *m)).collect();
         tx.charge_usage(&charges).await?;
-        let s4 = s0.elapsed();
         let drawn = facts.write_plan_usage(tx).await?;
-        let s5 = s0.elapsed();
         let batch = new_id("batch");
         let mut charge_movement = Movement::new(new_id("mov"), "usage.charge", &batch, now);
         for (account, charged) in &outcome.charged {
@@ -264,12 +252,6 @@ impl Billing {
             if !movement.entries.is_empty() {
                 tx.insert_movement(&movement).await?;
             }
-        }
-        if std::env::var("METER_TRACE").is_ok() {
-            eprintln!(
-                "  settled {s1:?} compute {s2:?} insert {s3:?} charge {s4:?} plans {s5:?} ledger {:?}",
-                s0.elapsed()
-            );
         }
         Ok(())
     }
@@ -298,7 +280,7 @@ impl BatchFacts {
         let UsageFacts { workspaces, quotas, plans } = tx.usage_facts(&ids).await?;
         let mut workspaces: HashMap<String, UsageWorkspace> =
             workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
-        let mut quotas_of: HashMap<String, Vec<(InstanceRecord, Vec<OrderRecord>)>> = HashMap::new();
+        let mut quotas_of: HashMap<String, Vec<InstanceWithOrders>> = HashMap::new();
         for quota in quotas {
             if let Some(workspace_id) = quota.0.workspace_id.clone() {
                 quotas_of.entry(workspace_id).or_default().push(quota);
@@ -420,7 +402,7 @@ impl BatchFacts {
 }
 
 /// The balances of an account's plans in one region, in drawing order.
-fn make_pool(region: &Region, plans: Vec<(InstanceRecord, Vec<OrderRecord>)>) -> AppResult<Pool> {
+fn make_pool(region: &Region, plans: Vec<InstanceWithOrders>) -> AppResult<Pool> {
     let mut balances = Vec::with_capacity(plans.len());
     let mut records = Vec::with_capacity(plans.len());
     for (index, (plan, orders)) in plans.into_iter().enumerate() {

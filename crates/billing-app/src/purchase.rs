@@ -294,7 +294,8 @@ impl Billing {
         Ok(purchase)
     }
 
-    pub(crate) async fn renew_in(
+    /// [`Billing::renew`] inside the caller's transaction.
+    pub async fn renew_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,

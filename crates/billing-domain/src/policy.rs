@@ -58,7 +58,8 @@ impl FromStr for PolicyDuration {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || format!("{s:?} is not a duration like \"120h\", \"30d\", \"15m\" or \"45s\"");
-        let unit_at = s.len().checked_sub(1).ok_or_else(bad)?;
+        // The unit is the last character, which need not be one byte long.
+        let unit_at = s.char_indices().last().map(|(i, _)| i).ok_or_else(bad)?;
         let (number, unit) = s.split_at(unit_at);
         if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
@@ -230,7 +231,7 @@ mod tests {
             assert_eq!(d.seconds(), seconds);
         }
         assert_eq!(PolicyDuration::from_hours(120).to_string(), "5d");
-        for bad in ["", "h", "12", "1.5h", "-3d", "3w", "99999999999999999d"] {
+        for bad in ["", "h", "12", "1.5h", "-3d", "3w", "99999999999999999d", "å", "3å"] {
             assert!(bad.parse::<PolicyDuration>().is_err(), "{bad:?}");
         }
     }

@@ -281,23 +281,29 @@ impl SqlTx {
     }
 
     pub(crate) async fn mark_order_paid_rows(&mut self, o: &OrderRecord) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE orders SET status = 'paid', paid_at = $1, start_at = $2 WHERE id = $3 AND status = 'unpaid'",
+        // The update also answers how many tenders the order already holds,
+        // so the usual case (none: an order is placed without them) saves a
+        // round trip while the audit chain's head is locked.
+        let paid = sqlx::query(
+            "UPDATE orders SET status = 'paid', paid_at = $1, start_at = $2 WHERE id = $3 AND status = 'unpaid' \
+             RETURNING (SELECT COUNT(*) FROM tenders WHERE tenders.order_id = orders.id) AS stored_tenders",
         )
         .bind(opt_micros(o.paid_at))
         .bind(opt_micros(o.start))
         .bind(&o.id)
-        .execute(&mut *self.tx)
+        .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_err)?;
-        if done.rows_affected() != 1 {
+        let Some(paid) = paid else {
             return Ok(false);
+        };
+        if paid.int("stored_tenders")? > 0 {
+            sqlx::query("DELETE FROM tenders WHERE order_id = $1")
+                .bind(&o.id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         }
-        sqlx::query("DELETE FROM tenders WHERE order_id = $1")
-            .bind(&o.id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
         self.insert_tender_rows(&o.id, &o.tenders).await?;
         Ok(true)
     }

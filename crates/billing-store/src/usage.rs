@@ -144,11 +144,6 @@ impl SqlTx {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        if let Ok(pragmas) = std::env::var("EXP_PRAGMAS") {
-            for p in pragmas.split(';') {
-                self.execute(p).await?;
-            }
-        }
         self.execute("SAVEPOINT usage_insert").await?;
         let mut written = 0;
         for piece in statements(records) {

@@ -21,9 +21,20 @@ pub use catalog::{PlanPackDto, RegionDetailsDto, RegionDto, RegionUpdate};
 pub use orders::{OrderDto, PurchaseDto, PurchasedInstanceDto, TenderDto};
 pub use workspaces::{DataObjectDto, JobDto, PlanDrawDto, QueueDto, SettlementDto, WorkspaceDetailsDto, WorkspaceDto};
 
-/// Reads an amount in `currency`, naming `field` when it is malformed.
+/// Largest amount one request may carry, in minor units (a trillion US
+/// dollars): far beyond any real payment, and far enough below the 64-bit
+/// limit that balances built from such amounts cannot overflow.
+pub const MAX_AMOUNT_MINOR: i64 = 100_000_000_000_000;
+
+/// Reads an amount in `currency`, naming `field` when it is malformed or
+/// larger than [`MAX_AMOUNT_MINOR`].
 pub fn money(field: &str, currency: Currency, text: &str) -> Result<Money, ApiError> {
-    Money::parse(currency, text).map_err(|e| ApiError::invalid(field, e.to_string()))
+    let amount = Money::parse(currency, text).map_err(|e| ApiError::invalid(field, e.to_string()))?;
+    if amount.minor().unsigned_abs() > MAX_AMOUNT_MINOR.unsigned_abs() {
+        let max = Money::from_minor(currency, MAX_AMOUNT_MINOR);
+        return Err(ApiError::invalid(field, format!("must be at most {max} {currency}")));
+    }
+    Ok(amount)
 }
 
 /// Reads a currency code.

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use billing_app::AppError;
 
 use crate::ApiState;
 use crate::dto::{RegionDetailsDto, RegionDto, RegionUpdate};
@@ -34,9 +33,8 @@ pub async fn get_region(
     _authed: Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RegionDetailsDto>> {
-    let regions = state.billing.regions().await?;
-    let region = regions.iter().find(|r| r.id == id).ok_or_else(|| AppError::not_found("region", &id))?;
-    Ok(Json(RegionDetailsDto::new(region)))
+    let region = state.billing.region(&id).await?;
+    Ok(Json(RegionDetailsDto::new(&region)))
 }
 
 /// Add a region or change its prices and limits (operators only). Orders

@@ -78,8 +78,8 @@ pub async fn renew_instance(
     Ok((status, Json(from_stored::<PurchaseDto>(&done.response)?)))
 }
 
-/// Places the renewal unpaid, then pays it (or keeps it unpaid) once per
-/// key; undoes the placement when this is not the key's first completion.
+/// Places and (given tenders) pays the renewal in one transaction, once
+/// per key.
 async fn renew_once(
     state: &ApiState,
     caller: &Caller,
@@ -89,30 +89,16 @@ async fn renew_once(
     request: &RenewalRequest,
     tenders: Option<Vec<TenderInput>>,
 ) -> Result<Idempotent, AppError> {
-    let placed = match state.billing.renew(caller, instance_id, request.months, &request.benefit_ids, None).await {
-        Ok(placed) => placed,
-        // A repeat finds the first request's order in the way (unpaid, or
-        // holding the benefits): answer the first result if there is one.
-        Err(e) => return state.billing.idempotent(caller, key, hash, move |_| Box::pin(async move { Err(e) })).await,
-    };
-    let (billing, who, order_id) = (state.billing.clone(), caller.clone(), placed.order.id.clone());
-    let first = placed.clone();
-    let result = state
+    let (billing, who, instance_id) = (state.billing.clone(), caller.clone(), instance_id.to_owned());
+    let (months, benefit_ids) = (request.months, request.benefit_ids.clone());
+    state
         .billing
         .idempotent(caller, key, hash, move |tx| {
             Box::pin(async move {
-                let purchase = match tenders {
-                    Some(t) => billing.pay_order_in(tx, &who, &order_id, &t).await?,
-                    None => first,
-                };
+                let purchase =
+                    billing.renew_in(tx, &who, &instance_id, months, &benefit_ids, tenders.as_deref()).await?;
                 to_stored(&PurchaseDto::from(&purchase))
             })
         })
-        .await;
-    if !matches!(result, Ok(Idempotent { replayed: false, .. })) {
-        if let Err(e) = state.billing.cancel_order(caller, &placed.order.id).await {
-            tracing::error!(order = %placed.order.id, error = %e, "could not cancel an unneeded renewal order");
-        }
-    }
-    result
+        .await
 }

@@ -52,6 +52,8 @@ async fn a_top_up_adds_cash_once_per_key_and_refuses_extra_decimals() {
         .await
         .names_field("amount");
     api.post_idem(&path, &api.alice.key, "t3", json!({"amount": "1", "method": "gold"})).await.names_field("method");
+    let huge = json!({"amount": "92233720368547758.07", "method": "card"});
+    api.post_idem(&path, &api.alice.key, "t4", huge).await.names_field("amount");
     let account = api.get(&format!("/api/v1/accounts/{}", api.alice.account_id), &api.alice.key).await;
     assert_eq!(account.body["balance"], "50100.50");
     let account = api.alice.account_id.clone();
