@@ -39,18 +39,17 @@ struct RenewPage {
     quota_id: String,
     quota_cu: u32,
     expiration: String,
-    expected_end: i64,
+    idempotency_key: String,
     months: Vec<MonthsOption>,
     pay: Vec<PayOption>,
 }
 
-/// What renewing needs: the active quota, its region and current end.
+/// What renewing needs: the active quota and its region.
 struct RenewContext {
     workspace_name: String,
     quota: InstanceRecord,
     cu: u32,
     region: Region,
-    end: chrono::DateTime<chrono::Utc>,
     expiration: chrono::NaiveDate,
 }
 
@@ -67,14 +66,7 @@ async fn context(state: &ConsoleState, session: &Session, workspace_id: &str) ->
     let region = region.ok_or_else(|| AppError::not_found("region", &quota.region_id))?;
     let last = last_period(billing, &session.caller, &quota.id).await?;
     let last = last.ok_or_else(|| AppError::state("this quota has no paid period yet"))?;
-    Ok(RenewContext {
-        workspace_name: details.workspace.name,
-        quota,
-        cu,
-        region,
-        end: last.end,
-        expiration: last.expiration_date,
-    })
+    Ok(RenewContext { workspace_name: details.workspace.name, quota, cu, region, expiration: last.expiration_date })
 }
 
 fn price(ctx: &RenewContext, months: u32) -> AppResult<Money> {
@@ -107,7 +99,7 @@ pub async fn form(
             quota_id: ctx.quota.id,
             quota_cu: ctx.cu,
             expiration: fmt::date(ctx.expiration),
-            expected_end: ctx.end.timestamp(),
+            idempotency_key: billing_app::ids::new_id("renew"),
             months,
             pay,
         })
@@ -137,19 +129,26 @@ pub async fn submit(
     let form = FormData::parse(&body);
     let renew = async {
         let ctx = context(&state, &session, &id).await?;
-        // A second submit of the same form finds the end moved and stops:
-        // renewing has no idempotency key of its own.
-        if form.text("expected_end") != ctx.end.timestamp().to_string() {
-            return Err(AppError::state(
-                "this quota was renewed in the meantime; check its new end before renewing again",
-            ));
-        }
         let months: u32 =
             form.text("months").parse().map_err(|_| AppError::invalid("months", "choose how many months"))?;
         let amount = price(&ctx, months)?;
-        let tenders = [tender(form.text("pay_with"), amount)?];
-        let purchase = state.billing.renew(&session.caller, &ctx.quota.id, months, &[], Some(&tenders)).await?;
-        AppResult::Ok((ctx.quota.id, purchase.order.id))
+        let tenders = vec![tender(form.text("pay_with"), amount)?];
+        // The form carries its own idempotency key: submitting it twice
+        // renews once and shows the first renewal again.
+        let key = form.text("idempotency_key").to_owned();
+        let hash = format!("renew\u{0}{}\u{0}{months}\u{0}{}", ctx.quota.id, form.text("pay_with"));
+        let (billing, caller, quota_id) = (state.billing.clone(), session.caller.clone(), ctx.quota.id.clone());
+        let done = state
+            .billing
+            .idempotent(&session.caller, &key, &hash, move |tx| {
+                Box::pin(async move {
+                    let purchase = billing.renew_in(tx, &caller, &quota_id, months, &[], Some(&tenders)).await?;
+                    Ok(purchase.order.id)
+                })
+            })
+            .await?;
+        let purchase_order = done.response;
+        AppResult::Ok((ctx.quota.id, purchase_order))
     };
     match renew.await {
         Ok((quota_id, order_id)) => Ok(see_other(&format!("/console/instances/{quota_id}?renewed={order_id}"))),

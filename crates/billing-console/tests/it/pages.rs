@@ -135,9 +135,10 @@ async fn bad_input_gets_a_friendly_page_never_a_500() {
     let session = c.sign_in(&c.alice.key).await;
     let page = c.get(&format!("/console/workspaces/{}/renew", c.alice.workspace_id), &session).await;
     let path = format!("/console/workspaces/{}/renew", c.alice.workspace_id);
-    let end = page.text.split("name=\"expected_end\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let key =
+        page.text.split("name=\"idempotency_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     for form in ["months=abc&pay_with=balance", "months=99&pay_with=balance", "months=1&pay_with=bitcoin"] {
-        let body = format!("csrf={}&expected_end={end}&{form}", page.csrf());
+        let body = format!("csrf={}&idempotency_key={key}&{form}", page.csrf());
         let answer = c.post(&path, &session, &body).await;
         assert!(answer.status.is_client_error(), "{form}: {}", answer.status);
     }
@@ -157,4 +158,21 @@ async fn replicas_sharing_a_database_accept_each_others_sessions() {
         .unwrap();
     let answer = tower::ServiceExt::oneshot(replica, request).await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn submitting_the_renew_form_twice_renews_once() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let path = format!("/console/workspaces/{}/renew", c.alice.workspace_id);
+    let page = c.get(&path, &session).await;
+    let key =
+        page.text.split("name=\"idempotency_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let body = format!("csrf={}&idempotency_key={key}&months=1&pay_with=balance", page.csrf());
+    let first = c.post(&path, &session, &body).await;
+    let second = c.post(&path, &session, &body).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+    assert_eq!(second.location(), first.location(), "the repeat shows the first renewal");
+    let orders = c.billing.orders(&c.alice.caller, &c.alice.quota_id).await.unwrap();
+    assert_eq!(orders.len(), 2, "one new order and one renewal: {orders:?}");
 }
