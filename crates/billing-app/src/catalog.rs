@@ -106,16 +106,12 @@ impl Billing {
         crate::accounts::check_name("id", &region.id)?;
         let now = self.now();
         let mut tx = self.begin().await?;
-        if let Some(existing) = tx.region(&region.id).await? {
-            if existing.currency() != region.currency() {
-                return Err(AppError::CurrencyMismatch {
-                    message: format!(
-                        "region {} prices in {}; its currency cannot change",
-                        region.id,
-                        existing.currency()
-                    ),
-                });
-            }
+        if let Some(existing) = tx.region(&region.id).await?
+            && existing.currency() != region.currency()
+        {
+            return Err(AppError::CurrencyMismatch {
+                message: format!("region {} prices in {}; its currency cannot change", region.id, existing.currency()),
+            });
         }
         tx.upsert_region(&region).await?;
         let detail = json!({"cu_month_price": region.cu_month_price.to_string(), "currency": region.currency().code()});

@@ -53,10 +53,10 @@ async fn claims_of(state: &ConsoleState, cookie: &str) -> AppResult<Option<(Secr
     if let Ok(claims) = verify_session(&secret, cookie, unix_now()) {
         return Ok(Some((secret, claims)));
     }
-    if let Some(fresh) = state.refreshed_secret().await? {
-        if let Ok(claims) = verify_session(&fresh, cookie, unix_now()) {
-            return Ok(Some((fresh, claims)));
-        }
+    if let Some(fresh) = state.refreshed_secret().await?
+        && let Ok(claims) = verify_session(&fresh, cookie, unix_now())
+    {
+        return Ok(Some((fresh, claims)));
     }
     Ok(None)
 }
@@ -193,10 +193,8 @@ pub async fn csrf_guard(State(state): State<ConsoleState>, request: Request, nex
         Err(e) => return PageError::from(e).into_response(),
     };
     let mut ok = token_ok(&secret, parts.uri.path(), &parts.headers, &token);
-    if !ok {
-        if let Ok(Some(fresh)) = state.refreshed_secret().await {
-            ok = token_ok(&fresh, parts.uri.path(), &parts.headers, &token);
-        }
+    if !ok && let Ok(Some(fresh)) = state.refreshed_secret().await {
+        ok = token_ok(&fresh, parts.uri.path(), &parts.headers, &token);
     }
     if !ok {
         return PageError::csrf().into_response();

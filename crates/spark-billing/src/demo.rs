@@ -36,10 +36,10 @@ const OPERATOR: Caller = Caller::Operator;
 /// Reads the operator key kept in the data directory, or makes one.
 pub async fn ensure_operator_key(billing: &Billing, data_dir: &Path) -> anyhow::Result<String> {
     let path = data_dir.join("operator-key");
-    if let Ok(key) = std::fs::read_to_string(&path) {
-        if billing.authenticate(key.trim()).await?.is_some() {
-            return Ok(key.trim().to_owned());
-        }
+    if let Ok(key) = std::fs::read_to_string(&path)
+        && billing.authenticate(key.trim()).await?.is_some()
+    {
+        return Ok(key.trim().to_owned());
     }
     let (_, key) = billing.create_api_key(&OPERATOR, None, "operator (first start)").await?;
     write_private(&path, &key)?;

@@ -226,10 +226,10 @@ fn split_csv_line(line: &str) -> Option<Vec<String>> {
 fn name_line(e: AppError, lines: &[usize]) -> ApiError {
     if let AppError::Invalid { field, message } = &e {
         let index = field.strip_prefix("records[").and_then(|rest| rest.split_once("]."));
-        if let Some((Ok(i), f)) = index.map(|(i, f)| (i.parse::<usize>(), f)) {
-            if let Some(line) = lines.get(i) {
-                return AppError::invalid(format!("line {line}: {f}"), message).into();
-            }
+        if let Some((Ok(i), f)) = index.map(|(i, f)| (i.parse::<usize>(), f))
+            && let Some(line) = lines.get(i)
+        {
+            return AppError::invalid(format!("line {line}: {f}"), message).into();
         }
     }
     e.into()

@@ -136,10 +136,10 @@ impl Billing {
             .ok_or_else(|| AppError::not_found("instance", &quote.instance_id))?;
         let whole = quote.order_id.is_none();
         let deletes = if whole { deletion_preview(tx, &record, now).await? } else { None };
-        if let Some(workspace) = &deletes {
-            if c.confirm_workspace_deletion.as_deref() != Some(workspace.name.as_str()) {
-                return Err(AppError::ConfirmationMismatch { expected: workspace.name.clone() });
-            }
+        if let Some(workspace) = &deletes
+            && c.confirm_workspace_deletion.as_deref() != Some(workspace.name.as_str())
+        {
+            return Err(AppError::ConfirmationMismatch { expected: workspace.name.clone() });
         }
         lock_instance(tx, &record, whole).await?;
         let facts = load_facts(

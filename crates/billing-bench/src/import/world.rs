@@ -80,7 +80,7 @@ async fn seed_account(billing: &Billing, index: usize) -> anyhow::Result<Vec<Str
         let ws = billing.create_workspace(&caller, &account.id, &sg.id, &format!("ws{n}"), method).await?;
         workspaces.push(ws.id);
     }
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         let cu = 25 * (1 + (index as u32 / 2) % 4);
         let price = quota_list_price(&sg, cu, 1)?;
         let request = QuotaPurchase {
@@ -94,7 +94,7 @@ async fn seed_account(billing: &Billing, index: usize) -> anyhow::Result<Vec<Str
         };
         billing.buy_quota(&caller, &request).await?;
     }
-    if index % 3 == 0 {
+    if index.is_multiple_of(3) {
         for (cu_hours, months) in [(20_000, 3), (5_000, 1)] {
             let capacity = CuHours::from_whole(cu_hours);
             let price = plan_list_price(&sg, capacity)?;
