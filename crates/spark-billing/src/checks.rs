@@ -3,9 +3,11 @@
 use std::process::ExitCode;
 
 use billing_app::Caller;
+use billing_app::checks::{AuditReport, LedgerReport};
 use clap::Subcommand;
 
 use crate::config::Global;
+use crate::remote::{self, Remote};
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
@@ -23,8 +25,13 @@ pub enum AuditCommand {
 
 pub async fn ledger(global: &Global, command: LedgerCommand) -> anyhow::Result<ExitCode> {
     let LedgerCommand::Check = command;
-    let (_, billing) = global.open().await?;
-    let report = billing.ledger_check(&Caller::Operator).await?;
+    let report = match Remote::from_global(global)? {
+        Some(remote) => {
+            let dto = remote.ledger_check().await?;
+            LedgerReport { movements: dto.movements, entries: dto.entries, problems: dto.problems }
+        }
+        None => global.open().await?.1.ledger_check(&Caller::Operator).await?,
+    };
     for problem in &report.problems {
         println!("problem: {problem}");
     }
@@ -40,8 +47,13 @@ pub async fn ledger(global: &Global, command: LedgerCommand) -> anyhow::Result<E
 
 pub async fn audit(global: &Global, command: AuditCommand) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify = command;
-    let (_, billing) = global.open().await?;
-    let report = billing.audit_verify(&Caller::Operator).await?;
+    let report = match Remote::from_global(global)? {
+        Some(remote) => {
+            let dto = remote.audit_verify().await?;
+            AuditReport { events: dto.events, problem: dto.problem }
+        }
+        None => global.open().await?.1.audit_verify(&Caller::Operator).await?,
+    };
     match &report.problem {
         None => {
             println!("audit chain ok: {} events verified", report.events);
@@ -55,6 +67,7 @@ pub async fn audit(global: &Global, command: AuditCommand) -> anyhow::Result<Exi
 }
 
 pub async fn tick(global: &Global) -> anyhow::Result<ExitCode> {
+    remote::local_only(global, "tick")?;
     let (_, billing) = global.open().await?;
     let work = billing.run_due().await?;
     println!(

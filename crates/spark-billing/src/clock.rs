@@ -8,6 +8,7 @@ use billing_domain::policy::PolicyDuration;
 use clap::Subcommand;
 
 use crate::config::Global;
+use crate::remote;
 
 #[derive(Debug, Subcommand)]
 pub enum ClockCommand {
@@ -21,6 +22,7 @@ pub enum ClockCommand {
 }
 
 pub async fn run(global: &Global, command: ClockCommand) -> anyhow::Result<ExitCode> {
+    remote::local_only(global, "clock")?;
     let (_, billing) = global.open().await?;
     match command {
         ClockCommand::Show => {

@@ -37,6 +37,40 @@ pub struct Global {
     /// SQLite file.
     #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Work against a running server's HTTP API at this URL instead of the
+    /// local database, e.g. `http://127.0.0.1:8080`; needs --api-key.
+    /// `serve`, `clock`, `tick` and `refunds process` are local only.
+    #[arg(long, global = true, env = "SPARK_BILLING_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The API key to send with --server: an operator key (a customer key
+    /// is refused by operator-only routes). Never printed.
+    #[arg(long, global = true, env = "SPARK_BILLING_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<ApiKey>,
+}
+
+/// An API key, kept out of `Debug` output.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// The key itself, for the `Authorization` header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<hidden>)")
+    }
+}
+
+impl std::str::FromStr for ApiKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ApiKey(s.to_owned()))
+    }
 }
 
 impl Global {

@@ -1,6 +1,7 @@
 //! `spark-billing`: the command-line entry point. Every subcommand works on
 //! the local database (SQLite in the data directory, or PostgreSQL named by
-//! `DATABASE_URL`) with operator rights.
+//! `DATABASE_URL`) with operator rights, or, with `--server URL --api-key
+//! KEY`, the operator commands call a running server's HTTP API instead.
 #![forbid(unsafe_code)]
 
 mod checks;
@@ -11,6 +12,7 @@ mod output;
 mod policy;
 mod quote;
 mod refunds;
+mod remote;
 mod report;
 mod serve;
 mod unsubscribe;

@@ -12,6 +12,7 @@ use clap::Args;
 
 use crate::config::Global;
 use crate::output;
+use crate::remote::Remote;
 
 /// What to quote.
 #[derive(Debug, Args)]
@@ -24,7 +25,8 @@ pub struct QuoteArgs {
     /// exit non-zero, saying what differs, when they disagree.
     #[arg(long, requires = "scenario")]
     check: bool,
-    /// A stored instance id: quotes it now and stores the binding quote.
+    /// A stored instance id: quotes it now and stores the binding quote
+    /// (on the server with --server; --scenario always works locally).
     #[arg(long, value_name = "ID")]
     instance: Option<String>,
     /// With --instance: quote only this pending renewal order.
@@ -38,6 +40,11 @@ pub async fn run(global: &Global, args: QuoteArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let instance = args.instance.unwrap_or_default();
+    if let Some(remote) = Remote::from_global(global)? {
+        let (_, json) = remote.quote(&instance, args.order.as_deref()).await?;
+        output::json(&json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let (_, billing) = global.open().await?;
     let view = billing.quote_unsubscription(&Caller::Operator, &instance, args.order.as_deref()).await?;
     output::json(&view.json())?;

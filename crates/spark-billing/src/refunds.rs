@@ -4,8 +4,9 @@ use std::process::ExitCode;
 use std::time::Duration as StdDuration;
 
 use anyhow::Context;
+use billing_api::dto::RefundDto;
 use billing_app::Caller;
-use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
+use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
 use billing_domain::policy::PolicyDuration;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings};
 use clap::{Args, Subcommand, ValueEnum};
@@ -13,6 +14,7 @@ use serde_json::json;
 
 use crate::config::Global;
 use crate::output;
+use crate::remote::{self, Remote};
 
 #[derive(Debug, Subcommand)]
 pub enum RefundsCommand {
@@ -41,7 +43,7 @@ pub struct ListArgs {
     /// Only this account's refunds.
     #[arg(long, value_name = "ACCOUNT_ID")]
     account: Option<String>,
-    /// At most this many (1 to 1000).
+    /// At most this many (1 to 1000; 1 to 100 with --server).
     #[arg(long, default_value_t = 50)]
     limit: i64,
     /// Output format.
@@ -86,13 +88,22 @@ fn parse_status(text: &str) -> Result<RefundStatus, String> {
         .ok_or_else(|| format!("unknown status {text:?} (expected pending, succeeded or failed)"))
 }
 
-pub fn refund_json(r: &Refund) -> serde_json::Value {
+/// A refund as the commands print it, from the database (converted to the
+/// API's form) or from the server.
+pub fn refund_json(r: &RefundDto) -> serde_json::Value {
     json!({
-        "id": r.id, "order_id": r.order_id, "from": r.from.as_str(), "to": r.destination.as_str(),
-        "amount": r.amount.to_string(), "currency": r.amount.currency().code(), "status": r.status.as_str(),
+        "id": r.id, "order_id": r.order_id, "from": r.from, "to": r.to,
+        "amount": r.amount, "currency": r.currency, "status": r.status,
         "rule": r.rule, "rerouted_from": r.rerouted_from, "failure": r.failure,
-        "created_at": r.created_at.to_rfc3339(), "expected_by": r.expected_by.to_rfc3339(),
+        "created_at": r.created_at, "expected_by": r.expected_by,
     })
+}
+
+/// The day (UTC) of an RFC 3339 instant, or the text itself when it is
+/// not one.
+fn day_of(instant: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(instant)
+        .map_or_else(|_| instant.to_owned(), |t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d").to_string())
 }
 
 pub async fn run(global: &Global, command: RefundsCommand) -> anyhow::Result<ExitCode> {
@@ -103,10 +114,22 @@ pub async fn run(global: &Global, command: RefundsCommand) -> anyhow::Result<Exi
 }
 
 async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
-    let (_, billing) = global.open().await?;
-    let filter =
-        RefundFilter { account_id: args.account, status: args.status, limit: args.limit, ..RefundFilter::default() };
-    let refunds = billing.refunds(&Caller::Operator, filter).await?;
+    let refunds = match Remote::from_global(global)? {
+        Some(remote) => {
+            let status = args.status.map(|s| s.as_str());
+            remote.refunds(status, args.account.as_deref(), args.limit).await?
+        }
+        None => {
+            let (_, billing) = global.open().await?;
+            let filter = RefundFilter {
+                account_id: args.account,
+                status: args.status,
+                limit: args.limit,
+                ..RefundFilter::default()
+            };
+            billing.refunds(&Caller::Operator, filter).await?.iter().map(RefundDto::from).collect()
+        }
+    };
     match args.format {
         Format::Json => output::json(&refunds.iter().map(refund_json).collect())?,
         Format::Csv => {
@@ -114,12 +137,12 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
             for r in &refunds {
                 let line = [
                     r.id.clone(),
-                    r.status.as_str().to_owned(),
-                    r.amount.to_string(),
-                    r.amount.currency().code().to_owned(),
-                    r.from.as_str().to_owned(),
-                    r.destination.as_str().to_owned(),
-                    r.expected_by.to_rfc3339(),
+                    r.status.clone(),
+                    r.amount.clone(),
+                    r.currency.clone(),
+                    r.from.clone(),
+                    r.to.clone(),
+                    r.expected_by.clone(),
                 ];
                 println!("{}", line.join(","));
             }
@@ -130,10 +153,10 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
                 .map(|r| {
                     vec![
                         r.id.clone(),
-                        r.status.as_str().to_owned(),
-                        format!("{} {}", r.amount, r.amount.currency()),
-                        format!("{} → {}", r.from, r.destination),
-                        r.expected_by.format("%Y-%m-%d").to_string(),
+                        r.status.clone(),
+                        format!("{} {}", r.amount, r.currency),
+                        format!("{} → {}", r.from, r.to),
+                        day_of(&r.expected_by),
                     ]
                 })
                 .collect();
@@ -144,6 +167,7 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn process(global: &Global, args: ProcessArgs) -> anyhow::Result<ExitCode> {
+    remote::local_only(global, "refunds process")?;
     let (store, billing) = global.open().await?;
     let settings = SimulatedChannelSettings {
         delay: args.channel_delay.as_duration(),

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
+use billing_api::dto::RefundDto;
 use billing_app::Caller;
-use billing_app::unsubscription::records::RefundFilter;
-use billing_domain::money::Money;
+use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_domain::money::{Currency, Money};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -15,6 +16,10 @@ use serde_json::json;
 use crate::config::Global;
 use crate::output;
 use crate::refunds::Format;
+use crate::remote::Remote;
+
+/// Most refunds the server lists per request.
+const SERVER_PAGE: i64 = 100;
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -45,21 +50,42 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<Exit
     if args.to <= args.from {
         bail!("--to must be after --from");
     }
-    let (_, billing) = global.open().await?;
-    let filter = RefundFilter {
-        from: Some(day_start(args.from)),
-        to: Some(day_start(args.to)),
-        limit: 1000,
-        ..RefundFilter::default()
+    let (from, to) = (day_start(args.from), day_start(args.to));
+    let (refunds, complete) = match Remote::from_global(global)? {
+        Some(remote) => {
+            // The server lists the newest refunds of each status, without
+            // a period filter: take the period's share of each list.
+            let mut refunds = Vec::new();
+            let mut complete = true;
+            for status in RefundStatus::ALL {
+                let page = remote.refunds(Some(status.as_str()), None, SERVER_PAGE).await?;
+                let created = |r: &RefundDto| DateTime::parse_from_rfc3339(&r.created_at).map(|t| t.to_utc());
+                let oldest = page.iter().filter_map(|r| created(r).ok()).min();
+                complete &= page.len() < SERVER_PAGE as usize || oldest.is_some_and(|t| t < from);
+                for r in page {
+                    let at = created(&r).with_context(|| format!("refund {}: bad created_at", r.id))?;
+                    if from <= at && at < to {
+                        refunds.push(r);
+                    }
+                }
+            }
+            (refunds, complete)
+        }
+        None => {
+            let (_, billing) = global.open().await?;
+            let filter = RefundFilter { from: Some(from), to: Some(to), limit: 1000, ..RefundFilter::default() };
+            let refunds = billing.refunds(&Caller::Operator, filter).await?;
+            (refunds.iter().map(RefundDto::from).collect::<Vec<_>>(), refunds.len() < 1000)
+        }
     };
-    let refunds = billing.refunds(&Caller::Operator, filter).await?;
     let mut totals: BTreeMap<(String, String, String), (usize, Money)> = BTreeMap::new();
     for r in &refunds {
-        let key =
-            (r.amount.currency().code().to_owned(), r.status.as_str().to_owned(), r.destination.as_str().to_owned());
-        let entry = totals.entry(key).or_insert((0, Money::zero(r.amount.currency())));
+        let currency: Currency = r.currency.parse().with_context(|| format!("refund {}", r.id))?;
+        let amount = Money::parse(currency, &r.amount).with_context(|| format!("refund {}", r.id))?;
+        let key = (r.currency.clone(), r.status.clone(), r.to.clone());
+        let entry = totals.entry(key).or_insert((0, Money::zero(currency)));
         entry.0 += 1;
-        entry.1 = entry.1.checked_add(r.amount)?;
+        entry.1 = entry.1.checked_add(amount)?;
     }
     let rows: Vec<Vec<String>> = totals
         .iter()
@@ -86,7 +112,11 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<Exit
             output::json(&json!({"from": args.from.to_string(), "to": args.to.to_string(), "totals": items}))?;
         }
     }
-    if refunds.len() == 1000 {
+    if !complete && global.server.is_some() {
+        eprintln!(
+            "note: the server lists only the newest {SERVER_PAGE} refunds of each status; older ones are left out"
+        );
+    } else if !complete {
         eprintln!("note: the report stops at 1000 refunds; narrow the period");
     }
     Ok(ExitCode::SUCCESS)

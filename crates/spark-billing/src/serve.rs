@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::config::Global;
 use crate::demo;
+use crate::remote;
 
 /// Which clock the service runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,6 +57,7 @@ pub struct ServeArgs {
 }
 
 pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
+    remote::local_only(global, "serve")?;
     let store = global.open_store().await?;
     let mode = args.clock.unwrap_or(if args.demo { ClockMode::Simulated } else { ClockMode::System });
     let simulated = Arc::new(SimulatedClock::default());

@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use billing_app::unsubscription::{Confirmation, UnsubscriptionResult};
+use billing_api::dto::UnsubscriptionDto;
+use billing_app::unsubscription::Confirmation;
 use billing_app::{Billing, Caller};
 use clap::Args;
 use serde_json::json;
 
 use crate::config::Global;
 use crate::output;
+use crate::remote::Remote;
 
 /// What to give back and how to confirm it.
 #[derive(Debug, Args)]
@@ -51,6 +53,9 @@ pub struct BackupArgs {
 }
 
 pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(remote) = Remote::from_global(global)? {
+        return run_remote(&remote, &args).await;
+    }
     let (_, billing) = global.open().await?;
     let caller = Caller::Operator;
     let (quote_id, workspace) = match (&args.quote, &args.instance) {
@@ -73,6 +78,30 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
         confirm_workspace_deletion: typed.or(args.confirm_workspace.clone()),
     };
     let result = billing.confirm_unsubscription(&caller, &confirmation).await?;
+    output::json(&result_json(&UnsubscriptionDto::from(&result)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run` through the server: quote, show, confirm, then
+/// `POST /api/v1/unsubscriptions`.
+async fn run_remote(remote: &Remote, args: &UnsubscribeArgs) -> anyhow::Result<ExitCode> {
+    let (quote_id, workspace) = match (&args.quote, &args.instance) {
+        (Some(quote_id), _) => (quote_id.clone(), None),
+        (None, Some(instance)) => {
+            let (quote, json) = remote.quote(instance, args.order.as_deref()).await?;
+            output::json(&json)?;
+            if !quote.eligible {
+                let reason = quote.reason_message.unwrap_or_default();
+                bail!("{instance} cannot be unsubscribed: {reason}");
+            }
+            (quote.quote_id, quote.workspace.map(|t| t.name))
+        }
+        (None, None) => bail!("name --instance or --quote"),
+    };
+    let typed = confirm_interactively(args, workspace.as_deref())?;
+    let key = args.idempotency_key.clone().unwrap_or_else(|| billing_app::ids::new_id("cli"));
+    let confirm = typed.or(args.confirm_workspace.clone());
+    let result = remote.unsubscribe(&quote_id, confirm.as_deref(), &key).await?;
     output::json(&result_json(&result))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -105,24 +134,26 @@ fn confirm_interactively(args: &UnsubscribeArgs, workspace: Option<&str>) -> any
     }
 }
 
-fn result_json(r: &UnsubscriptionResult) -> serde_json::Value {
-    let u = &r.unsubscription;
+/// What an unsubscription did, from the database or from the server.
+fn result_json(u: &UnsubscriptionDto) -> serde_json::Value {
     json!({
         "unsubscription_id": u.id,
         "instance_id": u.instance_id,
         "order_id": u.order_id,
-        "refund": u.refund.to_string(),
-        "currency": u.refund.currency().code(),
-        "replayed": r.replayed,
-        "workspace_deleted": r.tombstone.as_ref().map(|t| json!({"id": t.workspace_id, "name": t.name,
+        "refund": u.refund,
+        "currency": u.currency,
+        "replayed": u.replayed,
+        "workspace_deleted": u.workspace_deleted.as_ref().map(|t| json!({"id": t.id, "name": t.name,
             "jobs": t.jobs, "data_objects": t.data_objects, "queues": t.queues})),
-        "refunds": r.refunds.iter().map(crate::refunds::refund_json).collect::<Vec<_>>(),
+        "refunds": u.refunds.iter().map(crate::refunds::refund_json).collect::<Vec<_>>(),
     })
 }
 
 pub async fn backup(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCode> {
-    let (_, billing) = global.open().await?;
-    let backup = download(&billing, &args.workspace).await?;
+    let backup = match Remote::from_global(global)? {
+        Some(remote) => remote.backup(&args.workspace).await?,
+        None => download(&global.open().await?.1, &args.workspace).await?,
+    };
     let path = args.output.unwrap_or_else(|| PathBuf::from(&backup.file_name));
     std::fs::write(&path, &backup.bytes).with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!("wrote {} ({} job scripts, {} bytes)", path.display(), backup.jobs, backup.bytes.len());

@@ -1,6 +1,8 @@
 //! `spark-billing usage import FILE.csv`: streams a CSV of usage records in
 //! bounded batches; a malformed line is reported with its line number and
-//! keeps its whole batch out, while the other batches are imported.
+//! keeps its whole batch out, while the other batches are imported. With
+//! `--server` the file is still read and checked here, and each valid batch
+//! is uploaded to `POST /api/v1/usage.csv`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
 use crate::config::Global;
+use crate::remote::{Problem, Remote};
 
 #[derive(Debug, Subcommand)]
 pub enum UsageCommand {
@@ -46,6 +49,12 @@ fn parse_line(record: &csv::StringRecord) -> Result<UsageRecord, String> {
     Ok(UsageRecord { record_id: record[0].to_owned(), workspace_id: record[1].to_owned(), hour_start, cu_hours })
 }
 
+/// Where the batches go.
+enum Importer {
+    Local(billing_app::Billing),
+    Remote(Remote),
+}
+
 /// Totals of an import.
 #[derive(Default)]
 struct Totals {
@@ -65,7 +74,10 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
     if header.iter().collect::<Vec<_>>() != HEADER {
         anyhow::bail!("{}: line 1: the header must be {}", args.file.display(), HEADER.join(","));
     }
-    let (_, billing) = global.open().await?;
+    let importer = match Remote::from_global(global)? {
+        Some(remote) => Importer::Remote(remote),
+        None => Importer::Local(global.open().await?.1),
+    };
     let progress = Progress::new(file_len);
     let mut totals = Totals::default();
     let mut batch = Vec::with_capacity(batch_size);
@@ -88,7 +100,7 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
             }
         }
         if batch.len() + errors.len() >= batch_size || !more {
-            import_batch(&billing, &args.file, &mut batch, &mut errors, &mut totals).await?;
+            import_batch(&importer, &args.file, &mut batch, &mut errors, &mut totals).await?;
             progress.show(reader.position().byte(), totals.imported + totals.duplicates);
         }
         if !more {
@@ -104,7 +116,7 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
 }
 
 async fn import_batch(
-    billing: &billing_app::Billing,
+    importer: &Importer,
     file: &std::path::Path,
     batch: &mut Vec<(u64, UsageRecord)>,
     errors: &mut Vec<String>,
@@ -120,14 +132,37 @@ async fn import_batch(
         totals.rejected_batches += 1;
     } else if !batch.is_empty() {
         let records: Vec<UsageRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
-        match billing.import_usage(&Caller::Operator, &records).await {
-            Ok(outcome) => {
-                totals.imported += outcome.imported;
-                totals.duplicates += outcome.duplicates;
+        let outcome = match importer {
+            Importer::Local(billing) => match billing.import_usage(&Caller::Operator, &records).await {
+                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+                Err(e) => Err(format!("{}{e}", locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: ")))),
+            },
+            Importer::Remote(remote) => match remote.import_usage_csv(csv_of(&records)?).await {
+                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+                Err(e) => match e.downcast::<Problem>() {
+                    // The server refused this batch's records: go on with the next.
+                    Ok(p) if matches!(p.status, 400 | 404 | 409 | 422) => Err(locate_remote(&p, batch)),
+                    // Any other answer (a wrong key, a busy or broken server)
+                    // or no answer would befall every batch: stop.
+                    Ok(p) => return Err(p.into()),
+                    Err(e) => {
+                        return Err(e.context(format!(
+                            "{}: stopped at the batch from line {first_line} ({} records imported before it; \
+                             importing the file again is safe, known records are skipped)",
+                            file.display(),
+                            totals.imported
+                        )));
+                    }
+                },
+            },
+        };
+        match outcome {
+            Ok((imported, duplicates)) => {
+                totals.imported += imported;
+                totals.duplicates += duplicates;
             }
-            Err(e) => {
-                let line = locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: "));
-                eprintln!("{}: {line}{e}", file.display());
+            Err(message) => {
+                eprintln!("{}: {message}", file.display());
                 eprintln!("{}: the batch from line {first_line} was not imported", file.display());
                 totals.rejected_batches += 1;
             }
@@ -153,6 +188,37 @@ fn locate(e: &billing_app::AppError, batch: &[(u64, UsageRecord)]) -> Option<u64
         }
         _ => None,
     }
+}
+
+/// A batch as the CSV `POST /api/v1/usage.csv` takes: the header, then one
+/// record per line.
+fn csv_of(records: &[UsageRecord]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER)?;
+    for r in records {
+        let (hour_start, cu_hours) = (r.hour_start.to_rfc3339(), r.cu_hours.to_string());
+        writer.write_record([r.record_id.as_str(), r.workspace_id.as_str(), &hour_start, &cu_hours])?;
+    }
+    writer.into_inner().map_err(|e| anyhow::anyhow!("cannot write the batch as CSV: {}", e.error()))
+}
+
+/// The server's refusal of a batch, naming the file's line of the record
+/// at fault when it can be told: the server counts lines of the uploaded
+/// batch (the header is line 1), or names the record or workspace.
+fn locate_remote(p: &Problem, batch: &[(u64, UsageRecord)]) -> String {
+    if let Some(rest) = p.field.as_deref().and_then(|f| f.strip_prefix("line "))
+        && let Some(n) = rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|d| d.parse::<usize>().ok())
+        && let Some((line, _)) = n.checked_sub(2).and_then(|i| batch.get(i))
+    {
+        let detail = p.detail.strip_prefix(&format!("line {n}: ")).unwrap_or(&p.detail);
+        return format!("line {line}: {detail} ({})", p.code);
+    }
+    let named = match p.code.as_str() {
+        "DUPLICATE_USAGE_RECORD" => batch.iter().rev().find(|(_, r)| p.detail.contains(&format!("{:?}", r.record_id))),
+        "NOT_FOUND" => batch.iter().find(|(_, r)| p.detail.contains(&format!("{:?}", r.workspace_id))),
+        _ => None,
+    };
+    named.map_or_else(|| p.to_string(), |(line, _)| format!("line {line}: {p}"))
 }
 
 /// A progress line with rate and ETA, on a terminal only.

@@ -5,5 +5,6 @@
 mod commands;
 mod processes;
 mod quote_cli;
+mod remote;
 mod serving;
 mod support;
