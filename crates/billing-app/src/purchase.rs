@@ -89,6 +89,35 @@ fn catalog_error(e: CatalogError) -> AppError {
     }
 }
 
+/// The account a purchase is for, locked for the transaction (see
+/// [`StoreTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
+async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &str) -> AppResult<Account> {
+    if caller.may_see(account_id) {
+        tx.lock_account(account_id).await?;
+    }
+    let account = tx.account(account_id).await?;
+    visible(caller, "account", account_id, account, |a| &a.id)
+}
+
+/// A new instance of `commodity` awaiting its first payment.
+fn pending_instance(account: &Account, region: &Region, commodity: Commodity, now: DateTime<Utc>) -> InstanceRecord {
+    InstanceRecord {
+        id: new_id("ins"),
+        account_id: account.id.clone(),
+        region_id: region.id.clone(),
+        commodity,
+        workspace_id: None,
+        quota_cu: None,
+        capacity: None,
+        used: CuHours::ZERO,
+        state: InstanceState::PendingPayment,
+        promotion_non_refundable: false,
+        transferred: false,
+        auto_renew: false,
+        created_at: now,
+    }
+}
+
 /// Refuses overdue accounts and accounts settling in another currency.
 pub(crate) fn check_can_buy(account: &Account, region: &Region) -> AppResult<()> {
     if account.balance.is_negative() {
@@ -176,11 +205,7 @@ impl Billing {
         request: &QuotaPurchase,
     ) -> AppResult<Purchase> {
         let now = self.now();
-        if caller.may_see(&request.account_id) {
-            tx.lock_account(&request.account_id).await?;
-        }
-        let account = tx.account(&request.account_id).await?;
-        let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
+        let account = locked_account(tx, caller, &request.account_id).await?;
         let workspace = workspace_of(tx, caller, &request.workspace_id).await?;
         if workspace.account_id != account.id {
             return Err(AppError::not_found("workspace", &request.workspace_id));
@@ -195,19 +220,10 @@ impl Billing {
         check_can_buy(&account, &region)?;
         let list_price = quota_list_price(&region, request.cu, request.months).map_err(catalog_error)?;
         let instance = InstanceRecord {
-            id: new_id("ins"),
-            account_id: account.id.clone(),
-            region_id: region.id.clone(),
-            commodity: Commodity::SparkReserved,
             workspace_id: Some(workspace.id.clone()),
             quota_cu: Some(request.cu),
-            capacity: None,
-            used: CuHours::ZERO,
-            state: InstanceState::PendingPayment,
-            promotion_non_refundable: false,
-            transferred: false,
             auto_renew: request.auto_renew,
-            created_at: now,
+            ..pending_instance(&account, &region, Commodity::SparkReserved, now)
         };
         let draft = OrderDraft {
             account: &account,
@@ -243,28 +259,13 @@ impl Billing {
                 message: format!("a plan is valid for 1 to {PLAN_MAX_MONTHS} months, {} requested", request.months),
             });
         }
-        if caller.may_see(&request.account_id) {
-            tx.lock_account(&request.account_id).await?;
-        }
-        let account = tx.account(&request.account_id).await?;
-        let account = visible(caller, "account", &request.account_id, account, |a| &a.id)?;
+        let account = locked_account(tx, caller, &request.account_id).await?;
         let region = region_of(tx, &request.region_id).await?;
         check_can_buy(&account, &region)?;
         let list_price = plan_list_price(&region, request.capacity)?;
         let instance = InstanceRecord {
-            id: new_id("ins"),
-            account_id: account.id.clone(),
-            region_id: region.id.clone(),
-            commodity: Commodity::SparkResourcePlan,
-            workspace_id: None,
-            quota_cu: None,
             capacity: Some(request.capacity),
-            used: CuHours::ZERO,
-            state: InstanceState::PendingPayment,
-            promotion_non_refundable: false,
-            transferred: false,
-            auto_renew: false,
-            created_at: now,
+            ..pending_instance(&account, &region, Commodity::SparkResourcePlan, now)
         };
         let draft = OrderDraft {
             account: &account,

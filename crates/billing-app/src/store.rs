@@ -189,7 +189,8 @@ pub trait StoreTx: Send {
     async fn insert_usage(&mut self, records: &[UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>>;
     /// What settling usage of these workspaces needs, read in bulk: the
     /// workspaces, their quotas and their accounts' active plans, each with
-    /// its orders (without tenders and benefits).
+    /// its orders (without tenders and benefits). The accounts are held, as
+    /// by [`StoreTx::lock_account`], before their plans are read.
     async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts>;
     /// Usage and quota coverage already settled for each `(workspace,
     /// hour start)`, in the order asked; `None` for hours never settled.
