@@ -1,13 +1,17 @@
-//! `billing-bench purchase` and `billing-bench confirm`: N clients, each on
-//! its own account, run one use case back to back for a fixed time; on
-//! PostgreSQL pgbench's `tpcb-like` runs against the same server after each
-//! repetition, so both figures come from the same minutes.
+//! `billing-bench purchase` and `billing-bench confirm`: N concurrent
+//! clients run one use case back to back for a fixed time; on PostgreSQL
+//! pgbench's `tpcb-like` runs against the same server after each repetition,
+//! so both figures come from the same minutes.
 //!
 //! Everything a measured call consumes (a workspace without a quota to buy
 //! one for, or a quota with a stored quote to confirm) is prepared before the
-//! clock starts, sized from a short warm-up so no client runs dry.
+//! clock starts, sized from a short warm-up, and dealt round-robin over N
+//! accounts; the clients take the next item from one shared queue, so a
+//! client the database happens to favour cannot run dry before the others.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -15,7 +19,7 @@ use billing_app::clock::SystemClock;
 use billing_app::model::BillingMethod;
 use billing_app::purchase::{QuotaPurchase, TenderInput};
 use billing_app::unsubscription::Confirmation;
-use billing_app::{Billing, Caller};
+use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::catalog::{Region, quota_list_price};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
@@ -42,18 +46,30 @@ const QUOTA_CU: u32 = 25;
 const WARM_UP: Duration = Duration::from_secs(3);
 /// Calls prepared per client for the warm-up.
 const WARM_UP_ITEMS: usize = 40;
+/// Tasks preparing work at once on PostgreSQL.
+const PREPARERS: usize = 8;
+/// Most prepared items per account: creating a workspace lists the
+/// account's workspaces, so thousands on one account would slow preparing.
+const ITEMS_PER_ACCOUNT: usize = 50;
+/// Times a preparing call is repeated while the store is busy.
+const MAX_BUSY_RETRIES: u32 = 20;
 /// Headroom over the expected calls per repetition.
-const HEADROOM_PERCENT: usize = 150;
+const HEADROOM_PERCENT: usize = 200;
 
-/// One client: its account and what it will consume.
+/// An account the calls act for, as its customer.
 struct Client {
     account_id: String,
     caller: Caller,
 }
 
-/// A unit of prepared work: a workspace to buy a quota for, or a quote to
-/// confirm with the name of the workspace it deletes.
-enum Item {
+/// A unit of prepared work for one client's account: a workspace to buy a
+/// quota for, or a quote to confirm with the name of the workspace it deletes.
+struct Item {
+    client: usize,
+    work: Work,
+}
+
+enum Work {
     Workspace(String),
     Quote { quote_id: String, workspace_name: String },
 }
@@ -100,23 +116,28 @@ async fn repetitions(
     billing: &Billing,
     pgbench: Option<&PgBench>,
 ) -> anyhow::Result<()> {
-    let clients = Arc::new(seed_clients(billing, args.clients).await?);
-    let items = prepare(workload, billing, &clients, WARM_UP_ITEMS).await?;
-    let warm = measure(workload, billing, &clients, items, WARM_UP).await?;
+    let preparers = match args.backend {
+        // SQLite has one writer: more preparers only queue for it.
+        BackendKind::Sqlite => 1,
+        BackendKind::Postgres => PREPARERS,
+    };
+    let work = prepare(workload, billing, args.clients, WARM_UP_ITEMS * args.clients, preparers).await?;
+    let warm = measure(workload, billing, args.clients, work, WARM_UP).await?;
     println!("  warm-up: {:.0} TPS", warm.tps);
     let mut expected_tps = warm.tps;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for rep in 1..=args.repetitions.max(1) {
-        let per_client = (expected_tps * args.seconds as f64 / args.clients as f64).ceil() as usize;
-        let items = prepare(workload, billing, &clients, per_client * HEADROOM_PERCENT / 100 + 10).await?;
-        let m = measure(workload, billing, &clients, items, Duration::from_secs(args.seconds)).await?;
+        let expected = (expected_tps * args.seconds as f64).ceil() as usize;
+        let total = expected * HEADROOM_PERCENT / 100 + 100;
+        let work = prepare(workload, billing, args.clients, total, preparers).await?;
+        let m = measure(workload, billing, args.clients, work, Duration::from_secs(args.seconds)).await?;
         expected_tps = expected_tps.max(m.tps);
         let mut line = format!("  rep {rep}: {:.0} TPS", m.tps);
         if m.errors > 0 {
             line.push_str(&format!(" ({} calls failed)", m.errors));
         }
         if m.ran_dry {
-            line.push_str(" (a client ran out of prepared work: the figure is low)");
+            line.push_str(" (the prepared work ran out before the time: the figure is low)");
         }
         if let Some(pgbench) = pgbench {
             let tps = pgbench.tpcb_like(args.clients, args.pgbench_threads, args.seconds).await?;
@@ -139,11 +160,12 @@ fn usd(minor: i64) -> Money {
     Money::from_minor(Currency::Usd, minor)
 }
 
-/// One account per client, with money for every purchase it will make.
-async fn seed_clients(billing: &Billing, n: usize) -> anyhow::Result<Vec<Client>> {
+/// `n` fresh accounts with money for every purchase they will make.
+async fn seed_accounts(billing: &Billing, n: usize) -> anyhow::Result<Vec<Client>> {
     let mut clients = Vec::with_capacity(n);
-    for i in 0..n {
-        let account = billing.create_account(&Caller::Operator, &format!("client {i:03}"), Currency::Usd).await?;
+    for _ in 0..n {
+        let name = billing_app::ids::new_id("bench");
+        let account = billing.create_account(&Caller::Operator, &name, Currency::Usd).await?;
         let top_up = usd(1_000_000_000_000);
         billing.top_up(&Caller::Operator, &account.id, top_up, PaymentMethodKind::BankTransfer).await?;
         clients.push(Client { caller: Caller::Customer(account.id.clone()), account_id: account.id });
@@ -164,62 +186,93 @@ fn quota_request(client: &Client, workspace_id: &str) -> anyhow::Result<QuotaPur
     })
 }
 
-/// Prepares `per_client` items for every client, the clients in parallel.
+/// Prepared items and the accounts they belong to.
+struct Prepared {
+    accounts: Arc<Vec<Client>>,
+    items: VecDeque<Item>,
+}
+
+/// Prepares `total` items on fresh accounts (at least `clients`, and few
+/// enough items per account that its listings stay short), dealt to the
+/// accounts in turn, with `preparers` tasks at once.
 async fn prepare(
     workload: Workload,
     billing: &Billing,
-    clients: &Arc<Vec<Client>>,
-    per_client: usize,
-) -> anyhow::Result<Vec<Vec<Item>>> {
+    clients: usize,
+    total: usize,
+    preparers: usize,
+) -> anyhow::Result<Prepared> {
     let started = Instant::now();
+    let accounts = Arc::new(seed_accounts(billing, clients.max(total.div_ceil(ITEMS_PER_ACCOUNT))).await?);
     let mut tasks = JoinSet::new();
-    for index in 0..clients.len() {
-        let (billing, clients) = (billing.clone(), clients.clone());
+    for first in 0..preparers {
+        let (billing, accounts) = (billing.clone(), accounts.clone());
         tasks.spawn(async move {
-            let client = &clients[index];
-            let mut items = Vec::with_capacity(per_client);
-            for _ in 0..per_client {
-                items.push(prepare_one(workload, &billing, client).await?);
+            let mut items = Vec::new();
+            for index in (first..total).step_by(preparers) {
+                let client = index % accounts.len();
+                items.push((index, Item { client, work: prepare_one(workload, &billing, &accounts[client]).await? }));
             }
-            anyhow::Ok((index, items))
+            anyhow::Ok(items)
         });
     }
-    let mut out: Vec<Vec<Item>> = (0..clients.len()).map(|_| Vec::new()).collect();
+    let mut out = Vec::with_capacity(total);
     while let Some(done) = tasks.join_next().await {
-        let (index, items) = done??;
-        out[index] = items;
+        out.extend(done??);
     }
-    eprintln!("  prepared {} items in {:.1} s", per_client * clients.len(), started.elapsed().as_secs_f64());
-    Ok(out)
+    out.sort_by_key(|(index, _)| *index);
+    eprintln!("  prepared {total} items in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(Prepared { accounts, items: out.into_iter().map(|(_, item)| item).collect() })
 }
 
-async fn prepare_one(workload: Workload, billing: &Billing, client: &Client) -> anyhow::Result<Item> {
+async fn prepare_one(workload: Workload, billing: &Billing, client: &Client) -> anyhow::Result<Work> {
     let name = format!("w{}", billing_app::ids::new_id("b"));
     let sg = Region::singapore();
-    let ws = billing.create_workspace(&client.caller, &client.account_id, &sg.id, &name, BillingMethod::Hybrid).await?;
+    let caller = &client.caller;
+    let ws = when_free(|| billing.create_workspace(caller, &client.account_id, &sg.id, &name, BillingMethod::Hybrid))
+        .await?;
     if workload == Workload::Purchase {
-        return Ok(Item::Workspace(ws.id));
+        return Ok(Work::Workspace(ws.id));
     }
-    let bought = billing.buy_quota(&client.caller, &quota_request(client, &ws.id)?).await?;
-    let quote = billing.quote_unsubscription(&client.caller, &bought.instance.id, None).await?;
+    let request = quota_request(client, &ws.id)?;
+    let bought = when_free(|| billing.buy_quota(caller, &request)).await?;
+    let quote = when_free(|| billing.quote_unsubscription(caller, &bought.instance.id, None)).await?;
     anyhow::ensure!(quote.quote.eligible(), "the quote of a fresh quota is not eligible");
-    Ok(Item::Quote { quote_id: quote.stored.id, workspace_name: ws.name })
+    Ok(Work::Quote { quote_id: quote.stored.id, workspace_name: ws.name })
 }
 
-/// Runs every client back to back on its items until `duration` has passed.
+/// Runs `call` again while the store answers busy (SQLite's writers queue
+/// for one lock, and preparing runs every client at once).
+async fn when_free<T, F, Fut>(mut call: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AppResult<T>>,
+{
+    let mut attempts = 0;
+    loop {
+        match call().await {
+            Err(AppError::Busy) if attempts < MAX_BUSY_RETRIES => attempts += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Runs `clients` tasks back to back on the shared items until `duration`
+/// has passed.
 async fn measure(
     workload: Workload,
     billing: &Billing,
-    clients: &Arc<Vec<Client>>,
-    items: Vec<Vec<Item>>,
+    clients: usize,
+    work: Prepared,
     duration: Duration,
 ) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let deadline = started + duration;
+    let queue = Arc::new(Mutex::new(work.items));
     let mut tasks = JoinSet::new();
-    for (index, items) in items.into_iter().enumerate() {
-        let (billing, clients) = (billing.clone(), clients.clone());
-        tasks.spawn(async move { client_loop(workload, &billing, &clients[index], items, deadline).await });
+    for _ in 0..clients {
+        let (billing, accounts, queue) = (billing.clone(), work.accounts.clone(), queue.clone());
+        tasks.spawn(async move { client_loop(workload, &billing, &accounts, &queue, deadline).await });
     }
     let (mut done, mut errors, mut ran_dry) = (0, 0, false);
     while let Some(result) = tasks.join_next().await {
@@ -234,15 +287,16 @@ async fn measure(
 async fn client_loop(
     workload: Workload,
     billing: &Billing,
-    client: &Client,
-    items: Vec<Item>,
+    accounts: &[Client],
+    queue: &Mutex<VecDeque<Item>>,
     deadline: Instant,
 ) -> (usize, usize, bool) {
     let (mut done, mut errors) = (0, 0);
-    let mut items = items.into_iter();
     while Instant::now() < deadline {
-        let Some(item) = items.next() else { return (done, errors, true) };
-        match call(workload, billing, client, item).await {
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let Some(item) = next else { return (done, errors, true) };
+        let client = &accounts[item.client];
+        match call(workload, billing, client, item.work).await {
             Ok(()) => done += 1,
             Err(e) => {
                 if errors == 0 {
@@ -255,12 +309,12 @@ async fn client_loop(
     (done, errors, false)
 }
 
-async fn call(workload: Workload, billing: &Billing, client: &Client, item: Item) -> anyhow::Result<()> {
-    match (workload, item) {
-        (Workload::Purchase, Item::Workspace(workspace_id)) => {
+async fn call(workload: Workload, billing: &Billing, client: &Client, work: Work) -> anyhow::Result<()> {
+    match (workload, work) {
+        (Workload::Purchase, Work::Workspace(workspace_id)) => {
             billing.buy_quota(&client.caller, &quota_request(client, &workspace_id)?).await?;
         }
-        (Workload::Confirm, Item::Quote { quote_id, workspace_name }) => {
+        (Workload::Confirm, Work::Quote { quote_id, workspace_name }) => {
             let confirmation = Confirmation {
                 idempotency_key: format!("bench-{quote_id}"),
                 quote_id,

@@ -22,6 +22,7 @@ mod usage;
 mod workspaces;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -60,6 +61,10 @@ impl Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time. Queueing this process's writers here
+    /// is fair and prompt, where SQLite's busy handler would make them poll
+    /// with growing sleeps; other processes still meet the busy timeout.
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Pool and timeout settings.
@@ -112,7 +117,7 @@ impl SqlStore {
             .connect(&url)
             .await
             .map_err(map_err)?;
-        let store = SqlStore { pool, backend };
+        let store = SqlStore { pool, backend, write_gate: Arc::new(tokio::sync::Mutex::new(())) };
         migrate::migrate(&store.pool, backend).await?;
         Ok(store)
     }
@@ -135,8 +140,12 @@ impl SqlStore {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN ISOLATION LEVEL READ COMMITTED",
         };
+        let gate = match self.backend {
+            Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
         let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
-        Ok(SqlTx::new(tx, self.backend))
+        Ok(SqlTx::new(tx, self.backend).holding(gate))
     }
 }
 
@@ -147,7 +156,13 @@ impl Store for SqlStore {
     }
 
     async fn read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
-        let tx = self.pool.begin().await.map_err(map_err)?;
+        // One snapshot for every statement of the transaction: SQLite's
+        // deferred BEGIN gives it; PostgreSQL needs REPEATABLE READ.
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        };
+        let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
         Ok(Box::new(SqlTx::new(tx, self.backend)))
     }
 

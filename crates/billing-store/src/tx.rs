@@ -28,11 +28,19 @@ use crate::error::map_err;
 pub struct SqlTx {
     pub(crate) tx: sqlx::Transaction<'static, Any>,
     pub(crate) backend: Backend,
+    /// The store's write gate, held until the transaction ends (SQLite).
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl SqlTx {
     pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend) -> SqlTx {
-        SqlTx { tx, backend }
+        SqlTx { tx, backend, _gate: None }
+    }
+
+    /// The same transaction, holding `gate` until it ends.
+    pub(crate) fn holding(mut self, gate: Option<tokio::sync::OwnedMutexGuard<()>>) -> SqlTx {
+        self._gate = gate;
+        self
     }
 
     /// Which database the transaction runs on.

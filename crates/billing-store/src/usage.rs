@@ -7,7 +7,7 @@
 //! power of two), so every statement stays in the driver's prepared-statement
 //! cache instead of being parsed again for each odd size.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 use billing_app::metering::{UsageFacts, UsageWorkspace};
@@ -214,15 +214,16 @@ impl SqlTx {
         Ok(rows)
     }
 
-    /// The workspaces, then every quota and active plan of their accounts in
-    /// one query (the quotas kept are those bound to the workspaces), then
-    /// the orders of all of them in another.
+    /// The workspaces, then (their accounts held) every quota and active
+    /// plan of their accounts in one query (the quotas kept are those bound
+    /// to the workspaces), then the orders of all of them in another.
     pub(crate) async fn usage_fact_rows(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
         let head = "SELECT id, account_id, region_id FROM workspaces WHERE";
         let workspaces = self.rows_in(head, "id", workspace_ids).await?;
         let workspaces = workspaces.iter().map(workspace).collect::<StoreResult<Vec<_>>>()?;
-        let accounts: HashSet<&str> = workspaces.iter().map(|w| w.account_id.as_str()).collect();
+        let accounts: BTreeSet<&str> = workspaces.iter().map(|w| w.account_id.as_str()).collect();
         let accounts: Vec<&str> = accounts.into_iter().collect();
+        self.lock_accounts(&accounts).await?;
         let head = "SELECT * FROM instances WHERE (commodity = 'spark_reserved' \
                     OR (commodity = 'spark_resource_plan' AND state = 'active')) AND";
         let instances = self.rows_in(head, "account_id", &accounts).await?;
@@ -255,6 +256,27 @@ impl SqlTx {
         let quotas = quotas.into_iter().map(&mut with_orders).collect();
         let plans = plans.into_iter().map(&mut with_orders).collect();
         Ok(UsageFacts { workspaces, quotas, plans })
+    }
+
+    /// Settling reads the accounts' plans and balances and then writes them,
+    /// so on PostgreSQL it holds the accounts first, as every read-then-write
+    /// use case does, taking them in id order so that two imports cannot
+    /// deadlock (SQLite's write lock already keeps writers apart).
+    async fn lock_accounts(&mut self, sorted_ids: &[&str]) -> StoreResult<()> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        for chunk in sorted_ids.chunks(ROWS_PER_STATEMENT) {
+            let list = padded(chunk);
+            let markers = Params::new(self.backend).list(list.len());
+            let sql = format!("SELECT id FROM accounts WHERE id IN ({markers}) ORDER BY id FOR UPDATE");
+            let mut query = sqlx::query(&sql);
+            for id in list {
+                query = query.bind(id);
+            }
+            query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        }
+        Ok(())
     }
 
     /// Totals settled per asked workspace-hour. The hours are looked up

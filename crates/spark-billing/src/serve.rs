@@ -91,7 +91,8 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     }
 
     let app = router(ApiState::new(billing.clone(), args.rate_limit))
-        .merge(billing_console::router(billing_console::ConsoleState::new(billing.clone())));
+        .merge(billing_console::router(billing_console::ConsoleState::new(billing.clone())))
+        .layer(axum::middleware::from_fn(run_to_completion));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -136,6 +137,20 @@ fn announce(url: &str, data_dir: &std::path::Path, operator_key: &str, keys: Opt
     }
     println!();
     println!("Stop with Ctrl-C.");
+}
+
+/// Runs each request in a task of its own, so that a client hanging up
+/// does not cancel it halfway through a database transaction: the work
+/// finishes (or fails) as a whole, and the connection goes back to the pool
+/// clean.
+async fn run_to_completion(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "request task failed");
+            axum::response::IntoResponse::into_response(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

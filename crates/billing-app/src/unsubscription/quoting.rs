@@ -112,18 +112,25 @@ impl Billing {
         order_id: Option<&str>,
     ) -> AppResult<QuoteView> {
         let now = self.now();
-        let mut tx = self.begin().await?;
-        let record = tx.instance(instance_id).await?;
-        let record = visible(caller, "instance", instance_id, record, |i| &i.account_id)?;
-        let status = status_of(&record);
-        let facts = load_facts(&mut *tx, record, status, now).await?;
-        let quote = facts.quote(now, order_id)?;
-        let stored = stored_quote(&facts, &quote, order_id, now);
-        tx.insert_quote(&stored).await?;
-        let deletes = match order_id {
-            None if quote.eligible() => deletion_preview(&mut *tx, &facts.record, now).await?,
-            _ => None,
+        // Computed from a consistent snapshot without holding the write lock;
+        // the digest makes the stored quote go stale if anything it read
+        // changes before it is confirmed.
+        let (facts, quote, deletes) = {
+            let mut tx = self.read().await?;
+            let record = tx.instance(instance_id).await?;
+            let record = visible(caller, "instance", instance_id, record, |i| &i.account_id)?;
+            let status = status_of(&record);
+            let facts = load_facts(&mut *tx, record, status, now).await?;
+            let quote = facts.quote(now, order_id)?;
+            let deletes = match order_id {
+                None if quote.eligible() => deletion_preview(&mut *tx, &facts.record, now).await?,
+                _ => None,
+            };
+            (facts, quote, deletes)
         };
+        let stored = stored_quote(&facts, &quote, order_id, now);
+        let mut tx = self.begin().await?;
+        tx.insert_quote(&stored).await?;
         tx.commit().await?;
         Ok(QuoteView { stored, quote, zone: facts.zone(), deletes })
     }
