@@ -158,3 +158,40 @@ fn every_command_explains_itself() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
     }
 }
+
+#[test]
+fn a_configuration_file_is_read_and_flags_and_variables_win_over_it() {
+    let dir = std::env::temp_dir().join(billing_app::ids::new_id("config"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let from_file = dir.join("from-file");
+    let config = dir.join("spark-billing.toml");
+    std::fs::write(&config, format!("data_dir = \"{}\"\nlog_format = \"json\"\n", from_file.display())).unwrap();
+    let bin = env!("CARGO_BIN_EXE_spark-billing");
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(bin);
+        command.env_remove("DATABASE_URL").env_remove("SPARK_BILLING_DATA_DIR").args(args);
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    let out = run(&["--config", config.to_str().unwrap(), "ledger", "check"], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(from_file.join("spark-billing.sqlite3").exists(), "the file's data_dir is used");
+    let from_flag = dir.join("from-flag");
+    let out =
+        run(&["--config", config.to_str().unwrap(), "--data-dir", from_flag.to_str().unwrap(), "ledger", "check"], &[]);
+    assert!(out.status.success());
+    assert!(from_flag.join("spark-billing.sqlite3").exists(), "the flag wins over the file");
+    let from_env = dir.join("from-env");
+    let out = run(
+        &["ledger", "check"],
+        &[("SPARK_BILLING_CONFIG", config.to_str().unwrap()), ("SPARK_BILLING_DATA_DIR", from_env.to_str().unwrap())],
+    );
+    assert!(out.status.success());
+    assert!(from_env.join("spark-billing.sqlite3").exists(), "the variable wins over the file");
+    std::fs::write(&config, "colour = \"blue\"\n").unwrap();
+    let out = run(&["--config", config.to_str().unwrap(), "ledger", "check"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown setting \"colour\""));
+}
