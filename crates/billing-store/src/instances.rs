@@ -13,7 +13,7 @@ use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros, opt_micros};
 use crate::tx::SqlTx;
 
-fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
+pub(crate) fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
     let quota_cu = row
         .opt_int("quota_cu")?
         .map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("quota_cu {v}"))))
@@ -35,7 +35,8 @@ fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
     })
 }
 
-fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
+/// An order's row, without its tenders and benefits.
+pub(crate) fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
     let currency = row.currency("currency")?;
     let months = row.int("months")?;
     Ok(OrderRecord {

@@ -11,18 +11,17 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 use billing_app::metering::{UsageFacts, UsageWorkspace};
-use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, SettledHour, Settlement, UsageRecord};
+use billing_app::model::{InstanceRecord, OrderRecord, SettledHour, Settlement, UsageRecord};
 use billing_app::store::{StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
-use billing_domain::order::{OrderCharges, OrderKind, OrderStatus};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::Backend;
 use crate::error::map_err;
-use crate::rows::{RowExt, by_name, micros};
+use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
 
 /// Most rows one multi-row statement writes and most values one IN list
@@ -230,7 +229,7 @@ impl SqlTx {
         let bound: HashSet<&str> = workspace_ids.iter().copied().collect();
         let (mut quotas, mut plans) = (Vec::new(), Vec::new());
         for row in &instances {
-            let i = instance(row)?;
+            let i = crate::instances::instance(row)?;
             match i.commodity {
                 Commodity::SparkResourcePlan => plans.push(i),
                 Commodity::SparkReserved if i.workspace_id.as_deref().is_some_and(|w| bound.contains(w)) => {
@@ -243,7 +242,8 @@ impl SqlTx {
         plans.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let ids: Vec<&str> = quotas.iter().chain(&plans).map(|i| i.id.as_str()).collect();
         let orders = self.rows_in("SELECT * FROM orders WHERE", "instance_id", &ids).await?;
-        let mut orders = orders.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
+        // Without tenders and benefits, which settling does not read.
+        let mut orders = orders.iter().map(crate::instances::order).collect::<StoreResult<Vec<_>>>()?;
         orders.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut orders_of: HashMap<String, Vec<OrderRecord>> = HashMap::new();
         for o in orders {
@@ -474,54 +474,9 @@ impl SqlTx {
     }
 }
 
-// Row readers for the bulk facts, the same as the subject modules' own.
+// Row readers for the bulk facts; instances and orders are read by
+// `crate::instances`.
 
 fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
     Ok(UsageWorkspace { id: row.text("id")?, account_id: row.text("account_id")?, region_id: row.text("region_id")? })
-}
-
-fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
-    let quota_cu = row.opt_int("quota_cu")?;
-    Ok(InstanceRecord {
-        id: row.text("id")?,
-        account_id: row.text("account_id")?,
-        region_id: row.text("region_id")?,
-        commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
-        workspace_id: row.opt_text("workspace_id")?,
-        quota_cu: quota_cu
-            .map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("quota_cu {v}"))))
-            .transpose()?,
-        capacity: row.opt_int("capacity_milli")?.map(CuHours::from_milli),
-        used: CuHours::from_milli(row.int("used_milli")?),
-        state: by_name("state", &row.text("state")?, &InstanceState::ALL, InstanceState::as_str)?,
-        promotion_non_refundable: row.flag("promotion_non_refundable")?,
-        transferred: row.flag("transferred")?,
-        auto_renew: row.flag("auto_renew")?,
-        created_at: row.instant("created_at")?,
-    })
-}
-
-/// An order without its tenders and benefits, which settling does not read.
-fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
-    let currency = row.currency("currency")?;
-    let months = row.int("months")?;
-    Ok(OrderRecord {
-        id: row.text("id")?,
-        instance_id: row.text("instance_id")?,
-        account_id: row.text("account_id")?,
-        kind: by_name("kind", &row.text("kind")?, &OrderKind::ALL, OrderKind::as_str)?,
-        status: by_name("status", &row.text("status")?, &OrderStatus::ALL, OrderStatus::as_str)?,
-        months: u32::try_from(months).map_err(|_| StoreError::Corrupt(format!("months {months}")))?,
-        charges: OrderCharges {
-            list_price: row.money(currency, "list_price_minor")?,
-            discount: row.money(currency, "discount_minor")?,
-            coupon: row.money(currency, "coupon_minor")?,
-            voucher: row.money(currency, "voucher_minor")?,
-        },
-        benefit_ids: Vec::new(),
-        tenders: Vec::new(),
-        created_at: row.instant("created_at")?,
-        paid_at: row.opt_instant("paid_at")?,
-        start: row.opt_instant("start_at")?,
-    })
 }
