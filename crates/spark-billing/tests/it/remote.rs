@@ -3,17 +3,15 @@
 //! on the local database, server errors shown with their code, and clear
 //! failures without a key, without a server, and for local-only commands.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::support::{free_port, wait_until_running};
 
 /// The binary with none of the settings of the environment it runs in.
 fn bare_command() -> Command {
@@ -61,17 +59,7 @@ impl Demo {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            assert!(Instant::now() < deadline, "the server did not start");
-            match lines.next() {
-                Some(Ok(line)) if line.contains("is running at") => break,
-                Some(Ok(_)) => continue,
-                _ => panic!("the server exited before it started"),
-            }
-        }
-        std::thread::spawn(move || lines.for_each(drop));
+        wait_until_running(&mut child);
         let keys: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("demo-keys.json")).unwrap()).unwrap();
         Demo {
             child,

@@ -2,18 +2,14 @@
 //! written down, two servers on one database confirm one quote once, and
 //! SIGTERM stops a server cleanly.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{fresh_databases, spark_billing};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::support::{free_port, fresh_databases, spark_billing, wait_until_running};
 
 /// A running server, killed when dropped.
 struct Server {
@@ -34,18 +30,7 @@ fn serve(url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Server {
     let mut args = vec!["serve", "--listen", &listen, "--data-dir", data_dir.to_str().unwrap()];
     args.extend(extra);
     let mut child = spark_billing(url, &args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(Instant::now() < deadline, "the server did not start");
-        match lines.next() {
-            Some(Ok(line)) if line.contains("is running at") => break,
-            Some(Ok(_)) => continue,
-            _ => panic!("the server exited before it started"),
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
+    wait_until_running(&mut child);
     Server { child, addr: listen.parse().unwrap() }
 }
 

@@ -88,3 +88,26 @@ pub fn spark_billing(url: &str, args: &[&str]) -> Command {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A free port on the loopback interface.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until a `serve` child prints that it is running (panicking if it
+/// exits first or takes over a minute), then keeps draining its output.
+pub fn wait_until_running(child: &mut std::process::Child) {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("serve must be spawned with its stdout piped");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "the server did not start");
+        match lines.next() {
+            Some(Ok(line)) if line.contains("is running at") => break,
+            Some(Ok(_)) => continue,
+            _ => panic!("the server exited before it started"),
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+}
