@@ -146,8 +146,11 @@ test('deleting etl-prod refuses a wrong name, then refunds once and deletes it',
   await shotBoth(page, 'q08-result-quota');
 
   // The same form sent again (a double click, a reload) changes nothing.
+  // The browser follows the replay's redirect: wait for that page too, or
+  // the next navigation would be cut short by it.
   const [replay] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === form.action),
+    page.waitForEvent('load'),
     page.evaluate(({ action, fields }) => {
       const again = document.createElement('form');
       again.method = 'post';
