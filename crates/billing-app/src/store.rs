@@ -211,8 +211,10 @@ pub trait StoreTx: Send {
     async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()>;
     /// Every ledger entry, in movement order.
     async fn ledger_entries(&mut self) -> StoreResult<Vec<LedgerEntry>>;
-    /// Appends an event to the audit chain and returns it chained.
-    async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<AuditEvent>;
+    /// Appends an event to the audit chain. The event is chained when the
+    /// transaction commits, in commit order, so that no writer holds the
+    /// chain's head for longer than its own commit.
+    async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<()>;
     /// The chain's head: the last sequence number and its hash.
     async fn audit_head(&mut self) -> StoreResult<(i64, String)>;
     /// Audit events from `after_seq` on, at most `limit`.

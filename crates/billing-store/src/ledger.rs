@@ -55,47 +55,50 @@ impl SqlTx {
             .collect()
     }
 
-    /// Appends to the chain. Bumping the single head row first serializes
-    /// appends across connections and processes: the row stays locked until
-    /// this transaction ends.
-    pub(crate) async fn append_audit_row(&mut self, e: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<AuditEvent> {
-        let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    /// Chains `events` onto the audit trail, in order. Bumping the single
+    /// head row serializes chaining across connections and processes; it is
+    /// the transaction's last write, so the row stays locked only for the
+    /// commit itself.
+    pub(crate) async fn chain_audit_rows(&mut self, events: &[(NewAuditEvent, DateTime<Utc>)]) -> StoreResult<()> {
+        let n = i64::try_from(events.len()).map_err(|_| StoreError::Database("too many audit events".into()))?;
+        let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(n)
             .fetch_one(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        let seq = head.int("seq")?;
-        let prev_hash = head.text("hash")?;
-        let hash = chain_hash(&prev_hash, seq, at, e);
+        let mut seq = head.int("seq")? - n;
+        let mut prev_hash = head.text("hash")?;
+        let mut chained = Vec::with_capacity(events.len());
+        for (e, at) in events {
+            seq += 1;
+            let hash = chain_hash(&prev_hash, seq, *at, e);
+            chained.push((seq, *at, e, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+        }
         sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
+            .bind(&prev_hash)
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(seq)
-        .bind(micros(at))
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.subject)
-        .bind(&e.detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        Ok(AuditEvent {
-            seq,
-            at,
-            actor: e.actor.clone(),
-            action: e.action.clone(),
-            subject: e.subject.clone(),
-            detail: e.detail.clone(),
-            prev_hash,
-            hash,
-        })
+        for piece in statements(&chained) {
+            let sql = format!(
+                "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 8)
+            );
+            let mut query = sqlx::query(&sql);
+            for (seq, at, e, prev, hash) in piece {
+                query = query
+                    .bind(*seq)
+                    .bind(micros(*at))
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.subject)
+                    .bind(&e.detail)
+                    .bind(prev)
+                    .bind(hash);
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn audit_head_row(&mut self) -> StoreResult<(i64, String)> {

@@ -30,11 +30,13 @@ pub struct SqlTx {
     pub(crate) backend: Backend,
     /// The store's write gate, held until the transaction ends (SQLite).
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Audit events appended by this transaction, chained at commit.
+    audit: Vec<(NewAuditEvent, DateTime<Utc>)>,
 }
 
 impl SqlTx {
     pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend) -> SqlTx {
-        SqlTx { tx, backend, _gate: None }
+        SqlTx { tx, backend, _gate: None, audit: Vec::new() }
     }
 
     /// The same transaction, holding `gate` until it ends.
@@ -53,8 +55,13 @@ impl SqlTx {
         &mut self.tx
     }
 
-    /// Commits, typed as this store's own.
-    pub async fn commit_sql(self) -> StoreResult<()> {
+    /// Chains the transaction's audit events, then commits, typed as this
+    /// store's own.
+    pub async fn commit_sql(mut self) -> StoreResult<()> {
+        let events = std::mem::take(&mut self.audit);
+        if !events.is_empty() {
+            self.chain_audit_rows(&events).await?;
+        }
         self.tx.commit().await.map_err(map_err)
     }
 }
@@ -238,8 +245,9 @@ impl StoreTx for SqlTx {
     async fn ledger_entries(&mut self) -> StoreResult<Vec<LedgerEntry>> {
         self.ledger_entry_rows().await
     }
-    async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<AuditEvent> {
-        self.append_audit_row(event, at).await
+    async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<()> {
+        self.audit.push((event.clone(), at));
+        Ok(())
     }
     async fn audit_head(&mut self) -> StoreResult<(i64, String)> {
         self.audit_head_row().await
