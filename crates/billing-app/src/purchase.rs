@@ -92,10 +92,7 @@ fn catalog_error(e: CatalogError) -> AppError {
 /// The account a purchase is for, locked for the transaction (see
 /// [`StoreTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
 async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &str) -> AppResult<Account> {
-    if caller.may_see(account_id) {
-        tx.lock_account(account_id).await?;
-    }
-    let account = tx.account(account_id).await?;
+    let account = if caller.may_see(account_id) { tx.lock_account(account_id).await? } else { None };
     visible(caller, "account", account_id, account, |a| &a.id)
 }
 
@@ -307,7 +304,10 @@ impl Billing {
     ) -> AppResult<Purchase> {
         let instance = tx.instance(instance_id).await?;
         let instance = visible(caller, "instance", instance_id, instance, |i| &i.account_id)?;
-        tx.lock_account(&instance.account_id).await?;
+        let account = tx
+            .lock_account(&instance.account_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("account", &instance.account_id))?;
         // Read again under the lock: a racing renewal may have just committed.
         let instance = tx.instance(instance_id).await?.ok_or_else(|| AppError::not_found("instance", instance_id))?;
         let (Commodity::SparkReserved, Some(cu)) = (instance.commodity, instance.quota_cu) else {
@@ -319,10 +319,6 @@ impl Billing {
         if tx.orders(instance_id).await?.iter().any(|o| o.status == OrderStatus::Unpaid) {
             return Err(AppError::state("an unpaid order of this quota must be paid or cancelled first"));
         }
-        let account = tx
-            .account(&instance.account_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("account", &instance.account_id))?;
         let region = region_of(&mut *tx, &instance.region_id).await?;
         check_can_buy(&account, &region)?;
         check_months(&region, months).map_err(catalog_error)?;
@@ -401,15 +397,14 @@ impl Billing {
     ) -> AppResult<Purchase> {
         let order = tx.order(order_id).await?;
         let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
-        tx.lock_account(&order.account_id).await?;
+        let account =
+            tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
         let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
         if order.status != OrderStatus::Unpaid {
             return Err(AppError::state(format!("the order is {}, not unpaid", order.status.as_str())));
         }
         let instance =
             tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
-        let account =
-            tx.account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
         let region = region_of(tx, &instance.region_id).await?;
         check_can_buy(&account, &region)?;
         let purchase = self.pay_in(tx, caller, &account, Purchase { instance, order }, tenders).await?;

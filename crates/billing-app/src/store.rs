@@ -84,7 +84,8 @@ pub trait StoreTx: Send {
     /// reads an account's state and then writes it takes this first, so that
     /// racing requests for one account queue instead of both acting on what
     /// they read (SQLite's write lock already does this for the whole file).
-    async fn lock_account(&mut self, id: &str) -> StoreResult<()>;
+    /// Returns the account as it stands under the lock, if it exists.
+    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>>;
     /// Adds `delta` to the balance and returns the new balance.
     async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money>;
     /// Adds a payment method.

@@ -73,15 +73,14 @@ impl SqlTx {
         rows.iter().map(account).collect()
     }
 
-    pub(crate) async fn lock_account_row(&mut self, id: &str) -> StoreResult<()> {
-        if self.backend == crate::Backend::Postgres {
-            sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
-                .bind(id)
-                .fetch_optional(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-        }
-        Ok(())
+    pub(crate) async fn lock_account_row(&mut self, id: &str) -> StoreResult<Option<Account>> {
+        let sql = match self.backend {
+            crate::Backend::Postgres => "SELECT * FROM accounts WHERE id = $1 FOR UPDATE",
+            // The transaction already holds the database's write lock.
+            crate::Backend::Sqlite => "SELECT * FROM accounts WHERE id = $1",
+        };
+        let row = sqlx::query(sql).bind(id).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        row.as_ref().map(account).transpose()
     }
 
     pub(crate) async fn add_to_balance_row(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {

@@ -74,17 +74,34 @@ impl SqlTx {
             let hash = chain_hash(&prev_hash, seq, *at, e);
             chained.push((seq, *at, e, std::mem::replace(&mut prev_hash, hash.clone()), hash));
         }
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&prev_hash)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        // PostgreSQL moves the head's hash in the first insert, saving a round
+        // trip while the head is locked; SQLite has no writes in WITH, and no
+        // round trips to save.
+        let mut head_pending = true;
+        if self.backend == crate::Backend::Sqlite {
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&prev_hash)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+            head_pending = false;
+        }
         for piece in statements(&chained) {
+            let mut params = Params::new(self.backend);
+            let head = if head_pending {
+                format!("WITH head AS (UPDATE audit_head SET hash = {} WHERE id = 1) ", params.one())
+            } else {
+                String::new()
+            };
             let sql = format!(
-                "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}",
-                Params::new(self.backend).rows(piece.len(), 8)
+                "{head}INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}",
+                params.rows(piece.len(), 8)
             );
             let mut query = sqlx::query(&sql);
+            if head_pending {
+                query = query.bind(&prev_hash);
+                head_pending = false;
+            }
             for (seq, at, e, prev, hash) in piece {
                 query = query
                     .bind(*seq)

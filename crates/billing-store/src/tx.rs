@@ -81,7 +81,7 @@ impl StoreTx for SqlTx {
     async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
         self.account_rows().await
     }
-    async fn lock_account(&mut self, id: &str) -> StoreResult<()> {
+    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>> {
         self.lock_account_row(id).await
     }
     async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
