@@ -1,6 +1,10 @@
 //! API keys: random secrets shown once, stored as SHA-256 hashes, each acting
 //! for one account or for the operators.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -56,10 +60,47 @@ impl Billing {
         if !secret.starts_with("sbk_") || secret.len() > 200 {
             return Ok(None);
         }
-        let key = self.read().await?.api_key_by_hash(&hash_key(secret)).await?;
-        Ok(key.filter(|k| k.revoked_at.is_none()).map(|k| match k.account_id {
+        let hash = hash_key(secret);
+        if let Some(caller) = self.known_keys.get(&hash) {
+            return Ok(Some(caller));
+        }
+        let key = self.read().await?.api_key_by_hash(&hash).await?;
+        let caller = key.filter(|k| k.revoked_at.is_none()).map(|k| match k.account_id {
             Some(id) => Caller::Customer(id),
             None => Caller::Operator,
-        }))
+        });
+        if let Some(caller) = &caller {
+            self.known_keys.put(hash, caller.clone());
+        }
+        Ok(caller)
+    }
+}
+
+/// How long a key found in the store is trusted without asking it again.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Most keys remembered; past this the memory starts afresh.
+const KEY_CACHE_CAPACITY: usize = 10_000;
+
+/// Keys recently found in the store, by hash, so that a busy client costs
+/// one lookup per [`KEY_CACHE_TTL`] rather than one per request. Unknown keys
+/// are never remembered, so random guesses cannot fill it.
+#[derive(Debug, Default)]
+pub(crate) struct KnownKeys {
+    keys: Mutex<HashMap<String, (Caller, Instant)>>,
+}
+
+impl KnownKeys {
+    fn get(&self, hash: &str) -> Option<Caller> {
+        let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.get(hash).filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL).map(|(caller, _)| caller.clone())
+    }
+
+    fn put(&self, hash: String, caller: Caller) {
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        if keys.len() >= KEY_CACHE_CAPACITY {
+            keys.clear();
+        }
+        keys.insert(hash, (caller, Instant::now()));
     }
 }

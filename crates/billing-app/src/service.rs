@@ -85,12 +85,13 @@ impl Caller {
 pub struct Billing {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
 }
 
 impl Billing {
     /// Use cases over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Billing {
-        Billing { store, clock }
+        Billing { store, clock, known_keys: Arc::default() }
     }
 
     /// The store.

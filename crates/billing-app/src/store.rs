@@ -130,6 +130,9 @@ pub trait StoreTx: Send {
     async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()>;
     /// A workspace by id (deleted ones included).
     async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>>;
+    /// A workspace by id with how many jobs, data objects and queues it holds,
+    /// in that order.
+    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>>;
     /// An account's active workspaces.
     async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>>;
     /// Adds a job.

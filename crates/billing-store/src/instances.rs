@@ -12,6 +12,7 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros, opt_micros};
 use crate::tx::SqlTx;
+use crate::usage::Params;
 
 pub(crate) fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
     let quota_cu = row
@@ -230,40 +231,47 @@ impl SqlTx {
         let sql = format!("SELECT * FROM orders WHERE {condition} ORDER BY created_at, id");
         let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
         let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
-        for o in &mut orders {
-            self.fill_order(o).await?;
-        }
+        self.fill_orders(&mut orders).await?;
         Ok(orders)
     }
 
-    async fn fill_order(&mut self, o: &mut OrderRecord) -> StoreResult<()> {
-        let currency = o.currency();
-        let tenders = sqlx::query("SELECT * FROM tenders WHERE order_id = $1 ORDER BY idx")
-            .bind(&o.id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        o.tenders = tenders
-            .iter()
-            .map(|row| {
-                Ok(TenderRecord {
-                    method: by_name(
-                        "method",
-                        &row.text("method")?,
-                        &PaymentMethodKind::ALL,
-                        PaymentMethodKind::as_str,
-                    )?,
-                    payment_method_id: row.opt_text("payment_method_id")?,
-                    amount: Money::from_minor(currency, row.int("amount_minor")?),
-                })
-            })
-            .collect::<StoreResult<_>>()?;
-        let benefits = sqlx::query("SELECT benefit_id FROM order_benefits WHERE order_id = $1 ORDER BY benefit_id")
-            .bind(&o.id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        o.benefit_ids = benefits.iter().map(|row| row.text("benefit_id")).collect::<StoreResult<_>>()?;
+    /// Reads the tenders and benefit links of `orders` in one statement.
+    async fn fill_orders(&mut self, orders: &mut [OrderRecord]) -> StoreResult<()> {
+        for piece in orders.chunks_mut(crate::usage::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "WITH wanted(id) AS (VALUES {}) \
+                 SELECT order_id, CAST(0 AS BIGINT) AS part, idx, method, payment_method_id, amount_minor, NULL AS benefit_id \
+                 FROM tenders WHERE order_id IN (SELECT id FROM wanted) \
+                 UNION ALL \
+                 SELECT order_id, CAST(1 AS BIGINT) AS part, 0 AS idx, NULL AS method, NULL AS payment_method_id, 0 AS amount_minor, \
+                 benefit_id FROM order_benefits WHERE order_id IN (SELECT id FROM wanted) \
+                 ORDER BY order_id, part, idx, benefit_id",
+                Params::new(self.backend).rows(piece.len(), 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for o in piece.iter() {
+                query = query.bind(&o.id);
+            }
+            let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+            for row in &rows {
+                let order_id = row.text("order_id")?;
+                let Some(o) = piece.iter_mut().find(|o| o.id == order_id) else { continue };
+                if row.int("part")? == 0 {
+                    o.tenders.push(TenderRecord {
+                        method: by_name(
+                            "method",
+                            &row.text("method")?,
+                            &PaymentMethodKind::ALL,
+                            PaymentMethodKind::as_str,
+                        )?,
+                        payment_method_id: row.opt_text("payment_method_id")?,
+                        amount: Money::from_minor(o.currency(), row.int("amount_minor")?),
+                    });
+                } else {
+                    o.benefit_ids.push(row.text("benefit_id")?);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -275,9 +283,7 @@ impl SqlTx {
                 .await
                 .map_err(map_err)?;
         let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
-        for o in &mut orders {
-            self.fill_order(o).await?;
-        }
+        self.fill_orders(&mut orders).await?;
         Ok(orders)
     }
 

@@ -140,6 +140,9 @@ impl StoreTx for SqlTx {
     async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
         self.workspace_row(id).await
     }
+    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>> {
+        self.workspace_with_counts_row(id).await
+    }
     async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
         self.workspace_rows(account_id).await
     }

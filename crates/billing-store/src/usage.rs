@@ -27,7 +27,7 @@ use crate::tx::SqlTx;
 /// Most rows one multi-row statement writes and most values one IN list
 /// holds: 12 columns × 512 rows = 6,144 parameters, inside SQLite's 32,766
 /// and PostgreSQL's 65,535.
-const ROWS_PER_STATEMENT: usize = 512;
+pub(crate) const ROWS_PER_STATEMENT: usize = 512;
 
 /// Parameter markers, numbered in the order they are written.
 ///

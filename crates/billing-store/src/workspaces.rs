@@ -66,6 +66,23 @@ impl SqlTx {
         row.as_ref().map(workspace).transpose()
     }
 
+    pub(crate) async fn workspace_with_counts_row(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>> {
+        let row = sqlx::query(
+            "SELECT w.*, \
+             (SELECT COUNT(*) FROM jobs WHERE workspace_id = w.id) AS job_count, \
+             (SELECT COUNT(*) FROM data_objects WHERE workspace_id = w.id) AS data_object_count, \
+             (SELECT COUNT(*) FROM queues WHERE workspace_id = w.id) AS queue_count \
+             FROM workspaces w WHERE w.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let counts = [row.int("job_count")?, row.int("data_object_count")?, row.int("queue_count")?];
+        Ok(Some((workspace(&row)?, counts)))
+    }
+
     pub(crate) async fn workspace_rows(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
         let rows = sqlx::query("SELECT * FROM workspaces WHERE account_id = $1 AND status = 'active' ORDER BY name")
             .bind(account_id)

@@ -63,15 +63,16 @@ pub(crate) async fn deletion_preview(
     let Some(workspace_id) = record.workspace_id.as_deref().filter(|_| record.quota_cu.is_some()) else {
         return Ok(None);
     };
-    let Some(workspace) = tx.workspace(workspace_id).await? else { return Ok(None) };
-    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let Some((workspace, [jobs, data_objects, queues])) = tx.workspace_with_counts(workspace_id).await? else {
+        return Ok(None);
+    };
     Ok(Some(Tombstone {
-        workspace_id: workspace.id.clone(),
-        account_id: workspace.account_id.clone(),
-        name: workspace.name.clone(),
-        jobs: count(tx.jobs(workspace_id).await?.len()),
-        data_objects: count(tx.data_objects(workspace_id).await?.len()),
-        queues: count(tx.queues(workspace_id).await?.len()),
+        workspace_id: workspace.id,
+        account_id: workspace.account_id,
+        name: workspace.name,
+        jobs,
+        data_objects,
+        queues,
         deleted_at: now,
     }))
 }
