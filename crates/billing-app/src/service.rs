@@ -128,7 +128,7 @@ impl Billing {
         let scope = caller.actor();
         let mut tx = self.begin().await?;
         if let IdempotencyClaim::Used { request_hash: first, response } =
-            tx.claim_idempotency(&scope, key, request_hash, self.now()).await?
+            tx.claim_idempotency(&scope, key, request_hash, None, self.now()).await?
         {
             if first != request_hash {
                 return Err(AppError::IdempotencyKeyReused { key: key.to_owned() });

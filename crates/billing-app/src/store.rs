@@ -284,11 +284,14 @@ pub trait StoreTx: Send {
     /// `worker`, or with `None` whoever's.
     async fn release_refund(&mut self, id: &str, worker: Option<&str>) -> StoreResult<()>;
     /// Claims an idempotency key for this transaction, or returns its use.
+    /// A `response` known before the work is done (an id chosen up front) is
+    /// stored with the claim, which saves [`StoreTx::complete_idempotency`].
     async fn claim_idempotency(
         &mut self,
         scope: &str,
         key: &str,
         request_hash: &str,
+        response: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<IdempotencyClaim>;
     /// Stores the result of the request holding the key.

@@ -15,21 +15,36 @@ impl SqlTx {
     /// Writes a movement after checking, a second time, that it balances.
     pub(crate) async fn insert_movement_rows(&mut self, m: &Movement) -> StoreResult<()> {
         m.check_balanced().map_err(|e| StoreError::Database(format!("refusing an unbalanced movement: {e}")))?;
-        sqlx::query("INSERT INTO ledger_movements (id, kind, reference, at) VALUES ($1, $2, $3, $4)")
-            .bind(&m.id)
-            .bind(&m.kind)
-            .bind(&m.reference)
-            .bind(micros(m.at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        // PostgreSQL inserts the movement along with its first entries, in
+        // one round trip; SQLite has no writes in WITH.
+        let mut movement_pending = self.backend == crate::Backend::Postgres && !m.entries.is_empty();
+        if !movement_pending {
+            sqlx::query("INSERT INTO ledger_movements (id, kind, reference, at) VALUES ($1, $2, $3, $4)")
+                .bind(&m.id)
+                .bind(&m.kind)
+                .bind(&m.reference)
+                .bind(micros(m.at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
         let lines: Vec<(i64, &LedgerEntry)> = m.entries.iter().enumerate().map(|(i, e)| (i as i64, e)).collect();
         for piece in statements(&lines) {
+            let mut params = Params::new(self.backend);
+            let movement = if movement_pending {
+                format!("WITH movement AS (INSERT INTO ledger_movements (id, kind, reference, at) VALUES ({})) ", params.list(4))
+            } else {
+                String::new()
+            };
             let sql = format!(
-                "INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES {}",
-                Params::new(self.backend).rows(piece.len(), 5)
+                "{movement}INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES {}",
+                params.rows(piece.len(), 5)
             );
             let mut query = sqlx::query(&sql);
+            if movement_pending {
+                query = query.bind(&m.id).bind(&m.kind).bind(&m.reference).bind(micros(m.at));
+                movement_pending = false;
+            }
             for (line, e) in piece {
                 query = query.bind(&m.id).bind(*line).bind(&e.ledger_account).bind(&e.unit).bind(e.amount);
             }

@@ -307,17 +307,19 @@ impl SqlTx {
         scope: &str,
         key: &str,
         request_hash: &str,
+        response: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<IdempotencyClaim> {
         // A concurrent holder of the same key makes this insert wait until
         // it commits (then the key is used) or rolls back (then it is ours).
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, response, created_at) \
-             VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (account_id, idem_key) DO NOTHING RETURNING idem_key",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, idem_key) DO NOTHING RETURNING idem_key",
         )
         .bind(scope)
         .bind(key)
         .bind(request_hash)
+        .bind(response)
         .bind(micros(now))
         .fetch_optional(&mut *self.tx)
         .await

@@ -332,9 +332,10 @@ impl StoreTx for SqlTx {
         scope: &str,
         key: &str,
         request_hash: &str,
+        response: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<IdempotencyClaim> {
-        self.claim_idempotency_row(scope, key, request_hash, now).await
+        self.claim_idempotency_row(scope, key, request_hash, response, now).await
     }
     async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
         self.complete_idempotency_row(scope, key, response).await

@@ -199,6 +199,28 @@ impl SqlTx {
     }
 
     pub(crate) async fn delete_workspace_rows(&mut self, t: &Tombstone) -> StoreResult<()> {
+        if self.backend == crate::Backend::Postgres {
+            // One round trip: the deletes ride along with the tombstone's insert.
+            sqlx::query(
+                "WITH jobs_gone AS (DELETE FROM jobs WHERE workspace_id = $1), \
+                 data_gone AS (DELETE FROM data_objects WHERE workspace_id = $1), \
+                 queues_gone AS (DELETE FROM queues WHERE workspace_id = $1), \
+                 marked AS (UPDATE workspaces SET status = 'deleted' WHERE id = $1) \
+                 INSERT INTO workspace_tombstones (workspace_id, account_id, name, jobs, data_objects, queues, deleted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&t.workspace_id)
+            .bind(&t.account_id)
+            .bind(&t.name)
+            .bind(t.jobs)
+            .bind(t.data_objects)
+            .bind(t.queues)
+            .bind(micros(t.deleted_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+            return Ok(());
+        }
         for table in ["jobs", "data_objects", "queues"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
                 .bind(&t.workspace_id)

@@ -13,7 +13,7 @@ use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::facts::load_facts;
+use super::facts::{QuoteFacts, load_facts};
 use super::quoting::deletion_preview;
 use super::records::{IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
 use crate::error::{AppError, AppResult};
@@ -77,8 +77,11 @@ impl Billing {
         let now = self.now();
         let scope = caller.actor();
         let hash = request_hash(c);
+        // The key's answer is the unsubscription's id, chosen before the work.
+        let id = new_id("uns");
         let mut tx = self.begin().await?;
-        if let IdempotencyClaim::Used { request_hash, response } = tx.claim_idempotency(&scope, key, &hash, now).await?
+        if let IdempotencyClaim::Used { request_hash, response } =
+            tx.claim_idempotency(&scope, key, &hash, Some(&id), now).await?
         {
             if request_hash != hash {
                 return Err(AppError::IdempotencyKeyReused { key: key.clone() });
@@ -86,8 +89,7 @@ impl Billing {
             drop(tx);
             return self.unsubscription_result(caller, &response, true).await;
         }
-        let result = self.execute(&mut *tx, caller, c, now).await?;
-        tx.complete_idempotency(&scope, key, &result.unsubscription.id).await?;
+        let result = self.execute(&mut *tx, caller, c, &id, now).await?;
         tx.commit().await?;
         Ok(result)
     }
@@ -120,6 +122,7 @@ impl Billing {
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
         c: &Confirmation,
+        id: &str,
         now: DateTime<Utc>,
     ) -> AppResult<UnsubscriptionResult> {
         let quote = tx.quote(&c.quote_id).await?;
@@ -154,7 +157,7 @@ impl Billing {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
         }
         let zone = facts.zone();
-        let unsubscription = record_unsubscription(tx, &facts.record, &quote, &recomputed, now).await?;
+        let unsubscription = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
         let refunds = self.create_refunds(tx, &unsubscription, &recomputed, &facts.orders, zone, now).await?;
         let tombstone = match deletes {
             Some(t) => {
@@ -261,7 +264,8 @@ async fn lock_instance(tx: &mut (dyn StoreTx + '_), record: &InstanceRecord, who
 /// unsubscription.
 async fn record_unsubscription(
     tx: &mut (dyn StoreTx + '_),
-    record: &InstanceRecord,
+    id: &str,
+    facts: &QuoteFacts,
     stored: &StoredQuote,
     quote: &Quote,
     now: DateTime<Utc>,
@@ -272,13 +276,20 @@ async fn record_unsubscription(
             return Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed });
         }
         cash = cash.checked_add(line.cash_paid)?;
-        let order = tx.order(&line.order_id).await?.ok_or_else(|| AppError::internal("refunded order vanished"))?;
+        // The facts were read in this transaction, after the instance was
+        // locked: the order's benefits are as stored.
+        let order = facts
+            .orders
+            .iter()
+            .find(|o| o.id == line.order_id)
+            .ok_or_else(|| AppError::internal("a refunded order is not among the instance's"))?;
         for benefit_id in &order.benefit_ids {
             tx.set_benefit_status(benefit_id, BenefitStatus::Used, BenefitStatus::Void, None).await?;
         }
     }
+    let record = &facts.record;
     let unsubscription = Unsubscription {
-        id: new_id("uns"),
+        id: id.to_owned(),
         account_id: record.account_id.clone(),
         instance_id: record.id.clone(),
         order_id: stored.order_id.clone(),
