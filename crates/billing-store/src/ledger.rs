@@ -75,6 +75,11 @@ impl SqlTx {
     /// the transaction's last write, so the row stays locked only for the
     /// commit itself.
     pub(crate) async fn chain_audit_rows(&mut self, events: &[(NewAuditEvent, DateTime<Utc>)]) -> StoreResult<()> {
+        if let [(event, at)] = events
+            && self.backend == crate::Backend::Postgres
+        {
+            return self.chain_one_audit_row(event, *at).await;
+        }
         let n = i64::try_from(events.len()).map_err(|_| StoreError::Database("too many audit events".into()))?;
         let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
             .bind(n)
@@ -94,7 +99,8 @@ impl SqlTx {
         // round trips to save.
         let mut head_pending = true;
         if self.backend == crate::Backend::Sqlite {
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            sqlx::query("UPDATE audit_head SET prev_hash = $1, hash = $2 WHERE id = 1")
+                .bind(chained.last().map_or("", |c| c.3.as_str()))
                 .bind(&prev_hash)
                 .execute(&mut *self.tx)
                 .await
@@ -104,7 +110,7 @@ impl SqlTx {
         for piece in statements(&chained) {
             let mut params = Params::new(self.backend);
             let head = if head_pending {
-                format!("WITH head AS (UPDATE audit_head SET hash = {} WHERE id = 1) ", params.one())
+                format!("WITH head AS (UPDATE audit_head SET prev_hash = {}, hash = {} WHERE id = 1) ", params.one(), params.one())
             } else {
                 String::new()
             };
@@ -114,7 +120,7 @@ impl SqlTx {
             );
             let mut query = sqlx::query(&sql);
             if head_pending {
-                query = query.bind(&prev_hash);
+                query = query.bind(chained.last().map_or("", |c| c.3.as_str())).bind(&prev_hash);
                 head_pending = false;
             }
             for (seq, at, e, prev, hash) in piece {
@@ -130,6 +136,36 @@ impl SqlTx {
             }
             query.execute(&mut *self.tx).await.map_err(map_err)?;
         }
+        Ok(())
+    }
+
+    /// Chains one event on PostgreSQL in a single statement: the head row
+    /// computes the event's hash exactly as [`chain_hash`] does (each field's
+    /// UTF-8 length as 8 big-endian bytes, then the field), so the row stays
+    /// locked for one round trip and the commit.
+    async fn chain_one_audit_row(&mut self, e: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<()> {
+        const FIELD: &str = "int8send(octet_length(convert_to(X, 'UTF8'))::int8) || convert_to(X, 'UTF8')";
+        let field = |x: &str| FIELD.replace('X', x);
+        let fields = ["hash", "(seq + 1)::text", "$1::text", "$2::text", "$3::text", "$4::text", "$5::text"]
+            .map(field)
+            .join(" || ");
+        let sql = format!(
+            "WITH head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256({fields}), 'hex') \
+             WHERE id = 1 RETURNING seq, prev_hash, hash) \
+             INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
+             SELECT seq, $6, $2, $3, $4, $5, prev_hash, hash FROM head"
+        );
+        let micros_at = micros(at);
+        sqlx::query(&sql)
+            .bind(micros_at.to_string())
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.subject)
+            .bind(&e.detail)
+            .bind(micros_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_unsubscription.sql")),
     (4, include_str!("../migrations/0004_api_keys.sql")),
+    (5, include_str!("../migrations/0005_audit_prev_hash.sql")),
 ];
 
 /// Any number; it only has to be the same in every replica.

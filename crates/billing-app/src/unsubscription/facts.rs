@@ -95,7 +95,12 @@ pub(crate) async fn load_facts(
     let versions = tx.policy_versions().await?;
     let policy = *policy_in_force(&versions, now).ok_or_else(|| AppError::internal("no policy version is in force"))?;
     let orders = tx.orders(&record.id).await?;
-    let methods = tx.payment_methods(&record.account_id).await?;
+    // Only tenders paid with a stored instrument depend on its validity.
+    let methods = if orders.iter().flat_map(|o| &o.tenders).any(|t| t.payment_method_id.is_some()) {
+        tx.payment_methods(&record.account_id).await?
+    } else {
+        Vec::new()
+    };
     let (year_start, year_end) = calendar_year(region.zone, now)?;
     let full_refunds = tx.full_refunds_between(&record.account_id, record.commodity, year_start, year_end).await?;
     let domain_orders = orders

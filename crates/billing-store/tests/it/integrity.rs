@@ -61,6 +61,28 @@ async fn the_books_balance_after_a_realistic_month() {
 }
 
 #[tokio::test]
+async fn events_with_text_beyond_ascii_chain_the_same_on_every_backend() {
+    on_every_backend!(|w| {
+        // PostgreSQL chains a lone event in SQL; the lengths it hashes must be
+        // UTF-8 bytes, as in `chain_hash`, not characters.
+        let a = w.billing.create_account(&OPERATOR, "Café Zürich — 東京", billing_domain::money::Currency::Usd).await;
+        let a = a.unwrap();
+        let events = w.store.read().await.unwrap().audit_events(0, 1000).await.unwrap();
+        let last = events.last().expect("the account's creation is audited");
+        assert_eq!(last.subject, a.id);
+        assert!(last.detail.contains("Café Zürich — 東京"), "{}", last.detail);
+        let event = NewAuditEvent {
+            actor: last.actor.clone(),
+            action: last.action.clone(),
+            subject: last.subject.clone(),
+            detail: last.detail.clone(),
+        };
+        assert_eq!(last.hash, chain_hash(&last.prev_hash, last.seq, last.at, &event));
+        assert_eq!(w.billing.audit_verify(&OPERATOR).await.unwrap().problem, None);
+    });
+}
+
+#[tokio::test]
 async fn a_balance_changed_behind_the_ledgers_back_is_reported() {
     on_every_backend!(|w| {
         let s = a_realistic_month(&w).await;
