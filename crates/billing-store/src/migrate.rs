@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_unsubscription.sql")),
     (4, include_str!("../migrations/0004_api_keys.sql")),
     (5, include_str!("../migrations/0005_audit_prev_hash.sql")),
+    (6, include_str!("../migrations/0006_indexes.sql")),
 ];
 
 /// Any number; it only has to be the same in every replica.
