@@ -86,12 +86,13 @@ pub struct Billing {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
+    pub(crate) quote_batch: Arc<crate::unsubscription::batch::QuoteBatch>,
 }
 
 impl Billing {
     /// Use cases over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Billing {
-        Billing { store, clock, known_keys: Arc::default() }
+        Billing { store, clock, known_keys: Arc::default(), quote_batch: Arc::default() }
     }
 
     /// The store.

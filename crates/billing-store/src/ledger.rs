@@ -32,7 +32,10 @@ impl SqlTx {
         for piece in statements(&lines) {
             let mut params = Params::new(self.backend);
             let movement = if movement_pending {
-                format!("WITH movement AS (INSERT INTO ledger_movements (id, kind, reference, at) VALUES ({})) ", params.list(4))
+                format!(
+                    "WITH movement AS (INSERT INTO ledger_movements (id, kind, reference, at) VALUES ({})) ",
+                    params.list(4)
+                )
             } else {
                 String::new()
             };
@@ -110,7 +113,11 @@ impl SqlTx {
         for piece in statements(&chained) {
             let mut params = Params::new(self.backend);
             let head = if head_pending {
-                format!("WITH head AS (UPDATE audit_head SET prev_hash = {}, hash = {} WHERE id = 1) ", params.one(), params.one())
+                format!(
+                    "WITH head AS (UPDATE audit_head SET prev_hash = {}, hash = {} WHERE id = 1) ",
+                    params.one(),
+                    params.one()
+                )
             } else {
                 String::new()
             };

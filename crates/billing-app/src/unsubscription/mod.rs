@@ -2,6 +2,7 @@
 //! workspace backups, and refund processing through a payment channel.
 
 pub mod backup;
+pub(crate) mod batch;
 pub mod confirm;
 pub mod facts;
 pub mod processing;

@@ -130,9 +130,7 @@ impl Billing {
             (facts, quote, deletes)
         };
         let stored = stored_quote(&facts, &quote, order_id, now);
-        let mut tx = self.begin().await?;
-        tx.insert_quote(&stored).await?;
-        tx.commit().await?;
+        self.store_quote(stored.clone()).await?;
         Ok(QuoteView { stored, quote, zone: facts.zone(), deletes })
     }
 

@@ -2,8 +2,8 @@
 //! behave as if they ran one after the other, on every backend.
 //!
 //! The races are made certain, not left to timing: a gate transaction holds
-//! the audit chain's head row, which every use case updates at its first
-//! audit append, so each racer does all its reads and then queues there. On
+//! the audit chain's head row, which every use case updates as it commits,
+//! so each racer either queues there or waits behind one that does. On
 //! PostgreSQL the gate opens once the racers are seen waiting for the lock;
 //! on SQLite writers already queue at `BEGIN IMMEDIATE`, so it opens at once.
 

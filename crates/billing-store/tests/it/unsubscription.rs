@@ -214,3 +214,35 @@ async fn deleting_a_pay_as_you_go_workspace_has_nothing_to_refund() {
         assert_eq!(operator_sees.unwrap_err().code(), "NOT_PREPAID");
     });
 }
+
+#[tokio::test]
+async fn quotes_asked_for_at_once_are_each_stored_and_each_confirmable() {
+    on_every_backend!(|w| {
+        let (seed, quota) = singapore_quota(&w).await;
+        w.clock.set(at("2026-05-01T09:00:00+08:00"));
+        // Quotes are stored in shared transactions (group commit); every one
+        // must still come back stored, with its own id.
+        let asks = (0..40).map(|_| {
+            let (billing, caller, quota) = (w.billing.clone(), seed.caller.clone(), quota.clone());
+            tokio::spawn(async move { billing.quote_unsubscription(&caller, &quota, None).await })
+        });
+        let mut ids = Vec::new();
+        for ask in asks.collect::<Vec<_>>() {
+            let quote = ask.await.unwrap().unwrap();
+            let stored = w.billing.stored_quote(&seed.caller, &quote.stored.id).await.unwrap();
+            assert_eq!(stored.refund, quote.quote.refund);
+            ids.push(quote.stored.id);
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 40);
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quotes").fetch_one(w.store.pool()).await.unwrap();
+        assert_eq!(stored, 40);
+        let last = w.billing.stored_quote(&seed.caller, &ids[39]).await.unwrap();
+        let view = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let name = view.deletes.as_ref().map(|t| t.name.clone());
+        let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&view, "k", name.as_deref())).await;
+        assert_eq!(done.unwrap().unsubscription.refund, last.refund);
+        w.assert_books_in_order().await;
+    });
+}
