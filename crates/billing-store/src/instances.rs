@@ -109,14 +109,8 @@ impl SqlTx {
         from: InstanceState,
         to: InstanceState,
     ) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3")
-            .bind(to.as_str())
-            .bind(id)
-            .bind(from.as_str())
-            .execute(&mut *self.tx)
+        self.transition("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3", id, from.as_str(), to.as_str())
             .await
-            .map_err(map_err)?;
-        Ok(done.rows_affected() == 1)
     }
 
     pub(crate) async fn set_auto_renew_row(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
@@ -321,13 +315,7 @@ impl SqlTx {
         from: OrderStatus,
         to: OrderStatus,
     ) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE orders SET status = $1 WHERE id = $2 AND status = $3")
-            .bind(to.as_str())
-            .bind(id)
-            .bind(from.as_str())
-            .execute(&mut *self.tx)
+        self.transition("UPDATE orders SET status = $1 WHERE id = $2 AND status = $3", id, from.as_str(), to.as_str())
             .await
-            .map_err(map_err)?;
-        Ok(done.rows_affected() == 1)
     }
 }

@@ -97,39 +97,20 @@ impl SqlTx {
             let hash = chain_hash(&prev_hash, seq, *at, e);
             chained.push((seq, *at, e, std::mem::replace(&mut prev_hash, hash.clone()), hash));
         }
-        // PostgreSQL moves the head's hash in the first insert, saving a round
-        // trip while the head is locked; SQLite has no writes in WITH, and no
-        // round trips to save.
-        let mut head_pending = true;
-        if self.backend == crate::Backend::Sqlite {
-            sqlx::query("UPDATE audit_head SET prev_hash = $1, hash = $2 WHERE id = 1")
-                .bind(chained.last().map_or("", |c| c.3.as_str()))
-                .bind(&prev_hash)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-            head_pending = false;
-        }
+        // The head now points at the last event chained.
+        let (last_prev, last_hash) = chained.last().map_or(("", ""), |c| (c.3.as_str(), c.4.as_str()));
+        sqlx::query("UPDATE audit_head SET prev_hash = $1, hash = $2 WHERE id = 1")
+            .bind(last_prev)
+            .bind(last_hash)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
         for piece in statements(&chained) {
-            let mut params = Params::new(self.backend);
-            let head = if head_pending {
-                format!(
-                    "WITH head AS (UPDATE audit_head SET prev_hash = {}, hash = {} WHERE id = 1) ",
-                    params.one(),
-                    params.one()
-                )
-            } else {
-                String::new()
-            };
             let sql = format!(
-                "{head}INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}",
-                params.rows(piece.len(), 8)
+                "INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 8)
             );
             let mut query = sqlx::query(&sql);
-            if head_pending {
-                query = query.bind(chained.last().map_or("", |c| c.3.as_str())).bind(&prev_hash);
-                head_pending = false;
-            }
             for (seq, at, e, prev, hash) in piece {
                 query = query
                     .bind(*seq)

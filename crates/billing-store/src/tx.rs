@@ -45,6 +45,13 @@ impl SqlTx {
         self
     }
 
+    /// Runs a conditional state change, `sql` taking `to` as `$1`, `id` as
+    /// `$2` and `from` as `$3`; true when the row was in `from` and moved.
+    pub(crate) async fn transition(&mut self, sql: &str, id: &str, from: &str, to: &str) -> StoreResult<bool> {
+        let done = sqlx::query(sql).bind(to).bind(id).bind(from).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Which database the transaction runs on.
     pub fn backend(&self) -> Backend {
         self.backend

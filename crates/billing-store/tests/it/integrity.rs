@@ -83,6 +83,29 @@ async fn events_with_text_beyond_ascii_chain_the_same_on_every_backend() {
 }
 
 #[tokio::test]
+async fn several_events_of_one_transaction_are_chained_in_order() {
+    on_every_backend!(|w| {
+        let before = w.store.read().await.unwrap().audit_head().await.unwrap().0;
+        let mut tx = w.store.begin().await.unwrap();
+        for n in 0..3 {
+            let event = NewAuditEvent {
+                actor: "operator".into(),
+                action: "test.step".into(),
+                subject: format!("step-{n}"),
+                detail: "{}".into(),
+            };
+            tx.append_audit(&event, at("2026-04-01T00:00:00Z")).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let events = w.store.read().await.unwrap().audit_events(before, 10).await.unwrap();
+        let subjects: Vec<_> = events.iter().map(|e| (e.seq - before, e.subject.as_str())).collect();
+        assert_eq!(subjects, [(1, "step-0"), (2, "step-1"), (3, "step-2")]);
+        assert_eq!(w.store.read().await.unwrap().audit_head().await.unwrap(), (before + 3, events[2].hash.clone()));
+        assert_eq!(w.billing.audit_verify(&OPERATOR).await.unwrap().problem, None);
+    });
+}
+
+#[tokio::test]
 async fn a_balance_changed_behind_the_ledgers_back_is_reported() {
     on_every_backend!(|w| {
         let s = a_realistic_month(&w).await;
