@@ -6,6 +6,8 @@ use billing_domain::catalog::Region;
 use billing_domain::money::{Currency, Money};
 use billing_domain::policy::{Policy, PolicyVersion};
 use billing_domain::usage::{CuHours, HourlyPrice};
+use std::sync::{Arc, Mutex, PoisonError};
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -151,6 +153,35 @@ impl Billing {
         audit(&mut *tx, caller, "policy.version_added", &format!("policy:{version}"), detail, now).await?;
         tx.commit().await?;
         Ok(added)
+    }
+}
+
+/// The policy versions as last read, reused for as long as the store's
+/// newest version number stays the same. Versions are only ever added, each
+/// numbered one above the newest committed one, and never changed, so the
+/// same newest number means the same list; a quote learns the number in a
+/// read it makes anyway ([`StoreTx::account_in_region`]) and skips reading
+/// the list.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    versions: Mutex<Arc<Vec<PolicyVersion>>>,
+}
+
+impl PolicyCache {
+    /// Every policy version, oldest first, as of a read that saw `newest`
+    /// as the newest version number.
+    pub(crate) async fn versions(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        newest: u32,
+    ) -> AppResult<Arc<Vec<PolicyVersion>>> {
+        let cached = Arc::clone(&self.versions.lock().unwrap_or_else(PoisonError::into_inner));
+        if cached.last().map(|v| v.version) == Some(newest) {
+            return Ok(cached);
+        }
+        let read = Arc::new(tx.policy_versions().await?);
+        *self.versions.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&read);
+        Ok(read)
     }
 }
 

@@ -87,12 +87,13 @@ pub struct Billing {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
     pub(crate) quote_batch: Arc<crate::unsubscription::batch::QuoteBatch>,
+    pub(crate) policies: Arc<crate::catalog::PolicyCache>,
 }
 
 impl Billing {
     /// Use cases over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Billing {
-        Billing { store, clock, known_keys: Arc::default(), quote_batch: Arc::default() }
+        Billing { store, clock, known_keys: Arc::default(), quote_batch: Arc::default(), policies: Arc::default() }
     }
 
     /// The store.

@@ -25,6 +25,17 @@ use crate::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
 
+/// An account with one region and the newest policy version's number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountInRegion {
+    /// The account.
+    pub account: Account,
+    /// The region, when it exists.
+    pub region: Option<Region>,
+    /// The highest policy version number stored (0 when there is none).
+    pub newest_policy_version: u32,
+}
+
 /// A failure of the storage machinery.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -80,6 +91,10 @@ pub trait StoreTx: Send {
     async fn account(&mut self, id: &str) -> StoreResult<Option<Account>>;
     /// Every account, by name.
     async fn accounts(&mut self) -> StoreResult<Vec<Account>>;
+    /// An account with a region and the newest policy version's number, in
+    /// one read: what a quote needs besides the instance itself. `None` when
+    /// the account does not exist.
+    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>>;
     /// Holds the account until the transaction ends: every use case that
     /// reads an account's state and then writes it takes this first, so that
     /// racing requests for one account queue instead of both acting on what
@@ -166,6 +181,14 @@ pub trait StoreTx: Send {
     async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>>;
     /// Moves an instance from `from` to `to`; false when it was not in `from`.
     async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool>;
+    /// Like [`StoreTx::set_instance_state`], answering the instance as it
+    /// now stands; `None` when it was not in `from` (or does not exist).
+    async fn take_instance(
+        &mut self,
+        id: &str,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<Option<InstanceRecord>>;
     /// Sets the auto-renew flag.
     async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()>;
     /// Sets a plan's used CU-hours.
@@ -258,9 +281,10 @@ pub trait StoreTx: Send {
     async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>>;
     /// Refunds matching `filter`, newest first.
     async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>>;
-    /// Sum of an order's refunds that carry money (failed ones excluded,
-    /// since their replacement carries it).
-    async fn refunded_total(&mut self, order_id: &str) -> StoreResult<i64>;
+    /// Moves a paid order to refunded and answers the sum of its refunds
+    /// that carry money (failed ones excluded, since their replacement
+    /// carries it) as it stood before; `None` when the order was not paid.
+    async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>>;
     /// Takes up to `limit` pending refunds whose claim is free or lapsed, for
     /// `worker` until `until`; other workers skip them meanwhile.
     async fn claim_refunds(

@@ -10,7 +10,7 @@ use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
 
-fn account(row: &AnyRow) -> StoreResult<Account> {
+pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
     let currency = row.currency("currency")?;
     Ok(Account {
         id: row.text("id")?,

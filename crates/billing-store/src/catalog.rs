@@ -1,6 +1,6 @@
 //! Regions with their prices, and refund policy versions.
 
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{AccountInRegion, StoreError, StoreResult};
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Region;
 use billing_domain::money::Money;
@@ -18,16 +18,23 @@ fn small(row: &AnyRow, column: &str) -> StoreResult<u32> {
 }
 
 fn region(row: &AnyRow) -> StoreResult<Region> {
-    let currency = row.currency("currency")?;
-    let zone: BillingZone = row.parsed("zone")?;
+    region_columns(row, "")
+}
+
+/// A region from columns named with `prefix` (as when it is joined to
+/// another table whose columns share its names).
+fn region_columns(row: &AnyRow, prefix: &str) -> StoreResult<Region> {
+    let column = |name: &str| format!("{prefix}{name}");
+    let currency = row.currency(&column("currency"))?;
+    let zone: BillingZone = row.parsed(&column("zone"))?;
     Ok(Region {
-        id: row.text("id")?,
+        id: row.text(&column("id"))?,
         zone,
-        cu_month_price: Money::from_minor(currency, row.int("cu_month_price_minor")?),
-        cu_hour_price: HourlyPrice::from_micros(currency, row.int("cu_hour_price_micros")?),
-        min_quota_cu: small(row, "min_quota_cu")?,
-        min_months: small(row, "min_months")?,
-        max_months: small(row, "max_months")?,
+        cu_month_price: Money::from_minor(currency, row.int(&column("cu_month_price_minor"))?),
+        cu_hour_price: HourlyPrice::from_micros(currency, row.int(&column("cu_hour_price_micros"))?),
+        min_quota_cu: small(row, &column("min_quota_cu"))?,
+        min_months: small(row, &column("min_months"))?,
+        max_months: small(row, &column("max_months"))?,
     })
 }
 
@@ -58,6 +65,38 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         row.as_ref().map(region).transpose()
+    }
+
+    /// The account, the region joined beside it with its columns renamed
+    /// `region_…`, and the newest policy version, in one statement.
+    pub(crate) async fn account_in_region_row(
+        &mut self,
+        account_id: &str,
+        region_id: &str,
+    ) -> StoreResult<Option<AccountInRegion>> {
+        let row = sqlx::query(
+            "SELECT a.*, r.id AS region_id, r.zone AS region_zone, r.currency AS region_currency, \
+             r.cu_month_price_minor AS region_cu_month_price_minor, \
+             r.cu_hour_price_micros AS region_cu_hour_price_micros, r.min_quota_cu AS region_min_quota_cu, \
+             r.min_months AS region_min_months, r.max_months AS region_max_months, \
+             CAST((SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS BIGINT) AS newest_policy_version \
+             FROM accounts a LEFT JOIN regions r ON r.id = $2 WHERE a.id = $1",
+        )
+        .bind(account_id)
+        .bind(region_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let region = match row.opt_text("region_id")? {
+            Some(_) => Some(region_columns(&row, "region_")?),
+            None => None,
+        };
+        Ok(Some(AccountInRegion {
+            account: crate::accounts::account(&row)?,
+            region,
+            newest_policy_version: small(&row, "newest_policy_version")?,
+        }))
     }
 
     pub(crate) async fn region_rows(&mut self) -> StoreResult<Vec<Region>> {

@@ -113,6 +113,22 @@ impl SqlTx {
             .await
     }
 
+    pub(crate) async fn take_instance_row(
+        &mut self,
+        id: &str,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<Option<InstanceRecord>> {
+        let row = sqlx::query("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3 RETURNING *")
+            .bind(to.as_str())
+            .bind(id)
+            .bind(from.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(instance).transpose()
+    }
+
     pub(crate) async fn set_auto_renew_row(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
         sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2")
             .bind(i64::from(auto_renew))
@@ -307,6 +323,22 @@ impl SqlTx {
         }
         self.insert_tender_rows(&o.id, &o.tenders).await?;
         Ok(true)
+    }
+
+    /// Paid to refunded, answering what was refunded of the order before.
+    pub(crate) async fn refund_order_row(&mut self, id: &str) -> StoreResult<Option<i64>> {
+        let row = sqlx::query(
+            "UPDATE orders SET status = $1 WHERE id = $2 AND status = $3 RETURNING CAST((SELECT \
+             COALESCE(SUM(amount_minor), 0) FROM refunds WHERE refunds.order_id = orders.id \
+             AND refunds.status <> 'failed') AS BIGINT) AS refunded",
+        )
+        .bind(OrderStatus::Refunded.as_str())
+        .bind(id)
+        .bind(OrderStatus::Paid.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| r.int("refunded")).transpose()
     }
 
     pub(crate) async fn set_order_status_row(

@@ -227,17 +227,6 @@ impl SqlTx {
         rows.iter().map(refund).collect()
     }
 
-    pub(crate) async fn refunded_total_row(&mut self, order_id: &str) -> StoreResult<i64> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS total FROM refunds WHERE order_id = $1 AND status <> 'failed'",
-        )
-        .bind(order_id)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        row.int("total")
-    }
-
     pub(crate) async fn claim_refund_rows(
         &mut self,
         worker: &str,

@@ -9,7 +9,7 @@ use billing_app::model::{
     Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
 };
-use billing_app::store::{StoreResult, StoreTx};
+use billing_app::store::{AccountInRegion, StoreResult, StoreTx};
 use billing_app::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
@@ -84,6 +84,9 @@ impl StoreTx for SqlTx {
     }
     async fn account(&mut self, id: &str) -> StoreResult<Option<Account>> {
         self.account_row(id).await
+    }
+    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>> {
+        self.account_in_region_row(account_id, region_id).await
     }
     async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
         self.account_rows().await
@@ -195,6 +198,14 @@ impl StoreTx for SqlTx {
     }
     async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool> {
         self.set_instance_state_row(id, from, to).await
+    }
+    async fn take_instance(
+        &mut self,
+        id: &str,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<Option<InstanceRecord>> {
+        self.take_instance_row(id, from, to).await
     }
     async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
         self.set_auto_renew_row(id, auto_renew).await
@@ -309,8 +320,8 @@ impl StoreTx for SqlTx {
     async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>> {
         self.refund_rows(filter).await
     }
-    async fn refunded_total(&mut self, order_id: &str) -> StoreResult<i64> {
-        self.refunded_total_row(order_id).await
+    async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>> {
+        self.refund_order_row(order_id).await
     }
     async fn claim_refunds(
         &mut self,

@@ -6,7 +6,7 @@
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
-use billing_domain::order::{OrderStatus, PaymentMethodKind};
+use billing_domain::order::PaymentMethodKind;
 use billing_domain::quote::{InstanceStatus, Quote};
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
@@ -133,20 +133,17 @@ impl Billing {
         if now > quote.expires_at {
             return Err(AppError::QuoteStale { message: format!("it expired at {}", quote.expires_at.to_rfc3339()) });
         }
-        let record = tx
-            .instance(&quote.instance_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("instance", &quote.instance_id))?;
         let whole = quote.order_id.is_none();
+        let record = take_instance(tx, &quote.instance_id, whole).await?;
         let deletes = if whole { deletion_preview(tx, &record, now).await? } else { None };
         if let Some(workspace) = &deletes
             && c.confirm_workspace_deletion.as_deref() != Some(workspace.name.as_str())
         {
             return Err(AppError::ConfirmationMismatch { expected: workspace.name.clone() });
         }
-        lock_instance(tx, &record, whole).await?;
         let facts = load_facts(
             tx,
+            &self.policies,
             InstanceRecord { state: InstanceState::Active, ..record },
             InstanceStatus::Active,
             quote.created_at,
@@ -157,8 +154,9 @@ impl Billing {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
         }
         let zone = facts.zone();
-        let unsubscription = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
+        let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
         let refunds = self.create_refunds(tx, &unsubscription, &recomputed, &facts.orders, zone, now).await?;
+        check_cash_refunded(&recomputed, &refunded_before, &refunds)?;
         let tombstone = match deletes {
             Some(t) => {
                 tx.delete_workspace(&t).await?;
@@ -229,39 +227,50 @@ impl Billing {
             tx.insert_refund(&refund).await?;
             refunds.push(refund);
         }
-        for line in &quote.lines {
-            // Checked again here, before commit: what an order has given back
-            // never exceeds what was paid for it in cash.
-            let refunded = tx.refunded_total(&line.order_id).await?;
-            if refunded > line.cash_paid.minor() {
-                return Err(AppError::internal(format!(
-                    "order {} would refund {refunded} of {}",
-                    line.order_id, line.cash_paid
-                )));
-            }
-        }
         tx.insert_movement(&movement).await?;
         Ok(refunds)
     }
 }
 
+/// Checked once more before commit: what an order has given back, with the
+/// refunds just created, never exceeds what was paid for it in cash.
+/// `refunded_before` holds, per line of the quote, what the order had
+/// refunded when it was marked.
+fn check_cash_refunded(quote: &Quote, refunded_before: &[i64], refunds: &[Refund]) -> AppResult<()> {
+    for (line, before) in quote.lines.iter().zip(refunded_before) {
+        let now_refunded = refunds
+            .iter()
+            .filter(|r| r.order_id == line.order_id)
+            .try_fold(*before, |sum, r| sum.checked_add(r.amount.minor()))
+            .ok_or_else(|| AppError::internal("refunded total out of range"))?;
+        if now_refunded > line.cash_paid.minor() {
+            return Err(AppError::internal(format!(
+                "order {} would refund {now_refunded} of {}",
+                line.order_id, line.cash_paid
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Takes the instance for this confirmation: a whole unsubscription moves it
 /// from active to unsubscribed; a renewal-only one locks it in place. A
 /// racing confirmation that got there first is reported as such.
-async fn lock_instance(tx: &mut (dyn StoreTx + '_), record: &InstanceRecord, whole: bool) -> AppResult<()> {
+async fn take_instance(tx: &mut (dyn StoreTx + '_), id: &str, whole: bool) -> AppResult<InstanceRecord> {
     let to = if whole { InstanceState::Unsubscribed } else { InstanceState::Active };
-    if tx.set_instance_state(&record.id, InstanceState::Active, to).await? {
-        return Ok(());
+    if let Some(record) = tx.take_instance(id, InstanceState::Active, to).await? {
+        return Ok(record);
     }
-    let now_state = tx.instance(&record.id).await?.map(|i| i.state);
-    if now_state == Some(InstanceState::Unsubscribed) {
-        return Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed });
+    match tx.instance(id).await?.map(|i| i.state) {
+        None => Err(AppError::not_found("instance", id)),
+        Some(InstanceState::Unsubscribed) => Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed }),
+        Some(_) => Err(AppError::QuoteStale { message: "the instance is no longer active".to_owned() }),
     }
-    Err(AppError::QuoteStale { message: "the instance is no longer active".to_owned() })
 }
 
 /// Marks the refunded orders, voids their benefits and records the
-/// unsubscription.
+/// unsubscription; answers it with what each refunded order (per line of
+/// the quote) had refunded before.
 async fn record_unsubscription(
     tx: &mut (dyn StoreTx + '_),
     id: &str,
@@ -269,12 +278,14 @@ async fn record_unsubscription(
     stored: &StoredQuote,
     quote: &Quote,
     now: DateTime<Utc>,
-) -> AppResult<Unsubscription> {
+) -> AppResult<(Unsubscription, Vec<i64>)> {
     let mut cash = Money::zero(quote.currency);
+    let mut refunded_before = Vec::with_capacity(quote.lines.len());
     for line in &quote.lines {
-        if !tx.set_order_status(&line.order_id, OrderStatus::Paid, OrderStatus::Refunded).await? {
+        let Some(refunded) = tx.refund_order(&line.order_id).await? else {
             return Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed });
-        }
+        };
+        refunded_before.push(refunded);
         cash = cash.checked_add(line.cash_paid)?;
         // The facts were read in this transaction, after the instance was
         // locked: the order's benefits are as stored.
@@ -303,7 +314,7 @@ async fn record_unsubscription(
         StoreError::Unique(_) => AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed },
         other => other.into(),
     })?;
-    Ok(unsubscription)
+    Ok((unsubscription, refunded_before))
 }
 
 /// Gives a plan's remaining capacity back: it is never drawn from again.

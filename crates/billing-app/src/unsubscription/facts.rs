@@ -11,10 +11,10 @@ use billing_domain::quote::{
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::catalog::region_of;
+use crate::catalog::PolicyCache;
 use crate::error::{AppError, AppResult};
 use crate::model::{Account, InstanceRecord, InstanceState, OrderRecord};
-use crate::store::StoreTx;
+use crate::store::{AccountInRegion, StoreTx};
 
 /// Everything a quote of one instance is computed from, except `now`.
 #[derive(Clone, Debug)]
@@ -85,14 +85,17 @@ pub fn calendar_year(zone: BillingZone, now: DateTime<Utc>) -> AppResult<(DateTi
 /// as it was).
 pub(crate) async fn load_facts(
     tx: &mut (dyn StoreTx + '_),
+    policies: &PolicyCache,
     record: InstanceRecord,
     status: InstanceStatus,
     now: DateTime<Utc>,
 ) -> AppResult<QuoteFacts> {
-    let account =
-        tx.account(&record.account_id).await?.ok_or_else(|| AppError::internal("instance without account"))?;
-    let region = region_of(tx, &record.region_id).await?;
-    let versions = tx.policy_versions().await?;
+    let AccountInRegion { account, region, newest_policy_version } = tx
+        .account_in_region(&record.account_id, &record.region_id)
+        .await?
+        .ok_or_else(|| AppError::internal("instance without account"))?;
+    let region = region.ok_or_else(|| AppError::not_found("region", &record.region_id))?;
+    let versions = policies.versions(tx, newest_policy_version).await?;
     let policy = *policy_in_force(&versions, now).ok_or_else(|| AppError::internal("no policy version is in force"))?;
     let orders = tx.orders(&record.id).await?;
     // Only tenders paid with a stored instrument depend on its validity.

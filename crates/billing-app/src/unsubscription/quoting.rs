@@ -121,7 +121,7 @@ impl Billing {
             let record = tx.instance(instance_id).await?;
             let record = visible(caller, "instance", instance_id, record, |i| &i.account_id)?;
             let status = status_of(&record);
-            let facts = load_facts(&mut *tx, record, status, now).await?;
+            let facts = load_facts(&mut *tx, &self.policies, record, status, now).await?;
             let quote = facts.quote(now, order_id)?;
             let deletes = match order_id {
                 None if quote.eligible() => deletion_preview(&mut *tx, &facts.record, now).await?,
@@ -157,7 +157,7 @@ impl Billing {
         }
         let now = self.now();
         let mut tx = self.read().await?;
-        let facts = load_facts(&mut *tx, record.clone(), status_of(record), now).await?;
+        let facts = load_facts(&mut *tx, &self.policies, record.clone(), status_of(record), now).await?;
         let quote = facts.quote(now, None)?;
         Ok((quote.refund_type, quote))
     }

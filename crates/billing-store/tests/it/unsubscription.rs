@@ -2,10 +2,12 @@
 //! workspace deleted with a tombstone, plans released, renewals refunded
 //! alone, idempotency and stale quotes.
 
+use billing_app::clock::Clock;
 use billing_app::unsubscription::records::RefundStatus;
 use billing_app::unsubscription::{Confirmation, QuoteView};
-use billing_app::{AppError, Caller};
+use billing_app::{AppError, Billing, Caller};
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
+use billing_domain::policy::Policy;
 use billing_domain::quote::RefundType;
 use chrono::Duration;
 
@@ -104,6 +106,31 @@ async fn a_quote_goes_stale_when_it_expires_or_its_facts_change() {
         let changed = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, "b", Some("etl"))).await;
         assert_eq!(changed.unwrap_err().code(), "QUOTE_STALE");
         assert_eq!(w.instance(&quota).await.state.as_str(), "active");
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn a_policy_version_added_by_another_server_is_used_by_the_next_quote() {
+    on_every_backend!(|w| {
+        let (seed, quota) = singapore_quota(&w).await;
+        let first = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        assert_eq!(
+            (first.stored.policy_version, first.stored.expires_at - first.stored.created_at),
+            (1, Duration::minutes(15))
+        );
+        // A second service over the same database, as another replica.
+        let other = Billing::new(w.store.clone(), w.clock.clone());
+        w.clock.advance(Duration::minutes(1));
+        let mut policy = Policy::default();
+        policy.set("quote_ttl", "5m").unwrap();
+        other.add_policy_version(&OPERATOR, w.clock.now(), policy).await.unwrap();
+        let second = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        assert_eq!(second.stored.policy_version, 2, "the first replica still quoted under the old version");
+        assert_eq!(second.stored.expires_at - second.stored.created_at, Duration::minutes(5));
+        // The first quote was made under version 1 and is still binding.
+        let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&first, "p", Some("etl"))).await.unwrap();
+        assert_eq!(done.unsubscription.quote_id, first.stored.id);
         w.assert_books_in_order().await;
     });
 }
