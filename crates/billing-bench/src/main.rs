@@ -45,7 +45,7 @@ enum Command {
 /// Options of the concurrent benchmarks.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Concurrent clients (each with its own connection).
+    /// Concurrent clients.
     #[arg(long, default_value_t = 16)]
     pub clients: usize,
     /// Seconds per measured repetition.
@@ -57,6 +57,10 @@ pub struct LoadArgs {
     /// Which database to run on.
     #[arg(long, value_enum, default_value_t = BackendKind::Sqlite)]
     pub backend: BackendKind,
+    /// Database connections the service's pool holds (default: the store's
+    /// default for the backend, as `spark-billing serve` runs with).
+    #[arg(long)]
+    pub pool: Option<u32>,
     /// pgbench worker threads (`-j`).
     #[arg(long, default_value_t = 2)]
     pub pgbench_threads: usize,

@@ -23,7 +23,7 @@ use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::catalog::{Region, quota_list_price};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
-use billing_store::{SqlStore, StoreOptions};
+use billing_store::{Backend, SqlStore, StoreOptions};
 use tokio::task::JoinSet;
 
 use crate::LoadArgs;
@@ -83,8 +83,9 @@ struct Measured {
 
 pub async fn run(workload: Workload, args: LoadArgs) -> anyhow::Result<()> {
     let tag = if workload == Workload::Purchase { "purchase" } else { "confirm" };
+    let pool = pool_size(&args);
     println!(
-        "{tag}: {} clients, {} s per repetition, {} repetitions, backend {:?}",
+        "{tag}: {} clients over {pool} pooled connections, {} s per repetition, {} repetitions, backend {:?}",
         args.clients, args.seconds, args.repetitions, args.backend
     );
     let scratch = Scratch::create(args.backend, tag).await?;
@@ -93,8 +94,17 @@ pub async fn run(workload: Workload, args: LoadArgs) -> anyhow::Result<()> {
     result
 }
 
+/// The pool the service is measured with: as given, else the store's
+/// default for the backend, as `spark-billing serve` runs.
+fn pool_size(args: &LoadArgs) -> u32 {
+    args.pool.unwrap_or(match args.backend {
+        BackendKind::Sqlite => Backend::Sqlite.default_connections(),
+        BackendKind::Postgres => Backend::Postgres.default_connections(),
+    })
+}
+
 async fn run_on(workload: Workload, args: &LoadArgs, url: &str) -> anyhow::Result<()> {
-    let options = StoreOptions { max_connections: args.clients as u32 + 1, ..StoreOptions::default() };
+    let options = StoreOptions { max_connections: Some(pool_size(args)), ..StoreOptions::default() };
     let store = Arc::new(SqlStore::connect(url, options).await?);
     let billing = Billing::new(store.clone(), Arc::new(SystemClock));
     billing.ensure_catalog().await?;

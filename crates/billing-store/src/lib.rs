@@ -70,15 +70,36 @@ pub struct SqlStore {
 /// Pool and timeout settings.
 #[derive(Clone, Copy, Debug)]
 pub struct StoreOptions {
-    /// Most connections held open.
-    pub max_connections: u32,
+    /// Most connections held open; `None` takes the backend's default
+    /// ([`Backend::default_connections`]).
+    pub max_connections: Option<u32>,
     /// How long a write waits for SQLite's lock before giving up.
     pub busy_timeout: Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 16, busy_timeout: Duration::from_secs(10) }
+        StoreOptions { max_connections: None, busy_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl Backend {
+    /// Connections a pool holds unless told otherwise.
+    ///
+    /// SQLite: 16, so that reads run side by side on their own snapshots
+    /// (writes queue at the write gate whatever the size).
+    ///
+    /// PostgreSQL: 8. A server runs best with about twice as many busy
+    /// connections as it has cores; beyond that, transactions queueing for
+    /// the same rows (every write updates the audit chain's head) hold their
+    /// locks longer while they wait for a core, and throughput falls. Requests
+    /// beyond the pool wait for a connection instead. Raise it (`--db-connections`)
+    /// for a database server with more cores.
+    pub fn default_connections(self) -> u32 {
+        match self {
+            Backend::Sqlite => 16,
+            Backend::Postgres => 8,
+        }
     }
 }
 
@@ -101,7 +122,7 @@ impl SqlStore {
         };
         let busy_ms = options.busy_timeout.as_millis();
         let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
+            .max_connections(options.max_connections.unwrap_or(backend.default_connections()))
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
                 Box::pin(async move {

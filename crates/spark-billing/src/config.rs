@@ -22,7 +22,7 @@ pub enum LogFormat {
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// A TOML file of settings: `listen`, `database_url`, `data_dir`, `clock`,
+    /// A TOML file of settings: `listen`, `database_url`, `db_connections`, `data_dir`, `clock`,
     /// `rate_limit`, `log_format`, `channel_delay`, `channel_failures`.
     /// Flags and `SPARK_BILLING_*` variables win over it.
     #[arg(long, global = true, env = "SPARK_BILLING_CONFIG", value_name = "FILE")]
@@ -37,6 +37,11 @@ pub struct Global {
     /// SQLite file.
     #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Most database connections held open [default: 16 on SQLite, 8 on
+    /// PostgreSQL; about twice the database server's cores suits PostgreSQL].
+    #[arg(long, global = true, env = "SPARK_BILLING_DB_CONNECTIONS", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_connections: Option<u32>,
     /// Work against a running server's HTTP API at this URL instead of the
     /// local database, e.g. `http://127.0.0.1:8080`; needs --api-key.
     /// `serve`, `clock`, `tick` and `refunds process` are local only.
@@ -88,7 +93,8 @@ impl Global {
     /// Opens the store, applying migrations.
     pub async fn open_store(&self) -> anyhow::Result<Arc<SqlStore>> {
         let url = self.url()?;
-        let store = SqlStore::connect(&url, StoreOptions::default())
+        let options = StoreOptions { max_connections: self.db_connections, ..StoreOptions::default() };
+        let store = SqlStore::connect(&url, options)
             .await
             .with_context(|| format!("cannot open the database {}", redact(&url)))?;
         Ok(Arc::new(store))
@@ -111,9 +117,10 @@ impl Global {
 
 /// Settings a configuration file may hold: the key, the argument it stands
 /// for, its flag, and whether it belongs to `serve` (else to every command).
-const FILE_SETTINGS: [(&str, &str, &str, bool); 8] = [
+const FILE_SETTINGS: [(&str, &str, &str, bool); 9] = [
     ("data_dir", "data_dir", "--data-dir", false),
     ("database_url", "database_url", "--database-url", false),
+    ("db_connections", "db_connections", "--db-connections", false),
     ("log_format", "log_format", "--log-format", false),
     ("listen", "listen", "--listen", true),
     ("clock", "clock", "--clock", true),

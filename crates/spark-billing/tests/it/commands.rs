@@ -194,4 +194,11 @@ fn a_configuration_file_is_read_and_flags_and_variables_win_over_it() {
     let out = run(&["--config", config.to_str().unwrap(), "ledger", "check"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown setting \"colour\""));
+    std::fs::write(&config, format!("data_dir = \"{}\"\ndb_connections = 2\n", from_file.display())).unwrap();
+    let out = run(&["--config", config.to_str().unwrap(), "ledger", "check"], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&config, format!("data_dir = \"{}\"\ndb_connections = 0\n", from_file.display())).unwrap();
+    let out = run(&["--config", config.to_str().unwrap(), "ledger", "check"], &[]);
+    assert_eq!(out.status.code(), Some(2), "a pool of no connections is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--db-connections"));
 }
