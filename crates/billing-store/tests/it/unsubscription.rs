@@ -136,6 +136,54 @@ async fn a_policy_version_added_by_another_server_is_used_by_the_next_quote() {
 }
 
 #[tokio::test]
+async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_whole() {
+    on_every_backend!(|w| {
+        let (seed, quota) = singapore_quota(&w).await;
+        w.clock.advance(Duration::days(3));
+        let quote = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let other = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        // A refund of the whole order that the flow could never have made,
+        // written behind the service's back; it changes nothing the quote
+        // depends on.
+        let order = w.orders(&quota).await.remove(0);
+        let now = w.clock.now().timestamp_micros();
+        sqlx::query(
+            "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, currency, \
+             refund_minor, full_refund, created_at) VALUES ('uns_stray', $1, $2, $3, $4, 'spark_reserved', 'USD', \
+             1932600, 0, $5)",
+        )
+        .bind(seed.id())
+        .bind(&quota)
+        .bind(&order.id)
+        .bind(&other.stored.id)
+        .bind(now)
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO refunds (id, unsubscription_id, account_id, order_id, tender_index, from_method, \
+             destination, rule, currency, amount_minor, status, attempts, created_at, updated_at, expected_by) \
+             VALUES ('ref_stray', 'uns_stray', $1, $2, 0, 'balance', 'balance', 'stray', 'USD', 1932600, \
+             'succeeded', 0, $3, $3, $3)",
+        )
+        .bind(seed.id())
+        .bind(&order.id)
+        .bind(now)
+        .execute(w.store.pool())
+        .await
+        .unwrap();
+        let before = w.balance_of(seed.id()).await;
+        let refused = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, "over", Some("etl"))).await;
+        let error = refused.unwrap_err();
+        assert_eq!(error.code(), "INTERNAL");
+        assert!(error.to_string().contains("would refund"), "{error}");
+        assert_eq!(w.instance(&quota).await.state.as_str(), "active");
+        assert_eq!(w.orders(&quota).await[0].status, OrderStatus::Paid);
+        assert_eq!(w.balance_of(seed.id()).await, before);
+    });
+}
+
+#[tokio::test]
 async fn a_plan_unused_within_five_days_comes_back_whole_to_the_card_and_the_workspace_stays() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "0").await;
