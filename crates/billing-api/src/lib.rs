@@ -28,6 +28,8 @@ pub use problem::{ApiError, ApiResult, Problem};
 
 /// Largest request body accepted, in bytes (usage CSV uploads included).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Most usage records one request may carry (well inside the body limit).
+pub const MAX_USAGE_RECORDS: usize = 10_000;
 
 /// What every handler can reach.
 #[derive(Clone)]

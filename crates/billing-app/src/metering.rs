@@ -26,8 +26,11 @@ use crate::periods::{plan_period, quota_periods};
 use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
 
-/// Most records one import call takes; larger files are imported in batches.
-pub const MAX_USAGE_BATCH: usize = 10_000;
+/// Most records one import call takes (one transaction); larger files are
+/// imported in batches. Settling touches one page of the settlement index
+/// per workspace whatever the batch's size, so large batches write fewer
+/// pages per record.
+pub const MAX_USAGE_BATCH: usize = 50_000;
 /// Longest record id accepted.
 pub const MAX_RECORD_ID_LEN: usize = 128;
 /// Most CU-hours one record may carry (a sanity bound, not a quota).

@@ -26,6 +26,9 @@ use world::RecordOrder;
 
 /// Records per batch: the default of `spark-billing usage import --batch`.
 pub const CLI_BATCH: usize = 5000;
+/// Records per transaction, for the import and the baseline alike: the
+/// CLI writes consecutive batches together up to `MAX_USAGE_BATCH`.
+const PER_TRANSACTION: usize = MAX_USAGE_BATCH / CLI_BATCH * CLI_BATCH;
 /// Rows per multi-row INSERT of the baseline: the same as the store's usage
 /// insert, with the same parameter markers (`?` on SQLite, `$n` on
 /// PostgreSQL).
@@ -73,7 +76,8 @@ struct Repetition {
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     ensure!(args.workspaces >= 5 && args.records > 0, "need at least 5 workspaces and 1 record");
     println!(
-        "import: {} records over {} workspaces in {:?} order, batches of {CLI_BATCH}, backend {:?}, {} repetitions",
+        "import: {} records over {} workspaces in {:?} order, batches of {CLI_BATCH} written {PER_TRANSACTION} \
+         per transaction, backend {:?}, {} repetitions",
         args.records, args.workspaces, args.order, args.backend, args.repetitions
     );
     let mut reps = Vec::new();
@@ -182,11 +186,12 @@ struct Totals {
     refused_batches: usize,
 }
 
-/// The loop of `spark-billing usage import`: stream the CSV, parse each
-/// line, and hand every full batch (cloned out of its line-numbered buffer,
-/// as the CLI does) to `Billing::import_usage`.
+/// The loop of `spark-billing usage import` on a file without bad lines:
+/// stream the CSV, parse each line, and hand the records of consecutive
+/// batches, up to [`MAX_USAGE_BATCH`] of them (cloned out of their
+/// line-numbered buffer, as the CLI does), to one `Billing::import_usage`.
 async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<Totals> {
-    let batch_size = CLI_BATCH.clamp(1, MAX_USAGE_BATCH);
+    let batch_size = PER_TRANSACTION;
     let mut reader = open_csv(path)?;
     let mut totals = Totals::default();
     let mut batch: Vec<(u64, UsageRecord)> = Vec::with_capacity(batch_size);
@@ -218,8 +223,8 @@ async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<T
     }
 }
 
-/// The baseline: the same CSV, parsed the same way, inserted in the same
-/// batches (one transaction per batch, multi-row INSERTs) through the same
+/// The baseline: the same CSV, parsed the same way, inserted in
+/// transactions of the same size (multi-row INSERTs) through the same
 /// driver and pool into a table with no key, no index and no settlement.
 async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize) -> anyhow::Result<usize> {
     sqlx::query(
@@ -229,7 +234,7 @@ async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize) -
     .execute(store.pool())
     .await?;
     let mut reader = open_csv(path)?;
-    let mut batch: Vec<UsageRecord> = Vec::with_capacity(CLI_BATCH);
+    let mut batch: Vec<UsageRecord> = Vec::with_capacity(PER_TRANSACTION);
     let mut row = csv::StringRecord::new();
     let mut rows = 0;
     loop {
@@ -237,7 +242,7 @@ async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize) -
         if more && !row.is_empty() {
             batch.push(parse_line(&row)?);
         }
-        if batch.len() >= CLI_BATCH || (!more && !batch.is_empty()) {
+        if batch.len() >= PER_TRANSACTION || (!more && !batch.is_empty()) {
             insert_bare_batch(store, &batch, rows_per_statement).await?;
             rows += batch.len();
             batch.clear();

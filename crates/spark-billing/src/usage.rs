@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use billing_api::MAX_USAGE_RECORDS;
 use billing_app::Caller;
 use billing_app::metering::MAX_USAGE_BATCH;
 use billing_app::model::UsageRecord;
@@ -31,7 +32,10 @@ pub enum UsageCommand {
 pub struct ImportArgs {
     /// The CSV file.
     file: PathBuf,
-    /// Records per batch (each batch is one transaction).
+    /// Records per batch: a bad record keeps its whole batch out, and the
+    /// other batches are imported. With --server each batch is one request
+    /// (at most 10,000 records); locally, consecutive batches are written up
+    /// to 50,000 records per transaction, each on its own when that fails.
     #[arg(long, default_value_t = 5000)]
     batch: usize,
 }
@@ -66,7 +70,6 @@ struct Totals {
 
 pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitCode> {
     let UsageCommand::Import(args) = command;
-    let batch_size = args.batch.clamp(1, MAX_USAGE_BATCH);
     let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
@@ -78,8 +81,15 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
         Some(remote) => Importer::Remote(remote),
         None => Importer::Local(global.open().await?.1),
     };
+    // A request to a server carries one batch; a local import writes
+    // several in one transaction.
+    let batch_size = match importer {
+        Importer::Local(_) => args.batch.clamp(1, MAX_USAGE_BATCH),
+        Importer::Remote(_) => args.batch.clamp(1, MAX_USAGE_RECORDS),
+    };
     let progress = Progress::new(file_len);
     let mut totals = Totals::default();
+    let mut pending = Pending::default();
     let mut batch = Vec::with_capacity(batch_size);
     let mut errors: Vec<String> = Vec::new();
     let mut row = csv::StringRecord::new();
@@ -100,7 +110,21 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
             }
         }
         if batch.len() + errors.len() >= batch_size || !more {
-            import_batch(&importer, &args.file, &mut batch, &mut errors, &mut totals).await?;
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+            if !errors.is_empty() {
+                // Batches are reported in file order: what is pending first.
+                pending.write(&importer, &args.file, &mut totals).await?;
+                refuse_malformed(&args.file, &full, &errors, &mut totals);
+                errors.clear();
+            } else if !full.is_empty() {
+                match &importer {
+                    Importer::Local(_) => pending.add(full),
+                    Importer::Remote(_) => import_batch(&importer, &args.file, &full, &mut totals).await?,
+                }
+            }
+            if !more || pending.records + batch_size > MAX_USAGE_BATCH {
+                pending.write(&importer, &args.file, &mut totals).await?;
+            }
             progress.show(reader.position().byte(), totals.imported + totals.duplicates);
         }
         if !more {
@@ -115,61 +139,102 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
     Ok(if totals.rejected_batches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// Checked batches waiting to be written together, in one transaction of
+/// at most [`MAX_USAGE_BATCH`] records (local imports only).
+#[derive(Default)]
+struct Pending {
+    batches: Vec<Vec<(u64, UsageRecord)>>,
+    records: usize,
+}
+
+impl Pending {
+    fn add(&mut self, batch: Vec<(u64, UsageRecord)>) {
+        self.records += batch.len();
+        self.batches.push(batch);
+    }
+
+    /// Writes the pending batches in one transaction. When that is refused,
+    /// each is written on its own, so that a bad record keeps out only its
+    /// own batch, as if the batches had never been grouped.
+    async fn write(&mut self, importer: &Importer, file: &std::path::Path, totals: &mut Totals) -> anyhow::Result<()> {
+        let batches = std::mem::take(&mut self.batches);
+        self.records = 0;
+        if let ([_, _, ..], Importer::Local(billing)) = (batches.as_slice(), importer) {
+            let records: Vec<UsageRecord> = batches.iter().flatten().map(|(_, r)| r.clone()).collect();
+            if let Ok(outcome) = billing.import_usage(&Caller::Operator, &records).await {
+                totals.imported += outcome.imported;
+                totals.duplicates += outcome.duplicates;
+                return Ok(());
+            }
+        }
+        for batch in &batches {
+            import_batch(importer, file, batch, totals).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Reports a batch with malformed lines, which is not imported.
+fn refuse_malformed(file: &std::path::Path, batch: &[(u64, UsageRecord)], errors: &[String], totals: &mut Totals) {
+    for e in errors {
+        eprintln!("{}: {e}", file.display());
+    }
+    // The first line of the batch, well-formed or not.
+    let first_line = batch.first().map(|(line, _)| *line);
+    let first_error = errors.first().and_then(|e| e.strip_prefix("line ")?.split(':').next()?.parse::<u64>().ok());
+    let from = match (first_line, first_error) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(0),
+    };
+    eprintln!("{}: the batch from line {from} was not imported", file.display());
+    totals.rejected_lines += errors.len();
+    totals.rejected_batches += 1;
+}
+
+/// Imports one well-formed batch in one transaction (or one request).
 async fn import_batch(
     importer: &Importer,
     file: &std::path::Path,
-    batch: &mut Vec<(u64, UsageRecord)>,
-    errors: &mut Vec<String>,
+    batch: &[(u64, UsageRecord)],
     totals: &mut Totals,
 ) -> anyhow::Result<()> {
     let first_line = batch.first().map_or(0, |(line, _)| *line);
-    if !errors.is_empty() {
-        for e in errors.iter() {
-            eprintln!("{}: {e}", file.display());
+    let records: Vec<UsageRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
+    let outcome = match importer {
+        Importer::Local(billing) => match billing.import_usage(&Caller::Operator, &records).await {
+            Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+            Err(e) => Err(format!("{}{e}", locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: ")))),
+        },
+        Importer::Remote(remote) => match remote.import_usage_csv(csv_of(&records)?).await {
+            Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+            Err(e) => match e.downcast::<Problem>() {
+                // The server refused this batch's records: go on with the next.
+                Ok(p) if matches!(p.status, 400 | 404 | 409 | 422) => Err(locate_remote(&p, batch)),
+                // Any other answer (a wrong key, a busy or broken server)
+                // or no answer would befall every batch: stop.
+                Ok(p) => return Err(p.into()),
+                Err(e) => {
+                    return Err(e.context(format!(
+                        "{}: stopped at the batch from line {first_line} ({} records imported before it; \
+                         importing the file again is safe, known records are skipped)",
+                        file.display(),
+                        totals.imported
+                    )));
+                }
+            },
+        },
+    };
+    match outcome {
+        Ok((imported, duplicates)) => {
+            totals.imported += imported;
+            totals.duplicates += duplicates;
         }
-        eprintln!("{}: the batch from line {first_line} was not imported", file.display());
-        totals.rejected_lines += errors.len();
-        totals.rejected_batches += 1;
-    } else if !batch.is_empty() {
-        let records: Vec<UsageRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
-        let outcome = match importer {
-            Importer::Local(billing) => match billing.import_usage(&Caller::Operator, &records).await {
-                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
-                Err(e) => Err(format!("{}{e}", locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: ")))),
-            },
-            Importer::Remote(remote) => match remote.import_usage_csv(csv_of(&records)?).await {
-                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
-                Err(e) => match e.downcast::<Problem>() {
-                    // The server refused this batch's records: go on with the next.
-                    Ok(p) if matches!(p.status, 400 | 404 | 409 | 422) => Err(locate_remote(&p, batch)),
-                    // Any other answer (a wrong key, a busy or broken server)
-                    // or no answer would befall every batch: stop.
-                    Ok(p) => return Err(p.into()),
-                    Err(e) => {
-                        return Err(e.context(format!(
-                            "{}: stopped at the batch from line {first_line} ({} records imported before it; \
-                             importing the file again is safe, known records are skipped)",
-                            file.display(),
-                            totals.imported
-                        )));
-                    }
-                },
-            },
-        };
-        match outcome {
-            Ok((imported, duplicates)) => {
-                totals.imported += imported;
-                totals.duplicates += duplicates;
-            }
-            Err(message) => {
-                eprintln!("{}: {message}", file.display());
-                eprintln!("{}: the batch from line {first_line} was not imported", file.display());
-                totals.rejected_batches += 1;
-            }
+        Err(message) => {
+            eprintln!("{}: {message}", file.display());
+            eprintln!("{}: the batch from line {first_line} was not imported", file.display());
+            totals.rejected_batches += 1;
         }
     }
-    batch.clear();
-    errors.clear();
     Ok(())
 }
 

@@ -6,16 +6,16 @@
 use axum::Json;
 use axum::extract::State;
 use billing_app::AppError;
-use billing_app::metering::{ImportOutcome, MAX_USAGE_BATCH};
+use billing_app::metering::ImportOutcome;
 use billing_app::model::UsageRecord;
 use billing_domain::usage::CuHours;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ApiState;
 use crate::dto::parse_instant;
 use crate::extract::{Authed, Body, CsvBody};
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::{ApiState, MAX_USAGE_RECORDS};
 
 /// The header line of a usage CSV.
 pub const CSV_HEADER: &str = "record_id,workspace_id,hour_start,cu_hours";
@@ -101,8 +101,8 @@ fn record(field: &dyn Fn(&str) -> String, r: &UsageRecordDto) -> Result<UsageRec
 }
 
 fn check_batch_size(len: usize) -> Result<(), ApiError> {
-    if len == 0 || len > MAX_USAGE_BATCH {
-        return Err(ApiError::invalid("records", format!("send 1 to {MAX_USAGE_BATCH} records per batch")));
+    if len == 0 || len > MAX_USAGE_RECORDS {
+        return Err(ApiError::invalid("records", format!("send 1 to {MAX_USAGE_RECORDS} records per batch")));
     }
     Ok(())
 }
@@ -172,8 +172,8 @@ fn parse_csv(text: &str) -> Result<(Vec<usize>, Vec<UsageRecord>), ApiError> {
     }
     let (mut lines, mut records) = (Vec::new(), Vec::new());
     for (line, row) in rows.filter(|(_, row)| !row.is_empty()) {
-        if records.len() == MAX_USAGE_BATCH {
-            return Err(ApiError::invalid("records", format!("send at most {MAX_USAGE_BATCH} records per batch")));
+        if records.len() == MAX_USAGE_RECORDS {
+            return Err(ApiError::invalid("records", format!("send at most {MAX_USAGE_RECORDS} records per batch")));
         }
         let fields = split_csv_line(row).ok_or_else(|| ApiError::invalid(&format!("line {line}"), "bad quoting"))?;
         let [record_id, workspace_id, hour_start, cu_hours] = <[String; 4]>::try_from(fields)

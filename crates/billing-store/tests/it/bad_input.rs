@@ -283,7 +283,8 @@ async fn amounts_of_zero_too_many_tenders_and_oversized_batches_are_invalid_inpu
         let refused = w.billing.buy_quota(&s.caller, &s.quota(25, 1, Some(nine))).await;
         w.assert_refused(&before, refused, "INVALID_INPUT").await;
         let hour = w.previous_hour();
-        let records: Vec<_> = (0..10_001).map(|i| usage(&format!("r{i}"), &s.workspace.id, hour, "1")).collect();
+        let too_many = billing_app::metering::MAX_USAGE_BATCH + 1;
+        let records: Vec<_> = (0..too_many).map(|i| usage(&format!("r{i}"), &s.workspace.id, hour, "1")).collect();
         let refused = w.billing.import_usage(&OPERATOR, &records).await;
         w.assert_refused(&before, refused, "INVALID_INPUT").await;
     });

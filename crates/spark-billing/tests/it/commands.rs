@@ -109,6 +109,35 @@ async fn usage_import_reports_malformed_lines_and_keeps_their_batch_out() {
     let (store, _) = open(&url).await;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage_records").fetch_one(store.pool()).await.unwrap();
     assert_eq!(count, 1, "r2 shared a batch with malformed lines and must not be imported");
+
+    // Well-formed batches are written together, in one transaction; when
+    // that is refused, each is written on its own, so a record the store
+    // refuses keeps out only its own batch.
+    let imports = || async {
+        let sql = "SELECT COUNT(*) FROM audit_events WHERE action = 'usage.imported'";
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(store.pool()).await.unwrap()
+    };
+    let before = imports().await;
+    let lines: String = (10..16).map(|i| format!("r{i},{workspace},{hour},1\n")).collect();
+    let grouped = dir.join("grouped.csv");
+    std::fs::write(&grouped, format!("record_id,workspace_id,hour_start,cu_hours\n{lines}")).unwrap();
+    let out = run(&url, &["usage", "import", grouped.to_str().unwrap(), "--batch", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("6 records imported"), "{}", stdout(&out));
+    assert_eq!(imports().await, before + 1, "three batches of two were not written in one transaction");
+    let unknown = dir.join("unknown.csv");
+    let text = format!(
+        "record_id,workspace_id,hour_start,cu_hours\nr20,{workspace},{hour},1\nr21,{workspace},{hour},1\n\
+         r22,{workspace},{hour},1\nr23,ws_nope,{hour},1\nr24,{workspace},{hour},1\nr25,{workspace},{hour},1\n"
+    );
+    std::fs::write(&unknown, text).unwrap();
+    let out = run(&url, &["usage", "import", unknown.to_str().unwrap(), "--batch", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("4 records imported, 0 already known, 0 malformed lines, 1 batches refused"));
+    assert!(stderr(&out).contains("line 5: "), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ws_nope"), "{}", stderr(&out));
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage_records").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(count, 11, "r22 and r23 shared a batch with an unknown workspace; the rest must be imported");
     let missing = run(&url, &["usage", "import", "/nonexistent/usage.csv"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("/nonexistent/usage.csv"));
