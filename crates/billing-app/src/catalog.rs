@@ -1,13 +1,13 @@
 //! The catalog (regions and their prices, resource plan packs) and the
 //! versions of the refund policy.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Region;
 use billing_domain::money::{Currency, Money};
 use billing_domain::policy::{Policy, PolicyVersion};
 use billing_domain::usage::{CuHours, HourlyPrice};
-use std::sync::{Arc, Mutex, PoisonError};
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
