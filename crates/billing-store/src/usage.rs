@@ -279,16 +279,25 @@ impl SqlTx {
         Ok(())
     }
 
-    /// Totals settled per asked workspace-hour. The hours are looked up
-    /// grouped by whichever of hour or workspace has fewer distinct values,
-    /// one indexed query per group and chunk.
+    /// Totals settled per asked workspace-hour.
+    ///
+    /// Usage mostly arrives for hours after everything settled so far, so
+    /// each workspace's newest settled hour is read first (one index seek per
+    /// workspace), and only hours at or before it are looked up, grouped by
+    /// whichever of hour or workspace has fewer distinct values, one indexed
+    /// query per group and chunk.
     pub(crate) async fn settled_hour_rows(
         &mut self,
         hours: &[(&str, DateTime<Utc>)],
     ) -> StoreResult<Vec<Option<SettledHour>>> {
+        let workspaces: Vec<&str> = hours.iter().map(|(w, _)| *w).collect::<BTreeSet<_>>().into_iter().collect();
+        let newest = self.newest_settled_hours(&workspaces).await?;
         let mut by_hour: HashMap<i64, Vec<&str>> = HashMap::new();
         let mut by_workspace: HashMap<&str, Vec<i64>> = HashMap::new();
         for (workspace, hour) in hours {
+            if newest.get(*workspace).is_none_or(|newest| micros(*hour) > *newest) {
+                continue;
+            }
             by_hour.entry(micros(*hour)).or_default().push(workspace);
             by_workspace.entry(workspace).or_default().push(micros(*hour));
         }
@@ -345,6 +354,34 @@ impl SqlTx {
                 found.get(&key).copied()
             })
             .collect())
+    }
+
+    /// The newest settled hour of each of `workspace_ids` that has one, in
+    /// microseconds.
+    async fn newest_settled_hours(&mut self, workspace_ids: &[&str]) -> StoreResult<HashMap<String, i64>> {
+        let mut newest = HashMap::with_capacity(workspace_ids.len());
+        for chunk in workspace_ids.chunks(ROWS_PER_STATEMENT) {
+            let list = padded(chunk);
+            // A correlated MAX per workspace is one seek at the end of its
+            // run in the `(workspace_id, hour_start)` index; a GROUP BY would
+            // read the whole run.
+            let sql = format!(
+                "WITH asked(id) AS (VALUES {}) SELECT asked.id AS workspace_id, \
+                 (SELECT MAX(hour_start) FROM settlements WHERE settlements.workspace_id = asked.id) AS newest \
+                 FROM asked",
+                Params::new(self.backend).rows(list.len(), 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for id in list {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
+                if let Some(hour) = row.opt_int("newest")? {
+                    newest.insert(row.text("workspace_id")?, hour);
+                }
+            }
+        }
+        Ok(newest)
     }
 
     /// Inserts in the order of the `(workspace_id, hour_start)` index, so
