@@ -199,16 +199,31 @@ impl SqlTx {
     }
 
     pub(crate) async fn delete_workspace_rows(&mut self, t: &Tombstone) -> StoreResult<()> {
-        if self.backend == crate::Backend::Postgres {
+        let deletes = match self.backend {
             // One round trip: the deletes ride along with the tombstone's insert.
-            sqlx::query(
+            crate::Backend::Postgres => {
                 "WITH jobs_gone AS (DELETE FROM jobs WHERE workspace_id = $1), \
                  data_gone AS (DELETE FROM data_objects WHERE workspace_id = $1), \
                  queues_gone AS (DELETE FROM queues WHERE workspace_id = $1), \
-                 marked AS (UPDATE workspaces SET status = 'deleted' WHERE id = $1) \
-                 INSERT INTO workspace_tombstones (workspace_id, account_id, name, jobs, data_objects, queues, deleted_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
+                 marked AS (UPDATE workspaces SET status = 'deleted' WHERE id = $1) "
+            }
+            crate::Backend::Sqlite => {
+                for sql in [
+                    "DELETE FROM jobs WHERE workspace_id = $1",
+                    "DELETE FROM data_objects WHERE workspace_id = $1",
+                    "DELETE FROM queues WHERE workspace_id = $1",
+                    "UPDATE workspaces SET status = 'deleted' WHERE id = $1",
+                ] {
+                    sqlx::query(sql).bind(&t.workspace_id).execute(&mut *self.tx).await.map_err(map_err)?;
+                }
+                ""
+            }
+        };
+        let sql = format!(
+            "{deletes}INSERT INTO workspace_tombstones (workspace_id, account_id, name, jobs, data_objects, queues, \
+             deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        );
+        sqlx::query(&sql)
             .bind(&t.workspace_id)
             .bind(&t.account_id)
             .bind(&t.name)
@@ -219,34 +234,6 @@ impl SqlTx {
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
-            return Ok(());
-        }
-        for table in ["jobs", "data_objects", "queues"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE workspace_id = $1"))
-                .bind(&t.workspace_id)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-        }
-        sqlx::query("UPDATE workspaces SET status = 'deleted' WHERE id = $1")
-            .bind(&t.workspace_id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        sqlx::query(
-            "INSERT INTO workspace_tombstones (workspace_id, account_id, name, jobs, data_objects, queues, deleted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&t.workspace_id)
-        .bind(&t.account_id)
-        .bind(&t.name)
-        .bind(t.jobs)
-        .bind(t.data_objects)
-        .bind(t.queues)
-        .bind(micros(t.deleted_at))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
         Ok(())
     }
 
