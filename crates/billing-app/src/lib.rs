@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod changes;
 pub mod checks;
 pub mod clock;
 pub mod error;

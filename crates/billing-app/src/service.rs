@@ -88,12 +88,20 @@ pub struct Billing {
     pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
     pub(crate) quote_batch: Arc<crate::unsubscription::batch::QuoteBatch>,
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
+    pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
 }
 
 impl Billing {
     /// Use cases over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Billing {
-        Billing { store, clock, known_keys: Arc::default(), quote_batch: Arc::default(), policies: Arc::default() }
+        Billing {
+            store,
+            clock,
+            known_keys: Arc::default(),
+            quote_batch: Arc::default(),
+            policies: Arc::default(),
+            facts_cache: Arc::default(),
+        }
     }
 
     /// The store.

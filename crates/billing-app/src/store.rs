@@ -15,6 +15,7 @@ use billing_domain::policy::PolicyVersion;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 
+use crate::changes::ChangeLog;
 use crate::ledger::{LedgerEntry, Movement};
 use crate::metering::UsageFacts;
 use crate::model::{
@@ -76,6 +77,8 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// Where the store notes each write it commits, for caches of facts.
+    fn changes(&self) -> &ChangeLog;
 }
 
 /// One open transaction. Dropping it without [`StoreTx::commit`] rolls back.
@@ -246,6 +249,9 @@ pub trait StoreTx: Send {
     async fn audit_head(&mut self) -> StoreResult<(i64, String)>;
     /// Audit events from `after_seq` on, at most `limit`.
     async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+    /// The sequence numbers and actors of audit events from `after_seq` on,
+    /// at most `limit`: who wrote what since then.
+    async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>>;
 
     // API keys and settings.
     /// Adds an API key.
@@ -258,8 +264,8 @@ pub trait StoreTx: Send {
     async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()>;
 
     // Unsubscription.
-    /// Stores a quote.
-    async fn insert_quote(&mut self, quote: &StoredQuote) -> StoreResult<()>;
+    /// Stores quotes.
+    async fn insert_quotes(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()>;
     /// A quote by id.
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;
     /// Records an unsubscription; `Unique` when the instance (or renewal

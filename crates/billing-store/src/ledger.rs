@@ -77,7 +77,9 @@ impl SqlTx {
     /// head row serializes chaining across connections and processes; it is
     /// the transaction's last write, so the row stays locked only for the
     /// commit itself.
-    pub(crate) async fn chain_audit_rows(&mut self, events: &[(NewAuditEvent, DateTime<Utc>)]) -> StoreResult<()> {
+    /// Chains `events` after the head and returns the first one's sequence
+    /// number; the others follow it one by one.
+    pub(crate) async fn chain_audit_rows(&mut self, events: &[(NewAuditEvent, DateTime<Utc>)]) -> StoreResult<i64> {
         if let [(event, at)] = events
             && self.backend == crate::Backend::Postgres
         {
@@ -90,6 +92,7 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         let mut seq = head.int("seq")? - n;
+        let first = seq + 1;
         let mut prev_hash = head.text("hash")?;
         let mut chained = Vec::with_capacity(events.len());
         for (e, at) in events {
@@ -124,14 +127,14 @@ impl SqlTx {
             }
             query.execute(&mut *self.tx).await.map_err(map_err)?;
         }
-        Ok(())
+        Ok(first)
     }
 
     /// Chains one event on PostgreSQL in a single statement: the head row
     /// computes the event's hash exactly as [`chain_hash`] does (each field's
     /// UTF-8 length as 8 big-endian bytes, then the field), so the row stays
     /// locked for one round trip and the commit.
-    async fn chain_one_audit_row(&mut self, e: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn chain_one_audit_row(&mut self, e: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<i64> {
         const FIELD: &str = "int8send(octet_length(convert_to(X, 'UTF8'))::int8) || convert_to(X, 'UTF8')";
         let field = |x: &str| FIELD.replace('X', x);
         let fields = ["hash", "(seq + 1)::text", "$1::text", "$2::text", "$3::text", "$4::text", "$5::text"]
@@ -141,7 +144,7 @@ impl SqlTx {
             "WITH head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256({fields}), 'hex') \
              WHERE id = 1 RETURNING seq, prev_hash, hash) \
              INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) \
-             SELECT seq, $6, $2, $3, $4, $5, prev_hash, hash FROM head"
+             SELECT seq, $6, $2, $3, $4, $5, prev_hash, hash FROM head RETURNING seq"
         );
         let micros_at = micros(at);
         sqlx::query(&sql)
@@ -151,10 +154,10 @@ impl SqlTx {
             .bind(&e.subject)
             .bind(&e.detail)
             .bind(micros_at)
-            .execute(&mut *self.tx)
+            .fetch_one(&mut *self.tx)
             .await
-            .map_err(map_err)?;
-        Ok(())
+            .map_err(map_err)?
+            .int("seq")
     }
 
     pub(crate) async fn audit_head_row(&mut self) -> StoreResult<(i64, String)> {
@@ -163,6 +166,16 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         Ok((row.int("seq")?, row.text("hash")?))
+    }
+
+    pub(crate) async fn audit_actor_rows(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
+        let rows = sqlx::query("SELECT seq, actor FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(|row| Ok((row.int("seq")?, row.text("actor")?))).collect()
     }
 
     pub(crate) async fn audit_event_rows(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use billing_app::changes::ChangeLog;
 use billing_app::store::{Store, StoreResult, StoreTx};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
@@ -65,6 +66,7 @@ pub struct SqlStore {
     /// is fair and prompt, where SQLite's busy handler would make them poll
     /// with growing sleeps; other processes still meet the busy timeout.
     write_gate: Arc<tokio::sync::Mutex<()>>,
+    changes: Arc<ChangeLog>,
 }
 
 /// Pool and timeout settings.
@@ -138,7 +140,8 @@ impl SqlStore {
             .connect(&url)
             .await
             .map_err(map_err)?;
-        let store = SqlStore { pool, backend, write_gate: Arc::new(tokio::sync::Mutex::new(())) };
+        let store =
+            SqlStore { pool, backend, write_gate: Arc::new(tokio::sync::Mutex::new(())), changes: Arc::default() };
         migrate::migrate(&store.pool, backend).await?;
         Ok(store)
     }
@@ -166,7 +169,7 @@ impl SqlStore {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
-        Ok(SqlTx::new(tx, self.backend).holding(gate))
+        Ok(SqlTx::new(tx, self.backend, Arc::clone(&self.changes)).holding(gate))
     }
 }
 
@@ -184,7 +187,7 @@ impl Store for SqlStore {
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
         };
         let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
-        Ok(Box::new(SqlTx::new(tx, self.backend)))
+        Ok(Box::new(SqlTx::new(tx, self.backend, Arc::clone(&self.changes))))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -197,6 +200,10 @@ impl Store for SqlStore {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
+    }
+
+    fn changes(&self) -> &ChangeLog {
+        &self.changes
     }
 }
 

@@ -16,6 +16,7 @@ use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
+use crate::usage::{Params, statements};
 
 fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
     let currency = row.currency("currency")?;
@@ -83,27 +84,33 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
 }
 
 impl SqlTx {
-    pub(crate) async fn insert_quote_row(&mut self, q: &StoredQuote) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, policy_version, digest, \
-             eligible, reason, currency, refund_minor, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&q.id)
-        .bind(&q.account_id)
-        .bind(&q.instance_id)
-        .bind(q.order_id.as_deref())
-        .bind(micros(q.created_at))
-        .bind(micros(q.expires_at))
-        .bind(i64::from(q.policy_version))
-        .bind(&q.digest)
-        .bind(i64::from(q.eligible))
-        .bind(q.reason.map(ReasonCode::code))
-        .bind(q.refund.currency().code())
-        .bind(q.refund.minor())
-        .bind(&q.body)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
+    /// Stores quotes, many to a statement.
+    pub(crate) async fn insert_quote_rows(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()> {
+        for piece in statements(quotes) {
+            let sql = format!(
+                "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, policy_version, \
+                 digest, eligible, reason, currency, refund_minor, body) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 13)
+            );
+            let mut query = sqlx::query(&sql);
+            for q in piece {
+                query = query
+                    .bind(&q.id)
+                    .bind(&q.account_id)
+                    .bind(&q.instance_id)
+                    .bind(q.order_id.as_deref())
+                    .bind(micros(q.created_at))
+                    .bind(micros(q.expires_at))
+                    .bind(i64::from(q.policy_version))
+                    .bind(&q.digest)
+                    .bind(i64::from(q.eligible))
+                    .bind(q.reason.map(ReasonCode::code))
+                    .bind(q.refund.currency().code())
+                    .bind(q.refund.minor())
+                    .bind(&q.body);
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
+        }
         Ok(())
     }
 

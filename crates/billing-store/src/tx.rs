@@ -2,7 +2,10 @@
 //! [`StoreTx`]. The SQL lives in the sibling modules, one per subject; this
 //! file only routes the trait's methods to them.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use billing_app::changes::ChangeLog;
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::metering::UsageFacts;
 use billing_app::model::{
@@ -32,11 +35,13 @@ pub struct SqlTx {
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Audit events appended by this transaction, chained at commit.
     audit: Vec<(NewAuditEvent, DateTime<Utc>)>,
+    /// Told of the transaction's audit events once it has committed.
+    changes: Arc<ChangeLog>,
 }
 
 impl SqlTx {
-    pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend) -> SqlTx {
-        SqlTx { tx, backend, _gate: None, audit: Vec::new() }
+    pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend, changes: Arc<ChangeLog>) -> SqlTx {
+        SqlTx { tx, backend, _gate: None, audit: Vec::new(), changes }
     }
 
     /// The same transaction, holding `gate` until it ends.
@@ -63,13 +68,20 @@ impl SqlTx {
     }
 
     /// Chains the transaction's audit events, then commits, typed as this
-    /// store's own.
+    /// store's own; once committed, the store's change log learns of them.
     pub async fn commit_sql(mut self) -> StoreResult<()> {
         let events = std::mem::take(&mut self.audit);
-        if !events.is_empty() {
-            self.chain_audit_rows(&events).await?;
+        let first = match events.as_slice() {
+            [] => None,
+            _ => Some(self.chain_audit_rows(&events).await?),
+        };
+        self.tx.commit().await.map_err(map_err)?;
+        if let Some(first) = first {
+            for (seq, (event, _)) in (first..).zip(&events) {
+                self.changes.record(seq, &event.actor);
+            }
         }
-        self.tx.commit().await.map_err(map_err)
+        Ok(())
     }
 }
 
@@ -276,6 +288,9 @@ impl StoreTx for SqlTx {
     async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
         self.audit_event_rows(after_seq, limit).await
     }
+    async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
+        self.audit_actor_rows(after_seq, limit).await
+    }
 
     async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()> {
         self.insert_api_key_row(key).await
@@ -290,8 +305,8 @@ impl StoreTx for SqlTx {
         self.set_setting_row(name, value).await
     }
 
-    async fn insert_quote(&mut self, quote: &StoredQuote) -> StoreResult<()> {
-        self.insert_quote_row(quote).await
+    async fn insert_quotes(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()> {
+        self.insert_quote_rows(quotes).await
     }
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
         self.quote_row(id).await

@@ -61,10 +61,9 @@ impl Billing {
     }
 
     async fn insert_quotes(&self, batch: &[Queued]) -> AppResult<()> {
+        let quotes: Vec<&StoredQuote> = batch.iter().map(|(_, quote, _)| quote).collect();
         let mut tx = self.begin().await?;
-        for (_, quote, _) in batch {
-            tx.insert_quote(quote).await?;
-        }
+        tx.insert_quotes(&quotes).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Gathering what a quote depends on from the store, in the domain's terms,
 //! and the digest that tells whether any of it changed.
 
+use std::ops::Range;
+
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::order::{Order, PaymentMethodKind, Tender};
@@ -31,6 +33,10 @@ pub struct QuoteFacts {
     pub instance: Instance,
     /// The policy in force.
     pub policy: PolicyVersion,
+    /// The instants these facts hold at, besides what the store may change:
+    /// the calendar year their count of full refunds is for, while the
+    /// policy version in force stays in force.
+    pub holds: Range<DateTime<Utc>>,
 }
 
 impl QuoteFacts {
@@ -97,6 +103,7 @@ pub(crate) async fn load_facts(
     let region = region.ok_or_else(|| AppError::not_found("region", &record.region_id))?;
     let versions = policies.versions(tx, newest_policy_version).await?;
     let policy = *policy_in_force(&versions, now).ok_or_else(|| AppError::internal("no policy version is in force"))?;
+    let next_policy = versions.iter().map(|v| v.effective_from).filter(|&at| at > now).min();
     let orders = tx.orders(&record.id).await?;
     // Only tenders paid with a stored instrument depend on its validity.
     let methods = if orders.iter().flat_map(|o| &o.tenders).any(|t| t.payment_method_id.is_some()) {
@@ -141,7 +148,8 @@ pub(crate) async fn load_facts(
         full_refunds_this_year: u32::try_from(full_refunds).unwrap_or(u32::MAX),
         orders: domain_orders,
     };
-    Ok(QuoteFacts { record, orders, account, region, instance, policy })
+    let holds = year_start.max(policy.effective_from)..next_policy.map_or(year_end, |at| at.min(year_end));
+    Ok(QuoteFacts { record, orders, account, region, instance, policy, holds })
 }
 
 /// The domain status of a stored instance.

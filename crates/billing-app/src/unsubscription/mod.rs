@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub(crate) mod batch;
+pub(crate) mod cache;
 pub mod confirm;
 pub mod facts;
 pub mod processing;

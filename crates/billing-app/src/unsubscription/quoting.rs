@@ -6,7 +6,7 @@ use billing_domain::quote::{Quote, RefundType};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::facts::{QuoteFacts, load_facts, status_of};
+use super::facts::QuoteFacts;
 use super::records::StoredQuote;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
@@ -77,9 +77,11 @@ pub(crate) async fn deletion_preview(
     }))
 }
 
-/// Builds the stored form of a quote computed from `facts`.
+/// Builds the stored form of a quote computed from `facts`, whose digest is
+/// `digest`.
 pub(crate) fn stored_quote(
     facts: &QuoteFacts,
+    digest: &str,
     quote: &Quote,
     order_id: Option<&str>,
     now: DateTime<Utc>,
@@ -93,7 +95,7 @@ pub(crate) fn stored_quote(
         created_at: now,
         expires_at: now + ttl,
         policy_version: facts.policy.version,
-        digest: facts.digest(),
+        digest: digest.to_owned(),
         eligible: quote.eligible(),
         reason: quote.reason,
         refund: quote.refund,
@@ -113,23 +115,17 @@ impl Billing {
         order_id: Option<&str>,
     ) -> AppResult<QuoteView> {
         let now = self.now();
-        // Computed from a consistent snapshot without holding the write lock;
-        // the digest makes the stored quote go stale if anything it read
-        // changes before it is confirmed.
-        let (facts, quote, deletes) = {
-            let mut tx = self.read().await?;
-            let record = tx.instance(instance_id).await?;
-            let record = visible(caller, "instance", instance_id, record, |i| &i.account_id)?;
-            let status = status_of(&record);
-            let facts = load_facts(&mut *tx, &self.policies, record, status, now).await?;
-            let quote = facts.quote(now, order_id)?;
-            let deletes = match order_id {
-                None if quote.eligible() => deletion_preview(&mut *tx, &facts.record, now).await?,
-                _ => None,
-            };
-            (facts, quote, deletes)
+        // Computed without holding the write lock; the digest makes the
+        // stored quote go stale if anything it was computed from changes
+        // before it is confirmed.
+        let cached = self.quote_facts(caller, instance_id, now).await?;
+        let facts = &cached.facts;
+        let quote = facts.quote(now, order_id)?;
+        let deletes = match order_id {
+            None if quote.eligible() => cached.deletes.clone().map(|t| Tombstone { deleted_at: now, ..t }),
+            _ => None,
         };
-        let stored = stored_quote(&facts, &quote, order_id, now);
+        let stored = stored_quote(facts, &cached.digest, &quote, order_id, now);
         self.store_quote(stored.clone()).await?;
         Ok(QuoteView { stored, quote, zone: facts.zone(), deletes })
     }
@@ -156,9 +152,8 @@ impl Billing {
             return Err(AppError::not_found("instance", &record.id));
         }
         let now = self.now();
-        let mut tx = self.read().await?;
-        let facts = load_facts(&mut *tx, &self.policies, record.clone(), status_of(record), now).await?;
-        let quote = facts.quote(now, None)?;
+        let cached = self.quote_facts(caller, &record.id, now).await?;
+        let quote = cached.facts.quote(now, None)?;
         Ok((quote.refund_type, quote))
     }
 

@@ -11,6 +11,7 @@ mod bad_input;
 mod integrity;
 mod lifecycle;
 mod purchases;
+mod quote_cache;
 mod races;
 mod refunds;
 mod renewals;

@@ -23,6 +23,7 @@ pub struct World {
     pub billing: Billing,
     pub clock: Arc<ManualClock>,
     pub store: Arc<SqlStore>,
+    pub url: String,
 }
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -67,9 +68,18 @@ pub async fn worlds() -> Vec<World> {
         let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
         let billing = Billing::new(store.clone(), clock.clone());
         billing.ensure_catalog().await.unwrap();
-        worlds.push(World { backend, billing, clock, store });
+        worlds.push(World { backend, billing, clock, store, url });
     }
     worlds
+}
+
+impl World {
+    /// Another service over the same database with its own connections and
+    /// memory, as a second replica or process would be.
+    pub async fn replica(&self) -> Billing {
+        let store = Arc::new(SqlStore::connect(&self.url, StoreOptions::default()).await.unwrap());
+        Billing::new(store, self.clock.clone())
+    }
 }
 
 /// Runs `case` on every configured backend, naming the backend on failure.
