@@ -20,7 +20,7 @@ use crate::model::Tombstone;
 use crate::service::{Billing, Caller, visible};
 
 /// Most instances whose facts are kept; past this the memory starts afresh.
-pub const MAX_CACHED_INSTANCES: usize = 200_000;
+pub const MAX_CACHED_INSTANCES: usize = 150_000;
 
 /// The facts of one instance as one read saw them.
 #[derive(Debug)]
