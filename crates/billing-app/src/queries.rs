@@ -1,7 +1,7 @@
 //! Read-only lookups the front ends need beyond the use cases: instances,
 //! orders and settlements.
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::model::{InstanceRecord, OrderRecord, Settlement};
 use crate::service::{Billing, Caller, visible};
 use crate::workspaces::workspace_of;
@@ -65,10 +65,19 @@ impl Billing {
         visible(caller, "order", id, found, |o| &o.account_id)
     }
 
-    /// A workspace's hourly settlements, oldest first.
-    pub async fn settlements(&self, caller: &Caller, workspace_id: &str, limit: i64) -> AppResult<Vec<Settlement>> {
+    /// A workspace's hourly settlements, oldest first; with
+    /// `starting_after`, those after that settlement of the workspace.
+    pub async fn settlements(
+        &self,
+        caller: &Caller,
+        workspace_id: &str,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> AppResult<Vec<Settlement>> {
         let mut tx = self.read().await?;
         workspace_of(&mut *tx, caller, workspace_id).await?;
-        Ok(tx.settlements(workspace_id, limit.clamp(1, MAX_SETTLEMENTS)).await?)
+        tx.settlements(workspace_id, starting_after, limit.clamp(1, MAX_SETTLEMENTS))
+            .await?
+            .ok_or_else(|| AppError::invalid("starting_after", "is not a settlement of this workspace"))
     }
 }

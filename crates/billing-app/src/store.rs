@@ -233,8 +233,15 @@ pub trait StoreTx: Send {
     async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()>;
     /// Sets the used CU-hours of plans, one value per plan.
     async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()>;
-    /// A workspace's settlements, oldest first, at most `limit`.
-    async fn settlements(&mut self, workspace_id: &str, limit: i64) -> StoreResult<Vec<Settlement>>;
+    /// A workspace's settlements, oldest first, at most `limit`; with
+    /// `starting_after`, those listed after that settlement, or `None` when
+    /// it is not one of the workspace's.
+    async fn settlements(
+        &mut self,
+        workspace_id: &str,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<Settlement>>>;
 
     // Ledger and audit.
     /// Writes a balanced movement.

@@ -220,7 +220,9 @@ impl SqlTx {
         let rows = sqlx::query(
             "SELECT * FROM refunds WHERE ($1 IS NULL OR account_id = $1) AND ($2 IS NULL OR status = $2) \
              AND ($3 IS NULL OR unsubscription_id = $3) AND ($4 IS NULL OR created_at >= $4) \
-             AND ($5 IS NULL OR created_at < $5) ORDER BY created_at DESC, id DESC LIMIT $6",
+             AND ($5 IS NULL OR created_at < $5) \
+             AND ($7 IS NULL OR (created_at, id) < (SELECT created_at, id FROM refunds WHERE id = $7)) \
+             ORDER BY created_at DESC, id DESC LIMIT $6",
         )
         .bind(f.account_id.as_deref())
         .bind(f.status.map(RefundStatus::as_str))
@@ -228,6 +230,7 @@ impl SqlTx {
         .bind(f.from.map(micros))
         .bind(f.to.map(micros))
         .bind(f.limit)
+        .bind(f.starting_after.as_deref())
         .fetch_all(&mut *self.tx)
         .await
         .map_err(map_err)?;

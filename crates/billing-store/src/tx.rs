@@ -268,8 +268,13 @@ impl StoreTx for SqlTx {
     async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
         self.set_plans_used_rows(used).await
     }
-    async fn settlements(&mut self, workspace_id: &str, limit: i64) -> StoreResult<Vec<Settlement>> {
-        self.settlement_rows(workspace_id, limit).await
+    async fn settlements(
+        &mut self,
+        workspace_id: &str,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<Settlement>>> {
+        self.settlement_rows(workspace_id, starting_after, limit).await
     }
 
     async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()> {

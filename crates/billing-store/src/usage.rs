@@ -470,12 +470,31 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn settlement_rows(&mut self, workspace_id: &str, limit: i64) -> StoreResult<Vec<Settlement>> {
+    pub(crate) async fn settlement_rows(
+        &mut self,
+        workspace_id: &str,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<Settlement>>> {
+        if let Some(after) = starting_after {
+            let known = sqlx::query("SELECT id FROM settlements WHERE id = $1 AND workspace_id = $2")
+                .bind(after)
+                .bind(workspace_id)
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+            if known.is_none() {
+                return Ok(None);
+            }
+        }
         let rows = sqlx::query(
-            "SELECT * FROM settlements WHERE workspace_id = $1 ORDER BY hour_start, settled_at, id LIMIT $2",
+            "SELECT * FROM settlements WHERE workspace_id = $1 AND ($3 IS NULL OR (hour_start, settled_at, id) > \
+             (SELECT hour_start, settled_at, id FROM settlements WHERE id = $3)) \
+             ORDER BY hour_start, settled_at, id LIMIT $2",
         )
         .bind(workspace_id)
         .bind(limit)
+        .bind(starting_after)
         .fetch_all(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -507,7 +526,7 @@ impl SqlTx {
                 settled_at: row.instant("settled_at")?,
             });
         }
-        Ok(out)
+        Ok(Some(out))
     }
 }
 

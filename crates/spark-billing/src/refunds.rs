@@ -46,6 +46,9 @@ pub struct ListArgs {
     /// At most this many (1 to 1000; 1 to 100 with --server).
     #[arg(long, default_value_t = 50)]
     limit: i64,
+    /// The next page: refunds listed after this one (the last id shown).
+    #[arg(long, value_name = "REFUND_ID")]
+    starting_after: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -117,7 +120,7 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
     let refunds = match Remote::from_global(global)? {
         Some(remote) => {
             let status = args.status.map(|s| s.as_str());
-            remote.refunds(status, args.account.as_deref(), args.limit).await?
+            remote.refunds(status, args.account.as_deref(), args.starting_after.as_deref(), args.limit).await?
         }
         None => {
             let (_, billing) = global.open().await?;
@@ -125,6 +128,7 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
                 account_id: args.account,
                 status: args.status,
                 limit: args.limit,
+                starting_after: args.starting_after,
                 ..RefundFilter::default()
             };
             billing.refunds(&Caller::Operator, filter).await?.iter().map(RefundDto::from).collect()

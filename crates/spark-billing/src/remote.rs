@@ -231,12 +231,14 @@ impl Remote {
         &self,
         status: Option<&str>,
         account_id: Option<&str>,
+        starting_after: Option<&str>,
         limit: i64,
     ) -> anyhow::Result<Vec<RefundDto>> {
         let mut request = Request::get("/api/v1/refunds");
         request.query.push(("limit", limit.to_string()));
         request.query.extend(status.map(|s| ("status", s.to_owned())));
         request.query.extend(account_id.map(|a| ("account_id", a.to_owned())));
+        request.query.extend(starting_after.map(|r| ("starting_after", r.to_owned())));
         self.json(request).await
     }
 

@@ -45,6 +45,43 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
+/// Pages of one status read at most, newest first.
+const MAX_SERVER_PAGES: usize = 100;
+
+/// The refunds of `status` created in `[from, to)`, read from the server page
+/// by page, and whether the pages reached back to `from`.
+async fn status_refunds(
+    remote: &Remote,
+    status: RefundStatus,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<(Vec<RefundDto>, bool)> {
+    let created = |r: &RefundDto| {
+        DateTime::parse_from_rfc3339(&r.created_at)
+            .map(|t| t.to_utc())
+            .with_context(|| format!("refund {}: bad created_at", r.id))
+    };
+    let mut found = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..MAX_SERVER_PAGES {
+        let page = remote.refunds(Some(status.as_str()), None, after.as_deref(), SERVER_PAGE).await?;
+        let full = page.len() == SERVER_PAGE as usize;
+        after = page.last().map(|r| r.id.clone());
+        let mut reached = !full;
+        for r in page {
+            let at = created(&r)?;
+            reached |= at < from;
+            if from <= at && at < to {
+                found.push(r);
+            }
+        }
+        if reached {
+            return Ok((found, true));
+        }
+    }
+    Ok((found, false))
+}
+
 pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<ExitCode> {
     let ReportCommand::Refunds(args) = command;
     if args.to <= args.from {
@@ -53,29 +90,37 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<Exit
     let (from, to) = (day_start(args.from), day_start(args.to));
     let (refunds, complete) = match Remote::from_global(global)? {
         Some(remote) => {
-            // The server lists the newest refunds of each status, without
-            // a period filter: take the period's share of each list.
+            // The server lists each status's refunds newest first, without
+            // a period filter: read pages back to the period's start.
             let mut refunds = Vec::new();
             let mut complete = true;
             for status in RefundStatus::ALL {
-                let page = remote.refunds(Some(status.as_str()), None, SERVER_PAGE).await?;
-                let created = |r: &RefundDto| DateTime::parse_from_rfc3339(&r.created_at).map(|t| t.to_utc());
-                let oldest = page.iter().filter_map(|r| created(r).ok()).min();
-                complete &= page.len() < SERVER_PAGE as usize || oldest.is_some_and(|t| t < from);
-                for r in page {
-                    let at = created(&r).with_context(|| format!("refund {}: bad created_at", r.id))?;
-                    if from <= at && at < to {
-                        refunds.push(r);
-                    }
-                }
+                let (mut page_refunds, reached) = status_refunds(&remote, status, from, to).await?;
+                refunds.append(&mut page_refunds);
+                complete &= reached;
             }
             (refunds, complete)
         }
         None => {
             let (_, billing) = global.open().await?;
-            let filter = RefundFilter { from: Some(from), to: Some(to), limit: 1000, ..RefundFilter::default() };
-            let refunds = billing.refunds(&Caller::Operator, filter).await?;
-            (refunds.iter().map(RefundDto::from).collect::<Vec<_>>(), refunds.len() < 1000)
+            let mut refunds = Vec::new();
+            loop {
+                let starting_after = refunds.last().map(|r: &RefundDto| r.id.clone());
+                let filter = RefundFilter {
+                    from: Some(from),
+                    to: Some(to),
+                    limit: 1000,
+                    starting_after,
+                    ..RefundFilter::default()
+                };
+                let page = billing.refunds(&Caller::Operator, filter).await?;
+                let last_page = page.len() < 1000;
+                refunds.extend(page.iter().map(RefundDto::from));
+                if last_page {
+                    break;
+                }
+            }
+            (refunds, true)
         }
     };
     let mut totals: BTreeMap<(String, String, String), (usize, Money)> = BTreeMap::new();
@@ -112,12 +157,11 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<Exit
             output::json(&json!({"from": args.from.to_string(), "to": args.to.to_string(), "totals": items}))?;
         }
     }
-    if !complete && global.server.is_some() {
+    if !complete {
+        let most = MAX_SERVER_PAGES * SERVER_PAGE as usize;
         eprintln!(
-            "note: the server lists only the newest {SERVER_PAGE} refunds of each status; older ones are left out"
+            "note: the report read the newest {most} refunds of each status from the server; older ones are left out"
         );
-    } else if !complete {
-        eprintln!("note: the report stops at 1000 refunds; narrow the period");
     }
     Ok(ExitCode::SUCCESS)
 }

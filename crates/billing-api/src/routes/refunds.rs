@@ -24,6 +24,10 @@ pub struct RefundQuery {
     /// At most this many (1 to 100).
     #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
+    /// The next page: refunds listed after this one (the last refund of the
+    /// previous page).
+    #[param(nullable = false)]
+    pub starting_after: Option<String>,
 }
 
 /// Refunds, newest first.
@@ -32,6 +36,7 @@ pub struct RefundQuery {
     responses(
         (status = 200, description = "The refunds", body = [RefundDto]),
         (status = 400, description = "Bad filter", body = Problem),
+        (status = 422, description = "`starting_after` is not a refund of this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn list_refunds(
@@ -49,7 +54,13 @@ pub async fn list_refunds(
         ),
     };
     let limit = PageParams { limit: query.limit }.limit()?;
-    let filter = RefundFilter { account_id: query.account_id, status, limit, ..RefundFilter::default() };
+    let filter = RefundFilter {
+        account_id: query.account_id,
+        status,
+        limit,
+        starting_after: query.starting_after,
+        ..RefundFilter::default()
+    };
     let refunds = state.billing.refunds(&caller, filter).await?;
     Ok(Json(refunds.iter().map(RefundDto::from).collect()))
 }

@@ -199,12 +199,26 @@ pub async fn backup_workspace(
         .into_response())
 }
 
+/// Paging through a workspace's settlements.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementQuery {
+    /// At most this many items (1 to 100).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The next page: settlements listed after this one (the last
+    /// settlement of the previous page).
+    #[param(nullable = false)]
+    pub starting_after: Option<String>,
+}
+
 /// The workspace's hourly settlements, oldest first.
 #[utoipa::path(get, path = "/api/v1/workspaces/{id}/settlements", tag = "workspaces",
-    params(("id" = String, Path, description = "Workspace id"), PageParams),
+    params(("id" = String, Path, description = "Workspace id"), SettlementQuery),
     responses(
         (status = 200, description = "The settlements", body = [SettlementDto]),
         (status = 400, description = "Bad page size", body = Problem),
+        (status = 422, description = "`starting_after` is not a settlement of this workspace", body = Problem),
         (status = 404, description = "No such workspace in this account", body = Problem),
     ),
     security(("api_key" = [])))]
@@ -212,8 +226,9 @@ pub async fn list_settlements(
     State(state): State<ApiState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    Query(page): Query<PageParams>,
+    Query(query): Query<SettlementQuery>,
 ) -> ApiResult<Json<Vec<SettlementDto>>> {
-    let settlements = state.billing.settlements(&caller, &id, page.limit()?).await?;
+    let limit = PageParams { limit: query.limit }.limit()?;
+    let settlements = state.billing.settlements(&caller, &id, query.starting_after.as_deref(), limit).await?;
     Ok(Json(settlements.iter().map(SettlementDto::from).collect()))
 }

@@ -102,4 +102,12 @@ async fn an_operator_retries_a_pending_card_refund_and_customers_may_not() {
     missing.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
     let listed = api.get("/api/v1/refunds?status=pending", &api.operator).await;
     assert_eq!(listed.ok(StatusCode::OK)[0]["id"], json!(refund));
+    // The next page after the only refund is empty; the refund is no cursor
+    // for another account, exactly as a made-up id is not.
+    let after = format!("/api/v1/refunds?starting_after={refund}");
+    assert_eq!(api.get(&after, &api.alice.key).await.ok(StatusCode::OK), &json!([]));
+    api.get(&after, &api.bob.key).await.problem(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_INPUT");
+    api.get("/api/v1/refunds?starting_after=ref_nope", &api.alice.key)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_INPUT");
 }

@@ -50,6 +50,14 @@ async fn a_csv_upload_is_imported_with_quoted_fields_and_crlf_lines() {
     assert_eq!(answer.ok(StatusCode::OK)["imported"], 2);
     let settlements = api.get(&format!("/api/v1/workspaces/{ws}/settlements"), &api.alice.key).await;
     assert_eq!(settlements.body.as_array().unwrap().len(), 2);
+    // Page by page: the second page starts after the first page's last.
+    let first = api.get(&format!("/api/v1/workspaces/{ws}/settlements?limit=1"), &api.alice.key).await;
+    let first_id = first.ok(StatusCode::OK)[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(first_id, settlements.body[0]["id"].as_str().unwrap());
+    let next = format!("/api/v1/workspaces/{ws}/settlements?limit=1&starting_after={first_id}");
+    assert_eq!(api.get(&next, &api.alice.key).await.ok(StatusCode::OK)[0]["id"], settlements.body[1]["id"]);
+    let unknown = format!("/api/v1/workspaces/{ws}/settlements?starting_after=set_nope");
+    api.get(&unknown, &api.alice.key).await.problem(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_INPUT");
     let plain =
         api.send_text(Method::POST, "/api/v1/usage.csv", &api.operator, "text/plain; charset=utf-8", text).await;
     assert_eq!(plain.ok(StatusCode::OK)["duplicates"], 2);

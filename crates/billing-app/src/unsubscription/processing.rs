@@ -159,7 +159,15 @@ impl Billing {
         if !(1..=1000).contains(&filter.limit) {
             return Err(AppError::invalid("limit", "must be between 1 and 1000"));
         }
-        Ok(self.read().await?.refunds(&filter).await?)
+        let mut tx = self.read().await?;
+        if let Some(after) = &filter.starting_after {
+            // Another account's refund is as unknown as a missing one.
+            let cursor = tx.refund(after).await?.filter(|r| caller.may_see(&r.account_id));
+            if cursor.is_none() {
+                return Err(AppError::invalid("starting_after", "is not a refund of this account"));
+            }
+        }
+        Ok(tx.refunds(&filter).await?)
     }
 
     /// One refund.

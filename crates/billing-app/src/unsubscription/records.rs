@@ -137,6 +137,9 @@ pub struct RefundFilter {
     pub from: Option<DateTime<Utc>>,
     /// Only created before.
     pub to: Option<DateTime<Utc>>,
+    /// Only those listed after this refund: older, or as old with a
+    /// smaller id.
+    pub starting_after: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
 }

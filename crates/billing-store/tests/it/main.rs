@@ -10,6 +10,7 @@ mod accounts;
 mod bad_input;
 mod integrity;
 mod lifecycle;
+mod paging;
 mod purchases;
 mod quote_cache;
 mod races;

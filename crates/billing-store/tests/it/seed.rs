@@ -225,7 +225,7 @@ impl World {
     }
 
     pub async fn settlements(&self, workspace_id: &str) -> Vec<Settlement> {
-        self.tx().await.settlements(workspace_id, 1000).await.unwrap()
+        self.tx().await.settlements(workspace_id, None, 1000).await.unwrap().unwrap()
     }
 
     /// The periods of a quota's paid orders, in the default billing zone.

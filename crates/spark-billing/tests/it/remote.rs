@@ -168,6 +168,19 @@ fn operator_commands_work_against_a_server_like_on_the_database() {
     assert!(refund_ids.iter().all(|id| listed.iter().any(|r| r["id"] == *id)), "{listed:?}");
     let pending = json(&demo.cli(op, &["refunds", "list", "--status", "pending", "--format", "json"]), "pending");
     assert!(pending.as_array().unwrap().iter().all(|r| r["status"] == "pending"), "{pending}");
+    // One refund per page, each after the last one shown: the same list.
+    let mut paged: Vec<serde_json::Value> = Vec::new();
+    for _ in 0..=listed.len() {
+        let mut args = vec!["refunds", "list", "--limit", "1", "--format", "json"];
+        let last = paged.last().map(|r| r["id"].as_str().unwrap().to_owned());
+        if let Some(last) = &last {
+            args.extend(["--starting-after", last.as_str()]);
+        }
+        let page = json(&demo.cli(op, &args), "refunds page");
+        let Some(refund) = page.as_array().unwrap().first() else { break };
+        paged.push(refund.clone());
+    }
+    assert_eq!(&paged, listed, "paging through the refunds gave another list");
     let table = ok(&demo.cli(op, &["refunds", "list"]), "refunds table");
     assert!(table.starts_with("ID") && table.contains("FROM → TO"), "{table}");
     let period = ["report", "refunds", "--from", "2000-01-01", "--to", "2100-01-01", "--format"];

@@ -1,0 +1,75 @@
+//! Lists longer than a page are read page by page: `starting_after` names
+//! the last item of the previous page, and must be one the caller can see.
+
+use billing_app::model::BillingMethod;
+use billing_app::unsubscription::records::RefundFilter;
+use chrono::Duration;
+
+use crate::on_every_backend;
+use crate::seed::usage;
+use crate::support::{OPERATOR, customer};
+use crate::unsubscription::confirm;
+
+#[tokio::test]
+async fn refunds_are_read_page_by_page_newest_first() {
+    on_every_backend!(|w| {
+        let seed = w.seed("acme", "1000.00").await;
+        let other = w.seed("globex", "1000.00").await;
+        for _ in 0..5 {
+            let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await;
+            let quote = w.billing.quote_unsubscription(&seed.caller, &plan.unwrap().instance.id, None).await.unwrap();
+            let key = quote.stored.id.clone();
+            w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, &key, None)).await.unwrap();
+            w.clock.advance(Duration::minutes(1));
+        }
+        let all =
+            w.billing.refunds(&seed.caller, RefundFilter { limit: 100, ..RefundFilter::default() }).await.unwrap();
+        assert_eq!(all.len(), 5);
+        let mut paged = Vec::new();
+        let mut after = None;
+        // Three pages of two, two and one, then an empty one; a cursor that
+        // were ignored would repeat the first page and never end.
+        for _ in 0..4 {
+            let filter = RefundFilter { limit: 2, starting_after: after.clone(), ..RefundFilter::default() };
+            let page = w.billing.refunds(&seed.caller, filter).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            paged.extend(page);
+        }
+        assert_eq!(paged, all, "the pages differ from the whole list");
+        // Another account's refund, or a made-up id, is no cursor.
+        let theirs = RefundFilter { limit: 2, starting_after: Some(all[0].id.clone()), ..RefundFilter::default() };
+        let refused = w.billing.refunds(&other.caller, theirs).await.unwrap_err();
+        assert_eq!((refused.code(), refused.to_string().contains("starting_after")), ("INVALID_INPUT", true));
+        let made_up = RefundFilter { limit: 2, starting_after: Some("ref_nope".into()), ..RefundFilter::default() };
+        assert_eq!(w.billing.refunds(&OPERATOR, made_up).await.unwrap_err().code(), "INVALID_INPUT");
+    });
+}
+
+#[tokio::test]
+async fn settlements_are_read_page_by_page_oldest_first() {
+    on_every_backend!(|w| {
+        let seed = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(seed.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let other = w.workspace(seed.id(), "other", BillingMethod::PayAsYouGo).await;
+        let last = w.previous_hour();
+        let records: Vec<_> =
+            (0..5).map(|h| usage(&format!("r{h}"), &adhoc.id, last - Duration::hours(h), "1.000")).collect();
+        w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        w.billing.import_usage(&OPERATOR, &[usage("o1", &other.id, last, "1.000")]).await.unwrap();
+        let caller = customer(seed.id());
+        let all = w.billing.settlements(&caller, &adhoc.id, None, 100).await.unwrap();
+        assert_eq!(all.len(), 5);
+        assert!(all.windows(2).all(|p| p[0].hour_start < p[1].hour_start));
+        let first = w.billing.settlements(&caller, &adhoc.id, None, 2).await.unwrap();
+        let second = w.billing.settlements(&caller, &adhoc.id, Some(&first[1].id), 2).await.unwrap();
+        let third = w.billing.settlements(&caller, &adhoc.id, Some(&second[1].id), 2).await.unwrap();
+        let rest = w.billing.settlements(&caller, &adhoc.id, Some(&third[0].id), 2).await.unwrap();
+        assert_eq!([first, second, third].concat(), all);
+        assert!(rest.is_empty());
+        // A settlement of another workspace is no cursor here.
+        let foreign = w.billing.settlements(&caller, &other.id, None, 1).await.unwrap().remove(0);
+        let refused = w.billing.settlements(&caller, &adhoc.id, Some(&foreign.id), 2).await.unwrap_err();
+        assert_eq!(refused.code(), "INVALID_INPUT");
+    });
+}
