@@ -10,7 +10,7 @@ use billing_app::{AppError, AppResult};
 use billing_domain::policy::{Policy, PolicyDuration, policy_in_force};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::refunds::{PAGE_SIZE, RefundRow, policy_now, refund_row, status_filter};
+use super::refunds::{PAGE_SIZE, RefundRow, older_href, page_cursor, policy_now, refund_row, status_filter};
 use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
@@ -93,6 +93,7 @@ struct RefundsPage {
     status: &'static str,
     rows: Vec<RefundRow>,
     operator: bool,
+    older: Option<String>,
 }
 
 /// `GET /console/operator/refunds?status=`.
@@ -106,7 +107,15 @@ pub async fn refunds(
     let billing = &state.billing;
     let load = async {
         let refunds = billing
-            .refunds(&session.caller, RefundFilter { status, limit: PAGE_SIZE, ..RefundFilter::default() })
+            .refunds(
+                &session.caller,
+                RefundFilter {
+                    status,
+                    limit: PAGE_SIZE,
+                    starting_after: page_cursor(&query),
+                    ..RefundFilter::default()
+                },
+            )
             .await?;
         let policy = policy_now(billing).await?;
         AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect::<Vec<_>>())
@@ -118,7 +127,8 @@ pub async fn refunds(
         .any(|r| r.id == retried)
         .then(|| format!("Refund {retried} is released: the refund worker sends it again on its next pass."));
     let layout = session.layout("Refunds", "/console/operator/refunds").with_notice(notice);
-    Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: true }))
+    let older = older_href("/console/operator/refunds", status, &rows);
+    Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: true, older }))
 }
 
 /// `POST /console/operator/refunds/{id}/retry`.

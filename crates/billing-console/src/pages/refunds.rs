@@ -71,6 +71,18 @@ pub fn status_filter(query: &FormData) -> Option<RefundStatus> {
     RefundStatus::ALL.into_iter().find(|s| s.as_str() == query.text("status"))
 }
 
+/// The page's cursor: the refund the previous page ended with (`after`).
+pub fn page_cursor(query: &FormData) -> Option<String> {
+    Some(query.text("after")).filter(|id| !id.is_empty()).map(str::to_owned)
+}
+
+/// The address of the next, older page under `base` when this one is full.
+pub fn older_href(base: &str, status: Option<RefundStatus>, rows: &[RefundRow]) -> Option<String> {
+    let last = rows.last().filter(|_| rows.len() >= PAGE_SIZE as usize)?;
+    let status = status.map_or("", RefundStatus::as_str);
+    Some(format!("{base}?status={status}&after={}", last.id))
+}
+
 #[derive(Template)]
 #[template(path = "result.html")]
 struct ResultPage {
@@ -126,6 +138,7 @@ struct RefundsPage {
     status: &'static str,
     rows: Vec<RefundRow>,
     operator: bool,
+    older: Option<String>,
 }
 
 /// `GET /console/refunds?status=`.
@@ -134,17 +147,20 @@ pub async fn list(
     Customer(session): Customer,
     RawQuery(query): RawQuery,
 ) -> PageResult {
-    let status = status_filter(&FormData::query(query.as_deref()));
+    let query = FormData::query(query.as_deref());
+    let status = status_filter(&query);
     let billing = &state.billing;
     let load = async {
-        let filter = RefundFilter { status, limit: PAGE_SIZE, ..RefundFilter::default() };
+        let filter =
+            RefundFilter { status, limit: PAGE_SIZE, starting_after: page_cursor(&query), ..RefundFilter::default() };
         let refunds = billing.refunds(&session.caller, filter).await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect())
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let layout = session.layout("Refunds", "/console/refunds");
-    Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: false }))
+    let older = older_href("/console/refunds", status, &rows);
+    Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: false, older }))
 }
 
 #[derive(Template)]

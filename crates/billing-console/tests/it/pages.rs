@@ -2,6 +2,7 @@
 //! and friendly answers to bad input.
 
 use axum::http::StatusCode;
+use billing_app::Caller;
 use billing_app::model::InstanceState;
 use billing_console::ConsoleState;
 
@@ -175,4 +176,53 @@ async fn submitting_the_renew_form_twice_renews_once() {
     assert_eq!(second.location(), first.location(), "the repeat shows the first renewal");
     let orders = c.billing.orders(&c.alice.caller, &c.alice.quota_id).await.unwrap();
     assert_eq!(orders.len(), 2, "one new order and one renewal: {orders:?}");
+}
+
+#[tokio::test]
+async fn a_full_page_of_refunds_links_to_the_older_ones() {
+    use billing_app::purchase::{PlanPurchase, TenderInput};
+    use billing_app::unsubscription::Confirmation;
+    use billing_app::unsubscription::records::RefundFilter;
+    use billing_domain::money::{Currency, Money};
+    use billing_domain::order::PaymentMethodKind;
+    use billing_domain::usage::CuHours;
+
+    let c = console().await;
+    let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
+    for i in 0..201 {
+        let tender = TenderInput {
+            method: PaymentMethodKind::Balance,
+            payment_method_id: None,
+            amount: Money::parse(Currency::Usd, "53.68").unwrap(),
+        };
+        let request = PlanPurchase {
+            account_id: account_id.clone(),
+            region_id: "ap-southeast-1".into(),
+            capacity: CuHours::from_whole(1000),
+            months: 6,
+            benefit_ids: vec![],
+            tenders: Some(vec![tender]),
+        };
+        let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap();
+        let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan.instance.id, None).await.unwrap();
+        let confirmation = Confirmation {
+            quote_id: quote.stored.id.clone(),
+            idempotency_key: format!("plan-{i}"),
+            confirm_workspace_deletion: None,
+        };
+        c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+    }
+    let all = c.billing.refunds(&c.alice.caller, RefundFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    assert_eq!(all.len(), 201);
+    let session = c.sign_in(&c.alice.key).await;
+    let first = c.get("/console/refunds", &session).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(first.text.contains(&all[199].id) && !first.text.contains(&all[200].id));
+    let marker = "href=\"/console/refunds?status=&#38;after=";
+    let after = first.text.split(marker).nth(1).expect("a link to older refunds").split('"').next().unwrap();
+    assert_eq!(after, all[199].id);
+    let older = c.get(&format!("/console/refunds?status=&after={after}"), &session).await;
+    assert_eq!(older.status, StatusCode::OK);
+    assert!(older.text.contains(&all[200].id) && !older.text.contains(&all[199].id), "{}", older.text);
+    assert!(!older.text.contains(marker), "the last page links further");
 }
