@@ -86,7 +86,7 @@ pub struct Billing {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
-    pub(crate) quote_batch: Arc<crate::unsubscription::batch::QuoteBatch>,
+    pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKey>>,
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
 }
@@ -98,7 +98,7 @@ impl Billing {
             store,
             clock,
             known_keys: Arc::default(),
-            quote_batch: Arc::default(),
+            quote_key: Arc::default(),
             policies: Arc::default(),
             facts_cache: Arc::default(),
         }

@@ -269,9 +269,12 @@ pub trait StoreTx: Send {
     async fn setting(&mut self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a setting.
     async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()>;
+    /// A setting's value, first set to `value` when it has none; of two
+    /// transactions doing this at once, both get the first one's value.
+    async fn setting_or_insert(&mut self, name: &str, value: &str) -> StoreResult<String>;
 
     // Unsubscription.
-    /// Stores quotes.
+    /// Stores quotes; a quote already stored is left as it is.
     async fn insert_quotes(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()>;
     /// A quote by id.
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;

@@ -1,7 +1,7 @@
 //! API keys (hashes only) and small named settings.
 
 use billing_app::model::ApiKey;
-use billing_app::store::StoreResult;
+use billing_app::store::{StoreError, StoreResult};
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
@@ -52,6 +52,16 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         row.map(|r| r.text("value")).transpose()
+    }
+
+    pub(crate) async fn setting_or_insert_row(&mut self, name: &str, value: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        self.setting_row(name).await?.ok_or_else(|| StoreError::Database(format!("setting {name} vanished")))
     }
 
     pub(crate) async fn set_setting_row(&mut self, name: &str, value: &str) -> StoreResult<()> {

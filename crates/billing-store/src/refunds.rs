@@ -89,7 +89,7 @@ impl SqlTx {
         for piece in statements(quotes) {
             let sql = format!(
                 "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, policy_version, \
-                 digest, eligible, reason, currency, refund_minor, body) VALUES {}",
+                 digest, eligible, reason, currency, refund_minor, body) VALUES {} ON CONFLICT (id) DO NOTHING",
                 Params::new(self.backend).rows(piece.len(), 13)
             );
             let mut query = sqlx::query(&sql);

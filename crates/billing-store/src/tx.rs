@@ -309,6 +309,9 @@ impl StoreTx for SqlTx {
     async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()> {
         self.set_setting_row(name, value).await
     }
+    async fn setting_or_insert(&mut self, name: &str, value: &str) -> StoreResult<String> {
+        self.setting_or_insert_row(name, value).await
+    }
 
     async fn insert_quotes(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()> {
         self.insert_quote_rows(quotes).await

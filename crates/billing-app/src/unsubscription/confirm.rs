@@ -14,7 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::facts::{QuoteFacts, load_facts};
-use super::quoting::deletion_preview;
+use super::quoting::{deletion_preview, stored_body};
 use super::records::{IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
@@ -79,6 +79,8 @@ impl Billing {
         let hash = request_hash(c);
         // The key's answer is the unsubscription's id, chosen before the work.
         let id = new_id("uns");
+        // Read before the transaction: making the key takes a write of its own.
+        let quote = self.quote_key().await?.open(&c.quote_id);
         let mut tx = self.begin().await?;
         if let IdempotencyClaim::Used { request_hash, response } =
             tx.claim_idempotency(&scope, key, &hash, Some(&id), now).await?
@@ -89,7 +91,8 @@ impl Billing {
             drop(tx);
             return self.unsubscription_result(caller, &response, true).await;
         }
-        let result = self.execute(&mut *tx, caller, c, &id, now).await?;
+        let quote = visible(caller, "quote", &c.quote_id, quote, |q| &q.account_id)?;
+        let result = self.execute(&mut *tx, caller, c, quote, &id, now).await?;
         tx.commit().await?;
         Ok(result)
     }
@@ -122,11 +125,10 @@ impl Billing {
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
         c: &Confirmation,
+        quote: StoredQuote,
         id: &str,
         now: DateTime<Utc>,
     ) -> AppResult<UnsubscriptionResult> {
-        let quote = tx.quote(&c.quote_id).await?;
-        let quote = visible(caller, "quote", &c.quote_id, quote, |q| &q.account_id)?;
         if !quote.eligible {
             return Err(AppError::NotEligible { reason: quote.reason.unwrap_or(ReasonCode::ZeroRefundable) });
         }
@@ -154,6 +156,8 @@ impl Billing {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
         }
         let zone = facts.zone();
+        let kept = StoredQuote { body: stored_body(&quote, &recomputed, zone), ..quote.clone() };
+        tx.insert_quotes(&[&kept]).await?;
         let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
         let refunds = self.create_refunds(tx, &unsubscription, &recomputed, &facts.orders, zone, now).await?;
         check_cash_refunded(&recomputed, &refunded_before, &refunds)?;

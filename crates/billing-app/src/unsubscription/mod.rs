@@ -2,13 +2,13 @@
 //! workspace backups, and refund processing through a payment channel.
 
 pub mod backup;
-pub(crate) mod batch;
 pub(crate) mod cache;
 pub mod confirm;
 pub mod facts;
 pub mod processing;
 pub mod quoting;
 pub mod records;
+pub mod token;
 
 pub use backup::Backup;
 pub use confirm::{Confirmation, UnsubscriptionResult};

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::facts::QuoteFacts;
 use super::records::StoredQuote;
+use super::token::{KEY_SETTING, QuoteKey};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
 use crate::model::{InstanceRecord, Tombstone};
 use crate::service::{Billing, Caller, visible};
 use crate::wire::quote_json;
@@ -77,9 +77,11 @@ pub(crate) async fn deletion_preview(
     }))
 }
 
-/// Builds the stored form of a quote computed from `facts`, whose digest is
-/// `digest`.
-pub(crate) fn stored_quote(
+/// A quote computed from `facts`, whose digest is `digest`, identified by
+/// its signed id. Its body is left empty; it is written when the quote is
+/// confirmed.
+pub(crate) fn signed_quote(
+    key: &QuoteKey,
     facts: &QuoteFacts,
     digest: &str,
     quote: &Quote,
@@ -88,7 +90,7 @@ pub(crate) fn stored_quote(
 ) -> StoredQuote {
     let ttl = facts.policy.policy.quote_ttl.as_duration();
     let mut stored = StoredQuote {
-        id: new_id("quo"),
+        id: String::new(),
         account_id: facts.record.account_id.clone(),
         instance_id: facts.record.id.clone(),
         order_id: order_id.map(str::to_owned),
@@ -101,13 +103,19 @@ pub(crate) fn stored_quote(
         refund: quote.refund,
         body: String::new(),
     };
-    stored.body = quote_body(&stored, quote, facts.zone(), None).to_string();
+    stored.id = key.sign(&stored);
     stored
+}
+
+/// The itemized quote as kept with a confirmed quote.
+pub(crate) fn stored_body(stored: &StoredQuote, quote: &Quote, zone: BillingZone) -> String {
+    quote_body(stored, quote, zone, None).to_string()
 }
 
 impl Billing {
     /// Quotes giving back an instance (or, with `order_id`, one of its
-    /// pending renewals) and stores the quote so it can be confirmed.
+    /// pending renewals). The quote is binding through its signed id and
+    /// writes nothing; confirming it stores it.
     pub async fn quote_unsubscription(
         &self,
         caller: &Caller,
@@ -115,9 +123,8 @@ impl Billing {
         order_id: Option<&str>,
     ) -> AppResult<QuoteView> {
         let now = self.now();
-        // Computed without holding the write lock; the digest makes the
-        // stored quote go stale if anything it was computed from changes
-        // before it is confirmed.
+        // The digest makes the quote go stale if anything it was computed
+        // from changes before it is confirmed.
         let cached = self.quote_facts(caller, instance_id, now).await?;
         let facts = &cached.facts;
         let quote = facts.quote(now, order_id)?;
@@ -125,9 +132,21 @@ impl Billing {
             None if quote.eligible() => cached.deletes.clone().map(|t| Tombstone { deleted_at: now, ..t }),
             _ => None,
         };
-        let stored = stored_quote(facts, &cached.digest, &quote, order_id, now);
-        self.store_quote(stored.clone()).await?;
+        let stored = signed_quote(self.quote_key().await?, facts, &cached.digest, &quote, order_id, now);
         Ok(QuoteView { stored, quote, zone: facts.zone(), deletes })
+    }
+
+    /// The key quote ids are signed with, made once and kept in the
+    /// database so that every replica signs and checks alike.
+    pub(crate) async fn quote_key(&self) -> AppResult<&QuoteKey> {
+        self.quote_key
+            .get_or_try_init(|| async {
+                let mut tx = self.begin().await?;
+                let stored = tx.setting_or_insert(KEY_SETTING, &QuoteKey::random_hex()).await?;
+                tx.commit().await?;
+                QuoteKey::from_hex(&stored).ok_or_else(|| AppError::internal("the quote signing key is malformed"))
+            })
+            .await
     }
 
     /// Quotes deleting a workspace: the unsubscription of its quota. A
@@ -157,10 +176,9 @@ impl Billing {
         Ok((quote.refund_type, quote))
     }
 
-    /// A stored quote.
+    /// The quote a quote id stands for, as far as the id tells (no body).
     pub async fn stored_quote(&self, caller: &Caller, quote_id: &str) -> AppResult<StoredQuote> {
-        let mut tx = self.read().await?;
-        let quote = tx.quote(quote_id).await?;
+        let quote = self.quote_key().await?.open(quote_id);
         visible(caller, "quote", quote_id, quote, |q| &q.account_id)
     }
 }

@@ -15,11 +15,10 @@ async fn refunds_are_read_page_by_page_newest_first() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "1000.00").await;
         let other = w.seed("globex", "1000.00").await;
-        for _ in 0..5 {
+        for i in 0..5 {
             let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await;
             let quote = w.billing.quote_unsubscription(&seed.caller, &plan.unwrap().instance.id, None).await.unwrap();
-            let key = quote.stored.id.clone();
-            w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, &key, None)).await.unwrap();
+            w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, &format!("k{i}"), None)).await.unwrap();
             w.clock.advance(Duration::minutes(1));
         }
         let all =

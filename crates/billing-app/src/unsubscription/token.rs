@@ -1,0 +1,255 @@
+//! Quote ids that carry their quote. A binding quote is everything its
+//! confirmation needs — whose it is, which instance, when it was computed
+//! and until when it holds, the policy version, the digest of its facts, and
+//! what it promised — signed with a key every replica reads from the
+//! database. Quoting therefore writes nothing: the quote is stored when it
+//! is confirmed, in the confirmation's transaction.
+//!
+//! Layout before base64url: a version byte, 8 random bytes that make every
+//! quote's id its own even when two quotes agree in everything else, then
+//! each field in turn
+//! (strings as a 2-byte big-endian length and UTF-8, instants as 8-byte
+//! microseconds, numbers big-endian), then the first 16 bytes of the
+//! HMAC-SHA256 of all of it.
+
+use billing_domain::money::{Currency, Money};
+use billing_domain::reason::ReasonCode;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::records::StoredQuote;
+
+/// Prefix of every quote id.
+const PREFIX: &str = "quo_";
+/// The layout's version.
+const VERSION: u8 = 1;
+/// Bytes of the signature kept.
+const TAG_LEN: usize = 16;
+/// Longest quote id accepted before decoding.
+const MAX_ID_LEN: usize = 1024;
+
+/// The setting holding the signing key (hex).
+pub const KEY_SETTING: &str = "quote_signing_key";
+
+/// The key that signs quote ids.
+#[derive(Clone)]
+pub struct QuoteKey([u8; 32]);
+
+impl std::fmt::Debug for QuoteKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QuoteKey(…)")
+    }
+}
+
+impl QuoteKey {
+    /// A key from its stored hex form.
+    pub fn from_hex(text: &str) -> Option<QuoteKey> {
+        hex::decode(text).ok()?.try_into().ok().map(QuoteKey)
+    }
+
+    /// A new random key in hex, from two version-4 UUIDs (the system's
+    /// random source).
+    pub fn random_hex() -> String {
+        format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    }
+
+    fn tag(&self, body: &[u8]) -> [u8; TAG_LEN] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        mac.update(body);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0; TAG_LEN];
+        tag.copy_from_slice(&full[..TAG_LEN]);
+        tag
+    }
+
+    /// The id of `quote`: its fields, signed.
+    pub fn sign(&self, quote: &StoredQuote) -> String {
+        let mut body = vec![VERSION];
+        body.extend(&uuid::Uuid::new_v4().as_bytes()[..8]);
+        put_text(&mut body, &quote.account_id);
+        put_text(&mut body, &quote.instance_id);
+        put_text(&mut body, quote.order_id.as_deref().unwrap_or(""));
+        body.extend(quote.created_at.timestamp_micros().to_be_bytes());
+        body.extend(quote.expires_at.timestamp_micros().to_be_bytes());
+        body.extend(quote.policy_version.to_be_bytes());
+        put_text(&mut body, &quote.digest);
+        body.push(u8::from(quote.eligible));
+        put_text(&mut body, quote.reason.map_or("", ReasonCode::code));
+        put_text(&mut body, quote.refund.currency().code());
+        body.extend(quote.refund.minor().to_be_bytes());
+        let tag = self.tag(&body);
+        body.extend(tag);
+        format!("{PREFIX}{}", base64url(&body))
+    }
+
+    /// The quote an id stands for, when this key signed it; `None` for
+    /// anything else. Its body is empty: the id does not carry the lines.
+    pub fn open(&self, id: &str) -> Option<StoredQuote> {
+        let encoded = id.strip_prefix(PREFIX).filter(|_| id.len() <= MAX_ID_LEN)?;
+        let bytes = from_base64url(encoded)?;
+        let (body, tag) = bytes.split_at(bytes.len().checked_sub(TAG_LEN)?);
+        // Compared in constant time by the MAC itself.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).ok()?;
+        mac.update(body);
+        mac.verify_truncated_left(tag).ok()?;
+        let mut r = Reader(body);
+        (r.byte()? == VERSION).then_some(())?;
+        r.take::<8>()?;
+        let account_id = r.text()?;
+        let instance_id = r.text()?;
+        let order_id = Some(r.text()?).filter(|o| !o.is_empty());
+        let created_at = DateTime::<Utc>::from_timestamp_micros(r.i64()?)?;
+        let expires_at = DateTime::<Utc>::from_timestamp_micros(r.i64()?)?;
+        let policy_version = u32::from_be_bytes(r.take()?);
+        let digest = r.text()?;
+        let eligible = r.byte()? == 1;
+        let reason = match r.text()?.as_str() {
+            "" => None,
+            code => Some(*ReasonCode::ALL.iter().find(|c| c.code() == code)?),
+        };
+        let currency: Currency = r.text()?.parse().ok()?;
+        let refund = Money::from_minor(currency, r.i64()?);
+        r.0.is_empty().then_some(())?;
+        Some(StoredQuote {
+            id: id.to_owned(),
+            account_id,
+            instance_id,
+            order_id,
+            created_at,
+            expires_at,
+            policy_version,
+            digest,
+            eligible,
+            reason,
+            refund,
+            body: String::new(),
+        })
+    }
+}
+
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    let len = u16::try_from(text.len()).unwrap_or(u16::MAX);
+    out.extend(len.to_be_bytes());
+    out.extend(&text.as_bytes()[..usize::from(len)]);
+}
+
+/// Reads fields off the front of a signed body.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_at_checked(N)?;
+        self.0 = rest;
+        head.try_into().ok()
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        self.take::<1>().map(|[b]| b)
+    }
+
+    fn i64(&mut self) -> Option<i64> {
+        self.take().map(i64::from_be_bytes)
+    }
+
+    fn text(&mut self) -> Option<String> {
+        let len = usize::from(u16::from_be_bytes(self.take()?));
+        let (head, rest) = self.0.split_at_checked(len)?;
+        self.0 = rest;
+        String::from_utf8(head.to_vec()).ok()
+    }
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64 with the URL-safe alphabet and no padding.
+fn base64url(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+fn from_base64url(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| ALPHABET.iter().position(|&a| a == c).and_then(|p| u32::try_from(p).ok());
+    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 2);
+    for chunk in text.as_bytes().chunks(4) {
+        if chunk.len() == 1 {
+            return None;
+        }
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= digit(c)? << (18 - 6 * i);
+        }
+        for i in 0..chunk.len() - 1 {
+            out.push((n >> (16 - 8 * i)).to_be_bytes()[3]);
+        }
+    }
+    // Only the canonical encoding is accepted.
+    (base64url(&out) == text).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quote() -> StoredQuote {
+        StoredQuote {
+            id: String::new(),
+            account_id: "acc_0123".into(),
+            instance_id: "ins_4567".into(),
+            order_id: None,
+            created_at: DateTime::from_timestamp_micros(1_773_123_785_000_000).unwrap(),
+            expires_at: DateTime::from_timestamp_micros(1_773_124_685_000_000).unwrap(),
+            policy_version: 3,
+            digest: "ab".repeat(32),
+            eligible: false,
+            reason: Some(ReasonCode::ZeroRefundable),
+            refund: Money::from_minor(Currency::Usd, 1_386_431),
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_id_opens_to_the_quote_it_was_signed_from() {
+        let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
+        for order_id in [None, Some("ord_89".to_owned())] {
+            let mut q = quote();
+            q.order_id = order_id;
+            let id = key.sign(&q);
+            assert!(id.starts_with("quo_") && id.len() < 300, "{id}");
+            assert_ne!(key.sign(&q), id, "two quotes of the same facts share an id");
+            let opened = key.open(&id).expect("the id opens");
+            assert_eq!(opened, StoredQuote { id: id.clone(), ..q });
+        }
+    }
+
+    #[test]
+    fn a_changed_id_or_another_key_opens_nothing() {
+        let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
+        let other = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
+        let id = key.sign(&quote());
+        assert!(other.open(&id).is_none());
+        for at in 4..id.len() {
+            let mut bytes = id.clone().into_bytes();
+            bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+            let changed = String::from_utf8(bytes).unwrap();
+            assert!(key.open(&changed).is_none(), "a change at {at} still opened");
+        }
+        for bad in ["", "quo_", "quo_!!!!", "quo_A", "ins_0123", &id[..id.len() - 1]] {
+            assert!(key.open(bad).is_none(), "{bad} opened");
+        }
+    }
+
+    #[test]
+    fn base64url_round_trips_every_length() {
+        for len in 0..70u8 {
+            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(len)).collect();
+            assert_eq!(from_base64url(&base64url(&bytes)), Some(bytes));
+        }
+    }
+}
