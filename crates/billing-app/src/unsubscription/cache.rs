@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use super::facts::{QuoteFacts, load_facts, status_of};
+use super::facts::{QuoteBasis, load_facts, status_of};
 use super::quoting::deletion_preview;
 use crate::error::AppResult;
 use crate::model::Tombstone;
@@ -27,8 +27,8 @@ pub const MAX_CACHED_INSTANCES: usize = 150_000;
 pub(crate) struct CachedFacts {
     /// The audit chain's position when they were read.
     snapshot: i64,
-    /// The facts.
-    pub(crate) facts: QuoteFacts,
+    /// What the quotes are computed from.
+    pub(crate) basis: QuoteBasis,
     /// Their digest, computed once.
     pub(crate) digest: String,
     /// For a quota: what deleting its workspace would remove, as of the read.
@@ -51,7 +51,7 @@ impl FactsCache {
         if entries.len() >= MAX_CACHED_INSTANCES {
             entries.clear();
         }
-        entries.insert(entry.facts.record.id.clone(), entry);
+        entries.insert(entry.basis.instance_id.clone(), entry);
     }
 }
 
@@ -67,9 +67,9 @@ impl Billing {
     ) -> AppResult<Arc<CachedFacts>> {
         self.catch_up().await?;
         if let Some(entry) = self.facts_cache.get(instance_id) {
-            let account = &entry.facts.record.account_id;
+            let account = &entry.basis.account_id;
             if caller.may_see(account)
-                && entry.facts.holds.contains(&now)
+                && entry.basis.holds.contains(&now)
                 && self.store.changes().is_fresh(account, entry.snapshot)
             {
                 return Ok(entry);
@@ -85,7 +85,8 @@ impl Billing {
         let facts = load_facts(&mut *tx, &self.policies, record, status, now).await?;
         let deletes = deletion_preview(&mut *tx, &facts.record, now).await?;
         drop(tx);
-        let entry = Arc::new(CachedFacts { snapshot, digest: facts.digest(), facts, deletes });
+        let basis = facts.into_basis();
+        let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes });
         self.facts_cache.put(Arc::clone(&entry));
         Ok(entry)
     }

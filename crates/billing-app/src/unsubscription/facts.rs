@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::{Commodity, Region};
+use billing_domain::money::Currency;
 use billing_domain::order::{Order, PaymentMethodKind, Tender};
 use billing_domain::policy::{PolicyVersion, policy_in_force};
 use billing_domain::quote::{
@@ -48,35 +49,84 @@ impl QuoteFacts {
     /// Quotes at `now` with these facts: the whole instance, or with
     /// `order_id` one pending renewal alone.
     pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&str>) -> AppResult<Quote> {
-        let ctx = QuoteContext {
-            account_currency: self.account.currency,
-            policy: &self.policy.policy,
-            zone: self.region.zone,
-            now,
-        };
-        match order_id {
-            None => Ok(quote_refund(Some(&self.instance), &ctx)?),
-            Some(id) => quote_renewal_refund(Some(&self.instance), id, &ctx).map_err(|e| match e {
-                QuoteError::InvalidInstance(message) => AppError::invalid("order_id", message),
-                other => other.into(),
-            }),
-        }
+        quote_of(&self.instance, self.account.currency, &self.policy, self.region.zone, now, order_id)
     }
 
     /// SHA-256 over every fact but the clock. Two quotes with the same digest
     /// were computed from the same instance, orders, tenders, instrument
     /// validity, account currency, zone, policy version and yearly count.
     pub fn digest(&self) -> String {
-        let canonical = format!(
-            "{:?}|{}|{}|{}|{:?}",
-            self.instance,
-            self.account.currency.code(),
-            self.region.zone.name(),
-            self.policy.version,
-            self.policy.policy
-        );
-        hex::encode(Sha256::digest(canonical.as_bytes()))
+        digest_of(&self.instance, self.account.currency, self.region.zone, &self.policy)
     }
+
+    /// Only what a quote is computed from.
+    pub fn into_basis(self) -> QuoteBasis {
+        QuoteBasis {
+            account_id: self.record.account_id,
+            instance_id: self.record.id,
+            instance: self.instance,
+            currency: self.account.currency,
+            zone: self.region.zone,
+            policy: self.policy,
+            holds: self.holds,
+        }
+    }
+}
+
+/// What a quote is computed from and nothing more: the part of
+/// [`QuoteFacts`] kept between quotes.
+#[derive(Clone, Debug)]
+pub struct QuoteBasis {
+    /// The owner.
+    pub account_id: String,
+    /// The instance's id.
+    pub instance_id: String,
+    /// The instance as the domain sees it.
+    pub instance: Instance,
+    /// The account's currency.
+    pub currency: Currency,
+    /// The billing zone.
+    pub zone: BillingZone,
+    /// The policy in force.
+    pub policy: PolicyVersion,
+    /// As in [`QuoteFacts::holds`].
+    pub holds: Range<DateTime<Utc>>,
+}
+
+impl QuoteBasis {
+    /// As [`QuoteFacts::quote`].
+    pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&str>) -> AppResult<Quote> {
+        quote_of(&self.instance, self.currency, &self.policy, self.zone, now, order_id)
+    }
+
+    /// As [`QuoteFacts::digest`].
+    pub fn digest(&self) -> String {
+        digest_of(&self.instance, self.currency, self.zone, &self.policy)
+    }
+}
+
+fn quote_of(
+    instance: &Instance,
+    currency: Currency,
+    policy: &PolicyVersion,
+    zone: BillingZone,
+    now: DateTime<Utc>,
+    order_id: Option<&str>,
+) -> AppResult<Quote> {
+    let ctx = QuoteContext { account_currency: currency, policy: &policy.policy, zone, now };
+    match order_id {
+        None => Ok(quote_refund(Some(instance), &ctx)?),
+        Some(id) => quote_renewal_refund(Some(instance), id, &ctx).map_err(|e| match e {
+            QuoteError::InvalidInstance(message) => AppError::invalid("order_id", message),
+            other => other.into(),
+        }),
+    }
+}
+
+fn digest_of(instance: &Instance, currency: Currency, zone: BillingZone, policy: &PolicyVersion) -> String {
+    let canonical =
+        format!("{:?}|{}|{}|{}|{:?}", instance, currency.code(), zone.name(), policy.version, policy.policy);
+    hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// The first instant of the calendar year of `now` in `zone`, and of the next.

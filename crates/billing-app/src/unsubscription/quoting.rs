@@ -6,7 +6,7 @@ use billing_domain::quote::{Quote, RefundType};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::facts::QuoteFacts;
+use super::facts::QuoteBasis;
 use super::records::StoredQuote;
 use super::token::{KEY_SETTING, QuoteKey};
 use crate::error::{AppError, AppResult};
@@ -82,7 +82,7 @@ pub(crate) async fn deletion_preview(
 /// confirmed.
 pub(crate) fn signed_quote(
     key: &QuoteKey,
-    facts: &QuoteFacts,
+    facts: &QuoteBasis,
     digest: &str,
     quote: &Quote,
     order_id: Option<&str>,
@@ -91,8 +91,8 @@ pub(crate) fn signed_quote(
     let ttl = facts.policy.policy.quote_ttl.as_duration();
     let mut stored = StoredQuote {
         id: String::new(),
-        account_id: facts.record.account_id.clone(),
-        instance_id: facts.record.id.clone(),
+        account_id: facts.account_id.clone(),
+        instance_id: facts.instance_id.clone(),
         order_id: order_id.map(str::to_owned),
         created_at: now,
         expires_at: now + ttl,
@@ -126,14 +126,14 @@ impl Billing {
         // The digest makes the quote go stale if anything it was computed
         // from changes before it is confirmed.
         let cached = self.quote_facts(caller, instance_id, now).await?;
-        let facts = &cached.facts;
+        let facts = &cached.basis;
         let quote = facts.quote(now, order_id)?;
         let deletes = match order_id {
             None if quote.eligible() => cached.deletes.clone().map(|t| Tombstone { deleted_at: now, ..t }),
             _ => None,
         };
         let stored = signed_quote(self.quote_key().await?, facts, &cached.digest, &quote, order_id, now);
-        Ok(QuoteView { stored, quote, zone: facts.zone(), deletes })
+        Ok(QuoteView { stored, quote, zone: facts.zone, deletes })
     }
 
     /// The key quote ids are signed with, made once and kept in the
@@ -172,7 +172,7 @@ impl Billing {
         }
         let now = self.now();
         let cached = self.quote_facts(caller, &record.id, now).await?;
-        let quote = cached.facts.quote(now, None)?;
+        let quote = cached.basis.quote(now, None)?;
         Ok((quote.refund_type, quote))
     }
 
