@@ -326,7 +326,7 @@ async fn call(workload: Workload, billing: &Billing, client: &Client, work: Work
         }
         (Workload::Confirm, Work::Quote { quote_id, workspace_name }) => {
             let confirmation = Confirmation {
-                idempotency_key: format!("bench-{quote_id}"),
+                idempotency_key: billing_app::ids::new_id("bench"),
                 quote_id,
                 confirm_workspace_deletion: Some(workspace_name),
             };

@@ -7,9 +7,10 @@
 //!
 //! Layout before base64url: a version byte, 8 random bytes that make every
 //! quote's id its own even when two quotes agree in everything else, then
-//! each field in turn
-//! (strings as a 2-byte big-endian length and UTF-8, instants as 8-byte
-//! microseconds, numbers big-endian), then the first 16 bytes of the
+//! each field in turn (ids of the service's form as their prefix and 16
+//! bytes, the digest as 32 bytes, the reason as its place in the list of
+//! codes, other strings as a 2-byte big-endian length and UTF-8, instants as
+//! 8-byte microseconds, numbers big-endian), then the first 16 bytes of the
 //! HMAC-SHA256 of all of it.
 
 use billing_domain::money::{Currency, Money};
@@ -67,15 +68,26 @@ impl QuoteKey {
     pub fn sign(&self, quote: &StoredQuote) -> String {
         let mut body = vec![VERSION];
         body.extend(&uuid::Uuid::new_v4().as_bytes()[..8]);
-        put_text(&mut body, &quote.account_id);
-        put_text(&mut body, &quote.instance_id);
-        put_text(&mut body, quote.order_id.as_deref().unwrap_or(""));
+        put_id(&mut body, &quote.account_id);
+        put_id(&mut body, &quote.instance_id);
+        put_id(&mut body, quote.order_id.as_deref().unwrap_or(""));
         body.extend(quote.created_at.timestamp_micros().to_be_bytes());
         body.extend(quote.expires_at.timestamp_micros().to_be_bytes());
         body.extend(quote.policy_version.to_be_bytes());
-        put_text(&mut body, &quote.digest);
+        // The digest is hex of SHA-256: 32 bytes when it decodes as such.
+        match hex::decode(&quote.digest).ok().filter(|d| d.len() == 32) {
+            Some(raw) => {
+                body.push(1);
+                body.extend(raw);
+            }
+            None => {
+                body.push(0);
+                put_text(&mut body, &quote.digest);
+            }
+        }
         body.push(u8::from(quote.eligible));
-        put_text(&mut body, quote.reason.map_or("", ReasonCode::code));
+        let reason = quote.reason.and_then(|r| ReasonCode::ALL.iter().position(|&c| c == r));
+        body.push(reason.and_then(|i| u8::try_from(i + 1).ok()).unwrap_or(0));
         put_text(&mut body, quote.refund.currency().code());
         body.extend(quote.refund.minor().to_be_bytes());
         let tag = self.tag(&body);
@@ -96,17 +108,21 @@ impl QuoteKey {
         let mut r = Reader(body);
         (r.byte()? == VERSION).then_some(())?;
         r.take::<8>()?;
-        let account_id = r.text()?;
-        let instance_id = r.text()?;
-        let order_id = Some(r.text()?).filter(|o| !o.is_empty());
+        let account_id = r.id()?;
+        let instance_id = r.id()?;
+        let order_id = Some(r.id()?).filter(|o| !o.is_empty());
         let created_at = DateTime::<Utc>::from_timestamp_micros(r.i64()?)?;
         let expires_at = DateTime::<Utc>::from_timestamp_micros(r.i64()?)?;
         let policy_version = u32::from_be_bytes(r.take()?);
-        let digest = r.text()?;
+        let digest = match r.byte()? {
+            1 => hex::encode(r.take::<32>()?),
+            0 => r.text()?,
+            _ => return None,
+        };
         let eligible = r.byte()? == 1;
-        let reason = match r.text()?.as_str() {
-            "" => None,
-            code => Some(*ReasonCode::ALL.iter().find(|c| c.code() == code)?),
+        let reason = match r.byte()? {
+            0 => None,
+            n => Some(*ReasonCode::ALL.get(usize::from(n) - 1)?),
         };
         let currency: Currency = r.text()?.parse().ok()?;
         let refund = Money::from_minor(currency, r.i64()?);
@@ -125,6 +141,27 @@ impl QuoteKey {
             refund,
             body: String::new(),
         })
+    }
+}
+
+/// An id of the service's own form (`acc_` and 32 hex digits) as its prefix
+/// and 16 bytes; anything else as text.
+fn put_id(out: &mut Vec<u8>, id: &str) {
+    let packed = id.split_once('_').and_then(|(prefix, hex_part)| {
+        let raw = hex::decode(hex_part).ok().filter(|r| r.len() == 16)?;
+        (hex_part.len() == 32 && hex::encode(&raw) == hex_part && !prefix.is_empty() && prefix.len() < 16)
+            .then_some((prefix, raw))
+    });
+    match packed {
+        Some((prefix, raw)) => {
+            out.push(1);
+            put_text(out, prefix);
+            out.extend(raw);
+        }
+        None => {
+            out.push(0);
+            put_text(out, id);
+        }
     }
 }
 
@@ -150,6 +187,17 @@ impl Reader<'_> {
 
     fn i64(&mut self) -> Option<i64> {
         self.take().map(i64::from_be_bytes)
+    }
+
+    fn id(&mut self) -> Option<String> {
+        match self.byte()? {
+            1 => {
+                let prefix = self.text()?;
+                Some(format!("{prefix}_{}", hex::encode(self.take::<16>()?)))
+            }
+            0 => self.text(),
+            _ => None,
+        }
     }
 
     fn text(&mut self) -> Option<String> {
@@ -200,15 +248,15 @@ mod tests {
     fn quote() -> StoredQuote {
         StoredQuote {
             id: String::new(),
-            account_id: "acc_0123".into(),
-            instance_id: "ins_4567".into(),
+            account_id: crate::ids::new_id("acc"),
+            instance_id: crate::ids::new_id("ins"),
             order_id: None,
             created_at: DateTime::from_timestamp_micros(1_773_123_785_000_000).unwrap(),
             expires_at: DateTime::from_timestamp_micros(1_773_124_685_000_000).unwrap(),
             policy_version: 3,
             digest: "ab".repeat(32),
             eligible: false,
-            reason: Some(ReasonCode::ZeroRefundable),
+            reason: Some(ReasonCode::AnnualLimitReached),
             refund: Money::from_minor(Currency::Usd, 1_386_431),
             body: String::new(),
         }
@@ -217,15 +265,28 @@ mod tests {
     #[test]
     fn an_id_opens_to_the_quote_it_was_signed_from() {
         let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
-        for order_id in [None, Some("ord_89".to_owned())] {
+        for order_id in [None, Some(crate::ids::new_id("ord"))] {
             let mut q = quote();
             q.order_id = order_id;
             let id = key.sign(&q);
-            assert!(id.starts_with("quo_") && id.len() < 300, "{id}");
+            assert!(id.starts_with("quo_") && id.len() <= 220, "{} characters: {id}", id.len());
             assert_ne!(key.sign(&q), id, "two quotes of the same facts share an id");
             let opened = key.open(&id).expect("the id opens");
             assert_eq!(opened, StoredQuote { id: id.clone(), ..q });
         }
+    }
+
+    #[test]
+    fn ids_and_digests_of_other_forms_are_carried_as_text() {
+        let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
+        let q = StoredQuote {
+            digest: "not hex".into(),
+            account_id: "acc_short".into(),
+            instance_id: "ins_0123456789ABCDEF0123456789abcdef".into(),
+            ..quote()
+        };
+        let id = key.sign(&q);
+        assert_eq!(key.open(&id).unwrap(), StoredQuote { id: id.clone(), ..q });
     }
 
     #[test]
