@@ -278,9 +278,10 @@ pub trait StoreTx: Send {
     async fn insert_quotes(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()>;
     /// A quote by id.
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;
-    /// Records an unsubscription; `Unique` when the instance (or renewal
-    /// order) was already unsubscribed.
-    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription) -> StoreResult<()>;
+    /// Records an unsubscription with the quote it executed (stored unless
+    /// it already is); `Unique` when the instance (or renewal order) was
+    /// already unsubscribed.
+    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription, quote: &StoredQuote) -> StoreResult<()>;
     /// An unsubscription by id.
     async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>>;
     /// Full refunds of an account for a commodity in `[from, to)`.

@@ -123,24 +123,46 @@ impl SqlTx {
         row.as_ref().map(quote).transpose()
     }
 
-    pub(crate) async fn insert_unsubscription_row(&mut self, u: &Unsubscription) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, currency, \
-             refund_minor, full_refund, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&u.id)
-        .bind(&u.account_id)
-        .bind(&u.instance_id)
-        .bind(u.order_id.as_deref().unwrap_or(""))
-        .bind(&u.quote_id)
-        .bind(u.commodity.code())
-        .bind(u.refund.currency().code())
-        .bind(u.refund.minor())
-        .bind(i64::from(u.full_refund))
-        .bind(micros(u.created_at))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
+    /// On PostgreSQL the quote goes in with the unsubscription, in one
+    /// statement; SQLite runs the two inserts in-process.
+    pub(crate) async fn insert_unsubscription_row(&mut self, u: &Unsubscription, q: &StoredQuote) -> StoreResult<()> {
+        const INSERT: &str = "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, \
+             currency, refund_minor, full_refund, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                self.insert_quote_rows(&[q]).await?;
+                INSERT.to_owned()
+            }
+            Backend::Postgres => format!(
+                "WITH quote AS (INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, \
+                 policy_version, digest, eligible, reason, currency, refund_minor, body) VALUES ($5, $2, $3, $11, \
+                 $12, $13, $14, $15, $16, $17, $7, $18, $19) ON CONFLICT (id) DO NOTHING) {INSERT}"
+            ),
+        };
+        let mut query = sqlx::query(&sql)
+            .bind(&u.id)
+            .bind(&u.account_id)
+            .bind(&u.instance_id)
+            .bind(u.order_id.as_deref().unwrap_or(""))
+            .bind(&u.quote_id)
+            .bind(u.commodity.code())
+            .bind(u.refund.currency().code())
+            .bind(u.refund.minor())
+            .bind(i64::from(u.full_refund))
+            .bind(micros(u.created_at));
+        if self.backend == Backend::Postgres {
+            query = query
+                .bind(q.order_id.as_deref())
+                .bind(micros(q.created_at))
+                .bind(micros(q.expires_at))
+                .bind(i64::from(q.policy_version))
+                .bind(&q.digest)
+                .bind(i64::from(q.eligible))
+                .bind(q.reason.map(ReasonCode::code))
+                .bind(q.refund.minor())
+                .bind(&q.body);
+        }
+        query.execute(&mut *self.tx).await.map_err(map_err)?;
         Ok(())
     }
 

@@ -319,8 +319,8 @@ impl StoreTx for SqlTx {
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
         self.quote_row(id).await
     }
-    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription) -> StoreResult<()> {
-        self.insert_unsubscription_row(unsubscription).await
+    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription, quote: &StoredQuote) -> StoreResult<()> {
+        self.insert_unsubscription_row(unsubscription, quote).await
     }
     async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
         self.unsubscription_row(id).await

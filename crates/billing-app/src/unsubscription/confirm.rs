@@ -156,8 +156,8 @@ impl Billing {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
         }
         let zone = facts.zone();
-        let kept = StoredQuote { body: stored_body(&quote, &recomputed, zone), ..quote.clone() };
-        tx.insert_quotes(&[&kept]).await?;
+        // The quote is kept as it was shown, with its lines.
+        let quote = StoredQuote { body: stored_body(&quote, &recomputed, zone), ..quote };
         let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
         let refunds = self.create_refunds(tx, &unsubscription, &recomputed, &facts.orders, zone, now).await?;
         check_cash_refunded(&recomputed, &refunded_before, &refunds)?;
@@ -314,7 +314,7 @@ async fn record_unsubscription(
         full_refund: !quote.refund.is_zero() && quote.refund == cash,
         created_at: now,
     };
-    tx.insert_unsubscription(&unsubscription).await.map_err(|e| match e {
+    tx.insert_unsubscription(&unsubscription, stored).await.map_err(|e| match e {
         StoreError::Unique(_) => AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed },
         other => other.into(),
     })?;
