@@ -274,9 +274,7 @@ pub trait StoreTx: Send {
     async fn setting_or_insert(&mut self, name: &str, value: &str) -> StoreResult<String>;
 
     // Unsubscription.
-    /// Stores quotes; a quote already stored is left as it is.
-    async fn insert_quotes(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()>;
-    /// A quote by id.
+    /// A confirmed quote, as it was stored with its unsubscription.
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;
     /// Records an unsubscription with the quote it executed (stored unless
     /// it already is); `Unique` when the instance (or renewal order) was

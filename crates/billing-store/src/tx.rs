@@ -313,9 +313,6 @@ impl StoreTx for SqlTx {
         self.setting_or_insert_row(name, value).await
     }
 
-    async fn insert_quotes(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()> {
-        self.insert_quote_rows(quotes).await
-    }
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
         self.quote_row(id).await
     }

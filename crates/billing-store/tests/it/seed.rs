@@ -200,7 +200,7 @@ impl World {
         self.billing.account(&OPERATOR, account_id).await.unwrap().balance
     }
 
-    async fn tx(&self) -> Box<dyn StoreTx + '_> {
+    pub async fn tx(&self) -> Box<dyn StoreTx + '_> {
         self.store.read().await.unwrap()
     }
 

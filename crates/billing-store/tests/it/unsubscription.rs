@@ -332,12 +332,9 @@ async fn quotes_asked_for_at_once_each_carry_their_own_id_and_only_the_confirmed
         assert_eq!(done.unwrap().unsubscription.refund, last.refund);
         // The confirmed quote is kept with its lines, as it was shown.
         assert_eq!(count().await, 1);
-        let body: String = sqlx::query_scalar("SELECT body FROM quotes WHERE id = $1")
-            .bind(&view.stored.id)
-            .fetch_one(w.store.pool())
-            .await
-            .unwrap();
-        let kept: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let kept = w.tx().await.quote(&view.stored.id).await.unwrap().expect("the confirmed quote is stored");
+        assert_eq!((kept.refund, kept.digest.as_str()), (view.stored.refund, view.stored.digest.as_str()));
+        let kept: serde_json::Value = serde_json::from_str(&kept.body).unwrap();
         assert_eq!(kept["refund"], view.json()["refund"]);
         assert_eq!(kept["lines"], view.json()["lines"]);
         w.assert_books_in_order().await;
