@@ -10,13 +10,39 @@ use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
 
 use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
-use crate::usage::{Params, statements};
+
+/// A query over the `Any` driver.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, AnyArguments<'q>>;
+
+/// The start of a quote's insert, up to its 13 values.
+const INSERT_QUOTE: &str = "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, \
+     policy_version, digest, eligible, reason, currency, refund_minor, body) VALUES";
+/// A quote already stored is left as it is.
+const KEEP: &str = "ON CONFLICT (id) DO NOTHING";
+
+/// Binds a quote's 13 values in [`INSERT_QUOTE`]'s order.
+fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
+    query
+        .bind(&q.id)
+        .bind(&q.account_id)
+        .bind(&q.instance_id)
+        .bind(q.order_id.as_deref())
+        .bind(micros(q.created_at))
+        .bind(micros(q.expires_at))
+        .bind(i64::from(q.policy_version))
+        .bind(&q.digest)
+        .bind(i64::from(q.eligible))
+        .bind(q.reason.map(ReasonCode::code))
+        .bind(q.refund.currency().code())
+        .bind(q.refund.minor())
+        .bind(&q.body)
+}
 
 fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
     let currency = row.currency("currency")?;
@@ -84,36 +110,6 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
 }
 
 impl SqlTx {
-    /// Stores quotes, many to a statement.
-    pub(crate) async fn insert_quote_rows(&mut self, quotes: &[&StoredQuote]) -> StoreResult<()> {
-        for piece in statements(quotes) {
-            let sql = format!(
-                "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, policy_version, \
-                 digest, eligible, reason, currency, refund_minor, body) VALUES {} ON CONFLICT (id) DO NOTHING",
-                Params::new(self.backend).rows(piece.len(), 13)
-            );
-            let mut query = sqlx::query(&sql);
-            for q in piece {
-                query = query
-                    .bind(&q.id)
-                    .bind(&q.account_id)
-                    .bind(&q.instance_id)
-                    .bind(q.order_id.as_deref())
-                    .bind(micros(q.created_at))
-                    .bind(micros(q.expires_at))
-                    .bind(i64::from(q.policy_version))
-                    .bind(&q.digest)
-                    .bind(i64::from(q.eligible))
-                    .bind(q.reason.map(ReasonCode::code))
-                    .bind(q.refund.currency().code())
-                    .bind(q.refund.minor())
-                    .bind(&q.body);
-            }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
-        }
-        Ok(())
-    }
-
     pub(crate) async fn quote_row(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
         let row = sqlx::query("SELECT * FROM quotes WHERE id = $1")
             .bind(id)
@@ -124,22 +120,23 @@ impl SqlTx {
     }
 
     /// On PostgreSQL the quote goes in with the unsubscription, in one
-    /// statement; SQLite runs the two inserts in-process.
+    /// statement; SQLite runs the two inserts in-process. A quote already
+    /// stored is left as it is.
     pub(crate) async fn insert_unsubscription_row(&mut self, u: &Unsubscription, q: &StoredQuote) -> StoreResult<()> {
         const INSERT: &str = "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, \
              currency, refund_minor, full_refund, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let sql = match self.backend {
             Backend::Sqlite => {
-                self.insert_quote_rows(&[q]).await?;
+                let quote = format!("{INSERT_QUOTE} ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) {KEEP}");
+                bind_quote(sqlx::query(&quote), q).execute(&mut *self.tx).await.map_err(map_err)?;
                 INSERT.to_owned()
             }
             Backend::Postgres => format!(
-                "WITH quote AS (INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, \
-                 policy_version, digest, eligible, reason, currency, refund_minor, body) VALUES ($5, $2, $3, $11, \
-                 $12, $13, $14, $15, $16, $17, $7, $18, $19) ON CONFLICT (id) DO NOTHING) {INSERT}"
+                "WITH quote AS ({INSERT_QUOTE} ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
+                 {KEEP}) {INSERT}"
             ),
         };
-        let mut query = sqlx::query(&sql)
+        let query = sqlx::query(&sql)
             .bind(&u.id)
             .bind(&u.account_id)
             .bind(&u.instance_id)
@@ -150,18 +147,7 @@ impl SqlTx {
             .bind(u.refund.minor())
             .bind(i64::from(u.full_refund))
             .bind(micros(u.created_at));
-        if self.backend == Backend::Postgres {
-            query = query
-                .bind(q.order_id.as_deref())
-                .bind(micros(q.created_at))
-                .bind(micros(q.expires_at))
-                .bind(i64::from(q.policy_version))
-                .bind(&q.digest)
-                .bind(i64::from(q.eligible))
-                .bind(q.reason.map(ReasonCode::code))
-                .bind(q.refund.minor())
-                .bind(&q.body);
-        }
+        let query = if self.backend == Backend::Postgres { bind_quote(query, q) } else { query };
         query.execute(&mut *self.tx).await.map_err(map_err)?;
         Ok(())
     }
