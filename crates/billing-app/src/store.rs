@@ -178,6 +178,8 @@ pub trait StoreTx: Send {
     async fn insert_instance(&mut self, instance: &InstanceRecord) -> StoreResult<()>;
     /// An instance by id.
     async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>>;
+    /// The instances among `ids` that exist, in no particular order.
+    async fn instances_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>>;
     /// An account's instances, newest first.
     async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>>;
     /// Instances in `state`, across accounts (for the scheduler).
@@ -206,6 +208,8 @@ pub trait StoreTx: Send {
     async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>>;
     /// An instance's orders, oldest first.
     async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>>;
+    /// The orders of all the instances `instance_ids`, oldest first.
+    async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>>;
     /// Unpaid orders placed at or before `cutoff`.
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>>;
     /// Records the payment of an unpaid order; false when it was not unpaid.

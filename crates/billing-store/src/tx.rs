@@ -202,6 +202,9 @@ impl StoreTx for SqlTx {
     async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
         self.instance_row(id).await
     }
+    async fn instances_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows_by_ids(ids).await
+    }
     async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>> {
         self.instance_rows("account_id = $1", account_id).await
     }
@@ -239,6 +242,9 @@ impl StoreTx for SqlTx {
     }
     async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>> {
         self.order_rows("instance_id = $1", instance_id).await
+    }
+    async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>> {
+        self.order_rows_of_instances(instance_ids).await
     }
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
         self.unpaid_order_rows(cutoff).await

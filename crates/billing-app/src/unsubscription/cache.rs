@@ -7,20 +7,32 @@
 //! A stale entry costs nothing worse than a fresh read: confirmation reads
 //! the facts again in its own transaction and refuses a quote whose facts
 //! changed.
+//!
+//! Instances not in memory are read in batches: a request that misses joins
+//! the batch being gathered, and one task reads each batch in one
+//! transaction with a fixed number of statements (plus one per account, and
+//! one per quota for its workspace), so a burst of misses costs a few round
+//! trips rather than several per request. A batch begins its read after its
+//! requests arrived, so it sees every write they could have seen.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use super::facts::{QuoteBasis, load_facts, status_of};
+use tokio::sync::oneshot;
+
+use super::facts::{FactsReader, QuoteBasis, load_facts, status_of};
 use super::quoting::deletion_preview;
 use crate::error::AppResult;
-use crate::model::Tombstone;
+use crate::model::{OrderRecord, Tombstone};
 use crate::service::{Billing, Caller, visible};
 
 /// Most instances whose facts are kept; past this the memory starts afresh.
 pub const MAX_CACHED_INSTANCES: usize = 150_000;
+
+/// Most instances one batched read asks for.
+const MAX_BATCH: usize = 256;
 
 /// The facts of one instance as one read saw them.
 #[derive(Debug)]
@@ -35,10 +47,41 @@ pub(crate) struct CachedFacts {
     pub(crate) deletes: Option<Tombstone>,
 }
 
-/// Cached facts by instance id.
+/// Cached facts by instance id, and the misses waiting to be read.
 #[derive(Debug, Default)]
 pub(crate) struct FactsCache {
     entries: Mutex<HashMap<String, Arc<CachedFacts>>>,
+    pending: Mutex<Pending>,
+}
+
+/// Who waits for a batched read of an instance: the answer is its facts, or
+/// nothing when the batch could not read them (the waiter then reads alone,
+/// which also tells a missing instance from a failure).
+type Waiter = oneshot::Sender<Option<Arc<CachedFacts>>>;
+
+/// Misses waiting for the next batch.
+#[derive(Debug, Default)]
+struct Pending {
+    waiting: HashMap<String, Vec<Waiter>>,
+    /// Whether a task is reading batches.
+    loading: bool,
+}
+
+/// Ends a batch-reading task however it ends: if it fails midway, its
+/// waiters are let go to read alone, and the next miss starts a new task.
+struct Loading<'a> {
+    cache: &'a FactsCache,
+    done: bool,
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut pending = self.cache.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.waiting.clear();
+            pending.loading = false;
+        }
+    }
 }
 
 impl FactsCache {
@@ -75,6 +118,11 @@ impl Billing {
                 return Ok(entry);
             }
         }
+        if let Some(entry) = self.batched_read(instance_id).await {
+            if caller.may_see(&entry.basis.account_id) && entry.basis.holds.contains(&now) {
+                return Ok(entry);
+            }
+        }
         let mut tx = self.read().await?;
         // The position first: whatever the facts read shows is at least as
         // new as it.
@@ -89,5 +137,76 @@ impl Billing {
         let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes });
         self.facts_cache.put(Arc::clone(&entry));
         Ok(entry)
+    }
+
+    /// The facts of `instance_id` read with the next batch, if it could read
+    /// them.
+    async fn batched_read(&self, instance_id: &str) -> Option<Arc<CachedFacts>> {
+        let (sender, receiver) = oneshot::channel();
+        let start = {
+            let mut pending = self.facts_cache.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.waiting.entry(instance_id.to_owned()).or_default().push(sender);
+            !std::mem::replace(&mut pending.loading, true)
+        };
+        if start {
+            // A task of its own, so that a request going away does not
+            // strand the others waiting on its batch.
+            let billing = self.clone();
+            tokio::spawn(async move { billing.read_batches().await });
+        }
+        receiver.await.ok().flatten()
+    }
+
+    /// Reads batches of waiting misses until none is left.
+    async fn read_batches(&self) {
+        let mut loading = Loading { cache: &self.facts_cache, done: false };
+        loop {
+            let batch: Vec<(String, Vec<Waiter>)> = {
+                let mut pending = self.facts_cache.pending.lock().unwrap_or_else(PoisonError::into_inner);
+                if pending.waiting.is_empty() {
+                    pending.loading = false;
+                    loading.done = true;
+                    return;
+                }
+                let ids: Vec<String> = pending.waiting.keys().take(MAX_BATCH).cloned().collect();
+                ids.into_iter().filter_map(|id| pending.waiting.remove_entry(&id)).collect()
+            };
+            let ids: Vec<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+            let mut read = self.read_facts_of(&ids, self.now()).await.unwrap_or_default();
+            for (id, waiters) in batch {
+                let entry = read.remove(&id);
+                for waiter in waiters {
+                    // A waiter that went away needs no answer.
+                    let _ = waiter.send(entry.clone());
+                }
+            }
+        }
+    }
+
+    /// Reads the facts of the instances among `ids` that exist, in one
+    /// transaction, and keeps them. An instance whose facts cannot be put
+    /// together is left out.
+    async fn read_facts_of(&self, ids: &[&str], now: DateTime<Utc>) -> AppResult<HashMap<String, Arc<CachedFacts>>> {
+        let mut tx = self.read().await?;
+        let (snapshot, _) = tx.audit_head().await?;
+        let records = tx.instances_by_ids(ids).await?;
+        let found: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let mut orders: HashMap<String, Vec<OrderRecord>> = HashMap::new();
+        for order in tx.orders_of_instances(&found).await? {
+            orders.entry(order.instance_id.clone()).or_default().push(order);
+        }
+        let mut reader = FactsReader::new(&self.policies, now);
+        let mut read = HashMap::with_capacity(records.len());
+        for record in records {
+            let status = status_of(&record);
+            let own = orders.remove(&record.id).unwrap_or_default();
+            let Ok(facts) = reader.facts(&mut *tx, record, status, own).await else { continue };
+            let deletes = deletion_preview(&mut *tx, &facts.record, now).await?;
+            let basis = facts.into_basis();
+            let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes });
+            self.facts_cache.put(Arc::clone(&entry));
+            read.insert(entry.basis.instance_id.clone(), entry);
+        }
+        Ok(read)
     }
 }

@@ -1,7 +1,9 @@
 //! Gathering what a quote depends on from the store, in the domain's terms,
 //! and the digest that tells whether any of it changed.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::{Commodity, Region};
@@ -16,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::PolicyCache;
 use crate::error::{AppError, AppResult};
-use crate::model::{Account, InstanceRecord, InstanceState, OrderRecord};
+use crate::model::{Account, InstanceRecord, InstanceState, OrderRecord, PaymentMethod};
 use crate::store::{AccountInRegion, StoreTx};
 
 /// Everything a quote of one instance is computed from, except `now`.
@@ -146,60 +148,118 @@ pub(crate) async fn load_facts(
     status: InstanceStatus,
     now: DateTime<Utc>,
 ) -> AppResult<QuoteFacts> {
-    let AccountInRegion { account, region, newest_policy_version } = tx
-        .account_in_region(&record.account_id, &record.region_id)
-        .await?
-        .ok_or_else(|| AppError::internal("instance without account"))?;
-    let region = region.ok_or_else(|| AppError::not_found("region", &record.region_id))?;
-    let versions = policies.versions(tx, newest_policy_version).await?;
-    let policy = *policy_in_force(&versions, now).ok_or_else(|| AppError::internal("no policy version is in force"))?;
-    let next_policy = versions.iter().map(|v| v.effective_from).filter(|&at| at > now).min();
     let orders = tx.orders(&record.id).await?;
-    // Only tenders paid with a stored instrument depend on its validity.
-    let methods = if orders.iter().flat_map(|o| &o.tenders).any(|t| t.payment_method_id.is_some()) {
-        tx.payment_methods(&record.account_id).await?
-    } else {
-        Vec::new()
-    };
-    let (year_start, year_end) = calendar_year(region.zone, now)?;
-    let full_refunds = tx.full_refunds_between(&record.account_id, record.commodity, year_start, year_end).await?;
-    let domain_orders = orders
-        .iter()
-        .map(|o| Order {
-            id: o.id.clone(),
-            kind: o.kind,
-            status: o.status,
-            paid_at: o.paid_at,
-            start: o.start,
-            months: o.months,
-            charges: o.charges,
-            tenders: o
-                .tenders
-                .iter()
-                .map(|t| Tender {
-                    method: t.method,
-                    amount: t.amount,
-                    instrument_valid: t.method == PaymentMethodKind::Balance
-                        || t.payment_method_id.as_ref().is_none_or(|id| methods.iter().any(|m| &m.id == id && m.valid)),
-                })
-                .collect(),
-        })
-        .collect();
-    let instance = Instance {
-        kind: match record.commodity {
-            Commodity::SparkReserved => InstanceKind::SubscriptionQuota,
-            Commodity::SparkResourcePlan => InstanceKind::ResourcePlan,
-        },
-        status,
-        used: record.used,
-        capacity: record.capacity,
-        promotion_non_refundable: record.promotion_non_refundable,
-        transferred: record.transferred,
-        full_refunds_this_year: u32::try_from(full_refunds).unwrap_or(u32::MAX),
-        orders: domain_orders,
-    };
-    let holds = year_start.max(policy.effective_from)..next_policy.map_or(year_end, |at| at.min(year_end));
-    Ok(QuoteFacts { record, orders, account, region, instance, policy, holds })
+    FactsReader::new(policies, now).facts(tx, record, status, orders).await
+}
+
+/// Reads the facts of one or many instances in one transaction, asking the
+/// store once per account for what instances of one account share: the
+/// account with its region, its payment methods and its yearly count of
+/// full refunds.
+pub(crate) struct FactsReader<'p> {
+    policies: &'p PolicyCache,
+    now: DateTime<Utc>,
+    accounts: HashMap<(String, String), AccountInRegion>,
+    methods: HashMap<String, Arc<Vec<PaymentMethod>>>,
+    full_refunds: HashMap<(String, Commodity), i64>,
+}
+
+impl<'p> FactsReader<'p> {
+    /// A reader of facts as of `now`.
+    pub(crate) fn new(policies: &'p PolicyCache, now: DateTime<Utc>) -> FactsReader<'p> {
+        FactsReader { policies, now, accounts: HashMap::new(), methods: HashMap::new(), full_refunds: HashMap::new() }
+    }
+
+    /// The facts of `record`, whose orders (oldest first) are `orders`.
+    pub(crate) async fn facts(
+        &mut self,
+        tx: &mut (dyn StoreTx + '_),
+        record: InstanceRecord,
+        status: InstanceStatus,
+        orders: Vec<OrderRecord>,
+    ) -> AppResult<QuoteFacts> {
+        let now = self.now;
+        let key = (record.account_id.clone(), record.region_id.clone());
+        let in_region = match self.accounts.get(&key) {
+            Some(found) => found.clone(),
+            None => {
+                let found = tx
+                    .account_in_region(&record.account_id, &record.region_id)
+                    .await?
+                    .ok_or_else(|| AppError::internal("instance without account"))?;
+                self.accounts.insert(key, found.clone());
+                found
+            }
+        };
+        let AccountInRegion { account, region, newest_policy_version } = in_region;
+        let region = region.ok_or_else(|| AppError::not_found("region", &record.region_id))?;
+        let versions = self.policies.versions(tx, newest_policy_version).await?;
+        let policy =
+            *policy_in_force(&versions, now).ok_or_else(|| AppError::internal("no policy version is in force"))?;
+        let next_policy = versions.iter().map(|v| v.effective_from).filter(|&at| at > now).min();
+        // Only tenders paid with a stored instrument depend on its validity.
+        let methods = if orders.iter().flat_map(|o| &o.tenders).any(|t| t.payment_method_id.is_some()) {
+            match self.methods.get(&record.account_id) {
+                Some(found) => Arc::clone(found),
+                None => {
+                    let found = Arc::new(tx.payment_methods(&record.account_id).await?);
+                    self.methods.insert(record.account_id.clone(), Arc::clone(&found));
+                    found
+                }
+            }
+        } else {
+            Arc::default()
+        };
+        let (year_start, year_end) = calendar_year(region.zone, now)?;
+        let key = (record.account_id.clone(), record.commodity);
+        let full_refunds = match self.full_refunds.get(&key) {
+            Some(&count) => count,
+            None => {
+                let count = tx.full_refunds_between(&record.account_id, record.commodity, year_start, year_end).await?;
+                self.full_refunds.insert(key, count);
+                count
+            }
+        };
+        let domain_orders = orders
+            .iter()
+            .map(|o| Order {
+                id: o.id.clone(),
+                kind: o.kind,
+                status: o.status,
+                paid_at: o.paid_at,
+                start: o.start,
+                months: o.months,
+                charges: o.charges,
+                tenders: o
+                    .tenders
+                    .iter()
+                    .map(|t| Tender {
+                        method: t.method,
+                        amount: t.amount,
+                        instrument_valid: t.method == PaymentMethodKind::Balance
+                            || t.payment_method_id
+                                .as_ref()
+                                .is_none_or(|id| methods.iter().any(|m| &m.id == id && m.valid)),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let instance = Instance {
+            kind: match record.commodity {
+                Commodity::SparkReserved => InstanceKind::SubscriptionQuota,
+                Commodity::SparkResourcePlan => InstanceKind::ResourcePlan,
+            },
+            status,
+            used: record.used,
+            capacity: record.capacity,
+            promotion_non_refundable: record.promotion_non_refundable,
+            transferred: record.transferred,
+            full_refunds_this_year: u32::try_from(full_refunds).unwrap_or(u32::MAX),
+            orders: domain_orders,
+        };
+        let holds = year_start.max(policy.effective_from)..next_policy.map_or(year_end, |at| at.min(year_end));
+        Ok(QuoteFacts { record, orders, account, region, instance, policy, holds })
+    }
 }
 
 /// The domain status of a stored instance.
