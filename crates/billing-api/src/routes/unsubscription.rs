@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use billing_app::unsubscription::Confirmation;
 
 use crate::ApiState;
@@ -26,11 +27,11 @@ pub async fn create_quote(
     State(state): State<ApiState>,
     Authed(caller): Authed,
     Body(request): Body<QuoteRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Response> {
     // The body has `QuoteDto`'s shape: the API's tests and the schema check
     // in CI hold it to that.
     let view = state.billing.quote_unsubscription(&caller, &request.instance_id, request.order_id.as_deref()).await?;
-    Ok(Json(view.json()))
+    Ok(Json(view.body()).into_response())
 }
 
 /// Execute a quote: refunds go out, a quota's workspace is deleted for good,

@@ -4,7 +4,8 @@
 use billing_domain::calendar::BillingZone;
 use billing_domain::quote::{Quote, RefundType};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::facts::QuoteBasis;
 use super::records::StoredQuote;
@@ -12,7 +13,7 @@ use super::token::{KEY_SETTING, QuoteKey};
 use crate::error::{AppError, AppResult};
 use crate::model::{InstanceRecord, Tombstone};
 use crate::service::{Billing, Caller, visible};
-use crate::wire::quote_json;
+use crate::wire::{Instant, QuoteWire};
 
 /// A binding quote with the computation behind it.
 #[derive(Clone, Debug)]
@@ -31,27 +32,62 @@ impl QuoteView {
     /// The quote as JSON: the itemized quote plus `quote_id`, `instance_id`,
     /// `expires_at`, `policy_version` and, for a quota, `workspace`.
     pub fn json(&self) -> Value {
+        serde_json::to_value(self.body()).unwrap_or(Value::Null)
+    }
+
+    /// The same, to be serialized without building a tree of values.
+    pub fn body(&self) -> QuoteBody<'_> {
         quote_body(&self.stored, &self.quote, self.zone, self.deletes.as_ref())
     }
 }
 
-fn quote_body(stored: &StoredQuote, quote: &Quote, zone: BillingZone, deletes: Option<&Tombstone>) -> Value {
-    let mut body = quote_json(quote, zone);
-    if let Value::Object(map) = &mut body {
-        map.insert("quote_id".into(), json!(stored.id));
-        map.insert("instance_id".into(), json!(stored.instance_id));
-        map.insert("order_id".into(), json!(stored.order_id));
-        map.insert("quoted_at".into(), json!(zone.format_rfc3339(stored.created_at)));
-        map.insert("expires_at".into(), json!(zone.format_rfc3339(stored.expires_at)));
-        map.insert("policy_version".into(), json!(stored.policy_version));
-        if let Some(t) = deletes {
-            map.insert(
-                "workspace".into(),
-                json!({"id": t.workspace_id, "name": t.name, "jobs": t.jobs, "data_objects": t.data_objects, "queues": t.queues}),
-            );
-        }
+/// The JSON shape of [`QuoteView::json`].
+#[derive(Debug, Serialize)]
+pub struct QuoteBody<'a> {
+    #[serde(flatten)]
+    quote: QuoteWire<'a>,
+    quote_id: &'a str,
+    instance_id: &'a str,
+    order_id: Option<&'a str>,
+    quoted_at: Instant,
+    expires_at: Instant,
+    policy_version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace: Option<WorkspaceWire<'a>>,
+}
+
+/// The workspace a quota's unsubscription deletes, with what it holds.
+#[derive(Debug, Serialize)]
+struct WorkspaceWire<'a> {
+    id: &'a str,
+    name: &'a str,
+    jobs: i64,
+    data_objects: i64,
+    queues: i64,
+}
+
+fn quote_body<'a>(
+    stored: &'a StoredQuote,
+    quote: &'a Quote,
+    zone: BillingZone,
+    deletes: Option<&'a Tombstone>,
+) -> QuoteBody<'a> {
+    QuoteBody {
+        quote: QuoteWire::new(quote, zone),
+        quote_id: &stored.id,
+        instance_id: &stored.instance_id,
+        order_id: stored.order_id.as_deref(),
+        quoted_at: Instant(stored.created_at, zone),
+        expires_at: Instant(stored.expires_at, zone),
+        policy_version: stored.policy_version,
+        workspace: deletes.map(|t| WorkspaceWire {
+            id: &t.workspace_id,
+            name: &t.name,
+            jobs: t.jobs,
+            data_objects: t.data_objects,
+            queues: t.queues,
+        }),
     }
-    body
 }
 
 /// What unsubscribing a quota would delete: its workspace with counts.
@@ -109,7 +145,7 @@ pub(crate) fn signed_quote(
 
 /// The itemized quote as kept with a confirmed quote.
 pub(crate) fn stored_body(stored: &StoredQuote, quote: &Quote, zone: BillingZone) -> String {
-    quote_body(stored, quote, zone, None).to_string()
+    serde_json::to_string(&quote_body(stored, quote, zone, None)).unwrap_or_default()
 }
 
 impl Billing {
