@@ -31,26 +31,38 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Most usage records one request may carry (well inside the body limit).
 pub const MAX_USAGE_RECORDS: usize = 10_000;
 
-/// What every handler can reach.
+/// What every handler can reach. Axum clones the state for every request
+/// and extractor, so it is one shared pointer rather than a bundle of them.
 #[derive(Clone)]
-pub struct ApiState {
+pub struct ApiState(Arc<Shared>);
+
+/// The parts of [`ApiState`].
+pub struct Shared {
     /// The use cases.
     pub billing: Billing,
     /// Per-key request limits.
-    pub limiter: Arc<RateLimiter>,
+    pub limiter: RateLimiter,
     /// Request counters for `/metrics`.
-    pub metrics: Arc<Metrics>,
+    pub metrics: Metrics,
 }
 
 impl ApiState {
     /// State over `billing` with a limit of `requests_per_second` per key
     /// (0 turns limiting off).
     pub fn new(billing: Billing, requests_per_second: u32) -> ApiState {
-        ApiState {
+        ApiState(Arc::new(Shared {
             billing,
-            limiter: Arc::new(RateLimiter::new(requests_per_second)),
-            metrics: Arc::new(Metrics::default()),
-        }
+            limiter: RateLimiter::new(requests_per_second),
+            metrics: Metrics::default(),
+        }))
+    }
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
