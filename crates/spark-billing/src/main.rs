@@ -24,6 +24,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::Global;
 
+// The server allocates many small, short-lived buffers per request (bodies,
+// JSON, ids); mimalloc serves those from per-thread pages without the
+// contention and consolidation passes of the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sells, meters and takes back prepaid capacity of a serverless Spark platform.
 #[derive(Debug, Parser)]
 #[command(name = "spark-billing", version)]
