@@ -1,17 +1,17 @@
 -- wrk script: POST /api/v1/quotes for instance ids read from $INSTANCES
--- (one per line), picked at random, with the key in $API_KEY.
-local ids = {}
+-- (one per line), picked at random, with the key in $API_KEY. The requests
+-- are formatted once, before the run, so that the client spends no more per
+-- request than it does on a static URL.
+local requests = {}
 local path = os.getenv("INSTANCES")
-for line in io.lines(path) do
-  ids[#ids + 1] = line
-end
 local key = os.getenv("API_KEY")
+local headers = { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }
+for id in io.lines(path) do
+  requests[#requests + 1] = wrk.format("POST", "/api/v1/quotes", headers, '{"instance_id":"' .. id .. '"}')
+end
 
 request = function()
-  local id = ids[math.random(#ids)]
-  local body = '{"instance_id":"' .. id .. '"}'
-  local headers = { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }
-  return wrk.format("POST", "/api/v1/quotes", headers, body)
+  return requests[math.random(#requests)]
 end
 
 local non_2xx = 0
