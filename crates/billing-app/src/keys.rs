@@ -18,7 +18,8 @@ pub fn hash_key(secret: &str) -> String {
 }
 
 /// A new secret: `sbk_` and 64 hex characters of randomness from two
-/// version-4 UUIDs (the operating system's random source).
+/// version-4 UUIDs (a thread-local cryptographically secure generator seeded
+/// by the operating system).
 fn new_secret() -> String {
     format!("sbk_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }

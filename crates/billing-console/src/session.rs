@@ -46,7 +46,8 @@ impl Secret {
     }
 
     /// A new random secret in hex: 64 hex digits from two version-4 UUIDs
-    /// (the operating system's random source, 244 random bits).
+    /// (a thread-local cryptographically secure generator seeded by the
+    /// operating system; 244 random bits).
     pub fn generate_hex() -> String {
         format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
     }
