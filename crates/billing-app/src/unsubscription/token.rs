@@ -49,8 +49,8 @@ impl QuoteKey {
         hex::decode(text).ok()?.try_into().ok().map(QuoteKey)
     }
 
-    /// A new random key in hex, from two version-4 UUIDs (the system's
-    /// random source).
+    /// A new random key in hex, from two version-4 UUIDs (a thread-local
+    /// cryptographically secure generator seeded by the operating system).
     pub fn random_hex() -> String {
         format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
     }
@@ -66,7 +66,8 @@ impl QuoteKey {
 
     /// The id of `quote`: its fields, signed.
     pub fn sign(&self, quote: &StoredQuote) -> String {
-        let mut body = vec![VERSION];
+        let mut body = Vec::with_capacity(160);
+        body.push(VERSION);
         body.extend(&uuid::Uuid::new_v4().as_bytes()[..8]);
         put_id(&mut body, &quote.account_id);
         put_id(&mut body, &quote.instance_id);
@@ -212,14 +213,15 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// Base64 with the URL-safe alphabet and no padding.
 fn base64url(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
         for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]);
         }
     }
-    out
+    // The alphabet is ASCII.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn from_base64url(text: &str) -> Option<Vec<u8>> {
