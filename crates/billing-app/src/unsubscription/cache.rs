@@ -43,8 +43,9 @@ pub(crate) struct CachedFacts {
     pub(crate) basis: QuoteBasis,
     /// Their digest, computed once.
     pub(crate) digest: String,
-    /// For a quota: what deleting its workspace would remove, as of the read.
-    pub(crate) deletes: Option<Tombstone>,
+    /// For a quota: what deleting its workspace would remove, as of the read
+    /// (boxed: most instances are plans, and entries are many).
+    pub(crate) deletes: Option<Box<Tombstone>>,
 }
 
 /// Cached facts by instance id, and the misses waiting to be read.
@@ -131,7 +132,7 @@ impl Billing {
         let record = visible(caller, "instance", instance_id, record, |i| &i.account_id)?;
         let status = status_of(&record);
         let facts = load_facts(&mut *tx, &self.policies, record, status, now).await?;
-        let deletes = deletion_preview(&mut *tx, &facts.record, now).await?;
+        let deletes = deletion_preview(&mut *tx, &facts.record, now).await?.map(Box::new);
         drop(tx);
         let basis = facts.into_basis();
         let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes });
@@ -201,7 +202,7 @@ impl Billing {
             let status = status_of(&record);
             let own = orders.remove(&record.id).unwrap_or_default();
             let Ok(facts) = reader.facts(&mut *tx, record, status, own).await else { continue };
-            let deletes = deletion_preview(&mut *tx, &facts.record, now).await?;
+            let deletes = deletion_preview(&mut *tx, &facts.record, now).await?.map(Box::new);
             let basis = facts.into_basis();
             let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes });
             self.facts_cache.put(Arc::clone(&entry));

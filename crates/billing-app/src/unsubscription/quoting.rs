@@ -165,7 +165,7 @@ impl Billing {
         let facts = &cached.basis;
         let quote = facts.quote(now, order_id)?;
         let deletes = match order_id {
-            None if quote.eligible() => cached.deletes.clone().map(|t| Tombstone { deleted_at: now, ..t }),
+            None if quote.eligible() => cached.deletes.as_deref().map(|t| Tombstone { deleted_at: now, ..t.clone() }),
             _ => None,
         };
         let stored = signed_quote(self.quote_key().await?, facts, &cached.digest, &quote, order_id, now);
