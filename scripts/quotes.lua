@@ -10,7 +10,21 @@ for id in io.lines(path) do
   requests[#requests + 1] = wrk.format("POST", "/api/v1/quotes", headers, '{"instance_id":"' .. id .. '"}')
 end
 
+-- With IN_ORDER set, each thread walks the instances in order from its own
+-- starting point instead of picking at random: the warm-up uses it to quote
+-- every instance once.
+local in_order = os.getenv("IN_ORDER") ~= nil
+local next_index = nil
+
+setup = function(thread)
+  thread:set("start", tostring(math.random(#requests)))
+end
+
 request = function()
+  if in_order then
+    next_index = (next_index or tonumber(start)) % #requests + 1
+    return requests[next_index]
+  end
   return requests[math.random(#requests)]
 end
 
