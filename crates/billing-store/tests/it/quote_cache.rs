@@ -76,3 +76,83 @@ async fn another_replicas_write_is_seen_once_the_poll_interval_has_passed() {
         assert_eq!(stale.unwrap_err().code(), "QUOTE_STALE");
     });
 }
+
+/// A quote's outcome, comparable across services: the quote and the digest
+/// of its facts, or the error's code.
+type Outcome = Result<(billing_domain::quote::Quote, String), &'static str>;
+
+async fn outcome(billing: &billing_app::Billing, caller: &billing_app::Caller, id: &str) -> Outcome {
+    billing.quote_unsubscription(caller, id, None).await.map(|v| (v.quote, v.stored.digest)).map_err(|e| e.code())
+}
+
+#[tokio::test]
+async fn misses_asked_for_at_once_are_read_together_and_quote_as_reads_one_by_one_do() {
+    on_every_backend!(|w| {
+        let acme = w.seed("acme", "30000.00").await;
+        let globex = w.seed("globex", "1000.00").await;
+        let mut asks = vec![(acme.caller.clone(), quota(&w, &acme).await)];
+        // Plans of two accounts, paid by card (whose validity is a fact)
+        // and from the balance, and one left unpaid.
+        for (i, seed) in [&acme, &acme, &globex, &globex].into_iter().enumerate() {
+            let tender = if i % 2 == 0 { seed.card("53.68") } else { balance("53.68") };
+            let bought = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![tender]))).await.unwrap();
+            asks.push((seed.caller.clone(), bought.instance.id));
+        }
+        let unpaid = w.billing.buy_plan(&globex.caller, &globex.plan(1000, 1, None)).await.unwrap().instance.id;
+        asks.push((globex.caller.clone(), unpaid.clone()));
+        // What each quote is when read alone, on a service of its own.
+        let mut expected = Vec::new();
+        for (caller, id) in &asks {
+            expected.push(outcome(&w.replica().await, caller, id).await);
+        }
+        assert!(expected.iter().all(Result::is_ok), "{expected:?}");
+        // Another customer's instance, and one that does not exist.
+        asks.push((acme.caller.clone(), unpaid));
+        expected.push(Err("NOT_FOUND"));
+        asks.push((acme.caller.clone(), "ins_missing".to_owned()));
+        expected.push(Err("NOT_FOUND"));
+        // A service that has read nothing yet, asked for all of them at
+        // once, three times over: the misses wait for shared reads.
+        let fresh = w.replica().await;
+        let tasks: Vec<_> = (0..3)
+            .flat_map(|_| asks.iter().cloned())
+            .map(|(caller, id)| {
+                let billing = fresh.clone();
+                tokio::spawn(async move { outcome(&billing, &caller, &id).await })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap(), expected[i % expected.len()], "ask {i}: {:?}", asks[i % asks.len()]);
+        }
+    });
+}
+
+#[tokio::test]
+async fn instances_and_their_orders_are_read_many_at_once() {
+    on_every_backend!(|w| {
+        let acme = w.seed("acme", "30000.00").await;
+        let quota = quota(&w, &acme).await;
+        w.billing.renew(&acme.caller, &quota, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
+        let plan = w.billing.buy_plan(&acme.caller, &acme.plan(1000, 6, Some(vec![acme.card("53.68")]))).await.unwrap();
+        let plan = plan.instance.id;
+        let mut tx = w.tx().await;
+        let found = tx.instances_by_ids(&[&plan, "ins_missing", &quota]).await.unwrap();
+        let mut ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
+        ids.sort_unstable();
+        let mut want = vec![quota.as_str(), plan.as_str()];
+        want.sort_unstable();
+        assert_eq!(ids, want);
+        for record in &found {
+            assert_eq!(Some(record), tx.instance(&record.id).await.unwrap().as_ref());
+        }
+        let orders = tx.orders_of_instances(&[&quota, &plan, "ins_missing"]).await.unwrap();
+        assert_eq!(orders.len(), 3, "the quota's purchase and renewal, the plan's purchase");
+        for id in [&quota, &plan] {
+            let own: Vec<_> = orders.iter().filter(|o| &o.instance_id == id).cloned().collect();
+            assert!(own.iter().all(|o| !o.tenders.is_empty()), "tenders are read with their orders");
+            assert_eq!(own, tx.orders(id).await.unwrap(), "oldest first, as one instance's read gives them");
+        }
+        assert!(tx.instances_by_ids(&[]).await.unwrap().is_empty());
+        assert!(tx.orders_of_instances(&[]).await.unwrap().is_empty());
+    });
+}
