@@ -119,10 +119,11 @@ impl Billing {
                 return Ok(entry);
             }
         }
-        if let Some(entry) = self.batched_read(instance_id).await {
-            if caller.may_see(&entry.basis.account_id) && entry.basis.holds.contains(&now) {
-                return Ok(entry);
-            }
+        if let Some(entry) = self.batched_read(instance_id).await
+            && caller.may_see(&entry.basis.account_id)
+            && entry.basis.holds.contains(&now)
+        {
+            return Ok(entry);
         }
         let mut tx = self.read().await?;
         // The position first: whatever the facts read shows is at least as
