@@ -104,7 +104,7 @@ pub(crate) fn statements<T>(items: &[T]) -> Vec<&[T]> {
 
 /// `chunk` padded to a power of two by repeating its last value (a repeat
 /// changes nothing in an IN list).
-fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
+pub(crate) fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
     let mut out = chunk.to_vec();
     if let Some(last) = chunk.last() {
         out.resize(chunk.len().max(8).next_power_of_two(), *last);
@@ -199,7 +199,7 @@ impl SqlTx {
     }
 
     /// Rows of `{head} {column} IN (values)`, over chunks of `values`.
-    async fn rows_in(&mut self, head: &str, column: &str, values: &[&str]) -> StoreResult<Vec<AnyRow>> {
+    pub(crate) async fn rows_in(&mut self, head: &str, column: &str, values: &[&str]) -> StoreResult<Vec<AnyRow>> {
         let mut rows = Vec::new();
         for chunk in values.chunks(ROWS_PER_STATEMENT) {
             let list = padded(chunk);
