@@ -10,26 +10,40 @@ for id in io.lines(path) do
   requests[#requests + 1] = wrk.format("POST", "/api/v1/quotes", headers, '{"instance_id":"' .. id .. '"}')
 end
 
--- With IN_ORDER set, each thread walks the instances in order from its own
--- starting point instead of picking at random: the warm-up uses it to quote
--- every instance once.
+-- With IN_ORDER set (the warm-up), thread k of $THREADS quotes the
+-- instances k+1, k+1+THREADS, k+1+2*THREADS, ... once each and then stops,
+-- so that together the threads quote every instance exactly once.
 local in_order = os.getenv("IN_ORDER") ~= nil
-local next_index = nil
+local threads = tonumber(os.getenv("THREADS") or "2")
+local setups = 0
+local sent = 0
+local answered = 0
 
 setup = function(thread)
-  thread:set("start", tostring(math.random(#requests)))
+  thread:set("first", setups)
+  setups = setups + 1
 end
 
 request = function()
   if in_order then
-    next_index = (next_index or tonumber(start)) % #requests + 1
-    return requests[next_index]
+    local index = first + 1 + sent * threads
+    sent = sent + 1
+    return requests[(index - 1) % #requests + 1]
   end
   return requests[math.random(#requests)]
 end
 
--- No `response` function: wrk would hand every response's headers and body
--- to Lua, a cost per request the /healthz run does not pay. wrk counts
+if in_order then
+  response = function()
+    answered = answered + 1
+    if first + 1 + (answered - 1) * threads + threads > #requests then
+      wrk.thread:stop()
+    end
+  end
+end
+
+-- No `response` function when measuring: wrk would hand every response's
+-- headers and body to Lua, a cost per request the /healthz run does not pay. wrk counts
 -- non-2xx answers itself ("Non-2xx or 3xx responses"), which
 -- bench_api.py reads.
 
