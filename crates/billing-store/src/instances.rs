@@ -271,12 +271,15 @@ impl SqlTx {
     async fn fill_orders(&mut self, orders: &mut [OrderRecord]) -> StoreResult<()> {
         for piece in orders.chunks_mut(crate::usage::ROWS_PER_STATEMENT) {
             let by_id: HashMap<String, usize> = piece.iter().enumerate().map(|(i, o)| (o.id.clone(), i)).collect();
-            // Padded to a power of two, so that a few prepared statements
-            // serve every number of orders.
-            let ids: Vec<String> = crate::usage::padded(&piece.iter().map(|o| o.id.as_str()).collect::<Vec<_>>())
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
+            // A few orders (one instance's) go in as they are; more (a batch
+            // of quotes) are padded to a power of two, so that a few prepared
+            // statements serve every number of them. Padding a single order
+            // to 8 rows made PostgreSQL scan `order_benefits` in
+            // confirmations: 447-531 TPS against 899-942 unpadded.
+            let mut ids: Vec<String> = piece.iter().map(|o| o.id.clone()).collect();
+            if ids.len() > 8 {
+                ids.resize(ids.len().next_power_of_two(), ids[ids.len() - 1].clone());
+            }
             let sql = format!(
                 "WITH wanted(id) AS (VALUES {}) \
                  SELECT order_id, CAST(0 AS BIGINT) AS part, idx, method, payment_method_id, amount_minor, NULL AS benefit_id \

@@ -104,7 +104,7 @@ pub(crate) fn statements<T>(items: &[T]) -> Vec<&[T]> {
 
 /// `chunk` padded to a power of two by repeating its last value (a repeat
 /// changes nothing in an IN list).
-pub(crate) fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
+fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
     let mut out = chunk.to_vec();
     if let Some(last) = chunk.last() {
         out.resize(chunk.len().max(8).next_power_of_two(), *last);
