@@ -63,9 +63,9 @@ impl<T: Display> Serialize for Shown<T> {
 
 /// An instant written in RFC 3339 with the billing zone's offset.
 #[derive(Debug)]
-pub struct Instant(pub DateTime<Utc>, pub BillingZone);
+pub struct ZonedInstant(pub DateTime<Utc>, pub BillingZone);
 
-impl Serialize for Instant {
+impl Serialize for ZonedInstant {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.1.format_rfc3339(self.0))
     }
@@ -89,9 +89,9 @@ struct LineWire<'a> {
     voucher: Shown<&'a billing_domain::money::Money>,
     cash_paid: Shown<&'a billing_domain::money::Money>,
     refund: Shown<&'a billing_domain::money::Money>,
-    paid_at: Instant,
-    period_start: Instant,
-    period_end: Instant,
+    paid_at: ZonedInstant,
+    period_start: ZonedInstant,
+    period_end: ZonedInstant,
     expiration_date: Shown<&'a chrono::NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unit: Option<&'static str>,
@@ -116,9 +116,9 @@ impl<'a> LineWire<'a> {
             voucher: Shown(&c.voucher),
             cash_paid: Shown(&line.cash_paid),
             refund: Shown(&line.refund),
-            paid_at: Instant(line.paid_at, zone),
-            period_start: Instant(line.period.start, zone),
-            period_end: Instant(line.period.end, zone),
+            paid_at: ZonedInstant(line.paid_at, zone),
+            period_start: ZonedInstant(line.period.start, zone),
+            period_end: ZonedInstant(line.period.end, zone),
             expiration_date: Shown(&line.period.expiration_date),
             unit: p.map(|p| match p.basis {
                 ProrationBasis::Time(ProrationUnit::Day) => "day",

@@ -13,7 +13,7 @@ use super::token::{KEY_SETTING, QuoteKey};
 use crate::error::{AppError, AppResult};
 use crate::model::{InstanceRecord, Tombstone};
 use crate::service::{Billing, Caller, visible};
-use crate::wire::{Instant, QuoteWire};
+use crate::wire::{QuoteWire, ZonedInstant};
 
 /// A binding quote with the computation behind it.
 #[derive(Clone, Debug)]
@@ -49,8 +49,8 @@ pub struct QuoteBody<'a> {
     quote_id: &'a str,
     instance_id: &'a str,
     order_id: Option<&'a str>,
-    quoted_at: Instant,
-    expires_at: Instant,
+    quoted_at: ZonedInstant,
+    expires_at: ZonedInstant,
     policy_version: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     workspace: Option<WorkspaceWire<'a>>,
@@ -77,8 +77,8 @@ fn quote_body<'a>(
         quote_id: &stored.id,
         instance_id: &stored.instance_id,
         order_id: stored.order_id.as_deref(),
-        quoted_at: Instant(stored.created_at, zone),
-        expires_at: Instant(stored.expires_at, zone),
+        quoted_at: ZonedInstant(stored.created_at, zone),
+        expires_at: ZonedInstant(stored.expires_at, zone),
         policy_version: stored.policy_version,
         workspace: deletes.map(|t| WorkspaceWire {
             id: &t.workspace_id,
