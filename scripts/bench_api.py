@@ -103,15 +103,15 @@ def wrk(url, seconds, script=None, env=None):
     out = subprocess.run(cmd + [url], capture_output=True, text=True, env=env, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     mean = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
     mean_ms = float(mean.group(1)) * scale_of(mean.group(2))
-    return rps, float(p99.group(1)) * scale, int(non2xx.group(1)) if non2xx else 0, requests, mean_ms
+    return rps, float(p99.group(1)) * scale_of(p99.group(2)), int(non2xx.group(1)) if non2xx else 0, requests, mean_ms
 
 
 def scale_of(unit):
+    """Milliseconds per wrk latency unit."""
     return {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 

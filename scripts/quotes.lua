@@ -18,10 +18,16 @@ local threads = tonumber(os.getenv("THREADS") or "2")
 local setups = 0
 local sent = 0
 local answered = 0
+local share = nil
 
 setup = function(thread)
   thread:set("first", setups)
   setups = setups + 1
+end
+
+init = function()
+  -- How many of the indexes first+1, first+1+threads, ... are in range.
+  share = math.floor((#requests - first - 1) / threads) + 1
 end
 
 request = function()
@@ -36,7 +42,7 @@ end
 if in_order then
   response = function()
     answered = answered + 1
-    if first + 1 + (answered - 1) * threads + threads > #requests then
+    if answered >= share then
       wrk.thread:stop()
     end
   end

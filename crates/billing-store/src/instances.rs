@@ -270,7 +270,6 @@ impl SqlTx {
     /// second in `billing-bench confirm`.
     async fn fill_orders(&mut self, orders: &mut [OrderRecord]) -> StoreResult<()> {
         for piece in orders.chunks_mut(crate::usage::ROWS_PER_STATEMENT) {
-            let by_id: HashMap<String, usize> = piece.iter().enumerate().map(|(i, o)| (o.id.clone(), i)).collect();
             // A few orders (one instance's) go in as they are; more (a batch
             // of quotes) are padded to a power of two, so that a few prepared
             // statements serve every number of them. Padding a single order
@@ -291,12 +290,15 @@ impl SqlTx {
                 Params::new(self.backend).rows(ids.len(), 1)
             );
             let mut query = sqlx::query(&sql);
-            for id in ids {
-                query = query.bind(id);
+            for id in &ids {
+                query = query.bind(id.as_str());
             }
             let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+            // The first `piece.len()` ids are the orders', in order.
+            let by_id: HashMap<&str, usize> =
+                ids.iter().take(piece.len()).enumerate().map(|(i, id)| (id.as_str(), i)).collect();
             for row in &rows {
-                let Some(&i) = by_id.get(&row.text("order_id")?) else { continue };
+                let Some(&i) = by_id.get(row.text("order_id")?.as_str()) else { continue };
                 let o = &mut piece[i];
                 if row.int("part")? == 0 {
                     o.tenders.push(TenderRecord {

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 
 use tokio::sync::oneshot;
 
-use super::facts::{FactsReader, QuoteBasis, load_facts, status_of};
+use super::facts::{FactsReader, QuoteBasis, QuoteFacts, load_facts, status_of};
 use super::quoting::deletion_preview;
 use crate::error::AppResult;
 use crate::model::{OrderRecord, Tombstone};
@@ -46,6 +46,14 @@ pub(crate) struct CachedFacts {
     /// For a quota: what deleting its workspace would remove, as of the read
     /// (boxed: most instances are plans, and entries are many).
     pub(crate) deletes: Option<Box<Tombstone>>,
+}
+
+impl CachedFacts {
+    /// Whether these facts may answer `caller` at `now`: theirs to see, and
+    /// of the same calendar year and policy version.
+    fn serves(&self, caller: &Caller, now: DateTime<Utc>) -> bool {
+        caller.may_see(&self.basis.account_id) && self.basis.holds.contains(&now)
+    }
 }
 
 /// Cached facts by instance id, and the misses waiting to be read.
@@ -90,6 +98,14 @@ impl FactsCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner).get(instance_id).cloned()
     }
 
+    /// Keeps `facts` as read at `snapshot`, with their workspace preview.
+    fn keep(&self, snapshot: i64, facts: QuoteFacts, deletes: Option<Tombstone>) -> Arc<CachedFacts> {
+        let basis = facts.into_basis();
+        let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes: deletes.map(Box::new) });
+        self.put(Arc::clone(&entry));
+        entry
+    }
+
     fn put(&self, entry: Arc<CachedFacts>) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= MAX_CACHED_INSTANCES {
@@ -110,18 +126,14 @@ impl Billing {
         now: DateTime<Utc>,
     ) -> AppResult<Arc<CachedFacts>> {
         self.catch_up().await?;
-        if let Some(entry) = self.facts_cache.get(instance_id) {
-            let account = &entry.basis.account_id;
-            if caller.may_see(account)
-                && entry.basis.holds.contains(&now)
-                && self.store.changes().is_fresh(account, entry.snapshot)
-            {
-                return Ok(entry);
-            }
+        if let Some(entry) = self.facts_cache.get(instance_id)
+            && entry.serves(caller, now)
+            && self.store.changes().is_fresh(&entry.basis.account_id, entry.snapshot)
+        {
+            return Ok(entry);
         }
         if let Some(entry) = self.batched_read(instance_id).await
-            && caller.may_see(&entry.basis.account_id)
-            && entry.basis.holds.contains(&now)
+            && entry.serves(caller, now)
         {
             return Ok(entry);
         }
@@ -133,12 +145,8 @@ impl Billing {
         let record = visible(caller, "instance", instance_id, record, |i| &i.account_id)?;
         let status = status_of(&record);
         let facts = load_facts(&mut *tx, &self.policies, record, status, now).await?;
-        let deletes = deletion_preview(&mut *tx, &facts.record, now).await?.map(Box::new);
-        drop(tx);
-        let basis = facts.into_basis();
-        let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes });
-        self.facts_cache.put(Arc::clone(&entry));
-        Ok(entry)
+        let deletes = deletion_preview(&mut *tx, &facts.record, now).await?;
+        Ok(self.facts_cache.keep(snapshot, facts, deletes))
     }
 
     /// The facts of `instance_id` read with the next batch, if it could read
@@ -203,10 +211,8 @@ impl Billing {
             let status = status_of(&record);
             let own = orders.remove(&record.id).unwrap_or_default();
             let Ok(facts) = reader.facts(&mut *tx, record, status, own).await else { continue };
-            let deletes = deletion_preview(&mut *tx, &facts.record, now).await?.map(Box::new);
-            let basis = facts.into_basis();
-            let entry = Arc::new(CachedFacts { snapshot, digest: basis.digest(), basis, deletes });
-            self.facts_cache.put(Arc::clone(&entry));
+            let deletes = deletion_preview(&mut *tx, &facts.record, now).await?;
+            let entry = self.facts_cache.keep(snapshot, facts, deletes);
             read.insert(entry.basis.instance_id.clone(), entry);
         }
         Ok(read)
