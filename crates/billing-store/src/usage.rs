@@ -7,7 +7,7 @@
 //! power of two), so every statement stays in the driver's prepared-statement
 //! cache instead of being parsed again for each odd size.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 use billing_app::metering::{UsageFacts, UsageWorkspace};
@@ -144,13 +144,7 @@ impl SqlTx {
             return Ok(Vec::new());
         }
         self.execute("SAVEPOINT usage_insert").await?;
-        let mut written = 0;
-        for piece in statements(records) {
-            let sql = self.usage_insert_sql(piece.len(), false);
-            let done = bind_usage(sqlx::query(&sql), piece).execute(&mut *self.tx).await.map_err(map_err)?;
-            written += done.rows_affected();
-        }
-        if written == records.len() as u64 {
+        if self.insert_usage_blind(records).await? {
             self.execute("RELEASE SAVEPOINT usage_insert").await?;
             return Ok(vec![None; records.len()]);
         }
@@ -158,7 +152,7 @@ impl SqlTx {
         self.execute("RELEASE SAVEPOINT usage_insert").await?;
         let mut inserted = HashSet::with_capacity(records.len());
         for piece in statements(records) {
-            let sql = self.usage_insert_sql(piece.len(), true);
+            let sql = self.usage_insert_sql(piece.len(), true, true);
             for row in bind_usage(sqlx::query(&sql), piece).fetch_all(&mut *self.tx).await.map_err(map_err)? {
                 inserted.insert(row.text("record_id")?);
             }
@@ -181,12 +175,36 @@ impl SqlTx {
             .collect()
     }
 
-    /// A multi-row INSERT of `rows` records that skips known ids, answering
-    /// the ids it inserted when `returning`.
-    fn usage_insert_sql(&self, rows: usize, returning: bool) -> String {
+    /// Inserts every record, answering whether all of them were new; when
+    /// not, what was written must be rolled back.
+    ///
+    /// SQLite skips a known id at no cost and counts what it wrote.
+    /// PostgreSQL's skipping (`ON CONFLICT`) probes the key before each row
+    /// on top of the insert's own check, so there a plain INSERT is sent and
+    /// a known id is told by the unique violation that stops it.
+    async fn insert_usage_blind(&mut self, records: &[UsageRecord]) -> StoreResult<bool> {
+        let skip_known = self.backend == Backend::Sqlite;
+        let mut written = 0;
+        for piece in statements(records) {
+            let sql = self.usage_insert_sql(piece.len(), skip_known, false);
+            match bind_usage(sqlx::query(&sql), piece).execute(&mut *self.tx).await.map_err(map_err) {
+                Ok(done) => written += done.rows_affected(),
+                Err(StoreError::Unique(_)) if !skip_known => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(written == records.len() as u64)
+    }
+
+    /// A multi-row INSERT of `rows` records; when `skip_known`, one that
+    /// skips ids already stored, answering the ids it inserted when
+    /// `returning`.
+    fn usage_insert_sql(&self, rows: usize, skip_known: bool, returning: bool) -> String {
         let mut sql = String::from("INSERT INTO usage_records (record_id, workspace_id, hour_start, cu_milli) VALUES ");
         sql.push_str(&Params::new(self.backend).rows(rows, 4));
-        sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
+        if skip_known {
+            sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
+        }
         if returning {
             sql.push_str(" RETURNING record_id");
         }
@@ -282,10 +300,10 @@ impl SqlTx {
     /// Totals settled per asked workspace-hour.
     ///
     /// Usage mostly arrives for hours after everything settled so far, so
-    /// each workspace's newest settled hour is read first (one index seek per
-    /// workspace), and only hours at or before it are looked up, grouped by
-    /// whichever of hour or workspace has fewer distinct values, one indexed
-    /// query per group and chunk.
+    /// each workspace's newest settled hour is read first (one seek per
+    /// workspace in `settlement_days`), and only hours at or before it are
+    /// looked up, grouped by whichever of hour or workspace has fewer
+    /// distinct values, one indexed query per group and chunk.
     pub(crate) async fn settled_hour_rows(
         &mut self,
         hours: &[(&str, DateTime<Utc>)],
@@ -357,18 +375,17 @@ impl SqlTx {
     }
 
     /// The newest settled hour of each of `workspace_ids` that has one, in
-    /// microseconds.
+    /// microseconds: the highest hour of its newest settled day.
     async fn newest_settled_hours(&mut self, workspace_ids: &[&str]) -> StoreResult<HashMap<String, i64>> {
         let mut newest = HashMap::with_capacity(workspace_ids.len());
         for chunk in workspace_ids.chunks(ROWS_PER_STATEMENT) {
             let list = padded(chunk);
-            // A correlated MAX per workspace is one seek at the end of its
-            // run in the `(workspace_id, hour_start)` index; a GROUP BY would
-            // read the whole run.
+            // The newest day is one seek at the end of the workspace's run
+            // of the primary key.
             let sql = format!(
-                "WITH asked(id) AS (VALUES {}) SELECT asked.id AS workspace_id, \
-                 (SELECT MAX(hour_start) FROM settlements WHERE settlements.workspace_id = asked.id) AS newest \
-                 FROM asked",
+                "WITH asked(id) AS (VALUES {}) SELECT d.workspace_id, d.day_start, d.hours_mask \
+                 FROM asked JOIN settlement_days d ON d.workspace_id = asked.id AND d.day_start = \
+                 (SELECT MAX(day_start) FROM settlement_days WHERE settlement_days.workspace_id = asked.id)",
                 Params::new(self.backend).rows(list.len(), 1)
             );
             let mut query = sqlx::query(&sql);
@@ -376,7 +393,8 @@ impl SqlTx {
                 query = query.bind(id);
             }
             for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
-                if let Some(hour) = row.opt_int("newest")? {
+                let hours = SettledDay { start: row.int("day_start")?, mask: row.int("hours_mask")? }.hours();
+                if let Some(hour) = hours.last() {
                     newest.insert(row.text("workspace_id")?, hour);
                 }
             }
@@ -384,12 +402,12 @@ impl SqlTx {
         Ok(newest)
     }
 
-    /// Inserts in the order of the `(workspace_id, hour_start)` index, so
-    /// that each statement touches a run of neighbouring index pages rather
-    /// than one page per workspace.
+    /// Inserts in the order of the `(hour_start, workspace_id)` index, so
+    /// that a batch of the newest hours is appended at its end, then marks
+    /// the new hours in each workspace's `settlement_days`.
     pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
         let mut settlements: Vec<&Settlement> = settlements.iter().collect();
-        settlements.sort_by(|a, b| (&a.workspace_id, a.hour_start).cmp(&(&b.workspace_id, b.hour_start)));
+        settlements.sort_by(|a, b| (a.hour_start, &a.workspace_id).cmp(&(b.hour_start, &b.workspace_id)));
         for piece in statements(&settlements) {
             let sql = format!(
                 "INSERT INTO settlements (id, workspace_id, account_id, hour_start, adjustment, usage_milli, \
@@ -426,6 +444,31 @@ impl SqlTx {
             let mut query = sqlx::query(&sql);
             for (settlement, plan, milli) in piece {
                 query = query.bind(*settlement).bind(*plan).bind(*milli);
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
+        }
+        self.mark_settled_days(&settlements).await
+    }
+
+    /// Adds the hours first settled by `settlements` to their workspaces'
+    /// days (an adjustment's hour is there already).
+    async fn mark_settled_days(&mut self, settlements: &[&Settlement]) -> StoreResult<()> {
+        let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+        for s in settlements.iter().filter(|s| !s.adjustment) {
+            let day = SettledDay::of(micros(s.hour_start));
+            *days.entry((s.workspace_id.as_str(), day.start)).or_default() |= day.mask;
+        }
+        let days: Vec<(&str, i64, i64)> = days.into_iter().map(|((w, start), mask)| (w, start, mask)).collect();
+        for piece in statements(&days) {
+            let sql = format!(
+                "INSERT INTO settlement_days (workspace_id, day_start, hours_mask) VALUES {} \
+                 ON CONFLICT (workspace_id, day_start) DO UPDATE \
+                 SET hours_mask = settlement_days.hours_mask | excluded.hours_mask",
+                Params::new(self.backend).rows(piece.len(), 3)
+            );
+            let mut query = sqlx::query(&sql);
+            for (workspace, start, mask) in piece {
+                query = query.bind(*workspace).bind(*start).bind(*mask);
             }
             query.execute(&mut *self.tx).await.map_err(map_err)?;
         }
@@ -470,63 +513,140 @@ impl SqlTx {
         Ok(())
     }
 
+    /// A workspace's settlements oldest first, `limit` of them after the
+    /// settlement `starting_after`; `None` when that is not one of the
+    /// workspace's.
+    ///
+    /// The workspace's settled days, read in order from the cursor's day,
+    /// name the hours to fetch; each hour is then a seek in the
+    /// `(hour_start, workspace_id)` index. Every listed hour has at least one
+    /// settlement, so no more hours are fetched than rows are still wanted,
+    /// plus the cursor's own.
     pub(crate) async fn settlement_rows(
         &mut self,
         workspace_id: &str,
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<Settlement>>> {
-        if let Some(after) = starting_after {
-            let known = sqlx::query("SELECT id FROM settlements WHERE id = $1 AND workspace_id = $2")
-                .bind(after)
-                .bind(workspace_id)
-                .fetch_optional(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-            if known.is_none() {
-                return Ok(None);
+        let after = match starting_after {
+            None => None,
+            Some(id) => {
+                let row =
+                    sqlx::query("SELECT hour_start, settled_at FROM settlements WHERE id = $1 AND workspace_id = $2")
+                        .bind(id)
+                        .bind(workspace_id)
+                        .fetch_optional(&mut *self.tx)
+                        .await
+                        .map_err(map_err)?;
+                let Some(row) = row else { return Ok(None) };
+                Some((row.int("hour_start")?, row.int("settled_at")?, id))
+            }
+        };
+        let wanted = usize::try_from(limit).unwrap_or(0);
+        let mut out = Vec::with_capacity(wanted.min(ROWS_PER_STATEMENT));
+        let mut next_day = after.map_or(i64::MIN, |(hour, _, _)| SettledDay::of(hour).start);
+        while out.len() < wanted {
+            let days = sqlx::query(
+                "SELECT day_start, hours_mask FROM settlement_days WHERE workspace_id = $1 AND day_start >= $2 \
+                 ORDER BY day_start LIMIT 8",
+            )
+            .bind(workspace_id)
+            .bind(next_day)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+            let Some(last) = days.last() else { break };
+            next_day = last.int("day_start")? + MICROS_PER_DAY;
+            let mut hours = Vec::new();
+            for day in &days {
+                let day = SettledDay { start: day.int("day_start")?, mask: day.int("hours_mask")? };
+                hours.extend(day.hours().filter(|h| after.is_none_or(|(cursor, _, _)| *h >= cursor)));
+            }
+            hours.truncate(wanted - out.len() + 1);
+            if hours.is_empty() {
+                continue;
+            }
+            let list = padded(&hours);
+            let mut p = Params::new(self.backend);
+            let workspace_marker = p.one();
+            let markers = p.list(list.len());
+            let (cursor_sql, (after_hour, after_at, after_id)) = match after {
+                Some(a) => {
+                    let (h, t, i) = (p.one(), p.one(), p.one());
+                    (format!("AND (hour_start, settled_at, id) > ({h}, {t}, {i})"), a)
+                }
+                None => (String::new(), (0, 0, "")),
+            };
+            let sql = format!(
+                "SELECT * FROM settlements WHERE workspace_id = {workspace_marker} AND hour_start IN ({markers}) \
+                 {cursor_sql} ORDER BY hour_start, settled_at, id"
+            );
+            let mut query = sqlx::query(&sql).bind(workspace_id);
+            for hour in list {
+                query = query.bind(hour);
+            }
+            if after.is_some() {
+                query = query.bind(after_hour).bind(after_at).bind(after_id);
+            }
+            let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+            for row in rows.iter().take(wanted - out.len()) {
+                out.push(self.settlement(row).await?);
             }
         }
-        let rows = sqlx::query(
-            "SELECT * FROM settlements WHERE workspace_id = $1 AND ($3 IS NULL OR (hour_start, settled_at, id) > \
-             (SELECT hour_start, settled_at, id FROM settlements WHERE id = $3)) \
-             ORDER BY hour_start, settled_at, id LIMIT $2",
-        )
-        .bind(workspace_id)
-        .bind(limit)
-        .bind(starting_after)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id = row.text("id")?;
-            let draws =
-                sqlx::query("SELECT plan_id, cu_milli FROM plan_draws WHERE settlement_id = $1 ORDER BY plan_id")
-                    .bind(&id)
-                    .fetch_all(&mut *self.tx)
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(|d| Ok((d.text("plan_id")?, CuHours::from_milli(d.int("cu_milli")?))))
-                    .collect::<StoreResult<Vec<_>>>()?;
-            let currency = row.currency("currency")?;
-            out.push(Settlement {
-                id,
-                workspace_id: row.text("workspace_id")?,
-                account_id: row.text("account_id")?,
-                hour_start: row.instant("hour_start")?,
-                adjustment: row.flag("adjustment")?,
-                usage: CuHours::from_milli(row.int("usage_milli")?),
-                covered: CuHours::from_milli(row.int("covered_milli")?),
-                draws,
-                pay_as_you_go: CuHours::from_milli(row.int("payg_milli")?),
-                bill_milli_major: row.int("bill_milli_major")?,
-                charge: Money::from_minor(currency, row.int("charge_minor")?),
-                settled_at: row.instant("settled_at")?,
-            });
-        }
         Ok(Some(out))
+    }
+
+    /// A settlement row with its plan draws.
+    async fn settlement(&mut self, row: &AnyRow) -> StoreResult<Settlement> {
+        let id = row.text("id")?;
+        let draws = sqlx::query("SELECT plan_id, cu_milli FROM plan_draws WHERE settlement_id = $1 ORDER BY plan_id")
+            .bind(&id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|d| Ok((d.text("plan_id")?, CuHours::from_milli(d.int("cu_milli")?))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let currency = row.currency("currency")?;
+        Ok(Settlement {
+            id,
+            workspace_id: row.text("workspace_id")?,
+            account_id: row.text("account_id")?,
+            hour_start: row.instant("hour_start")?,
+            adjustment: row.flag("adjustment")?,
+            usage: CuHours::from_milli(row.int("usage_milli")?),
+            covered: CuHours::from_milli(row.int("covered_milli")?),
+            draws,
+            pay_as_you_go: CuHours::from_milli(row.int("payg_milli")?),
+            bill_milli_major: row.int("bill_milli_major")?,
+            charge: Money::from_minor(currency, row.int("charge_minor")?),
+            settled_at: row.instant("settled_at")?,
+        })
+    }
+}
+
+const MICROS_PER_HOUR: i64 = 3_600_000_000;
+const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
+
+/// A row of `settlement_days`: a UTC day of one workspace and which of its
+/// hours have been settled (bit n: the hour starting n hours into the day).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SettledDay {
+    start: i64,
+    mask: i64,
+}
+
+impl SettledDay {
+    /// The day holding the hour starting at `hour` (microseconds), with only
+    /// that hour marked.
+    fn of(hour: i64) -> SettledDay {
+        let start = hour - hour.rem_euclid(MICROS_PER_DAY);
+        SettledDay { start, mask: 1 << ((hour - start) / MICROS_PER_HOUR) }
+    }
+
+    /// The marked hours, oldest first, in microseconds.
+    fn hours(self) -> impl DoubleEndedIterator<Item = i64> {
+        (0..24).filter(move |bit| self.mask >> bit & 1 == 1).map(move |bit| self.start + bit * MICROS_PER_HOUR)
     }
 }
 

@@ -72,3 +72,64 @@ async fn settlements_are_read_page_by_page_oldest_first() {
         assert_eq!(refused.code(), "INVALID_INPUT");
     });
 }
+
+#[tokio::test]
+async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_in_order() {
+    on_every_backend!(|w| {
+        let seed = w.seed("acme", "100.00").await;
+        let adhoc = w.workspace(seed.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let last = w.previous_hour();
+        // Hours on three UTC days at least, two of which later get late
+        // records: their adjustments sort after the first settlement.
+        let back = [0, 1, 23, 24, 25, 49, 50];
+        let records: Vec<_> =
+            back.iter().map(|h| usage(&format!("r{h}"), &adhoc.id, last - Duration::hours(*h), "1.000")).collect();
+        w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        w.clock.advance(Duration::minutes(5));
+        let late: Vec<_> =
+            [1, 49].iter().map(|h| usage(&format!("late{h}"), &adhoc.id, last - Duration::hours(*h), "0.500")).collect();
+        let outcome = w.billing.import_usage(&OPERATOR, &late).await.unwrap();
+        assert_eq!(outcome.adjustments, 2);
+
+        let caller = customer(seed.id());
+        let all = w.billing.settlements(&caller, &adhoc.id, None, 100).await.unwrap();
+        assert_eq!(all.len(), back.len() + 2);
+        let key = |s: &billing_app::model::Settlement| (s.hour_start, s.settled_at, s.id.clone());
+        assert!(all.windows(2).all(|p| key(&p[0]) < key(&p[1])), "not oldest first: {all:?}");
+        assert_eq!(all.iter().filter(|s| s.adjustment).count(), 2);
+        for size in [1, 2, 3] {
+            let mut read = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = w.billing.settlements(&caller, &adhoc.id, cursor.as_deref(), size).await.unwrap();
+                assert!(page.len() <= size as usize);
+                let Some(tail) = page.last() else { break };
+                cursor = Some(tail.id.clone());
+                read.extend(page);
+            }
+            assert_eq!(read, all, "pages of {size}");
+        }
+
+        // The settled days kept by imports are what the migration that made
+        // them computes from the settlements themselves.
+        let kept: Vec<String> = sqlx::query_scalar(
+            "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(hours_mask AS TEXT) \
+             FROM settlement_days ORDER BY workspace_id, day_start",
+        )
+        .fetch_all(w.store.pool())
+        .await
+        .unwrap();
+        let derived: Vec<String> = sqlx::query_scalar(
+            "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(CAST(mask AS BIGINT) AS TEXT) \
+             FROM (SELECT workspace_id, hour_start - hour_start % 86400000000 AS day_start, \
+             SUM(DISTINCT CAST(1 AS BIGINT) << CAST(hour_start % 86400000000 / 3600000000 AS INTEGER)) AS mask \
+             FROM settlements GROUP BY workspace_id, hour_start - hour_start % 86400000000) AS d \
+             ORDER BY workspace_id, day_start",
+        )
+        .fetch_all(w.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(kept, derived);
+        assert!(kept.len() >= 3, "{kept:?}");
+    });
+}

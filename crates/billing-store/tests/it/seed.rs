@@ -108,6 +108,8 @@ const STATE_QUERIES: &[&str] = &[
     "SELECT 'queue ' || id || ' ' || status FROM queues ORDER BY id",
     "SELECT 'workspace ' || id || ' ' || status || ' ' || name FROM workspaces ORDER BY id",
     "SELECT 'method ' || id || ' ' || CAST(valid AS TEXT) FROM payment_methods ORDER BY id",
+    "SELECT 'settled ' || workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(hours_mask AS TEXT) \
+     FROM settlement_days ORDER BY workspace_id, day_start",
 ];
 
 const APPEND_ONLY_TABLES: &[&str] = &[
