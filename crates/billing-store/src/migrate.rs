@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_audit_prev_hash.sql")),
     (6, include_str!("../migrations/0006_indexes.sql")),
     (7, include_str!("../migrations/0007_settlement_days.sql")),
+    (8, include_str!("../migrations/0008_settlement_draws.sql")),
 ];
 
 /// Any number; it only has to be the same in every replica.

@@ -411,8 +411,8 @@ impl SqlTx {
         for piece in statements(&settlements) {
             let sql = format!(
                 "INSERT INTO settlements (id, workspace_id, account_id, hour_start, adjustment, usage_milli, \
-                 covered_milli, payg_milli, bill_milli_major, currency, charge_minor, settled_at) VALUES {}",
-                Params::new(self.backend).rows(piece.len(), 12)
+                 covered_milli, payg_milli, bill_milli_major, currency, charge_minor, settled_at, draws) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 13)
             );
             let mut query = sqlx::query(&sql);
             for s in piece {
@@ -428,22 +428,8 @@ impl SqlTx {
                     .bind(s.bill_milli_major)
                     .bind(s.charge.currency().code())
                     .bind(s.charge.minor())
-                    .bind(micros(s.settled_at));
-            }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
-        }
-        let draws: Vec<(&str, &str, i64)> = settlements
-            .iter()
-            .flat_map(|s| s.draws.iter().map(|(plan, cu)| (s.id.as_str(), plan.as_str(), cu.milli())))
-            .collect();
-        for piece in statements(&draws) {
-            let sql = format!(
-                "INSERT INTO plan_draws (settlement_id, plan_id, cu_milli) VALUES {}",
-                Params::new(self.backend).rows(piece.len(), 3)
-            );
-            let mut query = sqlx::query(&sql);
-            for (settlement, plan, milli) in piece {
-                query = query.bind(*settlement).bind(*plan).bind(*milli);
+                    .bind(micros(s.settled_at))
+                    .bind(draws_text(&s.draws));
             }
             query.execute(&mut *self.tx).await.map_err(map_err)?;
         }
@@ -590,39 +576,30 @@ impl SqlTx {
             }
             let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
             for row in rows.iter().take(wanted - out.len()) {
-                out.push(self.settlement(row).await?);
+                out.push(settlement(row)?);
             }
         }
         Ok(Some(out))
     }
+}
 
-    /// A settlement row with its plan draws.
-    async fn settlement(&mut self, row: &AnyRow) -> StoreResult<Settlement> {
-        let id = row.text("id")?;
-        let draws = sqlx::query("SELECT plan_id, cu_milli FROM plan_draws WHERE settlement_id = $1 ORDER BY plan_id")
-            .bind(&id)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(|d| Ok((d.text("plan_id")?, CuHours::from_milli(d.int("cu_milli")?))))
-            .collect::<StoreResult<Vec<_>>>()?;
-        let currency = row.currency("currency")?;
-        Ok(Settlement {
-            id,
-            workspace_id: row.text("workspace_id")?,
-            account_id: row.text("account_id")?,
-            hour_start: row.instant("hour_start")?,
-            adjustment: row.flag("adjustment")?,
-            usage: CuHours::from_milli(row.int("usage_milli")?),
-            covered: CuHours::from_milli(row.int("covered_milli")?),
-            draws,
-            pay_as_you_go: CuHours::from_milli(row.int("payg_milli")?),
-            bill_milli_major: row.int("bill_milli_major")?,
-            charge: Money::from_minor(currency, row.int("charge_minor")?),
-            settled_at: row.instant("settled_at")?,
-        })
-    }
+/// A settlement row.
+fn settlement(row: &AnyRow) -> StoreResult<Settlement> {
+    let currency = row.currency("currency")?;
+    Ok(Settlement {
+        id: row.text("id")?,
+        workspace_id: row.text("workspace_id")?,
+        account_id: row.text("account_id")?,
+        hour_start: row.instant("hour_start")?,
+        adjustment: row.flag("adjustment")?,
+        usage: CuHours::from_milli(row.int("usage_milli")?),
+        covered: CuHours::from_milli(row.int("covered_milli")?),
+        draws: parse_draws(&row.text("draws")?)?,
+        pay_as_you_go: CuHours::from_milli(row.int("payg_milli")?),
+        bill_milli_major: row.int("bill_milli_major")?,
+        charge: Money::from_minor(currency, row.int("charge_minor")?),
+        settled_at: row.instant("settled_at")?,
+    })
 }
 
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
@@ -655,4 +632,40 @@ impl SettledDay {
 
 fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
     Ok(UsageWorkspace { id: row.text("id")?, account_id: row.text("account_id")?, region_id: row.text("region_id")? })
+}
+
+/// The `draws` column: `plan_id:milli_cu_hours` pairs in plan id order,
+/// separated by commas.
+fn draws_text(draws: &[(String, CuHours)]) -> String {
+    let mut sorted: Vec<&(String, CuHours)> = draws.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::with_capacity(draws.len() * 48);
+    for (i, (plan, cu)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{plan}:{}", cu.milli());
+    }
+    out
+}
+
+/// Reads the `draws` column back.
+fn parse_draws(text: &str) -> StoreResult<Vec<(String, CuHours)>> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|pair| {
+            let (plan, milli) = pair.rsplit_once(':').ok_or_else(|| corrupt_draws(text))?;
+            let milli: i64 = milli.parse().map_err(|_| corrupt_draws(text))?;
+            if plan.is_empty() {
+                return Err(corrupt_draws(text));
+            }
+            Ok((plan.to_owned(), CuHours::from_milli(milli)))
+        })
+        .collect()
+}
+
+fn corrupt_draws(text: &str) -> StoreError {
+    StoreError::Corrupt(format!("draws: {text:?} is not a list of plan:milli pairs"))
 }

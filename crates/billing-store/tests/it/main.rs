@@ -17,5 +17,6 @@ mod races;
 mod refunds;
 mod renewals;
 mod unsubscription;
+mod upgrade;
 mod usage;
 mod usage_batches;

@@ -86,8 +86,10 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
             back.iter().map(|h| usage(&format!("r{h}"), &adhoc.id, last - Duration::hours(*h), "1.000")).collect();
         w.billing.import_usage(&OPERATOR, &records).await.unwrap();
         w.clock.advance(Duration::minutes(5));
-        let late: Vec<_> =
-            [1, 49].iter().map(|h| usage(&format!("late{h}"), &adhoc.id, last - Duration::hours(*h), "0.500")).collect();
+        let late: Vec<_> = [1, 49]
+            .iter()
+            .map(|h| usage(&format!("late{h}"), &adhoc.id, last - Duration::hours(*h), "0.500"))
+            .collect();
         let outcome = w.billing.import_usage(&OPERATOR, &late).await.unwrap();
         assert_eq!(outcome.adjustments, 2);
 

@@ -126,7 +126,6 @@ const APPEND_ONLY_TABLES: &[&str] = &[
     "tenders",
     "usage_records",
     "settlements",
-    "plan_draws",
     "ledger_movements",
     "ledger_entries",
     "audit_events",
