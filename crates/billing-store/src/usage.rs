@@ -436,11 +436,11 @@ impl SqlTx {
         self.mark_settled_days(&settlements).await
     }
 
-    /// Adds the hours first settled by `settlements` to their workspaces'
-    /// days (an adjustment's hour is there already).
+    /// Adds the hours of `settlements` to their workspaces' days, so that
+    /// every settlement's hour is marked (an adjustment's already was).
     async fn mark_settled_days(&mut self, settlements: &[&Settlement]) -> StoreResult<()> {
         let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
-        for s in settlements.iter().filter(|s| !s.adjustment) {
+        for s in settlements {
             let day = SettledDay::of(micros(s.hour_start));
             *days.entry((s.workspace_id.as_str(), day.start)).or_default() |= day.mask;
         }
