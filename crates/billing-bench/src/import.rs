@@ -1,8 +1,11 @@
 //! `billing-bench import`: usage import and settlement of N records from a
 //! CSV, the way `spark-billing usage import` does it, against a bare bulk
 //! insert of the same rows into a table without keys, on the same database,
-//! in the same run.
+//! in the same run. For context it also times the same insert into a table
+//! keyed by record id, the least any import that refuses a record twice
+//! must write.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -68,6 +71,7 @@ pub struct ImportArgs {
 /// What one repetition measured.
 struct Repetition {
     bare_per_s: f64,
+    keyed_per_s: f64,
     import_per_s: f64,
     bare_peak_kib: Option<u64>,
     import_peak_kib: Option<u64>,
@@ -84,8 +88,10 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     for rep in 1..=args.repetitions.max(1) {
         let r = repetition(&args).await?;
         println!(
-            "  rep {rep}: bare insert {:.0} records/s, import+settle {:.0} records/s, ratio {:.2}, peak RSS {:.1} MiB",
+            "  rep {rep}: bare insert {:.0} records/s, keyed insert {:.0} records/s, import+settle {:.0} records/s, \
+             ratio {:.2}, peak RSS {:.1} MiB",
             r.bare_per_s,
+            r.keyed_per_s,
             r.import_per_s,
             ratio(r.import_per_s, r.bare_per_s),
             r.import_peak_kib.map_or(0.0, mib)
@@ -95,11 +101,15 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let bare: Vec<f64> = reps.iter().map(|r| r.bare_per_s).collect();
     let import: Vec<f64> = reps.iter().map(|r| r.import_per_s).collect();
     let ratios: Vec<f64> = reps.iter().map(|r| ratio(r.import_per_s, r.bare_per_s)).collect();
+    let keyed: Vec<f64> = reps.iter().map(|r| r.keyed_per_s).collect();
+    let keyed_ratios: Vec<f64> = reps.iter().map(|r| ratio(r.import_per_s, r.keyed_per_s)).collect();
     let peak = reps.iter().filter_map(|r| r.import_peak_kib).max();
     let bare_peak = reps.iter().filter_map(|r| r.bare_peak_kib).max();
     println!("bare bulk insert:        median {:.0} records/s {}", median(&bare), list(&bare));
     println!("import + settlement:     median {:.0} records/s {}", median(&import), list(&import));
     println!("ratio import/bare:       median {:.2}", median(&ratios));
+    println!("keyed bulk insert:       median {:.0} records/s {}", median(&keyed), list(&keyed));
+    println!("ratio import/keyed:      median {:.2}", median(&keyed_ratios));
     match (peak, bare_peak) {
         (Some(p), Some(b)) => println!(
             "peak RSS (VmHWM):        import {:.1} MiB, bare insert {:.1} MiB (max over repetitions)",
@@ -134,14 +144,20 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
     let started = Instant::now();
     let bare_rows = match args.import_only {
         true => 0,
-        false => bare_insert(&store, &csv_path, args.bare_rows_per_statement).await?,
+        false => bare_insert(&store, &csv_path, args.bare_rows_per_statement, Key::None).await?,
     };
     let bare_per_s = bare_rows as f64 / started.elapsed().as_secs_f64();
     let bare_peak_kib = peak_rss_kib();
+    let started = Instant::now();
+    let keyed_rows = match args.import_only {
+        true => 0,
+        false => bare_insert(&store, &csv_path, args.bare_rows_per_statement, Key::RecordId).await?,
+    };
+    let keyed_per_s = keyed_rows as f64 / started.elapsed().as_secs_f64();
 
     if args.bare_only {
         std::fs::remove_dir_all(&dir)?;
-        return Ok(Repetition { bare_per_s, import_per_s: 0.0, bare_peak_kib, import_peak_kib: None });
+        return Ok(Repetition { bare_per_s, keyed_per_s, import_per_s: 0.0, bare_peak_kib, import_peak_kib: None });
     }
     reset_peak_rss();
     let started = Instant::now();
@@ -159,7 +175,7 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
     );
     std::fs::remove_dir_all(&dir)?;
     store.pool().close().await;
-    Ok(Repetition { bare_per_s, import_per_s, bare_peak_kib, import_peak_kib })
+    Ok(Repetition { bare_per_s, keyed_per_s, import_per_s, bare_peak_kib, import_peak_kib })
 }
 
 /// Reads one CSV line as `spark-billing usage import` does.
@@ -223,14 +239,35 @@ async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<T
     }
 }
 
+/// The key of a baseline table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    /// None: the baseline the import is held to.
+    None,
+    /// The record id as primary key, as `usage_records` has.
+    RecordId,
+}
+
+impl Key {
+    fn table(self) -> &'static str {
+        match self {
+            Key::None => "bench_bare_usage",
+            Key::RecordId => "bench_keyed_usage",
+        }
+    }
+}
+
 /// The baseline: the same CSV, parsed the same way, inserted in
 /// transactions of the same size (multi-row INSERTs) through the same
-/// driver and pool into a table with no key, no index and no settlement.
-async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize) -> anyhow::Result<usize> {
-    sqlx::query(
-        "CREATE TABLE bench_bare_usage (record_id TEXT NOT NULL, workspace_id TEXT NOT NULL, \
+/// driver and pool into a table with no index and no settlement, and with
+/// no key unless `key` says otherwise.
+async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize, key: Key) -> anyhow::Result<usize> {
+    let primary = if key == Key::RecordId { " PRIMARY KEY" } else { " NOT NULL" };
+    sqlx::query(&format!(
+        "CREATE TABLE {} (record_id TEXT{primary}, workspace_id TEXT NOT NULL, \
          hour_start BIGINT NOT NULL, cu_milli BIGINT NOT NULL)",
-    )
+        key.table()
+    ))
     .execute(store.pool())
     .await?;
     let mut reader = open_csv(path)?;
@@ -243,7 +280,7 @@ async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize) -
             batch.push(parse_line(&row)?);
         }
         if batch.len() >= PER_TRANSACTION || (!more && !batch.is_empty()) {
-            insert_bare_batch(store, &batch, rows_per_statement).await?;
+            insert_bare_batch(store, &batch, rows_per_statement, key).await?;
             rows += batch.len();
             batch.clear();
         }
@@ -253,20 +290,63 @@ async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize) -
     }
 }
 
-async fn insert_bare_batch(store: &SqlStore, batch: &[UsageRecord], rows_per_statement: usize) -> anyhow::Result<()> {
+async fn insert_bare_batch(
+    store: &SqlStore,
+    batch: &[UsageRecord],
+    rows_per_statement: usize,
+    key: Key,
+) -> anyhow::Result<()> {
     let mut tx = store.begin_sql().await?;
-    for chunk in batch.chunks(rows_per_statement) {
-        let mut sql =
-            String::from("INSERT INTO bench_bare_usage (record_id, workspace_id, hour_start, cu_milli) VALUES ");
+    let backend = store.kind();
+    match key {
+        Key::None => {
+            let rows: Vec<&UsageRecord> = batch.iter().collect();
+            write_rows(tx.conn(), backend, &rows, rows_per_statement, key, false).await?;
+        }
+        Key::RecordId => {
+            // As the import writes: the file's repeats within the batch
+            // dropped, the rest sent as plain INSERTs (SQLite skips a known
+            // id at no cost), and only when a record of an earlier batch
+            // comes again is the batch sent again skipping known ids.
+            let mut seen = HashSet::with_capacity(batch.len());
+            let rows: Vec<&UsageRecord> = batch.iter().filter(|r| seen.insert(r.record_id.as_str())).collect();
+            let skip_known = backend == Backend::Sqlite;
+            sqlx::query("SAVEPOINT keyed").execute(tx.conn()).await?;
+            if write_rows(tx.conn(), backend, &rows, rows_per_statement, key, skip_known).await.is_err() {
+                sqlx::query("ROLLBACK TO SAVEPOINT keyed").execute(tx.conn()).await?;
+                write_rows(tx.conn(), backend, &rows, rows_per_statement, key, true).await?;
+            }
+            sqlx::query("RELEASE SAVEPOINT keyed").execute(tx.conn()).await?;
+        }
+    }
+    tx.commit_sql().await?;
+    Ok(())
+}
+
+/// Multi-row INSERTs of `rows` into `key`'s table, skipping ids already
+/// there when `skip_known`.
+async fn write_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    rows: &[&UsageRecord],
+    rows_per_statement: usize,
+    key: Key,
+    skip_known: bool,
+) -> anyhow::Result<()> {
+    for chunk in rows.chunks(rows_per_statement) {
+        let mut sql = format!("INSERT INTO {} (record_id, workspace_id, hour_start, cu_milli) VALUES ", key.table());
         for i in 0..chunk.len() {
             let p = i * 4;
             if i > 0 {
                 sql.push(',');
             }
-            match store.kind() {
+            match backend {
                 Backend::Sqlite => sql.push_str("(?, ?, ?, ?)"),
                 Backend::Postgres => sql.push_str(&format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)),
             }
+        }
+        if skip_known {
+            sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
         }
         let mut query = sqlx::query(&sql);
         for r in chunk {
@@ -276,11 +356,10 @@ async fn insert_bare_batch(store: &SqlStore, batch: &[UsageRecord], rows_per_sta
                 .bind(r.hour_start.timestamp_micros())
                 .bind(r.cu_hours.milli());
         }
-        let done = query.execute(tx.conn()).await?;
-        if done.rows_affected() != chunk.len() as u64 {
-            bail!("the bare insert wrote {} of {} rows", done.rows_affected(), chunk.len());
+        let done = query.execute(&mut *conn).await?;
+        if !skip_known && done.rows_affected() != chunk.len() as u64 {
+            bail!("the insert wrote {} of {} rows", done.rows_affected(), chunk.len());
         }
     }
-    tx.commit_sql().await?;
     Ok(())
 }
