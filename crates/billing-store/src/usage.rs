@@ -669,3 +669,40 @@ fn parse_draws(text: &str) -> StoreResult<Vec<(String, CuHours)>> {
 fn corrupt_draws(text: &str) -> StoreError {
     StoreError::Corrupt(format!("draws: {text:?} is not a list of plan:milli pairs"))
 }
+
+#[cfg(test)]
+mod tests {
+    use billing_domain::usage::CuHours;
+
+    use super::{MICROS_PER_DAY, MICROS_PER_HOUR, SettledDay, draws_text, parse_draws};
+
+    #[test]
+    fn an_hour_is_marked_in_its_own_day_before_and_after_the_epoch() {
+        for day in [-3, 0, 20_000] {
+            for hour in [0, 1, 13, 23] {
+                let at = day * MICROS_PER_DAY + hour * MICROS_PER_HOUR;
+                let marked = SettledDay::of(at);
+                assert_eq!((marked.start, marked.mask), (day * MICROS_PER_DAY, 1 << hour));
+                assert_eq!(marked.hours().collect::<Vec<_>>(), vec![at]);
+            }
+        }
+        let both = SettledDay { start: 0, mask: (1 << 2) | (1 << 23) };
+        assert_eq!(both.hours().collect::<Vec<_>>(), vec![2 * MICROS_PER_HOUR, 23 * MICROS_PER_HOUR]);
+    }
+
+    #[test]
+    fn draws_are_written_in_plan_order_and_read_back_or_refused_as_corrupt() {
+        let drawn = [("ins_b".to_owned(), CuHours::from_milli(50_000)), ("ins_a".to_owned(), CuHours::from_whole(100))];
+        assert_eq!(draws_text(&drawn), "ins_a:100000,ins_b:50000");
+        assert_eq!(draws_text(&[]), "");
+        assert_eq!(parse_draws("").unwrap(), vec![]);
+        let read = parse_draws("ins_a:100000,ins_b:50000").unwrap();
+        assert_eq!(
+            read.iter().map(|(p, c)| (p.as_str(), c.milli())).collect::<Vec<_>>(),
+            [("ins_a", 100_000), ("ins_b", 50_000)]
+        );
+        for bad in ["ins_a", "ins_a:x", ":5", "ins_a:1,"] {
+            assert!(parse_draws(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -123,9 +123,10 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
         .unwrap();
         let derived: Vec<String> = sqlx::query_scalar(
             "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(CAST(mask AS BIGINT) AS TEXT) \
-             FROM (SELECT workspace_id, hour_start - hour_start % 86400000000 AS day_start, \
-             SUM(DISTINCT CAST(1 AS BIGINT) << CAST(hour_start % 86400000000 / 3600000000 AS INTEGER)) AS mask \
-             FROM settlements GROUP BY workspace_id, hour_start - hour_start % 86400000000) AS d \
+             FROM (SELECT workspace_id, hour_start - (hour_start % 86400000000 + 86400000000) % 86400000000 \
+             AS day_start, SUM(DISTINCT CAST(1 AS BIGINT) << CAST((hour_start % 86400000000 + 86400000000) \
+             % 86400000000 / 3600000000 AS INTEGER)) AS mask FROM settlements \
+             GROUP BY workspace_id, hour_start - (hour_start % 86400000000 + 86400000000) % 86400000000) AS d \
              ORDER BY workspace_id, day_start",
         )
         .fetch_all(w.store.pool())
