@@ -5,6 +5,7 @@
 //! keyed by record id, the least any import that refuses a record twice
 //! must write.
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -299,10 +300,7 @@ async fn insert_bare_batch(
     let mut tx = store.begin_sql().await?;
     let backend = store.kind();
     match key {
-        Key::None => {
-            let rows: Vec<&UsageRecord> = batch.iter().collect();
-            write_rows(tx.conn(), backend, &rows, rows_per_statement, key, false).await?;
-        }
+        Key::None => write_rows(tx.conn(), backend, batch, rows_per_statement, key, false).await?,
         Key::RecordId => {
             // As the import writes: the file's repeats within the batch
             // dropped, the rest sent as plain INSERTs (SQLite skips a known
@@ -325,10 +323,10 @@ async fn insert_bare_batch(
 
 /// Multi-row INSERTs of `rows` into `key`'s table, skipping ids already
 /// there when `skip_known`.
-async fn write_rows(
+async fn write_rows<R: Borrow<UsageRecord>>(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
-    rows: &[&UsageRecord],
+    rows: &[R],
     rows_per_statement: usize,
     key: Key,
     skip_known: bool,
@@ -349,7 +347,7 @@ async fn write_rows(
             sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
         }
         let mut query = sqlx::query(&sql);
-        for r in chunk {
+        for r in chunk.iter().map(Borrow::borrow) {
             query = query
                 .bind(&r.record_id)
                 .bind(&r.workspace_id)

@@ -393,8 +393,7 @@ impl SqlTx {
                 query = query.bind(id);
             }
             for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
-                let hours = SettledDay { start: row.int("day_start")?, mask: row.int("hours_mask")? }.hours();
-                if let Some(hour) = hours.last() {
+                if let Some(hour) = SettledDay::read(&row)?.hours().last() {
                     newest.insert(row.text("workspace_id")?, hour);
                 }
             }
@@ -514,8 +513,9 @@ impl SqlTx {
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<Settlement>>> {
-        let after = match starting_after {
-            None => None,
+        // Past every settlement when there is no cursor.
+        let (after, mut next_day) = match starting_after {
+            None => ((i64::MIN, i64::MIN, ""), i64::MIN),
             Some(id) => {
                 let row =
                     sqlx::query("SELECT hour_start, settled_at FROM settlements WHERE id = $1 AND workspace_id = $2")
@@ -525,12 +525,12 @@ impl SqlTx {
                         .await
                         .map_err(map_err)?;
                 let Some(row) = row else { return Ok(None) };
-                Some((row.int("hour_start")?, row.int("settled_at")?, id))
+                let hour = row.int("hour_start")?;
+                ((hour, row.int("settled_at")?, id), SettledDay::of(hour).start)
             }
         };
         let wanted = usize::try_from(limit).unwrap_or(0);
         let mut out = Vec::with_capacity(wanted.min(ROWS_PER_STATEMENT));
-        let mut next_day = after.map_or(i64::MIN, |(hour, _, _)| SettledDay::of(hour).start);
         while out.len() < wanted {
             let days = sqlx::query(
                 "SELECT day_start, hours_mask FROM settlement_days WHERE workspace_id = $1 AND day_start >= $2 \
@@ -545,8 +545,7 @@ impl SqlTx {
             next_day = last.int("day_start")? + MICROS_PER_DAY;
             let mut hours = Vec::new();
             for day in &days {
-                let day = SettledDay { start: day.int("day_start")?, mask: day.int("hours_mask")? };
-                hours.extend(day.hours().filter(|h| after.is_none_or(|(cursor, _, _)| *h >= cursor)));
+                hours.extend(SettledDay::read(day)?.hours().filter(|h| *h >= after.0));
             }
             hours.truncate(wanted - out.len() + 1);
             if hours.is_empty() {
@@ -556,24 +555,16 @@ impl SqlTx {
             let mut p = Params::new(self.backend);
             let workspace_marker = p.one();
             let markers = p.list(list.len());
-            let (cursor_sql, (after_hour, after_at, after_id)) = match after {
-                Some(a) => {
-                    let (h, t, i) = (p.one(), p.one(), p.one());
-                    (format!("AND (hour_start, settled_at, id) > ({h}, {t}, {i})"), a)
-                }
-                None => (String::new(), (0, 0, "")),
-            };
+            let cursor = p.list(3);
             let sql = format!(
                 "SELECT * FROM settlements WHERE workspace_id = {workspace_marker} AND hour_start IN ({markers}) \
-                 {cursor_sql} ORDER BY hour_start, settled_at, id"
+                 AND (hour_start, settled_at, id) > ({cursor}) ORDER BY hour_start, settled_at, id"
             );
             let mut query = sqlx::query(&sql).bind(workspace_id);
             for hour in list {
                 query = query.bind(hour);
             }
-            if after.is_some() {
-                query = query.bind(after_hour).bind(after_at).bind(after_id);
-            }
+            query = query.bind(after.0).bind(after.1).bind(after.2);
             let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
             for row in rows.iter().take(wanted - out.len()) {
                 out.push(settlement(row)?);
@@ -614,6 +605,11 @@ struct SettledDay {
 }
 
 impl SettledDay {
+    /// A row of `settlement_days`.
+    fn read(row: &AnyRow) -> StoreResult<SettledDay> {
+        Ok(SettledDay { start: row.int("day_start")?, mask: row.int("hours_mask")? })
+    }
+
     /// The day holding the hour starting at `hour` (microseconds), with only
     /// that hour marked.
     fn of(hour: i64) -> SettledDay {

@@ -6,7 +6,7 @@ use billing_app::unsubscription::records::RefundFilter;
 use chrono::Duration;
 
 use crate::on_every_backend;
-use crate::seed::usage;
+use crate::seed::{settled_days, usage};
 use crate::support::{OPERATOR, customer};
 use crate::unsubscription::confirm;
 
@@ -114,13 +114,7 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
 
         // The settled days kept by imports are what the migration that made
         // them computes from the settlements themselves.
-        let kept: Vec<String> = sqlx::query_scalar(
-            "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(hours_mask AS TEXT) \
-             FROM settlement_days ORDER BY workspace_id, day_start",
-        )
-        .fetch_all(w.store.pool())
-        .await
-        .unwrap();
+        let kept = settled_days(w.store.pool()).await;
         let derived: Vec<String> = sqlx::query_scalar(
             "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(CAST(mask AS BIGINT) AS TEXT) \
              FROM (SELECT workspace_id, hour_start - (hour_start % 86400000000 + 86400000000) % 86400000000 \

@@ -298,3 +298,14 @@ impl World {
         err
     }
 }
+
+/// Every `settlement_days` row of the database behind `pool`, as text.
+pub async fn settled_days(pool: &sqlx::AnyPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(hours_mask AS TEXT) \
+         FROM settlement_days ORDER BY workspace_id, day_start",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}

@@ -7,21 +7,9 @@ use billing_app::store::Store;
 use billing_domain::usage::CuHours;
 use billing_store::{SqlStore, StoreOptions};
 use chrono::Duration;
-use sqlx::AnyPool;
 
 use crate::on_every_backend;
-use crate::support::{OPERATOR, World, balance, usage};
-
-/// Every `settlement_days` row, as text.
-async fn settled_days(pool: &AnyPool) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(hours_mask AS TEXT) \
-         FROM settlement_days ORDER BY workspace_id, day_start",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
+use crate::support::{OPERATOR, World, balance, settled_days, usage};
 
 /// Puts the settlements back the way migration 6 left them: draws in their
 /// own table, no settled days, the index by workspace.
