@@ -148,7 +148,12 @@ struct BatchFacts {
     pools: Vec<Pool>,
     /// Position in `pools` by (account, region).
     pool_index: HashMap<(String, String), usize>,
+    /// The id stem the batch's settlements share, by workspace position and
+    /// UTC day (days since the epoch).
+    stems: HashMap<(usize, i64), String>,
 }
+
+const SECONDS_PER_DAY: i64 = 86_400;
 
 struct WorkspaceFacts {
     account_id: String,
@@ -336,6 +341,8 @@ impl BatchFacts {
     ) -> AppResult<Settlement> {
         let ws = *self.index.get(hour.workspace_id).ok_or_else(|| AppError::internal("workspace not loaded"))?;
         let pool = self.pool_of(ws)?;
+        let day = hour.hour_start.timestamp().div_euclid(SECONDS_PER_DAY);
+        let stem = self.stems.entry((ws, day)).or_insert_with(|| new_id("set"));
         let facts = &self.workspaces[ws];
         let region = &self.regions[facts.region];
         let start = hour.hour_start;
@@ -346,7 +353,7 @@ impl BatchFacts {
         let result = settle_more_of_hour(&facts_of_hour, already_covered, pool, draws)
             .map_err(|e| AppError::invalid("cu_hours", e))?;
         Ok(Settlement {
-            id: new_id("set"),
+            id: Settlement::id_in_day(stem, start),
             workspace_id: hour.workspace_id.to_owned(),
             account_id: facts.account_id.clone(),
             hour_start: start,

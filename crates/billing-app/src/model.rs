@@ -5,7 +5,7 @@ use billing_domain::catalog::Commodity;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 /// A customer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -427,7 +427,8 @@ pub struct SettledHour {
 /// arrived after the hour was settled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settlement {
-    /// Id, `set_…`.
+    /// Id, `set_….HH` (see [`Settlement::id_in_day`]); a settlement made
+    /// before ids had a day's stem is `set_…` alone.
     pub id: String,
     /// Workspace.
     pub workspace_id: String,
@@ -451,6 +452,16 @@ pub struct Settlement {
     pub charge: Money,
     /// When it was settled.
     pub settled_at: DateTime<Utc>,
+}
+
+impl Settlement {
+    /// The id of the settlement of the hour starting at `hour_start` among
+    /// those one import makes for one workspace and UTC day, which share
+    /// `stem`: the stem, a dot and the hour of the day in two digits. The
+    /// store keeps such settlements together.
+    pub fn id_in_day(stem: &str, hour_start: DateTime<Utc>) -> String {
+        format!("{stem}.{:02}", hour_start.hour())
+    }
 }
 
 /// An API key as stored: only its hash.

@@ -17,6 +17,7 @@ mod ledger;
 mod migrate;
 mod refunds;
 mod rows;
+mod settlements;
 mod tx;
 mod usage;
 mod workspaces;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_indexes.sql")),
     (7, include_str!("../migrations/0007_settlement_days.sql")),
     (8, include_str!("../migrations/0008_settlement_draws.sql")),
+    (9, include_str!("../migrations/0009_settlement_packs.sql")),
 ];
 
 /// Any number; it only has to be the same in every replica.

@@ -7,16 +7,15 @@
 //! power of two), so every statement stays in the driver's prepared-statement
 //! cache instead of being parsed again for each odd size.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 
 use billing_app::metering::{UsageFacts, UsageWorkspace};
-use billing_app::model::{InstanceRecord, OrderRecord, SettledHour, Settlement, UsageRecord};
+use billing_app::model::{InstanceRecord, OrderRecord, UsageRecord};
 use billing_app::store::{StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
-use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::Backend;
@@ -104,7 +103,7 @@ pub(crate) fn statements<T>(items: &[T]) -> Vec<&[T]> {
 
 /// `chunk` padded to a power of two by repeating its last value (a repeat
 /// changes nothing in an IN list).
-fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
+pub(crate) fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
     let mut out = chunk.to_vec();
     if let Some(last) = chunk.last() {
         out.resize(chunk.len().max(8).next_power_of_two(), *last);
@@ -297,169 +296,6 @@ impl SqlTx {
         Ok(())
     }
 
-    /// Totals settled per asked workspace-hour.
-    ///
-    /// Usage mostly arrives for hours after everything settled so far, so
-    /// each workspace's newest settled hour is read first (one seek per
-    /// workspace in `settlement_days`), and only hours at or before it are
-    /// looked up, grouped by whichever of hour or workspace has fewer
-    /// distinct values, one indexed query per group and chunk.
-    pub(crate) async fn settled_hour_rows(
-        &mut self,
-        hours: &[(&str, DateTime<Utc>)],
-    ) -> StoreResult<Vec<Option<SettledHour>>> {
-        let workspaces: Vec<&str> = hours.iter().map(|(w, _)| *w).collect::<BTreeSet<_>>().into_iter().collect();
-        let newest = self.newest_settled_hours(&workspaces).await?;
-        let mut by_hour: HashMap<i64, Vec<&str>> = HashMap::new();
-        let mut by_workspace: HashMap<&str, Vec<i64>> = HashMap::new();
-        for (workspace, hour) in hours {
-            if newest.get(*workspace).is_none_or(|newest| micros(*hour) > *newest) {
-                continue;
-            }
-            by_hour.entry(micros(*hour)).or_default().push(workspace);
-            by_workspace.entry(workspace).or_default().push(micros(*hour));
-        }
-        let mut found: HashMap<(String, i64), SettledHour> = HashMap::new();
-        let select = "SELECT workspace_id, hour_start, CAST(SUM(usage_milli) AS BIGINT) AS usage_milli, \
-                      CAST(SUM(covered_milli) AS BIGINT) AS covered_milli FROM settlements";
-        let group = "GROUP BY workspace_id, hour_start";
-        let mut rows = Vec::new();
-        if by_hour.len() <= by_workspace.len() {
-            for (hour, workspaces) in &by_hour {
-                for chunk in workspaces.chunks(ROWS_PER_STATEMENT) {
-                    let mut p = Params::new(self.backend);
-                    let (list, hour_marker) = (padded(chunk), p.one());
-                    let sql = format!(
-                        "{select} WHERE hour_start = {hour_marker} AND workspace_id IN ({}) {group}",
-                        p.list(list.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(*hour);
-                    for w in list {
-                        query = query.bind(w);
-                    }
-                    rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
-                }
-            }
-        } else {
-            for (workspace, starts) in &by_workspace {
-                for chunk in starts.chunks(ROWS_PER_STATEMENT) {
-                    let mut p = Params::new(self.backend);
-                    let (list, ws_marker) = (padded(chunk), p.one());
-                    let sql = format!(
-                        "{select} WHERE workspace_id = {ws_marker} AND hour_start IN ({}) {group}",
-                        p.list(list.len())
-                    );
-                    let mut query = sqlx::query(&sql).bind(*workspace);
-                    for h in list {
-                        query = query.bind(h);
-                    }
-                    rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
-                }
-            }
-        }
-        for row in &rows {
-            let usage = CuHours::from_milli(row.int("usage_milli")?);
-            let covered = CuHours::from_milli(row.int("covered_milli")?);
-            found.insert((row.text("workspace_id")?, row.int("hour_start")?), SettledHour { usage, covered });
-        }
-        let mut key = (String::new(), 0);
-        Ok(hours
-            .iter()
-            .map(|(workspace, hour)| {
-                key.0.clear();
-                key.0.push_str(workspace);
-                key.1 = micros(*hour);
-                found.get(&key).copied()
-            })
-            .collect())
-    }
-
-    /// The newest settled hour of each of `workspace_ids` that has one, in
-    /// microseconds: the highest hour of its newest settled day.
-    async fn newest_settled_hours(&mut self, workspace_ids: &[&str]) -> StoreResult<HashMap<String, i64>> {
-        let mut newest = HashMap::with_capacity(workspace_ids.len());
-        for chunk in workspace_ids.chunks(ROWS_PER_STATEMENT) {
-            let list = padded(chunk);
-            // The newest day is one seek at the end of the workspace's run
-            // of the primary key.
-            let sql = format!(
-                "WITH asked(id) AS (VALUES {}) SELECT d.workspace_id, d.day_start, d.hours_mask \
-                 FROM asked JOIN settlement_days d ON d.workspace_id = asked.id AND d.day_start = \
-                 (SELECT MAX(day_start) FROM settlement_days WHERE settlement_days.workspace_id = asked.id)",
-                Params::new(self.backend).rows(list.len(), 1)
-            );
-            let mut query = sqlx::query(&sql);
-            for id in list {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
-                if let Some(hour) = SettledDay::read(&row)?.hours().last() {
-                    newest.insert(row.text("workspace_id")?, hour);
-                }
-            }
-        }
-        Ok(newest)
-    }
-
-    /// Inserts in the order of the `(hour_start, workspace_id)` index, so
-    /// that a batch of the newest hours is appended at its end, then marks
-    /// the new hours in each workspace's `settlement_days`.
-    pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
-        let mut settlements: Vec<&Settlement> = settlements.iter().collect();
-        settlements.sort_by(|a, b| (a.hour_start, &a.workspace_id).cmp(&(b.hour_start, &b.workspace_id)));
-        for piece in statements(&settlements) {
-            let sql = format!(
-                "INSERT INTO settlements (id, workspace_id, account_id, hour_start, adjustment, usage_milli, \
-                 covered_milli, payg_milli, bill_milli_major, currency, charge_minor, settled_at, draws) VALUES {}",
-                Params::new(self.backend).rows(piece.len(), 13)
-            );
-            let mut query = sqlx::query(&sql);
-            for s in piece {
-                query = query
-                    .bind(&s.id)
-                    .bind(&s.workspace_id)
-                    .bind(&s.account_id)
-                    .bind(micros(s.hour_start))
-                    .bind(i64::from(s.adjustment))
-                    .bind(s.usage.milli())
-                    .bind(s.covered.milli())
-                    .bind(s.pay_as_you_go.milli())
-                    .bind(s.bill_milli_major)
-                    .bind(s.charge.currency().code())
-                    .bind(s.charge.minor())
-                    .bind(micros(s.settled_at))
-                    .bind(draws_text(&s.draws));
-            }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
-        }
-        self.mark_settled_days(&settlements).await
-    }
-
-    /// Adds the hours of `settlements` to their workspaces' days, so that
-    /// every settlement's hour is marked (an adjustment's already was).
-    async fn mark_settled_days(&mut self, settlements: &[&Settlement]) -> StoreResult<()> {
-        let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
-        for s in settlements {
-            let day = SettledDay::of(micros(s.hour_start));
-            *days.entry((s.workspace_id.as_str(), day.start)).or_default() |= day.mask;
-        }
-        let days: Vec<(&str, i64, i64)> = days.into_iter().map(|((w, start), mask)| (w, start, mask)).collect();
-        for piece in statements(&days) {
-            let sql = format!(
-                "INSERT INTO settlement_days (workspace_id, day_start, hours_mask) VALUES {} \
-                 ON CONFLICT (workspace_id, day_start) DO UPDATE \
-                 SET hours_mask = settlement_days.hours_mask | excluded.hours_mask",
-                Params::new(self.backend).rows(piece.len(), 3)
-            );
-            let mut query = sqlx::query(&sql);
-            for (workspace, start, mask) in piece {
-                query = query.bind(*workspace).bind(*start).bind(*mask);
-            }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
-        }
-        Ok(())
-    }
-
     pub(crate) async fn charge_usage_rows(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
         for piece in statements(charges) {
             let sql = format!(
@@ -497,130 +333,6 @@ impl SqlTx {
         }
         Ok(())
     }
-
-    /// A workspace's settlements oldest first, `limit` of them after the
-    /// settlement `starting_after`; `None` when that is not one of the
-    /// workspace's.
-    ///
-    /// The workspace's settled days, read in order from the cursor's day,
-    /// name the hours to fetch; each hour is then a seek in the
-    /// `(hour_start, workspace_id)` index. Every listed hour has at least one
-    /// settlement, so no more hours are fetched than rows are still wanted,
-    /// plus the cursor's own.
-    pub(crate) async fn settlement_rows(
-        &mut self,
-        workspace_id: &str,
-        starting_after: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Option<Vec<Settlement>>> {
-        // Past every settlement when there is no cursor.
-        let (after, mut next_day) = match starting_after {
-            None => ((i64::MIN, i64::MIN, ""), i64::MIN),
-            Some(id) => {
-                let row =
-                    sqlx::query("SELECT hour_start, settled_at FROM settlements WHERE id = $1 AND workspace_id = $2")
-                        .bind(id)
-                        .bind(workspace_id)
-                        .fetch_optional(&mut *self.tx)
-                        .await
-                        .map_err(map_err)?;
-                let Some(row) = row else { return Ok(None) };
-                let hour = row.int("hour_start")?;
-                ((hour, row.int("settled_at")?, id), SettledDay::of(hour).start)
-            }
-        };
-        let wanted = usize::try_from(limit).unwrap_or(0);
-        let mut out = Vec::with_capacity(wanted.min(ROWS_PER_STATEMENT));
-        while out.len() < wanted {
-            let days = sqlx::query(
-                "SELECT day_start, hours_mask FROM settlement_days WHERE workspace_id = $1 AND day_start >= $2 \
-                 ORDER BY day_start LIMIT 8",
-            )
-            .bind(workspace_id)
-            .bind(next_day)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-            let Some(last) = days.last() else { break };
-            next_day = last.int("day_start")? + MICROS_PER_DAY;
-            let mut hours = Vec::new();
-            for day in &days {
-                hours.extend(SettledDay::read(day)?.hours().filter(|h| *h >= after.0));
-            }
-            hours.truncate(wanted - out.len() + 1);
-            if hours.is_empty() {
-                continue;
-            }
-            let list = padded(&hours);
-            let mut p = Params::new(self.backend);
-            let workspace_marker = p.one();
-            let markers = p.list(list.len());
-            let cursor = p.list(3);
-            let sql = format!(
-                "SELECT * FROM settlements WHERE workspace_id = {workspace_marker} AND hour_start IN ({markers}) \
-                 AND (hour_start, settled_at, id) > ({cursor}) ORDER BY hour_start, settled_at, id"
-            );
-            let mut query = sqlx::query(&sql).bind(workspace_id);
-            for hour in list {
-                query = query.bind(hour);
-            }
-            query = query.bind(after.0).bind(after.1).bind(after.2);
-            let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
-            for row in rows.iter().take(wanted - out.len()) {
-                out.push(settlement(row)?);
-            }
-        }
-        Ok(Some(out))
-    }
-}
-
-/// A settlement row.
-fn settlement(row: &AnyRow) -> StoreResult<Settlement> {
-    let currency = row.currency("currency")?;
-    Ok(Settlement {
-        id: row.text("id")?,
-        workspace_id: row.text("workspace_id")?,
-        account_id: row.text("account_id")?,
-        hour_start: row.instant("hour_start")?,
-        adjustment: row.flag("adjustment")?,
-        usage: CuHours::from_milli(row.int("usage_milli")?),
-        covered: CuHours::from_milli(row.int("covered_milli")?),
-        draws: parse_draws(&row.text("draws")?)?,
-        pay_as_you_go: CuHours::from_milli(row.int("payg_milli")?),
-        bill_milli_major: row.int("bill_milli_major")?,
-        charge: Money::from_minor(currency, row.int("charge_minor")?),
-        settled_at: row.instant("settled_at")?,
-    })
-}
-
-const MICROS_PER_HOUR: i64 = 3_600_000_000;
-const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
-
-/// A row of `settlement_days`: a UTC day of one workspace and which of its
-/// hours have been settled (bit n: the hour starting n hours into the day).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct SettledDay {
-    start: i64,
-    mask: i64,
-}
-
-impl SettledDay {
-    /// A row of `settlement_days`.
-    fn read(row: &AnyRow) -> StoreResult<SettledDay> {
-        Ok(SettledDay { start: row.int("day_start")?, mask: row.int("hours_mask")? })
-    }
-
-    /// The day holding the hour starting at `hour` (microseconds), with only
-    /// that hour marked.
-    fn of(hour: i64) -> SettledDay {
-        let start = hour - hour.rem_euclid(MICROS_PER_DAY);
-        SettledDay { start, mask: 1 << ((hour - start) / MICROS_PER_HOUR) }
-    }
-
-    /// The marked hours, oldest first, in microseconds.
-    fn hours(self) -> impl DoubleEndedIterator<Item = i64> {
-        (0..24).filter(move |bit| self.mask >> bit & 1 == 1).map(move |bit| self.start + bit * MICROS_PER_HOUR)
-    }
 }
 
 // Row readers for the bulk facts; instances and orders are read by
@@ -628,77 +340,4 @@ impl SettledDay {
 
 fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
     Ok(UsageWorkspace { id: row.text("id")?, account_id: row.text("account_id")?, region_id: row.text("region_id")? })
-}
-
-/// The `draws` column: `plan_id:milli_cu_hours` pairs in plan id order,
-/// separated by commas.
-fn draws_text(draws: &[(String, CuHours)]) -> String {
-    let mut sorted: Vec<&(String, CuHours)> = draws.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out = String::with_capacity(draws.len() * 48);
-    for (i, (plan, cu)) in sorted.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let _ = write!(out, "{plan}:{}", cu.milli());
-    }
-    out
-}
-
-/// Reads the `draws` column back.
-fn parse_draws(text: &str) -> StoreResult<Vec<(String, CuHours)>> {
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split(',')
-        .map(|pair| {
-            let (plan, milli) = pair.rsplit_once(':').ok_or_else(|| corrupt_draws(text))?;
-            let milli: i64 = milli.parse().map_err(|_| corrupt_draws(text))?;
-            if plan.is_empty() {
-                return Err(corrupt_draws(text));
-            }
-            Ok((plan.to_owned(), CuHours::from_milli(milli)))
-        })
-        .collect()
-}
-
-fn corrupt_draws(text: &str) -> StoreError {
-    StoreError::Corrupt(format!("draws: {text:?} is not a list of plan:milli pairs"))
-}
-
-#[cfg(test)]
-mod tests {
-    use billing_domain::usage::CuHours;
-
-    use super::{MICROS_PER_DAY, MICROS_PER_HOUR, SettledDay, draws_text, parse_draws};
-
-    #[test]
-    fn an_hour_is_marked_in_its_own_day_before_and_after_the_epoch() {
-        for day in [-3, 0, 20_000] {
-            for hour in [0, 1, 13, 23] {
-                let at = day * MICROS_PER_DAY + hour * MICROS_PER_HOUR;
-                let marked = SettledDay::of(at);
-                assert_eq!((marked.start, marked.mask), (day * MICROS_PER_DAY, 1 << hour));
-                assert_eq!(marked.hours().collect::<Vec<_>>(), vec![at]);
-            }
-        }
-        let both = SettledDay { start: 0, mask: (1 << 2) | (1 << 23) };
-        assert_eq!(both.hours().collect::<Vec<_>>(), vec![2 * MICROS_PER_HOUR, 23 * MICROS_PER_HOUR]);
-    }
-
-    #[test]
-    fn draws_are_written_in_plan_order_and_read_back_or_refused_as_corrupt() {
-        let drawn = [("ins_b".to_owned(), CuHours::from_milli(50_000)), ("ins_a".to_owned(), CuHours::from_whole(100))];
-        assert_eq!(draws_text(&drawn), "ins_a:100000,ins_b:50000");
-        assert_eq!(draws_text(&[]), "");
-        assert_eq!(parse_draws("").unwrap(), vec![]);
-        let read = parse_draws("ins_a:100000,ins_b:50000").unwrap();
-        assert_eq!(
-            read.iter().map(|(p, c)| (p.as_str(), c.milli())).collect::<Vec<_>>(),
-            [("ins_a", 100_000), ("ins_b", 50_000)]
-        );
-        for bad in ["ins_a", "ins_a:x", ":5", "ins_a:1,"] {
-            assert!(parse_draws(bad).is_err(), "{bad:?}");
-        }
-    }
 }

@@ -6,7 +6,7 @@ use billing_app::unsubscription::records::RefundFilter;
 use chrono::Duration;
 
 use crate::on_every_backend;
-use crate::seed::{settled_days, usage};
+use crate::seed::{settlement_packs, usage};
 use crate::support::{OPERATOR, customer};
 use crate::unsubscription::confirm;
 
@@ -112,21 +112,24 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
             assert_eq!(read, all, "pages of {size}");
         }
 
-        // The settled days kept by imports are what the migration that made
-        // them computes from the settlements themselves.
-        let kept = settled_days(w.store.pool()).await;
-        let derived: Vec<String> = sqlx::query_scalar(
-            "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(CAST(mask AS BIGINT) AS TEXT) \
-             FROM (SELECT workspace_id, hour_start - (hour_start % 86400000000 + 86400000000) % 86400000000 \
-             AS day_start, SUM(DISTINCT CAST(1 AS BIGINT) << CAST((hour_start % 86400000000 + 86400000000) \
-             % 86400000000 / 3600000000 AS INTEGER)) AS mask FROM settlements \
-             GROUP BY workspace_id, hour_start - (hour_start % 86400000000 + 86400000000) % 86400000000) AS d \
-             ORDER BY workspace_id, day_start",
-        )
-        .fetch_all(w.store.pool())
-        .await
-        .unwrap();
-        assert_eq!(kept, derived);
-        assert!(kept.len() >= 3, "{kept:?}");
+        // One pack per import and UTC day, each marking the hours of its
+        // lines: the first import's settlements and the late import's
+        // adjustments.
+        let packs = settlement_packs(w.store.pool()).await;
+        let mut expected: Vec<(String, i64, i64)> = Vec::new();
+        let mut by_import: std::collections::BTreeMap<(bool, i64), i64> = Default::default();
+        for s in &all {
+            let at = s.hour_start.timestamp_micros();
+            let day = at - at.rem_euclid(86_400_000_000);
+            *by_import.entry((s.adjustment, day)).or_default() |= 1 << ((at - day) / 3_600_000_000);
+        }
+        for ((_, day), mask) in by_import {
+            expected.push((adhoc.id.clone(), day, mask));
+        }
+        expected.sort();
+        let mut kept = packs.clone();
+        kept.sort();
+        assert_eq!(kept, expected);
+        assert!(kept.len() >= 5, "{kept:?}");
     });
 }

@@ -108,8 +108,6 @@ const STATE_QUERIES: &[&str] = &[
     "SELECT 'queue ' || id || ' ' || status FROM queues ORDER BY id",
     "SELECT 'workspace ' || id || ' ' || status || ' ' || name FROM workspaces ORDER BY id",
     "SELECT 'method ' || id || ' ' || CAST(valid AS TEXT) FROM payment_methods ORDER BY id",
-    "SELECT 'settled ' || workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(hours_mask AS TEXT) \
-     FROM settlement_days ORDER BY workspace_id, day_start",
 ];
 
 const APPEND_ONLY_TABLES: &[&str] = &[
@@ -125,7 +123,7 @@ const APPEND_ONLY_TABLES: &[&str] = &[
     "order_benefits",
     "tenders",
     "usage_records",
-    "settlements",
+    "settlement_packs",
     "ledger_movements",
     "ledger_entries",
     "audit_events",
@@ -299,11 +297,11 @@ impl World {
     }
 }
 
-/// Every `settlement_days` row of the database behind `pool`, as text.
-pub async fn settled_days(pool: &sqlx::AnyPool) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT workspace_id || ' ' || CAST(day_start AS TEXT) || ' ' || CAST(hours_mask AS TEXT) \
-         FROM settlement_days ORDER BY workspace_id, day_start",
+/// Every settlement pack of the database behind `pool`: workspace, day
+/// start and hours mask, in that order.
+pub async fn settlement_packs(pool: &sqlx::AnyPool) -> Vec<(String, i64, i64)> {
+    sqlx::query_as(
+        "SELECT workspace_id, day_start, hours_mask FROM settlement_packs ORDER BY workspace_id, day_start, id",
     )
     .fetch_all(pool)
     .await

@@ -1,51 +1,65 @@
 //! A database written before an upgrade reads the same after it: the
-//! settlements of a database made before settlements were indexed by hour
-//! and kept their plan draws on the row (migrations 7 and 8).
+//! settlements of a database made before settlements were kept in packs
+//! (migrations 7 to 9).
 
-use billing_app::model::BillingMethod;
+use billing_app::model::{BillingMethod, Settlement};
 use billing_app::store::Store;
 use billing_domain::usage::CuHours;
 use billing_store::{SqlStore, StoreOptions};
 use chrono::Duration;
 
 use crate::on_every_backend;
-use crate::support::{OPERATOR, World, balance, settled_days, usage};
+use crate::support::{OPERATOR, World, balance, usage};
 
-/// Puts the settlements back the way migration 6 left them: draws in their
-/// own table, no settled days, the index by workspace.
-async fn rewind_to_migration_6(w: &World) {
+/// Puts the settlements back the way migration 6 left them: a row per
+/// settlement with the index by workspace, its draws in their own table.
+async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
     let mut conn = w.store.pool().acquire().await.unwrap();
     let pool = &mut *conn;
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, draws FROM settlements").fetch_all(&mut *pool).await.unwrap();
-    sqlx::query(
+    for sql in [
+        "DROP TABLE settlement_packs",
+        "CREATE TABLE settlements (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, account_id TEXT NOT NULL, \
+         hour_start BIGINT NOT NULL, adjustment BIGINT NOT NULL, usage_milli BIGINT NOT NULL, \
+         covered_milli BIGINT NOT NULL, payg_milli BIGINT NOT NULL, bill_milli_major BIGINT NOT NULL, \
+         currency TEXT NOT NULL, charge_minor BIGINT NOT NULL, settled_at BIGINT NOT NULL)",
+        "CREATE INDEX settlements_hour ON settlements(workspace_id, hour_start)",
         "CREATE TABLE plan_draws (settlement_id TEXT NOT NULL REFERENCES settlements(id), \
          plan_id TEXT NOT NULL REFERENCES instances(id), cu_milli BIGINT NOT NULL, \
          PRIMARY KEY (settlement_id, plan_id))",
-    )
-    .execute(&mut *pool)
-    .await
-    .unwrap();
-    for (id, draws) in &rows {
-        for pair in draws.split(',').filter(|p| !p.is_empty()) {
-            let (plan, milli) = pair.rsplit_once(':').unwrap();
+        "DELETE FROM schema_migrations WHERE version >= 7",
+    ] {
+        sqlx::query(sql).execute(&mut *pool).await.unwrap();
+    }
+    for s in settlements {
+        sqlx::query(
+            "INSERT INTO settlements (id, workspace_id, account_id, hour_start, adjustment, usage_milli, \
+             covered_milli, payg_milli, bill_milli_major, currency, charge_minor, settled_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&s.id)
+        .bind(&s.workspace_id)
+        .bind(&s.account_id)
+        .bind(s.hour_start.timestamp_micros())
+        .bind(i64::from(s.adjustment))
+        .bind(s.usage.milli())
+        .bind(s.covered.milli())
+        .bind(s.pay_as_you_go.milli())
+        .bind(s.bill_milli_major)
+        .bind(s.charge.currency().code())
+        .bind(s.charge.minor())
+        .bind(s.settled_at.timestamp_micros())
+        .execute(&mut *pool)
+        .await
+        .unwrap();
+        for (plan, cu) in &s.draws {
             sqlx::query("INSERT INTO plan_draws (settlement_id, plan_id, cu_milli) VALUES ($1, $2, $3)")
-                .bind(id)
+                .bind(&s.id)
                 .bind(plan)
-                .bind(milli.parse::<i64>().unwrap())
+                .bind(cu.milli())
                 .execute(&mut *pool)
                 .await
                 .unwrap();
         }
-    }
-    for sql in [
-        "ALTER TABLE settlements DROP COLUMN draws",
-        "DROP TABLE settlement_days",
-        "DROP INDEX settlements_hour",
-        "CREATE INDEX settlements_hour ON settlements(workspace_id, hour_start)",
-        "DELETE FROM schema_migrations WHERE version >= 7",
-    ] {
-        sqlx::query(sql).execute(&mut *pool).await.unwrap();
     }
 }
 
@@ -76,23 +90,45 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
         ];
         assert_eq!(before[0].draws, both);
         assert_eq!((before.len(), before.iter().filter(|l| l.adjustment).count()), (4, 1));
-        let days = settled_days(w.store.pool()).await;
         let quiet_before = w.settlements(&quiet.id).await;
 
-        rewind_to_migration_6(&w).await;
+        rewind_to_migration_6(&w, &[before.clone(), quiet_before.clone()].concat()).await;
         let upgraded = SqlStore::connect(&w.url, StoreOptions::default()).await.unwrap();
 
         let mut tx = upgraded.read().await.unwrap();
         assert_eq!(tx.settlements(&adhoc.id, None, 1000).await.unwrap().unwrap(), before);
         assert_eq!(tx.settlements(&quiet.id, None, 1000).await.unwrap().unwrap(), quiet_before);
+        // Each settlement is a cursor under its old id.
+        for (i, s) in before.iter().enumerate() {
+            let after = tx.settlements(&adhoc.id, Some(&s.id), 1000).await.unwrap().unwrap();
+            assert_eq!(after, before[i + 1..], "after {}", s.id);
+        }
         drop(tx);
-        assert_eq!(settled_days(upgraded.pool()).await, days);
-        // And it goes on settling.
-        let billing = billing_app::Billing::new(std::sync::Arc::new(upgraded), w.clock.clone());
-        let outcome = billing
-            .import_usage(&OPERATOR, &[usage("later", &adhoc.id, last - Duration::hours(30), "1")])
+        // And it goes on settling: a late record adds to what the upgraded
+        // rows settled (drawing from what is left of the second plan), a new
+        // hour is settled for the first time.
+        w.clock.advance(Duration::hours(1));
+        let upgraded = std::sync::Arc::new(upgraded);
+        let billing = billing_app::Billing::new(upgraded.clone(), w.clock.clone());
+        let records = [
+            usage("later", &adhoc.id, last - Duration::hours(30), "1"),
+            usage("newer", &quiet.id, last + Duration::hours(1), "1"),
+        ];
+        let outcome = billing.import_usage(&OPERATOR, &records).await.unwrap();
+        assert_eq!((outcome.adjustments, outcome.settled_hours), (1, 1));
+        let mut tx = upgraded.read().await.unwrap();
+        let (late, kept): (Vec<Settlement>, Vec<Settlement>) = tx
+            .settlements(&adhoc.id, None, 1000)
             .await
-            .unwrap();
-        assert_eq!(outcome.adjustments, 1);
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .partition(|l| !before.contains(l));
+        assert_eq!(kept, before);
+        assert_eq!(late.len(), 1);
+        let late = &late[0];
+        assert!(late.adjustment && late.hour_start == last - Duration::hours(30), "{late:?}");
+        let drawn = vec![(second.instance.id.clone(), CuHours::from_whole(1))];
+        assert_eq!((late.usage, late.covered, &late.draws), (CuHours::from_whole(1), CuHours::ZERO, &drawn));
     });
 }
