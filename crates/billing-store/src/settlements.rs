@@ -28,8 +28,8 @@ use crate::usage::{Params, ROWS_PER_STATEMENT, padded, statements};
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
 const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 
-/// Days of packs one page of a settlement list reads at least, unless the
-/// workspace has fewer.
+/// Packs one read of a settlement list takes at least, unless the workspace
+/// has fewer; it then takes the rest of the last day they reach.
 const PACKS_PER_READ: i64 = 16;
 
 impl SqlTx {
