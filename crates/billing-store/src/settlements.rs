@@ -37,56 +37,35 @@ impl SqlTx {
     ///
     /// Usage mostly arrives for hours after everything settled so far, so
     /// each workspace's newest settled hour is read first (one seek per
-    /// workspace), and only days holding hours at or before it are read,
-    /// grouped by whichever of day or workspace has fewer distinct values.
+    /// workspace), and only the packs of workspace-days holding hours at or
+    /// before it are read (one seek per workspace-day).
     pub(crate) async fn settled_hour_rows(
         &mut self,
         hours: &[(&str, DateTime<Utc>)],
     ) -> StoreResult<Vec<Option<SettledHour>>> {
         let workspaces: Vec<&str> = hours.iter().map(|(w, _)| *w).collect::<BTreeSet<_>>().into_iter().collect();
         let newest = self.newest_settled_hours(&workspaces).await?;
-        let mut by_day: BTreeMap<i64, BTreeSet<&str>> = BTreeMap::new();
-        let mut by_workspace: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
-        for (workspace, hour) in hours {
-            if newest.get(*workspace).is_none_or(|newest| micros(*hour) > *newest) {
-                continue;
-            }
-            let day = Day::of(micros(*hour)).start;
-            by_day.entry(day).or_default().insert(workspace);
-            by_workspace.entry(workspace).or_default().insert(day);
-        }
-        let select = "SELECT workspace_id, day_start, lines FROM settlement_packs";
+        // Each workspace-day once: a repeat in the VALUES list would read
+        // its packs twice and count them twice.
+        let days: BTreeSet<(&str, i64)> = hours
+            .iter()
+            .filter(|(workspace, hour)| newest.get(*workspace).is_some_and(|newest| micros(*hour) <= *newest))
+            .map(|(workspace, hour)| (*workspace, Day::of(micros(*hour)).start))
+            .collect();
+        let days: Vec<(&str, i64)> = days.into_iter().collect();
         let mut rows = Vec::new();
-        if by_day.len() <= by_workspace.len() {
-            for (day, workspaces) in &by_day {
-                let workspaces: Vec<&str> = workspaces.iter().copied().collect();
-                for chunk in workspaces.chunks(ROWS_PER_STATEMENT) {
-                    let mut p = Params::new(self.backend);
-                    let (list, day_marker) = (padded(chunk), p.one());
-                    let sql =
-                        format!("{select} WHERE day_start = {day_marker} AND workspace_id IN ({})", p.list(list.len()));
-                    let mut query = sqlx::query(&sql).bind(*day);
-                    for w in list {
-                        query = query.bind(w);
-                    }
-                    rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
-                }
+        for piece in statements(&days) {
+            let sql = format!(
+                "WITH asked(workspace_id, day_start) AS (VALUES {}) \
+                 SELECT p.workspace_id, p.day_start, p.lines FROM asked JOIN settlement_packs p \
+                 ON p.workspace_id = asked.workspace_id AND p.day_start = asked.day_start",
+                Params::new(self.backend).rows(piece.len(), 2)
+            );
+            let mut query = sqlx::query(&sql);
+            for (workspace, day) in piece {
+                query = query.bind(*workspace).bind(*day);
             }
-        } else {
-            for (workspace, days) in &by_workspace {
-                let days: Vec<i64> = days.iter().copied().collect();
-                for chunk in days.chunks(ROWS_PER_STATEMENT) {
-                    let mut p = Params::new(self.backend);
-                    let (list, ws_marker) = (padded(chunk), p.one());
-                    let sql =
-                        format!("{select} WHERE workspace_id = {ws_marker} AND day_start IN ({})", p.list(list.len()));
-                    let mut query = sqlx::query(&sql).bind(*workspace);
-                    for d in list {
-                        query = query.bind(d);
-                    }
-                    rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
-                }
-            }
+            rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
         }
         let mut found: HashMap<(String, i64), SettledHour> = HashMap::new();
         for row in &rows {
@@ -119,7 +98,8 @@ impl SqlTx {
         for chunk in workspace_ids.chunks(ROWS_PER_STATEMENT) {
             let list = padded(chunk);
             // The newest day is one seek at the end of the workspace's run
-            // of the index.
+            // of the index. A padding repeat of an id only ORs its masks
+            // again.
             let sql = format!(
                 "WITH asked(id) AS (VALUES {}) SELECT p.workspace_id, p.day_start, p.hours_mask \
                  FROM asked JOIN settlement_packs p ON p.workspace_id = asked.id AND p.day_start = \
@@ -221,10 +201,8 @@ impl SqlTx {
             let rows = sqlx::query(
                 "SELECT * FROM settlement_packs WHERE workspace_id = $1 AND day_start >= $2 AND day_start <= \
                  (SELECT MAX(day_start) FROM (SELECT day_start FROM settlement_packs \
-                 WHERE workspace_id = $3 AND day_start >= $4 ORDER BY day_start LIMIT $5) AS first_days)",
+                 WHERE workspace_id = $1 AND day_start >= $2 ORDER BY day_start LIMIT $3) AS first_days)",
             )
-            .bind(workspace_id)
-            .bind(next_day)
             .bind(workspace_id)
             .bind(next_day)
             .bind(PACKS_PER_READ)
@@ -239,12 +217,8 @@ impl SqlTx {
                 next_day = next_day.max(row.int("day_start")? + MICROS_PER_DAY);
                 read.extend(pack_settlements(row)?);
             }
-            let key = |s: &Settlement| (micros(s.hour_start), micros(s.settled_at), s.id.clone());
-            read.retain(|s| {
-                let (hour, settled, id) = key(s);
-                (hour, settled, id.as_str()) > after
-            });
-            read.sort_by_cached_key(key);
+            read.retain(|s| (micros(s.hour_start), micros(s.settled_at), s.id.as_str()) > after);
+            read.sort_by(|a, b| (a.hour_start, a.settled_at, &a.id).cmp(&(b.hour_start, b.settled_at, &b.id)));
             let room = wanted - out.len();
             out.extend(read.into_iter().take(room));
         }

@@ -45,15 +45,6 @@ impl Params {
         Params { backend, count: 0 }
     }
 
-    /// The next marker.
-    pub(crate) fn one(&mut self) -> String {
-        self.count += 1;
-        match self.backend {
-            Backend::Sqlite => "?".to_owned(),
-            Backend::Postgres => format!("${}", self.count),
-        }
-    }
-
     /// `n` markers separated by commas.
     pub(crate) fn list(&mut self, n: usize) -> String {
         let mut sql = String::with_capacity(n * 6);
