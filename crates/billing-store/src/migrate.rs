@@ -8,17 +8,37 @@ use sqlx::{AnyPool, Row};
 use crate::Backend;
 use crate::error::map_err;
 
+/// The SQL of one migration: the same on both backends, or one text for
+/// each where they cannot share it (a table's physical layout, say).
+enum Sql {
+    Both(&'static str),
+    Each { sqlite: &'static str, postgres: &'static str },
+}
+
+impl Sql {
+    fn text(&self, backend: Backend) -> &'static str {
+        match (self, backend) {
+            (Sql::Both(sql), _) | (Sql::Each { sqlite: sql, .. }, Backend::Sqlite) => sql,
+            (Sql::Each { postgres, .. }, Backend::Postgres) => postgres,
+        }
+    }
+}
+
 /// Every migration: version and SQL. Append only; never edit a shipped one.
 #[rustfmt::skip]
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_init.sql")),
-    (2, include_str!("../migrations/0002_unsubscription.sql")),
-    (4, include_str!("../migrations/0004_api_keys.sql")),
-    (5, include_str!("../migrations/0005_audit_prev_hash.sql")),
-    (6, include_str!("../migrations/0006_indexes.sql")),
-    (7, include_str!("../migrations/0007_settlement_days.sql")),
-    (8, include_str!("../migrations/0008_settlement_draws.sql")),
-    (9, include_str!("../migrations/0009_settlement_packs.sql")),
+const MIGRATIONS: &[(i64, Sql)] = &[
+    (1, Sql::Both(include_str!("../migrations/0001_init.sql"))),
+    (2, Sql::Both(include_str!("../migrations/0002_unsubscription.sql"))),
+    (4, Sql::Both(include_str!("../migrations/0004_api_keys.sql"))),
+    (5, Sql::Both(include_str!("../migrations/0005_audit_prev_hash.sql"))),
+    (6, Sql::Both(include_str!("../migrations/0006_indexes.sql"))),
+    (7, Sql::Both(include_str!("../migrations/0007_settlement_days.sql"))),
+    (8, Sql::Both(include_str!("../migrations/0008_settlement_draws.sql"))),
+    (9, Sql::Both(include_str!("../migrations/0009_settlement_packs.sql"))),
+    (10, Sql::Each {
+        sqlite: include_str!("../migrations/0010_id_keys.sqlite.sql"),
+        postgres: include_str!("../migrations/0010_id_keys.postgres.sql"),
+    }),
 ];
 
 /// Any number; it only has to be the same in every replica.
@@ -62,7 +82,7 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection, backend: Backend) -> Stor
         if applied.is_some() {
             continue;
         }
-        for statement in statements(sql) {
+        for statement in statements(sql.text(backend)) {
             sqlx::query(statement).execute(&mut *tx).await.map_err(|e| {
                 StoreError::Database(format!("migration {version} failed at {statement:?}: {}", map_err(e)))
             })?;

@@ -1,7 +1,9 @@
 //! A database written before an upgrade reads the same after it: the
 //! settlements of a database made before settlements were kept in packs
-//! (migrations 7 to 9).
+//! (migrations 7 to 9), and its usage records, kept by id since
+//! (migration 10).
 
+use billing_app::AppError;
 use billing_app::model::{BillingMethod, Settlement};
 use billing_app::store::Store;
 use billing_domain::usage::CuHours;
@@ -12,7 +14,8 @@ use crate::on_every_backend;
 use crate::support::{OPERATOR, World, balance, usage};
 
 /// Puts the settlements back the way migration 6 left them: a row per
-/// settlement with the index by workspace, its draws in their own table.
+/// settlement with the index by workspace, its draws in their own table;
+/// and the usage records as migration 1 made them.
 async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
     let mut conn = w.store.pool().acquire().await.unwrap();
     let pool = &mut *conn;
@@ -26,6 +29,11 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
         "CREATE TABLE plan_draws (settlement_id TEXT NOT NULL REFERENCES settlements(id), \
          plan_id TEXT NOT NULL REFERENCES instances(id), cu_milli BIGINT NOT NULL, \
          PRIMARY KEY (settlement_id, plan_id))",
+        "CREATE TABLE usage_records_before (record_id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, \
+         hour_start BIGINT NOT NULL, cu_milli BIGINT NOT NULL)",
+        "INSERT INTO usage_records_before SELECT record_id, workspace_id, hour_start, cu_milli FROM usage_records",
+        "DROP TABLE usage_records",
+        "ALTER TABLE usage_records_before RENAME TO usage_records",
         "DELETE FROM schema_migrations WHERE version >= 7",
     ] {
         sqlx::query(sql).execute(&mut *pool).await.unwrap();
@@ -73,15 +81,16 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
         let quiet = w.workspace(s.id(), "quiet", BillingMethod::PayAsYouGo).await;
         w.clock.advance(Duration::days(2));
         let last = w.previous_hour();
-        let records = [
+        let records_before = [
             usage("r0", &adhoc.id, last - Duration::hours(30), "150"),
             usage("r1", &adhoc.id, last - Duration::hours(2), "1"),
             usage("r2", &adhoc.id, last, "1"),
             usage("r3", &quiet.id, last, "1"),
         ];
-        w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        w.billing.import_usage(&OPERATOR, &records_before).await.unwrap();
         w.clock.advance(Duration::minutes(5));
-        w.billing.import_usage(&OPERATOR, &[usage("late", &adhoc.id, last - Duration::hours(2), "1")]).await.unwrap();
+        let late_record = usage("late", &adhoc.id, last - Duration::hours(2), "1");
+        w.billing.import_usage(&OPERATOR, std::slice::from_ref(&late_record)).await.unwrap();
         let before = w.settlements(&adhoc.id).await;
         // The first hour drew both plans dry and half of the second.
         let both = vec![
@@ -130,5 +139,15 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
         assert!(late.adjustment && late.hour_start == last - Duration::hours(30), "{late:?}");
         let drawn = vec![(second.instance.id.clone(), CuHours::from_whole(1))];
         assert_eq!((late.usage, late.covered, &late.draws), (CuHours::from_whole(1), CuHours::ZERO, &drawn));
+        drop(tx);
+        // The records stored before are still known by their ids: sent
+        // again they are skipped, and one with the same id but other
+        // content is refused.
+        let again = [records_before.as_slice(), &[late_record.clone()]].concat();
+        let outcome = billing.import_usage(&OPERATOR, &again).await.unwrap();
+        assert_eq!((outcome.imported, outcome.duplicates), (0, 5));
+        let changed = usage("r0", &adhoc.id, last - Duration::hours(30), "151");
+        let refused = billing.import_usage(&OPERATOR, &[changed]).await.unwrap_err();
+        assert!(matches!(&refused, AppError::DuplicateUsageRecord { record_id } if record_id == "r0"), "{refused:?}");
     });
 }
