@@ -203,41 +203,72 @@ struct Totals {
     refused_batches: usize,
 }
 
-/// The loop of `spark-billing usage import` on a file without bad lines:
-/// stream the CSV, parse each line, and hand the records of consecutive
-/// batches, up to [`MAX_USAGE_BATCH`] of them (cloned out of their
-/// line-numbered buffer, as the CLI does), to one `Billing::import_usage`.
-async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<Totals> {
-    let batch_size = PER_TRANSACTION;
+/// One transaction's records, read and parsed ahead, with their lines.
+type Transaction = (Vec<u64>, Vec<UsageRecord>);
+
+/// Reads and parses the CSV on a thread of its own, handing on the records
+/// of one transaction at a time and reading at most one transaction ahead,
+/// as `spark-billing usage import` does. The baselines read the same way,
+/// so that all three are held to the same reading.
+fn read_ahead(path: &Path) -> anyhow::Result<(tokio::sync::mpsc::Receiver<Transaction>, Reading)> {
     let mut reader = open_csv(path)?;
-    let mut totals = Totals::default();
-    let mut batch: Vec<(u64, UsageRecord)> = Vec::with_capacity(batch_size);
-    let mut row = csv::StringRecord::new();
-    loop {
-        let more = reader.read_record(&mut row)?;
-        if more && !row.is_empty() {
-            let line = row.position().map_or(0, |p| p.line());
-            batch.push((line, parse_line(&row).with_context(|| format!("line {line}"))?));
-        }
-        if batch.len() >= batch_size || (!more && !batch.is_empty()) {
-            totals.lines += batch.len();
-            let records: Vec<UsageRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
-            match billing.import_usage(&Caller::Operator, &records).await {
-                Ok(outcome) => {
-                    totals.imported += outcome.imported;
-                    totals.duplicates += outcome.duplicates;
-                }
-                Err(e) => {
-                    eprintln!("batch from line {} refused: {e}", batch[0].0);
-                    totals.refused_batches += 1;
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    let thread = std::thread::spawn(move || -> anyhow::Result<()> {
+        let mut row = csv::StringRecord::new();
+        loop {
+            let mut lines = Vec::with_capacity(PER_TRANSACTION);
+            let mut records = Vec::with_capacity(PER_TRANSACTION);
+            let mut more = true;
+            while more && records.len() < PER_TRANSACTION {
+                more = reader.read_record(&mut row)?;
+                if more && !row.is_empty() {
+                    let line = row.position().map_or(0, |p| p.line());
+                    records.push(parse_line(&row).with_context(|| format!("line {line}"))?);
+                    lines.push(line);
                 }
             }
-            batch.clear();
+            if !records.is_empty() && sender.blocking_send((lines, records)).is_err() {
+                return Ok(());
+            }
+            if !more {
+                return Ok(());
+            }
         }
-        if !more {
-            return Ok(totals);
+    });
+    Ok((receiver, Reading(thread)))
+}
+
+/// The reading thread, to be joined once its transactions are taken.
+struct Reading(std::thread::JoinHandle<anyhow::Result<()>>);
+
+impl Reading {
+    fn join(self) -> anyhow::Result<()> {
+        self.0.join().map_err(|_| anyhow::anyhow!("the reading thread panicked"))?
+    }
+}
+
+/// The loop of `spark-billing usage import` on a file without bad lines:
+/// the CSV read and parsed ahead on a thread of its own, and the records of
+/// consecutive batches, up to [`MAX_USAGE_BATCH`] of them, handed to one
+/// `Billing::import_usage`.
+async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<Totals> {
+    let (mut transactions, reading) = read_ahead(path)?;
+    let mut totals = Totals::default();
+    while let Some((lines, records)) = transactions.recv().await {
+        totals.lines += records.len();
+        match billing.import_usage(&Caller::Operator, &records).await {
+            Ok(outcome) => {
+                totals.imported += outcome.imported;
+                totals.duplicates += outcome.duplicates;
+            }
+            Err(e) => {
+                eprintln!("batch from line {} refused: {e}", lines[0]);
+                totals.refused_batches += 1;
+            }
         }
     }
+    reading.join()?;
+    Ok(totals)
 }
 
 /// The key of a baseline table.
@@ -258,7 +289,7 @@ impl Key {
     }
 }
 
-/// The baseline: the same CSV, parsed the same way, inserted in
+/// The baseline: the same CSV, read and parsed the same way, inserted in
 /// transactions of the same size (multi-row INSERTs) through the same
 /// driver and pool into a table with no index and no settlement, and with
 /// no key unless `key` says otherwise.
@@ -271,24 +302,14 @@ async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize, k
     ))
     .execute(store.pool())
     .await?;
-    let mut reader = open_csv(path)?;
-    let mut batch: Vec<UsageRecord> = Vec::with_capacity(PER_TRANSACTION);
-    let mut row = csv::StringRecord::new();
+    let (mut transactions, reading) = read_ahead(path)?;
     let mut rows = 0;
-    loop {
-        let more = reader.read_record(&mut row)?;
-        if more && !row.is_empty() {
-            batch.push(parse_line(&row)?);
-        }
-        if batch.len() >= PER_TRANSACTION || (!more && !batch.is_empty()) {
-            insert_bare_batch(store, &batch, rows_per_statement, key).await?;
-            rows += batch.len();
-            batch.clear();
-        }
-        if !more {
-            return Ok(rows);
-        }
+    while let Some((_, batch)) = transactions.recv().await {
+        insert_bare_batch(store, &batch, rows_per_statement, key).await?;
+        rows += batch.len();
     }
+    reading.join()?;
+    Ok(rows)
 }
 
 async fn insert_bare_batch(

@@ -90,7 +90,61 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
     let progress = Progress::new(file_len);
     let mut totals = Totals::default();
     let mut pending = Pending::default();
-    let mut batch = Vec::with_capacity(batch_size);
+    // The file is read and checked on a thread of its own, at most one
+    // transaction's worth of batches ahead, while the batches before are
+    // written.
+    let (sender, mut chunks) = tokio::sync::mpsc::channel(MAX_USAGE_BATCH.div_ceil(batch_size));
+    let reader = std::thread::spawn(move || read_chunks(reader, batch_size, &sender));
+    let mut finished = false;
+    while let Some(Chunk { batch, errors, byte, last }) = chunks.recv().await {
+        if !errors.is_empty() {
+            // Batches are reported in file order: what is pending first.
+            pending.write(&importer, &args.file, &mut totals).await?;
+            refuse_malformed(&args.file, &batch, &errors, &mut totals);
+        } else if !batch.records.is_empty() {
+            match &importer {
+                Importer::Local(_) => pending.add(batch),
+                Importer::Remote(_) => import_batch(&importer, &args.file, &batch, &mut totals).await?,
+            }
+        }
+        if last || pending.records + batch_size > MAX_USAGE_BATCH {
+            pending.write(&importer, &args.file, &mut totals).await?;
+        }
+        progress.show(byte, totals.imported + totals.duplicates);
+        finished |= last;
+    }
+    if reader.join().is_err() || !finished {
+        anyhow::bail!("{}: reading the file stopped before its end", args.file.display());
+    }
+    progress.finish();
+    println!(
+        "{} records imported, {} already known, {} malformed lines, {} batches refused",
+        totals.imported, totals.duplicates, totals.rejected_lines, totals.rejected_batches
+    );
+    Ok(if totals.rejected_batches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Well-formed records of consecutive lines, with the line of each.
+#[derive(Default)]
+struct Batch {
+    lines: Vec<u64>,
+    records: Vec<UsageRecord>,
+}
+
+/// What the reading thread hands on: a batch, the messages of its
+/// malformed lines (when there are any, the batch is not imported), how far
+/// into the file it reaches, and whether the file ends with it.
+struct Chunk {
+    batch: Batch,
+    errors: Vec<String>,
+    byte: u64,
+    last: bool,
+}
+
+/// Reads and checks the file, handing on a chunk whenever `batch_size`
+/// lines are read and at the end; stops early when nobody takes them.
+fn read_chunks(mut reader: csv::Reader<std::fs::File>, batch_size: usize, sender: &tokio::sync::mpsc::Sender<Chunk>) {
+    let mut batch = Batch::default();
     let mut errors: Vec<String> = Vec::new();
     let mut row = csv::StringRecord::new();
     loop {
@@ -105,51 +159,38 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
         if more && !row.is_empty() {
             let line = row.position().map_or(0, |p| p.line());
             match parse_line(&row) {
-                Ok(record) => batch.push((line, record)),
+                Ok(record) => {
+                    batch.lines.push(line);
+                    batch.records.push(record);
+                }
                 Err(message) => errors.push(format!("line {line}: {message}")),
             }
         }
-        if batch.len() + errors.len() >= batch_size || !more {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-            if !errors.is_empty() {
-                // Batches are reported in file order: what is pending first.
-                pending.write(&importer, &args.file, &mut totals).await?;
-                refuse_malformed(&args.file, &full, &errors, &mut totals);
-                errors.clear();
-            } else if !full.is_empty() {
-                match &importer {
-                    Importer::Local(_) => pending.add(full),
-                    Importer::Remote(_) => import_batch(&importer, &args.file, &full, &mut totals).await?,
-                }
+        if batch.records.len() + errors.len() >= batch_size || !more {
+            let chunk = Chunk {
+                batch: std::mem::take(&mut batch),
+                errors: std::mem::take(&mut errors),
+                byte: reader.position().byte(),
+                last: !more,
+            };
+            if sender.blocking_send(chunk).is_err() || !more {
+                return;
             }
-            if !more || pending.records + batch_size > MAX_USAGE_BATCH {
-                pending.write(&importer, &args.file, &mut totals).await?;
-            }
-            progress.show(reader.position().byte(), totals.imported + totals.duplicates);
-        }
-        if !more {
-            break;
         }
     }
-    progress.finish();
-    println!(
-        "{} records imported, {} already known, {} malformed lines, {} batches refused",
-        totals.imported, totals.duplicates, totals.rejected_lines, totals.rejected_batches
-    );
-    Ok(if totals.rejected_batches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Checked batches waiting to be written together, in one transaction of
 /// at most [`MAX_USAGE_BATCH`] records (local imports only).
 #[derive(Default)]
 struct Pending {
-    batches: Vec<Vec<(u64, UsageRecord)>>,
+    batches: Vec<Batch>,
     records: usize,
 }
 
 impl Pending {
-    fn add(&mut self, batch: Vec<(u64, UsageRecord)>) {
-        self.records += batch.len();
+    fn add(&mut self, batch: Batch) {
+        self.records += batch.records.len();
         self.batches.push(batch);
     }
 
@@ -157,14 +198,21 @@ impl Pending {
     /// each is written on its own, so that a bad record keeps out only its
     /// own batch, as if the batches had never been grouped.
     async fn write(&mut self, importer: &Importer, file: &std::path::Path, totals: &mut Totals) -> anyhow::Result<()> {
-        let batches = std::mem::take(&mut self.batches);
+        let mut batches = std::mem::take(&mut self.batches);
         self.records = 0;
         if let ([_, _, ..], Importer::Local(billing)) = (batches.as_slice(), importer) {
-            let records: Vec<UsageRecord> = batches.iter().flatten().map(|(_, r)| r.clone()).collect();
+            // The records move into one list and, if it is refused, back.
+            let mut records = Vec::with_capacity(batches.iter().map(|b| b.records.len()).sum());
+            for batch in &mut batches {
+                records.append(&mut batch.records);
+            }
             if let Ok(outcome) = billing.import_usage(&Caller::Operator, &records).await {
                 totals.imported += outcome.imported;
                 totals.duplicates += outcome.duplicates;
                 return Ok(());
+            }
+            for batch in batches.iter_mut().rev() {
+                batch.records = records.split_off(records.len() - batch.lines.len());
             }
         }
         for batch in &batches {
@@ -175,12 +223,12 @@ impl Pending {
 }
 
 /// Reports a batch with malformed lines, which is not imported.
-fn refuse_malformed(file: &std::path::Path, batch: &[(u64, UsageRecord)], errors: &[String], totals: &mut Totals) {
+fn refuse_malformed(file: &std::path::Path, batch: &Batch, errors: &[String], totals: &mut Totals) {
     for e in errors {
         eprintln!("{}: {e}", file.display());
     }
     // The first line of the batch, well-formed or not.
-    let first_line = batch.first().map(|(line, _)| *line);
+    let first_line = batch.lines.first().copied();
     let first_error = errors.first().and_then(|e| e.strip_prefix("line ")?.split(':').next()?.parse::<u64>().ok());
     let from = match (first_line, first_error) {
         (Some(a), Some(b)) => a.min(b),
@@ -195,17 +243,17 @@ fn refuse_malformed(file: &std::path::Path, batch: &[(u64, UsageRecord)], errors
 async fn import_batch(
     importer: &Importer,
     file: &std::path::Path,
-    batch: &[(u64, UsageRecord)],
+    batch: &Batch,
     totals: &mut Totals,
 ) -> anyhow::Result<()> {
-    let first_line = batch.first().map_or(0, |(line, _)| *line);
-    let records: Vec<UsageRecord> = batch.iter().map(|(_, r)| r.clone()).collect();
+    let first_line = batch.lines.first().copied().unwrap_or(0);
+    let records = &batch.records;
     let outcome = match importer {
-        Importer::Local(billing) => match billing.import_usage(&Caller::Operator, &records).await {
+        Importer::Local(billing) => match billing.import_usage(&Caller::Operator, records).await {
             Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
             Err(e) => Err(format!("{}{e}", locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: ")))),
         },
-        Importer::Remote(remote) => match remote.import_usage_csv(csv_of(&records)?).await {
+        Importer::Remote(remote) => match remote.import_usage_csv(csv_of(records)?).await {
             Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
             Err(e) => match e.downcast::<Problem>() {
                 // The server refused this batch's records: go on with the next.
@@ -239,20 +287,18 @@ async fn import_batch(
 }
 
 /// The line of the record an import error names, when it names one.
-fn locate(e: &billing_app::AppError, batch: &[(u64, UsageRecord)]) -> Option<u64> {
-    match e {
+fn locate(e: &billing_app::AppError, batch: &Batch) -> Option<u64> {
+    let index = match e {
         billing_app::AppError::DuplicateUsageRecord { record_id } => {
-            batch.iter().rev().find(|(_, r)| &r.record_id == record_id).map(|(l, _)| *l)
+            batch.records.iter().rposition(|r| &r.record_id == record_id)?
         }
         billing_app::AppError::Invalid { field, .. } => {
-            let index: usize = field.strip_prefix("records[")?.split(']').next()?.parse().ok()?;
-            batch.get(index).map(|(l, _)| *l)
+            field.strip_prefix("records[")?.split(']').next()?.parse().ok()?
         }
-        billing_app::AppError::NotFound { id, .. } => {
-            batch.iter().find(|(_, r)| &r.workspace_id == id).map(|(l, _)| *l)
-        }
-        _ => None,
-    }
+        billing_app::AppError::NotFound { id, .. } => batch.records.iter().position(|r| &r.workspace_id == id)?,
+        _ => return None,
+    };
+    batch.lines.get(index).copied()
 }
 
 /// A batch as the CSV `POST /api/v1/usage.csv` takes: the header, then one
@@ -270,20 +316,25 @@ fn csv_of(records: &[UsageRecord]) -> anyhow::Result<Vec<u8>> {
 /// The server's refusal of a batch, naming the file's line of the record
 /// at fault when it can be told: the server counts lines of the uploaded
 /// batch (the header is line 1), or names the record or workspace.
-fn locate_remote(p: &Problem, batch: &[(u64, UsageRecord)]) -> String {
+fn locate_remote(p: &Problem, batch: &Batch) -> String {
     if let Some(rest) = p.field.as_deref().and_then(|f| f.strip_prefix("line "))
         && let Some(n) = rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|d| d.parse::<usize>().ok())
-        && let Some((line, _)) = n.checked_sub(2).and_then(|i| batch.get(i))
+        && let Some(line) = n.checked_sub(2).and_then(|i| batch.lines.get(i))
     {
         let detail = p.detail.strip_prefix(&format!("line {n}: ")).unwrap_or(&p.detail);
         return format!("line {line}: {detail} ({})", p.code);
     }
     let named = match p.code.as_str() {
-        "DUPLICATE_USAGE_RECORD" => batch.iter().rev().find(|(_, r)| p.detail.contains(&format!("{:?}", r.record_id))),
-        "NOT_FOUND" => batch.iter().find(|(_, r)| p.detail.contains(&format!("{:?}", r.workspace_id))),
+        "DUPLICATE_USAGE_RECORD" => {
+            batch.records.iter().rposition(|r| p.detail.contains(&format!("{:?}", r.record_id)))
+        }
+        "NOT_FOUND" => batch.records.iter().position(|r| p.detail.contains(&format!("{:?}", r.workspace_id))),
         _ => None,
     };
-    named.map_or_else(|| p.to_string(), |(line, _)| format!("line {line}: {p}"))
+    match named.and_then(|i| batch.lines.get(i)) {
+        Some(line) => format!("line {line}: {p}"),
+        None => p.to_string(),
+    }
 }
 
 /// A progress line with rate and ETA, on a terminal only.
