@@ -125,16 +125,6 @@ fn dedupe(records: &[UsageRecord]) -> AppResult<(Cow<'_, [UsageRecord]>, usize)>
     Ok((Cow::Owned(unique), repeats))
 }
 
-/// Usage per workspace-hour, in the order hours are settled (and plans
-/// drawn): by hour, then workspace.
-fn usage_per_hour<'r>(records: &[&'r UsageRecord]) -> Vec<((DateTime<Utc>, &'r str), CuHours)> {
-    let mut hours: BTreeMap<(DateTime<Utc>, &str), i64> = BTreeMap::new();
-    for r in records {
-        *hours.entry((r.hour_start, r.workspace_id.as_str())).or_default() += r.cu_hours.milli();
-    }
-    hours.into_iter().map(|(key, milli)| (key, CuHours::from_milli(milli))).collect()
-}
-
 /// The workspaces a batch touches with their quota periods, and the plan
 /// pools of their accounts, loaded once per batch.
 #[derive(Default)]
@@ -156,6 +146,7 @@ struct BatchFacts {
 const SECONDS_PER_DAY: i64 = 86_400;
 
 struct WorkspaceFacts {
+    id: String,
     account_id: String,
     /// Position in `regions`.
     region: usize,
@@ -187,11 +178,22 @@ impl Billing {
         }
         let (unique, repeats) = dedupe(records)?;
         let mut tx = self.begin().await?;
-        let mut facts = BatchFacts::load(&mut *tx, &unique).await?;
-        let stored = tx.insert_usage(&unique).await?;
+        // A feed almost always sends records that are new. So the hours are
+        // settled as if all were, on a thread of their own while the records
+        // are stored; only when some turn out to be known is that dropped
+        // and the new records settled alone.
+        let all: Vec<&UsageRecord> = unique.iter().collect();
+        let mut facts = BatchFacts::load(&mut *tx, &all).await?;
+        let (hours, priors) = facts.hours_and_priors(&mut *tx, &all).await?;
+        let settling = tokio::task::spawn_blocking(move || {
+            let settled = facts.settle_hours(hours, priors, now);
+            (facts, settled)
+        });
+        let stored = tx.insert_usage(&unique).await;
+        let (facts, settled) = settling.await.map_err(|e| AppError::internal(format!("settling stopped: {e}")))?;
         let mut fresh = Vec::with_capacity(unique.len());
         let mut outcome = ImportOutcome { duplicates: repeats, ..ImportOutcome::default() };
-        for (record, previous) in unique.iter().zip(stored) {
+        for (record, previous) in unique.iter().zip(stored?) {
             match previous {
                 None => fresh.push(record),
                 Some(prev) if prev == *record => outcome.duplicates += 1,
@@ -201,7 +203,16 @@ impl Billing {
             }
         }
         outcome.imported = fresh.len();
-        self.settle(&mut *tx, &mut facts, &fresh, &mut outcome, now).await?;
+        let (facts, settled) = match fresh.len() == unique.len() {
+            true => (facts, settled?),
+            false => {
+                let mut facts = BatchFacts::load(&mut *tx, &fresh).await?;
+                let (hours, priors) = facts.hours_and_priors(&mut *tx, &fresh).await?;
+                let settled = facts.settle_hours(hours, priors, now)?;
+                (facts, settled)
+            }
+        };
+        self.write_settled(&mut *tx, &facts, settled, &mut outcome, now).await?;
         let detail = json!({"imported": outcome.imported, "duplicates": outcome.duplicates,
             "settled_hours": outcome.settled_hours, "adjustments": outcome.adjustments});
         audit(&mut *tx, caller, "usage.imported", "usage", detail, now).await?;
@@ -209,40 +220,20 @@ impl Billing {
         Ok(outcome)
     }
 
-    /// Settles every workspace-hour of `records`, then writes the
-    /// settlements, the charges, the plans' usage and the ledger, each in
-    /// bulk.
-    async fn settle(
+    /// Writes the settlements, the charges, the plans' usage and the ledger,
+    /// each in bulk.
+    async fn write_settled(
         &self,
         tx: &mut (dyn StoreTx + '_),
-        facts: &mut BatchFacts,
-        records: &[&UsageRecord],
+        facts: &BatchFacts,
+        settled: Settled,
         outcome: &mut ImportOutcome,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
-        let hours = usage_per_hour(records);
-        let keys: Vec<(&str, DateTime<Utc>)> = hours.iter().map(|((hour, workspace), _)| (*workspace, *hour)).collect();
-        let priors = tx.settled_hours(&keys).await?;
-        if priors.len() != hours.len() {
-            return Err(AppError::internal("settled hours answered for other hours than asked"));
-        }
-        let mut settlements = Vec::with_capacity(hours.len());
-        let mut draws = Vec::new();
-        for (((hour_start, workspace_id), usage), prior) in hours.into_iter().zip(priors) {
-            let hour = HourToSettle { workspace_id, hour_start, usage, prior };
-            let settlement = facts.settle(&hour, &mut draws, now)?;
-            if settlement.adjustment {
-                outcome.adjustments += 1;
-            } else {
-                outcome.settled_hours += 1;
-            }
-            if !settlement.charge.is_zero() {
-                let zero = Money::zero(settlement.charge.currency());
-                let total = outcome.charged.entry(settlement.account_id.clone()).or_insert(zero);
-                *total = total.checked_add(settlement.charge)?;
-            }
-            settlements.push(settlement);
-        }
+        let Settled { settlements, settled_hours, adjustments, charged } = settled;
+        outcome.settled_hours = settled_hours;
+        outcome.adjustments = adjustments;
+        outcome.charged = charged;
         tx.insert_settlements(&settlements).await?;
         let charges: Vec<(&str, Money)> = outcome.charged.iter().map(|(a, m)| (a.as_str(), *m)).collect();
         tx.charge_usage(&charges).await?;
@@ -265,19 +256,28 @@ impl Billing {
     }
 }
 
-/// One workspace-hour of a batch, with what was settled of it before.
-struct HourToSettle<'a> {
-    workspace_id: &'a str,
+/// What settling a batch's hours came to, before any of it is written.
+struct Settled {
+    settlements: Vec<Settlement>,
+    settled_hours: usize,
+    adjustments: usize,
+    /// Pay-as-you-go charges per account.
+    charged: BTreeMap<String, Money>,
+}
+
+/// The usage of one workspace-hour of a batch.
+struct HourUsage {
+    /// Position of the workspace in [`BatchFacts::workspaces`].
+    ws: usize,
     hour_start: DateTime<Utc>,
     usage: CuHours,
-    prior: Option<SettledHour>,
 }
 
 impl BatchFacts {
     /// Reads the facts of every workspace of `records` in bulk, then works
     /// out each one's quota periods, in record order, so that the first bad
     /// record is the one reported.
-    async fn load(tx: &mut (dyn StoreTx + '_), records: &[UsageRecord]) -> AppResult<BatchFacts> {
+    async fn load(tx: &mut (dyn StoreTx + '_), records: &[&UsageRecord]) -> AppResult<BatchFacts> {
         let mut ids: Vec<&str> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         for r in records {
@@ -317,9 +317,87 @@ impl BatchFacts {
             }
             facts.index.insert(id.to_owned(), facts.workspaces.len());
             let account_id = workspace.account_id;
-            facts.workspaces.push(WorkspaceFacts { account_id, region, quota_periods: periods, pool: None });
+            let id = id.to_owned();
+            facts.workspaces.push(WorkspaceFacts { id, account_id, region, quota_periods: periods, pool: None });
         }
         Ok(facts)
+    }
+
+    /// The usage of every workspace-hour of `records`, in the order hours
+    /// are settled (and plans drawn): by hour, then workspace id; and what
+    /// was settled of each before.
+    async fn hours_and_priors(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        records: &[&UsageRecord],
+    ) -> AppResult<(Vec<HourUsage>, Vec<Option<SettledHour>>)> {
+        let hours = self.usage_per_hour(records)?;
+        let keys: Vec<(&str, DateTime<Utc>)> =
+            hours.iter().map(|h| (self.workspaces[h.ws].id.as_str(), h.hour_start)).collect();
+        let priors = tx.settled_hours(&keys).await?;
+        if priors.len() != hours.len() {
+            return Err(AppError::internal("settled hours answered for other hours than asked"));
+        }
+        Ok((hours, priors))
+    }
+
+    /// Sums `records` per workspace-hour, sorting positions rather than ids:
+    /// each workspace's rank among the batch's ids stands in for its id.
+    fn usage_per_hour(&self, records: &[&UsageRecord]) -> AppResult<Vec<HourUsage>> {
+        let mut by_id: Vec<usize> = (0..self.workspaces.len()).collect();
+        by_id.sort_unstable_by(|a, b| self.workspaces[*a].id.cmp(&self.workspaces[*b].id));
+        let mut rank = vec![0; by_id.len()];
+        for (r, ws) in by_id.iter().enumerate() {
+            rank[*ws] = r;
+        }
+        let mut keyed = Vec::with_capacity(records.len());
+        for r in records {
+            let ws = *self.index.get(&r.workspace_id).ok_or_else(|| AppError::internal("workspace not loaded"))?;
+            keyed.push((r.hour_start, rank[ws], r.cu_hours.milli()));
+        }
+        keyed.sort_unstable_by_key(|(hour, rank, _)| (*hour, *rank));
+        let mut hours: Vec<HourUsage> = Vec::new();
+        let mut last = None;
+        for (hour_start, rank, milli) in keyed {
+            match hours.last_mut() {
+                Some(h) if last == Some((hour_start, rank)) => h.usage = CuHours::from_milli(h.usage.milli() + milli),
+                _ => hours.push(HourUsage { ws: by_id[rank], hour_start, usage: CuHours::from_milli(milli) }),
+            }
+            last = Some((hour_start, rank));
+        }
+        Ok(hours)
+    }
+
+    /// Settles every workspace-hour in order, drawing on the plans held
+    /// here; nothing is written.
+    fn settle_hours(
+        &mut self,
+        hours: Vec<HourUsage>,
+        priors: Vec<Option<SettledHour>>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Settled> {
+        let mut settled = Settled {
+            settlements: Vec::with_capacity(hours.len()),
+            settled_hours: 0,
+            adjustments: 0,
+            charged: BTreeMap::new(),
+        };
+        let mut draws = Vec::new();
+        for (hour, prior) in hours.into_iter().zip(priors) {
+            let settlement = self.settle(&hour, prior, &mut draws, now)?;
+            if settlement.adjustment {
+                settled.adjustments += 1;
+            } else {
+                settled.settled_hours += 1;
+            }
+            if !settlement.charge.is_zero() {
+                let zero = Money::zero(settlement.charge.currency());
+                let total = settled.charged.entry(settlement.account_id.clone()).or_insert(zero);
+                *total = total.checked_add(settlement.charge)?;
+            }
+            settled.settlements.push(settlement);
+        }
+        Ok(settled)
     }
 
     /// Position of region `id` in `regions`, read on first use.
@@ -335,11 +413,12 @@ impl BatchFacts {
     /// account's plans in the region, then pay-as-you-go.
     fn settle(
         &mut self,
-        hour: &HourToSettle<'_>,
+        hour: &HourUsage,
+        prior: Option<SettledHour>,
         draws: &mut Vec<PlanDraw>,
         now: DateTime<Utc>,
     ) -> AppResult<Settlement> {
-        let ws = *self.index.get(hour.workspace_id).ok_or_else(|| AppError::internal("workspace not loaded"))?;
+        let ws = hour.ws;
         let pool = self.pool_of(ws)?;
         let day = hour.hour_start.timestamp().div_euclid(SECONDS_PER_DAY);
         let stem = self.stems.entry((ws, day)).or_insert_with(|| new_id("set"));
@@ -347,17 +426,17 @@ impl BatchFacts {
         let region = &self.regions[facts.region];
         let start = hour.hour_start;
         let quota_cu = facts.quota_periods.iter().find(|(_, s, e)| *s <= start && start < *e).map_or(0, |q| q.0);
-        let already_covered = hour.prior.map_or(CuHours::ZERO, |p| p.covered);
+        let already_covered = prior.map_or(CuHours::ZERO, |p| p.covered);
         let Pool { pool, plans } = &mut self.pools[pool];
         let facts_of_hour = HourFacts { hour_start: start, usage: hour.usage, quota_cu, price: region.cu_hour_price };
         let result = settle_more_of_hour(&facts_of_hour, already_covered, pool, draws)
             .map_err(|e| AppError::invalid("cu_hours", e))?;
         Ok(Settlement {
             id: Settlement::id_in_day(stem, start),
-            workspace_id: hour.workspace_id.to_owned(),
+            workspace_id: facts.id.clone(),
             account_id: facts.account_id.clone(),
             hour_start: start,
-            adjustment: hour.prior.is_some(),
+            adjustment: prior.is_some(),
             usage: hour.usage,
             covered: result.covered,
             draws: draws.iter().map(|d| (plans[d.plan_id as usize].id.clone(), d.cu_hours)).collect(),
