@@ -24,6 +24,11 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::database::BackendKind;
 
+// The allocator `spark-billing` runs with, so that the import is measured
+// the way the command runs it (the baselines share it, in this process).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Throughput benchmarks of spark-billing.
 #[derive(Debug, Parser)]
 #[command(name = "billing-bench")]
