@@ -10,8 +10,7 @@
 //! bit of the newest day's masks), what was settled of an hour before, and
 //! the settlements in order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write;
+use std::collections::{BTreeSet, HashMap};
 
 use billing_app::model::{SettledHour, Settlement};
 use billing_app::store::{StoreError, StoreResult};
@@ -123,7 +122,7 @@ impl SqlTx {
     /// pack of its own. A stem's settlements must share workspace, account,
     /// currency, settling instant and UTC day, each hour once.
     pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
-        let mut packs: BTreeMap<&str, Vec<&Settlement>> = BTreeMap::new();
+        let mut packs: HashMap<&str, Vec<&Settlement>> = HashMap::new();
         for s in settlements {
             packs.entry(split_id(&s.id).0).or_default().push(s);
         }
@@ -131,8 +130,9 @@ impl SqlTx {
         for (id, lines) in packs {
             rows.push(PackRow::new(id, &lines)?);
         }
-        rows.sort_by(|a, b| {
-            (a.first.workspace_id.as_str(), a.day.start).cmp(&(b.first.workspace_id.as_str(), b.day.start))
+        // In index order, so that each statement's rows land near each other.
+        rows.sort_unstable_by(|a, b| {
+            (a.first.workspace_id.as_str(), a.day.start, a.id).cmp(&(b.first.workspace_id.as_str(), b.day.start, b.id))
         });
         for piece in statements(&rows) {
             let sql = format!(
@@ -262,6 +262,7 @@ impl<'s> PackRow<'s> {
             lines: String::with_capacity(settlements.len() * 40),
         };
         let stray = |s: &Settlement, why: &str| StoreError::Database(format!("settlement {} {why}", s.id));
+        let mut digits = itoa::Buffer::new();
         if pack.own_id && settlements.len() > 1 {
             return Err(stray(first, "shares its id"));
         }
@@ -283,16 +284,19 @@ impl<'s> PackRow<'s> {
             if !pack.lines.is_empty() {
                 pack.lines.push(';');
             }
-            let _ = write!(
-                pack.lines,
-                "{hour_of_day} {} {} {} {} {} {} ",
-                u8::from(s.adjustment),
+            let fields = [
+                i64::from(hour_of_day),
+                i64::from(s.adjustment),
                 s.usage.milli(),
                 s.covered.milli(),
                 s.pay_as_you_go.milli(),
                 s.bill_milli_major,
-                s.charge.minor()
-            );
+                s.charge.minor(),
+            ];
+            for field in fields {
+                pack.lines.push_str(digits.format(field));
+                pack.lines.push(' ');
+            }
             write_draws(&mut pack.lines, &s.draws);
         }
         Ok(pack)
@@ -408,12 +412,15 @@ impl Day {
 /// order, separated by commas.
 fn write_draws(out: &mut String, draws: &[(String, CuHours)]) {
     let mut sorted: Vec<&(String, CuHours)> = draws.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut digits = itoa::Buffer::new();
     for (i, (plan, cu)) in sorted.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{plan}:{}", cu.milli());
+        out.push_str(plan);
+        out.push(':');
+        out.push_str(digits.format(cu.milli()));
     }
 }
 
