@@ -143,7 +143,7 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
         // The records stored before are still known by their ids: sent
         // again they are skipped, and one with the same id but other
         // content is refused.
-        let again = [records_before.as_slice(), &[late_record.clone()]].concat();
+        let again = [records_before.as_slice(), std::slice::from_ref(&late_record)].concat();
         let outcome = billing.import_usage(&OPERATOR, &again).await.unwrap();
         assert_eq!((outcome.imported, outcome.duplicates), (0, 5));
         let changed = usage("r0", &adhoc.id, last - Duration::hours(30), "151");
