@@ -68,6 +68,8 @@ pub struct SqlStore {
     /// with growing sleeps; other processes still meet the busy timeout.
     write_gate: Arc<tokio::sync::Mutex<()>>,
     changes: Arc<ChangeLog>,
+    /// Wakes the checkpointer after a write commits (SQLite files only).
+    checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 /// Pool and timeout settings.
@@ -109,6 +111,15 @@ impl Backend {
 /// Page cache of each SQLite connection, in KiB.
 const SQLITE_CACHE_KIB: u32 = 256;
 
+/// Pages the write-ahead log may hold before the writer that commits
+/// copies them into the database itself. The checkpointer does that
+/// copying beside the writers; this bound holds only if it falls behind.
+const SQLITE_WAL_BOUND_PAGES: u32 = 8192;
+
+/// Shortest time between two checkpoints: writes that commit meanwhile are
+/// copied together, in one pass and one sync of the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
+
 impl SqlStore {
     /// Connects to `url` and applies any migrations not yet applied.
     pub async fn connect(url: &str, options: StoreOptions) -> StoreResult<SqlStore> {
@@ -143,6 +154,7 @@ impl SqlStore {
                         // anyway: 256 KiB each keeps a full pool's share of the
                         // server's memory to 4 MiB.
                         conn.execute(format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}").as_str()).await?;
+                        conn.execute(format!("PRAGMA wal_autocheckpoint = {SQLITE_WAL_BOUND_PAGES}").as_str()).await?;
                     }
                     Ok(())
                 })
@@ -150,8 +162,17 @@ impl SqlStore {
             .connect(&url)
             .await
             .map_err(map_err)?;
-        let store =
-            SqlStore { pool, backend, write_gate: Arc::new(tokio::sync::Mutex::new(())), changes: Arc::default() };
+        let checkpoints = match backend == Backend::Sqlite && !is_memory(&url) {
+            true => Some(spawn_checkpointer(url.clone(), busy_ms)),
+            false => None,
+        };
+        let store = SqlStore {
+            pool,
+            backend,
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            changes: Arc::default(),
+            checkpoints,
+        };
         migrate::migrate(&store.pool, backend).await?;
         Ok(store)
     }
@@ -179,8 +200,46 @@ impl SqlStore {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
-        Ok(SqlTx::new(tx, self.backend, Arc::clone(&self.changes)).holding(gate))
+        Ok(SqlTx::new(tx, self.backend, Arc::clone(&self.changes)).holding(gate).waking(self.checkpoints.clone()))
     }
+}
+
+/// Whether a SQLite URL names a database in memory, which only its own
+/// connection sees.
+fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Starts the checkpointer of a SQLite file: on a connection of its own, so
+/// on a thread of its own, it copies what the write-ahead log holds into the
+/// database after writes commit, instead of the writer that happens to
+/// cross the log's bound doing it inside its commit. A passive checkpoint
+/// waits for nobody and nobody waits for it. It stops when the store's last
+/// handle is dropped.
+fn spawn_checkpointer(url: String, busy_ms: u128) -> tokio::sync::mpsc::Sender<()> {
+    let (wake, mut woken) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let connected = async {
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await?;
+            conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str()).await?;
+            Ok::<_, sqlx::Error>(conn)
+        };
+        let mut conn = match connected.await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "no checkpointer: writers copy the write-ahead log themselves");
+                return;
+            }
+        };
+        while woken.recv().await.is_some() {
+            if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::warn!(error = %e, "checkpoint failed; the next one copies what this one left");
+            }
+            tokio::time::sleep(CHECKPOINT_INTERVAL).await;
+        }
+        let _ = sqlx::Connection::close(conn).await;
+    });
+    wake
 }
 
 #[async_trait]

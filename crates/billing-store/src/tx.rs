@@ -37,11 +37,19 @@ pub struct SqlTx {
     audit: Vec<(NewAuditEvent, DateTime<Utc>)>,
     /// Told of the transaction's audit events once it has committed.
     changes: Arc<ChangeLog>,
+    /// Woken once a write has committed (the SQLite checkpointer).
+    checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 impl SqlTx {
     pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend, changes: Arc<ChangeLog>) -> SqlTx {
-        SqlTx { tx, backend, _gate: None, audit: Vec::new(), changes }
+        SqlTx { tx, backend, _gate: None, audit: Vec::new(), changes, checkpoints: None }
+    }
+
+    /// The same transaction, waking `checkpoints` once it commits.
+    pub(crate) fn waking(mut self, checkpoints: Option<tokio::sync::mpsc::Sender<()>>) -> SqlTx {
+        self.checkpoints = checkpoints;
+        self
     }
 
     /// The same transaction, holding `gate` until it ends.
@@ -76,6 +84,10 @@ impl SqlTx {
             _ => Some(self.chain_audit_rows(&events).await?),
         };
         self.tx.commit().await.map_err(map_err)?;
+        if let Some(checkpoints) = &self.checkpoints {
+            // Full means a checkpoint is already due.
+            let _ = checkpoints.try_send(());
+        }
         if let Some(first) = first {
             for (seq, (event, _)) in (first..).zip(&events) {
                 self.changes.record(seq, &event.actor);
