@@ -22,7 +22,7 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
-use crate::usage::{Params, ROWS_PER_STATEMENT, padded, statements};
+use crate::usage::{Params, ROWS_PER_STATEMENT, padded, statements, while_running};
 
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
 const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
@@ -121,27 +121,38 @@ impl SqlTx {
     /// [`Settlement::id_in_day`]); a settlement whose id has no stem is a
     /// pack of its own. A stem's settlements must share workspace, account,
     /// currency, settling instant and UTC day, each hour once.
+    ///
+    /// The rows of each statement are made while the statement before runs.
     pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
         let mut packs: HashMap<&str, Vec<&Settlement>> = HashMap::new();
         for s in settlements {
             packs.entry(split_id(&s.id).0).or_default().push(s);
         }
-        let mut rows = Vec::with_capacity(packs.len());
-        for (id, lines) in packs {
-            rows.push(PackRow::new(id, &lines)?);
-        }
+        let mut packs: Vec<(&str, Vec<&Settlement>)> = packs.into_iter().collect();
         // In index order, so that each statement's rows land near each other.
-        rows.sort_unstable_by(|a, b| {
-            (a.first.workspace_id.as_str(), a.day.start, a.id).cmp(&(b.first.workspace_id.as_str(), b.day.start, b.id))
+        packs.sort_unstable_by(|(a, a_lines), (b, b_lines)| {
+            let day = |s: &Settlement| Day::of(micros(s.hour_start)).start;
+            (a_lines[0].workspace_id.as_str(), day(a_lines[0]), a).cmp(&(
+                b_lines[0].workspace_id.as_str(),
+                day(b_lines[0]),
+                b,
+            ))
         });
-        for piece in statements(&rows) {
+        let pieces = statements(&packs);
+        let rows_of = |i: usize| -> StoreResult<Vec<PackRow<'_>>> {
+            pieces
+                .get(i)
+                .map_or(Ok(Vec::new()), |piece| piece.iter().map(|(id, lines)| PackRow::new(id, lines)).collect())
+        };
+        let mut rows = rows_of(0)?;
+        for i in 0..pieces.len() {
             let sql = format!(
                 "INSERT INTO settlement_packs (id, workspace_id, account_id, day_start, hours_mask, currency, \
                  settled_at, own_id, lines) VALUES {}",
-                Params::new(self.backend).rows(piece.len(), 9)
+                Params::new(self.backend).rows(rows.len(), 9)
             );
             let mut query = sqlx::query(&sql);
-            for pack in piece {
+            for pack in &rows {
                 query = query
                     .bind(pack.id)
                     .bind(&pack.first.workspace_id)
@@ -153,7 +164,9 @@ impl SqlTx {
                     .bind(i64::from(pack.own_id))
                     .bind(&pack.lines);
             }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
+            let (done, next) = while_running(query.execute(&mut *self.tx), || rows_of(i + 1)).await;
+            done.map_err(map_err)?;
+            rows = next?;
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
+use std::task::Poll;
 
 use billing_app::metering::{UsageFacts, UsageWorkspace};
 use billing_app::model::{InstanceRecord, OrderRecord, UsageRecord};
@@ -100,6 +101,21 @@ pub(crate) fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
         out.resize(chunk.len().max(8).next_power_of_two(), *last);
     }
     out
+}
+
+/// Starts `statement` and, while the database runs it (on SQLite's worker
+/// thread, or in PostgreSQL's server process), runs `meanwhile` here; then
+/// waits for the statement.
+pub(crate) async fn while_running<F: Future, T>(statement: F, meanwhile: impl FnOnce() -> T) -> (F::Output, T) {
+    let mut statement = std::pin::pin!(statement);
+    // One poll sends the statement on its way.
+    let early = std::future::poll_fn(|cx| Poll::Ready(statement.as_mut().poll(cx))).await;
+    let done = meanwhile();
+    let output = match early {
+        Poll::Ready(output) => output,
+        Poll::Pending => statement.await,
+    };
+    (output, done)
 }
 
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
