@@ -10,7 +10,7 @@
 //! bit of the newest day's masks), what was settled of an hour before, and
 //! the settlements in order.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use billing_app::model::{SettledHour, Settlement};
 use billing_app::store::{StoreError, StoreResult};
@@ -35,15 +35,21 @@ impl SqlTx {
     /// Totals settled per asked workspace-hour.
     ///
     /// Usage mostly arrives for hours after everything settled so far, so
-    /// each workspace's newest settled hour is read first (one seek per
-    /// workspace), and only the packs of workspace-days holding hours at or
-    /// before it are read (one seek per workspace-day).
+    /// each workspace's newest settled hour is looked up first (one seek per
+    /// workspace, answering only where it is not before the workspace's
+    /// earliest asked hour), and only the packs of workspace-days holding
+    /// hours at or before it are read (one seek per workspace-day).
     pub(crate) async fn settled_hour_rows(
         &mut self,
         hours: &[(&str, DateTime<Utc>)],
     ) -> StoreResult<Vec<Option<SettledHour>>> {
-        let workspaces: Vec<&str> = hours.iter().map(|(w, _)| *w).collect::<BTreeSet<_>>().into_iter().collect();
-        let newest = self.newest_settled_hours(&workspaces).await?;
+        let mut earliest: BTreeMap<&str, i64> = BTreeMap::new();
+        for (workspace, hour) in hours {
+            let hour = micros(*hour);
+            earliest.entry(workspace).and_modify(|e| *e = hour.min(*e)).or_insert(hour);
+        }
+        let earliest: Vec<(&str, i64)> = earliest.into_iter().collect();
+        let newest = self.newest_settled_hours(&earliest).await?;
         // Each workspace-day once: a repeat in the VALUES list would read
         // its packs twice and count them twice.
         let days: BTreeSet<(&str, i64)> = hours
@@ -90,24 +96,30 @@ impl SqlTx {
             .collect())
     }
 
-    /// The newest settled hour of each of `workspace_ids` that has one, in
-    /// microseconds: the highest hour marked by the packs of its newest day.
-    async fn newest_settled_hours(&mut self, workspace_ids: &[&str]) -> StoreResult<HashMap<String, i64>> {
-        let mut days: HashMap<String, Day> = HashMap::with_capacity(workspace_ids.len());
-        for chunk in workspace_ids.chunks(ROWS_PER_STATEMENT) {
+    /// The newest settled hour of each workspace of `earliest` whose newest
+    /// settled hour is not before the hour paired with it, in microseconds:
+    /// the highest hour marked by the packs of its newest day.
+    async fn newest_settled_hours(&mut self, earliest: &[(&str, i64)]) -> StoreResult<HashMap<String, i64>> {
+        let mut days: HashMap<String, Day> = HashMap::new();
+        for chunk in earliest.chunks(ROWS_PER_STATEMENT) {
             let list = padded(chunk);
             // The newest day is one seek at the end of the workspace's run
-            // of the index. A padding repeat of an id only ORs its masks
-            // again.
+            // of the index. Of that day, only packs marking the earliest
+            // hour or a later one answer (a mask at least that hour's bit);
+            // they hold the highest marked hour, which is all that is kept.
+            // A padding repeat of a workspace only ORs its masks again.
             let sql = format!(
-                "WITH asked(id) AS (VALUES {}) SELECT p.workspace_id, p.day_start, p.hours_mask \
-                 FROM asked JOIN settlement_packs p ON p.workspace_id = asked.id AND p.day_start = \
-                 (SELECT MAX(day_start) FROM settlement_packs WHERE settlement_packs.workspace_id = asked.id)",
-                Params::new(self.backend).rows(list.len(), 1)
+                "WITH asked(id, day_start, from_mask) AS (VALUES {}) SELECT p.workspace_id, p.day_start, \
+                 p.hours_mask FROM asked JOIN settlement_packs p ON p.workspace_id = asked.id AND p.day_start = \
+                 (SELECT MAX(day_start) FROM settlement_packs WHERE settlement_packs.workspace_id = asked.id) \
+                 WHERE p.day_start > asked.day_start OR (p.day_start = asked.day_start AND \
+                 p.hours_mask >= asked.from_mask)",
+                Params::new(self.backend).rows(list.len(), 3)
             );
             let mut query = sqlx::query(&sql);
-            for id in list {
-                query = query.bind(id);
+            for (workspace, hour) in list {
+                let day = Day::of(hour);
+                query = query.bind(workspace).bind(day.start).bind(day.mask);
             }
             for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
                 let pack = Day { start: row.int("day_start")?, mask: row.int("hours_mask")? };
