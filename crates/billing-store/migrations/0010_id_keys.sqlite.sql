@@ -1,7 +1,8 @@
 -- Usage records are found only by their id, so on SQLite they are kept in
--- a table ordered by that id (WITHOUT ROWID): one B-tree per record
--- instead of a row-numbered table plus a separate index of ids, which is
--- half the pages an import writes for them.
+-- a table ordered by that id (WITHOUT ROWID): one B-tree, instead of a
+-- row-numbered table plus a separate index of ids, which is about half the
+-- pages an import writes for them. The records are copied once,
+-- so the upgrade needs room for a second copy of them while it runs.
 CREATE TABLE usage_records_by_id (
     record_id TEXT PRIMARY KEY,
     workspace_id TEXT NOT NULL,
