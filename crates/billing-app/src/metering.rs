@@ -5,7 +5,8 @@
 //! A batch costs a fixed handful of statements whatever its size: the facts
 //! of the workspaces it touches, the hours settled before, the settlements,
 //! the balances, the plans' usage and the ledger are each read or written in
-//! bulk, and the settling in between is plain computation.
+//! bulk, and the settling in between is plain computation, worked out on a
+//! blocking thread while the records are written.
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -126,7 +127,8 @@ fn dedupe(records: &[UsageRecord]) -> AppResult<(Cow<'_, [UsageRecord]>, usize)>
 }
 
 /// The workspaces a batch touches with their quota periods, and the plan
-/// pools of their accounts, loaded once per batch.
+/// pools of their accounts, loaded in bulk for a batch (and again, for its
+/// new records alone, when some of its records were known).
 #[derive(Default)]
 struct BatchFacts {
     /// Position in `workspaces` by workspace id.
@@ -182,15 +184,21 @@ impl Billing {
         // settled as if all were, on a thread of their own while the records
         // are stored; only when some turn out to be known is that dropped
         // and the new records settled alone.
+        // What goes wrong in that guess (reading what known records' hours
+        // settled before, say) counts only if every record was new.
         let all: Vec<&UsageRecord> = unique.iter().collect();
         let mut facts = BatchFacts::load(&mut *tx, &all).await?;
-        let (hours, priors) = facts.hours_and_priors(&mut *tx, &all).await?;
-        let settling = tokio::task::spawn_blocking(move || {
-            let settled = facts.settle_hours(hours, priors, now);
-            (facts, settled)
+        let settling = facts.hours_and_priors(&mut *tx, &all).await.map(|(hours, priors)| {
+            tokio::task::spawn_blocking(move || {
+                let settled = facts.settle_hours(hours, priors, now);
+                (facts, settled)
+            })
         });
         let stored = tx.insert_usage(&unique).await;
-        let (facts, settled) = settling.await.map_err(|e| AppError::internal(format!("settling stopped: {e}")))?;
+        let guess = match settling {
+            Ok(settling) => settling.await.map_err(|e| AppError::internal(format!("settling stopped: {e}"))),
+            Err(e) => Err(e),
+        };
         let mut fresh = Vec::with_capacity(unique.len());
         let mut outcome = ImportOutcome { duplicates: repeats, ..ImportOutcome::default() };
         for (record, previous) in unique.iter().zip(stored?) {
@@ -204,7 +212,10 @@ impl Billing {
         }
         outcome.imported = fresh.len();
         let (facts, settled) = match fresh.len() == unique.len() {
-            true => (facts, settled?),
+            true => {
+                let (facts, settled) = guess?;
+                (facts, settled?)
+            }
             false => {
                 let mut facts = BatchFacts::load(&mut *tx, &fresh).await?;
                 let (hours, priors) = facts.hours_and_priors(&mut *tx, &fresh).await?;
