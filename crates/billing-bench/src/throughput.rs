@@ -113,7 +113,7 @@ async fn run_on(workload: Workload, args: &LoadArgs, url: &str) -> anyhow::Resul
         BackendKind::Sqlite => None,
     };
     let result = repetitions(workload, args, &billing, pgbench.as_ref()).await;
-    store.pool().close().await;
+    store.close().await;
     if let Some(pgbench) = pgbench {
         pgbench.remove().await?;
     }

@@ -68,8 +68,16 @@ pub struct SqlStore {
     /// with growing sleeps; other processes still meet the busy timeout.
     write_gate: Arc<tokio::sync::Mutex<()>>,
     changes: Arc<ChangeLog>,
-    /// Wakes the checkpointer after a write commits (SQLite files only).
-    checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
+    /// The checkpointer of a SQLite file.
+    checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// The checkpointer task: woken after writes commit, stopped by
+/// [`SqlStore::close`] (or with the runtime it was started on).
+#[derive(Debug)]
+struct Checkpointer {
+    wake: tokio::sync::mpsc::Sender<()>,
+    stop: std::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>>,
 }
 
 /// Pool and timeout settings.
@@ -162,8 +170,8 @@ impl SqlStore {
             .connect(&url)
             .await
             .map_err(map_err)?;
-        let checkpoints = match backend == Backend::Sqlite && !is_memory(&url) {
-            true => Some(spawn_checkpointer(url.clone(), busy_ms)),
+        let checkpointer = match backend == Backend::Sqlite && !is_memory(&url) {
+            true => Some(Arc::new(spawn_checkpointer(url.clone(), busy_ms))),
             false => None,
         };
         let store = SqlStore {
@@ -171,10 +179,21 @@ impl SqlStore {
             backend,
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
             changes: Arc::default(),
-            checkpoints,
+            checkpointer,
         };
         migrate::migrate(&store.pool, backend).await?;
         Ok(store)
+    }
+
+    /// Closes the pool's connections and stops the checkpointer, waiting
+    /// for both; the store cannot be used afterwards.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        let stop = self.checkpointer.as_ref().and_then(|c| c.stop.lock().ok()?.take());
+        if let Some((stop, task)) = stop {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
     }
 
     /// The pool, for benchmarks and checks that need raw SQL.
@@ -200,7 +219,9 @@ impl SqlStore {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
-        Ok(SqlTx::new(tx, self.backend, Arc::clone(&self.changes)).holding(gate).waking(self.checkpoints.clone()))
+        Ok(SqlTx::new(tx, self.backend, Arc::clone(&self.changes))
+            .holding(gate)
+            .waking(self.checkpointer.as_ref().map(|c| c.wake.clone())))
     }
 }
 
@@ -214,11 +235,11 @@ fn is_memory(url: &str) -> bool {
 /// on a thread of its own, it copies what the write-ahead log holds into the
 /// database after writes commit, instead of the writer that happens to
 /// cross the log's bound doing it inside its commit. A passive checkpoint
-/// waits for nobody and nobody waits for it. It stops when the store's last
-/// handle is dropped.
-fn spawn_checkpointer(url: String, busy_ms: u128) -> tokio::sync::mpsc::Sender<()> {
+/// waits for nobody and nobody waits for it.
+fn spawn_checkpointer(url: String, busy_ms: u128) -> Checkpointer {
     let (wake, mut woken) = tokio::sync::mpsc::channel(1);
-    tokio::spawn(async move {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
         let connected = async {
             let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await?;
             conn.execute(format!("PRAGMA busy_timeout = {busy_ms}").as_str()).await?;
@@ -231,15 +252,22 @@ fn spawn_checkpointer(url: String, busy_ms: u128) -> tokio::sync::mpsc::Sender<(
                 return;
             }
         };
-        while woken.recv().await.is_some() {
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                woke = woken.recv() => if woke.is_none() { break },
+            }
             if let Err(e) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
                 tracing::warn!(error = %e, "checkpoint failed; the next one copies what this one left");
             }
-            tokio::time::sleep(CHECKPOINT_INTERVAL).await;
+            tokio::select! {
+                _ = &mut stopped => break,
+                () = tokio::time::sleep(CHECKPOINT_INTERVAL) => {}
+            }
         }
         let _ = sqlx::Connection::close(conn).await;
     });
-    wake
+    Checkpointer { wake, stop: std::sync::Mutex::new(Some((stop, task))) }
 }
 
 #[async_trait]

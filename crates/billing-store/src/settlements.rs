@@ -134,7 +134,9 @@ impl SqlTx {
     /// pack of its own. A stem's settlements must share workspace, account,
     /// currency, settling instant and UTC day, each hour once.
     ///
-    /// The rows of each statement are made while the statement before runs.
+    /// The rows of each statement are made, and checked, while the statement
+    /// before runs, so a pack refused here may follow packs already sent;
+    /// the refusal fails the transaction all the same.
     pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
         let mut packs: HashMap<&str, Vec<&Settlement>> = HashMap::new();
         for s in settlements {

@@ -105,10 +105,14 @@ pub(crate) fn padded<T: Copy>(chunk: &[T]) -> Vec<T> {
 
 /// Starts `statement` and, while the database runs it (on SQLite's worker
 /// thread, or in PostgreSQL's server process), runs `meanwhile` here; then
-/// waits for the statement.
+/// waits for the statement, which is always driven to its end.
+///
+/// One poll hands a statement to SQLite's worker. On PostgreSQL a statement
+/// not yet prepared on the connection, or too large to send at once, needs
+/// more polls before the server runs it; `meanwhile` then runs first and
+/// only the overlap is lost.
 pub(crate) async fn while_running<F: Future, T>(statement: F, meanwhile: impl FnOnce() -> T) -> (F::Output, T) {
     let mut statement = std::pin::pin!(statement);
-    // One poll sends the statement on its way.
     let early = std::future::poll_fn(|cx| Poll::Ready(statement.as_mut().poll(cx))).await;
     let done = meanwhile();
     let output = match early {
