@@ -175,7 +175,7 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
         totals.lines, totals.imported, totals.duplicates, ledger.entries
     );
     std::fs::remove_dir_all(&dir)?;
-    store.pool().close().await;
+    store.close().await;
     Ok(Repetition { bare_per_s, keyed_per_s, import_per_s, bare_peak_kib, import_peak_kib })
 }
 
@@ -276,7 +276,9 @@ async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<T
 enum Key {
     /// None: the baseline the import is held to.
     None,
-    /// The record id as primary key, as `usage_records` has.
+    /// The record id as primary key, laid out as `usage_records` is: on
+    /// SQLite a table ordered by it (`WITHOUT ROWID`), on PostgreSQL
+    /// compared byte by byte (`COLLATE "C"`).
     RecordId,
 }
 
@@ -294,10 +296,14 @@ impl Key {
 /// driver and pool into a table with no index and no settlement, and with
 /// no key unless `key` says otherwise.
 async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize, key: Key) -> anyhow::Result<usize> {
-    let primary = if key == Key::RecordId { " PRIMARY KEY" } else { " NOT NULL" };
+    let (primary, layout) = match (key, store.kind()) {
+        (Key::None, _) => (" NOT NULL", ""),
+        (Key::RecordId, Backend::Sqlite) => (" PRIMARY KEY", " WITHOUT ROWID"),
+        (Key::RecordId, Backend::Postgres) => (" COLLATE \"C\" PRIMARY KEY", ""),
+    };
     sqlx::query(&format!(
         "CREATE TABLE {} (record_id TEXT{primary}, workspace_id TEXT NOT NULL, \
-         hour_start BIGINT NOT NULL, cu_milli BIGINT NOT NULL)",
+         hour_start BIGINT NOT NULL, cu_milli BIGINT NOT NULL){layout}",
         key.table()
     ))
     .execute(store.pool())
