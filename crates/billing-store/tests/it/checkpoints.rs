@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use billing_app::model::BillingMethod;
 
-use crate::support::{OPERATOR, usage, worlds};
+use crate::support::{OPERATOR, sqlite_world, usage};
 
 #[tokio::test]
 async fn committed_writes_reach_the_database_file_without_a_writer_copying_them() {
-    let w = worlds().await.into_iter().find(|w| w.backend == "sqlite").unwrap();
+    let w = sqlite_world().await;
     let path = w.url.strip_prefix("sqlite://").unwrap().to_owned();
     let s = w.seed("acme", "100.00").await;
     let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
@@ -32,4 +32,6 @@ async fn committed_writes_reach_the_database_file_without_a_writer_copying_them(
     // And what it copied reads back.
     let settled = w.settlements(&adhoc.id).await;
     assert_eq!(settled.len(), 48);
+    // Closing the store stops the checkpointer with the pool.
+    w.store.close().await;
 }

@@ -64,13 +64,22 @@ pub async fn worlds() -> Vec<World> {
     }
     let mut worlds = Vec::new();
     for (backend, url) in urls {
-        let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
-        let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
-        let billing = Billing::new(store.clone(), clock.clone());
-        billing.ensure_catalog().await.unwrap();
-        worlds.push(World { backend, billing, clock, store, url });
+        worlds.push(world(backend, url).await);
     }
     worlds
+}
+
+/// A fresh world on SQLite alone, for what only SQLite has.
+pub async fn sqlite_world() -> World {
+    world("sqlite", sqlite_url().await).await
+}
+
+async fn world(backend: &'static str, url: String) -> World {
+    let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
+    let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
+    let billing = Billing::new(store.clone(), clock.clone());
+    billing.ensure_catalog().await.unwrap();
+    World { backend, billing, clock, store, url }
 }
 
 impl World {

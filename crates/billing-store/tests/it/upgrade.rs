@@ -103,6 +103,17 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
 
         rewind_to_migration_6(&w, &[before.clone(), quiet_before.clone()].concat()).await;
         let upgraded = SqlStore::connect(&w.url, StoreOptions::default()).await.unwrap();
+        // Migration 10 laid the records out by id.
+        let (layout, expected) = match w.backend {
+            "sqlite" => ("SELECT sql FROM sqlite_master WHERE name = 'usage_records'", "WITHOUT ROWID"),
+            _ => (
+                "SELECT CAST(collation_name AS TEXT) FROM information_schema.columns \
+                 WHERE table_name = 'usage_records' AND column_name = 'record_id'",
+                "C",
+            ),
+        };
+        let layout: String = sqlx::query_scalar(layout).fetch_one(upgraded.pool()).await.unwrap();
+        assert!(layout.ends_with(expected), "{layout}");
 
         let mut tx = upgraded.read().await.unwrap();
         assert_eq!(tx.settlements(&adhoc.id, None, 1000).await.unwrap().unwrap(), before);
