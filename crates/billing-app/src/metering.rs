@@ -368,13 +368,14 @@ impl BatchFacts {
         }
         keyed.sort_unstable_by_key(|(hour, rank, _)| (*hour, *rank));
         let mut hours: Vec<HourUsage> = Vec::new();
-        let mut last = None;
         for (hour_start, rank, milli) in keyed {
+            let ws = by_id[rank];
             match hours.last_mut() {
-                Some(h) if last == Some((hour_start, rank)) => h.usage = CuHours::from_milli(h.usage.milli() + milli),
-                _ => hours.push(HourUsage { ws: by_id[rank], hour_start, usage: CuHours::from_milli(milli) }),
+                Some(h) if (h.hour_start, h.ws) == (hour_start, ws) => {
+                    h.usage = CuHours::from_milli(h.usage.milli() + milli);
+                }
+                _ => hours.push(HourUsage { ws, hour_start, usage: CuHours::from_milli(milli) }),
             }
-            last = Some((hour_start, rank));
         }
         Ok(hours)
     }

@@ -142,21 +142,20 @@ impl SqlTx {
         for s in settlements {
             packs.entry(split_id(&s.id).0).or_default().push(s);
         }
-        let mut packs: Vec<(&str, Vec<&Settlement>)> = packs.into_iter().collect();
         // In index order, so that each statement's rows land near each other.
-        packs.sort_unstable_by(|(a, a_lines), (b, b_lines)| {
-            let day = |s: &Settlement| Day::of(micros(s.hour_start)).start;
-            (a_lines[0].workspace_id.as_str(), day(a_lines[0]), a).cmp(&(
-                b_lines[0].workspace_id.as_str(),
-                day(b_lines[0]),
-                b,
-            ))
-        });
+        let mut packs: Vec<_> = packs
+            .into_iter()
+            .map(|(id, lines)| {
+                let first = lines[0];
+                ((first.workspace_id.as_str(), Day::of(micros(first.hour_start)).start, id), lines)
+            })
+            .collect();
+        packs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let pieces = statements(&packs);
         let rows_of = |i: usize| -> StoreResult<Vec<PackRow<'_>>> {
-            pieces
-                .get(i)
-                .map_or(Ok(Vec::new()), |piece| piece.iter().map(|(id, lines)| PackRow::new(id, lines)).collect())
+            pieces.get(i).map_or(Ok(Vec::new()), |piece| {
+                piece.iter().map(|((_, _, id), lines)| PackRow::new(id, lines)).collect()
+            })
         };
         let mut rows = rows_of(0)?;
         for i in 0..pieces.len() {
