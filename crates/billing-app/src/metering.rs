@@ -8,7 +8,6 @@
 //! bulk, and the settling in between is plain computation, worked out on a
 //! blocking thread while the records are written.
 
-use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -81,6 +80,13 @@ pub struct UsageWorkspace {
     pub region_id: String,
 }
 
+/// Maps keyed by what a batch's records carry (ids from the caller, looked
+/// up once or more per record): hashed with foldhash, several times faster
+/// than the standard library's SipHash on short keys, and still seeded at
+/// random per process.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
 /// Checks one record's fields; the error names the record's position.
 fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<()> {
     let field = |f: &str| format!("records[{index}].{f}");
@@ -99,31 +105,68 @@ fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<
     Ok(())
 }
 
-/// Drops exact repeats within the batch, copying records only when there
-/// are some; a repeated id with other content is an error.
-fn dedupe(records: &[UsageRecord]) -> AppResult<(Cow<'_, [UsageRecord]>, usize)> {
-    let mut seen: HashMap<&str, &UsageRecord> = HashMap::with_capacity(records.len());
-    let mut keep = Vec::new();
-    for (i, r) in records.iter().enumerate() {
+/// The batch without its exact repeats, in order, and how many were
+/// dropped; nothing is copied. A repeated id with other content is an
+/// error.
+fn dedupe(records: &[UsageRecord]) -> AppResult<(Vec<&UsageRecord>, usize)> {
+    let mut seen: FastMap<&str, &UsageRecord> = FastMap::with_capacity_and_hasher(records.len(), Default::default());
+    let mut unique = Vec::with_capacity(records.len());
+    for r in records {
         match seen.entry(r.record_id.as_str()) {
-            Entry::Occupied(first) if *first.get() == r => {
-                if keep.is_empty() {
-                    keep = vec![true; records.len()];
-                }
-                keep[i] = false;
-            }
+            Entry::Occupied(first) if *first.get() == r => {}
             Entry::Occupied(_) => return Err(AppError::DuplicateUsageRecord { record_id: r.record_id.clone() }),
             Entry::Vacant(slot) => {
                 slot.insert(r);
+                unique.push(r);
             }
         }
     }
-    if keep.is_empty() {
-        return Ok((Cow::Borrowed(records), 0));
-    }
-    let unique: Vec<UsageRecord> = records.iter().zip(&keep).filter(|(_, k)| **k).map(|(r, _)| r.clone()).collect();
     let repeats = records.len() - unique.len();
-    Ok((Cow::Owned(unique), repeats))
+    Ok((unique, repeats))
+}
+
+/// Most workspaces whose homes are kept; past this the memory starts
+/// afresh.
+pub const MAX_KNOWN_HOMES: usize = 100_000;
+
+/// Whose each workspace is and where it runs, as read before. Neither ever
+/// changes once a workspace is made (deleting one only marks it), so what
+/// one read found stays true for every later import, in this process or
+/// another: an import reads only the workspaces it has not met yet, and
+/// still reads the quotas, plans and orders, which do change, each time.
+#[derive(Default)]
+pub(crate) struct WorkspaceHomes(std::sync::Mutex<FastMap<String, UsageWorkspace>>);
+
+impl WorkspaceHomes {
+    /// The homes of `ids` that exist, from memory or else read in `tx`.
+    async fn of(&self, tx: &mut (dyn StoreTx + '_), ids: &[&str]) -> AppResult<Vec<UsageWorkspace>> {
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let known = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for id in ids {
+                match known.get(*id) {
+                    Some(home) => found.push(home.clone()),
+                    None => missing.push(*id),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let read = tx.workspace_homes(&missing).await?;
+        {
+            let mut known = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if known.len() + read.len() > MAX_KNOWN_HOMES {
+                known.clear();
+            }
+            for home in &read {
+                known.insert(home.id.clone(), home.clone());
+            }
+        }
+        found.extend(read);
+        Ok(found)
+    }
 }
 
 /// The workspaces a batch touches with their quota periods, and the plan
@@ -132,7 +175,7 @@ fn dedupe(records: &[UsageRecord]) -> AppResult<(Cow<'_, [UsageRecord]>, usize)>
 #[derive(Default)]
 struct BatchFacts {
     /// Position in `workspaces` by workspace id.
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     workspaces: Vec<WorkspaceFacts>,
     regions: Vec<Region>,
     /// Active plans by (account, region), until a pool is made of them.
@@ -186,9 +229,8 @@ impl Billing {
         // and the new records settled alone.
         // What goes wrong in that guess (reading what known records' hours
         // settled before, say) counts only if every record was new.
-        let all: Vec<&UsageRecord> = unique.iter().collect();
-        let mut facts = BatchFacts::load(&mut *tx, &all).await?;
-        let settling = facts.hours_and_priors(&mut *tx, &all).await.map(|(hours, priors)| {
+        let mut facts = BatchFacts::load(&mut *tx, &unique, &self.workspace_homes).await?;
+        let settling = facts.hours_and_priors(&mut *tx, &unique).await.map(|(hours, priors)| {
             tokio::task::spawn_blocking(move || {
                 let settled = facts.settle_hours(hours, priors, now);
                 (facts, settled)
@@ -203,8 +245,8 @@ impl Billing {
         let mut outcome = ImportOutcome { duplicates: repeats, ..ImportOutcome::default() };
         for (record, previous) in unique.iter().zip(stored?) {
             match previous {
-                None => fresh.push(record),
-                Some(prev) if prev == *record => outcome.duplicates += 1,
+                None => fresh.push(*record),
+                Some(prev) if prev == **record => outcome.duplicates += 1,
                 Some(_) => {
                     return Err(AppError::DuplicateUsageRecord { record_id: record.record_id.clone() });
                 }
@@ -217,7 +259,7 @@ impl Billing {
                 (facts, settled?)
             }
             false => {
-                let mut facts = BatchFacts::load(&mut *tx, &fresh).await?;
+                let mut facts = BatchFacts::load(&mut *tx, &fresh, &self.workspace_homes).await?;
                 let (hours, priors) = facts.hours_and_priors(&mut *tx, &fresh).await?;
                 let settled = facts.settle_hours(hours, priors, now)?;
                 (facts, settled)
@@ -288,15 +330,20 @@ impl BatchFacts {
     /// Reads the facts of every workspace of `records` in bulk, then works
     /// out each one's quota periods, in record order, so that the first bad
     /// record is the one reported.
-    async fn load(tx: &mut (dyn StoreTx + '_), records: &[&UsageRecord]) -> AppResult<BatchFacts> {
+    async fn load(
+        tx: &mut (dyn StoreTx + '_),
+        records: &[&UsageRecord],
+        homes: &WorkspaceHomes,
+    ) -> AppResult<BatchFacts> {
         let mut ids: Vec<&str> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: FastSet<&str> = FastSet::default();
         for r in records {
             if seen.insert(&r.workspace_id) {
                 ids.push(&r.workspace_id);
             }
         }
-        let UsageFacts { workspaces, quotas, plans } = tx.usage_facts(&ids).await?;
+        let homes = homes.of(tx, &ids).await?;
+        let UsageFacts { workspaces, quotas, plans } = tx.usage_facts(homes).await?;
         let mut workspaces: HashMap<String, UsageWorkspace> =
             workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
         let mut quotas_of: HashMap<String, Vec<InstanceWithOrders>> = HashMap::new();

@@ -138,7 +138,8 @@ impl SqlTx {
     /// before runs, so a pack refused here may follow packs already sent;
     /// the refusal fails the transaction all the same.
     pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
-        let mut packs: HashMap<&str, Vec<&Settlement>> = HashMap::new();
+        // Hashed with foldhash: one lookup per settlement, on ids.
+        let mut packs: HashMap<&str, Vec<&Settlement>, foldhash::fast::RandomState> = HashMap::default();
         for s in settlements {
             packs.entry(split_id(&s.id).0).or_default().push(s);
         }

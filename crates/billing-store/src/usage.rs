@@ -125,7 +125,7 @@ pub(crate) async fn while_running<F: Future, T>(statement: F, meanwhile: impl Fn
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds the values of [`SqlTx::usage_insert_sql`].
-fn bind_usage<'q>(mut query: Query<'q>, piece: &'q [UsageRecord]) -> Query<'q> {
+fn bind_usage<'q>(mut query: Query<'q>, piece: &'q [&UsageRecord]) -> Query<'q> {
     for r in piece {
         query = query.bind(&r.record_id).bind(&r.workspace_id).bind(micros(r.hour_start)).bind(r.cu_hours.milli());
     }
@@ -149,7 +149,10 @@ impl SqlTx {
     /// A feed almost always sends new records, so they are first inserted
     /// blind under a savepoint; only when some row was already there is that
     /// undone and each record looked up.
-    pub(crate) async fn insert_usage_rows(&mut self, records: &[UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
+    pub(crate) async fn insert_usage_rows(
+        &mut self,
+        records: &[&UsageRecord],
+    ) -> StoreResult<Vec<Option<UsageRecord>>> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
@@ -192,7 +195,7 @@ impl SqlTx {
     /// PostgreSQL's skipping (`ON CONFLICT`) probes the key before each row
     /// on top of the insert's own check, so there a plain INSERT is sent and
     /// a known id is told by the unique violation that stops it.
-    async fn insert_usage_blind(&mut self, records: &[UsageRecord]) -> StoreResult<bool> {
+    async fn insert_usage_blind(&mut self, records: &[&UsageRecord]) -> StoreResult<bool> {
         let skip_known = self.backend == Backend::Sqlite;
         let mut written = 0;
         for piece in statements(records) {
@@ -241,20 +244,23 @@ impl SqlTx {
         Ok(rows)
     }
 
-    /// The workspaces, then (their accounts held) every quota and active
-    /// plan of their accounts in one query (the quotas kept are those bound
-    /// to the workspaces), then the orders of all of them in another.
-    pub(crate) async fn usage_fact_rows(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
+    /// The workspaces of `ids` that exist, deleted ones included.
+    pub(crate) async fn workspace_home_rows(&mut self, ids: &[&str]) -> StoreResult<Vec<UsageWorkspace>> {
         let head = "SELECT id, account_id, region_id FROM workspaces WHERE";
-        let workspaces = self.rows_in(head, "id", workspace_ids).await?;
-        let workspaces = workspaces.iter().map(workspace).collect::<StoreResult<Vec<_>>>()?;
+        self.rows_in(head, "id", ids).await?.iter().map(workspace).collect()
+    }
+
+    /// With their accounts held, every quota and active plan of the
+    /// workspaces' accounts in one query (the quotas kept are those bound
+    /// to the workspaces), then the orders of all of them in another.
+    pub(crate) async fn usage_fact_rows(&mut self, workspaces: Vec<UsageWorkspace>) -> StoreResult<UsageFacts> {
         let accounts: BTreeSet<&str> = workspaces.iter().map(|w| w.account_id.as_str()).collect();
         let accounts: Vec<&str> = accounts.into_iter().collect();
         self.lock_accounts(&accounts).await?;
         let head = "SELECT * FROM instances WHERE (commodity = 'spark_reserved' \
                     OR (commodity = 'spark_resource_plan' AND state = 'active')) AND";
         let instances = self.rows_in(head, "account_id", &accounts).await?;
-        let bound: HashSet<&str> = workspace_ids.iter().copied().collect();
+        let bound: HashSet<&str> = workspaces.iter().map(|w| w.id.as_str()).collect();
         let (mut quotas, mut plans) = (Vec::new(), Vec::new());
         for row in &instances {
             let i = crate::instances::instance(row)?;

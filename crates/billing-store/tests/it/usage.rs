@@ -334,3 +334,48 @@ async fn a_yen_account_is_charged_whole_yen_rounded_down() {
         w.assert_books_in_order().await;
     });
 }
+
+#[tokio::test]
+async fn workspaces_met_by_an_earlier_import_are_charged_to_their_own_accounts_beside_new_ones() {
+    on_every_backend!(|w| {
+        let acme = w.seed("acme", "100.00").await;
+        let globex = w.seed("globex", "100.00").await;
+        let adhoc = w.workspace(acme.id(), "adhoc", BillingMethod::PayAsYouGo).await;
+        let reports = w.workspace(globex.id(), "reports", BillingMethod::PayAsYouGo).await;
+        let hour = w.previous_hour();
+        let earlier = hour - Duration::hours(1);
+        // 100 CU-hours × 0.067106 = 6.7106 → 6.71 each.
+        w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, earlier, "100")]).await.unwrap();
+        assert_eq!(w.balance_of(acme.id()).await, usd("93.29"));
+
+        // `adhoc` is known to this process now; `reports`, and a workspace
+        // made since, are not.
+        let later = w.workspace(globex.id(), "later", BillingMethod::PayAsYouGo).await;
+        let records = [
+            usage("r2", &adhoc.id, hour, "100"),
+            usage("r3", &reports.id, hour, "100"),
+            usage("r4", &later.id, hour, "100"),
+        ];
+        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        assert_eq!((outcome.imported, outcome.settled_hours), (3, 3));
+        assert_eq!(outcome.charged.get(acme.id()), Some(&usd("6.71")));
+        assert_eq!(outcome.charged.get(globex.id()), Some(&usd("13.42")));
+        assert_eq!(w.balance_of(acme.id()).await, usd("86.58"));
+        assert_eq!(w.balance_of(globex.id()).await, usd("86.58"));
+
+        // A workspace that does not exist is still refused beside known
+        // ones, and nothing of the batch is written.
+        let before = w.snapshot().await;
+        let records = [usage("r5", &adhoc.id, hour, "1"), usage("r6", "ws_missing", hour, "1")];
+        w.assert_refused(&before, w.billing.import_usage(&OPERATOR, &records).await, "NOT_FOUND").await;
+
+        // Another process, with nothing in memory, settles the same way.
+        let replica = w.replica().await;
+        let records =
+            [usage("r7", &later.id, earlier, "100"), usage("r8", &adhoc.id, hour - Duration::hours(2), "100")];
+        let outcome = replica.import_usage(&OPERATOR, &records).await.unwrap();
+        assert_eq!(outcome.charged.get(acme.id()), Some(&usd("6.71")));
+        assert_eq!(outcome.charged.get(globex.id()), Some(&usd("6.71")));
+        w.assert_books_in_order().await;
+    });
+}
