@@ -3,7 +3,11 @@
 //! insert of the same rows into a table without keys, on the same database,
 //! in the same run. For context it also times the same insert into a table
 //! keyed by record id, the least any import that refuses a record twice
-//! must write.
+//! must write, and the write floor: that keyed insert together with the
+//! settlement packs the import wrote, the least any import that also keeps
+//! each hour's settlement must write. Before each timed phase the database
+//! is brought to rest (vacuumed and checkpointed), so that no phase pays for
+//! the upkeep of another's writes.
 
 use std::borrow::Borrow;
 use std::collections::HashSet;
@@ -17,9 +21,10 @@ use billing_app::metering::MAX_USAGE_BATCH;
 use billing_app::model::UsageRecord;
 use billing_app::{Billing, Caller};
 use billing_domain::usage::CuHours;
-use billing_store::{Backend, SqlStore, StoreOptions};
+use billing_store::{Backend, SqlStore, SqlTx, StoreOptions};
 use chrono::{DateTime, Duration, Utc};
 use clap::Args;
+use sqlx::Row;
 
 use crate::database::{BackendKind, Scratch, temp_dir};
 use crate::report::{list, median, mib, peak_rss_kib, ratio, reset_peak_rss};
@@ -74,6 +79,7 @@ struct Repetition {
     bare_per_s: f64,
     keyed_per_s: f64,
     import_per_s: f64,
+    floor_per_s: f64,
     bare_peak_kib: Option<u64>,
     import_peak_kib: Option<u64>,
 }
@@ -90,10 +96,11 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         let r = repetition(&args).await?;
         println!(
             "  rep {rep}: bare insert {:.0} records/s, keyed insert {:.0} records/s, import+settle {:.0} records/s, \
-             ratio {:.2}, peak RSS {:.1} MiB",
+             write floor {:.0} records/s, ratio {:.2}, peak RSS {:.1} MiB",
             r.bare_per_s,
             r.keyed_per_s,
             r.import_per_s,
+            r.floor_per_s,
             ratio(r.import_per_s, r.bare_per_s),
             r.import_peak_kib.map_or(0.0, mib)
         );
@@ -104,6 +111,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let ratios: Vec<f64> = reps.iter().map(|r| ratio(r.import_per_s, r.bare_per_s)).collect();
     let keyed: Vec<f64> = reps.iter().map(|r| r.keyed_per_s).collect();
     let keyed_ratios: Vec<f64> = reps.iter().map(|r| ratio(r.import_per_s, r.keyed_per_s)).collect();
+    let floor: Vec<f64> = reps.iter().map(|r| r.floor_per_s).collect();
+    let floor_ratios: Vec<f64> = reps.iter().map(|r| ratio(r.floor_per_s, r.bare_per_s)).collect();
+    let import_floor_ratios: Vec<f64> = reps.iter().map(|r| ratio(r.import_per_s, r.floor_per_s)).collect();
     let peak = reps.iter().filter_map(|r| r.import_peak_kib).max();
     let bare_peak = reps.iter().filter_map(|r| r.bare_peak_kib).max();
     println!("bare bulk insert:        median {:.0} records/s {}", median(&bare), list(&bare));
@@ -111,6 +121,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     println!("ratio import/bare:       median {:.2}", median(&ratios));
     println!("keyed bulk insert:       median {:.0} records/s {}", median(&keyed), list(&keyed));
     println!("ratio import/keyed:      median {:.2}", median(&keyed_ratios));
+    println!("write floor:             median {:.0} records/s {}", median(&floor), list(&floor));
+    println!("ratio floor/bare:        median {:.2}", median(&floor_ratios));
+    println!("ratio import/floor:      median {:.2}", median(&import_floor_ratios));
     match (peak, bare_peak) {
         (Some(p), Some(b)) => println!(
             "peak RSS (VmHWM):        import {:.1} MiB, bare insert {:.1} MiB (max over repetitions)",
@@ -141,6 +154,7 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
     // Every generated hour lies in the past.
     clock.set(world::START + Duration::hours(hours + 1));
 
+    quiesce(&store).await?;
     reset_peak_rss();
     let started = Instant::now();
     let bare_rows = match args.import_only {
@@ -149,6 +163,7 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
     };
     let bare_per_s = bare_rows as f64 / started.elapsed().as_secs_f64();
     let bare_peak_kib = peak_rss_kib();
+    quiesce(&store).await?;
     let started = Instant::now();
     let keyed_rows = match args.import_only {
         true => 0,
@@ -158,8 +173,17 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
 
     if args.bare_only {
         std::fs::remove_dir_all(&dir)?;
-        return Ok(Repetition { bare_per_s, keyed_per_s, import_per_s: 0.0, bare_peak_kib, import_peak_kib: None });
+        let import_per_s = 0.0;
+        return Ok(Repetition {
+            bare_per_s,
+            keyed_per_s,
+            import_per_s,
+            floor_per_s: 0.0,
+            bare_peak_kib,
+            import_peak_kib: None,
+        });
     }
+    quiesce(&store).await?;
     reset_peak_rss();
     let started = Instant::now();
     let totals = import_like_the_cli(&billing, &csv_path).await?;
@@ -174,9 +198,20 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
         "  {} lines: {} imported, {} already known; ledger balanced ({} entries)",
         totals.lines, totals.imported, totals.duplicates, ledger.entries
     );
+    let floor_per_s = match args.import_only {
+        true => 0.0,
+        false => {
+            let packs = written_packs(&store).await?;
+            let transactions = totals.lines.div_ceil(PER_TRANSACTION);
+            quiesce(&store).await?;
+            let started = Instant::now();
+            let rows = floor_insert(&store, &csv_path, args.bare_rows_per_statement, packs, transactions).await?;
+            rows as f64 / started.elapsed().as_secs_f64()
+        }
+    };
     std::fs::remove_dir_all(&dir)?;
     store.close().await;
-    Ok(Repetition { bare_per_s, keyed_per_s, import_per_s, bare_peak_kib, import_peak_kib })
+    Ok(Repetition { bare_per_s, keyed_per_s, import_per_s, floor_per_s, bare_peak_kib, import_peak_kib })
 }
 
 /// Reads one CSV line as `spark-billing usage import` does.
@@ -280,6 +315,8 @@ enum Key {
     /// SQLite a table ordered by it (`WITHOUT ROWID`), on PostgreSQL
     /// compared byte by byte (`COLLATE "C"`).
     RecordId,
+    /// As `RecordId`, in the table of the write floor.
+    Floor,
 }
 
 impl Key {
@@ -287,6 +324,7 @@ impl Key {
         match self {
             Key::None => "bench_bare_usage",
             Key::RecordId => "bench_keyed_usage",
+            Key::Floor => "bench_floor_usage",
         }
     }
 }
@@ -296,10 +334,25 @@ impl Key {
 /// driver and pool into a table with no index and no settlement, and with
 /// no key unless `key` says otherwise.
 async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize, key: Key) -> anyhow::Result<usize> {
+    create_usage_table(store, key).await?;
+    let (mut transactions, reading) = read_ahead(path)?;
+    let mut rows = 0;
+    while let Some((_, batch)) = transactions.recv().await {
+        let mut tx = store.begin_sql().await?;
+        insert_bare_batch(&mut tx, store.kind(), &batch, rows_per_statement, key).await?;
+        tx.commit_sql().await?;
+        rows += batch.len();
+    }
+    reading.join()?;
+    Ok(rows)
+}
+
+/// `key`'s table, laid out as its comment says.
+async fn create_usage_table(store: &SqlStore, key: Key) -> anyhow::Result<()> {
     let (primary, layout) = match (key, store.kind()) {
         (Key::None, _) => (" NOT NULL", ""),
-        (Key::RecordId, Backend::Sqlite) => (" PRIMARY KEY", " WITHOUT ROWID"),
-        (Key::RecordId, Backend::Postgres) => (" COLLATE \"C\" PRIMARY KEY", ""),
+        (Key::RecordId | Key::Floor, Backend::Sqlite) => (" PRIMARY KEY", " WITHOUT ROWID"),
+        (Key::RecordId | Key::Floor, Backend::Postgres) => (" COLLATE \"C\" PRIMARY KEY", ""),
     };
     sqlx::query(&format!(
         "CREATE TABLE {} (record_id TEXT{primary}, workspace_id TEXT NOT NULL, \
@@ -308,27 +361,20 @@ async fn bare_insert(store: &SqlStore, path: &Path, rows_per_statement: usize, k
     ))
     .execute(store.pool())
     .await?;
-    let (mut transactions, reading) = read_ahead(path)?;
-    let mut rows = 0;
-    while let Some((_, batch)) = transactions.recv().await {
-        insert_bare_batch(store, &batch, rows_per_statement, key).await?;
-        rows += batch.len();
-    }
-    reading.join()?;
-    Ok(rows)
+    Ok(())
 }
 
+/// One transaction's records into `key`'s table.
 async fn insert_bare_batch(
-    store: &SqlStore,
+    tx: &mut SqlTx,
+    backend: Backend,
     batch: &[UsageRecord],
     rows_per_statement: usize,
     key: Key,
 ) -> anyhow::Result<()> {
-    let mut tx = store.begin_sql().await?;
-    let backend = store.kind();
     match key {
         Key::None => write_rows(tx.conn(), backend, batch, rows_per_statement, key, false).await?,
-        Key::RecordId => {
+        Key::RecordId | Key::Floor => {
             // As the import writes: the file's repeats within the batch
             // dropped, the rest sent as plain INSERTs (SQLite skips a known
             // id at no cost), and only when a record of an earlier batch
@@ -344,7 +390,6 @@ async fn insert_bare_batch(
             sqlx::query("RELEASE SAVEPOINT keyed").execute(tx.conn()).await?;
         }
     }
-    tx.commit_sql().await?;
     Ok(())
 }
 
@@ -384,6 +429,161 @@ async fn write_rows<R: Borrow<UsageRecord>>(
         let done = query.execute(&mut *conn).await?;
         if !skip_known && done.rows_affected() != chunk.len() as u64 {
             bail!("the insert wrote {} of {} rows", done.rows_affected(), chunk.len());
+        }
+    }
+    Ok(())
+}
+
+/// A settlement pack as the import wrote it, read back for the write floor.
+struct Pack {
+    id: String,
+    workspace_id: String,
+    account_id: String,
+    day_start: i64,
+    hours_mask: i64,
+    currency: String,
+    settled_at: i64,
+    own_id: i64,
+    lines: String,
+}
+
+/// Every settlement pack the import wrote, in the order their ids were made.
+async fn written_packs(store: &SqlStore) -> anyhow::Result<Vec<Pack>> {
+    let rows = sqlx::query("SELECT * FROM settlement_packs ORDER BY id").fetch_all(store.pool()).await?;
+    let mut packs = Vec::with_capacity(rows.len());
+    for row in rows {
+        packs.push(Pack {
+            id: row.try_get("id")?,
+            workspace_id: row.try_get("workspace_id")?,
+            account_id: row.try_get("account_id")?,
+            day_start: row.try_get("day_start")?,
+            hours_mask: row.try_get("hours_mask")?,
+            currency: row.try_get("currency")?,
+            settled_at: row.try_get("settled_at")?,
+            own_id: row.try_get("own_id")?,
+            lines: row.try_get("lines")?,
+        });
+    }
+    Ok(packs)
+}
+
+/// The write floor: what any import keeping the records by id and the
+/// hours' settlements must write, and nothing else. The same CSV, read the
+/// same way, into a table keyed by record id as the keyed baseline does,
+/// and the settlement packs the import wrote, spread evenly over the same
+/// number of transactions, into a table laid out and indexed as
+/// `settlement_packs` is. Nothing is read, settled, charged, drawn or
+/// posted to the ledger, so no import can be faster than this.
+async fn floor_insert(
+    store: &SqlStore,
+    path: &Path,
+    rows_per_statement: usize,
+    mut packs: Vec<Pack>,
+    transactions: usize,
+) -> anyhow::Result<usize> {
+    create_usage_table(store, Key::Floor).await?;
+    let collate = match store.kind() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " COLLATE \"C\"",
+    };
+    for sql in [
+        format!(
+            "CREATE TABLE bench_floor_packs (id TEXT{collate} PRIMARY KEY, workspace_id TEXT{collate} NOT NULL, \
+             account_id TEXT NOT NULL, day_start BIGINT NOT NULL, hours_mask BIGINT NOT NULL, \
+             currency TEXT NOT NULL, settled_at BIGINT NOT NULL, own_id BIGINT NOT NULL, lines TEXT NOT NULL)"
+        ),
+        "CREATE INDEX bench_floor_packs_day ON bench_floor_packs(workspace_id, day_start)".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(store.pool()).await?;
+    }
+    let per_transaction = packs.len().div_ceil(transactions.max(1)).max(1);
+    let mut shares = Vec::new();
+    while !packs.is_empty() {
+        let rest = packs.split_off(per_transaction.min(packs.len()));
+        shares.push(std::mem::replace(&mut packs, rest));
+    }
+    let mut shares = shares.into_iter();
+    let (mut transactions, reading) = read_ahead(path)?;
+    let mut rows = 0;
+    while let Some((_, batch)) = transactions.recv().await {
+        let mut tx = store.begin_sql().await?;
+        insert_bare_batch(&mut tx, store.kind(), &batch, rows_per_statement, Key::Floor).await?;
+        let mut share = shares.next().unwrap_or_default();
+        // In index order, as the store writes them.
+        share
+            .sort_unstable_by(|a, b| (&a.workspace_id, a.day_start, &a.id).cmp(&(&b.workspace_id, b.day_start, &b.id)));
+        write_packs(tx.conn(), store.kind(), &share, rows_per_statement).await?;
+        tx.commit_sql().await?;
+        rows += batch.len();
+    }
+    reading.join()?;
+    ensure!(shares.next().is_none(), "more shares of packs than transactions");
+    Ok(rows)
+}
+
+/// Multi-row INSERTs of `packs` into the write floor's pack table.
+async fn write_packs(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    packs: &[Pack],
+    rows_per_statement: usize,
+) -> anyhow::Result<()> {
+    for chunk in packs.chunks(rows_per_statement) {
+        let mut sql = String::from(
+            "INSERT INTO bench_floor_packs (id, workspace_id, account_id, day_start, hours_mask, currency, \
+             settled_at, own_id, lines) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..9 {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                match backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => sql.push_str(&format!("${}", i * 9 + c + 1)),
+                }
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for p in chunk {
+            query = query
+                .bind(&p.id)
+                .bind(&p.workspace_id)
+                .bind(&p.account_id)
+                .bind(p.day_start)
+                .bind(p.hours_mask)
+                .bind(&p.currency)
+                .bind(p.settled_at)
+                .bind(p.own_id)
+                .bind(&p.lines);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Finishes, before a timed phase, the upkeep the phases before it leave
+/// behind, so that no phase pays for another's writes: on PostgreSQL the
+/// vacuum and statistics of what was inserted (which autovacuum would
+/// otherwise run during the next phase) and a checkpoint; on SQLite a
+/// checkpoint that empties the write-ahead log.
+async fn quiesce(store: &SqlStore) -> anyhow::Result<()> {
+    match store.kind() {
+        Backend::Sqlite => {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(store.pool()).await?;
+        }
+        Backend::Postgres => {
+            sqlx::query("VACUUM (ANALYZE)").execute(store.pool()).await?;
+            // CHECKPOINT needs a superuser or pg_checkpoint; without it the
+            // phases are still measured alike, only with more noise.
+            if let Err(e) = sqlx::query("CHECKPOINT").execute(store.pool()).await {
+                eprintln!("  (no checkpoint before the phase: {e})");
+            }
         }
     }
     Ok(())
