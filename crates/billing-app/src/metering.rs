@@ -125,50 +125,6 @@ fn dedupe(records: &[UsageRecord]) -> AppResult<(Vec<&UsageRecord>, usize)> {
     Ok((unique, repeats))
 }
 
-/// Most workspaces whose homes are kept; past this the memory starts
-/// afresh.
-pub const MAX_KNOWN_HOMES: usize = 100_000;
-
-/// Whose each workspace is and where it runs, as read before. Neither ever
-/// changes once a workspace is made (deleting one only marks it), so what
-/// one read found stays true for every later import, in this process or
-/// another: an import reads only the workspaces it has not met yet, and
-/// still reads the quotas, plans and orders, which do change, each time.
-#[derive(Default)]
-pub(crate) struct WorkspaceHomes(std::sync::Mutex<FastMap<String, UsageWorkspace>>);
-
-impl WorkspaceHomes {
-    /// The homes of `ids` that exist, from memory or else read in `tx`.
-    async fn of(&self, tx: &mut (dyn StoreTx + '_), ids: &[&str]) -> AppResult<Vec<UsageWorkspace>> {
-        let mut found = Vec::with_capacity(ids.len());
-        let mut missing = Vec::new();
-        {
-            let known = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for id in ids {
-                match known.get(*id) {
-                    Some(home) => found.push(home.clone()),
-                    None => missing.push(*id),
-                }
-            }
-        }
-        if missing.is_empty() {
-            return Ok(found);
-        }
-        let read = tx.workspace_homes(&missing).await?;
-        {
-            let mut known = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if known.len() + read.len() > MAX_KNOWN_HOMES {
-                known.clear();
-            }
-            for home in &read {
-                known.insert(home.id.clone(), home.clone());
-            }
-        }
-        found.extend(read);
-        Ok(found)
-    }
-}
-
 /// The workspaces a batch touches with their quota periods, and the plan
 /// pools of their accounts, loaded in bulk for a batch (and again, for its
 /// new records alone, when some of its records were known).
@@ -229,7 +185,7 @@ impl Billing {
         // and the new records settled alone.
         // What goes wrong in that guess (reading what known records' hours
         // settled before, say) counts only if every record was new.
-        let mut facts = BatchFacts::load(&mut *tx, &unique, &self.workspace_homes).await?;
+        let mut facts = BatchFacts::load(&mut *tx, &unique).await?;
         let settling = facts.hours_and_priors(&mut *tx, &unique).await.map(|(hours, priors)| {
             tokio::task::spawn_blocking(move || {
                 let settled = facts.settle_hours(hours, priors, now);
@@ -259,7 +215,7 @@ impl Billing {
                 (facts, settled?)
             }
             false => {
-                let mut facts = BatchFacts::load(&mut *tx, &fresh, &self.workspace_homes).await?;
+                let mut facts = BatchFacts::load(&mut *tx, &fresh).await?;
                 let (hours, priors) = facts.hours_and_priors(&mut *tx, &fresh).await?;
                 let settled = facts.settle_hours(hours, priors, now)?;
                 (facts, settled)
@@ -330,11 +286,7 @@ impl BatchFacts {
     /// Reads the facts of every workspace of `records` in bulk, then works
     /// out each one's quota periods, in record order, so that the first bad
     /// record is the one reported.
-    async fn load(
-        tx: &mut (dyn StoreTx + '_),
-        records: &[&UsageRecord],
-        homes: &WorkspaceHomes,
-    ) -> AppResult<BatchFacts> {
+    async fn load(tx: &mut (dyn StoreTx + '_), records: &[&UsageRecord]) -> AppResult<BatchFacts> {
         let mut ids: Vec<&str> = Vec::new();
         let mut seen: FastSet<&str> = FastSet::default();
         for r in records {
@@ -342,8 +294,7 @@ impl BatchFacts {
                 ids.push(&r.workspace_id);
             }
         }
-        let homes = homes.of(tx, &ids).await?;
-        let UsageFacts { workspaces, quotas, plans } = tx.usage_facts(homes).await?;
+        let UsageFacts { workspaces, quotas, plans } = tx.usage_facts(&ids).await?;
         let mut workspaces: HashMap<String, UsageWorkspace> =
             workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
         let mut quotas_of: HashMap<String, Vec<InstanceWithOrders>> = HashMap::new();

@@ -89,7 +89,6 @@ pub struct Billing {
     pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKey>>,
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
-    pub(crate) workspace_homes: Arc<crate::metering::WorkspaceHomes>,
 }
 
 impl Billing {
@@ -102,7 +101,6 @@ impl Billing {
             quote_key: Arc::default(),
             policies: Arc::default(),
             facts_cache: Arc::default(),
-            workspace_homes: Arc::default(),
         }
     }
 

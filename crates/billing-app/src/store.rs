@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::changes::ChangeLog;
 use crate::ledger::{LedgerEntry, Movement};
-use crate::metering::{UsageFacts, UsageWorkspace};
+use crate::metering::UsageFacts;
 use crate::model::{
     Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
@@ -221,15 +221,11 @@ pub trait StoreTx: Send {
     /// Stores records whose ids are new and returns, for every record, the
     /// stored version when its id was already known.
     async fn insert_usage(&mut self, records: &[&UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>>;
-    /// Whose each of these workspaces is and where it runs, for those that
-    /// exist (deleted ones included), in any order.
-    async fn workspace_homes(&mut self, ids: &[&str]) -> StoreResult<Vec<UsageWorkspace>>;
-    /// What settling usage of these workspaces needs, read in bulk: their
-    /// quotas and their accounts' active plans, each with its orders
-    /// (without tenders and benefits); the workspaces are handed back in
-    /// it. The accounts are held, as by [`StoreTx::lock_account`], before
-    /// their plans are read.
-    async fn usage_facts(&mut self, workspaces: Vec<UsageWorkspace>) -> StoreResult<UsageFacts>;
+    /// What settling usage of these workspaces needs, read in bulk: the
+    /// workspaces, their quotas and their accounts' active plans, each with
+    /// its orders (without tenders and benefits). The accounts are held, as
+    /// by [`StoreTx::lock_account`], before their plans are read.
+    async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts>;
     /// Usage and quota coverage already settled for each `(workspace,
     /// hour start)`, in the order asked; `None` for hours never settled.
     async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>>;

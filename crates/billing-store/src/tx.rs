@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use billing_app::changes::ChangeLog;
 use billing_app::ledger::{LedgerEntry, Movement};
-use billing_app::metering::{UsageFacts, UsageWorkspace};
+use billing_app::metering::UsageFacts;
 use billing_app::model::{
     Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
     OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
@@ -271,11 +271,8 @@ impl StoreTx for SqlTx {
     async fn insert_usage(&mut self, records: &[&UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
         self.insert_usage_rows(records).await
     }
-    async fn workspace_homes(&mut self, ids: &[&str]) -> StoreResult<Vec<UsageWorkspace>> {
-        self.workspace_home_rows(ids).await
-    }
-    async fn usage_facts(&mut self, workspaces: Vec<UsageWorkspace>) -> StoreResult<UsageFacts> {
-        self.usage_fact_rows(workspaces).await
+    async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
+        self.usage_fact_rows(workspace_ids).await
     }
     async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>> {
         self.settled_hour_rows(hours).await

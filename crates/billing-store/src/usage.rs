@@ -244,23 +244,20 @@ impl SqlTx {
         Ok(rows)
     }
 
-    /// The workspaces of `ids` that exist, deleted ones included.
-    pub(crate) async fn workspace_home_rows(&mut self, ids: &[&str]) -> StoreResult<Vec<UsageWorkspace>> {
-        let head = "SELECT id, account_id, region_id FROM workspaces WHERE";
-        self.rows_in(head, "id", ids).await?.iter().map(workspace).collect()
-    }
-
-    /// With their accounts held, every quota and active plan of the
-    /// workspaces' accounts in one query (the quotas kept are those bound
+    /// The workspaces, then (their accounts held) every quota and active
+    /// plan of their accounts in one query (the quotas kept are those bound
     /// to the workspaces), then the orders of all of them in another.
-    pub(crate) async fn usage_fact_rows(&mut self, workspaces: Vec<UsageWorkspace>) -> StoreResult<UsageFacts> {
+    pub(crate) async fn usage_fact_rows(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
+        let head = "SELECT id, account_id, region_id FROM workspaces WHERE";
+        let workspaces = self.rows_in(head, "id", workspace_ids).await?;
+        let workspaces = workspaces.iter().map(workspace).collect::<StoreResult<Vec<_>>>()?;
         let accounts: BTreeSet<&str> = workspaces.iter().map(|w| w.account_id.as_str()).collect();
         let accounts: Vec<&str> = accounts.into_iter().collect();
         self.lock_accounts(&accounts).await?;
         let head = "SELECT * FROM instances WHERE (commodity = 'spark_reserved' \
                     OR (commodity = 'spark_resource_plan' AND state = 'active')) AND";
         let instances = self.rows_in(head, "account_id", &accounts).await?;
-        let bound: HashSet<&str> = workspaces.iter().map(|w| w.id.as_str()).collect();
+        let bound: HashSet<&str> = workspace_ids.iter().copied().collect();
         let (mut quotas, mut plans) = (Vec::new(), Vec::new());
         for row in &instances {
             let i = crate::instances::instance(row)?;

@@ -336,7 +336,7 @@ async fn a_yen_account_is_charged_whole_yen_rounded_down() {
 }
 
 #[tokio::test]
-async fn workspaces_met_by_an_earlier_import_are_charged_to_their_own_accounts_beside_new_ones() {
+async fn workspaces_of_two_accounts_old_and_new_are_each_charged_to_their_own_account() {
     on_every_backend!(|w| {
         let acme = w.seed("acme", "100.00").await;
         let globex = w.seed("globex", "100.00").await;
@@ -348,8 +348,7 @@ async fn workspaces_met_by_an_earlier_import_are_charged_to_their_own_accounts_b
         w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, earlier, "100")]).await.unwrap();
         assert_eq!(w.balance_of(acme.id()).await, usd("93.29"));
 
-        // `adhoc` is known to this process now; `reports`, and a workspace
-        // made since, are not.
+        // A workspace imported for before, one not yet, and one made since.
         let later = w.workspace(globex.id(), "later", BillingMethod::PayAsYouGo).await;
         let records = [
             usage("r2", &adhoc.id, hour, "100"),
@@ -369,7 +368,7 @@ async fn workspaces_met_by_an_earlier_import_are_charged_to_their_own_accounts_b
         let records = [usage("r5", &adhoc.id, hour, "1"), usage("r6", "ws_missing", hour, "1")];
         w.assert_refused(&before, w.billing.import_usage(&OPERATOR, &records).await, "NOT_FOUND").await;
 
-        // Another process, with nothing in memory, settles the same way.
+        // Another process over the same database settles the same way.
         let replica = w.replica().await;
         let records =
             [usage("r7", &later.id, earlier, "100"), usage("r8", &adhoc.id, hour - Duration::hours(2), "100")];
