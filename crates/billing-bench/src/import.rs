@@ -405,17 +405,11 @@ async fn write_rows<R: Borrow<UsageRecord>>(
     skip_known: bool,
 ) -> anyhow::Result<()> {
     for chunk in rows.chunks(rows_per_statement) {
-        let mut sql = format!("INSERT INTO {} (record_id, workspace_id, hour_start, cu_milli) VALUES ", key.table());
-        for i in 0..chunk.len() {
-            let p = i * 4;
-            if i > 0 {
-                sql.push(',');
-            }
-            match backend {
-                Backend::Sqlite => sql.push_str("(?, ?, ?, ?)"),
-                Backend::Postgres => sql.push_str(&format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)),
-            }
-        }
+        let mut sql = format!(
+            "INSERT INTO {} (record_id, workspace_id, hour_start, cu_milli) VALUES {}",
+            key.table(),
+            values_list(backend, chunk.len(), 4)
+        );
         if skip_known {
             sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
         }
@@ -433,4 +427,28 @@ async fn write_rows<R: Borrow<UsageRecord>>(
         }
     }
     Ok(())
+}
+
+/// `rows` parenthesised rows of `columns` parameter markers, for a VALUES
+/// list: `?` on SQLite, `$n` numbered in order on PostgreSQL, as the store
+/// writes them.
+fn values_list(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * (columns * 6 + 3));
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => sql.push_str(&format!("${}", i * columns + c + 1)),
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, ensure};
 use billing_store::{Backend, SqlStore};
 use sqlx::Row;
 
-use super::{Key, create_usage_table, insert_bare_batch, read_ahead};
+use super::{Key, create_usage_table, insert_bare_batch, read_ahead, values_list};
 
 /// Pack rows per multi-row INSERT: as the store writes them.
 const PACKS_PER_STATEMENT: usize = 512;
@@ -75,22 +75,17 @@ pub(super) async fn floor_insert(
         sqlx::query(&sql).execute(store.pool()).await?;
     }
     let per_transaction = packs.len().div_ceil(transactions.max(1)).max(1);
-    let mut shares = Vec::new();
-    while !packs.is_empty() {
-        let rest = packs.split_off(per_transaction.min(packs.len()));
-        shares.push(std::mem::replace(&mut packs, rest));
-    }
-    let mut shares = shares.into_iter();
+    let mut shares = packs.chunks_mut(per_transaction);
     let (mut transactions, reading) = read_ahead(path)?;
     let mut rows = 0;
     while let Some((_, batch)) = transactions.recv().await {
         let mut tx = store.begin_sql().await?;
         insert_bare_batch(&mut tx, store.kind(), &batch, rows_per_statement, Key::Floor).await?;
-        let mut share = shares.next().unwrap_or_default();
+        let share = shares.next().unwrap_or_default();
         // In index order, as the store writes them.
         share
             .sort_unstable_by(|a, b| (&a.workspace_id, a.day_start, &a.id).cmp(&(&b.workspace_id, b.day_start, &b.id)));
-        write_packs(tx.conn(), store.kind(), &share).await?;
+        write_packs(tx.conn(), store.kind(), share).await?;
         tx.commit_sql().await?;
         rows += batch.len();
     }
@@ -103,26 +98,11 @@ pub(super) async fn floor_insert(
 /// rows to a statement as the store writes.
 async fn write_packs(conn: &mut sqlx::AnyConnection, backend: Backend, packs: &[Pack]) -> anyhow::Result<()> {
     for chunk in packs.chunks(PACKS_PER_STATEMENT) {
-        let mut sql = String::from(
+        let sql = format!(
             "INSERT INTO bench_floor_packs (id, workspace_id, account_id, day_start, hours_mask, currency, \
-             settled_at, own_id, lines) VALUES ",
+             settled_at, own_id, lines) VALUES {}",
+            values_list(backend, chunk.len(), 9)
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..9 {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                match backend {
-                    Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => sql.push_str(&format!("${}", i * 9 + c + 1)),
-                }
-            }
-            sql.push(')');
-        }
         let mut query = sqlx::query(&sql);
         for p in chunk {
             query = query
