@@ -135,6 +135,11 @@ impl Billing {
         if now > quote.expires_at {
             return Err(AppError::QuoteStale { message: format!("it expired at {}", quote.expires_at.to_rfc3339()) });
         }
+        // The account's row is locked before anything is counted: the yearly
+        // limit of full refunds counts the account's earlier unsubscriptions,
+        // and a confirmation of another instance of the same account in
+        // another replica must wait here until this one has committed.
+        tx.lock_account(&quote.account_id).await?.ok_or_else(|| AppError::not_found("account", &quote.account_id))?;
         let whole = quote.order_id.is_none();
         let record = take_instance(tx, &quote.instance_id, whole).await?;
         let deletes = if whole { deletion_preview(tx, &record, now).await? } else { None };

@@ -9,13 +9,16 @@
 
 use std::future::Future;
 
+use billing_app::clock::Clock;
 use billing_app::lifecycle::DueWork;
 use billing_app::model::{BillingMethod, InstanceState};
 use billing_app::{AppError, Caller};
+use billing_domain::policy::Policy;
 use sqlx::Any;
 
 use crate::on_every_backend;
 use crate::support::{World, at, balance, usage, usd};
+use crate::unsubscription::confirm;
 
 /// Most polls of `pg_stat_activity` before the test gives up.
 const MAX_POLLS: usize = 50_000;
@@ -146,6 +149,38 @@ async fn two_imports_of_the_same_new_records_racing_charge_them_once() {
         // 100 × 0.067106 = 6.7106 → 6.71, once.
         assert_eq!(w.balance_of(s.id()).await, usd("93.29"));
         assert_eq!(w.settlements(&adhoc.id).await.len(), 1);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn two_full_refunds_racing_under_a_yearly_limit_of_one_grant_one() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let mut policy = Policy::default();
+        policy.set("full_refunds_per_year", "1").unwrap();
+        w.billing.add_policy_version(&Caller::Operator, w.clock.now(), policy).await.unwrap();
+        let first = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let second = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let q1 = w.billing.quote_unsubscription(&s.caller, &first.instance.id, None).await.unwrap();
+        let q2 = w.billing.quote_unsubscription(&s.caller, &second.instance.id, None).await.unwrap();
+        assert!(q1.quote.eligible() && q2.quote.eligible(), "both plans are refundable on their own");
+        // The second confirmation goes through another service over the same
+        // database, as a second replica would.
+        let (b1, b2, c1, c2) = (w.billing.clone(), w.replica().await, s.caller.clone(), s.caller.clone());
+        let (k1, k2) = (confirm(&q1, "k1", None), confirm(&q2, "k2", None));
+
+        let (a, b) = race(&w, async move { b1.confirm_unsubscription(&c1, &k1).await.map(|_| ()) }, async move {
+            b2.confirm_unsubscription(&c2, &k2).await.map(|_| ())
+        })
+        .await;
+
+        let granted = [&a, &b].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(granted, 1, "one full refund of a yearly limit of one: {a:?} {b:?}");
+        let refused = if a.is_err() { a } else { b };
+        let code = refused.unwrap_err().code();
+        assert!(matches!(code, "ANNUAL_LIMIT_REACHED" | "QUOTE_STALE"), "refused with {code}");
+        assert_eq!(w.balance_of(s.id()).await, usd("94.64"));
         w.assert_books_in_order().await;
     });
 }
