@@ -304,8 +304,9 @@ pub trait StoreTx: Send {
     /// that carry money (failed ones excluded, since their replacement
     /// carries it) as it stood before; `None` when the order was not paid.
     async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>>;
-    /// Takes up to `limit` pending refunds whose claim is free or lapsed, for
-    /// `worker` until `until`; other workers skip them meanwhile.
+    /// Takes up to `limit` pending refunds whose claim is free or lapsed and
+    /// whose next attempt is due, for `worker` until `until`, never-tried
+    /// ones first; other workers skip them meanwhile.
     async fn claim_refunds(
         &mut self,
         worker: &str,
@@ -324,8 +325,14 @@ pub trait StoreTx: Send {
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// Lets go of a refund still pending, for a later attempt: the claim of
-    /// `worker`, or with `None` whoever's.
-    async fn release_refund(&mut self, id: &str, worker: Option<&str>) -> StoreResult<()>;
+    /// `worker`, or with `None` whoever's. It may be claimed again from
+    /// `next_attempt_at` on, or at once with `None`.
+    async fn release_refund(
+        &mut self,
+        id: &str,
+        worker: Option<&str>,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
     /// Claims an idempotency key for this transaction, or returns its use.
     /// A `response` known before the work is done (an id chosen up front) is
     /// stored with the claim, which saves [`StoreTx::complete_idempotency`].

@@ -258,7 +258,8 @@ impl SqlTx {
         let sql = format!(
             "UPDATE refunds SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (\
              SELECT id FROM refunds WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3) \
-             ORDER BY created_at, id LIMIT $4{skip_locked}) RETURNING *"
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
+             ORDER BY attempts, created_at, id LIMIT $4{skip_locked}) RETURNING *"
         );
         let rows = sqlx::query(&sql)
             .bind(worker)
@@ -269,7 +270,8 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         let mut refunds = rows.iter().map(refund).collect::<StoreResult<Vec<_>>>()?;
-        refunds.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        // Never-tried refunds first, as claimed; RETURNING keeps no order.
+        refunds.sort_by(|a, b| (a.attempts, a.created_at, &a.id).cmp(&(b.attempts, b.created_at, &b.id)));
         Ok(refunds)
     }
 
@@ -296,13 +298,19 @@ impl SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn release_refund_row(&mut self, id: &str, worker: Option<&str>) -> StoreResult<()> {
+    pub(crate) async fn release_refund_row(
+        &mut self,
+        id: &str,
+        worker: Option<&str>,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE refunds SET claimed_by = NULL, claimed_until = NULL WHERE id = $1 AND status = 'pending' \
-             AND ($2 IS NULL OR claimed_by = $2)",
+            "UPDATE refunds SET claimed_by = NULL, claimed_until = NULL, next_attempt_at = $3 WHERE id = $1 \
+             AND status = 'pending' AND ($2 IS NULL OR claimed_by = $2)",
         )
         .bind(id)
         .bind(worker)
+        .bind(next_attempt_at.map(micros))
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;

@@ -380,8 +380,13 @@ impl StoreTx for SqlTx {
     ) -> StoreResult<bool> {
         self.finish_refund_row(id, worker, to, failure, now).await
     }
-    async fn release_refund(&mut self, id: &str, worker: Option<&str>) -> StoreResult<()> {
-        self.release_refund_row(id, worker).await
+    async fn release_refund(
+        &mut self,
+        id: &str,
+        worker: Option<&str>,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        self.release_refund_row(id, worker, next_attempt_at).await
     }
     async fn claim_idempotency(
         &mut self,

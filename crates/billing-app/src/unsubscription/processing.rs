@@ -27,6 +27,20 @@ use crate::store::StoreTx;
 pub const CLAIM_LEASE: Duration = Duration::seconds(60);
 /// Refunds one worker claims at a time.
 pub const CLAIM_BATCH: i64 = 32;
+/// The wait before a refund the channel has not settled is asked about a
+/// second time; it doubles with each attempt, up to [`RETRY_MAX`].
+pub const RETRY_FIRST: Duration = Duration::seconds(30);
+/// The longest wait between two attempts of one refund.
+pub const RETRY_MAX: Duration = Duration::hours(1);
+
+/// When a refund answered pending (or not answered) after its
+/// `attempts`-th attempt is asked again: 30 s, 1 min, 2 min, … at most 1 h
+/// later. Saturates instead of overflowing, however many attempts.
+pub fn next_attempt_at(now: DateTime<Utc>, attempts: i64) -> AppResult<DateTime<Utc>> {
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    let wait = RETRY_FIRST.checked_mul(1 << doublings).unwrap_or(RETRY_MAX).min(RETRY_MAX);
+    now.checked_add_signed(wait).ok_or_else(|| AppError::internal("the next attempt is out of range"))
+}
 
 /// One refund as sent to a payment channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,14 +117,15 @@ impl Billing {
     ) -> AppResult<ProcessReport> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let claimed = tx.claim_refunds(worker, now, now + lease, CLAIM_BATCH).await?;
+        let until = now.checked_add_signed(lease).ok_or_else(|| AppError::invalid("lease", "is out of range"))?;
+        let claimed = tx.claim_refunds(worker, now, until, CLAIM_BATCH).await?;
         tx.commit().await?;
         let mut report = ProcessReport { claimed: claimed.len(), ..ProcessReport::default() };
         for (index, refund) in claimed.iter().enumerate() {
             if stop() {
                 let mut tx = self.begin().await?;
                 for left in &claimed[index..] {
-                    tx.release_refund(&left.id, Some(worker)).await?;
+                    tx.release_refund(&left.id, Some(worker), None).await?;
                 }
                 tx.commit().await?;
                 break;
@@ -137,12 +152,14 @@ impl Billing {
                     }
                 }
                 Ok(ChannelAnswer::Pending) => {
-                    tx.release_refund(&refund.id, Some(worker)).await?;
+                    let retry_at = next_attempt_at(self.now(), refund.attempts)?;
+                    tx.release_refund(&refund.id, Some(worker), Some(retry_at)).await?;
                     report.pending += 1;
                 }
                 Err(error) => {
                     tracing::warn!(refund = %refund.id, %error, "payment channel error; will retry");
-                    tx.release_refund(&refund.id, Some(worker)).await?;
+                    let retry_at = next_attempt_at(self.now(), refund.attempts)?;
+                    tx.release_refund(&refund.id, Some(worker), Some(retry_at)).await?;
                     report.errors += 1;
                 }
             }
@@ -187,7 +204,7 @@ impl Billing {
         }
         // Released whoever holds it: the channel's idempotency makes a second
         // request for the same refund harmless.
-        tx.release_refund(id, None).await?;
+        tx.release_refund(id, None, None).await?;
         audit(&mut *tx, caller, "refund.retry", id, json!({}), now).await?;
         tx.commit().await?;
         Ok(refund)

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 
 use billing_app::AppResult;
+use billing_app::clock::Clock;
+use billing_app::store::Store;
 use billing_app::unsubscription::UnsubscriptionResult;
 use billing_app::unsubscription::processing::CLAIM_LEASE;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
@@ -127,5 +129,64 @@ async fn customers_see_only_their_own_refunds() {
         assert_eq!(w.billing.refund(&b.caller, &done.refunds[0].id).await.unwrap_err().code(), "NOT_FOUND");
         let bad_page = w.billing.refunds(&a.caller, RefundFilter { limit: 0, ..RefundFilter::default() }).await;
         assert_eq!(bad_page.unwrap_err().code(), "INVALID_INPUT");
+    });
+}
+
+/// Buys `n` plans by card and gives each back: `n` pending card refunds.
+async fn pending_card_refunds(w: &World, seed: &crate::seed::Seed, keys: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await.unwrap();
+        let quote = w.billing.quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
+        let key = format!("{keys}-{i}");
+        let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, &key, None)).await.unwrap();
+        ids.extend(done.refunds.into_iter().map(|r| r.id));
+    }
+    ids
+}
+
+#[tokio::test]
+async fn every_one_of_a_hundred_slow_refunds_reaches_the_channel_before_any_is_asked_twice() {
+    on_every_backend!(|w| {
+        let seed = w.seed("acme", "0").await;
+        let ids = pending_card_refunds(&w, &seed, "old", 100).await;
+        assert_eq!(ids.len(), 100);
+        // The channel answers only after two hours: every answer is "pending".
+        let channel = channel(&w, Duration::hours(2), 0);
+        let mut passes = 0;
+        loop {
+            let report = w.billing.process_refunds("worker", &channel, CLAIM_LEASE).await.unwrap();
+            if report.claimed == 0 {
+                break;
+            }
+            assert_eq!(report.pending, report.claimed);
+            passes += 1;
+            assert!(passes <= 4, "100 refunds take four batches of 32, not more");
+        }
+        let log = channel.log().await.unwrap();
+        let sent: BTreeSet<_> = log.iter().map(|e| e.refund_id.clone()).collect();
+        assert_eq!(sent, ids.iter().cloned().collect::<BTreeSet<_>>(), "each refund reached the channel");
+        assert!(log.iter().all(|e| e.repeats == 0), "none was asked twice before the others were asked once");
+
+        // A new refund goes before the old ones once they are due again.
+        let newer = pending_card_refunds(&w, &seed, "new", 1).await;
+        w.clock.advance(Duration::hours(3));
+        let now = w.clock.now();
+        let mut tx = w.store.begin().await.unwrap();
+        let first = tx.claim_refunds("worker", now, now + CLAIM_LEASE, 1).await.unwrap();
+        assert_eq!(first.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), newer);
+        drop(tx);
+
+        // Once the answers are in, they all settle: the old ones now, the new
+        // one two hours after it was first sent.
+        let mut settled = 0;
+        for hours in [0, 3] {
+            w.clock.advance(Duration::hours(hours));
+            for _ in 0..5 {
+                settled += w.billing.process_refunds("worker", &channel, CLAIM_LEASE).await.unwrap().succeeded;
+            }
+        }
+        assert_eq!(settled, 101);
+        w.assert_books_in_order().await;
     });
 }
