@@ -63,8 +63,8 @@ pub struct ProcessArgs {
     /// passes.
     #[arg(long)]
     watch: bool,
-    /// Pause between passes with --watch, in milliseconds.
-    #[arg(long, default_value_t = 1000)]
+    /// Pause between passes with --watch, in milliseconds (10 to 600000).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     interval_ms: u64,
     /// With --watch: stop after this many passes.
     #[arg(long)]
@@ -72,11 +72,12 @@ pub struct ProcessArgs {
     /// Simulated channel: time from receipt to its answer, e.g. 2h or 0s.
     #[arg(long, default_value = "2h")]
     channel_delay: PolicyDuration,
-    /// Simulated channel: refunds that fail, per thousand.
-    #[arg(long, default_value_t = 100)]
+    /// Simulated channel: refunds that fail, per thousand (0 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1000))]
     failures_per_mille: u32,
-    /// Simulated channel: real time each request takes, in milliseconds.
-    #[arg(long, default_value_t = 0)]
+    /// Simulated channel: real time each request takes, in milliseconds
+    /// (0 to 60000).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     channel_latency_ms: u64,
     /// How long a claim on a refund lasts; refunds of a worker that dies are
     /// taken up by others after this.
@@ -175,16 +176,29 @@ async fn process(global: &Global, args: ProcessArgs) -> anyhow::Result<ExitCode>
     let (store, billing) = global.open().await?;
     let settings = SimulatedChannelSettings {
         delay: args.channel_delay.as_duration(),
-        failures_per_mille: args.failures_per_mille.min(1000),
+        failures_per_mille: args.failures_per_mille,
         latency: StdDuration::from_millis(args.channel_latency_ms),
     };
     let channel = SimulatedChannel::new(&store, settings);
     let mut passes = 0_u64;
+    let mut failures = 0_u32;
     loop {
-        let report = billing
-            .process_refunds(&args.worker, &channel, args.lease.as_duration())
-            .await
-            .context("refund processing failed")?;
+        let report = match billing.process_refunds(&args.worker, &channel, args.lease.as_duration()).await {
+            Ok(report) => report,
+            // Watching rides through a database that restarts or is away for
+            // a while: the pass is tried again, waiting longer each time.
+            // Claims made before the failure lapse with their lease.
+            Err(error) if args.watch => {
+                failures = failures.saturating_add(1);
+                let wait = retry_wait(args.interval_ms, failures);
+                tracing::warn!(%error, wait_ms = wait.as_millis(), "refund pass failed; trying again");
+                eprintln!("pass failed: {error}; trying again in {} ms", wait.as_millis());
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Err(error) => return Err(error).context("refund processing failed"),
+        };
+        failures = 0;
         passes += 1;
         eprintln!(
             "pass {passes}: {} claimed, {} succeeded, {} re-routed to balance, {} still pending, {} channel errors",
@@ -198,4 +212,11 @@ async fn process(global: &Global, args: ProcessArgs) -> anyhow::Result<ExitCode>
             tokio::time::sleep(StdDuration::from_millis(args.interval_ms)).await;
         }
     }
+}
+
+/// The pause after `failures` failed passes in a row: the watch interval,
+/// doubled per failure, at most 30 s.
+fn retry_wait(interval_ms: u64, failures: u32) -> StdDuration {
+    let doubled = interval_ms.max(100).saturating_mul(1_u64 << failures.min(16));
+    StdDuration::from_millis(doubled.min(30_000))
 }

@@ -159,3 +159,86 @@ async fn check_every_refund_settled_once(
     assert!(billing.ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
     assert_eq!(billing.audit_verify(&Caller::Operator).await.unwrap().problem, None, "on {backend}");
 }
+
+/// Lets connections to the database of `url` in or keeps them out, cutting
+/// those it has; as a database being restarted does, but to this test's
+/// database alone.
+async fn set_database_reachable(url: &str, reachable: bool) {
+    use sqlx::Connection;
+    let parsed = url::Url::parse(url).unwrap();
+    let name = parsed.path().trim_start_matches('/').to_owned();
+    let mut admin_url = parsed.clone();
+    admin_url.set_path("/postgres");
+    let mut admin = sqlx::PgConnection::connect(admin_url.as_str()).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}")).execute(&mut admin).await.unwrap();
+    if !reachable {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&name)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watching_refund_worker_rides_through_its_database_going_away() {
+    // Only PostgreSQL can go away under a running process; CI always runs
+    // with it (see billing-store's `ci_runs_the_suite_on_postgres_too`).
+    for (_, url) in fresh_databases().await.into_iter().filter(|(backend, _)| *backend == "postgres") {
+        let (store, billing) = open(&url).await;
+        let mut args = WORKER.to_vec();
+        args.extend(["--watch", "--worker", "steadfast"]);
+        let mut worker = spark_billing(&url, &args).stderr(Stdio::piped()).spawn().unwrap();
+        let lines = read_lines(worker.stderr.take().unwrap());
+        wait_for_line(&lines, &mut worker, "pass 1:");
+        set_database_reachable(&url, false).await;
+        wait_for_line(&lines, &mut worker, "pass failed");
+        set_database_reachable(&url, true).await;
+        let (account_id, refund_ids) = pending_card_refunds(&billing, 5).await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while scalar(&store, "SELECT COUNT(*) FROM refunds WHERE status = 'pending'").await > 0 {
+            assert!(worker.try_wait().unwrap().is_none(), "the worker stopped");
+            assert!(Instant::now() < deadline, "the refunds stayed pending after the database came back");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(worker.try_wait().unwrap().is_none(), "the worker stopped");
+        worker.kill().unwrap();
+        worker.wait().unwrap();
+        check_every_refund_settled_once(&store, &billing, &account_id, &refund_ids, "postgres").await;
+    }
+}
+
+/// The lines `from` prints, as they come.
+fn read_lines(from: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(from).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
+/// Waits for a line containing `text`, failing if the child exits first or
+/// a minute goes by.
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, child: &mut std::process::Child, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "no line with {text:?} within a minute");
+        match lines.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) if line.contains(text) => return,
+            Ok(_) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(status) = child.try_wait().unwrap() {
+                    panic!("the worker exited ({status}) before printing {text:?}");
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("the worker exited ({:?}) before printing {text:?}", child.wait().unwrap());
+            }
+        }
+    }
+}
