@@ -97,7 +97,9 @@ fn status_of(e: &AppError) -> StatusCode {
         | AppError::TendersDoNotAddUp { .. }
         | AppError::TooFewCu { .. }
         | AppError::MonthsOutOfRange { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::AccountOverdue { .. } | AppError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
+        AppError::AccountOverdue { .. } | AppError::InsufficientBalance { .. } | AppError::PaymentDeclined { .. } => {
+            StatusCode::PAYMENT_REQUIRED
+        }
         AppError::PaymentMethodUnusable { .. }
         | AppError::BenefitUnusable { .. }
         | AppError::InvalidState { .. }
@@ -106,7 +108,7 @@ fn status_of(e: &AppError) -> StatusCode {
         AppError::DuplicateUsageRecord { .. } | AppError::QuoteStale { .. } | AppError::IdempotencyKeyReused { .. } => {
             StatusCode::CONFLICT
         }
-        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Busy | AppError::ChannelUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

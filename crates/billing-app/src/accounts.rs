@@ -5,12 +5,12 @@ use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::channel::{MethodRequest, bounded, unavailable};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
-use crate::ledger::{Movement, channel, customer_balance};
 use crate::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use crate::service::{Billing, Caller, audit, visible};
-use crate::store::{StoreError, StoreTx};
+use crate::store::StoreError;
 
 /// Longest account name, workspace name, job name or label accepted.
 pub const MAX_NAME_LEN: usize = 100;
@@ -78,31 +78,44 @@ impl Billing {
         Ok(tx.accounts().await?.into_iter().filter(|a| caller.may_see(&a.id)).collect())
     }
 
-    /// Registers a card, PayPal account or bank account.
+    /// Registers a card or PayPal account through the payment channel,
+    /// which checks it and issues the token kept in its place (`details` is
+    /// the card number or the PayPal address, handed to the channel and
+    /// never stored); or records a bank account by its label.
     pub async fn add_payment_method(
         &self,
         caller: &Caller,
         account_id: &str,
         kind: PaymentMethodKind,
-        label: &str,
+        details: &str,
     ) -> AppResult<PaymentMethod> {
-        if kind == PaymentMethodKind::Balance {
-            return Err(AppError::invalid("kind", "the balance is not a payment method to register"));
-        }
-        check_name("label", label)?;
+        let (id, label) = match kind {
+            PaymentMethodKind::Balance => {
+                return Err(AppError::invalid("kind", "the balance is not a payment method to register"));
+            }
+            PaymentMethodKind::BankTransfer => {
+                check_name("label", details)?;
+                (new_id("pm"), details.to_owned())
+            }
+            PaymentMethodKind::Card | PaymentMethodKind::Paypal => {
+                {
+                    let account = self.read().await?.account(account_id).await?;
+                    visible(caller, "account", account_id, account, |a| &a.id)?;
+                }
+                let request = MethodRequest { kind, details: details.to_owned(), now: self.now() };
+                match bounded(self.channel()?.issue_method(&request)).await.map_err(unavailable)? {
+                    Ok(issued) => (issued.token, issued.label),
+                    Err(reason) => return Err(AppError::invalid("details", reason)),
+                }
+            }
+        };
         let now = self.now();
         let mut tx = self.begin().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
-        let method = PaymentMethod {
-            id: new_id("pm"),
-            account_id: account_id.to_owned(),
-            kind,
-            label: label.to_owned(),
-            valid: true,
-        };
+        let method = PaymentMethod { id, account_id: account_id.to_owned(), kind, label, valid: true };
         tx.insert_payment_method(&method).await?;
-        let detail = json!({"kind": kind.as_str(), "label": label});
+        let detail = json!({"kind": kind.as_str(), "label": method.label});
         audit(&mut *tx, caller, "payment_method.added", &method.id, detail, now).await?;
         tx.commit().await?;
         Ok(method)
@@ -124,7 +137,12 @@ impl Billing {
 
     /// Marks a payment method valid or invalid (a cancelled card is invalid:
     /// it can no longer be charged, and refunds for it go to the balance).
+    /// A customer may only detach a method (make it invalid); whether an
+    /// instrument works is the channel's word, recorded by an operator.
     pub async fn set_payment_method_valid(&self, caller: &Caller, id: &str, valid: bool) -> AppResult<PaymentMethod> {
+        if valid {
+            caller.require_operator()?;
+        }
         let now = self.now();
         let mut tx = self.begin().await?;
         let method = tx.payment_method(id).await?;
@@ -177,53 +195,5 @@ impl Billing {
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
         Ok(tx.benefits(account_id).await?)
-    }
-
-    /// Adds cash to the balance, received through `method`'s channel.
-    pub async fn top_up(
-        &self,
-        caller: &Caller,
-        account_id: &str,
-        amount: Money,
-        method: PaymentMethodKind,
-    ) -> AppResult<Account> {
-        let mut tx = self.begin().await?;
-        let account = self.top_up_in(&mut *tx, caller, account_id, amount, method).await?;
-        tx.commit().await?;
-        Ok(account)
-    }
-
-    /// [`Billing::top_up`] inside the caller's transaction.
-    pub async fn top_up_in(
-        &self,
-        tx: &mut (dyn StoreTx + '_),
-        caller: &Caller,
-        account_id: &str,
-        amount: Money,
-        method: PaymentMethodKind,
-    ) -> AppResult<Account> {
-        positive("amount", amount)?;
-        if method == PaymentMethodKind::Balance {
-            return Err(AppError::invalid("method", "a top-up comes from a card, PayPal or a bank transfer"));
-        }
-        let now = self.now();
-        let account = tx.account(account_id).await?;
-        let mut account = visible(caller, "account", account_id, account, |a| &a.id)?;
-        if account.currency != amount.currency() {
-            return Err(AppError::CurrencyMismatch {
-                message: format!("the account settles in {}, not {}", account.currency, amount.currency()),
-            });
-        }
-        account
-            .balance
-            .checked_add(amount)
-            .map_err(|_| AppError::invalid("amount", "the balance would exceed the largest amount that can be kept"))?;
-        account.balance = tx.add_to_balance(account_id, amount).await?;
-        let mut movement = Movement::new(new_id("mov"), "balance.top_up", account_id, now);
-        movement.transfer(channel(method), &customer_balance(account_id), amount);
-        tx.insert_movement(&movement).await?;
-        let detail = json!({"amount": amount.to_string(), "method": method.as_str()});
-        audit(tx, caller, "balance.topped_up", account_id, detail, now).await?;
-        Ok(account)
     }
 }

@@ -120,6 +120,19 @@ pub enum AppError {
         /// The key.
         key: String,
     },
+    /// The payment channel refused to take the money.
+    #[error("the payment was declined: {message}")]
+    PaymentDeclined {
+        /// The channel's reason.
+        message: String,
+    },
+    /// The payment channel could not be reached or did not answer in time;
+    /// what was asked of it is asked again later.
+    #[error("the payment channel is unavailable: {message}")]
+    ChannelUnavailable {
+        /// What went wrong.
+        message: String,
+    },
     /// The database was too busy to answer in time; safe to retry.
     #[error("the service is busy; retry shortly")]
     Busy,
@@ -149,6 +162,8 @@ impl AppError {
             AppError::QuoteStale { .. } => "QUOTE_STALE",
             AppError::ConfirmationMismatch { .. } => "CONFIRMATION_MISMATCH",
             AppError::IdempotencyKeyReused { .. } => "IDEMPOTENCY_KEY_REUSED",
+            AppError::PaymentDeclined { .. } => "PAYMENT_DECLINED",
+            AppError::ChannelUnavailable { .. } => "PAYMENT_CHANNEL_UNAVAILABLE",
             AppError::Busy => "BUSY",
             AppError::Internal(_) => "INTERNAL",
         }

@@ -50,7 +50,11 @@ impl Billing {
                 continue;
             };
             match self.advance(&mut *tx, &fresh).await? {
-                Advance::Renewed => work.renewed += 1,
+                Advance::Renewed(order_id) => {
+                    tx.commit().await?;
+                    self.charge_renewal(&order_id, &mut work).await;
+                    continue;
+                }
                 Advance::Expired => work.expired += 1,
                 Advance::Nothing => {}
                 Advance::RenewalFailed(detail) => {
@@ -65,6 +69,21 @@ impl Billing {
             tx.commit().await?;
         }
         Ok(work)
+    }
+
+    /// Takes an automatic renewal's card payment through the channel. A
+    /// decline leaves the renewal order unpaid (the customer can pay it
+    /// another way until it is cancelled); a channel that does not answer
+    /// leaves it to the charge worker.
+    async fn charge_renewal(&self, order_id: &str, work: &mut DueWork) {
+        match self.settle_order_payment(order_id).await {
+            Ok(crate::charges::Settled::Declined) => work.renewals_failed += 1,
+            Ok(crate::charges::Settled::Paid) => work.renewed += 1,
+            Err(e) => {
+                tracing::warn!(order = %order_id, error = %e, "renewal payment not settled yet; the worker retries");
+                work.renewed += 1;
+            }
+        }
     }
 
     async fn cancel_stale_orders(&self) -> AppResult<usize> {
@@ -140,7 +159,7 @@ impl Billing {
         };
         let failure = match tender {
             Some(t) => match self.renew_in(tx, &Caller::System, &instance.id, months, &[], Some(&[t])).await {
-                Ok(_) => return Ok(Advance::Renewed),
+                Ok(purchase) => return Ok(Advance::Renewed(purchase.order.id)),
                 Err(e) => format!("{}: {e}", e.code()),
             },
             None => "no balance or valid card to pay with".to_owned(),
@@ -169,7 +188,9 @@ impl Billing {
 
 enum Advance {
     Nothing,
-    Renewed,
+    /// A renewal order was placed (paid, or charged to a card once the
+    /// transaction commits).
+    Renewed(String),
     /// The renewal could not be paid; the transaction must be rolled back.
     RenewalFailed(serde_json::Value),
     Expired,

@@ -329,6 +329,8 @@ pub struct TenderRecord {
     pub payment_method_id: Option<String>,
     /// How much.
     pub amount: Money,
+    /// For a card or PayPal tender: the captured charge it was paid by.
+    pub charge_id: Option<String>,
 }
 
 /// One purchase of an instance.
@@ -358,6 +360,8 @@ pub struct OrderRecord {
     pub paid_at: Option<DateTime<Utc>>,
     /// Activation instant of a new order (set when paid).
     pub start: Option<DateTime<Utc>>,
+    /// Why its last payment did not go through, while it is unpaid.
+    pub payment_failure: Option<String>,
 }
 
 impl OrderRecord {

@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_PREPAID, REVENUE_PROMOTIONAL, customer_balance};
 use crate::model::{Account, OrderRecord, TenderRecord};
+use crate::service::Caller;
 use crate::store::StoreTx;
 
 /// One cash part of a payment, as requested.
@@ -26,6 +27,7 @@ pub struct TenderInput {
 /// turns them into the order's tender records.
 pub(crate) async fn check_tenders(
     tx: &mut (dyn StoreTx + '_),
+    caller: &Caller,
     account: &Account,
     due: Money,
     tenders: &[TenderInput],
@@ -34,7 +36,6 @@ pub(crate) async fn check_tenders(
         return Err(AppError::invalid("tenders", format!("at most {MAX_TENDERS_PER_ORDER} tenders")));
     }
     let mut total = Money::zero(due.currency());
-    let mut from_balance = Money::zero(due.currency());
     let mut records = Vec::with_capacity(tenders.len());
     for (i, t) in tenders.iter().enumerate() {
         let field = format!("tenders[{i}]");
@@ -52,14 +53,22 @@ pub(crate) async fn check_tenders(
                     "the balance takes no payment method",
                 ));
             }
-            from_balance = from_balance.checked_add(t.amount)?;
         } else {
+            if t.method == PaymentMethodKind::BankTransfer && matches!(caller, Caller::Customer(_)) {
+                // A transfer's arrival is seen by the provider's bank, not
+                // by the service: only an operator can record one.
+                return Err(AppError::invalid(
+                    format!("{field}.method"),
+                    "a bank transfer is recorded by an operator once it has arrived; pay by card, PayPal or the balance",
+                ));
+            }
             check_instrument(tx, account, t, &field).await?;
         }
         records.push(TenderRecord {
             method: t.method,
             payment_method_id: t.payment_method_id.clone(),
             amount: t.amount,
+            charge_id: None,
         });
     }
     if total != due {
@@ -67,13 +76,23 @@ pub(crate) async fn check_tenders(
             message: format!("cash tenders add up to {total}, but {due} is due"),
         });
     }
+    check_balance(account, &records)?;
+    Ok(records)
+}
+
+/// Checks that the balance covers the balance tenders.
+pub(crate) fn check_balance(account: &Account, tenders: &[TenderRecord]) -> AppResult<()> {
+    let mut from_balance = Money::zero(account.currency);
+    for t in tenders.iter().filter(|t| t.method == PaymentMethodKind::Balance) {
+        from_balance = from_balance.checked_add(t.amount)?;
+    }
     if from_balance.minor() > account.balance.minor() {
         return Err(AppError::InsufficientBalance {
             balance: account.balance.to_string(),
             needed: from_balance.to_string(),
         });
     }
-    Ok(records)
+    Ok(())
 }
 
 async fn check_instrument(

@@ -4,7 +4,7 @@
 
 use billing_domain::catalog::{CatalogError, Commodity, Region, check_months, quota_list_price};
 use billing_domain::money::Money;
-use billing_domain::order::{OrderCharges, OrderKind, OrderStatus};
+use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -15,11 +15,13 @@ use crate::ids::new_id;
 use crate::ledger::{self, Movement};
 use crate::model::{
     Account, BenefitKind, BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus,
+    TenderRecord,
 };
 use crate::service::{Billing, Caller, audit, visible};
 use crate::store::StoreTx;
 use crate::workspaces::workspace_of;
 
+use crate::charges::charges_for;
 pub use crate::payment::TenderInput;
 use crate::payment::{check_tenders, post_payment};
 
@@ -191,7 +193,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.buy_quota_in(&mut *tx, caller, request).await?;
         tx.commit().await?;
-        Ok(purchase)
+        self.finish_payment(caller, &purchase.order.id).await
     }
 
     /// [`Billing::buy_quota`] inside the caller's transaction.
@@ -240,7 +242,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.buy_plan_in(&mut *tx, caller, request).await?;
         tx.commit().await?;
-        Ok(purchase)
+        self.finish_payment(caller, &purchase.order.id).await
     }
 
     /// [`Billing::buy_plan`] inside the caller's transaction.
@@ -289,7 +291,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.renew_in(&mut *tx, caller, instance_id, months, benefit_ids, tenders).await?;
         tx.commit().await?;
-        Ok(purchase)
+        self.finish_payment(caller, &purchase.order.id).await
     }
 
     /// [`Billing::renew`] inside the caller's transaction.
@@ -365,6 +367,7 @@ impl Billing {
             created_at: now,
             paid_at: None,
             start: None,
+            payment_failure: None,
         };
         tx.insert_order(&order).await?;
         let detail = json!({
@@ -384,7 +387,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.pay_order_in(&mut *tx, caller, order_id, tenders).await?;
         tx.commit().await?;
-        Ok(purchase)
+        self.finish_payment(caller, &purchase.order.id).await
     }
 
     /// [`Billing::pay_order`] inside the caller's transaction.
@@ -411,6 +414,11 @@ impl Billing {
         Ok(purchase)
     }
 
+    /// Accepts tenders for an unpaid order. Balance tenders alone (and
+    /// bank transfers an operator records) pay it at once; with a card or
+    /// PayPal tender the payment is written as charges and the order stays
+    /// unpaid until the channel has captured them all
+    /// ([`Billing::settle_order_payment`], after this transaction commits).
     async fn pay_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
@@ -420,11 +428,43 @@ impl Billing {
         tenders: &[TenderInput],
     ) -> AppResult<Purchase> {
         let now = self.now();
+        let due = purchase.order.charges.cash_due()?;
+        let records = check_tenders(tx, caller, account, due, tenders).await?;
+        if !records.iter().any(|t| matches!(t.method, PaymentMethodKind::Card | PaymentMethodKind::Paypal)) {
+            return self.complete_payment(tx, caller, account, purchase, records).await;
+        }
+        self.channel()?;
+        let order = &mut purchase.order;
+        if tx.charges_of_order(&order.id).await?.iter().any(|c| c.status.is_live()) {
+            return Err(AppError::state("a payment of this order is already being processed"));
+        }
+        for charge in charges_for(order, &records, now) {
+            tx.insert_charge(&charge).await?;
+        }
+        tx.set_order_payment_failure(&order.id, None).await?;
+        order.payment_failure = None;
+        let detail = json!({"cash_due": due.to_string(), "tenders": records.len()});
+        audit(tx, caller, "order.payment_requested", &order.id, detail, now).await?;
+        Ok(purchase)
+    }
+
+    /// Pays the order with `tenders` (cash already taken, or balance taken
+    /// now): marks it paid, posts the payment and activates what it bought.
+    pub(crate) async fn complete_payment(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        caller: &Caller,
+        account: &Account,
+        mut purchase: Purchase,
+        tenders: Vec<TenderRecord>,
+    ) -> AppResult<Purchase> {
+        let now = self.now();
         let order = &mut purchase.order;
         let due = order.charges.cash_due()?;
-        order.tenders = check_tenders(tx, account, due, tenders).await?;
+        order.tenders = tenders;
         order.paid_at = Some(now);
         order.start = (order.kind == OrderKind::New).then_some(now);
+        order.payment_failure = None;
         let expected = matches!(
             (order.kind, purchase.instance.state),
             (OrderKind::New, InstanceState::PendingPayment) | (OrderKind::Renewal, InstanceState::Active)
@@ -441,6 +481,26 @@ impl Billing {
         let detail = json!({"cash_paid": due.to_string(), "tenders": order.tenders.len()});
         audit(tx, caller, "order.paid", &order.id, detail, now).await?;
         Ok(purchase)
+    }
+
+    /// Takes a purchase's payment through the channel after the
+    /// transaction that accepted its tenders committed, and answers the
+    /// purchase as it then stands: paid, or placed without tenders. A
+    /// declined payment answers `PAYMENT_DECLINED` (the order stays unpaid
+    /// and can be paid again); a channel that did not answer,
+    /// `PAYMENT_CHANNEL_UNAVAILABLE` (the payment is finished later, and a
+    /// repeat of the request with its idempotency key shows how it ended).
+    pub async fn finish_payment(&self, caller: &Caller, order_id: &str) -> AppResult<Purchase> {
+        self.settle_order_payment(order_id).await?;
+        let mut tx = self.read().await?;
+        let order = tx.order(order_id).await?;
+        let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
+        let instance =
+            tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
+        if order.status == OrderStatus::Unpaid && order.payment_failure.is_some() {
+            return Err(crate::charges::declined(&order));
+        }
+        Ok(Purchase { instance, order })
     }
 
     async fn activate(&self, tx: &mut (dyn StoreTx + '_), instance: &mut InstanceRecord) -> AppResult<()> {

@@ -89,6 +89,7 @@ pub struct Billing {
     pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKey>>,
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
+    pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
 }
 
 impl Billing {
@@ -101,7 +102,21 @@ impl Billing {
             quote_key: Arc::default(),
             policies: Arc::default(),
             facts_cache: Arc::default(),
+            channel: None,
         }
+    }
+
+    /// The same use cases, taking money in and out through `channel`.
+    /// Without one, cards and PayPal can be neither charged nor registered.
+    #[must_use]
+    pub fn with_channel(mut self, channel: Arc<dyn crate::channel::PaymentChannel>) -> Billing {
+        self.channel = Some(channel);
+        self
+    }
+
+    /// The payment channel, if one is set up.
+    pub fn payment_channel(&self) -> Option<Arc<dyn crate::channel::PaymentChannel>> {
+        self.channel.clone()
     }
 
     /// The store.

@@ -16,6 +16,7 @@ use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 
 use crate::changes::ChangeLog;
+use crate::charges::{ChargeRecord, ChargeStatus};
 use crate::ledger::{LedgerEntry, Movement};
 use crate::metering::UsageFacts;
 use crate::model::{
@@ -214,6 +215,27 @@ pub trait StoreTx: Send {
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>>;
     /// Records the payment of an unpaid order; false when it was not unpaid.
     async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool>;
+    /// Records why an unpaid order's payment did not go through (or clears it).
+    async fn set_order_payment_failure(&mut self, order_id: &str, failure: Option<&str>) -> StoreResult<()>;
+    /// Writes a charge.
+    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()>;
+    /// One charge.
+    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>>;
+    /// An order's charges, every payment attempt's, oldest first.
+    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>>;
+    /// Moves a charge from `from` to `to`; false when it was not in `from`.
+    async fn set_charge_status(
+        &mut self,
+        id: &str,
+        from: ChargeStatus,
+        to: ChargeStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Charges written at or before `before` whose payment is not settled:
+    /// still requested, or captured for an order that is not paid; oldest
+    /// first, at most `limit`.
+    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>>;
     /// Moves an order from `from` to `to`; false when it was not in `from`.
     async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool>;
 

@@ -176,8 +176,8 @@ async fn seed_accounts(billing: &Billing, n: usize) -> anyhow::Result<Vec<Client
     for _ in 0..n {
         let name = billing_app::ids::new_id("bench");
         let account = billing.create_account(&Caller::Operator, &name, Currency::Usd).await?;
-        let top_up = usd(1_000_000_000_000);
-        billing.top_up(&Caller::Operator, &account.id, top_up, PaymentMethodKind::BankTransfer).await?;
+        let top_up = usd(10_000_000_000);
+        billing.record_transfer(&Caller::Operator, &account.id, top_up).await?;
         clients.push(Client { caller: Caller::Customer(account.id.clone()), account_id: account.id });
     }
     Ok(clients)

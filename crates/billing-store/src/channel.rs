@@ -1,15 +1,22 @@
 //! The simulated payment channel used by the demo and the tests. It behaves
-//! like a real refund API: the first request for a refund id is received and
-//! logged, answers come after a configurable delay, a configurable share of
-//! refunds fails, and asking again about the same id never sends again.
+//! like a payment processor's sandbox: it issues tokens for cards and PayPal
+//! accounts (with test numbers that always decline), takes charges at once
+//! (a configurable share declined), and sends refunds whose answers come
+//! after a configurable delay (a configurable share refused). Asking again
+//! about the same charge or refund id never moves money again, and a refund
+//! can never return more than the charge it names captured.
 //!
-//! Its log (`channel_requests`) is its own: written in its own transaction,
-//! apart from the billing data, as a real channel's records would be. One
-//! row per refund id is the proof that nothing was sent twice.
+//! Its records (`channel_methods`, `channel_charges`, `channel_requests`)
+//! are its own: written apart from the billing data, as a real channel's
+//! would be. One row per charge id and per refund id is the proof that
+//! nothing was taken or sent twice.
 
 use async_trait::async_trait;
-use billing_app::unsubscription::{ChannelAnswer, ChannelRefund, PaymentChannel};
-use chrono::Duration;
+use billing_app::channel::{
+    ChannelAnswer, ChannelCharge, ChannelRefund, ChargeAnswer, IssuedMethod, MethodRequest, PaymentChannel,
+};
+use billing_domain::order::PaymentMethodKind;
+use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 
@@ -23,6 +30,9 @@ pub struct SimulatedChannelSettings {
     pub delay: Duration,
     /// Refunds that fail, per thousand.
     pub failures_per_mille: u32,
+    /// Charges declined, per thousand (besides the test instruments that
+    /// always decline).
+    pub charge_declines_per_mille: u32,
     /// Real time each request takes, like a network round trip.
     pub latency: std::time::Duration,
 }
@@ -32,6 +42,7 @@ impl Default for SimulatedChannelSettings {
         SimulatedChannelSettings {
             delay: Duration::hours(2),
             failures_per_mille: 100,
+            charge_declines_per_mille: 0,
             latency: std::time::Duration::ZERO,
         }
     }
@@ -61,12 +72,26 @@ impl SimulatedChannel {
         SimulatedChannel { pool: store.pool().clone(), settings }
     }
 
-    /// Whether a refund id fails: fixed by the id, so every replica and every
-    /// retry agrees.
-    fn fails(&self, refund_id: &str) -> bool {
-        let digest = Sha256::digest(refund_id.as_bytes());
+    /// Whether a request id falls within `per_mille`: fixed by the id, so
+    /// every replica and every retry agrees.
+    pub(crate) fn rolls_under(id: &str, per_mille: u32) -> bool {
+        let digest = Sha256::digest(id.as_bytes());
         let roll = u32::from(u16::from_be_bytes([digest[0], digest[1]])) % 1000;
-        roll < self.settings.failures_per_mille
+        roll < per_mille
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub(crate) fn settings(&self) -> &SimulatedChannelSettings {
+        &self.settings
+    }
+
+    async fn pause(&self) {
+        if !self.settings.latency.is_zero() {
+            tokio::time::sleep(self.settings.latency).await;
+        }
     }
 
     /// The whole log, oldest first.
@@ -90,17 +115,54 @@ impl SimulatedChannel {
 
 #[async_trait]
 impl PaymentChannel for SimulatedChannel {
+    async fn issue_method(&self, request: &MethodRequest) -> Result<Result<IssuedMethod, String>, String> {
+        self.pause().await;
+        self.issue(request).await
+    }
+
+    async fn charge(&self, request: &ChannelCharge) -> Result<ChargeAnswer, String> {
+        self.pause().await;
+        self.take(request).await
+    }
+
+    async fn void_charge(&self, charge_id: &str, now: DateTime<Utc>) -> Result<(), String> {
+        self.pause().await;
+        self.void(charge_id, now).await
+    }
+
     async fn refund(&self, request: &ChannelRefund) -> Result<ChannelAnswer, String> {
-        if !self.settings.latency.is_zero() {
-            tokio::time::sleep(self.settings.latency).await;
+        self.pause().await;
+        let (outcome, reason, received) = self.receive_refund(request).await?;
+        if request.now < received + self.settings.delay {
+            return Ok(ChannelAnswer::Pending);
         }
-        let outcome = if self.fails(&request.refund_id) { "failed" } else { "succeeded" };
+        match outcome.as_str() {
+            "failed" => Ok(ChannelAnswer::Failed(
+                reason.unwrap_or_else(|| "the issuer declined the refund (simulated)".to_owned()),
+            )),
+            _ => Ok(ChannelAnswer::Succeeded),
+        }
+    }
+}
+
+impl SimulatedChannel {
+    /// Logs a refund the first time its id is seen (taking it off the charge
+    /// it names, or refusing it when the charge has not that much left);
+    /// answers the outcome decided then, its reason and when it arrived.
+    async fn receive_refund(&self, request: &ChannelRefund) -> Result<(String, Option<String>, DateTime<Utc>), String> {
+        let outcome = if Self::rolls_under(&request.refund_id, self.settings.failures_per_mille) {
+            "failed"
+        } else {
+            "succeeded"
+        };
+        let fail = |e: sqlx::Error| map_err(e).to_string();
+        let mut tx = self.pool.begin().await.map_err(fail)?;
         // Receipt and repeat in one statement: the first request inserts,
         // every later one only counts.
         let row = sqlx::query(
             "INSERT INTO channel_requests (refund_id, method, currency, amount_minor, outcome, received_at, repeats) \
              VALUES ($1, $2, $3, $4, $5, $6, 0) ON CONFLICT (refund_id) DO UPDATE \
-             SET repeats = channel_requests.repeats + 1 RETURNING outcome, received_at, amount_minor",
+             SET repeats = channel_requests.repeats + 1 RETURNING outcome, reason, received_at, amount_minor, repeats",
         )
         .bind(&request.refund_id)
         .bind(request.method.as_str())
@@ -108,19 +170,54 @@ impl PaymentChannel for SimulatedChannel {
         .bind(request.amount.minor())
         .bind(outcome)
         .bind(micros(request.now))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| map_err(e).to_string())?;
-        let received = row.instant("received_at").map_err(|e| e.to_string())?;
-        if row.int("amount_minor").map_err(|e| e.to_string())? != request.amount.minor() {
+        .map_err(fail)?;
+        let text = |e: billing_app::store::StoreError| e.to_string();
+        if row.int("amount_minor").map_err(text)? != request.amount.minor() {
             return Err(format!("refund {} was received before with another amount", request.refund_id));
         }
-        if request.now < received + self.settings.delay {
-            return Ok(ChannelAnswer::Pending);
+        let (mut outcome, mut reason) = (row.text("outcome").map_err(text)?, row.opt_text("reason").map_err(text)?);
+        if row.int("repeats").map_err(text)? == 0
+            && outcome == "succeeded"
+            && let Some(refused) = self.take_from_charge(&mut tx, request).await?
+        {
+            sqlx::query("UPDATE channel_requests SET outcome = 'failed', reason = $1 WHERE refund_id = $2")
+                .bind(&refused)
+                .bind(&request.refund_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+            (outcome, reason) = ("failed".to_owned(), Some(refused));
         }
-        match row.text("outcome").map_err(|e| e.to_string())?.as_str() {
-            "failed" => Ok(ChannelAnswer::Failed("the issuer declined the refund (simulated)".to_owned())),
-            _ => Ok(ChannelAnswer::Succeeded),
+        tx.commit().await.map_err(fail)?;
+        Ok((outcome, reason, row.instant("received_at").map_err(text)?))
+    }
+
+    /// Takes a refund off the captured charge it names; the reason when it
+    /// cannot be (no charge named, not captured, not that much left).
+    async fn take_from_charge(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        request: &ChannelRefund,
+    ) -> Result<Option<String>, String> {
+        if !matches!(request.method, PaymentMethodKind::Card | PaymentMethodKind::Paypal) {
+            return Ok(None);
         }
+        let Some(charge_id) = &request.charge_id else {
+            return Ok(Some("the refund names no captured charge to return".to_owned()));
+        };
+        let taken = sqlx::query(
+            "UPDATE channel_charges SET refunded_minor = refunded_minor + $1 WHERE charge_id = $2 \
+             AND outcome = 'captured' AND currency = $3 AND refunded_minor + $1 <= amount_minor",
+        )
+        .bind(request.amount.minor())
+        .bind(charge_id)
+        .bind(request.amount.currency().code())
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| map_err(e).to_string())?;
+        Ok((taken.rows_affected() == 0)
+            .then(|| format!("the refund is more than charge {charge_id} has left to return")))
     }
 }

@@ -60,6 +60,7 @@ pub(crate) fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
         created_at: row.instant("created_at")?,
         paid_at: row.opt_instant("paid_at")?,
         start: row.opt_instant("start_at")?,
+        payment_failure: row.opt_text("payment_failure")?,
     })
 }
 
@@ -224,13 +225,15 @@ impl SqlTx {
     async fn insert_tender_rows(&mut self, order_id: &str, tenders: &[TenderRecord]) -> StoreResult<()> {
         for (idx, t) in tenders.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO tenders (order_id, idx, method, payment_method_id, amount_minor) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO tenders (order_id, idx, method, payment_method_id, amount_minor, charge_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(order_id)
             .bind(idx as i64)
             .bind(t.method.as_str())
             .bind(t.payment_method_id.as_deref())
             .bind(t.amount.minor())
+            .bind(t.charge_id.as_deref())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -281,11 +284,11 @@ impl SqlTx {
             }
             let sql = format!(
                 "WITH wanted(id) AS (VALUES {}) \
-                 SELECT order_id, CAST(0 AS BIGINT) AS part, idx, method, payment_method_id, amount_minor, NULL AS benefit_id \
-                 FROM tenders WHERE order_id IN (SELECT id FROM wanted) \
+                 SELECT order_id, CAST(0 AS BIGINT) AS part, idx, method, payment_method_id, amount_minor, charge_id, \
+                 NULL AS benefit_id FROM tenders WHERE order_id IN (SELECT id FROM wanted) \
                  UNION ALL \
                  SELECT order_id, CAST(1 AS BIGINT) AS part, 0 AS idx, NULL AS method, NULL AS payment_method_id, 0 AS amount_minor, \
-                 benefit_id FROM order_benefits WHERE order_id IN (SELECT id FROM wanted) \
+                 NULL AS charge_id, benefit_id FROM order_benefits WHERE order_id IN (SELECT id FROM wanted) \
                  ORDER BY order_id, part, idx, benefit_id",
                 Params::new(self.backend).rows(ids.len(), 1)
             );
@@ -310,6 +313,7 @@ impl SqlTx {
                         )?,
                         payment_method_id: row.opt_text("payment_method_id")?,
                         amount: Money::from_minor(o.currency(), row.int("amount_minor")?),
+                        charge_id: row.opt_text("charge_id")?,
                     });
                 } else {
                     o.benefit_ids.push(row.text("benefit_id")?);
@@ -336,7 +340,8 @@ impl SqlTx {
         // so the usual case (none: an order is placed without them) saves a
         // round trip while the audit chain's head is locked.
         let paid = sqlx::query(
-            "UPDATE orders SET status = 'paid', paid_at = $1, start_at = $2 WHERE id = $3 AND status = 'unpaid' \
+            "UPDATE orders SET status = 'paid', paid_at = $1, start_at = $2, payment_failure = NULL \
+             WHERE id = $3 AND status = 'unpaid' \
              RETURNING (SELECT COUNT(*) FROM tenders WHERE tenders.order_id = orders.id) AS stored_tenders",
         )
         .bind(opt_micros(o.paid_at))
@@ -383,5 +388,15 @@ impl SqlTx {
     ) -> StoreResult<bool> {
         self.transition("UPDATE orders SET status = $1 WHERE id = $2 AND status = $3", id, from.as_str(), to.as_str())
             .await
+    }
+
+    pub(crate) async fn set_order_payment_failure_row(&mut self, id: &str, failure: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE orders SET payment_failure = $1 WHERE id = $2 AND status = 'unpaid'")
+            .bind(failure)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 }

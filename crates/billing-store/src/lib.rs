@@ -11,6 +11,8 @@ mod accounts;
 mod api_keys;
 mod catalog;
 mod channel;
+mod channel_charges;
+mod charges;
 mod error;
 mod instances;
 mod ledger;
@@ -33,6 +35,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
 pub use channel::{ChannelLogEntry, SimulatedChannel, SimulatedChannelSettings};
+pub use channel_charges::ChargeLogEntry;
 pub use error::map_err;
 pub use tx::SqlTx;
 

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, Sql)] = &[
         sqlite: include_str!("../migrations/0010_id_keys.sqlite.sql"),
         postgres: include_str!("../migrations/0010_id_keys.postgres.sql"),
     }),
+    (11, Sql::Both(include_str!("../migrations/0011_charges.sql"))),
     (12, Sql::Both(include_str!("../migrations/0012_refund_attempts.sql"))),
 ];
 

@@ -97,6 +97,7 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
         from: method("from_method")?,
         destination: method("destination")?,
         payment_method_id: row.opt_text("payment_method_id")?,
+        charge_id: row.opt_text("charge_id")?,
         rule: row.text("rule")?,
         amount: Money::from_minor(currency, row.int("amount_minor")?),
         status: by_name("status", &row.text("status")?, &RefundStatus::ALL, RefundStatus::as_str)?,
@@ -186,8 +187,8 @@ impl SqlTx {
         sqlx::query(
             "INSERT INTO refunds (id, unsubscription_id, account_id, order_id, tender_index, from_method, destination, \
              payment_method_id, rule, currency, amount_minor, status, rerouted_from, failure, attempts, claimed_by, \
-             claimed_until, created_at, updated_at, expected_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, NULL, NULL, $16, $17, $18)",
+             claimed_until, created_at, updated_at, expected_by, charge_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17, $18, $19)",
         )
         .bind(&r.id)
         .bind(&r.unsubscription_id)
@@ -207,6 +208,7 @@ impl SqlTx {
         .bind(micros(r.created_at))
         .bind(micros(r.updated_at))
         .bind(micros(r.expected_by))
+        .bind(r.charge_id.as_deref())
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;

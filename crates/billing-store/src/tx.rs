@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use billing_app::changes::ChangeLog;
+use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::metering::UsageFacts;
 use billing_app::model::{
@@ -263,6 +264,31 @@ impl StoreTx for SqlTx {
     }
     async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool> {
         self.mark_order_paid_rows(order).await
+    }
+    async fn set_order_payment_failure(&mut self, order_id: &str, failure: Option<&str>) -> StoreResult<()> {
+        self.set_order_payment_failure_row(order_id, failure).await
+    }
+    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()> {
+        self.insert_charge_row(charge).await
+    }
+    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
+        self.charge_row(id).await
+    }
+    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
+        self.charge_rows_of_order(order_id).await
+    }
+    async fn set_charge_status(
+        &mut self,
+        id: &str,
+        from: ChargeStatus,
+        to: ChargeStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.set_charge_status_row(id, from, to, failure, now).await
+    }
+    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>> {
+        self.unsettled_charge_rows(before, limit).await
     }
     async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {
         self.set_order_status_row(id, from, to).await

@@ -70,9 +70,15 @@ pub async fn tick(global: &Global) -> anyhow::Result<ExitCode> {
     remote::local_only(global, "tick")?;
     let (_, billing) = global.open().await?;
     let work = billing.run_due().await?;
+    // Renewals charged to a card are taken through the channel now.
+    let payments = billing.process_charges(chrono::Duration::zero()).await?;
     println!(
         "{} unpaid orders cancelled, {} quotas renewed, {} renewals failed, {} instances expired",
         work.orders_cancelled, work.renewed, work.renewals_failed, work.expired
+    );
+    println!(
+        "{} payments settled: {} orders paid, {} top-ups credited, {} declined, {} left for later",
+        payments.payments, payments.paid, payments.credited, payments.declined, payments.errors
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use billing_app::Billing;
 use billing_app::clock::SystemClock;
-use billing_store::{SqlStore, StoreOptions, redact};
+use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions, redact};
 use clap::Args;
 
 /// How logs are written.
@@ -104,12 +104,13 @@ impl Global {
     /// runs on (the simulated one, when `serve` was started with it).
     pub async fn open(&self) -> anyhow::Result<(Arc<SqlStore>, Billing)> {
         let store = self.open_store().await?;
-        let billing = Billing::new(store.clone(), Arc::new(SystemClock));
+        let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
+        let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel.clone());
         billing.ensure_catalog().await?;
         let (mode, offset) = billing.clock_settings().await?;
         if mode == "simulated" {
             let clock = Arc::new(billing_app::clock::SimulatedClock::new(offset));
-            return Ok((store.clone(), Billing::new(store, clock)));
+            return Ok((store.clone(), Billing::new(store, clock).with_channel(channel)));
         }
         Ok((store, billing))
     }
@@ -117,7 +118,7 @@ impl Global {
 
 /// Settings a configuration file may hold: the key, the argument it stands
 /// for, its flag, and whether it belongs to `serve` (else to every command).
-const FILE_SETTINGS: [(&str, &str, &str, bool); 9] = [
+const FILE_SETTINGS: [(&str, &str, &str, bool); 10] = [
     ("data_dir", "data_dir", "--data-dir", false),
     ("database_url", "database_url", "--database-url", false),
     ("db_connections", "db_connections", "--db-connections", false),
@@ -127,6 +128,7 @@ const FILE_SETTINGS: [(&str, &str, &str, bool); 9] = [
     ("rate_limit", "rate_limit", "--rate-limit", true),
     ("channel_delay", "channel_delay", "--channel-delay", true),
     ("channel_failures", "failures_per_mille", "--failures-per-mille", true),
+    ("channel_declines", "charge_declines_per_mille", "--charge-declines-per-mille", true),
 ];
 
 /// The command line with the configuration file's settings added for every

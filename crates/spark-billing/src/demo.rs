@@ -69,7 +69,10 @@ pub async fn ensure_demo(billing: &Billing, data_dir: &Path) -> anyhow::Result<D
     }
     let now = billing.now();
     let clock = Arc::new(ManualClock::new(now - Duration::days(200)));
-    let past = Billing::new(billing.store().clone(), clock.clone());
+    let mut past = Billing::new(billing.store().clone(), clock.clone());
+    if let Some(channel) = billing.payment_channel() {
+        past = past.with_channel(channel);
+    }
     let world = Seeder { billing: past, clock, now };
     world.seed().await.context("seeding the demo world failed")?;
     let accounts = billing.accounts(&OPERATOR).await?;
@@ -138,11 +141,11 @@ impl Seeder {
     async fn customer(&self, name: &str, currency: Currency, balance: &str) -> anyhow::Result<Customer> {
         let b = &self.billing;
         let account = b.create_account(&OPERATOR, name, currency).await?;
-        b.top_up(&OPERATOR, &account.id, money(currency, balance), PaymentMethodKind::BankTransfer).await?;
+        b.record_transfer(&OPERATOR, &account.id, money(currency, balance)).await?;
         let caller = Caller::Customer(account.id.clone());
-        let card = b.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "Visa ending 4242").await?;
+        let card = b.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242 4242 4242 4242").await?;
         let paypal =
-            b.add_payment_method(&caller, &account.id, PaymentMethodKind::Paypal, "PayPal billing@example.com").await?;
+            b.add_payment_method(&caller, &account.id, PaymentMethodKind::Paypal, "billing@example.com").await?;
         Ok(Customer { id: account.id, caller, currency, card: card.id, paypal: paypal.id })
     }
 

@@ -177,6 +177,7 @@ async fn process(global: &Global, args: ProcessArgs) -> anyhow::Result<ExitCode>
     let settings = SimulatedChannelSettings {
         delay: args.channel_delay.as_duration(),
         failures_per_mille: args.failures_per_mille,
+        charge_declines_per_mille: 0,
         latency: StdDuration::from_millis(args.channel_latency_ms),
     };
     let channel = SimulatedChannel::new(&store, settings);

@@ -11,7 +11,7 @@ use billing_app::Billing;
 use billing_app::clock::{Clock, SimulatedClock, SystemClock};
 use billing_app::unsubscription::processing::CLAIM_LEASE;
 use billing_domain::policy::PolicyDuration;
-use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore};
+use billing_store::{SimulatedChannel, SimulatedChannelSettings};
 use clap::{Args, ValueEnum};
 use tokio::sync::watch;
 
@@ -51,9 +51,15 @@ pub struct ServeArgs {
     /// Simulated payment channel: time until it answers.
     #[arg(long, env = "SPARK_BILLING_CHANNEL_DELAY", default_value = "2h")]
     channel_delay: PolicyDuration,
-    /// Simulated payment channel: refunds that fail, per thousand.
-    #[arg(long, env = "SPARK_BILLING_CHANNEL_FAILURES", default_value_t = 100)]
+    /// Simulated payment channel: refunds that fail, per thousand (0 to 1000).
+    #[arg(long, env = "SPARK_BILLING_CHANNEL_FAILURES", default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(0..=1000))]
     failures_per_mille: u32,
+    /// Simulated payment channel: card and PayPal charges declined, per
+    /// thousand (0 to 1000), besides the test cards that always decline.
+    #[arg(long, env = "SPARK_BILLING_CHANNEL_DECLINES", default_value_t = 0,
+        value_parser = clap::value_parser!(u32).range(0..=1000))]
+    charge_declines_per_mille: u32,
 }
 
 pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
@@ -65,7 +71,14 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         ClockMode::System => Arc::new(SystemClock),
         ClockMode::Simulated => simulated.clone(),
     };
-    let billing = Billing::new(store.clone(), clock);
+    let settings = SimulatedChannelSettings {
+        delay: args.channel_delay.as_duration(),
+        failures_per_mille: args.failures_per_mille,
+        charge_declines_per_mille: args.charge_declines_per_mille,
+        ..SimulatedChannelSettings::default()
+    };
+    let channel = Arc::new(SimulatedChannel::new(&store, settings));
+    let billing = Billing::new(store.clone(), clock).with_channel(channel.clone());
     billing.ensure_catalog().await?;
     billing.set_clock_mode(mode == ClockMode::Simulated).await?;
     simulated.set_offset_micros(billing.clock_settings().await?.1);
@@ -81,12 +94,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         tasks.push(tokio::spawn(follow_clock(billing.clone(), simulated.clone(), stop_rx.clone())));
     }
     if !args.no_workers {
-        let settings = SimulatedChannelSettings {
-            delay: args.channel_delay.as_duration(),
-            failures_per_mille: args.failures_per_mille.min(1000),
-            ..SimulatedChannelSettings::default()
-        };
-        tasks.push(tokio::spawn(refund_worker(billing.clone(), store.clone(), settings, stop_rx.clone())));
+        tasks.push(tokio::spawn(refund_worker(billing.clone(), channel, stop_rx.clone())));
         tasks.push(tokio::spawn(scheduler(billing.clone(), stop_rx.clone())));
     }
 
@@ -189,19 +197,24 @@ async fn follow_clock(billing: Billing, clock: Arc<SimulatedClock>, mut stop: wa
     }
 }
 
-/// Sends pending refunds through the simulated channel, one batch a second.
-async fn refund_worker(
-    billing: Billing,
-    store: Arc<SqlStore>,
-    settings: SimulatedChannelSettings,
-    mut stop: watch::Receiver<bool>,
-) {
-    let channel = SimulatedChannel::new(&store, settings);
+/// How old a payment must be before the worker takes it over from the
+/// request that started it.
+const CHARGE_GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
+/// Sends pending refunds through the simulated channel, one batch a second,
+/// and settles payments a stopped process left half-way.
+async fn refund_worker(billing: Billing, channel: Arc<SimulatedChannel>, mut stop: watch::Receiver<bool>) {
+    let channel = &*channel;
     let worker = format!("serve-{}-{}", std::process::id(), billing_app::ids::new_id("w"));
     let stopping = stop.clone();
     let stop_requested = move || *stopping.borrow();
     loop {
-        match billing.process_refunds_until(&worker, &channel, CLAIM_LEASE, &stop_requested).await {
+        match billing.process_charges(CHARGE_GRACE).await {
+            Ok(report) if report.payments > 0 => tracing::info!(?report, "payments settled"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "payment settling failed; retrying"),
+        }
+        match billing.process_refunds_until(&worker, channel, CLAIM_LEASE, &stop_requested).await {
             Ok(report) if report.succeeded + report.rerouted > 0 => tracing::info!(?report, "refunds settled"),
             Ok(report) if report.claimed > 0 => tracing::debug!(?report, "refunds still pending"),
             Ok(_) => {}

@@ -97,6 +97,9 @@ pub struct OrderDto {
     pub paid_at: Option<String>,
     /// For a new order: when the instance was activated.
     pub activated_at: Option<String>,
+    /// While unpaid: why its last payment did not go through (the payment
+    /// channel's reason), to pay it again another way.
+    pub payment_failure: Option<String>,
 }
 
 impl From<&OrderRecord> for OrderDto {
@@ -121,6 +124,7 @@ impl From<&OrderRecord> for OrderDto {
             tenders: o.tenders.iter().map(TenderDto::from).collect(),
             created_at: instant(o.created_at),
             paid_at: o.paid_at.map(instant),
+            payment_failure: o.payment_failure.clone(),
             activated_at: o.start.map(instant),
         }
     }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use billing_app::topups::TopUpRequest;
 use billing_domain::order::PaymentMethodKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -53,9 +54,21 @@ pub struct TopUp {
     /// Amount in the account's currency, e.g. `"100.00"`.
     #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub amount: String,
-    /// `card`, `paypal` or `bank_transfer`.
+    /// `card` or `paypal` (charged through the payment channel), or
+    /// `bank_transfer` (operators only: records a transfer that arrived).
     #[schema(value_type = crate::dto::names::PaymentMethodKind, inline)]
     pub method: String,
+    /// The card or PayPal account to charge.
+    #[serde(default)]
+    pub payment_method_id: Option<String>,
+}
+
+/// What a top-up's idempotency key keeps: the account as a bank transfer
+/// left it, or the charge taken through the channel.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredTopUp {
+    account: Option<AccountDto>,
+    charge_id: Option<String>,
 }
 
 /// Accounts the key may see: all for operators, its own for customers.
@@ -139,9 +152,12 @@ pub async fn create_api_key(
     responses(
         (status = 200, description = "The account after the top-up", body = AccountDto),
         (status = 400, description = "Malformed request", body = Problem),
-        (status = 404, description = "No such account", body = Problem),
+        (status = 402, description = "The channel declined the charge", body = Problem),
+        (status = 403, description = "A bank transfer recorded by a customer key", body = Problem),
+        (status = 404, description = "No such account or payment method", body = Problem),
         (status = 409, description = "Key used for another request", body = Problem),
         (status = 422, description = "Bad amount or method", body = Problem),
+        (status = 503, description = "The payment channel did not answer; repeat with the same key", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn top_up(
@@ -154,19 +170,32 @@ pub async fn top_up(
     let account = state.billing.account(&caller, &id).await?;
     let amount = money("amount", account.currency, &request.amount)?;
     let method: PaymentMethodKind = request.method.parse().map_err(|e: String| ApiError::invalid("method", e))?;
-    let hash = crate::routes::request_hash(&["top-up", &id, &request.amount, &request.method]);
+    let payment_method_id = request.payment_method_id.as_deref().unwrap_or("");
+    let hash = crate::routes::request_hash(&["top-up", &id, &request.amount, &request.method, payment_method_id]);
+    let top_up = TopUpRequest { account_id: id, amount, method, payment_method_id: request.payment_method_id };
     let billing = state.billing.clone();
     let caller2 = caller.clone();
     let done = state
         .billing
         .idempotent(&caller, &key, &hash, move |tx| {
             Box::pin(async move {
-                let account = billing.top_up_in(tx, &caller2, &id, amount, method).await?;
-                serde_json::to_string(&AccountDto::from(&account)).map_err(billing_app::AppError::internal)
+                let stored = match billing.top_up_in(tx, &caller2, &top_up).await? {
+                    billing_app::topups::TopUp::Credited(account) => {
+                        StoredTopUp { account: Some(AccountDto::from(&account)), charge_id: None }
+                    }
+                    billing_app::topups::TopUp::Charge(charge_id) => {
+                        StoredTopUp { account: None, charge_id: Some(charge_id) }
+                    }
+                };
+                serde_json::to_string(&stored).map_err(billing_app::AppError::internal)
             })
         })
         .await?;
-    let body: AccountDto =
+    let stored: StoredTopUp =
         serde_json::from_str(&done.response).map_err(|e| ApiError::from(billing_app::AppError::internal(e)))?;
-    Ok(Json(body))
+    match (stored.account, stored.charge_id) {
+        (_, Some(charge_id)) => Ok(Json(AccountDto::from(&state.billing.finish_top_up(&caller, &charge_id).await?))),
+        (Some(account), None) => Ok(Json(account)),
+        (None, None) => Err(billing_app::AppError::internal("a top-up stored neither account nor charge").into()),
+    }
 }

@@ -82,8 +82,9 @@ fn json_of<T: Serialize>(value: &T) -> ApiResult<String> {
 
 /// Runs a purchase once per key through [`billing_app::Billing::idempotent`]
 /// with the use case's `_in` variant, so that the purchase and its stored
-/// answer commit together: `201` the first time, `200` with the first
-/// answer on a repeat.
+/// answer commit together; then takes a card or PayPal payment through the
+/// channel ([`billing_app::Billing::finish_payment`]) and answers the order
+/// as it stands: `201` the first time, `200` on a repeat.
 async fn once_per_key<F>(
     state: &ApiState,
     caller: &Caller,
@@ -96,7 +97,9 @@ where
 {
     let done = state.billing.idempotent(caller, key, hash, purchase).await?;
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(from_stored::<PurchaseDto>(&done.response)?)))
+    let order_id = from_stored::<PurchaseDto>(&done.response)?.order.id;
+    let purchase = state.billing.finish_payment(caller, &order_id).await?;
+    Ok((status, Json(PurchaseDto::from(&purchase))))
 }
 
 /// Buy a subscription quota for a workspace; pays it now when tenders are

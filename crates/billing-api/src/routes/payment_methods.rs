@@ -40,16 +40,52 @@ impl From<&PaymentMethod> for PaymentMethodDto {
     }
 }
 
-/// A payment method to register.
+/// A payment method to register. A card or PayPal account goes to the
+/// payment channel, which checks it and issues the token kept in its place;
+/// the number or address itself is never stored.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPaymentMethod {
     /// `card`, `paypal` or `bank_transfer`.
     #[schema(value_type = crate::dto::names::PaymentMethodKind, inline)]
     pub kind: String,
-    /// What the customer sees, 1 to 100 characters.
+    /// For a card: its number (the simulated channel's test cards
+    /// `4000000000000002` and `4000000000009995` always decline).
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    pub card_number: Option<String>,
+    /// For PayPal: the account's address.
+    #[serde(default)]
+    #[schema(max_length = 254)]
+    pub paypal_email: Option<String>,
+    /// For a bank account: what the customer sees, 1 to 100 characters.
+    #[serde(default)]
     #[schema(min_length = 1, max_length = 100)]
-    pub label: String,
+    pub label: Option<String>,
+}
+
+impl NewPaymentMethod {
+    /// The one detail `kind` needs; any other given is an error.
+    fn details(&self, kind: PaymentMethodKind) -> ApiResult<&str> {
+        if kind == PaymentMethodKind::Balance {
+            return Err(ApiError::invalid("kind", "the balance is not a payment method to register"));
+        }
+        let (wanted, field) = match kind {
+            PaymentMethodKind::Card => (&self.card_number, "card_number"),
+            PaymentMethodKind::Paypal => (&self.paypal_email, "paypal_email"),
+            _ => (&self.label, "label"),
+        };
+        let given = [("card_number", &self.card_number), ("paypal_email", &self.paypal_email), ("label", &self.label)];
+        if let Some((other, _)) = given.iter().find(|(name, value)| *name != field && value.is_some()) {
+            return Err(ApiError::invalid(other, format!("does not go with kind {kind}")));
+        }
+        let value =
+            wanted.as_deref().ok_or_else(|| ApiError::invalid(field, format!("is required for kind {kind}")))?;
+        if value.len() > 254 {
+            return Err(ApiError::invalid(field, "is too long"));
+        }
+        Ok(value)
+    }
 }
 
 /// A change of validity.
@@ -85,7 +121,8 @@ pub async fn list_payment_methods(
         (status = 201, description = "Registered", body = PaymentMethodDto),
         (status = 400, description = "Malformed request or unknown kind", body = Problem),
         (status = 404, description = "No such account", body = Problem),
-        (status = 422, description = "The balance, or a bad label", body = Problem),
+        (status = 422, description = "The balance, a card number or address the channel refused, or a bad label", body = Problem),
+        (status = 503, description = "The payment channel did not answer", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn add_payment_method(
@@ -95,7 +132,8 @@ pub async fn add_payment_method(
     Body(request): Body<NewPaymentMethod>,
 ) -> ApiResult<(StatusCode, Json<PaymentMethodDto>)> {
     let kind: PaymentMethodKind = request.kind.parse().map_err(|e: String| ApiError::invalid("kind", e))?;
-    let method = state.billing.add_payment_method(&caller, &id, kind, &request.label).await?;
+    let details = request.details(kind)?;
+    let method = state.billing.add_payment_method(&caller, &id, kind, details).await?;
     Ok((StatusCode::CREATED, Json(PaymentMethodDto::from(&method))))
 }
 
@@ -116,14 +154,16 @@ pub async fn get_payment_method(
     Ok(Json(PaymentMethodDto::from(&method)))
 }
 
-/// Mark a payment method valid or invalid. An invalid method cannot be
-/// charged, and refunds for what it paid go to the balance.
+/// Detach a payment method (`valid: false`): it can no longer be charged,
+/// and refunds for what it paid go to the balance. Only an operator can
+/// mark one valid again.
 #[utoipa::path(patch, path = "/api/v1/payment-methods/{id}", tag = "payment methods",
     params(("id" = String, Path, description = "Payment method id")),
     request_body = PaymentMethodPatch,
     responses(
         (status = 200, description = "The payment method", body = PaymentMethodDto),
         (status = 400, description = "Malformed request", body = Problem),
+        (status = 403, description = "A customer key marking a method valid", body = Problem),
         (status = 404, description = "No such payment method in this account", body = Problem),
     ),
     security(("api_key" = [])))]

@@ -75,7 +75,9 @@ pub async fn renew_instance(
     let hash = request_hash(&["instances/renewals", &id, &body]);
     let done = renew_once(&state, &caller, &key, &hash, &id, &request, tenders).await?;
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(from_stored::<PurchaseDto>(&done.response)?)))
+    let order_id = from_stored::<PurchaseDto>(&done.response)?.order.id;
+    let purchase = state.billing.finish_payment(&caller, &order_id).await?;
+    Ok((status, Json(PurchaseDto::from(&purchase))))
 }
 
 /// Places and (given tenders) pays the renewal in one transaction, once

@@ -40,25 +40,54 @@ async fn an_operator_opens_an_account_and_gives_it_a_key_that_works() {
 }
 
 #[tokio::test]
-async fn a_top_up_adds_cash_once_per_key_and_refuses_extra_decimals() {
+async fn a_card_top_up_is_charged_through_the_channel_once_per_key_and_refuses_extra_decimals() {
     let api = api().await;
     let path = format!("/api/v1/accounts/{}/top-ups", api.alice.account_id);
-    let body = json!({"amount": "100.50", "method": "card"});
+    let card = api.alice.card_id.clone();
+    let body = json!({"amount": "100.50", "method": "card", "payment_method_id": card});
     let topped = api.post_idem(&path, &api.alice.key, "t1", body.clone()).await;
     assert_eq!(topped.ok(StatusCode::OK)["balance"], "50100.50");
     let again = api.post_idem(&path, &api.alice.key, "t1", body).await;
     assert_eq!(again.ok(StatusCode::OK)["balance"], "50100.50", "the first answer, nothing added");
-    api.post_idem(&path, &api.alice.key, "t2", json!({"amount": "1.001", "method": "card"}))
-        .await
-        .names_field("amount");
-    api.post_idem(&path, &api.alice.key, "t3", json!({"amount": "1", "method": "gold"})).await.names_field("method");
-    let huge = json!({"amount": "92233720368547758.07", "method": "card"});
-    api.post_idem(&path, &api.alice.key, "t4", huge).await.names_field("amount");
+    let with = |amount: &str, method: &str| json!({"amount": amount, "method": method, "payment_method_id": card});
+    api.post_idem(&path, &api.alice.key, "t2", with("1.001", "card")).await.names_field("amount");
+    api.post_idem(&path, &api.alice.key, "t3", with("1", "gold")).await.names_field("method");
+    api.post_idem(&path, &api.alice.key, "t4", with("92233720368547758.07", "card")).await.names_field("amount");
+    api.post_idem(&path, &api.alice.key, "t5", with("100000000.01", "card")).await.names_field("amount");
+    let without = json!({"amount": "1.00", "method": "card"});
+    api.post_idem(&path, &api.alice.key, "t6", without).await.names_field("payment_method_id");
     let account = api.get(&format!("/api/v1/accounts/{}", api.alice.account_id), &api.alice.key).await;
     assert_eq!(account.body["balance"], "50100.50");
     let account = api.alice.account_id.clone();
-    let topup = json!({"amount": "1.00", "method": "card"});
+    let topup = json!({"amount": "1.00", "method": "card", "payment_method_id": card});
     api.hidden_from_bob(Method::POST, &format!("/api/v1/accounts/{account}/top-ups"), &account, Some(topup)).await;
+}
+
+#[tokio::test]
+async fn a_customer_cannot_credit_a_bank_transfer_and_an_operator_can() {
+    let api = api().await;
+    let path = format!("/api/v1/accounts/{}/top-ups", api.alice.account_id);
+    let transfer = json!({"amount": "21000000000.00", "method": "bank_transfer"});
+    api.post_idem(&path, &api.alice.key, "t1", transfer).await.problem(StatusCode::FORBIDDEN, "FORBIDDEN");
+    let transfer = json!({"amount": "250.00", "method": "bank_transfer"});
+    let credited = api.post_idem(&path, &api.operator, "t2", transfer).await;
+    assert_eq!(credited.ok(StatusCode::OK)["balance"], "50250.00");
+}
+
+#[tokio::test]
+async fn a_top_up_from_a_declining_card_adds_nothing_and_says_so() {
+    let api = api().await;
+    let methods = format!("/api/v1/accounts/{}/payment-methods", api.alice.account_id);
+    let added = api.post(&methods, &api.alice.key, json!({"kind": "card", "card_number": "4000000000000002"})).await;
+    let declining = added.ok(StatusCode::CREATED)["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/accounts/{}/top-ups", api.alice.account_id);
+    let body = json!({"amount": "10.00", "method": "card", "payment_method_id": declining});
+    let refused = api.post_idem(&path, &api.alice.key, "t1", body.clone()).await;
+    refused.problem(StatusCode::PAYMENT_REQUIRED, "PAYMENT_DECLINED");
+    let again = api.post_idem(&path, &api.alice.key, "t1", body).await;
+    again.problem(StatusCode::PAYMENT_REQUIRED, "PAYMENT_DECLINED");
+    let account = api.get(&format!("/api/v1/accounts/{}", api.alice.account_id), &api.alice.key).await;
+    assert_eq!(account.body["balance"], "50000.00");
 }
 
 #[tokio::test]

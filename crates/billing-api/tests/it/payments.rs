@@ -9,15 +9,17 @@ use crate::support::api;
 async fn a_customer_registers_lists_reads_and_invalidates_a_payment_method() {
     let api = api().await;
     let path = format!("/api/v1/accounts/{}/payment-methods", api.alice.account_id);
-    let added = api.post(&path, &api.alice.key, json!({"kind": "paypal", "label": "alice@example.com"})).await;
+    let added = api.post(&path, &api.alice.key, json!({"kind": "paypal", "paypal_email": "alice@example.com"})).await;
     let id = added.ok(StatusCode::CREATED)["id"].as_str().unwrap().to_owned();
     assert_eq!((added.body["kind"].as_str(), added.body["valid"].as_bool()), (Some("paypal"), Some(true)));
     let listed = api.get(&path, &api.alice.key).await;
     assert_eq!(listed.ok(StatusCode::OK).as_array().unwrap().len(), 2, "the card and PayPal");
     let one = api.get(&format!("/api/v1/payment-methods/{id}"), &api.alice.key).await;
-    assert_eq!(one.ok(StatusCode::OK)["label"], "alice@example.com");
+    assert_eq!(one.ok(StatusCode::OK)["label"], "PayPal alice@example.com");
     let patched = api.patch(&format!("/api/v1/payment-methods/{id}"), &api.alice.key, json!({"valid": false})).await;
     assert_eq!(patched.ok(StatusCode::OK)["valid"], false);
+    let revived = api.patch(&format!("/api/v1/payment-methods/{id}"), &api.alice.key, json!({"valid": true})).await;
+    revived.problem(StatusCode::FORBIDDEN, "FORBIDDEN");
     let again = api.get(&format!("/api/v1/payment-methods/{id}"), &api.operator).await;
     assert_eq!(again.ok(StatusCode::OK)["valid"], false, "operators see every account's methods");
 }
@@ -38,9 +40,16 @@ async fn bad_payment_method_requests_are_refused_and_add_nothing() {
     let api = api().await;
     let path = format!("/api/v1/accounts/{}/payment-methods", api.alice.account_id);
     api.post(&path, &api.alice.key, json!({"kind": "cash", "label": "x"})).await.names_field("kind");
-    api.post(&path, &api.alice.key, json!({"kind": "balance", "label": "x"})).await.names_field("kind");
-    api.post(&path, &api.alice.key, json!({"kind": "card", "label": ""})).await.names_field("label");
-    api.post(&path, &api.alice.key, json!({"kind": "card", "label": "x", "cvv": "1"})).await.names_field("body");
+    api.post(&path, &api.alice.key, json!({"kind": "balance"})).await.names_field("kind");
+    api.post(&path, &api.alice.key, json!({"kind": "bank_transfer", "label": ""})).await.names_field("label");
+    api.post(&path, &api.alice.key, json!({"kind": "card", "label": "Visa"})).await.names_field("label");
+    api.post(&path, &api.alice.key, json!({"kind": "card"})).await.names_field("card_number");
+    let not_a_card = json!({"kind": "card", "card_number": "4242424242424241"});
+    api.post(&path, &api.alice.key, not_a_card).await.names_field("details");
+    let not_an_address = json!({"kind": "paypal", "paypal_email": "nobody"});
+    api.post(&path, &api.alice.key, not_an_address).await.names_field("details");
+    let extra = json!({"kind": "card", "card_number": "4242424242424242", "cvv": "1"});
+    api.post(&path, &api.alice.key, extra).await.names_field("body");
     let card = format!("/api/v1/payment-methods/{}", api.alice.card_id);
     api.patch(&card, &api.alice.key, json!({"valid": "no"})).await.names_field("body");
     api.patch(&card, &api.alice.key, json!({})).await.names_field("body");
@@ -55,7 +64,7 @@ async fn another_accounts_payment_methods_answer_like_missing_ones() {
     let account = api.alice.account_id.clone();
     let list = format!("/api/v1/accounts/{account}/payment-methods");
     api.hidden_from_bob(Method::GET, &list, &account, None).await;
-    let new = json!({"kind": "card", "label": "stolen"});
+    let new = json!({"kind": "card", "card_number": "4242424242424242"});
     api.hidden_from_bob(Method::POST, &list, &account, Some(new)).await;
     let card = api.alice.card_id.clone();
     let one = format!("/api/v1/payment-methods/{card}");

@@ -12,7 +12,7 @@ use billing_app::model::BillingMethod;
 use billing_app::{Billing, Caller};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
-use billing_store::{SqlStore, StoreOptions};
+use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -41,9 +41,10 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
 async fn customer(billing: &Billing, name: &str) -> Customer {
     let account = billing.create_account(&Caller::Operator, name, Currency::Usd).await.unwrap();
     let usd = Money::parse(Currency::Usd, "50000.00").unwrap();
-    billing.top_up(&Caller::Operator, &account.id, usd, PaymentMethodKind::BankTransfer).await.unwrap();
+    billing.record_transfer(&Caller::Operator, &account.id, usd).await.unwrap();
     let caller = Caller::Customer(account.id.clone());
-    let card = billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "Visa").await.unwrap();
+    let card =
+        billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242424242424242").await.unwrap();
     let ws =
         billing.create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid).await.unwrap();
     let (_, key) = billing.create_api_key(&Caller::Operator, Some(&account.id), "tests").await.unwrap();
@@ -56,7 +57,8 @@ pub async fn api() -> Api {
     let url = format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display());
     let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
-    let billing = Billing::new(store, clock.clone());
+    let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
+    let billing = Billing::new(store, clock.clone()).with_channel(channel);
     billing.ensure_catalog().await.unwrap();
     let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;

@@ -213,6 +213,7 @@ impl Billing {
                 from: d.from,
                 destination: d.to,
                 payment_method_id: if to_balance { None } else { tender.payment_method_id.clone() },
+                charge_id: if to_balance { None } else { tender.charge_id.clone() },
                 rule: d.rule.as_str().to_owned(),
                 amount: d.amount,
                 status: if to_balance { RefundStatus::Succeeded } else { RefundStatus::Pending },

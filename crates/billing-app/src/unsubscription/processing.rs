@@ -9,13 +9,13 @@
 //! refund's id, which a channel must treat as an idempotency key — asking
 //! again returns the first answer instead of sending the money again.
 
-use async_trait::async_trait;
-use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::records::{Refund, RefundFilter, RefundStatus};
+use crate::channel::bounded;
+pub use crate::channel::{ChannelAnswer, ChannelRefund, PaymentChannel};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, customer_balance};
@@ -40,41 +40,6 @@ pub fn next_attempt_at(now: DateTime<Utc>, attempts: i64) -> AppResult<DateTime<
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
     let wait = RETRY_FIRST.checked_mul(1 << doublings).unwrap_or(RETRY_MAX).min(RETRY_MAX);
     now.checked_add_signed(wait).ok_or_else(|| AppError::internal("the next attempt is out of range"))
-}
-
-/// One refund as sent to a payment channel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChannelRefund {
-    /// The refund's id: the channel's idempotency key.
-    pub refund_id: String,
-    /// Card or PayPal.
-    pub method: PaymentMethodKind,
-    /// The instrument refunded to.
-    pub payment_method_id: Option<String>,
-    /// How much.
-    pub amount: Money,
-    /// When it is asked (the service's clock, which may be simulated).
-    pub now: DateTime<Utc>,
-}
-
-/// A payment channel's answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChannelAnswer {
-    /// Accepted, not settled yet: ask again later.
-    Pending,
-    /// The money arrived.
-    Succeeded,
-    /// Refused, with the channel's reason.
-    Failed(String),
-}
-
-/// A payment channel that can send refunds: a card processor, PayPal, or the
-/// simulated channel of the demo and the tests.
-#[async_trait]
-pub trait PaymentChannel: Send + Sync {
-    /// Sends the refund, or, for a refund id it has seen, answers with its
-    /// state without sending anything again.
-    async fn refund(&self, request: &ChannelRefund) -> Result<ChannelAnswer, String>;
 }
 
 /// What one pass of the worker did.
@@ -135,10 +100,11 @@ impl Billing {
                 refund_id: refund.id.clone(),
                 method: refund.destination,
                 payment_method_id: refund.payment_method_id.clone(),
+                charge_id: refund.charge_id.clone(),
                 amount: refund.amount,
                 now: self.now(),
             };
-            let answer = channel.refund(&request).await;
+            let answer = bounded(channel.refund(&request)).await;
             let mut tx = self.begin().await?;
             match answer {
                 Ok(ChannelAnswer::Succeeded) => {
@@ -245,6 +211,7 @@ async fn reroute(
         id: new_id("ref"),
         destination: PaymentMethodKind::Balance,
         payment_method_id: None,
+        charge_id: None,
         rule: "channel_failed".to_owned(),
         status: RefundStatus::Succeeded,
         rerouted_from: Some(refund.id.clone()),

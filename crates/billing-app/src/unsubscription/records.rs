@@ -104,6 +104,9 @@ pub struct Refund {
     pub destination: PaymentMethodKind,
     /// The card or PayPal account refunded to.
     pub payment_method_id: Option<String>,
+    /// For a card or PayPal refund: the captured charge it returns money
+    /// of (the tender's).
+    pub charge_id: Option<String>,
     /// Why it goes there (a destination rule, or `channel_failed`).
     pub rule: String,
     /// How much.

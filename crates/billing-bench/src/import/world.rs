@@ -71,7 +71,7 @@ fn balance(amount: Money) -> TenderInput {
 async fn seed_account(billing: &Billing, index: usize) -> anyhow::Result<Vec<String>> {
     let operator = Caller::Operator;
     let account = billing.create_account(&operator, &format!("bench {index:05}"), Currency::Usd).await?;
-    billing.top_up(&operator, &account.id, usd(100_000_000), PaymentMethodKind::BankTransfer).await?;
+    billing.record_transfer(&operator, &account.id, usd(100_000_000)).await?;
     let caller = Caller::Customer(account.id.clone());
     let sg = Region::singapore();
     let mut workspaces = Vec::with_capacity(WORKSPACES_PER_ACCOUNT);

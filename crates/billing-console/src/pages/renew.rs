@@ -147,8 +147,9 @@ pub async fn submit(
                 })
             })
             .await?;
-        let purchase_order = done.response;
-        AppResult::Ok((ctx.quota.id, purchase_order))
+        // A card is charged through the channel once the renewal is placed.
+        let paid = state.billing.finish_payment(&session.caller, &done.response).await?;
+        AppResult::Ok((ctx.quota.id, paid.order.id))
     };
     match renew.await {
         Ok((quota_id, order_id)) => Ok(see_other(&format!("/console/instances/{quota_id}?renewed={order_id}"))),

@@ -13,7 +13,7 @@ use billing_app::{Billing, Caller};
 use billing_console::{ConsoleState, router};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
-use billing_store::{SqlStore, StoreOptions};
+use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -69,7 +69,7 @@ async fn customer(billing: &Billing, name: &str) -> Customer {
     let op = Caller::Operator;
     let account = billing.create_account(&op, name, Currency::Usd).await.unwrap();
     let usd = Money::parse(Currency::Usd, "50000.00").unwrap();
-    billing.top_up(&op, &account.id, usd, PaymentMethodKind::BankTransfer).await.unwrap();
+    billing.record_transfer(&op, &account.id, usd).await.unwrap();
     let caller = Caller::Customer(account.id.clone());
     let ws =
         billing.create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid).await.unwrap();
@@ -99,7 +99,8 @@ pub async fn console() -> Console {
     let url = format!("sqlite://{}", dir.join(format!("{}.sqlite3", billing_app::ids::new_id("c"))).display());
     let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
-    let billing = Billing::new(store, clock);
+    let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
+    let billing = Billing::new(store, clock).with_channel(channel);
     billing.ensure_catalog().await.unwrap();
     let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;

@@ -4,7 +4,6 @@
 
 use billing_app::AppError;
 use billing_app::model::BenefitKind;
-use billing_domain::order::PaymentMethodKind;
 use chrono::Duration;
 
 use crate::on_every_backend;
@@ -51,7 +50,7 @@ async fn a_customer_cannot_pay_with_another_accounts_card_coupon_or_balance() {
         w.assert_refused(&before, refused, "NOT_FOUND").await;
         let refused = w.billing.set_payment_method_valid(&mine.caller, &theirs.card.id, false).await;
         w.assert_refused(&before, refused, "NOT_FOUND").await;
-        let refused = w.billing.top_up(&mine.caller, theirs.id(), usd("1.00"), PaymentMethodKind::Card).await;
+        let refused = w.billing.top_up(&mine.caller, &theirs.card_top_up("1.00")).await;
         w.assert_refused(&before, refused, "NOT_FOUND").await;
         let refused = w.billing.benefits(&mine.caller, theirs.id()).await;
         w.assert_refused(&before, refused, "NOT_FOUND").await;

@@ -5,6 +5,7 @@
 use billing_app::AppError;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::TenderInput;
+use billing_app::topups::TopUpRequest;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -70,7 +71,7 @@ async fn amounts_in_another_currency_than_the_accounts_are_refused() {
         let expires = w.billing.now() + Duration::days(30);
         let grant = w.billing.grant_benefit(&OPERATOR, s.id(), BenefitKind::Voucher, eur("10.00"), expires).await;
         w.assert_refused(&before, grant, "CURRENCY_MISMATCH").await;
-        let top_up = w.billing.top_up(&OPERATOR, s.id(), eur("10.00"), PaymentMethodKind::BankTransfer).await;
+        let top_up = w.billing.record_transfer(&OPERATOR, s.id(), eur("10.00")).await;
         w.assert_refused(&before, top_up, "CURRENCY_MISMATCH").await;
     });
 }
@@ -186,7 +187,7 @@ async fn an_invalid_card_or_a_card_tendered_as_another_method_cannot_pay() {
         let refused = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![s.card("5.36")]))).await;
         w.assert_refused(&before, refused, "PAYMENT_METHOD_UNUSABLE").await;
 
-        w.billing.set_payment_method_valid(&s.caller, &s.card.id, true).await.unwrap();
+        w.billing.set_payment_method_valid(&OPERATOR, &s.card.id, true).await.unwrap();
         let before = w.snapshot().await;
         let as_paypal = TenderInput { method: PaymentMethodKind::Paypal, ..s.card("805.25") };
         let refused = w.billing.pay_order(&s.caller, &placed.order.id, &[as_paypal]).await;
@@ -269,9 +270,12 @@ async fn amounts_of_zero_too_many_tenders_and_oversized_batches_are_invalid_inpu
         let s = w.seed("acme", "1000.00").await;
         let before = w.snapshot().await;
 
-        let top_up = w.billing.top_up(&OPERATOR, s.id(), usd("0.00"), PaymentMethodKind::Card).await;
+        let top_up = w.billing.top_up(&OPERATOR, &s.card_top_up("0.00")).await;
         w.assert_refused(&before, top_up, "INVALID_INPUT").await;
-        let from_balance = w.billing.top_up(&OPERATOR, s.id(), usd("1.00"), PaymentMethodKind::Balance).await;
+        let from_balance = w
+            .billing
+            .top_up(&OPERATOR, &TopUpRequest { method: PaymentMethodKind::Balance, ..s.card_top_up("1.00") })
+            .await;
         w.assert_refused(&before, from_balance, "INVALID_INPUT").await;
         let expires = w.billing.now() + Duration::days(1);
         let grant = w.billing.grant_benefit(&OPERATOR, s.id(), BenefitKind::Coupon, usd("0.00"), expires).await;

@@ -6,7 +6,6 @@ use billing_app::audit::chain_hash;
 use billing_app::lifecycle::DueWork;
 use billing_app::model::{BenefitKind, BillingMethod, NewAuditEvent};
 use billing_app::store::Store;
-use billing_domain::order::PaymentMethodKind;
 use chrono::Duration;
 
 use crate::on_every_backend;
@@ -30,7 +29,7 @@ async fn a_realistic_month(w: &World) -> Seed {
     w.billing.buy_plan(&s.caller, &s.plan(100, 1, None)).await.unwrap();
     w.clock.advance(Duration::hours(2));
     assert_eq!(w.billing.run_due().await.unwrap(), DueWork { orders_cancelled: 1, ..DueWork::default() });
-    w.billing.top_up(&s.caller, s.id(), usd("500.00"), PaymentMethodKind::Card).await.unwrap();
+    w.billing.top_up(&s.caller, &s.card_top_up("500.00")).await.unwrap();
     w.clock.set(at("2026-04-02T00:00:00+08:00"));
     assert_eq!(w.billing.run_due().await.unwrap(), DueWork { renewed: 1, ..DueWork::default() });
     w.clock.set(at("2026-04-11T00:00:00+08:00"));

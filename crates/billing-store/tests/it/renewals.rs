@@ -116,6 +116,7 @@ async fn an_automatic_renewal_is_charged_to_the_card_when_the_balance_is_short()
         let tender = &orders[1].tenders[0];
         assert_eq!((tender.method, tender.payment_method_id.as_deref()), (PaymentMethodKind::Card, Some(&*s.card.id)));
         assert_eq!(tender.amount, usd("3221.00"));
+        assert!(tender.charge_id.is_some(), "charged through the channel");
         assert_eq!(w.balance_of(s.id()).await, usd("79.00"));
         assert_eq!(w.ledger_sum("channel:card", "USD").await, -322_100);
         w.assert_books_in_order().await;
@@ -149,7 +150,7 @@ async fn an_overdue_account_can_neither_buy_nor_renew_but_keeps_what_it_has() {
         assert_eq!(w.subscription_queue(&s.workspace.id).await, QueueStatus::Running);
 
         // Settling the debt lifts the block.
-        w.billing.top_up(&OPERATOR, s.id(), usd("3.42"), PaymentMethodKind::BankTransfer).await.unwrap();
+        w.billing.record_transfer(&OPERATOR, s.id(), usd("3.42")).await.unwrap();
         w.billing.renew(&s.caller, &bought.instance.id, 1, &[], Some(&[s.card("3221.00")])).await.unwrap();
         w.assert_books_in_order().await;
     });

@@ -10,6 +10,7 @@ use billing_app::model::{
 use billing_app::periods::quota_periods;
 use billing_app::purchase::{PlanPurchase, Purchase, QuotaPurchase, TenderInput};
 use billing_app::store::{Store, StoreTx};
+use billing_app::topups::TopUpRequest;
 use billing_app::{AppError, AppResult, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
 use billing_domain::money::{Currency, Money};
@@ -58,6 +59,16 @@ impl Seed {
             months,
             benefit_ids: Vec::new(),
             tenders,
+        }
+    }
+
+    /// A top-up of `amount` charged to the seed's card.
+    pub fn card_top_up(&self, amount: &str) -> TopUpRequest {
+        TopUpRequest {
+            account_id: self.account.id.clone(),
+            amount: usd(amount),
+            method: PaymentMethodKind::Card,
+            payment_method_id: Some(self.card.id.clone()),
         }
     }
 
@@ -136,11 +147,11 @@ impl World {
         let account = self.billing.create_account(&OPERATOR, name, Currency::Usd).await.unwrap();
         let caller = customer(&account.id);
         if usd(balance).minor() > 0 {
-            self.billing.top_up(&OPERATOR, &account.id, usd(balance), PaymentMethodKind::BankTransfer).await.unwrap();
+            self.billing.record_transfer(&OPERATOR, &account.id, usd(balance)).await.unwrap();
         }
         let card = self
             .billing
-            .add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "Visa ending 4242")
+            .add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242 4242 4242 4242")
             .await
             .unwrap();
         let workspace = self.workspace(&account.id, "etl", BillingMethod::Hybrid).await;

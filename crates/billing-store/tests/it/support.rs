@@ -6,7 +6,7 @@ use std::sync::Arc;
 use billing_app::clock::ManualClock;
 use billing_app::{Billing, Caller};
 use billing_domain::money::{Currency, Money};
-use billing_store::{SqlStore, StoreOptions};
+use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
 
@@ -77,7 +77,7 @@ pub async fn sqlite_world() -> World {
 async fn world(backend: &'static str, url: String) -> World {
     let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
-    let billing = Billing::new(store.clone(), clock.clone());
+    let billing = Billing::new(store.clone(), clock.clone()).with_channel(channel(&store));
     billing.ensure_catalog().await.unwrap();
     World { backend, billing, clock, store, url }
 }
@@ -87,8 +87,14 @@ impl World {
     /// memory, as a second replica or process would be.
     pub async fn replica(&self) -> Billing {
         let store = Arc::new(SqlStore::connect(&self.url, StoreOptions::default()).await.unwrap());
-        Billing::new(store, self.clock.clone())
+        Billing::new(store.clone(), self.clock.clone()).with_channel(channel(&store))
     }
+}
+
+/// The simulated payment channel over `store`'s database, taking every
+/// charge but those of the test cards that always decline.
+pub fn channel(store: &SqlStore) -> Arc<SimulatedChannel> {
+    Arc::new(SimulatedChannel::new(store, SimulatedChannelSettings::default()))
 }
 
 /// Runs `case` on every configured backend, naming the backend on failure.

@@ -34,7 +34,7 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
         "INSERT INTO usage_records_before SELECT record_id, workspace_id, hour_start, cu_milli FROM usage_records",
         "DROP TABLE usage_records",
         "ALTER TABLE usage_records_before RENAME TO usage_records",
-        "DELETE FROM schema_migrations WHERE version >= 7",
+        "DELETE FROM schema_migrations WHERE version BETWEEN 7 AND 10",
     ] {
         sqlx::query(sql).execute(&mut *pool).await.unwrap();
     }

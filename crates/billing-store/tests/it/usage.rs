@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use billing_app::model::BillingMethod;
 use billing_domain::money::{Currency, Money};
-use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
 use chrono::Duration;
 
@@ -317,7 +316,7 @@ async fn a_yen_account_is_charged_whole_yen_rounded_down() {
     on_every_backend!(|w| {
         let account = w.billing.create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
         let yen = |text: &str| Money::parse(Currency::Jpy, text).unwrap();
-        w.billing.top_up(&OPERATOR, &account.id, yen("1000"), PaymentMethodKind::BankTransfer).await.unwrap();
+        w.billing.record_transfer(&OPERATOR, &account.id, yen("1000")).await.unwrap();
         let caller = billing_app::Caller::Customer(account.id.clone());
         let ws = w
             .billing

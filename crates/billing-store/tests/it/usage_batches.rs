@@ -5,7 +5,6 @@
 
 use billing_app::model::{BillingMethod, Settlement};
 use billing_domain::money::{Currency, Money};
-use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Duration, Utc};
 
@@ -151,7 +150,7 @@ async fn one_batch_charges_accounts_in_different_currencies_each_in_its_own() {
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         let yen = |text: &str| Money::parse(Currency::Jpy, text).unwrap();
         let tokyo = w.billing.create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
-        w.billing.top_up(&OPERATOR, &tokyo.id, yen("1000"), PaymentMethodKind::BankTransfer).await.unwrap();
+        w.billing.record_transfer(&OPERATOR, &tokyo.id, yen("1000")).await.unwrap();
         let caller = billing_app::Caller::Customer(tokyo.id.clone());
         let batch_ws = w
             .billing

@@ -10,7 +10,7 @@ use billing_app::purchase::TenderInput;
 use billing_app::{Billing, Caller};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
-use billing_store::{SqlStore, StoreOptions};
+use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
 use sqlx::Connection;
 
 /// Names a PostgreSQL server (see the store's conformance suite).
@@ -39,7 +39,8 @@ pub async fn fresh_databases() -> Vec<(&'static str, String)> {
 /// The use cases over `url`, on the system clock like the binary's.
 pub async fn open(url: &str) -> (Arc<SqlStore>, Billing) {
     let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await.unwrap());
-    let billing = Billing::new(store.clone(), Arc::new(SystemClock));
+    let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
+    let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel);
     billing.ensure_catalog().await.unwrap();
     (store, billing)
 }
@@ -59,10 +60,11 @@ pub struct Customer {
 pub async fn customer(billing: &Billing, name: &str, balance: &str) -> Customer {
     let account = billing.create_account(&Caller::Operator, name, Currency::Usd).await.unwrap();
     if usd(balance).minor() > 0 {
-        billing.top_up(&Caller::Operator, &account.id, usd(balance), PaymentMethodKind::BankTransfer).await.unwrap();
+        billing.record_transfer(&Caller::Operator, &account.id, usd(balance)).await.unwrap();
     }
     let caller = Caller::Customer(account.id.clone());
-    let card = billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "Visa").await.unwrap();
+    let card =
+        billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242424242424242").await.unwrap();
     let workspace =
         billing.create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid).await.unwrap();
     Customer { account_id: account.id, card_id: card.id, workspace_id: workspace.id, caller }

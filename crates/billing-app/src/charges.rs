@@ -1,0 +1,335 @@
+//! Charges: how cash paid by card or PayPal comes in. A payment is written
+//! first as one charge per tender (`requested`), in the transaction that
+//! accepts the tenders; the channel is asked after that commits, and the
+//! answers are recorded one by one. When every charge of an order is
+//! captured, the order is paid in one transaction with its ledger posting;
+//! when one is declined, the others are voided and the order stays unpaid
+//! with the reason. Nothing depends on the process that started a payment
+//! staying alive: [`Billing::process_charges`] settles whatever was left
+//! half-way, asking the channel again under the same charge ids.
+
+use billing_domain::money::Money;
+use billing_domain::order::{OrderStatus, PaymentMethodKind};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use crate::channel::{ChannelCharge, ChargeAnswer, PaymentChannel, bounded, require, unavailable};
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::ledger::{Movement, channel, customer_balance};
+use crate::model::{OrderRecord, TenderRecord};
+use crate::service::{Billing, Caller, audit};
+
+/// Where a charge stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChargeStatus {
+    /// Written; the channel may or may not have been asked yet.
+    Requested,
+    /// The channel took the money (for the balance: taken off it).
+    Captured,
+    /// The channel refused.
+    Declined,
+    /// Given back whole (or never to be taken) because its payment fell
+    /// through.
+    Voided,
+}
+
+impl ChargeStatus {
+    /// Every status.
+    pub const ALL: [ChargeStatus; 4] =
+        [ChargeStatus::Requested, ChargeStatus::Captured, ChargeStatus::Declined, ChargeStatus::Voided];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeStatus::Requested => "requested",
+            ChargeStatus::Captured => "captured",
+            ChargeStatus::Declined => "declined",
+            ChargeStatus::Voided => "voided",
+        }
+    }
+
+    /// Still part of a payment that may go through.
+    pub fn is_live(self) -> bool {
+        matches!(self, ChargeStatus::Requested | ChargeStatus::Captured)
+    }
+}
+
+/// One tender of a payment, as charged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChargeRecord {
+    /// Id, `chg_…`: the channel's idempotency key.
+    pub id: String,
+    /// Whose money.
+    pub account_id: String,
+    /// The order it pays; `None` for a top-up of the balance.
+    pub order_id: Option<String>,
+    /// Its place among the order's tenders.
+    pub index: i64,
+    /// Balance, card, PayPal or (by an operator) bank transfer.
+    pub method: PaymentMethodKind,
+    /// The instrument charged (a token the channel issued).
+    pub payment_method_id: Option<String>,
+    /// How much.
+    pub amount: Money,
+    /// Where it stands.
+    pub status: ChargeStatus,
+    /// The channel's reason for a decline.
+    pub failure: Option<String>,
+    /// Written.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ChargeRecord {
+    /// Whether the channel is asked for it (cards and PayPal).
+    pub fn through_channel(&self) -> bool {
+        matches!(self.method, PaymentMethodKind::Card | PaymentMethodKind::Paypal)
+    }
+
+    /// The order's tender it becomes once paid.
+    pub fn tender(&self) -> TenderRecord {
+        TenderRecord {
+            method: self.method,
+            payment_method_id: self.payment_method_id.clone(),
+            amount: self.amount,
+            charge_id: self.through_channel().then(|| self.id.clone()),
+        }
+    }
+}
+
+/// Charges to write for an order's tenders, all `requested`.
+pub(crate) fn charges_for(order: &OrderRecord, tenders: &[TenderRecord], now: DateTime<Utc>) -> Vec<ChargeRecord> {
+    tenders
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ChargeRecord {
+            id: new_id("chg"),
+            account_id: order.account_id.clone(),
+            order_id: Some(order.id.clone()),
+            index: i as i64,
+            method: t.method,
+            payment_method_id: t.payment_method_id.clone(),
+            amount: t.amount,
+            status: ChargeStatus::Requested,
+            failure: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect()
+}
+
+/// What [`Billing::process_charges`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChargeReport {
+    /// Payments (orders and top-ups) looked at.
+    pub payments: usize,
+    /// Orders paid.
+    pub paid: usize,
+    /// Top-ups credited.
+    pub credited: usize,
+    /// Payments declined.
+    pub declined: usize,
+    /// Payments left for later: the channel did not answer.
+    pub errors: usize,
+}
+
+/// Payments one pass of [`Billing::process_charges`] looks at, at most.
+pub const CHARGE_BATCH: i64 = 64;
+
+impl Billing {
+    /// The channel, or the error for a service set up without one.
+    pub(crate) fn channel(&self) -> AppResult<&dyn PaymentChannel> {
+        require(self.channel.as_deref())
+    }
+
+    /// Asks the channel about one charge (under its id, so asking again
+    /// takes nothing twice).
+    async fn ask_channel(&self, charge: &ChargeRecord) -> AppResult<ChargeAnswer> {
+        let request = ChannelCharge {
+            charge_id: charge.id.clone(),
+            method: charge.method,
+            payment_method_id: charge.payment_method_id.clone().unwrap_or_default(),
+            amount: charge.amount,
+            now: self.now(),
+        };
+        bounded(self.channel()?.charge(&request)).await.map_err(unavailable)
+    }
+
+    /// Asks the channel about an order's charge and records the answer;
+    /// the reason when it was declined.
+    async fn charge_for_order(&self, charge: &ChargeRecord) -> AppResult<Option<String>> {
+        let (to, failure) = match self.ask_channel(charge).await? {
+            ChargeAnswer::Captured => (ChargeStatus::Captured, None),
+            ChargeAnswer::Declined(reason) => (ChargeStatus::Declined, Some(reason)),
+        };
+        let mut tx = self.begin().await?;
+        tx.set_charge_status(&charge.id, ChargeStatus::Requested, to, failure.as_deref(), self.now()).await?;
+        tx.commit().await?;
+        Ok(failure)
+    }
+
+    /// Voids every live charge of a payment that fell through: captured
+    /// money goes back whole; a charge not yet asked can never be taken.
+    async fn void_all(&self, charges: &[ChargeRecord]) -> AppResult<()> {
+        for c in charges.iter().filter(|c| c.status.is_live()) {
+            if c.through_channel() {
+                bounded(self.channel()?.void_charge(&c.id, self.now())).await.map_err(unavailable)?;
+            }
+            let mut tx = self.begin().await?;
+            tx.set_charge_status(&c.id, c.status, ChargeStatus::Voided, None, self.now()).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Takes an order's payment as far as it can go now: asks the channel
+    /// about each requested charge, then pays the order or, on a decline,
+    /// voids the rest and leaves it unpaid with the reason. Safe to run in
+    /// several processes at once and to run again.
+    pub async fn settle_order_payment(&self, order_id: &str) -> AppResult<Settled> {
+        let (order, charges) = {
+            let mut tx = self.read().await?;
+            let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
+            (order, tx.charges_of_order(order_id).await?)
+        };
+        let mut live: Vec<ChargeRecord> = charges.into_iter().filter(|c| c.status.is_live()).collect();
+        if live.is_empty() {
+            return Ok(if order.status == OrderStatus::Paid { Settled::Paid } else { Settled::Declined });
+        }
+        if order.status != OrderStatus::Unpaid {
+            // Cancelled (or somehow paid another way) while the charges were
+            // out: none of their money may stay taken.
+            self.void_all(&live).await?;
+            return Ok(Settled::Declined);
+        }
+        for c in &mut live {
+            if c.status != ChargeStatus::Requested || !c.through_channel() {
+                continue;
+            }
+            if let Some(reason) = self.charge_for_order(c).await? {
+                c.status = ChargeStatus::Declined;
+                return self.decline_payment(&order, &live, &reason).await;
+            }
+            c.status = ChargeStatus::Captured;
+        }
+        match self.complete_order_payment(&order, &live).await {
+            Ok(()) => Ok(Settled::Paid),
+            Err(e @ (AppError::InsufficientBalance { .. } | AppError::InvalidState { .. })) => {
+                self.decline_payment(&order, &live, &e.to_string()).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn decline_payment(&self, order: &OrderRecord, charges: &[ChargeRecord], reason: &str) -> AppResult<Settled> {
+        self.void_all(charges).await?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        tx.set_order_payment_failure(&order.id, Some(reason)).await?;
+        audit(&mut *tx, &Caller::System, "order.payment_declined", &order.id, json!({"reason": reason}), now).await?;
+        tx.commit().await?;
+        Ok(Settled::Declined)
+    }
+
+    /// Pays the order from its captured charges (taking balance tenders off
+    /// the balance now), in one transaction with its ledger posting.
+    async fn complete_order_payment(&self, order: &OrderRecord, charges: &[ChargeRecord]) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        let account =
+            tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
+        let Some(order) = tx.order(&order.id).await? else { return Err(AppError::internal("order vanished")) };
+        if order.status != OrderStatus::Unpaid {
+            return Err(AppError::state(format!("the order is {}, not unpaid", order.status.as_str())));
+        }
+        let instance =
+            tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
+        let tenders: Vec<TenderRecord> = charges.iter().map(ChargeRecord::tender).collect();
+        crate::payment::check_balance(&account, &tenders)?;
+        for c in charges.iter().filter(|c| c.status == ChargeStatus::Requested) {
+            tx.set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Captured, None, self.now()).await?;
+        }
+        let purchase = crate::purchase::Purchase { instance, order };
+        self.complete_payment(&mut *tx, &Caller::System, &account, purchase, tenders).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Settles payments left half-way (a process stopped between writing
+    /// charges and recording the channel's answers, a renewal charged by
+    /// the scheduler, an order cancelled while its charges were out) that
+    /// are at least `min_age` old.
+    pub async fn process_charges(&self, min_age: Duration) -> AppResult<ChargeReport> {
+        let before =
+            self.now().checked_sub_signed(min_age).ok_or_else(|| AppError::invalid("min_age", "is out of range"))?;
+        let unsettled = self.read().await?.unsettled_charges(before, CHARGE_BATCH).await?;
+        let mut report = ChargeReport::default();
+        let mut seen = std::collections::HashSet::new();
+        for charge in unsettled {
+            let key = charge.order_id.clone().unwrap_or_else(|| charge.id.clone());
+            if !seen.insert(key) {
+                continue;
+            }
+            report.payments += 1;
+            let outcome = match &charge.order_id {
+                Some(order_id) => self.settle_order_payment(order_id).await,
+                None => self.settle_top_up(&charge).await.map(|()| Settled::Paid),
+            };
+            match (outcome, &charge.order_id) {
+                (Ok(Settled::Paid), Some(_)) => report.paid += 1,
+                (Ok(Settled::Paid), None) => report.credited += 1,
+                (Ok(Settled::Declined) | Err(AppError::PaymentDeclined { .. }), _) => report.declined += 1,
+                (Err(e), _) => {
+                    tracing::warn!(charge = %charge.id, error = %e, "payment not settled; will retry");
+                    report.errors += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Asks the channel about a top-up's charge and credits the balance
+    /// once it is captured.
+    pub(crate) async fn settle_top_up(&self, charge: &ChargeRecord) -> AppResult<()> {
+        let now = self.now();
+        if let ChargeAnswer::Declined(reason) = self.ask_channel(charge).await? {
+            let mut tx = self.begin().await?;
+            tx.set_charge_status(&charge.id, ChargeStatus::Requested, ChargeStatus::Declined, Some(&reason), now)
+                .await?;
+            tx.commit().await?;
+            return Err(AppError::PaymentDeclined { message: reason });
+        }
+        let mut tx = self.begin().await?;
+        tx.lock_account(&charge.account_id).await?;
+        // Credited once: only the transaction that records the capture
+        // credits the balance, in the same commit.
+        if !tx.set_charge_status(&charge.id, ChargeStatus::Requested, ChargeStatus::Captured, None, now).await? {
+            return Ok(());
+        }
+        tx.add_to_balance(&charge.account_id, charge.amount).await?;
+        let mut movement = Movement::new(new_id("mov"), "balance.top_up", &charge.account_id, now);
+        movement.transfer(channel(charge.method), &customer_balance(&charge.account_id), charge.amount);
+        tx.insert_movement(&movement).await?;
+        let detail =
+            json!({"amount": charge.amount.to_string(), "method": charge.method.as_str(), "charge_id": charge.id});
+        audit(&mut *tx, &Caller::System, "balance.topped_up", &charge.account_id, detail, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// How far [`Billing::settle_order_payment`] took a payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// The order is paid.
+    Paid,
+    /// The payment fell through; the order stays unpaid (or was cancelled).
+    Declined,
+}
+
+/// The error a caller sees for an order whose payment did not go through.
+pub(crate) fn declined(order: &OrderRecord) -> AppError {
+    let reason = order.payment_failure.as_deref().unwrap_or("the payment did not go through");
+    AppError::PaymentDeclined { message: format!("{reason}; order {} stays unpaid", order.id) }
+}

@@ -1,0 +1,113 @@
+//! Charges: the tenders of a payment as sent to the payment channel.
+
+use billing_app::charges::{ChargeRecord, ChargeStatus};
+use billing_app::store::StoreResult;
+use billing_domain::order::PaymentMethodKind;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+use crate::error::map_err;
+use crate::rows::{RowExt, by_name, micros};
+use crate::tx::SqlTx;
+
+fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
+    let currency = row.currency("currency")?;
+    Ok(ChargeRecord {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        order_id: row.opt_text("order_id")?,
+        index: row.int("idx")?,
+        method: by_name("method", &row.text("method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
+        payment_method_id: row.opt_text("payment_method_id")?,
+        amount: row.money(currency, "amount_minor")?,
+        status: by_name("status", &row.text("status")?, &ChargeStatus::ALL, ChargeStatus::as_str)?,
+        failure: row.opt_text("failure")?,
+        created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+impl SqlTx {
+    pub(crate) async fn insert_charge_row(&mut self, c: &ChargeRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO charges (id, account_id, order_id, idx, method, payment_method_id, currency, amount_minor, \
+             status, failure, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&c.id)
+        .bind(&c.account_id)
+        .bind(c.order_id.as_deref())
+        .bind(c.index)
+        .bind(c.method.as_str())
+        .bind(c.payment_method_id.as_deref())
+        .bind(c.amount.currency().code())
+        .bind(c.amount.minor())
+        .bind(c.status.as_str())
+        .bind(c.failure.as_deref())
+        .bind(micros(c.created_at))
+        .bind(micros(c.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn charge_row(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
+        let row = sqlx::query("SELECT * FROM charges WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(charge).transpose()
+    }
+
+    pub(crate) async fn charge_rows_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
+        let rows = sqlx::query("SELECT * FROM charges WHERE order_id = $1 ORDER BY created_at, idx, id")
+            .bind(order_id)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(charge).collect()
+    }
+
+    pub(crate) async fn set_charge_status_row(
+        &mut self,
+        id: &str,
+        from: ChargeStatus,
+        to: ChargeStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE charges SET status = $1, failure = COALESCE($2, failure), updated_at = $3 \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(to.as_str())
+        .bind(failure)
+        .bind(micros(now))
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(crate) async fn unsettled_charge_rows(
+        &mut self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<ChargeRecord>> {
+        let rows = sqlx::query(
+            "SELECT c.* FROM charges c LEFT JOIN orders o ON o.id = c.order_id \
+             WHERE c.created_at <= $1 AND (c.status = 'requested' \
+             OR (c.status = 'captured' AND o.status IN ('unpaid', 'cancelled'))) \
+             ORDER BY c.created_at, c.id LIMIT $2",
+        )
+        .bind(micros(before))
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(charge).collect()
+    }
+}
