@@ -56,17 +56,18 @@ fn request_hash(c: &Confirmation) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// `days` business days (Monday to Friday in the billing zone) after `from`.
-pub fn business_days_after(zone: BillingZone, from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+/// `days` business days (Monday to Friday in the billing zone) after `from`,
+/// or an error past the end of the calendar.
+pub fn business_days_after(zone: BillingZone, from: DateTime<Utc>, days: u32) -> AppResult<DateTime<Utc>> {
     let mut at = from;
     let mut left = days;
     while left > 0 {
-        at += Duration::days(1);
+        at = billing_domain::calendar::shift(at, Duration::days(1))?;
         if !matches!(zone.local_date(at).weekday(), Weekday::Sat | Weekday::Sun) {
             left -= 1;
         }
     }
-    at
+    Ok(at)
 }
 
 impl Billing {
@@ -219,7 +220,7 @@ impl Billing {
                 expected_by: if to_balance {
                     now
                 } else {
-                    business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)
+                    business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)?
                 },
             };
             if to_balance {

@@ -103,7 +103,7 @@ impl Billing {
     ) -> AppResult<ProcessReport> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let claimed = tx.claim_refunds(worker, now, now + lease, CLAIM_BATCH).await?;
+        let claimed = tx.claim_refunds(worker, now, billing_domain::calendar::shift(now, lease)?, CLAIM_BATCH).await?;
         tx.commit().await?;
         let mut report = ProcessReport { claimed: claimed.len(), ..ProcessReport::default() };
         for (index, refund) in claimed.iter().enumerate() {
