@@ -89,6 +89,7 @@ pub struct Billing {
     pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKey>>,
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
+    pub(crate) due_failures: Arc<crate::lifecycle::DueFailures>,
 }
 
 impl Billing {
@@ -101,6 +102,7 @@ impl Billing {
             quote_key: Arc::default(),
             policies: Arc::default(),
             facts_cache: Arc::default(),
+            due_failures: Arc::default(),
         }
     }
 

@@ -71,8 +71,9 @@ pub async fn tick(global: &Global) -> anyhow::Result<ExitCode> {
     let (_, billing) = global.open().await?;
     let work = billing.run_due().await?;
     println!(
-        "{} unpaid orders cancelled, {} quotas renewed, {} renewals failed, {} instances expired",
-        work.orders_cancelled, work.renewed, work.renewals_failed, work.expired
+        "{} unpaid orders cancelled, {} quotas renewed, {} renewals failed, {} instances expired, {} items failed",
+        work.orders_cancelled, work.renewed, work.renewals_failed, work.expired, work.failed
     );
-    Ok(ExitCode::SUCCESS)
+    // The items that failed were logged and audited; the others were done.
+    Ok(if work.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
