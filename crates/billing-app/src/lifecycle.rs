@@ -237,7 +237,7 @@ impl Billing {
         if !tx.set_instance_state(&plan.id, InstanceState::Active, InstanceState::Expired).await? {
             return Ok(());
         }
-        let left = plan.capacity.map_or(0, |c| c.milli()) - plan.used.milli();
+        let left = crate::unsubscription::confirm::plan_left(plan)?;
         if left != 0 {
             let mut movement = Movement::new(new_id("mov"), "plan.capacity_expired", &plan.id, now);
             movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:expired", left);

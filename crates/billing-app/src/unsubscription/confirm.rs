@@ -9,6 +9,7 @@ use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::quote::{InstanceStatus, Quote};
 use billing_domain::reason::ReasonCode;
+use billing_domain::usage::CuHours;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -322,9 +323,18 @@ async fn record_unsubscription(
     Ok((unsubscription, refunded_before))
 }
 
+/// A plan's capacity not used yet, in milli-CU-hours.
+pub(crate) fn plan_left(plan: &InstanceRecord) -> AppResult<i64> {
+    let capacity = plan.capacity.unwrap_or(CuHours::ZERO);
+    let left = capacity
+        .checked_sub(plan.used)
+        .ok_or_else(|| AppError::internal(format!("plan {}: use overflows", plan.id)))?;
+    Ok(left.milli())
+}
+
 /// Gives a plan's remaining capacity back: it is never drawn from again.
 async fn release_plan(tx: &mut (dyn StoreTx + '_), plan: &InstanceRecord, now: DateTime<Utc>) -> AppResult<()> {
-    let left = plan.capacity.map_or(0, |c| c.milli()) - plan.used.milli();
+    let left = plan_left(plan)?;
     if left != 0 {
         let mut movement = Movement::new(new_id("mov"), "plan.capacity_released", &plan.id, now);
         movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:released", left);

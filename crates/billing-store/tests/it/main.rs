@@ -8,6 +8,7 @@ mod support;
 mod access;
 mod accounts;
 mod bad_input;
+mod bounds;
 mod checkpoints;
 mod integrity;
 mod lifecycle;
