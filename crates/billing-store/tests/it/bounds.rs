@@ -7,7 +7,7 @@ use billing_app::model::BillingMethod;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::on_every_backend;
-use crate::support::{OPERATOR, at, customer, usage};
+use crate::support::{OPERATOR, at, balance, customer, usage};
 
 #[tokio::test]
 async fn usage_of_hours_before_the_workspace_was_created_or_still_to_come_is_refused_naming_the_record() {
@@ -63,5 +63,21 @@ async fn settled_cu_hours_that_add_up_past_the_largest_quantity_are_an_error_not
         let err = late.unwrap_err();
         assert!(err.to_string().contains("settlement_packs.lines"), "{err}");
         assert_eq!(w.balance_of(s.id()).await, balance, "nothing was charged");
+    });
+}
+
+#[tokio::test]
+async fn a_quote_ttl_stored_before_the_bounds_that_leaves_the_calendar_fails_the_quote_without_a_panic() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "1000.00").await;
+        let bought = w.billing.buy_quota(&s.caller, &s.quota(25, 1, Some(vec![balance("805.25")]))).await.unwrap();
+        w.sql(r#"UPDATE policy_versions SET settings = '{"quote_ttl":"99999999999d"}' WHERE version = 1"#).await;
+        let replica = w.replica().await;
+
+        let quoted = replica.quote_unsubscription(&s.caller, &bought.instance.id, None).await;
+
+        let err = quoted.expect_err("no quote can be binding that long");
+        assert_eq!(err.code(), "INTERNAL", "{err}");
+        assert_eq!(replica.policy_versions().await.unwrap()[0].policy.quote_ttl.to_string(), "99999999999d");
     });
 }
