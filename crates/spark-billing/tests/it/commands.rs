@@ -186,6 +186,14 @@ async fn policy_and_clock_commands_change_what_they_say() {
     let bad = run(&url, &["policy", "set", "quote_ttl=soon"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("quote_ttl"), "{}", stderr(&bad));
+    for absurd in ["quote_ttl=99999999999d", "quote_ttl=0s", "card_refund_max_age=0s"] {
+        let refused = run(&url, &["policy", "set", absurd]);
+        assert_eq!(refused.status.code(), Some(1), "{absurd}");
+        let setting = absurd.split('=').next().unwrap();
+        assert!(stderr(&refused).contains(&format!("{setting}: ")), "{}", stderr(&refused));
+    }
+    let shown = stdout(&run(&url, &["policy", "show"]));
+    assert!(!shown.contains("version 3"), "the refused values were not kept: {shown}");
     let not_simulated = run(&url, &["clock", "advance", "1d"]);
     assert_eq!(not_simulated.status.code(), Some(1));
     assert!(stderr(&not_simulated).contains("not simulated"), "{}", stderr(&not_simulated));
