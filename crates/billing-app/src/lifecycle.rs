@@ -1,13 +1,13 @@
 //! What happens with time: unpaid orders are cancelled, quotas renew
 //! themselves 9 days before they end, and quotas and plans expire.
 
-use billing_domain::calendar::shift;
-use billing_domain::catalog::Commodity;
-use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use billing_domain::calendar::shift;
+use billing_domain::catalog::Commodity;
+use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
