@@ -56,6 +56,16 @@ impl Metrics {
     }
 }
 
+/// The count of failed items of due work (renewals, expiries, unpaid
+/// orders cancelled) in the Prometheus text format.
+pub fn render_due_failures(total: u64) -> String {
+    format!(
+        "# HELP spark_billing_due_work_failures_total Items of scheduled due work that failed.\n\
+         # TYPE spark_billing_due_work_failures_total counter\n\
+         spark_billing_due_work_failures_total {total}\n"
+    )
+}
+
 /// Middleware counting every request under its route template.
 pub async fn record(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let started = Instant::now();

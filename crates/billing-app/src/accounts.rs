@@ -15,16 +15,38 @@ use crate::store::StoreError;
 /// Longest account name, workspace name, job name or label accepted.
 pub const MAX_NAME_LEN: usize = 100;
 
-/// Checks a display name: 1 to 100 characters, no control characters.
+/// Checks a display name: 1 to 100 characters, without surrounding spaces
+/// and without control or invisible formatting characters.
 pub fn check_name(field: &str, name: &str) -> AppResult<()> {
     let len = name.chars().count();
-    if len == 0 || len > MAX_NAME_LEN || name.trim() != name || name.chars().any(char::is_control) {
+    if len == 0 || len > MAX_NAME_LEN || name.trim() != name {
         return Err(AppError::invalid(
             field,
             format!("must be 1 to {MAX_NAME_LEN} characters, without surrounding spaces or control characters"),
         ));
     }
+    if let Some(c) = name.chars().find(|&c| !shown_as_is(c)) {
+        return Err(AppError::invalid(
+            field,
+            format!("may not contain control or formatting characters such as U+{:04X}", u32::from(c)),
+        ));
+    }
     Ok(())
+}
+
+/// Whether a character of a name is shown as it is: not a control character,
+/// not a line or paragraph separator, and not an invisible formatting
+/// character (bidirectional overrides and isolates, marks, zero-width
+/// spaces), which could make a name read differently on the operator's
+/// pages than it is stored. The zero-width joiner and non-joiner are kept:
+/// scripts and emoji need them to be written at all.
+fn shown_as_is(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    match c.general_category() {
+        GeneralCategory::Control | GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => false,
+        GeneralCategory::Format => matches!(c, '\u{200C}' | '\u{200D}'),
+        _ => true,
+    }
 }
 
 fn positive(field: &str, amount: Money) -> AppResult<()> {

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use billing_domain::calendar::BillingZone;
+use billing_domain::calendar::{BillingZone, shift};
 use billing_domain::catalog::Region;
 use billing_domain::money::{Currency, Money};
 use billing_domain::policy::{Policy, PolicyVersion};
@@ -22,6 +22,15 @@ pub const PLAN_PRICE_PERCENT: i64 = 80;
 pub const PLAN_CAPACITY_RANGE: (i64, i64) = (100, 1_000_000);
 /// Longest validity of a pack, in months.
 pub const PLAN_MAX_MONTHS: u32 = 12;
+/// Range of a region's `min_months` and `max_months`: a quota is bought or
+/// renewed for 1 to 9 months.
+pub const REGION_MONTHS_RANGE: (u32, u32) = (1, 9);
+/// Range of a region's `min_quota_cu`.
+pub const REGION_MIN_QUOTA_CU_RANGE: (u32, u32) = (1, 10_000);
+/// Highest price of one CU-month, in whole units of the region's currency.
+pub const REGION_MAX_CU_MONTH_PRICE_MAJOR: i64 = 1_000_000;
+/// Highest price of one CU-hour, in whole units of the region's currency.
+pub const REGION_MAX_CU_HOUR_PRICE_MAJOR: i64 = 10_000;
 
 fn region(id: &str, zone: &str, currency: Currency, month_minor: i64, hour_micros: i64) -> Region {
     Region {
@@ -99,13 +108,7 @@ impl Billing {
     /// currency: what was bought there was priced in it.
     pub async fn set_region(&self, caller: &Caller, region: Region) -> AppResult<Region> {
         caller.require_operator()?;
-        if region.cu_month_price.minor() <= 0 || region.cu_hour_price.micros() <= 0 {
-            return Err(AppError::invalid("price", "prices must be more than zero"));
-        }
-        if region.min_months == 0 || region.min_months > region.max_months || region.min_quota_cu == 0 {
-            return Err(AppError::invalid("limits", "need 1 ≤ min_months ≤ max_months and min_quota_cu ≥ 1"));
-        }
-        crate::accounts::check_name("id", &region.id)?;
+        check_region(&region)?;
         let now = self.now();
         let mut tx = self.begin().await?;
         if let Some(existing) = tx.region(&region.id).await?
@@ -139,7 +142,7 @@ impl Billing {
         let now = self.now();
         // A minute's grace covers the moments between "now" on the caller's
         // side and here, and clock skew between replicas.
-        if effective_from < now - chrono::Duration::minutes(1) {
+        if effective_from < shift(now, -chrono::Duration::minutes(1))? {
             return Err(AppError::invalid("effective_from", "a new policy version cannot take effect in the past"));
         }
         let mut tx = self.begin().await?;
@@ -183,6 +186,34 @@ impl PolicyCache {
         *self.versions.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&read);
         Ok(read)
     }
+}
+
+/// Checks every setting of a region against its bounds, naming the first
+/// one out of them.
+pub fn check_region(region: &Region) -> AppResult<()> {
+    crate::accounts::check_name("id", &region.id)?;
+    let per_major = region.currency().minor_per_major();
+    let month_max = REGION_MAX_CU_MONTH_PRICE_MAJOR * per_major;
+    if !(1..=month_max).contains(&region.cu_month_price.minor()) {
+        let message = format!("must be more than zero and at most {REGION_MAX_CU_MONTH_PRICE_MAJOR}");
+        return Err(AppError::invalid("cu_month_price", message));
+    }
+    if !(1..=REGION_MAX_CU_HOUR_PRICE_MAJOR * 1_000_000).contains(&region.cu_hour_price.micros()) {
+        let message = format!("must be more than zero and at most {REGION_MAX_CU_HOUR_PRICE_MAJOR}");
+        return Err(AppError::invalid("cu_hour_price", message));
+    }
+    let (fewest, most) = REGION_MIN_QUOTA_CU_RANGE;
+    if !(fewest..=most).contains(&region.min_quota_cu) {
+        return Err(AppError::invalid("min_quota_cu", format!("must be from {fewest} to {most}")));
+    }
+    let (fewest, most) = REGION_MONTHS_RANGE;
+    if !(fewest..=most).contains(&region.max_months) {
+        return Err(AppError::invalid("max_months", format!("must be from {fewest} to {most}")));
+    }
+    if !(fewest..=region.max_months).contains(&region.min_months) {
+        return Err(AppError::invalid("min_months", format!("must be from {fewest} to max_months")));
+    }
+    Ok(())
 }
 
 /// A region by id, or `NOT_FOUND` naming `field`.

@@ -1,13 +1,18 @@
 //! What happens with time: unpaid orders are cancelled, quotas renew
 //! themselves 9 days before they end, and quotas and plans expire.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use billing_domain::calendar::shift;
 use billing_domain::catalog::Commodity;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::catalog::region_of;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement};
 use crate::model::{InstanceRecord, InstanceState, QueueStatus};
@@ -34,39 +39,51 @@ pub struct DueWork {
     pub renewals_failed: usize,
     /// Quotas and plans that expired.
     pub expired: usize,
+    /// Items (orders or instances) whose work failed with an error; each was
+    /// logged and audited, and the others went on.
+    pub failed: usize,
+}
+
+/// The failures of due work seen by this process: a count for the metrics,
+/// and the last error audited for each item, so that an item failing every
+/// pass in the same way is audited once rather than every few seconds.
+#[derive(Debug, Default)]
+pub(crate) struct DueFailures {
+    total: AtomicU64,
+    audited: Mutex<HashMap<String, String>>,
 }
 
 impl Billing {
     /// Does everything that has fallen due by now. Each item runs in its own
-    /// transaction, so one failure does not hold up the rest; running it
-    /// twice, or in two processes at once, does each thing once.
+    /// transaction, so one failure does not hold up the rest: it is logged,
+    /// counted and audited, and the next item goes on. Running it twice, or
+    /// in two processes at once, does each thing once.
     pub async fn run_due(&self) -> AppResult<DueWork> {
-        let mut work = DueWork { orders_cancelled: self.cancel_stale_orders().await?, ..DueWork::default() };
+        let mut work = DueWork::default();
+        let now = self.now();
+        let candidates = self.read().await?.unpaid_orders_before(shift(now, -PLAN_ORDER_PAYMENT_WINDOW)?).await?;
+        for order in candidates {
+            match self.cancel_if_stale(&order.id, &order.instance_id, now).await {
+                Ok(cancelled) => work.orders_cancelled += usize::from(cancelled),
+                Err(e) => self.record_due_failure(&mut work, "order", &order.id, &e).await,
+            }
+        }
         let active = self.read().await?.instances_in_state(InstanceState::Active).await?;
         for instance in active {
-            let mut tx = self.begin().await?;
-            tx.lock_account(&instance.account_id).await?;
-            let Some(fresh) = tx.instance(&instance.id).await?.filter(|i| i.state == InstanceState::Active) else {
-                continue;
-            };
-            match self.advance(&mut *tx, &fresh).await? {
-                Advance::Renewed(order_id) => {
-                    tx.commit().await?;
-                    self.charge_renewal(&order_id, &mut work).await;
+            let advance = match self.advance_one(&instance).await {
+                Ok(advance) => advance,
+                Err(e) => {
+                    self.record_due_failure(&mut work, "instance", &instance.id, &e).await;
                     continue;
                 }
+            };
+            self.forget_due_failure(&instance.id);
+            match advance {
+                Advance::Renewed(order_id) => self.charge_renewal(&order_id, &mut work).await,
                 Advance::Expired => work.expired += 1,
+                Advance::RenewalFailed(_) => work.renewals_failed += 1,
                 Advance::Nothing => {}
-                Advance::RenewalFailed(detail) => {
-                    // Whatever the failed renewal wrote is rolled back; only
-                    // the record of the failure is kept.
-                    drop(tx);
-                    tx = self.begin().await?;
-                    audit(&mut *tx, &Caller::System, "renewal.failed", &fresh.id, detail, self.now()).await?;
-                    work.renewals_failed += 1;
-                }
             }
-            tx.commit().await?;
         }
         Ok(work)
     }
@@ -86,27 +103,86 @@ impl Billing {
         }
     }
 
-    async fn cancel_stale_orders(&self) -> AppResult<usize> {
-        let now = self.now();
-        let candidates = self.read().await?.unpaid_orders_before(now - PLAN_ORDER_PAYMENT_WINDOW).await?;
-        let mut cancelled = 0;
-        for order in candidates {
-            let mut tx = self.begin().await?;
-            let Some(instance) = tx.instance(&order.instance_id).await? else {
-                continue;
-            };
-            let window = match instance.commodity {
-                Commodity::SparkReserved => QUOTA_ORDER_PAYMENT_WINDOW,
-                Commodity::SparkResourcePlan => PLAN_ORDER_PAYMENT_WINDOW,
-            };
-            let still_unpaid = tx.order(&order.id).await?.filter(|o| o.status == OrderStatus::Unpaid);
-            if let Some(order) = still_unpaid.filter(|o| o.created_at + window <= now) {
-                cancel_in(&mut *tx, &Caller::System, order, now).await?;
-                tx.commit().await?;
-                cancelled += 1;
-            }
+    /// Failures of due work counted by this process since it started.
+    pub fn due_failures_total(&self) -> u64 {
+        self.due_failures.total.load(Ordering::Relaxed)
+    }
+
+    /// Advances one instance in a transaction of its own.
+    async fn advance_one(&self, instance: &InstanceRecord) -> AppResult<Advance> {
+        let mut tx = self.begin().await?;
+        tx.lock_account(&instance.account_id).await?;
+        let Some(fresh) = tx.instance(&instance.id).await?.filter(|i| i.state == InstanceState::Active) else {
+            return Ok(Advance::Nothing);
+        };
+        let advance = self.advance(&mut *tx, &fresh).await?;
+        if let Advance::RenewalFailed(detail) = &advance {
+            // Whatever the failed renewal wrote is rolled back; only the
+            // record of the failure is kept.
+            drop(tx);
+            tx = self.begin().await?;
+            audit(&mut *tx, &Caller::System, "renewal.failed", &fresh.id, detail.clone(), self.now()).await?;
         }
-        Ok(cancelled)
+        tx.commit().await?;
+        Ok(advance)
+    }
+
+    /// Logs, counts and audits (in a transaction of its own, once per item
+    /// and error in this process) an item of due work that failed.
+    async fn record_due_failure(&self, work: &mut DueWork, kind: &str, id: &str, error: &AppError) {
+        work.failed += 1;
+        self.due_failures.total.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(kind, id, code = error.code(), error = %error, "due work failed for one item; going on with the others");
+        let text = format!("{}: {error}", error.code());
+        let fresh = {
+            let mut audited = self.due_failures.audited.lock().unwrap_or_else(PoisonError::into_inner);
+            audited.insert(id.to_owned(), text.clone()).is_none_or(|before| before != text)
+        };
+        if !fresh {
+            return;
+        }
+        let detail = json!({"kind": kind, "error": text});
+        let recorded = async {
+            let mut tx = self.begin().await?;
+            audit(&mut *tx, &Caller::System, "due_work.failed", id, detail, self.now()).await?;
+            tx.commit().await?;
+            Ok::<(), AppError>(())
+        };
+        if let Err(e) = recorded.await {
+            tracing::error!(id, error = %e, "the failure of due work could not be audited");
+            self.due_failures.audited.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
+        }
+    }
+
+    /// Forgets an item's audited failure once it went through, so that a
+    /// later failure is audited again.
+    fn forget_due_failure(&self, id: &str) {
+        let mut audited = self.due_failures.audited.lock().unwrap_or_else(PoisonError::into_inner);
+        if !audited.is_empty() {
+            audited.remove(id);
+        }
+    }
+
+    /// Cancels one unpaid order whose payment window has passed, in a
+    /// transaction of its own; `false` if it was paid or is not yet due.
+    async fn cancel_if_stale(&self, order_id: &str, instance_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+        let mut tx = self.begin().await?;
+        let Some(instance) = tx.instance(instance_id).await? else {
+            return Ok(false);
+        };
+        let window = match instance.commodity {
+            Commodity::SparkReserved => QUOTA_ORDER_PAYMENT_WINDOW,
+            Commodity::SparkResourcePlan => PLAN_ORDER_PAYMENT_WINDOW,
+        };
+        let Some(order) = tx.order(order_id).await?.filter(|o| o.status == OrderStatus::Unpaid) else {
+            return Ok(false);
+        };
+        if shift(order.created_at, window)? > now {
+            return Ok(false);
+        }
+        cancel_in(&mut *tx, &Caller::System, order, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn advance(&self, tx: &mut (dyn StoreTx + '_), instance: &InstanceRecord) -> AppResult<Advance> {
@@ -129,7 +205,7 @@ impl Billing {
             expire_quota(tx, instance, now).await?;
             return Ok(Advance::Expired);
         }
-        let renewal_due = instance.auto_renew && last.start <= now && now >= last.end - AUTO_RENEW_LEAD;
+        let renewal_due = instance.auto_renew && last.start <= now && now >= shift(last.end, -AUTO_RENEW_LEAD)?;
         if !renewal_due || orders.iter().any(|o| o.status == OrderStatus::Unpaid) {
             return Ok(Advance::Nothing);
         }
@@ -176,7 +252,7 @@ impl Billing {
         if !tx.set_instance_state(&plan.id, InstanceState::Active, InstanceState::Expired).await? {
             return Ok(());
         }
-        let left = plan.capacity.map_or(0, |c| c.milli()) - plan.used.milli();
+        let left = crate::unsubscription::confirm::plan_left(plan)?;
         if left != 0 {
             let mut movement = Movement::new(new_id("mov"), "plan.capacity_expired", &plan.id, now);
             movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:expired", left);

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::money::Money;
 use billing_domain::usage::{CuHours, HourFacts, PlanBalance, PlanDraw, PlanPool, settle_more_of_hour};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::json;
 
 use crate::catalog::region_of;
@@ -78,6 +78,9 @@ pub struct UsageWorkspace {
     pub account_id: String,
     /// Region it runs in.
     pub region_id: String,
+    /// When it was created: usage of hours before the one it was created in
+    /// is refused.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Maps keyed by what a batch's records carry (ids from the caller, looked
@@ -86,6 +89,11 @@ pub struct UsageWorkspace {
 /// random per process.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
+/// The start of the UTC hour `at` lies in.
+fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(TimeDelta::hours(1)).unwrap_or(at)
+}
 
 /// Checks one record's fields; the error names the record's position.
 fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<()> {
@@ -155,6 +163,8 @@ struct WorkspaceFacts {
     quota_periods: Vec<(u32, DateTime<Utc>, DateTime<Utc>)>,
     /// Position in `pools`, once made.
     pool: Option<usize>,
+    /// The start of the hour the workspace was created in.
+    created_hour: DateTime<Utc>,
 }
 
 /// An account's plans in one region: their balances in drawing order, and
@@ -186,6 +196,7 @@ impl Billing {
         // What goes wrong in that guess (reading what known records' hours
         // settled before, say) counts only if every record was new.
         let mut facts = BatchFacts::load(&mut *tx, &unique).await?;
+        facts.check_hours(records)?;
         let settling = facts.hours_and_priors(&mut *tx, &unique).await.map(|(hours, priors)| {
             tokio::task::spawn_blocking(move || {
                 let settled = facts.settle_hours(hours, priors, now);
@@ -327,9 +338,29 @@ impl BatchFacts {
             facts.index.insert(id.to_owned(), facts.workspaces.len());
             let account_id = workspace.account_id;
             let id = id.to_owned();
-            facts.workspaces.push(WorkspaceFacts { id, account_id, region, quota_periods: periods, pool: None });
+            let created_hour = hour_of(workspace.created_at);
+            let quota_periods = periods;
+            facts.workspaces.push(WorkspaceFacts { id, account_id, region, quota_periods, pool: None, created_hour });
         }
         Ok(facts)
+    }
+
+    /// Refuses the first record (by its position in the batch) of an hour
+    /// before the one its workspace was created in.
+    fn check_hours(&self, records: &[UsageRecord]) -> AppResult<()> {
+        for (index, r) in records.iter().enumerate() {
+            let Some(&ws) = self.index.get(&r.workspace_id) else { continue };
+            let created_hour = self.workspaces[ws].created_hour;
+            if r.hour_start < created_hour {
+                let message = format!(
+                    "lies before the hour workspace {} was created in ({})",
+                    r.workspace_id,
+                    created_hour.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+                return Err(AppError::invalid(format!("records[{index}].hour_start"), message));
+            }
+        }
+        Ok(())
     }
 
     /// The usage of every workspace-hour of `records`, in the order hours
@@ -370,7 +401,12 @@ impl BatchFacts {
             let ws = by_id[rank];
             match hours.last_mut() {
                 Some(h) if (h.hour_start, h.ws) == (hour_start, ws) => {
-                    h.usage = CuHours::from_milli(h.usage.milli() + milli);
+                    h.usage = h.usage.checked_add(CuHours::from_milli(milli)).ok_or_else(|| {
+                        AppError::invalid(
+                            "cu_hours",
+                            "the usage of one workspace and hour adds up past the largest quantity",
+                        )
+                    })?;
                 }
                 _ => hours.push(HourUsage { ws, hour_start, usage: CuHours::from_milli(milli) }),
             }
@@ -487,17 +523,25 @@ impl BatchFacts {
         for Pool { pool, plans } in &self.pools {
             for balance in pool.plans() {
                 let plan = &plans[balance.plan_id as usize];
-                let capacity = plan.capacity.map_or(0, |c| c.milli());
-                let now_used = CuHours::from_milli(capacity - balance.remaining.milli());
+                let capacity = plan.capacity.unwrap_or(CuHours::ZERO);
+                let now_used = capacity.checked_sub(balance.remaining).ok_or_else(|| overflow(&plan.id))?;
                 if now_used != plan.used {
                     used.push((plan.id.as_str(), now_used));
-                    drawn.push((plan.id.clone(), now_used.milli() - plan.used.milli()));
+                    drawn.push((
+                        plan.id.clone(),
+                        now_used.checked_sub(plan.used).ok_or_else(|| overflow(&plan.id))?.milli(),
+                    ));
                 }
             }
         }
         tx.set_plans_used(&used).await?;
         Ok(drawn)
     }
+}
+
+/// A plan's stored capacity and use that do not subtract.
+fn overflow(plan_id: &str) -> AppError {
+    AppError::internal(format!("plan {plan_id}: capacity and use overflow"))
 }
 
 /// The balances of an account's plans in one region, in drawing order.
@@ -511,7 +555,7 @@ fn make_pool(region: &Region, plans: Vec<InstanceWithOrders>) -> AppResult<Pool>
                 purchased_at: plan.created_at,
                 valid_from: period.start,
                 expires_at: period.end,
-                remaining: CuHours::from_milli(capacity.milli() - plan.used.milli()),
+                remaining: capacity.checked_sub(plan.used).ok_or_else(|| overflow(&plan.id))?,
                 released: plan.state != InstanceState::Active,
             });
         }

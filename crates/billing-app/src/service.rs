@@ -90,6 +90,7 @@ pub struct Billing {
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
     pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
+    pub(crate) due_failures: Arc<crate::lifecycle::DueFailures>,
 }
 
 impl Billing {
@@ -103,6 +104,7 @@ impl Billing {
             policies: Arc::default(),
             facts_cache: Arc::default(),
             channel: None,
+            due_failures: Arc::default(),
         }
     }
 

@@ -47,7 +47,7 @@ impl Billing {
         let by_micros = by.num_microseconds().ok_or_else(|| AppError::invalid("by", "too large"))?;
         let next = offset.checked_add(by_micros).ok_or_else(|| AppError::invalid("by", "too large"))?;
         tx.set_setting(CLOCK_OFFSET, &next.to_string()).await?;
-        let now = self.now() + by;
+        let now = billing_domain::calendar::shift(self.now(), by)?;
         audit(&mut *tx, caller, "clock.advanced", "clock", json!({"by_seconds": by.num_seconds()}), now).await?;
         tx.commit().await?;
         Ok(next)

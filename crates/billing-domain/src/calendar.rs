@@ -19,6 +19,12 @@ pub const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BillingZone(Tz);
 
+/// `at` moved by `by` (back when `by` is negative), or `OutOfRange` when
+/// that leaves chrono's range: date arithmetic is checked, as money is.
+pub fn shift(at: DateTime<Utc>, by: chrono::TimeDelta) -> Result<DateTime<Utc>, CalendarError> {
+    at.checked_add_signed(by).ok_or(CalendarError::OutOfRange)
+}
+
 /// What can go wrong with the calendar.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum CalendarError {
@@ -62,7 +68,8 @@ impl BillingZone {
     fn first_instant_after_gap(self, date: NaiveDate) -> Result<DateTime<Utc>, CalendarError> {
         let midnight = date.and_time(NaiveTime::MIN);
         for minutes in 1..=24 * 60 {
-            let local = midnight + chrono::Duration::minutes(minutes);
+            let local =
+                midnight.checked_add_signed(chrono::Duration::minutes(minutes)).ok_or(CalendarError::OutOfRange)?;
             if let Some(t) = self.0.from_local_datetime(&local).earliest() {
                 return Ok(t.with_timezone(&Utc));
             }

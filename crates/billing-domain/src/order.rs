@@ -251,6 +251,8 @@ impl Order {
 
     /// Checks that the order's figures hold together: one currency, nothing
     /// negative, tenders adding up to the cash due, instants where needed.
+    /// An order not paid yet (unpaid, or cancelled unpaid) may have no
+    /// tenders and no activation: it is paid, and starts, later.
     pub fn validate(&self) -> Result<(), OrderError> {
         let order = || self.id.clone();
         let c = &self.charges;
@@ -272,13 +274,14 @@ impl Order {
         let money_err = |source| OrderError::Money { order: order(), source };
         let due = self.cash_paid().map_err(money_err)?;
         let tendered = Money::checked_sum(currency, self.tenders.iter().map(|t| t.amount)).map_err(money_err)?;
-        if tendered != due {
+        let paid = matches!(self.status, OrderStatus::Paid | OrderStatus::Refunded);
+        if tendered != due && (paid || !self.tenders.is_empty()) {
             return Err(OrderError::TendersDoNotAddUp { order: order(), tendered, due });
         }
-        if matches!(self.status, OrderStatus::Paid | OrderStatus::Refunded) && self.paid_at.is_none() {
+        if paid && self.paid_at.is_none() {
             return Err(OrderError::MissingPaidAt { order: order() });
         }
-        if self.kind == OrderKind::New && self.start.is_none() {
+        if paid && self.kind == OrderKind::New && self.start.is_none() {
             return Err(OrderError::MissingStart { order: order() });
         }
         if self.months == 0 {

@@ -47,9 +47,10 @@ impl PolicyDuration {
         self.seconds
     }
 
-    /// The span as a chrono duration.
+    /// The span as a chrono duration; a span beyond chrono's range (which
+    /// no bounded setting has) is the longest chrono duration.
     pub fn as_duration(self) -> Duration {
-        Duration::seconds(self.seconds)
+        Duration::try_seconds(self.seconds).unwrap_or(Duration::MAX)
     }
 }
 
@@ -114,6 +115,9 @@ impl fmt::Display for ResourcePlanWindow {
     }
 }
 
+/// Highest yearly limit of full refunds that is not "none".
+pub const MAX_FULL_REFUNDS_PER_YEAR: u32 = 1000;
+
 /// The refund rules in force for one commodity family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Policy {
@@ -161,8 +165,20 @@ impl Policy {
     ];
 
     /// Changes one setting from its textual value (`"none"` clears the yearly
-    /// limit). Unknown names and bad values are errors naming the setting.
+    /// limit). Unknown names, bad values and values outside the setting's
+    /// bounds ([`Policy::bounds`]) are errors naming the setting.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), PolicyError> {
+        let mut changed = *self;
+        changed.restore(name, value)?;
+        changed.check_setting(name)?;
+        *self = changed;
+        Ok(())
+    }
+
+    /// Changes one setting from a value stored before bounds were checked:
+    /// like [`Policy::set`] but without the bounds, so that an old policy
+    /// version can still be read.
+    pub fn restore(&mut self, name: &str, value: &str) -> Result<(), PolicyError> {
         let setting = Policy::SETTINGS.into_iter().find(|s| *s == name).ok_or_else(|| PolicyError {
             setting: "policy",
             message: format!("unknown setting {name:?} (known: {})", Policy::SETTINGS.join(", ")),
@@ -184,6 +200,48 @@ impl Policy {
             "card_refund_max_age" => self.card_refund_max_age = value.parse().map_err(fail)?,
             "paypal_refund_max_age" => self.paypal_refund_max_age = value.parse().map_err(fail)?,
             _ => self.quote_ttl = value.parse().map_err(fail)?,
+        }
+        Ok(())
+    }
+
+    /// The shortest and longest span each duration setting accepts; a
+    /// resource plan window may also be `validity`.
+    pub fn bounds(setting: &str) -> Option<(PolicyDuration, PolicyDuration)> {
+        let ten_years = PolicyDuration::from_days(3650);
+        match setting {
+            "quote_ttl" => Some((PolicyDuration::from_seconds(60), PolicyDuration::from_hours(24))),
+            "resource_plan_window" | "card_refund_max_age" | "paypal_refund_max_age" => {
+                Some((PolicyDuration::from_hours(1), ten_years))
+            }
+            _ => None,
+        }
+    }
+
+    /// Checks every setting against its bounds, naming the first one outside
+    /// them.
+    pub fn check_bounds(&self) -> Result<(), PolicyError> {
+        Policy::SETTINGS.into_iter().try_for_each(|setting| self.check_setting(setting))
+    }
+
+    fn check_setting(&self, name: &str) -> Result<(), PolicyError> {
+        let (setting, duration) = match name {
+            "quote_ttl" => ("quote_ttl", Some(self.quote_ttl)),
+            "card_refund_max_age" => ("card_refund_max_age", Some(self.card_refund_max_age)),
+            "paypal_refund_max_age" => ("paypal_refund_max_age", Some(self.paypal_refund_max_age)),
+            "resource_plan_window" => match self.resource_plan_window {
+                ResourcePlanWindow::After(d) => ("resource_plan_window", Some(d)),
+                ResourcePlanWindow::Validity => return Ok(()),
+            },
+            "full_refunds_per_year" if self.full_refunds_per_year.is_some_and(|n| n > MAX_FULL_REFUNDS_PER_YEAR) => {
+                let message = format!("must be \"none\" or a count from 0 to {MAX_FULL_REFUNDS_PER_YEAR}");
+                return Err(PolicyError { setting: "full_refunds_per_year", message });
+            }
+            _ => return Ok(()),
+        };
+        if let (Some(value), Some((least, most))) = (duration, Policy::bounds(setting))
+            && (value.seconds() < least.seconds() || value.seconds() > most.seconds())
+        {
+            return Err(PolicyError { setting, message: format!("{value} is outside {least} to {most}") });
         }
         Ok(())
     }
@@ -244,6 +302,41 @@ mod tests {
         let err = policy.set("quote_ttl", "soon").unwrap_err();
         assert_eq!(err.setting, "quote_ttl");
         assert!(policy.set("nope", "1").is_err());
+    }
+
+    #[test]
+    fn durations_outside_their_bounds_are_refused_naming_the_setting() {
+        let cases = [
+            ("quote_ttl", "99999999999d"),
+            ("quote_ttl", "0s"),
+            ("quote_ttl", "59s"),
+            ("quote_ttl", "25h"),
+            ("card_refund_max_age", "0s"),
+            ("card_refund_max_age", "3651d"),
+            ("paypal_refund_max_age", "59m"),
+            ("resource_plan_window", "0s"),
+            ("resource_plan_window", "99999999999d"),
+            ("full_refunds_per_year", "1001"),
+        ];
+        for (setting, value) in cases {
+            let mut policy = Policy::default();
+            let err = policy.set(setting, value).unwrap_err();
+            assert_eq!(err.setting, setting, "{value}");
+            assert_eq!(policy.settings(), Policy::default().settings(), "a refused value is not kept by callers");
+        }
+        let mut policy = Policy::default();
+        for (setting, value) in [
+            ("quote_ttl", "1m"),
+            ("quote_ttl", "24h"),
+            ("card_refund_max_age", "1h"),
+            ("paypal_refund_max_age", "3650d"),
+            ("resource_plan_window", "validity"),
+            ("full_refunds_per_year", "1000"),
+        ] {
+            policy.set(setting, value).unwrap();
+        }
+        policy.restore("quote_ttl", "0s").unwrap();
+        assert_eq!(policy.quote_ttl.seconds(), 0, "a stored value is read back whatever it is");
     }
 
     #[test]

@@ -69,6 +69,23 @@ impl CuHours {
     pub fn min(self, other: CuHours) -> CuHours {
         CuHours(self.0.min(other.0))
     }
+
+    /// The sum of two quantities, or `None` past the largest one.
+    pub const fn checked_add(self, other: CuHours) -> Option<CuHours> {
+        match self.0.checked_add(other.0) {
+            Some(sum) => Some(CuHours(sum)),
+            None => None,
+        }
+    }
+
+    /// The difference of two quantities, or `None` past the smallest or
+    /// largest one.
+    pub const fn checked_sub(self, other: CuHours) -> Option<CuHours> {
+        match self.0.checked_sub(other.0) {
+            Some(difference) => Some(CuHours(difference)),
+            None => None,
+        }
+    }
 }
 
 impl fmt::Display for CuHours {

@@ -46,7 +46,7 @@ fn policy_from_json(text: &str) -> StoreResult<Policy> {
     let mut policy = Policy::default();
     for (name, value) in object {
         let text = value.as_str().ok_or_else(|| corrupt(format!("{name} is not a string")))?;
-        policy.set(name, text).map_err(|e| corrupt(e.to_string()))?;
+        policy.restore(name, text).map_err(|e| corrupt(e.to_string()))?;
     }
     Ok(policy)
 }

@@ -80,8 +80,11 @@ impl SqlTx {
                 let total = found
                     .entry((workspace.clone(), line.hour))
                     .or_insert(SettledHour { usage: CuHours::ZERO, covered: CuHours::ZERO });
-                total.usage = CuHours::from_milli(total.usage.milli() + line.usage);
-                total.covered = CuHours::from_milli(total.covered.milli() + line.covered);
+                let add = |sum: CuHours, milli| {
+                    sum.checked_add(CuHours::from_milli(milli)).ok_or_else(|| corrupt_lines(&lines))
+                };
+                total.usage = add(total.usage, line.usage)?;
+                total.covered = add(total.covered, line.covered)?;
             }
         }
         let mut key = (String::new(), 0);

@@ -248,7 +248,7 @@ impl SqlTx {
     /// plan of their accounts in one query (the quotas kept are those bound
     /// to the workspaces), then the orders of all of them in another.
     pub(crate) async fn usage_fact_rows(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
-        let head = "SELECT id, account_id, region_id FROM workspaces WHERE";
+        let head = "SELECT id, account_id, region_id, created_at FROM workspaces WHERE";
         let workspaces = self.rows_in(head, "id", workspace_ids).await?;
         let workspaces = workspaces.iter().map(workspace).collect::<StoreResult<Vec<_>>>()?;
         let accounts: BTreeSet<&str> = workspaces.iter().map(|w| w.account_id.as_str()).collect();
@@ -353,5 +353,10 @@ impl SqlTx {
 // `crate::instances`.
 
 fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
-    Ok(UsageWorkspace { id: row.text("id")?, account_id: row.text("account_id")?, region_id: row.text("region_id")? })
+    Ok(UsageWorkspace {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        region_id: row.text("region_id")?,
+        created_at: row.instant("created_at")?,
+    })
 }

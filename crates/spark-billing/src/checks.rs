@@ -73,12 +73,13 @@ pub async fn tick(global: &Global) -> anyhow::Result<ExitCode> {
     // Renewals charged to a card are taken through the channel now.
     let payments = billing.process_charges(chrono::Duration::zero()).await?;
     println!(
-        "{} unpaid orders cancelled, {} quotas renewed, {} renewals failed, {} instances expired",
-        work.orders_cancelled, work.renewed, work.renewals_failed, work.expired
+        "{} unpaid orders cancelled, {} quotas renewed, {} renewals failed, {} instances expired, {} items failed",
+        work.orders_cancelled, work.renewed, work.renewals_failed, work.expired, work.failed
     );
     println!(
         "{} payments settled: {} orders paid, {} top-ups credited, {} declined, {} left for later",
         payments.payments, payments.paid, payments.credited, payments.declined, payments.errors
     );
-    Ok(ExitCode::SUCCESS)
+    // The items that failed were logged and audited; the others were done.
+    Ok(if work.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -231,6 +231,7 @@ async fn refund_worker(billing: Billing, channel: Arc<SimulatedChannel>, mut sto
 async fn scheduler(billing: Billing, mut stop: watch::Receiver<bool>) {
     loop {
         match billing.run_due().await {
+            Ok(work) if work.failed > 0 => tracing::warn!(?work, "due work done; some items failed and were audited"),
             Ok(work) if work != Default::default() => tracing::info!(?work, "due work done"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "due work failed; retrying"),

@@ -100,19 +100,22 @@ pub struct RegionUpdate {
     /// `USD`, `CNY`, `EUR` or `JPY`.
     #[schema(value_type = super::names::Currency, inline)]
     pub currency: String,
-    /// Price of one CU-month, with the currency's decimals.
+    /// Price of one CU-month, with the currency's decimals: more than zero
+    /// and at most 1,000,000.
     #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub cu_month_price: String,
-    /// Price of one CU-hour, with up to 6 decimals.
+    /// Price of one CU-hour, with up to 6 decimals: more than zero and at
+    /// most 10,000.
     #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub cu_hour_price: String,
-    /// Fewest CUs a quota may reserve (at least 1).
-    #[schema(minimum = 1)]
+    /// Fewest CUs a quota may reserve (1 to 10,000).
+    #[schema(minimum = 1, maximum = 10000)]
     pub min_quota_cu: u32,
     /// Fewest months (at least 1).
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9)]
     pub min_months: u32,
-    /// Most months (at least `min_months`).
+    /// Most months (at least `min_months`, at most 9).
+    #[schema(minimum = 1, maximum = 9)]
     pub max_months: u32,
 }
 

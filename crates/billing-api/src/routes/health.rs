@@ -30,5 +30,7 @@ async fn readyz(State(state): State<ApiState>) -> Result<impl IntoResponse, ApiE
 
 /// Request counters in the Prometheus text format.
 async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    let mut text = state.metrics.render();
+    text.push_str(&crate::metrics::render_due_failures(state.billing.due_failures_total()));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

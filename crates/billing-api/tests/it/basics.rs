@@ -38,6 +38,7 @@ async fn health_and_readiness_answer_without_a_key() {
     assert!(
         metrics.text.contains("spark_billing_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1")
     );
+    assert!(metrics.text.contains("spark_billing_due_work_failures_total 0\n"), "{}", metrics.text);
 }
 
 #[tokio::test]

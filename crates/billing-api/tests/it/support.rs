@@ -56,13 +56,16 @@ pub async fn api() -> Api {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display());
     let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
-    let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
+    // The customers and their workspaces are made a week before the tests'
+    // now, so that usage of the hours before now comes after them.
+    let clock = Arc::new(ManualClock::new(at("2026-03-03T14:23:05+08:00")));
     let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
     let billing = Billing::new(store, clock.clone()).with_channel(channel);
     billing.ensure_catalog().await.unwrap();
     let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;
     let bob = customer(&billing, "bob").await;
+    clock.set(at("2026-03-10T14:23:05+08:00"));
     let router = router(ApiState::new(billing.clone(), 0));
     Api { router, billing, clock, operator, alice, bob }
 }

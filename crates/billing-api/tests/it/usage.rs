@@ -135,3 +135,23 @@ async fn a_bad_csv_line_is_named_and_keeps_the_whole_upload_out() {
     let settlements = api.get(&format!("/api/v1/workspaces/{ws}/settlements"), &api.alice.key).await;
     assert_eq!(settlements.body.as_array().unwrap().len(), 0, "nothing was settled");
 }
+
+#[tokio::test]
+async fn usage_of_an_hour_before_the_workspace_existed_is_refused_naming_the_record_or_line() {
+    let api = api().await;
+    let ws = api.alice.workspace_id.clone();
+    // Alice's workspace was made at 2026-03-03T06:23:05Z.
+    let good = record("ok", &ws, "2026-03-03T06:00:00Z", "1");
+    for hour in ["0001-01-01T00:00:00Z", "2026-03-03T05:00:00Z"] {
+        let batch = json!({"records": [good, record("old", &ws, hour, "1")]});
+        let answer = api.post("/api/v1/usage", &api.operator, batch).await;
+        answer.names_field("records[1].hour_start");
+        assert!(answer.body["detail"].as_str().unwrap().contains(&ws), "{}", answer.text);
+        let text =
+            format!("record_id,workspace_id,hour_start,cu_hours\nok,{ws},2026-03-03T06:00:00Z,1\nold,{ws},{hour},1\n");
+        csv(&api, &api.operator, &text).await.names_field("line 3: hour_start");
+    }
+    let settlements = api.get(&format!("/api/v1/workspaces/{ws}/settlements"), &api.alice.key).await;
+    assert_eq!(settlements.body.as_array().unwrap().len(), 0, "nothing was settled");
+    api.post("/api/v1/usage", &api.operator, json!({"records": [good]})).await.ok(StatusCode::OK);
+}

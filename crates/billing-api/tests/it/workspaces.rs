@@ -135,3 +135,32 @@ async fn another_accounts_workspaces_answer_like_missing_ones() {
     let details = api.get(&format!("/api/v1/workspaces/{ws}"), &api.alice.key).await;
     assert_eq!(details.body["jobs"].as_array().unwrap().len(), 0, "Bob added nothing");
 }
+
+#[tokio::test]
+async fn names_with_bidi_controls_or_invisible_formatting_are_refused_naming_the_field() {
+    let api = api().await;
+    let ws = api.alice.workspace_id.clone();
+    let jobs = format!("/api/v1/workspaces/{ws}/jobs");
+    let objects = format!("/api/v1/workspaces/{ws}/data-objects");
+    let alice_keys = format!("/api/v1/accounts/{}/api-keys", api.alice.account_id);
+    let hidden = ["\u{202E}", "\u{061C}", "\u{200E}", "\u{200F}", "\u{202A}", "\u{2066}", "\u{2069}", "\u{200B}"];
+    let hidden = hidden.into_iter().chain(["\u{FEFF}", "\u{2028}", "\u{7}", "\u{85}"]);
+    for c in hidden {
+        let name = format!("invoice{c}fdp.exe");
+        let workspace = json!({"region_id": "ap-southeast-1", "name": name, "billing_method": "hybrid"});
+        api.post("/api/v1/workspaces", &api.alice.key, workspace).await.names_field("name");
+        api.post(&jobs, &api.alice.key, json!({"name": name, "script": "print(1)"})).await.names_field("name");
+        api.post(&objects, &api.alice.key, json!({"name": name, "size_bytes": 1})).await.names_field("name");
+        let account = json!({"name": name, "currency": "USD"});
+        api.post("/api/v1/accounts", &api.operator, account).await.names_field("name");
+        api.post(&alice_keys, &api.operator, json!({"label": name})).await.names_field("label");
+    }
+    let listed = api.get("/api/v1/workspaces", &api.alice.key).await;
+    assert_eq!(listed.ok(StatusCode::OK).as_array().unwrap().len(), 1, "nothing was created");
+    // Letters of any script, and emoji joined with a zero-width joiner, stay.
+    for name in ["Zürich 東京 ملف", "team \u{1F469}\u{200D}\u{1F4BB}"] {
+        let workspace = json!({"region_id": "ap-southeast-1", "name": name, "billing_method": "hybrid"});
+        let created = api.post("/api/v1/workspaces", &api.alice.key, workspace).await;
+        assert_eq!(created.ok(StatusCode::CREATED)["name"], name);
+    }
+}

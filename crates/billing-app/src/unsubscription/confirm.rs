@@ -9,6 +9,7 @@ use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::quote::{InstanceStatus, Quote};
 use billing_domain::reason::ReasonCode;
+use billing_domain::usage::CuHours;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -56,17 +57,18 @@ fn request_hash(c: &Confirmation) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// `days` business days (Monday to Friday in the billing zone) after `from`.
-pub fn business_days_after(zone: BillingZone, from: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+/// `days` business days (Monday to Friday in the billing zone) after `from`,
+/// or an error past the end of the calendar.
+pub fn business_days_after(zone: BillingZone, from: DateTime<Utc>, days: u32) -> AppResult<DateTime<Utc>> {
     let mut at = from;
     let mut left = days;
     while left > 0 {
-        at += Duration::days(1);
+        at = billing_domain::calendar::shift(at, Duration::days(1))?;
         if !matches!(zone.local_date(at).weekday(), Weekday::Sat | Weekday::Sun) {
             left -= 1;
         }
     }
-    at
+    Ok(at)
 }
 
 impl Billing {
@@ -225,7 +227,7 @@ impl Billing {
                 expected_by: if to_balance {
                     now
                 } else {
-                    business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)
+                    business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)?
                 },
             };
             if to_balance {
@@ -327,9 +329,18 @@ async fn record_unsubscription(
     Ok((unsubscription, refunded_before))
 }
 
+/// A plan's capacity not used yet, in milli-CU-hours.
+pub(crate) fn plan_left(plan: &InstanceRecord) -> AppResult<i64> {
+    let capacity = plan.capacity.unwrap_or(CuHours::ZERO);
+    let left = capacity
+        .checked_sub(plan.used)
+        .ok_or_else(|| AppError::internal(format!("plan {}: use overflows", plan.id)))?;
+    Ok(left.milli())
+}
+
 /// Gives a plan's remaining capacity back: it is never drawn from again.
 async fn release_plan(tx: &mut (dyn StoreTx + '_), plan: &InstanceRecord, now: DateTime<Utc>) -> AppResult<()> {
-    let left = plan.capacity.map_or(0, |c| c.milli()) - plan.used.milli();
+    let left = plan_left(plan)?;
     if left != 0 {
         let mut movement = Movement::new(new_id("mov"), "plan.capacity_released", &plan.id, now);
         movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:released", left);

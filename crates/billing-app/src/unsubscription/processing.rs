@@ -82,8 +82,7 @@ impl Billing {
     ) -> AppResult<ProcessReport> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let until = now.checked_add_signed(lease).ok_or_else(|| AppError::invalid("lease", "is out of range"))?;
-        let claimed = tx.claim_refunds(worker, now, until, CLAIM_BATCH).await?;
+        let claimed = tx.claim_refunds(worker, now, billing_domain::calendar::shift(now, lease)?, CLAIM_BATCH).await?;
         tx.commit().await?;
         let mut report = ProcessReport { claimed: claimed.len(), ..ProcessReport::default() };
         for (index, refund) in claimed.iter().enumerate() {

@@ -123,7 +123,9 @@ pub(crate) fn signed_quote(
     quote: &Quote,
     order_id: Option<&str>,
     now: DateTime<Utc>,
-) -> StoredQuote {
+) -> AppResult<StoredQuote> {
+    // A stored TTL is bounded when set, but one stored before the bounds may
+    // be anything: past chrono's range it fails this quote, never the process.
     let ttl = facts.policy.policy.quote_ttl.as_duration();
     let mut stored = StoredQuote {
         id: String::new(),
@@ -131,7 +133,7 @@ pub(crate) fn signed_quote(
         instance_id: facts.instance_id.clone(),
         order_id: order_id.map(str::to_owned),
         created_at: now,
-        expires_at: now + ttl,
+        expires_at: billing_domain::calendar::shift(now, ttl)?,
         policy_version: facts.policy.version,
         digest: digest.to_owned(),
         eligible: quote.eligible(),
@@ -140,7 +142,7 @@ pub(crate) fn signed_quote(
         body: String::new(),
     };
     stored.id = key.sign(&stored);
-    stored
+    Ok(stored)
 }
 
 /// The itemized quote as kept with a confirmed quote.
@@ -168,7 +170,7 @@ impl Billing {
             None if quote.eligible() => cached.deletes.as_deref().map(|t| Tombstone { deleted_at: now, ..t.clone() }),
             _ => None,
         };
-        let stored = signed_quote(self.quote_key().await?, facts, &cached.digest, &quote, order_id, now);
+        let stored = signed_quote(self.quote_key().await?, facts, &cached.digest, &quote, order_id, now)?;
         Ok(QuoteView { stored, quote, zone: facts.zone, deletes })
     }
 

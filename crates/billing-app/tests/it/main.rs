@@ -2,4 +2,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod scenario_errors;
+mod unpaid;
 mod vectors;

@@ -229,7 +229,11 @@ pub async fn policy(
         layout: session.layout("Refund policy", "/console/operator/policy").with_notice(notice),
         versions: rows,
         fields,
-        effective_from: (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string(),
+        effective_from: now
+            .checked_add_signed(chrono::Duration::hours(1))
+            .unwrap_or(now)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
     }))
 }
 

@@ -151,3 +151,35 @@ async fn a_plan_used_up_before_it_expires_leaves_no_empty_movement_in_the_ledger
         w.assert_books_in_order().await;
     });
 }
+
+#[tokio::test]
+async fn an_instance_whose_due_work_fails_is_recorded_and_the_others_still_renew_and_expire() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "20000.00").await;
+        // The oldest instance comes first; its stored order runs past the
+        // end of the calendar, so working out its period fails.
+        let poisoned = w.billing.buy_quota(&s.caller, &s.quota(25, 1, Some(vec![balance("805.25")]))).await.unwrap();
+        w.sql(&format!("UPDATE orders SET months = 2147483647 WHERE instance_id = '{}'", poisoned.instance.id)).await;
+        let mut renewing = s.quota(25, 1, Some(vec![balance("805.25")]));
+        renewing.auto_renew = true;
+        renewing.workspace_id = w.workspace(s.id(), "renewing", BillingMethod::Subscription).await.id;
+        let renewing = w.billing.buy_quota(&s.caller, &renewing).await.unwrap();
+        let mut expiring = s.quota(25, 1, Some(vec![balance("805.25")]));
+        expiring.workspace_id = w.workspace(s.id(), "expiring", BillingMethod::Subscription).await.id;
+        let expiring = w.billing.buy_quota(&s.caller, &expiring).await.unwrap();
+
+        w.clock.set(at("2026-04-05T00:00:00+08:00"));
+        assert_eq!(w.billing.run_due().await.unwrap(), DueWork { renewed: 1, failed: 1, ..DueWork::default() });
+        assert_eq!(w.billing.orders(&s.caller, &renewing.instance.id).await.unwrap().len(), 2);
+        w.clock.set(at("2026-04-11T00:00:00+08:00"));
+        assert_eq!(w.billing.run_due().await.unwrap(), DueWork { expired: 1, failed: 1, ..DueWork::default() });
+
+        assert_eq!(w.instance(&expiring.instance.id).await.state, InstanceState::Expired);
+        assert_eq!(w.instance(&renewing.instance.id).await.state, InstanceState::Active);
+        assert_eq!(w.instance(&poisoned.instance.id).await.state, InstanceState::Active);
+        assert_eq!(w.audited("due_work.failed").await, 1, "the same failure is audited once, not every pass");
+        assert_eq!(w.billing.due_failures_total(), 2, "every failure is counted");
+        let chain = w.billing.audit_verify(&OPERATOR).await.unwrap();
+        assert_eq!(chain.problem, None);
+    });
+}

@@ -161,8 +161,19 @@ impl World {
 
     /// Another Singapore workspace of `account_id`.
     pub async fn workspace(&self, account_id: &str, name: &str, method: BillingMethod) -> Workspace {
+        self.workspace_in(account_id, SINGAPORE, name, method).await
+    }
+
+    /// A workspace of `account_id` in `region`, created a week before the
+    /// clock's now, so that usage of the hours before now (which the tests
+    /// import) comes after it was created.
+    pub async fn workspace_in(&self, account_id: &str, region: &str, name: &str, method: BillingMethod) -> Workspace {
         let caller = customer(account_id);
-        self.billing.create_workspace(&caller, account_id, SINGAPORE, name, method).await.unwrap()
+        let now = self.billing.now();
+        self.clock.set(now - Duration::days(7));
+        let created = self.billing.create_workspace(&caller, account_id, region, name, method).await;
+        self.clock.set(now);
+        created.unwrap()
     }
 
     /// Grants a voucher or coupon of `amount` USD valid for 30 days.

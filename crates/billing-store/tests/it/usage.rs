@@ -317,12 +317,7 @@ async fn a_yen_account_is_charged_whole_yen_rounded_down() {
         let account = w.billing.create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
         let yen = |text: &str| Money::parse(Currency::Jpy, text).unwrap();
         w.billing.record_transfer(&OPERATOR, &account.id, yen("1000")).await.unwrap();
-        let caller = billing_app::Caller::Customer(account.id.clone());
-        let ws = w
-            .billing
-            .create_workspace(&caller, &account.id, "ap-northeast-1", "batch", BillingMethod::PayAsYouGo)
-            .await
-            .unwrap();
+        let ws = w.workspace_in(&account.id, "ap-northeast-1", "batch", BillingMethod::PayAsYouGo).await;
 
         // 12.345 CU-hours × JPY 10 = 123.45 → bill line 123.450 → charge 123
         w.billing.import_usage(&OPERATOR, &[usage("r1", &ws.id, w.previous_hour(), "12.345")]).await.unwrap();

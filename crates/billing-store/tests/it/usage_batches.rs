@@ -151,12 +151,7 @@ async fn one_batch_charges_accounts_in_different_currencies_each_in_its_own() {
         let yen = |text: &str| Money::parse(Currency::Jpy, text).unwrap();
         let tokyo = w.billing.create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
         w.billing.record_transfer(&OPERATOR, &tokyo.id, yen("1000")).await.unwrap();
-        let caller = billing_app::Caller::Customer(tokyo.id.clone());
-        let batch_ws = w
-            .billing
-            .create_workspace(&caller, &tokyo.id, "ap-northeast-1", "batch", BillingMethod::PayAsYouGo)
-            .await
-            .unwrap();
+        let batch_ws = w.workspace_in(&tokyo.id, "ap-northeast-1", "batch", BillingMethod::PayAsYouGo).await;
         let hour = w.previous_hour();
 
         let records = [usage("r1", &adhoc.id, hour, "100"), usage("r2", &batch_ws.id, hour, "12.345")];

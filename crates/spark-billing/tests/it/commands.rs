@@ -85,13 +85,42 @@ async fn an_unknown_instance_is_named_and_exits_non_zero() {
     assert!(stderr(&out).contains("quo_nope"), "{}", stderr(&out));
 }
 
+/// The start of the current clock hour: the workspaces of [`seeded`] were
+/// created in it or before, and it is not in the future.
+fn this_hour() -> String {
+    use billing_app::clock::{Clock, SystemClock};
+    use chrono::{DurationRound, SecondsFormat};
+    let hour = SystemClock.now().duration_trunc(chrono::Duration::hours(1)).unwrap();
+    hour.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[tokio::test]
+async fn usage_import_names_the_line_of_a_record_of_an_hour_before_its_workspace_existed() {
+    let (url, _, workspace) = seeded("usage-early").await;
+    let dir = std::env::temp_dir().join(billing_app::ids::new_id("csv"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("early.csv");
+    let hour = this_hour();
+    let text = format!(
+        "record_id,workspace_id,hour_start,cu_hours\nr1,{workspace},{hour},1\nr2,{workspace},0001-01-01T00:00:00Z,1\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = run(&url, &["usage", "import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("line 3: ") && err.contains("hour_start") && err.contains("before"), "{err}");
+    let (store, _) = open(&url).await;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM usage_records").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(count, 0, "the batch of the early record is kept out whole");
+}
+
 #[tokio::test]
 async fn usage_import_reports_malformed_lines_and_keeps_their_batch_out() {
     let (url, _, workspace) = seeded("usage").await;
     let dir = std::env::temp_dir().join(billing_app::ids::new_id("csv"));
     std::fs::create_dir_all(&dir).unwrap();
     let good = dir.join("good.csv");
-    let hour = "2026-01-01T00:00:00Z";
+    let hour = &this_hour();
     std::fs::write(&good, format!("record_id,workspace_id,hour_start,cu_hours\nr1,{workspace},{hour},30\n")).unwrap();
     let ok = run(&url, &["usage", "import", good.to_str().unwrap()]);
     assert!(ok.status.success(), "{}", stderr(&ok));
@@ -157,6 +186,14 @@ async fn policy_and_clock_commands_change_what_they_say() {
     let bad = run(&url, &["policy", "set", "quote_ttl=soon"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stderr(&bad).contains("quote_ttl"), "{}", stderr(&bad));
+    for absurd in ["quote_ttl=99999999999d", "quote_ttl=0s", "card_refund_max_age=0s"] {
+        let refused = run(&url, &["policy", "set", absurd]);
+        assert_eq!(refused.status.code(), Some(1), "{absurd}");
+        let setting = absurd.split('=').next().unwrap();
+        assert!(stderr(&refused).contains(&format!("{setting}: ")), "{}", stderr(&refused));
+    }
+    let shown = stdout(&run(&url, &["policy", "show"]));
+    assert!(!shown.contains("version 3"), "the refused values were not kept: {shown}");
     let not_simulated = run(&url, &["clock", "advance", "1d"]);
     assert_eq!(not_simulated.status.code(), Some(1));
     assert!(stderr(&not_simulated).contains("not simulated"), "{}", stderr(&not_simulated));

@@ -229,7 +229,14 @@ fn operator_commands_work_against_a_server_like_on_the_database() {
         .find(|w| w["billing_method"] == "pay_as_you_go")
         .unwrap_or_else(|| panic!("a pay-as-you-go workspace in the demo: {workspaces}"));
     let ws = payg["id"].as_str().unwrap();
-    let (hour, future) = ("2026-01-01T00:00:00Z", "2100-01-01T00:00:00Z");
+    // Two days ago: after the demo made its workspaces, months back.
+    let hour = {
+        use billing_app::clock::{Clock, SystemClock};
+        use chrono::{DurationRound, SecondsFormat};
+        let now = SystemClock.now().duration_trunc(chrono::Duration::hours(1)).unwrap();
+        (now - chrono::Duration::days(2)).to_rfc3339_opts(SecondsFormat::Secs, true)
+    };
+    let future = "2100-01-01T00:00:00Z";
     let id = billing_app::ids::new_id("u");
     let text = format!(
         "record_id,workspace_id,hour_start,cu_hours\n{id}-1,{ws},{hour},1\n{id}-2,{ws},{hour},2\n\
