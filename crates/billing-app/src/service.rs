@@ -86,7 +86,7 @@ pub struct Billing {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
-    pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKey>>,
+    pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKeys>>,
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
 }
@@ -102,6 +102,15 @@ impl Billing {
             policies: Arc::default(),
             facts_cache: Arc::default(),
         }
+    }
+
+    /// The same use cases signing and checking quote ids with `ring`
+    /// instead of the key kept in the database: the ring's first key signs,
+    /// and retired keys still verify until their time.
+    pub fn with_quote_keys(mut self, ring: &crate::keyring::Keyring) -> Billing {
+        let keys = crate::unsubscription::token::QuoteKeys::from_keyring(ring);
+        self.quote_key = Arc::new(tokio::sync::OnceCell::new_with(Some(keys)));
+        self
     }
 
     /// The store.

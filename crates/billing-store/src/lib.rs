@@ -17,6 +17,7 @@ mod ledger;
 mod migrate;
 mod refunds;
 mod rows;
+mod sessions;
 mod settlements;
 mod tx;
 mod usage;

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, Sql)] = &[
         sqlite: include_str!("../migrations/0010_id_keys.sqlite.sql"),
         postgres: include_str!("../migrations/0010_id_keys.postgres.sql"),
     }),
+    (13, Sql::Both(include_str!("../migrations/0013_console_sessions.sql"))),
 ];
 
 /// Any number; it only has to be the same in every replica.

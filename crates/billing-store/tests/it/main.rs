@@ -10,6 +10,7 @@ mod accounts;
 mod bad_input;
 mod checkpoints;
 mod integrity;
+mod keys_and_sessions;
 mod lifecycle;
 mod paging;
 mod purchases;
