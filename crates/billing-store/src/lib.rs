@@ -12,6 +12,7 @@ mod api_keys;
 mod catalog;
 mod channel;
 mod error;
+mod files;
 mod instances;
 mod ledger;
 mod migrate;
@@ -35,6 +36,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use channel::{ChannelLogEntry, SimulatedChannel, SimulatedChannelSettings};
 pub use error::map_err;
+pub use files::{sqlite_file, sqlite_files};
 pub use tx::SqlTx;
 
 /// Which database a store talks to.
@@ -146,6 +148,9 @@ impl SqlStore {
             }
             _ => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            files::create_private_sqlite_file(&url)?;
+        }
         let busy_ms = options.busy_timeout.as_millis();
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(backend.default_connections()))

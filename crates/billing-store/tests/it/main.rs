@@ -13,6 +13,7 @@ mod integrity;
 mod keys_and_sessions;
 mod lifecycle;
 mod paging;
+mod private_files;
 mod purchases;
 mod quote_cache;
 mod races;
