@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::routes::{
-    accounts, benefits, catalog, instances, integrity, orders, payment_methods, policy, refunds, renewals,
+    accounts, api_keys, benefits, catalog, instances, integrity, orders, payment_methods, policy, refunds, renewals,
     unsubscription, usage, workspaces,
 };
 
@@ -58,6 +58,9 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(accounts::get_account))
         .routes(routes!(accounts::create_api_key))
         .routes(routes!(accounts::top_up))
+        .routes(routes!(api_keys::list_api_keys))
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(api_keys::roll_api_key))
         .routes(routes!(instances::list_instances))
         .routes(routes!(instances::get_instance))
         .routes(routes!(unsubscription::create_quote))

@@ -484,3 +484,19 @@ pub struct ApiKey {
     /// When it was revoked.
     pub revoked_at: Option<DateTime<Utc>>,
 }
+
+/// A console session kept on the server: the cookie names it, and signing
+/// out ends it for every copy of the cookie.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// Random id, `ses_…`.
+    pub id: String,
+    /// SHA-256 (hex) of the API key that signed in.
+    pub key_hash: String,
+    /// When it started.
+    pub created_at: DateTime<Utc>,
+    /// When it ends on its own.
+    pub expires_at: DateTime<Utc>,
+    /// When it was ended by signing out.
+    pub ended_at: Option<DateTime<Utc>>,
+}

@@ -86,7 +86,7 @@ pub struct Billing {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
-    pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKey>>,
+    pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKeys>>,
     pub(crate) policies: Arc<crate::catalog::PolicyCache>,
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
     pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
@@ -119,6 +119,15 @@ impl Billing {
     /// The payment channel, if one is set up.
     pub fn payment_channel(&self) -> Option<Arc<dyn crate::channel::PaymentChannel>> {
         self.channel.clone()
+    }
+
+    /// The same use cases signing and checking quote ids with `ring`
+    /// instead of the key kept in the database: the ring's first key signs,
+    /// and retired keys still verify until their time.
+    pub fn with_quote_keys(mut self, ring: &crate::keyring::Keyring) -> Billing {
+        let keys = crate::unsubscription::token::QuoteKeys::from_keyring(ring);
+        self.quote_key = Arc::new(tokio::sync::OnceCell::new_with(Some(keys)));
+        self
     }
 
     /// The store.

@@ -20,8 +20,9 @@ use crate::charges::{ChargeRecord, ChargeStatus};
 use crate::ledger::{LedgerEntry, Movement};
 use crate::metering::UsageFacts;
 use crate::model::{
-    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
-    OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
+    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, ConsoleSession, DataObject, InstanceRecord, InstanceState,
+    Job, NewAuditEvent, OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone,
+    UsageRecord, Workspace,
 };
 use crate::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
@@ -291,6 +292,20 @@ pub trait StoreTx: Send {
     async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()>;
     /// The key with this hash.
     async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// The key with this id.
+    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>>;
+    /// Keys by id, of one account (`Some`) or of everyone (`None`), at most
+    /// `limit`, ordered by id.
+    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>>;
+    /// Marks a key revoked at `at` unless it already is; whether it was.
+    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Adds a console session, first forgetting sessions that ended on
+    /// their own before `session.created_at`.
+    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()>;
+    /// A console session by id.
+    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>>;
+    /// Ends a console session at `at` (no effect when it has ended already).
+    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// A setting's value.
     async fn setting(&mut self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a setting.

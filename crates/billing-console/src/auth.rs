@@ -16,7 +16,7 @@ use crate::session::{
     SESSION_COOKIE, SIGN_IN_COOKIE, Secret, SessionClaims, csrf_token, csrf_valid, read_cookie, sign_in_nonce_valid,
     verify_session,
 };
-use crate::state::ConsoleState;
+use crate::state::{ConsoleState, Keys};
 
 /// Largest form body accepted, in bytes.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -34,47 +34,40 @@ pub struct Session {
     pub csrf: String,
 }
 
-/// Seconds since the Unix epoch on the machine's clock: sessions expire in
-/// real time even when the billing clock is simulated.
-pub fn unix_now() -> i64 {
-    use billing_app::clock::Clock;
-    billing_app::clock::SystemClock.now().timestamp()
-}
-
 /// The values of every `Cookie` header.
 pub fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok())
 }
 
-/// Checks a session cookie, asking the database for the secret again once
-/// when the held one does not verify it.
-async fn claims_of(state: &ConsoleState, cookie: &str) -> AppResult<Option<(Secret, SessionClaims)>> {
-    let secret = state.secret().await?;
-    if let Ok(claims) = verify_session(&secret, cookie, unix_now()) {
-        return Ok(Some((secret, claims)));
+/// The first of `keys` that passes `check`.
+fn first_passing<T>(keys: &Keys, check: impl Fn(&Secret) -> Option<T>) -> Option<(Secret, T)> {
+    keys.verifying.iter().find_map(|key| check(key).map(|found| (key.clone(), found)))
+}
+
+/// Checks a session cookie's signature and expiry with every key in force,
+/// asking the database for its secret again once when none verifies it.
+pub async fn claims_of(state: &ConsoleState, cookie: &str) -> AppResult<Option<(Secret, SessionClaims)>> {
+    let now = state.unix_now();
+    let check = |key: &Secret| verify_session(key, cookie, now).ok();
+    if let Some(found) = first_passing(&state.keys().await?, check) {
+        return Ok(Some(found));
     }
-    if let Some(fresh) = state.refreshed_secret().await?
-        && let Ok(claims) = verify_session(&fresh, cookie, unix_now())
-    {
-        return Ok(Some((fresh, claims)));
-    }
-    Ok(None)
+    Ok(state.refreshed_keys().await?.and_then(|keys| first_passing(&keys, check)))
 }
 
 impl Session {
-    /// The session of a request, or `None` when it has no valid one.
+    /// The session of a request, or `None` when it has no valid one: a
+    /// cookie this server did not sign, a session that has ended or expired,
+    /// or one whose key has been revoked.
     pub async fn of(state: &ConsoleState, headers: &HeaderMap) -> AppResult<Option<Session>> {
         let Some(cookie) = read_cookie(cookie_values(headers), SESSION_COOKIE) else { return Ok(None) };
         let Some((secret, claims)) = claims_of(state, cookie).await? else { return Ok(None) };
-        let key = state.billing.store().read().await?.api_key_by_hash(&claims.key_hash).await?;
-        let Some(key) = key.filter(|k| k.revoked_at.is_none()) else { return Ok(None) };
-        let (caller, account) = match key.account_id {
-            Some(id) => {
-                let caller = Caller::Customer(id.clone());
-                let account = state.billing.account(&caller, &id).await?;
-                (caller, Some(account))
-            }
-            None => (Caller::Operator, None),
+        let Some(caller) = state.billing.session_caller(&claims.session_id, state.now()).await? else {
+            return Ok(None);
+        };
+        let account = match &caller {
+            Caller::Customer(id) => Some(state.billing.account(&caller, id).await?),
+            _ => None,
         };
         Ok(Some(Session { caller, account, csrf: csrf_token(&secret, cookie) }))
     }
@@ -167,11 +160,11 @@ impl FromRequestParts<ConsoleState> for Operator {
 
 /// Whether a form's token matches what it must be bound to: the sign-in
 /// cookie on the sign-in page, the session cookie everywhere else.
-fn token_ok(secret: &Secret, path: &str, headers: &HeaderMap, token: &str) -> bool {
+fn token_ok(secret: &Secret, now: i64, path: &str, headers: &HeaderMap, token: &str) -> bool {
     let cookies = || cookie_values(headers);
     if path == SIGN_IN_PATH {
         let nonce = read_cookie(cookies(), SIGN_IN_COOKIE).unwrap_or("");
-        return sign_in_nonce_valid(secret, nonce, unix_now()) && csrf_valid(secret, nonce, token);
+        return sign_in_nonce_valid(secret, nonce, now) && csrf_valid(secret, nonce, token);
     }
     csrf_valid(secret, read_cookie(cookies(), SESSION_COOKIE).unwrap_or(""), token)
 }
@@ -188,13 +181,15 @@ pub async fn csrf_guard(State(state): State<ConsoleState>, request: Request, nex
             .into_response();
     };
     let token = FormData::parse(&bytes).text("csrf").to_owned();
-    let secret = match state.secret().await {
-        Ok(secret) => secret,
+    let keys = match state.keys().await {
+        Ok(keys) => keys,
         Err(e) => return PageError::from(e).into_response(),
     };
-    let mut ok = token_ok(&secret, parts.uri.path(), &parts.headers, &token);
-    if !ok && let Ok(Some(fresh)) = state.refreshed_secret().await {
-        ok = token_ok(&fresh, parts.uri.path(), &parts.headers, &token);
+    let now = state.unix_now();
+    let check = |key: &Secret| token_ok(key, now, parts.uri.path(), &parts.headers, &token).then_some(());
+    let mut ok = first_passing(&keys, check).is_some();
+    if !ok && let Ok(Some(fresh)) = state.refreshed_keys().await {
+        ok = first_passing(&fresh, check).is_some();
     }
     if !ok {
         return PageError::csrf().into_response();

@@ -4,10 +4,11 @@
 //! retry, audit log, ledger check, policy versions, the simulated clock).
 //!
 //! Pages work without JavaScript: every action is a link or a form. The
-//! templates are checked at compile time and escape HTML. Sessions are
-//! stateless signed cookies (see [`session`]), so any number of replicas
-//! serve them; every form carries a CSRF token, and a POST without a valid
-//! one is refused before any handler runs. Another account's instances,
+//! templates are checked at compile time and escape HTML. Sessions are kept
+//! in the database and named by signed cookies (see [`session`]), so any
+//! number of replicas serve them and signing out ends them everywhere; every
+//! form carries a CSRF token, and a POST without a valid one is refused
+//! before any handler runs. Another account's instances,
 //! workspaces and refunds answer 404 exactly like missing ones.
 #![forbid(unsafe_code)]
 

@@ -1,12 +1,12 @@
-//! Stateless sessions and CSRF tokens: pure functions over a server secret.
+//! Session cookies and CSRF tokens: pure functions over a server secret.
 //!
-//! A session cookie names the signed-in API key by the SHA-256 hash under
-//! which the key is stored (never the key itself, never a row id) and says
-//! until when it is good; an HMAC-SHA256 signature with the console secret
-//! binds the two. Any replica holding the secret can check it without shared
-//! memory. A CSRF token is the HMAC of the cookie's value and the word
-//! `csrf`: a page from this server can put it in its forms, another site
-//! cannot compute it.
+//! A session cookie names a session kept in the database (a random id,
+//! never the API key) and says until when it is good; an HMAC-SHA256
+//! signature with the console secret binds the two, so a cookie that was
+//! not made here is refused before the database is asked. The session row
+//! is what signing out ends: a copy of the cookie then signs no one in. A
+//! CSRF token is the HMAC of the cookie's value and the word `csrf`: a page
+//! from this server can put it in its forms, another site cannot compute it.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -24,7 +24,7 @@ pub const SIGN_IN_TTL_SECONDS: i64 = 60 * 60;
 pub const COOKIE_PATH: &str = "/console";
 
 /// Format version written at the start of every session value.
-const VERSION: &str = "v1";
+const VERSION: &str = "v2";
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -42,7 +42,12 @@ impl Secret {
     /// A secret from its stored hex form; `None` unless it is at least 32
     /// bytes of valid hex.
     pub fn from_hex(text: &str) -> Option<Secret> {
-        hex::decode(text.trim()).ok().filter(|b| b.len() >= 32).map(Secret)
+        hex::decode(text.trim()).ok().and_then(Secret::from_bytes)
+    }
+
+    /// A secret of at least 32 bytes; `None` for a shorter one.
+    pub fn from_bytes(bytes: Vec<u8>) -> Option<Secret> {
+        (bytes.len() >= 32).then_some(Secret(bytes))
     }
 
     /// A new random secret in hex: 64 hex digits from two version-4 UUIDs
@@ -77,8 +82,8 @@ impl Secret {
 /// What a valid session cookie says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionClaims {
-    /// SHA-256 (hex) of the API key that signed in.
-    pub key_hash: String,
+    /// The session's id, `ses_…`, as kept in the database.
+    pub session_id: String,
     /// Unix second after which the session is over.
     pub expires_at: i64,
 }
@@ -86,7 +91,7 @@ pub struct SessionClaims {
 /// Why a session cookie was not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionError {
-    /// Not of the form `v1.<hash>.<expiry>.<signature>`.
+    /// Not of the form `v2.<session id>.<expiry>.<signature>`.
     Malformed,
     /// The signature does not match: forged, altered, or signed with
     /// another secret.
@@ -95,14 +100,15 @@ pub enum SessionError {
     Expired,
 }
 
-fn is_key_hash(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+fn is_session_id(text: &str) -> bool {
+    text.strip_prefix("ses_")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
-/// The cookie value for a session of the key hashed to `key_hash` that ends
-/// at `expires_at` (Unix seconds).
-pub fn sign_session(secret: &Secret, key_hash: &str, expires_at: i64) -> String {
-    let body = format!("{VERSION}.{key_hash}.{expires_at}");
+/// The cookie value for session `session_id`, which ends at `expires_at`
+/// (Unix seconds).
+pub fn sign_session(secret: &Secret, session_id: &str, expires_at: i64) -> String {
+    let body = format!("{VERSION}.{session_id}.{expires_at}");
     let signature = secret.sign(&[&body]);
     format!("{body}.{signature}")
 }
@@ -110,23 +116,23 @@ pub fn sign_session(secret: &Secret, key_hash: &str, expires_at: i64) -> String 
 /// Checks a session cookie's signature and expiry at `now` (Unix seconds).
 pub fn verify_session(secret: &Secret, value: &str, now: i64) -> Result<SessionClaims, SessionError> {
     let mut parts = value.split('.');
-    let (Some(version), Some(key_hash), Some(expiry), Some(signature), None) =
+    let (Some(version), Some(session_id), Some(expiry), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(SessionError::Malformed);
     };
     let expires_at: i64 = expiry.parse().map_err(|_| SessionError::Malformed)?;
-    if version != VERSION || !is_key_hash(key_hash) || expires_at.to_string() != expiry {
+    if version != VERSION || !is_session_id(session_id) || expires_at.to_string() != expiry {
         return Err(SessionError::Malformed);
     }
-    let body = format!("{version}.{key_hash}.{expiry}");
+    let body = format!("{version}.{session_id}.{expiry}");
     if !secret.verify(&[&body], signature) {
         return Err(SessionError::BadSignature);
     }
     if now >= expires_at {
         return Err(SessionError::Expired);
     }
-    Ok(SessionClaims { key_hash: key_hash.to_owned(), expires_at })
+    Ok(SessionClaims { session_id: session_id.to_owned(), expires_at })
 }
 
 /// The CSRF token of the forms served with the cookie value `bound_to`.
@@ -155,14 +161,16 @@ pub fn sign_in_nonce_valid(secret: &Secret, value: &str, now: i64) -> bool {
     secret.verify(&["sign-in", body], signature) && now < expires_at
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, scoped to the console.
-pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
-    format!("{name}={value}; Path={COOKIE_PATH}; Max-Age={max_age_seconds}; HttpOnly; SameSite=Strict")
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, scoped to the console,
+/// and with `secure` sent by browsers over HTTPS only.
+pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path={COOKIE_PATH}; Max-Age={max_age_seconds}; HttpOnly; SameSite=Strict{secure}")
 }
 
 /// A `Set-Cookie` value that removes the cookie.
-pub fn clear_cookie(name: &str) -> String {
-    set_cookie(name, "", 0)
+pub fn clear_cookie(name: &str, secure: bool) -> String {
+    set_cookie(name, "", 0, secure)
 }
 
 /// The value of cookie `name` in `Cookie` header values.

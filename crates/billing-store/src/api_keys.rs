@@ -2,6 +2,7 @@
 
 use billing_app::model::ApiKey;
 use billing_app::store::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
@@ -43,6 +44,38 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         row.as_ref().map(api_key).transpose()
+    }
+
+    pub(crate) async fn api_key_by_id_row(&mut self, id: &str) -> StoreResult<Option<ApiKey>> {
+        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(api_key).transpose()
+    }
+
+    pub(crate) async fn api_key_rows(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>> {
+        let rows = match account_id {
+            Some(account) => sqlx::query("SELECT * FROM api_keys WHERE account_id = $1 ORDER BY id LIMIT $2")
+                .bind(account.to_owned())
+                .bind(limit),
+            None => sqlx::query("SELECT * FROM api_keys ORDER BY id LIMIT $1").bind(limit),
+        }
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(api_key).collect()
+    }
+
+    pub(crate) async fn revoke_api_key_row(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(micros(at))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub(crate) async fn setting_row(&mut self, name: &str) -> StoreResult<Option<String>> {

@@ -14,11 +14,13 @@ mod channel;
 mod channel_charges;
 mod charges;
 mod error;
+mod files;
 mod instances;
 mod ledger;
 mod migrate;
 mod refunds;
 mod rows;
+mod sessions;
 mod settlements;
 mod tx;
 mod usage;
@@ -37,6 +39,7 @@ use sqlx::{AnyPool, Executor};
 pub use channel::{ChannelLogEntry, SimulatedChannel, SimulatedChannelSettings};
 pub use channel_charges::ChargeLogEntry;
 pub use error::map_err;
+pub use files::{sqlite_file, sqlite_files};
 pub use tx::SqlTx;
 
 /// Which database a store talks to.
@@ -148,6 +151,9 @@ impl SqlStore {
             }
             _ => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            files::create_private_sqlite_file(&url)?;
+        }
         let busy_ms = options.busy_timeout.as_millis();
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(backend.default_connections()))

@@ -10,8 +10,9 @@ use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::metering::UsageFacts;
 use billing_app::model::{
-    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, DataObject, InstanceRecord, InstanceState, Job, NewAuditEvent,
-    OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone, UsageRecord, Workspace,
+    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, ConsoleSession, DataObject, InstanceRecord, InstanceState,
+    Job, NewAuditEvent, OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone,
+    UsageRecord, Workspace,
 };
 use billing_app::store::{AccountInRegion, StoreResult, StoreTx};
 use billing_app::unsubscription::records::{
@@ -346,6 +347,24 @@ impl StoreTx for SqlTx {
     }
     async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
         self.api_key_row(key_hash).await
+    }
+    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>> {
+        self.api_key_by_id_row(id).await
+    }
+    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>> {
+        self.api_key_rows(account_id, limit).await
+    }
+    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.revoke_api_key_row(id, at).await
+    }
+    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()> {
+        self.insert_console_session_row(session).await
+    }
+    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
+        self.console_session_row(id).await
+    }
+    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.end_console_session_row(id, at).await
     }
     async fn setting(&mut self, name: &str) -> StoreResult<Option<String>> {
         self.setting_row(name).await

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use billing_app::Billing;
 use billing_app::clock::SystemClock;
+use billing_app::keyring::Keyring;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions, redact};
 use clap::Args;
 
@@ -23,7 +24,8 @@ pub enum LogFormat {
 #[derive(Debug, Args)]
 pub struct Global {
     /// A TOML file of settings: `listen`, `database_url`, `db_connections`, `data_dir`, `clock`,
-    /// `rate_limit`, `log_format`, `channel_delay`, `channel_failures`.
+    /// `rate_limit`, `log_format`, `channel_delay`, `channel_failures`, `quote_key_file`,
+    /// `cookie_key_file`, `public_url`, `secure_cookies`.
     /// Flags and `SPARK_BILLING_*` variables win over it.
     #[arg(long, global = true, env = "SPARK_BILLING_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -51,6 +53,12 @@ pub struct Global {
     /// is refused by operator-only routes). Never printed.
     #[arg(long, global = true, env = "SPARK_BILLING_API_KEY", value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<ApiKey>,
+    /// A file (readable by its owner alone) of the keys quote ids are
+    /// signed with, instead of the key kept in the database: the first
+    /// signs, each other one still verifies (`KEY until 2026-12-03T18:00:00Z`
+    /// stops it then). The list may also be given in SPARK_BILLING_QUOTE_KEY.
+    #[arg(long, global = true, env = "SPARK_BILLING_QUOTE_KEY_FILE", value_name = "FILE")]
+    pub quote_key_file: Option<PathBuf>,
 }
 
 /// An API key, kept out of `Debug` output.
@@ -82,17 +90,18 @@ impl Global {
     /// The database URL in force; creates the data directory, which also
     /// holds keys and demo files when the database is elsewhere.
     pub fn url(&self) -> anyhow::Result<String> {
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
+        crate::files::create_private_dir(&self.data_dir)?;
         match &self.database_url {
             Some(url) => Ok(url.clone()),
             None => Ok(format!("sqlite://{}", self.data_dir.join("spark-billing.sqlite3").display())),
         }
     }
 
-    /// Opens the store, applying migrations.
+    /// Opens the store, applying migrations; refuses a SQLite database that
+    /// others can read.
     pub async fn open_store(&self) -> anyhow::Result<Arc<SqlStore>> {
         let url = self.url()?;
+        crate::files::require_private_database(&url)?;
         let options = StoreOptions { max_connections: self.db_connections, ..StoreOptions::default() };
         let store = SqlStore::connect(&url, options)
             .await
@@ -103,22 +112,37 @@ impl Global {
     /// Opens the store and the use cases over it, on the clock the service
     /// runs on (the simulated one, when `serve` was started with it).
     pub async fn open(&self) -> anyhow::Result<(Arc<SqlStore>, Billing)> {
+        let quote_keys = self.quote_keys()?;
         let store = self.open_store().await?;
         let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
         let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel.clone());
         billing.ensure_catalog().await?;
         let (mode, offset) = billing.clock_settings().await?;
-        if mode == "simulated" {
-            let clock = Arc::new(billing_app::clock::SimulatedClock::new(offset));
-            return Ok((store.clone(), Billing::new(store, clock).with_channel(channel)));
-        }
-        Ok((store, billing))
+        let billing = match mode.as_str() {
+            "simulated" => Billing::new(store.clone(), Arc::new(billing_app::clock::SimulatedClock::new(offset)))
+                .with_channel(channel),
+            _ => billing,
+        };
+        Ok((store, with_quote_keys(billing, quote_keys.as_ref())))
+    }
+
+    /// The quote signing keys given from outside the database, if any.
+    pub fn quote_keys(&self) -> anyhow::Result<Option<Keyring>> {
+        crate::secrets::keyring(crate::secrets::QUOTE_KEY_ENV, self.quote_key_file.as_deref(), "--quote-key-file")
+    }
+}
+
+/// `billing` signing quotes with `keys` when they are given.
+pub fn with_quote_keys(billing: Billing, keys: Option<&Keyring>) -> Billing {
+    match keys {
+        Some(keys) => billing.with_quote_keys(keys),
+        None => billing,
     }
 }
 
 /// Settings a configuration file may hold: the key, the argument it stands
 /// for, its flag, and whether it belongs to `serve` (else to every command).
-const FILE_SETTINGS: [(&str, &str, &str, bool); 10] = [
+const FILE_SETTINGS: [(&str, &str, &str, bool); 14] = [
     ("data_dir", "data_dir", "--data-dir", false),
     ("database_url", "database_url", "--database-url", false),
     ("db_connections", "db_connections", "--db-connections", false),
@@ -129,6 +153,10 @@ const FILE_SETTINGS: [(&str, &str, &str, bool); 10] = [
     ("channel_delay", "channel_delay", "--channel-delay", true),
     ("channel_failures", "failures_per_mille", "--failures-per-mille", true),
     ("channel_declines", "charge_declines_per_mille", "--charge-declines-per-mille", true),
+    ("quote_key_file", "quote_key_file", "--quote-key-file", false),
+    ("cookie_key_file", "cookie_key_file", "--cookie-key-file", true),
+    ("public_url", "public_url", "--public-url", true),
+    ("secure_cookies", "secure_cookies", "--secure-cookies", true),
 ];
 
 /// The command line with the configuration file's settings added for every
@@ -155,7 +183,8 @@ pub fn args_with_config(command: clap::Command, args: Vec<String>) -> anyhow::Re
         let text = match value {
             toml::Value::String(s) => s.clone(),
             toml::Value::Integer(i) => i.to_string(),
-            other => anyhow::bail!("{path}: {key} must be a string or a number, not {}", other.type_str()),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => anyhow::bail!("{path}: {key} must be a string, a number or a boolean, not {}", other.type_str()),
         };
         let scope = if *for_serve { serve } else { Some(&matches) };
         let Some(scope) = scope else { continue };

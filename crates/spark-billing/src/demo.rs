@@ -22,6 +22,8 @@ use billing_domain::usage::CuHours;
 use chrono::{DateTime, Duration, Months, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::files::{require_private, write_private};
+
 /// The sign-in keys of the demo, as written to `demo-keys.json`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DemoKeys {
@@ -36,6 +38,7 @@ const OPERATOR: Caller = Caller::Operator;
 /// Reads the operator key kept in the data directory, or makes one.
 pub async fn ensure_operator_key(billing: &Billing, data_dir: &Path) -> anyhow::Result<String> {
     let path = data_dir.join("operator-key");
+    require_private(&path, "the operator's API key")?;
     if let Ok(key) = std::fs::read_to_string(&path)
         && billing.authenticate(key.trim()).await?.is_some()
     {
@@ -44,16 +47,6 @@ pub async fn ensure_operator_key(billing: &Billing, data_dir: &Path) -> anyhow::
     let (_, key) = billing.create_api_key(&OPERATOR, None, "operator (first start)").await?;
     write_private(&path, &key)?;
     Ok(key)
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
 }
 
 /// Seeds the demo world unless the database already has accounts, and
@@ -80,6 +73,7 @@ pub async fn ensure_demo(billing: &Billing, data_dir: &Path) -> anyhow::Result<D
 }
 
 async fn read_keys(billing: &Billing, path: &Path) -> anyhow::Result<Option<DemoKeys>> {
+    require_private(path, "the demo's API keys")?;
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(None) };
     let Ok(keys) = serde_json::from_str::<DemoKeys>(&text) else { return Ok(None) };
     Ok(billing.authenticate(&keys.operator).await?.is_some().then_some(keys))

@@ -8,12 +8,15 @@ mod checks;
 mod clock;
 mod config;
 mod demo;
+mod files;
+mod keys;
 mod output;
 mod policy;
 mod quote;
 mod refunds;
 mod remote;
 mod report;
+mod secrets;
 mod serve;
 mod unsubscribe;
 mod usage;
@@ -74,6 +77,9 @@ enum Command {
     /// Show or change the refund policy.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// List, revoke or roll API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tick => checks::tick(&global).await,
         Command::Report(command) => report::run(&global, command).await,
         Command::Policy(command) => policy::run(&global, command).await,
+        Command::Keys(command) => keys::run(&global, command).await,
     }
 }
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use billing_api::dto::{QuoteDto, RefundDto, UnsubscriptionDto, WorkspaceDetailsDto};
+use billing_api::routes::api_keys::{ApiKeyDto, ApiKeyRolled};
 use billing_api::routes::integrity::{AuditReportDto, LedgerReportDto};
 use billing_api::routes::policy::PolicyVersionDto;
 use billing_api::routes::usage::ImportOutcomeDto;
@@ -278,6 +279,23 @@ impl Remote {
     /// `GET /api/v1/audit/verify`.
     pub async fn audit_verify(&self) -> anyhow::Result<AuditReportDto> {
         self.json(Request::get("/api/v1/audit/verify")).await
+    }
+
+    /// `GET /api/v1/api-keys`, by id.
+    pub async fn api_keys(&self, account_id: Option<&str>) -> anyhow::Result<Vec<ApiKeyDto>> {
+        let mut request = Request::get("/api/v1/api-keys");
+        request.query.extend(account_id.map(|a| ("account_id", a.to_owned())));
+        self.json(request).await
+    }
+
+    /// `POST /api/v1/api-keys/{id}/revoke`.
+    pub async fn revoke_api_key(&self, id: &str) -> anyhow::Result<ApiKeyDto> {
+        self.post_json(&format!("/api/v1/api-keys/{}/revoke", segment(id)), &json!({}), None).await
+    }
+
+    /// `POST /api/v1/api-keys/{id}/roll`: the new key with its secret.
+    pub async fn roll_api_key(&self, id: &str) -> anyhow::Result<ApiKeyRolled> {
+        self.post_json(&format!("/api/v1/api-keys/{}/roll", segment(id)), &json!({}), None).await
     }
 
     /// `GET /api/v1/policy-versions`, oldest first.

@@ -60,10 +60,14 @@ pub struct ServeArgs {
     #[arg(long, env = "SPARK_BILLING_CHANNEL_DECLINES", default_value_t = 0,
         value_parser = clap::value_parser!(u32).range(0..=1000))]
     charge_declines_per_mille: u32,
+    #[command(flatten)]
+    console: crate::secrets::ConsoleArgs,
 }
 
 pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
     remote::local_only(global, "serve")?;
+    let quote_keys = global.quote_keys()?;
+    let console_settings = args.console.settings()?;
     let store = global.open_store().await?;
     let mode = args.clock.unwrap_or(if args.demo { ClockMode::Simulated } else { ClockMode::System });
     let simulated = Arc::new(SimulatedClock::default());
@@ -79,6 +83,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     };
     let channel = Arc::new(SimulatedChannel::new(&store, settings));
     let billing = Billing::new(store.clone(), clock).with_channel(channel.clone());
+    let billing = crate::config::with_quote_keys(billing, quote_keys.as_ref());
     billing.ensure_catalog().await?;
     billing.set_clock_mode(mode == ClockMode::Simulated).await?;
     simulated.set_offset_micros(billing.clock_settings().await?.1);
@@ -99,7 +104,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     }
 
     let app = router(ApiState::new(billing.clone(), args.rate_limit))
-        .merge(billing_console::router(billing_console::ConsoleState::new(billing.clone())))
+        .merge(billing_console::router(console_settings.state(billing.clone())))
         .layer(axum::middleware::from_fn(run_to_completion));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

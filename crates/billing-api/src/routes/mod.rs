@@ -1,6 +1,7 @@
 //! Route handlers, one module per subject.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod benefits;
 pub mod catalog;
 pub mod health;

@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod api_keys;
 mod basics;
 mod catalog;
 mod errors;

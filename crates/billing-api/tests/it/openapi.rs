@@ -59,6 +59,9 @@ fn the_openapi_document_lists_every_route() {
         ("get", "/api/v1/audit/verify"),
         ("get", "/api/v1/policy-versions"),
         ("post", "/api/v1/policy-versions"),
+        ("get", "/api/v1/api-keys"),
+        ("post", "/api/v1/api-keys/{id}/revoke"),
+        ("post", "/api/v1/api-keys/{id}/roll"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");

@@ -82,7 +82,7 @@ impl Billing {
         // The key's answer is the unsubscription's id, chosen before the work.
         let id = new_id("uns");
         // Read before the transaction: making the key takes a write of its own.
-        let quote = self.quote_key().await?.open(&c.quote_id);
+        let quote = self.quote_keys().await?.open(&c.quote_id, now);
         let mut tx = self.begin().await?;
         if let IdempotencyClaim::Used { request_hash, response } =
             tx.claim_idempotency(&scope, key, &hash, Some(&id), now).await?

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::facts::QuoteBasis;
 use super::records::StoredQuote;
-use super::token::{KEY_SETTING, QuoteKey};
+use super::token::{KEY_SETTING, QuoteKey, QuoteKeys};
 use crate::error::{AppError, AppResult};
 use crate::model::{InstanceRecord, Tombstone};
 use crate::service::{Billing, Caller, visible};
@@ -117,7 +117,7 @@ pub(crate) async fn deletion_preview(
 /// its signed id. Its body is left empty; it is written when the quote is
 /// confirmed.
 pub(crate) fn signed_quote(
-    key: &QuoteKey,
+    key: &QuoteKeys,
     facts: &QuoteBasis,
     digest: &str,
     quote: &Quote,
@@ -170,19 +170,22 @@ impl Billing {
             None if quote.eligible() => cached.deletes.as_deref().map(|t| Tombstone { deleted_at: now, ..t.clone() }),
             _ => None,
         };
-        let stored = signed_quote(self.quote_key().await?, facts, &cached.digest, &quote, order_id, now)?;
+        let stored = signed_quote(self.quote_keys().await?, facts, &cached.digest, &quote, order_id, now)?;
         Ok(QuoteView { stored, quote, zone: facts.zone, deletes })
     }
 
-    /// The key quote ids are signed with, made once and kept in the
+    /// The keys quote ids are signed and checked with: those given with
+    /// [`Billing::with_quote_keys`], or else one made once and kept in the
     /// database so that every replica signs and checks alike.
-    pub(crate) async fn quote_key(&self) -> AppResult<&QuoteKey> {
+    pub(crate) async fn quote_keys(&self) -> AppResult<&QuoteKeys> {
         self.quote_key
             .get_or_try_init(|| async {
                 let mut tx = self.begin().await?;
                 let stored = tx.setting_or_insert(KEY_SETTING, &QuoteKey::random_hex()).await?;
                 tx.commit().await?;
-                QuoteKey::from_hex(&stored).ok_or_else(|| AppError::internal("the quote signing key is malformed"))
+                let key = QuoteKey::from_hex(&stored)
+                    .ok_or_else(|| AppError::internal("the quote signing key is malformed"))?;
+                Ok(QuoteKeys::single(key))
             })
             .await
     }
@@ -216,7 +219,7 @@ impl Billing {
 
     /// The quote a quote id stands for, as far as the id tells (no body).
     pub async fn stored_quote(&self, caller: &Caller, quote_id: &str) -> AppResult<StoredQuote> {
-        let quote = self.quote_key().await?.open(quote_id);
+        let quote = self.quote_keys().await?.open(quote_id, self.now());
         visible(caller, "quote", quote_id, quote, |q| &q.account_id)
     }
 }

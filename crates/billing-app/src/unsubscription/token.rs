@@ -20,6 +20,42 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::records::StoredQuote;
+use crate::keyring::Keyring;
+
+/// The keys of quote ids: the one that signs, and those retired from
+/// signing that still verify until their time (see [`Keyring`]).
+#[derive(Clone, Debug)]
+pub struct QuoteKeys {
+    signing: QuoteKey,
+    retired: Vec<(QuoteKey, Option<DateTime<Utc>>)>,
+}
+
+impl QuoteKeys {
+    /// One key, kept in the database, that signs and verifies.
+    pub fn single(key: QuoteKey) -> QuoteKeys {
+        QuoteKeys { signing: key, retired: Vec::new() }
+    }
+
+    /// The keys of a ring given from outside the database.
+    pub fn from_keyring(ring: &Keyring) -> QuoteKeys {
+        QuoteKeys {
+            signing: QuoteKey(ring.signing().to_vec()),
+            retired: ring.retired().iter().map(|e| (QuoteKey(e.key.clone()), e.until)).collect(),
+        }
+    }
+
+    /// The id of `quote`, signed with the signing key.
+    pub fn sign(&self, quote: &StoredQuote) -> String {
+        self.signing.sign(quote)
+    }
+
+    /// The quote an id stands for, when a key that verifies at `now`
+    /// signed it.
+    pub fn open(&self, id: &str, now: DateTime<Utc>) -> Option<StoredQuote> {
+        let retired = self.retired.iter().filter(|(_, until)| until.is_none_or(|until| now < until));
+        std::iter::once(&self.signing).chain(retired.map(|(key, _)| key)).find_map(|key| key.open(id))
+    }
+}
 
 /// Prefix of every quote id.
 const PREFIX: &str = "quo_";
@@ -33,9 +69,9 @@ const MAX_ID_LEN: usize = 1024;
 /// The setting holding the signing key (hex).
 pub const KEY_SETTING: &str = "quote_signing_key";
 
-/// The key that signs quote ids.
+/// A key that signs or checks quote ids.
 #[derive(Clone)]
-pub struct QuoteKey([u8; 32]);
+pub struct QuoteKey(Vec<u8>);
 
 impl std::fmt::Debug for QuoteKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -46,7 +82,7 @@ impl std::fmt::Debug for QuoteKey {
 impl QuoteKey {
     /// A key from its stored hex form.
     pub fn from_hex(text: &str) -> Option<QuoteKey> {
-        hex::decode(text).ok()?.try_into().ok().map(QuoteKey)
+        hex::decode(text).ok().filter(|k| k.len() == 32).map(QuoteKey)
     }
 
     /// A new random key in hex, from two version-4 UUIDs (a thread-local

@@ -6,9 +6,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use billing_app::Caller;
-use billing_app::keys::hash_key;
 
-use crate::auth::{Session, cookie_values, unix_now};
+use crate::auth::{Session, claims_of, cookie_values};
 use crate::forms::FormData;
 use crate::page::{Layout, PageResult, html, see_other, see_other_with_cookies};
 use crate::session::{
@@ -44,14 +43,15 @@ pub async fn home(State(state): State<ConsoleState>, headers: HeaderMap) -> Page
 /// `GET /console/sign-in`: the form, bound to this browser by a signed
 /// nonce cookie.
 pub async fn form(State(state): State<ConsoleState>, headers: HeaderMap) -> PageResult {
-    let secret = state.secret().await?;
-    let now = unix_now();
+    let secret = state.keys().await?.signing;
+    let now = state.unix_now();
     let held = read_cookie(cookie_values(&headers), SIGN_IN_COOKIE).filter(|n| sign_in_nonce_valid(&secret, n, now));
     let nonce = held.map_or_else(|| sign_in_nonce(&secret, now + SIGN_IN_TTL_SECONDS), str::to_owned);
     let page = SignInPage { layout: Layout::public("Sign in"), csrf: csrf_token(&secret, &nonce), error: None };
     let mut response = html(&page);
     if held.is_none() {
-        add_cookie(&mut response, &set_cookie(SIGN_IN_COOKIE, &nonce, SIGN_IN_TTL_SECONDS));
+        let cookie = set_cookie(SIGN_IN_COOKIE, &nonce, SIGN_IN_TTL_SECONDS, state.secure_cookies());
+        add_cookie(&mut response, &cookie);
     }
     Ok(response)
 }
@@ -62,12 +62,14 @@ fn add_cookie(response: &mut Response, cookie: &str) {
     }
 }
 
-/// `POST /console/sign-in`: checks the key and starts a session.
+/// `POST /console/sign-in`: checks the key and starts a session, kept in
+/// the database and named by the cookie.
 pub async fn submit(State(state): State<ConsoleState>, headers: HeaderMap, body: Bytes) -> PageResult {
     let form = FormData::parse(&body);
     let key = form.text("api_key");
-    let Some(caller) = state.billing.authenticate(key).await? else {
-        let secret = state.secret().await?;
+    let ttl = chrono::Duration::seconds(SESSION_TTL_SECONDS);
+    let Some((caller, session)) = state.billing.start_session(key, state.now(), ttl).await? else {
+        let secret = state.keys().await?.signing;
         let nonce = read_cookie(cookie_values(&headers), SIGN_IN_COOKIE).unwrap_or("");
         let error = Some("That key is not valid, or it has been revoked. Check it and try again.");
         let page = SignInPage { layout: Layout::public("Sign in"), csrf: csrf_token(&secret, nonce), error };
@@ -75,13 +77,21 @@ pub async fn submit(State(state): State<ConsoleState>, headers: HeaderMap, body:
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
     };
-    let secret = state.secret().await?;
-    let session = sign_session(&secret, &hash_key(key), unix_now() + SESSION_TTL_SECONDS);
-    let cookies = [set_cookie(SESSION_COOKIE, &session, SESSION_TTL_SECONDS), clear_cookie(SIGN_IN_COOKIE)];
+    let secret = state.keys().await?.signing;
+    let value = sign_session(&secret, &session.id, session.expires_at.timestamp());
+    let secure = state.secure_cookies();
+    let cookies =
+        [set_cookie(SESSION_COOKIE, &value, SESSION_TTL_SECONDS, secure), clear_cookie(SIGN_IN_COOKIE, secure)];
     Ok(see_other_with_cookies(start_page(&caller), &cookies))
 }
 
-/// `POST /console/sign-out`: forgets the session in this browser.
-pub async fn sign_out() -> Response {
-    see_other_with_cookies("/console/sign-in", &[clear_cookie(SESSION_COOKIE)])
+/// `POST /console/sign-out`: ends the session on the server, so that no
+/// copy of its cookie signs in again, and forgets it in this browser.
+pub async fn sign_out(State(state): State<ConsoleState>, headers: HeaderMap) -> PageResult {
+    if let Some(cookie) = read_cookie(cookie_values(&headers), SESSION_COOKIE)
+        && let Some((_, claims)) = claims_of(&state, cookie).await?
+    {
+        state.billing.end_session(&claims.session_id, state.now()).await?;
+    }
+    Ok(see_other_with_cookies("/console/sign-in", &[clear_cookie(SESSION_COOKIE, state.secure_cookies())]))
 }

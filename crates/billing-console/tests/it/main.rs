@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod pages;
+mod server_sessions;
 mod session;
 mod support;

@@ -6,5 +6,6 @@ mod commands;
 mod processes;
 mod quote_cli;
 mod remote;
+mod secrets;
 mod serving;
 mod support;

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use crate::support::{free_port, fresh_databases, spark_billing, wait_until_running};
 
 /// A running server, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -24,7 +24,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Server {
+pub fn serve(url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Server {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut args = vec!["serve", "--listen", &listen, "--data-dir", data_dir.to_str().unwrap()];
@@ -35,7 +35,7 @@ fn serve(url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Server {
 }
 
 /// One HTTP/1.1 request; returns the status and the body as JSON (or Null).
-fn http(
+pub fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -60,7 +60,7 @@ fn http(
     (status, serde_json::from_str(payload).unwrap_or(Value::Null))
 }
 
-fn demo_keys(data_dir: &std::path::Path) -> Value {
+pub fn demo_keys(data_dir: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(data_dir.join("demo-keys.json")).unwrap()).unwrap()
 }
 
