@@ -116,7 +116,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         | AppError::TooFewCu { .. }
         | AppError::MonthsOutOfRange { .. }
         | AppError::IdempotencyKeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Busy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::CONFLICT,
     }

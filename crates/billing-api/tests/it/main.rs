@@ -8,6 +8,7 @@ mod accounts;
 mod basics;
 mod catalog;
 mod errors;
+mod faults;
 mod integrity;
 mod openapi;
 mod orders;

@@ -50,11 +50,32 @@ async fn customer(billing: &Billing, name: &str) -> Customer {
     Customer { key, account_id: account.id, card_id: card.id, workspace_id: ws.id }
 }
 
+/// Names a PostgreSQL server (see the store's conformance suite).
+pub const POSTGRES_ENV: &str = "SPARK_BILLING_TEST_POSTGRES";
+
+/// The API over a fresh SQLite database.
 pub async fn api() -> Api {
     let dir = std::env::temp_dir().join("spark-billing-api-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display());
-    let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
+    api_at(&format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display())).await
+}
+
+/// The API over a fresh PostgreSQL database and that database's URL, when
+/// [`POSTGRES_ENV`] names a server.
+pub async fn api_on_postgres() -> Option<(Api, String)> {
+    use sqlx::Connection;
+    let server = std::env::var(POSTGRES_ENV).ok()?;
+    let name = uuid_like().to_ascii_lowercase();
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some((api_at(url.as_str()).await, url.to_string()))
+}
+
+/// The API over the (empty) database at `url`.
+pub async fn api_at(url: &str) -> Api {
+    let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await.unwrap());
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
     let billing = Billing::new(store, clock.clone());
     billing.ensure_catalog().await.unwrap();
@@ -73,6 +94,7 @@ fn uuid_like() -> String {
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
+    pub headers: axum::http::HeaderMap,
     pub disposition: Option<String>,
     pub body: Value,
     pub text: String,
@@ -121,10 +143,11 @@ impl Api {
         let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
         let content_type = header("content-type").unwrap_or_default();
         let disposition = header("content-disposition");
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, content_type, disposition, body, text, bytes: bytes.to_vec() }
+        Answer { status, content_type, headers, disposition, body, text, bytes: bytes.to_vec() }
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Answer {

@@ -11,6 +11,7 @@ mod bad_input;
 mod checkpoints;
 mod integrity;
 mod lifecycle;
+mod outages;
 mod paging;
 mod purchases;
 mod quote_cache;
