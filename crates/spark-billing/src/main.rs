@@ -8,6 +8,7 @@ mod checks;
 mod clock;
 mod config;
 mod demo;
+mod http;
 mod output;
 mod policy;
 mod quote;

@@ -137,7 +137,7 @@ pub async fn create_api_key(
     ),
     request_body = TopUp,
     responses(
-        (status = 200, description = "The account after the top-up", body = AccountDto),
+        (status = 200, description = "The account after the top-up", body = AccountDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request", body = Problem),
         (status = 404, description = "No such account", body = Problem),
         (status = 409, description = "Key used for another request", body = Problem),
@@ -150,7 +150,7 @@ pub async fn top_up(
     IdempotencyKey(key): IdempotencyKey,
     Path(id): Path<String>,
     Body(request): Body<TopUp>,
-) -> ApiResult<Json<AccountDto>> {
+) -> ApiResult<(crate::routes::Replayed, Json<AccountDto>)> {
     let account = state.billing.account(&caller, &id).await?;
     let amount = money("amount", account.currency, &request.amount)?;
     let method: PaymentMethodKind = request.method.parse().map_err(|e: String| ApiError::invalid("method", e))?;
@@ -168,5 +168,5 @@ pub async fn top_up(
         .await?;
     let body: AccountDto =
         serde_json::from_str(&done.response).map_err(|e| ApiError::from(billing_app::AppError::internal(e)))?;
-    Ok(Json(body))
+    Ok((crate::routes::Replayed(done.replayed), Json(body)))
 }

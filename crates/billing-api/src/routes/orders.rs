@@ -19,7 +19,7 @@ use crate::dto::orders::{check_benefit_ids, tenders};
 use crate::dto::{OrderDto, PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiError, ApiResult, Problem};
-use crate::routes::{from_stored, request_hash, to_stored};
+use crate::routes::{Replayed, from_stored, request_hash, to_stored};
 
 /// A subscription quota to buy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -90,13 +90,13 @@ async fn once_per_key<F>(
     key: &str,
     hash: &str,
     purchase: F,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)>
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)>
 where
     F: for<'t> FnOnce(&'t mut (dyn StoreTx + 't)) -> TxFuture<'t, String> + Send,
 {
     let done = state.billing.idempotent(caller, key, hash, purchase).await?;
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(from_stored::<PurchaseDto>(&done.response)?)))
+    Ok((status, Replayed(done.replayed), Json(from_stored::<PurchaseDto>(&done.response)?)))
 }
 
 /// Buy a subscription quota for a workspace; pays it now when tenders are
@@ -106,7 +106,7 @@ where
     request_body = QuotaOrderRequest,
     responses(
         (status = 201, description = "Ordered (and paid, with tenders)", body = PurchaseDto),
-        (status = 200, description = "The first result of a repeated request", body = PurchaseDto),
+        (status = 200, description = "The first result of a repeated request", body = PurchaseDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request, amount or method", body = Problem),
         (status = 402, description = "Overdue account, or the balance does not cover its tender", body = Problem),
         (status = 404, description = "No such account, workspace, benefit or payment method", body = Problem),
@@ -119,7 +119,7 @@ pub async fn order_quota(
     authed: Authed,
     IdempotencyKey(key): IdempotencyKey,
     Body(request): Body<QuotaOrderRequest>,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)> {
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let caller = authed.0.clone();
     let account_id = authed.account_or(request.account_id.as_deref())?;
     check_benefit_ids(&request.benefit_ids)?;
@@ -149,7 +149,7 @@ pub async fn order_quota(
     request_body = PlanOrderRequest,
     responses(
         (status = 201, description = "Ordered (and paid, with tenders)", body = PurchaseDto),
-        (status = 200, description = "The first result of a repeated request", body = PurchaseDto),
+        (status = 200, description = "The first result of a repeated request", body = PurchaseDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request, capacity, amount or method", body = Problem),
         (status = 402, description = "Overdue account, or the balance does not cover its tender", body = Problem),
         (status = 404, description = "No such account, region, benefit or payment method", body = Problem),
@@ -162,7 +162,7 @@ pub async fn order_plan(
     authed: Authed,
     IdempotencyKey(key): IdempotencyKey,
     Body(request): Body<PlanOrderRequest>,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)> {
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let caller = authed.0.clone();
     let account_id = authed.account_or(request.account_id.as_deref())?;
     check_benefit_ids(&request.benefit_ids)?;
@@ -195,7 +195,7 @@ pub async fn order_plan(
     request_body = PaymentRequest,
     responses(
         (status = 201, description = "Paid", body = PurchaseDto),
-        (status = 200, description = "The first result of a repeated request", body = PurchaseDto),
+        (status = 200, description = "The first result of a repeated request", body = PurchaseDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request, amount or method", body = Problem),
         (status = 402, description = "Overdue account, or the balance does not cover its tender", body = Problem),
         (status = 404, description = "No such order in this account, or no such payment method", body = Problem),
@@ -209,7 +209,7 @@ pub async fn pay_order(
     IdempotencyKey(key): IdempotencyKey,
     Path(id): Path<String>,
     Body(request): Body<PaymentRequest>,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)> {
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let order = state.billing.order(&caller, &id).await?;
     let tenders = tenders(order.currency(), &request.tenders)?;
     let hash = request_hash(&["orders/payment", &id, &json_of(&request)?]);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use billing_api::{ApiState, router};
+use billing_api::{ApiSettings, ApiState, router};
 use billing_app::clock::ManualClock;
 use billing_app::model::BillingMethod;
 use billing_app::{Billing, Caller};
@@ -21,6 +21,7 @@ use tower::ServiceExt;
 pub struct Api {
     pub router: Router,
     pub billing: Billing,
+    pub store: Arc<SqlStore>,
     pub clock: Arc<ManualClock>,
     pub operator: String,
     pub alice: Customer,
@@ -55,9 +56,14 @@ pub const POSTGRES_ENV: &str = "SPARK_BILLING_TEST_POSTGRES";
 
 /// The API over a fresh SQLite database.
 pub async fn api() -> Api {
+    api_with(&sqlite_url(), ApiSettings::default()).await
+}
+
+/// A URL for a fresh SQLite database.
+pub fn sqlite_url() -> String {
     let dir = std::env::temp_dir().join("spark-billing-api-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    api_at(&format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display())).await
+    format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display())
 }
 
 /// The API over a fresh PostgreSQL database and that database's URL, when
@@ -70,20 +76,20 @@ pub async fn api_on_postgres() -> Option<(Api, String)> {
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
     let mut url = url::Url::parse(&server).unwrap();
     url.set_path(&name);
-    Some((api_at(url.as_str()).await, url.to_string()))
+    Some((api_with(url.as_str(), ApiSettings::default()).await, url.to_string()))
 }
 
-/// The API over the (empty) database at `url`.
-pub async fn api_at(url: &str) -> Api {
+/// The API over the (empty) database at `url`, run as `settings` say.
+pub async fn api_with(url: &str, settings: ApiSettings) -> Api {
     let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await.unwrap());
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
-    let billing = Billing::new(store, clock.clone());
+    let billing = Billing::new(store.clone(), clock.clone());
     billing.ensure_catalog().await.unwrap();
     let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;
     let bob = customer(&billing, "bob").await;
-    let router = router(ApiState::new(billing.clone(), 0));
-    Api { router, billing, clock, operator, alice, bob }
+    let router = router(ApiState::new(billing.clone(), settings));
+    Api { router, billing, store, clock, operator, alice, bob }
 }
 
 fn uuid_like() -> String {
@@ -137,7 +143,8 @@ impl Api {
         self.answer(request).await
     }
 
-    async fn answer(&self, request: Request<Body>) -> Answer {
+    /// Sends `request` as it is.
+    pub async fn answer(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use crate::support::{free_port, fresh_databases, spark_billing, wait_until_running};
 
 /// A running server, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -24,7 +24,8 @@ impl Drop for Server {
     }
 }
 
-fn serve(url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Server {
+/// `serve` on a free port of `url`'s database with `extra` flags, running.
+pub fn serve(url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Server {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut args = vec!["serve", "--listen", &listen, "--data-dir", data_dir.to_str().unwrap()];
