@@ -1,6 +1,7 @@
 //! `serve` against slow, idle and too many clients over real sockets: the
 //! header, idle and body timeouts, the connection cap and the per-address
-//! limit. Timeouts are set short; the tests only wait for the server to act,
+//! limit, and the bounds of their settings. Timeouts are set short; the
+//! tests only wait for the server to act,
 //! with generous bounds.
 
 use std::io::{ErrorKind, Read, Write};
@@ -194,4 +195,29 @@ fn bad_keys_are_limited_per_client_address() {
     let (_, _, retry_after) = refused.expect("five quick guesses after the burst were all let through");
     assert!(retry_after.parse::<u64>().is_ok_and(|s| s >= 1), "Retry-After: {retry_after:?}");
     assert_eq!(accounts_from("127.0.0.2", server.addr, guess).0, 401, "another address has a bucket of its own");
+}
+
+#[test]
+fn http_settings_out_of_bounds_are_refused_naming_the_setting() {
+    let dir = std::env::temp_dir().join(billing_app::ids::new_id("serve-bounds"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("db.sqlite3").display());
+    let refused = |args: &[&str], named: &str| {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()];
+        all.extend(args);
+        let out = crate::support::spark_billing(&url, &all).output().unwrap();
+        let stderr = crate::support::stderr(&out);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    };
+    refused(&["--header-timeout", "0s"], "--header-timeout");
+    refused(&["--header-timeout", "99999999999d"], "--header-timeout");
+    refused(&["--body-timeout", "11m"], "--body-timeout");
+    refused(&["--max-connections", "0"], "--max-connections");
+    refused(&["--rate-limit", "100001"], "--rate-limit");
+    refused(&["--address-rate-limit=-1"], "--address-rate-limit");
+    refused(&["--metrics-token", "short"], "--metrics-token");
+    let config = dir.join("spark-billing.toml");
+    std::fs::write(&config, "max_connections = 0\n").unwrap();
+    refused(&["--config", config.to_str().unwrap()], "--max-connections");
 }
