@@ -1,8 +1,7 @@
 //! `serve` against slow, idle and too many clients over real sockets: the
 //! header, idle and body timeouts, the connection cap and the per-address
 //! limit, and the bounds of their settings. Timeouts are set short; the
-//! tests only wait for the server to act,
-//! with generous bounds.
+//! tests only wait for the server to act, with generous bounds.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
