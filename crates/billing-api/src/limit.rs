@@ -7,6 +7,7 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -14,7 +15,7 @@ use governor::{DefaultKeyedRateLimiter, NotUntil, Quota};
 
 use crate::problem::ApiError;
 
-/// Buckets kept before those at rest are forgotten.
+/// Buckets kept before those at rest are first forgotten.
 const MAX_TRACKED: usize = 10_000;
 
 /// What a bucket allows: `burst` requests at once, and one more every
@@ -33,7 +34,9 @@ impl Rate {
     pub fn per_second(per_second: u32) -> Option<Rate> {
         let rate = NonZeroU32::new(per_second)?;
         let burst = NonZeroU32::new(per_second.saturating_mul(2))?;
-        Some(Rate { burst, interval: Duration::from_secs(1) / rate.get() })
+        // At least a nanosecond: governor takes a zero period for no quota.
+        let interval = (Duration::from_secs(1) / rate.get()).max(Duration::from_nanos(1));
+        Some(Rate { burst, interval })
     }
 
     fn quota(self) -> Option<Quota> {
@@ -41,13 +44,37 @@ impl Rate {
     }
 }
 
-/// The buckets of one kind, by key.
-type Buckets<K> = Option<DefaultKeyedRateLimiter<K>>;
+/// The buckets of one kind, by key, and the count of buckets at which
+/// those at rest are next forgotten.
+struct Buckets<K: std::hash::Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    sweep_at: AtomicUsize,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
+    fn new(rate: Option<Rate>) -> Option<Buckets<K>> {
+        let quota = rate.and_then(Rate::quota)?;
+        Some(Buckets { limiter: governor::RateLimiter::dashmap(quota), sweep_at: AtomicUsize::new(MAX_TRACKED) })
+    }
+
+    /// Takes one request from `key`'s bucket. Buckets that are full again
+    /// are forgotten once there are many; the next sweep waits until their
+    /// number doubles, so that many busy clients do not make every request
+    /// walk them all.
+    fn check(&self, key: &K) -> Result<(), NotUntil<<DefaultClock as Clock>::Instant>> {
+        if self.limiter.len() > self.sweep_at.load(Ordering::Relaxed) {
+            self.limiter.retain_recent();
+            let next = self.limiter.len().saturating_mul(2).max(MAX_TRACKED);
+            self.sweep_at.store(next, Ordering::Relaxed);
+        }
+        self.limiter.check_key(key)
+    }
+}
 
 /// Limits per API key and per client address.
 pub struct RateLimiter {
-    per_key: Buckets<String>,
-    per_address: Buckets<IpAddr>,
+    per_key: Option<Buckets<String>>,
+    per_address: Option<Buckets<IpAddr>>,
     clock: DefaultClock,
 }
 
@@ -64,10 +91,9 @@ impl RateLimiter {
     /// Limits of `per_key` for each authenticated key and `per_address` for
     /// each client address; `None` is no limit.
     pub fn new(per_key: Option<Rate>, per_address: Option<Rate>) -> RateLimiter {
-        let keyed = |rate: Option<Rate>| rate.and_then(Rate::quota);
         RateLimiter {
-            per_key: keyed(per_key).map(governor::RateLimiter::dashmap),
-            per_address: keyed(per_address).map(governor::RateLimiter::dashmap),
+            per_key: Buckets::new(per_key),
+            per_address: Buckets::new(per_address),
             clock: DefaultClock::default(),
         }
     }
@@ -75,28 +101,19 @@ impl RateLimiter {
     /// Takes one request from the bucket of the authenticated key `key_id`.
     pub fn check_key(&self, key_id: &str) -> Result<(), ApiError> {
         let Some(buckets) = &self.per_key else { return Ok(()) };
-        forget_resting(buckets);
-        buckets.check_key(&key_id.to_owned()).map_err(|refused| self.refusal(&refused))
+        buckets.check(&key_id.to_owned()).map_err(|refused| self.refusal(&refused))
     }
 
     /// Takes one request from the bucket of the client at `address` (an
     /// IPv6 address counts with its whole /64, which one client usually holds).
     pub fn check_address(&self, address: IpAddr) -> Result<(), ApiError> {
         let Some(buckets) = &self.per_address else { return Ok(()) };
-        forget_resting(buckets);
-        buckets.check_key(&network_of(address)).map_err(|refused| self.refusal(&refused))
+        buckets.check(&network_of(address)).map_err(|refused| self.refusal(&refused))
     }
 
     fn refusal(&self, refused: &NotUntil<<DefaultClock as Clock>::Instant>) -> ApiError {
         let wait = refused.wait_time_from(self.clock.now());
         ApiError::rate_limited(whole_seconds_at_least_one(wait))
-    }
-}
-
-/// Drops buckets that are full again once there are many of them.
-fn forget_resting<K: std::hash::Hash + Eq + Clone>(buckets: &DefaultKeyedRateLimiter<K>) {
-    if buckets.len() > MAX_TRACKED {
-        buckets.retain_recent();
     }
 }
 
@@ -128,6 +145,7 @@ mod tests {
         assert_eq!(rate.burst.get(), 100);
         assert_eq!(rate.interval, Duration::from_millis(20));
         assert_eq!(Rate::per_second(0), None);
+        assert!(Rate::per_second(u32::MAX).unwrap().quota().is_some(), "a huge rate is still a limit");
     }
 
     #[test]
@@ -147,5 +165,20 @@ mod tests {
         assert_ne!(network_of(a), network_of(other));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
         assert_eq!(network_of(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+}
+
+#[cfg(test)]
+mod sweeping {
+    use super::*;
+
+    #[test]
+    fn buckets_at_rest_are_forgotten_once_there_are_many() {
+        let rate = Rate { burst: NonZeroU32::new(1).unwrap(), interval: Duration::from_nanos(1) };
+        let buckets: Buckets<u32> = Buckets::new(Some(rate)).unwrap();
+        for client in 0..=u32::try_from(MAX_TRACKED).unwrap() + 1 {
+            let _ = buckets.check(&client);
+        }
+        assert!(buckets.limiter.len() <= MAX_TRACKED, "{} buckets kept", buckets.limiter.len());
     }
 }
