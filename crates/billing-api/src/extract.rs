@@ -42,13 +42,42 @@ impl FromRequestParts<ApiState> for Authed {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(Authed(caller.clone()));
         }
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let secret = header.and_then(|h| h.strip_prefix("Bearer ")).ok_or_else(ApiError::unauthenticated)?;
-        let caller = state.billing.authenticate(secret.trim()).await?.ok_or_else(ApiError::unauthenticated)?;
-        state.limiter.check(secret)?;
+        let Some(secret) = bearer_secret(&parts.headers) else {
+            state.limiter.check_address(client_address(parts))?;
+            return Err(ApiError::unauthenticated());
+        };
+        let caller = match state.billing.authenticate_from_memory(secret) {
+            Some(caller) => caller,
+            None => {
+                // Counted before the lookup, so that guessing keys costs the
+                // database nothing once the address is over its limit.
+                state.limiter.check_address(client_address(parts))?;
+                state.billing.authenticate(secret).await?.ok_or_else(ApiError::unauthenticated)?
+            }
+        };
+        state.limiter.check_key(&billing_app::keys::hash_key(secret))?;
         parts.extensions.insert(caller.clone());
         Ok(Authed(caller))
     }
+}
+
+/// The credentials of an `Authorization: Bearer <secret>` header, the
+/// scheme in any case and spaces around the secret ignored.
+pub fn bearer_secret(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, secret) = value.split_once([' ', '\t'])?;
+    let secret = secret.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)
+}
+
+/// The address of the client at the other end of the connection (never a
+/// header a client could forge); without one (an in-process call), the
+/// unspecified address, shared by all such calls.
+fn client_address(parts: &Parts) -> std::net::IpAddr {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
 /// A JSON body; malformed JSON, wrong types and unknown fields are `400`.
@@ -66,6 +95,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::payload_too_large())
             }
+            Err(JsonRejection::BytesRejection(e)) if stopped_arriving(&e) => Err(ApiError::body_timeout()),
             Err(e) => Err(ApiError::invalid("body", e.body_text())),
         }
     }
@@ -132,7 +162,21 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
                 .map(CsvBody)
                 .map_err(|_| ApiError::invalid("body", "the CSV is not valid UTF-8")),
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::payload_too_large()),
+            Err(e) if stopped_arriving(&e) => Err(ApiError::body_timeout()),
             Err(e) => Err(ApiError::invalid("body", e.body_text())),
         }
     }
+}
+
+/// Whether reading the body failed because it stopped arriving (the
+/// server's body timeout, `tower_http`'s `RequestBodyTimeoutLayer`).
+fn stopped_arriving(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }

@@ -20,9 +20,11 @@ pub mod routes;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
 use billing_app::Billing;
+use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use limit::RateLimiter;
+pub use limit::{Rate, RateLimiter};
 pub use metrics::Metrics;
 pub use problem::{ApiError, ApiResult, Problem};
 
@@ -40,20 +42,34 @@ pub struct ApiState(Arc<Shared>);
 pub struct Shared {
     /// The use cases.
     pub billing: Billing,
-    /// Per-key request limits.
+    /// Request limits per key and per client address.
     pub limiter: RateLimiter,
     /// Request counters for `/metrics`.
     pub metrics: Metrics,
+    /// The bearer token `/metrics` asks for, if any.
+    pub metrics_token: Option<metrics::MetricsToken>,
+}
+
+/// How the API is run; the default limits nothing and leaves `/metrics` open.
+#[derive(Clone, Debug, Default)]
+pub struct ApiSettings {
+    /// Requests each authenticated API key may make.
+    pub per_key: Option<Rate>,
+    /// Requests each client address may make without a key the service
+    /// knows already (no key, a wrong key, a key not used for a while).
+    pub per_address: Option<Rate>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<metrics::MetricsToken>,
 }
 
 impl ApiState {
-    /// State over `billing` with a limit of `requests_per_second` per key
-    /// (0 turns limiting off).
-    pub fn new(billing: Billing, requests_per_second: u32) -> ApiState {
+    /// State over `billing`, run as `settings` say.
+    pub fn new(billing: Billing, settings: ApiSettings) -> ApiState {
         ApiState(Arc::new(Shared {
             billing,
-            limiter: RateLimiter::new(requests_per_second),
+            limiter: RateLimiter::new(settings.per_key, settings.per_address),
             metrics: Metrics::default(),
+            metrics_token: settings.metrics_token,
         }))
     }
 }
@@ -67,7 +83,10 @@ impl std::ops::Deref for ApiState {
 }
 
 /// The API's routes with their state: health, metrics, the OpenAPI
-/// document and everything under `/api/v1`.
+/// document and everything under `/api/v1`. Every answer, errors included,
+/// says `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`:
+/// answers carry account data and sometimes secrets (a new key), which no
+/// cache may keep.
 pub fn router(state: ApiState) -> Router {
     let (api, document) = openapi::split();
     let document = Arc::new(document);
@@ -91,5 +110,7 @@ pub fn router(state: ApiState) -> Router {
                 "something went wrong on our side; it has been logged",
             ))
         }))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .with_state(state)
 }

@@ -1,5 +1,6 @@
 //! Request counters and latency sums per route and status, served in the
-//! Prometheus text format at `/metrics`.
+//! Prometheus text format at `/metrics` — to anyone, or only to a bearer of
+//! the configured [`MetricsToken`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -75,4 +76,43 @@ pub async fn record(State(state): State<ApiState>, request: Request, next: Next)
     let response = next.run(request).await;
     state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_micros());
     response
+}
+
+/// The bearer token `/metrics` asks for; only its SHA-256 is kept.
+#[derive(Clone)]
+pub struct MetricsToken([u8; 32]);
+
+impl MetricsToken {
+    /// Fewest characters a token may have.
+    pub const MIN_CHARS: usize = 16;
+    /// Most characters a token may have.
+    pub const MAX_CHARS: usize = 256;
+
+    /// A token of 16 to 256 visible ASCII characters (no spaces).
+    pub fn parse(text: &str) -> Result<MetricsToken, String> {
+        let length = text.chars().count();
+        if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&length) {
+            return Err(format!("must have {} to {} characters, not {length}", Self::MIN_CHARS, Self::MAX_CHARS));
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be visible ASCII characters without spaces".to_owned());
+        }
+        Ok(MetricsToken(digest(text)))
+    }
+
+    /// Whether `presented` is the token.
+    pub fn admits(&self, presented: &str) -> bool {
+        digest(presented) == self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<hidden>)")
+    }
+}
+
+fn digest(text: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes()).into()
 }

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use axum::Router;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -113,14 +115,20 @@ pub fn document_json() -> String {
 /// Answers every operation under `/api/v1` may give whatever it does.
 const COMMON_PROBLEMS: [(&str, &str); 3] = [
     ("401", "Missing, unknown or revoked API key"),
-    ("429", "Too many requests with this key; slow down"),
-    ("503", "The database is busy; retry shortly"),
+    (
+        "429",
+        "Too many requests with this key, or without a key known here from this address (RATE_LIMITED); retry after `Retry-After` seconds",
+    ),
+    ("503", "The database is busy (BUSY) or cannot be reached (UNAVAILABLE); retry after `Retry-After` seconds"),
 ];
+
+/// Answers that say in `Retry-After` when to try again.
+const RETRY_AFTER_STATUSES: [&str; 2] = ["429", "503"];
 
 /// Completes every operation: problems are served as
 /// `application/problem+json`; every operation under `/api/v1` lists the
 /// answers any of them can give (401, 429, 503); and every operation with a
-/// body can answer 400 and 413.
+/// body can answer 400, 408 and 413.
 fn finish(document: &mut Document) {
     for (path, item) in document.paths.paths.iter_mut() {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
@@ -132,6 +140,7 @@ fn finish(document: &mut Document) {
             }
             if operation.request_body.is_some() {
                 add_problem(operation, "400", "Malformed request");
+                add_problem(operation, "408", "The body stopped arriving before it was complete");
                 add_problem(operation, "413", "The body is larger than the limit");
             }
             for response in operation.responses.responses.values_mut() {
@@ -158,9 +167,14 @@ fn add_problem(operation: &mut Operation, status: &str, description: &str) {
     if operation.responses.responses.contains_key(status) {
         return;
     }
-    let response = ResponseBuilder::new()
+    let mut response = ResponseBuilder::new()
         .description(description)
-        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
-        .build();
+        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))));
+    if RETRY_AFTER_STATUSES.contains(&status) {
+        let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1));
+        let header = HeaderBuilder::new().schema(seconds).description(Some("Seconds to wait before retrying"));
+        response = response.header("Retry-After", header.build());
+    }
+    let response = response.build();
     operation.responses.responses.insert(status.to_owned(), RefOr::T(response));
 }

@@ -36,12 +36,34 @@ pub struct ApiError {
     code: String,
     detail: String,
     field: Option<String>,
+    retry_after_seconds: Option<u64>,
 }
+
+/// Seconds a client is asked to wait before retrying when the database is
+/// busy or unavailable.
+pub const RETRY_UNAVAILABLE_SECONDS: u64 = 1;
 
 impl ApiError {
     /// A problem with `status`, `code` and `detail`.
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.to_owned(), detail: detail.into(), field: None }
+        ApiError { status, code: code.to_owned(), detail: detail.into(), field: None, retry_after_seconds: None }
+    }
+
+    /// `429 RATE_LIMITED`, to be retried after `seconds`.
+    pub fn rate_limited(seconds: u64) -> ApiError {
+        ApiError {
+            retry_after_seconds: Some(seconds),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "too many requests; slow down")
+        }
+    }
+
+    /// `408 REQUEST_TIMEOUT`: the body stopped arriving.
+    pub fn body_timeout() -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            "the request body stopped arriving; send it again",
+        )
     }
 
     /// `400 INVALID_INPUT` naming `field`.
@@ -108,7 +130,9 @@ fn status_of(e: &AppError) -> StatusCode {
         AppError::DuplicateUsageRecord { .. } | AppError::QuoteStale { .. } | AppError::IdempotencyKeyReused { .. } => {
             StatusCode::CONFLICT
         }
-        AppError::Busy | AppError::ChannelUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Busy | AppError::Unavailable(_) | AppError::ChannelUnavailable { .. } => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -121,11 +145,16 @@ impl From<AppError> for ApiError {
             tracing::error!(%detail, "internal error");
             return ApiError::new(status, e.code(), "something went wrong on our side; it has been logged");
         }
+        if let AppError::Unavailable(detail) = &e {
+            tracing::warn!(%detail, "database unavailable");
+        }
+        let retry_after_seconds =
+            matches!(e, AppError::Busy | AppError::Unavailable(_)).then_some(RETRY_UNAVAILABLE_SECONDS);
         let field = match &e {
             AppError::Invalid { field, .. } => Some(field.clone()),
             _ => None,
         };
-        ApiError { status, code: e.code().to_owned(), detail: e.to_string(), field }
+        ApiError { status, code: e.code().to_owned(), detail: e.to_string(), field, retry_after_seconds }
     }
 }
 
@@ -142,6 +171,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after_seconds {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

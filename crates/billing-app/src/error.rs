@@ -136,6 +136,10 @@ pub enum AppError {
     /// The database was too busy to answer in time; safe to retry.
     #[error("the service is busy; retry shortly")]
     Busy,
+    /// The database cannot be reached right now (a restart, a network
+    /// failure); safe to retry later. Detail is for the logs.
+    #[error("the database is unavailable; retry shortly")]
+    Unavailable(String),
     /// Anything else: a bug or an outage. Detail is for the logs.
     #[error("internal error: {0}")]
     Internal(String),
@@ -165,6 +169,7 @@ impl AppError {
             AppError::PaymentDeclined { .. } => "PAYMENT_DECLINED",
             AppError::ChannelUnavailable { .. } => "PAYMENT_CHANNEL_UNAVAILABLE",
             AppError::Busy => "BUSY",
+            AppError::Unavailable(_) => "UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }

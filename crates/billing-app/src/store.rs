@@ -45,6 +45,10 @@ pub enum StoreError {
     /// The database stayed locked or busy past the timeout.
     #[error("database busy: {0}")]
     Busy(String),
+    /// The database cannot be reached or used right now (a broken or refused
+    /// connection, a server restarting); safe to retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// A uniqueness rule was violated (the name of the rule is included).
     #[error("unique constraint: {0}")]
     Unique(String),
@@ -60,6 +64,7 @@ impl From<StoreError> for crate::error::AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Busy(_) => crate::error::AppError::Busy,
+            StoreError::Unavailable(detail) => crate::error::AppError::Unavailable(detail),
             other => crate::error::AppError::internal(other),
         }
     }

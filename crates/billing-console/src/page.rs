@@ -116,7 +116,9 @@ pub fn status_of(e: &AppError) -> StatusCode {
         | AppError::TooFewCu { .. }
         | AppError::MonthsOutOfRange { .. }
         | AppError::IdempotencyKeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Busy | AppError::ChannelUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Busy | AppError::Unavailable(_) | AppError::ChannelUnavailable { .. } => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         AppError::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::CONFLICT,

@@ -24,8 +24,9 @@ pub enum LogFormat {
 #[derive(Debug, Args)]
 pub struct Global {
     /// A TOML file of settings: `listen`, `database_url`, `db_connections`, `data_dir`, `clock`,
-    /// `rate_limit`, `log_format`, `channel_delay`, `channel_failures`, `quote_key_file`,
-    /// `cookie_key_file`, `public_url`, `secure_cookies`.
+    /// `rate_limit`, `address_rate_limit`, `header_timeout`, `body_timeout`, `max_connections`,
+    /// `metrics_token`, `log_format`, `channel_delay`, `channel_failures`, `channel_declines`,
+    /// `quote_key_file`, `cookie_key_file`, `public_url`, `secure_cookies`.
     /// Flags and `SPARK_BILLING_*` variables win over it.
     #[arg(long, global = true, env = "SPARK_BILLING_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -142,7 +143,7 @@ pub fn with_quote_keys(billing: Billing, keys: Option<&Keyring>) -> Billing {
 
 /// Settings a configuration file may hold: the key, the argument it stands
 /// for, its flag, and whether it belongs to `serve` (else to every command).
-const FILE_SETTINGS: [(&str, &str, &str, bool); 14] = [
+const FILE_SETTINGS: [(&str, &str, &str, bool); 19] = [
     ("data_dir", "data_dir", "--data-dir", false),
     ("database_url", "database_url", "--database-url", false),
     ("db_connections", "db_connections", "--db-connections", false),
@@ -150,6 +151,11 @@ const FILE_SETTINGS: [(&str, &str, &str, bool); 14] = [
     ("listen", "listen", "--listen", true),
     ("clock", "clock", "--clock", true),
     ("rate_limit", "rate_limit", "--rate-limit", true),
+    ("address_rate_limit", "address_rate_limit", "--address-rate-limit", true),
+    ("header_timeout", "header_timeout", "--header-timeout", true),
+    ("body_timeout", "body_timeout", "--body-timeout", true),
+    ("max_connections", "max_connections", "--max-connections", true),
+    ("metrics_token", "metrics_token", "--metrics-token", true),
     ("channel_delay", "channel_delay", "--channel-delay", true),
     ("channel_failures", "failures_per_mille", "--failures-per-mille", true),
     ("channel_declines", "charge_declines_per_mille", "--charge-declines-per-mille", true),

@@ -9,6 +9,7 @@ mod clock;
 mod config;
 mod demo;
 mod files;
+mod http;
 mod keys;
 mod output;
 mod policy;

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::config::Global;
 use crate::demo;
+use crate::http::{self, HttpArgs};
 use crate::remote;
 
 /// Which clock the service runs on.
@@ -42,9 +43,9 @@ pub struct ServeArgs {
     /// The clock to run on (the demo defaults to simulated).
     #[arg(long, value_enum, env = "SPARK_BILLING_CLOCK")]
     clock: Option<ClockMode>,
-    /// Requests per second allowed per API key (0: no limit).
-    #[arg(long, env = "SPARK_BILLING_RATE_LIMIT", default_value_t = 50)]
-    rate_limit: u32,
+    /// Request limits, timeouts and the connection cap.
+    #[command(flatten)]
+    http: HttpArgs,
     /// Do not run the refund worker and scheduler in this process.
     #[arg(long)]
     no_workers: bool,
@@ -103,7 +104,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         tasks.push(tokio::spawn(scheduler(billing.clone(), stop_rx.clone())));
     }
 
-    let app = router(ApiState::new(billing.clone(), args.rate_limit))
+    let app = router(ApiState::new(billing.clone(), args.http.api_settings()))
         .merge(billing_console::router(console_settings.state(billing.clone())))
         .layer(axum::middleware::from_fn(run_to_completion));
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -111,7 +112,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     announce(&url, &global.data_dir, &operator_key, keys.as_ref(), mode);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
+    http::serve(listener, app, &args.http, shutdown_signal()).await.context("server failed")?;
     tracing::info!("stopping: finishing the workers' current items");
     let _ = stop_tx.send(true);
     for task in tasks {

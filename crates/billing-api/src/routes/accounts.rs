@@ -150,7 +150,7 @@ pub async fn create_api_key(
     ),
     request_body = TopUp,
     responses(
-        (status = 200, description = "The account after the top-up", body = AccountDto),
+        (status = 200, description = "The account after the top-up", body = AccountDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request", body = Problem),
         (status = 402, description = "The channel declined the charge", body = Problem),
         (status = 403, description = "A bank transfer recorded by a customer key", body = Problem),
@@ -166,7 +166,7 @@ pub async fn top_up(
     IdempotencyKey(key): IdempotencyKey,
     Path(id): Path<String>,
     Body(request): Body<TopUp>,
-) -> ApiResult<Json<AccountDto>> {
+) -> ApiResult<(crate::routes::Replayed, Json<AccountDto>)> {
     let account = state.billing.account(&caller, &id).await?;
     let amount = money("amount", account.currency, &request.amount)?;
     let method: PaymentMethodKind = request.method.parse().map_err(|e: String| ApiError::invalid("method", e))?;
@@ -193,9 +193,12 @@ pub async fn top_up(
         .await?;
     let stored: StoredTopUp =
         serde_json::from_str(&done.response).map_err(|e| ApiError::from(billing_app::AppError::internal(e)))?;
+    let replayed = crate::routes::Replayed(done.replayed);
     match (stored.account, stored.charge_id) {
-        (_, Some(charge_id)) => Ok(Json(AccountDto::from(&state.billing.finish_top_up(&caller, &charge_id).await?))),
-        (Some(account), None) => Ok(Json(account)),
+        (_, Some(charge_id)) => {
+            Ok((replayed, Json(AccountDto::from(&state.billing.finish_top_up(&caller, &charge_id).await?))))
+        }
+        (Some(account), None) => Ok((replayed, Json(account))),
         (None, None) => Err(billing_app::AppError::internal("a top-up stored neither account nor charge").into()),
     }
 }

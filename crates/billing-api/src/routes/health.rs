@@ -1,8 +1,9 @@
-//! Liveness, readiness and metrics: no API key needed.
+//! Liveness, readiness and metrics: no API key needed (`/metrics` may ask
+//! for its own token).
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
@@ -28,9 +29,20 @@ async fn readyz(State(state): State<ApiState>) -> Result<impl IntoResponse, ApiE
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ready\n"))
 }
 
-/// Request counters in the Prometheus text format.
-async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+/// Request counters in the Prometheus text format; with a metrics token
+/// configured, only to its bearer.
+async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    if let Some(token) = &state.metrics_token {
+        let presented = crate::extract::bearer_secret(&headers).unwrap_or_default();
+        if !token.admits(presented) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "send the metrics token as `Authorization: Bearer <token>`",
+            ));
+        }
+    }
     let mut text = state.metrics.render();
     text.push_str(&crate::metrics::render_due_failures(state.billing.due_failures_total()));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }

@@ -43,3 +43,30 @@ pub fn to_stored<T: Serialize>(value: &T) -> Result<String, AppError> {
 pub fn from_stored<T: DeserializeOwned>(stored: &str) -> Result<T, ApiError> {
     serde_json::from_str(stored).map_err(|e| AppError::internal(e).into())
 }
+
+/// The `Idempotent-Replayed: true` header, on an answer that repeats the
+/// stored first answer of an idempotent request (and on no other).
+pub struct Replayed(pub bool);
+
+impl axum::response::IntoResponseParts for Replayed {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(
+        self,
+        mut parts: axum::response::ResponseParts,
+    ) -> Result<axum::response::ResponseParts, Self::Error> {
+        if self.0 {
+            parts.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+        }
+        Ok(parts)
+    }
+}
+
+/// A paging cursor the caller cannot see is bad input, answered `400` like
+/// any other; every other error passes through.
+pub fn cursor_error(e: AppError) -> ApiError {
+    match e {
+        AppError::Invalid { field, message } if field == "starting_after" => ApiError::invalid(&field, message),
+        other => other.into(),
+    }
+}

@@ -19,7 +19,7 @@ use crate::dto::orders::{check_benefit_ids, tenders};
 use crate::dto::{OrderDto, PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiError, ApiResult, Problem};
-use crate::routes::{from_stored, request_hash, to_stored};
+use crate::routes::{Replayed, from_stored, request_hash, to_stored};
 
 /// A subscription quota to buy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -91,7 +91,7 @@ async fn once_per_key<F>(
     key: &str,
     hash: &str,
     purchase: F,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)>
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)>
 where
     F: for<'t> FnOnce(&'t mut (dyn StoreTx + 't)) -> TxFuture<'t, String> + Send,
 {
@@ -99,7 +99,7 @@ where
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
     let order_id = from_stored::<PurchaseDto>(&done.response)?.order.id;
     let purchase = state.billing.finish_payment(caller, &order_id).await?;
-    Ok((status, Json(PurchaseDto::from(&purchase))))
+    Ok((status, Replayed(done.replayed), Json(PurchaseDto::from(&purchase))))
 }
 
 /// Buy a subscription quota for a workspace; pays it now when tenders are
@@ -109,7 +109,7 @@ where
     request_body = QuotaOrderRequest,
     responses(
         (status = 201, description = "Ordered (and paid, with tenders)", body = PurchaseDto),
-        (status = 200, description = "The first result of a repeated request", body = PurchaseDto),
+        (status = 200, description = "The first result of a repeated request", body = PurchaseDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request, amount or method", body = Problem),
         (status = 402, description = "Overdue account, or the balance does not cover its tender", body = Problem),
         (status = 404, description = "No such account, workspace, benefit or payment method", body = Problem),
@@ -122,7 +122,7 @@ pub async fn order_quota(
     authed: Authed,
     IdempotencyKey(key): IdempotencyKey,
     Body(request): Body<QuotaOrderRequest>,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)> {
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let caller = authed.0.clone();
     let account_id = authed.account_or(request.account_id.as_deref())?;
     check_benefit_ids(&request.benefit_ids)?;
@@ -152,7 +152,7 @@ pub async fn order_quota(
     request_body = PlanOrderRequest,
     responses(
         (status = 201, description = "Ordered (and paid, with tenders)", body = PurchaseDto),
-        (status = 200, description = "The first result of a repeated request", body = PurchaseDto),
+        (status = 200, description = "The first result of a repeated request", body = PurchaseDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request, capacity, amount or method", body = Problem),
         (status = 402, description = "Overdue account, or the balance does not cover its tender", body = Problem),
         (status = 404, description = "No such account, region, benefit or payment method", body = Problem),
@@ -165,7 +165,7 @@ pub async fn order_plan(
     authed: Authed,
     IdempotencyKey(key): IdempotencyKey,
     Body(request): Body<PlanOrderRequest>,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)> {
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let caller = authed.0.clone();
     let account_id = authed.account_or(request.account_id.as_deref())?;
     check_benefit_ids(&request.benefit_ids)?;
@@ -198,7 +198,7 @@ pub async fn order_plan(
     request_body = PaymentRequest,
     responses(
         (status = 201, description = "Paid", body = PurchaseDto),
-        (status = 200, description = "The first result of a repeated request", body = PurchaseDto),
+        (status = 200, description = "The first result of a repeated request", body = PurchaseDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request, amount or method", body = Problem),
         (status = 402, description = "Overdue account, or the balance does not cover its tender", body = Problem),
         (status = 404, description = "No such order in this account, or no such payment method", body = Problem),
@@ -212,7 +212,7 @@ pub async fn pay_order(
     IdempotencyKey(key): IdempotencyKey,
     Path(id): Path<String>,
     Body(request): Body<PaymentRequest>,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)> {
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let order = state.billing.order(&caller, &id).await?;
     let tenders = tenders(order.currency(), &request.tenders)?;
     let hash = request_hash(&["orders/payment", &id, &json_of(&request)?]);

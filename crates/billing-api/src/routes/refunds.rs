@@ -35,8 +35,7 @@ pub struct RefundQuery {
     params(RefundQuery),
     responses(
         (status = 200, description = "The refunds", body = [RefundDto]),
-        (status = 400, description = "Bad filter", body = Problem),
-        (status = 422, description = "`starting_after` is not a refund of this account", body = Problem),
+        (status = 400, description = "Bad filter, or `starting_after` is not a refund of this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn list_refunds(
@@ -61,7 +60,7 @@ pub async fn list_refunds(
         starting_after: query.starting_after,
         ..RefundFilter::default()
     };
-    let refunds = state.billing.refunds(&caller, filter).await?;
+    let refunds = state.billing.refunds(&caller, filter).await.map_err(crate::routes::cursor_error)?;
     Ok(Json(refunds.iter().map(RefundDto::from).collect()))
 }
 

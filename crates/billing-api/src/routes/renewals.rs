@@ -24,7 +24,7 @@ use crate::dto::orders::{check_benefit_ids, tenders};
 use crate::dto::{PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiResult, Problem};
-use crate::routes::{from_stored, request_hash, to_stored};
+use crate::routes::{Replayed, from_stored, request_hash, to_stored};
 
 /// A renewal to buy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -52,7 +52,7 @@ pub struct RenewalRequest {
     request_body = RenewalRequest,
     responses(
         (status = 201, description = "Renewed (and paid, with tenders)", body = PurchaseDto),
-        (status = 200, description = "The first result of a repeated request", body = PurchaseDto),
+        (status = 200, description = "The first result of a repeated request", body = PurchaseDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request, amount or method", body = Problem),
         (status = 402, description = "Overdue account, or the balance does not cover its tender", body = Problem),
         (status = 404, description = "No such instance in this account, or no such benefit or payment method", body = Problem),
@@ -66,7 +66,7 @@ pub async fn renew_instance(
     IdempotencyKey(key): IdempotencyKey,
     Path(id): Path<String>,
     Body(request): Body<RenewalRequest>,
-) -> ApiResult<(StatusCode, Json<PurchaseDto>)> {
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     check_benefit_ids(&request.benefit_ids)?;
     let instance = state.billing.instance(&caller, &id).await?;
     let account = state.billing.account(&caller, &instance.account_id).await?;
@@ -77,7 +77,7 @@ pub async fn renew_instance(
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
     let order_id = from_stored::<PurchaseDto>(&done.response)?.order.id;
     let purchase = state.billing.finish_payment(&caller, &order_id).await?;
-    Ok((status, Json(PurchaseDto::from(&purchase))))
+    Ok((status, Replayed(done.replayed), Json(PurchaseDto::from(&purchase))))
 }
 
 /// Places and (given tenders) pays the renewal in one transaction, once

@@ -42,7 +42,7 @@ pub async fn create_quote(
     params(("Idempotency-Key" = String, Header, description = "Repeats with the same key return the first result")),
     responses(
         (status = 201, description = "Unsubscribed", body = UnsubscriptionDto),
-        (status = 200, description = "The first result of a repeated request", body = UnsubscriptionDto),
+        (status = 200, description = "The first result of a repeated request", body = UnsubscriptionDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
         (status = 400, description = "Malformed request", body = Problem),
         (status = 404, description = "No such quote in this account", body = Problem),
         (status = 409, description = "The quote is stale, or the key was used for another request", body = Problem),
@@ -54,7 +54,7 @@ pub async fn create_unsubscription(
     Authed(caller): Authed,
     IdempotencyKey(key): IdempotencyKey,
     Body(request): Body<UnsubscribeRequest>,
-) -> ApiResult<(StatusCode, Json<UnsubscriptionDto>)> {
+) -> ApiResult<(StatusCode, crate::routes::Replayed, Json<UnsubscriptionDto>)> {
     let confirmation = Confirmation {
         quote_id: request.quote_id,
         idempotency_key: key,
@@ -62,7 +62,7 @@ pub async fn create_unsubscription(
     };
     let result = state.billing.confirm_unsubscription(&caller, &confirmation).await?;
     let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(UnsubscriptionDto::from(&result))))
+    Ok((status, crate::routes::Replayed(result.replayed), Json(UnsubscriptionDto::from(&result))))
 }
 
 /// One unsubscription with its refunds as they are now.

@@ -217,8 +217,7 @@ pub struct SettlementQuery {
     params(("id" = String, Path, description = "Workspace id"), SettlementQuery),
     responses(
         (status = 200, description = "The settlements", body = [SettlementDto]),
-        (status = 400, description = "Bad page size", body = Problem),
-        (status = 422, description = "`starting_after` is not a settlement of this workspace", body = Problem),
+        (status = 400, description = "Bad page size, or `starting_after` is not a settlement of this workspace", body = Problem),
         (status = 404, description = "No such workspace in this account", body = Problem),
     ),
     security(("api_key" = [])))]
@@ -229,6 +228,10 @@ pub async fn list_settlements(
     Query(query): Query<SettlementQuery>,
 ) -> ApiResult<Json<Vec<SettlementDto>>> {
     let limit = PageParams { limit: query.limit }.limit()?;
-    let settlements = state.billing.settlements(&caller, &id, query.starting_after.as_deref(), limit).await?;
+    let settlements = state
+        .billing
+        .settlements(&caller, &id, query.starting_after.as_deref(), limit)
+        .await
+        .map_err(crate::routes::cursor_error)?;
     Ok(Json(settlements.iter().map(SettlementDto::from).collect()))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use billing_api::{ApiState, router};
+use billing_api::{ApiSettings, ApiState, router};
 use billing_app::clock::ManualClock;
 use billing_app::model::BillingMethod;
 use billing_app::{Billing, Caller};
@@ -21,6 +21,7 @@ use tower::ServiceExt;
 pub struct Api {
     pub router: Router,
     pub billing: Billing,
+    pub store: Arc<SqlStore>,
     pub clock: Arc<ManualClock>,
     pub operator: String,
     pub alice: Customer,
@@ -51,23 +52,49 @@ async fn customer(billing: &Billing, name: &str) -> Customer {
     Customer { key, account_id: account.id, card_id: card.id, workspace_id: ws.id }
 }
 
+/// Names a PostgreSQL server (see the store's conformance suite).
+pub const POSTGRES_ENV: &str = "SPARK_BILLING_TEST_POSTGRES";
+
+/// The API over a fresh SQLite database.
 pub async fn api() -> Api {
+    api_with(&sqlite_url(), ApiSettings::default()).await
+}
+
+/// A URL for a fresh SQLite database.
+pub fn sqlite_url() -> String {
     let dir = std::env::temp_dir().join("spark-billing-api-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display());
-    let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
+    format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid_like())).display())
+}
+
+/// The API over a fresh PostgreSQL database and that database's URL, when
+/// [`POSTGRES_ENV`] names a server.
+pub async fn api_on_postgres() -> Option<(Api, String)> {
+    use sqlx::Connection;
+    let server = std::env::var(POSTGRES_ENV).ok()?;
+    let name = uuid_like().to_ascii_lowercase();
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some((api_with(url.as_str(), ApiSettings::default()).await, url.to_string()))
+}
+
+/// The API over the (empty) database at `url`, run as `settings` say.
+pub async fn api_with(url: &str, settings: ApiSettings) -> Api {
+    let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await.unwrap());
     // The customers and their workspaces are made a week before the tests'
     // now, so that usage of the hours before now comes after them.
     let clock = Arc::new(ManualClock::new(at("2026-03-03T14:23:05+08:00")));
     let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
-    let billing = Billing::new(store, clock.clone()).with_channel(channel);
+    let billing = Billing::new(store.clone(), clock.clone()).with_channel(channel);
     billing.ensure_catalog().await.unwrap();
     let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;
     let bob = customer(&billing, "bob").await;
     clock.set(at("2026-03-10T14:23:05+08:00"));
-    let router = router(ApiState::new(billing.clone(), 0));
-    Api { router, billing, clock, operator, alice, bob }
+    let router = router(ApiState::new(billing.clone(), settings));
+    Api { router, billing, store, clock, operator, alice, bob }
 }
 
 fn uuid_like() -> String {
@@ -78,6 +105,7 @@ fn uuid_like() -> String {
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
+    pub headers: axum::http::HeaderMap,
     pub disposition: Option<String>,
     pub body: Value,
     pub text: String,
@@ -120,16 +148,18 @@ impl Api {
         self.answer(request).await
     }
 
-    async fn answer(&self, request: Request<Body>) -> Answer {
+    /// Sends `request` as it is.
+    pub async fn answer(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
         let content_type = header("content-type").unwrap_or_default();
         let disposition = header("content-disposition");
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, content_type, disposition, body, text, bytes: bytes.to_vec() }
+        Answer { status, content_type, headers, disposition, body, text, bytes: bytes.to_vec() }
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Answer {

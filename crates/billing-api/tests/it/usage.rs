@@ -57,7 +57,9 @@ async fn a_csv_upload_is_imported_with_quoted_fields_and_crlf_lines() {
     let next = format!("/api/v1/workspaces/{ws}/settlements?limit=1&starting_after={first_id}");
     assert_eq!(api.get(&next, &api.alice.key).await.ok(StatusCode::OK)[0]["id"], settlements.body[1]["id"]);
     let unknown = format!("/api/v1/workspaces/{ws}/settlements?starting_after=set_nope");
-    api.get(&unknown, &api.alice.key).await.problem(StatusCode::UNPROCESSABLE_ENTITY, "INVALID_INPUT");
+    let made_up = api.get(&unknown, &api.alice.key).await;
+    made_up.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    made_up.names_field("starting_after");
     let plain =
         api.send_text(Method::POST, "/api/v1/usage.csv", &api.operator, "text/plain; charset=utf-8", text).await;
     assert_eq!(plain.ok(StatusCode::OK)["duplicates"], 2);

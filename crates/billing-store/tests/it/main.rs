@@ -14,6 +14,7 @@ mod checkpoints;
 mod integrity;
 mod keys_and_sessions;
 mod lifecycle;
+mod outages;
 mod paging;
 mod private_files;
 mod purchases;

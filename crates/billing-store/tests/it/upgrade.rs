@@ -21,7 +21,6 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
     let pool = &mut *conn;
     for sql in [
         // Undoes migration 13.
-        "DROP TABLE console_sessions",
         "DROP TABLE settlement_packs",
         "CREATE TABLE settlements (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, account_id TEXT NOT NULL, \
          hour_start BIGINT NOT NULL, adjustment BIGINT NOT NULL, usage_milli BIGINT NOT NULL, \

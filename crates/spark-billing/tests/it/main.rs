@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod commands;
+mod connections;
 mod processes;
 mod quote_cli;
 mod remote;

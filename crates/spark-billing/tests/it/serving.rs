@@ -24,6 +24,7 @@ impl Drop for Server {
     }
 }
 
+/// `serve` on a free port of `url`'s database with `extra` flags, running.
 pub fn serve(url: &str, data_dir: &std::path::Path, extra: &[&str]) -> Server {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
