@@ -89,7 +89,7 @@ pub async fn form(
         let mut pay = vec![PayOption { value: "balance".to_owned(), label: format!("Account balance ({balance})") }];
         for method in state.billing.payment_methods(&session.caller, session.account_id()).await? {
             if method.kind == PaymentMethodKind::Card && method.valid {
-                pay.push(PayOption { value: format!("card:{}", method.id), label: format!("Card: {}", method.label) });
+                pay.push(PayOption { value: format!("card:{}", method.id), label: method.label.clone() });
             }
         }
         AppResult::Ok(RenewPage {

@@ -10,3 +10,4 @@ mod remote;
 mod secrets;
 mod serving;
 mod support;
+mod yearly_limit;
