@@ -9,7 +9,7 @@
 //! half-way, asking the channel again under the same charge ids.
 
 use billing_domain::money::Money;
-use billing_domain::order::{OrderStatus, PaymentMethodKind};
+use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -29,6 +29,9 @@ pub enum ChargeStatus {
     Captured,
     /// The channel refused.
     Declined,
+    /// Being given back: marked before the channel is asked to void it, so
+    /// that no completion can use it meanwhile; asked again until voided.
+    Voiding,
     /// Given back whole (or never to be taken) because its payment fell
     /// through.
     Voided,
@@ -36,8 +39,13 @@ pub enum ChargeStatus {
 
 impl ChargeStatus {
     /// Every status.
-    pub const ALL: [ChargeStatus; 4] =
-        [ChargeStatus::Requested, ChargeStatus::Captured, ChargeStatus::Declined, ChargeStatus::Voided];
+    pub const ALL: [ChargeStatus; 5] = [
+        ChargeStatus::Requested,
+        ChargeStatus::Captured,
+        ChargeStatus::Declined,
+        ChargeStatus::Voiding,
+        ChargeStatus::Voided,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -45,13 +53,15 @@ impl ChargeStatus {
             ChargeStatus::Requested => "requested",
             ChargeStatus::Captured => "captured",
             ChargeStatus::Declined => "declined",
+            ChargeStatus::Voiding => "voiding",
             ChargeStatus::Voided => "voided",
         }
     }
 
-    /// Still part of a payment that may go through.
-    pub fn is_live(self) -> bool {
-        matches!(self, ChargeStatus::Requested | ChargeStatus::Captured)
+    /// Still holding (or about to hold, or to give back) money: not
+    /// declined and not voided.
+    pub fn is_open(self) -> bool {
+        matches!(self, ChargeStatus::Requested | ChargeStatus::Captured | ChargeStatus::Voiding)
     }
 }
 
@@ -64,6 +74,10 @@ pub struct ChargeRecord {
     pub account_id: String,
     /// The order it pays; `None` for a top-up of the balance.
     pub order_id: Option<String>,
+    /// The payment attempt it belongs to (`pay_…`): the charges written
+    /// together for one payment of an order, which go through or fall
+    /// through together. A top-up's is its own id.
+    pub payment_id: String,
     /// Its place among the order's tenders.
     pub index: i64,
     /// Balance, card, PayPal or (by an operator) bank transfer.
@@ -101,6 +115,7 @@ impl ChargeRecord {
 
 /// Charges to write for an order's tenders, all `requested`.
 pub(crate) fn charges_for(order: &OrderRecord, tenders: &[TenderRecord], now: DateTime<Utc>) -> Vec<ChargeRecord> {
+    let payment_id = new_id("pay");
     tenders
         .iter()
         .enumerate()
@@ -108,6 +123,7 @@ pub(crate) fn charges_for(order: &OrderRecord, tenders: &[TenderRecord], now: Da
             id: new_id("chg"),
             account_id: order.account_id.clone(),
             order_id: Some(order.id.clone()),
+            payment_id: payment_id.clone(),
             index: i as i64,
             method: t.method,
             payment_method_id: t.payment_method_id.clone(),
@@ -145,8 +161,21 @@ impl Billing {
     }
 
     /// Asks the channel about one charge (under its id, so asking again
-    /// takes nothing twice).
-    async fn ask_channel(&self, charge: &ChargeRecord) -> AppResult<ChargeAnswer> {
+    /// takes nothing twice). A channel that does not answer puts the charge
+    /// at the back of the worker's queue.
+    pub(crate) async fn ask_channel(&self, charge: &ChargeRecord) -> AppResult<ChargeAnswer> {
+        match self.ask_channel_once(charge).await {
+            Err(e @ AppError::ChannelUnavailable { .. }) => {
+                let mut tx = self.begin().await?;
+                tx.set_charge_status(&charge.id, charge.status, charge.status, None, self.now()).await?;
+                tx.commit().await?;
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    async fn ask_channel_once(&self, charge: &ChargeRecord) -> AppResult<ChargeAnswer> {
         let request = ChannelCharge {
             charge_id: charge.id.clone(),
             method: charge.method,
@@ -155,105 +184,6 @@ impl Billing {
             now: self.now(),
         };
         bounded(self.channel()?.charge(&request)).await.map_err(unavailable)
-    }
-
-    /// Asks the channel about an order's charge and records the answer;
-    /// the reason when it was declined.
-    async fn charge_for_order(&self, charge: &ChargeRecord) -> AppResult<Option<String>> {
-        let (to, failure) = match self.ask_channel(charge).await? {
-            ChargeAnswer::Captured => (ChargeStatus::Captured, None),
-            ChargeAnswer::Declined(reason) => (ChargeStatus::Declined, Some(reason)),
-        };
-        let mut tx = self.begin().await?;
-        tx.set_charge_status(&charge.id, ChargeStatus::Requested, to, failure.as_deref(), self.now()).await?;
-        tx.commit().await?;
-        Ok(failure)
-    }
-
-    /// Voids every live charge of a payment that fell through: captured
-    /// money goes back whole; a charge not yet asked can never be taken.
-    async fn void_all(&self, charges: &[ChargeRecord]) -> AppResult<()> {
-        for c in charges.iter().filter(|c| c.status.is_live()) {
-            if c.through_channel() {
-                bounded(self.channel()?.void_charge(&c.id, self.now())).await.map_err(unavailable)?;
-            }
-            let mut tx = self.begin().await?;
-            tx.set_charge_status(&c.id, c.status, ChargeStatus::Voided, None, self.now()).await?;
-            tx.commit().await?;
-        }
-        Ok(())
-    }
-
-    /// Takes an order's payment as far as it can go now: asks the channel
-    /// about each requested charge, then pays the order or, on a decline,
-    /// voids the rest and leaves it unpaid with the reason. Safe to run in
-    /// several processes at once and to run again.
-    pub async fn settle_order_payment(&self, order_id: &str) -> AppResult<Settled> {
-        let (order, charges) = {
-            let mut tx = self.read().await?;
-            let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
-            (order, tx.charges_of_order(order_id).await?)
-        };
-        let mut live: Vec<ChargeRecord> = charges.into_iter().filter(|c| c.status.is_live()).collect();
-        if live.is_empty() {
-            return Ok(if order.status == OrderStatus::Paid { Settled::Paid } else { Settled::Declined });
-        }
-        if order.status != OrderStatus::Unpaid {
-            // Cancelled (or somehow paid another way) while the charges were
-            // out: none of their money may stay taken.
-            self.void_all(&live).await?;
-            return Ok(Settled::Declined);
-        }
-        for c in &mut live {
-            if c.status != ChargeStatus::Requested || !c.through_channel() {
-                continue;
-            }
-            if let Some(reason) = self.charge_for_order(c).await? {
-                c.status = ChargeStatus::Declined;
-                return self.decline_payment(&order, &live, &reason).await;
-            }
-            c.status = ChargeStatus::Captured;
-        }
-        match self.complete_order_payment(&order, &live).await {
-            Ok(()) => Ok(Settled::Paid),
-            Err(e @ (AppError::InsufficientBalance { .. } | AppError::InvalidState { .. })) => {
-                self.decline_payment(&order, &live, &e.to_string()).await
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn decline_payment(&self, order: &OrderRecord, charges: &[ChargeRecord], reason: &str) -> AppResult<Settled> {
-        self.void_all(charges).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        tx.set_order_payment_failure(&order.id, Some(reason)).await?;
-        audit(&mut *tx, &Caller::System, "order.payment_declined", &order.id, json!({"reason": reason}), now).await?;
-        tx.commit().await?;
-        Ok(Settled::Declined)
-    }
-
-    /// Pays the order from its captured charges (taking balance tenders off
-    /// the balance now), in one transaction with its ledger posting.
-    async fn complete_order_payment(&self, order: &OrderRecord, charges: &[ChargeRecord]) -> AppResult<()> {
-        let mut tx = self.begin().await?;
-        let account =
-            tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
-        let Some(order) = tx.order(&order.id).await? else { return Err(AppError::internal("order vanished")) };
-        if order.status != OrderStatus::Unpaid {
-            return Err(AppError::state(format!("the order is {}, not unpaid", order.status.as_str())));
-        }
-        let instance =
-            tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
-        let tenders: Vec<TenderRecord> = charges.iter().map(ChargeRecord::tender).collect();
-        crate::payment::check_balance(&account, &tenders)?;
-        for c in charges.iter().filter(|c| c.status == ChargeStatus::Requested) {
-            tx.set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Captured, None, self.now()).await?;
-        }
-        let purchase = crate::purchase::Purchase { instance, order };
-        self.complete_payment(&mut *tx, &Caller::System, &account, purchase, tenders).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Settles payments left half-way (a process stopped between writing

@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod metering;
 pub mod model;
+pub mod order_payment;
 pub mod payment;
 pub mod periods;
 pub mod purchase;

@@ -430,14 +430,14 @@ impl Billing {
         let now = self.now();
         let due = purchase.order.charges.cash_due()?;
         let records = check_tenders(tx, caller, account, due, tenders).await?;
+        if tx.charges_of_order(&purchase.order.id).await?.iter().any(|c| c.status.is_open()) {
+            return Err(AppError::state("a payment of this order is already being processed"));
+        }
         if !records.iter().any(|t| matches!(t.method, PaymentMethodKind::Card | PaymentMethodKind::Paypal)) {
             return self.complete_payment(tx, caller, account, purchase, records).await;
         }
         self.channel()?;
         let order = &mut purchase.order;
-        if tx.charges_of_order(&order.id).await?.iter().any(|c| c.status.is_live()) {
-            return Err(AppError::state("a payment of this order is already being processed"));
-        }
         for charge in charges_for(order, &records, now) {
             tx.insert_charge(&charge).await?;
         }
@@ -461,6 +461,12 @@ impl Billing {
         let now = self.now();
         let order = &mut purchase.order;
         let due = order.charges.cash_due()?;
+        // Checked when the tenders were accepted, and again here: an order
+        // is paid with exactly its cash due, never a part of it.
+        let paid = Money::checked_sum(due.currency(), tenders.iter().map(|t| t.amount))?;
+        if paid != due {
+            return Err(AppError::internal(format!("order {} would be paid {paid} of {due}", order.id)));
+        }
         order.tenders = tenders;
         order.paid_at = Some(now);
         order.start = (order.kind == OrderKind::New).then_some(now);
@@ -491,10 +497,11 @@ impl Billing {
     /// `PAYMENT_CHANNEL_UNAVAILABLE` (the payment is finished later, and a
     /// repeat of the request with its idempotency key shows how it ended).
     pub async fn finish_payment(&self, caller: &Caller, order_id: &str) -> AppResult<Purchase> {
+        let order = self.read().await?.order(order_id).await?;
+        visible(caller, "order", order_id, order, |o| &o.account_id)?;
         self.settle_order_payment(order_id).await?;
         let mut tx = self.read().await?;
-        let order = tx.order(order_id).await?;
-        let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
+        let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
         let instance =
             tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
         if order.status == OrderStatus::Unpaid && order.payment_failure.is_some() {

@@ -119,8 +119,10 @@ impl Billing {
             return Err(AppError::PaymentMethodUnusable { id: id.to_owned(), message });
         }
         let now = self.now();
+        let id = new_id("chg");
         Ok(ChargeRecord {
-            id: new_id("chg"),
+            payment_id: id.clone(),
+            id,
             account_id: account.id.clone(),
             order_id: None,
             index: 0,
@@ -161,7 +163,7 @@ impl Billing {
         let charge = visible(caller, "charge", charge_id, charge, |c| &c.account_id)?;
         match charge.status {
             ChargeStatus::Requested => self.settle_top_up(&charge).await?,
-            ChargeStatus::Declined | ChargeStatus::Voided => {
+            ChargeStatus::Declined | ChargeStatus::Voiding | ChargeStatus::Voided => {
                 let reason = charge.failure.unwrap_or_else(|| "the charge did not go through".to_owned());
                 return Err(AppError::PaymentDeclined { message: reason });
             }

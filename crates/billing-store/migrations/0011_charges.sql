@@ -4,11 +4,15 @@
 -- per tender, written before the channel is asked and settled from its
 -- answers: `requested` until the channel answers, then `captured` or
 -- `declined`; a captured charge whose payment fell through is `voided`.
--- The charge's id is the channel's idempotency key.
+-- The charge's id is the channel's idempotency key. The charges of one
+-- payment attempt share a `payment_id` and go through or fall through
+-- together; a charge being given back is `voiding` until the channel voided
+-- it. The worker takes up the charges least recently touched first.
 CREATE TABLE charges (
     id TEXT PRIMARY KEY,
     account_id TEXT NOT NULL REFERENCES accounts(id),
     order_id TEXT REFERENCES orders(id),
+    payment_id TEXT NOT NULL,
     idx BIGINT NOT NULL,
     method TEXT NOT NULL,
     payment_method_id TEXT,
@@ -20,7 +24,7 @@ CREATE TABLE charges (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX charges_order ON charges(order_id, status);
-CREATE INDEX charges_status ON charges(status, created_at);
+CREATE INDEX charges_status ON charges(status, updated_at);
 
 -- A paid tender names the captured charge it came from; a refund to a card
 -- or PayPal names the charge it returns.

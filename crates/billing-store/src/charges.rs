@@ -16,6 +16,7 @@ fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
         id: row.text("id")?,
         account_id: row.text("account_id")?,
         order_id: row.opt_text("order_id")?,
+        payment_id: row.text("payment_id")?,
         index: row.int("idx")?,
         method: by_name("method", &row.text("method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
         payment_method_id: row.opt_text("payment_method_id")?,
@@ -31,7 +32,8 @@ impl SqlTx {
     pub(crate) async fn insert_charge_row(&mut self, c: &ChargeRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO charges (id, account_id, order_id, idx, method, payment_method_id, currency, amount_minor, \
-             status, failure, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             status, failure, created_at, updated_at, payment_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&c.id)
         .bind(&c.account_id)
@@ -45,6 +47,7 @@ impl SqlTx {
         .bind(c.failure.as_deref())
         .bind(micros(c.created_at))
         .bind(micros(c.updated_at))
+        .bind(&c.payment_id)
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -61,7 +64,7 @@ impl SqlTx {
     }
 
     pub(crate) async fn charge_rows_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
-        let rows = sqlx::query("SELECT * FROM charges WHERE order_id = $1 ORDER BY created_at, idx, id")
+        let rows = sqlx::query("SELECT * FROM charges WHERE order_id = $1 ORDER BY created_at, payment_id, idx")
             .bind(order_id)
             .fetch_all(&mut *self.tx)
             .await
@@ -99,9 +102,9 @@ impl SqlTx {
     ) -> StoreResult<Vec<ChargeRecord>> {
         let rows = sqlx::query(
             "SELECT c.* FROM charges c LEFT JOIN orders o ON o.id = c.order_id \
-             WHERE c.created_at <= $1 AND (c.status = 'requested' \
+             WHERE c.updated_at <= $1 AND (c.status IN ('requested', 'voiding') \
              OR (c.status = 'captured' AND o.status IN ('unpaid', 'cancelled'))) \
-             ORDER BY c.created_at, c.id LIMIT $2",
+             ORDER BY c.updated_at, c.id LIMIT $2",
         )
         .bind(micros(before))
         .bind(limit)

@@ -5,6 +5,7 @@
 //! than the charge it names captured.
 
 use billing_app::channel::{ChannelRefund, PaymentChannel};
+use billing_app::charges::ChargeStatus;
 use billing_app::clock::Clock;
 use billing_app::model::{InstanceState, PaymentMethod};
 use billing_app::purchase::TenderInput;
@@ -258,6 +259,77 @@ async fn a_refund_returns_the_charge_it_names_and_never_more_than_it_captured() 
         let answer = sim.refund(&nameless).await.unwrap();
         assert!(matches!(answer, billing_app::channel::ChannelAnswer::Failed(_)), "{answer:?}");
         assert_eq!(sim.charge_log().await.unwrap()[0].refunded_minor, 536);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn settling_a_paid_order_again_gives_none_of_its_money_back() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "0").await;
+        let bought = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![s.card("5.36")]))).await.unwrap();
+        // A repeated request, a second worker and the scheduler all look again.
+        let again = w.billing.finish_payment(&s.caller, &bought.order.id).await.unwrap();
+        assert_eq!(again.order.status, OrderStatus::Paid);
+        w.replica().await.settle_order_payment(&bought.order.id).await.unwrap();
+        w.billing.process_charges(Duration::zero()).await.unwrap();
+        let log = channel(&w.store).charge_log().await.unwrap();
+        assert_eq!((log.len(), log[0].outcome.as_str()), (1, "captured"), "the charge stays taken");
+        assert_eq!(w.ledger_sum("channel:card", "USD").await, -536);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn an_order_is_never_paid_from_part_of_a_payment_whose_other_part_was_declined() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "0").await;
+        let bad = declining_card(&w, &s).await;
+        let mut tx = w.store.begin().await.unwrap();
+        let request = s.plan(100, 1, Some(vec![s.card("3.00"), tender(&bad, "2.36")]));
+        let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
+        tx.commit().await.unwrap();
+        // A process captured the first part and recorded the decline of the
+        // second, then died before giving the first part back.
+        let charges = w.tx().await.charges_of_order(&placed.order.id).await.unwrap();
+        let now = w.clock.now();
+        let first = billing_app::channel::ChannelCharge {
+            charge_id: charges[0].id.clone(),
+            method: charges[0].method,
+            payment_method_id: charges[0].payment_method_id.clone().unwrap(),
+            amount: charges[0].amount,
+            now,
+        };
+        channel(&w.store).charge(&first).await.unwrap();
+        let mut tx = w.store.begin().await.unwrap();
+        tx.set_charge_status(&charges[0].id, ChargeStatus::Requested, ChargeStatus::Captured, None, now).await.unwrap();
+        tx.set_charge_status(&charges[1].id, ChargeStatus::Requested, ChargeStatus::Declined, Some("declined"), now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let report = w.billing.process_charges(Duration::zero()).await.unwrap();
+        assert_eq!((report.paid, report.declined), (0, 1));
+        assert_eq!(w.order(&placed.order.id).await.status, OrderStatus::Unpaid);
+        let log = channel(&w.store).charge_log().await.unwrap();
+        assert_eq!(log[0].outcome, "voided", "the captured part went back");
+        assert_eq!(w.ledger_sum("channel:card", "USD").await, 0);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn an_order_whose_card_payment_is_under_way_cannot_be_paid_again_meanwhile() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "100.00").await;
+        let mut tx = w.store.begin().await.unwrap();
+        let request = s.plan(100, 1, Some(vec![s.card("5.36")]));
+        let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
+        tx.commit().await.unwrap();
+        let again = w.billing.pay_order(&s.caller, &placed.order.id, &[balance("5.36")]).await;
+        assert_eq!(again.unwrap_err().code(), "INVALID_STATE");
+        assert_eq!(w.balance_of(s.id()).await, usd("100.00"));
+        w.billing.process_charges(Duration::zero()).await.unwrap();
+        assert_eq!(w.order(&placed.order.id).await.status, OrderStatus::Paid);
         w.assert_books_in_order().await;
     });
 }

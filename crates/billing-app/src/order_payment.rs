@@ -1,0 +1,177 @@
+//! Settling an order's payment from its charges. A payment attempt (the
+//! charges one `pay_in` wrote) goes through whole or not at all: the order
+//! is paid only from every charge of one attempt, each captured; when one
+//! is declined the others are given back. Charges of any other attempt are
+//! given back too.
+//!
+//! Two processes may settle one order at once (the request and a worker).
+//! They meet at the account's row lock: a completion reads the attempt's
+//! charges under it and needs all of them still usable, and giving charges
+//! back marks them `voiding` under it first, sparing those an order was
+//! already paid with. So a charge is never both given back and paid with.
+
+use std::collections::HashSet;
+
+use billing_domain::order::OrderStatus;
+use serde_json::json;
+
+use crate::channel::{ChargeAnswer, bounded, unavailable};
+use crate::charges::{ChargeRecord, ChargeStatus, Settled};
+use crate::error::{AppError, AppResult};
+use crate::model::{OrderRecord, TenderRecord};
+use crate::service::{Billing, Caller, audit};
+
+/// The charge ids an order was paid with.
+fn paid_with(order: &OrderRecord) -> HashSet<String> {
+    order.tenders.iter().filter_map(|t| t.charge_id.clone()).collect()
+}
+
+impl Billing {
+    /// Takes an order's payment as far as it can go now: asks the channel
+    /// about each requested charge of its latest attempt, then pays the
+    /// order or, on a decline, gives the rest back and leaves it unpaid with
+    /// the reason. Safe to run in several processes at once and again.
+    pub async fn settle_order_payment(&self, order_id: &str) -> AppResult<Settled> {
+        let (order, charges) = {
+            let mut tx = self.read().await?;
+            let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
+            (order, tx.charges_of_order(order_id).await?)
+        };
+        let open: Vec<ChargeRecord> = charges.iter().filter(|c| c.status.is_open()).cloned().collect();
+        if order.status != OrderStatus::Unpaid {
+            // Paid, refunded or cancelled: every open charge it was not paid
+            // with (all, for a cancelled order) goes back.
+            self.give_back(&order.id, &open).await?;
+            return Ok(if order.status == OrderStatus::Cancelled { Settled::Declined } else { Settled::Paid });
+        }
+        let Some(attempt) = charges.last().map(|c| c.payment_id.clone()) else {
+            return Ok(Settled::Declined);
+        };
+        let (mut current, stale): (Vec<ChargeRecord>, Vec<ChargeRecord>) =
+            charges.into_iter().partition(|c| c.payment_id == attempt);
+        self.give_back(&order.id, &stale.into_iter().filter(|c| c.status.is_open()).collect::<Vec<_>>()).await?;
+        if !current.iter().any(|c| c.status.is_open()) {
+            return Ok(Settled::Declined);
+        }
+        if let Some(failed) =
+            current.iter().find(|c| !matches!(c.status, ChargeStatus::Requested | ChargeStatus::Captured))
+        {
+            let reason = failed.failure.clone().unwrap_or_else(|| "the payment was given back".to_owned());
+            return self.decline_payment(&order, &current, &reason).await;
+        }
+        for c in current.iter_mut().filter(|c| c.status == ChargeStatus::Requested && c.through_channel()) {
+            if let Some(reason) = self.charge_for_order(c).await? {
+                c.status = ChargeStatus::Declined;
+                return self.decline_payment(&order, &current, &reason).await;
+            }
+            c.status = ChargeStatus::Captured;
+        }
+        match self.complete_order_payment(&order.id, &attempt).await {
+            Ok(()) => Ok(Settled::Paid),
+            Err(
+                e @ (AppError::InsufficientBalance { .. }
+                | AppError::AccountOverdue { .. }
+                | AppError::InvalidState { .. }),
+            ) => self.decline_payment(&order, &current, &e.to_string()).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Asks the channel about an order's charge and records the answer;
+    /// the reason when it was declined.
+    async fn charge_for_order(&self, charge: &ChargeRecord) -> AppResult<Option<String>> {
+        let (to, failure) = match self.ask_channel(charge).await? {
+            ChargeAnswer::Captured => (ChargeStatus::Captured, None),
+            ChargeAnswer::Declined(reason) => (ChargeStatus::Declined, Some(reason)),
+        };
+        let mut tx = self.begin().await?;
+        tx.set_charge_status(&charge.id, ChargeStatus::Requested, to, failure.as_deref(), self.now()).await?;
+        tx.commit().await?;
+        Ok(failure)
+    }
+
+    async fn decline_payment(&self, order: &OrderRecord, charges: &[ChargeRecord], reason: &str) -> AppResult<Settled> {
+        let open: Vec<ChargeRecord> = charges.iter().filter(|c| c.status.is_open()).cloned().collect();
+        if !self.give_back(&order.id, &open).await? {
+            // The order was paid meanwhile, by another process.
+            return Ok(Settled::Paid);
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        tx.set_order_payment_failure(&order.id, Some(reason)).await?;
+        audit(&mut *tx, &Caller::System, "order.payment_declined", &order.id, json!({"reason": reason}), now).await?;
+        tx.commit().await?;
+        Ok(Settled::Declined)
+    }
+
+    /// Gives charges of an order back: first marks them `voiding` under the
+    /// account's lock (sparing any the order was paid with), then asks the
+    /// channel to void each and records it. False when the order turned out
+    /// to be paid with some of them.
+    async fn give_back(&self, order_id: &str, charges: &[ChargeRecord]) -> AppResult<bool> {
+        let Some(first) = charges.first() else { return Ok(true) };
+        let mut tx = self.begin().await?;
+        tx.lock_account(&first.account_id).await?;
+        let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
+        let spared = paid_with(&order);
+        let mut voiding = Vec::with_capacity(charges.len());
+        for c in charges.iter().filter(|c| !spared.contains(&c.id)) {
+            let marked = c.status == ChargeStatus::Voiding
+                || tx.set_charge_status(&c.id, c.status, ChargeStatus::Voiding, None, self.now()).await?;
+            if marked {
+                voiding.push(c);
+            }
+        }
+        tx.commit().await?;
+        for c in voiding {
+            if c.through_channel() {
+                let channel = self.channel()?;
+                bounded(channel.void_charge(&c.id, self.now())).await.map_err(unavailable)?;
+            }
+            let mut tx = self.begin().await?;
+            tx.set_charge_status(&c.id, ChargeStatus::Voiding, ChargeStatus::Voided, None, self.now()).await?;
+            tx.commit().await?;
+        }
+        Ok(charges.iter().all(|c| !spared.contains(&c.id)))
+    }
+
+    /// Pays the order from every charge of `attempt`, each captured (a
+    /// balance tender is taken off the balance now), in one transaction
+    /// with its ledger posting. An order already paid is left as it is.
+    async fn complete_order_payment(&self, order_id: &str, attempt: &str) -> AppResult<()> {
+        let mut tx = self.begin().await?;
+        let Some(order) = tx.order(order_id).await? else { return Err(AppError::internal("order vanished")) };
+        let account =
+            tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
+        let Some(order) = tx.order(order_id).await? else { return Err(AppError::internal("order vanished")) };
+        match order.status {
+            OrderStatus::Paid | OrderStatus::Refunded => return Ok(()),
+            OrderStatus::Unpaid => {}
+            other => return Err(AppError::state(format!("the order is {}, not unpaid", other.as_str()))),
+        }
+        let mut charges: Vec<ChargeRecord> =
+            tx.charges_of_order(order_id).await?.into_iter().filter(|c| c.payment_id == attempt).collect();
+        charges.sort_by_key(|c| c.index);
+        let usable = |c: &ChargeRecord| {
+            if c.through_channel() { c.status == ChargeStatus::Captured } else { c.status == ChargeStatus::Requested }
+        };
+        if charges.is_empty() || !charges.iter().all(usable) {
+            return Err(AppError::state("the payment's charges are no longer all usable"));
+        }
+        let instance =
+            tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
+        let region = crate::catalog::region_of(&mut *tx, &instance.region_id).await?;
+        crate::purchase::check_can_buy(&account, &region)?;
+        let tenders: Vec<TenderRecord> = charges.iter().map(ChargeRecord::tender).collect();
+        crate::payment::check_balance(&account, &tenders)?;
+        for c in charges.iter().filter(|c| !c.through_channel()) {
+            if !tx.set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Captured, None, self.now()).await? {
+                return Err(AppError::state("the payment's charges changed"));
+            }
+        }
+        let purchase = crate::purchase::Purchase { instance, order };
+        self.complete_payment(&mut *tx, &Caller::System, &account, purchase, tenders).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
