@@ -37,6 +37,7 @@ fn quota_with_pending_renewal() -> Instance {
         start: start.map(at),
         months: 1,
         charges: OrderCharges::list_only(usd("100.00")),
+        released_cash: Money::zero(Currency::Usd),
         tenders,
     };
     let split = vec![tender(PaymentMethodKind::Card, "60.00"), tender(PaymentMethodKind::Balance, "40.00")];
@@ -48,6 +49,7 @@ fn quota_with_pending_renewal() -> Instance {
         capacity: None,
         promotion_non_refundable: false,
         transferred: false,
+        quota_cu: Some(100),
         full_refunds_this_year: 0,
         orders: vec![
             order("o1", OrderKind::New, Some("2023-01-01T12:00:00+08:00"), "2023-01-01T12:00:00+08:00", split),

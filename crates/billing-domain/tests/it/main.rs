@@ -9,6 +9,7 @@
 
 mod allocations;
 mod calendar;
+mod changes;
 mod destinations;
 mod money;
 mod properties;

@@ -65,6 +65,7 @@ prop_compose! {
             start: None,
             months,
             charges,
+            released_cash: Money::zero(currency),
             tenders,
         }
     }
@@ -117,7 +118,7 @@ fn check_quote_money(instance: &Instance, quote: &Quote) -> Result<(), TestCaseE
         prop_assert!(!line.refund.is_negative(), "{line:?}");
         prop_assert!(line.refund.minor() <= line.cash_paid.minor(), "{line:?}");
         let order = &instance.orders[line.order_index];
-        prop_assert_eq!(line.cash_paid, order.cash_paid().unwrap());
+        prop_assert_eq!(line.cash_paid, order.cash_basis().unwrap());
     }
     prop_assert!(quote.refund.minor() <= cash_paid_minor(instance));
     if !quote.eligible() {
