@@ -1,5 +1,6 @@
-//! Speed of the engine's two hot paths: quoting a quota (one current and one
-//! pending order, two tenders) and settling one workspace-hour.
+//! Speed of the engine's hot paths: quoting a quota (one current and one
+//! pending order, two tenders) for an unsubscription and for a downgrade,
+//! and settling one workspace-hour.
 //!
 //! Run with `cargo bench -p billing-domain --bench engine`; criterion prints
 //! the median time per call and the calls per second.
@@ -8,6 +9,7 @@
 use std::hint::black_box;
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::change::{Action, quote_change};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
@@ -73,6 +75,12 @@ fn bench_quote(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("quota_current_and_pending_two_tenders", |b| {
         b.iter(|| quote_refund(Some(black_box(&instance)), black_box(&ctx)).unwrap())
+    });
+    let downgrade = Action::Downgrade { new_quota_cu: 60, min_quota_cu: 25 };
+    let quote = quote_change(Some(&instance), downgrade, &ctx).unwrap();
+    assert_eq!(quote.refund.to_string(), "49.04");
+    group.bench_function("downgrade_current_and_pending_two_tenders", |b| {
+        b.iter(|| quote_change(Some(black_box(&instance)), black_box(downgrade), black_box(&ctx)).unwrap())
     });
     group.finish();
 }

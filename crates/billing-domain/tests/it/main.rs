@@ -9,6 +9,7 @@
 
 mod allocations;
 mod calendar;
+mod change_properties;
 mod changes;
 mod destinations;
 mod money;
