@@ -342,3 +342,47 @@ fn order_from_dto(path: &str, dto: OrderDto, invalid: &[PaymentMethodKind]) -> R
     order.validate().map_err(|e| ScenarioError::at(path, e))?;
     Ok(order)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quota of 100 CUs (when `quota_cu` is given) with one paid order,
+    /// and the given top-level fields.
+    fn file(top: &str, quota_cu: &str) -> String {
+        format!(
+            r#"{{ {top} "now": "2023-01-10T14:00:00+08:00",
+            "instance": {{ "kind": "subscription_quota", {quota_cu} "orders": [{{ "id": "o1", "type": "new",
+            "status": "paid", "currency": "USD", "paid_at": "2023-01-01T12:00:00+08:00",
+            "start": "2023-01-01T12:00:00+08:00", "months": 1, "list_price": "1000.00",
+            "released_cash": "400.00", "tenders": [{{ "method": "card", "amount": "600.00" }}] }}] }} }}"#
+        )
+    }
+
+    fn error_field(text: &str) -> String {
+        parse_scenario(text).map(|_| ()).unwrap_err().field
+    }
+
+    #[test]
+    fn a_downgrade_needs_new_quota_cu_and_the_quota_cu_now() {
+        let quota_cu = r#""quota_cu": 100,"#;
+        assert_eq!(error_field(&file(r#""action": "downgrade","#, quota_cu)), "new_quota_cu");
+        assert_eq!(error_field(&file(r#""action": "downgrade", "new_quota_cu": 50,"#, "")), "instance.quota_cu");
+        assert_eq!(error_field(&file(r#""new_quota_cu": 50,"#, quota_cu)), "new_quota_cu");
+        assert_eq!(error_field(&file(r#""action": "upgrade","#, quota_cu)), "action");
+        let scenario = parse_scenario(&file(r#""action": "downgrade", "new_quota_cu": 50,"#, quota_cu)).unwrap();
+        assert_eq!(scenario.action, Action::Downgrade { new_quota_cu: 50, min_quota_cu: 25 });
+        assert_eq!(scenario.quote().unwrap().refund.to_string(), "203.23");
+    }
+
+    #[test]
+    fn released_cash_lowers_the_basis_the_tenders_must_add_up_to() {
+        let quote = parse_scenario(&file("", "")).unwrap().quote().unwrap();
+        assert_eq!(
+            (quote.lines[0].cash_paid.to_string(), quote.refund.to_string()),
+            ("600.00".into(), "406.46".into())
+        );
+        let wrong = file("", "").replace(r#""amount": "600.00""#, r#""amount": "1000.00""#);
+        assert_eq!(error_field(&wrong), "instance.orders[0]");
+    }
+}

@@ -6,6 +6,7 @@
 use std::fmt::Display;
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::change::ActionKind;
 use billing_domain::quote::{ProrationBasis, Quote, QuoteLine};
 use billing_domain::{Destination, ProrationUnit};
 use chrono::{DateTime, Utc};
@@ -21,7 +22,10 @@ pub fn quote_json(quote: &Quote, zone: BillingZone) -> Value {
 /// tree of values first.
 #[derive(Debug, Serialize)]
 pub struct QuoteWire<'a> {
-    action: &'static str,
+    /// Shown for the quota changes only, so that an unsubscription quote
+    /// keeps the shape it always had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
     eligible: bool,
     reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,7 +46,7 @@ impl<'a> QuoteWire<'a> {
     /// The JSON shape of `quote`, with instants in `zone`.
     pub fn new(quote: &'a Quote, zone: BillingZone) -> QuoteWire<'a> {
         QuoteWire {
-            action: quote.action.as_str(),
+            action: (quote.action != ActionKind::Unsubscribe).then_some(quote.action.as_str()),
             eligible: quote.eligible(),
             reason: quote.reason.map(|r| r.code()),
             reason_message: quote.reason.map(|r| r.message()),
