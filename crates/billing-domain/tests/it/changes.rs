@@ -98,7 +98,12 @@ fn a_downgrade_is_refused_with_the_first_reason_in_checking_order() {
     let now = Setting::at(DAY_10);
     let pay_as_you_go = Instance { kind: InstanceKind::PayAsYouGo, ..thousand_by_card() };
     check(pay_as_you_go, now, 50, ReasonCode::NotPrepaid);
-    check(standard_plan(), Setting::at("2024-03-02T10:00:00+08:00"), 50, ReasonCode::UnsupportedAction);
+    let plan_now = Setting::at("2024-03-02T10:00:00+08:00");
+    check(standard_plan(), plan_now, 50, ReasonCode::UnsupportedAction);
+    let given_back_plan = Instance { status: InstanceStatus::Unsubscribed, transferred: true, ..standard_plan() };
+    check(given_back_plan.clone(), plan_now, 50, ReasonCode::UnsupportedAction);
+    let switch = plan_now.quote_action(Some(&given_back_plan), Action::SwitchToPayAsYouGo);
+    assert_eq!(switch.reason, Some(ReasonCode::UnsupportedAction), "checked right after NOT_PREPAID");
     let unsubscribed = Instance { status: InstanceStatus::Unsubscribed, ..thousand_by_card() };
     check(unsubscribed, now, 100, ReasonCode::AlreadyUnsubscribed);
     check(thousand_by_card(), Setting::at("2023-02-02T00:00:00+08:00"), 100, ReasonCode::Expired);
