@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::catalog::Region;
+use billing_domain::change::{Action, ActionKind, quote_change};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
-use billing_domain::quote::{Instance, InstanceKind, InstanceStatus, Quote, QuoteContext, quote_refund};
+use billing_domain::quote::{Instance, InstanceKind, InstanceStatus, Quote, QuoteContext};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -60,6 +62,8 @@ pub struct Scenario {
     pub instance: Option<Instance>,
     /// The moment of the quote.
     pub now: DateTime<Utc>,
+    /// What is quoted: unsubscription (the default), downgrade or switch.
+    pub action: Action,
     /// The quote the file expects, if it says.
     pub expect: Option<Value>,
 }
@@ -73,7 +77,7 @@ impl Scenario {
             zone: self.zone,
             now: self.now,
         };
-        quote_refund(self.instance.as_ref(), &ctx)
+        quote_change(self.instance.as_ref(), self.action, &ctx)
     }
 }
 
@@ -90,6 +94,8 @@ struct FileDto {
     account: AccountDto,
     instance: Value,
     now: String,
+    action: Option<String>,
+    new_quota_cu: Option<u32>,
     expect: Option<Value>,
 }
 
@@ -114,6 +120,7 @@ struct InstanceDto {
     transferred: bool,
     #[serde(default)]
     full_refunds_this_year: u32,
+    quota_cu: Option<u32>,
     orders: Vec<OrderDto>,
 }
 
@@ -132,6 +139,7 @@ struct OrderDto {
     discount: Option<String>,
     coupon: Option<String>,
     voucher: Option<String>,
+    released_cash: Option<String>,
     #[serde(default)]
     tenders: Vec<TenderDto>,
 }
@@ -185,7 +193,27 @@ pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioError> {
     let account_currency = account_currency(&file.account, instance_dto.as_ref())?;
     let invalid = invalid_methods(&file.account)?;
     let instance = instance_dto.map(|dto| instance_from_dto(dto, &invalid)).transpose()?;
-    Ok(Scenario { name: file.name, zone, policy, account_currency, instance, now, expect: file.expect })
+    let action = action(file.action.as_deref(), file.new_quota_cu, instance.as_ref())?;
+    Ok(Scenario { name: file.name, zone, policy, account_currency, instance, now, action, expect: file.expect })
+}
+
+/// The action of the file, with what a downgrade needs: `new_quota_cu`, the
+/// quota's CUs now, and the smallest quota of the catalog's region.
+fn action(name: Option<&str>, new_quota_cu: Option<u32>, instance: Option<&Instance>) -> Result<Action, ScenarioError> {
+    let kind = name.map_or(Ok(ActionKind::Unsubscribe), |n| n.parse().map_err(|e| ScenarioError::at("action", e)))?;
+    match (kind, new_quota_cu) {
+        (ActionKind::Downgrade, None) => Err(ScenarioError::at("new_quota_cu", "required for action downgrade")),
+        (ActionKind::Downgrade, Some(new_quota_cu)) => {
+            let quota = instance.filter(|i| i.kind == InstanceKind::SubscriptionQuota);
+            if quota.is_some_and(|i| i.quota_cu.is_none()) {
+                return Err(ScenarioError::at("instance.quota_cu", "required to downgrade a subscription_quota"));
+            }
+            Ok(Action::Downgrade { new_quota_cu, min_quota_cu: Region::singapore().min_quota_cu })
+        }
+        (_, Some(_)) => Err(ScenarioError::at("new_quota_cu", "only for action downgrade")),
+        (ActionKind::Unsubscribe, None) => Ok(Action::Unsubscribe),
+        (ActionKind::SwitchToPayAsYouGo, None) => Ok(Action::SwitchToPayAsYouGo),
+    }
 }
 
 fn account_currency(account: &AccountDto, instance: Option<&InstanceDto>) -> Result<Currency, ScenarioError> {
@@ -252,6 +280,7 @@ fn instance_from_dto(dto: InstanceDto, invalid: &[PaymentMethodKind]) -> Result<
         capacity,
         promotion_non_refundable: dto.promotion_non_refundable,
         transferred: dto.transferred,
+        quota_cu: dto.quota_cu,
         full_refunds_this_year: dto.full_refunds_this_year,
         orders,
     })
@@ -307,8 +336,53 @@ fn order_from_dto(path: &str, dto: OrderDto, invalid: &[PaymentMethodKind]) -> R
         start: instant("start", dto.start.as_deref())?,
         months: dto.months,
         charges,
+        released_cash: money("released_cash", dto.released_cash.as_deref())?,
         tenders,
     };
     order.validate().map_err(|e| ScenarioError::at(path, e))?;
     Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quota of 100 CUs (when `quota_cu` is given) with one paid order,
+    /// and the given top-level fields.
+    fn file(top: &str, quota_cu: &str) -> String {
+        format!(
+            r#"{{ {top} "now": "2023-01-10T14:00:00+08:00",
+            "instance": {{ "kind": "subscription_quota", {quota_cu} "orders": [{{ "id": "o1", "type": "new",
+            "status": "paid", "currency": "USD", "paid_at": "2023-01-01T12:00:00+08:00",
+            "start": "2023-01-01T12:00:00+08:00", "months": 1, "list_price": "1000.00",
+            "released_cash": "400.00", "tenders": [{{ "method": "card", "amount": "600.00" }}] }}] }} }}"#
+        )
+    }
+
+    fn error_field(text: &str) -> String {
+        parse_scenario(text).map(|_| ()).unwrap_err().field
+    }
+
+    #[test]
+    fn a_downgrade_needs_new_quota_cu_and_the_quota_cu_now() {
+        let quota_cu = r#""quota_cu": 100,"#;
+        assert_eq!(error_field(&file(r#""action": "downgrade","#, quota_cu)), "new_quota_cu");
+        assert_eq!(error_field(&file(r#""action": "downgrade", "new_quota_cu": 50,"#, "")), "instance.quota_cu");
+        assert_eq!(error_field(&file(r#""new_quota_cu": 50,"#, quota_cu)), "new_quota_cu");
+        assert_eq!(error_field(&file(r#""action": "upgrade","#, quota_cu)), "action");
+        let scenario = parse_scenario(&file(r#""action": "downgrade", "new_quota_cu": 50,"#, quota_cu)).unwrap();
+        assert_eq!(scenario.action, Action::Downgrade { new_quota_cu: 50, min_quota_cu: 25 });
+        assert_eq!(scenario.quote().unwrap().refund.to_string(), "203.23");
+    }
+
+    #[test]
+    fn released_cash_lowers_the_basis_the_tenders_must_add_up_to() {
+        let quote = parse_scenario(&file("", "")).unwrap().quote().unwrap();
+        assert_eq!(
+            (quote.lines[0].cash_paid.to_string(), quote.refund.to_string()),
+            ("600.00".into(), "406.46".into())
+        );
+        let wrong = file("", "").replace(r#""amount": "600.00""#, r#""amount": "1000.00""#);
+        assert_eq!(error_field(&wrong), "instance.orders[0]");
+    }
 }

@@ -6,6 +6,7 @@
 use std::fmt::Display;
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::change::ActionKind;
 use billing_domain::quote::{ProrationBasis, Quote, QuoteLine};
 use billing_domain::{Destination, ProrationUnit};
 use chrono::{DateTime, Utc};
@@ -21,6 +22,10 @@ pub fn quote_json(quote: &Quote, zone: BillingZone) -> Value {
 /// tree of values first.
 #[derive(Debug, Serialize)]
 pub struct QuoteWire<'a> {
+    /// Shown for the quota changes only, so that an unsubscription quote
+    /// keeps the shape it always had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
     eligible: bool,
     reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,12 +38,15 @@ pub struct QuoteWire<'a> {
     lines: (&'a [QuoteLine], BillingZone),
     #[serde(serialize_with = "destinations")]
     destinations: &'a [Destination],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quota_cu_after: Option<u32>,
 }
 
 impl<'a> QuoteWire<'a> {
     /// The JSON shape of `quote`, with instants in `zone`.
     pub fn new(quote: &'a Quote, zone: BillingZone) -> QuoteWire<'a> {
         QuoteWire {
+            action: (quote.action != ActionKind::Unsubscribe).then_some(quote.action.as_str()),
             eligible: quote.eligible(),
             reason: quote.reason.map(|r| r.code()),
             reason_message: quote.reason.map(|r| r.message()),
@@ -47,6 +55,7 @@ impl<'a> QuoteWire<'a> {
             currency: quote.currency.code(),
             lines: (&quote.lines, zone),
             destinations: &quote.destinations,
+            quota_cu_after: quote.quota_cu_after,
         }
     }
 }
@@ -88,6 +97,8 @@ struct LineWire<'a> {
     coupon: Shown<&'a billing_domain::money::Money>,
     voucher: Shown<&'a billing_domain::money::Money>,
     cash_paid: Shown<&'a billing_domain::money::Money>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed_cash: Option<Shown<&'a billing_domain::money::Money>>,
     refund: Shown<&'a billing_domain::money::Money>,
     paid_at: ZonedInstant,
     period_start: ZonedInstant,
@@ -115,6 +126,7 @@ impl<'a> LineWire<'a> {
             coupon: Shown(&c.coupon),
             voucher: Shown(&c.voucher),
             cash_paid: Shown(&line.cash_paid),
+            removed_cash: line.removed.as_ref().map(Shown),
             refund: Shown(&line.refund),
             paid_at: ZonedInstant(line.paid_at, zone),
             period_start: ZonedInstant(line.period.start, zone),

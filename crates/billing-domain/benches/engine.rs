@@ -1,5 +1,6 @@
-//! Speed of the engine's two hot paths: quoting a quota (one current and one
-//! pending order, two tenders) and settling one workspace-hour.
+//! Speed of the engine's hot paths: quoting a quota (one current and one
+//! pending order, two tenders) for an unsubscription and for a downgrade,
+//! and settling one workspace-hour.
 //!
 //! Run with `cargo bench -p billing-domain --bench engine`; criterion prints
 //! the median time per call and the calls per second.
@@ -8,6 +9,7 @@
 use std::hint::black_box;
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::change::{Action, quote_change};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
@@ -37,6 +39,7 @@ fn quota_with_pending_renewal() -> Instance {
         start: start.map(at),
         months: 1,
         charges: OrderCharges::list_only(usd("100.00")),
+        released_cash: Money::zero(Currency::Usd),
         tenders,
     };
     let split = vec![tender(PaymentMethodKind::Card, "60.00"), tender(PaymentMethodKind::Balance, "40.00")];
@@ -48,6 +51,7 @@ fn quota_with_pending_renewal() -> Instance {
         capacity: None,
         promotion_non_refundable: false,
         transferred: false,
+        quota_cu: Some(100),
         full_refunds_this_year: 0,
         orders: vec![
             order("o1", OrderKind::New, Some("2023-01-01T12:00:00+08:00"), "2023-01-01T12:00:00+08:00", split),
@@ -71,6 +75,12 @@ fn bench_quote(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("quota_current_and_pending_two_tenders", |b| {
         b.iter(|| quote_refund(Some(black_box(&instance)), black_box(&ctx)).unwrap())
+    });
+    let downgrade = Action::Downgrade { new_quota_cu: 60, min_quota_cu: 25 };
+    let quote = quote_change(Some(&instance), downgrade, &ctx).unwrap();
+    assert_eq!(quote.refund.to_string(), "49.04");
+    group.bench_function("downgrade_current_and_pending_two_tenders", |b| {
+        b.iter(|| quote_change(Some(black_box(&instance)), black_box(downgrade), black_box(&ctx)).unwrap())
     });
     group.finish();
 }

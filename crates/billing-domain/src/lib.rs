@@ -1,5 +1,6 @@
 //! The pure core of spark-billing: exact money, the billing calendar, the
-//! catalog, refund policy, refund quotes with their destinations, and hourly
+//! catalog, refund policy, refund quotes with their destinations, quota
+//! downgrades and switches to pay-as-you-go, and hourly
 //! usage settlement.
 //!
 //! This crate does no IO, reads no clock and no environment, and has no
@@ -10,6 +11,7 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod change;
 pub mod destination;
 pub mod money;
 pub mod order;
@@ -20,6 +22,7 @@ pub mod usage;
 
 pub use calendar::{BillingPeriod, BillingZone, ProrationUnit};
 pub use catalog::{Commodity, Region};
+pub use change::{Action, ActionKind, ReleasedBasis, quote_change, quote_downgrade, quote_switch, release_tranche};
 pub use destination::{Destination, RouteRule};
 pub use money::{Currency, Money, MoneyError, floor_to_minor, split_largest_remainder};
 pub use order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};

@@ -171,7 +171,11 @@ pub struct Order {
     pub months: u32,
     /// How the price was built up.
     pub charges: OrderCharges,
-    /// Cash tenders, adding up to the cash paid.
+    /// Cash already taken out of the order by earlier downgrades (zero for
+    /// an order never downgraded). The rest is the order's cash basis.
+    pub released_cash: Money,
+    /// Cash tenders as they remain: adding up to the cash basis (the cash
+    /// paid less [`Order::released_cash`]).
     pub tenders: Vec<Tender>,
 }
 
@@ -194,7 +198,7 @@ pub enum OrderError {
         /// The field at fault.
         field: &'static str,
     },
-    /// Tenders do not add up to the cash due.
+    /// Tenders do not add up to the cash due (less any released cash).
     #[error("order {order}: cash tenders add up to {tendered}, but the cash due is {due}")]
     TendersDoNotAddUp {
         /// The order's id.
@@ -203,6 +207,16 @@ pub enum OrderError {
         tendered: Money,
         /// List − discount − coupon − voucher.
         due: Money,
+    },
+    /// More cash released by downgrades than was paid.
+    #[error("order {order}: released_cash {released} exceeds the cash paid {paid}")]
+    ReleasedTooMuch {
+        /// The order's id.
+        order: String,
+        /// Cash released so far.
+        released: Money,
+        /// Cash paid.
+        paid: Money,
     },
     /// More tenders than [`MAX_TENDERS_PER_ORDER`].
     #[error("order {order}: at most {MAX_TENDERS_PER_ORDER} cash tenders")]
@@ -249,6 +263,12 @@ impl Order {
         self.charges.cash_due()
     }
 
+    /// The cash basis: cash paid less the cash released by downgrades. Every
+    /// quote of a quota works on it, and the tenders add up to it.
+    pub fn cash_basis(&self) -> Result<Money, MoneyError> {
+        self.cash_paid()?.checked_sub(self.released_cash)
+    }
+
     /// Checks that the order's figures hold together: one currency, nothing
     /// negative, tenders adding up to the cash due, instants where needed.
     /// An order not paid yet (unpaid, or cancelled unpaid) may have no
@@ -259,7 +279,8 @@ impl Order {
         let currency = self.currency();
         let fields =
             [("list_price", c.list_price), ("discount", c.discount), ("coupon", c.coupon), ("voucher", c.voucher)];
-        let tenders = self.tenders.iter().map(|t| ("tenders.amount", t.amount));
+        let released = std::iter::once(("released_cash", self.released_cash));
+        let tenders = self.tenders.iter().map(|t| ("tenders.amount", t.amount)).chain(released);
         for (field, amount) in fields.into_iter().chain(tenders) {
             if amount.currency() != currency {
                 return Err(OrderError::MixedCurrencies { order: order(), expected: currency });
@@ -272,7 +293,11 @@ impl Order {
             return Err(OrderError::TooManyTenders { order: order() });
         }
         let money_err = |source| OrderError::Money { order: order(), source };
-        let due = self.cash_paid().map_err(money_err)?;
+        let paid_cash = self.cash_paid().map_err(money_err)?;
+        if self.released_cash.minor() > paid_cash.minor() {
+            return Err(OrderError::ReleasedTooMuch { order: order(), released: self.released_cash, paid: paid_cash });
+        }
+        let due = self.cash_basis().map_err(money_err)?;
         let tendered = Money::checked_sum(currency, self.tenders.iter().map(|t| t.amount)).map_err(money_err)?;
         let paid = matches!(self.status, OrderStatus::Paid | OrderStatus::Refunded);
         if tendered != due && (paid || !self.tenders.is_empty()) {

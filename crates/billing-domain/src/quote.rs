@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::calendar::{BillingPeriod, BillingZone, CalendarError, ProrationUnit, first_period, period_from_anchor};
+use crate::change::{ActionKind, Share};
 use crate::destination::{Destination, route_tenders};
 use crate::money::{Currency, Money, MoneyError, floor_to_minor};
 use crate::order::{Order, OrderCharges, OrderKind, OrderStatus};
@@ -58,6 +59,8 @@ pub struct Instance {
     pub promotion_non_refundable: bool,
     /// Came from another account.
     pub transferred: bool,
+    /// Quotas: the CUs reserved now (needed to quote a downgrade).
+    pub quota_cu: Option<u32>,
     /// Full refunds this account already had this calendar year for this
     /// commodity (counted in the billing zone).
     pub full_refunds_this_year: u32,
@@ -155,8 +158,12 @@ pub struct QuoteLine {
     pub kind: LineKind,
     /// How its price was built up (vouchers and coupons shown, not refunded).
     pub charges: OrderCharges,
-    /// Cash paid for it.
+    /// The order's cash basis: cash paid less what earlier downgrades took
+    /// out (equal to the cash paid for an order never downgraded).
     pub cash_paid: Money,
+    /// Downgrades: the removed tranche of the basis, of which `refund` is
+    /// the part not yet consumed.
+    pub removed: Option<Money>,
     /// The part of `cash_paid` that comes back.
     pub refund: Money,
     /// Its subscription or validity period.
@@ -170,6 +177,10 @@ pub struct QuoteLine {
 /// A refund quote: eligible with a refund, or not with a reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quote {
+    /// What the quote is for.
+    pub action: ActionKind,
+    /// Downgrades: the CUs the quota keeps once confirmed.
+    pub quota_cu_after: Option<u32>,
     /// Currency of every amount.
     pub currency: Currency,
     /// Why nothing can be refunded; `None` when eligible.
@@ -186,8 +197,10 @@ pub struct Quote {
 }
 
 impl Quote {
-    fn refused(currency: Currency, reason: ReasonCode) -> Quote {
+    pub(crate) fn refused(currency: Currency, reason: ReasonCode) -> Quote {
         Quote {
+            action: ActionKind::Unsubscribe,
+            quota_cu_after: None,
             currency,
             reason: Some(reason),
             refund_type: RefundType::NonRefundable,
@@ -233,14 +246,14 @@ pub fn quote_refund(instance: Option<&Instance>, ctx: &QuoteContext<'_>) -> Resu
     }
     let mut lines = Vec::with_capacity(instance.orders.len());
     let refusal = match instance.kind {
-        InstanceKind::SubscriptionQuota => quota_lines(instance, ctx, &mut lines)?,
+        InstanceKind::SubscriptionQuota => quota_lines(instance, ctx, Share::Whole, &mut lines)?,
         InstanceKind::ResourcePlan => plan_line(instance, ctx, &mut lines)?,
         InstanceKind::PayAsYouGo => Some(ReasonCode::NotPrepaid),
     };
     if let Some(reason) = refusal {
         return Ok(Quote::refused(ctx.account_currency, reason));
     }
-    finish(instance, ctx, lines)
+    finish(instance, ctx, lines, true)
 }
 
 /// Quotes giving back one pending renewal of a quota, and nothing else: the
@@ -264,18 +277,18 @@ pub fn quote_renewal_refund(
         return Err(QuoteError::InvalidInstance("only subscription quotas have renewals"));
     }
     let mut lines = Vec::with_capacity(instance.orders.len());
-    if let Some(reason) = quota_lines(instance, ctx, &mut lines)? {
+    if let Some(reason) = quota_lines(instance, ctx, Share::Whole, &mut lines)? {
         return Ok(Quote::refused(ctx.account_currency, reason));
     }
     lines.retain(|l| l.order_id == order_id && l.kind == LineKind::PendingRenewal);
     if lines.is_empty() {
         return Err(QuoteError::InvalidInstance("the order is not a pending renewal of this quota"));
     }
-    finish(instance, ctx, lines)
+    finish(instance, ctx, lines, true)
 }
 
 /// The refusals that need no computation: kind, status and flags.
-fn first_flag_refusal(instance: &Instance) -> Option<ReasonCode> {
+pub(crate) fn first_flag_refusal(instance: &Instance) -> Option<ReasonCode> {
     let unpaid = instance.orders.iter().any(|o| o.status == OrderStatus::Unpaid);
     [
         (instance.kind == InstanceKind::PayAsYouGo, ReasonCode::NotPrepaid),
@@ -292,12 +305,13 @@ fn paid_at(order: &Order) -> Result<DateTime<Utc>, QuoteError> {
     order.paid_at.ok_or(QuoteError::InvalidInstance("a paid order has no paid_at"))
 }
 
-/// Builds the quota's lines: the current period pro rata and every pending
-/// renewal in full. Cancelled and refunded orders are not part of the chain,
+/// Builds the quota's lines: `share` of the current period's basis pro rata
+/// and `share` of every pending renewal's in full. Cancelled and refunded orders are not part of the chain,
 /// so refunding a pending renewal alone puts the expiration date back.
-fn quota_lines(
+pub(crate) fn quota_lines(
     instance: &Instance,
     ctx: &QuoteContext<'_>,
+    share: Share,
     lines: &mut Vec<QuoteLine>,
 ) -> Result<Option<ReasonCode>, QuoteError> {
     let mut paid = instance.orders.iter().enumerate().filter(|(_, o)| o.status == OrderStatus::Paid);
@@ -321,7 +335,7 @@ fn quota_lines(
         if order.currency() != ctx.account_currency {
             return Ok(Some(ReasonCode::CurrencyMismatch));
         }
-        if let Some(line) = quota_line(index, order, period_of_order, ctx)? {
+        if let Some(line) = quota_line(index, order, period_of_order, share, ctx)? {
             lines.push(line);
         }
         if let Some((next_index, next)) = paid.next() {
@@ -341,24 +355,28 @@ fn quota_line(
     index: usize,
     order: &Order,
     period: BillingPeriod,
+    share: Share,
     ctx: &QuoteContext<'_>,
 ) -> Result<Option<QuoteLine>, QuoteError> {
     let now = ctx.now;
     if period.end <= now {
         return Ok(None);
     }
-    let cash_paid = order.cash_paid()?;
+    let basis = order.cash_basis()?;
+    let given_back = share.of(basis)?;
     let (kind, proration, refund) = if period.start <= now {
         let unit = ctx.policy.proration_unit;
         let total = unit.subscription_units(&period).max(1);
         let used = unit.used_units(&period, now);
-        let consumed = floor_to_minor(cash_paid, used, total)?;
+        let consumed = floor_to_minor(given_back, used, total)?;
         let proration = Proration { basis: ProrationBasis::Time(unit), used, total, consumed };
-        (LineKind::Current, Some(proration), cash_paid.checked_sub(consumed)?)
+        (LineKind::Current, Some(proration), given_back.checked_sub(consumed)?)
     } else {
-        (LineKind::PendingRenewal, None, cash_paid)
+        (LineKind::PendingRenewal, None, given_back)
     };
-    Ok(Some(line(index, order, kind, cash_paid, refund, period, proration)?))
+    let mut line = line(index, order, kind, basis, refund, period, proration)?;
+    line.removed = share.is_partial().then_some(given_back);
+    Ok(Some(line))
 }
 
 fn line(
@@ -376,6 +394,7 @@ fn line(
         kind,
         charges: order.charges,
         cash_paid,
+        removed: None,
         refund,
         period,
         paid_at: paid_at(order)?,
@@ -414,7 +433,7 @@ fn plan_line(
     if !within_window {
         return Ok(Some(ReasonCode::RefundWindowPassed));
     }
-    let cash_paid = order.cash_paid()?;
+    let cash_paid = order.cash_basis()?;
     let (refund, proration) = match partial_capacity {
         Some(capacity) if used => {
             let used_milli = instance.used.milli().min(capacity.milli());
@@ -430,13 +449,21 @@ fn plan_line(
 }
 
 /// Adds up the lines, applies the last two refusals and routes the money.
-fn finish(instance: &Instance, ctx: &QuoteContext<'_>, lines: Vec<QuoteLine>) -> Result<Quote, QuoteError> {
+/// `limited` says whether a full refund counts toward the yearly limit
+/// (downgrades never do).
+pub(crate) fn finish(
+    instance: &Instance,
+    ctx: &QuoteContext<'_>,
+    lines: Vec<QuoteLine>,
+    limited: bool,
+) -> Result<Quote, QuoteError> {
     let currency = ctx.account_currency;
     let mut refund = Money::zero(currency);
     let mut cash = Money::zero(currency);
     for line in &lines {
         // Checked on the quoting path; the store checks again before commit.
-        if line.refund.is_negative() || line.refund.minor() > line.cash_paid.minor() {
+        let most = line.removed.unwrap_or(line.cash_paid);
+        if line.refund.is_negative() || line.refund.minor() > most.minor() || most.minor() > line.cash_paid.minor() {
             return Err(QuoteError::Invariant("a line's refund must lie between zero and its cash paid"));
         }
         refund = refund.checked_add(line.refund)?;
@@ -447,7 +474,8 @@ fn finish(instance: &Instance, ctx: &QuoteContext<'_>, lines: Vec<QuoteLine>) ->
         _ => RefundType::PartialRefund,
     };
     let full = !refund.is_zero() && refund == cash;
-    let limit_reached = ctx.policy.full_refunds_per_year.is_some_and(|n| instance.full_refunds_this_year >= n);
+    let limit_reached =
+        limited && ctx.policy.full_refunds_per_year.is_some_and(|n| instance.full_refunds_this_year >= n);
     let reason = if full && limit_reached {
         Some(ReasonCode::AnnualLimitReached)
     } else if refund.is_zero() {
@@ -461,5 +489,14 @@ fn finish(instance: &Instance, ctx: &QuoteContext<'_>, lines: Vec<QuoteLine>) ->
         return Ok(quote);
     }
     let destinations = route_tenders(instance, &lines, ctx)?;
-    Ok(Quote { currency, reason: None, refund_type, refund, lines, destinations })
+    Ok(Quote {
+        action: ActionKind::Unsubscribe,
+        quota_cu_after: None,
+        currency,
+        reason: None,
+        refund_type,
+        refund,
+        lines,
+        destinations,
+    })
 }

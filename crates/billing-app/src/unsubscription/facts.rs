@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::money::Currency;
+use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, PaymentMethodKind, Tender};
 use billing_domain::policy::{PolicyVersion, policy_in_force};
 use billing_domain::quote::{
@@ -230,6 +230,8 @@ impl<'p> FactsReader<'p> {
                 start: o.start,
                 months: o.months,
                 charges: o.charges,
+                // Downgrades are not recorded yet: the basis is the cash paid.
+                released_cash: Money::zero(o.charges.list_price.currency()),
                 tenders: o
                     .tenders
                     .iter()
@@ -254,6 +256,7 @@ impl<'p> FactsReader<'p> {
             capacity: record.capacity,
             promotion_non_refundable: record.promotion_non_refundable,
             transferred: record.transferred,
+            quota_cu: record.quota_cu,
             full_refunds_this_year: u32::try_from(full_refunds).unwrap_or(u32::MAX),
             orders: domain_orders,
         };

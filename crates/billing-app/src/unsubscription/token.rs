@@ -123,8 +123,7 @@ impl QuoteKey {
             }
         }
         body.push(u8::from(quote.eligible));
-        let reason = quote.reason.and_then(|r| ReasonCode::ALL.iter().position(|&c| c == r));
-        body.push(reason.and_then(|i| u8::try_from(i + 1).ok()).unwrap_or(0));
+        body.push(quote.reason.map_or(0, ReasonCode::number));
         put_text(&mut body, quote.refund.currency().code());
         body.extend(quote.refund.minor().to_be_bytes());
         let tag = self.tag(&body);
@@ -159,7 +158,7 @@ impl QuoteKey {
         let eligible = r.byte()? == 1;
         let reason = match r.byte()? {
             0 => None,
-            n => Some(*ReasonCode::ALL.get(usize::from(n) - 1)?),
+            n => Some(ReasonCode::from_number(n)?),
         };
         let currency: Currency = r.text()?.parse().ok()?;
         let refund = Money::from_minor(currency, r.i64()?);

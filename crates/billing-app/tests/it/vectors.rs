@@ -1,5 +1,6 @@
-//! Every refund scenario in `tests/vectors` gives the expected quote, and the
-//! copies there match the shared originals whenever those are present.
+//! Every refund scenario in `tests/vectors` (and its `changes/`, the quota
+//! changes) gives the expected quote, and the copies there match the shared
+//! originals whenever those are present.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,10 +25,14 @@ fn json_files(dir: &Path) -> BTreeMap<String, String> {
     files
 }
 
-#[test]
-fn every_vector_gives_the_expected_quote() {
-    let files = json_files(&repo_root().join("tests/vectors"));
-    assert!(files.len() >= 15, "expected the scenario copies in tests/vectors, found {}", files.len());
+/// The folders of scenario copies, each with its shared original's name.
+const FOLDERS: [(&str, &str); 2] =
+    [("tests/vectors", "../shared/vectors"), ("tests/vectors/changes", "../shared/vectors/changes")];
+
+/// Quotes every scenario in `dir` and returns the names of those that differ
+/// from their `expect`, with the difference.
+fn failures_in(dir: &Path) -> Vec<String> {
+    let files = json_files(dir);
     let mut failures = Vec::new();
     for (name, text) in &files {
         let scenario = parse_scenario(text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -38,20 +43,38 @@ fn every_vector_gives_the_expected_quote() {
             failures.push(format!("{name}: {diff}"));
         }
     }
+    failures
+}
+
+#[test]
+fn every_vector_gives_the_expected_quote() {
+    let count = json_files(&repo_root().join("tests/vectors")).len();
+    assert!(count >= 15, "expected the scenario copies in tests/vectors, found {count}");
+    let failures = failures_in(&repo_root().join("tests/vectors"));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_quota_change_vector_gives_the_expected_quote() {
+    let count = json_files(&repo_root().join("tests/vectors/changes")).len();
+    assert!(count >= 8, "expected the quota change scenarios in tests/vectors/changes, found {count}");
+    let failures = failures_in(&repo_root().join("tests/vectors/changes"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn vector_copies_match_the_shared_originals_when_present() {
-    let shared = repo_root().join("../shared/vectors");
-    if !shared.is_dir() {
-        // A fresh clone away from the shared folder tests its own copies only.
-        return;
+    for (copies, originals) in FOLDERS {
+        let shared = repo_root().join(originals);
+        if !shared.is_dir() {
+            // A fresh clone away from the shared folder tests its own copies only.
+            continue;
+        }
+        let ours = json_files(&repo_root().join(copies));
+        let theirs = json_files(&shared);
+        let missing: Vec<_> = theirs.keys().filter(|k| !ours.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "copy these new scenarios into {copies}: {missing:?}");
+        let changed: Vec<_> = theirs.iter().filter(|(k, v)| ours.get(*k) != Some(v)).map(|(k, _)| k).collect();
+        assert!(changed.is_empty(), "these scenarios changed in {originals}: {changed:?}");
     }
-    let ours = json_files(&repo_root().join("tests/vectors"));
-    let theirs = json_files(&shared);
-    let missing: Vec<_> = theirs.keys().filter(|k| !ours.contains_key(*k)).collect();
-    assert!(missing.is_empty(), "copy these new scenarios into tests/vectors: {missing:?}");
-    let changed: Vec<_> = theirs.iter().filter(|(k, v)| ours.get(*k) != Some(v)).map(|(k, _)| k).collect();
-    assert!(changed.is_empty(), "these scenarios changed in ../shared/vectors: {changed:?}");
 }

@@ -1,9 +1,11 @@
-//! The hot paths allocate nothing beyond what they return: a quote allocates
+//! The hot paths allocate nothing beyond what they return: a quote (of an
+//! unsubscription or a downgrade) allocates
 //! only its own vectors and order ids, and settling an hour into a reused
 //! draw buffer allocates nothing at all.
 
 use std::hint::black_box;
 
+use billing_domain::change::{Action, quote_change};
 use billing_domain::order::PaymentMethodKind::{Balance, Card, Paypal};
 use billing_domain::quote::{QuoteContext, quote_refund};
 use billing_domain::usage::{self, CuHours, HourFacts, HourlyPrice, PlanBalance, PlanPool};
@@ -41,6 +43,28 @@ fn quoting_a_quota_allocates_only_the_quote_it_returns() {
     // and per destination.
     let output = 1 + quote.lines.len() + 1 + quote.destinations.len();
     assert_eq!(output, 8);
+    assert!(allocations <= output, "{allocations} allocations for an output of {output}");
+}
+
+#[test]
+fn quoting_a_downgrade_allocates_only_the_quote_it_returns() {
+    let mut current = new_order("2023-01-01T12:00:00+08:00", usd("100.00"));
+    current.tenders = vec![tender(Card, usd("60.00")), tender(Balance, usd("40.00"))];
+    let mut pending = renewal("o2", "2023-01-20T09:00:00+08:00", usd("100.00"));
+    pending.tenders = vec![tender(Paypal, usd("70.00")), tender(Balance, usd("30.00"))];
+    let instance = quota(vec![current, pending]);
+    let setting = Setting::at("2023-01-25T10:00:00+08:00");
+    let ctx = QuoteContext {
+        account_currency: setting.currency,
+        policy: &setting.policy,
+        zone: setting.zone,
+        now: setting.now,
+    };
+    let downgrade = Action::Downgrade { new_quota_cu: 60, min_quota_cu: 25 };
+    let (quote, allocations) = count_allocations(|| quote_change(Some(black_box(&instance)), downgrade, &ctx));
+    let quote = quote.unwrap();
+    assert_eq!((quote.refund, quote.lines.len(), quote.destinations.len()), (usd("49.04"), 2, 4));
+    let output = 1 + quote.lines.len() + 1 + quote.destinations.len();
     assert!(allocations <= output, "{allocations} allocations for an output of {output}");
 }
 

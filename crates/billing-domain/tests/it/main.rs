@@ -9,6 +9,8 @@
 
 mod allocations;
 mod calendar;
+mod change_properties;
+mod changes;
 mod destinations;
 mod money;
 mod properties;

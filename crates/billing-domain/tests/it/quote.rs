@@ -2,6 +2,7 @@
 //! instances, the order in which refusals are checked, and the itemized lines
 //! of a subscription quota.
 
+use billing_domain::change::Action;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderStatus, PaymentMethodKind};
 use billing_domain::quote::{Instance, InstanceKind, InstanceStatus, LineKind, ProrationBasis, RefundType};
@@ -54,8 +55,27 @@ fn in_yuan(setting: Setting) -> Setting {
     Setting { currency: Currency::Cny, ..setting }
 }
 
-/// A hand-built situation in which `reason` is the first refusal that applies.
-fn situation(reason: ReasonCode) -> (Option<Instance>, Setting) {
+/// A downgrade of the standard quota's 100 CUs to `cu` in a region whose
+/// smallest quota is 25.
+const fn downgrade(cu: u32) -> Action {
+    Action::Downgrade { new_quota_cu: cu, min_quota_cu: 25 }
+}
+
+/// A hand-built situation in which `reason` is the first refusal that
+/// applies, with the action quoted (the last three codes only refuse a
+/// quota change).
+fn situation(reason: ReasonCode) -> (Option<Instance>, Setting, Action) {
+    let (instance, setting) = match reason {
+        ReasonCode::UnsupportedAction => return (Some(standard_plan()), Setting::at(PLAN_NOW), downgrade(50)),
+        ReasonCode::NotADowngrade => return (Some(standard_quota()), Setting::at(QUOTA_NOW), downgrade(100)),
+        ReasonCode::QuotaBelowMinimum => return (Some(standard_quota()), Setting::at(QUOTA_NOW), downgrade(20)),
+        _ => unsubscription_situation(reason),
+    };
+    (instance, setting, Action::Unsubscribe)
+}
+
+/// [`situation`] for the codes an unsubscription can get.
+fn unsubscription_situation(reason: ReasonCode) -> (Option<Instance>, Setting) {
     let quota_now = Setting::at(QUOTA_NOW);
     let plan_now = Setting::at(PLAN_NOW);
     match reason {
@@ -74,6 +94,7 @@ fn situation(reason: ReasonCode) -> (Option<Instance>, Setting) {
             (Some(plan), plan_now.with("full_refunds_per_year", "1"))
         }
         ReasonCode::ZeroRefundable => (Some(paid_by_voucher_only(standard_quota())), quota_now),
+        other => panic!("{other} is not a refusal of an unsubscription"),
     }
 }
 
@@ -90,8 +111,8 @@ fn the_standard_quota_and_plan_are_eligible_before_anything_is_changed() {
 #[test]
 fn every_reason_code_is_reported_when_it_is_the_first_that_applies() {
     for reason in ReasonCode::ALL {
-        let (instance, setting) = situation(reason);
-        let quote = setting.quote(instance.as_ref());
+        let (instance, setting, action) = situation(reason);
+        let quote = setting.quote_action(instance.as_ref(), action);
         assert_eq!(quote.reason, Some(reason), "{reason}");
         assert!(!quote.eligible(), "{reason}");
         assert_eq!(quote.refund, Money::zero(setting.currency), "{reason}");
@@ -106,6 +127,7 @@ fn reason_codes_keep_their_machine_names_in_checking_order() {
     let expected = [
         "NOT_FOUND",
         "NOT_PREPAID",
+        "UNSUPPORTED_ACTION",
         "ALREADY_UNSUBSCRIBED",
         "UNPAID_ORDER_PENDING",
         "PROMOTION_NON_REFUNDABLE",
@@ -115,6 +137,8 @@ fn reason_codes_keep_their_machine_names_in_checking_order() {
         "RESOURCE_PLAN_USED",
         "REFUND_WINDOW_PASSED",
         "ANNUAL_LIMIT_REACHED",
+        "NOT_A_DOWNGRADE",
+        "QUOTA_BELOW_MINIMUM",
         "ZERO_REFUNDABLE",
     ];
     assert_eq!(codes, expected);

@@ -2,6 +2,7 @@
 //! test states only what it is about.
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::change::{Action, quote_change};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
@@ -46,6 +47,7 @@ pub fn new_order(start: &str, price: Money) -> Order {
         start: Some(at(start)),
         months: 1,
         charges: OrderCharges::list_only(price),
+        released_cash: Money::zero(price.currency()),
         tenders: vec![tender(PaymentMethodKind::Balance, price)],
     }
 }
@@ -70,6 +72,7 @@ pub fn quota(orders: Vec<Order>) -> Instance {
         capacity: None,
         promotion_non_refundable: false,
         transferred: false,
+        quota_cu: Some(100),
         full_refunds_this_year: 0,
         orders,
     }
@@ -77,7 +80,12 @@ pub fn quota(orders: Vec<Order>) -> Instance {
 
 /// An active, unused resource plan of 100 CU-hours bought with `order`.
 pub fn resource_plan(order: Order) -> Instance {
-    Instance { kind: InstanceKind::ResourcePlan, capacity: Some(CuHours::from_whole(100)), ..quota(vec![order]) }
+    Instance {
+        kind: InstanceKind::ResourcePlan,
+        capacity: Some(CuHours::from_whole(100)),
+        quota_cu: None,
+        ..quota(vec![order])
+    }
 }
 
 /// The standard quota: USD 100.00 for one month from 2023-01-01 12:00 +08:00.
@@ -122,6 +130,13 @@ impl Setting {
         let ctx =
             QuoteContext { account_currency: self.currency, policy: &self.policy, zone: self.zone, now: self.now };
         quote_refund(instance, &ctx).unwrap_or_else(|e| panic!("quote failed: {e}"))
+    }
+
+    /// Quotes `action` on `instance` in this setting.
+    pub fn quote_action(&self, instance: Option<&Instance>, action: Action) -> Quote {
+        let ctx =
+            QuoteContext { account_currency: self.currency, policy: &self.policy, zone: self.zone, now: self.now };
+        quote_change(instance, action, &ctx).unwrap_or_else(|e| panic!("{action:?} failed: {e}"))
     }
 
     /// The reason `instance` is refused, or `None` when it is eligible.
