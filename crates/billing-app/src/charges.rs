@@ -198,6 +198,11 @@ impl Billing {
         if live.is_empty() {
             return Ok(if order.status == OrderStatus::Paid { Settled::Paid } else { Settled::Declined });
         }
+        if paid_by(&order, &live) {
+            // Settled before: a repeated request, or another process that
+            // got there first. The captured money paid the order and stays.
+            return Ok(Settled::Paid);
+        }
         if order.status != OrderStatus::Unpaid {
             // Cancelled (or somehow paid another way) while the charges were
             // out: none of their money may stay taken.
@@ -240,6 +245,10 @@ impl Billing {
         let account =
             tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
         let Some(order) = tx.order(&order.id).await? else { return Err(AppError::internal("order vanished")) };
+        if paid_by(&order, charges) {
+            // Another process settling the same charges paid it meanwhile.
+            return Ok(());
+        }
         if order.status != OrderStatus::Unpaid {
             return Err(AppError::state(format!("the order is {}, not unpaid", order.status.as_str())));
         }
@@ -326,6 +335,15 @@ pub enum Settled {
     Paid,
     /// The payment fell through; the order stays unpaid (or was cancelled).
     Declined,
+}
+
+/// Whether `order` was paid with `charges`: it is paid (or refunded since)
+/// and a tender names one of them. A payment's charges are all settled
+/// together, and no other payment is accepted while they are live, so one
+/// named is all of them.
+fn paid_by(order: &OrderRecord, charges: &[ChargeRecord]) -> bool {
+    matches!(order.status, OrderStatus::Paid | OrderStatus::Refunded)
+        && order.tenders.iter().filter_map(|t| t.charge_id.as_deref()).any(|id| charges.iter().any(|c| c.id == id))
 }
 
 /// The error a caller sees for an order whose payment did not go through.
