@@ -123,3 +123,18 @@ async fn another_accounts_benefits_answer_like_missing_ones() {
     );
     missing.await.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_repeated_paid_purchase_answers_the_order_and_leaves_the_card_charged() {
+    let api = api().await;
+    let card = api.alice.card_id.clone();
+    let body = json!({"region_id": "ap-southeast-1", "capacity_cu_hours": "100", "months": 1,
+        "tenders": [{"method": "card", "payment_method_id": card, "amount": "5.36"}]});
+    let first = api.post_idem("/api/v1/orders/plan", &api.alice.key, "buy-once", body.clone()).await;
+    assert_eq!(first.ok(StatusCode::CREATED)["order"]["status"], "paid");
+    let again = api.post_idem("/api/v1/orders/plan", &api.alice.key, "buy-once", body).await;
+    assert_eq!(again.ok(StatusCode::OK)["order"]["status"], "paid");
+    let channel = billing_store::SimulatedChannel::new(&api.store, Default::default());
+    let log = channel.charge_log().await.unwrap();
+    assert_eq!((log.len(), log[0].outcome.as_str(), log[0].amount_minor), (1, "captured", 536));
+}

@@ -5,7 +5,7 @@
 //! than the charge it names captured.
 
 use billing_app::channel::{ChannelRefund, PaymentChannel};
-use billing_app::charges::ChargeStatus;
+use billing_app::charges::{ChargeStatus, Settled};
 use billing_app::clock::Clock;
 use billing_app::model::{InstanceState, PaymentMethod};
 use billing_app::purchase::TenderInput;
@@ -330,6 +330,65 @@ async fn an_order_whose_card_payment_is_under_way_cannot_be_paid_again_meanwhile
         assert_eq!(w.balance_of(s.id()).await, usd("100.00"));
         w.billing.process_charges(Duration::zero()).await.unwrap();
         assert_eq!(w.order(&placed.order.id).await.status, OrderStatus::Paid);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn a_paid_purchase_settled_again_keeps_the_money_its_card_paid() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "0").await;
+        let bought = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![s.card("5.36")]))).await.unwrap();
+        // A repeat of the request with its idempotency key settles again.
+        let again = w.billing.finish_payment(&s.caller, &bought.order.id).await.unwrap();
+        assert_eq!(again.order.status, OrderStatus::Paid);
+        assert_eq!(w.billing.settle_order_payment(&bought.order.id).await.unwrap(), Settled::Paid);
+        let log = channel(&w.store).charge_log().await.unwrap();
+        assert_eq!((log.len(), log[0].outcome.as_str()), (1, "captured"), "the channel keeps the money");
+        let charges = w.tx().await.charges_of_order(&bought.order.id).await.unwrap();
+        assert_eq!(charges[0].status, ChargeStatus::Captured);
+        assert_eq!(w.ledger_sum("channel:card", "USD").await, -536);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn a_refunded_purchase_settled_again_still_refunds_to_the_card() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "0").await;
+        let bought = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![s.card("5.36")]))).await.unwrap();
+        let quote = w.billing.quote_unsubscription(&s.caller, &bought.instance.id, None).await.unwrap();
+        let done = w.billing.confirm_unsubscription(&s.caller, &confirm(&quote, "k", None)).await.unwrap();
+        w.billing.finish_payment(&s.caller, &bought.order.id).await.unwrap();
+        let instant = SimulatedChannelSettings { delay: Duration::zero(), failures_per_mille: 0, ..Default::default() };
+        let sim = SimulatedChannel::new(&w.store, instant);
+        w.billing.process_refunds("worker", &sim, CLAIM_LEASE).await.unwrap();
+        let refund = w.billing.refund(&s.caller, &done.refunds[0].id).await.unwrap();
+        assert_eq!((refund.status, refund.destination), (RefundStatus::Succeeded, PaymentMethodKind::Card));
+        let log = sim.charge_log().await.unwrap();
+        assert_eq!((log[0].outcome.as_str(), log[0].refunded_minor), ("captured", 536), "returned once, by the refund");
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn two_processes_settling_one_payment_at_once_pay_it_and_void_nothing() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "0").await;
+        let other = w.replica().await;
+        for _ in 0..5 {
+            let mut tx = w.store.begin().await.unwrap();
+            let request = s.plan(100, 1, Some(vec![s.card("5.36")]));
+            let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
+            tx.commit().await.unwrap();
+            let id = &placed.order.id;
+            let (a, b) = tokio::join!(w.billing.settle_order_payment(id), other.settle_order_payment(id));
+            assert_eq!((a.unwrap(), b.unwrap()), (Settled::Paid, Settled::Paid));
+            assert_eq!(w.order(id).await.status, OrderStatus::Paid);
+        }
+        let log = channel(&w.store).charge_log().await.unwrap();
+        assert!(log.iter().all(|e| e.outcome == "captured"), "{log:?}");
+        assert_eq!(w.ledger_sum("channel:card", "USD").await, -5 * 536);
         w.assert_books_in_order().await;
     });
 }
