@@ -198,9 +198,14 @@ impl Billing {
         if live.is_empty() {
             return Ok(if order.status == OrderStatus::Paid { Settled::Paid } else { Settled::Declined });
         }
+        if paid_by(&order, &live) {
+            // A payment finished already (asked again, as a repeat of the
+            // request does): its captured charges are the order's money.
+            return Ok(Settled::Paid);
+        }
         if order.status != OrderStatus::Unpaid {
-            // Cancelled (or somehow paid another way) while the charges were
-            // out: none of their money may stay taken.
+            // Cancelled (or paid another way) while the charges were out:
+            // none of their money may stay taken.
             self.void_all(&live).await?;
             return Ok(Settled::Declined);
         }
@@ -317,6 +322,15 @@ impl Billing {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Whether `order` is paid and these are the charges that paid it: each
+/// one the channel took is named by one of its tenders.
+fn paid_by(order: &OrderRecord, charges: &[ChargeRecord]) -> bool {
+    order.status == OrderStatus::Paid
+        && charges.iter().filter(|c| c.through_channel()).all(|c| {
+            c.status == ChargeStatus::Captured && order.tenders.iter().any(|t| t.charge_id.as_deref() == Some(&c.id))
+        })
 }
 
 /// How far [`Billing::settle_order_payment`] took a payment.
