@@ -3,8 +3,9 @@
 //!
 //! - `import`: usage import and settlement from a CSV against a bare bulk
 //!   insert of the same rows (same driver, same batches);
-//! - `purchase`: `Billing::buy_quota` paid from the balance, at N clients,
-//!   against pgbench's `tpcb-like` on PostgreSQL;
+//! - `purchase`: `Billing::buy_quota` paid with a card through the
+//!   simulated payment channel (or from the balance), at N clients, against
+//!   pgbench's `tpcb-like` on PostgreSQL;
 //! - `confirm`: `Billing::confirm_unsubscription` of distinct quotas, at N
 //!   clients, against the same pgbench figure.
 //!
@@ -41,7 +42,7 @@ struct Cli {
 enum Command {
     /// Usage import + settlement from CSV vs a bare bulk insert of the same rows.
     Import(import::ImportArgs),
-    /// Buying quotas (paid from the balance) at N clients vs pgbench tpcb-like.
+    /// Buying quotas (paid by card through the channel) at N clients vs pgbench tpcb-like.
     Purchase(LoadArgs),
     /// Confirming unsubscriptions of distinct quotas at N clients vs pgbench tpcb-like.
     Confirm(LoadArgs),
@@ -69,6 +70,11 @@ pub struct LoadArgs {
     /// pgbench worker threads (`-j`).
     #[arg(long, default_value_t = 2)]
     pub pgbench_threads: usize,
+    /// How the measured purchases pay: a card charged through the simulated
+    /// payment channel, or the balance (`purchase` only; the quotas
+    /// `confirm` prepares are paid from the balance).
+    #[arg(long, value_enum, default_value_t = throughput::PayWith::Card)]
+    pub pay_with: throughput::PayWith,
 }
 
 fn main() -> ExitCode {
@@ -83,7 +89,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Import(args) => import::run(args).await,
-            Command::Purchase(args) => throughput::run(throughput::Workload::Purchase, args).await,
+            Command::Purchase(args) => throughput::run(throughput::Workload::Purchase(args.pay_with), args).await,
             Command::Confirm(args) => throughput::run(throughput::Workload::Confirm, args).await,
         }
     });

@@ -8,6 +8,15 @@
 //! clock starts, sized from a short warm-up, and dealt round-robin over N
 //! accounts; the clients take the next item from one shared queue, so a
 //! client the database happens to favour cannot run dry before the others.
+//!
+//! Purchases pay as customers do: with a card each account registered
+//! through the simulated payment channel, so every purchase writes its
+//! charge, is captured in the channel's log and is then completed (or, with
+//! `--pay-with balance`, from the balance in one transaction). A purchase
+//! counts only when it answers paid, and the run is refused unless the
+//! channel captured each card purchase once and the ledger balances.
+
+mod check;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -16,14 +25,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use billing_app::clock::SystemClock;
-use billing_app::model::BillingMethod;
+use billing_app::model::{BillingMethod, InstanceState};
 use billing_app::purchase::{QuotaPurchase, TenderInput};
 use billing_app::unsubscription::Confirmation;
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::catalog::{Region, quota_list_price};
 use billing_domain::money::{Currency, Money};
-use billing_domain::order::PaymentMethodKind;
-use billing_store::{Backend, SqlStore, StoreOptions};
+use billing_domain::order::{OrderStatus, PaymentMethodKind};
+use billing_store::{Backend, SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
 use tokio::task::JoinSet;
 
 use crate::LoadArgs;
@@ -34,11 +43,23 @@ use crate::report::{list, median, ratio};
 /// The use case measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
-    /// `Billing::buy_quota`, paid with one balance tender.
-    Purchase,
+    /// `Billing::buy_quota`, paid with one tender.
+    Purchase(PayWith),
     /// `Billing::confirm_unsubscription` of a quota (its workspace is deleted).
     Confirm,
 }
+
+/// How the measured purchases pay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayWith {
+    /// A card registered through the simulated channel, charged per purchase.
+    Card,
+    /// The account's balance.
+    Balance,
+}
+
+/// The simulated channel's test card that is always captured.
+const TEST_CARD: &str = "4242424242424242";
 
 /// CUs of every quota bought.
 const QUOTA_CU: u32 = 25;
@@ -60,6 +81,8 @@ const HEADROOM_PERCENT: usize = 200;
 struct Client {
     account_id: String,
     caller: Caller,
+    /// The card registered through the channel, when purchases pay by card.
+    card: Option<String>,
 }
 
 /// A unit of prepared work for one client's account: a workspace to buy a
@@ -77,18 +100,24 @@ enum Work {
 /// What one repetition measured.
 struct Measured {
     tps: f64,
+    done: usize,
     errors: usize,
     ran_dry: bool,
 }
 
 pub async fn run(workload: Workload, args: LoadArgs) -> anyhow::Result<()> {
-    let tag = if workload == Workload::Purchase { "purchase" } else { "confirm" };
+    let tag = match workload {
+        Workload::Purchase(PayWith::Card) => "purchase (by card through the channel)",
+        Workload::Purchase(PayWith::Balance) => "purchase (from the balance)",
+        Workload::Confirm => "confirm",
+    };
     let pool = pool_size(&args);
     println!(
         "{tag}: {} clients over {pool} pooled connections, {} s per repetition, {} repetitions, backend {:?}",
         args.clients, args.seconds, args.repetitions, args.backend
     );
-    let scratch = Scratch::create(args.backend, tag).await?;
+    let scratch =
+        Scratch::create(args.backend, if workload == Workload::Confirm { "confirm" } else { "purchase" }).await?;
     let result = run_on(workload, &args, &scratch.url).await;
     scratch.remove().await?;
     result
@@ -106,13 +135,18 @@ fn pool_size(args: &LoadArgs) -> u32 {
 async fn run_on(workload: Workload, args: &LoadArgs, url: &str) -> anyhow::Result<()> {
     let options = StoreOptions { max_connections: Some(pool_size(args)), ..StoreOptions::default() };
     let store = Arc::new(SqlStore::connect(url, options).await?);
-    let billing = Billing::new(store.clone(), Arc::new(SystemClock));
+    // Charges are captured at once and never declined (the defaults).
+    let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
+    let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel.clone());
     billing.ensure_catalog().await?;
     let pgbench = match args.backend {
         BackendKind::Postgres => Some(PgBench::init().await?),
         BackendKind::Sqlite => None,
     };
-    let result = repetitions(workload, args, &billing, pgbench.as_ref()).await;
+    let result = match repetitions(workload, args, &billing, pgbench.as_ref()).await {
+        Ok(succeeded) => check::measured_work_is_real(workload, &billing, &store, &channel, succeeded).await,
+        Err(e) => Err(e),
+    };
     store.close().await;
     if let Some(pgbench) = pgbench {
         pgbench.remove().await?;
@@ -125,7 +159,7 @@ async fn repetitions(
     args: &LoadArgs,
     billing: &Billing,
     pgbench: Option<&PgBench>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
     let preparers = match args.backend {
         // SQLite has one writer: more preparers only queue for it.
         BackendKind::Sqlite => 1,
@@ -134,6 +168,7 @@ async fn repetitions(
     let work = prepare(workload, billing, args.clients, WARM_UP_ITEMS * args.clients, preparers).await?;
     let warm = measure(workload, billing, args.clients, work, WARM_UP).await?;
     println!("  warm-up: {:.0} TPS", warm.tps);
+    let mut succeeded = warm.done;
     let mut expected_tps = warm.tps;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for rep in 1..=args.repetitions.max(1) {
@@ -142,6 +177,7 @@ async fn repetitions(
         let work = prepare(workload, billing, args.clients, total, preparers).await?;
         let m = measure(workload, billing, args.clients, work, Duration::from_secs(args.seconds)).await?;
         expected_tps = expected_tps.max(m.tps);
+        succeeded += m.done;
         let mut line = format!("  rep {rep}: {:.0} TPS", m.tps);
         if m.errors > 0 {
             line.push_str(&format!(" ({} calls failed)", m.errors));
@@ -163,35 +199,51 @@ async fn repetitions(
         println!("pgbench:   median {:.0} TPS {}", median(&theirs), list(&theirs));
         println!("ratio:     median {:.2} (ours / pgbench tpcb-like, per repetition)", median(&ratios));
     }
-    Ok(())
+    Ok(succeeded)
 }
 
 fn usd(minor: i64) -> Money {
     Money::from_minor(Currency::Usd, minor)
 }
 
-/// `n` fresh accounts with money for every purchase they will make.
-async fn seed_accounts(billing: &Billing, n: usize) -> anyhow::Result<Vec<Client>> {
+/// `n` fresh accounts with money for every purchase they will make (and a
+/// card registered through the channel when purchases pay by card).
+async fn seed_accounts(billing: &Billing, workload: Workload, n: usize) -> anyhow::Result<Vec<Client>> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let name = billing_app::ids::new_id("bench");
         let account = billing.create_account(&Caller::Operator, &name, Currency::Usd).await?;
         let top_up = usd(10_000_000_000);
         billing.record_transfer(&Caller::Operator, &account.id, top_up).await?;
-        clients.push(Client { caller: Caller::Customer(account.id.clone()), account_id: account.id });
+        let caller = Caller::Customer(account.id.clone());
+        let card = match workload {
+            Workload::Purchase(PayWith::Card) => {
+                Some(billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, TEST_CARD).await?.id)
+            }
+            _ => None,
+        };
+        clients.push(Client { caller, account_id: account.id, card });
     }
     Ok(clients)
 }
 
+/// A purchase of a quota for `workspace_id`, paid with the client's card
+/// when it has one, else from the balance.
 fn quota_request(client: &Client, workspace_id: &str) -> anyhow::Result<QuotaPurchase> {
     let price = quota_list_price(&Region::singapore(), QUOTA_CU, 1)?;
+    let tender = match &client.card {
+        Some(card) => {
+            TenderInput { method: PaymentMethodKind::Card, payment_method_id: Some(card.clone()), amount: price }
+        }
+        None => TenderInput { method: PaymentMethodKind::Balance, payment_method_id: None, amount: price },
+    };
     Ok(QuotaPurchase {
         account_id: client.account_id.clone(),
         workspace_id: workspace_id.to_owned(),
         cu: QUOTA_CU,
         months: 1,
         benefit_ids: Vec::new(),
-        tenders: Some(vec![TenderInput { method: PaymentMethodKind::Balance, payment_method_id: None, amount: price }]),
+        tenders: Some(vec![tender]),
         auto_renew: false,
     })
 }
@@ -213,7 +265,7 @@ async fn prepare(
     preparers: usize,
 ) -> anyhow::Result<Prepared> {
     let started = Instant::now();
-    let accounts = Arc::new(seed_accounts(billing, clients.max(total.div_ceil(ITEMS_PER_ACCOUNT))).await?);
+    let accounts = Arc::new(seed_accounts(billing, workload, clients.max(total.div_ceil(ITEMS_PER_ACCOUNT))).await?);
     let mut tasks = JoinSet::new();
     for first in 0..preparers {
         let (billing, accounts) = (billing.clone(), accounts.clone());
@@ -241,7 +293,7 @@ async fn prepare_one(workload: Workload, billing: &Billing, client: &Client) -> 
     let caller = &client.caller;
     let ws = when_free(|| billing.create_workspace(caller, &client.account_id, &sg.id, &name, BillingMethod::Hybrid))
         .await?;
-    if workload == Workload::Purchase {
+    if workload != Workload::Confirm {
         return Ok(Work::Workspace(ws.id));
     }
     let request = quota_request(client, &ws.id)?;
@@ -290,7 +342,7 @@ async fn measure(
         (done, errors, ran_dry) = (done + d, errors + e, ran_dry || dry);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    Ok(Measured { tps: done as f64 / elapsed, errors, ran_dry })
+    Ok(Measured { tps: done as f64 / elapsed, done, errors, ran_dry })
 }
 
 /// One client's calls: `(succeeded, failed, ran dry)`.
@@ -321,8 +373,14 @@ async fn client_loop(
 
 async fn call(workload: Workload, billing: &Billing, client: &Client, work: Work) -> anyhow::Result<()> {
     match (workload, work) {
-        (Workload::Purchase, Work::Workspace(workspace_id)) => {
-            billing.buy_quota(&client.caller, &quota_request(client, &workspace_id)?).await?;
+        (Workload::Purchase(_), Work::Workspace(workspace_id)) => {
+            let bought = billing.buy_quota(&client.caller, &quota_request(client, &workspace_id)?).await?;
+            anyhow::ensure!(
+                bought.order.status == OrderStatus::Paid && bought.instance.state == InstanceState::Active,
+                "purchase {} answered {} without an active quota",
+                bought.order.id,
+                bought.order.status.as_str()
+            );
         }
         (Workload::Confirm, Work::Quote { quote_id, workspace_name }) => {
             let confirmation = Confirmation {

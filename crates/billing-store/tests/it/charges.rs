@@ -50,6 +50,22 @@ async fn a_card_payment_is_captured_by_the_channel_before_the_order_is_paid() {
 }
 
 #[tokio::test]
+async fn finishing_a_paid_card_payment_again_keeps_its_charge_captured() {
+    on_every_backend!(|w| {
+        let s = w.seed("acme", "0").await;
+        let bought = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![s.card("5.36")]))).await.unwrap();
+        // What a repeat of the purchase with its idempotency key does.
+        let again = w.billing.finish_payment(&s.caller, &bought.order.id).await.unwrap();
+        assert_eq!(again.order.status, OrderStatus::Paid);
+        assert_eq!(again.instance.state, InstanceState::Active);
+        let log = channel(&w.store).charge_log().await.unwrap();
+        assert_eq!((log.len(), log[0].outcome.as_str()), (1, "captured"), "the money stays taken");
+        assert_eq!(w.ledger_sum("channel:card", "USD").await, -536);
+        w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
 async fn a_declined_card_leaves_the_order_unpaid_with_the_reason_and_takes_nothing() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "0").await;
