@@ -19,6 +19,7 @@ use crate::channel::{ChargeAnswer, bounded, unavailable};
 use crate::charges::{ChargeRecord, ChargeStatus, Settled};
 use crate::error::{AppError, AppResult};
 use crate::model::{OrderRecord, TenderRecord};
+use crate::purchase::Purchase;
 use crate::service::{Billing, Caller, audit};
 
 /// The charge ids an order was paid with.
@@ -37,57 +38,63 @@ impl Billing {
             let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
             (order, tx.charges_of_order(order_id).await?)
         };
+        Ok(self.settle_loaded(order, charges).await?.0)
+    }
+
+    /// [`Billing::settle_order_payment`] of an order and its charges as
+    /// just read; with the purchase as paid when this call paid it.
+    pub(crate) async fn settle_loaded(
+        &self,
+        order: OrderRecord,
+        charges: Vec<ChargeRecord>,
+    ) -> AppResult<(Settled, Option<Purchase>)> {
         let open: Vec<ChargeRecord> = charges.iter().filter(|c| c.status.is_open()).cloned().collect();
         if order.status != OrderStatus::Unpaid {
             // Paid, refunded or cancelled: every open charge it was not paid
             // with (all, for a cancelled order) goes back.
             self.give_back(&order.id, &open).await?;
-            return Ok(if order.status == OrderStatus::Cancelled { Settled::Declined } else { Settled::Paid });
+            let settled = if order.status == OrderStatus::Cancelled { Settled::Declined } else { Settled::Paid };
+            return Ok((settled, None));
         }
         let Some(attempt) = charges.last().map(|c| c.payment_id.clone()) else {
-            return Ok(Settled::Declined);
+            return Ok((Settled::Declined, None));
         };
-        let (mut current, stale): (Vec<ChargeRecord>, Vec<ChargeRecord>) =
+        let (current, stale): (Vec<ChargeRecord>, Vec<ChargeRecord>) =
             charges.into_iter().partition(|c| c.payment_id == attempt);
         self.give_back(&order.id, &stale.into_iter().filter(|c| c.status.is_open()).collect::<Vec<_>>()).await?;
         if !current.iter().any(|c| c.status.is_open()) {
-            return Ok(Settled::Declined);
+            return Ok((Settled::Declined, None));
         }
         if let Some(failed) =
             current.iter().find(|c| !matches!(c.status, ChargeStatus::Requested | ChargeStatus::Captured))
         {
             let reason = failed.failure.clone().unwrap_or_else(|| "the payment was given back".to_owned());
-            return self.decline_payment(&order, &current, &reason).await;
+            return Ok((self.decline_payment(&order, &current, &reason).await?, None));
         }
-        for c in current.iter_mut().filter(|c| c.status == ChargeStatus::Requested && c.through_channel()) {
-            if let Some(reason) = self.charge_for_order(c).await? {
-                c.status = ChargeStatus::Declined;
-                return self.decline_payment(&order, &current, &reason).await;
+        // Captures are recorded with the completion, in its transaction; a
+        // process that stops before it leaves them requested, and asking the
+        // channel again under the same ids answers "captured" once more.
+        let mut captured_now = HashSet::new();
+        for c in current.iter().filter(|c| c.status == ChargeStatus::Requested && c.through_channel()) {
+            if let ChargeAnswer::Declined(reason) = self.ask_channel(c).await? {
+                let mut tx = self.begin().await?;
+                tx.set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Declined, Some(&reason), self.now())
+                    .await?;
+                tx.commit().await?;
+                let rest: Vec<ChargeRecord> = current.iter().filter(|k| k.id != c.id).cloned().collect();
+                return Ok((self.decline_payment(&order, &rest, &reason).await?, None));
             }
-            c.status = ChargeStatus::Captured;
+            captured_now.insert(c.id.clone());
         }
-        match self.complete_order_payment(&order.id, &attempt).await {
-            Ok(()) => Ok(Settled::Paid),
+        match self.complete_order_payment(&order.id, &attempt, &captured_now).await {
+            Ok(purchase) => Ok((Settled::Paid, purchase)),
             Err(
                 e @ (AppError::InsufficientBalance { .. }
                 | AppError::AccountOverdue { .. }
                 | AppError::InvalidState { .. }),
-            ) => self.decline_payment(&order, &current, &e.to_string()).await,
+            ) => Ok((self.decline_payment(&order, &current, &e.to_string()).await?, None)),
             Err(e) => Err(e),
         }
-    }
-
-    /// Asks the channel about an order's charge and records the answer;
-    /// the reason when it was declined.
-    async fn charge_for_order(&self, charge: &ChargeRecord) -> AppResult<Option<String>> {
-        let (to, failure) = match self.ask_channel(charge).await? {
-            ChargeAnswer::Captured => (ChargeStatus::Captured, None),
-            ChargeAnswer::Declined(reason) => (ChargeStatus::Declined, Some(reason)),
-        };
-        let mut tx = self.begin().await?;
-        tx.set_charge_status(&charge.id, ChargeStatus::Requested, to, failure.as_deref(), self.now()).await?;
-        tx.commit().await?;
-        Ok(failure)
     }
 
     async fn decline_payment(&self, order: &OrderRecord, charges: &[ChargeRecord], reason: &str) -> AppResult<Settled> {
@@ -135,25 +142,33 @@ impl Billing {
         Ok(charges.iter().all(|c| !spared.contains(&c.id)))
     }
 
-    /// Pays the order from every charge of `attempt`, each captured (a
-    /// balance tender is taken off the balance now), in one transaction
-    /// with its ledger posting. An order already paid is left as it is.
-    async fn complete_order_payment(&self, order_id: &str, attempt: &str) -> AppResult<()> {
+    /// Pays the order from every charge of `attempt`, each captured (those
+    /// in `captured_now` just now, recorded here; a balance tender is taken
+    /// off the balance now), in one transaction with its ledger posting. An
+    /// order already paid is left as it is (`None`).
+    async fn complete_order_payment(
+        &self,
+        order_id: &str,
+        attempt: &str,
+        captured_now: &HashSet<String>,
+    ) -> AppResult<Option<Purchase>> {
         let mut tx = self.begin().await?;
         let Some(order) = tx.order(order_id).await? else { return Err(AppError::internal("order vanished")) };
         let account =
             tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
         let Some(order) = tx.order(order_id).await? else { return Err(AppError::internal("order vanished")) };
         match order.status {
-            OrderStatus::Paid | OrderStatus::Refunded => return Ok(()),
+            OrderStatus::Paid | OrderStatus::Refunded => return Ok(None),
             OrderStatus::Unpaid => {}
             other => return Err(AppError::state(format!("the order is {}, not unpaid", other.as_str()))),
         }
         let mut charges: Vec<ChargeRecord> =
             tx.charges_of_order(order_id).await?.into_iter().filter(|c| c.payment_id == attempt).collect();
         charges.sort_by_key(|c| c.index);
-        let usable = |c: &ChargeRecord| {
-            if c.through_channel() { c.status == ChargeStatus::Captured } else { c.status == ChargeStatus::Requested }
+        let usable = |c: &ChargeRecord| match c.status {
+            ChargeStatus::Captured => c.through_channel(),
+            ChargeStatus::Requested => !c.through_channel() || captured_now.contains(&c.id),
+            _ => false,
         };
         if charges.is_empty() || !charges.iter().all(usable) {
             return Err(AppError::state("the payment's charges are no longer all usable"));
@@ -164,14 +179,14 @@ impl Billing {
         crate::purchase::check_can_buy(&account, &region)?;
         let tenders: Vec<TenderRecord> = charges.iter().map(ChargeRecord::tender).collect();
         crate::payment::check_balance(&account, &tenders)?;
-        for c in charges.iter().filter(|c| !c.through_channel()) {
+        for c in charges.iter().filter(|c| c.status == ChargeStatus::Requested) {
             if !tx.set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Captured, None, self.now()).await? {
                 return Err(AppError::state("the payment's charges changed"));
             }
         }
-        let purchase = crate::purchase::Purchase { instance, order };
-        self.complete_payment(&mut *tx, &Caller::System, &account, purchase, tenders).await?;
+        let purchase = Purchase { instance, order };
+        let purchase = self.complete_payment(&mut *tx, &Caller::System, &account, purchase, tenders).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Some(purchase))
     }
 }

@@ -441,8 +441,9 @@ impl Billing {
         for charge in charges_for(order, &records, now) {
             tx.insert_charge(&charge).await?;
         }
-        tx.set_order_payment_failure(&order.id, None).await?;
-        order.payment_failure = None;
+        if order.payment_failure.take().is_some() {
+            tx.set_order_payment_failure(&order.id, None).await?;
+        }
         let detail = json!({"cash_due": due.to_string(), "tenders": records.len()});
         audit(tx, caller, "order.payment_requested", &order.id, detail, now).await?;
         Ok(purchase)
@@ -497,9 +498,20 @@ impl Billing {
     /// `PAYMENT_CHANNEL_UNAVAILABLE` (the payment is finished later, and a
     /// repeat of the request with its idempotency key shows how it ended).
     pub async fn finish_payment(&self, caller: &Caller, order_id: &str) -> AppResult<Purchase> {
-        let order = self.read().await?.order(order_id).await?;
-        visible(caller, "order", order_id, order, |o| &o.account_id)?;
-        self.settle_order_payment(order_id).await?;
+        let (order, charges) = {
+            let mut tx = self.read().await?;
+            let order = tx.order(order_id).await?;
+            let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
+            let charges = tx.charges_of_order(order_id).await?;
+            (order, charges)
+        };
+        let paid_with: Vec<&str> = order.tenders.iter().filter_map(|t| t.charge_id.as_deref()).collect();
+        if charges.iter().any(|c| c.status.is_open() && !paid_with.contains(&c.id.as_str())) {
+            // The purchase this call paid, as its completion left it.
+            if let (_, Some(paid)) = self.settle_loaded(order, charges).await? {
+                return Ok(paid);
+            }
+        }
         let mut tx = self.read().await?;
         let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
         let instance =
