@@ -8,7 +8,7 @@ use billing_app::channel::{ChannelRefund, PaymentChannel};
 use billing_app::charges::{ChargeStatus, Settled};
 use billing_app::clock::Clock;
 use billing_app::model::{InstanceState, PaymentMethod};
-use billing_app::purchase::TenderInput;
+use billing_app::purchase::{Purchase, TenderInput};
 use billing_app::store::Store;
 use billing_app::unsubscription::processing::CLAIM_LEASE;
 use billing_app::unsubscription::records::RefundStatus;
@@ -26,6 +26,15 @@ const DECLINING_CARD: &str = "4000 0000 0000 0002";
 
 async fn declining_card(w: &World, s: &Seed) -> PaymentMethod {
     w.billing.add_payment_method(&s.caller, s.id(), PaymentMethodKind::Card, DECLINING_CARD).await.unwrap()
+}
+
+/// A plan bought with `tenders` by a process that stopped right after the
+/// transaction that wrote its charges: nothing was asked of the channel.
+async fn placed_unsettled(w: &World, s: &Seed, tenders: Vec<TenderInput>) -> Purchase {
+    let mut tx = w.store.begin().await.unwrap();
+    let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &s.plan(100, 1, Some(tenders))).await.unwrap();
+    tx.commit().await.unwrap();
+    placed
 }
 
 fn tender(method: &PaymentMethod, amount: &str) -> TenderInput {
@@ -113,10 +122,7 @@ async fn a_payment_left_half_way_is_finished_by_the_worker_once() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "0").await;
         // A process writes the payment and stops before asking the channel.
-        let mut tx = w.store.begin().await.unwrap();
-        let request = s.plan(100, 1, Some(vec![s.card("5.36")]));
-        let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
-        tx.commit().await.unwrap();
+        let placed = placed_unsettled(&w, &s, vec![s.card("5.36")]).await;
         assert_eq!(placed.order.status, OrderStatus::Unpaid);
         // Another process's worker picks it up once it is old enough.
         let other = w.replica().await;
@@ -137,10 +143,7 @@ async fn a_payment_left_half_way_is_finished_by_the_worker_once() {
 async fn a_charge_the_channel_took_before_a_crash_is_taken_once_when_asked_again() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "0").await;
-        let mut tx = w.store.begin().await.unwrap();
-        let request = s.plan(100, 1, Some(vec![s.card("5.36")]));
-        let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
-        tx.commit().await.unwrap();
+        let placed = placed_unsettled(&w, &s, vec![s.card("5.36")]).await;
         let charge = w.tx().await.charges_of_order(&placed.order.id).await.unwrap().remove(0);
         // The channel captured it, but the answer never got recorded.
         let request = billing_app::channel::ChannelCharge {
@@ -164,10 +167,7 @@ async fn a_charge_the_channel_took_before_a_crash_is_taken_once_when_asked_again
 async fn an_order_cancelled_while_its_charge_was_out_keeps_none_of_the_money() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "0").await;
-        let mut tx = w.store.begin().await.unwrap();
-        let request = s.plan(100, 1, Some(vec![s.card("5.36")]));
-        let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
-        tx.commit().await.unwrap();
+        let placed = placed_unsettled(&w, &s, vec![s.card("5.36")]).await;
         w.billing.cancel_order(&s.caller, &placed.order.id).await.unwrap();
         let report = w.billing.process_charges(Duration::zero()).await.unwrap();
         assert_eq!((report.payments, report.declined), (1, 1));
@@ -301,10 +301,7 @@ async fn an_order_is_never_paid_from_part_of_a_payment_whose_other_part_was_decl
     on_every_backend!(|w| {
         let s = w.seed("acme", "0").await;
         let bad = declining_card(&w, &s).await;
-        let mut tx = w.store.begin().await.unwrap();
-        let request = s.plan(100, 1, Some(vec![s.card("3.00"), tender(&bad, "2.36")]));
-        let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
-        tx.commit().await.unwrap();
+        let placed = placed_unsettled(&w, &s, vec![s.card("3.00"), tender(&bad, "2.36")]).await;
         // A process captured the first part and recorded the decline of the
         // second, then died before giving the first part back.
         let charges = w.tx().await.charges_of_order(&placed.order.id).await.unwrap();
@@ -337,10 +334,7 @@ async fn an_order_is_never_paid_from_part_of_a_payment_whose_other_part_was_decl
 async fn an_order_whose_card_payment_is_under_way_cannot_be_paid_again_meanwhile() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "100.00").await;
-        let mut tx = w.store.begin().await.unwrap();
-        let request = s.plan(100, 1, Some(vec![s.card("5.36")]));
-        let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
-        tx.commit().await.unwrap();
+        let placed = placed_unsettled(&w, &s, vec![s.card("5.36")]).await;
         let again = w.billing.pay_order(&s.caller, &placed.order.id, &[balance("5.36")]).await;
         assert_eq!(again.unwrap_err().code(), "INVALID_STATE");
         assert_eq!(w.balance_of(s.id()).await, usd("100.00"));
@@ -393,10 +387,7 @@ async fn two_processes_settling_one_payment_at_once_pay_it_and_void_nothing() {
         let s = w.seed("acme", "0").await;
         let other = w.replica().await;
         for _ in 0..5 {
-            let mut tx = w.store.begin().await.unwrap();
-            let request = s.plan(100, 1, Some(vec![s.card("5.36")]));
-            let placed = w.billing.buy_plan_in(&mut *tx, &s.caller, &request).await.unwrap();
-            tx.commit().await.unwrap();
+            let placed = placed_unsettled(&w, &s, vec![s.card("5.36")]).await;
             let id = &placed.order.id;
             let (a, b) = tokio::join!(w.billing.settle_order_payment(id), other.settle_order_payment(id));
             assert_eq!((a.unwrap(), b.unwrap()), (Settled::Paid, Settled::Paid));
