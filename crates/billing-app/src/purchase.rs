@@ -193,7 +193,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.buy_quota_in(&mut *tx, caller, request).await?;
         tx.commit().await?;
-        self.finish_payment(caller, &purchase.order.id).await
+        self.settle_if_unpaid(caller, purchase).await
     }
 
     /// [`Billing::buy_quota`] inside the caller's transaction.
@@ -242,7 +242,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.buy_plan_in(&mut *tx, caller, request).await?;
         tx.commit().await?;
-        self.finish_payment(caller, &purchase.order.id).await
+        self.settle_if_unpaid(caller, purchase).await
     }
 
     /// [`Billing::buy_plan`] inside the caller's transaction.
@@ -291,7 +291,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.renew_in(&mut *tx, caller, instance_id, months, benefit_ids, tenders).await?;
         tx.commit().await?;
-        self.finish_payment(caller, &purchase.order.id).await
+        self.settle_if_unpaid(caller, purchase).await
     }
 
     /// [`Billing::renew`] inside the caller's transaction.
@@ -377,7 +377,7 @@ impl Billing {
         audit(tx, caller, "order.placed", &order.id, detail, now).await?;
         let mut purchase = Purchase { instance, order };
         if let Some(tenders) = tenders {
-            purchase = self.pay_in(tx, caller, account, purchase, tenders).await?;
+            purchase = self.pay_in(tx, caller, account, purchase, tenders, true).await?;
         }
         Ok(purchase)
     }
@@ -387,7 +387,7 @@ impl Billing {
         let mut tx = self.begin().await?;
         let purchase = self.pay_order_in(&mut *tx, caller, order_id, tenders).await?;
         tx.commit().await?;
-        self.finish_payment(caller, &purchase.order.id).await
+        self.settle_if_unpaid(caller, purchase).await
     }
 
     /// [`Billing::pay_order`] inside the caller's transaction.
@@ -410,7 +410,7 @@ impl Billing {
             tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
         let region = region_of(tx, &instance.region_id).await?;
         check_can_buy(&account, &region)?;
-        let purchase = self.pay_in(tx, caller, &account, Purchase { instance, order }, tenders).await?;
+        let purchase = self.pay_in(tx, caller, &account, Purchase { instance, order }, tenders, false).await?;
         Ok(purchase)
     }
 
@@ -426,11 +426,13 @@ impl Billing {
         account: &Account,
         mut purchase: Purchase,
         tenders: &[TenderInput],
+        placed_now: bool,
     ) -> AppResult<Purchase> {
         let now = self.now();
         let due = purchase.order.charges.cash_due()?;
         let records = check_tenders(tx, caller, account, due, tenders).await?;
-        if tx.charges_of_order(&purchase.order.id).await?.iter().any(|c| c.status.is_open()) {
+        // An order placed in this transaction has no charges yet.
+        if !placed_now && tx.charges_of_order(&purchase.order.id).await?.iter().any(|c| c.status.is_open()) {
             return Err(AppError::state("a payment of this order is already being processed"));
         }
         if !records.iter().any(|t| matches!(t.method, PaymentMethodKind::Card | PaymentMethodKind::Paypal)) {
@@ -488,6 +490,15 @@ impl Billing {
         let detail = json!({"cash_paid": due.to_string(), "tenders": order.tenders.len()});
         audit(tx, caller, "order.paid", &order.id, detail, now).await?;
         Ok(purchase)
+    }
+
+    /// The purchase as its transaction left it when that paid it (the
+    /// balance, or nothing due); else [`Billing::finish_payment`].
+    async fn settle_if_unpaid(&self, caller: &Caller, purchase: Purchase) -> AppResult<Purchase> {
+        if purchase.order.status != OrderStatus::Unpaid {
+            return Ok(purchase);
+        }
+        self.finish_payment(caller, &purchase.order.id).await
     }
 
     /// Takes a purchase's payment through the channel after the

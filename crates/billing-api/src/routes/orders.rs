@@ -96,9 +96,23 @@ where
     F: for<'t> FnOnce(&'t mut (dyn StoreTx + 't)) -> TxFuture<'t, String> + Send,
 {
     let done = state.billing.idempotent(caller, key, hash, purchase).await?;
+    purchase_answer(state, caller, &done).await
+}
+
+/// The answer to a purchase run once per key: as stored when the first run
+/// paid it; else (unpaid, or a repeat) the order as it stands once its card
+/// or PayPal payment went as far as it can.
+pub(crate) async fn purchase_answer(
+    state: &ApiState,
+    caller: &Caller,
+    done: &billing_app::service::Idempotent,
+) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    let order_id = from_stored::<PurchaseDto>(&done.response)?.order.id;
-    let purchase = state.billing.finish_payment(caller, &order_id).await?;
+    let stored = from_stored::<PurchaseDto>(&done.response)?;
+    if !done.replayed && stored.order.status == "paid" {
+        return Ok((status, Replayed(false), Json(stored)));
+    }
+    let purchase = state.billing.finish_payment(caller, &stored.order.id).await?;
     Ok((status, Replayed(done.replayed), Json(PurchaseDto::from(&purchase))))
 }
 

@@ -24,7 +24,7 @@ use crate::dto::orders::{check_benefit_ids, tenders};
 use crate::dto::{PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiResult, Problem};
-use crate::routes::{Replayed, from_stored, request_hash, to_stored};
+use crate::routes::{Replayed, request_hash, to_stored};
 
 /// A renewal to buy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -74,10 +74,7 @@ pub async fn renew_instance(
     let body = serde_json::to_string(&request).map_err(AppError::internal)?;
     let hash = request_hash(&["instances/renewals", &id, &body]);
     let done = renew_once(&state, &caller, &key, &hash, &id, &request, tenders).await?;
-    let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    let order_id = from_stored::<PurchaseDto>(&done.response)?.order.id;
-    let purchase = state.billing.finish_payment(&caller, &order_id).await?;
-    Ok((status, Replayed(done.replayed), Json(PurchaseDto::from(&purchase))))
+    crate::routes::orders::purchase_answer(&state, &caller, &done).await
 }
 
 /// Places and (given tenders) pays the renewal in one transaction, once
