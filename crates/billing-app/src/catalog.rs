@@ -27,6 +27,8 @@ pub const PLAN_MAX_MONTHS: u32 = 12;
 pub const REGION_MONTHS_RANGE: (u32, u32) = (1, 9);
 /// Range of a region's `min_quota_cu`.
 pub const REGION_MIN_QUOTA_CU_RANGE: (u32, u32) = (1, 10_000);
+/// Most CUs a region's reserved-CU capacity may be set to.
+pub const REGION_MAX_RESERVED_CU_CAPACITY: u32 = 100_000_000;
 /// Highest price of one CU-month, in whole units of the region's currency.
 pub const REGION_MAX_CU_MONTH_PRICE_MAJOR: i64 = 1_000_000;
 /// Highest price of one CU-hour, in whole units of the region's currency.
@@ -41,6 +43,7 @@ fn region(id: &str, zone: &str, currency: Currency, month_minor: i64, hour_micro
         min_quota_cu: 25,
         min_months: 1,
         max_months: 9,
+        reserved_cu_capacity: None,
     }
 }
 
@@ -212,6 +215,10 @@ pub fn check_region(region: &Region) -> AppResult<()> {
     }
     if !(fewest..=region.max_months).contains(&region.min_months) {
         return Err(AppError::invalid("min_months", format!("must be from {fewest} to max_months")));
+    }
+    if region.reserved_cu_capacity.is_some_and(|cap| cap > REGION_MAX_RESERVED_CU_CAPACITY) {
+        let message = format!("must be at most {REGION_MAX_RESERVED_CU_CAPACITY} (leave it out for no limit)");
+        return Err(AppError::invalid("reserved_cu_capacity", message));
     }
     Ok(())
 }

@@ -109,6 +109,7 @@ impl ChargeRecord {
             payment_method_id: self.payment_method_id.clone(),
             amount: self.amount,
             charge_id: self.through_channel().then(|| self.id.clone()),
+            released: Money::zero(self.amount.currency()),
         }
     }
 }

@@ -265,16 +265,24 @@ pub enum InstanceState {
     Unsubscribed,
     /// The first order was never paid.
     Cancelled,
+    /// A quota ended early by a switch to pay-as-you-go; its workspace
+    /// stays.
+    Switched,
+    /// A paid quota the region had no room for: refunded in full, never
+    /// active.
+    ActivationFailed,
 }
 
 impl InstanceState {
     /// Every variant.
-    pub const ALL: [InstanceState; 5] = [
+    pub const ALL: [InstanceState; 7] = [
         InstanceState::PendingPayment,
         InstanceState::Active,
         InstanceState::Expired,
         InstanceState::Unsubscribed,
         InstanceState::Cancelled,
+        InstanceState::Switched,
+        InstanceState::ActivationFailed,
     ];
 
     /// The name used on the wire and in the database.
@@ -285,6 +293,8 @@ impl InstanceState {
             InstanceState::Expired => "expired",
             InstanceState::Unsubscribed => "unsubscribed",
             InstanceState::Cancelled => "cancelled",
+            InstanceState::Switched => "switched_to_pay_as_you_go",
+            InstanceState::ActivationFailed => "activation_failed",
         }
     }
 }
@@ -320,6 +330,22 @@ pub struct InstanceRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A change of a quota's CUs, in force from a clock hour on: a downgrade
+/// (to fewer CUs) or a switch to pay-as-you-go (to none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuotaChange {
+    /// The quota.
+    pub instance_id: String,
+    /// The confirmation that made it.
+    pub unsubscription_id: String,
+    /// The first hour settled at the new CUs.
+    pub effective_from: DateTime<Utc>,
+    /// CUs before.
+    pub quota_cu_before: u32,
+    /// CUs from `effective_from` on.
+    pub quota_cu_after: u32,
+}
+
 /// One cash part of a payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenderRecord {
@@ -327,10 +353,19 @@ pub struct TenderRecord {
     pub method: PaymentMethodKind,
     /// The payment method charged (none for the balance).
     pub payment_method_id: Option<String>,
-    /// How much.
+    /// How much was paid.
     pub amount: Money,
     /// For a card or PayPal tender: the captured charge it was paid by.
     pub charge_id: Option<String>,
+    /// What downgrades took out of it so far; quotes work on the rest.
+    pub released: Money,
+}
+
+impl TenderRecord {
+    /// What remains of the tender after downgrades.
+    pub fn remaining(&self) -> Result<Money, billing_domain::money::MoneyError> {
+        self.amount.checked_sub(self.released)
+    }
 }
 
 /// One purchase of an instance.
@@ -362,6 +397,9 @@ pub struct OrderRecord {
     pub start: Option<DateTime<Utc>>,
     /// Why its last payment did not go through, while it is unpaid.
     pub payment_failure: Option<String>,
+    /// Cash taken out of the order by downgrades so far (the tenders'
+    /// `released` add up to it).
+    pub released_cash: Money,
 }
 
 impl OrderRecord {

@@ -69,6 +69,7 @@ pub(crate) async fn check_tenders(
             payment_method_id: t.payment_method_id.clone(),
             amount: t.amount,
             charge_id: None,
+            released: Money::zero(t.amount.currency()),
         });
     }
     if total != due {

@@ -368,6 +368,7 @@ impl Billing {
             paid_at: None,
             start: None,
             payment_failure: None,
+            released_cash: Money::zero(list_price.currency()),
         };
         tx.insert_order(&order).await?;
         let detail = json!({

@@ -20,9 +20,9 @@ use crate::charges::{ChargeRecord, ChargeStatus};
 use crate::ledger::{LedgerEntry, Movement};
 use crate::metering::UsageFacts;
 use crate::model::{
-    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, ConsoleSession, DataObject, InstanceRecord, InstanceState,
-    Job, NewAuditEvent, OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone,
-    UsageRecord, Workspace,
+    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, BillingMethod, ConsoleSession, DataObject, InstanceRecord,
+    InstanceState, Job, NewAuditEvent, OrderRecord, PaymentMethod, Queue, QueueStatus, QuotaChange, SettledHour,
+    Settlement, Tombstone, UsageRecord, Workspace,
 };
 use crate::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
@@ -172,6 +172,8 @@ pub trait StoreTx: Send {
     async fn insert_queue(&mut self, queue: &Queue) -> StoreResult<()>;
     /// A workspace's queues.
     async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>>;
+    /// Sets how a workspace is billed.
+    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()>;
     /// Sets the status of the workspace's subscription queue.
     async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()>;
     /// Removes the workspace's jobs, data objects and queues for good, marks
@@ -242,6 +244,20 @@ pub trait StoreTx: Send {
     /// still requested, or captured for an order that is not paid; oldest
     /// first, at most `limit`.
     async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>>;
+    /// Records what downgrades took out of a paid order (`released_cash`)
+    /// and of each of its tenders (`released`); false when it is not paid.
+    async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool>;
+    /// Sets a quota's CUs.
+    async fn set_quota_cu(&mut self, instance_id: &str, quota_cu: u32) -> StoreResult<()>;
+    /// Records a change of a quota's CUs.
+    async fn insert_quota_change(&mut self, change: &QuotaChange) -> StoreResult<()>;
+    /// The changes of the quotas `instance_ids`, oldest first.
+    async fn quota_changes(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>>;
+    /// CUs reserved by the region's quotas in force (active).
+    async fn reserved_cu_in_region(&mut self, region_id: &str) -> StoreResult<i64>;
+    /// Holds the region until the transaction ends, so that two
+    /// activations in it are counted one after the other.
+    async fn lock_region(&mut self, region_id: &str) -> StoreResult<()>;
     /// Moves an order from `from` to `to`; false when it was not in `from`.
     async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool>;
 
@@ -342,6 +358,9 @@ pub trait StoreTx: Send {
     async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>>;
     /// Refunds matching `filter`, newest first.
     async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>>;
+    /// The sum of an order's refunds that carry money (failed ones
+    /// excluded, since their replacement carries it).
+    async fn order_refunded(&mut self, order_id: &str) -> StoreResult<i64>;
     /// Moves a paid order to refunded and answers the sum of its refunds
     /// that carry money (failed ones excluded, since their replacement
     /// carries it) as it stood before; `None` when the order was not paid.

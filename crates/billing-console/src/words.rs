@@ -73,6 +73,8 @@ pub fn instance_state(s: InstanceState) -> &'static str {
         InstanceState::Expired => "Expired",
         InstanceState::Unsubscribed => "Unsubscribed",
         InstanceState::Cancelled => "Cancelled",
+        InstanceState::Switched => "Switched to pay-as-you-go",
+        InstanceState::ActivationFailed => "Activation failed (refunded)",
     }
 }
 

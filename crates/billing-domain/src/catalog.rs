@@ -75,6 +75,9 @@ pub struct Region {
     pub min_months: u32,
     /// Most months a quota may be bought or renewed for.
     pub max_months: u32,
+    /// Most CUs the region's active quotas may reserve together; `None` is
+    /// no limit.
+    pub reserved_cu_capacity: Option<u32>,
 }
 
 impl Region {
@@ -89,6 +92,7 @@ impl Region {
             min_quota_cu: 25,
             min_months: 1,
             max_months: 9,
+            reserved_cu_capacity: None,
         }
     }
 

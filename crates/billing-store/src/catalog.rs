@@ -35,6 +35,10 @@ fn region_columns(row: &AnyRow, prefix: &str) -> StoreResult<Region> {
         min_quota_cu: small(row, &column("min_quota_cu"))?,
         min_months: small(row, &column("min_months"))?,
         max_months: small(row, &column("max_months"))?,
+        reserved_cu_capacity: row
+            .opt_int(&column("reserved_cu_capacity"))?
+            .map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("reserved_cu_capacity {v}"))))
+            .transpose()?,
     })
 }
 
@@ -79,6 +83,7 @@ impl SqlTx {
              r.cu_month_price_minor AS region_cu_month_price_minor, \
              r.cu_hour_price_micros AS region_cu_hour_price_micros, r.min_quota_cu AS region_min_quota_cu, \
              r.min_months AS region_min_months, r.max_months AS region_max_months, \
+             r.reserved_cu_capacity AS region_reserved_cu_capacity, \
              CAST((SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS BIGINT) AS newest_policy_version \
              FROM accounts a LEFT JOIN regions r ON r.id = $2 WHERE a.id = $1",
         )
@@ -107,11 +112,12 @@ impl SqlTx {
     pub(crate) async fn upsert_region_row(&mut self, r: &Region) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO regions (id, zone, currency, cu_month_price_minor, cu_hour_price_micros, min_quota_cu, \
-             min_months, max_months) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             min_months, max_months, reserved_cu_capacity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (id) DO UPDATE SET zone = excluded.zone, currency = excluded.currency, \
              cu_month_price_minor = excluded.cu_month_price_minor, \
              cu_hour_price_micros = excluded.cu_hour_price_micros, min_quota_cu = excluded.min_quota_cu, \
-             min_months = excluded.min_months, max_months = excluded.max_months",
+             min_months = excluded.min_months, max_months = excluded.max_months, \
+             reserved_cu_capacity = excluded.reserved_cu_capacity",
         )
         .bind(&r.id)
         .bind(r.zone.name())
@@ -121,6 +127,7 @@ impl SqlTx {
         .bind(i64::from(r.min_quota_cu))
         .bind(i64::from(r.min_months))
         .bind(i64::from(r.max_months))
+        .bind(r.reserved_cu_capacity.map(i64::from))
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, TenderRecord};
+use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, TenderRecord};
 use billing_app::store::{StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
@@ -61,6 +61,7 @@ pub(crate) fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
         paid_at: row.opt_instant("paid_at")?,
         start: row.opt_instant("start_at")?,
         payment_failure: row.opt_text("payment_failure")?,
+        released_cash: row.money(currency, "released_cash_minor")?,
     })
 }
 
@@ -225,8 +226,8 @@ impl SqlTx {
     async fn insert_tender_rows(&mut self, order_id: &str, tenders: &[TenderRecord]) -> StoreResult<()> {
         for (idx, t) in tenders.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO tenders (order_id, idx, method, payment_method_id, amount_minor, charge_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO tenders (order_id, idx, method, payment_method_id, amount_minor, charge_id, \
+                 released_minor) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(order_id)
             .bind(idx as i64)
@@ -234,6 +235,7 @@ impl SqlTx {
             .bind(t.payment_method_id.as_deref())
             .bind(t.amount.minor())
             .bind(t.charge_id.as_deref())
+            .bind(t.released.minor())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -285,10 +287,10 @@ impl SqlTx {
             let sql = format!(
                 "WITH wanted(id) AS (VALUES {}) \
                  SELECT order_id, CAST(0 AS BIGINT) AS part, idx, method, payment_method_id, amount_minor, charge_id, \
-                 NULL AS benefit_id FROM tenders WHERE order_id IN (SELECT id FROM wanted) \
+                 released_minor, NULL AS benefit_id FROM tenders WHERE order_id IN (SELECT id FROM wanted) \
                  UNION ALL \
                  SELECT order_id, CAST(1 AS BIGINT) AS part, 0 AS idx, NULL AS method, NULL AS payment_method_id, 0 AS amount_minor, \
-                 NULL AS charge_id, benefit_id FROM order_benefits WHERE order_id IN (SELECT id FROM wanted) \
+                 NULL AS charge_id, 0 AS released_minor, benefit_id FROM order_benefits WHERE order_id IN (SELECT id FROM wanted) \
                  ORDER BY order_id, part, idx, benefit_id",
                 Params::new(self.backend).rows(ids.len(), 1)
             );
@@ -314,6 +316,7 @@ impl SqlTx {
                         payment_method_id: row.opt_text("payment_method_id")?,
                         amount: Money::from_minor(o.currency(), row.int("amount_minor")?),
                         charge_id: row.opt_text("charge_id")?,
+                        released: Money::from_minor(o.currency(), row.int("released_minor")?),
                     });
                 } else {
                     o.benefit_ids.push(row.text("benefit_id")?);
@@ -362,6 +365,116 @@ impl SqlTx {
         }
         self.insert_tender_rows(&o.id, &o.tenders).await?;
         Ok(true)
+    }
+
+    /// Records what downgrades took out of a paid order and of each of its
+    /// tenders so far; false when the order is not paid.
+    pub(crate) async fn release_order_cash_rows(&mut self, order: &OrderRecord) -> StoreResult<bool> {
+        let updated = sqlx::query("UPDATE orders SET released_cash_minor = $1 WHERE id = $2 AND status = 'paid'")
+            .bind(order.released_cash.minor())
+            .bind(&order.id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for (idx, t) in order.tenders.iter().enumerate() {
+            sqlx::query("UPDATE tenders SET released_minor = $1 WHERE order_id = $2 AND idx = $3")
+                .bind(t.released.minor())
+                .bind(&order.id)
+                .bind(idx as i64)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(true)
+    }
+
+    pub(crate) async fn reserved_cu_in_region_row(&mut self, region_id: &str) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(quota_cu), 0) AS BIGINT) AS n FROM instances \
+             WHERE region_id = $1 AND commodity = 'spark_reserved' AND state = 'active'",
+        )
+        .bind(region_id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.int("n")
+    }
+
+    /// PostgreSQL locks the region's row; SQLite holds the whole database
+    /// for writing once anything is written, which an update of the row
+    /// to itself makes sure of.
+    pub(crate) async fn lock_region_row(&mut self, region_id: &str) -> StoreResult<()> {
+        let sql = match self.backend {
+            crate::Backend::Postgres => "SELECT id FROM regions WHERE id = $1 FOR UPDATE",
+            crate::Backend::Sqlite => "UPDATE regions SET id = id WHERE id = $1",
+        };
+        sqlx::query(sql).bind(region_id).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    /// Sets a quota's CUs.
+    pub(crate) async fn set_quota_cu_row(&mut self, id: &str, quota_cu: u32) -> StoreResult<()> {
+        sqlx::query("UPDATE instances SET quota_cu = $1 WHERE id = $2")
+            .bind(i64::from(quota_cu))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_quota_change_row(&mut self, c: &QuotaChange) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO quota_changes (instance_id, unsubscription_id, effective_from, quota_cu_before, \
+             quota_cu_after) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&c.instance_id)
+        .bind(&c.unsubscription_id)
+        .bind(micros(c.effective_from))
+        .bind(i64::from(c.quota_cu_before))
+        .bind(i64::from(c.quota_cu_after))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    /// The changes of the quotas `instance_ids`, oldest first.
+    pub(crate) async fn quota_change_rows(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>> {
+        let rows = self.rows_in("SELECT * FROM quota_changes WHERE", "instance_id", instance_ids).await?;
+        let cu = |row: &AnyRow, name: &str| -> StoreResult<u32> {
+            let v = row.int(name)?;
+            u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("quota_changes.{name} {v}")))
+        };
+        let mut changes = rows
+            .iter()
+            .map(|row| {
+                Ok(QuotaChange {
+                    instance_id: row.text("instance_id")?,
+                    unsubscription_id: row.text("unsubscription_id")?,
+                    effective_from: row.instant("effective_from")?,
+                    quota_cu_before: cu(row, "quota_cu_before")?,
+                    quota_cu_after: cu(row, "quota_cu_after")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        changes.sort_by(|a, b| (a.effective_from, &a.unsubscription_id).cmp(&(b.effective_from, &b.unsubscription_id)));
+        Ok(changes)
+    }
+
+    pub(crate) async fn order_refunded_row(&mut self, id: &str) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS refunded FROM refunds \
+             WHERE order_id = $1 AND status <> 'failed'",
+        )
+        .bind(id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.int("refunded")
     }
 
     /// Paid to refunded, answering what was refunded of the order before.

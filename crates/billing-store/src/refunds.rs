@@ -6,6 +6,7 @@ use billing_app::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
 use billing_domain::catalog::Commodity;
+use billing_domain::change::ActionKind;
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -20,13 +21,13 @@ use crate::tx::SqlTx;
 /// A query over the `Any` driver.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, AnyArguments<'q>>;
 
-/// The start of a quote's insert, up to its 13 values.
+/// The start of a quote's insert, up to its 15 values.
 const INSERT_QUOTE: &str = "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, \
-     policy_version, digest, eligible, reason, currency, refund_minor, body) VALUES";
+     policy_version, digest, eligible, reason, currency, refund_minor, body, action, new_quota_cu) VALUES";
 /// A quote already stored is left as it is.
 const KEEP: &str = "ON CONFLICT (id) DO NOTHING";
 
-/// Binds a quote's 13 values in [`INSERT_QUOTE`]'s order.
+/// Binds a quote's 15 values in [`INSERT_QUOTE`]'s order.
 fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
     query
         .bind(&q.id)
@@ -42,6 +43,16 @@ fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
         .bind(q.refund.currency().code())
         .bind(q.refund.minor())
         .bind(&q.body)
+        .bind(q.action.as_str())
+        .bind(q.new_quota_cu.map(i64::from))
+}
+
+fn action(row: &AnyRow) -> StoreResult<ActionKind> {
+    by_name("action", &row.text("action")?, &ActionKind::ALL, ActionKind::as_str)
+}
+
+fn opt_cu(row: &AnyRow, column: &str) -> StoreResult<Option<u32>> {
+    row.opt_int(column)?.map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{column} {v}")))).transpose()
 }
 
 fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
@@ -64,6 +75,8 @@ fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
         reason,
         refund: row.money(currency, "refund_minor")?,
         body: row.text("body")?,
+        action: action(row)?,
+        new_quota_cu: opt_cu(row, "new_quota_cu")?,
     })
 }
 
@@ -80,6 +93,8 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
         refund: row.money(currency, "refund_minor")?,
         full_refund: row.flag("full_refund")?,
         created_at: row.instant("created_at")?,
+        action: action(row)?,
+        quota_cu_after: opt_cu(row, "quota_cu_after")?,
     })
 }
 
@@ -125,16 +140,18 @@ impl SqlTx {
     /// stored is left as it is.
     pub(crate) async fn insert_unsubscription_row(&mut self, u: &Unsubscription, q: &StoredQuote) -> StoreResult<()> {
         const INSERT: &str = "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, \
-             currency, refund_minor, full_refund, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+             currency, refund_minor, full_refund, created_at, action, quota_cu_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
         let sql = match self.backend {
             Backend::Sqlite => {
-                let quote = format!("{INSERT_QUOTE} ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) {KEEP}");
+                let quote =
+                    format!("{INSERT_QUOTE} ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) {KEEP}");
                 bind_quote(sqlx::query(&quote), q).execute(&mut *self.tx).await.map_err(map_err)?;
                 INSERT.to_owned()
             }
             Backend::Postgres => format!(
-                "WITH quote AS ({INSERT_QUOTE} ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
-                 {KEEP}) {INSERT}"
+                "WITH quote AS ({INSERT_QUOTE} ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
+                 $26, $27) {KEEP}) {INSERT}"
             ),
         };
         let query = sqlx::query(&sql)
@@ -147,7 +164,9 @@ impl SqlTx {
             .bind(u.refund.currency().code())
             .bind(u.refund.minor())
             .bind(i64::from(u.full_refund))
-            .bind(micros(u.created_at));
+            .bind(micros(u.created_at))
+            .bind(u.action.as_str())
+            .bind(u.quota_cu_after.map(i64::from));
         let query = if self.backend == Backend::Postgres { bind_quote(query, q) } else { query };
         query.execute(&mut *self.tx).await.map_err(map_err)?;
         Ok(())

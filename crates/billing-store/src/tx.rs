@@ -10,9 +10,9 @@ use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::metering::UsageFacts;
 use billing_app::model::{
-    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, ConsoleSession, DataObject, InstanceRecord, InstanceState,
-    Job, NewAuditEvent, OrderRecord, PaymentMethod, Queue, QueueStatus, SettledHour, Settlement, Tombstone,
-    UsageRecord, Workspace,
+    Account, ApiKey, AuditEvent, Benefit, BenefitStatus, BillingMethod, ConsoleSession, DataObject, InstanceRecord,
+    InstanceState, Job, NewAuditEvent, OrderRecord, PaymentMethod, Queue, QueueStatus, QuotaChange, SettledHour,
+    Settlement, Tombstone, UsageRecord, Workspace,
 };
 use billing_app::store::{AccountInRegion, StoreResult, StoreTx};
 use billing_app::unsubscription::records::{
@@ -199,6 +199,9 @@ impl StoreTx for SqlTx {
     }
     async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
         self.queue_rows(workspace_id).await
+    }
+    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()> {
+        self.set_billing_method_row(workspace_id, method).await
     }
     async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()> {
         self.set_subscription_queue_row(workspace_id, status).await
@@ -402,6 +405,27 @@ impl StoreTx for SqlTx {
     }
     async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>> {
         self.refund_rows(filter).await
+    }
+    async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool> {
+        self.release_order_cash_rows(order).await
+    }
+    async fn set_quota_cu(&mut self, instance_id: &str, quota_cu: u32) -> StoreResult<()> {
+        self.set_quota_cu_row(instance_id, quota_cu).await
+    }
+    async fn insert_quota_change(&mut self, change: &QuotaChange) -> StoreResult<()> {
+        self.insert_quota_change_row(change).await
+    }
+    async fn quota_changes(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>> {
+        self.quota_change_rows(instance_ids).await
+    }
+    async fn reserved_cu_in_region(&mut self, region_id: &str) -> StoreResult<i64> {
+        self.reserved_cu_in_region_row(region_id).await
+    }
+    async fn lock_region(&mut self, region_id: &str) -> StoreResult<()> {
+        self.lock_region_row(region_id).await
+    }
+    async fn order_refunded(&mut self, order_id: &str) -> StoreResult<i64> {
+        self.order_refunded_row(order_id).await
     }
     async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>> {
         self.refund_order_row(order_id).await

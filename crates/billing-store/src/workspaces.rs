@@ -184,6 +184,20 @@ impl SqlTx {
             .collect()
     }
 
+    pub(crate) async fn set_billing_method_row(
+        &mut self,
+        workspace_id: &str,
+        method: BillingMethod,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE workspaces SET billing_method = $1 WHERE id = $2")
+            .bind(method.as_str())
+            .bind(workspace_id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
     pub(crate) async fn set_subscription_queue_row(
         &mut self,
         workspace_id: &str,

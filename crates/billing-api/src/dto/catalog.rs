@@ -31,6 +31,8 @@ pub struct RegionDto {
     pub min_months: u32,
     /// Most months a quota may be bought or renewed for.
     pub max_months: u32,
+    /// Most CUs its active quotas may reserve together; null for no limit.
+    pub reserved_cu_capacity: Option<u32>,
 }
 
 impl From<&Region> for RegionDto {
@@ -44,6 +46,7 @@ impl From<&Region> for RegionDto {
             min_quota_cu: r.min_quota_cu,
             min_months: r.min_months,
             max_months: r.max_months,
+            reserved_cu_capacity: r.reserved_cu_capacity,
         }
     }
 }
@@ -117,6 +120,12 @@ pub struct RegionUpdate {
     /// Most months (at least `min_months`, at most 9).
     #[schema(minimum = 1, maximum = 9)]
     pub max_months: u32,
+    /// Most CUs the region's active quotas may reserve together (0 to
+    /// 100,000,000); absent or null for no limit. A paid quota beyond it is
+    /// refunded at once instead of activated.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100000000)]
+    pub reserved_cu_capacity: Option<u32>,
 }
 
 /// Longest region id accepted.
@@ -155,6 +164,7 @@ impl RegionUpdate {
             min_quota_cu: self.min_quota_cu,
             min_months: self.min_months,
             max_months: self.max_months,
+            reserved_cu_capacity: self.reserved_cu_capacity,
         })
     }
 }

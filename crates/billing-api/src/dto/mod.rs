@@ -369,7 +369,7 @@ pub struct InstanceDto {
     pub capacity_cu_hours: Option<String>,
     /// Plans: CU-hours used.
     pub used_cu_hours: String,
-    /// `pending_payment`, `active`, `expired`, `unsubscribed` or `cancelled`.
+    /// `pending_payment`, `active`, `expired`, `unsubscribed`, `cancelled`, `switched_to_pay_as_you_go` or `activation_failed`.
     pub state: String,
     /// Renews itself before it ends.
     pub auto_renew: bool,

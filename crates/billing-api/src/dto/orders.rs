@@ -147,7 +147,7 @@ pub struct PurchasedInstanceDto {
     pub quota_cu: Option<u32>,
     /// Plans: CU-hours in the pack.
     pub capacity_cu_hours: Option<String>,
-    /// `pending_payment`, `active`, `expired`, `unsubscribed` or `cancelled`.
+    /// `pending_payment`, `active`, `expired`, `unsubscribed`, `cancelled`, `switched_to_pay_as_you_go` or `activation_failed`.
     pub state: String,
     /// Renews itself before it ends.
     pub auto_renew: bool,

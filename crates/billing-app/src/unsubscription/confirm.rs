@@ -5,22 +5,25 @@
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Commodity;
+use billing_domain::change::{ActionKind, release_tranche};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
-use billing_domain::quote::{InstanceStatus, Quote};
+use billing_domain::quote::{InstanceStatus, Quote, QuoteLine};
 use billing_domain::reason::ReasonCode;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::facts::{QuoteFacts, load_facts};
+use super::facts::{Question, QuoteFacts, load_facts};
 use super::quoting::{deletion_preview, stored_body};
 use super::records::{IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
-use crate::model::{BenefitStatus, InstanceRecord, InstanceState, OrderRecord, Tombstone};
+use crate::model::{
+    BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus, QuotaChange, Tombstone,
+};
 use crate::service::{Billing, Caller, audit, visible};
 use crate::store::{StoreError, StoreTx};
 
@@ -142,9 +145,18 @@ impl Billing {
         // and a confirmation of another instance of the same account in
         // another replica must wait here until this one has committed.
         tx.lock_account(&quote.account_id).await?.ok_or_else(|| AppError::not_found("account", &quote.account_id))?;
+        let action = quote.action;
         let whole = quote.order_id.is_none();
-        let record = take_instance(tx, &quote.instance_id, whole).await?;
-        let deletes = if whole { deletion_preview(tx, &record, now).await? } else { None };
+        // A downgrade and a renewal-only unsubscription lock the instance in
+        // place; the others end it.
+        let to = match action {
+            ActionKind::Unsubscribe if whole => InstanceState::Unsubscribed,
+            ActionKind::SwitchToPayAsYouGo => InstanceState::Switched,
+            _ => InstanceState::Active,
+        };
+        let record = take_instance(tx, &quote.instance_id, to).await?;
+        let deletes =
+            if whole && action == ActionKind::Unsubscribe { deletion_preview(tx, &record, now).await? } else { None };
         if let Some(workspace) = &deletes
             && c.confirm_workspace_deletion.as_deref() != Some(workspace.name.as_str())
         {
@@ -158,7 +170,8 @@ impl Billing {
             quote.created_at,
         )
         .await?;
-        let recomputed = facts.quote(quote.created_at, quote.order_id.as_deref())?;
+        let question = Question { action, order_id: quote.order_id.as_deref(), new_quota_cu: quote.new_quota_cu };
+        let recomputed = facts.quote_question(quote.created_at, &question)?;
         if facts.digest() != quote.digest || recomputed.refund != quote.refund || !recomputed.eligible() {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
         }
@@ -175,15 +188,32 @@ impl Billing {
             }
             None => None,
         };
-        if whole && facts.record.commodity == Commodity::SparkResourcePlan {
+        if whole && action == ActionKind::Unsubscribe && facts.record.commodity == Commodity::SparkResourcePlan {
             release_plan(tx, &facts.record, now).await?;
+        }
+        let quota_cu_before = facts.record.quota_cu.unwrap_or(0);
+        let quota_cu_after = match action {
+            ActionKind::Unsubscribe => None,
+            ActionKind::Downgrade => {
+                Some(recomputed.quota_cu_after.ok_or_else(|| AppError::internal("a downgrade quote without its CUs"))?)
+            }
+            ActionKind::SwitchToPayAsYouGo => Some(0),
+        };
+        if let Some(after) = quota_cu_after {
+            change_quota(tx, &facts.record, &unsubscription.id, quota_cu_before, after, now).await?;
         }
         let detail = json!({
             "quote_id": quote.id, "instance_id": quote.instance_id, "order_id": quote.order_id,
             "refund": quote.refund.to_string(), "refunds": refunds.len(),
             "workspace_deleted": tombstone.as_ref().map(|t| &t.workspace_id),
+            "quota_cu_before": quota_cu_after.map(|_| quota_cu_before), "quota_cu_after": quota_cu_after,
         });
-        audit(tx, caller, "unsubscription.confirmed", &unsubscription.id, detail, now).await?;
+        let event = match action {
+            ActionKind::Unsubscribe => "unsubscription.confirmed",
+            ActionKind::Downgrade => "quota.downgraded",
+            ActionKind::SwitchToPayAsYouGo => "quota.switched_to_pay_as_you_go",
+        };
+        audit(tx, caller, event, &unsubscription.id, detail, now).await?;
         Ok(UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false })
     }
 
@@ -199,7 +229,12 @@ impl Billing {
         now: DateTime<Utc>,
     ) -> AppResult<Vec<Refund>> {
         let account_id = &unsubscription.account_id;
-        let mut movement = Movement::new(new_id("mov"), "unsubscription.refund", &unsubscription.id, now);
+        let kind = match unsubscription.action {
+            ActionKind::Unsubscribe => "unsubscription.refund",
+            ActionKind::Downgrade => "downgrade.refund",
+            ActionKind::SwitchToPayAsYouGo => "switch.refund",
+        };
+        let mut movement = Movement::new(new_id("mov"), kind, &unsubscription.id, now);
         let mut refunds = Vec::with_capacity(quote.destinations.len());
         for d in &quote.destinations {
             let order = &orders[d.order_index];
@@ -244,38 +279,81 @@ impl Billing {
     }
 }
 
-/// Checked once more before commit: what an order has given back, with the
-/// refunds just created, never exceeds what was paid for it in cash.
+/// Checked once more before commit: what an order gives back now never
+/// exceeds its share in this quote (its cash basis, or a downgrade's
+/// removed tranche), and what it has given back in all, with the refunds
+/// just created, never exceeds what was paid for it in cash.
 /// `refunded_before` holds, per line of the quote, what the order had
-/// refunded when it was marked.
+/// refunded before this confirmation.
 fn check_cash_refunded(quote: &Quote, refunded_before: &[i64], refunds: &[Refund]) -> AppResult<()> {
     for (line, before) in quote.lines.iter().zip(refunded_before) {
-        let now_refunded = refunds
+        let out_of_range = || AppError::internal("refunded total out of range");
+        let now = refunds
             .iter()
             .filter(|r| r.order_id == line.order_id)
-            .try_fold(*before, |sum, r| sum.checked_add(r.amount.minor()))
-            .ok_or_else(|| AppError::internal("refunded total out of range"))?;
-        if now_refunded > line.cash_paid.minor() {
+            .try_fold(0i64, |sum, r| sum.checked_add(r.amount.minor()))
+            .ok_or_else(out_of_range)?;
+        let share = line.removed.unwrap_or(line.cash_paid);
+        let in_all = before.checked_add(now).ok_or_else(out_of_range)?;
+        let paid = line.charges.cash_due()?;
+        if now > share.minor() || in_all > paid.minor() {
             return Err(AppError::internal(format!(
-                "order {} would refund {now_refunded} of {}",
-                line.order_id, line.cash_paid
+                "order {} would refund {now} of {share} now, {in_all} of {paid} in all",
+                line.order_id
             )));
         }
     }
     Ok(())
 }
 
-/// Takes the instance for this confirmation: a whole unsubscription moves it
-/// from active to unsubscribed; a renewal-only one locks it in place. A
+/// The first clock hour after `now`: a quota change is settled from there.
+pub(crate) fn next_hour(now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    let start = now.timestamp().div_euclid(3600).checked_add(1).and_then(|h| h.checked_mul(3600));
+    start
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .ok_or_else(|| AppError::internal("the next hour is out of range"))
+}
+
+/// Applies a confirmed change of a quota's CUs: a downgrade keeps `after`
+/// CUs, a switch to pay-as-you-go (`after` 0) ends the quota and bills its
+/// workspace by the hour. Both take effect at the next clock hour.
+async fn change_quota(
+    tx: &mut (dyn StoreTx + '_),
+    record: &InstanceRecord,
+    unsubscription_id: &str,
+    before: u32,
+    after: u32,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let change = QuotaChange {
+        instance_id: record.id.clone(),
+        unsubscription_id: unsubscription_id.to_owned(),
+        effective_from: next_hour(now)?,
+        quota_cu_before: before,
+        quota_cu_after: after,
+    };
+    tx.insert_quota_change(&change).await?;
+    if after > 0 {
+        tx.set_quota_cu(&record.id, after).await?;
+    } else if let Some(workspace_id) = &record.workspace_id {
+        tx.set_billing_method(workspace_id, BillingMethod::PayAsYouGo).await?;
+        tx.set_subscription_queue(workspace_id, QueueStatus::Stopped).await?;
+    }
+    Ok(())
+}
+
+/// Takes the instance for this confirmation: moves it from active to `to`
+/// (unsubscribed, switched, or active again, which locks it in place). A
 /// racing confirmation that got there first is reported as such.
-async fn take_instance(tx: &mut (dyn StoreTx + '_), id: &str, whole: bool) -> AppResult<InstanceRecord> {
-    let to = if whole { InstanceState::Unsubscribed } else { InstanceState::Active };
+async fn take_instance(tx: &mut (dyn StoreTx + '_), id: &str, to: InstanceState) -> AppResult<InstanceRecord> {
     if let Some(record) = tx.take_instance(id, InstanceState::Active, to).await? {
         return Ok(record);
     }
     match tx.instance(id).await?.map(|i| i.state) {
         None => Err(AppError::not_found("instance", id)),
-        Some(InstanceState::Unsubscribed) => Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed }),
+        Some(InstanceState::Unsubscribed | InstanceState::Switched) => {
+            Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed })
+        }
         Some(_) => Err(AppError::QuoteStale { message: "the instance is no longer active".to_owned() }),
     }
 }
@@ -294,6 +372,10 @@ async fn record_unsubscription(
     let mut cash = Money::zero(quote.currency);
     let mut refunded_before = Vec::with_capacity(quote.lines.len());
     for line in &quote.lines {
+        if stored.action == ActionKind::Downgrade {
+            refunded_before.push(release_line(tx, facts, line).await?);
+            continue;
+        }
         let Some(refunded) = tx.refund_order(&line.order_id).await? else {
             return Err(AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed });
         };
@@ -319,14 +401,39 @@ async fn record_unsubscription(
         quote_id: stored.id.clone(),
         commodity: record.commodity,
         refund: quote.refund,
-        full_refund: !quote.refund.is_zero() && quote.refund == cash,
+        // A downgrade never counts as a full refund.
+        full_refund: stored.action != ActionKind::Downgrade && !quote.refund.is_zero() && quote.refund == cash,
         created_at: now,
+        action: stored.action,
+        quota_cu_after: quote.quota_cu_after,
     };
     tx.insert_unsubscription(&unsubscription, stored).await.map_err(|e| match e {
         StoreError::Unique(_) => AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed },
         other => other.into(),
     })?;
     Ok((unsubscription, refunded_before))
+}
+
+/// Takes a downgrade's removed tranche out of the line's order and out of
+/// its tenders; answers what the order had refunded before.
+async fn release_line(tx: &mut (dyn StoreTx + '_), facts: &QuoteFacts, line: &QuoteLine) -> AppResult<i64> {
+    let removed = line.removed.ok_or_else(|| AppError::internal("a downgrade line without its tranche"))?;
+    let (Some(order), Some(domain)) = (facts.orders.get(line.order_index), facts.instance.orders.get(line.order_index))
+    else {
+        return Err(AppError::internal("a downgraded order is not among the instance's"));
+    };
+    let released = release_tranche(domain, removed)?;
+    let mut updated = OrderRecord { released_cash: released.released_cash, ..order.clone() };
+    if released.tenders.len() != updated.tenders.len() {
+        return Err(AppError::internal("an order's tenders changed under a downgrade"));
+    }
+    for (tender, remaining) in updated.tenders.iter_mut().zip(&released.tenders) {
+        tender.released = tender.amount.checked_sub(*remaining)?;
+    }
+    if !tx.release_order_cash(&updated).await? {
+        return Err(AppError::QuoteStale { message: "an order of the quota is no longer paid".to_owned() });
+    }
+    Ok(tx.order_refunded(&order.id).await?)
 }
 
 /// A plan's capacity not used yet, in milli-CU-hours.

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::money::{Currency, Money};
+use billing_domain::change::{Action, ActionKind, quote_change};
+use billing_domain::money::Currency;
 use billing_domain::order::{Order, PaymentMethodKind, Tender};
 use billing_domain::policy::{PolicyVersion, policy_in_force};
 use billing_domain::quote::{
@@ -51,7 +52,18 @@ impl QuoteFacts {
     /// Quotes at `now` with these facts: the whole instance, or with
     /// `order_id` one pending renewal alone.
     pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&str>) -> AppResult<Quote> {
-        quote_of(&self.instance, self.account.currency, &self.policy, self.region.zone, now, order_id)
+        self.quote_question(now, &Question::unsubscribe(order_id))
+    }
+
+    /// Answers `question` at `now` with these facts.
+    pub fn quote_question(&self, now: DateTime<Utc>, question: &Question<'_>) -> AppResult<Quote> {
+        let ctx = QuoteContext {
+            account_currency: self.account.currency,
+            policy: &self.policy.policy,
+            zone: self.zone(),
+            now,
+        };
+        quote_of(&self.instance, &ctx, self.region.min_quota_cu, question)
     }
 
     /// SHA-256 over every fact but the clock. Two quotes with the same digest
@@ -69,6 +81,7 @@ impl QuoteFacts {
             instance: self.instance,
             currency: self.account.currency,
             zone: self.region.zone,
+            min_quota_cu: self.region.min_quota_cu,
             policy: self.policy,
             holds: self.holds,
         }
@@ -89,6 +102,8 @@ pub struct QuoteBasis {
     pub currency: Currency,
     /// The billing zone.
     pub zone: BillingZone,
+    /// The region's smallest quota.
+    pub min_quota_cu: u32,
     /// The policy in force.
     pub policy: PolicyVersion,
     /// As in [`QuoteFacts::holds`].
@@ -98,7 +113,13 @@ pub struct QuoteBasis {
 impl QuoteBasis {
     /// As [`QuoteFacts::quote`].
     pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&str>) -> AppResult<Quote> {
-        quote_of(&self.instance, self.currency, &self.policy, self.zone, now, order_id)
+        self.quote_question(now, &Question::unsubscribe(order_id))
+    }
+
+    /// As [`QuoteFacts::quote_question`].
+    pub fn quote_question(&self, now: DateTime<Utc>, question: &Question<'_>) -> AppResult<Quote> {
+        let ctx = QuoteContext { account_currency: self.currency, policy: &self.policy.policy, zone: self.zone, now };
+        quote_of(&self.instance, &ctx, self.min_quota_cu, question)
     }
 
     /// As [`QuoteFacts::digest`].
@@ -107,21 +128,53 @@ impl QuoteBasis {
     }
 }
 
-fn quote_of(
-    instance: &Instance,
-    currency: Currency,
-    policy: &PolicyVersion,
-    zone: BillingZone,
-    now: DateTime<Utc>,
-    order_id: Option<&str>,
-) -> AppResult<Quote> {
-    let ctx = QuoteContext { account_currency: currency, policy: &policy.policy, zone, now };
-    match order_id {
-        None => Ok(quote_refund(Some(instance), &ctx)?),
-        Some(id) => quote_renewal_refund(Some(instance), id, &ctx).map_err(|e| match e {
+/// What a quote is asked: the action, with the renewal order an
+/// unsubscription may be limited to and the CUs a downgrade keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Question<'a> {
+    /// The action.
+    pub action: ActionKind,
+    /// An unsubscription of one pending renewal alone.
+    pub order_id: Option<&'a str>,
+    /// A downgrade's CUs kept.
+    pub new_quota_cu: Option<u32>,
+}
+
+impl<'a> Question<'a> {
+    /// Giving back the instance, or with `order_id` one pending renewal.
+    pub const fn unsubscribe(order_id: Option<&'a str>) -> Question<'a> {
+        Question { action: ActionKind::Unsubscribe, order_id, new_quota_cu: None }
+    }
+
+    /// Checks that the parts fit the action, naming the field that does not.
+    pub fn check(&self) -> AppResult<()> {
+        if self.order_id.is_some() && self.action != ActionKind::Unsubscribe {
+            return Err(AppError::invalid("order_id", "only an unsubscription can be limited to a renewal order"));
+        }
+        match (self.action, self.new_quota_cu) {
+            (ActionKind::Downgrade, None) => Err(AppError::invalid("new_quota_cu", "required to downgrade")),
+            (ActionKind::Downgrade, Some(_)) => Ok(()),
+            (_, Some(_)) => Err(AppError::invalid("new_quota_cu", "only a downgrade keeps a number of CUs")),
+            (_, None) => Ok(()),
+        }
+    }
+}
+
+fn quote_of(instance: &Instance, ctx: &QuoteContext<'_>, min_quota_cu: u32, q: &Question<'_>) -> AppResult<Quote> {
+    q.check()?;
+    match (q.action, q.order_id) {
+        (ActionKind::Unsubscribe, None) => Ok(quote_refund(Some(instance), ctx)?),
+        (ActionKind::Unsubscribe, Some(id)) => quote_renewal_refund(Some(instance), id, ctx).map_err(|e| match e {
             QuoteError::InvalidInstance(message) => AppError::invalid("order_id", message),
             other => other.into(),
         }),
+        (action, _) => {
+            let action = match action {
+                ActionKind::Downgrade => Action::Downgrade { new_quota_cu: q.new_quota_cu.unwrap_or(0), min_quota_cu },
+                _ => Action::SwitchToPayAsYouGo,
+            };
+            Ok(quote_change(Some(instance), action, ctx)?)
+        }
     }
 }
 
@@ -222,30 +275,34 @@ impl<'p> FactsReader<'p> {
         };
         let domain_orders = orders
             .iter()
-            .map(|o| Order {
-                id: o.id.clone(),
-                kind: o.kind,
-                status: o.status,
-                paid_at: o.paid_at,
-                start: o.start,
-                months: o.months,
-                charges: o.charges,
-                // Downgrades are not recorded yet: the basis is the cash paid.
-                released_cash: Money::zero(o.charges.list_price.currency()),
-                tenders: o
-                    .tenders
-                    .iter()
-                    .map(|t| Tender {
-                        method: t.method,
-                        amount: t.amount,
-                        instrument_valid: t.method == PaymentMethodKind::Balance
-                            || t.payment_method_id
-                                .as_ref()
-                                .is_none_or(|id| methods.iter().any(|m| &m.id == id && m.valid)),
-                    })
-                    .collect(),
+            .map(|o| {
+                Ok(Order {
+                    id: o.id.clone(),
+                    kind: o.kind,
+                    status: o.status,
+                    paid_at: o.paid_at,
+                    start: o.start,
+                    months: o.months,
+                    charges: o.charges,
+                    released_cash: o.released_cash,
+                    // Quotes work on what downgrades left of each tender.
+                    tenders: o
+                        .tenders
+                        .iter()
+                        .map(|t| {
+                            Ok(Tender {
+                                method: t.method,
+                                amount: t.remaining()?,
+                                instrument_valid: t.method == PaymentMethodKind::Balance
+                                    || t.payment_method_id
+                                        .as_ref()
+                                        .is_none_or(|id| methods.iter().any(|m| &m.id == id && m.valid)),
+                            })
+                        })
+                        .collect::<AppResult<Vec<_>>>()?,
+                })
             })
-            .collect();
+            .collect::<AppResult<Vec<_>>>()?;
         let instance = Instance {
             kind: match record.commodity {
                 Commodity::SparkReserved => InstanceKind::SubscriptionQuota,
@@ -265,10 +322,13 @@ impl<'p> FactsReader<'p> {
     }
 }
 
-/// The domain status of a stored instance.
+/// The domain status of a stored instance: a quota switched to
+/// pay-as-you-go has been given back as an unsubscribed one has.
 pub(crate) fn status_of(record: &InstanceRecord) -> InstanceStatus {
     match record.state {
-        InstanceState::Unsubscribed => InstanceStatus::Unsubscribed,
+        InstanceState::Unsubscribed | InstanceState::Switched | InstanceState::ActivationFailed => {
+            InstanceStatus::Unsubscribed
+        }
         _ => InstanceStatus::Active,
     }
 }

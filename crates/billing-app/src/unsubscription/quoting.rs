@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::facts::QuoteBasis;
+use billing_domain::change::ActionKind;
+
+use super::facts::{Question, QuoteBasis};
 use super::records::StoredQuote;
 use super::token::{KEY_SETTING, QuoteKey, QuoteKeys};
 use crate::error::{AppError, AppResult};
@@ -121,7 +123,7 @@ pub(crate) fn signed_quote(
     facts: &QuoteBasis,
     digest: &str,
     quote: &Quote,
-    order_id: Option<&str>,
+    question: &Question<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<StoredQuote> {
     // A stored TTL is bounded when set, but one stored before the bounds may
@@ -131,7 +133,7 @@ pub(crate) fn signed_quote(
         id: String::new(),
         account_id: facts.account_id.clone(),
         instance_id: facts.instance_id.clone(),
-        order_id: order_id.map(str::to_owned),
+        order_id: question.order_id.map(str::to_owned),
         created_at: now,
         expires_at: billing_domain::calendar::shift(now, ttl)?,
         policy_version: facts.policy.version,
@@ -140,6 +142,8 @@ pub(crate) fn signed_quote(
         reason: quote.reason,
         refund: quote.refund,
         body: String::new(),
+        action: question.action,
+        new_quota_cu: question.new_quota_cu,
     };
     stored.id = key.sign(&stored);
     Ok(stored)
@@ -160,17 +164,33 @@ impl Billing {
         instance_id: &str,
         order_id: Option<&str>,
     ) -> AppResult<QuoteView> {
+        self.quote_action(caller, instance_id, &Question::unsubscribe(order_id)).await
+    }
+
+    /// Quotes `question` on an instance: giving it back, downgrading the
+    /// quota or switching it to pay-as-you-go. Binding through its signed
+    /// id, as [`Billing::quote_unsubscription`].
+    pub async fn quote_action(
+        &self,
+        caller: &Caller,
+        instance_id: &str,
+        question: &Question<'_>,
+    ) -> AppResult<QuoteView> {
+        question.check()?;
         let now = self.now();
         // The digest makes the quote go stale if anything it was computed
         // from changes before it is confirmed.
         let cached = self.quote_facts(caller, instance_id, now).await?;
         let facts = &cached.basis;
-        let quote = facts.quote(now, order_id)?;
-        let deletes = match order_id {
-            None if quote.eligible() => cached.deletes.as_deref().map(|t| Tombstone { deleted_at: now, ..t.clone() }),
+        let quote = facts.quote_question(now, question)?;
+        // Only an unsubscription of the whole quota deletes its workspace.
+        let deletes = match (question.action, question.order_id) {
+            (ActionKind::Unsubscribe, None) if quote.eligible() => {
+                cached.deletes.as_deref().map(|t| Tombstone { deleted_at: now, ..t.clone() })
+            }
             _ => None,
         };
-        let stored = signed_quote(self.quote_keys().await?, facts, &cached.digest, &quote, order_id, now)?;
+        let stored = signed_quote(self.quote_keys().await?, facts, &cached.digest, &quote, question, now)?;
         Ok(QuoteView { stored, quote, zone: facts.zone, deletes })
     }
 

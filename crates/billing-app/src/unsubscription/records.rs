@@ -1,6 +1,7 @@
 //! What unsubscription keeps: binding quotes, unsubscriptions and refunds.
 
 use billing_domain::catalog::Commodity;
+use billing_domain::change::ActionKind;
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -34,6 +35,10 @@ pub struct StoredQuote {
     pub refund: Money,
     /// The itemized quote as JSON (lines, destinations, reason).
     pub body: String,
+    /// What it was for.
+    pub action: ActionKind,
+    /// For a downgrade: the CUs the quota keeps.
+    pub new_quota_cu: Option<u32>,
 }
 
 /// A confirmed unsubscription.
@@ -58,6 +63,11 @@ pub struct Unsubscription {
     pub full_refund: bool,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// What was done: an unsubscription, a downgrade or a switch to
+    /// pay-as-you-go.
+    pub action: ActionKind,
+    /// For a downgrade: the CUs the quota kept.
+    pub quota_cu_after: Option<u32>,
 }
 
 /// Where a refund is.

@@ -13,6 +13,7 @@
 //! 8-byte microseconds, numbers big-endian), then the first 16 bytes of the
 //! HMAC-SHA256 of all of it.
 
+use billing_domain::change::ActionKind;
 use billing_domain::money::{Currency, Money};
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
@@ -126,6 +127,12 @@ impl QuoteKey {
         body.push(quote.reason.map_or(0, ReasonCode::number));
         put_text(&mut body, quote.refund.currency().code());
         body.extend(quote.refund.minor().to_be_bytes());
+        // An unsubscription's id ends here, as it did before quotes of other
+        // actions existed; theirs add the action and the CUs kept.
+        if quote.action != ActionKind::Unsubscribe {
+            body.push(action_number(quote.action));
+            body.extend(quote.new_quota_cu.unwrap_or(0).to_be_bytes());
+        }
         let tag = self.tag(&body);
         body.extend(tag);
         format!("{PREFIX}{}", base64url(&body))
@@ -162,6 +169,14 @@ impl QuoteKey {
         };
         let currency: Currency = r.text()?.parse().ok()?;
         let refund = Money::from_minor(currency, r.i64()?);
+        let (action, new_quota_cu) = if r.0.is_empty() {
+            (ActionKind::Unsubscribe, None)
+        } else {
+            let number = r.byte()?;
+            let action = ActionKind::ALL.into_iter().find(|&a| action_number(a) == number)?;
+            let cu = u32::from_be_bytes(r.take()?);
+            (action, (action == ActionKind::Downgrade).then_some(cu))
+        };
         r.0.is_empty().then_some(())?;
         Some(StoredQuote {
             id: id.to_owned(),
@@ -176,7 +191,18 @@ impl QuoteKey {
             reason,
             refund,
             body: String::new(),
+            action,
+            new_quota_cu,
         })
+    }
+}
+
+/// The byte an action is signed as (never 0).
+const fn action_number(action: ActionKind) -> u8 {
+    match action {
+        ActionKind::Unsubscribe => 1,
+        ActionKind::Downgrade => 2,
+        ActionKind::SwitchToPayAsYouGo => 3,
     }
 }
 
@@ -296,6 +322,8 @@ mod tests {
             reason: Some(ReasonCode::AnnualLimitReached),
             refund: Money::from_minor(Currency::Usd, 1_386_431),
             body: String::new(),
+            action: ActionKind::Unsubscribe,
+            new_quota_cu: None,
         }
     }
 
@@ -311,6 +339,25 @@ mod tests {
             let opened = key.open(&id).expect("the id opens");
             assert_eq!(opened, StoredQuote { id: id.clone(), ..q });
         }
+    }
+
+    #[test]
+    fn an_id_carries_its_action_and_the_cus_a_downgrade_keeps() {
+        let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
+        for (action, cu) in
+            [(ActionKind::Downgrade, Some(50)), (ActionKind::SwitchToPayAsYouGo, None), (ActionKind::Unsubscribe, None)]
+        {
+            let q = StoredQuote { action, new_quota_cu: cu, ..quote() };
+            let id = key.sign(&q);
+            assert_eq!(key.open(&id).unwrap(), StoredQuote { id: id.clone(), ..q }, "{action}");
+        }
+        // The action is signed: changing its byte breaks the id.
+        let id = key.sign(&StoredQuote { action: ActionKind::Downgrade, new_quota_cu: Some(50), ..quote() });
+        let mut bytes = from_base64url(id.strip_prefix(PREFIX).unwrap()).unwrap();
+        let at = bytes.len() - TAG_LEN - 5;
+        assert_eq!(bytes[at], action_number(ActionKind::Downgrade));
+        bytes[at] = action_number(ActionKind::SwitchToPayAsYouGo);
+        assert_eq!(key.open(&format!("{PREFIX}{}", base64url(&bytes))), None);
     }
 
     #[test]
