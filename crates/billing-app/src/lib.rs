@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod activation;
 pub mod audit;
 pub mod catalog;
 pub mod changes;

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::money::Money;
+use billing_domain::order::OrderStatus;
 use billing_domain::usage::{CuHours, HourFacts, PlanBalance, PlanDraw, PlanPool, settle_more_of_hour};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::json;
@@ -21,8 +22,8 @@ use crate::catalog::region_of;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_USAGE, customer_balance};
-use crate::model::{InstanceRecord, InstanceState, OrderRecord, SettledHour, Settlement, UsageRecord};
-use crate::periods::{plan_period, quota_periods};
+use crate::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, SettledHour, Settlement, UsageRecord};
+use crate::periods::{covered_periods, plan_period, quota_periods};
 use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
 
@@ -306,6 +307,12 @@ impl BatchFacts {
             }
         }
         let UsageFacts { workspaces, quotas, plans } = tx.usage_facts(&ids).await?;
+        let changes = if quotas.is_empty() {
+            Vec::new()
+        } else {
+            let quota_ids: Vec<&str> = quotas.iter().map(|(q, _)| q.id.as_str()).collect();
+            tx.quota_changes(&quota_ids).await?
+        };
         let mut workspaces: HashMap<String, UsageWorkspace> =
             workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
         let mut quotas_of: HashMap<String, Vec<InstanceWithOrders>> = HashMap::new();
@@ -331,9 +338,22 @@ impl BatchFacts {
                 if quota.account_id != workspace.account_id {
                     continue;
                 }
-                for (_, p) in quota_periods(zone, &orders)? {
-                    periods.push((cu, p.start, p.end));
-                }
+                // A quota switched to pay-as-you-go still covers the hours
+                // before the switch with the orders it refunded.
+                let orders = if quota.state == InstanceState::Switched {
+                    orders
+                        .into_iter()
+                        .map(|o| match o.status {
+                            OrderStatus::Refunded => OrderRecord { status: OrderStatus::Paid, ..o },
+                            _ => o,
+                        })
+                        .collect()
+                } else {
+                    orders
+                };
+                let own: Vec<&QuotaChange> = changes.iter().filter(|c| c.instance_id == quota.id).collect();
+                let chain = quota_periods(zone, &orders)?.into_iter().map(|(_, p)| p);
+                periods.extend(covered_periods(cu, &own, chain));
             }
             facts.index.insert(id.to_owned(), facts.workspaces.len());
             let account_id = workspace.account_id;

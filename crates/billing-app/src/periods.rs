@@ -3,9 +3,10 @@
 
 use billing_domain::calendar::{BillingPeriod, BillingZone, first_period, period_from_anchor};
 use billing_domain::order::{OrderKind, OrderStatus};
+use chrono::{DateTime, Utc};
 
 use crate::error::{AppError, AppResult};
-use crate::model::OrderRecord;
+use crate::model::{OrderRecord, QuotaChange};
 
 /// The periods of a quota's paid orders, in order, as `(order index,
 /// period)`. Refunded and cancelled orders are not part of the chain, so
@@ -40,4 +41,83 @@ pub fn plan_period(zone: BillingZone, orders: &[OrderRecord]) -> AppResult<Optio
     };
     let start = order.start.ok_or_else(|| AppError::internal(format!("plan order {} has no activation", order.id)))?;
     Ok(Some(first_period(zone, start, order.months)?))
+}
+
+/// A quota's coverage over `periods`: `(CUs, start, end)` pieces, split
+/// where one of its `changes` (oldest first) takes effect. Before the first
+/// change the quota covers the CUs it was bought with; pieces with no CUs
+/// (after a switch to pay-as-you-go) are left out.
+pub fn covered_periods(
+    quota_cu_now: u32,
+    changes: &[&QuotaChange],
+    periods: impl IntoIterator<Item = BillingPeriod>,
+) -> Vec<(u32, DateTime<Utc>, DateTime<Utc>)> {
+    let first_cu = changes.first().map_or(quota_cu_now, |c| c.quota_cu_before);
+    let mut out = Vec::new();
+    for period in periods {
+        let mut start = period.start;
+        let mut cu = first_cu;
+        for change in changes {
+            if change.effective_from <= start {
+                cu = change.quota_cu_after;
+                continue;
+            }
+            if change.effective_from >= period.end {
+                break;
+            }
+            if cu > 0 {
+                out.push((cu, start, change.effective_from));
+            }
+            start = change.effective_from;
+            cu = change.quota_cu_after;
+        }
+        if cu > 0 && start < period.end {
+            out.push((cu, start, period.end));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, day, hour, 0, 0).unwrap()
+    }
+
+    fn change(day: u32, hour: u32, before: u32, after: u32) -> QuotaChange {
+        QuotaChange {
+            instance_id: "ins".into(),
+            unsubscription_id: format!("uns{day}{hour}"),
+            effective_from: at(day, hour),
+            quota_cu_before: before,
+            quota_cu_after: after,
+        }
+    }
+
+    #[test]
+    fn a_period_is_split_where_each_change_takes_effect() {
+        let period = |start, end: DateTime<Utc>| BillingPeriod { start, end, expiration_date: end.date_naive() };
+        let periods = [period(at(1, 0), at(10, 0)), period(at(10, 0), at(20, 0))];
+        assert_eq!(covered_periods(100, &[], periods), vec![(100, at(1, 0), at(10, 0)), (100, at(10, 0), at(20, 0))]);
+        let (a, b) = (change(3, 5, 100, 60), change(12, 0, 60, 30));
+        assert_eq!(
+            covered_periods(30, &[&a, &b], periods),
+            vec![
+                (100, at(1, 0), at(3, 5)),
+                (60, at(3, 5), at(10, 0)),
+                (60, at(10, 0), at(12, 0)),
+                (30, at(12, 0), at(20, 0))
+            ]
+        );
+        // A switch ends the coverage at its hour, renewals included.
+        let switch = change(4, 1, 60, 0);
+        assert_eq!(
+            covered_periods(60, &[&a, &switch], periods),
+            vec![(100, at(1, 0), at(3, 5)), (60, at(3, 5), at(4, 1))]
+        );
+    }
 }

@@ -484,12 +484,15 @@ impl Billing {
         }
         order.status = OrderStatus::Paid;
         post_payment(tx, account, order, now).await?;
-        if order.kind == OrderKind::New {
-            self.activate(tx, &mut purchase.instance).await?;
-        }
-        let order = &purchase.order;
         let detail = json!({"cash_paid": due.to_string(), "tenders": order.tenders.len()});
         audit(tx, caller, "order.paid", &order.id, detail, now).await?;
+        if order.kind == OrderKind::New {
+            if crate::activation::region_has_room(tx, &purchase.instance).await? {
+                self.activate(tx, &mut purchase.instance).await?;
+            } else {
+                self.refund_failed_activation(tx, caller, &mut purchase.instance, &mut purchase.order, now).await?;
+            }
+        }
         Ok(purchase)
     }
 

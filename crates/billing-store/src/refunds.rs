@@ -3,7 +3,7 @@
 
 use billing_app::store::{StoreError, StoreResult};
 use billing_app::unsubscription::records::{
-    IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
+    IdempotencyClaim, Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
@@ -93,7 +93,7 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
         refund: row.money(currency, "refund_minor")?,
         full_refund: row.flag("full_refund")?,
         created_at: row.instant("created_at")?,
-        action: action(row)?,
+        action: by_name("action", &row.text("action")?, &RefundCause::ALL, RefundCause::as_str)?,
         quota_cu_after: opt_cu(row, "quota_cu_after")?,
     })
 }

@@ -6,6 +6,7 @@
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Commodity;
 use billing_domain::change::{ActionKind, release_tranche};
+use billing_domain::destination::Destination;
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::quote::{InstanceStatus, Quote, QuoteLine};
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::facts::{Question, QuoteFacts, load_facts};
 use super::quoting::{deletion_preview, stored_body};
-use super::records::{IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
+use super::records::{IdempotencyClaim, Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
@@ -179,7 +180,8 @@ impl Billing {
         // The quote is kept as it was shown, with its lines.
         let quote = StoredQuote { body: stored_body(&quote, &recomputed, zone), ..quote };
         let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
-        let refunds = self.create_refunds(tx, &unsubscription, &recomputed, &facts.orders, zone, now).await?;
+        let refunds =
+            self.create_refunds(tx, &unsubscription, &recomputed.destinations, &facts.orders, zone, now).await?;
         check_cash_refunded(&recomputed, &refunded_before, &refunds)?;
         let tombstone = match deletes {
             Some(t) => {
@@ -219,24 +221,25 @@ impl Billing {
 
     /// One refund per destination; balance refunds succeed at once, card and
     /// PayPal refunds wait for the channel. Posted as one movement.
-    async fn create_refunds(
+    pub(crate) async fn create_refunds(
         &self,
         tx: &mut (dyn StoreTx + '_),
         unsubscription: &Unsubscription,
-        quote: &Quote,
+        destinations: &[Destination],
         orders: &[OrderRecord],
         zone: BillingZone,
         now: DateTime<Utc>,
     ) -> AppResult<Vec<Refund>> {
         let account_id = &unsubscription.account_id;
         let kind = match unsubscription.action {
-            ActionKind::Unsubscribe => "unsubscription.refund",
-            ActionKind::Downgrade => "downgrade.refund",
-            ActionKind::SwitchToPayAsYouGo => "switch.refund",
+            RefundCause::Unsubscribe => "unsubscription.refund",
+            RefundCause::Downgrade => "downgrade.refund",
+            RefundCause::SwitchToPayAsYouGo => "switch.refund",
+            RefundCause::ActivationFailed => "activation.refund",
         };
         let mut movement = Movement::new(new_id("mov"), kind, &unsubscription.id, now);
-        let mut refunds = Vec::with_capacity(quote.destinations.len());
-        for d in &quote.destinations {
+        let mut refunds = Vec::with_capacity(destinations.len());
+        for d in destinations {
             let order = &orders[d.order_index];
             let tender =
                 order.tenders.get(d.tender_index).ok_or_else(|| AppError::internal("destination without tender"))?;
@@ -404,7 +407,7 @@ async fn record_unsubscription(
         // A downgrade never counts as a full refund.
         full_refund: stored.action != ActionKind::Downgrade && !quote.refund.is_zero() && quote.refund == cash,
         created_at: now,
-        action: stored.action,
+        action: stored.action.into(),
         quota_cu_after: quote.quota_cu_after,
     };
     tx.insert_unsubscription(&unsubscription, stored).await.map_err(|e| match e {

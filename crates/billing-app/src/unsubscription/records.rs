@@ -63,11 +63,55 @@ pub struct Unsubscription {
     pub full_refund: bool,
     /// When.
     pub created_at: DateTime<Utc>,
-    /// What was done: an unsubscription, a downgrade or a switch to
-    /// pay-as-you-go.
-    pub action: ActionKind,
+    /// What was done: an unsubscription, a downgrade, a switch to
+    /// pay-as-you-go, or the refund of a quota that could not be activated.
+    pub action: RefundCause,
     /// For a downgrade: the CUs the quota kept.
     pub quota_cu_after: Option<u32>,
+}
+
+/// Why a set of refunds was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefundCause {
+    /// The instance (or a pending renewal) was given back.
+    Unsubscribe,
+    /// The quota kept fewer CUs.
+    Downgrade,
+    /// The quota ended and its workspace is billed by the hour.
+    SwitchToPayAsYouGo,
+    /// A paid quota found no room in its region and was refunded whole
+    /// instead of activated (`CAPACITY_EXHAUSTED`).
+    ActivationFailed,
+}
+
+impl RefundCause {
+    /// Every variant.
+    pub const ALL: [RefundCause; 4] = [
+        RefundCause::Unsubscribe,
+        RefundCause::Downgrade,
+        RefundCause::SwitchToPayAsYouGo,
+        RefundCause::ActivationFailed,
+    ];
+
+    /// The name used on the wire and in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RefundCause::Unsubscribe => "unsubscribe",
+            RefundCause::Downgrade => "downgrade",
+            RefundCause::SwitchToPayAsYouGo => "switch_to_pay_as_you_go",
+            RefundCause::ActivationFailed => "activation_failed",
+        }
+    }
+}
+
+impl From<ActionKind> for RefundCause {
+    fn from(action: ActionKind) -> Self {
+        match action {
+            ActionKind::Unsubscribe => RefundCause::Unsubscribe,
+            ActionKind::Downgrade => RefundCause::Downgrade,
+            ActionKind::SwitchToPayAsYouGo => RefundCause::SwitchToPayAsYouGo,
+        }
+    }
 }
 
 /// Where a refund is.

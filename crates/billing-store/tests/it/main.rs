@@ -18,6 +18,7 @@ mod outages;
 mod paging;
 mod private_files;
 mod purchases;
+mod quota_changes;
 mod quote_cache;
 mod races;
 mod refunds;

@@ -184,3 +184,110 @@ async fn two_full_refunds_racing_under_a_yearly_limit_of_one_grant_one() {
         w.assert_books_in_order().await;
     });
 }
+
+/// A quota of 100 CUs for one month paid from the balance, the customer, and
+/// a second service over the same database.
+async fn quota_for_races(w: &World, name: &str) -> (crate::seed::Seed, String, billing_app::Billing) {
+    let s = w.seed(name, "10000.00").await;
+    let bought = w.billing.buy_quota(&s.caller, &s.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+    w.clock.set(at("2026-03-12T10:20:00+08:00"));
+    (s, bought.instance.id, w.replica().await)
+}
+
+fn question(cu: Option<u32>) -> billing_app::unsubscription::facts::Question<'static> {
+    use billing_domain::change::ActionKind;
+    match cu {
+        Some(cu) => billing_app::unsubscription::facts::Question {
+            action: ActionKind::Downgrade,
+            order_id: None,
+            new_quota_cu: Some(cu),
+        },
+        None => billing_app::unsubscription::facts::Question::unsubscribe(None),
+    }
+}
+
+/// What the quota's orders gave back in all, checked against what they
+/// were paid in cash; the books balance.
+async fn assert_within_cash_paid(w: &World, s: &crate::seed::Seed, quota: &str) {
+    let filter = billing_app::unsubscription::records::RefundFilter {
+        account_id: Some(s.id().to_owned()),
+        limit: 1000,
+        ..Default::default()
+    };
+    let refunds = w.tx().await.refunds(&filter).await.unwrap();
+    for order in w.orders(quota).await {
+        let refunded: i64 = refunds.iter().filter(|r| r.order_id == order.id).map(|r| r.amount.minor()).sum();
+        assert!(refunded <= order.charges.cash_due().unwrap().minor(), "order {} over-refunded", order.id);
+    }
+    w.assert_books_in_order().await;
+}
+
+#[tokio::test]
+async fn a_downgrade_racing_an_unsubscription_or_another_downgrade_lets_one_win() {
+    on_every_backend!(|w| {
+        for (name, rival) in [("unsubscribes", None), ("downgrades", Some(40))] {
+            let (s, quota, replica) = quota_for_races(&w, name).await;
+            let q1 = w.billing.quote_action(&s.caller, &quota, &question(Some(50))).await.unwrap();
+            let q2 = replica.quote_action(&s.caller, &quota, &question(rival)).await.unwrap();
+            let name = q2.deletes.as_ref().map(|t| t.name.as_str());
+            let (k1, k2) = (confirm(&q1, "k1", None), confirm(&q2, "k2", name));
+            let (b1, c1, c2) = (w.billing.clone(), s.caller.clone(), s.caller.clone());
+            let (a, b) = race(&w, async move { b1.confirm_unsubscription(&c1, &k1).await.map(|_| ()) }, async move {
+                replica.confirm_unsubscription(&c2, &k2).await.map(|_| ())
+            })
+            .await;
+            assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "exactly one wins: {a:?} {b:?}");
+            let code = if a.is_err() { a } else { b }.unwrap_err().code();
+            assert!(matches!(code, "QUOTE_STALE" | "ALREADY_UNSUBSCRIBED"), "the loser is told why: {code}");
+            assert_within_cash_paid(&w, &s, &quota).await;
+            // Each round works on its own account; the clock goes back.
+            w.clock.set(at("2026-03-10T14:23:05+08:00"));
+        }
+    });
+}
+
+#[tokio::test]
+async fn a_downgrade_racing_a_renewal_lets_one_win() {
+    on_every_backend!(|w| {
+        let (s, quota, replica) = quota_for_races(&w, "acme").await;
+        let q = w.billing.quote_action(&s.caller, &quota, &question(Some(50))).await.unwrap();
+        let k = confirm(&q, "k1", None);
+        let (b1, c1, c2, id) = (w.billing.clone(), s.caller.clone(), s.caller.clone(), quota.clone());
+        let (a, b) = race(&w, async move { b1.confirm_unsubscription(&c1, &k).await.map(|_| ()) }, async move {
+            replica.renew(&c2, &id, 1, &[], Some(&[balance("3221.00")])).await.map(|_| ())
+        })
+        .await;
+        // Either the renewal went first (the quote went stale) or the
+        // downgrade did (and the renewal, still asking for 100 CUs' price,
+        // is refused for not adding up).
+        assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "exactly one wins: {a:?} {b:?}");
+        let codes = codes([&a, &b]);
+        assert!(
+            codes.contains(&Some("QUOTE_STALE")) || codes.contains(&Some("TENDERS_DO_NOT_ADD_UP")),
+            "the loser is told why: {codes:?}"
+        );
+        assert_within_cash_paid(&w, &s, &quota).await;
+    });
+}
+
+#[tokio::test]
+async fn two_quotas_racing_for_the_last_reserved_cus_of_a_region_activate_one() {
+    on_every_backend!(|w| {
+        let mut region = w.billing.region("ap-southeast-1").await.unwrap();
+        region.reserved_cu_capacity = Some(150);
+        w.billing.set_region(&Caller::Operator, region).await.unwrap();
+        let (a, b) = (w.seed("a", "5000.00").await, w.seed("b", "5000.00").await);
+        let (ra, rb) =
+            (a.quota(100, 1, Some(vec![balance("3221.00")])), b.quota(100, 1, Some(vec![balance("3221.00")])));
+        let (b1, b2, ca, cb) = (w.billing.clone(), w.replica().await, a.caller.clone(), b.caller.clone());
+        let (x, y) =
+            race(&w, async move { b1.buy_quota(&ca, &ra).await }, async move { b2.buy_quota(&cb, &rb).await }).await;
+        let states = [x.unwrap().instance.state, y.unwrap().instance.state];
+        assert_eq!(states.iter().filter(|s| **s == InstanceState::Active).count(), 1, "{states:?}");
+        assert_eq!(states.iter().filter(|s| **s == InstanceState::ActivationFailed).count(), 1, "{states:?}");
+        // The refused one got its money back on the balance it paid from.
+        let balances = [w.balance_of(a.id()).await, w.balance_of(b.id()).await];
+        assert!(balances.contains(&usd("5000.00")) && balances.contains(&usd("1779.00")), "{balances:?}");
+        w.assert_books_in_order().await;
+    });
+}
