@@ -67,6 +67,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(instances::get_instance))
         .routes(routes!(unsubscription::create_quote))
         .routes(routes!(unsubscription::create_unsubscription))
+        .routes(routes!(unsubscription::create_quota_change))
         .routes(routes!(unsubscription::get_unsubscription))
         .routes(routes!(refunds::list_refunds))
         .routes(routes!(refunds::get_refund))

@@ -107,9 +107,21 @@ impl From<&Account> for AccountDto {
 pub struct QuoteRequest {
     /// The subscription quota or resource plan.
     pub instance_id: String,
-    /// Quote only this pending renewal order of a quota.
+    /// Quote only this pending renewal order of a quota (unsubscriptions
+    /// only).
     #[serde(default)]
     pub order_id: Option<String>,
+    /// What to quote: `unsubscribe` (the default), `downgrade` (a quota
+    /// keeps `new_quota_cu` CUs) or `switch_to_pay_as_you_go` (the quota
+    /// ends, its workspace stays and is billed by the hour).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(unsubscribe|downgrade|switch_to_pay_as_you_go)$")]
+    pub action: Option<String>,
+    /// For a downgrade: the CUs the quota keeps (fewer than it has, at least
+    /// the region's smallest quota).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub new_quota_cu: Option<u32>,
 }
 
 /// One order's part of a quote.
@@ -127,8 +139,13 @@ pub struct QuoteLineDto {
     pub coupon: String,
     /// Voucher applied (never refunded).
     pub voucher: String,
-    /// Cash paid.
+    /// Cash paid, less what earlier downgrades took out (the order's cash
+    /// basis).
     pub cash_paid: String,
+    /// For a downgrade: the share of the cash basis the removed CUs take out
+    /// (what comes back is this less its consumed part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_cash: Option<String>,
     /// What comes back.
     pub refund: String,
     /// When it was paid.
@@ -200,6 +217,13 @@ impl From<&Tombstone> for WorkspaceDeletionDto {
 /// A binding refund quote.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct QuoteDto {
+    /// `downgrade` or `switch_to_pay_as_you_go`; absent for an
+    /// unsubscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// For a downgrade: the CUs the quota keeps once confirmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_cu_after: Option<u32>,
     /// Quote id, to confirm with.
     pub quote_id: String,
     /// The instance.
@@ -244,6 +268,14 @@ pub struct UnsubscribeRequest {
     /// For a quota: the workspace's name, typed to confirm its deletion.
     #[serde(default)]
     pub confirm_workspace_deletion: Option<String>,
+}
+
+/// A request to execute the quote of a downgrade or a switch.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaChangeRequest {
+    /// The quote to execute.
+    pub quote_id: String,
 }
 
 /// A refund to one destination.
@@ -305,6 +337,13 @@ impl From<&Refund> for RefundDto {
 pub struct UnsubscriptionDto {
     /// Id.
     pub id: String,
+    /// `unsubscribe`, `downgrade`, `switch_to_pay_as_you_go` or
+    /// `activation_failed` (a paid quota its region had no room for).
+    pub action: String,
+    /// For a downgrade or a switch: the CUs the quota keeps from the next
+    /// clock hour on (0 after a switch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_cu_after: Option<u32>,
     /// The instance given back.
     pub instance_id: String,
     /// The renewal order, for a renewal-only unsubscription.
@@ -332,6 +371,8 @@ impl From<&UnsubscriptionResult> for UnsubscriptionDto {
         let u = &r.unsubscription;
         UnsubscriptionDto {
             id: u.id.clone(),
+            action: u.action.as_str().to_owned(),
+            quota_cu_after: u.quota_cu_after,
             instance_id: u.instance_id.clone(),
             order_id: u.order_id.clone(),
             quote_id: u.quote_id.clone(),
@@ -381,6 +422,10 @@ pub struct InstanceDto {
     pub refund_reason: Option<String>,
     /// What would come back now.
     pub refundable_now: Option<String>,
+    /// Why a paid quota was never activated: `CAPACITY_EXHAUSTED` (its
+    /// region had no room; it was refunded in full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_failure: Option<String>,
 }
 
 impl InstanceDto {
@@ -407,6 +452,8 @@ impl InstanceDto {
             refund_type: quote.refund_type.as_str().to_owned(),
             refund_reason: quote.reason.map(|r| r.code().to_owned()),
             refundable_now: quote.eligible().then(|| quote.refund.to_string()),
+            activation_failure: (record.state == billing_app::model::InstanceState::ActivationFailed)
+                .then(|| billing_app::activation::CAPACITY_EXHAUSTED.to_owned()),
         }
     }
 }

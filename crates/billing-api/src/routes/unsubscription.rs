@@ -5,13 +5,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use billing_app::unsubscription::Confirmation;
+use billing_app::unsubscription::facts::Question;
+use billing_domain::change::ActionKind;
 
 use crate::ApiState;
-use crate::dto::{QuoteDto, QuoteRequest, UnsubscribeRequest, UnsubscriptionDto};
+use crate::dto::{QuotaChangeRequest, QuoteDto, QuoteRequest, UnsubscribeRequest, UnsubscriptionDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
-use crate::problem::{ApiResult, Problem};
+use crate::problem::{ApiError, ApiResult, Problem};
 
-/// Quote giving back an instance (or one pending renewal of a quota). The
+/// Quote giving back an instance (or one pending renewal of a quota),
+/// downgrading a quota to fewer CUs, or switching it to pay-as-you-go. The
 /// quote is binding until `expires_at` unless what it was computed from
 /// changes; a not-eligible quote says why in `reason`.
 #[utoipa::path(post, path = "/api/v1/quotes", tag = "unsubscription",
@@ -20,7 +23,7 @@ use crate::problem::{ApiResult, Problem};
         (status = 200, description = "The quote", body = QuoteDto),
         (status = 400, description = "Malformed request", body = Problem),
         (status = 404, description = "No such instance in this account", body = Problem),
-        (status = 422, description = "The order is not a pending renewal", body = Problem),
+        (status = 422, description = "The order is not a pending renewal, or the action and `new_quota_cu` do not fit", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn create_quote(
@@ -30,8 +33,44 @@ pub async fn create_quote(
 ) -> ApiResult<Response> {
     // The body has `QuoteDto`'s shape: the API's tests and the schema check
     // in CI hold it to that.
-    let view = state.billing.quote_unsubscription(&caller, &request.instance_id, request.order_id.as_deref()).await?;
+    let action = match request.action.as_deref() {
+        None => ActionKind::Unsubscribe,
+        Some(name) => name.parse().map_err(|message: String| ApiError::invalid("action", message))?,
+    };
+    let question = Question { action, order_id: request.order_id.as_deref(), new_quota_cu: request.new_quota_cu };
+    let view = state.billing.quote_action(&caller, &request.instance_id, &question).await?;
     Ok(Json(view.body()).into_response())
+}
+
+/// Execute the quote of a downgrade or of a switch to pay-as-you-go: the
+/// removed share of the prepaid cash goes back where it came from and the
+/// quota keeps fewer CUs (or ends, its workspace billed by the hour) from
+/// the next clock hour — all at once or not at all. The workspace, its jobs
+/// and its data stay. Repeating the request with the same `Idempotency-Key`
+/// returns the first result.
+#[utoipa::path(post, path = "/api/v1/quota-changes", tag = "unsubscription",
+    request_body = QuotaChangeRequest,
+    params(("Idempotency-Key" = String, Header, description = "Repeats with the same key return the first result")),
+    responses(
+        (status = 201, description = "Changed", body = UnsubscriptionDto),
+        (status = 200, description = "The first result of a repeated request", body = UnsubscriptionDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
+        (status = 400, description = "Malformed request", body = Problem),
+        (status = 404, description = "No such quote in this account", body = Problem),
+        (status = 409, description = "The quote is stale, or the key was used for another request", body = Problem),
+        (status = 422, description = "Not eligible, or the quote is for an unsubscription", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn create_quota_change(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    IdempotencyKey(key): IdempotencyKey,
+    Body(request): Body<QuotaChangeRequest>,
+) -> ApiResult<(StatusCode, crate::routes::Replayed, Json<UnsubscriptionDto>)> {
+    let confirmation =
+        Confirmation { quote_id: request.quote_id, idempotency_key: key, confirm_workspace_deletion: None };
+    let result = state.billing.confirm_quota_change(&caller, &confirmation).await?;
+    let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, crate::routes::Replayed(result.replayed), Json(UnsubscriptionDto::from(&result))))
 }
 
 /// Execute a quote: refunds go out, a quota's workspace is deleted for good,

@@ -16,5 +16,6 @@ mod limits;
 mod openapi;
 mod orders;
 mod payments;
+mod quota_changes;
 mod usage;
 mod workspaces;

@@ -76,8 +76,25 @@ pub fn business_days_after(zone: BillingZone, from: DateTime<Utc>, days: u32) ->
 }
 
 impl Billing {
-    /// Executes a quote exactly, or refuses with nothing changed.
+    /// Executes an unsubscription's quote exactly, or refuses with nothing
+    /// changed.
     pub async fn confirm_unsubscription(&self, caller: &Caller, c: &Confirmation) -> AppResult<UnsubscriptionResult> {
+        self.confirm_quote(caller, c, &[ActionKind::Unsubscribe]).await
+    }
+
+    /// Executes the quote of a downgrade or of a switch to pay-as-you-go
+    /// exactly, or refuses with nothing changed.
+    pub async fn confirm_quota_change(&self, caller: &Caller, c: &Confirmation) -> AppResult<UnsubscriptionResult> {
+        self.confirm_quote(caller, c, &[ActionKind::Downgrade, ActionKind::SwitchToPayAsYouGo]).await
+    }
+
+    /// Executes a quote of one of the `accepted` actions.
+    async fn confirm_quote(
+        &self,
+        caller: &Caller,
+        c: &Confirmation,
+        accepted: &[ActionKind],
+    ) -> AppResult<UnsubscriptionResult> {
         let key = &c.idempotency_key;
         crate::service::check_idempotency_key(key)?;
         let now = self.now();
@@ -87,6 +104,13 @@ impl Billing {
         let id = new_id("uns");
         // Read before the transaction: making the key takes a write of its own.
         let quote = self.quote_keys().await?.open(&c.quote_id, now);
+        if let Some(q) = quote.as_ref().filter(|q| !accepted.contains(&q.action)) {
+            let message = match q.action {
+                ActionKind::Unsubscribe => "this quote is for an unsubscription; confirm it as one",
+                _ => "this quote is for a quota change (a downgrade or a switch); confirm it as one",
+            };
+            return Err(AppError::invalid("quote_id", message));
+        }
         let mut tx = self.begin().await?;
         if let IdempotencyClaim::Used { request_hash, response } =
             tx.claim_idempotency(&scope, key, &hash, Some(&id), now).await?
@@ -408,7 +432,10 @@ async fn record_unsubscription(
         full_refund: stored.action != ActionKind::Downgrade && !quote.refund.is_zero() && quote.refund == cash,
         created_at: now,
         action: stored.action.into(),
-        quota_cu_after: quote.quota_cu_after,
+        quota_cu_after: match stored.action {
+            ActionKind::SwitchToPayAsYouGo => Some(0),
+            _ => quote.quota_cu_after,
+        },
     };
     tx.insert_unsubscription(&unsubscription, stored).await.map_err(|e| match e {
         StoreError::Unique(_) => AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed },

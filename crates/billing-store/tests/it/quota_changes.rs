@@ -44,7 +44,10 @@ async fn confirm(billing: &Billing, caller: &Caller, quote: &QuoteView, key: &st
         idempotency_key: key.to_owned(),
         confirm_workspace_deletion: quote.deletes.as_ref().map(|t| t.name.clone()),
     };
-    billing.confirm_unsubscription(caller, &c).await.unwrap()
+    match quote.stored.action {
+        ActionKind::Unsubscribe => billing.confirm_unsubscription(caller, &c).await.unwrap(),
+        _ => billing.confirm_quota_change(caller, &c).await.unwrap(),
+    }
 }
 
 /// Every line of a downgrade quote refunds its removed tranche less the
@@ -294,7 +297,9 @@ async fn refused_changes_name_their_reason_and_change_nothing() {
             idempotency_key: "late".into(),
             confirm_workspace_deletion: None,
         };
-        let late = w.billing.confirm_unsubscription(&seed.caller, &c).await.unwrap_err();
+        let wrong = w.billing.confirm_unsubscription(&seed.caller, &c).await.unwrap_err();
+        assert!(matches!(wrong, AppError::Invalid { ref field, .. } if field == "quote_id"), "{wrong:?}");
+        let late = w.billing.confirm_quota_change(&seed.caller, &c).await.unwrap_err();
         assert_eq!(late.code(), "QUOTE_STALE");
         assert_eq!(w.snapshot().await, before, "a refused downgrade wrote something");
     });

@@ -232,8 +232,13 @@ async fn a_downgrade_racing_an_unsubscription_or_another_downgrade_lets_one_win(
             let name = q2.deletes.as_ref().map(|t| t.name.as_str());
             let (k1, k2) = (confirm(&q1, "k1", None), confirm(&q2, "k2", name));
             let (b1, c1, c2) = (w.billing.clone(), s.caller.clone(), s.caller.clone());
-            let (a, b) = race(&w, async move { b1.confirm_unsubscription(&c1, &k1).await.map(|_| ()) }, async move {
-                replica.confirm_unsubscription(&c2, &k2).await.map(|_| ())
+            let unsubscribes = rival.is_none();
+            let (a, b) = race(&w, async move { b1.confirm_quota_change(&c1, &k1).await.map(|_| ()) }, async move {
+                if unsubscribes {
+                    replica.confirm_unsubscription(&c2, &k2).await.map(|_| ())
+                } else {
+                    replica.confirm_quota_change(&c2, &k2).await.map(|_| ())
+                }
             })
             .await;
             assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "exactly one wins: {a:?} {b:?}");
@@ -253,7 +258,7 @@ async fn a_downgrade_racing_a_renewal_lets_one_win() {
         let q = w.billing.quote_action(&s.caller, &quota, &question(Some(50))).await.unwrap();
         let k = confirm(&q, "k1", None);
         let (b1, c1, c2, id) = (w.billing.clone(), s.caller.clone(), s.caller.clone(), quota.clone());
-        let (a, b) = race(&w, async move { b1.confirm_unsubscription(&c1, &k).await.map(|_| ()) }, async move {
+        let (a, b) = race(&w, async move { b1.confirm_quota_change(&c1, &k).await.map(|_| ()) }, async move {
             replica.renew(&c2, &id, 1, &[], Some(&[balance("3221.00")])).await.map(|_| ())
         })
         .await;
