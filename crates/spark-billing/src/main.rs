@@ -4,6 +4,7 @@
 //! KEY`, the operator commands call a running server's HTTP API instead.
 #![forbid(unsafe_code)]
 
+mod change;
 mod checks;
 mod clock;
 mod config;
@@ -56,6 +57,12 @@ enum Command {
     Quote(quote::QuoteArgs),
     /// Give a prepaid instance (or one pending renewal) back and refund it.
     Unsubscribe(unsubscribe::UnsubscribeArgs),
+    /// Keep a subscription quota with fewer CUs; the removed CUs' share of
+    /// the prepaid cash comes back. The workspace stays.
+    Downgrade(change::DowngradeArgs),
+    /// End a subscription quota and bill its workspace pay-as-you-go; the
+    /// prepaid remainder comes back. The workspace, its jobs and data stay.
+    Switch(change::SwitchArgs),
     /// List refunds, or send pending ones through the payment channel.
     #[command(subcommand)]
     Refunds(refunds::RefundsCommand),
@@ -116,6 +123,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Clock(command) => clock::run(&global, command).await,
         Command::Quote(args) => quote::run(&global, args).await,
         Command::Unsubscribe(args) => unsubscribe::run(&global, args).await,
+        Command::Downgrade(args) => change::downgrade(&global, args).await,
+        Command::Switch(args) => change::switch(&global, args).await,
         Command::Refunds(command) => refunds::run(&global, command).await,
         Command::Usage(command) => usage::run(&global, command).await,
         Command::Backup(args) => unsubscribe::backup(&global, args).await,

@@ -216,6 +216,25 @@ impl Remote {
         Ok((quote, Value::Object(ordered)))
     }
 
+    /// `POST /api/v1/quotes` for a downgrade or a switch, answered as
+    /// [`Remote::quote`] answers.
+    pub async fn quote_action(
+        &self,
+        instance_id: &str,
+        action: billing_domain::change::ActionKind,
+        new_quota_cu: Option<u32>,
+    ) -> anyhow::Result<(QuoteDto, Value)> {
+        let body = json!({"instance_id": instance_id, "action": action.as_str(), "new_quota_cu": new_quota_cu});
+        let quote: QuoteDto = self.post_json("/api/v1/quotes", &body, None).await?;
+        let json = serde_json::to_value(&quote)?;
+        Ok((quote, json))
+    }
+
+    /// `POST /api/v1/quota-changes` with an `Idempotency-Key`.
+    pub async fn change_quota(&self, quote_id: &str, idempotency_key: &str) -> anyhow::Result<UnsubscriptionDto> {
+        self.post_json("/api/v1/quota-changes", &json!({"quote_id": quote_id}), Some(idempotency_key)).await
+    }
+
     /// `POST /api/v1/unsubscriptions` with an `Idempotency-Key`.
     pub async fn unsubscribe(
         &self,

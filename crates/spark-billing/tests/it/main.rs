@@ -5,6 +5,7 @@
 mod commands;
 mod connections;
 mod processes;
+mod quota_changes;
 mod quote_cli;
 mod remote;
 mod secrets;
