@@ -59,6 +59,14 @@ impl Billing {
         Ok((zone, periods.into_iter().map(|(i, p)| (orders[i].clone(), p)).collect()))
     }
 
+    /// The changes of a quota's CUs (downgrades, a switch), oldest first.
+    pub async fn quota_changes(&self, caller: &Caller, instance_id: &str) -> AppResult<Vec<crate::model::QuotaChange>> {
+        let mut tx = self.read().await?;
+        let found = tx.instance(instance_id).await?;
+        visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
+        Ok(tx.quota_changes(&[instance_id]).await?)
+    }
+
     /// One order.
     pub async fn order(&self, caller: &Caller, id: &str) -> AppResult<OrderRecord> {
         let found = self.read().await?.order(id).await?;

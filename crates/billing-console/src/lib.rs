@@ -30,7 +30,7 @@ use axum::routing::{any, get, post};
 pub use state::ConsoleState;
 
 use crate::page::PageError;
-use crate::pages::{operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
+use crate::pages::{change, operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
 
 /// The console's stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("../static/console.css");
@@ -48,6 +48,9 @@ fn customer_routes() -> Router<ConsoleState> {
         .route("/console/unsubscribe", get(unsubscribe::list))
         .route("/console/instances/{id}", get(plans::instance))
         .route("/console/instances/{id}/unsubscribe", get(review::instance))
+        .route("/console/instances/{id}/downgrade", get(change::downgrade))
+        .route("/console/instances/{id}/switch", get(change::switch))
+        .route("/console/quotes/{id}/change", post(change::confirm))
         .route("/console/quotes/{id}/confirm", post(review::confirm))
         .route("/console/unsubscriptions/{id}", get(refunds::result))
         .route("/console/refunds", get(refunds::list))

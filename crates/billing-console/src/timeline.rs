@@ -90,6 +90,39 @@ pub struct Timeline {
     pub today_x: Option<i64>,
     /// Where the "Today" label goes, kept inside the drawing.
     pub today_label_x: i64,
+    /// Changes of the quota's CUs within the periods.
+    pub changes: Vec<ChangeMark>,
+}
+
+/// A change of the quota's CUs, drawn where it takes effect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeMark {
+    /// Where it takes effect.
+    pub x: i64,
+    /// CUs from then on (0 after a switch to pay-as-you-go).
+    pub quota_cu_after: u32,
+    /// CUs before.
+    pub quota_cu_before: u32,
+}
+
+impl Timeline {
+    /// Marks each change `(effective from, CUs before, CUs after)` that
+    /// falls within the drawing.
+    pub fn mark_changes(&mut self, periods: &[PeriodInput], changes: &[(DateTime<Utc>, u32, u32)]) {
+        let (Some(first), Some(last)) = (periods.first().map(|p| p.start), periods.iter().map(|p| p.end).max()) else {
+            return;
+        };
+        let total = (last - first).num_seconds();
+        self.changes = changes
+            .iter()
+            .filter(|(at, _, _)| (first..=last).contains(at))
+            .map(|&(at, before, after)| ChangeMark {
+                x: share((at - first).num_seconds(), total, WIDTH),
+                quota_cu_before: before,
+                quota_cu_after: after,
+            })
+            .collect();
+    }
 }
 
 /// Lays out `periods` (contiguous, oldest first) with today at `now`; `None`
@@ -126,7 +159,7 @@ pub fn quota_timeline(periods: &[PeriodInput], now: DateTime<Utc>) -> Option<Tim
     let today_x = (first..=last).contains(&now).then(|| x_of(now));
     let used_width = if now <= first { 0 } else { x_of(now.min(last)) };
     let today_label_x = today_x.unwrap_or(0).clamp(40, WIDTH - 40);
-    Some(Timeline { segments, used_width, today_x, today_label_x })
+    Some(Timeline { segments, used_width, today_x, today_label_x, changes: Vec::new() })
 }
 
 #[cfg(test)]
@@ -162,6 +195,16 @@ mod tests {
         assert_eq!((t.segments[1].x, t.segments[1].width), (300, 700));
         assert_eq!(t.used_width, 250);
         assert_eq!(t.today_x, Some(250));
+    }
+
+    #[test]
+    fn a_downgrade_is_marked_where_it_takes_effect() {
+        let start = DateTime::UNIX_EPOCH + Duration::days(20_000);
+        let periods = [period("first", start, 30), period("renewal", start + Duration::days(30), 70)];
+        let mut t = quota_timeline(&periods, start + Duration::days(25)).unwrap();
+        let outside = start + Duration::days(200);
+        t.mark_changes(&periods, &[(start + Duration::days(10), 100, 50), (outside, 50, 0)]);
+        assert_eq!(t.changes, vec![ChangeMark { x: 100, quota_cu_before: 100, quota_cu_after: 50 }]);
     }
 
     #[test]

@@ -334,7 +334,7 @@ fn check_cash_refunded(quote: &Quote, refunded_before: &[i64], refunds: &[Refund
 }
 
 /// The first clock hour after `now`: a quota change is settled from there.
-pub(crate) fn next_hour(now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+pub fn next_hour(now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
     let start = now.timestamp().div_euclid(3600).checked_add(1).and_then(|h| h.checked_mul(3600));
     start
         .and_then(|s| DateTime::from_timestamp(s, 0))

@@ -162,7 +162,16 @@ async fn timeline_of(billing: &Billing, caller: &Caller, id: &str) -> AppResult<
             expiration: p.expiration_date,
         })
         .collect();
-    let timeline = quota_timeline(&inputs, billing.now());
+    let mut timeline = quota_timeline(&inputs, billing.now());
+    let changes: Vec<_> = billing
+        .quota_changes(caller, id)
+        .await?
+        .iter()
+        .map(|c| (c.effective_from, c.quota_cu_before, c.quota_cu_after))
+        .collect();
+    if let Some(t) = timeline.as_mut() {
+        t.mark_changes(&inputs, &changes);
+    }
     let rows = timeline.as_ref().map_or_else(Vec::new, |t| {
         t.segments
             .iter()

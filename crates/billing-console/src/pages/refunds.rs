@@ -87,6 +87,7 @@ pub fn older_href(base: &str, status: Option<RefundStatus>, rows: &[RefundRow]) 
 #[template(path = "result.html")]
 struct ResultPage {
     layout: Layout,
+    heading: String,
     id: String,
     instance_id: String,
     commodity: &'static str,
@@ -117,8 +118,10 @@ pub async fn result(
             t.name, t.jobs, t.data_objects, t.queues
         )
     });
+    let heading = super::change::done_heading(u.action, u.quota_cu_after);
     let page = ResultPage {
-        layout: session.layout("Unsubscribed", "/console/refunds"),
+        layout: session.layout(&heading, "/console/refunds"),
+        heading,
         id: u.id.clone(),
         instance_id: u.instance_id.clone(),
         commodity: u.commodity.display_name(),

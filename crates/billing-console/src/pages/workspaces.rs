@@ -27,6 +27,8 @@ struct WorkspaceRow {
     quota_id: Option<String>,
     expiration: String,
     can_renew: bool,
+    /// The quota can be downgraded or switched to pay-as-you-go.
+    can_change: bool,
 }
 
 #[derive(Template)]
@@ -79,6 +81,7 @@ async fn row(
     };
     Ok(WorkspaceRow {
         can_renew: quota.is_some_and(|q| q.state == InstanceState::Active),
+        can_change: quota.is_some_and(|q| q.state == InstanceState::Active),
         quota_id: quota.map(|q| q.id.clone()),
         id: w.id,
         name: w.name,
