@@ -122,7 +122,10 @@ impl Billing {
             });
         }
         tx.upsert_region(&region).await?;
-        let detail = json!({"cu_month_price": region.cu_month_price.to_string(), "currency": region.currency().code()});
+        let detail = json!({
+            "cu_month_price": region.cu_month_price.to_string(), "currency": region.currency().code(),
+            "reserved_cu_capacity": region.reserved_cu_capacity,
+        });
         audit(&mut *tx, caller, "region.set", &region.id, detail, now).await?;
         tx.commit().await?;
         Ok(region)

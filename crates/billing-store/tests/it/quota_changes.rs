@@ -264,6 +264,10 @@ async fn a_quota_the_region_has_no_room_for_is_refunded_whole_with_its_voucher_g
         assert_eq!(counted, 0);
         assert_refunds_within_cash_paid(&w, second.id()).await;
         assert_refunds_within_cash_paid(&w, first.id()).await;
+        // No capacity was ever granted: the next hour is billed by the hour.
+        w.clock.set(at("2026-03-10T17:05:00+08:00"));
+        let ws = &second.workspace.id;
+        assert_eq!(settle(&w, ws, "r1", "2026-03-10T15:00:00+08:00", "10").await, CuHours::ZERO);
 
         // Fewer CUs fit beside the first quota.
         let third = w.seed("third", "0.00").await;
