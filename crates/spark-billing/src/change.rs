@@ -91,7 +91,7 @@ async fn change(
             let (_, billing) = global.open().await?;
             let caller = Caller::Operator;
             let view = billing.quote_action(&caller, instance, &question).await?;
-            output::json(&view.json())?;
+            output::json(&view.json()?)?;
             if !view.quote.eligible() {
                 return Err(refused(view.quote.reason.map(|r| r.message().to_owned())));
             }

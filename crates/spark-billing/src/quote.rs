@@ -47,7 +47,7 @@ pub async fn run(global: &Global, args: QuoteArgs) -> anyhow::Result<ExitCode> {
     }
     let (_, billing) = global.open().await?;
     let view = billing.quote_unsubscription(&Caller::Operator, &instance, args.order.as_deref()).await?;
-    output::json(&view.json())?;
+    output::json(&view.json()?)?;
     Ok(ExitCode::SUCCESS)
 }
 

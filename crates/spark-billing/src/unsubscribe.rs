@@ -62,7 +62,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
         (Some(quote_id), _) => (quote_id.clone(), None),
         (None, Some(instance)) => {
             let view = billing.quote_unsubscription(&caller, instance, args.order.as_deref()).await?;
-            output::json(&view.json())?;
+            output::json(&view.json()?)?;
             if !view.quote.eligible() {
                 let reason = view.quote.reason.map(|r| r.message()).unwrap_or_default();
                 bail!("{instance} cannot be unsubscribed: {reason}");

@@ -202,7 +202,7 @@ impl Billing {
         }
         let zone = facts.zone();
         // The quote is kept as it was shown, with its lines.
-        let quote = StoredQuote { body: stored_body(&quote, &recomputed, zone), ..quote };
+        let quote = StoredQuote { body: stored_body(&quote, &recomputed, zone)?, ..quote };
         let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
         let refunds =
             self.create_refunds(tx, &unsubscription, &recomputed.destinations, &facts.orders, zone, now).await?;

@@ -33,8 +33,8 @@ pub struct QuoteView {
 impl QuoteView {
     /// The quote as JSON: the itemized quote plus `quote_id`, `instance_id`,
     /// `expires_at`, `policy_version` and, for a quota, `workspace`.
-    pub fn json(&self) -> Value {
-        serde_json::to_value(self.body()).unwrap_or(Value::Null)
+    pub fn json(&self) -> AppResult<Value> {
+        serde_json::to_value(self.body()).map_err(|e| AppError::internal(format!("a quote cannot be written: {e}")))
     }
 
     /// The same, to be serialized without building a tree of values.
@@ -150,8 +150,9 @@ pub(crate) fn signed_quote(
 }
 
 /// The itemized quote as kept with a confirmed quote.
-pub(crate) fn stored_body(stored: &StoredQuote, quote: &Quote, zone: BillingZone) -> String {
-    serde_json::to_string(&quote_body(stored, quote, zone, None)).unwrap_or_default()
+pub(crate) fn stored_body(stored: &StoredQuote, quote: &Quote, zone: BillingZone) -> AppResult<String> {
+    serde_json::to_string(&quote_body(stored, quote, zone, None))
+        .map_err(|e| AppError::internal(format!("a quote cannot be kept: {e}")))
 }
 
 impl Billing {

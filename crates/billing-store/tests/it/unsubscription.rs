@@ -335,8 +335,8 @@ async fn quotes_asked_for_at_once_each_carry_their_own_id_and_only_the_confirmed
         let kept = w.tx().await.quote(&view.stored.id).await.unwrap().expect("the confirmed quote is stored");
         assert_eq!((kept.refund, kept.digest.as_str()), (view.stored.refund, view.stored.digest.as_str()));
         let kept: serde_json::Value = serde_json::from_str(&kept.body).unwrap();
-        assert_eq!(kept["refund"], view.json()["refund"]);
-        assert_eq!(kept["lines"], view.json()["lines"]);
+        assert_eq!(kept["refund"], view.json().unwrap()["refund"]);
+        assert_eq!(kept["lines"], view.json().unwrap()["lines"]);
         w.assert_books_in_order().await;
     });
 }
