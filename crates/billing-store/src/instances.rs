@@ -403,12 +403,14 @@ impl SqlTx {
         row.int("n")
     }
 
-    /// PostgreSQL locks the region's row; SQLite holds the whole database
-    /// for writing once anything is written, which an update of the row
-    /// to itself makes sure of.
+    /// PostgreSQL locks the region's row, in the mode that leaves the key
+    /// shares alone which inserting an instance (its foreign key) takes on
+    /// it, so two purchases that both inserted one cannot deadlock here;
+    /// SQLite holds the whole database for writing once anything is
+    /// written, which an update of the row to itself makes sure of.
     pub(crate) async fn lock_region_row(&mut self, region_id: &str) -> StoreResult<()> {
         let sql = match self.backend {
-            crate::Backend::Postgres => "SELECT id FROM regions WHERE id = $1 FOR UPDATE",
+            crate::Backend::Postgres => "SELECT id FROM regions WHERE id = $1 FOR NO KEY UPDATE",
             crate::Backend::Sqlite => "UPDATE regions SET id = id WHERE id = $1",
         };
         sqlx::query(sql).bind(region_id).execute(&mut *self.tx).await.map_err(map_err)?;
