@@ -30,7 +30,7 @@ use axum::routing::{any, get, post};
 pub use state::ConsoleState;
 
 use crate::page::PageError;
-use crate::pages::{operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
+use crate::pages::{delete_workspace, operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
 
 /// The console's stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("../static/console.css");
@@ -42,7 +42,7 @@ async fn stylesheet() -> impl IntoResponse {
 fn customer_routes() -> Router<ConsoleState> {
     Router::new()
         .route("/console/workspaces", get(workspaces::list))
-        .route("/console/workspaces/{id}/delete", get(review::workspace_deletion))
+        .route("/console/workspaces/{id}/delete", get(delete_workspace::form).post(delete_workspace::submit))
         .route("/console/workspaces/{id}/backup", get(workspaces::backup))
         .route("/console/workspaces/{id}/renew", get(renew::form).post(renew::submit))
         .route("/console/unsubscribe", get(unsubscribe::list))

@@ -62,31 +62,10 @@ pub async fn instance(
     Ok(html(&page))
 }
 
-/// `GET /console/workspaces/{id}/delete`: deleting a workspace is the
-/// unsubscription of its quota; a workspace without one has nothing prepaid.
-pub async fn workspace_deletion(
-    State(state): State<ConsoleState>,
-    Customer(session): Customer,
-    Path(id): Path<String>,
-) -> PageResult {
-    let billing = &state.billing;
-    let details = billing.workspace_details(&session.caller, &id).await.map_err(|e| session.fail(e))?;
-    match billing.quote_workspace_deletion(&session.caller, &id).await {
-        Ok(view) => {
-            let page = render(&state, &session, &view.stored.instance_id, None).await.map_err(|e| session.fail(e))?;
-            Ok(html(&page))
-        }
-        Err(AppError::NotEligible { reason }) => {
-            let subject = format!(
-                "Workspace {} ({})",
-                details.workspace.name,
-                crate::words::billing_method(details.workspace.billing_method).to_lowercase()
-            );
-            let page = ReviewPage::refused(session.layout(TITLE, MENU), subject, reason);
-            Ok(with_status(&page, StatusCode::CONFLICT))
-        }
-        Err(e) => Err(session.fail(e)),
-    }
+/// The review of a quota's unsubscription, which deletes its workspace.
+pub async fn quota_review(state: &ConsoleState, session: &Session, quota_id: &str) -> PageResult {
+    let page = render(state, session, quota_id, None).await.map_err(|e| session.fail(e))?;
+    Ok(html(&page))
 }
 
 /// `POST /console/quotes/{id}/confirm`: executes the quote, or shows the

@@ -12,7 +12,6 @@ use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
 use billing_domain::policy::Policy;
 use billing_domain::quote::{ProrationBasis, QuoteLine};
-use billing_domain::reason::ReasonCode;
 
 use crate::fmt;
 use crate::page::Layout;
@@ -74,32 +73,6 @@ pub struct ReviewPage {
     pub deletes: Option<DeletionView>,
     pub idempotency_key: String,
     pub error: Option<String>,
-}
-
-impl ReviewPage {
-    /// A page that only says why nothing can be given back.
-    pub fn refused(layout: Layout, subject: String, reason: ReasonCode) -> ReviewPage {
-        ReviewPage {
-            layout,
-            instance_id: String::new(),
-            commodity: "",
-            subject,
-            region: String::new(),
-            eligible: false,
-            reason_code: reason.code(),
-            reason_message: reason.message(),
-            refund_type: words::refund_type(billing_domain::quote::RefundType::NonRefundable),
-            quote_id: String::new(),
-            valid_until: String::new(),
-            policy_version: 0,
-            lines: Vec::new(),
-            refund: String::new(),
-            destinations: Vec::new(),
-            deletes: None,
-            idempotency_key: String::new(),
-            error: None,
-        }
-    }
 }
 
 fn nonzero(m: Money) -> Option<String> {

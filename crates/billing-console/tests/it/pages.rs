@@ -226,3 +226,45 @@ async fn a_full_page_of_refunds_links_to_the_older_ones() {
     assert!(older.text.contains(&all[200].id) && !older.text.contains(&all[199].id), "{}", older.text);
     assert!(!older.text.contains(marker), "the last page links further");
 }
+
+#[tokio::test]
+async fn a_pay_as_you_go_workspace_is_deleted_from_the_console_without_a_refund() {
+    let c = console().await;
+    let caller = &c.alice.caller;
+    let Caller::Customer(account_id) = caller else { unreachable!() };
+    let adhoc = c
+        .billing
+        .create_workspace(caller, account_id, "ap-southeast-1", "adhoc", billing_app::model::BillingMethod::PayAsYouGo)
+        .await
+        .unwrap();
+    c.billing.add_job(caller, &adhoc.id, "q.sql", "SELECT 1").await.unwrap();
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get(&format!("/console/workspaces/{}/delete", adhoc.id), &session).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("Nothing is refunded"), "{}", page.text);
+    assert!(page.text.contains(&format!("/console/workspaces/{}/backup", adhoc.id)));
+    let path = format!("/console/workspaces/{}/delete", adhoc.id);
+    let wrong = format!("csrf={}&idempotency_key=d1&confirm_name=adhok&terms=accepted", page.csrf());
+    let refused = c.post(&path, &session, &wrong).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("does not match"), "{}", refused.text);
+    assert!(c.billing.workspace_details(caller, &adhoc.id).await.is_ok());
+
+    let right = format!("csrf={}&idempotency_key=d1&confirm_name=adhoc&terms=accepted", page.csrf());
+    let done = c.post(&path, &session, &right).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let again = c.post(&path, &session, &right).await;
+    assert_eq!(again.location(), done.location());
+    let list = c.get(done.location(), &session).await;
+    assert!(list.text.contains("Workspace adhoc was deleted with 1 job and 0 data objects. Nothing was refunded."));
+    assert_eq!(c.billing.workspace_details(caller, &adhoc.id).await.unwrap_err().code(), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn deleting_a_workspace_whose_quota_can_be_refunded_shows_the_quota_review() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get(&format!("/console/workspaces/{}/delete", c.alice.workspace_id), &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("/console/quotes/"), "{}", page.text);
+}

@@ -26,3 +26,4 @@ mod unsubscription;
 mod upgrade;
 mod usage;
 mod usage_batches;
+mod workspace_deletion;
