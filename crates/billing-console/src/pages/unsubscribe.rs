@@ -75,12 +75,12 @@ async fn row(
         commodity: record.commodity.display_name(),
         region: record.region_id.clone(),
         detail,
-        state: words::instance_state(record.state),
+        state: words::state_now(record.state, quote.reason),
         expires: expires(billing, caller, record).await?,
         refund_type: words::refund_type(refund_type),
         reason: quote.reason.map(|r| r.message()),
         reason_code: quote.reason.map_or("", |r| r.code()),
-        can_unsubscribe: record.state == InstanceState::Active,
+        can_unsubscribe: record.state == InstanceState::Active && quote.eligible(),
     })
 }
 

@@ -268,3 +268,52 @@ async fn deleting_a_workspace_whose_quota_can_be_refunded_shows_the_quota_review
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("/console/quotes/"), "{}", page.text);
 }
+
+#[tokio::test]
+async fn an_ended_quota_reads_expired_and_offers_no_unsubscribe_button() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    // A month and more after the purchase; the lifecycle has not run.
+    c.clock.set(chrono::DateTime::parse_from_rfc3339("2026-04-20T09:00:00+08:00").unwrap().to_utc());
+    let list = c.get("/console/unsubscribe", &session).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let row = list.text.split(&format!("/console/instances/{}\"", c.alice.quota_id)).nth(1).unwrap_or(&list.text);
+    let row = row.split("</tr>").next().unwrap();
+    assert!(row.contains(">Expired<"), "{row}");
+    assert!(!row.contains("Active"), "{row}");
+    assert!(!list.text.contains(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id)), "{}", list.text);
+    let page = c.get(&format!("/console/instances/{}", c.alice.quota_id), &session).await;
+    assert!(page.text.contains("· Expired"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn a_plan_given_back_shows_what_it_released_not_an_empty_bar() {
+    use billing_app::purchase::{PlanPurchase, TenderInput};
+    use billing_app::unsubscription::Confirmation;
+    use billing_domain::money::{Currency, Money};
+    let c = console().await;
+    let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
+    let request = PlanPurchase {
+        account_id: account_id.clone(),
+        region_id: "ap-southeast-1".to_owned(),
+        capacity: billing_domain::usage::CuHours::from_whole(1000),
+        months: 6,
+        benefit_ids: vec![],
+        tenders: Some(vec![TenderInput {
+            method: billing_domain::order::PaymentMethodKind::Balance,
+            payment_method_id: None,
+            amount: Money::parse(Currency::Usd, "53.68").unwrap(),
+        }]),
+    };
+    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
+    let confirmation =
+        Confirmation { quote_id: quote.stored.id, idempotency_key: "p1".to_owned(), confirm_workspace_deletion: None };
+    c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get("/console/plans", &session).await;
+    let card = page.text.split(&format!("data-instance=\"{plan}\"")).nth(1).unwrap().split("</li>").next().unwrap();
+    assert!(card.contains("Given back</dt><dd>1,000"), "{card}");
+    assert!(!card.contains("Remaining"), "{card}");
+    assert!(card.contains("class=\"bar-gone\""), "{card}");
+}
