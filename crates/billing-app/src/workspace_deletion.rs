@@ -35,6 +35,8 @@ pub struct EndingQuota {
     pub instance: InstanceRecord,
     /// Why it refunds nothing (`EXPIRED` when its last period is over).
     pub reason: Option<ReasonCode>,
+    /// The same, in words.
+    pub reason_message: Option<&'static str>,
 }
 
 /// What deleting a workspace without a refund would remove.
@@ -86,7 +88,7 @@ async fn preview_in(
             if quote.eligible() {
                 return Err(AppError::QuotaRefundable { instance_id: q.id });
             }
-            Some(EndingQuota { instance: q, reason: quote.reason })
+            Some(EndingQuota { instance: q, reason: quote.reason, reason_message: quote.reason_message() })
         }
     };
     let (_, [jobs, data_objects, queues]) =

@@ -64,7 +64,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
             let view = billing.quote_unsubscription(&caller, instance, args.order.as_deref()).await?;
             output::json(&view.json())?;
             if !view.quote.eligible() {
-                let reason = view.quote.reason.map(|r| r.message()).unwrap_or_default();
+                let reason = view.quote.reason_message().unwrap_or_default();
                 bail!("{instance} cannot be unsubscribed: {reason}");
             }
             (view.stored.id.clone(), view.deletes.map(|t| t.name))

@@ -44,7 +44,7 @@ fn why(preview: &DeletionPreview) -> String {
             format!("its quota {} has ended, so no paid time is left.", q.instance.id)
         }
         Some(q) => {
-            let reason = q.reason.map_or("it refunds nothing.", |r| r.message());
+            let reason = q.reason_message.unwrap_or("It refunds nothing.");
             format!("its quota {} ends with the workspace and gives nothing back. {reason}", q.instance.id)
         }
     }

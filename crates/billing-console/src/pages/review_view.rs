@@ -153,7 +153,7 @@ pub async fn review_page(
         region: record.region_id.clone(),
         eligible: quote.eligible(),
         reason_code: reason.map_or("", |r| r.code()),
-        reason_message: reason.map_or("", |r| r.message()),
+        reason_message: quote.reason_message().unwrap_or(""),
         refund_type: words::refund_type(quote.refund_type),
         quote_id: view.stored.id.clone(),
         valid_until: fmt::date_time(view.zone, view.stored.expires_at),

@@ -78,7 +78,7 @@ async fn row(
         state: words::state_now(record.state, quote.reason),
         expires: expires(billing, caller, record).await?,
         refund_type: words::refund_type(refund_type),
-        reason: quote.reason.map(|r| r.message()),
+        reason: quote.reason_message(),
         reason_code: quote.reason.map_or("", |r| r.code()),
         can_unsubscribe: record.state == InstanceState::Active && quote.eligible(),
     })

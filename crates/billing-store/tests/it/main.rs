@@ -11,6 +11,7 @@ mod bad_input;
 mod bounds;
 mod charges;
 mod checkpoints;
+mod confirmed_again;
 mod integrity;
 mod keys_and_sessions;
 mod lifecycle;
