@@ -4,6 +4,7 @@
 
 mod commands;
 mod connections;
+mod operating;
 mod processes;
 mod quote_cli;
 mod remote;
