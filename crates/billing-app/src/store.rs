@@ -368,7 +368,9 @@ pub trait StoreTx: Send {
     ) -> StoreResult<bool>;
     /// Lets go of a refund still pending, for a later attempt: the claim of
     /// `worker`, or with `None` whoever's. It may be claimed again from
-    /// `next_attempt_at` on, or at once with `None`.
+    /// `next_attempt_at` on, or at once with `None`. A `next_attempt_at`
+    /// follows a call to the channel and counts one more attempt; `None`
+    /// (let go unasked, an operator's retry) counts none.
     async fn release_refund(
         &mut self,
         id: &str,

@@ -21,6 +21,7 @@ mod private_files;
 mod purchases;
 mod quote_cache;
 mod races;
+mod refund_polling;
 mod refunds;
 mod renewals;
 mod unsubscription;
