@@ -55,7 +55,13 @@ test('the commodity filter and the instance-id search narrow the list', async ()
 test('a used plan and a plan past its window cannot be given back', async () => {
   await page.goto(`${server.url}/console/unsubscribe?tab=plans`);
   assert.equal(await page.locator('tr[data-reason="REFUND_WINDOW_PASSED"]').count(), 1);
-  await page.locator('tr[data-reason="RESOURCE_PLAN_USED"]').getByRole('link', { name: 'Unsubscribe Resource' }).click();
+  const used = page.locator('tr[data-reason="RESOURCE_PLAN_USED"]');
+  // A row that cannot be given back now offers no button, only why.
+  assert.equal(await used.getByRole('link', { name: 'Unsubscribe Resource' }).count(), 0);
+  assert.equal(await page.locator('tr[data-reason="REFUND_WINDOW_PASSED"]').getByRole('link', { name: 'Unsubscribe Resource' }).count(), 0);
+  await shot(page, 'p02b-plans-not-refundable-now');
+  const id = await used.getAttribute('data-instance');
+  await page.goto(`${server.url}/console/instances/${id}/unsubscribe`);
   await page.locator('.panel-refused[data-reason="RESOURCE_PLAN_USED"]').waitFor();
   assert.match(await page.locator('.reason').innerText(), /already been drawn/);
   assert.equal(await page.getByRole('button', { name: 'Unsubscribe' }).count(), 0);
@@ -88,7 +94,11 @@ test('the unused plan comes back in full and every workspace stays', async () =>
     assert.equal(await page.locator(`tr[data-workspace="${name}"]`).count(), 1, name);
   }
   await page.goto(`${server.url}/console/plans`);
-  await shot(page, 'p07-plans-after');
+  // The plan given back shows what it released, not "Remaining 0" on an empty bar.
+  const given = page.locator('.plan-card', { hasText: 'Unsubscribed' });
+  assert.match(await given.locator('.bar-legend').innerText(), /Given back/);
+  assert.equal(await given.locator('rect.bar-gone').count(), 1);
+  await shotBoth(page, 'p07-plans-after');
 });
 
 test("another account's workspace, instance and refund answer 404", async () => {

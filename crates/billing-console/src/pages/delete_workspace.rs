@@ -41,13 +41,20 @@ fn why(preview: &DeletionPreview) -> String {
         }
         None => "it has no quota in force, so nothing paid in advance is left.".to_owned(),
         Some(q) if q.reason == Some(ReasonCode::Expired) => {
-            format!("its quota {} has ended, so no paid time is left.", q.instance.id)
+            format!("its {} quota has ended, so no paid time is left.", cu(q))
         }
         Some(q) => {
-            let reason = q.reason_message.unwrap_or("It refunds nothing.");
-            format!("its quota {} ends with the workspace and gives nothing back. {reason}", q.instance.id)
+            let reason = q.reason_message.unwrap_or("it refunds nothing.");
+            let reason = reason.strip_prefix("Nothing would come back: ").unwrap_or(reason);
+            let mut chars = reason.chars();
+            let reason = chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect());
+            format!("its {} quota ends with the workspace, and {reason}", cu(q))
         }
     }
+}
+
+fn cu(q: &billing_app::workspace_deletion::EndingQuota) -> String {
+    q.instance.quota_cu.map_or_else(|| "prepaid".to_owned(), |cu| format!("{cu} CU"))
 }
 
 fn page(session: &Session, preview: DeletionPreview, typed: &str, error: Option<String>) -> DeletePage {
