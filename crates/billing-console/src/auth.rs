@@ -72,6 +72,16 @@ impl Session {
         Ok(Some(Session { caller, account, csrf: csrf_token(&secret, cookie) }))
     }
 
+    /// The zone every instant is shown in: the billing zone of the regions
+    /// that settle in the customer's currency (a customer buys only there),
+    /// and the service's default billing zone for operators.
+    pub async fn zone(&self, billing: &billing_app::Billing) -> AppResult<billing_domain::calendar::BillingZone> {
+        let Some(account) = &self.account else { return Ok(billing_domain::calendar::BillingZone::DEFAULT) };
+        let regions = billing.regions().await?;
+        let mut zones = regions.iter().filter(|r| r.currency() == account.currency).map(|r| r.zone);
+        Ok(zones.next().unwrap_or_default())
+    }
+
     /// True for operators.
     pub fn is_operator(&self) -> bool {
         !matches!(self.caller, Caller::Customer(_))

@@ -7,6 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use billing_app::settings::MAX_CLOCK_JUMP;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
 use billing_app::{AppError, AppResult};
+use billing_domain::calendar::BillingZone;
 use billing_domain::policy::{Policy, PolicyDuration, policy_in_force};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -62,7 +63,7 @@ pub async fn overview(
             audit_problem: audit.problem,
             pending_refunds,
             simulated: mode == "simulated",
-            now: fmt::utc(billing.now()),
+            now: fmt::date_time(BillingZone::DEFAULT, billing.now()),
             offset: fmt::duration(PolicyDuration::from_seconds(offset_micros / 1_000_000)),
             offset_seconds: offset_micros / 1_000_000,
             steps: CLOCK_STEPS,
@@ -118,7 +119,8 @@ pub async fn refunds(
             )
             .await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect::<Vec<_>>())
+        let zone = session.zone(billing).await?;
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let retried = query.text("retried");
@@ -171,7 +173,8 @@ pub async fn audit(State(state): State<ConsoleState>, Operator(session): Operato
             if e.detail.chars().count() > DETAIL_CHARS {
                 detail.push('…');
             }
-            AuditRow { seq: e.seq, at: fmt::utc(e.at), actor: e.actor, action: e.action, subject: e.subject, detail }
+            let at = fmt::date_time(BillingZone::DEFAULT, e.at);
+            AuditRow { seq: e.seq, at, actor: e.actor, action: e.action, subject: e.subject, detail }
         })
         .collect();
     Ok(html(&AuditPage { layout: session.layout("Audit log", "/console/operator/audit"), rows }))
@@ -216,7 +219,7 @@ pub async fn policy(
         .rev()
         .map(|v| VersionRow {
             version: v.version,
-            effective_from: fmt::utc(v.effective_from),
+            effective_from: fmt::date_time(BillingZone::DEFAULT, v.effective_from),
             in_force: Some(v.version) == in_force,
             settings: v.policy.settings().to_vec(),
         })

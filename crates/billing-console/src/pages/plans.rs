@@ -78,7 +78,7 @@ async fn validity(billing: &Billing, caller: &Caller, record: &InstanceRecord) -
     let zone = zone_of(billing, &record.region_id).await?;
     let orders = billing.orders(caller, &record.id).await?;
     Ok(match plan_period(zone, &orders)? {
-        Some(p) => format!("{} → {}", fmt::date(zone.local_date(p.start)), fmt::date(p.expiration_date)),
+        Some(p) => format!("{} → {}", fmt::date_time(zone, p.start), fmt::date_time(zone, p.end)),
         None => "—".to_owned(),
     })
 }
@@ -180,7 +180,7 @@ async fn timeline_of(billing: &Billing, caller: &Caller, id: &str) -> AppResult<
                 kind: s.kind.label(),
                 class: s.kind.class(),
                 start: fmt::date_time(zone, p.start),
-                expiration: fmt::date(p.expiration),
+                expiration: fmt::date_time(zone, p.end),
             })
             .collect()
     });

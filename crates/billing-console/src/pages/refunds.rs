@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
 use billing_app::{AppResult, Billing};
+use billing_domain::calendar::BillingZone;
 use billing_domain::policy::{Policy, policy_in_force};
 
 use crate::auth::Customer;
@@ -42,16 +43,16 @@ pub async fn policy_now(billing: &Billing) -> AppResult<Policy> {
 }
 
 /// A refund as a row.
-pub fn refund_row(r: &Refund, policy: &Policy) -> RefundRow {
+pub fn refund_row(r: &Refund, policy: &Policy, zone: BillingZone) -> RefundRow {
     let (status_class, arrival) = match r.status {
-        RefundStatus::Succeeded => ("tag-ok", format!("Arrived {}", fmt::utc(r.updated_at))),
-        RefundStatus::Pending => ("tag-wait", format!("Expected by {}", fmt::date(r.expected_by.date_naive()))),
+        RefundStatus::Succeeded => ("tag-ok", format!("Arrived {}", fmt::date_time(zone, r.updated_at))),
+        RefundStatus::Pending => ("tag-wait", format!("Expected by {}", fmt::date_time(zone, r.expected_by))),
         RefundStatus::Failed => ("tag-bad", format!("Refused: {}", r.failure.as_deref().unwrap_or("no reason given"))),
     };
     RefundRow {
         id: r.id.clone(),
         account_id: r.account_id.clone(),
-        created: fmt::utc(r.created_at),
+        created: fmt::date_time(zone, r.created_at),
         amount: fmt::money(r.amount),
         from: words::method(r.from),
         to: words::method(r.destination),
@@ -107,9 +108,9 @@ pub async fn result(
     let load = async {
         let result = billing.unsubscription_result(&session.caller, &id, false).await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok((result, policy))
+        AppResult::Ok((result, policy, session.zone(billing).await?))
     };
-    let (result, policy) = load.await.map_err(|e| session.fail(e))?;
+    let (result, policy, zone) = load.await.map_err(|e| session.fail(e))?;
     let u = &result.unsubscription;
     let deleted = result.tombstone.as_ref().map(|t| {
         format!(
@@ -123,9 +124,9 @@ pub async fn result(
         instance_id: u.instance_id.clone(),
         commodity: u.commodity.display_name(),
         total: fmt::money(u.refund),
-        created: fmt::utc(u.created_at),
+        created: fmt::date_time(zone, u.created_at),
         deleted,
-        rows: result.refunds.iter().map(|r| refund_row(r, &policy)).collect(),
+        rows: result.refunds.iter().map(|r| refund_row(r, &policy, zone)).collect(),
         operator: false,
     };
     Ok(html(&page))
@@ -155,7 +156,8 @@ pub async fn list(
             RefundFilter { status, limit: PAGE_SIZE, starting_after: page_cursor(&query), ..RefundFilter::default() };
         let refunds = billing.refunds(&session.caller, filter).await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect::<Vec<_>>())
+        let zone = session.zone(billing).await?;
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let layout = session.layout("Refunds", "/console/refunds");
@@ -181,7 +183,7 @@ pub async fn detail(
     let load = async {
         let refund = billing.refund(&session.caller, &id).await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok((refund_row(&refund, &policy), refund.rerouted_from))
+        AppResult::Ok((refund_row(&refund, &policy, session.zone(billing).await?), refund.rerouted_from))
     };
     let (row, rerouted_from) = load.await.map_err(|e| session.fail(e))?;
     Ok(html(&RefundPage { layout: session.layout("Refund", "/console/refunds"), row, rerouted_from }))

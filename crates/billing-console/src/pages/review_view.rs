@@ -95,7 +95,7 @@ fn line_view(line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
     LineView {
         order_id: line.order_id.clone(),
         kind: words::line_kind(line.kind),
-        period: format!("{} → {}", fmt::date_time(zone, line.period.start), fmt::date(line.period.expiration_date)),
+        period: format!("{} → {}", fmt::date_time(zone, line.period.start), fmt::date_time(zone, line.period.end)),
         list_price: fmt::money(c.list_price),
         discount: nonzero(c.discount),
         coupon: nonzero(c.coupon),

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use billing_app::model::{InstanceRecord, InstanceState, Workspace, WorkspaceStatus};
 use billing_app::{AppResult, Billing, Caller};
-use billing_domain::calendar::BillingPeriod;
+use billing_domain::calendar::{BillingPeriod, BillingZone};
 use billing_domain::catalog::Commodity;
 
 use crate::auth::Customer;
@@ -62,12 +62,13 @@ async fn row(
     caller: &Caller,
     w: Workspace,
     instances: &[InstanceRecord],
+    zone: BillingZone,
 ) -> AppResult<WorkspaceRow> {
     let quota = quota_of(instances, &w.id);
     let (quota_cu, expiration) = match quota {
         Some(q) => {
             let end = last_period(billing, caller, &q.id).await?;
-            let date = end.map_or_else(|| "—".to_owned(), |p| fmt::date(p.expiration_date));
+            let date = end.map_or_else(|| "—".to_owned(), |p| fmt::date_time(zone, p.end));
             let expiration = if q.state == InstanceState::Active {
                 date
             } else {
@@ -121,8 +122,9 @@ pub async fn list(
         let workspaces = billing.workspaces(&session.caller, session.account_id()).await?;
         let instances = billing.instances(&session.caller, None).await?;
         let mut rows = Vec::with_capacity(workspaces.len());
+        let zone = session.zone(billing).await?;
         for w in workspaces {
-            rows.push(row(billing, &session.caller, w, &instances).await?);
+            rows.push(row(billing, &session.caller, w, &instances, zone).await?);
         }
         let notice = deleted_notice(billing, &session.caller, query.as_deref()).await?;
         AppResult::Ok((rows, notice))

@@ -317,3 +317,63 @@ async fn a_plan_given_back_shows_what_it_released_not_an_empty_bar() {
     assert!(!card.contains("Remaining"), "{card}");
     assert!(card.contains("class=\"bar-gone\""), "{card}");
 }
+
+/// Every `YYYY-MM-DD HH:MM` instant on the page, with what follows it.
+fn instants(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    for i in 0..chars.len().saturating_sub(16) {
+        let shape = chars[i..i + 16].iter().enumerate().all(|(j, c)| match j {
+            4 | 7 => *c == '-',
+            10 => *c == ' ',
+            13 => *c == ':',
+            _ => c.is_ascii_digit(),
+        });
+        if shape && (i == 0 || !chars[i - 1].is_ascii_digit()) {
+            found.push(chars[i..(i + 27).min(chars.len())].iter().collect());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_instant_on_the_customer_and_operator_pages_is_in_the_billing_zone_with_its_offset() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let before = ["/console/unsubscribe", "/console/workspaces"].map(|p| (p, c.get(p, &session)));
+    let mut shown = Vec::new();
+    for (path, answer) in before {
+        shown.push((path.to_owned(), answer.await.text));
+    }
+    let page = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
+    let quote_id = page.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let form = format!("csrf={}&idempotency_key=tz&confirm_name=etl&terms=accepted", page.csrf());
+    let done = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    let mut pages = vec![done.location().to_owned(), "/console/refunds".to_owned()];
+    pages.push(format!("/console/instances/{}", c.alice.quota_id));
+    for (path, text) in shown {
+        let found = instants(&text);
+        assert!(!found.is_empty(), "{path} shows no instant");
+        assert!(found.iter().all(|at| at.contains(" UTC+08:00")), "{path}: {found:?}");
+    }
+    for path in &pages {
+        let answer = c.get(path, &session).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        let found = instants(&answer.text);
+        assert!(!found.is_empty(), "{path} shows no instant");
+        for at in found {
+            assert!(at.contains(" UTC+08:00"), "{path}: {at}");
+        }
+        assert!(!answer.text.contains(" UTC<") && !answer.text.contains(" UTC "), "{path} shows a bare UTC");
+    }
+    let operator = c.sign_in(&c.operator).await;
+    for path in
+        ["/console/operator", "/console/operator/refunds", "/console/operator/audit", "/console/operator/policy"]
+    {
+        let answer = c.get(path, &operator).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        for at in instants(&answer.text) {
+            assert!(at.contains(" UTC+08:00"), "{path}: {at}");
+        }
+    }
+}
