@@ -30,7 +30,9 @@ use axum::routing::{any, get, post};
 pub use state::ConsoleState;
 
 use crate::page::PageError;
-use crate::pages::{delete_workspace, operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
+use crate::pages::{
+    delete_workspace, operator, plans, policy, refunds, renew, review, sign_in, unsubscribe, workspaces,
+};
 
 /// The console's stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("../static/console.css");
@@ -62,7 +64,7 @@ fn operator_routes() -> Router<ConsoleState> {
         .route("/console/operator/refunds", get(operator::refunds))
         .route("/console/operator/refunds/{id}/retry", post(operator::retry))
         .route("/console/operator/audit", get(operator::audit))
-        .route("/console/operator/policy", get(operator::policy).post(operator::add_policy))
+        .route("/console/operator/policy", get(policy::form).post(policy::submit))
 }
 
 /// The console's routes with their state. It sets no fallback, so it can be

@@ -4,6 +4,7 @@
 pub mod delete_workspace;
 pub mod operator;
 pub mod plans;
+pub mod policy;
 pub mod refunds;
 pub mod renew;
 pub mod review;

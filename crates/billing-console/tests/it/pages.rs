@@ -377,3 +377,27 @@ async fn every_instant_on_the_customer_and_operator_pages_is_in_the_billing_zone
         }
     }
 }
+
+#[tokio::test]
+async fn a_refused_policy_keeps_what_was_typed_and_takes_effect_in_the_billing_zone() {
+    let c = console().await;
+    let operator = c.sign_in(&c.operator).await;
+    let page = c.get("/console/operator/policy", &operator).await;
+    assert!(page.text.contains("<select id=\"proration_unit\""), "{}", page.text);
+    assert!(page.text.contains("<select id=\"resource_plan_partial_refund\""));
+    assert!(page.text.contains("Takes effect at (UTC+08:00"), "{}", page.text);
+    let settings = "proration_unit=second&resource_plan_window=5d&resource_plan_partial_refund=false\
+                    &full_refunds_per_year=none&card_refund_max_age=150d&paypal_refund_max_age=270d";
+    let bad = format!("csrf={}&effective_from=2026-04-01T08:00&{settings}&quote_ttl=3d", page.csrf());
+    let refused = c.post("/console/operator/policy", &operator, &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("value=\"3d\""), "{}", refused.text);
+    assert!(refused.text.contains("<option value=\"second\" selected>"), "{}", refused.text);
+    assert!(refused.text.contains("value=\"2026-04-01T08:00\""));
+    let good = format!("csrf={}&effective_from=2026-04-01T08:00&{settings}&quote_ttl=15m", page.csrf());
+    let added = c.post("/console/operator/policy", &operator, &good).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text);
+    let versions = c.billing.policy_versions().await.unwrap();
+    let newest = versions.iter().max_by_key(|v| v.version).unwrap();
+    assert_eq!(newest.effective_from.to_rfc3339(), "2026-04-01T00:00:00+00:00");
+}
