@@ -11,4 +11,5 @@ mod remote;
 mod secrets;
 mod serving;
 mod support;
+mod usage_skip;
 mod yearly_limit;
