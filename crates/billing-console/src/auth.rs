@@ -208,11 +208,12 @@ pub async fn csrf_guard(State(state): State<ConsoleState>, request: Request, nex
 }
 
 /// Adds headers that keep pages from being framed, sniffed or leaking
-/// their address, and a content policy that allows no script at all.
+/// their address, and a content policy that allows no script but the
+/// console's own file.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let policy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+    let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                   frame-ancestors 'none'; base-uri 'none'";
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, policy),

@@ -37,6 +37,16 @@ use crate::pages::{
 /// The console's stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("../static/console.css");
 
+/// The console's only script: copy buttons. Pages work without it.
+const SCRIPT: &str = include_str!("../static/console.js");
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        SCRIPT,
+    )
+}
+
 async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
 }
@@ -75,6 +85,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/console", get(sign_in::home))
         .route("/console/static/console.css", get(stylesheet))
+        .route("/console/static/console.js", get(script))
         .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
         .merge(customer_routes())

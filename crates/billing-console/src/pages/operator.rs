@@ -10,7 +10,7 @@ use billing_app::{AppError, AppResult};
 use billing_domain::calendar::BillingZone;
 use billing_domain::policy::PolicyDuration;
 
-use super::refunds::{PAGE_SIZE, RefundRow, older_href, page_cursor, policy_now, refund_row, status_filter};
+use super::refunds::{Names, PAGE_SIZE, RefundRow, older_href, page_cursor, policy_now, refund_row, status_filter};
 use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
@@ -119,7 +119,8 @@ pub async fn refunds(
             .await?;
         let policy = policy_now(billing).await?;
         let zone = session.zone(billing).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone)).collect::<Vec<_>>())
+        let names = Names::of(billing, &session.caller, &refunds).await?;
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone, &names)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let retried = query.text("retried");

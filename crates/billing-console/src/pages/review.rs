@@ -24,7 +24,7 @@ async fn render(
     state: &ConsoleState,
     session: &Session,
     instance_id: &str,
-    error: Option<String>,
+    error: Option<(String, String)>,
 ) -> Result<ReviewPage, AppError> {
     let billing = &state.billing;
     let record = billing.instance(&session.caller, instance_id).await?;
@@ -39,7 +39,7 @@ async fn again(
     state: &ConsoleState,
     session: &Session,
     instance_id: &str,
-    message: String,
+    message: (String, String),
     status: StatusCode,
 ) -> PageResult {
     let page = render(state, session, instance_id, Some(message)).await.map_err(|e| session.fail(e))?;
@@ -82,7 +82,8 @@ pub async fn confirm(
     let instance_id = stored.instance_id.as_str();
     if form.text("terms") != "accepted" {
         let message = "Tick the box to confirm that you have read and accept the unsubscription terms.";
-        return again(&state, &session, instance_id, message.to_owned(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        let error = (message.to_owned(), "TERMS_NOT_ACCEPTED".to_owned());
+        return again(&state, &session, instance_id, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let name = form.text("confirm_name");
     let confirmation = Confirmation {
@@ -94,14 +95,13 @@ pub async fn confirm(
         Ok(result) => Ok(see_other(&format!("/console/unsubscriptions/{}", result.unsubscription.id))),
         Err(e @ (AppError::ConfirmationMismatch { .. } | AppError::QuoteStale { .. })) => {
             let status = crate::page::status_of(&e);
-            again(
-                &state,
-                &session,
-                instance_id,
-                format!("{} ({})", crate::fmt::sentence(&e.to_string()), e.code()),
-                status,
-            )
-            .await
+            let message = match &e {
+                AppError::ConfirmationMismatch { expected } => {
+                    format!("The name typed does not match. Type {expected} exactly to delete this workspace.")
+                }
+                other => crate::fmt::sentence(&other.to_string()),
+            };
+            again(&state, &session, instance_id, (message, e.code().to_owned()), status).await
         }
         Err(e) => Err(session.fail(e)),
     }

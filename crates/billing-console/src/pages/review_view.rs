@@ -72,7 +72,8 @@ pub struct ReviewPage {
     pub destinations: Vec<DestinationView>,
     pub deletes: Option<DeletionView>,
     pub idempotency_key: String,
-    pub error: Option<String>,
+    /// What was wrong with the last try, and its details line (the code).
+    pub error: Option<(String, String)>,
 }
 
 fn nonzero(m: Money) -> Option<String> {

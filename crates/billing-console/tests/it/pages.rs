@@ -401,3 +401,53 @@ async fn a_refused_policy_keeps_what_was_typed_and_takes_effect_in_the_billing_z
     let newest = versions.iter().max_by_key(|v| v.version).unwrap();
     assert_eq!(newest.effective_from.to_rfc3339(), "2026-04-01T00:00:00+00:00");
 }
+
+#[tokio::test]
+async fn pages_speak_of_names_and_labels_and_keep_codes_to_a_details_line() {
+    use billing_app::purchase::{PlanPurchase, TenderInput};
+    use billing_app::unsubscription::Confirmation;
+    use billing_domain::money::{Currency, Money};
+    use billing_domain::order::PaymentMethodKind;
+    let c = console().await;
+    let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
+    let card =
+        c.billing.add_payment_method(&c.alice.caller, account_id, PaymentMethodKind::Card, "4242 4242 4242 4242");
+    let card = card.await.unwrap();
+    let request = PlanPurchase {
+        account_id: account_id.clone(),
+        region_id: "ap-southeast-1".to_owned(),
+        capacity: billing_domain::usage::CuHours::from_whole(1000),
+        months: 6,
+        benefit_ids: vec![],
+        tenders: Some(vec![TenderInput {
+            method: PaymentMethodKind::Card,
+            payment_method_id: Some(card.id),
+            amount: Money::parse(Currency::Usd, "53.68").unwrap(),
+        }]),
+    };
+    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
+    let confirmation =
+        Confirmation { quote_id: quote.stored.id, idempotency_key: "n1".to_owned(), confirm_workspace_deletion: None };
+    c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+
+    let session = c.sign_in(&c.alice.key).await;
+    let refunds = c.get("/console/refunds", &session).await;
+    assert!(refunds.text.contains("Visa ending 4242"), "{}", refunds.text);
+    let operator = c.sign_in(&c.operator).await;
+    let all = c.get("/console/operator/refunds", &operator).await;
+    assert!(all.text.contains(&format!("alice <code class=\"muted\">{account_id}</code>")), "{}", all.text);
+
+    // The long quote id is folded away with a copy button.
+    let review = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
+    let quote_id = review.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let folded = review.text.split("<details class=\"quote-ref\">").nth(1).unwrap().split("</details>").next().unwrap();
+    assert!(folded.contains(&quote_id) && folded.contains("data-copy"), "{folded}");
+    // A refusal says what to do in words; the code is on a details line.
+    let form = format!("csrf={}&idempotency_key=x&confirm_name=elt&terms=accepted", review.csrf());
+    let refused = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    let alert = refused.text.split("id=\"review-error\">").nth(1).unwrap().split("</div>").next().unwrap();
+    let (message, details) = alert.split_once("Details:").unwrap();
+    assert!(message.contains("does not match") && !message.contains("CONFIRMATION_MISMATCH"), "{alert}");
+    assert!(details.contains("CONFIRMATION_MISMATCH"), "{alert}");
+}
