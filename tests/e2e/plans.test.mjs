@@ -79,7 +79,7 @@ test('the unused plan comes back in full and every workspace stays', async () =>
   await refundable().getByRole('link', { name: 'Unsubscribe Resource' }).click();
   await page.locator('#refund-total').waitFor();
   assert.equal(await page.locator('#refund-total').innerText(), 'USD 107.36');
-  assert.match(await page.locator('#destinations tr[data-rule="original_method"]').innerText(), /card/);
+  assert.match(await page.locator('#destinations tr[data-rule="original_method"]').innerText(), /Visa ending 4242/);
   assert.equal(await page.locator('.panel-danger').count(), 0);
   await shotBoth(page, 'p05-review-plan');
   await page.getByLabel(/I have read the unsubscription terms/).check();

@@ -35,8 +35,8 @@ pub struct LineView {
 /// One part of the refund and where it goes.
 pub struct DestinationView {
     pub amount: String,
-    pub from: &'static str,
-    pub to: &'static str,
+    pub from: String,
+    pub to: String,
     pub why: String,
     pub arrival: &'static str,
     pub rule: &'static str,
@@ -108,11 +108,36 @@ fn line_view(line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
     }
 }
 
-fn destination_view(d: &Destination, policy: &Policy) -> DestinationView {
+/// The label of the method a tender was paid with ("Visa ending 4242"), by
+/// the destination's order and tender.
+pub type TenderLabels = std::collections::HashMap<(usize, usize), String>;
+
+/// The labels of every tender of `record`'s orders that names a method.
+pub async fn tender_labels(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<TenderLabels> {
+    let methods: std::collections::HashMap<String, String> =
+        billing.payment_methods(caller, &record.account_id).await?.into_iter().map(|m| (m.id, m.label)).collect();
+    let mut labels = TenderLabels::new();
+    for (o, order) in billing.orders(caller, &record.id).await?.iter().enumerate() {
+        for (t, tender) in order.tenders.iter().enumerate() {
+            if let Some(label) = tender.payment_method_id.as_ref().and_then(|id| methods.get(id)) {
+                labels.insert((o, t), label.clone());
+            }
+        }
+    }
+    Ok(labels)
+}
+
+fn destination_view(d: &Destination, policy: &Policy, labels: &TenderLabels) -> DestinationView {
+    let label = labels.get(&(d.order_index, d.tender_index));
+    let from = label.cloned().unwrap_or_else(|| words::method(d.from).to_owned());
+    let to = match label {
+        Some(label) if d.to == d.from => label.clone(),
+        _ => words::method(d.to).to_owned(),
+    };
     DestinationView {
         amount: fmt::money(d.amount),
-        from: words::method(d.from),
-        to: words::method(d.to),
+        from,
+        to,
         why: words::route_reason(d.rule.as_str(), d.from, policy),
         arrival: words::arrival_promise(d.to),
         rule: d.rule.as_str(),
@@ -145,6 +170,7 @@ pub async fn review_page(
     let policy = versions.iter().find(|v| v.version == view.stored.policy_version).map(|v| v.policy);
     let policy = policy.unwrap_or_default();
     let quote = &view.quote;
+    let labels = tender_labels(billing, caller, record).await?;
     let reason = quote.reason;
     Ok(ReviewPage {
         layout,
@@ -161,7 +187,7 @@ pub async fn review_page(
         policy_version: view.stored.policy_version,
         lines: quote.lines.iter().map(|l| line_view(l, view.zone)).collect(),
         refund: fmt::money(quote.refund),
-        destinations: quote.destinations.iter().map(|d| destination_view(d, &policy)).collect(),
+        destinations: quote.destinations.iter().map(|d| destination_view(d, &policy, &labels)).collect(),
         deletes: view.deletes.as_ref().map(|t| DeletionView {
             workspace_id: t.workspace_id.clone(),
             name: t.name.clone(),

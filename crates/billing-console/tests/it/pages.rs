@@ -451,3 +451,31 @@ async fn pages_speak_of_names_and_labels_and_keep_codes_to_a_details_line() {
     assert!(message.contains("does not match") && !message.contains("CONFIRMATION_MISMATCH"), "{alert}");
     assert!(details.contains("CONFIRMATION_MISMATCH"), "{alert}");
 }
+
+#[tokio::test]
+async fn the_review_names_the_card_a_refund_goes_back_to() {
+    use billing_app::purchase::{PlanPurchase, TenderInput};
+    use billing_domain::money::{Currency, Money};
+    use billing_domain::order::PaymentMethodKind;
+    let c = console().await;
+    let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
+    let card = c.billing.add_payment_method(&c.alice.caller, account_id, PaymentMethodKind::Card, "4242424242424242");
+    let card = card.await.unwrap();
+    let request = PlanPurchase {
+        account_id: account_id.clone(),
+        region_id: "ap-southeast-1".to_owned(),
+        capacity: billing_domain::usage::CuHours::from_whole(1000),
+        months: 6,
+        benefit_ids: vec![],
+        tenders: Some(vec![TenderInput {
+            method: PaymentMethodKind::Card,
+            payment_method_id: Some(card.id),
+            amount: Money::parse(Currency::Usd, "53.68").unwrap(),
+        }]),
+    };
+    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let session = c.sign_in(&c.alice.key).await;
+    let review = c.get(&format!("/console/instances/{plan}/unsubscribe"), &session).await;
+    let row = review.text.split("data-rule=\"original_method\"").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert_eq!(row.matches("Visa ending 4242").count(), 2, "{row}");
+}
