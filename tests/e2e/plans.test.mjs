@@ -71,6 +71,8 @@ test('a used plan and a plan past its window cannot be given back', async () => 
 test('the resource plans page draws each plan capacity as a bar', async () => {
   await page.goto(`${server.url}/console/plans`);
   assert.equal(await page.locator('.plan-card svg.bar').count(), 3);
+  // Only the plan that can be given back now offers the button.
+  assert.equal(await page.locator('.plan-card').getByRole('link', { name: 'Unsubscribe Resource' }).count(), 1);
   await shotBoth(page, 'p04-plans');
 });
 

@@ -38,6 +38,8 @@ struct PlanRow {
     state: &'static str,
     validity: String,
     bar: CapacityView,
+    /// Active and refundable now: the card offers Unsubscribe.
+    can_unsubscribe: bool,
 }
 
 #[derive(Template)]
@@ -94,10 +96,15 @@ pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer
             {
                 continue;
             }
+            let reason = match record.state {
+                InstanceState::Active => billing.refund_type_now(&session.caller, &record).await?.1.reason,
+                _ => None,
+            };
             rows.push(PlanRow {
                 validity: validity(billing, &session.caller, &record).await?,
                 bar: capacity_view(&record),
-                state: words::instance_state(record.state),
+                can_unsubscribe: record.state == InstanceState::Active && reason.is_none(),
+                state: words::state_now(record.state, reason),
                 region: record.region_id.clone(),
                 id: record.id,
             });
