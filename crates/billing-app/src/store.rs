@@ -346,6 +346,9 @@ pub trait StoreTx: Send {
     /// that carry money (failed ones excluded, since their replacement
     /// carries it) as it stood before; `None` when the order was not paid.
     async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>>;
+    /// True when some pending refund could be claimed at `now`: a read, so
+    /// that a worker with nothing due writes nothing.
+    async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Takes up to `limit` pending refunds whose claim is free or lapsed and
     /// whose next attempt is due, for `worker` until `until`, never-tried
     /// ones first; other workers skip them meanwhile.

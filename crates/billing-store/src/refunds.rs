@@ -247,6 +247,18 @@ impl SqlTx {
         rows.iter().map(refund).collect()
     }
 
+    pub(crate) async fn refund_due_row(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
+        let found = sqlx::query(
+            "SELECT id FROM refunds WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) \
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $1) LIMIT 1",
+        )
+        .bind(micros(now))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(found.is_some())
+    }
+
     pub(crate) async fn claim_refund_rows(
         &mut self,
         worker: &str,

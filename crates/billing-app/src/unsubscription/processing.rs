@@ -95,6 +95,10 @@ impl Billing {
         stop: &(dyn Fn() -> bool + Sync),
     ) -> AppResult<ProcessReport> {
         let now = self.now();
+        // Polled every second or so: with nothing due, a read and no write.
+        if !self.read().await?.refund_due(now).await? {
+            return Ok(ProcessReport::default());
+        }
         let mut tx = self.begin().await?;
         let claimed = tx.claim_refunds(worker, now, billing_domain::calendar::shift(now, lease)?, CLAIM_BATCH).await?;
         tx.commit().await?;

@@ -54,3 +54,25 @@ fn the_retry_waits_for_the_channels_expected_time_else_backs_off() {
     assert_eq!(retry_at(now, 40, None).unwrap(), now + Duration::hours(1));
     assert_eq!(retry_at(now, 1, Some(now + Duration::days(30))).unwrap(), now + Duration::days(2));
 }
+
+#[tokio::test]
+async fn a_worker_with_nothing_due_only_reads() {
+    on_every_backend!(|w| {
+        let channel = SimulatedChannel::new(&w.store, SimulatedChannelSettings::default());
+        // Another writer holds the refunds: a claim would have to wait for it.
+        let mut other = w.store.pool().acquire().await.unwrap();
+        let lock = if w.backend == "postgres" {
+            vec!["BEGIN", "LOCK TABLE refunds IN EXCLUSIVE MODE"]
+        } else {
+            vec!["BEGIN IMMEDIATE"]
+        };
+        for sql in lock {
+            sqlx::query(sql).execute(&mut *other).await.unwrap();
+        }
+        let pass = w.billing.process_refunds("idle", &channel, CLAIM_LEASE);
+        let report = tokio::time::timeout(std::time::Duration::from_secs(2), pass).await;
+        sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
+        let report = report.expect("an idle pass waited for a write lock").unwrap();
+        assert_eq!(report.claimed, 0);
+    });
+}
