@@ -60,8 +60,11 @@ test('the audit log lists the newest events', async () => {
   await shotBoth(page, 'o05-audit');
 });
 
-test('a policy version is added, and a bad value is refused with its code', async () => {
+test('a policy version is added, and a bad value is refused keeping what was typed', async () => {
   await page.goto(`${server.url}/console/operator/policy`);
+  assert.match(await page.locator('label[for="effective_from"]').innerText(), /UTC\+08:00/);
+  assert.equal(await page.locator('select#proration_unit').count(), 1);
+  assert.equal(await page.locator('select#resource_plan_partial_refund').count(), 1);
   await shotBoth(page, 'o06-policy');
   await page.getByLabel('card_refund_max_age').fill('120d');
   await page.getByRole('button', { name: 'Add version' }).click();
@@ -69,14 +72,18 @@ test('a policy version is added, and a bad value is refused with its code', asyn
   assert.match(await page.locator('.notice').innerText(), /Policy version 2 was added/);
   await shot(page, 'o07-policy-added');
 
-  await page.getByLabel('proration_unit').fill('fortnight');
+  await page.getByLabel('proration_unit').selectOption('second');
+  await page.getByLabel('quote_ttl').fill('3d');
   const [answer] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST'),
     page.getByRole('button', { name: 'Add version' }).click(),
   ]);
   assert.equal(answer.status(), 422);
-  await page.getByText('INVALID_INPUT').waitFor();
-  await shot(page, 'o08-policy-refused');
+  await page.locator('#policy-error').waitFor();
+  assert.match(await page.locator('#policy-error').innerText(), /quote ttl/);
+  assert.equal(await page.getByLabel('quote_ttl').inputValue(), '3d');
+  assert.equal(await page.getByLabel('proration_unit').inputValue(), 'second');
+  await shotBoth(page, 'o08-policy-refused');
 });
 
 test('the simulated clock moves forward', async () => {

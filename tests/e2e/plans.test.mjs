@@ -55,7 +55,13 @@ test('the commodity filter and the instance-id search narrow the list', async ()
 test('a used plan and a plan past its window cannot be given back', async () => {
   await page.goto(`${server.url}/console/unsubscribe?tab=plans`);
   assert.equal(await page.locator('tr[data-reason="REFUND_WINDOW_PASSED"]').count(), 1);
-  await page.locator('tr[data-reason="RESOURCE_PLAN_USED"]').getByRole('link', { name: 'Unsubscribe Resource' }).click();
+  const used = page.locator('tr[data-reason="RESOURCE_PLAN_USED"]');
+  // A row that cannot be given back now offers no button, only why.
+  assert.equal(await used.getByRole('link', { name: 'Unsubscribe Resource' }).count(), 0);
+  assert.equal(await page.locator('tr[data-reason="REFUND_WINDOW_PASSED"]').getByRole('link', { name: 'Unsubscribe Resource' }).count(), 0);
+  await shot(page, 'p02b-plans-not-refundable-now');
+  const id = await used.getAttribute('data-instance');
+  await page.goto(`${server.url}/console/instances/${id}/unsubscribe`);
   await page.locator('.panel-refused[data-reason="RESOURCE_PLAN_USED"]').waitFor();
   assert.match(await page.locator('.reason').innerText(), /already been drawn/);
   assert.equal(await page.getByRole('button', { name: 'Unsubscribe' }).count(), 0);
@@ -65,6 +71,8 @@ test('a used plan and a plan past its window cannot be given back', async () => 
 test('the resource plans page draws each plan capacity as a bar', async () => {
   await page.goto(`${server.url}/console/plans`);
   assert.equal(await page.locator('.plan-card svg.bar').count(), 3);
+  // Only the plan that can be given back now offers the button.
+  assert.equal(await page.locator('.plan-card').getByRole('link', { name: 'Unsubscribe Resource' }).count(), 1);
   await shotBoth(page, 'p04-plans');
 });
 
@@ -73,7 +81,7 @@ test('the unused plan comes back in full and every workspace stays', async () =>
   await refundable().getByRole('link', { name: 'Unsubscribe Resource' }).click();
   await page.locator('#refund-total').waitFor();
   assert.equal(await page.locator('#refund-total').innerText(), 'USD 107.36');
-  assert.match(await page.locator('#destinations tr[data-rule="original_method"]').innerText(), /card/);
+  assert.match(await page.locator('#destinations tr[data-rule="original_method"]').innerText(), /Visa ending 4242/);
   assert.equal(await page.locator('.panel-danger').count(), 0);
   await shotBoth(page, 'p05-review-plan');
   await page.getByLabel(/I have read the unsubscription terms/).check();
@@ -88,7 +96,11 @@ test('the unused plan comes back in full and every workspace stays', async () =>
     assert.equal(await page.locator(`tr[data-workspace="${name}"]`).count(), 1, name);
   }
   await page.goto(`${server.url}/console/plans`);
-  await shot(page, 'p07-plans-after');
+  // The plan given back shows what it released, not "Remaining 0" on an empty bar.
+  const given = page.locator('.plan-card', { hasText: 'Unsubscribed' });
+  assert.match(await given.locator('.bar-legend').innerText(), /Given back/);
+  assert.equal(await given.locator('rect.bar-gone').count(), 1);
+  await shotBoth(page, 'p07-plans-after');
 });
 
 test("another account's workspace, instance and refund answer 404", async () => {

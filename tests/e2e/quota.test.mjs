@@ -78,23 +78,45 @@ test('the keyboard reaches every action and shows where it is', async () => {
   await shot(page, 'q03b-keyboard-focus');
 });
 
-test('a pay-as-you-go workspace has nothing prepaid to refund', async () => {
+test('a pay-as-you-go workspace is deleted without a refund once its name is typed', async () => {
   await page.goto(`${server.url}/console/workspaces`);
   await row('adhoc-queries').getByRole('link', { name: 'Delete' }).click();
-  await page.locator('[data-reason="NOT_PREPAID"]').waitFor();
-  assert.match(await page.locator('.reason').innerText(), /Pay-as-you-go/);
-  assert.equal(await page.getByRole('button', { name: 'Unsubscribe' }).count(), 0);
-  await shotBoth(page, 'q04-not-prepaid');
+  await page.locator('#no-refund').waitFor();
+  assert.match(await page.locator('#no-refund').innerText(), /pay-as-you-go/);
+  assert.match(await page.locator('.panel-danger').innerText(), /cannot be restored/);
+  assert.equal(await page.getByRole('link', { name: /Download a backup/ }).count(), 1);
+  await shotBoth(page, 'q04-delete-without-refund');
+  await page.getByLabel(/Type the workspace name/).fill('adhoc');
+  await page.getByLabel(/deleted for good and that nothing is refunded/).check();
+  await page.getByRole('button', { name: 'Delete workspace' }).click();
+  await page.locator('#delete-error').waitFor();
+  assert.match(await page.locator('#delete-error').innerText(), /does not match/);
+  assert.doesNotMatch(await page.locator('#delete-error').innerText(), /CONFIRMATION_MISMATCH/);
+  await page.getByLabel(/Type the workspace name/).fill('adhoc-queries');
+  await page.getByLabel(/deleted for good and that nothing is refunded/).check();
+  await page.getByRole('button', { name: 'Delete workspace' }).click();
+  await page.waitForURL(/\/console\/workspaces\?deleted=ws_/);
+  assert.match(await page.locator('.notice').innerText(), /adhoc-queries was deleted .* Nothing was refunded/);
+  assert.equal(await row('adhoc-queries').count(), 0);
+  await shotBoth(page, 'q04b-deleted-without-refund');
 });
 
-test('a quota on its last day refunds nothing and offers no button', async () => {
+test('a quota on its last day refunds nothing, says why, and its workspace can still be deleted', async () => {
   await page.goto(`${server.url}/console/workspaces`);
   await row('ml-training').getByRole('link', { name: 'Delete' }).click();
-  await page.locator('[data-reason="ZERO_REFUNDABLE"]').waitFor();
+  await page.locator('#no-refund').waitFor();
+  assert.match(await page.locator('#no-refund').innerText(), /every paid day has been used/);
   assert.equal(await page.getByRole('button', { name: 'Unsubscribe' }).count(), 0);
+  await shotBoth(page, 'q05-last-day-delete');
+  await page.goto(`${server.url}/console/unsubscribe`);
+  const quota = page.locator('tr', { hasText: 'ml-training' });
+  assert.equal(await quota.getByRole('link', { name: /Unsubscribe/ }).count(), 0);
+  await page.goto(`${server.url}${await quota.getByRole('link').first().getAttribute('href')}/unsubscribe`);
+  await page.locator('[data-reason="ZERO_REFUNDABLE"]').waitFor();
+  assert.match(await page.locator('.reason').innerText(), /every paid day has been used/);
   // The calculation is still shown: the coupon struck out of the cash.
   assert.ok((await page.locator('.receipt del').count()) >= 1);
-  await shotBoth(page, 'q05-zero-refundable');
+  await shotBoth(page, 'q05b-zero-refundable');
 });
 
 test('the backup download holds every job script', async () => {

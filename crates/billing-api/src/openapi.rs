@@ -80,6 +80,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(workspaces::add_job))
         .routes(routes!(workspaces::add_data_object))
         .routes(routes!(workspaces::backup_workspace))
+        .routes(routes!(workspaces::delete_workspace))
         .routes(routes!(workspaces::list_settlements))
         .routes(routes!(catalog::list_regions))
         .routes(routes!(catalog::get_region, catalog::put_region))

@@ -127,9 +127,10 @@ fn status_of(e: &AppError) -> StatusCode {
         | AppError::InvalidState { .. }
         | AppError::NotEligible { .. }
         | AppError::ConfirmationMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::DuplicateUsageRecord { .. } | AppError::QuoteStale { .. } | AppError::IdempotencyKeyReused { .. } => {
-            StatusCode::CONFLICT
-        }
+        AppError::DuplicateUsageRecord { .. }
+        | AppError::QuoteStale { .. }
+        | AppError::QuotaRefundable { .. }
+        | AppError::IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
         AppError::Busy | AppError::Unavailable(_) | AppError::ChannelUnavailable { .. } => {
             StatusCode::SERVICE_UNAVAILABLE
         }

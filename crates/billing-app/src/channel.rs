@@ -42,8 +42,12 @@ pub struct ChannelRefund {
 /// A payment channel's answer about a refund.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChannelAnswer {
-    /// Accepted, not settled yet: ask again later.
-    Pending,
+    /// Accepted, not settled yet: ask again later — at `expected_at`, when
+    /// the channel says when it expects to have the answer.
+    Pending {
+        /// When the channel expects to have settled it, if it says.
+        expected_at: Option<DateTime<Utc>>,
+    },
     /// The money arrived.
     Succeeded,
     /// Refused, with the channel's reason.

@@ -76,6 +76,13 @@ impl SimulatedClock {
     pub fn set_offset_micros(&self, offset: i64) {
         self.offset_micros.store(offset, Ordering::Relaxed);
     }
+
+    /// Moves the offset up to `offset` if it is behind it. The stored offset
+    /// only ever grows, so of two reads racing to set it, the older one
+    /// cannot set the clock back.
+    pub fn catch_up_to(&self, offset: i64) {
+        self.offset_micros.fetch_max(offset, Ordering::Relaxed);
+    }
 }
 
 impl Clock for SimulatedClock {

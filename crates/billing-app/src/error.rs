@@ -114,6 +114,15 @@ pub enum AppError {
         /// The name that must be typed.
         expected: String,
     },
+    /// A workspace whose quota can still be refunded: it is deleted by
+    /// unsubscribing that quota, whose quote shows the refund.
+    #[error(
+        "the workspace's quota {instance_id} can still be refunded: unsubscribe it instead (quote it, then confirm the quote), which deletes the workspace"
+    )]
+    QuotaRefundable {
+        /// The quota to unsubscribe.
+        instance_id: String,
+    },
     /// An idempotency key reused with a different request.
     #[error("idempotency key {key:?} was used before with a different request")]
     IdempotencyKeyReused {
@@ -165,6 +174,7 @@ impl AppError {
             AppError::NotEligible { reason } => reason.code(),
             AppError::QuoteStale { .. } => "QUOTE_STALE",
             AppError::ConfirmationMismatch { .. } => "CONFIRMATION_MISMATCH",
+            AppError::QuotaRefundable { .. } => "QUOTA_REFUNDABLE",
             AppError::IdempotencyKeyReused { .. } => "IDEMPOTENCY_KEY_REUSED",
             AppError::PaymentDeclined { .. } => "PAYMENT_DECLINED",
             AppError::ChannelUnavailable { .. } => "PAYMENT_CHANNEL_UNAVAILABLE",

@@ -35,6 +35,7 @@ pub mod store;
 pub mod topups;
 pub mod unsubscription;
 pub mod wire;
+pub mod workspace_deletion;
 pub mod workspaces;
 
 pub use error::{AppError, AppResult};

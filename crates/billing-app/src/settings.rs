@@ -23,6 +23,11 @@ impl Billing {
         Ok((mode, offset))
     }
 
+    /// The stored clock mode, `None` when no server has set one yet.
+    pub async fn stored_clock_mode(&self) -> AppResult<Option<String>> {
+        Ok(self.read().await?.setting(CLOCK_MODE).await?)
+    }
+
     /// Records the clock mode the service runs with.
     pub async fn set_clock_mode(&self, simulated: bool) -> AppResult<()> {
         let mut tx = self.begin().await?;

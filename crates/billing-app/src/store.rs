@@ -365,6 +365,9 @@ pub trait StoreTx: Send {
     /// that carry money (failed ones excluded, since their replacement
     /// carries it) as it stood before; `None` when the order was not paid.
     async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>>;
+    /// True when some pending refund could be claimed at `now`: a read, so
+    /// that a worker with nothing due writes nothing.
+    async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Takes up to `limit` pending refunds whose claim is free or lapsed and
     /// whose next attempt is due, for `worker` until `until`, never-tried
     /// ones first; other workers skip them meanwhile.
@@ -387,7 +390,9 @@ pub trait StoreTx: Send {
     ) -> StoreResult<bool>;
     /// Lets go of a refund still pending, for a later attempt: the claim of
     /// `worker`, or with `None` whoever's. It may be claimed again from
-    /// `next_attempt_at` on, or at once with `None`.
+    /// `next_attempt_at` on, or at once with `None`. A `next_attempt_at`
+    /// follows a call to the channel and counts one more attempt; `None`
+    /// (let go unasked, an operator's retry) counts none.
     async fn release_refund(
         &mut self,
         id: &str,

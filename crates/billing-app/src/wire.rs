@@ -49,7 +49,7 @@ impl<'a> QuoteWire<'a> {
             action: (quote.action != ActionKind::Unsubscribe).then_some(quote.action.as_str()),
             eligible: quote.eligible(),
             reason: quote.reason.map(|r| r.code()),
-            reason_message: quote.reason.map(|r| r.message()),
+            reason_message: quote.reason_message(),
             refund: quote.reason.is_none().then_some(Shown(&quote.refund)),
             refund_type: quote.refund_type.as_str(),
             currency: quote.currency.code(),

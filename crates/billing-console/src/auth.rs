@@ -72,6 +72,16 @@ impl Session {
         Ok(Some(Session { caller, account, csrf: csrf_token(&secret, cookie) }))
     }
 
+    /// The zone every instant is shown in: the billing zone of the regions
+    /// that settle in the customer's currency (a customer buys only there),
+    /// and the service's default billing zone for operators.
+    pub async fn zone(&self, billing: &billing_app::Billing) -> AppResult<billing_domain::calendar::BillingZone> {
+        let Some(account) = &self.account else { return Ok(billing_domain::calendar::BillingZone::DEFAULT) };
+        let regions = billing.regions().await?;
+        let mut zones = regions.iter().filter(|r| r.currency() == account.currency).map(|r| r.zone);
+        Ok(zones.next().unwrap_or_default())
+    }
+
     /// True for operators.
     pub fn is_operator(&self) -> bool {
         !matches!(self.caller, Caller::Customer(_))
@@ -198,11 +208,12 @@ pub async fn csrf_guard(State(state): State<ConsoleState>, request: Request, nex
 }
 
 /// Adds headers that keep pages from being framed, sniffed or leaking
-/// their address, and a content policy that allows no script at all.
+/// their address, and a content policy that allows no script but the
+/// console's own file.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let policy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+    let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                   frame-ancestors 'none'; base-uri 'none'";
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, policy),

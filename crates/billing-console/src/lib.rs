@@ -30,10 +30,22 @@ use axum::routing::{any, get, post};
 pub use state::ConsoleState;
 
 use crate::page::PageError;
-use crate::pages::{change, operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
+use crate::pages::{
+    change, delete_workspace, operator, plans, policy, refunds, renew, review, sign_in, unsubscribe, workspaces,
+};
 
 /// The console's stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("../static/console.css");
+
+/// The console's only script: copy buttons. Pages work without it.
+const SCRIPT: &str = include_str!("../static/console.js");
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        SCRIPT,
+    )
+}
 
 async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
@@ -42,7 +54,7 @@ async fn stylesheet() -> impl IntoResponse {
 fn customer_routes() -> Router<ConsoleState> {
     Router::new()
         .route("/console/workspaces", get(workspaces::list))
-        .route("/console/workspaces/{id}/delete", get(review::workspace_deletion))
+        .route("/console/workspaces/{id}/delete", get(delete_workspace::form).post(delete_workspace::submit))
         .route("/console/workspaces/{id}/backup", get(workspaces::backup))
         .route("/console/workspaces/{id}/renew", get(renew::form).post(renew::submit))
         .route("/console/unsubscribe", get(unsubscribe::list))
@@ -65,7 +77,7 @@ fn operator_routes() -> Router<ConsoleState> {
         .route("/console/operator/refunds", get(operator::refunds))
         .route("/console/operator/refunds/{id}/retry", post(operator::retry))
         .route("/console/operator/audit", get(operator::audit))
-        .route("/console/operator/policy", get(operator::policy).post(operator::add_policy))
+        .route("/console/operator/policy", get(policy::form).post(policy::submit))
 }
 
 /// The console's routes with their state. It sets no fallback, so it can be
@@ -76,6 +88,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/console", get(sign_in::home))
         .route("/console/static/console.css", get(stylesheet))
+        .route("/console/static/console.js", get(script))
         .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
         .merge(customer_routes())

@@ -134,6 +134,11 @@ impl From<AppError> for PageError {
                 "Something went wrong on our side; it has been logged. Please try again.".to_owned()
             }
             AppError::NotFound { what, .. } => format!("There is no such {what} in your account."),
+            // The field's name goes to the details line, not the sentence.
+            AppError::Invalid { field, message } => {
+                let details = format!("{} · field {field}", e.code());
+                return PageError::new(status, &details, crate::fmt::sentence(message));
+            }
             other => crate::fmt::sentence(&other.to_string()),
         };
         PageError::new(status, e.code(), message)

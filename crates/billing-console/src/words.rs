@@ -78,6 +78,16 @@ pub fn instance_state(s: InstanceState) -> &'static str {
     }
 }
 
+/// An instance's state as it stands now: one still marked active whose
+/// quote says its paid time is over has ended, whatever the next lifecycle
+/// run will record.
+pub fn state_now(s: InstanceState, reason: Option<billing_domain::reason::ReasonCode>) -> &'static str {
+    match (s, reason) {
+        (InstanceState::Active, Some(billing_domain::reason::ReasonCode::Expired)) => "Expired",
+        _ => instance_state(s),
+    }
+}
+
 /// A workspace's billing method.
 pub fn billing_method(m: BillingMethod) -> &'static str {
     match m {

@@ -77,6 +77,18 @@ impl BillingZone {
         Err(CalendarError::OutOfRange)
     }
 
+    /// The wall-clock time of `instant` in this zone.
+    pub fn local_time(self, instant: DateTime<Utc>) -> chrono::NaiveDateTime {
+        instant.with_timezone(&self.0).naive_local()
+    }
+
+    /// The instant a wall-clock time in this zone names (the earlier one
+    /// where it happens twice), or `None` where a daylight-saving jump
+    /// skips it.
+    pub fn instant_of_local(self, local: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+        self.0.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc))
+    }
+
     /// Formats `instant` as RFC 3339 with this zone's offset at that instant.
     pub fn format_rfc3339(self, instant: DateTime<Utc>) -> String {
         instant.with_timezone(&self.0).to_rfc3339()

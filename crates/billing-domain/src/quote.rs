@@ -214,6 +214,28 @@ impl Quote {
     pub fn eligible(&self) -> bool {
         self.reason.is_none()
     }
+
+    /// Why nothing can be refunded, in words; `None` when eligible. A quote
+    /// that refunds nothing says which of its causes holds: everything paid
+    /// in cash is used up, or only vouchers and coupons paid.
+    pub fn reason_message(&self) -> Option<&'static str> {
+        let reason = self.reason?;
+        if reason != ReasonCode::ZeroRefundable || self.lines.is_empty() {
+            return Some(reason.message());
+        }
+        if self.lines.iter().all(|l| l.cash_paid.is_zero()) {
+            return Some(
+                "Nothing would come back: it was paid only with vouchers and coupons, which are never refunded.",
+            );
+        }
+        if self.lines.iter().all(|l| l.kind == LineKind::Plan) {
+            return Some("Nothing would come back: the capacity paid for in cash has been used.");
+        }
+        Some(
+            "Nothing would come back: every paid day has been used (the day of unsubscribing counts as a whole \
+             day).",
+        )
+    }
 }
 
 /// A quote that could not be computed because its inputs are inconsistent.
@@ -275,6 +297,10 @@ pub fn quote_renewal_refund(
     }
     if instance.kind != InstanceKind::SubscriptionQuota {
         return Err(QuoteError::InvalidInstance("only subscription quotas have renewals"));
+    }
+    // A renewal given back already is said to be so, not to be unknown.
+    if instance.orders.iter().any(|o| o.id == order_id && o.status == OrderStatus::Refunded) {
+        return Ok(Quote::refused(ctx.account_currency, ReasonCode::AlreadyUnsubscribed));
     }
     let mut lines = Vec::with_capacity(instance.orders.len());
     if let Some(reason) = quota_lines(instance, ctx, Share::Whole, &mut lines)? {

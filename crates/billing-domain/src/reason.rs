@@ -143,9 +143,7 @@ impl ReasonCode {
             }
             ReasonCode::NotADowngrade => "A downgrade must keep fewer CUs than the quota has now.",
             ReasonCode::QuotaBelowMinimum => "A quota cannot keep fewer CUs than the region's minimum.",
-            ReasonCode::ZeroRefundable => {
-                "Nothing would come back: no cash is left to refund (vouchers and coupons are never refunded)."
-            }
+            ReasonCode::ZeroRefundable => "Nothing would come back: nothing paid in cash is left unused.",
         }
     }
 }

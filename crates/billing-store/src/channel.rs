@@ -134,8 +134,9 @@ impl PaymentChannel for SimulatedChannel {
         self.pause().await;
         let (outcome, reason, received) = self.receive_refund(request).await?;
         // A delay past the end of the calendar means the answer never comes.
-        if received.checked_add_signed(self.settings.delay).is_none_or(|ready| request.now < ready) {
-            return Ok(ChannelAnswer::Pending);
+        let ready = received.checked_add_signed(self.settings.delay);
+        if ready.is_none_or(|ready| request.now < ready) {
+            return Ok(ChannelAnswer::Pending { expected_at: ready });
         }
         match outcome.as_str() {
             "failed" => Ok(ChannelAnswer::Failed(

@@ -62,7 +62,30 @@ fn check_card(details: &str) -> Result<(String, Option<&'static str>), String> {
         return Err("not a valid card number".to_owned());
     }
     let declines = DECLINING_CARDS.iter().find(|(n, _)| *n == digits).map(|(_, why)| *why);
-    Ok((format!("Card ending {}", &digits[digits.len() - 4..]), declines))
+    Ok((format!("{} ending {}", card_brand(&digits), &digits[digits.len() - 4..]), declines))
+}
+
+/// The card's network, told by its first digits.
+fn card_brand(digits: &str) -> &'static str {
+    match digits.as_bytes() {
+        [b'4', ..] => "Visa",
+        [b'5', b'1'..=b'5', ..] | [b'2', b'2'..=b'7', ..] => "Mastercard",
+        [b'3', b'4' | b'7', ..] => "American Express",
+        [b'6', ..] => "Discover",
+        _ => "Card",
+    }
+}
+
+/// A PayPal address as shown: the first letter of its name, then the
+/// domain — enough to recognise it, not to be read off a screen.
+fn masked(address: &str) -> String {
+    match address.split_once('@') {
+        Some((name, domain)) => {
+            let first: String = name.chars().take(1).collect();
+            format!("{first}…@{domain}")
+        }
+        None => "…".to_owned(),
+    }
 }
 
 /// A PayPal address's label and whether it always declines; or why it is
@@ -78,7 +101,7 @@ fn check_paypal(details: &str) -> Result<(String, Option<&'static str>), String>
         return Err("not a valid PayPal account address".to_owned());
     }
     let declines = address.starts_with("declined").then_some("PayPal refused the payment");
-    Ok((format!("PayPal {address}"), declines))
+    Ok((format!("PayPal ({})", masked(address)), declines))
 }
 
 impl SimulatedChannel {
@@ -206,7 +229,8 @@ mod tests {
 
     #[test]
     fn card_numbers_are_checked_and_labelled_by_their_last_four_digits() {
-        assert_eq!(check_card("4242 4242 4242 4242"), Ok(("Card ending 4242".to_owned(), None)));
+        assert_eq!(check_card("4242 4242 4242 4242"), Ok(("Visa ending 4242".to_owned(), None)));
+        assert_eq!(check_card("5555 5555 5555 4444").unwrap().0, "Mastercard ending 4444");
         assert_eq!(check_card("4000000000000002").unwrap().1, Some("the card was declined"));
         assert!(check_card("4242424242424241").is_err(), "fails the Luhn check");
         assert!(check_card("4242").is_err());
@@ -215,7 +239,7 @@ mod tests {
 
     #[test]
     fn paypal_addresses_are_checked() {
-        assert_eq!(check_paypal("billing@example.com"), Ok(("PayPal billing@example.com".to_owned(), None)));
+        assert_eq!(check_paypal("billing@example.com"), Ok(("PayPal (b…@example.com)".to_owned(), None)));
         assert!(check_paypal("declined@example.com").unwrap().1.is_some());
         assert!(check_paypal("no-at-sign").is_err());
         assert!(check_paypal("a@b").is_err());

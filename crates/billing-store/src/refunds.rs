@@ -266,6 +266,18 @@ impl SqlTx {
         rows.iter().map(refund).collect()
     }
 
+    pub(crate) async fn refund_due_row(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
+        let found = sqlx::query(
+            "SELECT id FROM refunds WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) \
+             AND (next_attempt_at IS NULL OR next_attempt_at <= $1) LIMIT 1",
+        )
+        .bind(micros(now))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(found.is_some())
+    }
+
     pub(crate) async fn claim_refund_rows(
         &mut self,
         worker: &str,
@@ -277,7 +289,7 @@ impl SqlTx {
         // claiming; SQLite runs one writer at a time anyway.
         let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
-            "UPDATE refunds SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (\
+            "UPDATE refunds SET claimed_by = $1, claimed_until = $2 WHERE id IN (\
              SELECT id FROM refunds WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3) \
              AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
              ORDER BY attempts, created_at, id LIMIT $4{skip_locked}) RETURNING *"
@@ -305,8 +317,8 @@ impl SqlTx {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE refunds SET status = $1, failure = $2, updated_at = $3, claimed_by = NULL, claimed_until = NULL \
-             WHERE id = $4 AND status = 'pending' AND claimed_by = $5",
+            "UPDATE refunds SET status = $1, failure = $2, updated_at = $3, claimed_by = NULL, claimed_until = NULL, \
+             attempts = attempts + 1 WHERE id = $4 AND status = 'pending' AND claimed_by = $5",
         )
         .bind(to.as_str())
         .bind(failure)
@@ -326,7 +338,8 @@ impl SqlTx {
         next_attempt_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE refunds SET claimed_by = NULL, claimed_until = NULL, next_attempt_at = $3 WHERE id = $1 \
+            "UPDATE refunds SET claimed_by = NULL, claimed_until = NULL, next_attempt_at = $3, \
+             attempts = attempts + (CASE WHEN $3 IS NULL THEN 0 ELSE 1 END) WHERE id = $1 \
              AND status = 'pending' AND ($2 IS NULL OR claimed_by = $2)",
         )
         .bind(id)

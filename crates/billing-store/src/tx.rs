@@ -430,6 +430,9 @@ impl StoreTx for SqlTx {
     async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>> {
         self.refund_order_row(order_id).await
     }
+    async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.refund_due_row(now).await
+    }
     async fn claim_refunds(
         &mut self,
         worker: &str,

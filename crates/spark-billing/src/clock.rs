@@ -14,6 +14,13 @@ use crate::remote;
 pub enum ClockCommand {
     /// Print the clock's mode and what time it is on it.
     Show,
+    /// Switch the clock every process on this database runs on (servers
+    /// started before take it when restarted).
+    Mode {
+        /// `system` or `simulated`.
+        #[arg(value_enum)]
+        mode: crate::serve::ClockMode,
+    },
     /// Move the simulated clock forward, e.g. `advance 3d` or `advance 12h`.
     Advance {
         /// How far: a number and a unit (s, m, h or d).
@@ -28,6 +35,10 @@ pub async fn run(global: &Global, command: ClockCommand) -> anyhow::Result<ExitC
         ClockCommand::Show => {
             let (mode, offset) = billing.clock_settings().await?;
             println!("clock: {mode}; now {}; {}s ahead of the machine", billing.now().to_rfc3339(), offset / 1_000_000);
+        }
+        ClockCommand::Mode { mode } => {
+            billing.set_clock_mode(mode == crate::serve::ClockMode::Simulated).await?;
+            println!("clock mode set to {}; restart running servers to follow it", crate::serve::mode_name(mode));
         }
         ClockCommand::Advance { by } => {
             let offset = billing.advance_clock(&Caller::Operator, by.as_duration()).await?;

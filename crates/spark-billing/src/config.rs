@@ -88,20 +88,35 @@ impl std::str::FromStr for ApiKey {
 }
 
 impl Global {
-    /// The database URL in force; creates the data directory, which also
-    /// holds keys and demo files when the database is elsewhere.
-    pub fn url(&self) -> anyhow::Result<String> {
-        crate::files::create_private_dir(&self.data_dir)?;
+    /// The database URL in force. `serve` (`create`) makes the data
+    /// directory, which also holds keys and demo files when the database is
+    /// elsewhere; every other command refuses a SQLite database that is not
+    /// there, saying where it looked, rather than starting an empty one.
+    pub fn url(&self, create: bool) -> anyhow::Result<String> {
+        if create {
+            crate::files::create_private_dir(&self.data_dir)?;
+        }
         match &self.database_url {
             Some(url) => Ok(url.clone()),
-            None => Ok(format!("sqlite://{}", self.data_dir.join("spark-billing.sqlite3").display())),
+            None => {
+                let file = self.data_dir.join("spark-billing.sqlite3");
+                if !create && !file.exists() {
+                    let shown = std::path::absolute(&file).unwrap_or(file);
+                    anyhow::bail!(
+                        "no database at {}: give the data directory of a service with --data-dir (or \
+                         SPARK_BILLING_DATA_DIR), or a DATABASE_URL; only `spark-billing serve` creates a database",
+                        shown.display()
+                    );
+                }
+                Ok(format!("sqlite://{}", file.display()))
+            }
         }
     }
 
     /// Opens the store, applying migrations; refuses a SQLite database that
-    /// others can read.
-    pub async fn open_store(&self) -> anyhow::Result<Arc<SqlStore>> {
-        let url = self.url()?;
+    /// others can read. Only `serve` passes `create`.
+    pub async fn open_store(&self, create: bool) -> anyhow::Result<Arc<SqlStore>> {
+        let url = self.url(create)?;
         crate::files::require_private_database(&url)?;
         let options = StoreOptions { max_connections: self.db_connections, ..StoreOptions::default() };
         let store = SqlStore::connect(&url, options)
@@ -114,7 +129,7 @@ impl Global {
     /// runs on (the simulated one, when `serve` was started with it).
     pub async fn open(&self) -> anyhow::Result<(Arc<SqlStore>, Billing)> {
         let quote_keys = self.quote_keys()?;
-        let store = self.open_store().await?;
+        let store = self.open_store(false).await?;
         let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
         let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel.clone());
         billing.ensure_catalog().await?;

@@ -137,12 +137,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Logs go to stderr: readable lines on a terminal, JSON lines with
-/// `--log-format json`. `RUST_LOG` picks what is logged (default: info).
+/// Logs go to stderr: readable lines (coloured only on a terminal, never in
+/// a file or a pipe), JSON lines with `--log-format json`. `RUST_LOG` picks
+/// what is logged (default: info).
 fn init_logging(format: config::LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         config::LogFormat::Json => builder.json().init(),
         config::LogFormat::Text => builder.init(),

@@ -69,13 +69,13 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     remote::local_only(global, "serve")?;
     let quote_keys = global.quote_keys()?;
     let console_settings = args.console.settings()?;
-    let store = global.open_store().await?;
-    let mode = args.clock.unwrap_or(if args.demo { ClockMode::Simulated } else { ClockMode::System });
+    // The address first: a server that cannot listen writes nothing (no
+    // database, no clock mode, no demo) and leaves a running one alone.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let store = global.open_store(true).await?;
     let simulated = Arc::new(SimulatedClock::default());
-    let clock: Arc<dyn Clock> = match mode {
-        ClockMode::System => Arc::new(SystemClock),
-        ClockMode::Simulated => simulated.clone(),
-    };
     let settings = SimulatedChannelSettings {
         delay: args.channel_delay.as_duration(),
         failures_per_mille: args.failures_per_mille,
@@ -83,11 +83,16 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         ..SimulatedChannelSettings::default()
     };
     let channel = Arc::new(SimulatedChannel::new(&store, settings));
+    let mode = clock_mode(&Billing::new(store.clone(), Arc::new(SystemClock)), &args).await?;
+    let clock: Arc<dyn Clock> = match mode {
+        ClockMode::System => Arc::new(SystemClock),
+        ClockMode::Simulated => simulated.clone(),
+    };
     let billing = Billing::new(store.clone(), clock).with_channel(channel.clone());
     let billing = crate::config::with_quote_keys(billing, quote_keys.as_ref());
     billing.ensure_catalog().await?;
-    billing.set_clock_mode(mode == ClockMode::Simulated).await?;
-    simulated.set_offset_micros(billing.clock_settings().await?.1);
+    let fresh = FreshClock { billing: billing.clone(), clock: (mode == ClockMode::Simulated).then_some(simulated) };
+    fresh.refresh().await;
     let keys = if args.demo { Some(demo::ensure_demo(&billing, &global.data_dir).await?) } else { None };
     let operator_key = match &keys {
         Some(keys) => keys.operator.clone(),
@@ -96,20 +101,15 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
-    if mode == ClockMode::Simulated {
-        tasks.push(tokio::spawn(follow_clock(billing.clone(), simulated.clone(), stop_rx.clone())));
-    }
     if !args.no_workers {
-        tasks.push(tokio::spawn(refund_worker(billing.clone(), channel, stop_rx.clone())));
-        tasks.push(tokio::spawn(scheduler(billing.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(refund_worker(billing.clone(), fresh.clone(), channel, stop_rx.clone())));
+        tasks.push(tokio::spawn(scheduler(billing.clone(), fresh.clone(), stop_rx.clone())));
     }
 
     let app = router(ApiState::new(billing.clone(), args.http.api_settings()))
         .merge(billing_console::router(console_settings.state(billing.clone())))
+        .layer(axum::middleware::from_fn_with_state(fresh, with_fresh_clock))
         .layer(axum::middleware::from_fn(run_to_completion));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
     announce(&url, &global.data_dir, &operator_key, keys.as_ref(), mode);
     http::serve(listener, app, &args.http, shutdown_signal()).await.context("server failed")?;
@@ -120,6 +120,69 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     }
     tracing::info!("stopped");
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The clock mode to run on. The mode is shared by every process on the
+/// database: a server started without `--clock` takes the stored one (the
+/// demo's simulated clock when none is stored yet); one asking for another
+/// mode than the stored one is refused rather than switching every other
+/// process's clock under it — `spark-billing clock mode` switches it.
+async fn clock_mode(billing: &Billing, args: &ServeArgs) -> anyhow::Result<ClockMode> {
+    let stored = billing.stored_clock_mode().await?;
+    let wanted = args.clock.unwrap_or(if args.demo { ClockMode::Simulated } else { ClockMode::System });
+    let stored = match stored.as_deref() {
+        None => {
+            billing.set_clock_mode(wanted == ClockMode::Simulated).await?;
+            return Ok(wanted);
+        }
+        Some("simulated") => ClockMode::Simulated,
+        Some(_) => ClockMode::System,
+    };
+    match args.clock {
+        Some(asked) if asked != stored => anyhow::bail!(
+            "this database's shared clock is {} and every process on it follows that; start without --clock to \
+             use it, or switch it for all with `spark-billing clock mode {}`",
+            mode_name(stored),
+            mode_name(asked)
+        ),
+        _ => Ok(stored),
+    }
+}
+
+pub fn mode_name(mode: ClockMode) -> &'static str {
+    match mode {
+        ClockMode::System => "system",
+        ClockMode::Simulated => "simulated",
+    }
+}
+
+/// Brings the simulated clock to the stored offset before work starts, so a
+/// clock advanced by any process is in force for every request (and worker
+/// round) that starts after the advance committed. On the system clock it
+/// does nothing.
+#[derive(Clone)]
+struct FreshClock {
+    billing: Billing,
+    clock: Option<Arc<SimulatedClock>>,
+}
+
+impl FreshClock {
+    async fn refresh(&self) {
+        let Some(clock) = &self.clock else { return };
+        match self.billing.clock_settings().await {
+            Ok((_, offset)) => clock.catch_up_to(offset),
+            Err(e) => tracing::warn!(error = %e, "cannot read the simulated clock's offset"),
+        }
+    }
+}
+
+async fn with_fresh_clock(
+    axum::extract::State(fresh): axum::extract::State<FreshClock>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    fresh.refresh().await;
+    next.run(request).await
 }
 
 fn announce(url: &str, data_dir: &std::path::Path, operator_key: &str, keys: Option<&demo::DemoKeys>, mode: ClockMode) {
@@ -189,32 +252,24 @@ async fn shutdown_signal() {
     }
 }
 
-/// Keeps the simulated clock's offset in step with the database, where an
-/// operator (in any process) moves it.
-async fn follow_clock(billing: Billing, clock: Arc<SimulatedClock>, mut stop: watch::Receiver<bool>) {
-    loop {
-        if let Ok((_, offset)) = billing.clock_settings().await {
-            clock.set_offset_micros(offset);
-        }
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = tokio::time::sleep(StdDuration::from_millis(500)) => {}
-        }
-    }
-}
-
 /// How old a payment must be before the worker takes it over from the
 /// request that started it.
 const CHARGE_GRACE: chrono::Duration = chrono::Duration::seconds(30);
 
 /// Sends pending refunds through the simulated channel, one batch a second,
 /// and settles payments a stopped process left half-way.
-async fn refund_worker(billing: Billing, channel: Arc<SimulatedChannel>, mut stop: watch::Receiver<bool>) {
+async fn refund_worker(
+    billing: Billing,
+    fresh: FreshClock,
+    channel: Arc<SimulatedChannel>,
+    mut stop: watch::Receiver<bool>,
+) {
     let channel = &*channel;
     let worker = format!("serve-{}-{}", std::process::id(), billing_app::ids::new_id("w"));
     let stopping = stop.clone();
     let stop_requested = move || *stopping.borrow();
     loop {
+        fresh.refresh().await;
         match billing.process_charges(CHARGE_GRACE).await {
             Ok(report) if report.payments > 0 => tracing::info!(?report, "payments settled"),
             Ok(_) => {}
@@ -234,8 +289,9 @@ async fn refund_worker(billing: Billing, channel: Arc<SimulatedChannel>, mut sto
 }
 
 /// Does what has fallen due every few seconds.
-async fn scheduler(billing: Billing, mut stop: watch::Receiver<bool>) {
+async fn scheduler(billing: Billing, fresh: FreshClock, mut stop: watch::Receiver<bool>) {
     loop {
+        fresh.refresh().await;
         match billing.run_due().await {
             Ok(work) if work.failed > 0 => tracing::warn!(?work, "due work done; some items failed and were audited"),
             Ok(work) if work != Default::default() => tracing::info!(?work, "due work done"),

@@ -50,6 +50,10 @@ pub struct BackupArgs {
     /// current directory).
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Replace the output file if it exists (else an existing file is kept
+    /// and the command fails).
+    #[arg(long)]
+    force: bool,
 }
 
 pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitCode> {
@@ -64,7 +68,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
             let view = billing.quote_unsubscription(&caller, instance, args.order.as_deref()).await?;
             output::json(&view.json()?)?;
             if !view.quote.eligible() {
-                let reason = view.quote.reason.map(|r| r.message()).unwrap_or_default();
+                let reason = view.quote.reason_message().unwrap_or_default();
                 bail!("{instance} cannot be unsubscribed: {reason}");
             }
             (view.stored.id.clone(), view.deletes.map(|t| t.name))
@@ -155,9 +159,28 @@ pub async fn backup(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCod
         None => download(&global.open().await?.1, &args.workspace).await?,
     };
     let path = args.output.unwrap_or_else(|| PathBuf::from(&backup.file_name));
-    std::fs::write(&path, &backup.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    write_new(&path, &backup.bytes, args.force)?;
     eprintln!("wrote {} ({} job scripts, {} bytes)", path.display(), backup.jobs, backup.bytes.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path`, which must not exist unless `force`.
+fn write_new(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!("{} exists already; nothing was written (give --force to replace it)", path.display())
+        }
+        _ => anyhow::Error::new(e).context(format!("cannot write {}", path.display())),
+    })?;
+    file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 async fn download(billing: &Billing, workspace: &str) -> anyhow::Result<billing_app::unsubscription::Backup> {

@@ -1,8 +1,10 @@
 //! `spark-billing usage import FILE.csv`: streams a CSV of usage records in
 //! bounded batches; a malformed line is reported with its line number and
 //! keeps its whole batch out, while the other batches are imported. With
-//! `--server` the file is still read and checked here, and each valid batch
-//! is uploaded to `POST /api/v1/usage.csv`.
+//! `--skip-bad FILE` every bad line is reported and written to FILE instead,
+//! and the good lines of its batch are imported. With `--server` the file is
+//! still read and checked here, and each valid batch is uploaded to
+//! `POST /api/v1/usage.csv`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -38,6 +40,38 @@ pub struct ImportArgs {
     /// to 50,000 records per transaction, each on its own when that fails.
     #[arg(long, default_value_t = 5000)]
     batch: usize,
+    /// Import the good lines of every batch and write each bad line to FILE
+    /// (CSV: its line number, its four fields and why it was refused); FILE
+    /// must not exist yet.
+    #[arg(long, value_name = "FILE")]
+    skip_bad: Option<PathBuf>,
+}
+
+/// The rejected lines of a `--skip-bad` import.
+struct Rejects {
+    writer: csv::Writer<std::fs::File>,
+    path: PathBuf,
+}
+
+impl Rejects {
+    fn create(path: &std::path::Path) -> anyhow::Result<Rejects> {
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => anyhow::anyhow!("{} exists already; give a new file", path.display()),
+            _ => anyhow::Error::new(e).context(format!("cannot create {}", path.display())),
+        })?;
+        let mut writer = csv::Writer::from_writer(file);
+        writer.write_record(["line", "record_id", "workspace_id", "hour_start", "cu_hours", "reason"])?;
+        Ok(Rejects { writer, path: path.to_owned() })
+    }
+
+    /// Writes a bad line with its reason, and reports it.
+    fn reject(&mut self, file: &std::path::Path, line: u64, fields: &[String], reason: &str) -> anyhow::Result<()> {
+        eprintln!("{}: line {line}: {reason}", file.display());
+        let mut row = vec![line.to_string()];
+        row.extend((0..4).map(|i| fields.get(i).cloned().unwrap_or_default()));
+        row.push(reason.to_owned());
+        self.writer.write_record(&row).with_context(|| format!("cannot write {}", self.path.display()))
+    }
 }
 
 const HEADER: [&str; 4] = ["record_id", "workspace_id", "hour_start", "cu_hours"];
@@ -66,6 +100,7 @@ struct Totals {
     duplicates: usize,
     rejected_lines: usize,
     rejected_batches: usize,
+    skipped_lines: usize,
 }
 
 pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitCode> {
@@ -87,6 +122,7 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
         Importer::Local(_) => args.batch.clamp(1, MAX_USAGE_BATCH),
         Importer::Remote(_) => args.batch.clamp(1, MAX_USAGE_RECORDS),
     };
+    let mut rejects = args.skip_bad.as_deref().map(Rejects::create).transpose()?;
     let progress = Progress::new(file_len);
     let mut totals = Totals::default();
     let mut pending = Pending::default();
@@ -97,7 +133,13 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
     let reader = std::thread::spawn(move || read_chunks(reader, batch_size, &sender));
     let mut finished = false;
     while let Some(Chunk { batch, errors, byte, last }) = chunks.recv().await {
-        if !errors.is_empty() {
+        if let Some(rejects) = rejects.as_mut() {
+            for (line, fields, reason) in &errors {
+                rejects.reject(&args.file, *line, fields, reason)?;
+            }
+            totals.skipped_lines += errors.len();
+            import_skipping(&importer, &args.file, batch, &mut totals, rejects).await?;
+        } else if !errors.is_empty() {
             // Batches are reported in file order: what is pending first.
             pending.write(&importer, &args.file, &mut totals).await?;
             refuse_malformed(&args.file, &batch, &errors, &mut totals);
@@ -117,6 +159,18 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
         anyhow::bail!("{}: reading the file stopped before its end", args.file.display());
     }
     progress.finish();
+    if let Some(mut rejects) = rejects {
+        rejects.writer.flush().with_context(|| format!("cannot write {}", rejects.path.display()))?;
+        println!(
+            "{} records imported, {} already known, {} bad lines skipped (written to {})",
+            totals.imported,
+            totals.duplicates,
+            totals.skipped_lines,
+            rejects.path.display()
+        );
+        // The bad lines were asked to be skipped: they are in the file.
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{} records imported, {} already known, {} malformed lines, {} batches refused",
         totals.imported, totals.duplicates, totals.rejected_lines, totals.rejected_batches
@@ -129,6 +183,8 @@ pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitC
 struct Batch {
     lines: Vec<u64>,
     records: Vec<UsageRecord>,
+    /// The fields as written in the file, for the rejects.
+    raw: Vec<Vec<String>>,
 }
 
 /// What the reading thread hands on: a batch, the messages of its
@@ -136,7 +192,7 @@ struct Batch {
 /// into the file it reaches, and whether the file ends with it.
 struct Chunk {
     batch: Batch,
-    errors: Vec<String>,
+    errors: Vec<(u64, Vec<String>, String)>,
     byte: u64,
     last: bool,
 }
@@ -145,14 +201,14 @@ struct Chunk {
 /// lines are read and at the end; stops early when nobody takes them.
 fn read_chunks(mut reader: csv::Reader<std::fs::File>, batch_size: usize, sender: &tokio::sync::mpsc::Sender<Chunk>) {
     let mut batch = Batch::default();
-    let mut errors: Vec<String> = Vec::new();
+    let mut errors: Vec<(u64, Vec<String>, String)> = Vec::new();
     let mut row = csv::StringRecord::new();
     loop {
         let more = match reader.read_record(&mut row) {
             Ok(more) => more,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(format!("line {line}: {e}"));
+                errors.push((line, Vec::new(), e.to_string()));
                 true
             }
         };
@@ -162,8 +218,9 @@ fn read_chunks(mut reader: csv::Reader<std::fs::File>, batch_size: usize, sender
                 Ok(record) => {
                     batch.lines.push(line);
                     batch.records.push(record);
+                    batch.raw.push(row.iter().map(str::to_owned).collect());
                 }
-                Err(message) => errors.push(format!("line {line}: {message}")),
+                Err(message) => errors.push((line, row.iter().map(str::to_owned).collect(), message)),
             }
         }
         if batch.records.len() + errors.len() >= batch_size || !more {
@@ -223,13 +280,13 @@ impl Pending {
 }
 
 /// Reports a batch with malformed lines, which is not imported.
-fn refuse_malformed(file: &std::path::Path, batch: &Batch, errors: &[String], totals: &mut Totals) {
-    for e in errors {
-        eprintln!("{}: {e}", file.display());
+fn refuse_malformed(file: &std::path::Path, batch: &Batch, errors: &[(u64, Vec<String>, String)], totals: &mut Totals) {
+    for (line, _, message) in errors {
+        eprintln!("{}: line {line}: {message}", file.display());
     }
     // The first line of the batch, well-formed or not.
     let first_line = batch.lines.first().copied();
-    let first_error = errors.first().and_then(|e| e.strip_prefix("line ")?.split(':').next()?.parse::<u64>().ok());
+    let first_error = errors.first().map(|(line, _, _)| *line);
     let from = match (first_line, first_error) {
         (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b).unwrap_or(0),
@@ -286,19 +343,94 @@ async fn import_batch(
     Ok(())
 }
 
+/// Imports the good records of `batch`: a record the service refuses, when
+/// the refusal names it, is written to the rejects and the rest are sent
+/// again (each try is one transaction or request, at most one per record);
+/// a refusal naming none rejects the batch's lines.
+async fn import_skipping(
+    importer: &Importer,
+    file: &std::path::Path,
+    mut batch: Batch,
+    totals: &mut Totals,
+    rejects: &mut Rejects,
+) -> anyhow::Result<()> {
+    while !batch.records.is_empty() {
+        let refusal = match importer {
+            Importer::Local(billing) => match billing.import_usage(&Caller::Operator, &batch.records).await {
+                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+                Err(e @ (billing_app::AppError::Busy | billing_app::AppError::Unavailable(_))) => return Err(e.into()),
+                Err(billing_app::AppError::Internal(detail)) => anyhow::bail!("the import failed: {detail}"),
+                Err(e) => Err((index_of(&e, &batch), reason_of(&e))),
+            },
+            Importer::Remote(remote) => match remote.import_usage_csv(csv_of(&batch.records)?).await {
+                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+                Err(e) => match e.downcast::<Problem>() {
+                    Ok(p) if matches!(p.status, 400 | 404 | 409 | 422) => {
+                        let message = locate_remote(&p, &batch);
+                        let line = message.strip_prefix("line ").and_then(|r| r.split(':').next()?.parse::<u64>().ok());
+                        let index = line.and_then(|l| batch.lines.iter().position(|x| *x == l));
+                        let reason = message
+                            .split_once(": ")
+                            .filter(|_| index.is_some())
+                            .map_or(message.clone(), |(_, r)| r.to_owned());
+                        Err((index, reason))
+                    }
+                    Ok(p) => return Err(p.into()),
+                    Err(e) => return Err(e),
+                },
+            },
+        };
+        match refusal {
+            Ok((imported, duplicates)) => {
+                totals.imported += imported;
+                totals.duplicates += duplicates;
+                return Ok(());
+            }
+            Err((Some(index), reason)) => {
+                let (line, raw) = (batch.lines.remove(index), batch.raw.remove(index));
+                batch.records.remove(index);
+                rejects.reject(file, line, &raw, &reason)?;
+                totals.skipped_lines += 1;
+            }
+            Err((None, reason)) => {
+                for (line, raw) in batch.lines.iter().zip(&batch.raw) {
+                    rejects.reject(file, *line, raw, &reason)?;
+                }
+                totals.skipped_lines += batch.records.len();
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a record was refused, naming its field (`hour_start: …`) rather than
+/// its place in the batch.
+fn reason_of(e: &billing_app::AppError) -> String {
+    match e {
+        billing_app::AppError::Invalid { field, message } => {
+            let field = field.split_once("].").map_or(field.as_str(), |(_, f)| f);
+            format!("{field}: {message}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The index in `batch` of the record an import error names.
+fn index_of(e: &billing_app::AppError, batch: &Batch) -> Option<usize> {
+    match e {
+        billing_app::AppError::DuplicateUsageRecord { record_id } => {
+            batch.records.iter().rposition(|r| &r.record_id == record_id)
+        }
+        billing_app::AppError::Invalid { field, .. } => field.strip_prefix("records[")?.split(']').next()?.parse().ok(),
+        billing_app::AppError::NotFound { id, .. } => batch.records.iter().position(|r| &r.workspace_id == id),
+        _ => None,
+    }
+}
+
 /// The line of the record an import error names, when it names one.
 fn locate(e: &billing_app::AppError, batch: &Batch) -> Option<u64> {
-    let index = match e {
-        billing_app::AppError::DuplicateUsageRecord { record_id } => {
-            batch.records.iter().rposition(|r| &r.record_id == record_id)?
-        }
-        billing_app::AppError::Invalid { field, .. } => {
-            field.strip_prefix("records[")?.split(']').next()?.parse().ok()?
-        }
-        billing_app::AppError::NotFound { id, .. } => batch.records.iter().position(|r| &r.workspace_id == id)?,
-        _ => return None,
-    };
-    batch.lines.get(index).copied()
+    batch.lines.get(index_of(e, batch)?).copied()
 }
 
 /// A batch as the CSV `POST /api/v1/usage.csv` takes: the header, then one

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { repoRoot } from './server.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const SHOTS = path.join(repoRoot, 'target', 'e2e-screenshots');
+export const SHOTS = process.env.E2E_SHOTS ?? path.join(repoRoot, 'target', 'e2e-screenshots');
 export const WIDE = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
@@ -56,6 +56,7 @@ export async function overflows(page) {
 
 /**
  * Saves a full-page screenshot as target/e2e-screenshots/<name>-<width>.png
+ * (or in $E2E_SHOTS)
  * and fails if the page scrolls sideways.
  */
 export async function shot(page, name) {

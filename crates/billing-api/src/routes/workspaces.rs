@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
-use crate::dto::{DataObjectDto, JobDto, PageParams, SettlementDto, WorkspaceDetailsDto, WorkspaceDto};
-use crate::extract::{Authed, Body, Path, Query};
+use crate::dto::{
+    DataObjectDto, JobDto, PageParams, SettlementDto, WorkspaceDeletionDto, WorkspaceDetailsDto, WorkspaceDto,
+};
+use crate::extract::{Authed, Body, IdempotencyKey, Path, Query};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Filter of the workspace list.
@@ -61,6 +63,23 @@ pub struct NewDataObject {
     /// Size in bytes.
     #[schema(minimum = 0)]
     pub size_bytes: i64,
+}
+
+/// Deleting a workspace that has nothing to refund.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteWorkspace {
+    /// The workspace's name, typed to confirm that it is deleted for good.
+    pub confirm_workspace_deletion: String,
+}
+
+/// A workspace deleted without a refund.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedWorkspaceDto {
+    /// What was deleted.
+    pub workspace_deleted: WorkspaceDeletionDto,
+    /// When (RFC 3339).
+    pub deleted_at: String,
 }
 
 /// A workspace archive: gzip-compressed tar of every job script and a
@@ -197,6 +216,46 @@ pub async fn backup_workspace(
         backup.bytes,
     )
         .into_response())
+}
+
+/// Delete a workspace that has nothing to refund (pay-as-you-go, or its quota
+/// ended or refunds nothing): its jobs, data objects and queues go for good,
+/// no refund is made. A workspace whose quota can still be refunded answers
+/// 409 `QUOTA_REFUNDABLE`: unsubscribe that quota instead (`POST
+/// /api/v1/quotes`, then `POST /api/v1/unsubscriptions`). Repeating the
+/// request with the same `Idempotency-Key` returns the first result.
+#[utoipa::path(post, path = "/api/v1/workspaces/{id}/deletion", tag = "workspaces",
+    params(("id" = String, Path, description = "Workspace id"),
+        ("Idempotency-Key" = String, Header, description = "Repeats with the same key return the first result")),
+    request_body = DeleteWorkspace,
+    responses(
+        (status = 201, description = "Deleted", body = DeletedWorkspaceDto),
+        (status = 200, description = "The first result of a repeated request", body = DeletedWorkspaceDto, headers(("Idempotent-Replayed" = String, description = "`true`: this is the stored first answer"))),
+        (status = 400, description = "Malformed request", body = Problem),
+        (status = 404, description = "No such workspace in this account", body = Problem),
+        (status = 409, description = "The quota can still be refunded (`QUOTA_REFUNDABLE`), or the key was used for another request", body = Problem),
+        (status = 422, description = "The workspace name does not match, or its quota's first order is unpaid", body = Problem),
+    ),
+    security(("api_key" = [])))]
+pub async fn delete_workspace(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+    Body(request): Body<DeleteWorkspace>,
+) -> ApiResult<(StatusCode, crate::routes::Replayed, Json<DeletedWorkspaceDto>)> {
+    let deletion = billing_app::workspace_deletion::WorkspaceDeletion {
+        workspace_id: id,
+        confirm_workspace_deletion: request.confirm_workspace_deletion,
+        idempotency_key: key,
+    };
+    let done = state.billing.delete_workspace(&caller, &deletion).await?;
+    let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let body = DeletedWorkspaceDto {
+        workspace_deleted: WorkspaceDeletionDto::from(&done.tombstone),
+        deleted_at: crate::dto::instant(done.tombstone.deleted_at),
+    };
+    Ok((status, crate::routes::Replayed(done.replayed), Json(body)))
 }
 
 /// Paging through a workspace's settlements.

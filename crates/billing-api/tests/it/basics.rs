@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::support::{Api, api};
 
-async fn quota(api: &Api) -> String {
+pub async fn quota(api: &Api) -> String {
     let request = QuotaPurchase {
         account_id: api.alice.account_id.clone(),
         workspace_id: api.alice.workspace_id.clone(),

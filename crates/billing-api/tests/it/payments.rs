@@ -15,7 +15,7 @@ async fn a_customer_registers_lists_reads_and_invalidates_a_payment_method() {
     let listed = api.get(&path, &api.alice.key).await;
     assert_eq!(listed.ok(StatusCode::OK).as_array().unwrap().len(), 2, "the card and PayPal");
     let one = api.get(&format!("/api/v1/payment-methods/{id}"), &api.alice.key).await;
-    assert_eq!(one.ok(StatusCode::OK)["label"], "PayPal alice@example.com");
+    assert_eq!(one.ok(StatusCode::OK)["label"], "PayPal (a…@example.com)");
     let patched = api.patch(&format!("/api/v1/payment-methods/{id}"), &api.alice.key, json!({"valid": false})).await;
     assert_eq!(patched.ok(StatusCode::OK)["valid"], false);
     let revived = api.patch(&format!("/api/v1/payment-methods/{id}"), &api.alice.key, json!({"valid": true})).await;

@@ -164,3 +164,38 @@ async fn names_with_bidi_controls_or_invisible_formatting_are_refused_naming_the
         assert_eq!(created.ok(StatusCode::CREATED)["name"], name);
     }
 }
+
+#[tokio::test]
+async fn a_workspace_with_nothing_to_refund_is_deleted_over_http_once_per_key() {
+    let api = api().await;
+    let body = json!({"region_id": "ap-southeast-1", "name": "adhoc", "billing_method": "pay_as_you_go"});
+    let created = api.post("/api/v1/workspaces", &api.alice.key, body).await;
+    let ws = created.ok(StatusCode::CREATED)["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/workspaces/{ws}/deletion");
+    let no_key = api.post(&path, &api.alice.key, json!({"confirm_workspace_deletion": "adhoc"})).await;
+    no_key.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    let wrong = api.post_idem(&path, &api.alice.key, "d1", json!({"confirm_workspace_deletion": "adhok"})).await;
+    wrong.problem(StatusCode::UNPROCESSABLE_ENTITY, "CONFIRMATION_MISMATCH");
+    let by_bob = api.post_idem(&path, &api.bob.key, "d1", json!({"confirm_workspace_deletion": "adhoc"})).await;
+    by_bob.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
+    let done = api.post_idem(&path, &api.alice.key, "d1", json!({"confirm_workspace_deletion": "adhoc"})).await;
+    let body = done.ok(StatusCode::CREATED);
+    assert_eq!(body["workspace_deleted"]["name"], "adhoc");
+    assert_eq!(body["workspace_deleted"]["queues"], 1);
+    let again = api.post_idem(&path, &api.alice.key, "d1", json!({"confirm_workspace_deletion": "adhoc"})).await;
+    assert_eq!(again.ok(StatusCode::OK)["deleted_at"], body["deleted_at"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    api.get(&format!("/api/v1/workspaces/{ws}"), &api.alice.key).await.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn deleting_a_workspace_whose_quota_can_be_refunded_answers_409_naming_the_quota() {
+    let api = api().await;
+    let ws = api.alice.workspace_id.clone();
+    let instance = crate::basics::quota(&api).await;
+    let path = format!("/api/v1/workspaces/{ws}/deletion");
+    let refused = api.post_idem(&path, &api.alice.key, "d1", json!({"confirm_workspace_deletion": "etl"})).await;
+    refused.problem(StatusCode::CONFLICT, "QUOTA_REFUNDABLE");
+    assert!(refused.body["detail"].as_str().unwrap().contains(&instance), "{}", refused.text);
+    api.get(&format!("/api/v1/workspaces/{ws}"), &api.alice.key).await.ok(StatusCode::OK);
+}

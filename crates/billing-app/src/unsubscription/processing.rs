@@ -32,6 +32,8 @@ pub const CLAIM_BATCH: i64 = 32;
 pub const RETRY_FIRST: Duration = Duration::seconds(30);
 /// The longest wait between two attempts of one refund.
 pub const RETRY_MAX: Duration = Duration::hours(1);
+/// The longest wait for a channel's own expected answer time.
+pub const EXPECTED_MAX: Duration = Duration::days(2);
 
 /// When a refund answered pending (or not answered) after its
 /// `attempts`-th attempt is asked again: 30 s, 1 min, 2 min, … at most 1 h
@@ -40,6 +42,18 @@ pub fn next_attempt_at(now: DateTime<Utc>, attempts: i64) -> AppResult<DateTime<
     let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
     let wait = RETRY_FIRST.checked_mul(1 << doublings).unwrap_or(RETRY_MAX).min(RETRY_MAX);
     now.checked_add_signed(wait).ok_or_else(|| AppError::internal("the next attempt is out of range"))
+}
+
+/// When a refund left pending by its `attempts`-th channel call is asked
+/// again: at the time the channel said it expects to answer, when it said
+/// one still ahead (within [`EXPECTED_MAX`]), else on the backoff of
+/// [`next_attempt_at`].
+pub fn retry_at(now: DateTime<Utc>, attempts: i64, expected_at: Option<DateTime<Utc>>) -> AppResult<DateTime<Utc>> {
+    let latest = now.checked_add_signed(EXPECTED_MAX).unwrap_or(now);
+    match expected_at.filter(|at| *at > now) {
+        Some(at) => Ok(at.min(latest)),
+        None => next_attempt_at(now, attempts),
+    }
 }
 
 /// What one pass of the worker did.
@@ -81,6 +95,10 @@ impl Billing {
         stop: &(dyn Fn() -> bool + Sync),
     ) -> AppResult<ProcessReport> {
         let now = self.now();
+        // Polled every second or so: with nothing due, a read and no write.
+        if !self.read().await?.refund_due(now).await? {
+            return Ok(ProcessReport::default());
+        }
         let mut tx = self.begin().await?;
         let claimed = tx.claim_refunds(worker, now, billing_domain::calendar::shift(now, lease)?, CLAIM_BATCH).await?;
         tx.commit().await?;
@@ -104,6 +122,9 @@ impl Billing {
                 now: self.now(),
             };
             let answer = bounded(channel.refund(&request)).await;
+            // `attempts` counts the channel's calls: this one is counted as
+            // its answer is recorded (a refund let go unasked is not).
+            let calls = refund.attempts.saturating_add(1);
             let mut tx = self.begin().await?;
             match answer {
                 Ok(ChannelAnswer::Succeeded) => {
@@ -116,14 +137,14 @@ impl Billing {
                         report.rerouted += 1;
                     }
                 }
-                Ok(ChannelAnswer::Pending) => {
-                    let retry_at = next_attempt_at(self.now(), refund.attempts)?;
-                    tx.release_refund(&refund.id, Some(worker), Some(retry_at)).await?;
+                Ok(ChannelAnswer::Pending { expected_at }) => {
+                    let at = retry_at(self.now(), calls, expected_at)?;
+                    tx.release_refund(&refund.id, Some(worker), Some(at)).await?;
                     report.pending += 1;
                 }
                 Err(error) => {
                     tracing::warn!(refund = %refund.id, %error, "payment channel error; will retry");
-                    let retry_at = next_attempt_at(self.now(), refund.attempts)?;
+                    let retry_at = next_attempt_at(self.now(), calls)?;
                     tx.release_refund(&refund.id, Some(worker), Some(retry_at)).await?;
                     report.errors += 1;
                 }

@@ -2,8 +2,10 @@
 //! the request, call the use cases, build a view and render it.
 
 pub mod change;
+pub mod delete_workspace;
 pub mod operator;
 pub mod plans;
+pub mod policy;
 pub mod refunds;
 pub mod renew;
 pub mod review;

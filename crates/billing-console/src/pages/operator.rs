@@ -7,10 +7,10 @@ use axum::extract::{Path, RawQuery, State};
 use billing_app::settings::MAX_CLOCK_JUMP;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
 use billing_app::{AppError, AppResult};
-use billing_domain::policy::{Policy, PolicyDuration, policy_in_force};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use billing_domain::calendar::BillingZone;
+use billing_domain::policy::PolicyDuration;
 
-use super::refunds::{PAGE_SIZE, RefundRow, older_href, page_cursor, policy_now, refund_row, status_filter};
+use super::refunds::{Names, PAGE_SIZE, RefundRow, older_href, page_cursor, policy_now, refund_row, status_filter};
 use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
@@ -62,7 +62,7 @@ pub async fn overview(
             audit_problem: audit.problem,
             pending_refunds,
             simulated: mode == "simulated",
-            now: fmt::utc(billing.now()),
+            now: fmt::date_time(BillingZone::DEFAULT, billing.now()),
             offset: fmt::duration(PolicyDuration::from_seconds(offset_micros / 1_000_000)),
             offset_seconds: offset_micros / 1_000_000,
             steps: CLOCK_STEPS,
@@ -118,7 +118,9 @@ pub async fn refunds(
             )
             .await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect::<Vec<_>>())
+        let zone = session.zone(billing).await?;
+        let names = Names::of(billing, &session.caller, &refunds).await?;
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone, &names)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let retried = query.text("retried");
@@ -171,98 +173,9 @@ pub async fn audit(State(state): State<ConsoleState>, Operator(session): Operato
             if e.detail.chars().count() > DETAIL_CHARS {
                 detail.push('…');
             }
-            AuditRow { seq: e.seq, at: fmt::utc(e.at), actor: e.actor, action: e.action, subject: e.subject, detail }
+            let at = fmt::date_time(BillingZone::DEFAULT, e.at);
+            AuditRow { seq: e.seq, at, actor: e.actor, action: e.action, subject: e.subject, detail }
         })
         .collect();
     Ok(html(&AuditPage { layout: session.layout("Audit log", "/console/operator/audit"), rows }))
-}
-
-/// One policy version in the table.
-struct VersionRow {
-    version: u32,
-    effective_from: String,
-    in_force: bool,
-    settings: Vec<(&'static str, String)>,
-}
-
-/// One field of the new-version form.
-struct SettingField {
-    name: &'static str,
-    value: String,
-}
-
-#[derive(Template)]
-#[template(path = "operator_policy.html")]
-struct PolicyPage {
-    layout: Layout,
-    versions: Vec<VersionRow>,
-    fields: Vec<SettingField>,
-    effective_from: String,
-}
-
-/// `GET /console/operator/policy`.
-pub async fn policy(
-    State(state): State<ConsoleState>,
-    Operator(session): Operator,
-    RawQuery(query): RawQuery,
-) -> PageResult {
-    let billing = &state.billing;
-    let versions = billing.policy_versions().await.map_err(|e| session.fail(e))?;
-    let now = billing.now();
-    let in_force = policy_in_force(&versions, now).map(|v| v.version);
-    let latest = versions.iter().max_by_key(|v| v.version).map(|v| v.policy).unwrap_or_default();
-    let rows = versions
-        .iter()
-        .rev()
-        .map(|v| VersionRow {
-            version: v.version,
-            effective_from: fmt::utc(v.effective_from),
-            in_force: Some(v.version) == in_force,
-            settings: v.policy.settings().to_vec(),
-        })
-        .collect();
-    let fields = latest.settings().into_iter().map(|(name, value)| SettingField { name, value }).collect();
-    let added = FormData::query(query.as_deref()).text("added").to_owned();
-    let notice =
-        versions.iter().any(|v| v.version.to_string() == added).then(|| format!("Policy version {added} was added."));
-    Ok(html(&PolicyPage {
-        layout: session.layout("Refund policy", "/console/operator/policy").with_notice(notice),
-        versions: rows,
-        fields,
-        effective_from: now
-            .checked_add_signed(chrono::Duration::hours(1))
-            .unwrap_or(now)
-            .format("%Y-%m-%dT%H:%M")
-            .to_string(),
-    }))
-}
-
-/// Reads a `datetime-local` value as UTC.
-fn parse_utc(text: &str) -> AppResult<DateTime<Utc>> {
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .map(|t| t.and_utc())
-        .ok_or_else(|| AppError::invalid("effective_from", "give a date and time like 2026-06-01T00:00 (UTC)"))
-}
-
-/// The policy the form describes, starting from `base`.
-fn policy_from(form: &FormData, mut base: Policy) -> AppResult<Policy> {
-    for name in Policy::SETTINGS {
-        base.set(name, form.text(name)).map_err(|e| AppError::invalid(e.setting, e.message))?;
-    }
-    Ok(base)
-}
-
-/// `POST /console/operator/policy`: adds a version.
-pub async fn add_policy(State(state): State<ConsoleState>, Operator(session): Operator, body: Bytes) -> PageResult {
-    let form = FormData::parse(&body);
-    let billing = &state.billing;
-    let add = async {
-        let effective_from = parse_utc(form.text("effective_from"))?;
-        let policy = policy_from(&form, Policy::default())?;
-        billing.add_policy_version(&session.caller, effective_from, policy).await
-    };
-    let added = add.await.map_err(|e| session.fail(e))?;
-    Ok(see_other(&format!("/console/operator/policy?added={}", added.version)))
 }

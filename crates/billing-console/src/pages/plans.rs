@@ -26,6 +26,9 @@ pub struct CapacityView {
     pub remaining: String,
     pub used_width: i64,
     pub remaining_width: i64,
+    /// What an unsubscribed or expired plan left undrawn, with its label.
+    pub gone: Option<(&'static str, String)>,
+    pub gone_width: i64,
 }
 
 /// One resource plan in the list.
@@ -35,6 +38,8 @@ struct PlanRow {
     state: &'static str,
     validity: String,
     bar: CapacityView,
+    /// Active and refundable now: the card offers Unsubscribe.
+    can_unsubscribe: bool,
 }
 
 #[derive(Template)]
@@ -45,20 +50,25 @@ struct PlansPage {
     width: i64,
 }
 
-/// The capacity view of a plan; a plan given back or expired has nothing left.
+/// The capacity view of a plan; a plan given back or expired has nothing
+/// left to draw, and shows what it left undrawn as given back or expired.
 fn capacity_view(record: &InstanceRecord) -> CapacityView {
     let capacity = record.capacity.unwrap_or_default();
-    let left = match record.state {
-        InstanceState::Active => (capacity.milli() - record.used.milli()).max(0),
-        _ => 0,
+    let undrawn = capacity.milli().saturating_sub(record.used.milli()).max(0);
+    let (left, gone) = match record.state {
+        InstanceState::Active => (undrawn, None),
+        InstanceState::Unsubscribed => (0, Some(("Given back", undrawn))),
+        _ => (0, Some(("Expired unused", undrawn))),
     };
-    let used_width = share(record.used.milli(), capacity.milli(), WIDTH);
+    let gone_milli = gone.map_or(0, |(_, m)| m);
     CapacityView {
         capacity: fmt::cu_hours(capacity),
         used: fmt::cu_hours(record.used),
         remaining: fmt::cu_hours(CuHours::from_milli(left)),
-        used_width,
+        used_width: share(record.used.milli(), capacity.milli(), WIDTH),
         remaining_width: share(left, capacity.milli(), WIDTH),
+        gone: gone.map(|(label, m)| (label, fmt::cu_hours(CuHours::from_milli(m)))),
+        gone_width: share(gone_milli, capacity.milli(), WIDTH),
     }
 }
 
@@ -70,7 +80,7 @@ async fn validity(billing: &Billing, caller: &Caller, record: &InstanceRecord) -
     let zone = zone_of(billing, &record.region_id).await?;
     let orders = billing.orders(caller, &record.id).await?;
     Ok(match plan_period(zone, &orders)? {
-        Some(p) => format!("{} → {}", fmt::date(zone.local_date(p.start)), fmt::date(p.expiration_date)),
+        Some(p) => format!("{} → {}", fmt::date_time(zone, p.start), fmt::date_time(zone, p.end)),
         None => "—".to_owned(),
     })
 }
@@ -86,10 +96,15 @@ pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer
             {
                 continue;
             }
+            let reason = match record.state {
+                InstanceState::Active => billing.refund_type_now(&session.caller, &record).await?.1.reason,
+                _ => None,
+            };
             rows.push(PlanRow {
                 validity: validity(billing, &session.caller, &record).await?,
                 bar: capacity_view(&record),
-                state: words::instance_state(record.state),
+                can_unsubscribe: record.state == InstanceState::Active && reason.is_none(),
+                state: words::state_now(record.state, reason),
                 region: record.region_id.clone(),
                 id: record.id,
             });
@@ -181,7 +196,7 @@ async fn timeline_of(billing: &Billing, caller: &Caller, id: &str) -> AppResult<
                 kind: s.kind.label(),
                 class: s.kind.class(),
                 start: fmt::date_time(zone, p.start),
-                expiration: fmt::date(p.expiration),
+                expiration: fmt::date_time(zone, p.end),
             })
             .collect()
     });
@@ -209,10 +224,14 @@ pub async fn instance(
             Some(ws) => billing.workspace_details(caller, ws).await.ok().map(|d| d.workspace.name),
             None => None,
         };
+        let reason = match record.state {
+            InstanceState::Active => billing.refund_type_now(caller, &record).await?.1.reason,
+            _ => None,
+        };
         AppResult::Ok(InstancePage {
             layout: Layout::default(),
             commodity: record.commodity.display_name(),
-            state: words::instance_state(record.state),
+            state: words::state_now(record.state, reason),
             capacity: (record.commodity == Commodity::SparkResourcePlan).then(|| capacity_view(&record)),
             active: record.state == InstanceState::Active,
             today: fmt::date_time(zone, billing.now()),

@@ -1,10 +1,13 @@
 //! The result of an unsubscription, and refunds: a list with a status
 //! filter, and one refund with where it is.
 
+use std::collections::{BTreeSet, HashMap};
+
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
-use billing_app::{AppResult, Billing};
+use billing_app::{AppResult, Billing, Caller};
+use billing_domain::calendar::BillingZone;
 use billing_domain::policy::{Policy, policy_in_force};
 
 use crate::auth::Customer;
@@ -24,7 +27,8 @@ pub struct RefundRow {
     pub created: String,
     pub amount: String,
     pub from: &'static str,
-    pub to: &'static str,
+    pub to: String,
+    pub account_name: String,
     pub why: String,
     pub status: &'static str,
     pub status_class: &'static str,
@@ -41,20 +45,51 @@ pub async fn policy_now(billing: &Billing) -> AppResult<Policy> {
     Ok(policy_in_force(&versions, billing.now()).map(|v| v.policy).unwrap_or_default())
 }
 
+/// What the people reading a refund know things by: account names and the
+/// labels of payment methods ("Visa ending 4242"), by id.
+#[derive(Default)]
+pub struct Names {
+    accounts: HashMap<String, String>,
+    methods: HashMap<String, String>,
+}
+
+impl Names {
+    /// The names of the accounts of `refunds` and of their payment methods.
+    pub async fn of(billing: &Billing, caller: &Caller, refunds: &[Refund]) -> AppResult<Names> {
+        let mut names = Names::default();
+        let ids: BTreeSet<&str> = refunds.iter().map(|r| r.account_id.as_str()).collect();
+        for id in ids {
+            let account = billing.account(caller, id).await?;
+            names.accounts.insert(account.id, account.name);
+            for m in billing.payment_methods(caller, id).await? {
+                names.methods.insert(m.id, m.label);
+            }
+        }
+        Ok(names)
+    }
+
+    /// Where a refund goes, as its owner knows it.
+    fn destination(&self, r: &Refund) -> String {
+        let label = r.payment_method_id.as_ref().and_then(|id| self.methods.get(id));
+        label.cloned().unwrap_or_else(|| words::method(r.destination).to_owned())
+    }
+}
+
 /// A refund as a row.
-pub fn refund_row(r: &Refund, policy: &Policy) -> RefundRow {
+pub fn refund_row(r: &Refund, policy: &Policy, zone: BillingZone, names: &Names) -> RefundRow {
     let (status_class, arrival) = match r.status {
-        RefundStatus::Succeeded => ("tag-ok", format!("Arrived {}", fmt::utc(r.updated_at))),
-        RefundStatus::Pending => ("tag-wait", format!("Expected by {}", fmt::date(r.expected_by.date_naive()))),
+        RefundStatus::Succeeded => ("tag-ok", format!("Arrived {}", fmt::date_time(zone, r.updated_at))),
+        RefundStatus::Pending => ("tag-wait", format!("Expected by {}", fmt::date_time(zone, r.expected_by))),
         RefundStatus::Failed => ("tag-bad", format!("Refused: {}", r.failure.as_deref().unwrap_or("no reason given"))),
     };
     RefundRow {
         id: r.id.clone(),
         account_id: r.account_id.clone(),
-        created: fmt::utc(r.created_at),
+        created: fmt::date_time(zone, r.created_at),
         amount: fmt::money(r.amount),
         from: words::method(r.from),
-        to: words::method(r.destination),
+        to: names.destination(r),
+        account_name: names.accounts.get(&r.account_id).cloned().unwrap_or_default(),
         why: words::route_reason(&r.rule, r.from, policy),
         status: words::refund_status(r.status),
         status_class,
@@ -108,9 +143,10 @@ pub async fn result(
     let load = async {
         let result = billing.unsubscription_result(&session.caller, &id, false).await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok((result, policy))
+        let names = Names::of(billing, &session.caller, &result.refunds).await?;
+        AppResult::Ok((result, policy, session.zone(billing).await?, names))
     };
-    let (result, policy) = load.await.map_err(|e| session.fail(e))?;
+    let (result, policy, zone, names) = load.await.map_err(|e| session.fail(e))?;
     let u = &result.unsubscription;
     let deleted = result.tombstone.as_ref().map(|t| {
         format!(
@@ -126,9 +162,9 @@ pub async fn result(
         instance_id: u.instance_id.clone(),
         commodity: u.commodity.display_name(),
         total: fmt::money(u.refund),
-        created: fmt::utc(u.created_at),
+        created: fmt::date_time(zone, u.created_at),
         deleted,
-        rows: result.refunds.iter().map(|r| refund_row(r, &policy)).collect(),
+        rows: result.refunds.iter().map(|r| refund_row(r, &policy, zone, &names)).collect(),
         operator: false,
     };
     Ok(html(&page))
@@ -158,7 +194,9 @@ pub async fn list(
             RefundFilter { status, limit: PAGE_SIZE, starting_after: page_cursor(&query), ..RefundFilter::default() };
         let refunds = billing.refunds(&session.caller, filter).await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy)).collect::<Vec<_>>())
+        let zone = session.zone(billing).await?;
+        let names = Names::of(billing, &session.caller, &refunds).await?;
+        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone, &names)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let layout = session.layout("Refunds", "/console/refunds");
@@ -184,7 +222,8 @@ pub async fn detail(
     let load = async {
         let refund = billing.refund(&session.caller, &id).await?;
         let policy = policy_now(billing).await?;
-        AppResult::Ok((refund_row(&refund, &policy), refund.rerouted_from))
+        let names = Names::of(billing, &session.caller, std::slice::from_ref(&refund)).await?;
+        AppResult::Ok((refund_row(&refund, &policy, session.zone(billing).await?, &names), refund.rerouted_from))
     };
     let (row, rerouted_from) = load.await.map_err(|e| session.fail(e))?;
     Ok(html(&RefundPage { layout: session.layout("Refund", "/console/refunds"), row, rerouted_from }))

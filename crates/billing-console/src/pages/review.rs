@@ -24,7 +24,7 @@ async fn render(
     state: &ConsoleState,
     session: &Session,
     instance_id: &str,
-    error: Option<String>,
+    error: Option<(String, String)>,
 ) -> Result<ReviewPage, AppError> {
     let billing = &state.billing;
     let record = billing.instance(&session.caller, instance_id).await?;
@@ -39,7 +39,7 @@ async fn again(
     state: &ConsoleState,
     session: &Session,
     instance_id: &str,
-    message: String,
+    message: (String, String),
     status: StatusCode,
 ) -> PageResult {
     let page = render(state, session, instance_id, Some(message)).await.map_err(|e| session.fail(e))?;
@@ -62,31 +62,10 @@ pub async fn instance(
     Ok(html(&page))
 }
 
-/// `GET /console/workspaces/{id}/delete`: deleting a workspace is the
-/// unsubscription of its quota; a workspace without one has nothing prepaid.
-pub async fn workspace_deletion(
-    State(state): State<ConsoleState>,
-    Customer(session): Customer,
-    Path(id): Path<String>,
-) -> PageResult {
-    let billing = &state.billing;
-    let details = billing.workspace_details(&session.caller, &id).await.map_err(|e| session.fail(e))?;
-    match billing.quote_workspace_deletion(&session.caller, &id).await {
-        Ok(view) => {
-            let page = render(&state, &session, &view.stored.instance_id, None).await.map_err(|e| session.fail(e))?;
-            Ok(html(&page))
-        }
-        Err(AppError::NotEligible { reason }) => {
-            let subject = format!(
-                "Workspace {} ({})",
-                details.workspace.name,
-                crate::words::billing_method(details.workspace.billing_method).to_lowercase()
-            );
-            let page = ReviewPage::refused(session.layout(TITLE, MENU), subject, reason);
-            Ok(with_status(&page, StatusCode::CONFLICT))
-        }
-        Err(e) => Err(session.fail(e)),
-    }
+/// The review of a quota's unsubscription, which deletes its workspace.
+pub async fn quota_review(state: &ConsoleState, session: &Session, quota_id: &str) -> PageResult {
+    let page = render(state, session, quota_id, None).await.map_err(|e| session.fail(e))?;
+    Ok(html(&page))
 }
 
 /// `POST /console/quotes/{id}/confirm`: executes the quote, or shows the
@@ -103,7 +82,8 @@ pub async fn confirm(
     let instance_id = stored.instance_id.as_str();
     if form.text("terms") != "accepted" {
         let message = "Tick the box to confirm that you have read and accept the unsubscription terms.";
-        return again(&state, &session, instance_id, message.to_owned(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        let error = (message.to_owned(), "TERMS_NOT_ACCEPTED".to_owned());
+        return again(&state, &session, instance_id, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let name = form.text("confirm_name");
     let confirmation = Confirmation {
@@ -115,14 +95,13 @@ pub async fn confirm(
         Ok(result) => Ok(see_other(&format!("/console/unsubscriptions/{}", result.unsubscription.id))),
         Err(e @ (AppError::ConfirmationMismatch { .. } | AppError::QuoteStale { .. })) => {
             let status = crate::page::status_of(&e);
-            again(
-                &state,
-                &session,
-                instance_id,
-                format!("{} ({})", crate::fmt::sentence(&e.to_string()), e.code()),
-                status,
-            )
-            .await
+            let message = match &e {
+                AppError::ConfirmationMismatch { expected } => {
+                    format!("The name typed does not match. Type {expected} exactly to delete this workspace.")
+                }
+                other => crate::fmt::sentence(&other.to_string()),
+            };
+            again(&state, &session, instance_id, (message, e.code().to_owned()), status).await
         }
         Err(e) => Err(session.fail(e)),
     }

@@ -12,7 +12,6 @@ use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
 use billing_domain::policy::Policy;
 use billing_domain::quote::{ProrationBasis, QuoteLine};
-use billing_domain::reason::ReasonCode;
 
 use crate::fmt;
 use crate::page::Layout;
@@ -37,8 +36,8 @@ pub struct LineView {
 /// One part of the refund and where it goes.
 pub struct DestinationView {
     pub amount: String,
-    pub from: &'static str,
-    pub to: &'static str,
+    pub from: String,
+    pub to: String,
     pub why: String,
     pub arrival: &'static str,
     pub rule: &'static str,
@@ -74,33 +73,8 @@ pub struct ReviewPage {
     pub destinations: Vec<DestinationView>,
     pub deletes: Option<DeletionView>,
     pub idempotency_key: String,
-    pub error: Option<String>,
-}
-
-impl ReviewPage {
-    /// A page that only says why nothing can be given back.
-    pub fn refused(layout: Layout, subject: String, reason: ReasonCode) -> ReviewPage {
-        ReviewPage {
-            layout,
-            instance_id: String::new(),
-            commodity: "",
-            subject,
-            region: String::new(),
-            eligible: false,
-            reason_code: reason.code(),
-            reason_message: reason.message(),
-            refund_type: words::refund_type(billing_domain::quote::RefundType::NonRefundable),
-            quote_id: String::new(),
-            valid_until: String::new(),
-            policy_version: 0,
-            lines: Vec::new(),
-            refund: String::new(),
-            destinations: Vec::new(),
-            deletes: None,
-            idempotency_key: String::new(),
-            error: None,
-        }
-    }
+    /// What was wrong with the last try, and its details line (the code).
+    pub error: Option<(String, String)>,
 }
 
 fn nonzero(m: Money) -> Option<String> {
@@ -123,7 +97,7 @@ fn line_view(line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
     LineView {
         order_id: line.order_id.clone(),
         kind: words::line_kind(line.kind),
-        period: format!("{} → {}", fmt::date_time(zone, line.period.start), fmt::date(line.period.expiration_date)),
+        period: format!("{} → {}", fmt::date_time(zone, line.period.start), fmt::date_time(zone, line.period.end)),
         list_price: fmt::money(c.list_price),
         discount: nonzero(c.discount),
         coupon: nonzero(c.coupon),
@@ -136,11 +110,36 @@ fn line_view(line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
     }
 }
 
-fn destination_view(d: &Destination, policy: &Policy) -> DestinationView {
+/// The label of the method a tender was paid with ("Visa ending 4242"), by
+/// the destination's order and tender.
+pub type TenderLabels = std::collections::HashMap<(usize, usize), String>;
+
+/// The labels of every tender of `record`'s orders that names a method.
+pub async fn tender_labels(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<TenderLabels> {
+    let methods: std::collections::HashMap<String, String> =
+        billing.payment_methods(caller, &record.account_id).await?.into_iter().map(|m| (m.id, m.label)).collect();
+    let mut labels = TenderLabels::new();
+    for (o, order) in billing.orders(caller, &record.id).await?.iter().enumerate() {
+        for (t, tender) in order.tenders.iter().enumerate() {
+            if let Some(label) = tender.payment_method_id.as_ref().and_then(|id| methods.get(id)) {
+                labels.insert((o, t), label.clone());
+            }
+        }
+    }
+    Ok(labels)
+}
+
+fn destination_view(d: &Destination, policy: &Policy, labels: &TenderLabels) -> DestinationView {
+    let label = labels.get(&(d.order_index, d.tender_index));
+    let from = label.cloned().unwrap_or_else(|| words::method(d.from).to_owned());
+    let to = match label {
+        Some(label) if d.to == d.from => label.clone(),
+        _ => words::method(d.to).to_owned(),
+    };
     DestinationView {
         amount: fmt::money(d.amount),
-        from: words::method(d.from),
-        to: words::method(d.to),
+        from,
+        to,
         why: words::route_reason(d.rule.as_str(), d.from, policy),
         arrival: words::arrival_promise(d.to),
         rule: d.rule.as_str(),
@@ -173,6 +172,7 @@ pub async fn review_page(
     let policy = versions.iter().find(|v| v.version == view.stored.policy_version).map(|v| v.policy);
     let policy = policy.unwrap_or_default();
     let quote = &view.quote;
+    let labels = tender_labels(billing, caller, record).await?;
     let reason = quote.reason;
     Ok(ReviewPage {
         layout,
@@ -182,14 +182,14 @@ pub async fn review_page(
         region: record.region_id.clone(),
         eligible: quote.eligible(),
         reason_code: reason.map_or("", |r| r.code()),
-        reason_message: reason.map_or("", |r| r.message()),
+        reason_message: quote.reason_message().unwrap_or(""),
         refund_type: words::refund_type(quote.refund_type),
         quote_id: view.stored.id.clone(),
         valid_until: fmt::date_time(view.zone, view.stored.expires_at),
         policy_version: view.stored.policy_version,
         lines: quote.lines.iter().map(|l| line_view(l, view.zone)).collect(),
         refund: fmt::money(quote.refund),
-        destinations: quote.destinations.iter().map(|d| destination_view(d, &policy)).collect(),
+        destinations: quote.destinations.iter().map(|d| destination_view(d, &policy, &labels)).collect(),
         deletes: view.deletes.as_ref().map(|t| DeletionView {
             workspace_id: t.workspace_id.clone(),
             name: t.name.clone(),

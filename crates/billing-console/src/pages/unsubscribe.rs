@@ -45,17 +45,15 @@ struct UnsubscribePage {
     plan_count: usize,
 }
 
-/// The end of an instance's paid time, as a date.
+/// The end of an instance's paid time, to the minute in its billing zone.
 async fn expires(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<String> {
-    let date = match record.commodity {
-        Commodity::SparkReserved => last_period(billing, caller, &record.id).await?.map(|p| p.expiration_date),
-        Commodity::SparkResourcePlan => {
-            let zone = billing.regions().await?.into_iter().find(|r| r.id == record.region_id).map(|r| r.zone);
-            let orders = billing.orders(caller, &record.id).await?;
-            plan_period(zone.unwrap_or_default(), &orders)?.map(|p| p.expiration_date)
-        }
+    let zone = billing.regions().await?.into_iter().find(|r| r.id == record.region_id).map(|r| r.zone);
+    let zone = zone.unwrap_or_default();
+    let period = match record.commodity {
+        Commodity::SparkReserved => last_period(billing, caller, &record.id).await?,
+        Commodity::SparkResourcePlan => plan_period(zone, &billing.orders(caller, &record.id).await?)?,
     };
-    Ok(date.map_or_else(|| "—".to_owned(), fmt::date))
+    Ok(period.map_or_else(|| "—".to_owned(), |p| fmt::date_time(zone, p.end)))
 }
 
 async fn row(
@@ -75,12 +73,12 @@ async fn row(
         commodity: record.commodity.display_name(),
         region: record.region_id.clone(),
         detail,
-        state: words::instance_state(record.state),
+        state: words::state_now(record.state, quote.reason),
         expires: expires(billing, caller, record).await?,
         refund_type: words::refund_type(refund_type),
-        reason: quote.reason.map(|r| r.message()),
+        reason: quote.reason_message(),
         reason_code: quote.reason.map_or("", |r| r.code()),
-        can_unsubscribe: record.state == InstanceState::Active,
+        can_unsubscribe: record.state == InstanceState::Active && quote.eligible(),
     })
 }
 

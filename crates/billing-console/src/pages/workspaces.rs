@@ -2,12 +2,12 @@
 //! actions on it (delete = unsubscribe its quota, renew, back up scripts).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use billing_app::model::{InstanceRecord, InstanceState, Workspace, WorkspaceStatus};
 use billing_app::{AppResult, Billing, Caller};
-use billing_domain::calendar::BillingPeriod;
+use billing_domain::calendar::{BillingPeriod, BillingZone};
 use billing_domain::catalog::Commodity;
 
 use crate::auth::Customer;
@@ -64,12 +64,13 @@ async fn row(
     caller: &Caller,
     w: Workspace,
     instances: &[InstanceRecord],
+    zone: BillingZone,
 ) -> AppResult<WorkspaceRow> {
     let quota = quota_of(instances, &w.id);
     let (quota_cu, expiration) = match quota {
         Some(q) => {
             let end = last_period(billing, caller, &q.id).await?;
-            let date = end.map_or_else(|| "—".to_owned(), |p| fmt::date(p.expiration_date));
+            let date = end.map_or_else(|| "—".to_owned(), |p| fmt::date_time(zone, p.end));
             let expiration = if q.state == InstanceState::Active {
                 date
             } else {
@@ -96,20 +97,44 @@ async fn row(
     })
 }
 
+/// What `?deleted=<id>` reports: the workspace just deleted without a refund.
+async fn deleted_notice(billing: &Billing, caller: &Caller, query: Option<&str>) -> AppResult<Option<String>> {
+    let query = crate::forms::FormData::query(query);
+    let id = query.text("deleted");
+    if id.is_empty() {
+        return Ok(None);
+    }
+    let t = billing.deleted_workspace(caller, id).await?;
+    let plural = |n: i64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    Ok(Some(format!(
+        "Workspace {} was deleted with {} and {}. Nothing was refunded.",
+        t.name,
+        plural(t.jobs, "job"),
+        plural(t.data_objects, "data object")
+    )))
+}
+
 /// `GET /console/workspaces`.
-pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer) -> PageResult {
+pub async fn list(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    RawQuery(query): RawQuery,
+) -> PageResult {
     let billing = &state.billing;
     let load = async {
         let workspaces = billing.workspaces(&session.caller, session.account_id()).await?;
         let instances = billing.instances(&session.caller, None).await?;
         let mut rows = Vec::with_capacity(workspaces.len());
+        let zone = session.zone(billing).await?;
         for w in workspaces {
-            rows.push(row(billing, &session.caller, w, &instances).await?);
+            rows.push(row(billing, &session.caller, w, &instances, zone).await?);
         }
-        AppResult::Ok(rows)
+        let notice = deleted_notice(billing, &session.caller, query.as_deref()).await?;
+        AppResult::Ok((rows, notice))
     };
-    let rows = load.await.map_err(|e| session.fail(e))?;
-    Ok(html(&WorkspacesPage { layout: session.layout("Workspaces", "/console/workspaces"), rows }))
+    let (rows, notice) = load.await.map_err(|e| session.fail(e))?;
+    let layout = session.layout("Workspaces", "/console/workspaces").with_notice(notice);
+    Ok(html(&WorkspacesPage { layout, rows }))
 }
 
 /// `GET /console/workspaces/{id}/backup`: the job scripts as a download.

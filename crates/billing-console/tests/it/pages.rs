@@ -226,3 +226,256 @@ async fn a_full_page_of_refunds_links_to_the_older_ones() {
     assert!(older.text.contains(&all[200].id) && !older.text.contains(&all[199].id), "{}", older.text);
     assert!(!older.text.contains(marker), "the last page links further");
 }
+
+#[tokio::test]
+async fn a_pay_as_you_go_workspace_is_deleted_from_the_console_without_a_refund() {
+    let c = console().await;
+    let caller = &c.alice.caller;
+    let Caller::Customer(account_id) = caller else { unreachable!() };
+    let adhoc = c
+        .billing
+        .create_workspace(caller, account_id, "ap-southeast-1", "adhoc", billing_app::model::BillingMethod::PayAsYouGo)
+        .await
+        .unwrap();
+    c.billing.add_job(caller, &adhoc.id, "q.sql", "SELECT 1").await.unwrap();
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get(&format!("/console/workspaces/{}/delete", adhoc.id), &session).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("Nothing is refunded"), "{}", page.text);
+    assert!(page.text.contains(&format!("/console/workspaces/{}/backup", adhoc.id)));
+    let path = format!("/console/workspaces/{}/delete", adhoc.id);
+    let wrong = format!("csrf={}&idempotency_key=d1&confirm_name=adhok&terms=accepted", page.csrf());
+    let refused = c.post(&path, &session, &wrong).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("does not match"), "{}", refused.text);
+    assert!(c.billing.workspace_details(caller, &adhoc.id).await.is_ok());
+
+    let right = format!("csrf={}&idempotency_key=d1&confirm_name=adhoc&terms=accepted", page.csrf());
+    let done = c.post(&path, &session, &right).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let again = c.post(&path, &session, &right).await;
+    assert_eq!(again.location(), done.location());
+    let list = c.get(done.location(), &session).await;
+    assert!(list.text.contains("Workspace adhoc was deleted with 1 job and 0 data objects. Nothing was refunded."));
+    assert_eq!(c.billing.workspace_details(caller, &adhoc.id).await.unwrap_err().code(), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn deleting_a_workspace_whose_quota_can_be_refunded_shows_the_quota_review() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get(&format!("/console/workspaces/{}/delete", c.alice.workspace_id), &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("/console/quotes/"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn an_ended_quota_reads_expired_and_offers_no_unsubscribe_button() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    // A month and more after the purchase; the lifecycle has not run.
+    c.clock.set(chrono::DateTime::parse_from_rfc3339("2026-04-20T09:00:00+08:00").unwrap().to_utc());
+    let list = c.get("/console/unsubscribe", &session).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let row = list.text.split(&format!("/console/instances/{}\"", c.alice.quota_id)).nth(1).unwrap_or(&list.text);
+    let row = row.split("</tr>").next().unwrap();
+    assert!(row.contains(">Expired<"), "{row}");
+    assert!(!row.contains("Active"), "{row}");
+    assert!(!list.text.contains(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id)), "{}", list.text);
+    let page = c.get(&format!("/console/instances/{}", c.alice.quota_id), &session).await;
+    assert!(page.text.contains("· Expired"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn a_plan_given_back_shows_what_it_released_not_an_empty_bar() {
+    use billing_app::purchase::{PlanPurchase, TenderInput};
+    use billing_app::unsubscription::Confirmation;
+    use billing_domain::money::{Currency, Money};
+    let c = console().await;
+    let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
+    let request = PlanPurchase {
+        account_id: account_id.clone(),
+        region_id: "ap-southeast-1".to_owned(),
+        capacity: billing_domain::usage::CuHours::from_whole(1000),
+        months: 6,
+        benefit_ids: vec![],
+        tenders: Some(vec![TenderInput {
+            method: billing_domain::order::PaymentMethodKind::Balance,
+            payment_method_id: None,
+            amount: Money::parse(Currency::Usd, "53.68").unwrap(),
+        }]),
+    };
+    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
+    let confirmation =
+        Confirmation { quote_id: quote.stored.id, idempotency_key: "p1".to_owned(), confirm_workspace_deletion: None };
+    c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+    let session = c.sign_in(&c.alice.key).await;
+    let page = c.get("/console/plans", &session).await;
+    let card = page.text.split(&format!("data-instance=\"{plan}\"")).nth(1).unwrap().split("</li>").next().unwrap();
+    assert!(card.contains("Given back</dt><dd>1,000"), "{card}");
+    assert!(!card.contains("Remaining"), "{card}");
+    assert!(card.contains("class=\"bar-gone\""), "{card}");
+}
+
+/// Every `YYYY-MM-DD HH:MM` instant on the page, with what follows it.
+fn instants(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    for i in 0..chars.len().saturating_sub(16) {
+        let shape = chars[i..i + 16].iter().enumerate().all(|(j, c)| match j {
+            4 | 7 => *c == '-',
+            10 => *c == ' ',
+            13 => *c == ':',
+            _ => c.is_ascii_digit(),
+        });
+        if shape && (i == 0 || !chars[i - 1].is_ascii_digit()) {
+            found.push(chars[i..(i + 27).min(chars.len())].iter().collect());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_instant_on_the_customer_and_operator_pages_is_in_the_billing_zone_with_its_offset() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let before = ["/console/unsubscribe", "/console/workspaces"].map(|p| (p, c.get(p, &session)));
+    let mut shown = Vec::new();
+    for (path, answer) in before {
+        shown.push((path.to_owned(), answer.await.text));
+    }
+    let page = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
+    let quote_id = page.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let form = format!("csrf={}&idempotency_key=tz&confirm_name=etl&terms=accepted", page.csrf());
+    let done = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    let mut pages = vec![done.location().to_owned(), "/console/refunds".to_owned()];
+    pages.push(format!("/console/instances/{}", c.alice.quota_id));
+    for (path, text) in shown {
+        let found = instants(&text);
+        assert!(!found.is_empty(), "{path} shows no instant");
+        assert!(found.iter().all(|at| at.contains(" UTC+08:00")), "{path}: {found:?}");
+    }
+    for path in &pages {
+        let answer = c.get(path, &session).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        let found = instants(&answer.text);
+        assert!(!found.is_empty(), "{path} shows no instant");
+        for at in found {
+            assert!(at.contains(" UTC+08:00"), "{path}: {at}");
+        }
+        assert!(!answer.text.contains(" UTC<") && !answer.text.contains(" UTC "), "{path} shows a bare UTC");
+    }
+    let operator = c.sign_in(&c.operator).await;
+    for path in
+        ["/console/operator", "/console/operator/refunds", "/console/operator/audit", "/console/operator/policy"]
+    {
+        let answer = c.get(path, &operator).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        for at in instants(&answer.text) {
+            assert!(at.contains(" UTC+08:00"), "{path}: {at}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_policy_keeps_what_was_typed_and_takes_effect_in_the_billing_zone() {
+    let c = console().await;
+    let operator = c.sign_in(&c.operator).await;
+    let page = c.get("/console/operator/policy", &operator).await;
+    assert!(page.text.contains("<select id=\"proration_unit\""), "{}", page.text);
+    assert!(page.text.contains("<select id=\"resource_plan_partial_refund\""));
+    assert!(page.text.contains("Takes effect at (UTC+08:00"), "{}", page.text);
+    let settings = "proration_unit=second&resource_plan_window=5d&resource_plan_partial_refund=false\
+                    &full_refunds_per_year=none&card_refund_max_age=150d&paypal_refund_max_age=270d";
+    let bad = format!("csrf={}&effective_from=2026-04-01T08:00&{settings}&quote_ttl=3d", page.csrf());
+    let refused = c.post("/console/operator/policy", &operator, &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("value=\"3d\""), "{}", refused.text);
+    assert!(refused.text.contains("<option value=\"second\" selected>"), "{}", refused.text);
+    assert!(refused.text.contains("value=\"2026-04-01T08:00\""));
+    let good = format!("csrf={}&effective_from=2026-04-01T08:00&{settings}&quote_ttl=15m", page.csrf());
+    let added = c.post("/console/operator/policy", &operator, &good).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text);
+    let versions = c.billing.policy_versions().await.unwrap();
+    let newest = versions.iter().max_by_key(|v| v.version).unwrap();
+    assert_eq!(newest.effective_from.to_rfc3339(), "2026-04-01T00:00:00+00:00");
+}
+
+#[tokio::test]
+async fn pages_speak_of_names_and_labels_and_keep_codes_to_a_details_line() {
+    use billing_app::purchase::{PlanPurchase, TenderInput};
+    use billing_app::unsubscription::Confirmation;
+    use billing_domain::money::{Currency, Money};
+    use billing_domain::order::PaymentMethodKind;
+    let c = console().await;
+    let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
+    let card =
+        c.billing.add_payment_method(&c.alice.caller, account_id, PaymentMethodKind::Card, "4242 4242 4242 4242");
+    let card = card.await.unwrap();
+    let request = PlanPurchase {
+        account_id: account_id.clone(),
+        region_id: "ap-southeast-1".to_owned(),
+        capacity: billing_domain::usage::CuHours::from_whole(1000),
+        months: 6,
+        benefit_ids: vec![],
+        tenders: Some(vec![TenderInput {
+            method: PaymentMethodKind::Card,
+            payment_method_id: Some(card.id),
+            amount: Money::parse(Currency::Usd, "53.68").unwrap(),
+        }]),
+    };
+    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
+    let confirmation =
+        Confirmation { quote_id: quote.stored.id, idempotency_key: "n1".to_owned(), confirm_workspace_deletion: None };
+    c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+
+    let session = c.sign_in(&c.alice.key).await;
+    let refunds = c.get("/console/refunds", &session).await;
+    assert!(refunds.text.contains("Visa ending 4242"), "{}", refunds.text);
+    let operator = c.sign_in(&c.operator).await;
+    let all = c.get("/console/operator/refunds", &operator).await;
+    assert!(all.text.contains(&format!("alice <code class=\"muted\">{account_id}</code>")), "{}", all.text);
+
+    // The long quote id is folded away with a copy button.
+    let review = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
+    let quote_id = review.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let folded = review.text.split("<details class=\"quote-ref\">").nth(1).unwrap().split("</details>").next().unwrap();
+    assert!(folded.contains(&quote_id) && folded.contains("data-copy"), "{folded}");
+    // A refusal says what to do in words; the code is on a details line.
+    let form = format!("csrf={}&idempotency_key=x&confirm_name=elt&terms=accepted", review.csrf());
+    let refused = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    let alert = refused.text.split("id=\"review-error\">").nth(1).unwrap().split("</div>").next().unwrap();
+    let (message, details) = alert.split_once("Details:").unwrap();
+    assert!(message.contains("does not match") && !message.contains("CONFIRMATION_MISMATCH"), "{alert}");
+    assert!(details.contains("CONFIRMATION_MISMATCH"), "{alert}");
+}
+
+#[tokio::test]
+async fn the_review_names_the_card_a_refund_goes_back_to() {
+    use billing_app::purchase::{PlanPurchase, TenderInput};
+    use billing_domain::money::{Currency, Money};
+    use billing_domain::order::PaymentMethodKind;
+    let c = console().await;
+    let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
+    let card = c.billing.add_payment_method(&c.alice.caller, account_id, PaymentMethodKind::Card, "4242424242424242");
+    let card = card.await.unwrap();
+    let request = PlanPurchase {
+        account_id: account_id.clone(),
+        region_id: "ap-southeast-1".to_owned(),
+        capacity: billing_domain::usage::CuHours::from_whole(1000),
+        months: 6,
+        benefit_ids: vec![],
+        tenders: Some(vec![TenderInput {
+            method: PaymentMethodKind::Card,
+            payment_method_id: Some(card.id),
+            amount: Money::parse(Currency::Usd, "53.68").unwrap(),
+        }]),
+    };
+    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let session = c.sign_in(&c.alice.key).await;
+    let review = c.get(&format!("/console/instances/{plan}/unsubscribe"), &session).await;
+    let row = review.text.split("data-rule=\"original_method\"").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert_eq!(row.matches("Visa ending 4242").count(), 2, "{row}");
+}

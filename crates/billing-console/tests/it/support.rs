@@ -21,6 +21,7 @@ use tower::ServiceExt;
 pub struct Console {
     pub router: Router,
     pub billing: Billing,
+    pub clock: Arc<ManualClock>,
     pub operator: String,
     pub alice: Customer,
     pub bob: Customer,
@@ -100,13 +101,13 @@ pub async fn console() -> Console {
     let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
     let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
-    let billing = Billing::new(store, clock).with_channel(channel);
+    let billing = Billing::new(store, clock.clone()).with_channel(channel);
     billing.ensure_catalog().await.unwrap();
     let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;
     let bob = customer(&billing, "bob").await;
     let router = router(ConsoleState::new(billing.clone()));
-    Console { router, billing, operator, alice, bob }
+    Console { router, billing, clock, operator, alice, bob }
 }
 
 impl Console {

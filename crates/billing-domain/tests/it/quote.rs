@@ -302,3 +302,17 @@ fn a_quota_whose_first_paid_order_is_a_renewal_is_an_invalid_instance() {
     let result = billing_domain::quote_refund(Some(&instance), &ctx);
     assert!(matches!(result, Err(billing_domain::QuoteError::InvalidInstance(_))), "{result:?}");
 }
+
+#[test]
+fn nothing_to_refund_names_its_real_cause() {
+    let by_voucher = Setting::at(QUOTA_NOW).quote(Some(&paid_by_voucher_only(standard_quota())));
+    assert_eq!(by_voucher.reason, Some(ReasonCode::ZeroRefundable));
+    assert!(by_voucher.reason_message().unwrap().contains("only with vouchers and coupons"));
+    let last_day = Setting::at("2023-02-01T10:00:00+08:00").quote(Some(&standard_quota()));
+    assert_eq!(last_day.reason, Some(ReasonCode::ZeroRefundable), "{last_day:?}");
+    let message = last_day.reason_message().unwrap();
+    assert!(message.contains("every paid day has been used"), "{message}");
+    assert!(!message.contains("voucher"), "{message}");
+    let eligible = Setting::at(QUOTA_NOW).quote(Some(&standard_quota()));
+    assert_eq!(eligible.reason_message(), None);
+}

@@ -220,7 +220,7 @@ async fn payment_methods_are_tokens_the_channel_issued_and_customers_may_only_de
     on_every_backend!(|w| {
         let s = w.seed("acme", "0").await;
         assert!(s.card.id.starts_with("pm_"));
-        assert_eq!(s.card.label, "Card ending 4242");
+        assert_eq!(s.card.label, "Visa ending 4242");
         let not_a_card = w.billing.add_payment_method(&s.caller, s.id(), PaymentMethodKind::Card, "1234").await;
         assert_eq!(not_a_card.unwrap_err().code(), "INVALID_INPUT");
         w.billing.set_payment_method_valid(&s.caller, &s.card.id, false).await.unwrap();

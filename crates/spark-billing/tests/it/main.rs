@@ -4,6 +4,7 @@
 
 mod commands;
 mod connections;
+mod operating;
 mod processes;
 mod quota_changes;
 mod quote_cli;
@@ -11,4 +12,5 @@ mod remote;
 mod secrets;
 mod serving;
 mod support;
+mod usage_skip;
 mod yearly_limit;

@@ -28,6 +28,17 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 #[test]
 fn the_data_directory_and_the_database_are_made_private_to_their_owner() {
     let dir = temp_dir("private").join("data");
+    let listen = format!("127.0.0.1:{}", crate::support::free_port());
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_spark-billing"))
+        .env_remove("DATABASE_URL")
+        .args(["--data-dir", dir.to_str().unwrap(), "serve", "--listen", &listen])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    crate::support::wait_until_running(&mut server);
+    server.kill().unwrap();
+    server.wait().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_spark-billing"))
         .env_remove("DATABASE_URL")
         .args(["--data-dir", dir.to_str().unwrap(), "ledger", "check"])

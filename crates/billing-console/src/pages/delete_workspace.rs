@@ -1,0 +1,120 @@
+//! Deleting a workspace that has nothing to refund (pay-as-you-go, or its
+//! quota ended or refunds nothing): what goes, a backup offer, the name typed
+//! to confirm, no refund. A workspace whose quota can still be refunded is
+//! sent to the review of that quota's unsubscription instead.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use billing_app::AppError;
+use billing_app::model::BillingMethod;
+use billing_app::workspace_deletion::{DeletionPreview, WorkspaceDeletion};
+use billing_domain::reason::ReasonCode;
+
+use super::review;
+use crate::auth::{Customer, Session};
+use crate::forms::FormData;
+use crate::page::{Layout, PageResult, html, see_other};
+use crate::state::ConsoleState;
+
+#[derive(Template)]
+#[template(path = "delete_workspace.html")]
+struct DeletePage {
+    layout: Layout,
+    workspace_id: String,
+    name: String,
+    why: String,
+    jobs: i64,
+    data_objects: i64,
+    queues: i64,
+    idempotency_key: String,
+    typed: String,
+    error: Option<String>,
+}
+
+/// Why deleting this workspace refunds nothing, in words.
+fn why(preview: &DeletionPreview) -> String {
+    match &preview.quota {
+        None if preview.workspace.billing_method == BillingMethod::PayAsYouGo => {
+            "it is billed pay-as-you-go, after use, so nothing was paid in advance.".to_owned()
+        }
+        None => "it has no quota in force, so nothing paid in advance is left.".to_owned(),
+        Some(q) if q.reason == Some(ReasonCode::Expired) => {
+            format!("its {} quota has ended, so no paid time is left.", cu(q))
+        }
+        Some(q) => {
+            let reason = q.reason_message.unwrap_or("it refunds nothing.");
+            let reason = reason.strip_prefix("Nothing would come back: ").unwrap_or(reason);
+            let mut chars = reason.chars();
+            let reason = chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect());
+            format!("its {} quota ends with the workspace, and {reason}", cu(q))
+        }
+    }
+}
+
+fn cu(q: &billing_app::workspace_deletion::EndingQuota) -> String {
+    q.instance.quota_cu.map_or_else(|| "prepaid".to_owned(), |cu| format!("{cu} CU"))
+}
+
+fn page(session: &Session, preview: DeletionPreview, typed: &str, error: Option<String>) -> DeletePage {
+    DeletePage {
+        layout: session.layout("Delete workspace", "/console/workspaces"),
+        why: why(&preview),
+        workspace_id: preview.workspace.id,
+        name: preview.workspace.name,
+        jobs: preview.deletes.jobs,
+        data_objects: preview.deletes.data_objects,
+        queues: preview.deletes.queues,
+        idempotency_key: format!("console-{}", uuid::Uuid::new_v4().simple()),
+        typed: typed.to_owned(),
+        error,
+    }
+}
+
+/// `GET /console/workspaces/{id}/delete`: the deletion without refund, or
+/// the review of the quota's unsubscription when it can still be refunded.
+pub async fn form(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+) -> PageResult {
+    match state.billing.workspace_deletion_preview(&session.caller, &id).await {
+        Ok(preview) => Ok(html(&page(&session, preview, "", None))),
+        Err(AppError::QuotaRefundable { instance_id }) => review::quota_review(&state, &session, &instance_id).await,
+        Err(e) => Err(session.fail(e)),
+    }
+}
+
+/// `POST /console/workspaces/{id}/delete`: deletes it, or shows the form
+/// again with what was wrong.
+pub async fn submit(
+    State(state): State<ConsoleState>,
+    Customer(session): Customer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let typed = form.text("confirm_name");
+    let error = if form.text("terms") == "accepted" {
+        let deletion = WorkspaceDeletion {
+            workspace_id: id.clone(),
+            confirm_workspace_deletion: typed.to_owned(),
+            idempotency_key: form.text("idempotency_key").to_owned(),
+        };
+        match state.billing.delete_workspace(&session.caller, &deletion).await {
+            Ok(done) => return Ok(see_other(&format!("/console/workspaces?deleted={}", done.tombstone.workspace_id))),
+            Err(AppError::ConfirmationMismatch { expected }) => {
+                format!("The name typed does not match. Type {expected} exactly to delete this workspace.")
+            }
+            Err(AppError::QuotaRefundable { .. }) => return Ok(see_other(&format!("/console/workspaces/{id}/delete"))),
+            Err(e) => return Err(session.fail(e)),
+        }
+    } else {
+        "Tick the box to confirm that the workspace is deleted for good without a refund.".to_owned()
+    };
+    let preview = state.billing.workspace_deletion_preview(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let mut response = html(&page(&session, preview, typed, Some(error)));
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
