@@ -50,7 +50,8 @@ struct RenewContext {
     quota: InstanceRecord,
     cu: u32,
     region: Region,
-    expiration: chrono::NaiveDate,
+    /// The first instant after its paid time.
+    end: chrono::DateTime<chrono::Utc>,
 }
 
 async fn context(state: &ConsoleState, session: &Session, workspace_id: &str) -> AppResult<RenewContext> {
@@ -66,7 +67,7 @@ async fn context(state: &ConsoleState, session: &Session, workspace_id: &str) ->
     let region = region.ok_or_else(|| AppError::not_found("region", &quota.region_id))?;
     let last = last_period(billing, &session.caller, &quota.id).await?;
     let last = last.ok_or_else(|| AppError::state("this quota has no paid period yet"))?;
-    Ok(RenewContext { workspace_name: details.workspace.name, quota, cu, region, expiration: last.expiration_date })
+    Ok(RenewContext { workspace_name: details.workspace.name, quota, cu, region, end: last.end })
 }
 
 fn price(ctx: &RenewContext, months: u32) -> AppResult<Money> {
@@ -98,7 +99,7 @@ pub async fn form(
             workspace_name: ctx.workspace_name,
             quota_id: ctx.quota.id,
             quota_cu: ctx.cu,
-            expiration: fmt::date(ctx.expiration),
+            expiration: fmt::date_time(ctx.region.zone, ctx.end),
             idempotency_key: billing_app::ids::new_id("renew"),
             months,
             pay,

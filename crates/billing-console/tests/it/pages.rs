@@ -340,10 +340,10 @@ fn instants(text: &str) -> Vec<String> {
 async fn every_instant_on_the_customer_and_operator_pages_is_in_the_billing_zone_with_its_offset() {
     let c = console().await;
     let session = c.sign_in(&c.alice.key).await;
-    let before = ["/console/unsubscribe", "/console/workspaces"].map(|p| (p, c.get(p, &session)));
+    let renew = format!("/console/workspaces/{}/renew", c.alice.workspace_id);
     let mut shown = Vec::new();
-    for (path, answer) in before {
-        shown.push((path.to_owned(), answer.await.text));
+    for path in ["/console/unsubscribe", "/console/workspaces", renew.as_str()] {
+        shown.push((path.to_owned(), c.get(path, &session).await.text));
     }
     let page = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
     let quote_id = page.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
