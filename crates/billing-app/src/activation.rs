@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::catalog::region_of;
+use crate::documents::issue::{Credited, audit_ref, issue_activation_credit_note};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{Movement, REVENUE_PROMOTIONAL};
-use crate::model::{BenefitStatus, InstanceRecord, InstanceState, OrderRecord};
+use crate::model::{Account, BenefitStatus, InstanceRecord, InstanceState, OrderRecord};
 use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
 use crate::unsubscription::records::{RefundCause, StoredQuote, Unsubscription};
@@ -49,6 +50,7 @@ impl Billing {
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
+        account: &Account,
         instance: &mut InstanceRecord,
         order: &mut OrderRecord,
         now: DateTime<Utc>,
@@ -131,9 +133,13 @@ impl Billing {
         tx.insert_unsubscription(&unsubscription, &quote).await?;
         let refunds =
             self.create_refunds(tx, &unsubscription, &destinations, std::slice::from_ref(order), zone, now).await?;
+        let credited =
+            Credited { account, instance: &*instance, unsubscription: &unsubscription, refunds: &refunds, zone };
+        let note = issue_activation_credit_note(tx, &credited, order, refund, now).await?;
         let detail = json!({
             "order_id": order.id, "reason": CAPACITY_EXHAUSTED, "quota_cu": instance.quota_cu,
             "refund": refund.to_string(), "refunds": refunds.len(), "unsubscription_id": unsubscription.id,
+            "document": audit_ref(&note),
         });
         audit(tx, caller, "instance.activation_failed", &instance.id, detail, now).await
     }

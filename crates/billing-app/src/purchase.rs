@@ -484,13 +484,21 @@ impl Billing {
         }
         order.status = OrderStatus::Paid;
         post_payment(tx, account, order, now).await?;
-        let detail = json!({"cash_paid": due.to_string(), "tenders": order.tenders.len()});
+        let zone = region_of(tx, &purchase.instance.region_id).await?.zone;
+        // The invoice is issued with the payment, and the event of the
+        // payment names it: that is how the audit chain records the issue.
+        let invoice = crate::documents::issue::issue_invoice(tx, account, &purchase.instance, order, zone, now).await?;
+        let detail = json!({
+            "cash_paid": due.to_string(), "tenders": order.tenders.len(),
+            "document": crate::documents::issue::audit_ref(&invoice),
+        });
         audit(tx, caller, "order.paid", &order.id, detail, now).await?;
         if order.kind == OrderKind::New {
             if crate::activation::region_has_room(tx, &purchase.instance).await? {
                 self.activate(tx, &mut purchase.instance).await?;
             } else {
-                self.refund_failed_activation(tx, caller, &mut purchase.instance, &mut purchase.order, now).await?;
+                self.refund_failed_activation(tx, caller, account, &mut purchase.instance, &mut purchase.order, now)
+                    .await?;
             }
         }
         Ok(purchase)

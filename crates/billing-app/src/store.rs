@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::changes::ChangeLog;
 use crate::charges::{ChargeRecord, ChargeStatus};
+use crate::documents::{DocumentFilter, DocumentRecord};
 use crate::ledger::{LedgerEntry, Movement};
 use crate::metering::UsageFacts;
 use crate::model::{
@@ -307,6 +308,21 @@ pub trait StoreTx: Send {
     /// The sequence numbers and actors of audit events from `after_seq` on,
     /// at most `limit`: who wrote what since then.
     async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>>;
+
+    // Billing documents.
+    /// Takes the next number of a document series for a calendar year: the
+    /// counter row is held until the transaction ends, and a rollback gives
+    /// the number back. The first number of a year is 1.
+    async fn next_document_seq(&mut self, series: &str, year: i32) -> StoreResult<i64>;
+    /// Stores an issued document.
+    async fn insert_document(&mut self, document: &DocumentRecord) -> StoreResult<()>;
+    /// A document by id.
+    async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>>;
+    /// Documents matching `filter`, newest first.
+    async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>>;
+    /// The invoice numbers of those of `order_ids` that have an invoice, as
+    /// `(order id, number)`.
+    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>>;
 
     // API keys and settings.
     /// Adds an API key.

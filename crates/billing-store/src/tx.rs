@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use billing_app::changes::ChangeLog;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
+use billing_app::documents::{DocumentFilter, DocumentRecord};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::metering::UsageFacts;
 use billing_app::model::{
@@ -343,6 +344,22 @@ impl StoreTx for SqlTx {
     }
     async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
         self.audit_actor_rows(after_seq, limit).await
+    }
+
+    async fn next_document_seq(&mut self, series: &str, year: i32) -> StoreResult<i64> {
+        self.next_document_seq_row(series, year).await
+    }
+    async fn insert_document(&mut self, document: &DocumentRecord) -> StoreResult<()> {
+        self.insert_document_row(document).await
+    }
+    async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>> {
+        self.document_row(id).await
+    }
+    async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>> {
+        self.document_rows(filter).await
+    }
+    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
+        self.invoice_number_rows(order_ids).await
     }
 
     async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()> {

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::facts::{Question, QuoteFacts, load_facts};
 use super::quoting::{deletion_preview, stored_body};
 use super::records::{IdempotencyClaim, Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
+use crate::documents::issue::{Credited, audit_ref, issue_credit_note};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
@@ -228,11 +229,22 @@ impl Billing {
         if let Some(after) = quota_cu_after {
             change_quota(tx, &facts.record, &unsubscription.id, quota_cu_before, after, now).await?;
         }
+        // The credit note is issued last, just before the event that names
+        // it, so its series' counter is held for the shortest time.
+        let credited = Credited {
+            account: &facts.account,
+            instance: &facts.record,
+            unsubscription: &unsubscription,
+            refunds: &refunds,
+            zone,
+        };
+        let note = issue_credit_note(tx, &credited, &recomputed, now).await?;
         let detail = json!({
             "quote_id": quote.id, "instance_id": quote.instance_id, "order_id": quote.order_id,
             "refund": quote.refund.to_string(), "refunds": refunds.len(),
             "workspace_deleted": tombstone.as_ref().map(|t| &t.workspace_id),
             "quota_cu_before": quota_cu_after.map(|_| quota_cu_before), "quota_cu_after": quota_cu_after,
+            "document": audit_ref(&note),
         });
         let event = match action {
             ActionKind::Unsubscribe => "unsubscription.confirmed",

@@ -1,0 +1,218 @@
+//! Billing documents: an invoice for every paid order and a credit note for
+//! every set of refunds, issued in the transaction that pays or refunds.
+//!
+//! A document's number is taken from a counter row per series and calendar
+//! year (in the billing zone) inside that transaction, so numbers follow
+//! each other with no gap and no repeat on every backend and replica: a
+//! transaction that rolls back gives its number back with everything else.
+//! What the document shows is stored once as canonical JSON with its
+//! SHA-256; the HTML and PDF renderings are made from that alone, so later
+//! changes of prices, names or policy never change an issued document.
+
+pub mod content;
+pub mod html;
+pub mod issue;
+pub mod pdf;
+pub mod sheet;
+
+use billing_domain::money::Money;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub use content::{DocumentContent, DocumentKind, Party, document_number, sha256_hex};
+
+use crate::error::{AppError, AppResult};
+use crate::service::{Billing, Caller, audit, visible};
+
+/// Setting holding the seller's details as JSON.
+pub const SELLER_SETTING: &str = "document_seller";
+/// Longest seller name, in characters.
+pub const MAX_SELLER_NAME: usize = 120;
+/// Longest seller address, in characters.
+pub const MAX_SELLER_ADDRESS: usize = 300;
+/// Most lines of a seller address.
+pub const MAX_SELLER_ADDRESS_LINES: usize = 5;
+/// Longest tax id, in characters.
+pub const MAX_TAX_ID: usize = 40;
+/// Most documents in one page of a list.
+pub const MAX_PAGE: i64 = 100;
+
+/// An issued document as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentRecord {
+    /// Id, `doc_…`.
+    pub id: String,
+    /// Invoice or credit note.
+    pub kind: DocumentKind,
+    /// E.g. `INV-2026-000001`.
+    pub number: String,
+    /// Calendar year of the series, in the billing zone.
+    pub year: i32,
+    /// Position in the year's series, from 1.
+    pub seq: i64,
+    /// The buyer.
+    pub account_id: String,
+    /// What it documents: the order (invoice) or the unsubscription
+    /// (credit note).
+    pub source_id: String,
+    /// Cash due or cash given back.
+    pub total: Money,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// Canonical JSON of [`DocumentContent`].
+    pub content: String,
+    /// Lowercase hex SHA-256 of `content`.
+    pub sha256: String,
+}
+
+impl DocumentRecord {
+    /// The stored content, read back.
+    pub fn parsed(&self) -> AppResult<DocumentContent> {
+        DocumentContent::from_json(&self.content)
+    }
+}
+
+/// Which documents to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocumentFilter {
+    /// Only this account's.
+    pub account_id: Option<String>,
+    /// Only this kind.
+    pub kind: Option<DocumentKind>,
+    /// Only the documents of this order or unsubscription.
+    pub source_id: Option<String>,
+    /// Those listed after this document.
+    pub starting_after: Option<String>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// The seller printed on every document, as an operator set it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerDetails {
+    /// Legal name.
+    pub name: String,
+    /// Postal address; lines separated by newlines.
+    #[serde(default)]
+    pub address: String,
+    /// Tax registration number.
+    #[serde(default)]
+    pub tax_id: String,
+}
+
+impl Default for SellerDetails {
+    fn default() -> Self {
+        SellerDetails { name: "spark-billing operator".to_owned(), address: String::new(), tax_id: String::new() }
+    }
+}
+
+impl SellerDetails {
+    /// Checks every field against its bounds, naming the first one that
+    /// breaks them.
+    pub fn check(&self) -> AppResult<()> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_SELLER_NAME || name.chars().any(char::is_control) {
+            return Err(AppError::invalid("name", format!("1 to {MAX_SELLER_NAME} characters, no control characters")));
+        }
+        if self.address.chars().count() > MAX_SELLER_ADDRESS
+            || self.address.lines().count() > MAX_SELLER_ADDRESS_LINES
+            || self.address.chars().any(|c| c.is_control() && c != '\n')
+        {
+            return Err(AppError::invalid(
+                "address",
+                format!(
+                    "at most {MAX_SELLER_ADDRESS} characters on {MAX_SELLER_ADDRESS_LINES} lines, no other control characters"
+                ),
+            ));
+        }
+        if self.tax_id.chars().count() > MAX_TAX_ID
+            || !self.tax_id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '.' | '/'))
+        {
+            return Err(AppError::invalid(
+                "tax_id",
+                format!("at most {MAX_TAX_ID} characters: letters, digits, space, '-', '.', '/'"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn party(&self) -> Party {
+        Party {
+            name: self.name.trim().to_owned(),
+            address: self.address.clone(),
+            tax_id: self.tax_id.clone(),
+            account_id: String::new(),
+        }
+    }
+}
+
+impl Billing {
+    /// The seller printed on new documents (the default until set).
+    pub async fn seller(&self) -> AppResult<SellerDetails> {
+        let mut tx = self.read().await?;
+        issue::read_seller(&mut *tx).await
+    }
+
+    /// Sets the seller printed on documents issued from now on (operators
+    /// only); documents already issued keep the seller they show.
+    pub async fn set_seller(&self, caller: &Caller, seller: &SellerDetails) -> AppResult<SellerDetails> {
+        caller.require_operator()?;
+        seller.check()?;
+        let stored = SellerDetails {
+            name: seller.name.trim().to_owned(),
+            address: seller.address.trim_end().to_owned(),
+            tax_id: seller.tax_id.trim().to_owned(),
+        };
+        let value = serde_json::to_string(&stored).map_err(AppError::internal)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        tx.set_setting(SELLER_SETTING, &value).await?;
+        audit(&mut *tx, caller, "documents.seller_set", "documents", json!({"seller": stored}), now).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Documents the caller may see, newest first.
+    pub async fn documents(&self, caller: &Caller, mut filter: DocumentFilter) -> AppResult<Vec<DocumentRecord>> {
+        if let Caller::Customer(id) = caller {
+            filter.account_id = Some(id.clone());
+        }
+        if !(1..=MAX_PAGE).contains(&filter.limit) {
+            return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
+        }
+        let mut tx = self.read().await?;
+        if let Some(after) = &filter.starting_after {
+            let cursor = tx.document(after).await?.filter(|d| caller.may_see(&d.account_id));
+            if cursor.is_none() {
+                return Err(AppError::invalid("starting_after", "is not a document of this account"));
+            }
+        }
+        Ok(tx.documents(&filter).await?)
+    }
+
+    /// One document.
+    pub async fn document(&self, caller: &Caller, id: &str) -> AppResult<DocumentRecord> {
+        let found = self.read().await?.document(id).await?;
+        visible(caller, "document", id, found, |d| &d.account_id)
+    }
+
+    /// One document as a printable HTML page.
+    pub async fn document_html(&self, caller: &Caller, id: &str) -> AppResult<(DocumentRecord, String)> {
+        let doc = self.document(caller, id).await?;
+        let page = html::render_html(&doc.parsed()?, &doc.sha256)?;
+        Ok((doc, page))
+    }
+
+    /// One document as an A4 PDF. Rendering is CPU work, so it runs on a
+    /// blocking thread.
+    pub async fn document_pdf(&self, caller: &Caller, id: &str) -> AppResult<(DocumentRecord, Vec<u8>)> {
+        let doc = self.document(caller, id).await?;
+        let content = doc.parsed()?;
+        let sha = doc.sha256.clone();
+        let bytes = tokio::task::spawn_blocking(move || pdf::render_pdf(&content, &sha))
+            .await
+            .map_err(AppError::internal)??;
+        Ok((doc, bytes))
+    }
+}
