@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::routes::{
-    accounts, api_keys, benefits, catalog, instances, integrity, orders, payment_methods, policy, refunds, renewals,
-    unsubscription, usage, workspaces,
+    accounts, api_keys, benefits, catalog, documents, instances, integrity, orders, payment_methods, policy, refunds,
+    renewals, unsubscription, usage, workspaces,
 };
 
 /// Document metadata and the bearer-key scheme.
@@ -37,6 +37,7 @@ use crate::routes::{
         (name = "usage", description = "Usage import and hourly settlement"),
         (name = "unsubscription", description = "Instances, quotes and unsubscriptions"),
         (name = "refunds", description = "Refunds and their status"),
+        (name = "documents", description = "Invoices and credit notes as JSON, HTML and PDF"),
         (name = "integrity", description = "Ledger check and the audit trail"),
         (name = "policy", description = "Versions of the refund policy"),
     ),
@@ -72,6 +73,11 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(refunds::list_refunds))
         .routes(routes!(refunds::get_refund))
         .routes(routes!(refunds::retry_refund))
+        .routes(routes!(documents::list_documents))
+        .routes(routes!(documents::get_seller, documents::put_seller))
+        .routes(routes!(documents::get_document))
+        .routes(routes!(documents::get_document_pdf))
+        .routes(routes!(documents::get_document_html))
         .routes(routes!(payment_methods::list_payment_methods, payment_methods::add_payment_method))
         .routes(routes!(payment_methods::get_payment_method, payment_methods::update_payment_method))
         .routes(routes!(benefits::list_benefits, benefits::grant_benefit))
