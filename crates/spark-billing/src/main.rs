@@ -9,6 +9,7 @@ mod checks;
 mod clock;
 mod config;
 mod demo;
+mod documents;
 mod files;
 mod http;
 mod keys;
@@ -66,6 +67,9 @@ enum Command {
     /// List refunds, or send pending ones through the payment channel.
     #[command(subcommand)]
     Refunds(refunds::RefundsCommand),
+    /// List invoices and credit notes, show one, or write it as PDF or HTML.
+    #[command(subcommand)]
+    Documents(documents::DocumentsCommand),
     /// Import usage records from a CSV file and settle them.
     #[command(subcommand)]
     Usage(usage::UsageCommand),
@@ -126,6 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Downgrade(args) => change::downgrade(&global, args).await,
         Command::Switch(args) => change::switch(&global, args).await,
         Command::Refunds(command) => refunds::run(&global, command).await,
+        Command::Documents(command) => documents::run(&global, command).await,
         Command::Usage(command) => usage::run(&global, command).await,
         Command::Backup(args) => unsubscribe::backup(&global, args).await,
         Command::Ledger(command) => checks::ledger(&global, command).await,

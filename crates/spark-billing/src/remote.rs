@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use billing_api::dto::{QuoteDto, RefundDto, UnsubscriptionDto, WorkspaceDetailsDto};
 use billing_api::routes::api_keys::{ApiKeyDto, ApiKeyRolled};
+use billing_api::routes::documents::DocumentDto;
 use billing_api::routes::integrity::{AuditReportDto, LedgerReportDto};
 use billing_api::routes::policy::PolicyVersionDto;
 use billing_api::routes::usage::ImportOutcomeDto;
@@ -260,6 +261,32 @@ impl Remote {
         request.query.extend(account_id.map(|a| ("account_id", a.to_owned())));
         request.query.extend(starting_after.map(|r| ("starting_after", r.to_owned())));
         self.json(request).await
+    }
+
+    /// `GET /api/v1/documents`.
+    pub async fn documents(
+        &self,
+        kind: Option<&str>,
+        account_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<DocumentDto>> {
+        let mut request = Request::get("/api/v1/documents");
+        request.query.push(("limit", limit.to_string()));
+        request.query.extend(kind.map(|k| ("kind", k.to_owned())));
+        request.query.extend(account_id.map(|a| ("account_id", a.to_owned())));
+        request.query.extend(starting_after.map(|r| ("starting_after", r.to_owned())));
+        self.json(request).await
+    }
+
+    /// `GET /api/v1/documents/{id}`.
+    pub async fn document(&self, id: &str) -> anyhow::Result<DocumentDto> {
+        self.json(Request::get(format!("/api/v1/documents/{}", segment(id)))).await
+    }
+
+    /// `GET /api/v1/documents/{id}/pdf` or `/html`: the rendering's bytes.
+    pub async fn document_rendering(&self, id: &str, format: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(self.send(Request::get(format!("/api/v1/documents/{}/{format}", segment(id)))).await?.body)
     }
 
     /// `POST /api/v1/usage.csv`: one batch, as CSV with its header.

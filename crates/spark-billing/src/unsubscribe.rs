@@ -165,7 +165,7 @@ pub async fn backup(global: &Global, args: BackupArgs) -> anyhow::Result<ExitCod
 }
 
 /// Writes `bytes` to `path`, which must not exist unless `force`.
-fn write_new(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
+pub fn write_new(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true);

@@ -42,7 +42,8 @@ pub struct DocumentDto {
 }
 
 impl DocumentDto {
-    fn from_record(d: &DocumentRecord) -> ApiResult<DocumentDto> {
+    /// The wire form of a stored document.
+    pub fn from_record(d: &DocumentRecord) -> ApiResult<DocumentDto> {
         let content = serde_json::from_str(&d.content).map_err(billing_app::AppError::internal)?;
         Ok(DocumentDto {
             id: d.id.clone(),

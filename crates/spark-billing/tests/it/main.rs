@@ -4,6 +4,7 @@
 
 mod commands;
 mod connections;
+mod documents;
 mod operating;
 mod processes;
 mod quota_changes;
