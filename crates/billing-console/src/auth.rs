@@ -98,6 +98,7 @@ impl Session {
             &[
                 ("/console/operator", "Overview"),
                 ("/console/operator/refunds", "Refunds"),
+                ("/console/documents", "Documents"),
                 ("/console/operator/audit", "Audit log"),
                 ("/console/operator/policy", "Refund policy"),
             ]
@@ -107,6 +108,7 @@ impl Session {
                 ("/console/unsubscribe", "Unsubscribe"),
                 ("/console/plans", "Resource plans"),
                 ("/console/refunds", "Refunds"),
+                ("/console/documents", "Documents"),
             ]
         };
         let nav = links.iter().map(|(href, label)| NavItem { href, label, current: *href == current }).collect();

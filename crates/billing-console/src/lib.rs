@@ -31,7 +31,8 @@ pub use state::ConsoleState;
 
 use crate::page::PageError;
 use crate::pages::{
-    change, delete_workspace, operator, plans, policy, refunds, renew, review, sign_in, unsubscribe, workspaces,
+    change, delete_workspace, documents, operator, plans, policy, refunds, renew, review, sign_in, unsubscribe,
+    workspaces,
 };
 
 /// The console's stylesheet, served from the binary.
@@ -89,6 +90,11 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/console", get(sign_in::home))
         .route("/console/static/console.css", get(stylesheet))
         .route("/console/static/console.js", get(script))
+        .route("/console/static/document.css", get(documents::stylesheet))
+        .route("/console/documents", get(documents::list))
+        .route("/console/documents/for/{source}", get(documents::of_source))
+        .route("/console/documents/{id}", get(documents::show))
+        .route("/console/documents/{id}/pdf", get(documents::pdf))
         .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
         .merge(customer_routes())

@@ -7,7 +7,8 @@ use super::content::DocumentContent;
 use super::sheet::{Sheet, sheet};
 use crate::error::{AppError, AppResult};
 
-const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;color:#111;margin:2rem auto;max-width:52rem;\
+/// The page's stylesheet, print rules included.
+pub const STYLESHEET: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;color:#111;margin:2rem auto;max-width:52rem;\
 font-size:14px}header{display:flex;justify-content:space-between;align-items:flex-start}\
 h1{font-size:1.8rem;margin:0}.number{font-size:1.1rem;font-weight:bold}dl{display:grid;\
 grid-template-columns:max-content auto;gap:.2rem 1rem;margin:1rem 0}dt{color:#555}dd{margin:0}\
@@ -16,7 +17,7 @@ margin:0 0 .3rem}.parties p{margin:0}table{border-collapse:collapse;width:100%;m
 caption{text-align:left;font-weight:bold;padding:.3rem 0}th,td{border-bottom:1px solid #ccc;padding:.3rem .4rem;\
 text-align:left;vertical-align:top}th:last-child,td:last-child{text-align:right;white-space:nowrap}\
 .total{display:flex;justify-content:flex-end;gap:2rem;font-size:1.2rem;font-weight:bold;border-top:2px solid #111;\
-padding-top:.5rem}.digest{color:#777;font-size:.75rem;word-break:break-all;margin-top:2rem}\
+padding-top:.5rem}nav.noprint{display:flex;gap:1rem;margin-bottom:1.5rem}.digest{color:#777;font-size:.75rem;word-break:break-all;margin-top:2rem}\
 @media print{body{margin:0;max-width:none;font-size:11pt}@page{size:A4;margin:15mm}a{color:inherit;\
 text-decoration:none}.noprint{display:none}}";
 
@@ -36,17 +37,32 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The document's printable page; `sha256` is the stored content's digest,
-/// printed at the foot.
+/// The document's printable page, its stylesheet inline; `sha256` is the
+/// stored content's digest, printed at the foot.
 pub fn render_html(content: &DocumentContent, sha256: &str) -> AppResult<String> {
     let s = sheet(content)?;
-    write_page(&s, sha256).map_err(AppError::internal)
+    write_page(&s, sha256, &format!("<style>{STYLESHEET}</style>"), "").map_err(AppError::internal)
 }
 
-fn write_page(s: &Sheet, sha256: &str) -> Result<String, std::fmt::Error> {
+/// The same page with its stylesheet at `stylesheet_href` (for pages
+/// served under a content security policy that refuses inline styles) and
+/// `links`, already escaped HTML, above the document; links are not
+/// printed.
+pub fn render_html_linked(
+    content: &DocumentContent,
+    sha256: &str,
+    stylesheet_href: &str,
+    links: &str,
+) -> AppResult<String> {
+    let s = sheet(content)?;
+    let head = format!("<link rel=\"stylesheet\" href=\"{}\">", escape(stylesheet_href));
+    write_page(&s, sha256, &head, &format!("<nav class=\"noprint\">{links}</nav>")).map_err(AppError::internal)
+}
+
+fn write_page(s: &Sheet, sha256: &str, style: &str, links: &str) -> Result<String, std::fmt::Error> {
     let mut h = String::with_capacity(8 * 1024);
     write!(h, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")?;
-    write!(h, "<title>{} {}</title><style>{STYLE}</style></head><body>", escape(&s.title), escape(&s.number))?;
+    write!(h, "<title>{} {}</title>{style}</head><body>{links}", escape(&s.title), escape(&s.number))?;
     write!(h, "<header><h1>{}</h1><span class=\"number\">{}</span></header><dl>", escape(&s.title), escape(&s.number))?;
     for (label, value) in &s.facts {
         write!(h, "<dt>{}</dt><dd>{}</dd>", escape(label), escape(value))?;

@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod delete_workspace;
+pub mod documents;
 pub mod operator;
 pub mod plans;
 pub mod policy;

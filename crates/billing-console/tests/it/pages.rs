@@ -479,3 +479,42 @@ async fn the_review_names_the_card_a_refund_goes_back_to() {
     let row = review.text.split("data-rule=\"original_method\"").nth(1).unwrap().split("</tr>").next().unwrap();
     assert_eq!(row.matches("Visa ending 4242").count(), 2, "{row}");
 }
+
+#[tokio::test]
+async fn documents_are_listed_linked_from_the_order_and_the_result_and_open_as_page_and_pdf() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let list = c.get("/console/documents", &session).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains("href=\"/console/documents\""), "the menu links the documents");
+    assert!(list.text.contains("INV-2026-000001") && !list.text.contains("INV-2026-000002"), "only alice's invoice");
+
+    let instance = c.get(&format!("/console/instances/{}", c.alice.quota_id), &session).await;
+    let link = instance.text.split("href=\"/console/documents/for/").nth(1).unwrap().split('"').next().unwrap();
+    let found = c.get(&format!("/console/documents/for/{link}"), &session).await;
+    assert_eq!(found.status, StatusCode::SEE_OTHER);
+    let page = c.get(found.location(), &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("INV-2026-000001") && page.text.contains("$805.25"));
+    assert!(page.text.contains("/console/static/document.css") && !page.text.contains("<style>"));
+    let css = c.get("/console/static/document.css", &[]).await;
+    assert!(css.text.contains("@media print"));
+    let pdf = c.get(&format!("{}/pdf", found.location()), &session).await;
+    assert_eq!(pdf.headers.get(axum::http::header::CONTENT_TYPE).unwrap(), "application/pdf");
+
+    let review = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
+    let quote_id = review.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let form = format!("csrf={}&idempotency_key=docs&confirm_name=etl&terms=accepted", review.csrf());
+    let done = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
+    let result = c.get(done.location(), &session).await;
+    let link = result.text.split("id=\"credit-note\" href=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let note = c.get(&link, &session).await;
+    let note = c.get(note.location(), &session).await;
+    assert!(note.text.contains("CN-2026-000001") && note.text.contains("INV-2026-000001"), "{}", note.text);
+
+    let bob = c.sign_in(&c.bob.key).await;
+    assert_eq!(c.get(found.location(), &bob).await.status, StatusCode::NOT_FOUND);
+    let operator = c.sign_in(&c.operator).await;
+    let all = c.get("/console/documents", &operator).await;
+    assert!(all.text.contains("INV-2026-000002") && all.text.contains("CN-2026-000001"), "an operator sees all");
+}

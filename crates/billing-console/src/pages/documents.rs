@@ -1,0 +1,121 @@
+//! Invoices and credit notes: a list (operators see every account's), one
+//! document as its printable page, its PDF, and the way from an order or a
+//! refund set to its document.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use billing_app::AppResult;
+use billing_app::documents::html::{escape, render_html_linked};
+use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord};
+
+use crate::auth::Session;
+use crate::fmt;
+use crate::forms::FormData;
+use crate::page::{Layout, PageError, PageResult, html, see_other};
+use crate::state::ConsoleState;
+
+/// Most documents listed on one page.
+pub const PAGE_SIZE: i64 = 100;
+
+/// One document, as a row.
+pub struct DocumentRow {
+    pub id: String,
+    pub number: String,
+    pub kind: &'static str,
+    pub issued: String,
+    pub total: String,
+    pub account_id: String,
+    pub source_id: String,
+}
+
+fn row(d: &DocumentRecord, zone: billing_domain::calendar::BillingZone) -> DocumentRow {
+    DocumentRow {
+        id: d.id.clone(),
+        number: d.number.clone(),
+        kind: d.kind.title(),
+        issued: fmt::date_time(zone, d.issued_at),
+        total: fmt::money(d.total),
+        account_id: d.account_id.clone(),
+        source_id: d.source_id.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "documents.html")]
+struct DocumentsPage {
+    layout: Layout,
+    kind: &'static str,
+    rows: Vec<DocumentRow>,
+    operator: bool,
+    older: Option<String>,
+}
+
+/// `GET /console/documents?kind=&after=`.
+pub async fn list(State(state): State<ConsoleState>, session: Session, RawQuery(query): RawQuery) -> PageResult {
+    let query = FormData::query(query.as_deref());
+    let kind = DocumentKind::ALL.into_iter().find(|k| k.as_str() == query.text("kind"));
+    let after = Some(query.text("after")).filter(|a| !a.is_empty()).map(str::to_owned);
+    let billing = &state.billing;
+    let load = async {
+        let filter = DocumentFilter { kind, starting_after: after, limit: PAGE_SIZE, ..DocumentFilter::default() };
+        let docs = billing.documents(&session.caller, filter).await?;
+        let zone = session.zone(billing).await?;
+        AppResult::Ok(docs.iter().map(|d| row(d, zone)).collect::<Vec<_>>())
+    };
+    let rows = load.await.map_err(|e| session.fail(e))?;
+    let kind = kind.map_or("", DocumentKind::as_str);
+    let older = rows
+        .last()
+        .filter(|_| rows.len() >= PAGE_SIZE as usize)
+        .map(|last| format!("/console/documents?kind={kind}&after={}", last.id));
+    let layout = session.layout("Documents", "/console/documents");
+    Ok(html(&DocumentsPage { layout, kind, rows, operator: session.is_operator(), older }))
+}
+
+/// `GET /console/documents/{id}`: the printable page.
+pub async fn show(State(state): State<ConsoleState>, session: Session, Path(id): Path<String>) -> PageResult {
+    let doc = state.billing.document(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let content = doc.parsed().map_err(|e| session.fail(e))?;
+    let links = format!(
+        "<a href=\"/console/documents\">All documents</a><a href=\"/console/documents/{id}/pdf\">Download PDF</a>",
+        id = escape(&doc.id)
+    );
+    let page = render_html_linked(&content, &doc.sha256, "/console/static/document.css", &links)
+        .map_err(|e| session.fail(e))?;
+    Ok(Html(page).into_response())
+}
+
+/// `GET /console/documents/{id}/pdf`.
+pub async fn pdf(State(state): State<ConsoleState>, session: Session, Path(id): Path<String>) -> PageResult {
+    let (doc, bytes) = state.billing.document_pdf(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let disposition = format!("attachment; filename=\"{}.pdf\"", doc.number);
+    Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+/// `GET /console/documents/for/{source}`: the document of an order (its
+/// invoice) or of a refund set (its credit note).
+pub async fn of_source(State(state): State<ConsoleState>, session: Session, Path(source): Path<String>) -> PageResult {
+    let filter = DocumentFilter { source_id: Some(source), limit: 1, ..DocumentFilter::default() };
+    let found = state.billing.documents(&session.caller, filter).await.map_err(|e| session.fail(e))?;
+    match found.first() {
+        Some(doc) => Ok(see_other(&format!("/console/documents/{}", doc.id))),
+        None => Err(PageError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "No document was issued for this: an order gets its invoice when it is paid.",
+        )
+        .in_layout(session.layout("Documents", "/console/documents"))),
+    }
+}
+
+/// The stylesheet of the printable page.
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        billing_app::documents::html::STYLESHEET,
+    )
+        .into_response()
+}
