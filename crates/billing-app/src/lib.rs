@@ -33,6 +33,7 @@ pub mod settings;
 pub mod store;
 pub mod topups;
 pub mod unsubscription;
+pub mod usage_stream;
 pub mod wire;
 pub mod workspaces;
 

@@ -19,6 +19,7 @@ mod remote;
 mod report;
 mod secrets;
 mod serve;
+mod stream;
 mod unsubscribe;
 mod usage;
 
@@ -59,7 +60,7 @@ enum Command {
     /// List refunds, or send pending ones through the payment channel.
     #[command(subcommand)]
     Refunds(refunds::RefundsCommand),
-    /// Import usage records from a CSV file and settle them.
+    /// Import usage records from a CSV file or a stream and settle them.
     #[command(subcommand)]
     Usage(usage::UsageCommand),
     /// Download the backup archive of a workspace's job scripts.
@@ -132,7 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `--log-format json`. `RUST_LOG` picks what is logged (default: info).
 fn init_logging(format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,async_nats=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         config::LogFormat::Json => builder.json().init(),
