@@ -21,8 +21,6 @@ pub use rejections::RejectionsArgs;
 /// How long the oldest message is kept (the stream is a log, not a queue:
 /// acknowledged messages stay until then, for replays and audits).
 pub const STREAM_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
-/// Most bytes the stream keeps; past it the oldest messages go.
-pub const STREAM_MAX_BYTES: i64 = 8 * 1024 * 1024 * 1024;
 /// How long a repeated `Nats-Msg-Id` is dropped by the stream itself; past
 /// it, the record id still settles a repeat once.
 pub const STREAM_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
@@ -60,6 +58,18 @@ pub struct StreamArgs {
     #[arg(long = "ack-wait", env = "SPARK_BILLING_STREAM_ACK_WAIT", default_value = "60s", value_name = "DURATION",
           value_parser = parse_ack_wait)]
     pub ack_wait: Duration,
+    #[command(flatten)]
+    pub limits: StreamLimits,
+}
+
+/// Limits of a stream made here (one found is taken as it is).
+#[derive(Clone, Debug, Args)]
+pub struct StreamLimits {
+    /// Most megabytes the stream keeps (reserved on the NATS server's disk);
+    /// past it the oldest messages go, acknowledged or not.
+    #[arg(long = "stream-max-mb", env = "SPARK_BILLING_STREAM_MAX_MB", default_value_t = 1024, value_name = "MB",
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub stream_max_mb: u32,
 }
 
 fn parse_ack_wait(text: &str) -> Result<Duration, String> {
@@ -83,14 +93,19 @@ pub async fn connect(url: &str) -> anyhow::Result<jetstream::Context> {
 }
 
 /// The stream named `name`, made with `subject` when missing.
-pub async fn ensure_stream(js: &jetstream::Context, name: &str, subject: &str) -> anyhow::Result<stream::Stream> {
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    name: &str,
+    subject: &str,
+    limits: &StreamLimits,
+) -> anyhow::Result<stream::Stream> {
     let config = stream::Config {
         name: name.to_owned(),
         subjects: vec![subject.to_owned()],
         retention: stream::RetentionPolicy::Limits,
         storage: stream::StorageType::File,
         max_age: STREAM_MAX_AGE,
-        max_bytes: STREAM_MAX_BYTES,
+        max_bytes: i64::from(limits.stream_max_mb) * 1024 * 1024,
         discard: stream::DiscardPolicy::Old,
         duplicate_window: STREAM_DUPLICATE_WINDOW,
         ..Default::default()
@@ -101,7 +116,7 @@ pub async fn ensure_stream(js: &jetstream::Context, name: &str, subject: &str) -
 /// The durable pull consumer of `args`, made when missing.
 pub async fn ensure_consumer(args: &StreamArgs) -> anyhow::Result<consumer::PullConsumer> {
     let js = connect(&args.nats).await?;
-    let stream = ensure_stream(&js, &args.stream, &args.subject).await?;
+    let stream = ensure_stream(&js, &args.stream, &args.subject, &args.limits).await?;
     let config = consumer::pull::Config {
         durable_name: Some(args.durable.clone()),
         filter_subject: args.subject.clone(),

@@ -30,6 +30,8 @@ pub struct PublishArgs {
     /// The subject each message is published on.
     #[arg(long = "subject", default_value = "usage.records", value_name = "SUBJECT")]
     subject: String,
+    #[command(flatten)]
+    limits: super::StreamLimits,
 }
 
 /// Most publishes waiting for the stream's acknowledgement at once.
@@ -44,7 +46,7 @@ pub async fn run(args: PublishArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{}: line 1: the header must be {}", args.file.display(), crate::usage::HEADER.join(","));
     }
     let js = connect(&args.nats).await?;
-    ensure_stream(&js, &args.stream, &stream_subjects(&args.subject)).await?;
+    ensure_stream(&js, &args.stream, &stream_subjects(&args.subject), &args.limits).await?;
     let mut in_flight: VecDeque<PublishAckFuture> = VecDeque::with_capacity(MAX_IN_FLIGHT);
     let (mut published, mut duplicates, mut malformed) = (0u64, 0u64, 0u64);
     let mut row = csv::StringRecord::new();

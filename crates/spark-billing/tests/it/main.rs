@@ -9,5 +9,6 @@ mod quote_cli;
 mod remote;
 mod secrets;
 mod serving;
+mod stream;
 mod support;
 mod yearly_limit;
