@@ -97,7 +97,7 @@ fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Checks one record's fields; the error names the record's position.
-fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<()> {
     let field = |f: &str| format!("records[{index}].{f}");
     if r.record_id.is_empty() || r.record_id.len() > MAX_RECORD_ID_LEN {
         return Err(AppError::invalid(field("record_id"), format!("must be 1 to {MAX_RECORD_ID_LEN} characters")));

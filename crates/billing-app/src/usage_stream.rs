@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
-use crate::metering::MAX_USAGE_BATCH;
+use crate::metering::{MAX_USAGE_BATCH, check_record};
 use crate::model::UsageRecord;
 use crate::service::{Billing, Caller};
 
@@ -134,11 +134,20 @@ impl Billing {
         let mut sources = Vec::with_capacity(messages.len());
         let mut rejections = Vec::new();
         for m in messages {
+            // Each record's own fields are checked here, as the import
+            // checks them, so that a bad one costs no transaction.
             match m.record {
-                Ok(record) => {
-                    records.push(record);
-                    sources.push((m.seq, m.payload));
-                }
+                Ok(record) => match check_record(0, &record, now) {
+                    Ok(()) => {
+                        records.push(record);
+                        sources.push((m.seq, m.payload));
+                    }
+                    Err(e) => {
+                        let reason = e.to_string().replacen("records[0]", "record", 1);
+                        let id = Some(record.record_id);
+                        rejections.push(rejection(stream, m.seq, id, e.code(), reason, m.payload, now));
+                    }
+                },
                 Err(bad) => {
                     rejections.push(rejection(stream, m.seq, None, bad.code, bad.reason, m.payload, now));
                 }

@@ -111,6 +111,9 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     }
     if args.usage_stream {
         tasks.push(tokio::spawn(crate::stream::run_in_server(billing.clone(), args.stream.clone(), stop_rx.clone())));
+        if args.demo {
+            tasks.push(tokio::spawn(crate::stream::demo::feed(billing.clone(), args.stream.clone(), stop_rx.clone())));
+        }
     }
 
     let app = router(ApiState::new(billing.clone(), args.http.api_settings()))

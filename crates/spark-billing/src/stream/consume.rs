@@ -52,13 +52,15 @@ pub struct Totals {
     pub seen_twice: u64,
     /// Messages the stream delivered more than once.
     pub redelivered: u64,
+    /// From taking the first message to acknowledging the last.
+    pub busy: Duration,
 }
 
 /// Runs `usage consume`.
 pub async fn run(global: &Global, args: ConsumeArgs) -> anyhow::Result<ExitCode> {
     crate::remote::local_only(global, "usage consume")?;
     let (_, billing) = global.open().await?;
-    let consumer = ensure_consumer(&args.stream).await?;
+    let (consumer, client) = ensure_consumer(&args.stream).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         crate::serve::shutdown_signal().await;
@@ -66,10 +68,15 @@ pub async fn run(global: &Global, args: ConsumeArgs) -> anyhow::Result<ExitCode>
         let _ = stop_tx.send(true);
     });
     let idle = args.exit_when_idle.map(|d| d.as_duration().to_std().unwrap_or(Duration::ZERO));
-    let totals = consume(&billing, &consumer, &args.stream, idle, stop_rx).await?;
+    let totals = consume(&billing, (&consumer, &client), &args.stream, idle, stop_rx).await?;
     println!(
-        "{} settled, {} rejected, {} seen twice ({} consumed, {} redelivered)",
-        totals.settled, totals.rejected, totals.seen_twice, totals.consumed, totals.redelivered
+        "{} settled, {} rejected, {} seen twice ({} consumed, {} redelivered, in {:.3}s)",
+        totals.settled,
+        totals.rejected,
+        totals.seen_twice,
+        totals.consumed,
+        totals.redelivered,
+        totals.busy.as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -79,7 +86,7 @@ pub async fn run(global: &Global, args: ConsumeArgs) -> anyhow::Result<ExitCode>
 pub async fn run_in_server(billing: Billing, args: StreamArgs, stop: watch::Receiver<bool>) {
     loop {
         let outcome = match ensure_consumer(&args).await {
-            Ok(consumer) => consume(&billing, &consumer, &args, None, stop.clone()).await,
+            Ok((consumer, client)) => consume(&billing, (&consumer, &client), &args, None, stop.clone()).await,
             Err(e) => Err(e),
         };
         match outcome {
@@ -99,7 +106,7 @@ pub async fn run_in_server(billing: Billing, args: StreamArgs, stop: watch::Rece
 /// in hand) or, with `idle`, until no message came for that long.
 pub async fn consume(
     billing: &Billing,
-    consumer: &PullConsumer,
+    (consumer, client): (&PullConsumer, &async_nats::Client),
     args: &StreamArgs,
     idle: Option<Duration>,
     mut stop: watch::Receiver<bool>,
@@ -108,6 +115,7 @@ pub async fn consume(
     metrics.running.store(true, Relaxed);
     let mut totals = Totals::default();
     let mut last_message = Instant::now();
+    let mut first_message: Option<Instant> = None;
     let batch = args.batch as usize;
     while !*stop.borrow() {
         let taken = pull(consumer, batch).await?;
@@ -120,8 +128,13 @@ pub async fn consume(
             }
             continue;
         }
+        let first = *first_message.get_or_insert_with(Instant::now);
         settle_and_ack(billing, &args.stream, &taken, &mut totals, &mut stop).await?;
+        // The acknowledgements leave before the next pull (and before the
+        // process ends): what was settled is not delivered again.
+        client.flush().await.map_err(|e| anyhow::anyhow!("cannot send the acknowledgements: {e}"))?;
         last_message = Instant::now();
+        totals.busy = last_message - first;
     }
     Ok(totals)
 }

@@ -5,6 +5,7 @@
 //! made when missing, with the limits below.
 
 pub mod consume;
+pub mod demo;
 pub mod publish;
 pub mod rejections;
 
@@ -113,8 +114,9 @@ pub async fn ensure_stream(
     js.get_or_create_stream(config).await.with_context(|| format!("cannot open or make the stream {name}"))
 }
 
-/// The durable pull consumer of `args`, made when missing.
-pub async fn ensure_consumer(args: &StreamArgs) -> anyhow::Result<consumer::PullConsumer> {
+/// The durable pull consumer of `args`, made when missing, and the
+/// connection it came through.
+pub async fn ensure_consumer(args: &StreamArgs) -> anyhow::Result<(consumer::PullConsumer, async_nats::Client)> {
     let js = connect(&args.nats).await?;
     let stream = ensure_stream(&js, &args.stream, &args.subject, &args.limits).await?;
     let config = consumer::pull::Config {
@@ -129,8 +131,9 @@ pub async fn ensure_consumer(args: &StreamArgs) -> anyhow::Result<consumer::Pull
         deliver_policy: consumer::DeliverPolicy::All,
         ..Default::default()
     };
-    stream
+    let consumer = stream
         .get_or_create_consumer(&args.durable, config)
         .await
-        .with_context(|| format!("cannot open or make the consumer {} of stream {}", args.durable, args.stream))
+        .with_context(|| format!("cannot open or make the consumer {} of stream {}", args.durable, args.stream))?;
+    Ok((consumer, js.client()))
 }

@@ -252,3 +252,23 @@ async fn a_consumer_killed_mid_stream_and_restarted_settles_everything_once() {
         delete_stream(&s).await;
     }
 }
+
+#[test]
+fn the_stream_settings_of_a_configuration_file_reach_usage_consume() {
+    let dir = std::env::temp_dir().join("spark-billing-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join(format!("stream-{}.toml", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&config, "nats = \"nats://127.0.0.1:9\"\nstream_batch = 200\n").unwrap();
+    let url = format!("sqlite://{}", dir.join(format!("{}.sqlite3", uuid::Uuid::now_v7().simple())).display());
+    let args = ["--config", config.to_str().unwrap(), "usage", "consume", "--exit-when-idle", "1s"];
+    let output = spark_billing(&url, &args).output().unwrap();
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("cannot reach the NATS server at nats://127.0.0.1:9"), "{}", stderr(&output));
+    // A flag wins over the file.
+    std::fs::write(&config, "stream_batch = 0\n").unwrap();
+    let output = spark_billing(&url, &args).output().unwrap();
+    assert!(stderr(&output).contains("--batch"), "the file's batch is checked: {}", stderr(&output));
+    let output =
+        spark_billing(&url, &[&args[..], &["--nats", "nats://127.0.0.1:9", "--batch", "5"]].concat()).output().unwrap();
+    assert!(stderr(&output).contains("cannot reach the NATS server"), "{}", stderr(&output));
+}
