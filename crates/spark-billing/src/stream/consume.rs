@@ -117,8 +117,13 @@ pub async fn consume(
     let mut last_message = Instant::now();
     let mut first_message: Option<Instant> = None;
     let batch = args.batch as usize;
+    // The next batch is pulled while the one in hand is settled.
+    let mut next: Option<Vec<jetstream::Message>> = None;
     while !*stop.borrow() {
-        let taken = pull(consumer, batch).await?;
+        let taken = match next.take() {
+            Some(taken) => taken,
+            None => pull(consumer, batch).await?,
+        };
         if taken.is_empty() {
             if let Ok(info) = consumer.clone().info().await {
                 metrics.pending.store(i64::try_from(info.num_pending).unwrap_or(i64::MAX), Relaxed);
@@ -129,12 +134,23 @@ pub async fn consume(
             continue;
         }
         let first = *first_message.get_or_insert_with(Instant::now);
-        settle_and_ack(billing, &args.stream, &taken, &mut totals, &mut stop).await?;
+        let (settled, prefetched) =
+            tokio::join!(settle_and_ack(billing, &args.stream, &taken, &mut totals, &mut stop), pull(consumer, batch));
+        settled?;
         // The acknowledgements leave before the next pull (and before the
         // process ends): what was settled is not delivered again.
         client.flush().await.map_err(|e| anyhow::anyhow!("cannot send the acknowledgements: {e}"))?;
+        next = Some(prefetched?);
         last_message = Instant::now();
         totals.busy = last_message - first;
+    }
+    // A batch pulled ahead and not settled goes back at once, for any
+    // consumer to take.
+    if let Some(rest) = next {
+        for m in &rest {
+            let _ = m.ack_with(jetstream::AckKind::Nak(None)).await;
+        }
+        let _ = client.flush().await;
     }
     Ok(totals)
 }
