@@ -134,6 +134,7 @@ pub async fn consume(
             continue;
         }
         let first = *first_message.get_or_insert_with(Instant::now);
+        tracing::debug!(messages = taken.len(), since_last_ms = last_message.elapsed().as_millis(), "batch in hand");
         let (settled, prefetched) =
             tokio::join!(settle_and_ack(billing, &args.stream, &taken, &mut totals, &mut stop), pull(consumer, batch));
         settled?;
@@ -219,9 +220,16 @@ async fn settle_and_ack(
             }
         }
     };
+    let settled_in = started.elapsed();
     for m in taken {
         m.ack().await.map_err(|e| anyhow::anyhow!("cannot acknowledge a message: {e}"))?;
     }
+    tracing::debug!(
+        messages = taken.len(),
+        settle_ms = settled_in.as_millis(),
+        total_ms = started.elapsed().as_millis(),
+        "batch done"
+    );
     metrics.observe_batch(&outcome, u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
     totals.consumed += taken.len() as u64;
     totals.settled += outcome.settled as u64;
