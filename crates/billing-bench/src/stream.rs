@@ -135,8 +135,11 @@ async fn compare(args: &StreamArgs, bin: &Path, csv: &Path, copies: &[Copy; 3]) 
                     .spawn()
             })
             .collect::<Result<_, _>>()?;
-        for child in children {
-            runs.push(wait_measured(child)?);
+        // Each process is watched on a thread of its own, so that each
+        // one's peak is read while it runs.
+        let watchers: Vec<_> = children.into_iter().map(|c| std::thread::spawn(move || wait_measured(c))).collect();
+        for watcher in watchers {
+            runs.push(watcher.join().map_err(|_| anyhow::anyhow!("a watching thread panicked"))??);
         }
         let wall = started.elapsed().as_secs_f64();
         let settled: u64 = runs.iter().map(|r| first_number(&r.stdout).unwrap_or(0)).sum();
