@@ -34,6 +34,7 @@ pub mod settings;
 pub mod store;
 pub mod topups;
 pub mod unsubscription;
+pub mod usage_stream;
 pub mod wire;
 pub mod workspace_deletion;
 pub mod workspaces;

@@ -27,6 +27,7 @@ use crate::model::{
 use crate::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
+use crate::usage_stream::UsageRejection;
 
 /// An account with one region and the newest policy version's number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -281,6 +282,12 @@ pub trait StoreTx: Send {
     async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()>;
     /// Sets the used CU-hours of plans, one value per plan.
     async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()>;
+    /// Keeps refused stream messages; one kept before (the same stream and
+    /// sequence) is left as it was. Answers how many were new.
+    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize>;
+    /// Refused stream messages, oldest first, after the one `starting_after`
+    /// names (from the start when it names none), at most `limit`.
+    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>>;
     /// A workspace's settlements, oldest first, at most `limit`; with
     /// `starting_after`, those listed after that settlement, or `None` when
     /// it is not one of the workspace's.

@@ -7,7 +7,10 @@
 //!   simulated payment channel (or from the balance), at N clients, against
 //!   pgbench's `tpcb-like` on PostgreSQL;
 //! - `confirm`: `Billing::confirm_unsubscription` of distinct quotas, at N
-//!   clients, against the same pgbench figure.
+//!   clients, against the same pgbench figure;
+//! - `stream`: usage settled from a NATS JetStream stream by 1 and 2
+//!   `spark-billing usage consume` processes, against `spark-billing usage
+//!   import` of the same records, and the lag after a burst.
 //!
 //! Every figure is the median of the repetitions. Nothing here asserts a
 //! timing; it prints numbers for a person to judge.
@@ -17,6 +20,7 @@ mod database;
 mod import;
 mod pgbench;
 mod report;
+mod stream;
 mod throughput;
 
 use std::process::ExitCode;
@@ -46,6 +50,8 @@ enum Command {
     Purchase(LoadArgs),
     /// Confirming unsubscriptions of distinct quotas at N clients vs pgbench tpcb-like.
     Confirm(LoadArgs),
+    /// Usage settled from a NATS JetStream stream by 1 and 2 consumer processes vs the file import.
+    Stream(stream::StreamArgs),
 }
 
 /// Options of the concurrent benchmarks.
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
             Command::Import(args) => import::run(args).await,
             Command::Purchase(args) => throughput::run(throughput::Workload::Purchase(args.pay_with), args).await,
             Command::Confirm(args) => throughput::run(throughput::Workload::Confirm, args).await,
+            Command::Stream(args) => stream::run(args).await,
         }
     });
     match result {

@@ -19,6 +19,7 @@ mod instances;
 mod ledger;
 mod migrate;
 mod refunds;
+mod rejections;
 mod rows;
 mod sessions;
 mod settlements;

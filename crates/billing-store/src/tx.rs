@@ -18,6 +18,7 @@ use billing_app::store::{AccountInRegion, StoreResult, StoreTx};
 use billing_app::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
+use billing_app::usage_stream::UsageRejection;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -315,6 +316,12 @@ impl StoreTx for SqlTx {
     }
     async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
         self.set_plans_used_rows(used).await
+    }
+    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize> {
+        self.insert_usage_rejection_rows(rejections).await
+    }
+    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>> {
+        self.usage_rejection_rows(starting_after, limit).await
     }
     async fn settlements(
         &mut self,

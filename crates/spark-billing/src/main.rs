@@ -20,6 +20,7 @@ mod remote;
 mod report;
 mod secrets;
 mod serve;
+mod stream;
 mod unsubscribe;
 mod usage;
 
@@ -66,7 +67,7 @@ enum Command {
     /// List refunds, or send pending ones through the payment channel.
     #[command(subcommand)]
     Refunds(refunds::RefundsCommand),
-    /// Import usage records from a CSV file and settle them.
+    /// Import usage records from a CSV file or a stream and settle them.
     #[command(subcommand)]
     Usage(usage::UsageCommand),
     /// Download the backup archive of a workspace's job scripts.
@@ -143,7 +144,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn init_logging(format: config::LogFormat) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,async_nats=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -11,6 +11,7 @@ mod quote_cli;
 mod remote;
 mod secrets;
 mod serving;
+mod stream;
 mod support;
 mod usage_skip;
 mod yearly_limit;
