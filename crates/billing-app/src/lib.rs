@@ -13,6 +13,7 @@ pub mod charges;
 pub mod checks;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod expect;
 pub mod ids;
 pub mod keyring;
@@ -33,6 +34,8 @@ pub mod settings;
 pub mod store;
 pub mod topups;
 pub mod unsubscription;
+pub mod views;
+pub mod webhooks;
 pub mod wire;
 pub mod workspaces;
 

@@ -489,6 +489,7 @@ impl Billing {
         let order = &purchase.order;
         let detail = json!({"cash_paid": due.to_string(), "tenders": order.tenders.len()});
         audit(tx, caller, "order.paid", &order.id, detail, now).await?;
+        crate::events::emit_paid(tx, &purchase, now).await?;
         Ok(purchase)
     }
 
@@ -579,5 +580,6 @@ pub(crate) async fn cancel_in(
         tx.set_instance_state(&order.instance_id, InstanceState::PendingPayment, InstanceState::Cancelled).await?;
     }
     audit(tx, caller, "order.cancelled", &order.id, json!({"instance_id": order.instance_id}), now).await?;
+    crate::events::emit(tx, crate::events::EventType::OrderCancelled, &order, now).await?;
     Ok(order)
 }

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, Sql)] = &[
     (11, Sql::Both(include_str!("../migrations/0011_charges.sql"))),
     (12, Sql::Both(include_str!("../migrations/0012_refund_attempts.sql"))),
     (13, Sql::Both(include_str!("../migrations/0013_console_sessions.sql"))),
+    (16, Sql::Both(include_str!("../migrations/0016_events_webhooks.sql"))),
 ];
 
 /// Any number; it only has to be the same in every replica.

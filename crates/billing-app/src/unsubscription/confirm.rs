@@ -184,7 +184,9 @@ impl Billing {
             "workspace_deleted": tombstone.as_ref().map(|t| &t.workspace_id),
         });
         audit(tx, caller, "unsubscription.confirmed", &unsubscription.id, detail, now).await?;
-        Ok(UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false })
+        let result = UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false };
+        crate::events::emit_unsubscribed(tx, &result, now).await?;
+        Ok(result)
     }
 
     /// One refund per destination; balance refunds succeed at once, card and
