@@ -10,4 +10,5 @@ mod remote;
 mod secrets;
 mod serving;
 mod support;
+mod webhooks;
 mod yearly_limit;
