@@ -17,10 +17,13 @@ use serde_json::json;
 
 use crate::support::{free_port, fresh_databases, open, spark_billing, stderr, wait_until_running};
 
-/// What the receiver got: per request, its id, timestamp, signature and body.
+/// One request received: its id, timestamp, signature and body.
+type Request = (String, i64, String, Vec<u8>);
+
+/// What the receiver got.
 #[derive(Clone, Default)]
 struct Received {
-    requests: Arc<Mutex<Vec<(String, i64, String, Vec<u8>)>>>,
+    requests: Arc<Mutex<Vec<Request>>>,
     /// Requests still to answer 500.
     failures_left: Arc<Mutex<usize>>,
     /// Time to take over each answer.
