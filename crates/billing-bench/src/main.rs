@@ -7,7 +7,9 @@
 //!   simulated payment channel (or from the balance), at N clients, against
 //!   pgbench's `tpcb-like` on PostgreSQL;
 //! - `confirm`: `Billing::confirm_unsubscription` of distinct quotas, at N
-//!   clients, against the same pgbench figure.
+//!   clients, against the same pgbench figure;
+//! - `webhooks`: deliveries per second and commit-to-delivery time of two
+//!   `serve` replicas on PostgreSQL.
 //!
 //! Every figure is the median of the repetitions. Nothing here asserts a
 //! timing; it prints numbers for a person to judge.
@@ -18,6 +20,7 @@ mod import;
 mod pgbench;
 mod report;
 mod throughput;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -46,6 +49,9 @@ enum Command {
     Purchase(LoadArgs),
     /// Confirming unsubscriptions of distinct quotas at N clients vs pgbench tpcb-like.
     Confirm(LoadArgs),
+    /// Webhook deliveries per second and commit-to-delivery time, two
+    /// `serve` replicas on PostgreSQL and a receiver answering at once.
+    Webhooks(webhooks::WebhookArgs),
 }
 
 /// Options of the concurrent benchmarks.
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
             Command::Import(args) => import::run(args).await,
             Command::Purchase(args) => throughput::run(throughput::Workload::Purchase(args.pay_with), args).await,
             Command::Confirm(args) => throughput::run(throughput::Workload::Confirm, args).await,
+            Command::Webhooks(args) => webhooks::run(args).await,
         }
     });
     match result {

@@ -30,7 +30,7 @@ use axum::routing::{any, get, post};
 pub use state::ConsoleState;
 
 use crate::page::PageError;
-use crate::pages::{operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
+use crate::pages::{developers, operator, plans, refunds, renew, review, sign_in, unsubscribe, workspaces};
 
 /// The console's stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("../static/console.css");
@@ -53,6 +53,9 @@ fn customer_routes() -> Router<ConsoleState> {
         .route("/console/refunds", get(refunds::list))
         .route("/console/refunds/{id}", get(refunds::detail))
         .route("/console/plans", get(plans::list))
+        .route("/console/developers", get(developers::list))
+        .route("/console/developers/endpoints", post(developers::add))
+        .route("/console/developers/events/{id}/redeliver", post(developers::redeliver))
 }
 
 fn operator_routes() -> Router<ConsoleState> {
@@ -63,6 +66,7 @@ fn operator_routes() -> Router<ConsoleState> {
         .route("/console/operator/refunds/{id}/retry", post(operator::retry))
         .route("/console/operator/audit", get(operator::audit))
         .route("/console/operator/policy", get(operator::policy).post(operator::add_policy))
+        .route("/console/operator/webhooks", get(developers::failing))
 }
 
 /// The console's routes with their state. It sets no fallback, so it can be

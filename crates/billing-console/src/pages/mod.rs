@@ -1,6 +1,7 @@
 //! The console's pages, one module per area. Handlers stay thin: they read
 //! the request, call the use cases, build a view and render it.
 
+pub mod developers;
 pub mod operator;
 pub mod plans;
 pub mod refunds;
