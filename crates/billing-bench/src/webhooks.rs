@@ -18,6 +18,7 @@ use billing_app::Billing;
 use billing_app::Caller;
 use billing_app::clock::SystemClock;
 use billing_app::events::{self, EventType, Shown};
+use billing_app::store::Store;
 use billing_app::webhooks::EndpointRequest;
 use billing_store::{SqlStore, StoreOptions};
 use clap::Args;
