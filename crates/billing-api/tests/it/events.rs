@@ -90,6 +90,18 @@ async fn every_use_case_writes_its_events_with_the_resource_as_the_api_shows_it(
         assert_eq!(refunds.len(), unsubscription["refunds"].as_array().unwrap().len());
         let deleted = events_of(&api, &api.alice.key, "type=workspace.deleted").await;
         assert_eq!(deleted[0]["data"]["id"], json!(api.alice.workspace_id));
+
+        let body =
+            json!({"region_id": "ap-southeast-1", "capacity_cu_hours": "100", "months": 1, "tenders": balance("5.36")});
+        let plan = api.post_idem("/api/v1/orders/plan", &api.alice.key, "plan-e", body).await;
+        let plan = plan.ok(StatusCode::CREATED)["instance"]["id"].as_str().unwrap().to_owned();
+        api.clock.advance(Duration::days(62));
+        api.billing.run_due().await.unwrap();
+        let expired = events_of(&api, &api.alice.key, "type=instance.expired").await;
+        assert_eq!(
+            (expired[0]["data"]["id"].as_str(), expired[0]["data"]["state"].as_str()),
+            (Some(plan.as_str()), Some("expired"))
+        );
     }
 }
 
