@@ -3,6 +3,7 @@
 //! listing, updating, disabling, deleting, rotating a secret, and
 //! redelivering an event by hand; the sending itself is in [`delivery`].
 
+pub mod address;
 pub mod delivery;
 pub mod signature;
 
