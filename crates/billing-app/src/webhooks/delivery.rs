@@ -281,15 +281,15 @@ impl Billing {
         let clock = std::time::Instant::now();
         let answer = sender.send(&request).await;
         let latency_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let status = self.record_attempt(worker, job, answer, started, latency_ms).await?;
-        if status == DeliveryStatus::Failed
-            && let Ok(mut gone) = gone.lock()
-        {
+        let (status, disabled) = self.record_attempt(worker, job, answer, started, latency_ms).await?;
+        if disabled && let Ok(mut gone) = gone.lock() {
             gone.push(job.endpoint.id.clone());
         }
         Ok(status)
     }
 
+    /// Records an attempt and what follows from it; answers the delivery's
+    /// status and whether the endpoint was disabled.
     async fn record_attempt(
         &self,
         worker: &str,
@@ -297,7 +297,7 @@ impl Billing {
         answer: WebhookAnswer,
         started: DateTime<Utc>,
         latency_ms: i64,
-    ) -> AppResult<DeliveryStatus> {
+    ) -> AppResult<(DeliveryStatus, bool)> {
         let now = self.now();
         let (code, retry_after, excerpt, error) = match answer {
             WebhookAnswer::Status { code, retry_after, excerpt } => (Some(code), retry_after, excerpt, None),
@@ -325,32 +325,16 @@ impl Billing {
             disable_endpoint(&mut *tx, &job.endpoint.id, "gone", now).await?;
             DeliveryStatus::Failed
         } else {
-            self.after_failure(&mut *tx, job, retry_after, now).await?
+            after_failure(&mut *tx, job, now).await?
         };
+        // Failed here means the endpoint was disabled; running out of
+        // retries comes next.
+        let disabled = status == DeliveryStatus::Failed;
         let next = (status == DeliveryStatus::Pending).then(|| retry_at(job, retry_after, now)).flatten();
         let status = if status == DeliveryStatus::Pending && next.is_none() { DeliveryStatus::Failed } else { status };
         tx.finish_delivery(&job.delivery.id, worker, status, next).await?;
         tx.commit().await?;
-        Ok(status)
-    }
-
-    /// Notes a failed attempt on its endpoint, disabling an endpoint that
-    /// has failed for [`FAILING_LIMIT`]; answers whether to retry.
-    async fn after_failure(
-        &self,
-        tx: &mut (dyn StoreTx + '_),
-        job: &DeliveryJob,
-        _retry_after: Option<StdDuration>,
-        now: DateTime<Utc>,
-    ) -> AppResult<DeliveryStatus> {
-        let since = tx.endpoint_failed(&job.endpoint.id, now).await?;
-        if let Some(since) = since
-            && now.signed_duration_since(since) >= FAILING_LIMIT
-        {
-            disable_endpoint(tx, &job.endpoint.id, "failing", now).await?;
-            return Ok(DeliveryStatus::Failed);
-        }
-        Ok(DeliveryStatus::Pending)
+        Ok((status, disabled))
     }
 
     /// Queues an event again for its endpoints (or one of them), at once.
@@ -447,6 +431,23 @@ fn retry_at(job: &DeliveryJob, retry_after: Option<StdDuration>, now: DateTime<U
         .map(|d| d.min(RETRY_AFTER_MAX))
         .and_then(|d| now.checked_add_signed(d));
     Some(asked.map_or(scheduled, |a| a.max(scheduled)))
+}
+
+/// Notes a failed attempt on its endpoint, disabling an endpoint that has
+/// failed for [`FAILING_LIMIT`]; answers whether to retry.
+async fn after_failure(
+    tx: &mut (dyn StoreTx + '_),
+    job: &DeliveryJob,
+    now: DateTime<Utc>,
+) -> AppResult<DeliveryStatus> {
+    let since = tx.endpoint_failed(&job.endpoint.id, now).await?;
+    if let Some(since) = since
+        && now.signed_duration_since(since) >= FAILING_LIMIT
+    {
+        disable_endpoint(tx, &job.endpoint.id, "failing", now).await?;
+        return Ok(DeliveryStatus::Failed);
+    }
+    Ok(DeliveryStatus::Pending)
 }
 
 /// Disables an endpoint the service gave up on, with an event saying so.
