@@ -131,6 +131,8 @@ impl Billing {
         tx.insert_unsubscription(&unsubscription, &quote).await?;
         let refunds =
             self.create_refunds(tx, &unsubscription, &destinations, std::slice::from_ref(order), zone, now).await?;
+        crate::events::emit(tx, crate::events::EventType::InstanceActivationFailed, &*instance, now).await?;
+        crate::events::emit_each(tx, crate::events::EventType::RefundCreated, &refunds, now).await?;
         let detail = json!({
             "order_id": order.id, "reason": CAPACITY_EXHAUSTED, "quota_cu": instance.quota_cu,
             "refund": refund.to_string(), "refunds": refunds.len(), "unsubscription_id": unsubscription.id,

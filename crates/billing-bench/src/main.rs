@@ -11,6 +11,8 @@
 //! - `stream`: usage settled from a NATS JetStream stream by 1 and 2
 //!   `spark-billing usage consume` processes, against `spark-billing usage
 //!   import` of the same records, and the lag after a burst.
+//! - `webhooks`: deliveries per second and commit-to-delivery time of two
+//!   `serve` replicas on PostgreSQL.
 //!
 //! Every figure is the median of the repetitions. Nothing here asserts a
 //! timing; it prints numbers for a person to judge.
@@ -22,6 +24,7 @@ mod pgbench;
 mod report;
 mod stream;
 mod throughput;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -52,6 +55,9 @@ enum Command {
     Confirm(LoadArgs),
     /// Usage settled from a NATS JetStream stream by 1 and 2 consumer processes vs the file import.
     Stream(stream::StreamArgs),
+    /// Webhook deliveries per second and commit-to-delivery time, two
+    /// `serve` replicas on PostgreSQL and a receiver answering at once.
+    Webhooks(webhooks::WebhookArgs),
 }
 
 /// Options of the concurrent benchmarks.
@@ -98,6 +104,7 @@ fn main() -> ExitCode {
             Command::Purchase(args) => throughput::run(throughput::Workload::Purchase(args.pay_with), args).await,
             Command::Confirm(args) => throughput::run(throughput::Workload::Confirm, args).await,
             Command::Stream(args) => stream::run(args).await,
+            Command::Webhooks(args) => webhooks::run(args).await,
         }
     });
     match result {

@@ -100,6 +100,7 @@ impl Session {
                 ("/console/operator/refunds", "Refunds"),
                 ("/console/operator/audit", "Audit log"),
                 ("/console/operator/policy", "Refund policy"),
+                ("/console/operator/webhooks", "Webhooks"),
             ]
         } else {
             &[
@@ -107,6 +108,7 @@ impl Session {
                 ("/console/unsubscribe", "Unsubscribe"),
                 ("/console/plans", "Resource plans"),
                 ("/console/refunds", "Refunds"),
+                ("/console/developers", "Developers"),
             ]
         };
         let nav = links.iter().map(|(href, label)| NavItem { href, label, current: *href == current }).collect();

@@ -14,6 +14,7 @@ mod channel;
 mod channel_charges;
 mod charges;
 mod error;
+mod events;
 mod files;
 mod instances;
 mod ledger;

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, Sql)] = &[
     (13, Sql::Both(include_str!("../migrations/0013_console_sessions.sql"))),
     (14, Sql::Both(include_str!("../migrations/0014_quota_changes.sql"))),
     (15, Sql::Both(include_str!("../migrations/0015_usage_rejections.sql"))),
+    (16, Sql::Both(include_str!("../migrations/0016_events_webhooks.sql"))),
 ];
 
 /// Any number; it only has to be the same in every replica.

@@ -23,6 +23,8 @@ mod serve;
 mod stream;
 mod unsubscribe;
 mod usage;
+mod webhook_sender;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -89,6 +91,12 @@ enum Command {
     /// List, revoke or roll API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// List events.
+    #[command(subcommand)]
+    Events(webhooks::EventsCommand),
+    /// Manage webhook endpoints, redeliver events, verify a signature.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 fn main() -> ExitCode {
@@ -135,6 +143,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(command) => report::run(&global, command).await,
         Command::Policy(command) => policy::run(&global, command).await,
         Command::Keys(command) => keys::run(&global, command).await,
+        Command::Events(command) => webhooks::events(&global, command).await,
+        Command::Webhooks(command) => webhooks::run(&global, command).await,
     }
 }
 

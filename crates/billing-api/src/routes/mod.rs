@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod benefits;
 pub mod catalog;
+pub mod events;
 pub mod health;
 pub mod instances;
 pub mod integrity;

@@ -9,6 +9,7 @@ mod api_keys;
 mod basics;
 mod catalog;
 mod errors;
+mod events;
 mod faults;
 mod headers;
 mod integrity;

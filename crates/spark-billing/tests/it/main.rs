@@ -14,4 +14,5 @@ mod serving;
 mod stream;
 mod support;
 mod usage_skip;
+mod webhooks;
 mod yearly_limit;
