@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use billing_app::events::EventType;
 use billing_app::webhooks::{EndpointRequest, EndpointStatus, WebhookEndpoint};
 use billing_app::{AppError, AppResult, Billing, Caller};
+use billing_domain::calendar::BillingZone;
 
 use crate::auth::{Customer, Operator};
 use crate::fmt;
@@ -42,6 +43,7 @@ async fn endpoint_rows(
     billing: &Billing,
     caller: &Caller,
     endpoints: &[WebhookEndpoint],
+    zone: BillingZone,
 ) -> AppResult<Vec<EndpointRow>> {
     let mut rows = Vec::with_capacity(endpoints.len());
     for e in endpoints {
@@ -62,12 +64,12 @@ async fn endpoint_rows(
                 e.event_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
             },
             status,
-            failing_since: e.failing_since.map(fmt::utc),
+            failing_since: e.failing_since.map(|t| fmt::date_time(zone, t)),
             attempts: attempts
                 .iter()
                 .map(|a| AttemptRow {
                     event_id: a.event_id.clone(),
-                    at: fmt::utc(a.attempted_at),
+                    at: fmt::date_time(zone, a.attempted_at),
                     outcome: match (a.status_code, &a.error) {
                         (Some(code), _) => format!("HTTP {code}"),
                         (None, Some(error)) => error.clone(),
@@ -96,7 +98,7 @@ async fn page(state: &ConsoleState, session: &crate::auth::Session, secret: Opti
     let billing = &state.billing;
     let load = async {
         let endpoints = billing.webhook_endpoints(&session.caller).await?;
-        endpoint_rows(billing, &session.caller, &endpoints).await
+        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let types = EventType::ALL.iter().map(|t| t.as_str()).collect();
@@ -156,7 +158,7 @@ pub async fn failing(State(state): State<ConsoleState>, Operator(session): Opera
             .into_iter()
             .filter(|e| e.failing_since.is_some() || matches!(e.disabled_reason.as_deref(), Some("gone" | "failing")))
             .collect();
-        endpoint_rows(billing, &session.caller, &endpoints).await
+        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     Ok(html(&FailingPage { layout: session.layout("Failing webhooks", "/console/operator/webhooks"), rows }))
