@@ -67,6 +67,46 @@ pub fn render_due_failures(total: u64) -> String {
     )
 }
 
+/// The counters of the usage stream consumers of this process in the
+/// Prometheus text format; nothing when none runs here.
+pub fn render_usage_stream(m: &billing_app::usage_stream::StreamMetrics) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    if !m.running.load(Relaxed) {
+        return String::new();
+    }
+    let mut out = String::new();
+    let counters = [
+        ("consumed", "Usage messages taken from the stream.", &m.consumed),
+        ("settled", "Usage records from the stream settled for the first time.", &m.settled),
+        ("duplicates", "Usage records from the stream seen before, settled nothing.", &m.duplicates),
+        ("rejected", "Usage messages refused and kept as rejections.", &m.rejected),
+        ("redelivered", "Usage messages the stream delivered more than once.", &m.redelivered),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(out, "# HELP spark_billing_usage_stream_{name}_total {help}");
+        let _ = writeln!(out, "# TYPE spark_billing_usage_stream_{name}_total counter");
+        let _ = writeln!(out, "spark_billing_usage_stream_{name}_total {}", value.load(Relaxed));
+    }
+    out.push_str("# HELP spark_billing_usage_stream_batch_seconds Time to settle one batch of messages.\n");
+    out.push_str("# TYPE spark_billing_usage_stream_batch_seconds histogram\n");
+    let mut cumulative = 0;
+    for (i, bound) in billing_app::usage_stream::BATCH_LATENCY_BUCKETS_MS.iter().enumerate() {
+        cumulative += m.latency_buckets[i].load(Relaxed);
+        let (whole, part) = (bound / 1000, bound % 1000);
+        let _ =
+            writeln!(out, "spark_billing_usage_stream_batch_seconds_bucket{{le=\"{whole}.{part:03}\"}} {cumulative}");
+    }
+    cumulative += m.latency_buckets[billing_app::usage_stream::BATCH_LATENCY_BUCKETS_MS.len()].load(Relaxed);
+    let _ = writeln!(out, "spark_billing_usage_stream_batch_seconds_bucket{{le=\"+Inf\"}} {cumulative}");
+    let sum = m.latency_sum_micros.load(Relaxed);
+    let _ = writeln!(out, "spark_billing_usage_stream_batch_seconds_sum {}.{:06}", sum / 1_000_000, sum % 1_000_000);
+    let _ = writeln!(out, "spark_billing_usage_stream_batch_seconds_count {cumulative}");
+    out.push_str("# HELP spark_billing_usage_stream_pending Messages the durable consumer has yet to deliver.\n");
+    out.push_str("# TYPE spark_billing_usage_stream_pending gauge\n");
+    let _ = writeln!(out, "spark_billing_usage_stream_pending {}", m.pending.load(Relaxed).max(0));
+    out
+}
+
 /// Middleware counting every request under its route template.
 pub async fn record(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let started = Instant::now();

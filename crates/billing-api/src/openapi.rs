@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::routes::{
-    accounts, api_keys, benefits, catalog, documents, instances, integrity, orders, payment_methods, policy, refunds,
-    renewals, unsubscription, usage, workspaces,
+    accounts, api_keys, benefits, catalog, documents, events, instances, integrity, orders, payment_methods, policy,
+    refunds, renewals, unsubscription, usage, workspaces,
 };
 
 /// Document metadata and the bearer-key scheme.
@@ -40,6 +40,7 @@ use crate::routes::{
         (name = "documents", description = "Invoices and credit notes as JSON, HTML and PDF"),
         (name = "integrity", description = "Ledger check and the audit trail"),
         (name = "policy", description = "Versions of the refund policy"),
+        (name = "events", description = "Events and the webhook endpoints they are delivered to"),
     ),
 )]
 pub struct ApiDoc;
@@ -103,6 +104,14 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(integrity::list_audit))
         .routes(routes!(integrity::verify_audit))
         .routes(routes!(policy::list_policy_versions, policy::add_policy_version))
+        .routes(routes!(events::list_events))
+        .routes(routes!(events::get_event))
+        .routes(routes!(events::list_event_attempts))
+        .routes(routes!(events::redeliver_event))
+        .routes(routes!(events::create_endpoint, events::list_endpoints))
+        .routes(routes!(events::get_endpoint, events::update_endpoint, events::delete_endpoint))
+        .routes(routes!(events::disable_endpoint))
+        .routes(routes!(events::rotate_secret))
 }
 
 /// The routes and the finished document.

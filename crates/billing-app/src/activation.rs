@@ -136,6 +136,8 @@ impl Billing {
         let credited =
             Credited { account, instance: &*instance, unsubscription: &unsubscription, refunds: &refunds, zone };
         let note = issue_activation_credit_note(tx, &credited, order, refund, now).await?;
+        crate::events::emit(tx, crate::events::EventType::InstanceActivationFailed, &*instance, now).await?;
+        crate::events::emit_each(tx, crate::events::EventType::RefundCreated, &refunds, now).await?;
         let detail = json!({
             "order_id": order.id, "reason": CAPACITY_EXHAUSTED, "quota_cu": instance.quota_cu,
             "refund": refund.to_string(), "refunds": refunds.len(), "unsubscription_id": unsubscription.id,

@@ -258,7 +258,8 @@ impl Billing {
             movement.transfer_capacity(&ledger::plan_remaining(&plan.id), "capacity:expired", left);
             tx.insert_movement(&movement).await?;
         }
-        audit(tx, &Caller::System, "plan.expired", &plan.id, json!({"unused_milli_cu_hours": left}), now).await
+        audit(tx, &Caller::System, "plan.expired", &plan.id, json!({"unused_milli_cu_hours": left}), now).await?;
+        crate::events::emit_expired(tx, plan, now).await
     }
 }
 
@@ -281,5 +282,6 @@ async fn expire_quota(tx: &mut (dyn StoreTx + '_), quota: &InstanceRecord, now: 
     if let Some(workspace_id) = &quota.workspace_id {
         tx.set_subscription_queue(workspace_id, QueueStatus::Stopped).await?;
     }
-    audit(tx, &Caller::System, "quota.expired", &quota.id, json!({"workspace_id": quota.workspace_id}), now).await
+    audit(tx, &Caller::System, "quota.expired", &quota.id, json!({"workspace_id": quota.workspace_id}), now).await?;
+    crate::events::emit_expired(tx, quota, now).await
 }

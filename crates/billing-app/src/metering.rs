@@ -26,6 +26,7 @@ use crate::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, Sett
 use crate::periods::{covered_periods, plan_period, quota_periods};
 use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
+use crate::usage_stream::UsageRejection;
 
 /// Most records one import call takes (one transaction); larger files are
 /// imported in batches. Settling touches one page of the settlement index
@@ -97,7 +98,7 @@ fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Checks one record's fields; the error names the record's position.
-fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) fn check_record(index: usize, r: &UsageRecord, now: DateTime<Utc>) -> AppResult<()> {
     let field = |f: &str| format!("records[{index}].{f}");
     if r.record_id.is_empty() || r.record_id.len() > MAX_RECORD_ID_LEN {
         return Err(AppError::invalid(field("record_id"), format!("must be 1 to {MAX_RECORD_ID_LEN} characters")));
@@ -180,6 +181,17 @@ impl Billing {
     /// all in one transaction (operators and the platform only). A bad or
     /// conflicting record refuses the whole batch.
     pub async fn import_usage(&self, caller: &Caller, records: &[UsageRecord]) -> AppResult<ImportOutcome> {
+        self.import_usage_rejecting(caller, records, &[]).await
+    }
+
+    /// [`Billing::import_usage`], also keeping `rejections` (stream messages
+    /// refused one by one) in the same transaction.
+    pub async fn import_usage_rejecting(
+        &self,
+        caller: &Caller,
+        records: &[UsageRecord],
+        rejections: &[UsageRejection],
+    ) -> AppResult<ImportOutcome> {
         caller.require_operator()?;
         if records.len() > MAX_USAGE_BATCH {
             return Err(AppError::invalid("records", format!("at most {MAX_USAGE_BATCH} records per batch")));
@@ -234,6 +246,9 @@ impl Billing {
             }
         };
         self.write_settled(&mut *tx, &facts, settled, &mut outcome, now).await?;
+        if !rejections.is_empty() {
+            tx.insert_usage_rejections(rejections).await?;
+        }
         let detail = json!({"imported": outcome.imported, "duplicates": outcome.duplicates,
             "settled_hours": outcome.settled_hours, "adjustments": outcome.adjustments});
         audit(&mut *tx, caller, "usage.imported", "usage", detail, now).await?;

@@ -493,12 +493,18 @@ impl Billing {
             "document": crate::documents::issue::audit_ref(&invoice),
         });
         audit(tx, caller, "order.paid", &order.id, detail, now).await?;
-        if order.kind == OrderKind::New {
-            if crate::activation::region_has_room(tx, &purchase.instance).await? {
+        crate::events::emit(tx, crate::events::EventType::OrderPaid, &purchase.order, now).await?;
+        match purchase.order.kind {
+            OrderKind::New if crate::activation::region_has_room(tx, &purchase.instance).await? => {
                 self.activate(tx, &mut purchase.instance).await?;
-            } else {
+                crate::events::emit(tx, crate::events::EventType::InstanceActivated, &purchase.instance, now).await?;
+            }
+            OrderKind::New => {
                 self.refund_failed_activation(tx, caller, account, &mut purchase.instance, &mut purchase.order, now)
                     .await?;
+            }
+            OrderKind::Renewal => {
+                crate::events::emit(tx, crate::events::EventType::InstanceRenewed, &purchase.instance, now).await?;
             }
         }
         Ok(purchase)
@@ -591,5 +597,6 @@ pub(crate) async fn cancel_in(
         tx.set_instance_state(&order.instance_id, InstanceState::PendingPayment, InstanceState::Cancelled).await?;
     }
     audit(tx, caller, "order.cancelled", &order.id, json!({"instance_id": order.instance_id}), now).await?;
+    crate::events::emit(tx, crate::events::EventType::OrderCancelled, &order, now).await?;
     Ok(order)
 }

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::changes::ChangeLog;
 use crate::charges::{ChargeRecord, ChargeStatus};
 use crate::documents::{DocumentFilter, DocumentRecord};
+use crate::events::{Event, EventFilter};
 use crate::ledger::{LedgerEntry, Movement};
 use crate::metering::UsageFacts;
 use crate::model::{
@@ -28,6 +29,9 @@ use crate::model::{
 use crate::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
+use crate::usage_stream::UsageRejection;
+use crate::webhooks::WebhookEndpoint;
+use crate::webhooks::delivery::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
 
 /// An account with one region and the newest policy version's number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,6 +286,12 @@ pub trait StoreTx: Send {
     async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()>;
     /// Sets the used CU-hours of plans, one value per plan.
     async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()>;
+    /// Keeps refused stream messages; one kept before (the same stream and
+    /// sequence) is left as it was. Answers how many were new.
+    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize>;
+    /// Refused stream messages, oldest first, after the one `starting_after`
+    /// names (from the start when it names none), at most `limit`.
+    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>>;
     /// A workspace's settlements, oldest first, at most `limit`; with
     /// `starting_after`, those listed after that settlement, or `None` when
     /// it is not one of the workspace's.
@@ -428,4 +438,62 @@ pub trait StoreTx: Send {
     ) -> StoreResult<IdempotencyClaim>;
     /// Stores the result of the request holding the key.
     async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()>;
+
+    // Events and webhooks.
+    /// Writes an event and queues a delivery of it to every enabled
+    /// webhook endpoint that wants its type and account.
+    async fn insert_event(&mut self, event: &Event) -> StoreResult<()>;
+    /// An event by id.
+    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>>;
+    /// Events matching `filter`, newest first.
+    async fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<Event>>;
+    /// Adds a webhook endpoint.
+    async fn insert_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// A webhook endpoint by id.
+    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
+    /// Webhook endpoints, oldest first, at most `limit`: every one (`None`),
+    /// or those registered for one account (`Some(Some(id))`) or for every
+    /// account (`Some(None)`).
+    async fn webhook_endpoints(&mut self, scope: Option<Option<&str>>, limit: i64)
+    -> StoreResult<Vec<WebhookEndpoint>>;
+    /// Writes an endpoint's changeable fields.
+    async fn update_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// Deletes an endpoint and its pending deliveries.
+    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()>;
+    /// Clears an endpoint's failure record after a success.
+    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()>;
+    /// Notes a failure at `now` and answers since when the endpoint has
+    /// been failing.
+    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Queues a delivery.
+    async fn insert_delivery(&mut self, delivery: &Delivery) -> StoreResult<()>;
+    /// Takes up to `limit` pending deliveries due at `now` whose claim is
+    /// free or lapsed, for `worker` until `until`, counting an attempt for
+    /// each; other workers skip them meanwhile.
+    async fn claim_deliveries(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryJob>>;
+    /// Ends `worker`'s claim of a delivery, moving it to `status` (pending
+    /// ones wait until `next_attempt_at`); false when `worker` no longer
+    /// held it.
+    async fn finish_delivery(
+        &mut self,
+        id: &str,
+        worker: &str,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
+    /// Records an attempt.
+    async fn insert_delivery_attempt(&mut self, attempt: &DeliveryAttempt) -> StoreResult<()>;
+    /// Attempts of one event and/or one endpoint, newest first, at most `limit`.
+    async fn delivery_attempts(
+        &mut self,
+        event_id: Option<&str>,
+        endpoint_id: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryAttempt>>;
 }

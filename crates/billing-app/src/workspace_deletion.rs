@@ -168,6 +168,11 @@ impl Billing {
             "quota_reason": preview.quota.as_ref().and_then(|q| q.reason).map(|r| r.code()),
         });
         audit(tx, caller, "workspace.deleted", &t.workspace_id, detail, now).await?;
+        if let Some(quota) = &preview.quota {
+            let expired = crate::model::InstanceRecord { state: InstanceState::Expired, ..quota.instance.clone() };
+            crate::events::emit(tx, crate::events::EventType::InstanceExpired, &expired, now).await?;
+        }
+        crate::events::emit(tx, crate::events::EventType::WorkspaceDeleted, t, now).await?;
         Ok(t.workspace_id.clone())
     }
 }

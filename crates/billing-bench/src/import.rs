@@ -29,7 +29,7 @@ use crate::database::{BackendKind, Scratch, temp_dir};
 use crate::report::{list, median, mib, peak_rss_kib, ratio, reset_peak_rss};
 
 mod floor;
-mod world;
+pub mod world;
 
 use floor::{floor_insert, quiesce, written_packs};
 use world::RecordOrder;

@@ -7,7 +7,12 @@
 //!   simulated payment channel (or from the balance), at N clients, against
 //!   pgbench's `tpcb-like` on PostgreSQL;
 //! - `confirm`: `Billing::confirm_unsubscription` of distinct quotas, at N
-//!   clients, against the same pgbench figure.
+//!   clients, against the same pgbench figure;
+//! - `stream`: usage settled from a NATS JetStream stream by 1 and 2
+//!   `spark-billing usage consume` processes, against `spark-billing usage
+//!   import` of the same records, and the lag after a burst.
+//! - `webhooks`: deliveries per second and commit-to-delivery time of two
+//!   `serve` replicas on PostgreSQL.
 //!
 //! Every figure is the median of the repetitions. Nothing here asserts a
 //! timing; it prints numbers for a person to judge.
@@ -17,7 +22,9 @@ mod database;
 mod import;
 mod pgbench;
 mod report;
+mod stream;
 mod throughput;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -46,6 +53,11 @@ enum Command {
     Purchase(LoadArgs),
     /// Confirming unsubscriptions of distinct quotas at N clients vs pgbench tpcb-like.
     Confirm(LoadArgs),
+    /// Usage settled from a NATS JetStream stream by 1 and 2 consumer processes vs the file import.
+    Stream(stream::StreamArgs),
+    /// Webhook deliveries per second and commit-to-delivery time, two
+    /// `serve` replicas on PostgreSQL and a receiver answering at once.
+    Webhooks(webhooks::WebhookArgs),
 }
 
 /// Options of the concurrent benchmarks.
@@ -91,6 +103,8 @@ fn main() -> ExitCode {
             Command::Import(args) => import::run(args).await,
             Command::Purchase(args) => throughput::run(throughput::Workload::Purchase(args.pay_with), args).await,
             Command::Confirm(args) => throughput::run(throughput::Workload::Confirm, args).await,
+            Command::Stream(args) => stream::run(args).await,
+            Command::Webhooks(args) => webhooks::run(args).await,
         }
     });
     match result {

@@ -101,6 +101,7 @@ impl Session {
                 ("/console/documents", "Documents"),
                 ("/console/operator/audit", "Audit log"),
                 ("/console/operator/policy", "Refund policy"),
+                ("/console/operator/webhooks", "Webhooks"),
             ]
         } else {
             &[
@@ -109,6 +110,7 @@ impl Session {
                 ("/console/plans", "Resource plans"),
                 ("/console/refunds", "Refunds"),
                 ("/console/documents", "Documents"),
+                ("/console/developers", "Developers"),
             ]
         };
         let nav = links.iter().map(|(href, label)| NavItem { href, label, current: *href == current }).collect();

@@ -31,8 +31,8 @@ pub use state::ConsoleState;
 
 use crate::page::PageError;
 use crate::pages::{
-    change, delete_workspace, documents, operator, plans, policy, refunds, renew, review, sign_in, unsubscribe,
-    workspaces,
+    change, delete_workspace, developers, documents, operator, plans, policy, refunds, renew, review, sign_in,
+    unsubscribe, workspaces,
 };
 
 /// The console's stylesheet, served from the binary.
@@ -69,6 +69,9 @@ fn customer_routes() -> Router<ConsoleState> {
         .route("/console/refunds", get(refunds::list))
         .route("/console/refunds/{id}", get(refunds::detail))
         .route("/console/plans", get(plans::list))
+        .route("/console/developers", get(developers::list))
+        .route("/console/developers/endpoints", post(developers::add))
+        .route("/console/developers/events/{id}/redeliver", post(developers::redeliver))
 }
 
 fn operator_routes() -> Router<ConsoleState> {
@@ -79,6 +82,7 @@ fn operator_routes() -> Router<ConsoleState> {
         .route("/console/operator/refunds/{id}/retry", post(operator::retry))
         .route("/console/operator/audit", get(operator::audit))
         .route("/console/operator/policy", get(policy::form).post(policy::submit))
+        .route("/console/operator/webhooks", get(developers::failing))
 }
 
 /// The console's routes with their state. It sets no fallback, so it can be

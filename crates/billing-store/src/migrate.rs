@@ -43,6 +43,8 @@ const MIGRATIONS: &[(i64, Sql)] = &[
     (12, Sql::Both(include_str!("../migrations/0012_refund_attempts.sql"))),
     (13, Sql::Both(include_str!("../migrations/0013_console_sessions.sql"))),
     (14, Sql::Both(include_str!("../migrations/0014_quota_changes.sql"))),
+    (15, Sql::Both(include_str!("../migrations/0015_usage_rejections.sql"))),
+    (16, Sql::Both(include_str!("../migrations/0016_events_webhooks.sql"))),
     (17, Sql::Both(include_str!("../migrations/0017_documents.sql"))),
 ];
 

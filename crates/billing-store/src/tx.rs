@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use billing_app::changes::ChangeLog;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::documents::{DocumentFilter, DocumentRecord};
+use billing_app::events::{Event, EventFilter};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::metering::UsageFacts;
 use billing_app::model::{
@@ -19,6 +20,9 @@ use billing_app::store::{AccountInRegion, StoreResult, StoreTx};
 use billing_app::unsubscription::records::{
     IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
+use billing_app::usage_stream::UsageRejection;
+use billing_app::webhooks::WebhookEndpoint;
+use billing_app::webhooks::delivery::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -317,6 +321,12 @@ impl StoreTx for SqlTx {
     async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
         self.set_plans_used_rows(used).await
     }
+    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize> {
+        self.insert_usage_rejection_rows(rejections).await
+    }
+    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>> {
+        self.usage_rejection_rows(starting_after, limit).await
+    }
     async fn settlements(
         &mut self,
         workspace_id: &str,
@@ -489,5 +499,72 @@ impl StoreTx for SqlTx {
     }
     async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
         self.complete_idempotency_row(scope, key, response).await
+    }
+
+    async fn insert_event(&mut self, event: &Event) -> StoreResult<()> {
+        self.insert_event_row(event).await
+    }
+    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>> {
+        self.event_row(id).await
+    }
+    async fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<Event>> {
+        self.event_rows(filter).await
+    }
+    async fn insert_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        self.insert_webhook_endpoint_row(endpoint).await
+    }
+    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        self.webhook_endpoint_row(id).await
+    }
+    async fn webhook_endpoints(
+        &mut self,
+        scope: Option<Option<&str>>,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.webhook_endpoint_rows(scope, limit).await
+    }
+    async fn update_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        self.update_webhook_endpoint_row(endpoint).await
+    }
+    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()> {
+        self.delete_webhook_endpoint_row(id).await
+    }
+    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()> {
+        self.endpoint_succeeded_row(id).await
+    }
+    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        self.endpoint_failed_row(id, now).await
+    }
+    async fn insert_delivery(&mut self, delivery: &Delivery) -> StoreResult<()> {
+        self.insert_delivery_row(delivery).await
+    }
+    async fn claim_deliveries(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        self.claim_delivery_rows(worker, now, until, limit).await
+    }
+    async fn finish_delivery(
+        &mut self,
+        id: &str,
+        worker: &str,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool> {
+        self.finish_delivery_row(id, worker, status, next_attempt_at).await
+    }
+    async fn insert_delivery_attempt(&mut self, attempt: &DeliveryAttempt) -> StoreResult<()> {
+        self.insert_delivery_attempt_row(attempt).await
+    }
+    async fn delivery_attempts(
+        &mut self,
+        event_id: Option<&str>,
+        endpoint_id: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.delivery_attempt_rows(event_id, endpoint_id, limit).await
     }
 }

@@ -26,7 +26,9 @@ pub struct Global {
     /// A TOML file of settings: `listen`, `database_url`, `db_connections`, `data_dir`, `clock`,
     /// `rate_limit`, `address_rate_limit`, `header_timeout`, `body_timeout`, `max_connections`,
     /// `metrics_token`, `log_format`, `channel_delay`, `channel_failures`, `channel_declines`,
-    /// `quote_key_file`, `cookie_key_file`, `public_url`, `secure_cookies`.
+    /// `quote_key_file`, `cookie_key_file`, `public_url`, `secure_cookies`; for `serve` and
+    /// `usage consume`: `nats`, `stream`, `stream_subject`, `stream_durable`, `stream_batch`,
+    /// `stream_ack_wait`, `stream_max_mb`.
     /// Flags and `SPARK_BILLING_*` variables win over it.
     #[arg(long, global = true, env = "SPARK_BILLING_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -180,6 +182,18 @@ const FILE_SETTINGS: [(&str, &str, &str, bool); 19] = [
     ("secure_cookies", "secure_cookies", "--secure-cookies", true),
 ];
 
+/// Settings of the usage stream a configuration file may hold, for `serve`
+/// and `usage consume`: the key, the argument and its flag.
+const STREAM_SETTINGS: [(&str, &str, &str); 7] = [
+    ("nats", "nats", "--nats"),
+    ("stream", "stream", "--stream"),
+    ("stream_subject", "subject", "--subject"),
+    ("stream_durable", "durable", "--durable"),
+    ("stream_batch", "batch", "--batch"),
+    ("stream_ack_wait", "ack_wait", "--ack-wait"),
+    ("stream_max_mb", "stream_max_mb", "--stream-max-mb"),
+];
+
 /// The command line with the configuration file's settings added for every
 /// argument given neither as a flag nor through its variable: flags >
 /// environment > file. The file is named by `--config` or
@@ -194,11 +208,19 @@ pub fn args_with_config(command: clap::Command, args: Vec<String>) -> anyhow::Re
     let table: toml::Table = text.parse().with_context(|| format!("{path}: not valid TOML"))?;
     let Ok(matches) = command.try_get_matches_from(&args) else { return Ok(args) };
     let serve = matches.subcommand_matches("serve");
+    let consume = matches.subcommand_matches("usage").and_then(|m| m.subcommand_matches("consume"));
     let mut global_extra = Vec::new();
     let mut serve_extra = Vec::new();
     for (key, value) in &table {
-        let Some((_, id, flag, for_serve)) = FILE_SETTINGS.iter().find(|(name, ..)| name == key) else {
-            let known: Vec<_> = FILE_SETTINGS.iter().map(|(name, ..)| *name).collect();
+        let stream_setting = STREAM_SETTINGS.iter().find(|(name, ..)| name == key);
+        let Some((_, id, flag, for_serve)) = FILE_SETTINGS
+            .iter()
+            .copied()
+            .find(|(name, ..)| name == key)
+            .or_else(|| stream_setting.map(|(name, id, flag)| (*name, *id, *flag, true)))
+        else {
+            let known: Vec<_> =
+                FILE_SETTINGS.iter().map(|(name, ..)| *name).chain(STREAM_SETTINGS.iter().map(|s| s.0)).collect();
             anyhow::bail!("{path}: unknown setting {key:?} (known: {})", known.join(", "));
         };
         let text = match value {
@@ -207,14 +229,18 @@ pub fn args_with_config(command: clap::Command, args: Vec<String>) -> anyhow::Re
             toml::Value::Boolean(b) => b.to_string(),
             other => anyhow::bail!("{path}: {key} must be a string, a number or a boolean, not {}", other.type_str()),
         };
-        let scope = if *for_serve { serve } else { Some(&matches) };
+        let scope = match (for_serve, stream_setting.is_some()) {
+            (true, true) => serve.or(consume),
+            (true, false) => serve,
+            (false, _) => Some(&matches),
+        };
         let Some(scope) = scope else { continue };
         let explicit = matches!(
             scope.value_source(id),
             Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
         );
         if !explicit {
-            let extra = if *for_serve { &mut serve_extra } else { &mut global_extra };
+            let extra = if for_serve { &mut serve_extra } else { &mut global_extra };
             extra.push(flag.to_string());
             extra.push(text);
         }
@@ -222,10 +248,14 @@ pub fn args_with_config(command: clap::Command, args: Vec<String>) -> anyhow::Re
     let mut out = Vec::with_capacity(args.len() + global_extra.len() + serve_extra.len());
     out.push(args.first().cloned().unwrap_or_default());
     out.extend(global_extra);
+    // Serve's settings (and the stream's) follow the subcommand they belong
+    // to: `serve`, or `consume` of `usage consume`.
+    let mut previous = String::new();
     for arg in args.into_iter().skip(1) {
-        let is_serve = arg == "serve";
+        let takes_extra = arg == "serve" || (arg == "consume" && previous == "usage");
+        previous.clone_from(&arg);
         out.push(arg);
-        if is_serve {
+        if takes_extra {
             out.append(&mut serve_extra);
         }
     }

@@ -21,8 +21,11 @@ mod remote;
 mod report;
 mod secrets;
 mod serve;
+mod stream;
 mod unsubscribe;
 mod usage;
+mod webhook_sender;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -70,7 +73,7 @@ enum Command {
     /// List invoices and credit notes, show one, or write it as PDF or HTML.
     #[command(subcommand)]
     Documents(documents::DocumentsCommand),
-    /// Import usage records from a CSV file and settle them.
+    /// Import usage records from a CSV file or a stream and settle them.
     #[command(subcommand)]
     Usage(usage::UsageCommand),
     /// Download the backup archive of a workspace's job scripts.
@@ -92,6 +95,12 @@ enum Command {
     /// List, revoke or roll API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// List events.
+    #[command(subcommand)]
+    Events(webhooks::EventsCommand),
+    /// Manage webhook endpoints, redeliver events, verify a signature.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 fn main() -> ExitCode {
@@ -139,6 +148,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(command) => report::run(&global, command).await,
         Command::Policy(command) => policy::run(&global, command).await,
         Command::Keys(command) => keys::run(&global, command).await,
+        Command::Events(command) => webhooks::events(&global, command).await,
+        Command::Webhooks(command) => webhooks::run(&global, command).await,
     }
 }
 
@@ -148,7 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn init_logging(format: config::LogFormat) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,async_nats=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -393,6 +393,56 @@ fn segment(text: &str) -> String {
     out
 }
 
+/// Events and webhook endpoints over the API.
+impl Remote {
+    /// `GET /api/v1/events`.
+    pub async fn events(
+        &self,
+        types: Option<&str>,
+        resource_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<billing_api::dto::events::EventDto>> {
+        let mut request = Request::get("/api/v1/events");
+        request.query.push(("limit", limit.to_string()));
+        request.query.extend(types.map(|t| ("type", t.to_owned())));
+        request.query.extend(resource_id.map(|r| ("resource_id", r.to_owned())));
+        request.query.extend(starting_after.map(|r| ("starting_after", r.to_owned())));
+        self.json(request).await
+    }
+
+    /// `GET /api/v1/webhook-endpoints`.
+    pub async fn webhook_endpoints(&self) -> anyhow::Result<Vec<billing_api::dto::events::WebhookEndpointDto>> {
+        self.json(Request::get("/api/v1/webhook-endpoints")).await
+    }
+
+    /// `POST /api/v1/webhook-endpoints`: the endpoint with its secret.
+    pub async fn add_webhook_endpoint(
+        &self,
+        body: &Value,
+    ) -> anyhow::Result<billing_api::dto::events::WebhookEndpointDto> {
+        self.post_json("/api/v1/webhook-endpoints", body, None).await
+    }
+
+    /// `POST /api/v1/webhook-endpoints/{id}/rotate-secret`.
+    pub async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+    ) -> anyhow::Result<billing_api::dto::events::WebhookEndpointDto> {
+        self.post_json(&format!("/api/v1/webhook-endpoints/{}/rotate-secret", segment(id)), &json!({}), None).await
+    }
+
+    /// `POST /api/v1/events/{id}/redeliver`.
+    pub async fn redeliver_event(
+        &self,
+        id: &str,
+        endpoint_id: Option<&str>,
+    ) -> anyhow::Result<Vec<billing_api::dto::events::DeliveryDto>> {
+        let body = json!({"endpoint_id": endpoint_id});
+        self.post_json(&format!("/api/v1/events/{}/redeliver", segment(id)), &body, None).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{problem, segment};

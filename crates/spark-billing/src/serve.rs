@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Do not run the refund worker and scheduler in this process.
     #[arg(long)]
     no_workers: bool,
+    /// Let webhooks go to loopback addresses over plain http:// (for
+    /// development; `--demo` implies it).
+    #[arg(long, env = "SPARK_BILLING_ALLOW_LOOPBACK_WEBHOOKS")]
+    allow_loopback_webhooks: bool,
     /// Simulated payment channel: time until it answers.
     #[arg(long, env = "SPARK_BILLING_CHANNEL_DELAY", default_value = "2h")]
     channel_delay: PolicyDuration,
@@ -63,6 +67,12 @@ pub struct ServeArgs {
     charge_declines_per_mille: u32,
     #[command(flatten)]
     console: crate::secrets::ConsoleArgs,
+    /// Also settle usage consumed from a NATS JetStream stream, as `usage
+    /// consume` does (with --demo, live usage of the demo is published to it).
+    #[arg(long, env = "SPARK_BILLING_USAGE_STREAM")]
+    usage_stream: bool,
+    #[command(flatten)]
+    stream: crate::stream::StreamArgs,
 }
 
 pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
@@ -104,6 +114,23 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     if !args.no_workers {
         tasks.push(tokio::spawn(refund_worker(billing.clone(), fresh.clone(), channel, stop_rx.clone())));
         tasks.push(tokio::spawn(scheduler(billing.clone(), fresh.clone(), stop_rx.clone())));
+        let sender = crate::webhook_sender::HttpSender::new(args.allow_loopback_webhooks || args.demo)?;
+        let refresh = fresh.clone();
+        tasks.push(tokio::spawn(crate::webhook_sender::worker(
+            billing.clone(),
+            Arc::new(sender),
+            move || {
+                let fresh = refresh.clone();
+                async move { fresh.refresh().await }
+            },
+            stop_rx.clone(),
+        )));
+    }
+    if args.usage_stream {
+        tasks.push(tokio::spawn(crate::stream::run_in_server(billing.clone(), args.stream.clone(), stop_rx.clone())));
+        if args.demo {
+            tasks.push(tokio::spawn(crate::stream::demo::feed(billing.clone(), args.stream.clone(), stop_rx.clone())));
+        }
     }
 
     let app = router(ApiState::new(billing.clone(), args.http.api_settings()))
@@ -231,7 +258,7 @@ async fn run_to_completion(request: axum::extract::Request, next: axum::middlewa
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -28,6 +28,13 @@ pub enum UsageCommand {
     /// Import a CSV with the header `record_id,workspace_id,hour_start,cu_hours`
     /// (hour_start in RFC 3339, cu_hours with up to 3 decimals).
     Import(ImportArgs),
+    /// Settle usage records consumed from a NATS JetStream stream (one JSON
+    /// message per record), acknowledging each after its batch committed.
+    Consume(crate::stream::ConsumeArgs),
+    /// Publish a usage CSV's records to a NATS JetStream stream.
+    Publish(crate::stream::PublishArgs),
+    /// List (or export as CSV) the stream messages refused.
+    Rejections(crate::stream::RejectionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,9 +81,9 @@ impl Rejects {
     }
 }
 
-const HEADER: [&str; 4] = ["record_id", "workspace_id", "hour_start", "cu_hours"];
+pub(crate) const HEADER: [&str; 4] = ["record_id", "workspace_id", "hour_start", "cu_hours"];
 
-fn parse_line(record: &csv::StringRecord) -> Result<UsageRecord, String> {
+pub(crate) fn parse_line(record: &csv::StringRecord) -> Result<UsageRecord, String> {
     if record.len() != 4 {
         return Err(format!("expected 4 fields, found {}", record.len()));
     }
@@ -104,7 +111,12 @@ struct Totals {
 }
 
 pub async fn run(global: &Global, command: UsageCommand) -> anyhow::Result<ExitCode> {
-    let UsageCommand::Import(args) = command;
+    let args = match command {
+        UsageCommand::Import(args) => args,
+        UsageCommand::Consume(args) => return crate::stream::consume::run(global, args).await,
+        UsageCommand::Publish(args) => return crate::stream::publish::run(args).await,
+        UsageCommand::Rejections(args) => return crate::stream::rejections::run(global, args).await,
+    };
     let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let file_len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);

@@ -2,9 +2,7 @@
 //! converted explicitly. Amounts are decimal strings with the currency's
 //! decimals; instants are RFC 3339.
 
-use billing_app::model::{Account, InstanceRecord, Tombstone};
-use billing_app::unsubscription::UnsubscriptionResult;
-use billing_app::unsubscription::records::Refund;
+use billing_app::model::{Account, InstanceRecord};
 use billing_domain::money::{Currency, Money};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::problem::ApiError;
 
 pub mod catalog;
+pub mod events;
 pub mod names;
 pub mod orders;
 pub mod workspaces;
@@ -42,10 +41,7 @@ pub fn currency(field: &str, text: &str) -> Result<Currency, ApiError> {
     text.parse().map_err(|e: billing_domain::MoneyError| ApiError::invalid(field, e.to_string()))
 }
 
-/// An instant as RFC 3339 in UTC.
-pub fn instant(at: DateTime<Utc>) -> String {
-    at.to_rfc3339()
-}
+pub use billing_app::views::{RefundDto, UnsubscriptionDto, WorkspaceDeletionDto, instant};
 
 /// Reads an RFC 3339 instant, naming `field` when it is malformed.
 pub fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -187,33 +183,6 @@ pub struct DestinationDto {
     pub rule: String,
 }
 
-/// What deleting a quota's workspace removes.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct WorkspaceDeletionDto {
-    /// Workspace id.
-    pub id: String,
-    /// Its name, to be typed to confirm.
-    pub name: String,
-    /// Jobs deleted.
-    pub jobs: i64,
-    /// Data objects deleted.
-    pub data_objects: i64,
-    /// Queues deleted.
-    pub queues: i64,
-}
-
-impl From<&Tombstone> for WorkspaceDeletionDto {
-    fn from(t: &Tombstone) -> Self {
-        WorkspaceDeletionDto {
-            id: t.workspace_id.clone(),
-            name: t.name.clone(),
-            jobs: t.jobs,
-            data_objects: t.data_objects,
-            queues: t.queues,
-        }
-    }
-}
-
 /// A binding refund quote.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct QuoteDto {
@@ -276,115 +245,6 @@ pub struct UnsubscribeRequest {
 pub struct QuotaChangeRequest {
     /// The quote to execute.
     pub quote_id: String,
-}
-
-/// A refund to one destination.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct RefundDto {
-    /// Id.
-    pub id: String,
-    /// Its unsubscription.
-    pub unsubscription_id: String,
-    /// The order refunded.
-    pub order_id: String,
-    /// How the part was paid.
-    pub from: String,
-    /// Where it goes.
-    pub to: String,
-    /// How much.
-    pub amount: String,
-    /// Currency.
-    pub currency: String,
-    /// `pending`, `succeeded` or `failed`.
-    pub status: String,
-    /// Why it goes there.
-    pub rule: String,
-    /// The failed refund this one replaces.
-    pub rerouted_from: Option<String>,
-    /// The channel's reason for a failure.
-    pub failure: Option<String>,
-    /// When it was created.
-    pub created_at: String,
-    /// When its status last changed.
-    pub updated_at: String,
-    /// Latest expected arrival.
-    pub expected_by: String,
-}
-
-impl From<&Refund> for RefundDto {
-    fn from(r: &Refund) -> Self {
-        RefundDto {
-            id: r.id.clone(),
-            unsubscription_id: r.unsubscription_id.clone(),
-            order_id: r.order_id.clone(),
-            from: r.from.as_str().to_owned(),
-            to: r.destination.as_str().to_owned(),
-            amount: r.amount.to_string(),
-            currency: r.amount.currency().code().to_owned(),
-            status: r.status.as_str().to_owned(),
-            rule: r.rule.clone(),
-            rerouted_from: r.rerouted_from.clone(),
-            failure: r.failure.clone(),
-            created_at: instant(r.created_at),
-            updated_at: instant(r.updated_at),
-            expected_by: instant(r.expected_by),
-        }
-    }
-}
-
-/// A confirmed unsubscription.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct UnsubscriptionDto {
-    /// Id.
-    pub id: String,
-    /// `unsubscribe`, `downgrade`, `switch_to_pay_as_you_go` or
-    /// `activation_failed` (a paid quota its region had no room for).
-    pub action: String,
-    /// For a downgrade or a switch: the CUs the quota keeps from the next
-    /// clock hour on (0 after a switch).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quota_cu_after: Option<u32>,
-    /// The instance given back.
-    pub instance_id: String,
-    /// The renewal order, for a renewal-only unsubscription.
-    pub order_id: Option<String>,
-    /// The quote executed.
-    pub quote_id: String,
-    /// Total refunded.
-    pub refund: String,
-    /// Currency.
-    pub currency: String,
-    /// Whether every refunded order came back whole.
-    pub full_refund: bool,
-    /// When.
-    pub created_at: String,
-    /// True when this repeats an earlier request with the same key.
-    pub replayed: bool,
-    /// The deleted workspace, for a quota.
-    pub workspace_deleted: Option<WorkspaceDeletionDto>,
-    /// The refunds.
-    pub refunds: Vec<RefundDto>,
-}
-
-impl From<&UnsubscriptionResult> for UnsubscriptionDto {
-    fn from(r: &UnsubscriptionResult) -> Self {
-        let u = &r.unsubscription;
-        UnsubscriptionDto {
-            id: u.id.clone(),
-            action: u.action.as_str().to_owned(),
-            quota_cu_after: u.quota_cu_after,
-            instance_id: u.instance_id.clone(),
-            order_id: u.order_id.clone(),
-            quote_id: u.quote_id.clone(),
-            refund: u.refund.to_string(),
-            currency: u.refund.currency().code().to_owned(),
-            full_refund: u.full_refund,
-            created_at: instant(u.created_at),
-            replayed: r.replayed,
-            workspace_deleted: r.tombstone.as_ref().map(WorkspaceDeletionDto::from),
-            refunds: r.refunds.iter().map(RefundDto::from).collect(),
-        }
-    }
 }
 
 /// A prepaid instance with its refund type now.

@@ -44,5 +44,6 @@ async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Result<im
     }
     let mut text = state.metrics.render();
     text.push_str(&crate::metrics::render_due_failures(state.billing.due_failures_total()));
+    text.push_str(&crate::metrics::render_usage_stream(billing_app::usage_stream::stream_metrics()));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod benefits;
 pub mod catalog;
 pub mod documents;
+pub mod events;
 pub mod health;
 pub mod instances;
 pub mod integrity;

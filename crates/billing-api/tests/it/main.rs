@@ -10,6 +10,7 @@ mod basics;
 mod catalog;
 mod documents;
 mod errors;
+mod events;
 mod faults;
 mod headers;
 mod integrity;

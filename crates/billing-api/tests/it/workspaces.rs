@@ -186,6 +186,13 @@ async fn a_workspace_with_nothing_to_refund_is_deleted_over_http_once_per_key() 
     assert_eq!(again.ok(StatusCode::OK)["deleted_at"], body["deleted_at"]);
     assert_eq!(again.headers["idempotent-replayed"], "true");
     api.get(&format!("/api/v1/workspaces/{ws}"), &api.alice.key).await.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
+    let events = api.get(&format!("/api/v1/events?resource_id={ws}"), &api.alice.key).await;
+    let events = events.ok(StatusCode::OK).as_array().unwrap().clone();
+    assert_eq!(events.len(), 1, "one event for one deletion, however often it is asked: {events:?}");
+    assert_eq!(
+        (events[0]["type"].as_str(), events[0]["data"]["name"].as_str()),
+        (Some("workspace.deleted"), Some("adhoc"))
+    );
 }
 
 #[tokio::test]

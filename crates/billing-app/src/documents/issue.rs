@@ -1,5 +1,5 @@
 //! Issuing a document inside the transaction that pays an order or creates
-//! a set of refunds. The number is taken last, just before the use case's
+//! a set of refunds, with its `document.issued` event. The number is taken last, just before the use case's
 //! own audit event, so the counter row is held for as short a time as the
 //! transaction allows; the event then names the document, which is how the
 //! audit chain records each issue.
@@ -101,6 +101,7 @@ async fn issue(
         content: json,
     };
     tx.insert_document(&doc).await?;
+    crate::events::emit(tx, crate::events::EventType::DocumentIssued, &doc, h.now).await?;
     Ok(doc)
 }
 

@@ -21,6 +21,7 @@ use super::quoting::{deletion_preview, stored_body};
 use super::records::{IdempotencyClaim, Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
 use crate::documents::issue::{Credited, audit_ref, issue_credit_note};
 use crate::error::{AppError, AppResult};
+use crate::events::EventType;
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
 use crate::model::{
@@ -246,13 +247,15 @@ impl Billing {
             "quota_cu_before": quota_cu_after.map(|_| quota_cu_before), "quota_cu_after": quota_cu_after,
             "document": audit_ref(&note),
         });
-        let event = match action {
-            ActionKind::Unsubscribe => "unsubscription.confirmed",
-            ActionKind::Downgrade => "quota.downgraded",
-            ActionKind::SwitchToPayAsYouGo => "quota.switched_to_pay_as_you_go",
+        let (name, event) = match action {
+            ActionKind::Unsubscribe => ("unsubscription.confirmed", EventType::UnsubscriptionConfirmed),
+            ActionKind::Downgrade => ("quota.downgraded", EventType::QuotaDowngraded),
+            ActionKind::SwitchToPayAsYouGo => ("quota.switched_to_pay_as_you_go", EventType::QuotaSwitchedToPayAsYouGo),
         };
-        audit(tx, caller, event, &unsubscription.id, detail, now).await?;
-        Ok(UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false })
+        audit(tx, caller, name, &unsubscription.id, detail, now).await?;
+        let result = UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false };
+        crate::events::emit_refund_set(tx, event, &result, now).await?;
+        Ok(result)
     }
 
     /// One refund per destination; balance refunds succeed at once, card and

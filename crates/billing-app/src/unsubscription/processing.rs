@@ -212,6 +212,8 @@ async fn settle_success(
     tx.insert_movement(&movement).await?;
     let detail = json!({"amount": refund.amount.to_string(), "to": refund.destination.as_str()});
     audit(tx, &Caller::System, "refund.succeeded", &refund.id, detail, now).await?;
+    let done = Refund { status: RefundStatus::Succeeded, updated_at: now, ..refund.clone() };
+    crate::events::emit(tx, crate::events::EventType::RefundSucceeded, &done, now).await?;
     Ok(true)
 }
 
@@ -249,5 +251,6 @@ async fn reroute(
     tx.insert_movement(&movement).await?;
     let detail = json!({"amount": refund.amount.to_string(), "reason": reason, "replacement": replacement.id});
     audit(tx, &Caller::System, "refund.rerouted", &refund.id, detail, now).await?;
+    crate::events::emit_rerouted(tx, refund, reason, &replacement, now).await?;
     Ok(true)
 }

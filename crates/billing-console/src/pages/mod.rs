@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod delete_workspace;
+pub mod developers;
 pub mod documents;
 pub mod operator;
 pub mod plans;

@@ -114,6 +114,21 @@ async fn every_payment_gets_an_invoice_and_every_refund_set_a_credit_note_naming
             .await
             .unwrap();
         assert_eq!(chained, 4);
+        // And each issue is an event, written in the same transaction.
+        let events: Vec<(String, String)> = sqlx::query_as(
+            "SELECT resource_id, data FROM events WHERE event_type = 'document.issued' ORDER BY occurred_at, id",
+        )
+        .fetch_all(w.store.pool())
+        .await
+        .unwrap();
+        let issued: Vec<&str> = events.iter().map(|(id, _)| id.as_str()).collect();
+        let mut all: Vec<&str> = invoices.iter().chain(&notes).map(|d| d.id.as_str()).collect();
+        let mut sorted = issued.clone();
+        sorted.sort();
+        all.sort();
+        assert_eq!(sorted, all, "one document.issued event per document");
+        let data: serde_json::Value = serde_json::from_str(&events[0].1).unwrap();
+        assert_eq!((data["number"].as_str(), data["kind"].as_str()), (Some("INV-2026-000001"), Some("invoice")));
         assert_eq!(w.billing.audit_verify(&OPERATOR).await.unwrap().problem, None);
         // A customer sees their own documents, not another account's.
         let other = w.seed("other", "0.00").await;

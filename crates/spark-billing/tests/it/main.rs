@@ -12,6 +12,8 @@ mod quote_cli;
 mod remote;
 mod secrets;
 mod serving;
+mod stream;
 mod support;
 mod usage_skip;
+mod webhooks;
 mod yearly_limit;

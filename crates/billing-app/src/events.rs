@@ -1,0 +1,319 @@
+//! Events: every change a customer's systems care about, written in the
+//! transaction of the change itself (a transactional outbox), so that an
+//! event exists if and only if its change committed.
+//!
+//! A use case records an event with one call, [`emit`], passing the
+//! resource as it now stands; the event's `data` is that resource in the
+//! API's own wire form ([`crate::views`]). Writing the event also queues one
+//! delivery for every enabled webhook endpoint that asked for its type
+//! (see [`crate::webhooks`]).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::model::{InstanceRecord, OrderRecord, Tombstone};
+use crate::service::{Billing, Caller};
+use crate::store::StoreTx;
+use crate::unsubscription::UnsubscriptionResult;
+use crate::unsubscription::records::Refund;
+use crate::views::{OrderDto, PurchasedInstanceDto, RefundDto, UnsubscriptionDto, WorkspaceDeletionDto};
+
+macro_rules! event_types {
+    ($($variant:ident => $name:literal, $doc:literal;)*) => {
+        /// What happened. The names are part of the API and never change.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum EventType {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        impl EventType {
+            /// Every event type, in a fixed order.
+            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)*];
+
+            /// The type's name on the wire, e.g. `order.paid`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+event_types! {
+    OrderPaid => "order.paid", "An order was paid.";
+    OrderCancelled => "order.cancelled", "An unpaid order was cancelled.";
+    InstanceActivated => "instance.activated", "A new instance became active once paid.";
+    InstanceActivationFailed => "instance.activation_failed", "A paid instance could not be activated.";
+    InstanceRenewed => "instance.renewed", "A renewal order of an active instance was paid.";
+    InstanceExpired => "instance.expired", "An instance reached the end of its last period.";
+    QuotaDowngraded => "quota.downgraded", "A quota was downgraded to fewer CUs.";
+    QuotaSwitchedToPayAsYouGo => "quota.switched_to_pay_as_you_go", "A quota was given up for pay-as-you-go.";
+    UnsubscriptionConfirmed => "unsubscription.confirmed", "An unsubscription was confirmed.";
+    WorkspaceDeleted => "workspace.deleted", "A quota's workspace was deleted with it.";
+    RefundCreated => "refund.created", "A refund was created.";
+    RefundSucceeded => "refund.succeeded", "A refund arrived at its destination.";
+    RefundFailed => "refund.failed", "The payment channel refused a refund.";
+    RefundRerouted => "refund.rerouted", "A refused refund's money went to the balance instead.";
+    DocumentIssued => "document.issued", "A billing document was issued.";
+    WebhookEndpointDisabled => "webhook_endpoint.disabled", "A webhook endpoint was disabled by the service.";
+}
+
+impl std::str::FromStr for EventType {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        EventType::ALL
+            .iter()
+            .copied()
+            .find(|t| t.as_str() == text)
+            .ok_or_else(|| format!("{text:?} is not an event type"))
+    }
+}
+
+/// One recorded event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Id, `evt_…`, stable forever; also the `webhook-id` of its deliveries.
+    pub id: String,
+    /// What happened.
+    pub event_type: EventType,
+    /// The account it concerns.
+    pub account_id: String,
+    /// The id of the resource in `data`.
+    pub resource_id: String,
+    /// When the change committed (the use case's instant).
+    pub occurred_at: DateTime<Utc>,
+    /// The resource as the API shows it.
+    pub data: Value,
+}
+
+/// A resource an event can carry: its owner, its id, and its wire form.
+pub trait EventResource {
+    /// The account it belongs to.
+    fn account_id(&self) -> &str;
+    /// Its id.
+    fn resource_id(&self) -> &str;
+    /// Its wire form, as the API shows it.
+    fn data(&self) -> Value;
+}
+
+fn to_value(value: impl Serialize) -> Value {
+    // The views are plain structs of strings and numbers: serialising them
+    // cannot fail.
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+impl EventResource for OrderRecord {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn resource_id(&self) -> &str {
+        &self.id
+    }
+    fn data(&self) -> Value {
+        to_value(OrderDto::from(self))
+    }
+}
+
+impl EventResource for InstanceRecord {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn resource_id(&self) -> &str {
+        &self.id
+    }
+    fn data(&self) -> Value {
+        to_value(PurchasedInstanceDto::from(self))
+    }
+}
+
+impl EventResource for Refund {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn resource_id(&self) -> &str {
+        &self.id
+    }
+    fn data(&self) -> Value {
+        to_value(RefundDto::from(self))
+    }
+}
+
+impl EventResource for UnsubscriptionResult {
+    fn account_id(&self) -> &str {
+        &self.unsubscription.account_id
+    }
+    fn resource_id(&self) -> &str {
+        &self.unsubscription.id
+    }
+    fn data(&self) -> Value {
+        to_value(UnsubscriptionDto::from(self))
+    }
+}
+
+impl EventResource for Tombstone {
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    fn resource_id(&self) -> &str {
+        &self.workspace_id
+    }
+    fn data(&self) -> Value {
+        to_value(WorkspaceDeletionDto::from(self))
+    }
+}
+
+/// A resource given as its parts, for use cases whose resource has no
+/// [`EventResource`] of its own (yet): `data` must be the API's wire form.
+#[derive(Clone, Debug)]
+pub struct Shown<'a> {
+    /// The owner.
+    pub account_id: &'a str,
+    /// The resource's id.
+    pub resource_id: &'a str,
+    /// The resource as the API shows it.
+    pub data: Value,
+}
+
+impl EventResource for Shown<'_> {
+    fn account_id(&self) -> &str {
+        self.account_id
+    }
+    fn resource_id(&self) -> &str {
+        self.resource_id
+    }
+    fn data(&self) -> Value {
+        self.data.clone()
+    }
+}
+
+/// Records that `event_type` happened to `resource` at `now`, in the
+/// caller's transaction: the event and its deliveries commit with the
+/// change, or neither does.
+pub async fn emit(
+    tx: &mut (dyn StoreTx + '_),
+    event_type: EventType,
+    resource: &(dyn EventResource + Sync),
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let event = Event {
+        id: new_id("evt"),
+        event_type,
+        account_id: resource.account_id().to_owned(),
+        resource_id: resource.resource_id().to_owned(),
+        occurred_at: now,
+        data: resource.data(),
+    };
+    tx.insert_event(&event).await?;
+    Ok(())
+}
+
+/// [`emit`] for each of `resources`.
+pub async fn emit_each<R: EventResource + Sync>(
+    tx: &mut (dyn StoreTx + '_),
+    event_type: EventType,
+    resources: &[R],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for resource in resources {
+        emit(tx, event_type, resource, now).await?;
+    }
+    Ok(())
+}
+
+/// Which events to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only this account's (set for customers whatever they ask).
+    pub account_id: Option<String>,
+    /// Only these types (none: every type).
+    pub types: Vec<EventType>,
+    /// Only events about this resource.
+    pub resource_id: Option<String>,
+    /// Only events listed after this one (newest first).
+    pub starting_after: Option<String>,
+    /// At most this many (1 to 100).
+    pub limit: i64,
+}
+
+/// Most event types one filter or endpoint may name.
+pub const MAX_TYPES: usize = 32;
+
+impl Billing {
+    /// Events the caller may see, newest first.
+    pub async fn events(&self, caller: &Caller, mut filter: EventFilter) -> AppResult<Vec<Event>> {
+        if let Caller::Customer(id) = caller {
+            filter.account_id = Some(id.clone());
+        }
+        if !(1..=100).contains(&filter.limit) {
+            return Err(AppError::invalid("limit", "must be between 1 and 100"));
+        }
+        if filter.types.len() > MAX_TYPES {
+            return Err(AppError::invalid("type", format!("at most {MAX_TYPES} types")));
+        }
+        let mut tx = self.read().await?;
+        if let Some(after) = &filter.starting_after {
+            let cursor = tx.event(after).await?.filter(|e| caller.may_see(&e.account_id));
+            if cursor.is_none() {
+                return Err(AppError::invalid("starting_after", "is not an event of this account"));
+            }
+        }
+        Ok(tx.events(&filter).await?)
+    }
+
+    /// One event.
+    pub async fn event(&self, caller: &Caller, id: &str) -> AppResult<Event> {
+        let found = self.read().await?.event(id).await?;
+        crate::service::visible(caller, "event", id, found, |e| &e.account_id)
+    }
+}
+
+/// `event` for a confirmed refund set (an unsubscription, a downgrade or a
+/// switch), `refund.created` for each refund and `workspace.deleted` when a
+/// quota's workspace went with it.
+pub(crate) async fn emit_refund_set(
+    tx: &mut (dyn StoreTx + '_),
+    event: EventType,
+    result: &UnsubscriptionResult,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    emit(tx, event, result, now).await?;
+    emit_each(tx, EventType::RefundCreated, &result.refunds, now).await?;
+    if let Some(tombstone) = &result.tombstone {
+        emit(tx, EventType::WorkspaceDeleted, tombstone, now).await?;
+    }
+    Ok(())
+}
+
+/// `refund.failed` for a refused refund and `refund.rerouted` for the
+/// balance refund that replaces it.
+pub(crate) async fn emit_rerouted(
+    tx: &mut (dyn StoreTx + '_),
+    refused: &Refund,
+    reason: &str,
+    replacement: &Refund,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let failed = Refund {
+        status: crate::unsubscription::records::RefundStatus::Failed,
+        failure: Some(reason.to_owned()),
+        updated_at: now,
+        ..refused.clone()
+    };
+    emit(tx, EventType::RefundFailed, &failed, now).await?;
+    emit(tx, EventType::RefundRerouted, replacement, now).await
+}
+
+/// `instance.expired` for an instance that just expired.
+pub(crate) async fn emit_expired(
+    tx: &mut (dyn StoreTx + '_),
+    instance: &InstanceRecord,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let expired = InstanceRecord { state: crate::model::InstanceState::Expired, ..instance.clone() };
+    emit(tx, EventType::InstanceExpired, &expired, now).await
+}

@@ -1,0 +1,282 @@
+//! Usage arriving as messages of a stream (one record per message): a batch
+//! of messages is settled through the same import as a file's batch, except
+//! that a bad message refuses only itself. Each refused message is kept as a
+//! [`UsageRejection`] in the same transaction as the batch's good records,
+//! so that acknowledging the whole batch after the commit loses nothing.
+//!
+//! Messages seen twice (a redelivery, a repeated publish, a record also in a
+//! file import) meet the import's idempotency by `record_id`; a refused
+//! message seen twice is kept once, by its stream and sequence.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{AppError, AppResult};
+use crate::ids::new_id;
+use crate::metering::{MAX_USAGE_BATCH, check_record};
+use crate::model::UsageRecord;
+use crate::service::{Billing, Caller};
+
+/// Most bytes of a refused message kept with its rejection.
+pub const MAX_KEPT_PAYLOAD_BYTES: usize = 2048;
+/// Most rejections one listing returns.
+pub const MAX_REJECTIONS_PAGE: i64 = 10_000;
+
+/// Why a message could not be read as a usage record, told by the consumer
+/// that parsed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// Stable code: `MALFORMED_MESSAGE` for a body that is not a record.
+    pub code: &'static str,
+    /// What is wrong, naming the field when there is one.
+    pub reason: String,
+}
+
+/// One message of a stream as a consumer hands it on.
+#[derive(Clone, Debug)]
+pub struct StreamMessage {
+    /// Its sequence number in the stream: with the stream's name, it names
+    /// the message for good.
+    pub seq: u64,
+    /// The record it carries, or why it carries none.
+    pub record: Result<UsageRecord, Malformed>,
+    /// The body as text (cut to [`MAX_KEPT_PAYLOAD_BYTES`]), kept when the
+    /// message is refused.
+    pub payload: String,
+}
+
+/// A refused message, kept for operators to list and export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageRejection {
+    /// Id, `urj_…`.
+    pub id: String,
+    /// The stream it came from.
+    pub stream: String,
+    /// Its sequence number in that stream.
+    pub stream_seq: i64,
+    /// The record id it carried, when it could be read.
+    pub record_id: Option<String>,
+    /// Stable code of the reason (`MALFORMED_MESSAGE`, `INVALID_INPUT`,
+    /// `NOT_FOUND`, `DUPLICATE_USAGE_RECORD`).
+    pub code: String,
+    /// The reason in words, naming the field at fault.
+    pub reason: String,
+    /// The message's body (cut to [`MAX_KEPT_PAYLOAD_BYTES`]).
+    pub payload: String,
+    /// When it was refused.
+    pub rejected_at: DateTime<Utc>,
+}
+
+/// What settling one batch of messages did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamBatchOutcome {
+    /// Records settled for the first time.
+    pub settled: usize,
+    /// Records known before (seen twice), settled nothing.
+    pub duplicates: usize,
+    /// Messages refused in this batch.
+    pub rejected: usize,
+    /// Transactions tried (more than one when bad records were found).
+    pub attempts: usize,
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary.
+pub fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The positions in `records` an import error puts the blame on, when it
+/// names records: the position in an invalid field, every record of a
+/// workspace not found, the last record with a conflicting id.
+fn blamed(e: &AppError, records: &[UsageRecord]) -> Vec<usize> {
+    match e {
+        AppError::Invalid { field, .. } => field
+            .strip_prefix("records[")
+            .and_then(|rest| rest.split(']').next())
+            .and_then(|i| i.parse::<usize>().ok())
+            .filter(|i| *i < records.len())
+            .into_iter()
+            .collect(),
+        AppError::NotFound { what: "workspace", id } => {
+            records.iter().enumerate().filter(|(_, r)| &r.workspace_id == id).map(|(i, _)| i).collect()
+        }
+        AppError::DuplicateUsageRecord { record_id } => {
+            records.iter().rposition(|r| &r.record_id == record_id).into_iter().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+impl Billing {
+    /// Settles a batch of stream messages in one transaction: good records
+    /// as the file import settles them, each bad message kept as a
+    /// rejection. A bad record found by the import is taken out and the
+    /// rest tried again, so nothing good in the batch is lost. An error is
+    /// answered only when nothing was committed (the store failed, say):
+    /// the batch may then be delivered again as it is.
+    pub async fn settle_usage_messages(
+        &self,
+        caller: &Caller,
+        stream: &str,
+        messages: Vec<StreamMessage>,
+    ) -> AppResult<StreamBatchOutcome> {
+        caller.require_operator()?;
+        if messages.len() > MAX_USAGE_BATCH {
+            return Err(AppError::invalid("messages", format!("at most {MAX_USAGE_BATCH} messages per batch")));
+        }
+        let now = self.now();
+        let mut records = Vec::with_capacity(messages.len());
+        let mut sources = Vec::with_capacity(messages.len());
+        let mut rejections = Vec::new();
+        for m in messages {
+            // Each record's own fields are checked here, as the import
+            // checks them, so that a bad one costs no transaction.
+            match m.record {
+                Ok(record) => match check_record(0, &record, now) {
+                    Ok(()) => {
+                        records.push(record);
+                        sources.push((m.seq, m.payload));
+                    }
+                    Err(e) => {
+                        let reason = e.to_string().replacen("records[0]", "record", 1);
+                        let id = Some(record.record_id);
+                        rejections.push(rejection(stream, m.seq, id, e.code(), reason, m.payload, now));
+                    }
+                },
+                Err(bad) => {
+                    rejections.push(rejection(stream, m.seq, None, bad.code, bad.reason, m.payload, now));
+                }
+            }
+        }
+        let mut outcome = StreamBatchOutcome::default();
+        // Each round either commits or takes at least one record out.
+        while !records.is_empty() {
+            outcome.attempts += 1;
+            match self.import_usage_rejecting(caller, &records, &rejections).await {
+                Ok(imported) => {
+                    outcome.settled = imported.imported;
+                    outcome.duplicates = imported.duplicates;
+                    outcome.rejected = rejections.len();
+                    return Ok(outcome);
+                }
+                Err(e) => {
+                    let blamed = blamed(&e, &records);
+                    if blamed.is_empty() {
+                        return Err(e);
+                    }
+                    for i in blamed.into_iter().rev() {
+                        let record = records.remove(i);
+                        let (seq, payload) = sources.remove(i);
+                        let reason = e.to_string().replacen(&format!("records[{i}]"), "record", 1);
+                        rejections.push(rejection(stream, seq, Some(record.record_id), e.code(), reason, payload, now));
+                    }
+                }
+            }
+        }
+        outcome.attempts += 1;
+        let mut tx = self.begin().await?;
+        tx.insert_usage_rejections(&rejections).await?;
+        tx.commit().await?;
+        outcome.rejected = rejections.len();
+        Ok(outcome)
+    }
+
+    /// Refused stream messages, oldest first, after the one `starting_after`
+    /// names, at most `limit` (operators only).
+    pub async fn usage_rejections(
+        &self,
+        caller: &Caller,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> AppResult<Vec<UsageRejection>> {
+        caller.require_operator()?;
+        let limit = limit.clamp(1, MAX_REJECTIONS_PAGE);
+        let mut tx = self.read().await?;
+        Ok(tx.usage_rejections(starting_after, limit).await?)
+    }
+}
+
+fn rejection(
+    stream: &str,
+    seq: u64,
+    record_id: Option<String>,
+    code: &str,
+    reason: String,
+    payload: String,
+    now: DateTime<Utc>,
+) -> UsageRejection {
+    UsageRejection {
+        id: new_id("urj"),
+        stream: stream.to_owned(),
+        stream_seq: i64::try_from(seq).unwrap_or(i64::MAX),
+        record_id,
+        code: code.to_owned(),
+        reason,
+        payload,
+        rejected_at: now,
+    }
+}
+
+/// Upper bounds (milliseconds) of the batch latency histogram's buckets.
+pub const BATCH_LATENCY_BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10_000];
+
+/// Counters of the stream consumers running in this process, read by
+/// `/metrics`.
+#[derive(Debug, Default)]
+pub struct StreamMetrics {
+    /// Messages taken from the stream.
+    pub consumed: AtomicU64,
+    /// Records settled for the first time.
+    pub settled: AtomicU64,
+    /// Records seen before (settled nothing).
+    pub duplicates: AtomicU64,
+    /// Messages refused.
+    pub rejected: AtomicU64,
+    /// Messages delivered more than once by the stream.
+    pub redelivered: AtomicU64,
+    /// Batches per latency bucket; the last counts those above every bound.
+    pub latency_buckets: [AtomicU64; BATCH_LATENCY_BUCKETS_MS.len() + 1],
+    /// Sum of the batches' latencies, in microseconds.
+    pub latency_sum_micros: AtomicU64,
+    /// Messages the durable consumer still has to deliver, as last read
+    /// from the stream; -1 before it is first read.
+    pub pending: AtomicI64,
+    /// Whether a consumer runs in this process.
+    pub running: std::sync::atomic::AtomicBool,
+}
+
+impl StreamMetrics {
+    /// Counts one settled batch that took `micros`.
+    pub fn observe_batch(&self, outcome: &StreamBatchOutcome, micros: u64) {
+        self.settled.fetch_add(outcome.settled as u64, Ordering::Relaxed);
+        self.duplicates.fetch_add(outcome.duplicates as u64, Ordering::Relaxed);
+        self.rejected.fetch_add(outcome.rejected as u64, Ordering::Relaxed);
+        let ms = micros / 1000;
+        let bucket = BATCH_LATENCY_BUCKETS_MS.iter().position(|b| ms <= *b).unwrap_or(BATCH_LATENCY_BUCKETS_MS.len());
+        self.latency_buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+/// The stream counters of this process.
+pub fn stream_metrics() -> &'static StreamMetrics {
+    static METRICS: std::sync::OnceLock<StreamMetrics> = std::sync::OnceLock::new();
+    METRICS.get_or_init(|| StreamMetrics { pending: AtomicI64::new(-1), ..StreamMetrics::default() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_stops_at_a_character_boundary() {
+        assert_eq!(cut("héllo", 2), "h");
+        assert_eq!(cut("héllo", 3), "hé");
+        assert_eq!(cut("abc", 10), "abc");
+    }
+}

@@ -1,0 +1,426 @@
+//! Events, webhook endpoints, deliveries with their claims, and attempts.
+
+use billing_app::events::{Event, EventFilter, EventType};
+use billing_app::store::{StoreError, StoreResult};
+use billing_app::webhooks::WebhookEndpoint;
+use billing_app::webhooks::delivery::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+use crate::Backend;
+use crate::error::map_err;
+use crate::rows::{RowExt, micros, opt_micros};
+use crate::tx::SqlTx;
+
+fn event(row: &AnyRow) -> StoreResult<Event> {
+    let data = row.text("data")?;
+    Ok(Event {
+        id: row.text("id")?,
+        event_type: row.parsed::<EventType>("event_type")?,
+        account_id: row.text("account_id")?,
+        resource_id: row.text("resource_id")?,
+        occurred_at: row.instant("occurred_at")?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("events.data: {e}")))?,
+    })
+}
+
+/// Event types as stored: `*` for all, else `,a,b,`.
+fn types_text(types: &[EventType]) -> String {
+    if types.is_empty() {
+        return "*".to_owned();
+    }
+    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    format!(",{},", names.join(","))
+}
+
+fn types_of(text: &str) -> StoreResult<Vec<EventType>> {
+    if text == "*" {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse().map_err(|e: String| StoreError::Corrupt(format!("webhook_endpoints.event_types: {e}"))))
+        .collect()
+}
+
+fn endpoint(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
+    Ok(WebhookEndpoint {
+        id: row.text("id")?,
+        account_id: row.opt_text("account_id")?,
+        url: row.text("url")?,
+        event_types: types_of(&row.text("event_types")?)?,
+        description: row.text("description")?,
+        secret: row.text("secret")?,
+        previous_secret: row.opt_text("previous_secret")?,
+        previous_secret_until: row.opt_instant("previous_secret_until")?,
+        status: row.parsed("status")?,
+        disabled_reason: row.opt_text("disabled_reason")?,
+        failing_since: row.opt_instant("failing_since")?,
+        created_at: row.instant("created_at")?,
+        updated_at: row.instant("updated_at")?,
+    })
+}
+
+fn delivery(row: &AnyRow) -> StoreResult<Delivery> {
+    Ok(Delivery {
+        id: row.text("id")?,
+        event_id: row.text("event_id")?,
+        endpoint_id: row.text("endpoint_id")?,
+        status: row.parsed::<DeliveryStatus>("status")?,
+        attempts: row.int("attempts")?,
+        next_attempt_at: row.instant("next_attempt_at")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+fn attempt(row: &AnyRow) -> StoreResult<DeliveryAttempt> {
+    let code = row.opt_int("status_code")?;
+    Ok(DeliveryAttempt {
+        id: row.text("id")?,
+        delivery_id: row.text("delivery_id")?,
+        event_id: row.text("event_id")?,
+        endpoint_id: row.text("endpoint_id")?,
+        attempted_at: row.instant("attempted_at")?,
+        status_code: code.map(|c| u16::try_from(c).unwrap_or(0)),
+        error: row.opt_text("error")?,
+        latency_ms: row.int("latency_ms")?,
+        response_excerpt: row.text("response_excerpt")?,
+        succeeded: row.flag("succeeded")?,
+    })
+}
+
+/// `$first, $first+1, …` for `count` values.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+impl SqlTx {
+    pub(crate) async fn insert_event_row(&mut self, e: &Event) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&e.id)
+        .bind(e.event_type.as_str())
+        .bind(&e.account_id)
+        .bind(&e.resource_id)
+        .bind(micros(e.occurred_at))
+        .bind(e.data.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        // One delivery per endpoint that wants the event, queued in the
+        // event's own transaction; its id joins the two ids.
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) SELECT $1 || '.' || id, $1, id, 'pending', 0, $2, $2, $2 \
+             FROM webhook_endpoints WHERE status = 'enabled' AND (account_id IS NULL OR account_id = $3) \
+             AND (event_types = '*' OR event_types LIKE $4)",
+        )
+        .bind(&e.id)
+        .bind(micros(e.occurred_at))
+        .bind(&e.account_id)
+        .bind(format!("%,{},%", e.event_type.as_str()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn event_row(&mut self, id: &str) -> StoreResult<Option<Event>> {
+        let row = sqlx::query("SELECT * FROM events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(event).transpose()
+    }
+
+    pub(crate) async fn event_rows(&mut self, f: &EventFilter) -> StoreResult<Vec<Event>> {
+        let types: Vec<&str> = f.types.iter().map(|t| t.as_str()).collect();
+        let type_clause = match types.len() {
+            0 => String::new(),
+            n => format!(" AND event_type IN ({})", placeholders(5, n)),
+        };
+        let sql = format!(
+            "SELECT * FROM events WHERE ($1 IS NULL OR account_id = $1) AND ($2 IS NULL OR resource_id = $2) \
+             AND ($3 IS NULL OR id < $3){type_clause} ORDER BY id DESC LIMIT $4"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(f.account_id.as_deref())
+            .bind(f.resource_id.as_deref())
+            .bind(f.starting_after.as_deref())
+            .bind(f.limit);
+        for t in types {
+            query = query.bind(t);
+        }
+        let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        rows.iter().map(event).collect()
+    }
+
+    pub(crate) async fn insert_webhook_endpoint_row(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, account_id, url, event_types, description, secret, previous_secret, \
+             previous_secret_until, status, disabled_reason, failing_since, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&e.id)
+        .bind(e.account_id.as_deref())
+        .bind(&e.url)
+        .bind(types_text(&e.event_types))
+        .bind(&e.description)
+        .bind(&e.secret)
+        .bind(e.previous_secret.as_deref())
+        .bind(opt_micros(e.previous_secret_until))
+        .bind(e.status.as_str())
+        .bind(e.disabled_reason.as_deref())
+        .bind(opt_micros(e.failing_since))
+        .bind(micros(e.created_at))
+        .bind(micros(e.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn webhook_endpoint_row(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(endpoint).transpose()
+    }
+
+    pub(crate) async fn webhook_endpoint_rows(
+        &mut self,
+        scope: Option<Option<&str>>,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookEndpoint>> {
+        let rows = match scope {
+            None => sqlx::query("SELECT * FROM webhook_endpoints ORDER BY created_at, id LIMIT $1").bind(limit),
+            Some(None) => {
+                sqlx::query("SELECT * FROM webhook_endpoints WHERE account_id IS NULL ORDER BY created_at, id LIMIT $1")
+                    .bind(limit)
+            }
+            Some(Some(account)) => {
+                sqlx::query("SELECT * FROM webhook_endpoints WHERE account_id = $2 ORDER BY created_at, id LIMIT $1")
+                    .bind(limit)
+                    .bind(account)
+            }
+        }
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(endpoint).collect()
+    }
+
+    pub(crate) async fn update_webhook_endpoint_row(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET url = $2, event_types = $3, description = $4, secret = $5, \
+             previous_secret = $6, previous_secret_until = $7, status = $8, disabled_reason = $9, \
+             failing_since = $10, updated_at = $11 WHERE id = $1",
+        )
+        .bind(&e.id)
+        .bind(&e.url)
+        .bind(types_text(&e.event_types))
+        .bind(&e.description)
+        .bind(&e.secret)
+        .bind(e.previous_secret.as_deref())
+        .bind(opt_micros(e.previous_secret_until))
+        .bind(e.status.as_str())
+        .bind(e.disabled_reason.as_deref())
+        .bind(opt_micros(e.failing_since))
+        .bind(micros(e.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete_webhook_endpoint_row(&mut self, id: &str) -> StoreResult<()> {
+        for sql in [
+            "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'",
+            "DELETE FROM webhook_endpoints WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *self.tx).await.map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn endpoint_succeeded_row(&mut self, id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn endpoint_failed_row(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let row = sqlx::query(
+            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
+             RETURNING failing_since",
+        )
+        .bind(id)
+        .bind(micros(now))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(row.map(|r| r.opt_instant("failing_since")).transpose()?.flatten())
+    }
+
+    pub(crate) async fn insert_delivery_row(&mut self, d: &Delivery) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&d.id)
+        .bind(&d.event_id)
+        .bind(&d.endpoint_id)
+        .bind(d.status.as_str())
+        .bind(d.attempts)
+        .bind(micros(d.next_attempt_at))
+        .bind(micros(d.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn claim_delivery_rows(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        // As for refunds: PostgreSQL lets concurrent workers skip the rows
+        // another is claiming; SQLite has one writer at a time.
+        let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
+             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
+             RETURNING *"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(micros(until))
+            .bind(micros(now))
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let deliveries = rows.iter().map(delivery).collect::<StoreResult<Vec<_>>>()?;
+        self.jobs_of(deliveries).await
+    }
+
+    /// The deliveries with their events and endpoints, read in two queries.
+    async fn jobs_of(&mut self, deliveries: Vec<Delivery>) -> StoreResult<Vec<DeliveryJob>> {
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let event_ids: Vec<&str> = deliveries.iter().map(|d| d.event_id.as_str()).collect();
+        let endpoint_ids: Vec<&str> = deliveries.iter().map(|d| d.endpoint_id.as_str()).collect();
+        let sql = format!("SELECT * FROM events WHERE id IN ({})", placeholders(1, event_ids.len()));
+        let events = event_ids
+            .iter()
+            .fold(sqlx::query(&sql), |q, id| q.bind(*id))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(event)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let sql = format!("SELECT * FROM webhook_endpoints WHERE id IN ({})", placeholders(1, endpoint_ids.len()));
+        let endpoints = endpoint_ids
+            .iter()
+            .fold(sqlx::query(&sql), |q, id| q.bind(*id))
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(endpoint)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut jobs = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            // A delivery whose endpoint was deleted meanwhile is dropped.
+            let (Some(e), Some(p)) =
+                (events.iter().find(|e| e.id == d.event_id), endpoints.iter().find(|p| p.id == d.endpoint_id))
+            else {
+                continue;
+            };
+            jobs.push(DeliveryJob { event: e.clone(), endpoint: p.clone(), delivery: d });
+        }
+        jobs.sort_by(|a, b| {
+            (a.delivery.next_attempt_at, &a.delivery.id).cmp(&(b.delivery.next_attempt_at, &b.delivery.id))
+        });
+        Ok(jobs)
+    }
+
+    pub(crate) async fn finish_delivery_row(
+        &mut self,
+        id: &str,
+        worker: &str,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+             claimed_by = NULL, claimed_until = NULL WHERE id = $3 AND status = 'pending' AND claimed_by = $4",
+        )
+        .bind(status.as_str())
+        .bind(opt_micros(next_attempt_at))
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(crate) async fn insert_delivery_attempt_row(&mut self, a: &DeliveryAttempt) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_attempts (id, delivery_id, event_id, endpoint_id, attempted_at, status_code, error, \
+             latency_ms, response_excerpt, succeeded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&a.id)
+        .bind(&a.delivery_id)
+        .bind(&a.event_id)
+        .bind(&a.endpoint_id)
+        .bind(micros(a.attempted_at))
+        .bind(a.status_code.map(i64::from))
+        .bind(a.error.as_deref())
+        .bind(a.latency_ms)
+        .bind(&a.response_excerpt)
+        .bind(i64::from(a.succeeded))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn delivery_attempt_rows(
+        &mut self,
+        event_id: Option<&str>,
+        endpoint_id: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        let rows = sqlx::query(
+            "SELECT * FROM webhook_attempts WHERE ($1 IS NULL OR event_id = $1) AND ($2 IS NULL OR endpoint_id = $2) \
+             ORDER BY attempted_at DESC, id DESC LIMIT $3",
+        )
+        .bind(event_id)
+        .bind(endpoint_id)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(attempt).collect()
+    }
+}

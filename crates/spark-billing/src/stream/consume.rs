@@ -1,0 +1,318 @@
+//! The consumer loop: pull a batch, settle it in one transaction, then
+//! acknowledge every message of it. A message is acknowledged only after the
+//! transaction that settled (or refused) it committed, so a consumer killed
+//! at any point leaves its batch to be delivered again, where the record ids
+//! meet the records already settled.
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use async_nats::jetstream::{self, consumer::PullConsumer};
+use billing_app::model::UsageRecord;
+use billing_app::usage_stream::{MAX_KEPT_PAYLOAD_BYTES, Malformed, StreamMessage, cut, stream_metrics};
+use billing_app::{Billing, Caller};
+use billing_domain::policy::PolicyDuration;
+use billing_domain::usage::CuHours;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use futures_util::StreamExt;
+use tokio::sync::watch;
+
+use super::{StreamArgs, ensure_consumer};
+use crate::config::Global;
+
+/// `usage consume`.
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    /// Stop once no message arrived for this long (`5s`, `1m`) and print
+    /// what was settled; without it, run until SIGTERM or Ctrl-C.
+    #[arg(long, env = "SPARK_BILLING_STREAM_EXIT_WHEN_IDLE", value_name = "DURATION")]
+    pub exit_when_idle: Option<PolicyDuration>,
+}
+
+/// How long one pull waits for a full batch before taking what came.
+const PULL_WAIT: Duration = Duration::from_millis(500);
+/// Longest pause between tries when the store refuses a batch.
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(5);
+
+/// What a consumer did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Messages taken from the stream.
+    pub consumed: u64,
+    /// Records settled for the first time.
+    pub settled: u64,
+    /// Messages refused (kept as rejections).
+    pub rejected: u64,
+    /// Records seen before: settled by an earlier delivery, publish or file.
+    pub seen_twice: u64,
+    /// Messages the stream delivered more than once.
+    pub redelivered: u64,
+    /// From taking the first message to acknowledging the last.
+    pub busy: Duration,
+}
+
+/// Runs `usage consume`.
+pub async fn run(global: &Global, args: ConsumeArgs) -> anyhow::Result<ExitCode> {
+    crate::remote::local_only(global, "usage consume")?;
+    let (_, billing) = global.open().await?;
+    let (consumer, client) = ensure_consumer(&args.stream).await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        crate::serve::shutdown_signal().await;
+        tracing::info!("stopping: finishing the batch in hand");
+        let _ = stop_tx.send(true);
+    });
+    let idle = args.exit_when_idle.map(|d| d.as_duration().to_std().unwrap_or(Duration::ZERO));
+    let totals = consume(&billing, (&consumer, &client), &args.stream, idle, stop_rx).await?;
+    println!(
+        "{} settled, {} rejected, {} seen twice ({} consumed, {} redelivered, in {:.3}s)",
+        totals.settled,
+        totals.rejected,
+        totals.seen_twice,
+        totals.consumed,
+        totals.redelivered,
+        totals.busy.as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Consumes inside `serve` until it stops; a NATS server that cannot be
+/// reached is tried again.
+pub async fn run_in_server(billing: Billing, args: StreamArgs, stop: watch::Receiver<bool>) {
+    loop {
+        let outcome = match ensure_consumer(&args).await {
+            Ok((consumer, client)) => consume(&billing, (&consumer, &client), &args, None, stop.clone()).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(totals) => {
+                tracing::info!(?totals, "usage stream consumer stopped");
+                return;
+            }
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "usage stream consumer failed; retrying"),
+        }
+        if wait_or_stop(&mut stop.clone(), MAX_RETRY_PAUSE).await {
+            return;
+        }
+    }
+}
+
+/// Pulls and settles batches until `stop` turns true (finishing the batch
+/// in hand) or, with `idle`, until no message came for that long.
+pub async fn consume(
+    billing: &Billing,
+    (consumer, client): (&PullConsumer, &async_nats::Client),
+    args: &StreamArgs,
+    idle: Option<Duration>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<Totals> {
+    let metrics = stream_metrics();
+    metrics.running.store(true, Relaxed);
+    let mut totals = Totals::default();
+    let mut last_message = Instant::now();
+    let mut first_message: Option<Instant> = None;
+    let batch = args.batch as usize;
+    // The next batch is pulled while the one in hand is settled.
+    let mut next: Option<Vec<jetstream::Message>> = None;
+    while !*stop.borrow() {
+        let taken = match next.take() {
+            Some(taken) => taken,
+            None => pull(consumer, batch).await?,
+        };
+        if taken.is_empty() {
+            if let Ok(info) = consumer.clone().info().await {
+                metrics.pending.store(i64::try_from(info.num_pending).unwrap_or(i64::MAX), Relaxed);
+            }
+            if idle.is_some_and(|idle| last_message.elapsed() >= idle) {
+                break;
+            }
+            continue;
+        }
+        let first = *first_message.get_or_insert_with(Instant::now);
+        tracing::debug!(messages = taken.len(), since_last_ms = last_message.elapsed().as_millis(), "batch in hand");
+        let (settled, prefetched) =
+            tokio::join!(settle_and_ack(billing, &args.stream, &taken, &mut totals, &mut stop), pull(consumer, batch));
+        settled?;
+        // The acknowledgements leave before the next pull (and before the
+        // process ends): what was settled is not delivered again.
+        client.flush().await.map_err(|e| anyhow::anyhow!("cannot send the acknowledgements: {e}"))?;
+        next = Some(prefetched?);
+        last_message = Instant::now();
+        totals.busy = last_message - first;
+    }
+    // A batch pulled ahead and not settled goes back at once, for any
+    // consumer to take.
+    if let Some(rest) = next {
+        for m in &rest {
+            let _ = m.ack_with(jetstream::AckKind::Nak(None)).await;
+        }
+        let _ = client.flush().await;
+    }
+    Ok(totals)
+}
+
+/// One pull: up to `batch` messages, waiting at most [`PULL_WAIT`].
+async fn pull(consumer: &PullConsumer, batch: usize) -> anyhow::Result<Vec<jetstream::Message>> {
+    let mut messages = consumer
+        .batch()
+        .max_messages(batch)
+        .expires(PULL_WAIT)
+        .messages()
+        .await
+        .context("cannot pull from the stream")?;
+    let mut taken = Vec::with_capacity(batch);
+    while let Some(message) = messages.next().await {
+        match message {
+            Ok(message) => taken.push(message),
+            // What was taken is settled; the rest comes with the next pull.
+            Err(e) if !taken.is_empty() => {
+                tracing::debug!(error = %e, "pull ended early");
+                break;
+            }
+            Err(e) => anyhow::bail!("cannot pull from the stream: {e}"),
+        }
+    }
+    Ok(taken)
+}
+
+/// Settles one batch (trying again until the store takes it or the
+/// consumer is told to stop) and acknowledges its messages after the
+/// commit.
+async fn settle_and_ack(
+    billing: &Billing,
+    stream: &str,
+    taken: &[jetstream::Message],
+    totals: &mut Totals,
+    stop: &mut watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let metrics = stream_metrics();
+    let started = Instant::now();
+    let mut redelivered = 0u64;
+    let messages: Vec<StreamMessage> = taken
+        .iter()
+        .map(|m| {
+            let info = m.info().ok();
+            redelivered += u64::from(info.as_ref().is_some_and(|i| i.delivered > 1));
+            if let Some(info) = &info {
+                metrics.pending.store(i64::try_from(info.pending).unwrap_or(i64::MAX), Relaxed);
+            }
+            to_stream_message(info.map_or(0, |i| i.stream_sequence), &m.payload)
+        })
+        .collect();
+    metrics.consumed.fetch_add(taken.len() as u64, Relaxed);
+    metrics.redelivered.fetch_add(redelivered, Relaxed);
+    let mut pause = Duration::from_millis(100);
+    let outcome = loop {
+        match billing.settle_usage_messages(&Caller::Operator, stream, messages.clone()).await {
+            Ok(outcome) => break outcome,
+            Err(e) => {
+                tracing::warn!(error = %e, messages = taken.len(), "settling a batch failed; trying again");
+                // Unacknowledged, the batch comes back after the ack wait.
+                if wait_or_stop(stop, pause).await {
+                    return Ok(());
+                }
+                pause = (pause * 2).min(MAX_RETRY_PAUSE);
+            }
+        }
+    };
+    let settled_in = started.elapsed();
+    for m in taken {
+        m.ack().await.map_err(|e| anyhow::anyhow!("cannot acknowledge a message: {e}"))?;
+    }
+    tracing::debug!(
+        messages = taken.len(),
+        settle_ms = settled_in.as_millis(),
+        total_ms = started.elapsed().as_millis(),
+        "batch done"
+    );
+    metrics.observe_batch(&outcome, u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+    totals.consumed += taken.len() as u64;
+    totals.settled += outcome.settled as u64;
+    totals.rejected += outcome.rejected as u64;
+    totals.seen_twice += outcome.duplicates as u64;
+    totals.redelivered += redelivered;
+    if outcome.rejected > 0 {
+        tracing::warn!(rejected = outcome.rejected, "usage messages refused; see `usage rejections`");
+    }
+    Ok(())
+}
+
+/// Waits `pause`; true when told to stop meanwhile.
+async fn wait_or_stop(stop: &mut watch::Receiver<bool>, pause: Duration) -> bool {
+    tokio::select! {
+        _ = stop.changed() => true,
+        () = tokio::time::sleep(pause) => *stop.borrow(),
+    }
+}
+
+/// A usage record as a message carries it.
+#[derive(serde::Deserialize)]
+struct WireRecord {
+    record_id: String,
+    workspace_id: String,
+    hour_start: String,
+    /// A decimal string (`"1.5"`) or a JSON number.
+    cu_hours: serde_json::Value,
+}
+
+/// Reads a message's body as a usage record; what cannot be read is told
+/// as a refusal naming the field.
+pub fn to_stream_message(seq: u64, payload: &[u8]) -> StreamMessage {
+    let text = String::from_utf8_lossy(payload);
+    let record = parse_record(payload).map_err(|reason| Malformed { code: "MALFORMED_MESSAGE", reason });
+    StreamMessage { seq, record, payload: cut(&text, MAX_KEPT_PAYLOAD_BYTES).to_owned() }
+}
+
+fn parse_record(payload: &[u8]) -> Result<UsageRecord, String> {
+    let wire: WireRecord = serde_json::from_slice(payload).map_err(|e| format!("not a usage record: {e}"))?;
+    let hour_start = DateTime::parse_from_rfc3339(&wire.hour_start)
+        .map_err(|e| format!("hour_start: {:?} is not an RFC 3339 instant ({e})", wire.hour_start))?
+        .with_timezone(&Utc);
+    let cu_text = match &wire.cu_hours {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        other => return Err(format!("cu_hours: must be a decimal string or a number, not {other}")),
+    };
+    let cu_hours = CuHours::parse(&cu_text).map_err(|e| format!("cu_hours: {e}"))?;
+    Ok(UsageRecord { record_id: wire.record_id, workspace_id: wire.workspace_id, hour_start, cu_hours })
+}
+
+/// The JSON body of a message carrying `r`.
+pub fn message_of(r: &UsageRecord) -> Vec<u8> {
+    let body = serde_json::json!({
+        "record_id": r.record_id,
+        "workspace_id": r.workspace_id,
+        "hour_start": r.hour_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "cu_hours": r.cu_hours.to_string(),
+    });
+    body.to_string().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_reads_back_from_its_message() {
+        let record = UsageRecord {
+            record_id: "r-1".into(),
+            workspace_id: "ws_1".into(),
+            hour_start: "2026-01-01T10:00:00Z".parse().expect("instant"),
+            cu_hours: CuHours::parse("1.25").expect("quantity"),
+        };
+        assert_eq!(to_stream_message(7, &message_of(&record)).record, Ok(record));
+    }
+
+    #[test]
+    fn a_bad_message_is_refused_naming_the_field() {
+        let bad = br#"{"record_id":"r","workspace_id":"w","hour_start":"2026-01-01T10:00:00Z","cu_hours":"1.2345"}"#;
+        let refused = to_stream_message(1, bad).record.expect_err("refused");
+        assert!(refused.reason.starts_with("cu_hours:"), "{}", refused.reason);
+        assert!(to_stream_message(2, b"not json").record.is_err());
+    }
+}
