@@ -11,6 +11,8 @@
 //! - `stream`: usage settled from a NATS JetStream stream by 1 and 2
 //!   `spark-billing usage consume` processes, against `spark-billing usage
 //!   import` of the same records, and the lag after a burst.
+//! - `documents`: invoices and credit notes rendered as PDF (and HTML) per
+//!   second on one thread.
 //! - `webhooks`: deliveries per second and commit-to-delivery time of two
 //!   `serve` replicas on PostgreSQL.
 //!
@@ -19,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 mod database;
+mod documents;
 mod import;
 mod pgbench;
 mod report;
@@ -55,6 +58,8 @@ enum Command {
     Confirm(LoadArgs),
     /// Usage settled from a NATS JetStream stream by 1 and 2 consumer processes vs the file import.
     Stream(stream::StreamArgs),
+    /// PDF (and HTML) renderings of a credit note per second, on one thread.
+    Documents(documents::DocumentArgs),
     /// Webhook deliveries per second and commit-to-delivery time, two
     /// `serve` replicas on PostgreSQL and a receiver answering at once.
     Webhooks(webhooks::WebhookArgs),
@@ -105,6 +110,7 @@ fn main() -> ExitCode {
             Command::Confirm(args) => throughput::run(throughput::Workload::Confirm, args).await,
             Command::Stream(args) => stream::run(args).await,
             Command::Webhooks(args) => webhooks::run(args).await,
+            Command::Documents(args) => documents::run(args),
         }
     });
     match result {

@@ -15,11 +15,11 @@ grid-template-columns:max-content auto;gap:.2rem 1rem;margin:1rem 0}dt{color:#55
 .parties{display:flex;gap:3rem;margin:1.5rem 0}.parties h2{font-size:.8rem;text-transform:uppercase;color:#555;\
 margin:0 0 .3rem}.parties p{margin:0}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}\
 caption{text-align:left;font-weight:bold;padding:.3rem 0}th,td{border-bottom:1px solid #ccc;padding:.3rem .4rem;\
-text-align:left;vertical-align:top}th:last-child,td:last-child{text-align:right;white-space:nowrap}\
+text-align:left;vertical-align:top}th:last-child,td:last-child{text-align:right;white-space:nowrap}td:nth-last-child(2){white-space:nowrap}\
 .total{display:flex;justify-content:flex-end;gap:2rem;font-size:1.2rem;font-weight:bold;border-top:2px solid #111;\
 padding-top:.5rem}nav.noprint{display:flex;gap:1rem;margin-bottom:1.5rem}.digest{color:#777;font-size:.75rem;word-break:break-all;margin-top:2rem}\
 @media print{body{margin:0;max-width:none;font-size:11pt}@page{size:A4;margin:15mm}a{color:inherit;\
-text-decoration:none}.noprint{display:none}}";
+text-decoration:none}.noprint,nav.noprint{display:none}}";
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
