@@ -19,7 +19,10 @@ impl Billing {
     pub async fn clock_settings(&self) -> AppResult<(String, i64)> {
         let mut tx = self.read().await?;
         let mode = tx.setting(CLOCK_MODE).await?.unwrap_or_else(|| "system".to_owned());
-        let offset = tx.setting(CLOCK_OFFSET).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        if mode != "system" && mode != "simulated" {
+            return Err(AppError::internal(format!("the stored clock mode {mode:?} is neither system nor simulated")));
+        }
+        let offset = stored_offset(tx.setting(CLOCK_OFFSET).await?)?;
         Ok((mode, offset))
     }
 
@@ -48,7 +51,7 @@ impl Billing {
         if tx.setting(CLOCK_MODE).await?.as_deref() != Some("simulated") {
             return Err(AppError::state("the clock is not simulated: start the service with --clock simulated"));
         }
-        let offset: i64 = tx.setting(CLOCK_OFFSET).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let offset = stored_offset(tx.setting(CLOCK_OFFSET).await?)?;
         let by_micros = by.num_microseconds().ok_or_else(|| AppError::invalid("by", "too large"))?;
         let next = offset.checked_add(by_micros).ok_or_else(|| AppError::invalid("by", "too large"))?;
         tx.set_setting(CLOCK_OFFSET, &next.to_string()).await?;
@@ -56,5 +59,31 @@ impl Billing {
         audit(&mut *tx, caller, "clock.advanced", "clock", json!({"by_seconds": by.num_seconds()}), now).await?;
         tx.commit().await?;
         Ok(next)
+    }
+}
+
+/// The stored offset in microseconds: 0 when never set, an error (never a
+/// silent 0) when the stored text is not a whole number of microseconds
+/// or is negative (the simulated clock only moves forward).
+fn stored_offset(text: Option<String>) -> AppResult<i64> {
+    let Some(text) = text else { return Ok(0) };
+    match text.parse::<i64>() {
+        Ok(offset) if offset >= 0 => Ok(offset),
+        _ => Err(AppError::internal(format!("the stored clock offset {text:?} is not a whole number of microseconds"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_offset;
+
+    #[test]
+    fn an_unreadable_offset_is_an_error_not_zero() {
+        assert_eq!(stored_offset(None).unwrap(), 0);
+        assert_eq!(stored_offset(Some("86400000000".to_owned())).unwrap(), 86_400_000_000);
+        for bad in ["", "1.5", "ten", "-5"] {
+            let e = stored_offset(Some(bad.to_owned())).unwrap_err();
+            assert!(e.to_string().contains("clock offset"), "{bad:?}: {e}");
+        }
     }
 }
