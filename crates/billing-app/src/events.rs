@@ -193,13 +193,13 @@ impl EventResource for Shown<'_> {
 
 /// Records that `event_type` happened to `resource` at `now`, in the
 /// caller's transaction: the event and its deliveries commit with the
-/// change, or neither does.
+/// change, or neither does. Returns the event's id.
 pub async fn emit(
     tx: &mut (dyn StoreTx + '_),
     event_type: EventType,
     resource: &(dyn EventResource + Sync),
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<String> {
     let event = Event {
         id: new_id("evt"),
         event_type,
@@ -209,7 +209,7 @@ pub async fn emit(
         data: resource.data(),
     };
     tx.insert_event(&event).await?;
-    Ok(())
+    Ok(event.id)
 }
 
 /// [`emit`] for each of `resources`.
@@ -305,7 +305,8 @@ pub(crate) async fn emit_rerouted(
         ..refused.clone()
     };
     emit(tx, EventType::RefundFailed, &failed, now).await?;
-    emit(tx, EventType::RefundRerouted, replacement, now).await
+    emit(tx, EventType::RefundRerouted, replacement, now).await?;
+    Ok(())
 }
 
 /// `instance.expired` for an instance that just expired.
@@ -315,5 +316,6 @@ pub(crate) async fn emit_expired(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let expired = InstanceRecord { state: crate::model::InstanceState::Expired, ..instance.clone() };
-    emit(tx, EventType::InstanceExpired, &expired, now).await
+    emit(tx, EventType::InstanceExpired, &expired, now).await?;
+    Ok(())
 }

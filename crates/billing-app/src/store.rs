@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::changes::ChangeLog;
 use crate::charges::{ChargeRecord, ChargeStatus};
-use crate::documents::{DocumentFilter, DocumentRecord};
+use crate::documents::{DocumentDraft, DocumentFilter, DocumentRecord};
 use crate::events::{Event, EventFilter};
 use crate::ledger::{LedgerEntry, Movement};
 use crate::metering::UsageFacts;
@@ -320,18 +320,20 @@ pub trait StoreTx: Send {
     async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>>;
 
     // Billing documents.
-    /// Takes the next number of a document series for a calendar year: the
-    /// counter row is held until the transaction ends, and a rollback gives
-    /// the number back. The first number of a year is 1.
-    async fn next_document_seq(&mut self, series: &str, year: i32) -> StoreResult<i64>;
-    /// Stores an issued document.
-    async fn insert_document(&mut self, document: &DocumentRecord) -> StoreResult<()>;
+    /// Stores a document when the transaction commits, numbered then: the
+    /// next number of its series for its calendar year (the first of a
+    /// year is 1) is put in place of its tokens in the document, in its
+    /// event and in the transaction's audit events, just before they are
+    /// chained. The counter row is held from then until the commit ends; a
+    /// rollback takes no number.
+    async fn insert_document_at_commit(&mut self, draft: &DocumentDraft) -> StoreResult<()>;
     /// A document by id.
     async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>>;
     /// Documents matching `filter`, newest first.
     async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>>;
     /// The invoice numbers of those of `order_ids` that have an invoice, as
-    /// `(order id, number)`.
+    /// `(order id, number)`; an invoice of this transaction, not numbered
+    /// yet, by its number token (filled in at commit).
     async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>>;
 
     // API keys and settings.

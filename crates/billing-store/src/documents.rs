@@ -1,9 +1,10 @@
 //! Billing documents and the counters their numbers come from.
 
-use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord};
+use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
 use billing_app::store::{StoreError, StoreResult};
 use sqlx::any::AnyRow;
 
+use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
@@ -28,10 +29,98 @@ fn document(row: &AnyRow) -> StoreResult<DocumentRecord> {
 }
 
 impl SqlTx {
+    /// Numbers and stores `draft` (see [`DocumentDraft`]) and fills its
+    /// event in; returns the finished record. Called at commit, just before
+    /// the audit events are chained.
+    pub(crate) async fn number_document_row(&mut self, draft: &DocumentDraft) -> StoreResult<DocumentRecord> {
+        let done = match self.backend {
+            Backend::Postgres => self.number_document_in_one_statement(draft).await?,
+            Backend::Sqlite => {
+                // The write gate already lets one transaction in at a time.
+                let seq = self.next_document_seq_row(draft.record.kind.series(), draft.record.year).await?;
+                let done = draft.numbered(seq);
+                self.insert_document_row(&done).await?;
+                self.fill_event_row(&draft.event_id, draft, &done).await?;
+                done
+            }
+        };
+        Ok(done)
+    }
+
+    /// PostgreSQL: the counter, the document and its event in one round
+    /// trip, the number and the content's SHA-256 computed by the server,
+    /// so the counter row is locked for that round trip and the commit.
+    async fn number_document_in_one_statement(&mut self, draft: &DocumentDraft) -> StoreResult<DocumentRecord> {
+        let d = &draft.record;
+        let row = sqlx::query(
+            "WITH c AS (INSERT INTO document_counters (series, year, last_seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (series, year) DO UPDATE SET last_seq = document_counters.last_seq + 1 RETURNING last_seq), \
+             n AS (SELECT last_seq AS seq, $1 || '-' || $2::text || '-' || CASE WHEN last_seq < 1000000 \
+             THEN lpad(last_seq::text, 6, '0') ELSE last_seq::text END AS number FROM c), \
+             b AS (SELECT seq, number, replace($3::text, $4::text, number) AS content FROM n), \
+             d AS (INSERT INTO documents (id, kind, series, year, seq, number, account_id, source_id, currency, \
+             total_minor, issued_at, content, sha256) SELECT $5, $6, $1, $2, seq, number, $7, $8, $9, $10, $11, \
+             content, encode(sha256(convert_to(content, 'UTF8')), 'hex') FROM b RETURNING seq, number, sha256), \
+             e AS (UPDATE events SET data = replace(replace(events.data, $4::text, d.number), $12::text, d.sha256) \
+             FROM d WHERE events.id = $13 RETURNING events.id) \
+             SELECT d.seq, d.number, d.sha256, (SELECT count(*) FROM e) AS events FROM d",
+        )
+        .bind(d.kind.series())
+        .bind(i64::from(d.year))
+        .bind(&d.content)
+        .bind(&draft.number_token)
+        .bind(&d.id)
+        .bind(d.kind.as_str())
+        .bind(&d.account_id)
+        .bind(&d.source_id)
+        .bind(d.total.currency().code())
+        .bind(d.total.minor())
+        .bind(micros(d.issued_at))
+        .bind(&draft.sha_token)
+        .bind(&draft.event_id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        let done = draft.numbered(row.int("seq")?);
+        // The server's number and digest must be the ones this code computes.
+        let (number, sha256, events) = (row.text("number")?, row.text("sha256")?, row.int("events")?);
+        if number != done.number || sha256 != done.sha256 || events != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "document {} numbered {number} ({sha256}, {events} event {}) where {} ({}, 1 event) was due",
+                d.id, draft.event_id, done.number, done.sha256
+            )));
+        }
+        Ok(done)
+    }
+
+    /// Puts `done`'s number and digest in place of `draft`'s tokens in the
+    /// data of event `event_id`.
+    pub(crate) async fn fill_event_row(
+        &mut self,
+        event_id: &str,
+        draft: &DocumentDraft,
+        done: &DocumentRecord,
+    ) -> StoreResult<()> {
+        let updated = sqlx::query("UPDATE events SET data = replace(replace(data, $1, $2), $3, $4) WHERE id = $5")
+            .bind(&draft.number_token)
+            .bind(&done.number)
+            .bind(&draft.sha_token)
+            .bind(&done.sha256)
+            .bind(event_id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Corrupt(format!("document {} has no event {event_id}", done.id)));
+        }
+        Ok(())
+    }
+
+    /// Takes the next number of a series for a calendar year (the first is
+    /// 1). The upsert takes the counter row's lock (PostgreSQL) inside the
+    /// write transaction (SQLite), so concurrent issuers queue on it and
+    /// each sees the number the previous one committed.
     pub(crate) async fn next_document_seq_row(&mut self, series: &str, year: i32) -> StoreResult<i64> {
-        // The upsert takes the counter row's lock (PostgreSQL) inside the
-        // write transaction (SQLite), so concurrent issuers queue on it and
-        // each sees the number the previous one committed.
         let row = sqlx::query(
             "INSERT INTO document_counters (series, year, last_seq) VALUES ($1, $2, 1) \
              ON CONFLICT (series, year) DO UPDATE SET last_seq = document_counters.last_seq + 1 \
@@ -45,7 +134,7 @@ impl SqlTx {
         row.int("last_seq")
     }
 
-    pub(crate) async fn insert_document_row(&mut self, d: &DocumentRecord) -> StoreResult<()> {
+    async fn insert_document_row(&mut self, d: &DocumentRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO documents (id, kind, series, year, seq, number, account_id, source_id, currency, \
              total_minor, issued_at, content, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use billing_app::changes::ChangeLog;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
-use billing_app::documents::{DocumentFilter, DocumentRecord};
+use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
 use billing_app::events::{Event, EventFilter};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::metering::UsageFacts;
@@ -42,6 +42,8 @@ pub struct SqlTx {
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Audit events appended by this transaction, chained at commit.
     audit: Vec<(NewAuditEvent, DateTime<Utc>)>,
+    /// Documents numbered at commit, before the audit events are chained.
+    drafts: Vec<DocumentDraft>,
     /// Told of the transaction's audit events once it has committed.
     changes: Arc<ChangeLog>,
     /// Woken once a write has committed (the SQLite checkpointer).
@@ -50,7 +52,7 @@ pub struct SqlTx {
 
 impl SqlTx {
     pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend, changes: Arc<ChangeLog>) -> SqlTx {
-        SqlTx { tx, backend, _gate: None, audit: Vec::new(), changes, checkpoints: None }
+        SqlTx { tx, backend, _gate: None, audit: Vec::new(), drafts: Vec::new(), changes, checkpoints: None }
     }
 
     /// The same transaction, waking `checkpoints` once it commits.
@@ -82,10 +84,27 @@ impl SqlTx {
         &mut self.tx
     }
 
-    /// Chains the transaction's audit events, then commits, typed as this
-    /// store's own; once committed, the store's change log learns of them.
+    /// Numbers the transaction's documents, chains its audit events, then
+    /// commits, typed as this store's own; once committed, the store's
+    /// change log learns of the events.
     pub async fn commit_sql(mut self) -> StoreResult<()> {
-        let events = std::mem::take(&mut self.audit);
+        let mut events = std::mem::take(&mut self.audit);
+        let mut numbered: Vec<(DocumentDraft, DocumentRecord)> = Vec::new();
+        for mut draft in std::mem::take(&mut self.drafts) {
+            // A document may name one numbered before it in this
+            // transaction (a credit note its invoice).
+            for (earlier, done) in &numbered {
+                if draft.record.content.contains(&earlier.number_token) {
+                    draft.record.content = earlier.fill(&draft.record.content, done);
+                    self.fill_event_row(&draft.event_id, earlier, done).await?;
+                }
+            }
+            let done = self.number_document_row(&draft).await?;
+            for (event, _) in &mut events {
+                event.detail = draft.fill(&event.detail, &done);
+            }
+            numbered.push((draft, done));
+        }
         let first = match events.as_slice() {
             [] => None,
             _ => Some(self.chain_audit_rows(&events).await?),
@@ -356,20 +375,26 @@ impl StoreTx for SqlTx {
         self.audit_actor_rows(after_seq, limit).await
     }
 
-    async fn next_document_seq(&mut self, series: &str, year: i32) -> StoreResult<i64> {
-        self.next_document_seq_row(series, year).await
+    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
+        let mut found = self.invoice_number_rows(order_ids).await?;
+        // Invoices of this transaction, still to be numbered, by token.
+        found.extend(
+            self.drafts
+                .iter()
+                .filter(|d| d.record.kind == DocumentKind::Invoice && order_ids.contains(&d.record.source_id.as_str()))
+                .map(|d| (d.record.source_id.clone(), d.number_token.clone())),
+        );
+        Ok(found)
     }
-    async fn insert_document(&mut self, document: &DocumentRecord) -> StoreResult<()> {
-        self.insert_document_row(document).await
+    async fn insert_document_at_commit(&mut self, draft: &DocumentDraft) -> StoreResult<()> {
+        self.drafts.push(draft.clone());
+        Ok(())
     }
     async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>> {
         self.document_row(id).await
     }
     async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>> {
         self.document_rows(filter).await
-    }
-    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
-        self.invoice_number_rows(order_ids).await
     }
 
     async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()> {

@@ -1,7 +1,7 @@
 //! Issuing a document inside the transaction that pays an order or creates
-//! a set of refunds, with its `document.issued` event. The number is taken last, just before the use case's
-//! own audit event, so the counter row is held for as short a time as the
-//! transaction allows; the event then names the document, which is how the
+//! a set of refunds, with its `document.issued` event. The number is taken
+//! as the transaction commits ([`DocumentDraft`]); the use case's audit
+//! event names the document by its number and digest, which is how the
 //! audit chain records each issue.
 
 use billing_domain::calendar::BillingZone;
@@ -12,9 +12,8 @@ use serde_json::{Value, json};
 
 use super::content::{
     CreditBody, CreditLine, DestinationLine, DocumentContent, DocumentKind, InvoiceBody, Party, TenderLine,
-    document_number, sha256_hex,
 };
-use super::{DocumentRecord, SELLER_SETTING, SellerDetails};
+use super::{DocumentDraft, DocumentRecord, SELLER_SETTING, SellerDetails};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::model::{Account, InstanceRecord, OrderRecord};
@@ -29,7 +28,8 @@ pub(crate) async fn read_seller(tx: &mut (dyn StoreTx + '_)) -> AppResult<Seller
     }
 }
 
-/// What the audit event of the issuing use case says of the document.
+/// What the audit event of the issuing use case says of the document (its
+/// number and digest are filled in at commit).
 pub(crate) fn audit_ref(doc: &DocumentRecord) -> Value {
     json!({"id": doc.id, "kind": doc.kind.as_str(), "number": doc.number, "sha256": doc.sha256})
 }
@@ -71,11 +71,13 @@ async fn issue(
     let seller = read_seller(tx).await?;
     let local = h.zone.local_date(h.now);
     let year = local.year();
-    let seq = tx.next_document_seq(h.kind.series(), year).await?;
-    let number = document_number(h.kind, year, seq);
+    // The number is taken at commit (see `DocumentDraft`): until then the
+    // tokens stand in for it and for the digest.
+    let number_token = new_id("docnumber");
+    let sha_token = new_id("docdigest");
     let content = DocumentContent {
         kind: h.kind,
-        number: number.clone(),
+        number: number_token.clone(),
         issued_at: h.now.to_rfc3339_opts(SecondsFormat::Micros, true),
         issue_date: local.to_string(),
         billing_zone: h.zone.name().to_owned(),
@@ -86,23 +88,23 @@ async fn issue(
         invoice,
         credit,
     };
-    let json = content.canonical_json()?;
-    let doc = DocumentRecord {
+    let record = DocumentRecord {
         id: new_id("doc"),
         kind: h.kind,
-        number,
+        number: number_token.clone(),
         year,
-        seq,
+        seq: 0,
         account_id: h.account.id.clone(),
         source_id: h.source_id.to_owned(),
         total: h.total,
         issued_at: h.now,
-        sha256: sha256_hex(&json),
-        content: json,
+        sha256: sha_token.clone(),
+        content: content.canonical_json()?,
     };
-    tx.insert_document(&doc).await?;
-    crate::events::emit(tx, crate::events::EventType::DocumentIssued, &doc, h.now).await?;
-    Ok(doc)
+    let event = crate::events::emit(tx, crate::events::EventType::DocumentIssued, &record, h.now).await?;
+    tx.insert_document_at_commit(&DocumentDraft { record: record.clone(), number_token, sha_token, event_id: event })
+        .await?;
+    Ok(record)
 }
 
 /// Issues the invoice of an order just paid.

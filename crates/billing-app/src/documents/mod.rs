@@ -66,6 +66,45 @@ pub struct DocumentRecord {
     pub sha256: String,
 }
 
+/// A document written with its transaction and numbered as that
+/// transaction commits.
+///
+/// Until then its number and digest are stand-ins: random tokens no
+/// customer text can contain, in the record, in its `document.issued`
+/// event and in the audit event that names it. At commit the store takes
+/// the next number of the series, puts it and the digest of the finished
+/// content in place of the tokens everywhere, and only then chains the
+/// audit events, so the series' counter row is held for the last moments
+/// of the transaction alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentDraft {
+    /// The record, with `number` = `number_token`, `sha256` = `sha_token`
+    /// and `seq` 0.
+    pub record: DocumentRecord,
+    /// Stands in for the number.
+    pub number_token: String,
+    /// Stands in for the SHA-256 of the finished content.
+    pub sha_token: String,
+    /// The `document.issued` event written with the draft, whose data holds
+    /// the tokens.
+    pub event_id: String,
+}
+
+impl DocumentDraft {
+    /// The finished record for position `seq` of its series.
+    pub fn numbered(&self, seq: i64) -> DocumentRecord {
+        let number = document_number(self.record.kind, self.record.year, seq);
+        let content = self.record.content.replace(&self.number_token, &number);
+        DocumentRecord { seq, sha256: sha256_hex(&content), number, content, ..self.record.clone() }
+    }
+
+    /// `text` with the tokens replaced by the finished record's number and
+    /// digest.
+    pub fn fill(&self, text: &str, done: &DocumentRecord) -> String {
+        text.replace(&self.number_token, &done.number).replace(&self.sha_token, &done.sha256)
+    }
+}
+
 impl DocumentRecord {
     /// The stored content, read back.
     pub fn parsed(&self) -> AppResult<DocumentContent> {

@@ -99,37 +99,123 @@ impl Writer<'_> {
     }
 }
 
+/// Breaks `text` into lines no wider than `max` points at `size`: at
+/// spaces where it can, inside a word too long for a line where it must.
+fn wrap(face: &Face, text: &str, size: f32, max: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let joined = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+        if face.width(&joined, size) <= max {
+            line = joined;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        for c in word.chars() {
+            line.push(c);
+            if face.width(&line, size) > max && line.chars().count() > 1 {
+                line.pop();
+                lines.push(std::mem::replace(&mut line, c.to_string()));
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A table fitted to the page: column widths, the font size, and each
+/// row's cells broken into lines.
+#[derive(Clone)]
+struct Fitted {
+    caption: String,
+    heads: Vec<String>,
+    widths: Vec<f32>,
+    size: f32,
+    rows: Vec<Vec<Vec<String>>>,
+}
+
+impl Fitted {
+    fn row_height(&self, row: &[Vec<String>]) -> f32 {
+        let lines = row.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        lines as f32 * (self.size + 2.5) + 2.5
+    }
+}
+
+/// The first page's head: the facts and the two parties, broken into
+/// lines that fit.
+struct Head {
+    facts: Vec<(String, Vec<String>)>,
+    seller: Vec<String>,
+    buyer: Vec<String>,
+}
+
+const FACT_INDENT: f32 = 95.0;
+const PARTY_WIDTH: f32 = PAGE_W / 2.0 - MARGIN - 12.0;
+
+impl Head {
+    fn new(w: &Writer<'_>, s: &Sheet) -> Head {
+        let regular = &w.faces.regular;
+        let lines = |party: &[String]| party.iter().flat_map(|l| wrap(regular, l, BODY, PARTY_WIDTH)).collect();
+        Head {
+            facts: s
+                .facts
+                .iter()
+                .map(|(label, value)| (label.clone(), wrap(regular, value, BODY, PAGE_W - 2.0 * MARGIN - FACT_INDENT)))
+                .collect(),
+            seller: lines(&s.seller),
+            buyer: lines(&s.buyer),
+        }
+    }
+
+    /// Where the first table starts.
+    fn bottom(&self) -> f32 {
+        let fact_lines: usize = self.facts.iter().map(|(_, v)| v.len()).sum();
+        let party_lines = self.seller.len().max(self.buyer.len()) as f32;
+        MARGIN + 18.0 + 26.0 + 13.0 * fact_lines as f32 + 12.0 + 13.0 + 12.0 * party_lines + 16.0
+    }
+}
+
 /// What goes on one page: the header (first page only), pieces of tables,
 /// and the total (last page only).
 #[derive(Default)]
 struct PagePlan {
     header: bool,
-    tables: Vec<Table>,
+    tables: Vec<Fitted>,
     total: bool,
 }
 
 /// Splits the sheet into pages, a table's rows carrying over when a page
 /// is full.
-fn plan(w: &Writer<'_>, s: &Sheet) -> Vec<PagePlan> {
+fn plan(head: &Head, tables: &[Fitted]) -> Vec<PagePlan> {
     let bottom = PAGE_H - MARGIN - 40.0;
-    let party_lines = s.seller.len().max(s.buyer.len()) as f32;
-    let mut y = MARGIN + 18.0 + 26.0 + 13.0 * s.facts.len() as f32 + 12.0 + 13.0 + 12.0 * party_lines + 16.0;
+    let mut y = head.bottom();
     let mut pages = vec![PagePlan { header: true, ..PagePlan::default() }];
-    for t in &s.tables {
-        let (_, size) = fit(w, t);
+    for t in tables {
         let mut rows = t.rows.as_slice();
         loop {
-            let room = ((bottom - y - 44.0) / (size + 5.0)).floor().max(0.0) as usize;
-            if room == 0 && !rows.is_empty() {
+            // As many rows as fit under the caption and heads.
+            let mut room = 0;
+            let mut used = 44.0;
+            while room < rows.len() && y + used + t.row_height(&rows[room]) <= bottom {
+                used += t.row_height(&rows[room]);
+                room += 1;
+            }
+            if room == 0 && !rows.is_empty() && y > MARGIN + 10.0 {
                 pages.push(PagePlan::default());
                 y = MARGIN + 10.0;
                 continue;
             }
-            let (here, rest) = rows.split_at(room.min(rows.len()));
+            // A row taller than a whole page still goes somewhere.
+            let room = if room == 0 { rows.len().min(1) } else { room };
+            let (here, rest) = rows.split_at(room);
             if let Some(page) = pages.last_mut() {
-                page.tables.push(Table { rows: here.to_vec(), ..t.clone() });
+                page.tables.push(Fitted { rows: here.to_vec(), ..t.clone() });
             }
-            y += 44.0 + here.len() as f32 * (size + 5.0);
+            y += 44.0 + here.iter().map(|r| t.row_height(r)).sum::<f32>();
             rows = rest;
             if rows.is_empty() {
                 break;
@@ -152,14 +238,17 @@ pub fn render_pdf(content: &DocumentContent, sha256: &str) -> AppResult<Vec<u8>>
     let s = sheet(content)?;
     let faces = faces()?;
     let mut document = Document::new();
-    let plans = plan(&Writer { faces, y: 0.0 }, &s);
+    let layout = Writer { faces, y: 0.0 };
+    let head = Head::new(&layout, &s);
+    let tables: Vec<Fitted> = s.tables.iter().map(|t| fit(&layout, t)).collect();
+    let plans = plan(&head, &tables);
     let count = plans.len();
     for (i, p) in plans.iter().enumerate() {
         let mut page = document.start_page();
         let mut surface = page.surface();
         let mut w = Writer { faces, y: MARGIN + 18.0 };
         if p.header {
-            header(&mut w, &mut surface, &s);
+            header(&mut w, &mut surface, &s, &head);
         } else {
             w.y = MARGIN + 10.0;
         }
@@ -182,21 +271,23 @@ pub fn render_pdf(content: &DocumentContent, sha256: &str) -> AppResult<Vec<u8>>
     document.finish().map_err(|e| AppError::internal(format!("PDF: {e:?}")))
 }
 
-fn header(w: &mut Writer<'_>, surface: &mut Surface<'_>, s: &Sheet) {
+fn header(w: &mut Writer<'_>, surface: &mut Surface<'_>, s: &Sheet, head: &Head) {
     w.text(surface, MARGIN, &s.title, 22.0, true);
     w.right(surface, PAGE_W - MARGIN, &s.number, 13.0, true);
     w.y += 26.0;
-    for (label, value) in &s.facts {
+    for (label, lines) in &head.facts {
         w.text(surface, MARGIN, label, BODY, true);
-        w.text(surface, MARGIN + 95.0, value, BODY, false);
-        w.y += 13.0;
+        for line in lines {
+            w.text(surface, MARGIN + FACT_INDENT, line, BODY, false);
+            w.y += 13.0;
+        }
     }
     w.y += 12.0;
     let top = w.y;
     let mut lowest = top;
-    for (x, head, lines) in [(MARGIN, "SELLER", &s.seller), (PAGE_W / 2.0, "BUYER", &s.buyer)] {
+    for (x, title, lines) in [(MARGIN, "SELLER", &head.seller), (PAGE_W / 2.0, "BUYER", &head.buyer)] {
         w.y = top;
-        w.text(surface, x, head, 7.5, true);
+        w.text(surface, x, title, 7.5, true);
         w.y += 13.0;
         for (i, line) in lines.iter().enumerate() {
             w.text(surface, x, line, BODY, i == 0);
@@ -207,34 +298,68 @@ fn header(w: &mut Writer<'_>, surface: &mut Surface<'_>, s: &Sheet) {
     w.y = lowest + 16.0;
 }
 
-/// Column widths fitted to the page: each column as wide as its widest
-/// cell, and the font made smaller when the natural widths do not fit.
-fn fit(w: &Writer<'_>, t: &Table) -> (Vec<f32>, f32) {
+/// Fits a table to the page width. Each column starts as wide as its widest
+/// cell; when they do not fit, the font gets smaller down to `MIN_SIZE`,
+/// then the widest columns are narrowed to a common cap (never below their
+/// head or widest word's width where that can be helped) and their cells
+/// broken into lines. Spare room goes to the first column, so amounts sit
+/// at the right edge.
+fn fit(w: &Writer<'_>, t: &Table) -> Fitted {
     const GAP: f32 = 8.0;
+    const MIN_SIZE: f32 = 7.5;
     let available = PAGE_W - 2.0 * MARGIN;
-    let mut widths: Vec<f32> = t.heads.iter().map(|h| w.faces.bold.width(h, BODY) + GAP).collect();
-    for row in &t.rows {
-        for (i, cell) in row.iter().enumerate().take(widths.len()) {
-            widths[i] = widths[i].max(w.faces.regular.width(cell, BODY) + GAP);
+    let natural_at = |size: f32| -> Vec<f32> {
+        let mut widths: Vec<f32> = t.heads.iter().map(|h| w.faces.bold.width(h, size) + GAP).collect();
+        for row in &t.rows {
+            for (i, cell) in row.iter().enumerate().take(widths.len()) {
+                widths[i] = widths[i].max(w.faces.regular.width(cell, size) + GAP);
+            }
+        }
+        widths
+    };
+    let natural: f32 = natural_at(BODY).iter().sum();
+    let size = if natural > available { (BODY * available / natural).max(MIN_SIZE) } else { BODY };
+    let mut widths = natural_at(size);
+    let total: f32 = widths.iter().sum();
+    if total > available {
+        // The cap c with sum(min(width, c)) = available, found by halving.
+        let (mut low, mut high) = (0.0_f32, widths.iter().copied().fold(0.0, f32::max));
+        for _ in 0..40 {
+            let c = (low + high) / 2.0;
+            if widths.iter().map(|x| x.min(c)).sum::<f32>() > available {
+                high = c;
+            } else {
+                low = c;
+            }
+        }
+        for x in &mut widths {
+            *x = x.min(low);
         }
     }
-    let natural: f32 = widths.iter().sum();
-    let scale = if natural > available { available / natural } else { 1.0 };
-    let mut spread: Vec<f32> = widths.iter().map(|x| x * scale).collect();
-    if let Some(first) = spread.first_mut() {
-        // Spare room goes to the first column, so amounts sit at the right edge.
-        *first += available - natural * scale;
+    let spare = available - widths.iter().sum::<f32>();
+    if let Some(first) = widths.first_mut() {
+        *first += spare.max(0.0);
     }
-    (spread, (BODY * scale).max(5.0))
+    let rows = t
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .zip(&widths)
+                .map(|(cell, width)| wrap(&w.faces.regular, cell, size, (width - GAP).max(size)))
+                .collect()
+        })
+        .collect();
+    Fitted { caption: t.caption.clone(), heads: t.heads.clone(), widths, size, rows }
 }
 
-fn draw_table(w: &mut Writer<'_>, surface: &mut Surface<'_>, t: &Table) {
-    let (widths, size) = fit(w, t);
+fn draw_table(w: &mut Writer<'_>, surface: &mut Surface<'_>, t: &Fitted) {
+    let size = t.size;
     w.text(surface, MARGIN, &t.caption, 11.0, true);
     w.y += 15.0;
-    let last = widths.len().saturating_sub(1);
+    let last = t.widths.len().saturating_sub(1);
     let mut x = MARGIN;
-    for (i, (head, width)) in t.heads.iter().zip(&widths).enumerate() {
+    for (i, (head, width)) in t.heads.iter().zip(&t.widths).enumerate() {
         if i == last {
             w.right(surface, PAGE_W - MARGIN, head, size, true);
         } else {
@@ -245,16 +370,96 @@ fn draw_table(w: &mut Writer<'_>, surface: &mut Surface<'_>, t: &Table) {
     w.rule(surface, w.y + 4.0, 0.6);
     w.y += 15.0;
     for row in &t.rows {
+        let top = w.y;
         let mut x = MARGIN;
-        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
-            if i == last {
-                w.right(surface, PAGE_W - MARGIN, cell, size, false);
-            } else {
-                w.text(surface, x, cell, size, false);
+        for (i, (lines, width)) in row.iter().zip(&t.widths).enumerate() {
+            w.y = top;
+            for line in lines {
+                if i == last {
+                    w.right(surface, PAGE_W - MARGIN, line, size, false);
+                } else {
+                    w.text(surface, x, line, size, false);
+                }
+                w.y += size + 2.5;
             }
             x += width;
         }
-        w.y += size + 5.0;
+        w.y = top + t.row_height(row);
     }
     w.y += 14.0;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> Writer<'static> {
+        Writer { faces: faces().unwrap(), y: 0.0 }
+    }
+
+    #[test]
+    fn wrapped_lines_fit_and_keep_every_character() {
+        let w = writer();
+        let text = "Spark reserved capacity, 100 CU, 12 months, region cn-hangzhou, instance \
+                    inst_0192aa7e3c4b7d8e9f00112233445566778899aabbccddeeff";
+        for max in [40.0, 120.0, 300.0] {
+            let lines = wrap(&w.faces.regular, text, BODY, max);
+            for line in &lines {
+                let fits = w.faces.regular.width(line, BODY) <= max || line.chars().count() == 1;
+                assert!(fits, "{line:?} is wider than {max}");
+            }
+            let rejoined: String = lines.concat().split_whitespace().collect();
+            let original: String = text.split_whitespace().collect();
+            assert_eq!(rejoined, original, "at {max} points");
+        }
+        assert_eq!(wrap(&w.faces.regular, "", BODY, 50.0), [""]);
+    }
+
+    #[test]
+    fn long_cells_facts_and_addresses_stay_inside_the_page() {
+        let w = writer();
+        let long = "x".repeat(40) + " " + &"word ".repeat(40);
+        let table = Table {
+            caption: "Lines".into(),
+            heads: ["Order", "Line", "Period", "Cash paid", "Used/total", "Consumed", "Refund"]
+                .map(str::to_owned)
+                .to_vec(),
+            rows: vec![vec![
+                long.clone(),
+                long.clone(),
+                long.clone(),
+                "$1.00".into(),
+                "1/2".into(),
+                "$1.00".into(),
+                "$9,999,999.00".into(),
+            ]],
+        };
+        let fitted = fit(&w, &table);
+        let total: f32 = fitted.widths.iter().sum();
+        assert!(total <= PAGE_W - 2.0 * MARGIN + 0.01, "columns take {total} points");
+        assert!(fitted.size >= 7.5, "the font stays readable: {}", fitted.size);
+        for row in &fitted.rows {
+            for (lines, width) in row.iter().zip(&fitted.widths) {
+                for line in lines {
+                    assert!(w.faces.regular.width(line, fitted.size) <= width - 8.0 + 0.01, "{line:?} in {width}");
+                }
+            }
+        }
+        assert_eq!(fitted.rows[0][6], ["$9,999,999.00"], "amounts are not broken");
+        let sheet = Sheet {
+            title: "Invoice".into(),
+            number: "INV-2026-000001".into(),
+            facts: vec![("Item".into(), long.clone())],
+            seller: vec![long.clone()],
+            buyer: vec!["Buyer".into()],
+            tables: vec![],
+            total_label: "Total due".into(),
+            total: "$1.00".into(),
+        };
+        let head = Head::new(&w, &sheet);
+        assert!(head.facts[0].1.len() > 1 && head.seller.len() > 1, "long values take several lines");
+        for line in &head.seller {
+            assert!(w.faces.regular.width(line, BODY) <= PARTY_WIDTH + 0.01, "{line:?}");
+        }
+    }
 }

@@ -116,3 +116,23 @@ fn a_credit_note_with_many_lines_runs_onto_more_pages_and_keeps_its_total() {
     let text = pdf_text(&bytes);
     assert!(text.contains("€800.00") && text.contains("CN-2026-000007") && text.contains("card too old"), "{text}");
 }
+
+#[test]
+fn long_names_addresses_and_items_wrap_onto_lines_with_nothing_lost() {
+    let mut content = invoice("USD", "3221.00");
+    content.seller.name = "Northwind Serverless Analytics Platform International Holdings Limited".to_owned();
+    content.seller.address = (1..=5)
+        .map(|i| format!("Building {i}, Very Long Industrial Park Road Number {i}00, District"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if let Some(body) = content.invoice.as_mut() {
+        body.item = "Spark reserved capacity, 100 CU, 12 months, region cn-hangzhou, instance \
+                     inst_0192aa7e3c4b7d8e9f00112233445566778899aabbccddeeff"
+            .to_owned();
+    }
+    let text = pdf_text(&render_pdf(&content, "d").unwrap());
+    let words: String = text.split_whitespace().collect();
+    for wanted in ["NorthwindServerless", "RoadNumber500", "instanceinst_0192aa7e3c4b", "$3,221.00"] {
+        assert!(words.contains(wanted), "missing {wanted} in {text}");
+    }
+}

@@ -2,7 +2,7 @@
 //! of refunds, numbered without gaps under concurrency, immutable once
 //! issued, and rendered as HTML and as a PDF that reads back.
 
-use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord, SellerDetails, sha256_hex};
+use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord, SellerDetails, sha256_hex};
 use billing_app::model::BenefitKind;
 use billing_app::store::Store;
 use billing_app::unsubscription::facts::Question;
@@ -129,6 +129,27 @@ async fn every_payment_gets_an_invoice_and_every_refund_set_a_credit_note_naming
         assert_eq!(sorted, all, "one document.issued event per document");
         let data: serde_json::Value = serde_json::from_str(&events[0].1).unwrap();
         assert_eq!((data["number"].as_str(), data["kind"].as_str()), (Some("INV-2026-000001"), Some("invoice")));
+        // Numbers and digests are taken at commit: each document's event and
+        // the audit event naming it carry the finished ones, no stand-in.
+        let details: Vec<String> =
+            sqlx::query_scalar("SELECT detail FROM audit_events").fetch_all(w.store.pool()).await.unwrap();
+        for doc in invoices.iter().chain(&notes) {
+            let (_, data) = events.iter().find(|(id, _)| *id == doc.id).unwrap();
+            let data: serde_json::Value = serde_json::from_str(data).unwrap();
+            assert_eq!((data["number"].as_str(), data["sha256"].as_str()), (Some(&*doc.number), Some(&*doc.sha256)));
+            assert_eq!(data["content"]["number"].as_str(), Some(&*doc.number));
+            let named = details.iter().filter(|d| d.contains(&doc.number) && d.contains(&doc.sha256)).count();
+            assert_eq!(named, 1, "one audit event names {} with its digest", doc.number);
+        }
+        let leftovers: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM events WHERE data LIKE '%docnumber_%' OR data LIKE '%docdigest_%') \
+             + (SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%docnumber_%' OR detail LIKE '%docdigest_%') \
+             + (SELECT COUNT(*) FROM documents WHERE content LIKE '%docnumber_%')",
+        )
+        .fetch_one(w.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(leftovers, 0, "no stand-in survives the commit");
         assert_eq!(w.billing.audit_verify(&OPERATOR).await.unwrap().problem, None);
         // A customer sees their own documents, not another account's.
         let other = w.seed("other", "0.00").await;
@@ -170,6 +191,16 @@ async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
         assert_eq!((notes[0].source_id.as_str(), notes[1].source_id.as_str()), (downgrade.as_str(), switched.as_str()));
         let activation = notes[2].parsed().unwrap().credit.unwrap();
         assert_eq!(activation.credits_invoices, ["INV-2026-000002"]);
+        // Invoice and credit note were numbered in the same commit; the
+        // credit note's event names the invoice's finished number too.
+        let data: String = sqlx::query_scalar("SELECT data FROM events WHERE resource_id = $1")
+            .bind(&notes[2].id)
+            .fetch_one(w.store.pool())
+            .await
+            .unwrap();
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["content"]["credit"]["credits_invoices"][0].as_str(), Some("INV-2026-000002"));
+        assert_eq!(notes[2].sha256, sha256_hex(&notes[2].content));
         assert_eq!(notes[2].total, usd("3000.00"));
         assert_eq!(invoices[1].source_id, failed.order.id);
         let invoice = invoices[1].parsed().unwrap().invoice.unwrap();
@@ -177,15 +208,39 @@ async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
     });
 }
 
+/// A draft of a new document shaped like `doc`, its event `event_id`.
+fn draft_of(doc: &DocumentRecord, event_id: &str) -> DocumentDraft {
+    let (number_token, sha_token) = ("docnumber_test".to_owned(), "docdigest_test".to_owned());
+    let record = DocumentRecord {
+        id: "doc_test".into(),
+        number: number_token.clone(),
+        seq: 0,
+        sha256: sha_token.clone(),
+        source_id: "ord_test".into(),
+        content: doc.content.replace(&doc.number, &number_token),
+        ..doc.clone()
+    };
+    DocumentDraft { record, number_token, sha_token, event_id: event_id.into() }
+}
+
 #[tokio::test]
 async fn a_rolled_back_transaction_gives_its_number_back() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "20000.00").await;
         w.billing.buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+        let first = docs(&w, DocumentKind::Invoice).await.remove(0);
         {
+            // A draft dropped without commit takes no number.
             let mut tx = w.store.begin().await.unwrap();
-            assert_eq!(tx.next_document_seq("INV", 2026).await.unwrap(), 2);
-            // Dropped without commit: rolled back.
+            tx.insert_document_at_commit(&draft_of(&first, "evt_x")).await.unwrap();
+        }
+        {
+            // Nor does one whose numbering fails at commit (its event is
+            // missing): the counter goes back with the rest.
+            let mut tx = w.store.begin().await.unwrap();
+            tx.insert_document_at_commit(&draft_of(&first, "evt_missing")).await.unwrap();
+            let err = tx.commit().await.unwrap_err();
+            assert!(err.to_string().contains("evt_missing"), "{err}");
         }
         // A confirmation refused after its checks leaves no trace either.
         let other = w.seed("other", "20000.00").await;
