@@ -1,13 +1,14 @@
-//! `spark-billing documents list|show|pdf|html`: invoices and credit notes
-//! from the local database or, with `--server`, through the API.
+//! `spark-billing documents list|show|pdf|html|seller`: invoices and credit
+//! notes, and the seller printed on them, from the local database or, with
+//! `--server`, through the API.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::anyhow;
-use billing_api::routes::documents::DocumentDto;
+use billing_api::routes::documents::{DocumentDto, SellerDto};
 use billing_app::Caller;
-use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord};
+use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord, SellerDetails};
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::config::Global;
@@ -25,6 +26,23 @@ pub enum DocumentsCommand {
     Pdf(WriteArgs),
     /// Write one document as a printable HTML page.
     Html(WriteArgs),
+    /// Show the seller printed on documents, or set it with any of the
+    /// options (documents already issued keep the seller they show).
+    Seller(SellerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SellerArgs {
+    /// Legal name (1 to 120 characters).
+    #[arg(long)]
+    name: Option<String>,
+    /// One line of the postal address; repeat for each line (at most 5 lines
+    /// and 300 characters). `--address ""` clears it.
+    #[arg(long = "address", value_name = "LINE")]
+    address: Vec<String>,
+    /// Tax registration number (at most 40 characters; "" clears it).
+    #[arg(long)]
+    tax_id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -99,7 +117,37 @@ pub async fn run(global: &Global, command: DocumentsCommand) -> anyhow::Result<E
         }
         DocumentsCommand::Pdf(args) => write(global, args, "pdf").await,
         DocumentsCommand::Html(args) => write(global, args, "html").await,
+        DocumentsCommand::Seller(args) => seller(global, args).await,
     }
+}
+
+async fn seller(global: &Global, args: SellerArgs) -> anyhow::Result<ExitCode> {
+    let changes = args.name.is_some() || !args.address.is_empty() || args.tax_id.is_some();
+    let merge = |current: SellerDto| SellerDto {
+        name: args.name.clone().unwrap_or(current.name),
+        address: if args.address.is_empty() { current.address } else { args.address.join("\n") },
+        tax_id: args.tax_id.clone().unwrap_or(current.tax_id),
+    };
+    let seller = match Remote::from_global(global)? {
+        Some(remote) if changes => {
+            let wanted = merge(remote.seller().await?);
+            remote.set_seller(&wanted).await?
+        }
+        Some(remote) => remote.seller().await?,
+        None => {
+            let (_, billing) = global.open().await?;
+            let current = SellerDto::from(billing.seller().await?);
+            if changes {
+                let wanted = merge(current);
+                let details = SellerDetails { name: wanted.name, address: wanted.address, tax_id: wanted.tax_id };
+                billing.set_seller(&Caller::Operator, &details).await?.into()
+            } else {
+                current
+            }
+        }
+    };
+    output::json(&serde_json::to_value(&seller)?)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn dto(d: &DocumentRecord) -> anyhow::Result<DocumentDto> {

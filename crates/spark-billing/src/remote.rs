@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use billing_api::dto::{QuoteDto, RefundDto, UnsubscriptionDto, WorkspaceDetailsDto};
 use billing_api::routes::api_keys::{ApiKeyDto, ApiKeyRolled};
-use billing_api::routes::documents::DocumentDto;
+use billing_api::routes::documents::{DocumentDto, SellerDto};
 use billing_api::routes::integrity::{AuditReportDto, LedgerReportDto};
 use billing_api::routes::policy::PolicyVersionDto;
 use billing_api::routes::usage::ImportOutcomeDto;
@@ -89,7 +89,8 @@ pub fn local_only(global: &Global, command: &str) -> anyhow::Result<()> {
 
 /// One request, built on the caller's thread and sent on the blocking pool.
 struct Request {
-    post: bool,
+    /// `GET`, `POST` or `PUT`.
+    method: &'static str,
     path: String,
     query: Vec<(&'static str, String)>,
     body: Option<(&'static str, Vec<u8>)>,
@@ -98,11 +99,15 @@ struct Request {
 
 impl Request {
     fn get(path: impl Into<String>) -> Request {
-        Request { post: false, path: path.into(), query: Vec::new(), body: None, idempotency_key: None }
+        Request { method: "GET", path: path.into(), query: Vec::new(), body: None, idempotency_key: None }
     }
 
     fn post(path: impl Into<String>, content_type: &'static str, body: Vec<u8>) -> Request {
-        Request { post: true, body: Some((content_type, body)), ..Request::get(path) }
+        Request { method: "POST", body: Some((content_type, body)), ..Request::get(path) }
+    }
+
+    fn put(path: impl Into<String>, body: Vec<u8>) -> Request {
+        Request { method: "PUT", body: Some(("application/json", body)), ..Request::get(path) }
     }
 }
 
@@ -158,8 +163,9 @@ impl Remote {
     fn send_blocking(&self, request: Request) -> anyhow::Result<Reply> {
         let url = format!("{}{}", self.base, request.path);
         let auth = format!("Bearer {}", self.key);
-        let sent = if request.post {
-            let mut builder = self.agent.post(&url).header("Authorization", &auth).header("Accept", "application/json");
+        let sent = if request.method != "GET" {
+            let builder = if request.method == "PUT" { self.agent.put(&url) } else { self.agent.post(&url) };
+            let mut builder = builder.header("Authorization", &auth).header("Accept", "application/json");
             if let Some(key) = &request.idempotency_key {
                 builder = builder.header("Idempotency-Key", key);
             }
@@ -287,6 +293,16 @@ impl Remote {
     /// `GET /api/v1/documents/{id}/pdf` or `/html`: the rendering's bytes.
     pub async fn document_rendering(&self, id: &str, format: &str) -> anyhow::Result<Vec<u8>> {
         Ok(self.send(Request::get(format!("/api/v1/documents/{}/{format}", segment(id)))).await?.body)
+    }
+
+    /// `GET /api/v1/documents/seller`.
+    pub async fn seller(&self) -> anyhow::Result<SellerDto> {
+        self.json(Request::get("/api/v1/documents/seller")).await
+    }
+
+    /// `PUT /api/v1/documents/seller`.
+    pub async fn set_seller(&self, seller: &SellerDto) -> anyhow::Result<SellerDto> {
+        self.json(Request::put("/api/v1/documents/seller", serde_json::to_vec(seller)?)).await
     }
 
     /// `POST /api/v1/usage.csv`: one batch, as CSV with its header.

@@ -79,6 +79,12 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     remote::local_only(global, "serve")?;
     let quote_keys = global.quote_keys()?;
     let console_settings = args.console.settings()?;
+    // A font named for PDFs that cannot be read stops the start, not the
+    // first PDF.
+    let cjk = billing_app::documents::pdf::check_fonts().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !cjk {
+        tracing::warn!("no CJK font found: Chinese, Japanese and Korean names print as boxes in PDFs");
+    }
     // The address first: a server that cannot listen writes nothing (no
     // database, no clock mode, no demo) and leaves a running one alone.
     let listener = tokio::net::TcpListener::bind(args.listen)

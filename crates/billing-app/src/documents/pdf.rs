@@ -1,7 +1,9 @@
 //! A document as an A4 PDF, made from its stored content with `krilla`.
 //! The text is set in DejaVu Sans, which ships inside this crate (see
 //! `fonts/LICENSE-DejaVu.txt`) and is embedded, subset to the glyphs used,
-//! so `¥`, `€` and every name print the same on any reader. Layout
+//! so `¥`, `€` and every name print the same on any reader. Characters
+//! DejaVu lacks (Chinese, Japanese, Korean) are set in a fallback font
+//! found on the machine ([`CJK_FONT_VARIABLE`]), embedded the same way. Layout
 //! coordinates are points; they never carry money, which is formatted as
 //! text before it gets here.
 
@@ -27,6 +29,19 @@ const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 50.0;
 const BODY: f32 = 9.5;
 
+/// Where a face for Chinese, Japanese and Korean text is looked for when
+/// [`CJK_FONT_VARIABLE`] is not set: Debian's Noto Sans CJK, WenQuanYi
+/// Micro Hei and Droid Sans Fallback.
+const CJK_FONT_PATHS: [&str; 3] = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+];
+
+/// The variable naming a font file (TrueType, OpenType or a collection)
+/// used for the characters DejaVu Sans lacks, CJK above all.
+pub const CJK_FONT_VARIABLE: &str = "SPARK_BILLING_PDF_CJK_FONT";
+
 /// A face with what layout needs: krilla's handle and the advance widths.
 struct Face {
     font: Font,
@@ -34,10 +49,14 @@ struct Face {
 }
 
 impl Face {
-    fn load(data: &'static [u8]) -> Option<Face> {
-        let font = Font::new(data.to_vec().into(), 0)?;
-        let face = ttf_parser::Face::parse(data, 0).ok()?;
+    fn load(data: &'static [u8], index: u32) -> Option<Face> {
+        let font = Font::new(data.to_vec().into(), index)?;
+        let face = ttf_parser::Face::parse(data, index).ok()?;
         Some(Face { font, face })
+    }
+
+    fn has(&self, c: char) -> bool {
+        c.is_whitespace() || self.face.glyph_index(c).is_some()
     }
 
     /// Width of `text` at `size` points.
@@ -57,14 +76,99 @@ impl Face {
 struct Faces {
     regular: Face,
     bold: Face,
+    /// For what DejaVu lacks (CJK), when a font for it was found.
+    fallback: Option<Face>,
+}
+
+impl Faces {
+    /// `text` cut into runs, each set in the first face that has its
+    /// characters.
+    fn runs<'t>(&self, text: &'t str, bold: bool) -> Vec<(&Face, &'t str)> {
+        let main = if bold { &self.bold } else { &self.regular };
+        let pick = |c: char| match &self.fallback {
+            Some(fallback) if !main.has(c) && fallback.has(c) => fallback,
+            _ => main,
+        };
+        let mut runs: Vec<(&Face, &'t str)> = Vec::new();
+        let mut start = 0;
+        let mut current: Option<&Face> = None;
+        for (i, c) in text.char_indices() {
+            let face = pick(c);
+            if let Some(open) = current
+                && !std::ptr::eq(open, face)
+            {
+                runs.push((open, &text[start..i]));
+                start = i;
+            }
+            current = Some(face);
+        }
+        if let Some(open) = current {
+            runs.push((open, &text[start..]));
+        }
+        runs
+    }
+
+    fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        self.runs(text, bold).iter().map(|(face, run)| face.width(run, size)).sum()
+    }
+}
+
+/// The file and face index of the fallback font: the variable's file, or
+/// the first of [`CJK_FONT_PATHS`] present. In a collection, the face for
+/// Simplified Chinese is taken where its family name says so.
+fn fallback_font() -> Result<Option<(&'static [u8], u32)>, String> {
+    let (path, named) = match std::env::var_os(CJK_FONT_VARIABLE) {
+        Some(path) => (std::path::PathBuf::from(path), true),
+        None => match CJK_FONT_PATHS.iter().map(std::path::Path::new).find(|p| p.is_file()) {
+            Some(path) => (path.to_owned(), false),
+            None => return Ok(None),
+        },
+    };
+    let why = |e: String| format!("{CJK_FONT_VARIABLE}: {}: {e}", path.display());
+    let data = match std::fs::read(&path) {
+        Ok(data) => data,
+        Err(e) if named => return Err(why(e.to_string())),
+        Err(_) => return Ok(None),
+    };
+    let data: &'static [u8] = Box::leak(data.into_boxed_slice());
+    let count = ttf_parser::fonts_in_collection(data).unwrap_or(1);
+    let family = |index: u32| -> Option<String> {
+        let face = ttf_parser::Face::parse(data, index).ok()?;
+        face.names().into_iter().filter(|n| n.name_id == ttf_parser::name_id::FAMILY).find_map(|n| n.to_string())
+    };
+    if ttf_parser::Face::parse(data, 0).is_err() {
+        return Err(why("not a font file this renderer reads".to_owned()));
+    }
+    let index = (0..count).find(|&i| family(i).is_some_and(|f| f.ends_with(" SC"))).unwrap_or(0);
+    Ok(Some((data, index)))
 }
 
 fn faces() -> AppResult<&'static Faces> {
-    static FACES: OnceLock<Option<Faces>> = OnceLock::new();
+    static FACES: OnceLock<Result<Faces, String>> = OnceLock::new();
     FACES
-        .get_or_init(|| Some(Faces { regular: Face::load(REGULAR)?, bold: Face::load(BOLD)? }))
+        .get_or_init(|| {
+            let bundled = || "the bundled font could not be read".to_owned();
+            let fallback = match fallback_font()? {
+                Some((data, index)) => {
+                    Some(Face::load(data, index).ok_or_else(|| format!("{CJK_FONT_VARIABLE}: unreadable"))?)
+                }
+                None => None,
+            };
+            Ok(Faces {
+                regular: Face::load(REGULAR, 0).ok_or_else(bundled)?,
+                bold: Face::load(BOLD, 0).ok_or_else(bundled)?,
+                fallback,
+            })
+        })
         .as_ref()
-        .ok_or_else(|| AppError::internal("the bundled font could not be read"))
+        .map_err(|e| AppError::internal(e.clone()))
+}
+
+/// Checks the fonts once, at start: an unreadable fallback font named by
+/// [`CJK_FONT_VARIABLE`] is an error then, not at the first PDF. Returns
+/// whether a fallback for CJK text is in use.
+pub fn check_fonts() -> AppResult<bool> {
+    Ok(faces()?.fallback.is_some())
 }
 
 /// Writes text on pages, starting a new page when one is full.
@@ -75,13 +179,15 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn text(&self, surface: &mut Surface<'_>, x: f32, text: &str, size: f32, bold: bool) {
-        let face = if bold { &self.faces.bold } else { &self.faces.regular };
-        surface.draw_text(Point::from_xy(x, self.y), face.font.clone(), size, text, false, TextDirection::Auto);
+        let mut x = x;
+        for (face, run) in self.faces.runs(text, bold) {
+            surface.draw_text(Point::from_xy(x, self.y), face.font.clone(), size, run, false, TextDirection::Auto);
+            x += face.width(run, size);
+        }
     }
 
     fn right(&self, surface: &mut Surface<'_>, right: f32, text: &str, size: f32, bold: bool) {
-        let face = if bold { &self.faces.bold } else { &self.faces.regular };
-        let x = right - face.width(text, size);
+        let x = right - self.faces.width(text, size, bold);
         self.text(surface, x, text, size, bold);
     }
 
@@ -101,12 +207,13 @@ impl Writer<'_> {
 
 /// Breaks `text` into lines no wider than `max` points at `size`: at
 /// spaces where it can, inside a word too long for a line where it must.
-fn wrap(face: &Face, text: &str, size: f32, max: f32) -> Vec<String> {
+fn wrap(faces: &Faces, text: &str, size: f32, max: f32) -> Vec<String> {
+    let width = |t: &str| faces.width(t, size, false);
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split(' ').filter(|w| !w.is_empty()) {
         let joined = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
-        if face.width(&joined, size) <= max {
+        if width(&joined) <= max {
             line = joined;
             continue;
         }
@@ -115,7 +222,7 @@ fn wrap(face: &Face, text: &str, size: f32, max: f32) -> Vec<String> {
         }
         for c in word.chars() {
             line.push(c);
-            if face.width(&line, size) > max && line.chars().count() > 1 {
+            if width(&line) > max && line.chars().count() > 1 {
                 line.pop();
                 lines.push(std::mem::replace(&mut line, c.to_string()));
             }
@@ -149,8 +256,9 @@ impl Fitted {
 /// lines that fit.
 struct Head {
     facts: Vec<(String, Vec<String>)>,
-    seller: Vec<String>,
-    buyer: Vec<String>,
+    /// Each line with whether it is part of the name (set in bold).
+    seller: Vec<(String, bool)>,
+    buyer: Vec<(String, bool)>,
 }
 
 const FACT_INDENT: f32 = 95.0;
@@ -158,13 +266,16 @@ const PARTY_WIDTH: f32 = PAGE_W / 2.0 - MARGIN - 12.0;
 
 impl Head {
     fn new(w: &Writer<'_>, s: &Sheet) -> Head {
-        let regular = &w.faces.regular;
-        let lines = |party: &[String]| party.iter().flat_map(|l| wrap(regular, l, BODY, PARTY_WIDTH)).collect();
+        let faces = w.faces;
+        let lines = |party: &[String]| {
+            let pieces = party.iter().enumerate();
+            pieces.flat_map(|(i, l)| wrap(faces, l, BODY, PARTY_WIDTH).into_iter().map(move |p| (p, i == 0))).collect()
+        };
         Head {
             facts: s
                 .facts
                 .iter()
-                .map(|(label, value)| (label.clone(), wrap(regular, value, BODY, PAGE_W - 2.0 * MARGIN - FACT_INDENT)))
+                .map(|(label, value)| (label.clone(), wrap(faces, value, BODY, PAGE_W - 2.0 * MARGIN - FACT_INDENT)))
                 .collect(),
             seller: lines(&s.seller),
             buyer: lines(&s.buyer),
@@ -289,8 +400,8 @@ fn header(w: &mut Writer<'_>, surface: &mut Surface<'_>, s: &Sheet, head: &Head)
         w.y = top;
         w.text(surface, x, title, 7.5, true);
         w.y += 13.0;
-        for (i, line) in lines.iter().enumerate() {
-            w.text(surface, x, line, BODY, i == 0);
+        for (line, name) in lines {
+            w.text(surface, x, line, BODY, *name);
             w.y += 12.0;
         }
         lowest = lowest.max(w.y);
@@ -309,10 +420,10 @@ fn fit(w: &Writer<'_>, t: &Table) -> Fitted {
     const MIN_SIZE: f32 = 7.5;
     let available = PAGE_W - 2.0 * MARGIN;
     let natural_at = |size: f32| -> Vec<f32> {
-        let mut widths: Vec<f32> = t.heads.iter().map(|h| w.faces.bold.width(h, size) + GAP).collect();
+        let mut widths: Vec<f32> = t.heads.iter().map(|h| w.faces.width(h, size, true) + GAP).collect();
         for row in &t.rows {
             for (i, cell) in row.iter().enumerate().take(widths.len()) {
-                widths[i] = widths[i].max(w.faces.regular.width(cell, size) + GAP);
+                widths[i] = widths[i].max(w.faces.width(cell, size, false) + GAP);
             }
         }
         widths
@@ -344,10 +455,7 @@ fn fit(w: &Writer<'_>, t: &Table) -> Fitted {
         .rows
         .iter()
         .map(|row| {
-            row.iter()
-                .zip(&widths)
-                .map(|(cell, width)| wrap(&w.faces.regular, cell, size, (width - GAP).max(size)))
-                .collect()
+            row.iter().zip(&widths).map(|(cell, width)| wrap(w.faces, cell, size, (width - GAP).max(size))).collect()
         })
         .collect();
     Fitted { caption: t.caption.clone(), heads: t.heads.clone(), widths, size, rows }
@@ -403,16 +511,16 @@ mod tests {
         let text = "Spark reserved capacity, 100 CU, 12 months, region cn-hangzhou, instance \
                     inst_0192aa7e3c4b7d8e9f00112233445566778899aabbccddeeff";
         for max in [40.0, 120.0, 300.0] {
-            let lines = wrap(&w.faces.regular, text, BODY, max);
+            let lines = wrap(w.faces, text, BODY, max);
             for line in &lines {
-                let fits = w.faces.regular.width(line, BODY) <= max || line.chars().count() == 1;
+                let fits = w.faces.width(line, BODY, false) <= max || line.chars().count() == 1;
                 assert!(fits, "{line:?} is wider than {max}");
             }
             let rejoined: String = lines.concat().split_whitespace().collect();
             let original: String = text.split_whitespace().collect();
             assert_eq!(rejoined, original, "at {max} points");
         }
-        assert_eq!(wrap(&w.faces.regular, "", BODY, 50.0), [""]);
+        assert_eq!(wrap(w.faces, "", BODY, 50.0), [""]);
     }
 
     #[test]
@@ -441,7 +549,7 @@ mod tests {
         for row in &fitted.rows {
             for (lines, width) in row.iter().zip(&fitted.widths) {
                 for line in lines {
-                    assert!(w.faces.regular.width(line, fitted.size) <= width - 8.0 + 0.01, "{line:?} in {width}");
+                    assert!(w.faces.width(line, fitted.size, false) <= width - 8.0 + 0.01, "{line:?} in {width}");
                 }
             }
         }
@@ -458,8 +566,8 @@ mod tests {
         };
         let head = Head::new(&w, &sheet);
         assert!(head.facts[0].1.len() > 1 && head.seller.len() > 1, "long values take several lines");
-        for line in &head.seller {
-            assert!(w.faces.regular.width(line, BODY) <= PARTY_WIDTH + 0.01, "{line:?}");
+        for (line, _) in &head.seller {
+            assert!(w.faces.width(line, BODY, false) <= PARTY_WIDTH + 0.01, "{line:?}");
         }
     }
 }

@@ -136,3 +136,25 @@ fn long_names_addresses_and_items_wrap_onto_lines_with_nothing_lost() {
         assert!(words.contains(wanted), "missing {wanted} in {text}");
     }
 }
+
+/// Needs a CJK font on the machine: Debian's `fonts-noto-cjk`, or a file
+/// named by `SPARK_BILLING_PDF_CJK_FONT`.
+#[test]
+fn a_chinese_buyer_name_prints_in_the_pdf_with_an_embedded_cjk_face() {
+    assert!(
+        billing_app::documents::pdf::check_fonts().unwrap(),
+        "no CJK font found: install fonts-noto-cjk or set SPARK_BILLING_PDF_CJK_FONT"
+    );
+    let mut content = invoice("CNY", "12345.60");
+    content.buyer.address = "浙江省杭州市西湖区文三路 100 号".to_owned();
+    let bytes = render_pdf(&content, "d").unwrap();
+    let text = pdf_text(&bytes);
+    for wanted in ["张伟", "杭州市", "¥12,345.60"] {
+        assert!(text.contains(wanted), "missing {wanted} in {text}");
+    }
+    // Two faces are embedded: DejaVu and the CJK fallback.
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let fonts =
+        doc.objects.values().filter(|o| o.as_dict().is_ok_and(|d| d.has(b"FontFile2") || d.has(b"FontFile3"))).count();
+    assert!(fonts >= 2, "{fonts} embedded font files");
+}

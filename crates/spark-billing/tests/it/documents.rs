@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::serving::{http, serve};
 use crate::support::{customer, fresh_databases, open, spark_billing, stderr};
 
-/// Accounts, each paying for one plan and then giving it back.
-const ACCOUNTS: usize = 8;
+/// Accounts, each paying for one plan and then giving it back: 32 racing
+/// purchases, then 32 racing confirmations.
+const ACCOUNTS: usize = 32;
 
 /// Sends one request per key at once, half to each server, and returns the
 /// answers.
@@ -119,6 +120,30 @@ fn two_servers_paying_and_refunding_at_once_number_their_documents_without_gaps(
         let show = spark_billing(&url, &["documents", "show", &notes[0].1]).output().unwrap();
         let shown: Value = serde_json::from_slice(&show.stdout).unwrap();
         assert_eq!((shown["kind"].as_str(), shown["total"].as_str()), (Some("credit_note"), Some("5.36")));
+
+        // The seller: set from the CLI, read back through a server, which
+        // lets only an operator change it.
+        let set = ["documents", "seller", "--name", "Spark Cloud Ltd", "--address", "1 Quay", "--address", "Dublin"];
+        let out = spark_billing(&url, &set).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let server = format!("http://{}", a.addr);
+        let key = &customers[0].1;
+        let remote = |extra: &[&str]| {
+            let mut args = vec!["--server", &server, "--api-key", key, "documents", "seller"];
+            args.extend_from_slice(extra);
+            spark_billing(&url, &args).output().unwrap()
+        };
+        let shown = remote(&[]);
+        let seller: Value = serde_json::from_slice(&shown.stdout).unwrap();
+        assert_eq!(
+            (seller["name"].as_str(), seller["address"].as_str()),
+            (Some("Spark Cloud Ltd"), Some("1 Quay\nDublin"))
+        );
+        let refused = remote(&["--tax-id", "IE123"]);
+        assert!(!refused.status.success() && stderr(&refused).contains("operator"), "{}", stderr(&refused));
+        let long = "x".repeat(121);
+        let bad = spark_billing(&url, &["documents", "seller", "--name", &long]).output().unwrap();
+        assert!(!bad.status.success() && stderr(&bad).contains("name"), "{}", stderr(&bad));
         drop((a, b));
     }
 }
