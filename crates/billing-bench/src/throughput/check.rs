@@ -21,6 +21,9 @@ pub async fn measured_work_is_real(
     if let Workload::Purchase(pay_with) = workload {
         purchases_are_paid(pay_with, store, channel, succeeded).await?;
     }
+    if workload == Workload::Confirm {
+        confirmations_have_credit_notes(store, succeeded).await?;
+    }
     let ledger = billing.ledger_check(&Caller::Operator).await?;
     ensure!(ledger.ok(), "the ledger does not balance after the run: {:?}", ledger.problems);
     println!("checked:   ledger balanced ({} entries)", ledger.entries);
@@ -30,6 +33,26 @@ pub async fn measured_work_is_real(
 async fn count(store: &SqlStore, sql: &str) -> anyhow::Result<usize> {
     let n: i64 = sqlx::query_scalar(sql).fetch_one(store.pool()).await?;
     Ok(usize::try_from(n)?)
+}
+
+/// Every confirmation counted issued its credit note, numbered 1..N in its
+/// year with no gap.
+async fn confirmations_have_credit_notes(store: &SqlStore, succeeded: usize) -> anyhow::Result<()> {
+    let notes = count(store, "SELECT COUNT(*) FROM documents WHERE kind = 'credit_note'").await?;
+    let confirmed = count(store, "SELECT COUNT(*) FROM unsubscriptions").await?;
+    ensure!(
+        notes == confirmed && confirmed >= succeeded,
+        "{succeeded} confirmations were counted, {confirmed} stored, but {notes} credit notes issued"
+    );
+    let gaps = count(
+        store,
+        "SELECT COUNT(*) FROM (SELECT year, MAX(seq) - COUNT(*) AS gap FROM documents \
+         WHERE kind = 'credit_note' GROUP BY year) g WHERE gap <> 0",
+    )
+    .await?;
+    ensure!(gaps == 0, "credit note numbers have gaps");
+    println!("checked:   {confirmed} confirmations, each with its credit note, numbered without gaps");
+    Ok(())
 }
 
 async fn purchases_are_paid(
