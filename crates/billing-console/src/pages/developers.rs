@@ -44,6 +44,7 @@ async fn endpoint_rows(
     caller: &Caller,
     endpoints: &[WebhookEndpoint],
     zone: BillingZone,
+    l: crate::i18n::Locale,
 ) -> AppResult<Vec<EndpointRow>> {
     let mut rows = Vec::with_capacity(endpoints.len());
     for e in endpoints {
@@ -64,12 +65,12 @@ async fn endpoint_rows(
                 e.event_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
             },
             status,
-            failing_since: e.failing_since.map(|t| fmt::date_time(zone, t)),
+            failing_since: e.failing_since.map(|t| fmt::date_time(l, zone, t)),
             attempts: attempts
                 .iter()
                 .map(|a| AttemptRow {
                     event_id: a.event_id.clone(),
-                    at: fmt::date_time(zone, a.attempted_at),
+                    at: fmt::date_time(l, zone, a.attempted_at),
                     outcome: match (a.status_code, &a.error) {
                         (Some(code), _) => format!("HTTP {code}"),
                         (None, Some(error)) => error.clone(),
@@ -98,7 +99,7 @@ async fn page(state: &ConsoleState, session: &crate::auth::Session, secret: Opti
     let billing = &state.billing;
     let load = async {
         let endpoints = billing.webhook_endpoints(&session.caller).await?;
-        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?).await
+        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?, session.locale).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let types = EventType::ALL.iter().map(|t| t.as_str()).collect();
@@ -158,7 +159,7 @@ pub async fn failing(State(state): State<ConsoleState>, Operator(session): Opera
             .into_iter()
             .filter(|e| e.failing_since.is_some() || matches!(e.disabled_reason.as_deref(), Some("gone" | "failing")))
             .collect();
-        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?).await
+        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?, session.locale).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     Ok(html(&FailingPage { layout: session.layout("Failing webhooks", "/console/operator/webhooks"), rows }))

@@ -30,13 +30,13 @@ pub struct DocumentRow {
     pub source_id: String,
 }
 
-fn row(d: &DocumentRecord, zone: billing_domain::calendar::BillingZone) -> DocumentRow {
+fn row(l: crate::i18n::Locale, d: &DocumentRecord, zone: billing_domain::calendar::BillingZone) -> DocumentRow {
     DocumentRow {
         id: d.id.clone(),
         number: d.number.clone(),
         kind: d.kind.title(),
-        issued: fmt::date_time(zone, d.issued_at),
-        total: fmt::money(d.total),
+        issued: fmt::date_time(l, zone, d.issued_at),
+        total: fmt::money(l, d.total),
         account_id: d.account_id.clone(),
         source_id: d.source_id.clone(),
     }
@@ -62,7 +62,7 @@ pub async fn list(State(state): State<ConsoleState>, session: Session, RawQuery(
         let filter = DocumentFilter { kind, starting_after: after, limit: PAGE_SIZE, ..DocumentFilter::default() };
         let docs = billing.documents(&session.caller, filter).await?;
         let zone = session.zone(billing).await?;
-        AppResult::Ok(docs.iter().map(|d| row(d, zone)).collect::<Vec<_>>())
+        AppResult::Ok(docs.iter().map(|d| row(session.locale, d, zone)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let kind = kind.map_or("", DocumentKind::as_str);

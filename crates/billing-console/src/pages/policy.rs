@@ -70,6 +70,7 @@ async fn page(
     error: Option<(String, String)>,
     notice: Option<String>,
 ) -> AppResult<PolicyPage> {
+    let l = session.locale;
     let versions = billing.policy_versions().await?;
     let now = billing.now();
     let in_force = policy_in_force(&versions, now).map(|v| v.version);
@@ -79,7 +80,7 @@ async fn page(
         .rev()
         .map(|v| VersionRow {
             version: v.version,
-            effective_from: fmt::date_time(ZONE, v.effective_from),
+            effective_from: fmt::date_time(l, ZONE, v.effective_from),
             in_force: Some(v.version) == in_force,
             settings: v.policy.settings().to_vec(),
         })
@@ -98,7 +99,7 @@ async fn page(
         Some(form) => form.text("effective_from").to_owned(),
         None => ZONE.local_time(next_hour).format(LOCAL_FORMAT).to_string(),
     };
-    let offset = fmt::date_time(ZONE, now);
+    let offset = fmt::date_time(l, ZONE, now);
     Ok(PolicyPage {
         layout: session.layout("Refund policy", "/console/operator/policy").with_notice(notice),
         versions: rows,
