@@ -220,9 +220,18 @@ pub fn error_message_id(code: &str) -> String {
     format!("error-{}", code.to_ascii_lowercase().replace('_', "-"))
 }
 
-fn error_message(locale: Locale, code: &str) -> String {
+/// What an error `code` means in `locale`: its `error-…` message, else the
+/// refusal reason of that code (`reason-…`), else a sentence naming it.
+pub fn error_message(locale: Locale, code: &str) -> String {
     let id = error_message_id(code);
-    if locale.has(&id) { locale.t(&id) } else { locale.t1("error-other", "code", code) }
+    let reason = id.replacen("error-", "reason-", 1);
+    if locale.has(&id) {
+        locale.t(&id)
+    } else if locale.has(&reason) {
+        locale.t(&reason)
+    } else {
+        locale.t1("error-other", "code", code)
+    }
 }
 
 /// Renders a template as an HTML response (an error page if rendering fails).

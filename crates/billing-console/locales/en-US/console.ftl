@@ -210,8 +210,7 @@ review-delete-title = Workspace { $name } will be deleted
 review-delete-warning = Unsubscribing this quota deletes workspace { $name } with its { $jobs ->
     [one] { $jobs } job
    *[other] { $jobs } jobs
-}
-review-delete-warning-rest = and { $objects ->
+} and { $objects ->
     [one] { $objects } data object
    *[other] { $objects } data objects
 } ({ $queues ->
@@ -286,7 +285,13 @@ delete-lead = Nothing is refunded: { $why }
 delete-warning = Deleting it removes its { $jobs ->
     [one] { $jobs } job
    *[other] { $jobs } jobs
-}
+} and { $objects ->
+    [one] { $objects } data object
+   *[other] { $objects } data objects
+} ({ $queues ->
+    [one] { $queues } queue
+   *[other] { $queues } queues
+}). They cannot be restored.
 delete-terms = I understand that the workspace and everything in it are deleted for good and that nothing is refunded.
 delete-terms-not-accepted = Tick the box to confirm that the workspace is deleted for good without a refund.
 delete-why-pay-as-you-go = it is billed pay-as-you-go, after use, so nothing was paid in advance.
@@ -351,3 +356,29 @@ col-kind = Kind
 col-months = Months
 col-paid = Paid
 col-invoice = Invoice
+
+## Change reserved CUs, switch to pay-as-you-go
+
+change-stays-title = What changes, what stays
+change-keeps = The quota keeps { $cu } CU instead of { $old } CU
+change-keeps-fewer = The quota keeps fewer CUs instead of { $old } CU
+change-from-before = , from{" "}
+change-from-after = {" "}(the next clock hour)
+change-keeps-end = . Usage beyond them is billed pay-as-you-go.
+change-downgrade-refund = The removed CUs' share of what you paid comes back, less the part already used. Renewals are priced at the new CUs.
+change-switch-ends = The quota ends
+change-switch-from-before = ; from{" "}
+change-switch-billed = {" "}the workspace is billed pay-as-you-go by the CU-hour.
+change-switch-refund = The unused part of what you prepaid comes back, as unsubscribing would give it.
+change-workspace-stays = Workspace { $name } stays with all its jobs, scripts and data. Nothing is deleted.
+change-benefits = Vouchers and coupons are never refunded.
+change-cu-label = CUs to keep (at least { $min }, fewer than { $now })
+change-show-refund = Show the refund
+change-refused-title = This change cannot be made now
+change-cash-left = (left after earlier changes)
+change-removed-share = Share of the removed CUs
+change-quote-valid-until = Quote valid until { $until }.
+change-type-name-after = to confirm the switch
+change-terms = I have read what changes and what stays: the refund is the amount above, sent to the destinations shown; vouchers and coupons are not refunded.
+change-terms-not-accepted = Tick the box to confirm that you have read what changes and where the money goes.
+change-name-mismatch = Type the workspace's name exactly as shown to confirm the switch.

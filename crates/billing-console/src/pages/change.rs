@@ -71,8 +71,8 @@ async fn render(
         None => String::new(),
     };
     let downgrade = question.action == ActionKind::Downgrade;
-    let title = if downgrade { "Change reserved CUs" } else { "Switch to pay-as-you-go" };
-    let layout = session.layout(title, MENU);
+    let title = l.t(if downgrade { "action-change-cu" } else { "action-switch" });
+    let layout = session.layout(&title, MENU);
     let mut page = ChangePage {
         layout,
         downgrade,
@@ -165,8 +165,8 @@ pub async fn confirm(
         }
     };
     if form.text("terms") != "accepted" {
-        let message = "Tick the box to confirm that you have read what changes and where the money goes.";
-        return again(message.to_owned(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        let message = session.locale.t("change-terms-not-accepted");
+        return again(message, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     if stored.action == ActionKind::SwitchToPayAsYouGo {
         let record = billing.instance(&session.caller, &stored.instance_id).await.map_err(|e| session.fail(e))?;
@@ -175,8 +175,8 @@ pub async fn confirm(
             None => None,
         };
         if workspace.as_deref().is_some_and(|name| name != form.text("confirm_name")) {
-            let message = "Type the workspace's name exactly as shown to confirm the switch.";
-            return again(message.to_owned(), StatusCode::UNPROCESSABLE_ENTITY).await;
+            let message = session.locale.t("change-name-mismatch");
+            return again(message, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     }
     let confirmation = Confirmation {
@@ -188,7 +188,11 @@ pub async fn confirm(
         Ok(result) => Ok(see_other(&format!("/console/unsubscriptions/{}", result.unsubscription.id))),
         Err(e @ (AppError::QuoteStale { .. } | AppError::NotEligible { .. })) => {
             let status = crate::page::status_of(&e);
-            again(crate::fmt::sentence(&e.to_string()), status).await
+            let message = match session.locale {
+                crate::i18n::Locale::EnUs => crate::fmt::sentence(&e.to_string()),
+                l => crate::page::error_message(l, e.code()),
+            };
+            again(message, status).await
         }
         Err(e) => Err(session.fail(e)),
     }

@@ -48,9 +48,8 @@ pub struct DestinationView {
 pub struct DeletionView {
     pub workspace_id: String,
     pub name: String,
-    pub jobs: i64,
-    pub data_objects: i64,
-    pub queues: i64,
+    /// What goes with it, in a sentence.
+    pub warning: String,
 }
 
 /// The review page.
@@ -199,9 +198,15 @@ pub async fn review_page(
         deletes: view.deletes.as_ref().map(|t| DeletionView {
             workspace_id: t.workspace_id.clone(),
             name: t.name.clone(),
-            jobs: t.jobs,
-            data_objects: t.data_objects,
-            queues: t.queues,
+            warning: l.t_args(
+                "review-delete-warning",
+                &[
+                    ("name", t.name.as_str().into()),
+                    ("jobs", t.jobs.into()),
+                    ("objects", t.data_objects.into()),
+                    ("queues", t.queues.into()),
+                ],
+            ),
         }),
         idempotency_key: format!("console-{}", uuid::Uuid::new_v4().simple()),
         error: None,
