@@ -50,17 +50,17 @@ async fn endpoint_rows(
     for e in endpoints {
         let attempts = billing.endpoint_attempts(caller, &e.id, RECENT).await?;
         let status = match (e.status, e.disabled_reason.as_deref()) {
-            (EndpointStatus::Enabled, _) => "Enabled".to_owned(),
-            (EndpointStatus::Disabled, Some("gone")) => "Disabled: the endpoint answered 410 Gone".to_owned(),
-            (EndpointStatus::Disabled, Some("failing")) => "Disabled: failing for three days".to_owned(),
-            (EndpointStatus::Disabled, _) => "Disabled".to_owned(),
+            (EndpointStatus::Enabled, _) => l.t("webhook-enabled"),
+            (EndpointStatus::Disabled, Some("gone")) => l.t("webhook-disabled-gone"),
+            (EndpointStatus::Disabled, Some("failing")) => l.t("webhook-disabled-failing"),
+            (EndpointStatus::Disabled, _) => l.t("webhook-disabled"),
         };
         rows.push(EndpointRow {
             id: e.id.clone(),
             url: e.url.clone(),
-            account: e.account_id.clone().unwrap_or_else(|| "every account".to_owned()),
+            account: e.account_id.clone().unwrap_or_else(|| l.t("webhook-every-account")),
             types: if e.event_types.is_empty() {
-                "every event".to_owned()
+                l.t("webhook-every-event")
             } else {
                 e.event_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
             },
@@ -74,7 +74,7 @@ async fn endpoint_rows(
                     outcome: match (a.status_code, &a.error) {
                         (Some(code), _) => format!("HTTP {code}"),
                         (None, Some(error)) => error.clone(),
-                        (None, None) => "no answer".to_owned(),
+                        (None, None) => l.t("webhook-no-answer"),
                     },
                     ok: a.succeeded,
                     latency: format!("{} ms", a.latency_ms),
@@ -103,7 +103,12 @@ async fn page(state: &ConsoleState, session: &crate::auth::Session, secret: Opti
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let types = EventType::ALL.iter().map(|t| t.as_str()).collect();
-    Ok(html(&DevelopersPage { layout: session.layout("Developers", "/console/developers"), rows, types, secret }))
+    Ok(html(&DevelopersPage {
+        layout: session.layout(&session.locale.t("nav-developers"), "/console/developers"),
+        rows,
+        types,
+        secret,
+    }))
 }
 
 /// `GET /console/developers`.
@@ -162,5 +167,8 @@ pub async fn failing(State(state): State<ConsoleState>, Operator(session): Opera
         endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?, session.locale).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
-    Ok(html(&FailingPage { layout: session.layout("Failing webhooks", "/console/operator/webhooks"), rows }))
+    Ok(html(&FailingPage {
+        layout: session.layout(&session.locale.t("webhooks-title"), "/console/operator/webhooks"),
+        rows,
+    }))
 }

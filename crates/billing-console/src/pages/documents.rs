@@ -23,7 +23,7 @@ pub const PAGE_SIZE: i64 = 100;
 pub struct DocumentRow {
     pub id: String,
     pub number: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub issued: String,
     pub total: String,
     pub account_id: String,
@@ -34,7 +34,10 @@ fn row(l: crate::i18n::Locale, d: &DocumentRecord, zone: billing_domain::calenda
     DocumentRow {
         id: d.id.clone(),
         number: d.number.clone(),
-        kind: d.kind.title(),
+        kind: l.t(match d.kind {
+            DocumentKind::Invoice => "documents-kind-invoice",
+            DocumentKind::CreditNote => "documents-kind-credit-note",
+        }),
         issued: fmt::date_time(l, zone, d.issued_at),
         total: fmt::money(l, d.total),
         account_id: d.account_id.clone(),
@@ -70,7 +73,7 @@ pub async fn list(State(state): State<ConsoleState>, session: Session, RawQuery(
         .last()
         .filter(|_| rows.len() >= PAGE_SIZE as usize)
         .map(|last| format!("/console/documents?kind={kind}&after={}", last.id));
-    let layout = session.layout("Documents", "/console/documents");
+    let layout = session.layout(&session.locale.t("nav-documents"), "/console/documents");
     Ok(html(&DocumentsPage { layout, kind, rows, operator: session.is_operator(), older }))
 }
 
@@ -107,7 +110,7 @@ pub async fn of_source(State(state): State<ConsoleState>, session: Session, Path
             "NOT_FOUND",
             "No document was issued for this: an order gets its invoice when it is paid.",
         )
-        .in_layout(session.layout("Documents", "/console/documents"))),
+        .in_layout(session.layout(&session.locale.t("nav-documents"), "/console/documents"))),
     }
 }
 
