@@ -90,6 +90,28 @@ pub fn reason_message(l: Locale, r: billing_domain::reason::ReasonCode) -> Strin
     l.t(&format!("reason-{}", r.code().to_ascii_lowercase().replace('_', "-")))
 }
 
+/// Why a quote refunds nothing, as specific as the quote allows (a refund
+/// of zero says whether vouchers paid it all, the plan was used or every
+/// day was). English keeps the domain's own sentences.
+pub fn quote_reason(l: Locale, quote: &billing_domain::quote::Quote) -> Option<String> {
+    use billing_domain::reason::ReasonCode;
+    let reason = quote.reason?;
+    if l == Locale::EnUs {
+        return quote.reason_message().map(str::to_owned);
+    }
+    if reason != ReasonCode::ZeroRefundable || quote.lines.is_empty() {
+        return Some(reason_message(l, reason));
+    }
+    let id = if quote.lines.iter().all(|line| line.cash_paid.is_zero()) {
+        "reason-zero-refundable-benefits-only"
+    } else if quote.lines.iter().all(|line| line.kind == LineKind::Plan) {
+        "reason-zero-refundable-plan-used"
+    } else {
+        "reason-zero-refundable-days-used"
+    };
+    Some(l.t(id))
+}
+
 /// A commodity's name.
 pub fn commodity(l: Locale, c: billing_domain::catalog::Commodity) -> String {
     l.t(match c {

@@ -187,7 +187,7 @@ pub async fn review_page(
         region: record.region_id.clone(),
         eligible: quote.eligible(),
         reason_code: reason.map_or("", |r| r.code()),
-        reason_message: reason.map(|r| words::reason_message(l, r)).unwrap_or_default(),
+        reason_message: words::quote_reason(l, quote).unwrap_or_default(),
         refund_type: words::refund_type(l, quote.refund_type),
         quote_id: view.stored.id.clone(),
         valid_until: fmt::date_time(l, view.zone, view.stored.expires_at),

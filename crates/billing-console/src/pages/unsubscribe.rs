@@ -78,7 +78,7 @@ async fn row(
         state: words::state_now(l, record.state, quote.reason),
         expires: expires(billing, caller, record, l).await?,
         refund_type: words::refund_type(l, refund_type),
-        reason: quote.reason.map(|r| words::reason_message(l, r)),
+        reason: words::quote_reason(l, &quote),
         reason_code: quote.reason.map_or("", |r| r.code()),
         can_unsubscribe: record.state == InstanceState::Active && quote.eligible(),
     })
