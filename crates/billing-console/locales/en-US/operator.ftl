@@ -15,3 +15,6 @@ webhooks-none = No endpoint is failing.
 col-endpoint = Endpoint
 col-last-answer = Last answer
 list-comma = ,{" "}
+operator-title = Operator overview
+operator-clock-moved = The simulated clock moved forward by { $by }.
+operator-refund-released = Refund { $refund } is released: the refund worker sends it again on its next pass.

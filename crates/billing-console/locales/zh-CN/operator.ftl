@@ -15,3 +15,6 @@ webhooks-none = 没有推送失败的端点。
 col-endpoint = 端点
 col-last-answer = 最近响应
 list-comma = ，
+operator-title = 运营概览
+operator-clock-moved = 模拟时钟已向前拨动 { $by }。
+operator-refund-released = 退款 { $refund } 已放行：退款任务将在下一轮重新发送。

@@ -71,8 +71,8 @@ pub async fn overview(
     };
     let mut page = load.await.map_err(|e| session.fail(e))?;
     let advanced = FormData::query(query.as_deref()).text("advanced").parse::<PolicyDuration>().ok();
-    let notice = advanced.map(|d| format!("The simulated clock moved forward by {}.", fmt::duration(l, d)));
-    page.layout = session.layout("Operator overview", "/console/operator").with_notice(notice);
+    let notice = advanced.map(|d| l.t1("operator-clock-moved", "by", fmt::duration(l, d)));
+    page.layout = session.layout(&l.t("operator-title"), "/console/operator").with_notice(notice);
     Ok(html(&page))
 }
 
@@ -126,11 +126,8 @@ pub async fn refunds(
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let retried = query.text("retried");
-    let notice = rows
-        .iter()
-        .any(|r| r.id == retried)
-        .then(|| format!("Refund {retried} is released: the refund worker sends it again on its next pass."));
-    let layout = session.layout("Refunds", "/console/operator/refunds").with_notice(notice);
+    let notice = rows.iter().any(|r| r.id == retried).then(|| l.t1("operator-refund-released", "refund", retried));
+    let layout = session.layout(&l.t("nav-refunds"), "/console/operator/refunds").with_notice(notice);
     let older = older_href("/console/operator/refunds", status, &rows);
     Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: true, older }))
 }
@@ -180,5 +177,5 @@ pub async fn audit(State(state): State<ConsoleState>, Operator(session): Operato
             AuditRow { seq: e.seq, at, actor: e.actor, action: e.action, subject: e.subject, detail }
         })
         .collect();
-    Ok(html(&AuditPage { layout: session.layout("Audit log", "/console/operator/audit"), rows }))
+    Ok(html(&AuditPage { layout: session.layout(&l.t("nav-audit-log"), "/console/operator/audit"), rows }))
 }

@@ -98,6 +98,11 @@ fn ids_built_at_run_time_exist() {
     }
 }
 
+/// The text of every `<th scope="col">` of a page.
+fn column_headings(html: &str) -> Vec<&str> {
+    html.split("<th scope=\"col\">").skip(1).filter_map(|rest| rest.split("</th>").next()).collect()
+}
+
 #[tokio::test]
 async fn customer_pages_render_in_chinese_from_the_stored_choice() {
     let c = console().await;
@@ -123,6 +128,10 @@ async fn customer_pages_render_in_chinese_from_the_stored_choice() {
         assert!(page.text.contains("<html lang=\"zh-CN\">"), "{path}");
         assert!(!page.text.contains('⟦'), "{path} shows a missing message");
         assert!(!page.text.contains("Sign out"), "{path} still says Sign out");
+        for heading in column_headings(&page.text) {
+            let english = heading.split(|c: char| !c.is_ascii_alphabetic()).any(|w| w.len() > 3);
+            assert!(!english, "{path} has an English column heading: {heading}");
+        }
     }
     let review = c.get(&format!("/console/instances/{quota}/unsubscribe"), &session).await;
     for words in ["确认退订", "退款去向", "工作空间 etl 将被删除", "可退款金额"] {
