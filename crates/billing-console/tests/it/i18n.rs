@@ -171,3 +171,17 @@ async fn the_sign_in_page_follows_the_lang_switch_and_remembers_it() {
     assert!(again.text.contains("<html lang=\"zh-CN\">"));
     assert!(c.get("/console/sign-in", &[]).await.text.contains("<html lang=\"en\">"));
 }
+
+#[tokio::test]
+async fn an_operator_s_choice_is_kept_in_the_browser() {
+    let c = console().await;
+    let session = c.sign_in(&c.operator).await;
+    let page = c.get("/console/operator/policy", &session).await;
+    assert!(page.text.contains("<html lang=\"en\">"));
+    let answer = c.post("/console/language", &session, &format!("csrf={}&locale=zh-CN", page.csrf())).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    let cookie = answer.cookies().into_iter().find(|c| c.starts_with("sb_lang=")).unwrap();
+    let chinese = c.get("/console/operator/policy", &[session[0].clone(), cookie]).await;
+    assert!(chinese.text.contains("<html lang=\"zh-CN\">") && chinese.text.contains("退款规则"));
+    assert!(!chinese.text.contains('⟦'));
+}
