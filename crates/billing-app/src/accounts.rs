@@ -68,6 +68,7 @@ impl Billing {
             currency,
             balance: Money::zero(currency),
             created_at: now,
+            locale: None,
         };
         let mut tx = self.begin().await?;
         tx.insert_account(&account).await.map_err(|e| match e {
@@ -92,6 +93,25 @@ impl Billing {
         let mut tx = self.read().await?;
         let account = tx.account(id).await?;
         visible(caller, "account", id, account, |a| &a.id)
+    }
+
+    /// Sets the language the account reads the console in: one of
+    /// [`Account::LOCALES`], or `None` to let the browser decide. The account
+    /// itself or an operator may change it.
+    pub async fn set_account_locale(&self, caller: &Caller, id: &str, locale: Option<&str>) -> AppResult<Account> {
+        if let Some(tag) = locale
+            && !Account::LOCALES.contains(&tag)
+        {
+            return Err(AppError::invalid("locale", format!("must be one of {}", Account::LOCALES.join(", "))));
+        }
+        let mut tx = self.begin().await?;
+        let found = tx.lock_account(id).await?;
+        let mut account = visible(caller, "account", id, found, |a| &a.id)?;
+        tx.set_account_locale(id, locale).await?;
+        audit(&mut *tx, caller, "account.locale_set", id, json!({"locale": locale}), self.now()).await?;
+        tx.commit().await?;
+        account.locale = locale.map(str::to_owned);
+        Ok(account)
     }
 
     /// Every account the caller may see.

@@ -20,6 +20,14 @@ pub struct Account {
     pub balance: Money,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// The language it reads the console in (one of [`Account::LOCALES`]),
+    /// or `None` when it has not chosen one.
+    pub locale: Option<String>,
+}
+
+impl Account {
+    /// The locale tags an account may choose.
+    pub const LOCALES: [&'static str; 2] = ["en-US", "zh-CN"];
 }
 
 /// A way the account pays.

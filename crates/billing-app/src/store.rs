@@ -104,6 +104,9 @@ pub trait StoreTx: Send {
     async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
     /// An account by id.
     async fn account(&mut self, id: &str) -> StoreResult<Option<Account>>;
+    /// Sets the language an account reads the console in (`None`: none
+    /// chosen).
+    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()>;
     /// Every account, by name.
     async fn accounts(&mut self) -> StoreResult<Vec<Account>>;
     /// An account with a region and the newest policy version's number, in

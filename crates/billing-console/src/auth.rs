@@ -11,6 +11,7 @@ use billing_app::model::Account;
 use billing_app::{AppResult, Caller};
 
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, NavItem, PageError, see_other};
 use crate::session::{
     SESSION_COOKIE, SIGN_IN_COOKIE, Secret, SessionClaims, csrf_token, csrf_valid, read_cookie, sign_in_nonce_valid,
@@ -32,6 +33,8 @@ pub struct Session {
     pub account: Option<Account>,
     /// The CSRF token their forms carry.
     pub csrf: String,
+    /// The language their pages are written in.
+    pub locale: Locale,
 }
 
 /// The values of every `Cookie` header.
@@ -69,7 +72,8 @@ impl Session {
             Caller::Customer(id) => Some(state.billing.account(&caller, id).await?),
             _ => None,
         };
-        Ok(Some(Session { caller, account, csrf: csrf_token(&secret, cookie) }))
+        let locale = Locale::of_account(account.as_ref().and_then(|a| a.locale.as_deref()), headers);
+        Ok(Some(Session { caller, account, csrf: csrf_token(&secret, cookie), locale }))
     }
 
     /// The zone every instant is shown in: the billing zone of the regions
@@ -96,34 +100,44 @@ impl Session {
     pub fn layout(&self, title: &str, current: &str) -> Layout {
         let links: &[(&str, &str)] = if self.is_operator() {
             &[
-                ("/console/operator", "Overview"),
-                ("/console/operator/refunds", "Refunds"),
-                ("/console/documents", "Documents"),
-                ("/console/operator/audit", "Audit log"),
-                ("/console/operator/policy", "Refund policy"),
-                ("/console/operator/webhooks", "Webhooks"),
+                ("/console/operator", "nav-overview"),
+                ("/console/operator/refunds", "nav-refunds"),
+                ("/console/documents", "nav-documents"),
+                ("/console/operator/audit", "nav-audit-log"),
+                ("/console/operator/policy", "nav-refund-policy"),
+                ("/console/operator/webhooks", "nav-webhooks"),
             ]
         } else {
             &[
-                ("/console/workspaces", "Workspaces"),
-                ("/console/unsubscribe", "Unsubscribe"),
-                ("/console/plans", "Resource plans"),
-                ("/console/refunds", "Refunds"),
-                ("/console/documents", "Documents"),
-                ("/console/developers", "Developers"),
+                ("/console/workspaces", "nav-workspaces"),
+                ("/console/unsubscribe", "nav-unsubscribe"),
+                ("/console/plans", "nav-resource-plans"),
+                ("/console/refunds", "nav-refunds"),
+                ("/console/documents", "nav-documents"),
+                ("/console/developers", "nav-developers"),
             ]
         };
-        let nav = links.iter().map(|(href, label)| NavItem { href, label, current: *href == current }).collect();
+        let l = self.locale;
+        let nav = links.iter().map(|(href, id)| NavItem { href, label: l.t(id), current: *href == current }).collect();
         let (who, balance) = match &self.account {
-            Some(a) => (a.name.clone(), crate::fmt::money(a.balance)),
-            None => ("Operator".to_owned(), String::new()),
+            Some(a) => (a.name.clone(), crate::fmt::money(l, a.balance)),
+            None => (l.t("who-operator"), String::new()),
         };
-        Layout { title: title.to_owned(), signed_in: true, who, balance, csrf: self.csrf.clone(), nav, notice: None }
+        Layout {
+            title: title.to_owned(),
+            signed_in: true,
+            who,
+            balance,
+            csrf: self.csrf.clone(),
+            nav,
+            notice: None,
+            locale: l,
+        }
     }
 
     /// Turns a use-case error into a page inside this visitor's frame.
     pub fn fail(&self, e: impl Into<PageError>) -> PageError {
-        e.into().in_layout(self.layout("Error", ""))
+        e.into().in_layout(self.layout(&self.locale.t("title-error"), ""))
     }
 }
 
@@ -165,7 +179,7 @@ impl FromRequestParts<ConsoleState> for Operator {
     async fn from_request_parts(parts: &mut Parts, state: &ConsoleState) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
         if !session.is_operator() {
-            let layout = session.layout("Forbidden", "");
+            let layout = session.layout(&session.locale.t("title-forbidden"), "");
             return Err(PageError::operators_only().in_layout(layout).into_response());
         }
         Ok(Operator(session))

@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod fmt;
 pub mod forms;
+pub mod i18n;
 pub mod page;
 mod pages;
 pub mod session;
@@ -101,9 +102,15 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/console/documents/{id}/pdf", get(documents::pdf))
         .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/language", post(sign_in::choose_language))
         .merge(customer_routes())
         .merge(operator_routes())
-        .route("/console/{*rest}", any(|| async { PageError::not_found() }))
+        .route(
+            "/console/{*rest}",
+            any(|headers: axum::http::HeaderMap| async move {
+                PageError::not_found().in_locale(i18n::Locale::of_request(&headers))
+            }),
+        )
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::csrf_guard))
         .layer(axum::middleware::from_fn(auth::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {

@@ -6,13 +6,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use billing_app::AppError;
 
+use crate::i18n::{Arg, Locale};
+
 /// One link of the navigation.
 #[derive(Clone, Debug)]
 pub struct NavItem {
     /// Where it goes.
     pub href: &'static str,
     /// Its text.
-    pub label: &'static str,
+    pub label: String,
     /// True on the page it names.
     pub current: bool,
 }
@@ -34,12 +36,34 @@ pub struct Layout {
     pub nav: Vec<NavItem>,
     /// A message about what the last action did.
     pub notice: Option<String>,
+    /// The language the page is written in.
+    pub locale: Locale,
 }
 
 impl Layout {
     /// The frame of a page nobody is signed in to.
-    pub fn public(title: &str) -> Layout {
-        Layout { title: title.to_owned(), ..Layout::default() }
+    pub fn public(title: &str, locale: Locale) -> Layout {
+        Layout { title: title.to_owned(), locale, ..Layout::default() }
+    }
+
+    /// Message `id` in the page's language.
+    pub fn t(&self, id: &str) -> String {
+        self.locale.t(id)
+    }
+
+    /// Message `id` with one value.
+    pub fn t1(&self, id: &str, name: &str, value: impl Into<Arg>) -> String {
+        self.locale.t1(id, name, value)
+    }
+
+    /// Message `id` with two values.
+    pub fn t2(&self, id: &str, a: &str, a_value: impl Into<Arg>, b: &str, b_value: impl Into<Arg>) -> String {
+        self.locale.t2(id, a, a_value, b, b_value)
+    }
+
+    /// The languages the switch offers, with whether each is the page's.
+    pub fn locales(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Locale::ALL.iter().map(|l| (l.tag(), l.own_name(), *l == self.locale)).collect()
     }
 
     /// Sets the notice.
@@ -54,7 +78,7 @@ impl Layout {
 struct ErrorPage<'a> {
     layout: Layout,
     status: u16,
-    headline: &'static str,
+    headline: String,
     code: &'a str,
     message: &'a str,
 }
@@ -70,12 +94,14 @@ pub struct PageError {
     pub message: String,
     /// The frame, when the visitor is signed in.
     pub layout: Option<Layout>,
+    /// The language of the page when there is no frame.
+    pub locale: Locale,
 }
 
 impl PageError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> PageError {
-        PageError { status, code: code.to_owned(), message: message.into(), layout: None }
+        PageError { status, code: code.to_owned(), message: message.into(), layout: None, locale: Locale::EnUs }
     }
 
     /// The page for a path that does not exist.
@@ -96,6 +122,12 @@ impl PageError {
     /// The answer to an operator page asked for by a customer.
     pub fn operators_only() -> PageError {
         PageError::new(StatusCode::FORBIDDEN, "FORBIDDEN", "Only operators may open this page.")
+    }
+
+    /// Shows the page in `locale` when it has no frame of its own.
+    pub fn in_locale(mut self, locale: Locale) -> PageError {
+        self.locale = locale;
+        self
     }
 
     /// Attaches the frame of the signed-in visitor.
@@ -147,30 +179,58 @@ impl From<AppError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let mut layout = self.layout.unwrap_or_else(|| Layout::public(""));
-        layout.title = format!("{} · {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or("Error"));
-        let page = ErrorPage {
-            layout,
-            status: self.status.as_u16(),
-            headline: headline(self.status),
-            code: &self.code,
-            message: &self.message,
+        let mut layout = self.layout.unwrap_or_else(|| Layout::public("", self.locale));
+        let locale = layout.locale;
+        let message = match locale {
+            Locale::EnUs => self.message.clone(),
+            _ => error_message(locale, &self.code),
         };
+        let headline = locale.t(headline(self.status));
+        layout.title = match locale {
+            Locale::EnUs => {
+                format!("{} · {}", self.status.as_u16(), self.status.canonical_reason().unwrap_or("Error"))
+            }
+            _ => format!("{} · {headline}", self.status.as_u16()),
+        };
+        let page = ErrorPage { layout, status: self.status.as_u16(), headline, code: &self.code, message: &message };
         let mut response = html(&page);
         *response.status_mut() = self.status;
         response
     }
 }
 
-/// A short heading for an error page of `status`.
+/// The message id of a short heading for an error page of `status`.
 fn headline(status: StatusCode) -> &'static str {
     match status {
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::UNAUTHORIZED => "Not signed in",
-        StatusCode::CONFLICT => "That cannot be done now",
-        s if s.is_client_error() => "Please check what you entered",
-        _ => "Something went wrong",
+        StatusCode::NOT_FOUND => "error-headline-not-found",
+        StatusCode::FORBIDDEN => "error-headline-forbidden",
+        StatusCode::UNAUTHORIZED => "error-headline-unauthorized",
+        StatusCode::CONFLICT => "error-headline-conflict",
+        s if s.is_client_error() => "error-headline-client",
+        _ => "error-headline-server",
+    }
+}
+
+/// The message id that explains an error `code` (`QUOTE_STALE` →
+/// `error-quote-stale`); the use cases word their details in English, so
+/// other languages say what the code means instead.
+pub fn error_message_id(code: &str) -> String {
+    // A details line may name the field after the code: `INVALID_INPUT · field x`.
+    let code = code.split(' ').next().unwrap_or(code);
+    format!("error-{}", code.to_ascii_lowercase().replace('_', "-"))
+}
+
+/// What an error `code` means in `locale`: its `error-…` message, else the
+/// refusal reason of that code (`reason-…`), else a sentence naming it.
+pub fn error_message(locale: Locale, code: &str) -> String {
+    let id = error_message_id(code);
+    let reason = id.replacen("error-", "reason-", 1);
+    if locale.has(&id) {
+        locale.t(&id)
+    } else if locale.has(&reason) {
+        locale.t(&reason)
+    } else {
+        locale.t1("error-other", "code", code)
     }
 }
 

@@ -52,12 +52,12 @@ impl SegmentKind {
         }
     }
 
-    /// Its name in words.
-    pub fn label(self) -> &'static str {
+    /// The message id of its name in words.
+    pub fn label_id(self) -> &'static str {
         match self {
-            SegmentKind::Past => "ended",
-            SegmentKind::Current => "in force",
-            SegmentKind::Pending => "pending renewal",
+            SegmentKind::Past => "segment-past",
+            SegmentKind::Current => "segment-current",
+            SegmentKind::Pending => "segment-pending",
         }
     }
 }

@@ -8,102 +8,142 @@ use billing_domain::policy::Policy;
 use billing_domain::quote::{LineKind, RefundType};
 
 use crate::fmt::duration;
+use crate::i18n::Locale;
 
 /// The refund type as the customer reads it.
-pub fn refund_type(t: RefundType) -> &'static str {
-    match t {
-        RefundType::PartialRefund => "Partial refund",
-        RefundType::UnusedMoneyBack => "5-day unused money-back",
-        RefundType::NonRefundable => "Not refundable now",
-    }
+pub fn refund_type(l: Locale, t: RefundType) -> String {
+    l.t(match t {
+        RefundType::PartialRefund => "refund-type-partial",
+        RefundType::UnusedMoneyBack => "refund-type-money-back",
+        RefundType::NonRefundable => "refund-type-not-refundable",
+    })
 }
 
 /// A payment method or refund destination.
-pub fn method(kind: PaymentMethodKind) -> &'static str {
-    match kind {
-        PaymentMethodKind::Balance => "account balance",
-        PaymentMethodKind::Card => "card",
-        PaymentMethodKind::Paypal => "PayPal",
-        PaymentMethodKind::BankTransfer => "bank transfer",
-    }
+pub fn method(l: Locale, kind: PaymentMethodKind) -> String {
+    l.t(match kind {
+        PaymentMethodKind::Balance => "method-balance",
+        PaymentMethodKind::Card => "method-card",
+        PaymentMethodKind::Paypal => "method-paypal",
+        PaymentMethodKind::BankTransfer => "method-bank-transfer",
+    })
 }
 
 /// Why a refund part goes to its destination, from the rule that routed it
 /// (a destination rule name, or `channel_failed` for a re-routed refund).
-pub fn route_reason(rule: &str, from: PaymentMethodKind, policy: &Policy) -> String {
+pub fn route_reason(l: Locale, rule: &str, from: PaymentMethodKind, policy: &Policy) -> String {
     match rule {
-        "original_method" => format!("paid by {}, so it goes back the same way", method(from)),
-        "card_older_than_max_age" => {
-            format!("card payment older than {} → account balance", duration(policy.card_refund_max_age))
-        }
-        "paypal_older_than_max_age" => {
-            format!("PayPal payment older than {} → account balance", duration(policy.paypal_refund_max_age))
-        }
-        "bank_transfer_to_balance" => "bank transfers are always returned to the account balance".to_owned(),
-        "method_invalid" => {
-            format!("the {} can no longer receive money (for example, cancelled) → account balance", method(from))
-        }
-        "channel_failed" => "the payment channel refused the refund → account balance".to_owned(),
+        "original_method" => l.t1("route-original-method", "method", method(l, from)),
+        "card_older_than_max_age" => l.t1("route-card-too-old", "age", duration(l, policy.card_refund_max_age)),
+        "paypal_older_than_max_age" => l.t1("route-paypal-too-old", "age", duration(l, policy.paypal_refund_max_age)),
+        "bank_transfer_to_balance" => l.t("route-bank-transfer"),
+        "method_invalid" => l.t1("route-method-invalid", "method", method(l, from)),
+        "channel_failed" => l.t("route-channel-failed"),
         other => other.replace('_', " "),
     }
 }
 
 /// When a refund to `to` arrives, before it is made.
-pub fn arrival_promise(to: PaymentMethodKind) -> &'static str {
-    match to {
-        PaymentMethodKind::Balance => "at once",
-        _ => "within 30 business days",
-    }
+pub fn arrival_promise(l: Locale, to: PaymentMethodKind) -> String {
+    l.t(match to {
+        PaymentMethodKind::Balance => "arrival-at-once",
+        _ => "arrival-within-30-business-days",
+    })
 }
 
 /// A refund's status.
-pub fn refund_status(s: RefundStatus) -> &'static str {
-    match s {
-        RefundStatus::Pending => "On its way",
-        RefundStatus::Succeeded => "Arrived",
-        RefundStatus::Failed => "Refused (re-routed)",
-    }
+pub fn refund_status(l: Locale, s: RefundStatus) -> String {
+    l.t(match s {
+        RefundStatus::Pending => "refund-status-pending",
+        RefundStatus::Succeeded => "refund-status-succeeded",
+        RefundStatus::Failed => "refund-status-failed",
+    })
 }
 
 /// An instance's state.
-pub fn instance_state(s: InstanceState) -> &'static str {
-    match s {
-        InstanceState::PendingPayment => "Awaiting payment",
-        InstanceState::Active => "Active",
-        InstanceState::Expired => "Expired",
-        InstanceState::Unsubscribed => "Unsubscribed",
-        InstanceState::Cancelled => "Cancelled",
-        InstanceState::Switched => "Switched to pay-as-you-go",
-        InstanceState::ActivationFailed => "Activation failed (refunded)",
-    }
+pub fn instance_state(l: Locale, s: InstanceState) -> String {
+    l.t(match s {
+        InstanceState::PendingPayment => "instance-state-pending-payment",
+        InstanceState::Active => "instance-state-active",
+        InstanceState::Expired => "instance-state-expired",
+        InstanceState::Unsubscribed => "instance-state-unsubscribed",
+        InstanceState::Cancelled => "instance-state-cancelled",
+        InstanceState::Switched => "instance-state-switched",
+        InstanceState::ActivationFailed => "instance-state-activation-failed",
+    })
 }
 
 /// An instance's state as it stands now: one still marked active whose
 /// quote says its paid time is over has ended, whatever the next lifecycle
 /// run will record.
-pub fn state_now(s: InstanceState, reason: Option<billing_domain::reason::ReasonCode>) -> &'static str {
+pub fn state_now(l: Locale, s: InstanceState, reason: Option<billing_domain::reason::ReasonCode>) -> String {
     match (s, reason) {
-        (InstanceState::Active, Some(billing_domain::reason::ReasonCode::Expired)) => "Expired",
-        _ => instance_state(s),
+        (InstanceState::Active, Some(billing_domain::reason::ReasonCode::Expired)) => {
+            instance_state(l, InstanceState::Expired)
+        }
+        _ => instance_state(l, s),
     }
+}
+
+/// Why an instance cannot be unsubscribed (or changed) now.
+pub fn reason_message(l: Locale, r: billing_domain::reason::ReasonCode) -> String {
+    l.t(&format!("reason-{}", r.code().to_ascii_lowercase().replace('_', "-")))
+}
+
+/// Why a quote refunds nothing, as specific as the quote allows (a refund
+/// of zero says whether vouchers paid it all, the plan was used or every
+/// day was). English keeps the domain's own sentences.
+pub fn quote_reason(l: Locale, quote: &billing_domain::quote::Quote) -> Option<String> {
+    use billing_domain::reason::ReasonCode;
+    let reason = quote.reason?;
+    if l == Locale::EnUs {
+        return quote.reason_message().map(str::to_owned);
+    }
+    if reason != ReasonCode::ZeroRefundable || quote.lines.is_empty() {
+        return Some(reason_message(l, reason));
+    }
+    let id = if quote.lines.iter().all(|line| line.cash_paid.is_zero()) {
+        "reason-zero-refundable-benefits-only"
+    } else if quote.lines.iter().all(|line| line.kind == LineKind::Plan) {
+        "reason-zero-refundable-plan-used"
+    } else {
+        "reason-zero-refundable-days-used"
+    };
+    Some(l.t(id))
+}
+
+/// A commodity's name.
+pub fn commodity(l: Locale, c: billing_domain::catalog::Commodity) -> String {
+    l.t(match c {
+        billing_domain::catalog::Commodity::SparkReserved => "commodity-spark-reserved",
+        billing_domain::catalog::Commodity::SparkResourcePlan => "commodity-spark-resource-plan",
+    })
+}
+
+/// A workspace's status.
+pub fn workspace_status(l: Locale, s: billing_app::model::WorkspaceStatus) -> String {
+    l.t(match s {
+        billing_app::model::WorkspaceStatus::Active => "workspace-status-active",
+        billing_app::model::WorkspaceStatus::Deleted => "workspace-status-deleted",
+    })
 }
 
 /// A workspace's billing method.
-pub fn billing_method(m: BillingMethod) -> &'static str {
-    match m {
-        BillingMethod::PayAsYouGo => "Pay-as-you-go",
-        BillingMethod::Subscription => "Subscription",
-        BillingMethod::Hybrid => "Subscription + pay-as-you-go",
-    }
+pub fn billing_method(l: Locale, m: BillingMethod) -> String {
+    l.t(match m {
+        BillingMethod::PayAsYouGo => "billing-method-pay-as-you-go",
+        BillingMethod::Subscription => "billing-method-subscription",
+        BillingMethod::Hybrid => "billing-method-hybrid",
+    })
 }
 
 /// The role of an order in a quote.
-pub fn line_kind(k: LineKind) -> &'static str {
-    match k {
-        LineKind::Current => "Current period",
-        LineKind::PendingRenewal => "Pending renewal (not started)",
-        LineKind::Plan => "Resource plan",
-    }
+pub fn line_kind(l: Locale, k: LineKind) -> String {
+    l.t(match k {
+        LineKind::Current => "line-kind-current",
+        LineKind::PendingRenewal => "line-kind-pending-renewal",
+        LineKind::Plan => "line-kind-plan",
+    })
 }
 
 #[cfg(test)]
@@ -112,14 +152,19 @@ mod tests {
 
     #[test]
     fn an_old_card_payment_says_it_goes_to_the_balance_and_why() {
-        let words = route_reason("card_older_than_max_age", PaymentMethodKind::Card, &Policy::default());
+        let words = route_reason(Locale::EnUs, "card_older_than_max_age", PaymentMethodKind::Card, &Policy::default());
         assert_eq!(words, "card payment older than 150 days → account balance");
+        let words = route_reason(Locale::ZhCn, "card_older_than_max_age", PaymentMethodKind::Card, &Policy::default());
+        assert_eq!(words, "银行卡付款已超过 150 天 → 退回账户余额");
     }
 
     #[test]
     fn every_destination_rule_has_words() {
         for rule in ["original_method", "paypal_older_than_max_age", "bank_transfer_to_balance", "method_invalid"] {
-            assert!(!route_reason(rule, PaymentMethodKind::Paypal, &Policy::default()).contains('_'), "{rule}");
+            for l in Locale::ALL {
+                let words = route_reason(l, rule, PaymentMethodKind::Paypal, &Policy::default());
+                assert!(!words.contains('_') && !words.contains('⟦'), "{rule}: {words}");
+            }
         }
     }
 }

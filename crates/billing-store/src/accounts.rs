@@ -18,6 +18,7 @@ pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
         currency,
         balance: row.money(currency, "balance_minor")?,
         created_at: row.instant("created_at")?,
+        locale: row.opt_text("locale")?,
     })
 }
 
@@ -52,6 +53,16 @@ impl SqlTx {
             .bind(a.currency.code())
             .bind(a.balance.minor())
             .bind(micros(a.created_at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_account_locale_row(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
+            .bind(locale)
+            .bind(id)
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;

@@ -135,6 +135,9 @@ impl StoreTx for SqlTx {
     async fn account(&mut self, id: &str) -> StoreResult<Option<Account>> {
         self.account_row(id).await
     }
+    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()> {
+        self.set_account_locale_row(id, locale).await
+    }
     async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>> {
         self.account_in_region_row(account_id, region_id).await
     }

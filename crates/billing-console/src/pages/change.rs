@@ -37,7 +37,7 @@ pub struct ChangePage {
     effective_from: String,
     eligible: bool,
     reason_code: &'static str,
-    reason_message: &'static str,
+    reason_message: String,
     quote_id: String,
     valid_until: String,
     lines: Vec<LineView>,
@@ -63,6 +63,7 @@ async fn render(
     error: Option<String>,
 ) -> Result<ChangePage, AppError> {
     let billing = &state.billing;
+    let l = session.locale;
     let record: InstanceRecord = billing.instance(&session.caller, instance_id).await?;
     let region = billing.region(&record.region_id).await?;
     let workspace_name = match record.workspace_id.as_deref() {
@@ -70,13 +71,13 @@ async fn render(
         None => String::new(),
     };
     let downgrade = question.action == ActionKind::Downgrade;
-    let title = if downgrade { "Change reserved CUs" } else { "Switch to pay-as-you-go" };
-    let layout = session.layout(title, MENU);
+    let title = l.t(if downgrade { "action-change-cu" } else { "action-switch" });
+    let layout = session.layout(&title, MENU);
     let mut page = ChangePage {
         layout,
         downgrade,
         instance_id: record.id.clone(),
-        subject: subject(billing, &session.caller, &record).await,
+        subject: subject(billing, &session.caller, &record, session.locale).await,
         workspace_name,
         quota_cu: record.quota_cu.unwrap_or(0),
         min_quota_cu: region.min_quota_cu,
@@ -84,7 +85,7 @@ async fn render(
         effective_from: String::new(),
         eligible: false,
         reason_code: "",
-        reason_message: "",
+        reason_message: String::new(),
         quote_id: String::new(),
         valid_until: String::new(),
         lines: Vec::new(),
@@ -100,7 +101,7 @@ async fn render(
     let view = billing.quote_action(&session.caller, instance_id, &question).await?;
     let review = review_page(billing, page.layout.clone(), &session.caller, &record, &view).await?;
     let next_hour = billing_app::unsubscription::confirm::next_hour(view.stored.created_at)?;
-    page.effective_from = fmt::date_time(view.zone, next_hour);
+    page.effective_from = fmt::date_time(l, view.zone, next_hour);
     page.eligible = review.eligible;
     page.reason_code = review.reason_code;
     page.reason_message = review.reason_message;
@@ -164,8 +165,8 @@ pub async fn confirm(
         }
     };
     if form.text("terms") != "accepted" {
-        let message = "Tick the box to confirm that you have read what changes and where the money goes.";
-        return again(message.to_owned(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        let message = session.locale.t("change-terms-not-accepted");
+        return again(message, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     if stored.action == ActionKind::SwitchToPayAsYouGo {
         let record = billing.instance(&session.caller, &stored.instance_id).await.map_err(|e| session.fail(e))?;
@@ -174,8 +175,8 @@ pub async fn confirm(
             None => None,
         };
         if workspace.as_deref().is_some_and(|name| name != form.text("confirm_name")) {
-            let message = "Type the workspace's name exactly as shown to confirm the switch.";
-            return again(message.to_owned(), StatusCode::UNPROCESSABLE_ENTITY).await;
+            let message = session.locale.t("change-name-mismatch");
+            return again(message, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     }
     let confirmation = Confirmation {
@@ -187,21 +188,29 @@ pub async fn confirm(
         Ok(result) => Ok(see_other(&format!("/console/unsubscriptions/{}", result.unsubscription.id))),
         Err(e @ (AppError::QuoteStale { .. } | AppError::NotEligible { .. })) => {
             let status = crate::page::status_of(&e);
-            again(crate::fmt::sentence(&e.to_string()), status).await
+            let message = match session.locale {
+                crate::i18n::Locale::EnUs => crate::fmt::sentence(&e.to_string()),
+                l => crate::page::error_message(l, e.code()),
+            };
+            again(message, status).await
         }
         Err(e) => Err(session.fail(e)),
     }
 }
 
 /// The words for a change's state on the done page.
-pub fn done_heading(action: billing_app::unsubscription::records::RefundCause, cu: Option<u32>) -> String {
+pub fn done_heading(
+    l: crate::i18n::Locale,
+    action: billing_app::unsubscription::records::RefundCause,
+    cu: Option<u32>,
+) -> String {
     use billing_app::unsubscription::records::RefundCause;
     match (action, cu) {
-        (RefundCause::Downgrade, Some(cu)) => format!("Reserved CUs changed to {cu}"),
-        (RefundCause::SwitchToPayAsYouGo, _) => "Switched to pay-as-you-go".to_owned(),
+        (RefundCause::Downgrade, Some(cu)) => l.t1("done-cu-changed", "cu", cu),
+        (RefundCause::SwitchToPayAsYouGo, _) => l.t("done-switched"),
         (RefundCause::ActivationFailed, _) => {
-            words::instance_state(billing_app::model::InstanceState::ActivationFailed).to_owned()
+            words::instance_state(l, billing_app::model::InstanceState::ActivationFailed)
         }
-        _ => "Unsubscribed".to_owned(),
+        _ => l.t("done-unsubscribed"),
     }
 }

@@ -15,6 +15,7 @@ use billing_domain::reason::ReasonCode;
 use super::review;
 use crate::auth::{Customer, Session};
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html, see_other};
 use crate::state::ConsoleState;
 
@@ -25,47 +26,55 @@ struct DeletePage {
     workspace_id: String,
     name: String,
     why: String,
-    jobs: i64,
-    data_objects: i64,
-    queues: i64,
+    /// What goes with it, in a sentence.
+    warning: String,
     idempotency_key: String,
     typed: String,
     error: Option<String>,
 }
 
 /// Why deleting this workspace refunds nothing, in words.
-fn why(preview: &DeletionPreview) -> String {
+fn why(l: Locale, preview: &DeletionPreview) -> String {
     match &preview.quota {
-        None if preview.workspace.billing_method == BillingMethod::PayAsYouGo => {
-            "it is billed pay-as-you-go, after use, so nothing was paid in advance.".to_owned()
-        }
-        None => "it has no quota in force, so nothing paid in advance is left.".to_owned(),
-        Some(q) if q.reason == Some(ReasonCode::Expired) => {
-            format!("its {} quota has ended, so no paid time is left.", cu(q))
-        }
+        None if preview.workspace.billing_method == BillingMethod::PayAsYouGo => l.t("delete-why-pay-as-you-go"),
+        None => l.t("delete-why-no-quota"),
+        Some(q) if q.reason == Some(ReasonCode::Expired) => l.t1("delete-why-expired", "cu", cu(l, q)),
         Some(q) => {
-            let reason = q.reason_message.unwrap_or("it refunds nothing.");
-            let reason = reason.strip_prefix("Nothing would come back: ").unwrap_or(reason);
-            let mut chars = reason.chars();
-            let reason = chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect());
-            format!("its {} quota ends with the workspace, and {reason}", cu(q))
+            let reason = match (l, q.reason) {
+                // The English sentence is folded into this one.
+                (Locale::EnUs, _) => {
+                    let reason = q.reason_message.unwrap_or("it refunds nothing.");
+                    let reason = reason.strip_prefix("Nothing would come back: ").unwrap_or(reason);
+                    let mut chars = reason.chars();
+                    chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+                }
+                (_, Some(r)) => crate::words::reason_message(l, r),
+                (_, None) => l.t("delete-refunds-nothing"),
+            };
+            l.t2("delete-why-other", "cu", cu(l, q), "reason", reason)
         }
     }
 }
 
-fn cu(q: &billing_app::workspace_deletion::EndingQuota) -> String {
-    q.instance.quota_cu.map_or_else(|| "prepaid".to_owned(), |cu| format!("{cu} CU"))
+fn cu(l: Locale, q: &billing_app::workspace_deletion::EndingQuota) -> String {
+    q.instance.quota_cu.map_or_else(|| l.t("delete-prepaid"), |cu| l.t1("cu-count", "cu", cu))
 }
 
 fn page(session: &Session, preview: DeletionPreview, typed: &str, error: Option<String>) -> DeletePage {
+    let l = session.locale;
     DeletePage {
-        layout: session.layout("Delete workspace", "/console/workspaces"),
-        why: why(&preview),
+        layout: session.layout(&l.t("delete-title"), "/console/workspaces"),
+        why: why(l, &preview),
         workspace_id: preview.workspace.id,
         name: preview.workspace.name,
-        jobs: preview.deletes.jobs,
-        data_objects: preview.deletes.data_objects,
-        queues: preview.deletes.queues,
+        warning: l.t_args(
+            "delete-warning",
+            &[
+                ("jobs", preview.deletes.jobs.into()),
+                ("objects", preview.deletes.data_objects.into()),
+                ("queues", preview.deletes.queues.into()),
+            ],
+        ),
         idempotency_key: format!("console-{}", uuid::Uuid::new_v4().simple()),
         typed: typed.to_owned(),
         error,
@@ -105,13 +114,13 @@ pub async fn submit(
         match state.billing.delete_workspace(&session.caller, &deletion).await {
             Ok(done) => return Ok(see_other(&format!("/console/workspaces?deleted={}", done.tombstone.workspace_id))),
             Err(AppError::ConfirmationMismatch { expected }) => {
-                format!("The name typed does not match. Type {expected} exactly to delete this workspace.")
+                session.locale.t1("review-name-mismatch", "name", expected)
             }
             Err(AppError::QuotaRefundable { .. }) => return Ok(see_other(&format!("/console/workspaces/{id}/delete"))),
             Err(e) => return Err(session.fail(e)),
         }
     } else {
-        "Tick the box to confirm that the workspace is deleted for good without a refund.".to_owned()
+        session.locale.t("delete-terms-not-accepted")
     };
     let preview = state.billing.workspace_deletion_preview(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let mut response = html(&page(&session, preview, typed, Some(error)));

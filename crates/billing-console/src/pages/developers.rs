@@ -44,36 +44,37 @@ async fn endpoint_rows(
     caller: &Caller,
     endpoints: &[WebhookEndpoint],
     zone: BillingZone,
+    l: crate::i18n::Locale,
 ) -> AppResult<Vec<EndpointRow>> {
     let mut rows = Vec::with_capacity(endpoints.len());
     for e in endpoints {
         let attempts = billing.endpoint_attempts(caller, &e.id, RECENT).await?;
         let status = match (e.status, e.disabled_reason.as_deref()) {
-            (EndpointStatus::Enabled, _) => "Enabled".to_owned(),
-            (EndpointStatus::Disabled, Some("gone")) => "Disabled: the endpoint answered 410 Gone".to_owned(),
-            (EndpointStatus::Disabled, Some("failing")) => "Disabled: failing for three days".to_owned(),
-            (EndpointStatus::Disabled, _) => "Disabled".to_owned(),
+            (EndpointStatus::Enabled, _) => l.t("webhook-enabled"),
+            (EndpointStatus::Disabled, Some("gone")) => l.t("webhook-disabled-gone"),
+            (EndpointStatus::Disabled, Some("failing")) => l.t("webhook-disabled-failing"),
+            (EndpointStatus::Disabled, _) => l.t("webhook-disabled"),
         };
         rows.push(EndpointRow {
             id: e.id.clone(),
             url: e.url.clone(),
-            account: e.account_id.clone().unwrap_or_else(|| "every account".to_owned()),
+            account: e.account_id.clone().unwrap_or_else(|| l.t("webhook-every-account")),
             types: if e.event_types.is_empty() {
-                "every event".to_owned()
+                l.t("webhook-every-event")
             } else {
                 e.event_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
             },
             status,
-            failing_since: e.failing_since.map(|t| fmt::date_time(zone, t)),
+            failing_since: e.failing_since.map(|t| fmt::date_time(l, zone, t)),
             attempts: attempts
                 .iter()
                 .map(|a| AttemptRow {
                     event_id: a.event_id.clone(),
-                    at: fmt::date_time(zone, a.attempted_at),
+                    at: fmt::date_time(l, zone, a.attempted_at),
                     outcome: match (a.status_code, &a.error) {
                         (Some(code), _) => format!("HTTP {code}"),
                         (None, Some(error)) => error.clone(),
-                        (None, None) => "no answer".to_owned(),
+                        (None, None) => l.t("webhook-no-answer"),
                     },
                     ok: a.succeeded,
                     latency: format!("{} ms", a.latency_ms),
@@ -98,11 +99,16 @@ async fn page(state: &ConsoleState, session: &crate::auth::Session, secret: Opti
     let billing = &state.billing;
     let load = async {
         let endpoints = billing.webhook_endpoints(&session.caller).await?;
-        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?).await
+        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?, session.locale).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let types = EventType::ALL.iter().map(|t| t.as_str()).collect();
-    Ok(html(&DevelopersPage { layout: session.layout("Developers", "/console/developers"), rows, types, secret }))
+    Ok(html(&DevelopersPage {
+        layout: session.layout(&session.locale.t("nav-developers"), "/console/developers"),
+        rows,
+        types,
+        secret,
+    }))
 }
 
 /// `GET /console/developers`.
@@ -158,8 +164,11 @@ pub async fn failing(State(state): State<ConsoleState>, Operator(session): Opera
             .into_iter()
             .filter(|e| e.failing_since.is_some() || matches!(e.disabled_reason.as_deref(), Some("gone" | "failing")))
             .collect();
-        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?).await
+        endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?, session.locale).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
-    Ok(html(&FailingPage { layout: session.layout("Failing webhooks", "/console/operator/webhooks"), rows }))
+    Ok(html(&FailingPage {
+        layout: session.layout(&session.locale.t("webhooks-title"), "/console/operator/webhooks"),
+        rows,
+    }))
 }

@@ -23,20 +23,23 @@ pub const PAGE_SIZE: i64 = 100;
 pub struct DocumentRow {
     pub id: String,
     pub number: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub issued: String,
     pub total: String,
     pub account_id: String,
     pub source_id: String,
 }
 
-fn row(d: &DocumentRecord, zone: billing_domain::calendar::BillingZone) -> DocumentRow {
+fn row(l: crate::i18n::Locale, d: &DocumentRecord, zone: billing_domain::calendar::BillingZone) -> DocumentRow {
     DocumentRow {
         id: d.id.clone(),
         number: d.number.clone(),
-        kind: d.kind.title(),
-        issued: fmt::date_time(zone, d.issued_at),
-        total: fmt::money(d.total),
+        kind: l.t(match d.kind {
+            DocumentKind::Invoice => "documents-kind-invoice",
+            DocumentKind::CreditNote => "documents-kind-credit-note",
+        }),
+        issued: fmt::date_time(l, zone, d.issued_at),
+        total: fmt::money(l, d.total),
         account_id: d.account_id.clone(),
         source_id: d.source_id.clone(),
     }
@@ -62,7 +65,7 @@ pub async fn list(State(state): State<ConsoleState>, session: Session, RawQuery(
         let filter = DocumentFilter { kind, starting_after: after, limit: PAGE_SIZE, ..DocumentFilter::default() };
         let docs = billing.documents(&session.caller, filter).await?;
         let zone = session.zone(billing).await?;
-        AppResult::Ok(docs.iter().map(|d| row(d, zone)).collect::<Vec<_>>())
+        AppResult::Ok(docs.iter().map(|d| row(session.locale, d, zone)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let kind = kind.map_or("", DocumentKind::as_str);
@@ -70,7 +73,7 @@ pub async fn list(State(state): State<ConsoleState>, session: Session, RawQuery(
         .last()
         .filter(|_| rows.len() >= PAGE_SIZE as usize)
         .map(|last| format!("/console/documents?kind={kind}&after={}", last.id));
-    let layout = session.layout("Documents", "/console/documents");
+    let layout = session.layout(&session.locale.t("nav-documents"), "/console/documents");
     Ok(html(&DocumentsPage { layout, kind, rows, operator: session.is_operator(), older }))
 }
 
@@ -107,7 +110,7 @@ pub async fn of_source(State(state): State<ConsoleState>, session: Session, Path
             "NOT_FOUND",
             "No document was issued for this: an order gets its invoice when it is paid.",
         )
-        .in_layout(session.layout("Documents", "/console/documents"))),
+        .in_layout(session.layout(&session.locale.t("nav-documents"), "/console/documents"))),
     }
 }
 

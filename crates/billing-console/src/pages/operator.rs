@@ -46,6 +46,7 @@ pub async fn overview(
 ) -> PageResult {
     let billing = &state.billing;
     let caller = &session.caller;
+    let l = session.locale;
     let load = async {
         let ledger = billing.ledger_check(caller).await?;
         let audit = billing.audit_verify(caller).await?;
@@ -62,16 +63,16 @@ pub async fn overview(
             audit_problem: audit.problem,
             pending_refunds,
             simulated: mode == "simulated",
-            now: fmt::date_time(BillingZone::DEFAULT, billing.now()),
-            offset: fmt::duration(PolicyDuration::from_seconds(offset_micros / 1_000_000)),
+            now: fmt::date_time(l, BillingZone::DEFAULT, billing.now()),
+            offset: fmt::duration(l, PolicyDuration::from_seconds(offset_micros / 1_000_000)),
             offset_seconds: offset_micros / 1_000_000,
             steps: CLOCK_STEPS,
         })
     };
     let mut page = load.await.map_err(|e| session.fail(e))?;
     let advanced = FormData::query(query.as_deref()).text("advanced").parse::<PolicyDuration>().ok();
-    let notice = advanced.map(|d| format!("The simulated clock moved forward by {}.", fmt::duration(d)));
-    page.layout = session.layout("Operator overview", "/console/operator").with_notice(notice);
+    let notice = advanced.map(|d| l.t1("operator-clock-moved", "by", fmt::duration(l, d)));
+    page.layout = session.layout(&l.t("operator-title"), "/console/operator").with_notice(notice);
     Ok(html(&page))
 }
 
@@ -104,6 +105,7 @@ pub async fn refunds(
 ) -> PageResult {
     let query = FormData::query(query.as_deref());
     let status = status_filter(&query);
+    let l = session.locale;
     let billing = &state.billing;
     let load = async {
         let refunds = billing
@@ -120,15 +122,12 @@ pub async fn refunds(
         let policy = policy_now(billing).await?;
         let zone = session.zone(billing).await?;
         let names = Names::of(billing, &session.caller, &refunds).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone, &names)).collect::<Vec<_>>())
+        AppResult::Ok(refunds.iter().map(|r| refund_row(l, r, &policy, zone, &names)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let retried = query.text("retried");
-    let notice = rows
-        .iter()
-        .any(|r| r.id == retried)
-        .then(|| format!("Refund {retried} is released: the refund worker sends it again on its next pass."));
-    let layout = session.layout("Refunds", "/console/operator/refunds").with_notice(notice);
+    let notice = rows.iter().any(|r| r.id == retried).then(|| l.t1("operator-refund-released", "refund", retried));
+    let layout = session.layout(&l.t("nav-refunds"), "/console/operator/refunds").with_notice(notice);
     let older = older_href("/console/operator/refunds", status, &rows);
     Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: true, older }))
 }
@@ -165,6 +164,7 @@ const DETAIL_CHARS: usize = 160;
 
 /// `GET /console/operator/audit`: the newest events.
 pub async fn audit(State(state): State<ConsoleState>, Operator(session): Operator) -> PageResult {
+    let l = session.locale;
     let events = state.billing.recent_audit_events(&session.caller, 100).await.map_err(|e| session.fail(e))?;
     let rows = events
         .into_iter()
@@ -173,9 +173,9 @@ pub async fn audit(State(state): State<ConsoleState>, Operator(session): Operato
             if e.detail.chars().count() > DETAIL_CHARS {
                 detail.push('…');
             }
-            let at = fmt::date_time(BillingZone::DEFAULT, e.at);
+            let at = fmt::date_time(l, BillingZone::DEFAULT, e.at);
             AuditRow { seq: e.seq, at, actor: e.actor, action: e.action, subject: e.subject, detail }
         })
         .collect();
-    Ok(html(&AuditPage { layout: session.layout("Audit log", "/console/operator/audit"), rows }))
+    Ok(html(&AuditPage { layout: session.layout(&l.t("nav-audit-log"), "/console/operator/audit"), rows }))
 }

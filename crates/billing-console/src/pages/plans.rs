@@ -14,6 +14,7 @@ use billing_domain::usage::CuHours;
 use crate::auth::Customer;
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html};
 use crate::state::ConsoleState;
 use crate::timeline::{PeriodInput, Timeline, WIDTH, quota_timeline, share};
@@ -27,7 +28,7 @@ pub struct CapacityView {
     pub used_width: i64,
     pub remaining_width: i64,
     /// What an unsubscribed or expired plan left undrawn, with its label.
-    pub gone: Option<(&'static str, String)>,
+    pub gone: Option<(String, String)>,
     pub gone_width: i64,
 }
 
@@ -35,7 +36,7 @@ pub struct CapacityView {
 struct PlanRow {
     id: String,
     region: String,
-    state: &'static str,
+    state: String,
     validity: String,
     bar: CapacityView,
     /// Active and refundable now: the card offers Unsubscribe.
@@ -52,15 +53,15 @@ struct PlansPage {
 
 /// The capacity view of a plan; a plan given back or expired has nothing
 /// left to draw, and shows what it left undrawn as given back or expired.
-fn capacity_view(record: &InstanceRecord) -> CapacityView {
+fn capacity_view(l: Locale, record: &InstanceRecord) -> CapacityView {
     let capacity = record.capacity.unwrap_or_default();
     let undrawn = capacity.milli().saturating_sub(record.used.milli()).max(0);
     let (left, gone) = match record.state {
         InstanceState::Active => (undrawn, None),
-        InstanceState::Unsubscribed => (0, Some(("Given back", undrawn))),
-        _ => (0, Some(("Expired unused", undrawn))),
+        InstanceState::Unsubscribed => (0, Some((l.t("plans-given-back"), undrawn))),
+        _ => (0, Some((l.t("plans-expired-unused"), undrawn))),
     };
-    let gone_milli = gone.map_or(0, |(_, m)| m);
+    let gone_milli = gone.as_ref().map_or(0, |(_, m)| *m);
     CapacityView {
         capacity: fmt::cu_hours(capacity),
         used: fmt::cu_hours(record.used),
@@ -76,11 +77,11 @@ async fn zone_of(billing: &Billing, region_id: &str) -> AppResult<BillingZone> {
     Ok(billing.regions().await?.into_iter().find(|r| r.id == region_id).map(|r| r.zone).unwrap_or_default())
 }
 
-async fn validity(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<String> {
+async fn validity(billing: &Billing, caller: &Caller, record: &InstanceRecord, l: Locale) -> AppResult<String> {
     let zone = zone_of(billing, &record.region_id).await?;
     let orders = billing.orders(caller, &record.id).await?;
     Ok(match plan_period(zone, &orders)? {
-        Some(p) => format!("{} → {}", fmt::date_time(zone, p.start), fmt::date_time(zone, p.end)),
+        Some(p) => format!("{} → {}", fmt::date_time(l, zone, p.start), fmt::date_time(l, zone, p.end)),
         None => "—".to_owned(),
     })
 }
@@ -88,6 +89,7 @@ async fn validity(billing: &Billing, caller: &Caller, record: &InstanceRecord) -
 /// `GET /console/plans`.
 pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer) -> PageResult {
     let billing = &state.billing;
+    let l = session.locale;
     let load = async {
         let mut rows = Vec::new();
         for record in billing.instances(&session.caller, None).await? {
@@ -101,10 +103,10 @@ pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer
                 _ => None,
             };
             rows.push(PlanRow {
-                validity: validity(billing, &session.caller, &record).await?,
-                bar: capacity_view(&record),
+                validity: validity(billing, &session.caller, &record, l).await?,
+                bar: capacity_view(l, &record),
                 can_unsubscribe: record.state == InstanceState::Active && reason.is_none(),
-                state: words::state_now(record.state, reason),
+                state: words::state_now(l, record.state, reason),
                 region: record.region_id.clone(),
                 id: record.id,
             });
@@ -112,14 +114,15 @@ pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer
         AppResult::Ok(rows)
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
-    Ok(html(&PlansPage { layout: session.layout("Resource plans", "/console/plans"), rows, width: WIDTH }))
+    Ok(html(&PlansPage { layout: session.layout(&l.t("nav-resource-plans"), "/console/plans"), rows, width: WIDTH }))
 }
 
 /// One order of an instance.
 struct OrderRow {
     id: String,
-    kind: &'static str,
+    kind: String,
     status: &'static str,
+    status_label: String,
     months: u32,
     list_price: String,
     cash_paid: String,
@@ -129,7 +132,7 @@ struct OrderRow {
 /// One period of the timeline, in words.
 struct PeriodRow {
     order_id: String,
-    kind: &'static str,
+    kind: String,
     class: &'static str,
     start: String,
     expiration: String,
@@ -140,8 +143,8 @@ struct PeriodRow {
 struct InstancePage {
     layout: Layout,
     record: InstanceRecord,
-    commodity: &'static str,
-    state: &'static str,
+    commodity: String,
+    state: String,
     workspace_name: Option<String>,
     timeline: Option<Timeline>,
     periods: Vec<PeriodRow>,
@@ -152,20 +155,31 @@ struct InstancePage {
     active: bool,
 }
 
-fn order_row(o: &OrderRecord, zone: BillingZone) -> OrderRow {
+fn order_row(l: Locale, o: &OrderRecord, zone: BillingZone) -> OrderRow {
     OrderRow {
         id: o.id.clone(),
-        kind: if o.kind == OrderKind::New { "New purchase" } else { "Renewal" },
+        kind: l.t(if o.kind == OrderKind::New { "order-kind-new" } else { "order-kind-renewal" }),
         status: o.status.as_str(),
+        status_label: l.t(match o.status {
+            billing_domain::order::OrderStatus::Unpaid => "order-status-unpaid",
+            billing_domain::order::OrderStatus::Paid => "order-status-paid",
+            billing_domain::order::OrderStatus::Cancelled => "order-status-cancelled",
+            billing_domain::order::OrderStatus::Refunded => "order-status-refunded",
+        }),
         months: o.months,
-        list_price: fmt::money(o.charges.list_price),
-        cash_paid: o.charges.cash_due().map(fmt::money).unwrap_or_default(),
-        paid_at: o.paid_at.map_or_else(|| "—".to_owned(), |t| fmt::date_time(zone, t)),
+        list_price: fmt::money(l, o.charges.list_price),
+        cash_paid: o.charges.cash_due().map(|m| fmt::money(l, m)).unwrap_or_default(),
+        paid_at: o.paid_at.map_or_else(|| "—".to_owned(), |t| fmt::date_time(l, zone, t)),
     }
 }
 
 /// The timeline of a quota with its periods in words.
-async fn timeline_of(billing: &Billing, caller: &Caller, id: &str) -> AppResult<(Option<Timeline>, Vec<PeriodRow>)> {
+async fn timeline_of(
+    billing: &Billing,
+    caller: &Caller,
+    id: &str,
+    l: Locale,
+) -> AppResult<(Option<Timeline>, Vec<PeriodRow>)> {
     let (zone, periods) = billing.quota_timeline(caller, id).await?;
     let inputs: Vec<PeriodInput> = periods
         .iter()
@@ -193,10 +207,10 @@ async fn timeline_of(billing: &Billing, caller: &Caller, id: &str) -> AppResult<
             .zip(&inputs)
             .map(|(s, p)| PeriodRow {
                 order_id: s.order_id.clone(),
-                kind: s.kind.label(),
+                kind: l.t(s.kind.label_id()),
                 class: s.kind.class(),
-                start: fmt::date_time(zone, p.start),
-                expiration: fmt::date_time(zone, p.end),
+                start: fmt::date_time(l, zone, p.start),
+                expiration: fmt::date_time(l, zone, p.end),
             })
             .collect()
     });
@@ -212,12 +226,13 @@ pub async fn instance(
 ) -> PageResult {
     let billing = &state.billing;
     let caller = &session.caller;
+    let l = session.locale;
     let load = async {
         let record = billing.instance(caller, &id).await?;
         let zone = zone_of(billing, &record.region_id).await?;
-        let orders = billing.orders(caller, &id).await?.iter().map(|o| order_row(o, zone)).collect();
+        let orders = billing.orders(caller, &id).await?.iter().map(|o| order_row(l, o, zone)).collect();
         let (timeline, periods) = match record.commodity {
-            Commodity::SparkReserved => timeline_of(billing, caller, &id).await?,
+            Commodity::SparkReserved => timeline_of(billing, caller, &id, l).await?,
             Commodity::SparkResourcePlan => (None, Vec::new()),
         };
         let workspace_name = match record.workspace_id.as_deref() {
@@ -230,11 +245,11 @@ pub async fn instance(
         };
         AppResult::Ok(InstancePage {
             layout: Layout::default(),
-            commodity: record.commodity.display_name(),
-            state: words::state_now(record.state, reason),
-            capacity: (record.commodity == Commodity::SparkResourcePlan).then(|| capacity_view(&record)),
+            commodity: words::commodity(l, record.commodity),
+            state: words::state_now(l, record.state, reason),
+            capacity: (record.commodity == Commodity::SparkResourcePlan).then(|| capacity_view(l, &record)),
             active: record.state == InstanceState::Active,
-            today: fmt::date_time(zone, billing.now()),
+            today: fmt::date_time(l, zone, billing.now()),
             workspace_name,
             timeline,
             periods,
@@ -245,11 +260,7 @@ pub async fn instance(
     };
     let mut page = load.await.map_err(|e| session.fail(e))?;
     let renewed = FormData::query(query.as_deref()).text("renewed").to_owned();
-    let notice = page
-        .orders
-        .iter()
-        .any(|o| o.id == renewed)
-        .then(|| format!("Renewal order {renewed} is paid. It starts when the current period ends."));
-    page.layout = session.layout("Instance", "/console/unsubscribe").with_notice(notice);
+    let notice = page.orders.iter().any(|o| o.id == renewed).then(|| l.t1("instance-renewed-notice", "order", renewed));
+    page.layout = session.layout(&l.t("instance-title"), "/console/unsubscribe").with_notice(notice);
     Ok(html(&page))
 }

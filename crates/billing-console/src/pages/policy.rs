@@ -70,6 +70,7 @@ async fn page(
     error: Option<(String, String)>,
     notice: Option<String>,
 ) -> AppResult<PolicyPage> {
+    let l = session.locale;
     let versions = billing.policy_versions().await?;
     let now = billing.now();
     let in_force = policy_in_force(&versions, now).map(|v| v.version);
@@ -79,7 +80,7 @@ async fn page(
         .rev()
         .map(|v| VersionRow {
             version: v.version,
-            effective_from: fmt::date_time(ZONE, v.effective_from),
+            effective_from: fmt::date_time(l, ZONE, v.effective_from),
             in_force: Some(v.version) == in_force,
             settings: v.policy.settings().to_vec(),
         })
@@ -98,9 +99,10 @@ async fn page(
         Some(form) => form.text("effective_from").to_owned(),
         None => ZONE.local_time(next_hour).format(LOCAL_FORMAT).to_string(),
     };
-    let offset = fmt::date_time(ZONE, now);
+    // The offset is read off the English form, which ends in it.
+    let offset = fmt::date_time(crate::i18n::Locale::EnUs, ZONE, now);
     Ok(PolicyPage {
-        layout: session.layout("Refund policy", "/console/operator/policy").with_notice(notice),
+        layout: session.layout(&l.t("nav-refund-policy"), "/console/operator/policy").with_notice(notice),
         versions: rows,
         fields,
         effective_from,
@@ -118,8 +120,10 @@ pub async fn form(
     let billing = &state.billing;
     let versions = billing.policy_versions().await.map_err(|e| session.fail(e))?;
     let added = FormData::query(query.as_deref()).text("added").to_owned();
-    let notice =
-        versions.iter().any(|v| v.version.to_string() == added).then(|| format!("Policy version {added} was added."));
+    let notice = versions
+        .iter()
+        .any(|v| v.version.to_string() == added)
+        .then(|| session.locale.t1("policy-added", "version", added));
     let page = page(billing, &session, None, None, notice).await.map_err(|e| session.fail(e))?;
     Ok(html(&page))
 }

@@ -13,6 +13,7 @@ use billing_domain::policy::{Policy, policy_in_force};
 use crate::auth::Customer;
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html};
 use crate::state::ConsoleState;
 use crate::words;
@@ -26,11 +27,11 @@ pub struct RefundRow {
     pub account_id: String,
     pub created: String,
     pub amount: String,
-    pub from: &'static str,
+    pub from: String,
     pub to: String,
     pub account_name: String,
     pub why: String,
-    pub status: &'static str,
+    pub status: String,
     pub status_class: &'static str,
     pub arrival: String,
     pub pending: bool,
@@ -69,29 +70,32 @@ impl Names {
     }
 
     /// Where a refund goes, as its owner knows it.
-    fn destination(&self, r: &Refund) -> String {
+    fn destination(&self, l: Locale, r: &Refund) -> String {
         let label = r.payment_method_id.as_ref().and_then(|id| self.methods.get(id));
-        label.cloned().unwrap_or_else(|| words::method(r.destination).to_owned())
+        label.cloned().unwrap_or_else(|| words::method(l, r.destination))
     }
 }
 
 /// A refund as a row.
-pub fn refund_row(r: &Refund, policy: &Policy, zone: BillingZone, names: &Names) -> RefundRow {
+pub fn refund_row(l: Locale, r: &Refund, policy: &Policy, zone: BillingZone, names: &Names) -> RefundRow {
     let (status_class, arrival) = match r.status {
-        RefundStatus::Succeeded => ("tag-ok", format!("Arrived {}", fmt::date_time(zone, r.updated_at))),
-        RefundStatus::Pending => ("tag-wait", format!("Expected by {}", fmt::date_time(zone, r.expected_by))),
-        RefundStatus::Failed => ("tag-bad", format!("Refused: {}", r.failure.as_deref().unwrap_or("no reason given"))),
+        RefundStatus::Succeeded => ("tag-ok", l.t1("refund-arrived-at", "at", fmt::date_time(l, zone, r.updated_at))),
+        RefundStatus::Pending => ("tag-wait", l.t1("refund-expected-by", "at", fmt::date_time(l, zone, r.expected_by))),
+        RefundStatus::Failed => {
+            let why = r.failure.clone().unwrap_or_else(|| l.t("refund-no-reason"));
+            ("tag-bad", l.t1("refund-refused-because", "why", why))
+        }
     };
     RefundRow {
         id: r.id.clone(),
         account_id: r.account_id.clone(),
-        created: fmt::date_time(zone, r.created_at),
-        amount: fmt::money(r.amount),
-        from: words::method(r.from),
-        to: names.destination(r),
+        created: fmt::date_time(l, zone, r.created_at),
+        amount: fmt::money(l, r.amount),
+        from: words::method(l, r.from),
+        to: names.destination(l, r),
         account_name: names.accounts.get(&r.account_id).cloned().unwrap_or_default(),
-        why: words::route_reason(&r.rule, r.from, policy),
-        status: words::refund_status(r.status),
+        why: words::route_reason(l, &r.rule, r.from, policy),
+        status: words::refund_status(l, r.status),
         status_class,
         arrival,
         pending: r.status == RefundStatus::Pending,
@@ -125,7 +129,7 @@ struct ResultPage {
     heading: String,
     id: String,
     instance_id: String,
-    commodity: &'static str,
+    commodity: String,
     total: String,
     created: String,
     deleted: Option<String>,
@@ -140,6 +144,7 @@ pub async fn result(
     Path(id): Path<String>,
 ) -> PageResult {
     let billing = &state.billing;
+    let l = session.locale;
     let load = async {
         let result = billing.unsubscription_result(&session.caller, &id, false).await?;
         let policy = policy_now(billing).await?;
@@ -149,22 +154,25 @@ pub async fn result(
     let (result, policy, zone, names) = load.await.map_err(|e| session.fail(e))?;
     let u = &result.unsubscription;
     let deleted = result.tombstone.as_ref().map(|t| {
-        format!(
-            "Workspace {} was deleted with {} jobs, {} data objects and {} queues.",
-            t.name, t.jobs, t.data_objects, t.queues
-        )
+        let args = [
+            ("name", t.name.as_str().into()),
+            ("jobs", t.jobs.into()),
+            ("objects", t.data_objects.into()),
+            ("queues", t.queues.into()),
+        ];
+        l.t_args("result-workspace-deleted", &args)
     });
-    let heading = super::change::done_heading(u.action, u.quota_cu_after);
+    let heading = super::change::done_heading(l, u.action, u.quota_cu_after);
     let page = ResultPage {
         layout: session.layout(&heading, "/console/refunds"),
         heading,
         id: u.id.clone(),
         instance_id: u.instance_id.clone(),
-        commodity: u.commodity.display_name(),
-        total: fmt::money(u.refund),
-        created: fmt::date_time(zone, u.created_at),
+        commodity: words::commodity(l, u.commodity),
+        total: fmt::money(l, u.refund),
+        created: fmt::date_time(l, zone, u.created_at),
         deleted,
-        rows: result.refunds.iter().map(|r| refund_row(r, &policy, zone, &names)).collect(),
+        rows: result.refunds.iter().map(|r| refund_row(l, r, &policy, zone, &names)).collect(),
         operator: false,
     };
     Ok(html(&page))
@@ -189,6 +197,7 @@ pub async fn list(
     let query = FormData::query(query.as_deref());
     let status = status_filter(&query);
     let billing = &state.billing;
+    let l = session.locale;
     let load = async {
         let filter =
             RefundFilter { status, limit: PAGE_SIZE, starting_after: page_cursor(&query), ..RefundFilter::default() };
@@ -196,10 +205,10 @@ pub async fn list(
         let policy = policy_now(billing).await?;
         let zone = session.zone(billing).await?;
         let names = Names::of(billing, &session.caller, &refunds).await?;
-        AppResult::Ok(refunds.iter().map(|r| refund_row(r, &policy, zone, &names)).collect::<Vec<_>>())
+        AppResult::Ok(refunds.iter().map(|r| refund_row(l, r, &policy, zone, &names)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
-    let layout = session.layout("Refunds", "/console/refunds");
+    let layout = session.layout(&l.t("nav-refunds"), "/console/refunds");
     let older = older_href("/console/refunds", status, &rows);
     Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: false, older }))
 }
@@ -219,12 +228,13 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> PageResult {
     let billing = &state.billing;
+    let l = session.locale;
     let load = async {
         let refund = billing.refund(&session.caller, &id).await?;
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, &session.caller, std::slice::from_ref(&refund)).await?;
-        AppResult::Ok((refund_row(&refund, &policy, session.zone(billing).await?, &names), refund.rerouted_from))
+        AppResult::Ok((refund_row(l, &refund, &policy, session.zone(billing).await?, &names), refund.rerouted_from))
     };
     let (row, rerouted_from) = load.await.map_err(|e| session.fail(e))?;
-    Ok(html(&RefundPage { layout: session.layout("Refund", "/console/refunds"), row, rerouted_from }))
+    Ok(html(&RefundPage { layout: session.layout(&l.t("refund-title"), "/console/refunds"), row, rerouted_from }))
 }

@@ -80,26 +80,28 @@ pub async fn form(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
+    let l = session.locale;
     let build = async {
         let ctx = context(&state, &session, &id).await?;
         let mut months = Vec::new();
         for m in ctx.region.min_months..=ctx.region.max_months {
-            months.push(MonthsOption { months: m, price: fmt::money(price(&ctx, m)?) });
+            months.push(MonthsOption { months: m, price: fmt::money(l, price(&ctx, m)?) });
         }
-        let balance = session.account.as_ref().map(|a| fmt::money(a.balance)).unwrap_or_default();
-        let mut pay = vec![PayOption { value: "balance".to_owned(), label: format!("Account balance ({balance})") }];
+        let balance = session.account.as_ref().map(|a| fmt::money(l, a.balance)).unwrap_or_default();
+        let mut pay =
+            vec![PayOption { value: "balance".to_owned(), label: l.t1("renew-pay-balance", "balance", balance) }];
         for method in state.billing.payment_methods(&session.caller, session.account_id()).await? {
             if method.kind == PaymentMethodKind::Card && method.valid {
                 pay.push(PayOption { value: format!("card:{}", method.id), label: method.label.clone() });
             }
         }
         AppResult::Ok(RenewPage {
-            layout: session.layout("Renew quota", "/console/workspaces"),
+            layout: session.layout(&l.t("renew-title"), "/console/workspaces"),
             workspace_id: id.clone(),
             workspace_name: ctx.workspace_name,
             quota_id: ctx.quota.id,
             quota_cu: ctx.cu,
-            expiration: fmt::date_time(ctx.region.zone, ctx.end),
+            expiration: fmt::date_time(l, ctx.region.zone, ctx.end),
             idempotency_key: billing_app::ids::new_id("renew"),
             months,
             pay,

@@ -15,7 +15,6 @@ use crate::forms::FormData;
 use crate::page::{PageResult, html, see_other};
 use crate::state::ConsoleState;
 
-const TITLE: &str = "Review unsubscription";
 const MENU: &str = "/console/unsubscribe";
 
 /// Quotes `instance_id` afresh and renders the review, with `error` shown
@@ -29,7 +28,9 @@ async fn render(
     let billing = &state.billing;
     let record = billing.instance(&session.caller, instance_id).await?;
     let view = billing.quote_unsubscription(&session.caller, instance_id, None).await?;
-    let mut page = review_page(billing, session.layout(TITLE, MENU), &session.caller, &record, &view).await?;
+    let mut page =
+        review_page(billing, session.layout(&session.locale.t("review-title"), MENU), &session.caller, &record, &view)
+            .await?;
     page.error = error;
     Ok(page)
 }
@@ -81,8 +82,7 @@ pub async fn confirm(
     let stored = billing.stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
     let instance_id = stored.instance_id.as_str();
     if form.text("terms") != "accepted" {
-        let message = "Tick the box to confirm that you have read and accept the unsubscription terms.";
-        let error = (message.to_owned(), "TERMS_NOT_ACCEPTED".to_owned());
+        let error = (session.locale.t("error-terms-not-accepted"), "TERMS_NOT_ACCEPTED".to_owned());
         return again(&state, &session, instance_id, error, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let name = form.text("confirm_name");
@@ -97,8 +97,9 @@ pub async fn confirm(
             let status = crate::page::status_of(&e);
             let message = match &e {
                 AppError::ConfirmationMismatch { expected } => {
-                    format!("The name typed does not match. Type {expected} exactly to delete this workspace.")
+                    session.locale.t1("review-name-mismatch", "name", expected)
                 }
+                _ if session.locale != crate::i18n::Locale::EnUs => session.locale.t("error-quote-stale"),
                 other => crate::fmt::sentence(&other.to_string()),
             };
             again(&state, &session, instance_id, (message, e.code().to_owned()), status).await

@@ -14,13 +14,14 @@ use billing_domain::policy::Policy;
 use billing_domain::quote::{ProrationBasis, QuoteLine};
 
 use crate::fmt;
+use crate::i18n::Locale;
 use crate::page::Layout;
 use crate::words;
 
 /// One order of the quote.
 pub struct LineView {
     pub order_id: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub period: String,
     pub list_price: String,
     pub discount: Option<String>,
@@ -39,7 +40,7 @@ pub struct DestinationView {
     pub from: String,
     pub to: String,
     pub why: String,
-    pub arrival: &'static str,
+    pub arrival: String,
     pub rule: &'static str,
 }
 
@@ -47,9 +48,8 @@ pub struct DestinationView {
 pub struct DeletionView {
     pub workspace_id: String,
     pub name: String,
-    pub jobs: i64,
-    pub data_objects: i64,
-    pub queues: i64,
+    /// What goes with it, in a sentence.
+    pub warning: String,
 }
 
 /// The review page.
@@ -58,13 +58,13 @@ pub struct DeletionView {
 pub struct ReviewPage {
     pub layout: Layout,
     pub instance_id: String,
-    pub commodity: &'static str,
+    pub commodity: String,
     pub subject: String,
     pub region: String,
     pub eligible: bool,
     pub reason_code: &'static str,
-    pub reason_message: &'static str,
-    pub refund_type: &'static str,
+    pub reason_message: String,
+    pub refund_type: String,
     pub quote_id: String,
     pub valid_until: String,
     pub policy_version: u32,
@@ -77,36 +77,40 @@ pub struct ReviewPage {
     pub error: Option<(String, String)>,
 }
 
-fn nonzero(m: Money) -> Option<String> {
-    (!m.is_zero()).then(|| fmt::money(m))
+fn nonzero(l: Locale, m: Money) -> Option<String> {
+    (!m.is_zero()).then(|| fmt::money(l, m))
 }
 
-fn usage_words(basis: ProrationBasis, used: i64, total: i64) -> String {
+fn usage_words(l: Locale, basis: ProrationBasis, used: i64, total: i64) -> String {
     match basis {
-        ProrationBasis::Time(ProrationUnit::Day) => format!("{used} of {total} days used"),
-        ProrationBasis::Time(ProrationUnit::Second) => format!("{used} of {total} seconds used"),
+        ProrationBasis::Time(ProrationUnit::Day) => l.t2("review-used-days", "used", used, "total", total),
+        ProrationBasis::Time(ProrationUnit::Second) => l.t2("review-used-seconds", "used", used, "total", total),
         ProrationBasis::MilliCuHours => {
             let cu = |milli| fmt::cu_hours(billing_domain::usage::CuHours::from_milli(milli));
-            format!("{} of {} CU-hours used", cu(used), cu(total))
+            l.t2("review-used-cu-hours", "used", cu(used), "total", cu(total))
         }
     }
 }
 
-fn line_view(line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
+fn line_view(l: Locale, line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
     let c = &line.charges;
     LineView {
         order_id: line.order_id.clone(),
-        kind: words::line_kind(line.kind),
-        period: format!("{} → {}", fmt::date_time(zone, line.period.start), fmt::date_time(zone, line.period.end)),
-        list_price: fmt::money(c.list_price),
-        discount: nonzero(c.discount),
-        coupon: nonzero(c.coupon),
-        voucher: nonzero(c.voucher),
-        cash_paid: fmt::money(line.cash_paid),
-        removed: line.removed.map(fmt::money),
-        usage: line.proration.map(|p| usage_words(p.basis, p.used, p.total)),
-        consumed: line.proration.map(|p| fmt::money(p.consumed)),
-        refund: fmt::money(line.refund),
+        kind: words::line_kind(l, line.kind),
+        period: format!(
+            "{} → {}",
+            fmt::date_time(l, zone, line.period.start),
+            fmt::date_time(l, zone, line.period.end)
+        ),
+        list_price: fmt::money(l, c.list_price),
+        discount: nonzero(l, c.discount),
+        coupon: nonzero(l, c.coupon),
+        voucher: nonzero(l, c.voucher),
+        cash_paid: fmt::money(l, line.cash_paid),
+        removed: line.removed.map(|m| fmt::money(l, m)),
+        usage: line.proration.map(|p| usage_words(l, p.basis, p.used, p.total)),
+        consumed: line.proration.map(|p| fmt::money(l, p.consumed)),
+        refund: fmt::money(l, line.refund),
     }
 }
 
@@ -129,32 +133,32 @@ pub async fn tender_labels(billing: &Billing, caller: &Caller, record: &Instance
     Ok(labels)
 }
 
-fn destination_view(d: &Destination, policy: &Policy, labels: &TenderLabels) -> DestinationView {
+fn destination_view(l: Locale, d: &Destination, policy: &Policy, labels: &TenderLabels) -> DestinationView {
     let label = labels.get(&(d.order_index, d.tender_index));
-    let from = label.cloned().unwrap_or_else(|| words::method(d.from).to_owned());
+    let from = label.cloned().unwrap_or_else(|| words::method(l, d.from));
     let to = match label {
         Some(label) if d.to == d.from => label.clone(),
-        _ => words::method(d.to).to_owned(),
+        _ => words::method(l, d.to),
     };
     DestinationView {
-        amount: fmt::money(d.amount),
+        amount: fmt::money(l, d.amount),
         from,
         to,
-        why: words::route_reason(d.rule.as_str(), d.from, policy),
-        arrival: words::arrival_promise(d.to),
+        why: words::route_reason(l, d.rule.as_str(), d.from, policy),
+        arrival: words::arrival_promise(l, d.to),
         rule: d.rule.as_str(),
     }
 }
 
 /// What the instance is, in a few words (a quota names its workspace).
-pub async fn subject(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> String {
+pub async fn subject(billing: &Billing, caller: &Caller, record: &InstanceRecord, l: Locale) -> String {
     match (record.commodity, record.quota_cu, record.workspace_id.as_deref()) {
         (Commodity::SparkReserved, Some(cu), Some(ws)) => {
             let name = billing.workspace_details(caller, ws).await.map(|d| d.workspace.name);
-            format!("{cu} CU reserved for workspace {}", name.unwrap_or_else(|_| ws.to_owned()))
+            l.t2("review-subject-quota", "cu", cu, "workspace", name.unwrap_or_else(|_| ws.to_owned()))
         }
         _ => match record.capacity {
-            Some(c) => format!("{} CU-hours in {}", fmt::cu_hours(c), record.region_id),
+            Some(c) => l.t2("review-subject-plan", "amount", fmt::cu_hours(c), "region", &record.region_id),
             None => record.id.clone(),
         },
     }
@@ -174,28 +178,35 @@ pub async fn review_page(
     let quote = &view.quote;
     let labels = tender_labels(billing, caller, record).await?;
     let reason = quote.reason;
+    let l = layout.locale;
     Ok(ReviewPage {
         layout,
         instance_id: record.id.clone(),
-        commodity: record.commodity.display_name(),
-        subject: subject(billing, caller, record).await,
+        commodity: words::commodity(l, record.commodity),
+        subject: subject(billing, caller, record, l).await,
         region: record.region_id.clone(),
         eligible: quote.eligible(),
         reason_code: reason.map_or("", |r| r.code()),
-        reason_message: quote.reason_message().unwrap_or(""),
-        refund_type: words::refund_type(quote.refund_type),
+        reason_message: words::quote_reason(l, quote).unwrap_or_default(),
+        refund_type: words::refund_type(l, quote.refund_type),
         quote_id: view.stored.id.clone(),
-        valid_until: fmt::date_time(view.zone, view.stored.expires_at),
+        valid_until: fmt::date_time(l, view.zone, view.stored.expires_at),
         policy_version: view.stored.policy_version,
-        lines: quote.lines.iter().map(|l| line_view(l, view.zone)).collect(),
-        refund: fmt::money(quote.refund),
-        destinations: quote.destinations.iter().map(|d| destination_view(d, &policy, &labels)).collect(),
+        lines: quote.lines.iter().map(|line| line_view(l, line, view.zone)).collect(),
+        refund: fmt::money(l, quote.refund),
+        destinations: quote.destinations.iter().map(|d| destination_view(l, d, &policy, &labels)).collect(),
         deletes: view.deletes.as_ref().map(|t| DeletionView {
             workspace_id: t.workspace_id.clone(),
             name: t.name.clone(),
-            jobs: t.jobs,
-            data_objects: t.data_objects,
-            queues: t.queues,
+            warning: l.t_args(
+                "review-delete-warning",
+                &[
+                    ("name", t.name.as_str().into()),
+                    ("jobs", t.jobs.into()),
+                    ("objects", t.data_objects.into()),
+                    ("queues", t.queues.into()),
+                ],
+            ),
         }),
         idempotency_key: format!("console-{}", uuid::Uuid::new_v4().simple()),
         error: None,

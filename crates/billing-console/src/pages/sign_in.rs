@@ -2,14 +2,15 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use billing_app::Caller;
 
 use crate::auth::{Session, claims_of, cookie_values};
 use crate::forms::FormData;
-use crate::page::{Layout, PageResult, html, see_other, see_other_with_cookies};
+use crate::i18n::{LANG_COOKIE, Locale};
+use crate::page::{Layout, PageError, PageResult, html, see_other, see_other_with_cookies};
 use crate::session::{
     SESSION_COOKIE, SESSION_TTL_SECONDS, SIGN_IN_COOKIE, SIGN_IN_TTL_SECONDS, clear_cookie, csrf_token, read_cookie,
     set_cookie, sign_in_nonce, sign_in_nonce_valid, sign_session,
@@ -21,8 +22,11 @@ use crate::state::ConsoleState;
 struct SignInPage {
     layout: Layout,
     csrf: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
+
+/// How long a language chosen with the switch is remembered, in seconds.
+const LANG_TTL_SECONDS: i64 = 365 * 24 * 60 * 60;
 
 /// Where a signed-in visitor starts.
 fn start_page(caller: &Caller) -> &'static str {
@@ -42,13 +46,19 @@ pub async fn home(State(state): State<ConsoleState>, headers: HeaderMap) -> Page
 
 /// `GET /console/sign-in`: the form, bound to this browser by a signed
 /// nonce cookie.
-pub async fn form(State(state): State<ConsoleState>, headers: HeaderMap) -> PageResult {
-    let secret = state.keys().await?.signing;
+pub async fn form(State(state): State<ConsoleState>, headers: HeaderMap, RawQuery(query): RawQuery) -> PageResult {
+    let chosen = Locale::from_tag(FormData::query(query.as_deref()).text("lang"));
+    let locale = chosen.unwrap_or_else(|| Locale::of_request(&headers));
+    let secret = state.keys().await.map_err(|e| PageError::from(e).in_locale(locale))?.signing;
     let now = state.unix_now();
     let held = read_cookie(cookie_values(&headers), SIGN_IN_COOKIE).filter(|n| sign_in_nonce_valid(&secret, n, now));
     let nonce = held.map_or_else(|| sign_in_nonce(&secret, now + SIGN_IN_TTL_SECONDS), str::to_owned);
-    let page = SignInPage { layout: Layout::public("Sign in"), csrf: csrf_token(&secret, &nonce), error: None };
+    let layout = Layout::public(&locale.t("sign-in-title"), locale);
+    let page = SignInPage { layout, csrf: csrf_token(&secret, &nonce), error: None };
     let mut response = html(&page);
+    if let Some(chosen) = chosen {
+        add_cookie(&mut response, &set_cookie(LANG_COOKIE, chosen.tag(), LANG_TTL_SECONDS, state.secure_cookies()));
+    }
     if held.is_none() {
         let cookie = set_cookie(SIGN_IN_COOKIE, &nonce, SIGN_IN_TTL_SECONDS, state.secure_cookies());
         add_cookie(&mut response, &cookie);
@@ -71,8 +81,10 @@ pub async fn submit(State(state): State<ConsoleState>, headers: HeaderMap, body:
     let Some((caller, session)) = state.billing.start_session(key, state.now(), ttl).await? else {
         let secret = state.keys().await?.signing;
         let nonce = read_cookie(cookie_values(&headers), SIGN_IN_COOKIE).unwrap_or("");
-        let error = Some("That key is not valid, or it has been revoked. Check it and try again.");
-        let page = SignInPage { layout: Layout::public("Sign in"), csrf: csrf_token(&secret, nonce), error };
+        let locale = Locale::of_request(&headers);
+        let error = Some(locale.t("sign-in-key-refused"));
+        let layout = Layout::public(&locale.t("sign-in-title"), locale);
+        let page = SignInPage { layout, csrf: csrf_token(&secret, nonce), error };
         let mut response = html(&page);
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
@@ -94,4 +106,41 @@ pub async fn sign_out(State(state): State<ConsoleState>, headers: HeaderMap) -> 
         state.billing.end_session(&claims.session_id, state.now()).await?;
     }
     Ok(see_other_with_cookies("/console/sign-in", &[clear_cookie(SESSION_COOKIE, state.secure_cookies())]))
+}
+
+/// The console page a `Referer` names, so the language switch returns to
+/// the page it was used on; the start page for anything else.
+fn back_to(headers: &HeaderMap) -> String {
+    let referer = headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let path = url::Url::parse(referer).ok().map(|u| match u.query() {
+        Some(query) => format!("{}?{query}", u.path()),
+        None => u.path().to_owned(),
+    });
+    path.filter(|p| p.starts_with("/console/") && !p.starts_with("/console/sign-out"))
+        .unwrap_or_else(|| "/console".to_owned())
+}
+
+/// `POST /console/language`: the language switch. A customer's choice is
+/// kept with the account (so it follows them to any browser); every
+/// choice is also remembered in this browser, for the sign-in page.
+pub async fn choose_language(
+    State(state): State<ConsoleState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = FormData::parse(&body);
+    let Some(locale) = Locale::from_tag(form.text("locale")) else {
+        let invalid = billing_app::AppError::invalid("locale", "must be en-US or zh-CN");
+        return Err(session.fail(invalid));
+    };
+    if let Some(account) = &session.account {
+        state
+            .billing
+            .set_account_locale(&session.caller, &account.id, Some(locale.tag()))
+            .await
+            .map_err(|e| session.fail(e))?;
+    }
+    let cookie = set_cookie(LANG_COOKIE, locale.tag(), LANG_TTL_SECONDS, state.secure_cookies());
+    Ok(see_other_with_cookies(&back_to(&headers), &[cookie]))
 }

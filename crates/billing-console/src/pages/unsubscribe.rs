@@ -15,6 +15,7 @@ use super::workspaces::last_period;
 use crate::auth::Customer;
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html};
 use crate::state::ConsoleState;
 use crate::words;
@@ -22,13 +23,13 @@ use crate::words;
 /// One instance in the list.
 struct InstanceRow {
     id: String,
-    commodity: &'static str,
+    commodity: String,
     region: String,
     detail: String,
-    state: &'static str,
+    state: String,
     expires: String,
-    refund_type: &'static str,
-    reason: Option<&'static str>,
+    refund_type: String,
+    reason: Option<String>,
     reason_code: &'static str,
     can_unsubscribe: bool,
 }
@@ -46,14 +47,14 @@ struct UnsubscribePage {
 }
 
 /// The end of an instance's paid time, to the minute in its billing zone.
-async fn expires(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<String> {
+async fn expires(billing: &Billing, caller: &Caller, record: &InstanceRecord, l: Locale) -> AppResult<String> {
     let zone = billing.regions().await?.into_iter().find(|r| r.id == record.region_id).map(|r| r.zone);
     let zone = zone.unwrap_or_default();
     let period = match record.commodity {
         Commodity::SparkReserved => last_period(billing, caller, &record.id).await?,
         Commodity::SparkResourcePlan => plan_period(zone, &billing.orders(caller, &record.id).await?)?,
     };
-    Ok(period.map_or_else(|| "—".to_owned(), |p| fmt::date_time(zone, p.end)))
+    Ok(period.map_or_else(|| "—".to_owned(), |p| fmt::date_time(l, zone, p.end)))
 }
 
 async fn row(
@@ -61,22 +62,23 @@ async fn row(
     caller: &Caller,
     record: &InstanceRecord,
     names: &HashMap<String, String>,
+    l: Locale,
 ) -> AppResult<InstanceRow> {
     let (refund_type, quote) = billing.refund_type_now(caller, record).await?;
     let detail = match (record.quota_cu, record.workspace_id.as_deref(), record.capacity) {
         (Some(cu), Some(ws), _) => format!("{cu} CU · {}", names.get(ws).map_or(ws, String::as_str)),
-        (_, _, Some(capacity)) => format!("{} CU-hours", fmt::cu_hours(capacity)),
+        (_, _, Some(capacity)) => l.t1("cu-hours-count", "amount", fmt::cu_hours(capacity)),
         _ => String::new(),
     };
     Ok(InstanceRow {
         id: record.id.clone(),
-        commodity: record.commodity.display_name(),
+        commodity: words::commodity(l, record.commodity),
         region: record.region_id.clone(),
         detail,
-        state: words::state_now(record.state, quote.reason),
-        expires: expires(billing, caller, record).await?,
-        refund_type: words::refund_type(refund_type),
-        reason: quote.reason_message(),
+        state: words::state_now(l, record.state, quote.reason),
+        expires: expires(billing, caller, record, l).await?,
+        refund_type: words::refund_type(l, refund_type),
+        reason: words::quote_reason(l, &quote),
         reason_code: quote.reason.map_or("", |r| r.code()),
         can_unsubscribe: record.state == InstanceState::Active && quote.eligible(),
     })
@@ -97,6 +99,7 @@ pub async fn list(
     };
     let search = query.text("q").to_owned();
     let billing = &state.billing;
+    let l = session.locale;
     let load = async {
         let names: HashMap<String, String> = billing
             .workspaces(&session.caller, session.account_id())
@@ -115,13 +118,13 @@ pub async fn list(
         let needle = search.to_lowercase();
         let mut rows = Vec::new();
         for record in all.iter().filter(|i| i.commodity == commodity && i.id.to_lowercase().contains(&needle)) {
-            rows.push(row(billing, &session.caller, record, &names).await?);
+            rows.push(row(billing, &session.caller, record, &names, l).await?);
         }
         AppResult::Ok((rows, counts))
     };
     let (rows, (quota_count, plan_count)) = load.await.map_err(|e| session.fail(e))?;
     Ok(html(&UnsubscribePage {
-        layout: session.layout("Unsubscribe", "/console/unsubscribe"),
+        layout: session.layout(&l.t("nav-unsubscribe"), "/console/unsubscribe"),
         plans_tab: commodity == Commodity::SparkResourcePlan,
         commodity: commodity.code(),
         search,

@@ -5,13 +5,14 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use billing_app::model::{InstanceRecord, InstanceState, Workspace, WorkspaceStatus};
+use billing_app::model::{InstanceRecord, InstanceState, Workspace};
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
 use billing_domain::catalog::Commodity;
 
 use crate::auth::Customer;
 use crate::fmt;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html};
 use crate::state::ConsoleState;
 use crate::words;
@@ -21,8 +22,8 @@ struct WorkspaceRow {
     id: String,
     name: String,
     region: String,
-    status: &'static str,
-    billing: &'static str,
+    status: String,
+    billing: String,
     quota_cu: String,
     quota_id: Option<String>,
     expiration: String,
@@ -65,18 +66,19 @@ async fn row(
     w: Workspace,
     instances: &[InstanceRecord],
     zone: BillingZone,
+    l: Locale,
 ) -> AppResult<WorkspaceRow> {
     let quota = quota_of(instances, &w.id);
     let (quota_cu, expiration) = match quota {
         Some(q) => {
             let end = last_period(billing, caller, &q.id).await?;
-            let date = end.map_or_else(|| "—".to_owned(), |p| fmt::date_time(zone, p.end));
+            let date = end.map_or_else(|| "—".to_owned(), |p| fmt::date_time(l, zone, p.end));
             let expiration = if q.state == InstanceState::Active {
                 date
             } else {
-                format!("{date} ({})", words::instance_state(q.state).to_lowercase())
+                format!("{date} ({})", words::instance_state(l, q.state).to_lowercase())
             };
-            (q.quota_cu.map_or_else(|| "—".to_owned(), |cu| format!("{cu} CU")), expiration)
+            (q.quota_cu.map_or_else(|| "—".to_owned(), |cu| l.t1("cu-count", "cu", cu)), expiration)
         }
         None => ("—".to_owned(), "—".to_owned()),
     };
@@ -87,31 +89,28 @@ async fn row(
         id: w.id,
         name: w.name,
         region: w.region_id,
-        status: match w.status {
-            WorkspaceStatus::Active => "Active",
-            WorkspaceStatus::Deleted => "Deleted",
-        },
-        billing: words::billing_method(w.billing_method),
+        status: words::workspace_status(l, w.status),
+        billing: words::billing_method(l, w.billing_method),
         quota_cu,
         expiration,
     })
 }
 
 /// What `?deleted=<id>` reports: the workspace just deleted without a refund.
-async fn deleted_notice(billing: &Billing, caller: &Caller, query: Option<&str>) -> AppResult<Option<String>> {
+async fn deleted_notice(
+    billing: &Billing,
+    caller: &Caller,
+    query: Option<&str>,
+    l: Locale,
+) -> AppResult<Option<String>> {
     let query = crate::forms::FormData::query(query);
     let id = query.text("deleted");
     if id.is_empty() {
         return Ok(None);
     }
     let t = billing.deleted_workspace(caller, id).await?;
-    let plural = |n: i64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    Ok(Some(format!(
-        "Workspace {} was deleted with {} and {}. Nothing was refunded.",
-        t.name,
-        plural(t.jobs, "job"),
-        plural(t.data_objects, "data object")
-    )))
+    let args = [("name", t.name.into()), ("jobs", t.jobs.into()), ("objects", t.data_objects.into())];
+    Ok(Some(l.t_args("workspaces-deleted-notice", &args)))
 }
 
 /// `GET /console/workspaces`.
@@ -121,19 +120,20 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> PageResult {
     let billing = &state.billing;
+    let l = session.locale;
     let load = async {
         let workspaces = billing.workspaces(&session.caller, session.account_id()).await?;
         let instances = billing.instances(&session.caller, None).await?;
         let mut rows = Vec::with_capacity(workspaces.len());
         let zone = session.zone(billing).await?;
         for w in workspaces {
-            rows.push(row(billing, &session.caller, w, &instances, zone).await?);
+            rows.push(row(billing, &session.caller, w, &instances, zone, l).await?);
         }
-        let notice = deleted_notice(billing, &session.caller, query.as_deref()).await?;
+        let notice = deleted_notice(billing, &session.caller, query.as_deref(), l).await?;
         AppResult::Ok((rows, notice))
     };
     let (rows, notice) = load.await.map_err(|e| session.fail(e))?;
-    let layout = session.layout("Workspaces", "/console/workspaces").with_notice(notice);
+    let layout = session.layout(&l.t("nav-workspaces"), "/console/workspaces").with_notice(notice);
     Ok(html(&WorkspacesPage { layout, rows }))
 }
 

@@ -21,6 +21,25 @@ async fn a_top_up_raises_the_balance_and_is_posted_to_the_ledger() {
 }
 
 #[tokio::test]
+async fn an_account_keeps_the_language_it_chose_and_only_it_may_change_it() {
+    on_every_backend!(|w| {
+        let a = w.billing.create_account(&OPERATOR, "a", Currency::Usd).await.unwrap();
+        let b = w.billing.create_account(&OPERATOR, "b", Currency::Usd).await.unwrap();
+        assert_eq!(w.billing.account(&OPERATOR, &a.id).await.unwrap().locale, None);
+        let changed = w.billing.set_account_locale(&customer(&a.id), &a.id, Some("zh-CN")).await.unwrap();
+        assert_eq!(changed.locale.as_deref(), Some("zh-CN"));
+        assert_eq!(w.billing.account(&customer(&a.id), &a.id).await.unwrap().locale.as_deref(), Some("zh-CN"));
+        let err = w.billing.set_account_locale(&customer(&a.id), &a.id, Some("fr-FR")).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT");
+        let err = w.billing.set_account_locale(&customer(&b.id), &a.id, Some("en-US")).await.unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND");
+        w.billing.set_account_locale(&customer(&a.id), &a.id, None).await.unwrap();
+        assert_eq!(w.billing.account(&OPERATOR, &a.id).await.unwrap().locale, None);
+        assert!(w.billing.audit_verify(&OPERATOR).await.unwrap().problem.is_none());
+    });
+}
+
+#[tokio::test]
 async fn another_accounts_things_are_not_found() {
     on_every_backend!(|w| {
         let a = w.billing.create_account(&OPERATOR, "a", Currency::Usd).await.unwrap();
