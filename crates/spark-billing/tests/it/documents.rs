@@ -70,8 +70,9 @@ fn two_servers_paying_and_refunding_at_once_number_their_documents_without_gaps(
             .collect();
         let dir_a = std::env::temp_dir().join(billing_app::ids::new_id("docs-a"));
         let dir_b = std::env::temp_dir().join(billing_app::ids::new_id("docs-b"));
-        let a = serve(&url, &dir_a, &["--no-workers"]);
-        let b = serve(&url, &dir_b, &["--no-workers"]);
+        let limits = ["--no-workers", "--rate-limit", "0", "--address-rate-limit", "0"];
+        let a = serve(&url, &dir_a, &limits);
+        let b = serve(&url, &dir_b, &limits);
 
         let purchases = customers
             .iter()
