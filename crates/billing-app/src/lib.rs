@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod activation;
 pub mod audit;
+pub mod bills;
 pub mod catalog;
 pub mod changes;
 pub mod channel;
