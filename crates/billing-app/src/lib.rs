@@ -18,6 +18,7 @@ pub mod documents;
 pub mod error;
 pub mod events;
 pub mod expect;
+pub mod exports;
 pub mod ids;
 pub mod keyring;
 pub mod keys;
