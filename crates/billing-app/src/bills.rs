@@ -174,6 +174,18 @@ impl Billing {
         Ok(UsagePage { zone, rows })
     }
 
+    /// The billing zone an account's days and instants are shown in; the
+    /// default zone for an operator naming no account.
+    pub async fn billing_zone_of(&self, caller: &Caller, account_id: Option<&str>) -> AppResult<BillingZone> {
+        if account_id.is_none() && !matches!(caller, Caller::Customer(_)) {
+            return Ok(BillingZone::default());
+        }
+        let account_id = account_of(caller, account_id)?;
+        let mut tx = self.read().await?;
+        let account = tx.account(&account_id).await?.ok_or_else(|| AppError::not_found("account", &account_id))?;
+        account_zone(&mut *tx, account.currency).await
+    }
+
     /// A page of an account's orders (for operators without an account, of
     /// every account), newest first, after the order `starting_after`.
     pub async fn account_orders(
