@@ -108,6 +108,7 @@ impl Session {
                 ("/console/workspaces", "Workspaces"),
                 ("/console/unsubscribe", "Unsubscribe"),
                 ("/console/plans", "Resource plans"),
+                ("/console/bills", "Bills & usage"),
                 ("/console/refunds", "Refunds"),
                 ("/console/documents", "Documents"),
                 ("/console/developers", "Developers"),
