@@ -105,20 +105,37 @@ test('the usage CSV has the report columns and one row per table row', async () 
   assert.ok(orders.length > 2);
 });
 
-test('refunds download as CSV and print without navigation, black on white', async () => {
+/** Checks the page as print media shows it: no navigation or buttons, black on white. */
+async function printed(name) {
+  await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+  assert.equal(await page.locator('header.top').isVisible(), false, `${name}: the navigation is not printed`);
+  assert.equal(await page.locator('main .btn:visible, main button:visible').count(), 0, `${name}: no buttons`);
+  const [ink, paper] = await page.evaluate(() => [getComputedStyle(document.body).color, getComputedStyle(document.body).backgroundColor]);
+  assert.deepEqual([ink, paper], ['rgb(0, 0, 0)', 'rgb(255, 255, 255)'], `${name}: black on white`);
+  await shot(page, name);
+  await page.emulateMedia({ media: 'screen', colorScheme: 'light' });
+}
+
+test('the review, the result and the refund print plainly, and refunds download as CSV', async () => {
+  await page.goto(`${server.url}/console/unsubscribe?tab=plans`);
+  await page.locator('#instances tbody tr', { hasText: '5-day unused money-back' })
+    .getByRole('link', { name: 'Unsubscribe Resource' }).click();
+  await page.locator('#refund-total').waitFor();
+  await printed('b03-review-print');
+  await page.getByLabel(/I have read the unsubscription terms/).check();
+  await page.getByRole('button', { name: 'Unsubscribe' }).click();
+  await page.waitForURL(/\/console\/unsubscriptions\/uns_/);
+  await printed('b04-result-print');
+
   await page.goto(`${server.url}/console/refunds`);
+  const shown = await page.locator('tbody tr').count();
+  assert.ok(shown >= 1, 'the refund of the plan is listed');
   const rows = await download(page.getByRole('link', { name: 'Download refunds (CSV)' }));
   assert.equal(rows[0].join(','), 'id,created_at,order_id,from,to,rule,status,amount_minor,currency,expected_by,rerouted_from');
-  assert.equal(rows.length - 1, await page.locator('tr[data-refund], tbody tr').count());
-  const first = page.locator('tbody tr a[href^="/console/refunds/ref_"]').first();
-  if ((await first.count()) > 0) {
-    await first.click();
-    await page.waitForURL(/\/console\/refunds\/ref_/);
-  }
-  await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
-  assert.equal(await page.locator('header.top').isVisible(), false, 'the navigation is not printed');
-  const colour = await page.evaluate(() => getComputedStyle(document.body).color);
-  assert.equal(colour, 'rgb(0, 0, 0)');
-  await shot(page, 'b03-refund-print');
-  await page.emulateMedia({ media: 'screen', colorScheme: 'light' });
+  assert.equal(rows.length - 1, shown);
+  assert.ok(rows.slice(1).some((r) => r[7] === '10736' && r[8] === 'USD'), 'USD 107.36 in minor units');
+  await page.locator('tbody tr a[href^="/console/refunds/ref_"]').first().click();
+  await page.waitForURL(/\/console\/refunds\/ref_/);
+  await shotBoth(page, 'b05-refund');
+  await printed('b06-refund-print');
 });
