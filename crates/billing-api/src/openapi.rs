@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::routes::{
-    accounts, api_keys, benefits, catalog, documents, events, instances, integrity, orders, payment_methods, policy,
-    refunds, renewals, unsubscription, usage, workspaces,
+    accounts, api_keys, benefits, bills, catalog, documents, events, instances, integrity, orders, payment_methods,
+    policy, refunds, renewals, unsubscription, usage, workspaces,
 };
 
 /// Document metadata and the bearer-key scheme.
@@ -97,6 +97,8 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(orders::cancel_order))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::list_instance_orders))
+        .routes(routes!(bills::list_orders))
+        .routes(routes!(bills::list_usage_days))
         .routes(routes!(renewals::renew_instance))
         .routes(routes!(usage::import_usage))
         .routes(routes!(usage::import_usage_csv))

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod activation;
 pub mod audit;
+pub mod bills;
 pub mod catalog;
 pub mod changes;
 pub mod channel;
@@ -17,6 +18,7 @@ pub mod documents;
 pub mod error;
 pub mod events;
 pub mod expect;
+pub mod exports;
 pub mod ids;
 pub mod keyring;
 pub mod keys;

@@ -227,6 +227,15 @@ pub trait StoreTx: Send {
     async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>>;
     /// The orders of all the instances `instance_ids`, oldest first.
     async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>>;
+    /// Orders of `account_id` (of every account when `None`), newest first
+    /// (by placing instant, then id), at most `limit`, after the order
+    /// `starting_after`.
+    async fn account_orders(
+        &mut self,
+        account_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderRecord>>;
     /// Unpaid orders placed at or before `cutoff`.
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>>;
     /// Records the payment of an unpaid order; false when it was not unpaid.
@@ -304,6 +313,11 @@ pub trait StoreTx: Send {
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<Settlement>>>;
+
+    /// The settlements of an account's workspaces (deleted ones included)
+    /// summed per local day of `range.zone` and workspace, by date then
+    /// workspace id: the rows of [`crate::bills::UsageRange`].
+    async fn usage_days(&mut self, range: &crate::bills::UsageRange) -> StoreResult<Vec<crate::bills::UsageDay>>;
 
     // Ledger and audit.
     /// Writes a balanced movement.

@@ -112,6 +112,7 @@ impl Session {
                 ("/console/workspaces", "nav-workspaces"),
                 ("/console/unsubscribe", "nav-unsubscribe"),
                 ("/console/plans", "nav-resource-plans"),
+                ("/console/bills", "nav-bills"),
                 ("/console/refunds", "nav-refunds"),
                 ("/console/documents", "nav-documents"),
                 ("/console/developers", "nav-developers"),

@@ -32,12 +32,17 @@ pub use state::ConsoleState;
 
 use crate::page::PageError;
 use crate::pages::{
-    change, delete_workspace, developers, documents, operator, plans, policy, refunds, renew, review, sign_in,
-    unsubscribe, workspaces,
+    bills, change, delete_workspace, developers, documents, exports, operator, plans, policy, refunds, renew, review,
+    sign_in, unsubscribe, workspaces,
 };
 
-/// The console's stylesheet, served from the binary.
-const STYLESHEET: &str = include_str!("../static/console.css");
+/// The console's stylesheet, served from the binary: the base, the Bills &
+/// usage page, then the dark and print schemes (last, so that they win).
+const STYLESHEET: &str = concat!(
+    include_str!("../static/console.css"),
+    include_str!("../static/bills.css"),
+    include_str!("../static/schemes.css")
+);
 
 /// The console's only script: copy buttons. Pages work without it.
 const SCRIPT: &str = include_str!("../static/console.js");
@@ -68,6 +73,10 @@ fn customer_routes() -> Router<ConsoleState> {
         .route("/console/quotes/{id}/confirm", post(review::confirm))
         .route("/console/unsubscriptions/{id}", get(refunds::result))
         .route("/console/refunds", get(refunds::list))
+        .route("/console/refunds.csv", get(exports::refunds))
+        .route("/console/bills", get(bills::page))
+        .route("/console/bills/usage.csv", get(exports::usage))
+        .route("/console/orders.csv", get(exports::orders))
         .route("/console/refunds/{id}", get(refunds::detail))
         .route("/console/plans", get(plans::list))
         .route("/console/developers", get(developers::list))

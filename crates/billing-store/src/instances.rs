@@ -273,7 +273,7 @@ impl SqlTx {
     /// the list's true length, while from a JSON array it assumes 100 rows
     /// and may scan `order_benefits` whole, which halved confirmations per
     /// second in `billing-bench confirm`.
-    async fn fill_orders(&mut self, orders: &mut [OrderRecord]) -> StoreResult<()> {
+    pub(crate) async fn fill_orders(&mut self, orders: &mut [OrderRecord]) -> StoreResult<()> {
         for piece in orders.chunks_mut(crate::usage::ROWS_PER_STATEMENT) {
             // A few orders (one instance's) go in as they are; more (a batch
             // of quotes) are padded to a power of two, so that a few prepared

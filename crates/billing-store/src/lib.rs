@@ -9,6 +9,7 @@
 
 mod accounts;
 mod api_keys;
+mod bills;
 mod catalog;
 mod channel;
 mod channel_charges;

@@ -24,8 +24,8 @@ use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
 use crate::usage::{Params, ROWS_PER_STATEMENT, padded, statements, while_running};
 
-const MICROS_PER_HOUR: i64 = 3_600_000_000;
-const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
+pub(crate) const MICROS_PER_HOUR: i64 = 3_600_000_000;
+pub(crate) const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 
 /// Packs one read of a settlement list takes at least, unless the workspace
 /// has fewer; it then takes the rest of the last day they reach.
@@ -335,22 +335,22 @@ impl<'s> PackRow<'s> {
 
 /// One line of a pack, as read.
 #[derive(Debug, PartialEq, Eq)]
-struct Line<'t> {
+pub(crate) struct Line<'t> {
     /// Start of the hour, in microseconds.
-    hour: i64,
+    pub(crate) hour: i64,
     adjustment: bool,
-    usage: i64,
-    covered: i64,
-    pay_as_you_go: i64,
+    pub(crate) usage: i64,
+    pub(crate) covered: i64,
+    pub(crate) pay_as_you_go: i64,
     bill_milli_major: i64,
-    charge_minor: i64,
-    draws: &'t str,
+    pub(crate) charge_minor: i64,
+    pub(crate) draws: &'t str,
 }
 
 impl<'t> Line<'t> {
     /// Every line of the `lines` of a pack of the day starting at
     /// `day_start`.
-    fn parse_all(day_start: i64, text: &'t str) -> StoreResult<Vec<Line<'t>>> {
+    pub(crate) fn parse_all(day_start: i64, text: &'t str) -> StoreResult<Vec<Line<'t>>> {
         text.split(';').map(|line| Line::parse(day_start, line).ok_or_else(|| corrupt_lines(text))).collect()
     }
 
@@ -378,7 +378,7 @@ impl<'t> Line<'t> {
     }
 }
 
-fn corrupt_lines(text: &str) -> StoreError {
+pub(crate) fn corrupt_lines(text: &str) -> StoreError {
     StoreError::Corrupt(format!("settlement_packs.lines: {text:?} is not a list of settlement lines"))
 }
 
@@ -455,7 +455,7 @@ fn write_draws(out: &mut String, draws: &[(String, CuHours)]) {
 }
 
 /// Reads the draws of a line back.
-fn parse_draws(text: &str) -> StoreResult<Vec<(String, CuHours)>> {
+pub(crate) fn parse_draws(text: &str) -> StoreResult<Vec<(String, CuHours)>> {
     if text.is_empty() {
         return Ok(Vec::new());
     }

@@ -290,6 +290,14 @@ impl StoreTx for SqlTx {
     async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>> {
         self.order_rows_of_instances(instance_ids).await
     }
+    async fn account_orders(
+        &mut self,
+        account_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderRecord>> {
+        self.account_order_rows(account_id, starting_after, limit).await
+    }
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
         self.unpaid_order_rows(cutoff).await
     }
@@ -356,6 +364,13 @@ impl StoreTx for SqlTx {
         limit: i64,
     ) -> StoreResult<Option<Vec<Settlement>>> {
         self.settlement_rows(workspace_id, starting_after, limit).await
+    }
+
+    async fn usage_days(
+        &mut self,
+        range: &billing_app::bills::UsageRange,
+    ) -> StoreResult<Vec<billing_app::bills::UsageDay>> {
+        self.usage_day_rows(range).await
     }
 
     async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()> {

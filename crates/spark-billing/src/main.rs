@@ -4,6 +4,7 @@
 //! KEY`, the operator commands call a running server's HTTP API instead.
 #![forbid(unsafe_code)]
 
+mod bills_report;
 mod change;
 mod checks;
 mod clock;

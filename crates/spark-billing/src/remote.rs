@@ -269,6 +269,34 @@ impl Remote {
         self.json(request).await
     }
 
+    /// `GET /api/v1/usage/daily`: one page.
+    pub async fn usage_days(
+        &self,
+        query: &[(&'static str, String)],
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<billing_api::routes::bills::UsageDayDto>> {
+        let mut request = Request::get("/api/v1/usage/daily");
+        request.query.extend(query.iter().cloned());
+        request.query.push(("limit", limit.to_string()));
+        request.query.extend(starting_after.map(|r| ("starting_after", r.to_owned())));
+        self.json(request).await
+    }
+
+    /// `GET /api/v1/orders`: one page.
+    pub async fn orders(
+        &self,
+        account_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<billing_api::dto::OrderDto>> {
+        let mut request = Request::get("/api/v1/orders");
+        request.query.push(("limit", limit.to_string()));
+        request.query.extend(account_id.map(|a| ("account_id", a.to_owned())));
+        request.query.extend(starting_after.map(|r| ("starting_after", r.to_owned())));
+        self.json(request).await
+    }
+
     /// `GET /api/v1/documents`.
     pub async fn documents(
         &self,

@@ -1,5 +1,6 @@
 //! `spark-billing report refunds --from --to`: refunds created in a period,
-//! totalled per currency, status and destination.
+//! totalled per currency, status and destination; `report usage` and
+//! `report orders` are in [`crate::bills_report`].
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -26,6 +27,12 @@ pub enum ReportCommand {
     /// Refunds created from --from (inclusive) to --to (exclusive), with
     /// totals per currency, status and destination.
     Refunds(RefundReportArgs),
+    /// Usage per day (in the account's billing zone) and workspace: CU-hours
+    /// covered by the quota, drawn from plans and billed pay-as-you-go, and
+    /// the charge in minor units.
+    Usage(crate::bills_report::UsageReportArgs),
+    /// Orders newest first, one row each, amounts in minor units.
+    Orders(crate::bills_report::OrderReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -83,7 +90,11 @@ async fn status_refunds(
 }
 
 pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<ExitCode> {
-    let ReportCommand::Refunds(args) = command;
+    let args = match command {
+        ReportCommand::Refunds(args) => args,
+        ReportCommand::Usage(args) => return crate::bills_report::usage(global, args).await,
+        ReportCommand::Orders(args) => return crate::bills_report::orders(global, args).await,
+    };
     if args.to <= args.from {
         bail!("--to must be after --from");
     }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod benefits;
+pub mod bills;
 pub mod catalog;
 pub mod documents;
 pub mod events;

@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod api_keys;
 mod basics;
+mod bills;
 mod catalog;
 mod documents;
 mod errors;

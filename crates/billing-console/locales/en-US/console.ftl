@@ -9,6 +9,7 @@ nav-main = Main
 nav-workspaces = Workspaces
 nav-unsubscribe = Unsubscribe
 nav-resource-plans = Resource plans
+nav-bills = Bills & usage
 nav-refunds = Refunds
 nav-documents = Documents
 nav-developers = Developers
@@ -425,3 +426,35 @@ webhook-disabled = Disabled
 webhook-every-account = every account
 webhook-every-event = every event
 webhook-no-answer = no answer
+
+## Downloads
+download-orders-csv = Download all orders (CSV)
+download-refunds-csv = Download refunds (CSV)
+
+## Bills & usage
+bills-eyebrow = Billing
+bills-lead = CU-hours your workspaces used each day, and how they were paid for: by a subscription quota, from resource plans, or pay-as-you-go. Days are in { $zone }.
+bills-from = From
+bills-until = Until (not included)
+bills-workspace = Workspace
+bills-all-workspaces = All workspaces
+bills-show = Show
+bills-download-usage = Download usage (CSV)
+bills-chart-title = CU-hours per day, from { $from } until { $to }, by how they were covered
+bills-legend-quota = Covered by quota
+bills-legend-plans = From resource plans
+bills-legend-payg = Pay-as-you-go
+bills-peak = Highest day: { $peak } CU-hours.
+bills-empty = No usage was settled in these days.
+bills-caption = Usage by day and workspace (CU-hours)
+bills-col-day = Day
+bills-col-used = Used
+bills-col-quota = Quota
+bills-col-plans = Plans
+bills-col-charged = Charged
+bills-total = Total
+bills-by-quota = covered by quota
+bills-by-plans = from resource plans
+bills-by-payg = pay-as-you-go
+bills-segment = { $cu } CU-hours { $how }
+bills-chart-description = { $days } days from { $from } with usage; the highest day used { $peak } CU-hours.

@@ -9,6 +9,7 @@ nav-main = 主导航
 nav-workspaces = 工作空间
 nav-unsubscribe = 退订
 nav-resource-plans = 资源包
+nav-bills = 账单与用量
 nav-refunds = 退款
 nav-documents = 票据
 nav-developers = 开发者
@@ -383,3 +384,35 @@ webhook-disabled = 已停用
 webhook-every-account = 全部账号
 webhook-every-event = 全部事件
 webhook-no-answer = 无响应
+
+## Downloads
+download-orders-csv = 下载全部订单（CSV）
+download-refunds-csv = 下载退款记录（CSV）
+
+## Bills & usage
+bills-eyebrow = 费用
+bills-lead = 各工作空间每天使用的 CU 时，以及抵扣方式：包年包月配额、资源包或按量付费。日期按 { $zone } 计算。
+bills-from = 开始日期
+bills-until = 结束日期（不含）
+bills-workspace = 工作空间
+bills-all-workspaces = 全部工作空间
+bills-show = 查询
+bills-download-usage = 下载用量（CSV）
+bills-chart-title = { $from } 至 { $to } 每日 CU 时及抵扣方式
+bills-legend-quota = 配额抵扣
+bills-legend-plans = 资源包抵扣
+bills-legend-payg = 按量付费
+bills-peak = 单日最高：{ $peak } CU 时。
+bills-empty = 所选日期内没有已结算的用量。
+bills-caption = 按日期和工作空间的用量（CU 时）
+bills-col-day = 日期
+bills-col-used = 用量
+bills-col-quota = 配额
+bills-col-plans = 资源包
+bills-col-charged = 扣费
+bills-total = 合计
+bills-by-quota = 配额抵扣
+bills-by-plans = 资源包抵扣
+bills-by-payg = 按量付费
+bills-segment = { $cu } CU 时，{ $how }
+bills-chart-description = 自 { $from } 起有用量的天数：{ $days }；单日最高 { $peak } CU 时。

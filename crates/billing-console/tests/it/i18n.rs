@@ -121,6 +121,7 @@ async fn customer_pages_render_in_chinese_from_the_stored_choice() {
         format!("/console/workspaces/{}/renew", c.alice.workspace_id),
         format!("/console/workspaces/{}/delete", c.alice.workspace_id),
         format!("/console/instances/{quota}/downgrade"),
+        "/console/bills".to_owned(),
     ];
     for path in &pages {
         let page = c.get(path, &session).await;
@@ -133,6 +134,8 @@ async fn customer_pages_render_in_chinese_from_the_stored_choice() {
             assert!(!english, "{path} has an English column heading: {heading}");
         }
     }
+    let bills = c.get("/console/bills", &session).await.text;
+    assert!(bills.contains("<h1>账单与用量</h1>") && bills.contains("配额抵扣"), "{bills}");
     let review = c.get(&format!("/console/instances/{quota}/unsubscribe"), &session).await;
     for words in ["确认退订", "退款去向", "工作空间 etl 将被删除", "可退款金额"] {
         assert!(review.text.contains(words), "the review lacks {words}");

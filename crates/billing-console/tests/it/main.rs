@@ -2,6 +2,7 @@
 //! through `tower::ServiceExt::oneshot` over a fresh SQLite database.
 #![allow(clippy::unwrap_used)]
 
+mod bills;
 mod developers;
 mod i18n;
 mod pages;

@@ -8,6 +8,7 @@ mod support;
 mod access;
 mod accounts;
 mod bad_input;
+mod bills;
 mod bounds;
 mod charges;
 mod checkpoints;

@@ -10,6 +10,7 @@ mod processes;
 mod quota_changes;
 mod quote_cli;
 mod remote;
+mod reports;
 mod secrets;
 mod serving;
 mod stream;

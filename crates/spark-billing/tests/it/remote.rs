@@ -190,6 +190,20 @@ fn operator_commands_work_against_a_server_like_on_the_database() {
     let csv = ok(&demo.cli(op, &[&period[..], &["csv"]].concat()), "report csv");
     assert!(csv.starts_with("currency,status,destination,refunds,amount\n"), "{csv}");
 
+    // report usage and report orders: the customer's own, one CSV row each,
+    // read a page at a time from the server.
+    let now = billing_app::clock::Clock::now(&billing_app::clock::SystemClock);
+    let day = |days: i64| (now + chrono::Duration::days(days)).date_naive().to_string();
+    let (from, to) = (day(-7), day(2));
+    let usage_args = ["report", "usage", "--from", &from, "--to", &to, "--format", "csv"];
+    let usage = ok(&demo.cli(&demo.customer, &usage_args), "report usage");
+    let mut lines = usage.lines();
+    assert_eq!(lines.next(), Some(billing_app::exports::USAGE_COLUMNS.join(",").as_str()), "{usage}");
+    assert!(lines.count() >= 2, "the demo's usage of the last days: {usage}");
+    let orders = ok(&demo.cli(&demo.customer, &["report", "orders", "--format", "csv"]), "report orders");
+    assert!(orders.starts_with("id,created_at,instance_id,kind,status,"), "{orders}");
+    assert!(orders.lines().skip(1).all(|l| l.starts_with("ord_")) && orders.lines().count() > 2, "{orders}");
+
     // ledger check, audit verify, policy show and set.
     let ledger = ok(&demo.cli(op, &["ledger", "check"]), "ledger check");
     assert!(ledger.starts_with("ledger ok"), "{ledger}");
