@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, Sql)] = &[
     (15, Sql::Both(include_str!("../migrations/0015_usage_rejections.sql"))),
     (16, Sql::Both(include_str!("../migrations/0016_events_webhooks.sql"))),
     (17, Sql::Both(include_str!("../migrations/0017_documents.sql"))),
+    (20, Sql::Both(include_str!("../migrations/0020_operator_lookups.sql"))),
 ];
 
 /// Any number; it only has to be the same in every replica.
