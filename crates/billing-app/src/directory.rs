@@ -159,6 +159,26 @@ impl Billing {
             .ok_or_else(|| AppError::invalid("before", "is not a movement of this account"))
     }
 
+    /// The names of the workspaces `ids` of an account, deleted ones
+    /// included (marked `true`): an instance outlives its workspace.
+    pub async fn workspace_names(
+        &self,
+        caller: &Caller,
+        account_id: &str,
+        ids: &[&str],
+    ) -> AppResult<Vec<(String, String, bool)>> {
+        let mut tx = self.read().await?;
+        let account = tx.account(account_id).await?;
+        visible(caller, "account", account_id, account, |a| &a.id)?;
+        let mut names = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(w) = tx.workspace(id).await?.filter(|w| w.account_id == account_id) {
+                names.push((w.id, w.name, w.status == crate::model::WorkspaceStatus::Deleted));
+            }
+        }
+        Ok(names)
+    }
+
     /// Audit events matching `filter` (operators only).
     pub async fn audit_search(&self, caller: &Caller, filter: &AuditFilter) -> AppResult<Vec<AuditEvent>> {
         caller.require_operator()?;

@@ -97,6 +97,7 @@ impl Session {
         let links: &[(&str, &str)] = if self.is_operator() {
             &[
                 ("/console/operator", "Overview"),
+                ("/console/operator/accounts", "Accounts"),
                 ("/console/operator/refunds", "Refunds"),
                 ("/console/documents", "Documents"),
                 ("/console/operator/audit", "Audit log"),

@@ -6,6 +6,8 @@ pub mod delete_workspace;
 pub mod developers;
 pub mod documents;
 pub mod operator;
+pub mod operator_accounts;
+pub mod operator_audit;
 pub mod plans;
 pub mod policy;
 pub mod refunds;

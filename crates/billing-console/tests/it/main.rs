@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod developers;
+mod operator;
 mod pages;
 mod server_sessions;
 mod session;
