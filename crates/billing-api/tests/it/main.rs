@@ -8,6 +8,7 @@ mod accounts;
 mod api_keys;
 mod basics;
 mod catalog;
+mod directory;
 mod documents;
 mod errors;
 mod events;
