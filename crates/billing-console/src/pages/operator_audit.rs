@@ -60,13 +60,20 @@ const ACTIONS: [&str; 24] = [
 /// part of its name that only one account has. `Err` says, in words, why
 /// no single account fits.
 pub async fn find_account(billing: &Billing, caller: &Caller, text: &str) -> AppResult<Result<Account, String>> {
-    let filter = AccountFilter { query: Some(text.to_owned()), starting_after: None, limit: 6 };
+    match billing.account_summary(caller, text).await {
+        Ok(found) => return Ok(Ok(found.account)),
+        Err(AppError::NotFound { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    // Names are unique, so a whole name typed in any case is found among
+    // the first matches unless a great many names contain it.
+    let filter = AccountFilter { query: Some(text.to_owned()), starting_after: None, limit: 50 };
     let found = match billing.account_summaries(caller, filter).await {
         Ok(found) => found,
         Err(AppError::Invalid { message, .. }) => return Ok(Err(format!("The account {message}."))),
         Err(e) => return Err(e),
     };
-    let exact = found.iter().find(|s| s.account.id == text || s.account.name.to_lowercase() == text.to_lowercase());
+    let exact = found.iter().find(|s| s.account.name.to_lowercase() == text.to_lowercase());
     match (exact, found.as_slice()) {
         (Some(s), _) | (None, [s]) => Ok(Ok(s.account.clone())),
         (None, []) => Ok(Err(format!("No account is named “{text}” or has it as its ID."))),
