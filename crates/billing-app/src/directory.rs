@@ -109,6 +109,12 @@ fn check_query(field: &str, text: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Whether `account` fits a search: its id is the text, or its name
+/// contains it in any case.
+fn matches(account: &Account, query: &str) -> bool {
+    account.id == query || account.name.to_lowercase().contains(&query.to_lowercase())
+}
+
 impl Billing {
     /// Accounts by name with their counts: every account for operators,
     /// only their own for customers.
@@ -129,8 +135,16 @@ impl Billing {
                 return Err(AppError::invalid("starting_after", "is not an account listed here"));
             }
         }
-        let found = tx.account_summaries(&filter).await?;
-        Ok(found.into_iter().filter(|s| caller.may_see(&s.account.id)).collect())
+        if let Caller::Customer(own) = caller {
+            // A customer's list is its own account, if it fits the search;
+            // nothing comes after it.
+            let own = tx.account_summary(own).await?.filter(|_| filter.starting_after.is_none());
+            return Ok(own
+                .filter(|s| filter.query.as_deref().is_none_or(|q| matches(&s.account, q)))
+                .into_iter()
+                .collect());
+        }
+        Ok(tx.account_summaries(&filter).await?)
     }
 
     /// One account with its counts (operators, or the account itself).

@@ -51,9 +51,14 @@ async fn accounts_are_listed_by_name_with_active_instances_and_pending_refunds()
         let bad = w.billing.account_summaries(&OPERATOR, accounts(None, Some("acc_nope"), 2)).await.unwrap_err();
         assert_eq!((bad.code(), bad.to_string().contains("starting_after")), ("INVALID_INPUT", true));
 
-        // A customer sees its own account only, and not another's.
-        let own = w.billing.account_summaries(&globex.caller, accounts(None, None, 10)).await.unwrap();
+        // A customer sees its own account only, even on a page of one that
+        // other names would fill first, and not another's.
+        let own = w.billing.account_summaries(&globex.caller, accounts(None, None, 1)).await.unwrap();
         assert_eq!(own.iter().map(|s| s.account.id.as_str()).collect::<Vec<_>>(), [globex.id()]);
+        let searched = w.billing.account_summaries(&globex.caller, accounts(Some("GLOB"), None, 1)).await.unwrap();
+        assert_eq!(searched.len(), 1);
+        let elsewhere = w.billing.account_summaries(&globex.caller, accounts(Some("acme"), None, 1)).await.unwrap();
+        assert!(elsewhere.is_empty());
         let theirs = w.billing.account_summary(&globex.caller, acme.id()).await.unwrap_err();
         assert_eq!(theirs.code(), "NOT_FOUND");
     });
