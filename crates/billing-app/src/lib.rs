@@ -14,6 +14,7 @@ pub mod channel;
 pub mod charges;
 pub mod checks;
 pub mod clock;
+pub mod directory;
 pub mod documents;
 pub mod error;
 pub mod events;

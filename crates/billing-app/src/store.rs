@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::changes::ChangeLog;
 use crate::charges::{ChargeRecord, ChargeStatus};
+use crate::directory::{AccountFilter, AccountSummary, AuditFilter, BalanceLine};
 use crate::documents::{DocumentDraft, DocumentFilter, DocumentRecord};
 use crate::events::{Event, EventFilter};
 use crate::ledger::{LedgerEntry, Movement};
@@ -335,6 +336,20 @@ pub trait StoreTx: Send {
     /// The sequence numbers and actors of audit events from `after_seq` on,
     /// at most `limit`: who wrote what since then.
     async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// Audit events matching `filter`, in its order.
+    async fn audit_search(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+    /// Accounts matching `filter` with their counts, by name then id.
+    async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>>;
+    /// One account with its counts.
+    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>>;
+    /// Entries of one ledger account, newest first, after the movement
+    /// `before` names; `None` when that movement has no entry there.
+    async fn balance_lines(
+        &mut self,
+        ledger_account: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<BalanceLine>>>;
 
     // Billing documents.
     /// Stores a document when the transaction commits, numbered then: the

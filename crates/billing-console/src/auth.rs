@@ -101,6 +101,7 @@ impl Session {
         let links: &[(&str, &str)] = if self.is_operator() {
             &[
                 ("/console/operator", "nav-overview"),
+                ("/console/operator/accounts", "nav-accounts"),
                 ("/console/operator/refunds", "nav-refunds"),
                 ("/console/documents", "nav-documents"),
                 ("/console/operator/audit", "nav-audit-log"),

@@ -1,7 +1,8 @@
 //! The web console of spark-billing: server-rendered pages under `/console`
 //! for customers (workspaces, unsubscription with its itemized review,
-//! refunds, resource plans, billing timelines) and operators (refunds with
-//! retry, audit log, ledger check, policy versions, the simulated clock).
+//! refunds, resource plans, billing timelines) and operators (accounts,
+//! refunds with search and retry, a filtered audit log, ledger check,
+//! policy versions, the simulated clock).
 //!
 //! Pages work without JavaScript: every action is a link or a form. The
 //! templates are checked at compile time and escape HTML. Sessions are kept
@@ -32,8 +33,8 @@ pub use state::ConsoleState;
 
 use crate::page::PageError;
 use crate::pages::{
-    bills, change, delete_workspace, developers, documents, exports, operator, plans, policy, refunds, renew, review,
-    sign_in, unsubscribe, workspaces,
+    bills, change, delete_workspace, developers, documents, exports, operator, operator_accounts, operator_audit, plans,
+    policy, refunds, renew, review, sign_in, unsubscribe, workspaces,
 };
 
 /// The console's stylesheet, served from the binary: the base, the Bills &
@@ -89,8 +90,11 @@ fn operator_routes() -> Router<ConsoleState> {
         .route("/console/operator", get(operator::overview))
         .route("/console/operator/clock", post(operator::advance_clock))
         .route("/console/operator/refunds", get(operator::refunds))
+        .route("/console/operator/refunds/{id}", get(operator::refund))
         .route("/console/operator/refunds/{id}/retry", post(operator::retry))
-        .route("/console/operator/audit", get(operator::audit))
+        .route("/console/operator/accounts", get(operator_accounts::list))
+        .route("/console/operator/accounts/{id}", get(operator_accounts::show))
+        .route("/console/operator/audit", get(operator_audit::audit))
         .route("/console/operator/policy", get(policy::form).post(policy::submit))
         .route("/console/operator/webhooks", get(developers::failing))
 }

@@ -10,6 +10,7 @@ use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
 use crate::usage::{Params, statements};
+use sqlx::any::AnyRow;
 
 impl SqlTx {
     /// Writes a movement after checking, a second time, that it balances.
@@ -185,19 +186,20 @@ impl SqlTx {
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    seq: row.int("seq")?,
-                    at: row.instant("at")?,
-                    actor: row.text("actor")?,
-                    action: row.text("action")?,
-                    subject: row.text("subject")?,
-                    detail: row.text("detail")?,
-                    prev_hash: row.text("prev_hash")?,
-                    hash: row.text("hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_event).collect()
     }
+}
+
+/// An audit event as stored.
+pub(crate) fn audit_event(row: &AnyRow) -> StoreResult<AuditEvent> {
+    Ok(AuditEvent {
+        seq: row.int("seq")?,
+        at: row.instant("at")?,
+        actor: row.text("actor")?,
+        action: row.text("action")?,
+        subject: row.text("subject")?,
+        detail: row.text("detail")?,
+        prev_hash: row.text("prev_hash")?,
+        hash: row.text("hash")?,
+    })
 }

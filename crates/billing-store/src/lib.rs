@@ -14,6 +14,7 @@ mod catalog;
 mod channel;
 mod channel_charges;
 mod charges;
+mod directory;
 mod documents;
 mod error;
 mod events;

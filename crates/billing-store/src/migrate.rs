@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, Sql)] = &[
     (17, Sql::Both(include_str!("../migrations/0017_documents.sql"))),
     (18, Sql::Both(include_str!("../migrations/0018_orders_by_account.sql"))),
     (19, Sql::Both(include_str!("../migrations/0019_account_locale.sql"))),
+    (20, Sql::Both(include_str!("../migrations/0020_operator_lookups.sql"))),
 ];
 
 /// Any number; it only has to be the same in every replica.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use billing_app::changes::ChangeLog;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
+use billing_app::directory::{AccountFilter, AccountSummary, AuditFilter, BalanceLine};
 use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
 use billing_app::events::{Event, EventFilter};
 use billing_app::ledger::{LedgerEntry, Movement};
@@ -391,6 +392,23 @@ impl StoreTx for SqlTx {
     }
     async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
         self.audit_actor_rows(after_seq, limit).await
+    }
+    async fn audit_search(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+        self.audit_search_rows(filter).await
+    }
+    async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>> {
+        self.account_summary_rows(filter).await
+    }
+    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>> {
+        self.account_summary_row(id).await
+    }
+    async fn balance_lines(
+        &mut self,
+        ledger_account: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<BalanceLine>>> {
+        self.balance_line_rows(ledger_account, before, limit).await
     }
 
     async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {

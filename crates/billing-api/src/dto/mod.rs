@@ -97,6 +97,28 @@ impl From<&Account> for AccountDto {
     }
 }
 
+/// An account with what an operator sees at a glance.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountSummaryDto {
+    /// The account.
+    #[serde(flatten)]
+    pub account: AccountDto,
+    /// Its instances that are active now.
+    pub active_instances: i64,
+    /// Its refunds still on their way.
+    pub pending_refunds: i64,
+}
+
+impl From<&billing_app::directory::AccountSummary> for AccountSummaryDto {
+    fn from(s: &billing_app::directory::AccountSummary) -> Self {
+        AccountSummaryDto {
+            account: AccountDto::from(&s.account),
+            active_instances: s.active_instances,
+            pending_refunds: s.pending_refunds,
+        }
+    }
+}
+
 /// A request to quote giving an instance back.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

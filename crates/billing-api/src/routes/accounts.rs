@@ -1,16 +1,18 @@
-//! Accounts, their API keys and balance top-ups.
+//! Accounts (listed with search and paging), their API keys and balance
+//! top-ups.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use billing_app::directory::AccountFilter;
 use billing_app::topups::TopUpRequest;
 use billing_domain::order::PaymentMethodKind;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
-use crate::dto::{AccountDto, currency, money};
-use crate::extract::{Authed, Body, IdempotencyKey, Path};
+use crate::dto::{AccountDto, AccountSummaryDto, PageParams, currency, money};
+use crate::extract::{Authed, Body, IdempotencyKey, Path, Query};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// A new account.
@@ -71,13 +73,41 @@ struct StoredTopUp {
     charge_id: Option<String>,
 }
 
-/// Accounts the key may see: all for operators, its own for customers.
+/// Filters and page of the account list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AccountQuery {
+    /// Only accounts whose name contains this text (any case) or whose id
+    /// is exactly it; at most 100 characters.
+    #[param(nullable = false, max_length = 100)]
+    pub q: Option<String>,
+    /// At most this many (1 to 100, default 50).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// The next page: accounts listed after this one (the last account of
+    /// the previous page).
+    #[param(nullable = false)]
+    pub starting_after: Option<String>,
+}
+
+/// Accounts by name, with their active instances and pending refunds:
+/// every account for operators; a customer key sees its own account only.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
-    responses((status = 200, description = "The accounts", body = [AccountDto])),
+    params(AccountQuery),
+    responses(
+        (status = 200, description = "The accounts, by name", body = [AccountSummaryDto]),
+        (status = 400, description = "Bad search text, page size or `starting_after`", body = Problem),
+    ),
     security(("api_key" = [])))]
-pub async fn list_accounts(State(state): State<ApiState>, Authed(caller): Authed) -> ApiResult<Json<Vec<AccountDto>>> {
-    let accounts = state.billing.accounts(&caller).await?;
-    Ok(Json(accounts.iter().map(AccountDto::from).collect()))
+pub async fn list_accounts(
+    State(state): State<ApiState>,
+    Authed(caller): Authed,
+    Query(query): Query<AccountQuery>,
+) -> ApiResult<Json<Vec<AccountSummaryDto>>> {
+    let limit = PageParams { limit: query.limit }.limit()?;
+    let filter = AccountFilter { query: query.q, starting_after: query.starting_after, limit };
+    let found = state.billing.account_summaries(&caller, filter).await.map_err(crate::routes::query_error)?;
+    Ok(Json(found.iter().map(AccountSummaryDto::from).collect()))
 }
 
 /// Open an account (operators only).
@@ -105,16 +135,16 @@ pub async fn create_account(
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts",
     params(("id" = String, Path, description = "Account id")),
     responses(
-        (status = 200, description = "The account", body = AccountDto),
-        (status = 404, description = "No such account", body = Problem),
+        (status = 200, description = "The account with its counts", body = AccountSummaryDto),
+        (status = 404, description = "No such account, or another customer's", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_account(
     State(state): State<ApiState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-) -> ApiResult<Json<AccountDto>> {
-    Ok(Json(AccountDto::from(&state.billing.account(&caller, &id).await?)))
+) -> ApiResult<Json<AccountSummaryDto>> {
+    Ok(Json(AccountSummaryDto::from(&state.billing.account_summary(&caller, &id).await?)))
 }
 
 /// Make an API key for an account (operators only); the secret is in the

@@ -3,12 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
+use billing_app::directory::{AuditFilter, AuditOrder};
 use billing_app::model::AuditEvent;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
-use crate::dto::{PageParams, instant};
+use crate::dto::{PageParams, instant, parse_instant};
 use crate::extract::{Authed, Query};
 use crate::problem::{ApiError, ApiResult, Problem};
 
@@ -82,6 +83,22 @@ pub struct AuditQuery {
     /// At most this many (1 to 100).
     #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
+    /// Only events by this actor: an account id, `operator` or `system`.
+    #[param(nullable = false, max_length = 100)]
+    pub actor: Option<String>,
+    /// Only events about this account or anything it owns (its instances,
+    /// orders, payment methods, refunds, workspaces…), or done by it.
+    #[param(nullable = false, max_length = 100)]
+    pub account_id: Option<String>,
+    /// Only events of this type, e.g. `order.paid`.
+    #[param(nullable = false, max_length = 100)]
+    pub action: Option<String>,
+    /// Only events at or after this instant (RFC 3339).
+    #[param(nullable = false)]
+    pub from: Option<String>,
+    /// Only events before this instant (RFC 3339).
+    #[param(nullable = false)]
+    pub to: Option<String>,
 }
 
 /// Check that every ledger movement balances, and that balances and plan
@@ -103,12 +120,13 @@ pub async fn ledger_check(State(state): State<ApiState>, authed: Authed) -> ApiR
 }
 
 /// Audit events in chain order, a page at a time: pass the last `seq` seen
-/// as `after` for the next page.
+/// as `after` for the next page. Filters narrow the events by actor,
+/// account, type and time; paging works the same with them.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "integrity",
     params(AuditQuery),
     responses(
         (status = 200, description = "The events", body = [AuditEventDto]),
-        (status = 400, description = "Bad `after` or page size", body = Problem),
+        (status = 400, description = "Bad `after`, page size or filter", body = Problem),
         (status = 403, description = "Not an operator key", body = Problem),
     ),
     security(("api_key" = [])))]
@@ -123,7 +141,16 @@ pub async fn list_audit(
         return Err(ApiError::invalid("after", "must not be negative"));
     }
     let limit = PageParams { limit: query.limit }.limit()?;
-    let events = state.billing.audit_events(caller, after, limit).await?;
+    let filter = AuditFilter {
+        actor: query.actor,
+        account_id: query.account_id,
+        action: query.action,
+        from: query.from.as_deref().map(|t| parse_instant("from", t)).transpose()?,
+        to: query.to.as_deref().map(|t| parse_instant("to", t)).transpose()?,
+        order: AuditOrder::After(after),
+        limit,
+    };
+    let events = state.billing.audit_search(caller, &filter).await.map_err(crate::routes::query_error)?;
     Ok(Json(events.iter().map(AuditEventDto::from).collect()))
 }
 

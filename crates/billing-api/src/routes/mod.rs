@@ -65,6 +65,15 @@ impl axum::response::IntoResponseParts for Replayed {
     }
 }
 
+/// A list whose every input is a query parameter: any bad one is answered
+/// `400`; every other error passes through.
+pub fn query_error(e: AppError) -> ApiError {
+    match e {
+        AppError::Invalid { field, message } => ApiError::invalid(&field, message),
+        other => other.into(),
+    }
+}
+
 /// A paging cursor the caller cannot see is bad input, answered `400` like
 /// any other; every other error passes through.
 pub fn cursor_error(e: AppError) -> ApiError {

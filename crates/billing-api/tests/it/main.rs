@@ -9,6 +9,7 @@ mod api_keys;
 mod basics;
 mod bills;
 mod catalog;
+mod directory;
 mod documents;
 mod errors;
 mod events;

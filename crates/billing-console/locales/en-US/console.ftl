@@ -14,6 +14,7 @@ nav-refunds = Refunds
 nav-documents = Documents
 nav-developers = Developers
 nav-overview = Overview
+nav-accounts = Accounts
 nav-audit-log = Audit log
 nav-refund-policy = Refund policy
 nav-webhooks = Webhooks

@@ -14,6 +14,7 @@ nav-refunds = 退款
 nav-documents = 票据
 nav-developers = 开发者
 nav-overview = 概览
+nav-accounts = 账号
 nav-audit-log = 审计日志
 nav-refund-policy = 退款规则
 nav-webhooks = Webhook

@@ -9,6 +9,8 @@ pub mod developers;
 pub mod documents;
 pub mod exports;
 pub mod operator;
+pub mod operator_accounts;
+pub mod operator_audit;
 pub mod plans;
 pub mod policy;
 pub mod refunds;

@@ -1,16 +1,19 @@
 //! The operator's pages: overview (ledger check, audit chain, simulated
-//! clock), refunds with Retry, the audit log, and refund policy versions.
+//! clock) and refunds with search and Retry.
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use billing_app::model::Account;
 use billing_app::settings::MAX_CLOCK_JUMP;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
-use billing_app::{AppError, AppResult};
+use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
 use billing_domain::policy::PolicyDuration;
 
-use super::refunds::{Names, PAGE_SIZE, RefundRow, older_href, page_cursor, policy_now, refund_row, status_filter};
+use super::operator_accounts::{encode, zone_label, zone_of};
+use super::operator_audit::{VIEW_ZONE, find_account};
+use super::refunds::{Names, PAGE_SIZE, RefundRow, page_cursor, policy_now, refund_row, status_filter};
 use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
@@ -92,12 +95,43 @@ pub async fn advance_clock(State(state): State<ConsoleState>, Operator(session):
 struct RefundsPage {
     layout: Layout,
     status: &'static str,
+    q: String,
+    account: Option<(String, String)>,
+    problem: Option<String>,
     rows: Vec<RefundRow>,
     operator: bool,
     older: Option<String>,
 }
 
-/// `GET /console/operator/refunds?status=`.
+/// What a refund search names: one refund (opened at once) or an account.
+enum Search {
+    Everything,
+    Refund(String),
+    Account(Account),
+    Nothing(String),
+}
+
+async fn search(billing: &Billing, caller: &Caller, q: &str) -> AppResult<Search> {
+    if q.is_empty() {
+        return Ok(Search::Everything);
+    }
+    match billing.refund(caller, q).await {
+        Ok(refund) => return Ok(Search::Refund(refund.id)),
+        Err(AppError::NotFound { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(match find_account(billing, caller, q).await? {
+        Ok(account) => Search::Account(account),
+        Err(why) if why.starts_with("No account") => Search::Nothing(format!(
+            "No refund has the ID “{q}”, and no account is named so or has it as its ID. Search by a refund ID, an \
+             account ID or part of an account's name."
+        )),
+        Err(why) => Search::Nothing(why),
+    })
+}
+
+/// `GET /console/operator/refunds?status=&q=`: refunds, narrowed by status
+/// and by account (name or id); a refund id opens that refund.
 pub async fn refunds(
     State(state): State<ConsoleState>,
     Operator(session): Operator,
@@ -106,30 +140,90 @@ pub async fn refunds(
     let query = FormData::query(query.as_deref());
     let status = status_filter(&query);
     let l = session.locale;
+    let q = query.text("q").to_owned();
     let billing = &state.billing;
+    let found = search(billing, &session.caller, &q).await.map_err(|e| session.fail(e))?;
+    let (account, problem) = match found {
+        Search::Refund(id) => return Ok(see_other(&format!("/console/operator/refunds/{}", encode(&id)))),
+        Search::Everything => (None, None),
+        Search::Account(account) => (Some(account), None),
+        Search::Nothing(why) => (None, Some(why)),
+    };
     let load = async {
-        let refunds = billing
-            .refunds(
-                &session.caller,
-                RefundFilter {
-                    status,
-                    limit: PAGE_SIZE,
-                    starting_after: page_cursor(&query),
-                    ..RefundFilter::default()
-                },
-            )
-            .await?;
+        if problem.is_some() {
+            return AppResult::Ok(Vec::new());
+        }
+        let filter = RefundFilter {
+            account_id: account.as_ref().map(|a| a.id.clone()),
+            status,
+            limit: PAGE_SIZE,
+            starting_after: page_cursor(&query),
+            ..RefundFilter::default()
+        };
+        let refunds = billing.refunds(&session.caller, filter).await?;
         let policy = policy_now(billing).await?;
-        let zone = session.zone(billing).await?;
+        let zone = match &account {
+            Some(a) => zone_of(billing, a.currency).await?,
+            None => VIEW_ZONE,
+        };
         let names = Names::of(billing, &session.caller, &refunds).await?;
         AppResult::Ok(refunds.iter().map(|r| refund_row(l, r, &policy, zone, &names)).collect::<Vec<_>>())
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let retried = query.text("retried");
-    let notice = rows.iter().any(|r| r.id == retried).then(|| l.t1("operator-refund-released", "refund", retried));
+    let notice = rows
+        .iter()
+        .any(|r| r.id == retried)
+        .then(|| l.t1("operator-refund-released", "refund", retried));
     let layout = session.layout(&l.t("nav-refunds"), "/console/operator/refunds").with_notice(notice);
-    let older = older_href("/console/operator/refunds", status, &rows);
-    Ok(html(&RefundsPage { layout, status: status.map_or("", RefundStatus::as_str), rows, operator: true, older }))
+    let status = status.map_or("", RefundStatus::as_str);
+    let older = rows
+        .last()
+        .filter(|_| rows.len() >= PAGE_SIZE as usize)
+        .map(|last| format!("/console/operator/refunds?status={status}&q={}&after={}", encode(&q), encode(&last.id)));
+    let account = account.map(|a| (a.id, a.name));
+    let failed = problem.is_some();
+    let mut response = html(&RefundsPage { layout, status, q, account, problem, rows, operator: true, older });
+    if failed {
+        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "operator_refund.html")]
+struct RefundPage {
+    layout: Layout,
+    row: RefundRow,
+    zone: String,
+    rerouted_from: Option<String>,
+}
+
+/// `GET /console/operator/refunds/{id}`: one refund, in its account's zone.
+pub async fn refund(
+    State(state): State<ConsoleState>,
+    Operator(session): Operator,
+    Path(id): Path<String>,
+) -> PageResult {
+    let billing = &state.billing;
+    let caller = &session.caller;
+    let load = async {
+        let refund = billing.refund(caller, &id).await?;
+        let account = billing.account(caller, &refund.account_id).await?;
+        let zone = zone_of(billing, account.currency).await?;
+        let policy = policy_now(billing).await?;
+        let names = Names::of(billing, caller, std::slice::from_ref(&refund)).await?;
+        let row = refund_row(session.locale, &refund, &policy, zone, &names);
+        AppResult::Ok(RefundPage {
+            layout: Layout::default(),
+            row,
+            zone: zone_label(zone, billing.now()),
+            rerouted_from: refund.rerouted_from,
+        })
+    };
+    let mut page = load.await.map_err(|e| session.fail(e))?;
+    page.layout = session.layout(&session.locale.t("col-refund"), "/console/operator/refunds");
+    Ok(html(&page))
 }
 
 /// `POST /console/operator/refunds/{id}/retry`.
@@ -140,42 +234,4 @@ pub async fn retry(
 ) -> PageResult {
     let refund = state.billing.retry_refund(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     Ok(see_other(&format!("/console/operator/refunds?status=pending&retried={}", refund.id)))
-}
-
-/// One audit event, shortened for the table.
-struct AuditRow {
-    seq: i64,
-    at: String,
-    actor: String,
-    action: String,
-    subject: String,
-    detail: String,
-}
-
-#[derive(Template)]
-#[template(path = "operator_audit.html")]
-struct AuditPage {
-    layout: Layout,
-    rows: Vec<AuditRow>,
-}
-
-/// Longest detail shown in the audit table, in characters.
-const DETAIL_CHARS: usize = 160;
-
-/// `GET /console/operator/audit`: the newest events.
-pub async fn audit(State(state): State<ConsoleState>, Operator(session): Operator) -> PageResult {
-    let l = session.locale;
-    let events = state.billing.recent_audit_events(&session.caller, 100).await.map_err(|e| session.fail(e))?;
-    let rows = events
-        .into_iter()
-        .map(|e| {
-            let mut detail: String = e.detail.chars().take(DETAIL_CHARS).collect();
-            if e.detail.chars().count() > DETAIL_CHARS {
-                detail.push('…');
-            }
-            let at = fmt::date_time(l, BillingZone::DEFAULT, e.at);
-            AuditRow { seq: e.seq, at, actor: e.actor, action: e.action, subject: e.subject, detail }
-        })
-        .collect();
-    Ok(html(&AuditPage { layout: session.layout(&l.t("nav-audit-log"), "/console/operator/audit"), rows }))
 }

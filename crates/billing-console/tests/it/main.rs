@@ -5,6 +5,7 @@
 mod bills;
 mod developers;
 mod i18n;
+mod operator;
 mod pages;
 mod server_sessions;
 mod session;

@@ -436,7 +436,9 @@ async fn pages_speak_of_names_and_labels_and_keep_codes_to_a_details_line() {
     assert!(refunds.text.contains("Visa ending 4242"), "{}", refunds.text);
     let operator = c.sign_in(&c.operator).await;
     let all = c.get("/console/operator/refunds", &operator).await;
-    assert!(all.text.contains(&format!("alice <code class=\"muted\">{account_id}</code>")), "{}", all.text);
+    let named =
+        format!("/console/operator/accounts/{account_id}\">alice</a> <code class=\"muted\">{account_id}</code>");
+    assert!(all.text.contains(&named), "{}", all.text);
 
     // The long quote id is folded away with a copy button.
     let review = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;

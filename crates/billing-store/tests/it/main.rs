@@ -13,6 +13,7 @@ mod bounds;
 mod charges;
 mod checkpoints;
 mod confirmed_again;
+mod directory;
 mod documents;
 mod integrity;
 mod keys_and_sessions;
