@@ -429,7 +429,7 @@ webhook-every-event = every event
 webhook-no-answer = no answer
 
 ## Downloads
-download-orders-csv = Download all orders (CSV)
+download-orders-csv = Download orders (CSV)
 download-refunds-csv = Download refunds (CSV)
 
 ## Bills & usage
