@@ -33,8 +33,8 @@ pub use state::ConsoleState;
 
 use crate::page::PageError;
 use crate::pages::{
-    bills, change, delete_workspace, developers, documents, exports, operator, operator_accounts, operator_audit, plans,
-    policy, refunds, renew, review, sign_in, unsubscribe, workspaces,
+    bills, change, delete_workspace, developers, documents, exports, operator, operator_accounts, operator_audit,
+    plans, policy, refunds, renew, review, sign_in, unsubscribe, workspaces,
 };
 
 /// The console's stylesheet, served from the binary: the base, the Bills &

@@ -171,10 +171,7 @@ pub async fn refunds(
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
     let retried = query.text("retried");
-    let notice = rows
-        .iter()
-        .any(|r| r.id == retried)
-        .then(|| l.t1("operator-refund-released", "refund", retried));
+    let notice = rows.iter().any(|r| r.id == retried).then(|| l.t1("operator-refund-released", "refund", retried));
     let layout = session.layout(&l.t("nav-refunds"), "/console/operator/refunds").with_notice(notice);
     let status = status.map_or("", RefundStatus::as_str);
     let older = rows
