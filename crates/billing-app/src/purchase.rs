@@ -197,7 +197,7 @@ impl Billing {
     }
 
     /// [`Billing::buy_quota`] inside the caller's transaction.
-    pub async fn buy_quota_in(
+    pub(crate) async fn buy_quota_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
@@ -295,7 +295,7 @@ impl Billing {
     }
 
     /// [`Billing::renew`] inside the caller's transaction.
-    pub async fn renew_in(
+    pub(crate) async fn renew_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
@@ -392,7 +392,7 @@ impl Billing {
     }
 
     /// [`Billing::pay_order`] inside the caller's transaction.
-    pub async fn pay_order_in(
+    pub(crate) async fn pay_order_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
@@ -512,7 +512,7 @@ impl Billing {
 
     /// The purchase as its transaction left it when that paid it (the
     /// balance, or nothing due); else [`Billing::finish_payment`].
-    async fn settle_if_unpaid(&self, caller: &Caller, purchase: Purchase) -> AppResult<Purchase> {
+    pub(crate) async fn settle_if_unpaid(&self, caller: &Caller, purchase: Purchase) -> AppResult<Purchase> {
         if purchase.order.status != OrderStatus::Unpaid {
             return Ok(purchase);
         }

@@ -16,6 +16,7 @@ mod events;
 mod faults;
 mod headers;
 mod integrity;
+mod layering;
 mod limits;
 mod openapi;
 mod orders;
