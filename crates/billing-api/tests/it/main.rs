@@ -23,4 +23,5 @@ mod orders;
 mod payments;
 mod quota_changes;
 mod usage;
+mod wire;
 mod workspaces;
