@@ -92,7 +92,7 @@ fn catalog_error(e: CatalogError) -> AppError {
 }
 
 /// The account a purchase is for, locked for the transaction (see
-/// [`StoreTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
+/// [`crate::store::AccountsTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
 async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &str) -> AppResult<Account> {
     let account = if caller.may_see(account_id) { tx.lock_account(account_id).await? } else { None };
     visible(caller, "account", account_id, account, |a| &a.id)
