@@ -102,6 +102,30 @@ impl From<u32> for Arg {
     }
 }
 
+impl From<usize> for Arg {
+    fn from(n: usize) -> Arg {
+        Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<&usize> for Arg {
+    fn from(n: &usize) -> Arg {
+        Arg::from(*n)
+    }
+}
+
+impl From<u64> for Arg {
+    fn from(n: u64) -> Arg {
+        Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<&u64> for Arg {
+    fn from(n: &u64) -> Arg {
+        Arg::from(*n)
+    }
+}
+
 impl Locale {
     /// Every language, English first.
     pub const ALL: [Locale; 2] = [Locale::EnUs, Locale::ZhCn];

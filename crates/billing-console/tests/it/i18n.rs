@@ -188,3 +188,66 @@ async fn an_operator_s_choice_is_kept_in_the_browser() {
     assert!(chinese.text.contains("<html lang=\"zh-CN\">") && chinese.text.contains("退款规则"));
     assert!(!chinese.text.contains('⟦'));
 }
+
+#[tokio::test]
+async fn operator_pages_render_in_chinese_from_the_language_cookie() {
+    let c = console().await;
+    let refund = crate::operator::alice_unsubscribes(&c).await;
+    let alice = crate::operator::alice_id(&c);
+    let mut session = c.sign_in(&c.operator).await;
+    session.push("sb_lang=zh-CN".to_owned());
+    let pages = [
+        "/console/operator".to_owned(),
+        "/console/operator/accounts".to_owned(),
+        format!("/console/operator/accounts/{alice}"),
+        "/console/operator/audit".to_owned(),
+        "/console/operator/refunds".to_owned(),
+        format!("/console/operator/refunds/{refund}"),
+        "/console/operator/policy".to_owned(),
+        "/console/operator/webhooks".to_owned(),
+    ];
+    // Labels the English pages show; none may be left on a Chinese page.
+    let english = [
+        "Sign out",
+        "Overview",
+        "Ledger check",
+        "Payment methods",
+        "Balance entries",
+        "Billing zone",
+        "Refunds pending",
+        "Event type",
+        ">Search<",
+        ">Filter<",
+        "Older ",
+        "Retry",
+        "Times are in",
+        "A span like",
+    ];
+    for path in &pages {
+        let page = c.get(path, &session).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.text.contains("<html lang=\"zh-CN\">"), "{path}");
+        assert!(!page.text.contains('⟦'), "{path} shows a missing message");
+        for words in english {
+            assert!(!page.text.contains(words), "{path} still says {words}");
+        }
+        for heading in column_headings(&page.text) {
+            let english = heading.split(|c: char| !c.is_ascii_alphabetic()).any(|w| w.len() > 3);
+            assert!(!english, "{path} has an English column heading: {heading}");
+        }
+    }
+    let home = c.get("/console/operator", &session).await.text;
+    assert!(home.contains("<h1>概览</h1>") && home.contains("账本核对") && home.contains(">平衡<"), "{home}");
+    let account = c.get(&format!("/console/operator/accounts/{alice}"), &session).await.text;
+    for words in ["余额明细", "支付方式", "etl（已删除）", "已退订", "+USD 50,000.00", "2026年3月10日", "退订退款"]
+    {
+        assert!(account.contains(words), "the account page lacks {words}");
+    }
+    let audit = c.get("/console/operator/audit?from=2026-13-01", &session).await;
+    assert_eq!(audit.status, StatusCode::BAD_REQUEST);
+    assert!(audit.text.contains("开始日期“2026-13-01”不是有效日期"), "{}", audit.text);
+    let search = c.get("/console/operator/refunds?q=alice", &session).await.text;
+    assert!(search.contains(">alice</a> 的退款") && search.contains("处理中"), "{search}");
+    let nothing = c.get("/console/operator/refunds?q=ref_nope", &session).await.text;
+    assert!(nothing.contains("没有单号为“ref_nope”的退款"), "{nothing}");
+}
