@@ -95,6 +95,13 @@ fn ids_built_at_run_time_exist() {
         for unit in ["day", "hour", "minute", "second"] {
             assert!(locale.has(&format!("duration-{unit}")));
         }
+        for label in billing_app::documents::labels::Label::ALL {
+            let id = format!("document-{}", label.key());
+            assert!(locale.has(&id), "{}: {id}", locale.tag());
+            if locale == Locale::EnUs {
+                assert_eq!(locale.t(&id), label.english(), "the page and the PDF say {label:?} alike");
+            }
+        }
     }
 }
 
@@ -250,4 +257,32 @@ async fn operator_pages_render_in_chinese_from_the_language_cookie() {
     assert!(search.contains(">alice</a> 的退款") && search.contains("处理中"), "{search}");
     let nothing = c.get("/console/operator/refunds?q=ref_nope", &session).await.text;
     assert!(nothing.contains("没有单号为“ref_nope”的退款"), "{nothing}");
+}
+
+#[tokio::test]
+async fn a_printed_document_has_chinese_labels_around_its_content_as_issued() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let english = c.get("/console/documents", &session).await;
+    let id = english.text.split("href=\"/console/documents/doc_").nth(1).unwrap().split('"').next().unwrap();
+    let path = format!("/console/documents/doc_{id}");
+    let before = c.get(&path, &session).await.text;
+    let account = account_of(&c.alice.caller);
+    c.billing.set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
+    let page = c.get(&path, &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("<html lang=\"zh-CN\">") && !page.text.contains('⟦'));
+    for words in
+        ["<h1>发票</h1>", "<h2>销售方</h2>", "应付合计", "费用明细", "全部票据", "下载 PDF", "开具内容的 SHA-256"]
+    {
+        assert!(page.text.contains(words), "the page lacks {words}");
+    }
+    for english in ["Seller", "Total due", "Charges", "Download PDF"] {
+        assert!(before.contains(english) && !page.text.contains(english), "{english}");
+    }
+    // The content is shown as issued: number, amounts, digest.
+    let doc = c.billing.document(&c.alice.caller, &format!("doc_{id}")).await.unwrap();
+    for value in [doc.number.as_str(), "$805.25", doc.sha256.as_str()] {
+        assert!(before.contains(value) && page.text.contains(value), "{value}");
+    }
 }
