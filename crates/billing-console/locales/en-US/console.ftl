@@ -458,6 +458,7 @@ bills-by-quota = covered by quota
 bills-by-plans = from resource plans
 bills-by-payg = pay-as-you-go
 bills-segment = { $cu } CU-hours { $how }
+bills-segment-title = { $day }: { $segment }
 bills-chart-description = { $days } days from { $from } with usage; the highest day used { $peak } CU-hours.
 
 ## A printed invoice or credit note: the words around its content

@@ -416,6 +416,7 @@ bills-by-quota = 配额抵扣
 bills-by-plans = 资源包抵扣
 bills-by-payg = 按量付费
 bills-segment = { $cu } CU 时，{ $how }
+bills-segment-title = { $day }：{ $segment }
 bills-chart-description = 自 { $from } 起有用量的天数：{ $days }；单日最高 { $peak } CU 时。
 
 ## A printed invoice or credit note: the words around its content
