@@ -18,6 +18,8 @@ caption{text-align:left;font-weight:bold;padding:.3rem 0}th,td{border-bottom:1px
 text-align:left;vertical-align:top}th:last-child,td:last-child{text-align:right;white-space:nowrap}td:nth-last-child(2){white-space:nowrap}\
 .total{display:flex;justify-content:flex-end;gap:2rem;font-size:1.2rem;font-weight:bold;border-top:2px solid #111;\
 padding-top:.5rem}nav.noprint{display:flex;gap:1rem;margin-bottom:1.5rem}.digest{color:#777;font-size:.75rem;word-break:break-all;margin-top:2rem}\
+@media screen and (max-width:40rem){body{margin:1rem}header{flex-wrap:wrap;gap:.5rem}.parties{flex-direction:column;\
+gap:1rem}dd,td:first-child,.parties p{overflow-wrap:anywhere}td:first-child{min-width:7rem}.table-scroll{overflow-x:auto}}\
 @media print{body{margin:0;max-width:none;font-size:11pt}@page{size:A4;margin:15mm}a{color:inherit;\
 text-decoration:none}.noprint,nav.noprint{display:none}}";
 
@@ -82,6 +84,7 @@ fn write_page(s: &Sheet, sha256: &str, frame: &Frame<'_>) -> Result<String, std:
     let mut h = String::with_capacity(8 * 1024);
     let lang = escape(frame.lang);
     write!(h, "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">")?;
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     write!(h, "<title>{} {}</title>{}</head><body>{}", escape(&s.title), escape(&s.number), frame.head, frame.links)?;
     write!(h, "<header><h1>{}</h1><span class=\"number\">{}</span></header><dl>", escape(&s.title), escape(&s.number))?;
     for (label, value) in &s.facts {
@@ -101,7 +104,8 @@ fn write_page(s: &Sheet, sha256: &str, frame: &Frame<'_>) -> Result<String, std:
     }
     h.push_str("</section>");
     for t in &s.tables {
-        write!(h, "<table><caption>{}</caption><thead><tr>", escape(&t.caption))?;
+        // A narrow screen scrolls a wide table within its box, not the page.
+        write!(h, "<div class=\"table-scroll\"><table><caption>{}</caption><thead><tr>", escape(&t.caption))?;
         for head in &t.heads {
             write!(h, "<th>{}</th>", escape(head))?;
         }
@@ -113,7 +117,7 @@ fn write_page(s: &Sheet, sha256: &str, frame: &Frame<'_>) -> Result<String, std:
             }
             h.push_str("</tr>");
         }
-        h.push_str("</tbody></table>");
+        h.push_str("</tbody></table></div>");
     }
     write!(h, "<div class=\"total\"><span>{}</span><span>{}</span></div>", escape(&s.total_label), escape(&s.total))?;
     write!(h, "<p class=\"digest\">{}: {}</p></body></html>", escape(&s.digest_label), escape(sha256))?;
