@@ -1,9 +1,9 @@
-// Bills & usage, deleting a pay-as-you-go workspace and the operator's
-// pages (overview, accounts, one account, audit log, refunds, one refund)
-// in Chinese in a real Chromium, each at 1280 px and at a 390 px phone
-// width: the words come from the zh-CN messages, the key English labels
-// are gone, amounts and dates read the Chinese way, and nothing scrolls
-// sideways.
+// Bills & usage, a printed invoice, deleting a pay-as-you-go workspace and
+// the operator's pages (overview, accounts, one account, audit log,
+// refunds, one refund) in Chinese in a real Chromium, each at 1280 px and
+// at a 390 px phone width: the words come from the zh-CN messages, the key
+// English labels are gone, amounts and dates read the Chinese way, and
+// nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -74,10 +74,28 @@ test('Bills & usage charts the usage in Chinese', async () => {
   for (const part of ['配额抵扣', '资源包抵扣', '按量付费']) assert.match(legend, new RegExp(part));
   const adhoc = page.locator('tbody tr', { hasText: 'adhoc-queries' }).first();
   assert.match(await adhoc.locator('td[data-label="扣费"]').innerText(), /^USD \d/);
+  assert.match(await adhoc.locator('td[data-label="日期"]').innerText(), /^\d{4}年\d{1,2}月\d{1,2}日$/);
   assert.match(await page.locator('tfoot').innerText(), /合计/);
   noEnglish(await main(), ['Covered by quota', 'From resource plans', 'CU-hours', 'Total', 'Download usage']);
   await fitsPhone();
   await shotBoth(page, 'z01-bills-zh');
+});
+
+test('a printed invoice has Chinese labels around its content as issued', async () => {
+  await page.goto(`${server.url}/console/documents`);
+  assert.equal(await heading(), '票据');
+  const first = page.locator('tr[data-document^="INV-"]').first();
+  const number = await first.getAttribute('data-document');
+  await first.getByRole('link').first().click();
+  await page.waitForURL(/\/console\/documents\/doc_/);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+  assert.equal(await heading(), '发票');
+  const text = await page.locator('body').innerText();
+  for (const words of ['开具日期', '销售方', '购买方', '费用明细', '应付合计', number]) assert.match(text, new RegExp(words));
+  assert.match(text, /\d{4}-\d{2}-\d{2} \(Asia\/Shanghai\)/, 'the issue date stays as issued');
+  noEnglish(text, ['Invoice', 'Seller', 'Buyer', 'Total due', 'Charges', 'Download PDF']);
+  await fitsPhone();
+  await shotBoth(page, 'z09-invoice-zh');
 });
 
 test('a pay-as-you-go workspace is deleted without a refund, in Chinese', async () => {
