@@ -257,6 +257,17 @@ async fn operator_pages_render_in_chinese_from_the_language_cookie() {
     assert!(search.contains(">alice</a> 的退款") && search.contains("处理中"), "{search}");
     let nothing = c.get("/console/operator/refunds?q=ref_nope", &session).await.text;
     assert!(nothing.contains("没有单号为“ref_nope”的退款"), "{nothing}");
+    let policy = c.get("/console/operator/policy", &session).await;
+    let settings = "proration_unit=day&resource_plan_window=5d&resource_plan_partial_refund=false\
+                    &full_refunds_per_year=none&card_refund_max_age=150d&paypal_refund_max_age=270d";
+    let bad = format!("csrf={}&effective_from=2026-04-01T08:00&{settings}&quote_ttl=3d", policy.csrf());
+    let refused = c.post("/console/operator/policy", &session, &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text.contains("设置项 quote_ttl 的取值无效") && !refused.text.contains("quote ttl:"),
+        "{}",
+        refused.text
+    );
 }
 
 #[tokio::test]
