@@ -12,6 +12,7 @@
 pub mod content;
 pub mod html;
 pub mod issue;
+pub mod labels;
 pub mod pdf;
 pub mod sheet;
 
