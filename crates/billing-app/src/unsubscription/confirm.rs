@@ -57,6 +57,59 @@ pub struct UnsubscriptionResult {
     pub replayed: bool,
 }
 
+/// A quote found still to hold at confirmation.
+struct Rechecked {
+    facts: QuoteFacts,
+    recomputed: Quote,
+    /// For a quota given back whole: its workspace, about to be deleted.
+    deletes: Option<Tombstone>,
+}
+
+/// A confirmation as executed, to be recorded.
+struct Done<'a> {
+    quote: &'a StoredQuote,
+    facts: &'a QuoteFacts,
+    recomputed: &'a Quote,
+    result: &'a UnsubscriptionResult,
+    /// For a quota change: its CUs before and after.
+    quota_cu: Option<(u32, u32)>,
+}
+
+/// Issues the credit note, then writes the audit event and the events that
+/// name it. The credit note comes last so that its series' counter is held
+/// for the shortest time.
+async fn record_outcome(
+    tx: &mut (dyn StoreTx + '_),
+    caller: &Caller,
+    done: Done<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Done { quote, facts, recomputed, result, quota_cu } = done;
+    let credited = Credited {
+        account: &facts.account,
+        instance: &facts.record,
+        unsubscription: &result.unsubscription,
+        refunds: &result.refunds,
+        zone: facts.zone(),
+    };
+    let note = issue_credit_note(tx, &credited, recomputed, now).await?;
+    let detail = json!({
+        "quote_id": quote.id, "instance_id": quote.instance_id, "order_id": quote.order_id,
+        "refund": quote.refund.to_string(), "refunds": result.refunds.len(),
+        "workspace_deleted": result.tombstone.as_ref().map(|t| &t.workspace_id),
+        "quota_cu_before": quota_cu.map(|(before, _)| before), "quota_cu_after": quota_cu.map(|(_, after)| after),
+        "document": audit_ref(&note),
+    });
+    let (name, event) = match quote.action {
+        ActionKind::Unsubscribe => ("unsubscription.confirmed", EventType::UnsubscriptionConfirmed),
+        ActionKind::Downgrade => ("quota.downgraded", EventType::QuotaDowngraded),
+        ActionKind::SwitchToPayAsYouGo => ("quota.switched_to_pay_as_you_go", EventType::QuotaSwitchedToPayAsYouGo),
+    };
+    audit(tx, caller, name, &result.unsubscription.id, detail, now).await?;
+    crate::events::emit_refund_set(tx, event, result, now).await?;
+    Ok(())
+}
+
 /// The confirmation's fingerprint: the quote it executes and the name typed.
 fn fingerprint(c: &Confirmation) -> String {
     let typed = c.confirm_workspace_deletion.as_deref();
@@ -158,6 +211,52 @@ impl Billing {
         id: &str,
         now: DateTime<Utc>,
     ) -> AppResult<UnsubscriptionResult> {
+        let Rechecked { facts, recomputed, deletes } = self.recheck(tx, c, &quote, now).await?;
+        let (action, whole, zone) = (quote.action, quote.order_id.is_none(), facts.zone());
+        // The quote is kept as it was shown, with its lines.
+        let quote = StoredQuote { body: stored_body(&quote, &recomputed, zone)?, ..quote };
+        let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
+        let refunds =
+            self.create_refunds(tx, &unsubscription, &recomputed.destinations, &facts.orders, zone, now).await?;
+        check_cash_refunded(&recomputed, &refunded_before, &refunds)?;
+        let tombstone = match deletes {
+            Some(t) => {
+                tx.delete_workspace(&t).await?;
+                Some(t)
+            }
+            None => None,
+        };
+        if whole && action == ActionKind::Unsubscribe && facts.record.commodity == Commodity::SparkResourcePlan {
+            release_plan(tx, &facts.record, now).await?;
+        }
+        let quota_cu_before = facts.record.quota_cu.unwrap_or(0);
+        let quota_cu_after = match action {
+            ActionKind::Unsubscribe => None,
+            ActionKind::Downgrade => {
+                Some(recomputed.quota_cu_after.ok_or_else(|| AppError::internal("a downgrade quote without its CUs"))?)
+            }
+            ActionKind::SwitchToPayAsYouGo => Some(0),
+        };
+        if let Some(after) = quota_cu_after {
+            change_quota(tx, &facts.record, &unsubscription.id, quota_cu_before, after, now).await?;
+        }
+        let result = UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false };
+        let quota_cu = quota_cu_after.map(|after| (quota_cu_before, after));
+        let done = Done { quote: &quote, facts: &facts, recomputed: &recomputed, result: &result, quota_cu };
+        record_outcome(tx, caller, done, now).await?;
+        Ok(result)
+    }
+
+    /// Checks, under the account's lock and with the instance taken, that
+    /// the quote still holds: in force, eligible, the workspace's name typed
+    /// right, and the same facts giving the same refund.
+    async fn recheck(
+        &self,
+        tx: &mut (dyn StoreTx + '_),
+        c: &Confirmation,
+        quote: &StoredQuote,
+        now: DateTime<Utc>,
+    ) -> AppResult<Rechecked> {
         if !quote.eligible {
             return Err(AppError::NotEligible { reason: quote.reason.unwrap_or(ReasonCode::ZeroRefundable) });
         }
@@ -199,60 +298,7 @@ impl Billing {
         if facts.digest() != quote.digest || recomputed.refund != quote.refund || !recomputed.eligible() {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
         }
-        let zone = facts.zone();
-        // The quote is kept as it was shown, with its lines.
-        let quote = StoredQuote { body: stored_body(&quote, &recomputed, zone)?, ..quote };
-        let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
-        let refunds =
-            self.create_refunds(tx, &unsubscription, &recomputed.destinations, &facts.orders, zone, now).await?;
-        check_cash_refunded(&recomputed, &refunded_before, &refunds)?;
-        let tombstone = match deletes {
-            Some(t) => {
-                tx.delete_workspace(&t).await?;
-                Some(t)
-            }
-            None => None,
-        };
-        if whole && action == ActionKind::Unsubscribe && facts.record.commodity == Commodity::SparkResourcePlan {
-            release_plan(tx, &facts.record, now).await?;
-        }
-        let quota_cu_before = facts.record.quota_cu.unwrap_or(0);
-        let quota_cu_after = match action {
-            ActionKind::Unsubscribe => None,
-            ActionKind::Downgrade => {
-                Some(recomputed.quota_cu_after.ok_or_else(|| AppError::internal("a downgrade quote without its CUs"))?)
-            }
-            ActionKind::SwitchToPayAsYouGo => Some(0),
-        };
-        if let Some(after) = quota_cu_after {
-            change_quota(tx, &facts.record, &unsubscription.id, quota_cu_before, after, now).await?;
-        }
-        // The credit note is issued last, just before the event that names
-        // it, so its series' counter is held for the shortest time.
-        let credited = Credited {
-            account: &facts.account,
-            instance: &facts.record,
-            unsubscription: &unsubscription,
-            refunds: &refunds,
-            zone,
-        };
-        let note = issue_credit_note(tx, &credited, &recomputed, now).await?;
-        let detail = json!({
-            "quote_id": quote.id, "instance_id": quote.instance_id, "order_id": quote.order_id,
-            "refund": quote.refund.to_string(), "refunds": refunds.len(),
-            "workspace_deleted": tombstone.as_ref().map(|t| &t.workspace_id),
-            "quota_cu_before": quota_cu_after.map(|_| quota_cu_before), "quota_cu_after": quota_cu_after,
-            "document": audit_ref(&note),
-        });
-        let (name, event) = match action {
-            ActionKind::Unsubscribe => ("unsubscription.confirmed", EventType::UnsubscriptionConfirmed),
-            ActionKind::Downgrade => ("quota.downgraded", EventType::QuotaDowngraded),
-            ActionKind::SwitchToPayAsYouGo => ("quota.switched_to_pay_as_you_go", EventType::QuotaSwitchedToPayAsYouGo),
-        };
-        audit(tx, caller, name, &unsubscription.id, detail, now).await?;
-        let result = UnsubscriptionResult { unsubscription, refunds, tombstone, replayed: false };
-        crate::events::emit_refund_set(tx, event, &result, now).await?;
-        Ok(result)
+        Ok(Rechecked { facts, recomputed, deletes })
     }
 
     /// One refund per destination; balance refunds succeed at once, card and
