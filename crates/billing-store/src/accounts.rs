@@ -48,8 +48,9 @@ fn benefit(row: &AnyRow) -> StoreResult<Benefit> {
     })
 }
 
-impl SqlTx {
-    pub(crate) async fn insert_account_row(&mut self, a: &Account) -> StoreResult<()> {
+#[async_trait]
+impl AccountsTx for SqlTx {
+    async fn insert_account(&mut self, a: &Account) -> StoreResult<()> {
         sqlx::query("INSERT INTO accounts (id, name, currency, balance_minor, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&a.id)
             .bind(&a.name)
@@ -62,7 +63,16 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn set_account_locale_row(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()> {
+    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(account).transpose()
+    }
+
+    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
             .bind(locale)
             .bind(id)
@@ -72,22 +82,17 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn account_row(&mut self, id: &str) -> StoreResult<Option<Account>> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(account).transpose()
+    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>> {
+        self.account_in_region_row(account_id, region_id).await
     }
 
-    pub(crate) async fn account_rows(&mut self) -> StoreResult<Vec<Account>> {
+    async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
         let rows =
             sqlx::query("SELECT * FROM accounts ORDER BY name").fetch_all(&mut *self.tx).await.map_err(map_err)?;
         rows.iter().map(account).collect()
     }
 
-    pub(crate) async fn lock_account_row(&mut self, id: &str) -> StoreResult<Option<Account>> {
+    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>> {
         let sql = match self.backend {
             crate::Backend::Postgres => "SELECT * FROM accounts WHERE id = $1 FOR UPDATE",
             // The transaction already holds the database's write lock.
@@ -97,7 +102,7 @@ impl SqlTx {
         row.as_ref().map(account).transpose()
     }
 
-    pub(crate) async fn add_to_balance_row(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
+    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
         let row = sqlx::query(
             "UPDATE accounts SET balance_minor = balance_minor + $1 WHERE id = $2 AND currency = $3 \
              RETURNING balance_minor",
@@ -112,7 +117,7 @@ impl SqlTx {
         row.money(delta.currency(), "balance_minor")
     }
 
-    pub(crate) async fn insert_payment_method_row(&mut self, m: &PaymentMethod) -> StoreResult<()> {
+    async fn insert_payment_method(&mut self, m: &PaymentMethod) -> StoreResult<()> {
         sqlx::query("INSERT INTO payment_methods (id, account_id, kind, label, valid) VALUES ($1, $2, $3, $4, $5)")
             .bind(&m.id)
             .bind(&m.account_id)
@@ -125,7 +130,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn payment_method_row(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>> {
+    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>> {
         let row = sqlx::query("SELECT * FROM payment_methods WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -134,7 +139,7 @@ impl SqlTx {
         row.as_ref().map(payment_method).transpose()
     }
 
-    pub(crate) async fn payment_method_rows(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>> {
+    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>> {
         let rows = sqlx::query("SELECT * FROM payment_methods WHERE account_id = $1 ORDER BY id")
             .bind(account_id)
             .fetch_all(&mut *self.tx)
@@ -143,7 +148,7 @@ impl SqlTx {
         rows.iter().map(payment_method).collect()
     }
 
-    pub(crate) async fn set_payment_method_valid_row(&mut self, id: &str, valid: bool) -> StoreResult<()> {
+    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()> {
         sqlx::query("UPDATE payment_methods SET valid = $1 WHERE id = $2")
             .bind(i64::from(valid))
             .bind(id)
@@ -153,7 +158,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn insert_benefit_row(&mut self, b: &Benefit) -> StoreResult<()> {
+    async fn insert_benefit(&mut self, b: &Benefit) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO benefits (id, account_id, kind, currency, amount_minor, expires_at, status, order_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -172,7 +177,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn benefit_row(&mut self, id: &str) -> StoreResult<Option<Benefit>> {
+    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>> {
         let row = sqlx::query("SELECT * FROM benefits WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -181,7 +186,7 @@ impl SqlTx {
         row.as_ref().map(benefit).transpose()
     }
 
-    pub(crate) async fn benefit_rows(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>> {
+    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>> {
         let rows = sqlx::query("SELECT * FROM benefits WHERE account_id = $1 ORDER BY id")
             .bind(account_id)
             .fetch_all(&mut *self.tx)
@@ -190,7 +195,7 @@ impl SqlTx {
         rows.iter().map(benefit).collect()
     }
 
-    pub(crate) async fn set_benefit_status_row(
+    async fn set_benefit_status(
         &mut self,
         id: &str,
         from: BenefitStatus,
@@ -210,60 +215,5 @@ impl SqlTx {
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
-    }
-}
-
-#[async_trait]
-impl AccountsTx for SqlTx {
-    async fn insert_account(&mut self, account: &Account) -> StoreResult<()> {
-        self.insert_account_row(account).await
-    }
-    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>> {
-        self.account_row(id).await
-    }
-    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()> {
-        self.set_account_locale_row(id, locale).await
-    }
-    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>> {
-        self.account_in_region_row(account_id, region_id).await
-    }
-    async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
-        self.account_rows().await
-    }
-    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>> {
-        self.lock_account_row(id).await
-    }
-    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
-        self.add_to_balance_row(account_id, delta).await
-    }
-    async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()> {
-        self.insert_payment_method_row(method).await
-    }
-    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>> {
-        self.payment_method_row(id).await
-    }
-    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>> {
-        self.payment_method_rows(account_id).await
-    }
-    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()> {
-        self.set_payment_method_valid_row(id, valid).await
-    }
-    async fn insert_benefit(&mut self, benefit: &Benefit) -> StoreResult<()> {
-        self.insert_benefit_row(benefit).await
-    }
-    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>> {
-        self.benefit_row(id).await
-    }
-    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>> {
-        self.benefit_rows(account_id).await
-    }
-    async fn set_benefit_status(
-        &mut self,
-        id: &str,
-        from: BenefitStatus,
-        to: BenefitStatus,
-        order_id: Option<&str>,
-    ) -> StoreResult<bool> {
-        self.set_benefit_status_row(id, from, to, order_id).await
     }
 }

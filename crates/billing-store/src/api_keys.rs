@@ -24,7 +24,19 @@ fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
 }
 
 impl SqlTx {
-    pub(crate) async fn insert_api_key_row(&mut self, k: &ApiKey) -> StoreResult<()> {
+    pub(crate) async fn setting_row(&mut self, name: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.map(|r| r.text("value")).transpose()
+    }
+}
+
+#[async_trait]
+impl AccessTx for SqlTx {
+    async fn insert_api_key(&mut self, k: &ApiKey) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO api_keys (id, account_id, key_hash, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -40,7 +52,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn api_key_row(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+    async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
         let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = $1")
             .bind(key_hash)
             .fetch_optional(&mut *self.tx)
@@ -49,7 +61,7 @@ impl SqlTx {
         row.as_ref().map(api_key).transpose()
     }
 
-    pub(crate) async fn api_key_by_id_row(&mut self, id: &str) -> StoreResult<Option<ApiKey>> {
+    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>> {
         let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -58,7 +70,7 @@ impl SqlTx {
         row.as_ref().map(api_key).transpose()
     }
 
-    pub(crate) async fn api_key_rows(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>> {
+    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>> {
         let rows = match account_id {
             Some(account) => sqlx::query("SELECT * FROM api_keys WHERE account_id = $1 ORDER BY id LIMIT $2")
                 .bind(account.to_owned())
@@ -71,7 +83,7 @@ impl SqlTx {
         rows.iter().map(api_key).collect()
     }
 
-    pub(crate) async fn revoke_api_key_row(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(micros(at))
             .bind(id)
@@ -81,26 +93,23 @@ impl SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn setting_row(&mut self, name: &str) -> StoreResult<Option<String>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.map(|r| r.text("value")).transpose()
+    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()> {
+        self.insert_console_session_row(session).await
     }
 
-    pub(crate) async fn setting_or_insert_row(&mut self, name: &str, value: &str) -> StoreResult<String> {
-        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(value)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        self.setting_row(name).await?.ok_or_else(|| StoreError::Database(format!("setting {name} vanished")))
+    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
+        self.console_session_row(id).await
     }
 
-    pub(crate) async fn set_setting_row(&mut self, name: &str, value: &str) -> StoreResult<()> {
+    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.end_console_session_row(id, at).await
+    }
+
+    async fn setting(&mut self, name: &str) -> StoreResult<Option<String>> {
+        self.setting_row(name).await
+    }
+
+    async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()> {
         sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
             .bind(name)
             .bind(value)
@@ -109,41 +118,14 @@ impl SqlTx {
             .map_err(map_err)?;
         Ok(())
     }
-}
 
-#[async_trait]
-impl AccessTx for SqlTx {
-    async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()> {
-        self.insert_api_key_row(key).await
-    }
-    async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
-        self.api_key_row(key_hash).await
-    }
-    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>> {
-        self.api_key_by_id_row(id).await
-    }
-    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>> {
-        self.api_key_rows(account_id, limit).await
-    }
-    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-        self.revoke_api_key_row(id, at).await
-    }
-    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()> {
-        self.insert_console_session_row(session).await
-    }
-    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
-        self.console_session_row(id).await
-    }
-    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        self.end_console_session_row(id, at).await
-    }
-    async fn setting(&mut self, name: &str) -> StoreResult<Option<String>> {
-        self.setting_row(name).await
-    }
-    async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()> {
-        self.set_setting_row(name, value).await
-    }
     async fn setting_or_insert(&mut self, name: &str, value: &str) -> StoreResult<String> {
-        self.setting_or_insert_row(name, value).await
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        self.setting_row(name).await?.ok_or_else(|| StoreError::Database(format!("setting {name} vanished")))
     }
 }

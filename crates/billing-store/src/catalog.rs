@@ -64,15 +64,6 @@ fn settings_json(policy: &Policy) -> String {
 }
 
 impl SqlTx {
-    pub(crate) async fn region_row(&mut self, id: &str) -> StoreResult<Option<Region>> {
-        let row = sqlx::query("SELECT * FROM regions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(region).transpose()
-    }
-
     /// The account, the region joined beside it with its columns renamed
     /// `region_…`, and the newest policy version, in one statement.
     pub(crate) async fn account_in_region_row(
@@ -105,13 +96,25 @@ impl SqlTx {
             newest_policy_version: small(&row, "newest_policy_version")?,
         }))
     }
+}
 
-    pub(crate) async fn region_rows(&mut self) -> StoreResult<Vec<Region>> {
+#[async_trait]
+impl CatalogTx for SqlTx {
+    async fn region(&mut self, id: &str) -> StoreResult<Option<Region>> {
+        let row = sqlx::query("SELECT * FROM regions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(region).transpose()
+    }
+
+    async fn regions(&mut self) -> StoreResult<Vec<Region>> {
         let rows = sqlx::query("SELECT * FROM regions ORDER BY id").fetch_all(&mut *self.tx).await.map_err(map_err)?;
         rows.iter().map(region).collect()
     }
 
-    pub(crate) async fn upsert_region_row(&mut self, r: &Region) -> StoreResult<()> {
+    async fn upsert_region(&mut self, r: &Region) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO regions (id, zone, currency, cu_month_price_minor, cu_hour_price_micros, min_quota_cu, \
              min_months, max_months, reserved_cu_capacity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -136,7 +139,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn policy_version_rows(&mut self) -> StoreResult<Vec<PolicyVersion>> {
+    async fn policy_versions(&mut self) -> StoreResult<Vec<PolicyVersion>> {
         let rows = sqlx::query("SELECT * FROM policy_versions ORDER BY version")
             .fetch_all(&mut *self.tx)
             .await
@@ -154,7 +157,7 @@ impl SqlTx {
             .collect()
     }
 
-    pub(crate) async fn insert_policy_version_row(&mut self, v: &PolicyVersion) -> StoreResult<()> {
+    async fn insert_policy_version(&mut self, v: &PolicyVersion) -> StoreResult<()> {
         sqlx::query("INSERT INTO policy_versions (version, effective_from, settings) VALUES ($1, $2, $3)")
             .bind(i64::from(v.version))
             .bind(micros(v.effective_from))
@@ -163,24 +166,5 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         Ok(())
-    }
-}
-
-#[async_trait]
-impl CatalogTx for SqlTx {
-    async fn region(&mut self, id: &str) -> StoreResult<Option<Region>> {
-        self.region_row(id).await
-    }
-    async fn regions(&mut self) -> StoreResult<Vec<Region>> {
-        self.region_rows().await
-    }
-    async fn upsert_region(&mut self, region: &Region) -> StoreResult<()> {
-        self.upsert_region_row(region).await
-    }
-    async fn policy_versions(&mut self) -> StoreResult<Vec<PolicyVersion>> {
-        self.policy_version_rows().await
-    }
-    async fn insert_policy_version(&mut self, version: &PolicyVersion) -> StoreResult<()> {
-        self.insert_policy_version_row(version).await
     }
 }

@@ -160,35 +160,6 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn document_row(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>> {
-        let row = sqlx::query("SELECT * FROM documents WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(document).transpose()
-    }
-
-    pub(crate) async fn document_rows(&mut self, f: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>> {
-        // Every condition is always present and switched off by a NULL
-        // parameter, so the statement text never depends on the filter.
-        let rows = sqlx::query(
-            "SELECT * FROM documents WHERE ($1 IS NULL OR account_id = $1) AND ($2 IS NULL OR kind = $2) \
-             AND ($3 IS NULL OR source_id = $3) \
-             AND ($5 IS NULL OR (issued_at, id) < (SELECT issued_at, id FROM documents WHERE id = $5)) \
-             ORDER BY issued_at DESC, id DESC LIMIT $4",
-        )
-        .bind(f.account_id.as_deref())
-        .bind(f.kind.map(DocumentKind::as_str))
-        .bind(f.source_id.as_deref())
-        .bind(f.limit)
-        .bind(f.starting_after.as_deref())
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        rows.iter().map(document).collect()
-    }
-
     pub(crate) async fn invoice_number_rows(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
         let mut found = Vec::new();
         for chunk in order_ids.chunks(crate::usage::ROWS_PER_STATEMENT) {
@@ -222,14 +193,38 @@ impl DocumentsTx for SqlTx {
         );
         Ok(found)
     }
+
     async fn insert_document_at_commit(&mut self, draft: &DocumentDraft) -> StoreResult<()> {
         self.drafts.push(draft.clone());
         Ok(())
     }
+
     async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>> {
-        self.document_row(id).await
+        let row = sqlx::query("SELECT * FROM documents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(document).transpose()
     }
-    async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>> {
-        self.document_rows(filter).await
+
+    async fn documents(&mut self, f: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>> {
+        // Every condition is always present and switched off by a NULL
+        // parameter, so the statement text never depends on the filter.
+        let rows = sqlx::query(
+            "SELECT * FROM documents WHERE ($1 IS NULL OR account_id = $1) AND ($2 IS NULL OR kind = $2) \
+             AND ($3 IS NULL OR source_id = $3) \
+             AND ($5 IS NULL OR (issued_at, id) < (SELECT issued_at, id FROM documents WHERE id = $5)) \
+             ORDER BY issued_at DESC, id DESC LIMIT $4",
+        )
+        .bind(f.account_id.as_deref())
+        .bind(f.kind.map(DocumentKind::as_str))
+        .bind(f.source_id.as_deref())
+        .bind(f.limit)
+        .bind(f.starting_after.as_deref())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(document).collect()
     }
 }

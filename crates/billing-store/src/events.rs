@@ -97,231 +97,6 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 impl SqlTx {
-    pub(crate) async fn insert_event_row(&mut self, e: &Event) -> StoreResult<()> {
-        const EVENT: &str = "INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
-                             VALUES ($1, $2, $3, $5, $4, $6)";
-        // One delivery per endpoint that wants the event, queued in the
-        // event's own transaction; its id joins the two ids.
-        const DELIVERIES: &str = "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, \
-             next_attempt_at, created_at, updated_at) SELECT $1 || '.' || id, $1, id, 'pending', 0, $4, $4, $4 \
-             FROM webhook_endpoints WHERE status = 'enabled' AND (account_id IS NULL OR account_id = $3) \
-             AND (event_types = '*' OR event_types LIKE $7)";
-        let wanted = format!("%,{},%", e.event_type.as_str());
-        let data = e.data.to_string();
-        let bind = |sql| {
-            sqlx::query(sql)
-                .bind(&e.id)
-                .bind(e.event_type.as_str())
-                .bind(&e.account_id)
-                .bind(micros(e.occurred_at))
-                .bind(&e.resource_id)
-                .bind(&data)
-        };
-        if self.backend == Backend::Postgres {
-            // Both in one round trip: a use case emits several events and
-            // each costs the transaction's time.
-            let sql = format!("WITH event AS ({EVENT} RETURNING id) {DELIVERIES} AND EXISTS (SELECT 1 FROM event)");
-            bind(sql.as_str()).bind(&wanted).execute(&mut *self.tx).await.map_err(map_err)?;
-            return Ok(());
-        }
-        bind(EVENT).execute(&mut *self.tx).await.map_err(map_err)?;
-        bind(DELIVERIES).bind(&wanted).execute(&mut *self.tx).await.map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn event_row(&mut self, id: &str) -> StoreResult<Option<Event>> {
-        let row = sqlx::query("SELECT * FROM events WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(event).transpose()
-    }
-
-    pub(crate) async fn event_rows(&mut self, f: &EventFilter) -> StoreResult<Vec<Event>> {
-        let types: Vec<&str> = f.types.iter().map(|t| t.as_str()).collect();
-        let type_clause = match types.len() {
-            0 => String::new(),
-            n => format!(" AND event_type IN ({})", placeholders(5, n)),
-        };
-        let sql = format!(
-            "SELECT * FROM events WHERE ($1 IS NULL OR account_id = $1) AND ($2 IS NULL OR resource_id = $2) \
-             AND ($3 IS NULL OR id < $3){type_clause} ORDER BY id DESC LIMIT $4"
-        );
-        let mut query = sqlx::query(&sql)
-            .bind(f.account_id.as_deref())
-            .bind(f.resource_id.as_deref())
-            .bind(f.starting_after.as_deref())
-            .bind(f.limit);
-        for t in types {
-            query = query.bind(t);
-        }
-        let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
-        rows.iter().map(event).collect()
-    }
-
-    pub(crate) async fn insert_webhook_endpoint_row(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO webhook_endpoints (id, account_id, url, event_types, description, secret, previous_secret, \
-             previous_secret_until, status, disabled_reason, failing_since, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&e.id)
-        .bind(e.account_id.as_deref())
-        .bind(&e.url)
-        .bind(types_text(&e.event_types))
-        .bind(&e.description)
-        .bind(&e.secret)
-        .bind(e.previous_secret.as_deref())
-        .bind(opt_micros(e.previous_secret_until))
-        .bind(e.status.as_str())
-        .bind(e.disabled_reason.as_deref())
-        .bind(opt_micros(e.failing_since))
-        .bind(micros(e.created_at))
-        .bind(micros(e.updated_at))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn webhook_endpoint_row(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
-        let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(endpoint).transpose()
-    }
-
-    pub(crate) async fn webhook_endpoint_rows(
-        &mut self,
-        scope: Option<Option<&str>>,
-        limit: i64,
-    ) -> StoreResult<Vec<WebhookEndpoint>> {
-        let rows = match scope {
-            None => sqlx::query("SELECT * FROM webhook_endpoints ORDER BY created_at, id LIMIT $1").bind(limit),
-            Some(None) => {
-                sqlx::query("SELECT * FROM webhook_endpoints WHERE account_id IS NULL ORDER BY created_at, id LIMIT $1")
-                    .bind(limit)
-            }
-            Some(Some(account)) => {
-                sqlx::query("SELECT * FROM webhook_endpoints WHERE account_id = $2 ORDER BY created_at, id LIMIT $1")
-                    .bind(limit)
-                    .bind(account)
-            }
-        }
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        rows.iter().map(endpoint).collect()
-    }
-
-    pub(crate) async fn update_webhook_endpoint_row(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE webhook_endpoints SET url = $2, event_types = $3, description = $4, secret = $5, \
-             previous_secret = $6, previous_secret_until = $7, status = $8, disabled_reason = $9, \
-             failing_since = $10, updated_at = $11 WHERE id = $1",
-        )
-        .bind(&e.id)
-        .bind(&e.url)
-        .bind(types_text(&e.event_types))
-        .bind(&e.description)
-        .bind(&e.secret)
-        .bind(e.previous_secret.as_deref())
-        .bind(opt_micros(e.previous_secret_until))
-        .bind(e.status.as_str())
-        .bind(e.disabled_reason.as_deref())
-        .bind(opt_micros(e.failing_since))
-        .bind(micros(e.updated_at))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn delete_webhook_endpoint_row(&mut self, id: &str) -> StoreResult<()> {
-        for sql in [
-            "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'",
-            "DELETE FROM webhook_endpoints WHERE id = $1",
-        ] {
-            sqlx::query(sql).bind(id).execute(&mut *self.tx).await.map_err(map_err)?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn endpoint_succeeded_row(&mut self, id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn endpoint_failed_row(
-        &mut self,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<DateTime<Utc>>> {
-        let row = sqlx::query(
-            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
-             RETURNING failing_since",
-        )
-        .bind(id)
-        .bind(micros(now))
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        Ok(row.map(|r| r.opt_instant("failing_since")).transpose()?.flatten())
-    }
-
-    pub(crate) async fn insert_delivery_row(&mut self, d: &Delivery) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(&d.id)
-        .bind(&d.event_id)
-        .bind(&d.endpoint_id)
-        .bind(d.status.as_str())
-        .bind(d.attempts)
-        .bind(micros(d.next_attempt_at))
-        .bind(micros(d.created_at))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn claim_delivery_rows(
-        &mut self,
-        worker: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: i64,
-    ) -> StoreResult<Vec<DeliveryJob>> {
-        // As for refunds: PostgreSQL lets concurrent workers skip the rows
-        // another is claiming; SQLite has one writer at a time.
-        let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (\
-             SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
-             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
-             RETURNING *"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(worker)
-            .bind(micros(until))
-            .bind(micros(now))
-            .bind(limit)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        let deliveries = rows.iter().map(delivery).collect::<StoreResult<Vec<_>>>()?;
-        self.jobs_of(deliveries).await
-    }
-
     /// The deliveries with their events and endpoints, read in two queries.
     async fn jobs_of(&mut self, deliveries: Vec<Delivery>) -> StoreResult<Vec<DeliveryJob>> {
         if deliveries.is_empty() {
@@ -364,8 +139,232 @@ impl SqlTx {
         });
         Ok(jobs)
     }
+}
 
-    pub(crate) async fn finish_delivery_row(
+#[async_trait]
+impl EventsTx for SqlTx {
+    async fn insert_event(&mut self, e: &Event) -> StoreResult<()> {
+        const EVENT: &str = "INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
+                             VALUES ($1, $2, $3, $5, $4, $6)";
+        // One delivery per endpoint that wants the event, queued in the
+        // event's own transaction; its id joins the two ids.
+        const DELIVERIES: &str = "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, \
+             next_attempt_at, created_at, updated_at) SELECT $1 || '.' || id, $1, id, 'pending', 0, $4, $4, $4 \
+             FROM webhook_endpoints WHERE status = 'enabled' AND (account_id IS NULL OR account_id = $3) \
+             AND (event_types = '*' OR event_types LIKE $7)";
+        let wanted = format!("%,{},%", e.event_type.as_str());
+        let data = e.data.to_string();
+        let bind = |sql| {
+            sqlx::query(sql)
+                .bind(&e.id)
+                .bind(e.event_type.as_str())
+                .bind(&e.account_id)
+                .bind(micros(e.occurred_at))
+                .bind(&e.resource_id)
+                .bind(&data)
+        };
+        if self.backend == Backend::Postgres {
+            // Both in one round trip: a use case emits several events and
+            // each costs the transaction's time.
+            let sql = format!("WITH event AS ({EVENT} RETURNING id) {DELIVERIES} AND EXISTS (SELECT 1 FROM event)");
+            bind(sql.as_str()).bind(&wanted).execute(&mut *self.tx).await.map_err(map_err)?;
+            return Ok(());
+        }
+        bind(EVENT).execute(&mut *self.tx).await.map_err(map_err)?;
+        bind(DELIVERIES).bind(&wanted).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>> {
+        let row = sqlx::query("SELECT * FROM events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(event).transpose()
+    }
+
+    async fn events(&mut self, f: &EventFilter) -> StoreResult<Vec<Event>> {
+        let types: Vec<&str> = f.types.iter().map(|t| t.as_str()).collect();
+        let type_clause = match types.len() {
+            0 => String::new(),
+            n => format!(" AND event_type IN ({})", placeholders(5, n)),
+        };
+        let sql = format!(
+            "SELECT * FROM events WHERE ($1 IS NULL OR account_id = $1) AND ($2 IS NULL OR resource_id = $2) \
+             AND ($3 IS NULL OR id < $3){type_clause} ORDER BY id DESC LIMIT $4"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(f.account_id.as_deref())
+            .bind(f.resource_id.as_deref())
+            .bind(f.starting_after.as_deref())
+            .bind(f.limit);
+        for t in types {
+            query = query.bind(t);
+        }
+        let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        rows.iter().map(event).collect()
+    }
+
+    async fn insert_webhook_endpoint(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, account_id, url, event_types, description, secret, previous_secret, \
+             previous_secret_until, status, disabled_reason, failing_since, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&e.id)
+        .bind(e.account_id.as_deref())
+        .bind(&e.url)
+        .bind(types_text(&e.event_types))
+        .bind(&e.description)
+        .bind(&e.secret)
+        .bind(e.previous_secret.as_deref())
+        .bind(opt_micros(e.previous_secret_until))
+        .bind(e.status.as_str())
+        .bind(e.disabled_reason.as_deref())
+        .bind(opt_micros(e.failing_since))
+        .bind(micros(e.created_at))
+        .bind(micros(e.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(endpoint).transpose()
+    }
+
+    async fn webhook_endpoints(
+        &mut self,
+        scope: Option<Option<&str>>,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookEndpoint>> {
+        let rows = match scope {
+            None => sqlx::query("SELECT * FROM webhook_endpoints ORDER BY created_at, id LIMIT $1").bind(limit),
+            Some(None) => {
+                sqlx::query("SELECT * FROM webhook_endpoints WHERE account_id IS NULL ORDER BY created_at, id LIMIT $1")
+                    .bind(limit)
+            }
+            Some(Some(account)) => {
+                sqlx::query("SELECT * FROM webhook_endpoints WHERE account_id = $2 ORDER BY created_at, id LIMIT $1")
+                    .bind(limit)
+                    .bind(account)
+            }
+        }
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(endpoint).collect()
+    }
+
+    async fn update_webhook_endpoint(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_endpoints SET url = $2, event_types = $3, description = $4, secret = $5, \
+             previous_secret = $6, previous_secret_until = $7, status = $8, disabled_reason = $9, \
+             failing_since = $10, updated_at = $11 WHERE id = $1",
+        )
+        .bind(&e.id)
+        .bind(&e.url)
+        .bind(types_text(&e.event_types))
+        .bind(&e.description)
+        .bind(&e.secret)
+        .bind(e.previous_secret.as_deref())
+        .bind(opt_micros(e.previous_secret_until))
+        .bind(e.status.as_str())
+        .bind(e.disabled_reason.as_deref())
+        .bind(opt_micros(e.failing_since))
+        .bind(micros(e.updated_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()> {
+        for sql in [
+            "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'",
+            "DELETE FROM webhook_endpoints WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *self.tx).await.map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        let row = sqlx::query(
+            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
+             RETURNING failing_since",
+        )
+        .bind(id)
+        .bind(micros(now))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(row.map(|r| r.opt_instant("failing_since")).transpose()?.flatten())
+    }
+
+    async fn insert_delivery(&mut self, d: &Delivery) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&d.id)
+        .bind(&d.event_id)
+        .bind(&d.endpoint_id)
+        .bind(d.status.as_str())
+        .bind(d.attempts)
+        .bind(micros(d.next_attempt_at))
+        .bind(micros(d.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        // As for refunds: PostgreSQL lets concurrent workers skip the rows
+        // another is claiming; SQLite has one writer at a time.
+        let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
+             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
+             RETURNING *"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(micros(until))
+            .bind(micros(now))
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let deliveries = rows.iter().map(delivery).collect::<StoreResult<Vec<_>>>()?;
+        self.jobs_of(deliveries).await
+    }
+
+    async fn finish_delivery(
         &mut self,
         id: &str,
         worker: &str,
@@ -386,7 +385,7 @@ impl SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn insert_delivery_attempt_row(&mut self, a: &DeliveryAttempt) -> StoreResult<()> {
+    async fn insert_delivery_attempt(&mut self, a: &DeliveryAttempt) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO webhook_attempts (id, delivery_id, event_id, endpoint_id, attempted_at, status_code, error, \
              latency_ms, response_excerpt, succeeded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -407,7 +406,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn delivery_attempt_rows(
+    async fn delivery_attempts(
         &mut self,
         event_id: Option<&str>,
         endpoint_id: Option<&str>,
@@ -424,75 +423,5 @@ impl SqlTx {
         .await
         .map_err(map_err)?;
         rows.iter().map(attempt).collect()
-    }
-}
-
-#[async_trait]
-impl EventsTx for SqlTx {
-    async fn insert_event(&mut self, event: &Event) -> StoreResult<()> {
-        self.insert_event_row(event).await
-    }
-    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>> {
-        self.event_row(id).await
-    }
-    async fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<Event>> {
-        self.event_rows(filter).await
-    }
-    async fn insert_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
-        self.insert_webhook_endpoint_row(endpoint).await
-    }
-    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
-        self.webhook_endpoint_row(id).await
-    }
-    async fn webhook_endpoints(
-        &mut self,
-        scope: Option<Option<&str>>,
-        limit: i64,
-    ) -> StoreResult<Vec<WebhookEndpoint>> {
-        self.webhook_endpoint_rows(scope, limit).await
-    }
-    async fn update_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
-        self.update_webhook_endpoint_row(endpoint).await
-    }
-    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()> {
-        self.delete_webhook_endpoint_row(id).await
-    }
-    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()> {
-        self.endpoint_succeeded_row(id).await
-    }
-    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
-        self.endpoint_failed_row(id, now).await
-    }
-    async fn insert_delivery(&mut self, delivery: &Delivery) -> StoreResult<()> {
-        self.insert_delivery_row(delivery).await
-    }
-    async fn claim_deliveries(
-        &mut self,
-        worker: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: i64,
-    ) -> StoreResult<Vec<DeliveryJob>> {
-        self.claim_delivery_rows(worker, now, until, limit).await
-    }
-    async fn finish_delivery(
-        &mut self,
-        id: &str,
-        worker: &str,
-        status: DeliveryStatus,
-        next_attempt_at: Option<DateTime<Utc>>,
-    ) -> StoreResult<bool> {
-        self.finish_delivery_row(id, worker, status, next_attempt_at).await
-    }
-    async fn insert_delivery_attempt(&mut self, attempt: &DeliveryAttempt) -> StoreResult<()> {
-        self.insert_delivery_attempt_row(attempt).await
-    }
-    async fn delivery_attempts(
-        &mut self,
-        event_id: Option<&str>,
-        endpoint_id: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Vec<DeliveryAttempt>> {
-        self.delivery_attempt_rows(event_id, endpoint_id, limit).await
     }
 }

@@ -70,161 +70,11 @@ pub(crate) fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
 }
 
 impl SqlTx {
-    pub(crate) async fn insert_instance_row(&mut self, i: &InstanceRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO instances (id, account_id, region_id, commodity, workspace_id, quota_cu, capacity_milli, \
-             used_milli, state, promotion_non_refundable, transferred, auto_renew, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&i.id)
-        .bind(&i.account_id)
-        .bind(&i.region_id)
-        .bind(i.commodity.code())
-        .bind(i.workspace_id.as_deref())
-        .bind(i.quota_cu.map(i64::from))
-        .bind(i.capacity.map(CuHours::milli))
-        .bind(i.used.milli())
-        .bind(i.state.as_str())
-        .bind(i64::from(i.promotion_non_refundable))
-        .bind(i64::from(i.transferred))
-        .bind(i64::from(i.auto_renew))
-        .bind(micros(i.created_at))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn instance_row(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
-        let row = sqlx::query("SELECT * FROM instances WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(instance).transpose()
-    }
-
-    /// The instances among `ids`, in no particular order.
-    pub(crate) async fn instance_rows_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>> {
-        let rows = self.rows_in("SELECT * FROM instances WHERE", "id", ids).await?;
-        rows.iter().map(instance).collect()
-    }
-
     /// Instances matching `condition` (one `$1` parameter), newest first.
     pub(crate) async fn instance_rows(&mut self, condition: &str, param: &str) -> StoreResult<Vec<InstanceRecord>> {
         let sql = format!("SELECT * FROM instances WHERE {condition} ORDER BY created_at DESC, id DESC");
         let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
         rows.iter().map(instance).collect()
-    }
-
-    pub(crate) async fn set_instance_state_row(
-        &mut self,
-        id: &str,
-        from: InstanceState,
-        to: InstanceState,
-    ) -> StoreResult<bool> {
-        self.transition("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3", id, from.as_str(), to.as_str())
-            .await
-    }
-
-    pub(crate) async fn take_instance_row(
-        &mut self,
-        id: &str,
-        from: InstanceState,
-        to: InstanceState,
-    ) -> StoreResult<Option<InstanceRecord>> {
-        let row = sqlx::query("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3 RETURNING *")
-            .bind(to.as_str())
-            .bind(id)
-            .bind(from.as_str())
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(instance).transpose()
-    }
-
-    pub(crate) async fn set_auto_renew_row(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
-        sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2")
-            .bind(i64::from(auto_renew))
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn set_plan_used_row(&mut self, id: &str, used: CuHours) -> StoreResult<()> {
-        sqlx::query("UPDATE instances SET used_milli = $1 WHERE id = $2")
-            .bind(used.milli())
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    pub(crate) async fn quota_of_workspace_row(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>> {
-        let row = sqlx::query(
-            "SELECT * FROM instances WHERE workspace_id = $1 AND commodity = 'spark_reserved' \
-             AND state IN ('active', 'pending_payment') ORDER BY created_at DESC LIMIT 1",
-        )
-        .bind(workspace_id)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        row.as_ref().map(instance).transpose()
-    }
-
-    pub(crate) async fn plans_in_region_rows(
-        &mut self,
-        account_id: &str,
-        region_id: &str,
-    ) -> StoreResult<Vec<InstanceRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM instances WHERE account_id = $1 AND region_id = $2 AND commodity = 'spark_resource_plan' \
-             AND state = 'active' ORDER BY created_at, id",
-        )
-        .bind(account_id)
-        .bind(region_id)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        rows.iter().map(instance).collect()
-    }
-
-    pub(crate) async fn insert_order_rows(&mut self, o: &OrderRecord) -> StoreResult<()> {
-        let c = &o.charges;
-        sqlx::query(
-            "INSERT INTO orders (id, instance_id, account_id, kind, status, months, currency, list_price_minor, \
-             discount_minor, coupon_minor, voucher_minor, created_at, paid_at, start_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&o.id)
-        .bind(&o.instance_id)
-        .bind(&o.account_id)
-        .bind(o.kind.as_str())
-        .bind(o.status.as_str())
-        .bind(i64::from(o.months))
-        .bind(o.currency().code())
-        .bind(c.list_price.minor())
-        .bind(c.discount.minor())
-        .bind(c.coupon.minor())
-        .bind(c.voucher.minor())
-        .bind(micros(o.created_at))
-        .bind(opt_micros(o.paid_at))
-        .bind(opt_micros(o.start))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        for benefit_id in &o.benefit_ids {
-            sqlx::query("INSERT INTO order_benefits (order_id, benefit_id) VALUES ($1, $2)")
-                .bind(&o.id)
-                .bind(benefit_id)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-        }
-        self.insert_tender_rows(&o.id, &o.tenders).await
     }
 
     async fn insert_tender_rows(&mut self, order_id: &str, tenders: &[TenderRecord]) -> StoreResult<()> {
@@ -247,26 +97,12 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn order_row(&mut self, id: &str) -> StoreResult<Option<OrderRecord>> {
-        let mut found = self.order_rows("id = $1", id).await?;
-        Ok(found.pop())
-    }
-
     /// Orders matching `condition` (one `$1` parameter), oldest first, with
     /// their tenders and benefits.
     pub(crate) async fn order_rows(&mut self, condition: &str, param: &str) -> StoreResult<Vec<OrderRecord>> {
         let sql = format!("SELECT * FROM orders WHERE {condition} ORDER BY created_at, id");
         let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
         let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
-        self.fill_orders(&mut orders).await?;
-        Ok(orders)
-    }
-
-    /// The orders of the instances `instance_ids`, oldest first.
-    pub(crate) async fn order_rows_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>> {
-        let rows = self.rows_in("SELECT * FROM orders WHERE", "instance_id", instance_ids).await?;
-        let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
-        orders.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         self.fill_orders(&mut orders).await?;
         Ok(orders)
     }
@@ -330,7 +166,212 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn unpaid_order_rows(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
+    pub(crate) async fn order_refunded_row(&mut self, id: &str) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS refunded FROM refunds \
+             WHERE order_id = $1 AND status <> 'failed'",
+        )
+        .bind(id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.int("refunded")
+    }
+
+    /// Paid to refunded, answering what was refunded of the order before.
+    pub(crate) async fn refund_order_row(&mut self, id: &str) -> StoreResult<Option<i64>> {
+        let row = sqlx::query(
+            "UPDATE orders SET status = $1 WHERE id = $2 AND status = $3 RETURNING CAST((SELECT \
+             COALESCE(SUM(amount_minor), 0) FROM refunds WHERE refunds.order_id = orders.id \
+             AND refunds.status <> 'failed') AS BIGINT) AS refunded",
+        )
+        .bind(OrderStatus::Refunded.as_str())
+        .bind(id)
+        .bind(OrderStatus::Paid.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| r.int("refunded")).transpose()
+    }
+}
+
+#[async_trait]
+impl InstancesTx for SqlTx {
+    async fn insert_instance(&mut self, i: &InstanceRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO instances (id, account_id, region_id, commodity, workspace_id, quota_cu, capacity_milli, \
+             used_milli, state, promotion_non_refundable, transferred, auto_renew, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&i.id)
+        .bind(&i.account_id)
+        .bind(&i.region_id)
+        .bind(i.commodity.code())
+        .bind(i.workspace_id.as_deref())
+        .bind(i.quota_cu.map(i64::from))
+        .bind(i.capacity.map(CuHours::milli))
+        .bind(i.used.milli())
+        .bind(i.state.as_str())
+        .bind(i64::from(i.promotion_non_refundable))
+        .bind(i64::from(i.transferred))
+        .bind(i64::from(i.auto_renew))
+        .bind(micros(i.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
+        let row = sqlx::query("SELECT * FROM instances WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(instance).transpose()
+    }
+
+    async fn instances_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>> {
+        let rows = self.rows_in("SELECT * FROM instances WHERE", "id", ids).await?;
+        rows.iter().map(instance).collect()
+    }
+
+    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows("account_id = $1", account_id).await
+    }
+
+    async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows("state = $1", state.as_str()).await
+    }
+
+    async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool> {
+        self.transition("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3", id, from.as_str(), to.as_str())
+            .await
+    }
+
+    async fn take_instance(
+        &mut self,
+        id: &str,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<Option<InstanceRecord>> {
+        let row = sqlx::query("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3 RETURNING *")
+            .bind(to.as_str())
+            .bind(id)
+            .bind(from.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(instance).transpose()
+    }
+
+    async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2")
+            .bind(i64::from(auto_renew))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn set_plan_used(&mut self, id: &str, used: CuHours) -> StoreResult<()> {
+        sqlx::query("UPDATE instances SET used_milli = $1 WHERE id = $2")
+            .bind(used.milli())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>> {
+        let row = sqlx::query(
+            "SELECT * FROM instances WHERE workspace_id = $1 AND commodity = 'spark_reserved' \
+             AND state IN ('active', 'pending_payment') ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(workspace_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(instance).transpose()
+    }
+
+    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM instances WHERE account_id = $1 AND region_id = $2 AND commodity = 'spark_resource_plan' \
+             AND state = 'active' ORDER BY created_at, id",
+        )
+        .bind(account_id)
+        .bind(region_id)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(instance).collect()
+    }
+
+    async fn insert_order(&mut self, o: &OrderRecord) -> StoreResult<()> {
+        let c = &o.charges;
+        sqlx::query(
+            "INSERT INTO orders (id, instance_id, account_id, kind, status, months, currency, list_price_minor, \
+             discount_minor, coupon_minor, voucher_minor, created_at, paid_at, start_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&o.id)
+        .bind(&o.instance_id)
+        .bind(&o.account_id)
+        .bind(o.kind.as_str())
+        .bind(o.status.as_str())
+        .bind(i64::from(o.months))
+        .bind(o.currency().code())
+        .bind(c.list_price.minor())
+        .bind(c.discount.minor())
+        .bind(c.coupon.minor())
+        .bind(c.voucher.minor())
+        .bind(micros(o.created_at))
+        .bind(opt_micros(o.paid_at))
+        .bind(opt_micros(o.start))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        for benefit_id in &o.benefit_ids {
+            sqlx::query("INSERT INTO order_benefits (order_id, benefit_id) VALUES ($1, $2)")
+                .bind(&o.id)
+                .bind(benefit_id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        self.insert_tender_rows(&o.id, &o.tenders).await
+    }
+
+    async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>> {
+        let mut found = self.order_rows("id = $1", id).await?;
+        Ok(found.pop())
+    }
+
+    async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>> {
+        self.order_rows("instance_id = $1", instance_id).await
+    }
+
+    async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>> {
+        let rows = self.rows_in("SELECT * FROM orders WHERE", "instance_id", instance_ids).await?;
+        let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
+        orders.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        self.fill_orders(&mut orders).await?;
+        Ok(orders)
+    }
+
+    async fn account_orders(
+        &mut self,
+        account_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderRecord>> {
+        self.account_order_rows(account_id, starting_after, limit).await
+    }
+
+    async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
         let rows =
             sqlx::query("SELECT * FROM orders WHERE status = 'unpaid' AND created_at <= $1 ORDER BY created_at, id")
                 .bind(micros(cutoff))
@@ -342,7 +383,7 @@ impl SqlTx {
         Ok(orders)
     }
 
-    pub(crate) async fn mark_order_paid_rows(&mut self, o: &OrderRecord) -> StoreResult<bool> {
+    async fn mark_order_paid(&mut self, o: &OrderRecord) -> StoreResult<bool> {
         // The update also answers how many tenders the order already holds,
         // so the usual case (none: an order is placed without them) saves a
         // round trip while the audit chain's head is locked.
@@ -371,9 +412,49 @@ impl SqlTx {
         Ok(true)
     }
 
-    /// Records what downgrades took out of a paid order and of each of its
-    /// tenders so far; false when the order is not paid.
-    pub(crate) async fn release_order_cash_rows(&mut self, order: &OrderRecord) -> StoreResult<bool> {
+    async fn set_order_payment_failure(&mut self, id: &str, failure: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE orders SET payment_failure = $1 WHERE id = $2 AND status = 'unpaid'")
+            .bind(failure)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()> {
+        self.insert_charge_row(charge).await
+    }
+
+    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
+        self.charge_row(id).await
+    }
+
+    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
+        self.charge_rows_of_order(order_id).await
+    }
+
+    async fn set_charge_status(
+        &mut self,
+        id: &str,
+        from: ChargeStatus,
+        to: ChargeStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.set_charge_status_row(id, from, to, failure, now).await
+    }
+
+    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>> {
+        self.unsettled_charge_rows(before, limit).await
+    }
+
+    async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {
+        self.transition("UPDATE orders SET status = $1 WHERE id = $2 AND status = $3", id, from.as_str(), to.as_str())
+            .await
+    }
+
+    async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool> {
         let updated = sqlx::query("UPDATE orders SET released_cash_minor = $1 WHERE id = $2 AND status = 'paid'")
             .bind(order.released_cash.minor())
             .bind(&order.id)
@@ -395,34 +476,7 @@ impl SqlTx {
         Ok(true)
     }
 
-    pub(crate) async fn reserved_cu_in_region_row(&mut self, region_id: &str) -> StoreResult<i64> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(quota_cu), 0) AS BIGINT) AS n FROM instances \
-             WHERE region_id = $1 AND commodity = 'spark_reserved' AND state = 'active'",
-        )
-        .bind(region_id)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        row.int("n")
-    }
-
-    /// PostgreSQL locks the region's row, in the mode that leaves the key
-    /// shares alone which inserting an instance (its foreign key) takes on
-    /// it, so two purchases that both inserted one cannot deadlock here;
-    /// SQLite holds the whole database for writing once anything is
-    /// written, which an update of the row to itself makes sure of.
-    pub(crate) async fn lock_region_row(&mut self, region_id: &str) -> StoreResult<()> {
-        let sql = match self.backend {
-            crate::Backend::Postgres => "SELECT id FROM regions WHERE id = $1 FOR NO KEY UPDATE",
-            crate::Backend::Sqlite => "UPDATE regions SET id = id WHERE id = $1",
-        };
-        sqlx::query(sql).bind(region_id).execute(&mut *self.tx).await.map_err(map_err)?;
-        Ok(())
-    }
-
-    /// Sets a quota's CUs.
-    pub(crate) async fn set_quota_cu_row(&mut self, id: &str, quota_cu: u32) -> StoreResult<()> {
+    async fn set_quota_cu(&mut self, id: &str, quota_cu: u32) -> StoreResult<()> {
         sqlx::query("UPDATE instances SET quota_cu = $1 WHERE id = $2")
             .bind(i64::from(quota_cu))
             .bind(id)
@@ -432,7 +486,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn insert_quota_change_row(&mut self, c: &QuotaChange) -> StoreResult<()> {
+    async fn insert_quota_change(&mut self, c: &QuotaChange) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO quota_changes (instance_id, unsubscription_id, effective_from, quota_cu_before, \
              quota_cu_after) VALUES ($1, $2, $3, $4, $5)",
@@ -448,8 +502,7 @@ impl SqlTx {
         Ok(())
     }
 
-    /// The changes of the quotas `instance_ids`, oldest first.
-    pub(crate) async fn quota_change_rows(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>> {
+    async fn quota_changes(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>> {
         let rows = self.rows_in("SELECT * FROM quota_changes WHERE", "instance_id", instance_ids).await?;
         let cu = |row: &AnyRow, name: &str| -> StoreResult<u32> {
             let v = row.int(name)?;
@@ -471,165 +524,24 @@ impl SqlTx {
         Ok(changes)
     }
 
-    pub(crate) async fn order_refunded_row(&mut self, id: &str) -> StoreResult<i64> {
+    async fn reserved_cu_in_region(&mut self, region_id: &str) -> StoreResult<i64> {
         let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS refunded FROM refunds \
-             WHERE order_id = $1 AND status <> 'failed'",
+            "SELECT CAST(COALESCE(SUM(quota_cu), 0) AS BIGINT) AS n FROM instances \
+             WHERE region_id = $1 AND commodity = 'spark_reserved' AND state = 'active'",
         )
-        .bind(id)
+        .bind(region_id)
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_err)?;
-        row.int("refunded")
+        row.int("n")
     }
 
-    /// Paid to refunded, answering what was refunded of the order before.
-    pub(crate) async fn refund_order_row(&mut self, id: &str) -> StoreResult<Option<i64>> {
-        let row = sqlx::query(
-            "UPDATE orders SET status = $1 WHERE id = $2 AND status = $3 RETURNING CAST((SELECT \
-             COALESCE(SUM(amount_minor), 0) FROM refunds WHERE refunds.order_id = orders.id \
-             AND refunds.status <> 'failed') AS BIGINT) AS refunded",
-        )
-        .bind(OrderStatus::Refunded.as_str())
-        .bind(id)
-        .bind(OrderStatus::Paid.as_str())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        row.map(|r| r.int("refunded")).transpose()
-    }
-
-    pub(crate) async fn set_order_status_row(
-        &mut self,
-        id: &str,
-        from: OrderStatus,
-        to: OrderStatus,
-    ) -> StoreResult<bool> {
-        self.transition("UPDATE orders SET status = $1 WHERE id = $2 AND status = $3", id, from.as_str(), to.as_str())
-            .await
-    }
-
-    pub(crate) async fn set_order_payment_failure_row(&mut self, id: &str, failure: Option<&str>) -> StoreResult<()> {
-        sqlx::query("UPDATE orders SET payment_failure = $1 WHERE id = $2 AND status = 'unpaid'")
-            .bind(failure)
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl InstancesTx for SqlTx {
-    async fn insert_instance(&mut self, instance: &InstanceRecord) -> StoreResult<()> {
-        self.insert_instance_row(instance).await
-    }
-    async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
-        self.instance_row(id).await
-    }
-    async fn instances_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>> {
-        self.instance_rows_by_ids(ids).await
-    }
-    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>> {
-        self.instance_rows("account_id = $1", account_id).await
-    }
-    async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>> {
-        self.instance_rows("state = $1", state.as_str()).await
-    }
-    async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool> {
-        self.set_instance_state_row(id, from, to).await
-    }
-    async fn take_instance(
-        &mut self,
-        id: &str,
-        from: InstanceState,
-        to: InstanceState,
-    ) -> StoreResult<Option<InstanceRecord>> {
-        self.take_instance_row(id, from, to).await
-    }
-    async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
-        self.set_auto_renew_row(id, auto_renew).await
-    }
-    async fn set_plan_used(&mut self, id: &str, used: CuHours) -> StoreResult<()> {
-        self.set_plan_used_row(id, used).await
-    }
-    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>> {
-        self.quota_of_workspace_row(workspace_id).await
-    }
-    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
-        self.plans_in_region_rows(account_id, region_id).await
-    }
-    async fn insert_order(&mut self, order: &OrderRecord) -> StoreResult<()> {
-        self.insert_order_rows(order).await
-    }
-    async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>> {
-        self.order_row(id).await
-    }
-    async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>> {
-        self.order_rows("instance_id = $1", instance_id).await
-    }
-    async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>> {
-        self.order_rows_of_instances(instance_ids).await
-    }
-    async fn account_orders(
-        &mut self,
-        account_id: Option<&str>,
-        starting_after: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Vec<OrderRecord>> {
-        self.account_order_rows(account_id, starting_after, limit).await
-    }
-    async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
-        self.unpaid_order_rows(cutoff).await
-    }
-    async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool> {
-        self.mark_order_paid_rows(order).await
-    }
-    async fn set_order_payment_failure(&mut self, order_id: &str, failure: Option<&str>) -> StoreResult<()> {
-        self.set_order_payment_failure_row(order_id, failure).await
-    }
-    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()> {
-        self.insert_charge_row(charge).await
-    }
-    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
-        self.charge_row(id).await
-    }
-    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
-        self.charge_rows_of_order(order_id).await
-    }
-    async fn set_charge_status(
-        &mut self,
-        id: &str,
-        from: ChargeStatus,
-        to: ChargeStatus,
-        failure: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        self.set_charge_status_row(id, from, to, failure, now).await
-    }
-    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>> {
-        self.unsettled_charge_rows(before, limit).await
-    }
-    async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {
-        self.set_order_status_row(id, from, to).await
-    }
-    async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool> {
-        self.release_order_cash_rows(order).await
-    }
-    async fn set_quota_cu(&mut self, instance_id: &str, quota_cu: u32) -> StoreResult<()> {
-        self.set_quota_cu_row(instance_id, quota_cu).await
-    }
-    async fn insert_quota_change(&mut self, change: &QuotaChange) -> StoreResult<()> {
-        self.insert_quota_change_row(change).await
-    }
-    async fn quota_changes(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>> {
-        self.quota_change_rows(instance_ids).await
-    }
-    async fn reserved_cu_in_region(&mut self, region_id: &str) -> StoreResult<i64> {
-        self.reserved_cu_in_region_row(region_id).await
-    }
     async fn lock_region(&mut self, region_id: &str) -> StoreResult<()> {
-        self.lock_region_row(region_id).await
+        let sql = match self.backend {
+            crate::Backend::Postgres => "SELECT id FROM regions WHERE id = $1 FOR NO KEY UPDATE",
+            crate::Backend::Sqlite => "UPDATE regions SET id = id WHERE id = $1",
+        };
+        sqlx::query(sql).bind(region_id).execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(())
     }
 }

@@ -19,67 +19,6 @@ use billing_app::store::LedgerTx;
 use sqlx::any::AnyRow;
 
 impl SqlTx {
-    /// Writes a movement after checking, a second time, that it balances.
-    pub(crate) async fn insert_movement_rows(&mut self, m: &Movement) -> StoreResult<()> {
-        m.check_balanced().map_err(|e| StoreError::Database(format!("refusing an unbalanced movement: {e}")))?;
-        // PostgreSQL inserts the movement along with its first entries, in
-        // one round trip; SQLite has no writes in WITH.
-        let mut movement_pending = self.backend == crate::Backend::Postgres && !m.entries.is_empty();
-        if !movement_pending {
-            sqlx::query("INSERT INTO ledger_movements (id, kind, reference, at) VALUES ($1, $2, $3, $4)")
-                .bind(&m.id)
-                .bind(&m.kind)
-                .bind(&m.reference)
-                .bind(micros(m.at))
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-        }
-        let lines: Vec<(i64, &LedgerEntry)> = m.entries.iter().enumerate().map(|(i, e)| (i as i64, e)).collect();
-        for piece in statements(&lines) {
-            let mut params = Params::new(self.backend);
-            let movement = if movement_pending {
-                format!(
-                    "WITH movement AS (INSERT INTO ledger_movements (id, kind, reference, at) VALUES ({})) ",
-                    params.list(4)
-                )
-            } else {
-                String::new()
-            };
-            let sql = format!(
-                "{movement}INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES {}",
-                params.rows(piece.len(), 5)
-            );
-            let mut query = sqlx::query(&sql);
-            if movement_pending {
-                query = query.bind(&m.id).bind(&m.kind).bind(&m.reference).bind(micros(m.at));
-                movement_pending = false;
-            }
-            for (line, e) in piece {
-                query = query.bind(&m.id).bind(*line).bind(&e.ledger_account).bind(&e.unit).bind(e.amount);
-            }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn ledger_entry_rows(&mut self) -> StoreResult<Vec<LedgerEntry>> {
-        let rows = sqlx::query("SELECT * FROM ledger_entries ORDER BY movement_id, line")
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok(LedgerEntry {
-                    movement_id: row.text("movement_id")?,
-                    ledger_account: row.text("ledger_account")?,
-                    unit: row.text("unit")?,
-                    amount: row.int("amount")?,
-                })
-            })
-            .collect()
-    }
-
     /// Chains `events` onto the audit trail, in order. Bumping the single
     /// head row serializes chaining across connections and processes; it is
     /// the transaction's last write, so the row stays locked only for the
@@ -166,34 +105,6 @@ impl SqlTx {
             .map_err(map_err)?
             .int("seq")
     }
-
-    pub(crate) async fn audit_head_row(&mut self) -> StoreResult<(i64, String)> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        Ok((row.int("seq")?, row.text("hash")?))
-    }
-
-    pub(crate) async fn audit_actor_rows(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
-        let rows = sqlx::query("SELECT seq, actor FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(|row| Ok((row.int("seq")?, row.text("actor")?))).collect()
-    }
-
-    pub(crate) async fn audit_event_rows(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
-        let rows = sqlx::query("SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(audit_event).collect()
-    }
 }
 
 /// An audit event as stored.
@@ -212,34 +123,111 @@ pub(crate) fn audit_event(row: &AnyRow) -> StoreResult<AuditEvent> {
 
 #[async_trait]
 impl LedgerTx for SqlTx {
-    async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()> {
-        self.insert_movement_rows(movement).await
+    async fn insert_movement(&mut self, m: &Movement) -> StoreResult<()> {
+        m.check_balanced().map_err(|e| StoreError::Database(format!("refusing an unbalanced movement: {e}")))?;
+        // PostgreSQL inserts the movement along with its first entries, in
+        // one round trip; SQLite has no writes in WITH.
+        let mut movement_pending = self.backend == crate::Backend::Postgres && !m.entries.is_empty();
+        if !movement_pending {
+            sqlx::query("INSERT INTO ledger_movements (id, kind, reference, at) VALUES ($1, $2, $3, $4)")
+                .bind(&m.id)
+                .bind(&m.kind)
+                .bind(&m.reference)
+                .bind(micros(m.at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+        }
+        let lines: Vec<(i64, &LedgerEntry)> = m.entries.iter().enumerate().map(|(i, e)| (i as i64, e)).collect();
+        for piece in statements(&lines) {
+            let mut params = Params::new(self.backend);
+            let movement = if movement_pending {
+                format!(
+                    "WITH movement AS (INSERT INTO ledger_movements (id, kind, reference, at) VALUES ({})) ",
+                    params.list(4)
+                )
+            } else {
+                String::new()
+            };
+            let sql = format!(
+                "{movement}INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES {}",
+                params.rows(piece.len(), 5)
+            );
+            let mut query = sqlx::query(&sql);
+            if movement_pending {
+                query = query.bind(&m.id).bind(&m.kind).bind(&m.reference).bind(micros(m.at));
+                movement_pending = false;
+            }
+            for (line, e) in piece {
+                query = query.bind(&m.id).bind(*line).bind(&e.ledger_account).bind(&e.unit).bind(e.amount);
+            }
+            query.execute(&mut *self.tx).await.map_err(map_err)?;
+        }
+        Ok(())
     }
+
     async fn ledger_entries(&mut self) -> StoreResult<Vec<LedgerEntry>> {
-        self.ledger_entry_rows().await
+        let rows = sqlx::query("SELECT * FROM ledger_entries ORDER BY movement_id, line")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(LedgerEntry {
+                    movement_id: row.text("movement_id")?,
+                    ledger_account: row.text("ledger_account")?,
+                    unit: row.text("unit")?,
+                    amount: row.int("amount")?,
+                })
+            })
+            .collect()
     }
+
     async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<()> {
         self.audit.push((event.clone(), at));
         Ok(())
     }
+
     async fn audit_head(&mut self) -> StoreResult<(i64, String)> {
-        self.audit_head_row().await
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok((row.int("seq")?, row.text("hash")?))
     }
+
     async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
-        self.audit_event_rows(after_seq, limit).await
+        let rows = sqlx::query("SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(audit_event).collect()
     }
+
     async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
-        self.audit_actor_rows(after_seq, limit).await
+        let rows = sqlx::query("SELECT seq, actor FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(|row| Ok((row.int("seq")?, row.text("actor")?))).collect()
     }
+
     async fn audit_search(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         self.audit_search_rows(filter).await
     }
+
     async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>> {
         self.account_summary_rows(filter).await
     }
+
     async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>> {
         self.account_summary_row(id).await
     }
+
     async fn balance_lines(
         &mut self,
         ledger_account: &str,

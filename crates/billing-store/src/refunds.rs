@@ -127,8 +127,9 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
     })
 }
 
-impl SqlTx {
-    pub(crate) async fn quote_row(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
+#[async_trait]
+impl RefundsTx for SqlTx {
+    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
         let row = sqlx::query("SELECT * FROM quotes WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -137,10 +138,7 @@ impl SqlTx {
         row.as_ref().map(quote).transpose()
     }
 
-    /// On PostgreSQL the quote goes in with the unsubscription, in one
-    /// statement; SQLite runs the two inserts in-process. A quote already
-    /// stored is left as it is.
-    pub(crate) async fn insert_unsubscription_row(&mut self, u: &Unsubscription, q: &StoredQuote) -> StoreResult<()> {
+    async fn insert_unsubscription(&mut self, u: &Unsubscription, q: &StoredQuote) -> StoreResult<()> {
         const INSERT: &str = "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, \
              currency, refund_minor, full_refund, created_at, action, quota_cu_after) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
@@ -174,7 +172,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn unsubscription_row(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
+    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
         let row = sqlx::query("SELECT * FROM unsubscriptions WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -183,7 +181,7 @@ impl SqlTx {
         row.as_ref().map(unsubscription).transpose()
     }
 
-    pub(crate) async fn full_refunds_between_rows(
+    async fn full_refunds_between(
         &mut self,
         account_id: &str,
         commodity: Commodity,
@@ -204,7 +202,7 @@ impl SqlTx {
         row.int("n")
     }
 
-    pub(crate) async fn insert_refund_row(&mut self, r: &Refund) -> StoreResult<()> {
+    async fn insert_refund(&mut self, r: &Refund) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO refunds (id, unsubscription_id, account_id, order_id, tender_index, from_method, destination, \
              payment_method_id, rule, currency, amount_minor, status, rerouted_from, failure, attempts, claimed_by, \
@@ -236,7 +234,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn refund_row(&mut self, id: &str) -> StoreResult<Option<Refund>> {
+    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>> {
         let row = sqlx::query("SELECT * FROM refunds WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -245,7 +243,7 @@ impl SqlTx {
         row.as_ref().map(refund).transpose()
     }
 
-    pub(crate) async fn refund_rows(&mut self, f: &RefundFilter) -> StoreResult<Vec<Refund>> {
+    async fn refunds(&mut self, f: &RefundFilter) -> StoreResult<Vec<Refund>> {
         // Every condition is always present and switched off by a NULL
         // parameter, so the statement text never depends on the filter.
         let rows = sqlx::query(
@@ -268,7 +266,15 @@ impl SqlTx {
         rows.iter().map(refund).collect()
     }
 
-    pub(crate) async fn refund_due_row(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn order_refunded(&mut self, order_id: &str) -> StoreResult<i64> {
+        self.order_refunded_row(order_id).await
+    }
+
+    async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>> {
+        self.refund_order_row(order_id).await
+    }
+
+    async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
         let found = sqlx::query(
             "SELECT id FROM refunds WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $1) \
              AND (next_attempt_at IS NULL OR next_attempt_at <= $1) LIMIT 1",
@@ -280,7 +286,7 @@ impl SqlTx {
         Ok(found.is_some())
     }
 
-    pub(crate) async fn claim_refund_rows(
+    async fn claim_refunds(
         &mut self,
         worker: &str,
         now: DateTime<Utc>,
@@ -310,7 +316,7 @@ impl SqlTx {
         Ok(refunds)
     }
 
-    pub(crate) async fn finish_refund_row(
+    async fn finish_refund(
         &mut self,
         id: &str,
         worker: &str,
@@ -333,7 +339,7 @@ impl SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn release_refund_row(
+    async fn release_refund(
         &mut self,
         id: &str,
         worker: Option<&str>,
@@ -353,7 +359,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn claim_idempotency_row(
+    async fn claim_idempotency(
         &mut self,
         scope: &str,
         key: &str,
@@ -391,7 +397,7 @@ impl SqlTx {
         })
     }
 
-    pub(crate) async fn complete_idempotency_row(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
+    async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
         sqlx::query("UPDATE idempotency_keys SET response = $1 WHERE account_id = $2 AND idem_key = $3")
             .bind(response)
             .bind(scope)
@@ -400,85 +406,5 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         Ok(())
-    }
-}
-
-#[async_trait]
-impl RefundsTx for SqlTx {
-    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
-        self.quote_row(id).await
-    }
-    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription, quote: &StoredQuote) -> StoreResult<()> {
-        self.insert_unsubscription_row(unsubscription, quote).await
-    }
-    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
-        self.unsubscription_row(id).await
-    }
-    async fn full_refunds_between(
-        &mut self,
-        account_id: &str,
-        commodity: Commodity,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> StoreResult<i64> {
-        self.full_refunds_between_rows(account_id, commodity, from, to).await
-    }
-    async fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
-        self.insert_refund_row(refund).await
-    }
-    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>> {
-        self.refund_row(id).await
-    }
-    async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>> {
-        self.refund_rows(filter).await
-    }
-    async fn order_refunded(&mut self, order_id: &str) -> StoreResult<i64> {
-        self.order_refunded_row(order_id).await
-    }
-    async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>> {
-        self.refund_order_row(order_id).await
-    }
-    async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
-        self.refund_due_row(now).await
-    }
-    async fn claim_refunds(
-        &mut self,
-        worker: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: i64,
-    ) -> StoreResult<Vec<Refund>> {
-        self.claim_refund_rows(worker, now, until, limit).await
-    }
-    async fn finish_refund(
-        &mut self,
-        id: &str,
-        worker: &str,
-        to: RefundStatus,
-        failure: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        self.finish_refund_row(id, worker, to, failure, now).await
-    }
-    async fn release_refund(
-        &mut self,
-        id: &str,
-        worker: Option<&str>,
-        next_attempt_at: Option<DateTime<Utc>>,
-    ) -> StoreResult<()> {
-        self.release_refund_row(id, worker, next_attempt_at).await
-    }
-    async fn claim_idempotency(
-        &mut self,
-        scope: &str,
-        key: &str,
-        request_hash: &str,
-        response: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<IdempotencyClaim> {
-        self.claim_idempotency_row(scope, key, request_hash, response, now).await
-    }
-    async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
-        self.complete_idempotency_row(scope, key, response).await
     }
 }

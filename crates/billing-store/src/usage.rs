@@ -149,52 +149,6 @@ fn usage_record(row: &AnyRow) -> StoreResult<UsageRecord> {
 }
 
 impl SqlTx {
-    /// Inserts the new records with multi-row statements; for ids already
-    /// stored, returns the stored record so the caller can tell an
-    /// idempotent repeat from a conflicting one.
-    ///
-    /// A feed almost always sends new records, so they are first inserted
-    /// blind under a savepoint; only when some row was already there is that
-    /// undone and each record looked up.
-    pub(crate) async fn insert_usage_rows(
-        &mut self,
-        records: &[&UsageRecord],
-    ) -> StoreResult<Vec<Option<UsageRecord>>> {
-        if records.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.execute("SAVEPOINT usage_insert").await?;
-        if self.insert_usage_blind(records).await? {
-            self.execute("RELEASE SAVEPOINT usage_insert").await?;
-            return Ok(vec![None; records.len()]);
-        }
-        self.execute("ROLLBACK TO SAVEPOINT usage_insert").await?;
-        self.execute("RELEASE SAVEPOINT usage_insert").await?;
-        let mut inserted = HashSet::with_capacity(records.len());
-        for piece in statements(records) {
-            let sql = self.usage_insert_sql(piece.len(), true, true);
-            for row in bind_usage(sqlx::query(&sql), piece).fetch_all(&mut *self.tx).await.map_err(map_err)? {
-                inserted.insert(row.text("record_id")?);
-            }
-        }
-        let known: Vec<&str> =
-            records.iter().map(|r| r.record_id.as_str()).filter(|id| !inserted.contains(*id)).collect();
-        let mut stored = HashMap::with_capacity(known.len());
-        for row in self.rows_in("SELECT * FROM usage_records WHERE", "record_id", &known).await? {
-            let record = usage_record(&row)?;
-            stored.insert(record.record_id.clone(), record);
-        }
-        records
-            .iter()
-            .map(|r| match inserted.contains(&r.record_id) {
-                true => Ok(None),
-                false => stored.get(&r.record_id).cloned().map(Some).ok_or_else(|| {
-                    StoreError::Database(format!("usage record {} neither inserted nor found", r.record_id))
-                }),
-            })
-            .collect()
-    }
-
     /// Inserts every record, answering whether all of them were new; when
     /// not, what was written must be rolled back.
     ///
@@ -251,10 +205,79 @@ impl SqlTx {
         Ok(rows)
     }
 
-    /// The workspaces, then (their accounts held) every quota and active
-    /// plan of their accounts in one query (the quotas kept are those bound
-    /// to the workspaces), then the orders of all of them in another.
-    pub(crate) async fn usage_fact_rows(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
+    /// Settling reads the accounts' plans and balances and then writes them,
+    /// so on PostgreSQL it holds the accounts first, as every read-then-write
+    /// use case does, taking them in id order so that two imports cannot
+    /// deadlock (SQLite's write lock already keeps writers apart).
+    async fn lock_accounts(&mut self, sorted_ids: &[&str]) -> StoreResult<()> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        for chunk in sorted_ids.chunks(ROWS_PER_STATEMENT) {
+            let list = padded(chunk);
+            let markers = Params::new(self.backend).list(list.len());
+            let sql = format!("SELECT id FROM accounts WHERE id IN ({markers}) ORDER BY id FOR UPDATE");
+            let mut query = sqlx::query(&sql);
+            for id in list {
+                query = query.bind(id);
+            }
+            query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        }
+        Ok(())
+    }
+}
+
+// Row readers for the bulk facts; instances and orders are read by
+// `crate::instances`.
+
+fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
+    Ok(UsageWorkspace {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        region_id: row.text("region_id")?,
+        created_at: row.instant("created_at")?,
+    })
+}
+
+#[async_trait]
+impl UsageTx for SqlTx {
+    async fn insert_usage(&mut self, records: &[&UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.execute("SAVEPOINT usage_insert").await?;
+        if self.insert_usage_blind(records).await? {
+            self.execute("RELEASE SAVEPOINT usage_insert").await?;
+            return Ok(vec![None; records.len()]);
+        }
+        self.execute("ROLLBACK TO SAVEPOINT usage_insert").await?;
+        self.execute("RELEASE SAVEPOINT usage_insert").await?;
+        let mut inserted = HashSet::with_capacity(records.len());
+        for piece in statements(records) {
+            let sql = self.usage_insert_sql(piece.len(), true, true);
+            for row in bind_usage(sqlx::query(&sql), piece).fetch_all(&mut *self.tx).await.map_err(map_err)? {
+                inserted.insert(row.text("record_id")?);
+            }
+        }
+        let known: Vec<&str> =
+            records.iter().map(|r| r.record_id.as_str()).filter(|id| !inserted.contains(*id)).collect();
+        let mut stored = HashMap::with_capacity(known.len());
+        for row in self.rows_in("SELECT * FROM usage_records WHERE", "record_id", &known).await? {
+            let record = usage_record(&row)?;
+            stored.insert(record.record_id.clone(), record);
+        }
+        records
+            .iter()
+            .map(|r| match inserted.contains(&r.record_id) {
+                true => Ok(None),
+                false => stored.get(&r.record_id).cloned().map(Some).ok_or_else(|| {
+                    StoreError::Database(format!("usage record {} neither inserted nor found", r.record_id))
+                }),
+            })
+            .collect()
+    }
+
+    async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
         let head = "SELECT id, account_id, region_id, created_at FROM workspaces WHERE";
         let workspaces = self.rows_in(head, "id", workspace_ids).await?;
         let workspaces = workspaces.iter().map(workspace).collect::<StoreResult<Vec<_>>>()?;
@@ -296,28 +319,15 @@ impl SqlTx {
         Ok(UsageFacts { workspaces, quotas, plans })
     }
 
-    /// Settling reads the accounts' plans and balances and then writes them,
-    /// so on PostgreSQL it holds the accounts first, as every read-then-write
-    /// use case does, taking them in id order so that two imports cannot
-    /// deadlock (SQLite's write lock already keeps writers apart).
-    async fn lock_accounts(&mut self, sorted_ids: &[&str]) -> StoreResult<()> {
-        if self.backend != Backend::Postgres {
-            return Ok(());
-        }
-        for chunk in sorted_ids.chunks(ROWS_PER_STATEMENT) {
-            let list = padded(chunk);
-            let markers = Params::new(self.backend).list(list.len());
-            let sql = format!("SELECT id FROM accounts WHERE id IN ({markers}) ORDER BY id FOR UPDATE");
-            let mut query = sqlx::query(&sql);
-            for id in list {
-                query = query.bind(id);
-            }
-            query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
-        }
-        Ok(())
+    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>> {
+        self.settled_hour_rows(hours).await
     }
 
-    pub(crate) async fn charge_usage_rows(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
+    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
+        self.insert_settlement_rows(settlements).await
+    }
+
+    async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
         for piece in statements(charges) {
             let sql = format!(
                 "UPDATE accounts SET balance_minor = accounts.balance_minor - v.column2 FROM (VALUES {}) AS v \
@@ -340,7 +350,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn set_plans_used_rows(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
+    async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
         for piece in statements(used) {
             let sql = format!(
                 "UPDATE instances SET used_milli = v.column2 FROM (VALUES {}) AS v WHERE instances.id = v.column1",
@@ -354,46 +364,15 @@ impl SqlTx {
         }
         Ok(())
     }
-}
 
-// Row readers for the bulk facts; instances and orders are read by
-// `crate::instances`.
-
-fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
-    Ok(UsageWorkspace {
-        id: row.text("id")?,
-        account_id: row.text("account_id")?,
-        region_id: row.text("region_id")?,
-        created_at: row.instant("created_at")?,
-    })
-}
-
-#[async_trait]
-impl UsageTx for SqlTx {
-    async fn insert_usage(&mut self, records: &[&UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
-        self.insert_usage_rows(records).await
-    }
-    async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
-        self.usage_fact_rows(workspace_ids).await
-    }
-    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>> {
-        self.settled_hour_rows(hours).await
-    }
-    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
-        self.insert_settlement_rows(settlements).await
-    }
-    async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
-        self.charge_usage_rows(charges).await
-    }
-    async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
-        self.set_plans_used_rows(used).await
-    }
     async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize> {
         self.insert_usage_rejection_rows(rejections).await
     }
+
     async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>> {
         self.usage_rejection_rows(starting_after, limit).await
     }
+
     async fn settlements(
         &mut self,
         workspace_id: &str,
@@ -402,6 +381,7 @@ impl UsageTx for SqlTx {
     ) -> StoreResult<Option<Vec<Settlement>>> {
         self.settlement_rows(workspace_id, starting_after, limit).await
     }
+
     async fn usage_days(
         &mut self,
         range: &billing_app::bills::UsageRange,

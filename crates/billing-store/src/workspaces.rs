@@ -40,8 +40,9 @@ fn tombstone(row: &AnyRow) -> StoreResult<Tombstone> {
     })
 }
 
-impl SqlTx {
-    pub(crate) async fn insert_workspace_row(&mut self, w: &Workspace) -> StoreResult<()> {
+#[async_trait]
+impl WorkspacesTx for SqlTx {
+    async fn insert_workspace(&mut self, w: &Workspace) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO workspaces (id, account_id, region_id, name, billing_method, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -59,7 +60,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn workspace_row(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
+    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
         let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -68,7 +69,7 @@ impl SqlTx {
         row.as_ref().map(workspace).transpose()
     }
 
-    pub(crate) async fn workspace_with_counts_row(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>> {
+    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>> {
         let row = sqlx::query(
             "SELECT w.*, \
              (SELECT COUNT(*) FROM jobs WHERE workspace_id = w.id) AS job_count, \
@@ -85,7 +86,7 @@ impl SqlTx {
         Ok(Some((workspace(&row)?, counts)))
     }
 
-    pub(crate) async fn workspace_rows(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
+    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
         let rows = sqlx::query("SELECT * FROM workspaces WHERE account_id = $1 AND status = 'active' ORDER BY name")
             .bind(account_id)
             .fetch_all(&mut *self.tx)
@@ -94,7 +95,7 @@ impl SqlTx {
         rows.iter().map(workspace).collect()
     }
 
-    pub(crate) async fn insert_job_row(&mut self, j: &Job) -> StoreResult<()> {
+    async fn insert_job(&mut self, j: &Job) -> StoreResult<()> {
         sqlx::query("INSERT INTO jobs (id, workspace_id, name, script) VALUES ($1, $2, $3, $4)")
             .bind(&j.id)
             .bind(&j.workspace_id)
@@ -106,7 +107,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn job_rows(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>> {
+    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>> {
         let rows = sqlx::query("SELECT * FROM jobs WHERE workspace_id = $1 ORDER BY name")
             .bind(workspace_id)
             .fetch_all(&mut *self.tx)
@@ -124,7 +125,7 @@ impl SqlTx {
             .collect()
     }
 
-    pub(crate) async fn insert_data_object_row(&mut self, o: &DataObject) -> StoreResult<()> {
+    async fn insert_data_object(&mut self, o: &DataObject) -> StoreResult<()> {
         sqlx::query("INSERT INTO data_objects (id, workspace_id, name, size_bytes) VALUES ($1, $2, $3, $4)")
             .bind(&o.id)
             .bind(&o.workspace_id)
@@ -136,7 +137,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn data_object_rows(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>> {
+    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>> {
         let rows = sqlx::query("SELECT * FROM data_objects WHERE workspace_id = $1 ORDER BY name")
             .bind(workspace_id)
             .fetch_all(&mut *self.tx)
@@ -154,7 +155,7 @@ impl SqlTx {
             .collect()
     }
 
-    pub(crate) async fn insert_queue_row(&mut self, q: &Queue) -> StoreResult<()> {
+    async fn insert_queue(&mut self, q: &Queue) -> StoreResult<()> {
         sqlx::query("INSERT INTO queues (id, workspace_id, name, subscription, status) VALUES ($1, $2, $3, $4, $5)")
             .bind(&q.id)
             .bind(&q.workspace_id)
@@ -167,7 +168,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn queue_rows(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
+    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
         let rows = sqlx::query("SELECT * FROM queues WHERE workspace_id = $1 ORDER BY name")
             .bind(workspace_id)
             .fetch_all(&mut *self.tx)
@@ -186,11 +187,7 @@ impl SqlTx {
             .collect()
     }
 
-    pub(crate) async fn set_billing_method_row(
-        &mut self,
-        workspace_id: &str,
-        method: BillingMethod,
-    ) -> StoreResult<()> {
+    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()> {
         sqlx::query("UPDATE workspaces SET billing_method = $1 WHERE id = $2")
             .bind(method.as_str())
             .bind(workspace_id)
@@ -200,11 +197,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn set_subscription_queue_row(
-        &mut self,
-        workspace_id: &str,
-        status: QueueStatus,
-    ) -> StoreResult<()> {
+    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()> {
         sqlx::query("UPDATE queues SET status = $1 WHERE workspace_id = $2 AND subscription = 1")
             .bind(status.as_str())
             .bind(workspace_id)
@@ -214,7 +207,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn delete_workspace_rows(&mut self, t: &Tombstone) -> StoreResult<()> {
+    async fn delete_workspace(&mut self, t: &Tombstone) -> StoreResult<()> {
         let deletes = match self.backend {
             // One round trip: the deletes ride along with the tombstone's insert.
             crate::Backend::Postgres => {
@@ -253,58 +246,12 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn tombstone_row(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>> {
+    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>> {
         let row = sqlx::query("SELECT * FROM workspace_tombstones WHERE workspace_id = $1")
             .bind(workspace_id)
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
         row.as_ref().map(tombstone).transpose()
-    }
-}
-
-#[async_trait]
-impl WorkspacesTx for SqlTx {
-    async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()> {
-        self.insert_workspace_row(workspace).await
-    }
-    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
-        self.workspace_row(id).await
-    }
-    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>> {
-        self.workspace_with_counts_row(id).await
-    }
-    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
-        self.workspace_rows(account_id).await
-    }
-    async fn insert_job(&mut self, job: &Job) -> StoreResult<()> {
-        self.insert_job_row(job).await
-    }
-    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>> {
-        self.job_rows(workspace_id).await
-    }
-    async fn insert_data_object(&mut self, object: &DataObject) -> StoreResult<()> {
-        self.insert_data_object_row(object).await
-    }
-    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>> {
-        self.data_object_rows(workspace_id).await
-    }
-    async fn insert_queue(&mut self, queue: &Queue) -> StoreResult<()> {
-        self.insert_queue_row(queue).await
-    }
-    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
-        self.queue_rows(workspace_id).await
-    }
-    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()> {
-        self.set_billing_method_row(workspace_id, method).await
-    }
-    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()> {
-        self.set_subscription_queue_row(workspace_id, status).await
-    }
-    async fn delete_workspace(&mut self, tombstone: &Tombstone) -> StoreResult<()> {
-        self.delete_workspace_rows(tombstone).await
-    }
-    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>> {
-        self.tombstone_row(workspace_id).await
     }
 }
