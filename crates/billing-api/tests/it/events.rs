@@ -198,6 +198,11 @@ async fn a_confirmation_rolled_back_at_commit_leaves_no_event() {
         }
         let failed = unsubscribe(&api, &quota, "u-rolled-back", Some("etl")).await;
         assert!(failed.status.is_server_error(), "{}", failed.text);
+        let metrics = api.get("/metrics", "").await.text;
+        assert!(!metrics.contains(r#"outcome="confirmed""#), "a rolled-back confirmation is not counted: {metrics}");
+        let refused = r#"spark_billing_confirmations_total{kind="unsubscription",outcome="refused"} 1"#;
+        assert!(metrics.contains(refused), "{metrics}");
+        assert!(!metrics.contains("spark_billing_refunds_total{"), "nor are its refunds: {metrics}");
         assert_eq!(events_of(&api, &api.alice.key, "").await.len(), before, "no event of a change that did not commit");
         let instance = api.get(&format!("/api/v1/instances/{quota}"), &api.alice.key).await;
         assert_eq!(instance.ok(StatusCode::OK)["state"], "active");

@@ -17,6 +17,7 @@ mod faults;
 mod headers;
 mod integrity;
 mod limits;
+mod metrics;
 mod openapi;
 mod orders;
 mod payments;

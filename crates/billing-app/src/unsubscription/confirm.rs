@@ -90,8 +90,32 @@ impl Billing {
         self.confirm_quote(caller, c, &[ActionKind::Downgrade, ActionKind::SwitchToPayAsYouGo]).await
     }
 
-    /// Executes a quote of one of the `accepted` actions.
+    /// Executes a quote of one of the `accepted` actions, and counts the
+    /// outcome once it is known: a confirmation counts as confirmed only
+    /// after its transaction committed.
     async fn confirm_quote(
+        &self,
+        caller: &Caller,
+        c: &Confirmation,
+        accepted: &[ActionKind],
+    ) -> AppResult<UnsubscriptionResult> {
+        let result = self.confirm_quote_once(caller, c, accepted).await;
+        let kind = if accepted.contains(&ActionKind::Unsubscribe) { "unsubscription" } else { "quota_change" };
+        let outcome = match &result {
+            Ok(r) if r.replayed => "replayed",
+            Ok(_) => "confirmed",
+            Err(_) => "refused",
+        };
+        self.meter.count(crate::telemetry::CONFIRMATIONS, &[("kind", kind), ("outcome", outcome)], 1);
+        if let Some(r) = result.as_ref().ok().filter(|r| !r.replayed) {
+            // Every confirmation issues one credit note with its refunds.
+            self.meter.count(crate::telemetry::REFUNDS, &[("transition", "created")], r.refunds.len() as u64);
+            self.meter.count(crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
+        }
+        result
+    }
+
+    async fn confirm_quote_once(
         &self,
         caller: &Caller,
         c: &Confirmation,
