@@ -125,6 +125,21 @@ impl Billing {
         self
     }
 
+    /// Adds `n` to the counter `name` with `labels` once `tx` has
+    /// committed.
+    pub(crate) fn count_on_commit(
+        &self,
+        tx: &mut (dyn crate::store::StoreTx + '_),
+        name: &'static str,
+        labels: &'static [(&'static str, &'static str)],
+        n: u64,
+    ) {
+        if n > 0 {
+            let meter = self.meter.clone();
+            tx.after_commit(Box::new(move || meter.count(name, labels, n)));
+        }
+    }
+
     /// Where the use cases' counts go.
     pub fn meter(&self) -> &crate::telemetry::Meter {
         &self.meter

@@ -107,11 +107,6 @@ impl Billing {
             Err(_) => "refused",
         };
         self.meter.count(crate::telemetry::CONFIRMATIONS, &[("kind", kind), ("outcome", outcome)], 1);
-        if let Some(r) = result.as_ref().ok().filter(|r| !r.replayed) {
-            // Every confirmation issues one credit note with its refunds.
-            self.meter.count(crate::telemetry::REFUNDS, &[("transition", "created")], r.refunds.len() as u64);
-            self.meter.count(crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
-        }
         result
     }
 
@@ -264,6 +259,7 @@ impl Billing {
             zone,
         };
         let note = issue_credit_note(tx, &credited, &recomputed, now).await?;
+        self.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
         let detail = json!({
             "quote_id": quote.id, "instance_id": quote.instance_id, "order_id": quote.order_id,
             "refund": quote.refund.to_string(), "refunds": refunds.len(),
@@ -341,6 +337,10 @@ impl Billing {
             refunds.push(refund);
         }
         tx.insert_movement(&movement).await?;
+        // A refund to the balance is paid as it is created.
+        let paid = refunds.iter().filter(|r| r.status == RefundStatus::Succeeded).count();
+        self.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "created")], refunds.len() as u64);
+        self.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "succeeded")], paid as u64);
         Ok(refunds)
     }
 }
