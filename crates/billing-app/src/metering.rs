@@ -215,6 +215,8 @@ impl Billing {
         source: UsageSource,
     ) -> AppResult<ImportOutcome> {
         use crate::telemetry::USAGE_RECORDS;
+        // A caller who may not import has no records refused: none counts.
+        caller.require_operator()?;
         let result = self.import_usage_rejecting(caller, records, &[]).await;
         let from = ("source", source.as_str());
         match &result {

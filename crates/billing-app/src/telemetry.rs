@@ -80,7 +80,7 @@ impl Meter {
             describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery attempts, by outcome.");
             describe_counter!(DOCUMENTS_ISSUED, "Invoices and credit notes issued (counted after the commit).");
             describe_counter!(DUE_WORK_FAILURES, "Items of scheduled due work that failed.");
-            counter!(DUE_WORK_FAILURES).absolute(0);
+            counter!(DUE_WORK_FAILURES).increment(0);
         });
     }
 
