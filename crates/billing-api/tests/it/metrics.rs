@@ -159,3 +159,30 @@ async fn usage_records_are_counted_by_source_and_outcome() {
         assert_eq!(count("api", "duplicate"), None, "nothing counted, nothing shown");
     }
 }
+
+#[test]
+fn the_usage_stream_shows_its_counters_latency_buckets_and_lag_once_a_consumer_runs() {
+    use billing_app::usage_stream::StreamBatchOutcome;
+    let exporter = billing_api::Exporter::new();
+    assert!(!exporter.render().contains("usage_stream"), "nothing before a consumer runs");
+    let meter = exporter.meter();
+    let stream = meter.stream();
+    stream.started();
+    let text = exporter.render();
+    assert_eq!(sample(&text, "spark_billing_usage_stream_consumed_total"), Some(0.0), "{text}");
+    assert_eq!(sample(&text, "spark_billing_usage_stream_pending"), Some(0.0));
+    stream.pending(7);
+    stream.taken(3, 1);
+    let outcome = StreamBatchOutcome { settled: 1, duplicates: 1, rejected: 1, attempts: 2 };
+    stream.settled(&outcome, std::time::Duration::from_millis(30));
+    let text = exporter.render();
+    let value = |name: &str| sample(&text, &format!("spark_billing_usage_stream_{name}"));
+    assert_eq!(value("pending"), Some(7.0), "{text}");
+    assert_eq!((value("consumed_total"), value("redelivered_total")), (Some(3.0), Some(1.0)));
+    let outcomes = (value("settled_total"), value("duplicates_total"), value("rejected_total"));
+    assert_eq!(outcomes, (Some(1.0), Some(1.0), Some(1.0)));
+    assert_eq!(value(r#"batch_seconds_bucket{le="0.025"}"#), Some(0.0), "{text}");
+    assert_eq!(value(r#"batch_seconds_bucket{le="0.05"}"#), Some(1.0));
+    assert_eq!(value(r#"batch_seconds_bucket{le="+Inf"}"#), Some(1.0));
+    assert_eq!(value("batch_seconds_count"), Some(1.0));
+}
