@@ -140,7 +140,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             ApiError::invalid("Idempotency-Key", "this request moves money: send an `Idempotency-Key` header")
         })?;
         let key = value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII"))?;
-        billing_app::service::check_idempotency_key(key)?;
+        billing_app::idempotency::check_idempotency_key(key)?;
         Ok(IdempotencyKey(key.to_owned()))
     }
 }

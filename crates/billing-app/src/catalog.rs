@@ -169,7 +169,7 @@ impl Billing {
 /// newest version number stays the same. Versions are only ever added, each
 /// numbered one above the newest committed one, and never changed, so the
 /// same newest number means the same list; a quote learns the number in a
-/// read it makes anyway ([`StoreTx::account_in_region`]) and skips reading
+/// read it makes anyway ([`crate::store::AccountsTx::account_in_region`]) and skips reading
 /// the list.
 #[derive(Debug, Default)]
 pub(crate) struct PolicyCache {

@@ -98,13 +98,11 @@ pub trait EventResource {
     /// Its id.
     fn resource_id(&self) -> &str;
     /// Its wire form, as the API shows it.
-    fn data(&self) -> Value;
+    fn data(&self) -> AppResult<Value>;
 }
 
-fn to_value(value: impl Serialize) -> Value {
-    // The views are plain structs of strings and numbers: serialising them
-    // cannot fail.
-    serde_json::to_value(value).unwrap_or(Value::Null)
+fn to_value(value: impl Serialize) -> AppResult<Value> {
+    serde_json::to_value(value).map_err(|e| AppError::internal(format!("an event's data cannot be written: {e}")))
 }
 
 impl EventResource for OrderRecord {
@@ -114,7 +112,7 @@ impl EventResource for OrderRecord {
     fn resource_id(&self) -> &str {
         &self.id
     }
-    fn data(&self) -> Value {
+    fn data(&self) -> AppResult<Value> {
         to_value(OrderDto::from(self))
     }
 }
@@ -126,7 +124,7 @@ impl EventResource for InstanceRecord {
     fn resource_id(&self) -> &str {
         &self.id
     }
-    fn data(&self) -> Value {
+    fn data(&self) -> AppResult<Value> {
         to_value(PurchasedInstanceDto::from(self))
     }
 }
@@ -138,7 +136,7 @@ impl EventResource for Refund {
     fn resource_id(&self) -> &str {
         &self.id
     }
-    fn data(&self) -> Value {
+    fn data(&self) -> AppResult<Value> {
         to_value(RefundDto::from(self))
     }
 }
@@ -150,7 +148,7 @@ impl EventResource for UnsubscriptionResult {
     fn resource_id(&self) -> &str {
         &self.unsubscription.id
     }
-    fn data(&self) -> Value {
+    fn data(&self) -> AppResult<Value> {
         to_value(UnsubscriptionDto::from(self))
     }
 }
@@ -162,7 +160,7 @@ impl EventResource for Tombstone {
     fn resource_id(&self) -> &str {
         &self.workspace_id
     }
-    fn data(&self) -> Value {
+    fn data(&self) -> AppResult<Value> {
         to_value(WorkspaceDeletionDto::from(self))
     }
 }
@@ -186,8 +184,8 @@ impl EventResource for Shown<'_> {
     fn resource_id(&self) -> &str {
         self.resource_id
     }
-    fn data(&self) -> Value {
-        self.data.clone()
+    fn data(&self) -> AppResult<Value> {
+        Ok(self.data.clone())
     }
 }
 
@@ -206,7 +204,7 @@ pub async fn emit(
         account_id: resource.account_id().to_owned(),
         resource_id: resource.resource_id().to_owned(),
         occurred_at: now,
-        data: resource.data(),
+        data: resource.data()?,
     };
     tx.insert_event(&event).await?;
     Ok(event.id)

@@ -57,7 +57,7 @@ pub struct ImportOutcome {
 pub type InstanceWithOrders = (InstanceRecord, Vec<OrderRecord>);
 
 /// What settling usage needs to know about a set of workspaces, read in
-/// bulk by [`StoreTx::usage_facts`]. Orders come without their tenders and
+/// bulk by [`crate::store::UsageTx::usage_facts`]. Orders come without their tenders and
 /// benefits: settling only dates them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UsageFacts {

@@ -92,7 +92,7 @@ fn catalog_error(e: CatalogError) -> AppError {
 }
 
 /// The account a purchase is for, locked for the transaction (see
-/// [`StoreTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
+/// [`crate::store::AccountsTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
 async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &str) -> AppResult<Account> {
     let account = if caller.may_see(account_id) { tx.lock_account(account_id).await? } else { None };
     visible(caller, "account", account_id, account, |a| &a.id)
@@ -197,7 +197,7 @@ impl Billing {
     }
 
     /// [`Billing::buy_quota`] inside the caller's transaction.
-    pub async fn buy_quota_in(
+    pub(crate) async fn buy_quota_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
@@ -295,7 +295,7 @@ impl Billing {
     }
 
     /// [`Billing::renew`] inside the caller's transaction.
-    pub async fn renew_in(
+    pub(crate) async fn renew_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
@@ -392,7 +392,7 @@ impl Billing {
     }
 
     /// [`Billing::pay_order`] inside the caller's transaction.
-    pub async fn pay_order_in(
+    pub(crate) async fn pay_order_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
@@ -513,7 +513,7 @@ impl Billing {
 
     /// The purchase as its transaction left it when that paid it (the
     /// balance, or nothing due); else [`Billing::finish_payment`].
-    async fn settle_if_unpaid(&self, caller: &Caller, purchase: Purchase) -> AppResult<Purchase> {
+    pub(crate) async fn settle_if_unpaid(&self, caller: &Caller, purchase: Purchase) -> AppResult<Purchase> {
         if purchase.order.status != OrderStatus::Unpaid {
             return Ok(purchase);
         }

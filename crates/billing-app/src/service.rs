@@ -3,8 +3,6 @@
 //! its effects, their ledger movements and an audit event, and commits — or
 //! changes nothing.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -14,33 +12,6 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::model::NewAuditEvent;
 use crate::store::{Store, StoreTx};
-use crate::unsubscription::records::IdempotencyClaim;
-
-/// Longest idempotency key accepted.
-pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
-
-/// A unit of work run inside a transaction the caller opened.
-pub type TxFuture<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 't>>;
-
-/// The result of a request made with an idempotency key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Idempotent {
-    /// The response, as the first request produced it (JSON).
-    pub response: String,
-    /// True when this repeats an earlier request.
-    pub replayed: bool,
-}
-
-/// Checks an idempotency key: 1 to 255 printable characters.
-pub fn check_idempotency_key(key: &str) -> AppResult<()> {
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || key.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "Idempotency-Key",
-            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} printable characters"),
-        ));
-    }
-    Ok(())
-}
 
 /// Who is asking. Customers see only their own account; operators see all.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,33 +148,6 @@ impl Billing {
     /// Opens a transaction that only reads.
     pub(crate) async fn read(&self) -> AppResult<Box<dyn StoreTx + '_>> {
         Ok(self.store.read().await?)
-    }
-}
-
-impl Billing {
-    /// Runs `op` once per idempotency key: its effects and its response are
-    /// written in one transaction with the key, so a repeat of the same
-    /// request gets the first response and changes nothing, while the key
-    /// used with another request is refused.
-    pub async fn idempotent<F>(&self, caller: &Caller, key: &str, request_hash: &str, op: F) -> AppResult<Idempotent>
-    where
-        F: for<'t> FnOnce(&'t mut (dyn StoreTx + 't)) -> TxFuture<'t, String> + Send,
-    {
-        check_idempotency_key(key)?;
-        let scope = caller.actor();
-        let mut tx = self.begin().await?;
-        if let IdempotencyClaim::Used { request_hash: first, response } =
-            tx.claim_idempotency(&scope, key, request_hash, None, self.now()).await?
-        {
-            if first != request_hash {
-                return Err(AppError::IdempotencyKeyReused { key: key.to_owned() });
-            }
-            return Ok(Idempotent { response, replayed: true });
-        }
-        let response = op(&mut *tx).await?;
-        tx.complete_idempotency(&scope, key, &response).await?;
-        tx.commit().await?;
-        Ok(Idempotent { response, replayed: false })
     }
 }
 

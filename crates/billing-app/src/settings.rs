@@ -26,6 +26,33 @@ impl Billing {
         Ok((mode, offset))
     }
 
+    /// The database answers.
+    pub async fn ping(&self) -> AppResult<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// A setting's stored value.
+    pub async fn setting(&self, name: &str) -> AppResult<Option<String>> {
+        Ok(self.read().await?.setting(name).await?)
+    }
+
+    /// A setting of the service's own (not one a caller may set): its
+    /// stored value, or `make`'s written now when it has none. Replicas
+    /// racing to write the first value all get the one the database kept.
+    pub async fn own_setting(&self, name: &str, make: impl FnOnce() -> String) -> AppResult<String> {
+        if let Some(value) = self.read().await?.setting(name).await? {
+            return Ok(value);
+        }
+        let mut tx = self.begin().await?;
+        if let Some(value) = tx.setting(name).await? {
+            return Ok(value);
+        }
+        tx.set_setting(name, &make()).await?;
+        tx.commit().await?;
+        let kept = self.read().await?.setting(name).await?;
+        kept.ok_or_else(|| AppError::internal(format!("the setting {name} was not stored")))
+    }
+
     /// The stored clock mode, `None` when no server has set one yet.
     pub async fn stored_clock_mode(&self) -> AppResult<Option<String>> {
         Ok(self.read().await?.setting(CLOCK_MODE).await?)

@@ -4,7 +4,7 @@
 //! A write transaction is exclusive where the database needs it to be
 //! (SQLite takes its write lock up front), so read-then-write sequences are
 //! safe under concurrency; conditional updates such as
-//! [`StoreTx::set_instance_state`] return whether they applied, which is how
+//! [`InstancesTx::set_instance_state`] return whether they applied, which is how
 //! racing requests learn they lost.
 
 use async_trait::async_trait;
@@ -94,17 +94,33 @@ pub trait Store: Send + Sync {
     fn changes(&self) -> &ChangeLog;
 }
 
-/// One open transaction. Dropping it without [`StoreTx::commit`] rolls back.
+/// One open transaction: the reads and writes of every subject, one trait
+/// each. Dropping it without [`StoreTx::commit`] rolls back.
 #[async_trait]
-pub trait StoreTx: Send {
+pub trait StoreTx:
+    AccountsTx
+    + CatalogTx
+    + WorkspacesTx
+    + InstancesTx
+    + UsageTx
+    + LedgerTx
+    + DocumentsTx
+    + AccessTx
+    + RefundsTx
+    + EventsTx
+    + Send
+{
     /// Makes every write of the transaction durable, or none of them.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     /// Runs `hook` once the transaction has committed; a transaction that
     /// fails to commit, or is dropped, never runs it. Counters of committed
     /// changes are kept this way.
     fn after_commit(&mut self, hook: Box<dyn FnOnce() + Send>);
+}
 
-    // Accounts and what they pay with.
+/// Accounts and what they pay with: balances, payment methods, vouchers and coupons.
+#[async_trait]
+pub trait AccountsTx: Send {
     /// Adds an account.
     async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
     /// An account by id.
@@ -150,8 +166,11 @@ pub trait StoreTx: Send {
         to: BenefitStatus,
         order_id: Option<&str>,
     ) -> StoreResult<bool>;
+}
 
-    // Catalog and policy.
+/// The catalog of regions and the refund policy's versions.
+#[async_trait]
+pub trait CatalogTx: Send {
     /// A region by id.
     async fn region(&mut self, id: &str) -> StoreResult<Option<Region>>;
     /// Every region.
@@ -162,8 +181,11 @@ pub trait StoreTx: Send {
     async fn policy_versions(&mut self) -> StoreResult<Vec<PolicyVersion>>;
     /// Adds a policy version.
     async fn insert_policy_version(&mut self, version: &PolicyVersion) -> StoreResult<()>;
+}
 
-    // Workspaces and their contents.
+/// Workspaces and their contents.
+#[async_trait]
+pub trait WorkspacesTx: Send {
     /// Adds a workspace.
     async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()>;
     /// A workspace by id (deleted ones included).
@@ -194,8 +216,11 @@ pub trait StoreTx: Send {
     async fn delete_workspace(&mut self, tombstone: &Tombstone) -> StoreResult<()>;
     /// The tombstone of a deleted workspace.
     async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>>;
+}
 
-    // Instances and orders.
+/// Instances, their orders, the charges that pay them and quota changes.
+#[async_trait]
+pub trait InstancesTx: Send {
     /// Adds an instance.
     async fn insert_instance(&mut self, instance: &InstanceRecord) -> StoreResult<()>;
     /// An instance by id.
@@ -208,7 +233,7 @@ pub trait StoreTx: Send {
     async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>>;
     /// Moves an instance from `from` to `to`; false when it was not in `from`.
     async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool>;
-    /// Like [`StoreTx::set_instance_state`], answering the instance as it
+    /// Like [`InstancesTx::set_instance_state`], answering the instance as it
     /// now stands; `None` when it was not in `from` (or does not exist).
     async fn take_instance(
         &mut self,
@@ -282,15 +307,18 @@ pub trait StoreTx: Send {
     async fn lock_region(&mut self, region_id: &str) -> StoreResult<()>;
     /// Moves an order from `from` to `to`; false when it was not in `from`.
     async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool>;
+}
 
-    // Usage.
+/// Usage records, their hourly settlements and rejected records.
+#[async_trait]
+pub trait UsageTx: Send {
     /// Stores records whose ids are new and returns, for every record, the
     /// stored version when its id was already known.
     async fn insert_usage(&mut self, records: &[&UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>>;
     /// What settling usage of these workspaces needs, read in bulk: the
     /// workspaces, their quotas and their accounts' active plans, each with
     /// its orders (without tenders and benefits). The accounts are held, as
-    /// by [`StoreTx::lock_account`], before their plans are read.
+    /// by [`AccountsTx::lock_account`], before their plans are read.
     async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts>;
     /// Usage and quota coverage already settled for each `(workspace,
     /// hour start)`, in the order asked; `None` for hours never settled.
@@ -323,8 +351,11 @@ pub trait StoreTx: Send {
     /// summed per local day of `range.zone` and workspace, by date then
     /// workspace id: the rows of [`crate::bills::UsageRange`].
     async fn usage_days(&mut self, range: &crate::bills::UsageRange) -> StoreResult<Vec<crate::bills::UsageDay>>;
+}
 
-    // Ledger and audit.
+/// The ledger, the audit chain and the operator's directory of accounts.
+#[async_trait]
+pub trait LedgerTx: Send {
     /// Writes a balanced movement.
     async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()>;
     /// Every ledger entry, in movement order.
@@ -354,8 +385,11 @@ pub trait StoreTx: Send {
         before: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<BalanceLine>>>;
+}
 
-    // Billing documents.
+/// Invoices and credit notes.
+#[async_trait]
+pub trait DocumentsTx: Send {
     /// Stores a document when the transaction commits, numbered then: the
     /// next number of its series for its calendar year (the first of a
     /// year is 1) is put in place of its tokens in the document, in its
@@ -371,8 +405,11 @@ pub trait StoreTx: Send {
     /// `(order id, number)`; an invoice of this transaction, not numbered
     /// yet, by its number token (filled in at commit).
     async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>>;
+}
 
-    // API keys and settings.
+/// API keys, console sessions and the service's settings.
+#[async_trait]
+pub trait AccessTx: Send {
     /// Adds an API key.
     async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()>;
     /// The key with this hash.
@@ -398,8 +435,11 @@ pub trait StoreTx: Send {
     /// A setting's value, first set to `value` when it has none; of two
     /// transactions doing this at once, both get the first one's value.
     async fn setting_or_insert(&mut self, name: &str, value: &str) -> StoreResult<String>;
+}
 
-    // Unsubscription.
+/// Quotes, unsubscriptions, refunds and idempotency keys.
+#[async_trait]
+pub trait RefundsTx: Send {
     /// A confirmed quote, as it was stored with its unsubscription.
     async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;
     /// Records an unsubscription with the quote it executed (stored unless
@@ -465,7 +505,7 @@ pub trait StoreTx: Send {
     ) -> StoreResult<()>;
     /// Claims an idempotency key for this transaction, or returns its use.
     /// A `response` known before the work is done (an id chosen up front) is
-    /// stored with the claim, which saves [`StoreTx::complete_idempotency`].
+    /// stored with the claim, which saves [`RefundsTx::complete_idempotency`].
     async fn claim_idempotency(
         &mut self,
         scope: &str,
@@ -476,8 +516,11 @@ pub trait StoreTx: Send {
     ) -> StoreResult<IdempotencyClaim>;
     /// Stores the result of the request holding the key.
     async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()>;
+}
 
-    // Events and webhooks.
+/// Events, webhook endpoints and their deliveries.
+#[async_trait]
+pub trait EventsTx: Send {
     /// Writes an event and queues a delivery of it to every enabled
     /// webhook endpoint that wants its type and account.
     async fn insert_event(&mut self, event: &Event) -> StoreResult<()>;

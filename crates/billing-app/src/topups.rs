@@ -66,7 +66,7 @@ impl Billing {
     }
 
     /// [`Billing::top_up`]'s first step inside the caller's transaction.
-    pub async fn top_up_in(
+    pub(crate) async fn top_up_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,

@@ -173,6 +173,7 @@ impl From<&InstanceRecord> for PurchasedInstanceDto {
 
 /// What deleting a quota's workspace removes.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WorkspaceDeletionDto {
     /// Workspace id.
     pub id: String,

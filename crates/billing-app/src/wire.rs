@@ -14,8 +14,9 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 /// The quote as a JSON object.
-pub fn quote_json(quote: &Quote, zone: BillingZone) -> Value {
-    serde_json::to_value(QuoteWire::new(quote, zone)).unwrap_or(Value::Null)
+pub fn quote_json(quote: &Quote, zone: BillingZone) -> crate::error::AppResult<Value> {
+    serde_json::to_value(QuoteWire::new(quote, zone))
+        .map_err(|e| crate::error::AppError::internal(format!("a quote cannot be written: {e}")))
 }
 
 /// The quote in its JSON shape, written straight out without building a

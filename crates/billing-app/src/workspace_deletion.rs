@@ -8,9 +8,9 @@ use billing_domain::quote::InstanceStatus;
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
+use crate::idempotency::Run;
 use crate::model::{InstanceRecord, InstanceState, Tombstone, Workspace};
 use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
@@ -59,9 +59,9 @@ pub struct DeletedWorkspace {
     pub replayed: bool,
 }
 
-fn request_hash(d: &WorkspaceDeletion) -> String {
-    let text = format!("workspace.delete\u{0}{}\u{0}{}", d.workspace_id, d.confirm_workspace_deletion);
-    hex::encode(Sha256::digest(text.as_bytes()))
+/// The deletion's fingerprint: the workspace and the name typed.
+fn fingerprint(d: &WorkspaceDeletion) -> String {
+    crate::idempotency::fingerprint("delete_workspace", &[&d.workspace_id, &d.confirm_workspace_deletion])
 }
 
 /// Reads what deleting `workspace_id` would do, in `tx`; refuses a
@@ -120,15 +120,19 @@ impl Billing {
     /// force ends with it. Refuses with nothing changed when the typed name
     /// differs or the quota can still be refunded.
     pub async fn delete_workspace(&self, caller: &Caller, d: &WorkspaceDeletion) -> AppResult<DeletedWorkspace> {
-        let hash = request_hash(d);
+        let hash = fingerprint(d);
         let (billing, who, request) = (self.clone(), caller.clone(), d.clone());
-        let done = self
-            .idempotent(caller, &d.idempotency_key, &hash, move |tx| {
+        let run = self
+            .once(caller, &d.idempotency_key, &hash, String::clone, move |tx| {
                 Box::pin(async move { billing.delete_in(tx, &who, &request).await })
             })
             .await?;
-        let tombstone = self.deleted_workspace(caller, &done.response).await?;
-        Ok(DeletedWorkspace { tombstone, replayed: done.replayed })
+        let (workspace_id, replayed) = match run {
+            Run::First(id) => (id, false),
+            Run::Repeat(id) => (id, true),
+        };
+        let tombstone = self.deleted_workspace(caller, &workspace_id).await?;
+        Ok(DeletedWorkspace { tombstone, replayed })
     }
 
     /// What is left of a deleted workspace of the caller's account.

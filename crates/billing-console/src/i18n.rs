@@ -1,6 +1,7 @@
 //! The console's languages: English (en-US) and Simplified Chinese (zh-CN).
 //!
-//! Every customer-visible phrase is a Project Fluent message kept in
+//! Every phrase of the customer and operator pages, and the labels around
+//! a printed document, is a Project Fluent message kept in
 //! `locales/<tag>/*.ftl` and compiled into the binary. A request's language
 //! is the account's stored choice, else a `lang` cookie set from the
 //! language switch, else the best match in `Accept-Language` (with its
@@ -99,6 +100,30 @@ impl From<&u32> for Arg {
 impl From<u32> for Arg {
     fn from(n: u32) -> Arg {
         Arg::Number(i64::from(n))
+    }
+}
+
+impl From<usize> for Arg {
+    fn from(n: usize) -> Arg {
+        Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<&usize> for Arg {
+    fn from(n: &usize) -> Arg {
+        Arg::from(*n)
+    }
+}
+
+impl From<u64> for Arg {
+    fn from(n: u64) -> Arg {
+        Arg::Number(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<&u64> for Arg {
+    fn from(n: &u64) -> Arg {
+        Arg::from(*n)
     }
 }
 

@@ -130,20 +130,12 @@ impl ConsoleState {
     }
 
     async fn stored(&self) -> AppResult<Option<Secret>> {
-        let mut tx = self.billing.store().read().await?;
-        Ok(tx.setting(SECRET_SETTING).await?.as_deref().and_then(Secret::from_hex))
+        Ok(self.billing.setting(SECRET_SETTING).await?.as_deref().and_then(Secret::from_hex))
     }
 
     async fn load_or_create(&self) -> AppResult<Secret> {
-        let mut tx = self.billing.store().begin().await?;
-        if let Some(secret) = tx.setting(SECRET_SETTING).await?.as_deref().and_then(Secret::from_hex) {
-            return Ok(secret);
-        }
-        tx.set_setting(SECRET_SETTING, &Secret::generate_hex()).await?;
-        tx.commit().await?;
-        // Read back what the database kept, in case another replica wrote
-        // its own at the same moment.
-        self.stored().await?.ok_or_else(|| AppError::internal("the console secret was not stored"))
+        let hex = self.billing.own_setting(SECRET_SETTING, Secret::generate_hex).await?;
+        Secret::from_hex(&hex).ok_or_else(|| AppError::internal("the stored console secret is not a key"))
     }
 }
 

@@ -9,6 +9,9 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
+use async_trait::async_trait;
+use billing_app::store::AccountInRegion;
+use billing_app::store::AccountsTx;
 
 pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
     let currency = row.currency("currency")?;
@@ -207,5 +210,60 @@ impl SqlTx {
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl AccountsTx for SqlTx {
+    async fn insert_account(&mut self, account: &Account) -> StoreResult<()> {
+        self.insert_account_row(account).await
+    }
+    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>> {
+        self.account_row(id).await
+    }
+    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()> {
+        self.set_account_locale_row(id, locale).await
+    }
+    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>> {
+        self.account_in_region_row(account_id, region_id).await
+    }
+    async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
+        self.account_rows().await
+    }
+    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>> {
+        self.lock_account_row(id).await
+    }
+    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
+        self.add_to_balance_row(account_id, delta).await
+    }
+    async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()> {
+        self.insert_payment_method_row(method).await
+    }
+    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>> {
+        self.payment_method_row(id).await
+    }
+    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>> {
+        self.payment_method_rows(account_id).await
+    }
+    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()> {
+        self.set_payment_method_valid_row(id, valid).await
+    }
+    async fn insert_benefit(&mut self, benefit: &Benefit) -> StoreResult<()> {
+        self.insert_benefit_row(benefit).await
+    }
+    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>> {
+        self.benefit_row(id).await
+    }
+    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>> {
+        self.benefit_rows(account_id).await
+    }
+    async fn set_benefit_status(
+        &mut self,
+        id: &str,
+        from: BenefitStatus,
+        to: BenefitStatus,
+        order_id: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.set_benefit_status_row(id, from, to, order_id).await
     }
 }

@@ -8,6 +8,9 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros, opt_micros};
 use crate::tx::SqlTx;
+use async_trait::async_trait;
+use billing_app::model::ConsoleSession;
+use billing_app::store::AccessTx;
 
 fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {
@@ -105,5 +108,42 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AccessTx for SqlTx {
+    async fn insert_api_key(&mut self, key: &ApiKey) -> StoreResult<()> {
+        self.insert_api_key_row(key).await
+    }
+    async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        self.api_key_row(key_hash).await
+    }
+    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>> {
+        self.api_key_by_id_row(id).await
+    }
+    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>> {
+        self.api_key_rows(account_id, limit).await
+    }
+    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.revoke_api_key_row(id, at).await
+    }
+    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()> {
+        self.insert_console_session_row(session).await
+    }
+    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
+        self.console_session_row(id).await
+    }
+    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        self.end_console_session_row(id, at).await
+    }
+    async fn setting(&mut self, name: &str) -> StoreResult<Option<String>> {
+        self.setting_row(name).await
+    }
+    async fn set_setting(&mut self, name: &str, value: &str) -> StoreResult<()> {
+        self.set_setting_row(name, value).await
+    }
+    async fn setting_or_insert(&mut self, name: &str, value: &str) -> StoreResult<String> {
+        self.setting_or_insert_row(name, value).await
     }
 }

@@ -60,7 +60,7 @@ impl Sums {
 }
 
 impl SqlTx {
-    /// See [`billing_app::store::StoreTx::usage_days`].
+    /// See [`billing_app::store::UsageTx::usage_days`].
     pub(crate) async fn usage_day_rows(&mut self, range: &UsageRange) -> StoreResult<Vec<UsageDay>> {
         let first = match &range.after {
             Some(after) if after.date >= range.from => after.date,
@@ -125,7 +125,7 @@ impl SqlTx {
             .collect())
     }
 
-    /// See [`billing_app::store::StoreTx::account_orders`].
+    /// See [`billing_app::store::InstancesTx::account_orders`].
     pub(crate) async fn account_order_rows(
         &mut self,
         account_id: Option<&str>,

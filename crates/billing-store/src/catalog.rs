@@ -11,6 +11,8 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
+use async_trait::async_trait;
+use billing_app::store::CatalogTx;
 
 fn small(row: &AnyRow, column: &str) -> StoreResult<u32> {
     let value = row.int(column)?;
@@ -161,5 +163,24 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl CatalogTx for SqlTx {
+    async fn region(&mut self, id: &str) -> StoreResult<Option<Region>> {
+        self.region_row(id).await
+    }
+    async fn regions(&mut self) -> StoreResult<Vec<Region>> {
+        self.region_rows().await
+    }
+    async fn upsert_region(&mut self, region: &Region) -> StoreResult<()> {
+        self.upsert_region_row(region).await
+    }
+    async fn policy_versions(&mut self) -> StoreResult<Vec<PolicyVersion>> {
+        self.policy_version_rows().await
+    }
+    async fn insert_policy_version(&mut self, version: &PolicyVersion) -> StoreResult<()> {
+        self.insert_policy_version_row(version).await
     }
 }

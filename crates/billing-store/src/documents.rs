@@ -9,6 +9,8 @@ use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
 use crate::usage::Params;
+use async_trait::async_trait;
+use billing_app::store::DocumentsTx;
 
 fn document(row: &AnyRow) -> StoreResult<DocumentRecord> {
     let currency = row.currency("currency")?;
@@ -204,5 +206,30 @@ impl SqlTx {
             }
         }
         Ok(found)
+    }
+}
+
+#[async_trait]
+impl DocumentsTx for SqlTx {
+    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
+        let mut found = self.invoice_number_rows(order_ids).await?;
+        // Invoices of this transaction, still to be numbered, by token.
+        found.extend(
+            self.drafts
+                .iter()
+                .filter(|d| d.record.kind == DocumentKind::Invoice && order_ids.contains(&d.record.source_id.as_str()))
+                .map(|d| (d.record.source_id.clone(), d.number_token.clone())),
+        );
+        Ok(found)
+    }
+    async fn insert_document_at_commit(&mut self, draft: &DocumentDraft) -> StoreResult<()> {
+        self.drafts.push(draft.clone());
+        Ok(())
+    }
+    async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>> {
+        self.document_row(id).await
+    }
+    async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>> {
+        self.document_rows(filter).await
     }
 }

@@ -11,6 +11,8 @@ use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros, opt_micros};
 use crate::tx::SqlTx;
+use async_trait::async_trait;
+use billing_app::store::EventsTx;
 
 fn event(row: &AnyRow) -> StoreResult<Event> {
     let data = row.text("data")?;
@@ -422,5 +424,75 @@ impl SqlTx {
         .await
         .map_err(map_err)?;
         rows.iter().map(attempt).collect()
+    }
+}
+
+#[async_trait]
+impl EventsTx for SqlTx {
+    async fn insert_event(&mut self, event: &Event) -> StoreResult<()> {
+        self.insert_event_row(event).await
+    }
+    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>> {
+        self.event_row(id).await
+    }
+    async fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<Event>> {
+        self.event_rows(filter).await
+    }
+    async fn insert_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        self.insert_webhook_endpoint_row(endpoint).await
+    }
+    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        self.webhook_endpoint_row(id).await
+    }
+    async fn webhook_endpoints(
+        &mut self,
+        scope: Option<Option<&str>>,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.webhook_endpoint_rows(scope, limit).await
+    }
+    async fn update_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        self.update_webhook_endpoint_row(endpoint).await
+    }
+    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()> {
+        self.delete_webhook_endpoint_row(id).await
+    }
+    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()> {
+        self.endpoint_succeeded_row(id).await
+    }
+    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        self.endpoint_failed_row(id, now).await
+    }
+    async fn insert_delivery(&mut self, delivery: &Delivery) -> StoreResult<()> {
+        self.insert_delivery_row(delivery).await
+    }
+    async fn claim_deliveries(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        self.claim_delivery_rows(worker, now, until, limit).await
+    }
+    async fn finish_delivery(
+        &mut self,
+        id: &str,
+        worker: &str,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool> {
+        self.finish_delivery_row(id, worker, status, next_attempt_at).await
+    }
+    async fn insert_delivery_attempt(&mut self, attempt: &DeliveryAttempt) -> StoreResult<()> {
+        self.insert_delivery_attempt_row(attempt).await
+    }
+    async fn delivery_attempts(
+        &mut self,
+        event_id: Option<&str>,
+        endpoint_id: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.delivery_attempt_rows(event_id, endpoint_id, limit).await
     }
 }

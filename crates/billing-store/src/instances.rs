@@ -15,6 +15,10 @@ use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros, opt_micros};
 use crate::tx::SqlTx;
 use crate::usage::Params;
+use async_trait::async_trait;
+use billing_app::charges::ChargeRecord;
+use billing_app::charges::ChargeStatus;
+use billing_app::store::InstancesTx;
 
 pub(crate) fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
     let quota_cu = row
@@ -513,5 +517,119 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl InstancesTx for SqlTx {
+    async fn insert_instance(&mut self, instance: &InstanceRecord) -> StoreResult<()> {
+        self.insert_instance_row(instance).await
+    }
+    async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
+        self.instance_row(id).await
+    }
+    async fn instances_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows_by_ids(ids).await
+    }
+    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows("account_id = $1", account_id).await
+    }
+    async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>> {
+        self.instance_rows("state = $1", state.as_str()).await
+    }
+    async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool> {
+        self.set_instance_state_row(id, from, to).await
+    }
+    async fn take_instance(
+        &mut self,
+        id: &str,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<Option<InstanceRecord>> {
+        self.take_instance_row(id, from, to).await
+    }
+    async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
+        self.set_auto_renew_row(id, auto_renew).await
+    }
+    async fn set_plan_used(&mut self, id: &str, used: CuHours) -> StoreResult<()> {
+        self.set_plan_used_row(id, used).await
+    }
+    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>> {
+        self.quota_of_workspace_row(workspace_id).await
+    }
+    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+        self.plans_in_region_rows(account_id, region_id).await
+    }
+    async fn insert_order(&mut self, order: &OrderRecord) -> StoreResult<()> {
+        self.insert_order_rows(order).await
+    }
+    async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>> {
+        self.order_row(id).await
+    }
+    async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>> {
+        self.order_rows("instance_id = $1", instance_id).await
+    }
+    async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>> {
+        self.order_rows_of_instances(instance_ids).await
+    }
+    async fn account_orders(
+        &mut self,
+        account_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderRecord>> {
+        self.account_order_rows(account_id, starting_after, limit).await
+    }
+    async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
+        self.unpaid_order_rows(cutoff).await
+    }
+    async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool> {
+        self.mark_order_paid_rows(order).await
+    }
+    async fn set_order_payment_failure(&mut self, order_id: &str, failure: Option<&str>) -> StoreResult<()> {
+        self.set_order_payment_failure_row(order_id, failure).await
+    }
+    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()> {
+        self.insert_charge_row(charge).await
+    }
+    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
+        self.charge_row(id).await
+    }
+    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
+        self.charge_rows_of_order(order_id).await
+    }
+    async fn set_charge_status(
+        &mut self,
+        id: &str,
+        from: ChargeStatus,
+        to: ChargeStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.set_charge_status_row(id, from, to, failure, now).await
+    }
+    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>> {
+        self.unsettled_charge_rows(before, limit).await
+    }
+    async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {
+        self.set_order_status_row(id, from, to).await
+    }
+    async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool> {
+        self.release_order_cash_rows(order).await
+    }
+    async fn set_quota_cu(&mut self, instance_id: &str, quota_cu: u32) -> StoreResult<()> {
+        self.set_quota_cu_row(instance_id, quota_cu).await
+    }
+    async fn insert_quota_change(&mut self, change: &QuotaChange) -> StoreResult<()> {
+        self.insert_quota_change_row(change).await
+    }
+    async fn quota_changes(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>> {
+        self.quota_change_rows(instance_ids).await
+    }
+    async fn reserved_cu_in_region(&mut self, region_id: &str) -> StoreResult<i64> {
+        self.reserved_cu_in_region_row(region_id).await
+    }
+    async fn lock_region(&mut self, region_id: &str) -> StoreResult<()> {
+        self.lock_region_row(region_id).await
     }
 }

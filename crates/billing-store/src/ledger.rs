@@ -10,6 +10,12 @@ use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
 use crate::usage::{Params, statements};
+use async_trait::async_trait;
+use billing_app::directory::AccountFilter;
+use billing_app::directory::AccountSummary;
+use billing_app::directory::AuditFilter;
+use billing_app::directory::BalanceLine;
+use billing_app::store::LedgerTx;
 use sqlx::any::AnyRow;
 
 impl SqlTx {
@@ -202,4 +208,44 @@ pub(crate) fn audit_event(row: &AnyRow) -> StoreResult<AuditEvent> {
         prev_hash: row.text("prev_hash")?,
         hash: row.text("hash")?,
     })
+}
+
+#[async_trait]
+impl LedgerTx for SqlTx {
+    async fn insert_movement(&mut self, movement: &Movement) -> StoreResult<()> {
+        self.insert_movement_rows(movement).await
+    }
+    async fn ledger_entries(&mut self) -> StoreResult<Vec<LedgerEntry>> {
+        self.ledger_entry_rows().await
+    }
+    async fn append_audit(&mut self, event: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<()> {
+        self.audit.push((event.clone(), at));
+        Ok(())
+    }
+    async fn audit_head(&mut self) -> StoreResult<(i64, String)> {
+        self.audit_head_row().await
+    }
+    async fn audit_events(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        self.audit_event_rows(after_seq, limit).await
+    }
+    async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
+        self.audit_actor_rows(after_seq, limit).await
+    }
+    async fn audit_search(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+        self.audit_search_rows(filter).await
+    }
+    async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>> {
+        self.account_summary_rows(filter).await
+    }
+    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>> {
+        self.account_summary_row(id).await
+    }
+    async fn balance_lines(
+        &mut self,
+        ledger_account: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<BalanceLine>>> {
+        self.balance_line_rows(ledger_account, before, limit).await
+    }
 }

@@ -17,6 +17,8 @@ use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
+use async_trait::async_trait;
+use billing_app::store::RefundsTx;
 
 /// A query over the `Any` driver.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, AnyArguments<'q>>;
@@ -398,5 +400,85 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RefundsTx for SqlTx {
+    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
+        self.quote_row(id).await
+    }
+    async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription, quote: &StoredQuote) -> StoreResult<()> {
+        self.insert_unsubscription_row(unsubscription, quote).await
+    }
+    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
+        self.unsubscription_row(id).await
+    }
+    async fn full_refunds_between(
+        &mut self,
+        account_id: &str,
+        commodity: Commodity,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<i64> {
+        self.full_refunds_between_rows(account_id, commodity, from, to).await
+    }
+    async fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        self.insert_refund_row(refund).await
+    }
+    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>> {
+        self.refund_row(id).await
+    }
+    async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>> {
+        self.refund_rows(filter).await
+    }
+    async fn order_refunded(&mut self, order_id: &str) -> StoreResult<i64> {
+        self.order_refunded_row(order_id).await
+    }
+    async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>> {
+        self.refund_order_row(order_id).await
+    }
+    async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.refund_due_row(now).await
+    }
+    async fn claim_refunds(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<Refund>> {
+        self.claim_refund_rows(worker, now, until, limit).await
+    }
+    async fn finish_refund(
+        &mut self,
+        id: &str,
+        worker: &str,
+        to: RefundStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.finish_refund_row(id, worker, to, failure, now).await
+    }
+    async fn release_refund(
+        &mut self,
+        id: &str,
+        worker: Option<&str>,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        self.release_refund_row(id, worker, next_attempt_at).await
+    }
+    async fn claim_idempotency(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        response: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<IdempotencyClaim> {
+        self.claim_idempotency_row(scope, key, request_hash, response, now).await
+    }
+    async fn complete_idempotency(&mut self, scope: &str, key: &str, response: &str) -> StoreResult<()> {
+        self.complete_idempotency_row(scope, key, response).await
     }
 }

@@ -23,6 +23,13 @@ use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
+use async_trait::async_trait;
+use billing_app::model::SettledHour;
+use billing_app::model::Settlement;
+use billing_app::store::UsageTx;
+use billing_app::usage_stream::UsageRejection;
+use chrono::DateTime;
+use chrono::Utc;
 
 /// Most rows one multi-row statement writes and most values one IN list
 /// holds: 12 columns × 512 rows = 6,144 parameters, inside SQLite's 32,766
@@ -359,4 +366,46 @@ fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
         region_id: row.text("region_id")?,
         created_at: row.instant("created_at")?,
     })
+}
+
+#[async_trait]
+impl UsageTx for SqlTx {
+    async fn insert_usage(&mut self, records: &[&UsageRecord]) -> StoreResult<Vec<Option<UsageRecord>>> {
+        self.insert_usage_rows(records).await
+    }
+    async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts> {
+        self.usage_fact_rows(workspace_ids).await
+    }
+    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>> {
+        self.settled_hour_rows(hours).await
+    }
+    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
+        self.insert_settlement_rows(settlements).await
+    }
+    async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
+        self.charge_usage_rows(charges).await
+    }
+    async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()> {
+        self.set_plans_used_rows(used).await
+    }
+    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize> {
+        self.insert_usage_rejection_rows(rejections).await
+    }
+    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>> {
+        self.usage_rejection_rows(starting_after, limit).await
+    }
+    async fn settlements(
+        &mut self,
+        workspace_id: &str,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<Settlement>>> {
+        self.settlement_rows(workspace_id, starting_after, limit).await
+    }
+    async fn usage_days(
+        &mut self,
+        range: &billing_app::bills::UsageRange,
+    ) -> StoreResult<Vec<billing_app::bills::UsageDay>> {
+        self.usage_day_rows(range).await
+    }
 }

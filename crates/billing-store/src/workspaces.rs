@@ -8,6 +8,8 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
+use async_trait::async_trait;
+use billing_app::store::WorkspacesTx;
 
 fn workspace(row: &AnyRow) -> StoreResult<Workspace> {
     Ok(Workspace {
@@ -258,5 +260,51 @@ impl SqlTx {
             .await
             .map_err(map_err)?;
         row.as_ref().map(tombstone).transpose()
+    }
+}
+
+#[async_trait]
+impl WorkspacesTx for SqlTx {
+    async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()> {
+        self.insert_workspace_row(workspace).await
+    }
+    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
+        self.workspace_row(id).await
+    }
+    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>> {
+        self.workspace_with_counts_row(id).await
+    }
+    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
+        self.workspace_rows(account_id).await
+    }
+    async fn insert_job(&mut self, job: &Job) -> StoreResult<()> {
+        self.insert_job_row(job).await
+    }
+    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>> {
+        self.job_rows(workspace_id).await
+    }
+    async fn insert_data_object(&mut self, object: &DataObject) -> StoreResult<()> {
+        self.insert_data_object_row(object).await
+    }
+    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>> {
+        self.data_object_rows(workspace_id).await
+    }
+    async fn insert_queue(&mut self, queue: &Queue) -> StoreResult<()> {
+        self.insert_queue_row(queue).await
+    }
+    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
+        self.queue_rows(workspace_id).await
+    }
+    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()> {
+        self.set_billing_method_row(workspace_id, method).await
+    }
+    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()> {
+        self.set_subscription_queue_row(workspace_id, status).await
+    }
+    async fn delete_workspace(&mut self, tombstone: &Tombstone) -> StoreResult<()> {
+        self.delete_workspace_rows(tombstone).await
+    }
+    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>> {
+        self.tombstone_row(workspace_id).await
     }
 }

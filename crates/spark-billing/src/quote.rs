@@ -56,7 +56,7 @@ fn quote_scenario(path: &Path, check: bool) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {shown}"))?;
     let scenario = parse_scenario(&text).with_context(|| format!("{shown}"))?;
     let quote = scenario.quote().with_context(|| format!("{shown}: cannot quote"))?;
-    let json = quote_json(&quote, scenario.zone);
+    let json = quote_json(&quote, scenario.zone).with_context(|| format!("{shown}: cannot write the quote"))?;
     output::json(&json)?;
     if check {
         let expect = scenario.expect.as_ref().with_context(|| format!("{shown}: no expect block to check"))?;

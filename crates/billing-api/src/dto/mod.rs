@@ -144,6 +144,7 @@ pub struct QuoteRequest {
 
 /// One order's part of a quote.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct QuoteLineDto {
     /// The order.
     pub order_id: String,
@@ -190,6 +191,7 @@ pub struct QuoteLineDto {
 
 /// Where one part of a refund goes, and why.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DestinationDto {
     /// The order.
     pub order_id: String,
@@ -207,6 +209,7 @@ pub struct DestinationDto {
 
 /// A binding refund quote.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct QuoteDto {
     /// `downgrade` or `switch_to_pay_as_you_go`; absent for an
     /// unsubscription.

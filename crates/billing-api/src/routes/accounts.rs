@@ -65,14 +65,6 @@ pub struct TopUp {
     pub payment_method_id: Option<String>,
 }
 
-/// What a top-up's idempotency key keeps: the account as a bank transfer
-/// left it, or the charge taken through the channel.
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredTopUp {
-    account: Option<AccountDto>,
-    charge_id: Option<String>,
-}
-
 /// Filters and page of the account list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -200,35 +192,7 @@ pub async fn top_up(
     let account = state.billing.account(&caller, &id).await?;
     let amount = money("amount", account.currency, &request.amount)?;
     let method: PaymentMethodKind = request.method.parse().map_err(|e: String| ApiError::invalid("method", e))?;
-    let payment_method_id = request.payment_method_id.as_deref().unwrap_or("");
-    let hash = crate::routes::request_hash(&["top-up", &id, &request.amount, &request.method, payment_method_id]);
     let top_up = TopUpRequest { account_id: id, amount, method, payment_method_id: request.payment_method_id };
-    let billing = state.billing.clone();
-    let caller2 = caller.clone();
-    let done = state
-        .billing
-        .idempotent(&caller, &key, &hash, move |tx| {
-            Box::pin(async move {
-                let stored = match billing.top_up_in(tx, &caller2, &top_up).await? {
-                    billing_app::topups::TopUp::Credited(account) => {
-                        StoredTopUp { account: Some(AccountDto::from(&account)), charge_id: None }
-                    }
-                    billing_app::topups::TopUp::Charge(charge_id) => {
-                        StoredTopUp { account: None, charge_id: Some(charge_id) }
-                    }
-                };
-                serde_json::to_string(&stored).map_err(billing_app::AppError::internal)
-            })
-        })
-        .await?;
-    let stored: StoredTopUp =
-        serde_json::from_str(&done.response).map_err(|e| ApiError::from(billing_app::AppError::internal(e)))?;
-    let replayed = crate::routes::Replayed(done.replayed);
-    match (stored.account, stored.charge_id) {
-        (_, Some(charge_id)) => {
-            Ok((replayed, Json(AccountDto::from(&state.billing.finish_top_up(&caller, &charge_id).await?))))
-        }
-        (Some(account), None) => Ok((replayed, Json(account))),
-        (None, None) => Err(billing_app::AppError::internal("a top-up stored neither account nor charge").into()),
-    }
+    let done = state.billing.top_up_once(&caller, &key, &top_up).await?;
+    Ok((crate::routes::Replayed(done.replayed), Json(AccountDto::from(&done.value))))
 }

@@ -20,32 +20,8 @@ pub mod usage;
 pub mod workspaces;
 
 use billing_app::AppError;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
-
-/// SHA-256 over the parts of a request, for idempotency: the same parts
-/// give the same hash.
-pub fn request_hash(parts: &[&str]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    hex::encode(hasher.finalize())
-}
-
-/// The answer of an idempotent request as stored with its key.
-pub fn to_stored<T: Serialize>(value: &T) -> Result<String, AppError> {
-    serde_json::to_string(value).map_err(AppError::internal)
-}
-
-/// A stored answer read back.
-pub fn from_stored<T: DeserializeOwned>(stored: &str) -> Result<T, ApiError> {
-    serde_json::from_str(stored).map_err(|e| AppError::internal(e).into())
-}
 
 /// The `Idempotent-Replayed: true` header, on an answer that repeats the
 /// stored first answer of an idempotent request (and on no other).

@@ -1,15 +1,14 @@
 //! Orders: buying subscription quotas and resource plans, renewing quotas,
 //! paying and cancelling orders, and looking them up. Requests that move
-//! money take an `Idempotency-Key` and run once per key: the effect and the
-//! answer are stored in one transaction, and a repeat gets the first answer.
+//! money take an `Idempotency-Key` and run once per key
+//! ([`billing_app::idempotency`]): a repeat answers the first order as it
+//! stands now.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use billing_app::Caller;
-use billing_app::purchase::{PlanPurchase, QuotaPurchase};
-use billing_app::service::TxFuture;
-use billing_app::store::StoreTx;
+use billing_app::idempotency::Once;
+use billing_app::purchase::{PlanPurchase, Purchase, QuotaPurchase};
 use billing_domain::usage::CuHours;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +18,7 @@ use crate::dto::orders::{check_benefit_ids, tenders};
 use crate::dto::{OrderDto, PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiError, ApiResult, Problem};
-use crate::routes::{Replayed, from_stored, request_hash, to_stored};
+use crate::routes::Replayed;
 
 /// A subscription quota to buy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -76,44 +75,11 @@ pub struct PaymentRequest {
     pub tenders: Vec<TenderDto>,
 }
 
-fn json_of<T: Serialize>(value: &T) -> ApiResult<String> {
-    serde_json::to_string(value).map_err(|e| billing_app::AppError::internal(e).into())
-}
-
-/// Runs a purchase once per key through [`billing_app::Billing::idempotent`]
-/// with the use case's `_in` variant, so that the purchase and its stored
-/// answer commit together; then takes a card or PayPal payment through the
-/// channel ([`billing_app::Billing::finish_payment`]) and answers the order
-/// as it stands: `201` the first time, `200` on a repeat.
-async fn once_per_key<F>(
-    state: &ApiState,
-    caller: &Caller,
-    key: &str,
-    hash: &str,
-    purchase: F,
-) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)>
-where
-    F: for<'t> FnOnce(&'t mut (dyn StoreTx + 't)) -> TxFuture<'t, String> + Send,
-{
-    let done = state.billing.idempotent(caller, key, hash, purchase).await?;
-    purchase_answer(state, caller, &done).await
-}
-
-/// The answer to a purchase run once per key: as stored when the first run
-/// paid it; else (unpaid, or a repeat) the order as it stands once its card
-/// or PayPal payment went as far as it can.
-pub(crate) async fn purchase_answer(
-    state: &ApiState,
-    caller: &Caller,
-    done: &billing_app::service::Idempotent,
-) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
+/// A purchase's answer: `201` the first time, `200` with
+/// `Idempotent-Replayed` on a repeat of the same request with its key.
+pub(crate) fn purchase_answer(done: Once<Purchase>) -> (StatusCode, Replayed, Json<PurchaseDto>) {
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    let stored = from_stored::<PurchaseDto>(&done.response)?;
-    if !done.replayed && stored.order.status == "paid" {
-        return Ok((status, Replayed(false), Json(stored)));
-    }
-    let purchase = state.billing.finish_payment(caller, &stored.order.id).await?;
-    Ok((status, Replayed(done.replayed), Json(PurchaseDto::from(&purchase))))
+    (status, Replayed(done.replayed), Json(PurchaseDto::from(&done.value)))
 }
 
 /// Buy a subscription quota for a workspace; pays it now when tenders are
@@ -142,7 +108,6 @@ pub async fn order_quota(
     check_benefit_ids(&request.benefit_ids)?;
     let account = state.billing.account(&caller, &account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
-    let hash = request_hash(&["orders/quota", &account_id, &json_of(&request)?]);
     let purchase = QuotaPurchase {
         account_id,
         workspace_id: request.workspace_id,
@@ -152,11 +117,7 @@ pub async fn order_quota(
         tenders,
         auto_renew: request.auto_renew,
     };
-    let (billing, who) = (state.billing.clone(), caller.clone());
-    once_per_key(&state, &caller, &key, &hash, move |tx| {
-        Box::pin(async move { to_stored(&PurchaseDto::from(&billing.buy_quota_in(tx, &who, &purchase).await?)) })
-    })
-    .await
+    Ok(purchase_answer(state.billing.buy_quota_once(&caller, &key, &purchase).await?))
 }
 
 /// Buy a resource plan pack; pays it now when tenders are given. Moves
@@ -187,7 +148,6 @@ pub async fn order_plan(
         .map_err(|e| ApiError::invalid("capacity_cu_hours", e.to_string()))?;
     let account = state.billing.account(&caller, &account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
-    let hash = request_hash(&["orders/plan", &account_id, &json_of(&request)?]);
     let purchase = PlanPurchase {
         account_id,
         region_id: request.region_id,
@@ -196,11 +156,7 @@ pub async fn order_plan(
         benefit_ids: request.benefit_ids,
         tenders,
     };
-    let (billing, who) = (state.billing.clone(), caller.clone());
-    once_per_key(&state, &caller, &key, &hash, move |tx| {
-        Box::pin(async move { to_stored(&PurchaseDto::from(&billing.buy_plan_in(tx, &who, &purchase).await?)) })
-    })
-    .await
+    Ok(purchase_answer(state.billing.buy_plan_once(&caller, &key, &purchase).await?))
 }
 
 /// Pay an unpaid order. Moves money: send an `Idempotency-Key`.
@@ -229,12 +185,7 @@ pub async fn pay_order(
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let order = state.billing.order(&caller, &id).await?;
     let tenders = tenders(order.currency(), &request.tenders)?;
-    let hash = request_hash(&["orders/payment", &id, &json_of(&request)?]);
-    let (billing, who) = (state.billing.clone(), caller.clone());
-    once_per_key(&state, &caller, &key, &hash, move |tx| {
-        Box::pin(async move { to_stored(&PurchaseDto::from(&billing.pay_order_in(tx, &who, &id, &tenders).await?)) })
-    })
-    .await
+    Ok(purchase_answer(state.billing.pay_order_once(&caller, &key, &id, &tenders).await?))
 }
 
 /// Cancel an unpaid order; its vouchers and coupons become usable again,

@@ -1,21 +1,10 @@
 //! Renewing a subscription quota: a renewal order whose period starts where
 //! the current one ends.
 //!
-//! billing-app does not yet offer the renewal inside a caller's transaction
-//! (`renew_in` is crate-private), so the renewal cannot share the
-//! idempotency transaction the way the other purchases do. Until it can, the
-//! order is placed unpaid first and paid inside the idempotent transaction;
-//! whenever the request does not complete for the first time (the payment
-//! fails, or the key was used before) the order just placed is cancelled
-//! again, which also frees its vouchers and coupons. The effect seen by the
-//! client is the same: one renewal per key, or none.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use billing_app::purchase::TenderInput;
-use billing_app::service::Idempotent;
-use billing_app::{AppError, Caller};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,7 +13,7 @@ use crate::dto::orders::{check_benefit_ids, tenders};
 use crate::dto::{PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiResult, Problem};
-use crate::routes::{Replayed, request_hash, to_stored};
+use crate::routes::Replayed;
 
 /// A renewal to buy.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -71,33 +60,7 @@ pub async fn renew_instance(
     let instance = state.billing.instance(&caller, &id).await?;
     let account = state.billing.account(&caller, &instance.account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
-    let body = serde_json::to_string(&request).map_err(AppError::internal)?;
-    let hash = request_hash(&["instances/renewals", &id, &body]);
-    let done = renew_once(&state, &caller, &key, &hash, &id, &request, tenders).await?;
-    crate::routes::orders::purchase_answer(&state, &caller, &done).await
-}
-
-/// Places and (given tenders) pays the renewal in one transaction, once
-/// per key.
-async fn renew_once(
-    state: &ApiState,
-    caller: &Caller,
-    key: &str,
-    hash: &str,
-    instance_id: &str,
-    request: &RenewalRequest,
-    tenders: Option<Vec<TenderInput>>,
-) -> Result<Idempotent, AppError> {
-    let (billing, who, instance_id) = (state.billing.clone(), caller.clone(), instance_id.to_owned());
-    let (months, benefit_ids) = (request.months, request.benefit_ids.clone());
-    state
-        .billing
-        .idempotent(caller, key, hash, move |tx| {
-            Box::pin(async move {
-                let purchase =
-                    billing.renew_in(tx, &who, &instance_id, months, &benefit_ids, tenders.as_deref()).await?;
-                to_stored(&PurchaseDto::from(&purchase))
-            })
-        })
-        .await
+    let done =
+        state.billing.renew_once(&caller, &key, &id, request.months, &request.benefit_ids, tenders.as_deref()).await?;
+    Ok(crate::routes::orders::purchase_answer(done))
 }

@@ -12,6 +12,7 @@
 pub mod content;
 pub mod html;
 pub mod issue;
+pub mod labels;
 pub mod pdf;
 pub mod sheet;
 
@@ -119,14 +120,16 @@ impl crate::events::EventResource for DocumentRecord {
     fn resource_id(&self) -> &str {
         &self.id
     }
-    fn data(&self) -> serde_json::Value {
+    fn data(&self) -> crate::error::AppResult<serde_json::Value> {
         // The same fields as the API's document, the content included.
-        let content = serde_json::from_str(&self.content).unwrap_or(serde_json::Value::Null);
-        json!({
+        let content: serde_json::Value = serde_json::from_str(&self.content).map_err(|e| {
+            crate::error::AppError::internal(format!("document {} has unreadable content: {e}", self.id))
+        })?;
+        Ok(json!({
             "id": self.id, "kind": self.kind.as_str(), "number": self.number, "account_id": self.account_id,
             "source_id": self.source_id, "total": self.total.to_string(), "currency": self.total.currency().code(),
             "issued_at": self.issued_at.to_rfc3339(), "sha256": self.sha256, "content": content,
-        })
+        }))
     }
 }
 

@@ -563,6 +563,8 @@ mod tests {
             tables: vec![],
             total_label: "Total due".into(),
             total: "$1.00".into(),
+            party_heads: ["Seller".into(), "Buyer".into()],
+            digest_label: "SHA-256 of the issued content".into(),
         };
         let head = Head::new(&w, &sheet);
         assert!(head.facts[0].1.len() > 1 && head.seller.len() > 1, "long values take several lines");

@@ -5,6 +5,7 @@
 use billing_domain::money::{Currency, Money};
 
 use super::content::{DocumentContent, DocumentKind};
+pub use super::labels::{English, Label, Labels};
 use crate::error::AppResult;
 
 /// One table: a caption, column heads, and rows of cells. The last column
@@ -38,6 +39,10 @@ pub struct Sheet {
     pub total_label: String,
     /// The total, formatted.
     pub total: String,
+    /// The headings of the two parties: seller, buyer.
+    pub party_heads: [String; 2],
+    /// The words before the content's digest at the foot.
+    pub digest_label: String,
 }
 
 /// `amount` in its currency's format: symbol, thousands separators, and
@@ -72,49 +77,42 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-fn party(p: &super::content::Party) -> Vec<String> {
+fn party(p: &super::content::Party, w: &dyn Fn(Label) -> String) -> Vec<String> {
     let mut lines = vec![p.name.clone()];
     lines.extend(p.address.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned));
     if !p.tax_id.is_empty() {
-        lines.push(format!("Tax ID: {}", p.tax_id));
+        lines.push(format!("{}: {}", w(Label::TaxId), p.tax_id));
     }
     if !p.account_id.is_empty() {
-        lines.push(format!("Account: {}", p.account_id));
+        lines.push(format!("{}: {}", w(Label::Account), p.account_id));
     }
     lines
 }
 
-/// Lays a document out from its content.
+/// Lays a document out from its content, with English words around it.
 pub fn sheet(content: &DocumentContent) -> AppResult<Sheet> {
+    sheet_in(content, &English)
+}
+
+/// Lays a document out from its content, with the words of `labels`
+/// around it; the content itself is shown as stored.
+pub fn sheet_in(content: &DocumentContent, labels: &dyn Labels) -> AppResult<Sheet> {
+    let w = |label: Label| labels.words(label);
     let money = |text: &str| -> AppResult<String> { Ok(format_money(content.amount(text)?)) };
     let mut facts = vec![
-        ("Issued".to_owned(), format!("{} ({})", content.issue_date, content.billing_zone)),
-        ("Currency".to_owned(), content.currency.clone()),
+        (w(Label::Issued), format!("{} ({})", content.issue_date, content.billing_zone)),
+        (w(Label::Currency), content.currency.clone()),
     ];
     let mut tables = Vec::new();
     if let Some(inv) = &content.invoice {
-        facts.push(("Order".to_owned(), format!("{} ({})", inv.order_id, inv.order_kind)));
-        let neg = |text: &str| -> AppResult<String> { Ok(format_money(content.amount(text)?.checked_neg()?)) };
-        let rows = vec![
-            vec![inv.item.clone(), "List price".to_owned(), money(&inv.list_price)?],
-            vec![String::new(), "Discount".to_owned(), neg(&inv.discount)?],
-            vec![String::new(), "Coupon".to_owned(), neg(&inv.coupon)?],
-            vec![String::new(), "Voucher".to_owned(), neg(&inv.voucher)?],
-            vec![String::new(), "Cash due".to_owned(), money(&inv.cash_due)?],
-        ];
-        tables.push(Table { caption: "Charges".to_owned(), heads: heads(&["Item", "", "Amount"]), rows });
-        let rows = inv
-            .tenders
-            .iter()
-            .map(|t| Ok(vec![t.method.replace('_', " "), money(&t.amount)?]))
-            .collect::<AppResult<Vec<_>>>()?;
-        tables.push(Table { caption: "Paid with".to_owned(), heads: heads(&["Method", "Amount"]), rows });
+        facts.push((w(Label::Order), format!("{} ({})", inv.order_id, inv.order_kind)));
+        tables.extend(invoice_tables(content, inv, &w)?);
     }
     if let Some(cn) = &content.credit {
-        facts.push(("Refund set".to_owned(), format!("{} ({})", cn.unsubscription_id, cn.cause.replace('_', " "))));
+        facts.push((w(Label::RefundSet), format!("{} ({})", cn.unsubscription_id, cn.cause.replace('_', " "))));
         let credited = if cn.credits_invoices.is_empty() { "-".to_owned() } else { cn.credits_invoices.join(", ") };
-        facts.push(("Credits invoice".to_owned(), credited));
-        facts.push(("Item".to_owned(), cn.item.clone()));
+        facts.push((w(Label::CreditsInvoice), credited));
+        facts.push((w(Label::Item), cn.item.clone()));
         let mut rows = Vec::with_capacity(cn.lines.len());
         for l in &cn.lines {
             let used = match (l.used, l.total) {
@@ -135,8 +133,10 @@ pub fn sheet(content: &DocumentContent) -> AppResult<Sheet> {
                 money(&l.refund)?,
             ]);
         }
-        let line_heads = heads(&["Order", "Line", "Period", "Cash paid", "Used/total", "Consumed", "Refund"]);
-        tables.push(Table { caption: "Lines".to_owned(), heads: line_heads, rows });
+        let line_heads = [Label::Order, Label::Line, Label::Period, Label::CashPaid, Label::UsedTotal];
+        let mut line_heads: Vec<String> = line_heads.into_iter().map(w).collect();
+        line_heads.extend([w(Label::Consumed), w(Label::Refund)]);
+        tables.push(Table { caption: w(Label::Lines), heads: line_heads, rows });
         let rows = cn
             .destinations
             .iter()
@@ -150,27 +150,55 @@ pub fn sheet(content: &DocumentContent) -> AppResult<Sheet> {
                 ])
             })
             .collect::<AppResult<Vec<_>>>()?;
-        let dest_heads = heads(&["Refund", "Paid with", "Goes to", "Rule", "Amount"]);
-        tables.push(Table { caption: "Refund destinations".to_owned(), heads: dest_heads, rows });
+        let dest_heads = [Label::RefundId, Label::PaidWith, Label::GoesTo, Label::Rule, Label::Amount];
+        tables.push(Table {
+            caption: w(Label::RefundDestinations),
+            heads: dest_heads.into_iter().map(w).collect(),
+            rows,
+        });
     }
-    let total_label = match content.kind {
-        DocumentKind::Invoice => "Total due",
-        DocumentKind::CreditNote => "Total credited",
+    let (title, total_label) = match content.kind {
+        DocumentKind::Invoice => (Label::Invoice, Label::TotalDue),
+        DocumentKind::CreditNote => (Label::CreditNote, Label::TotalCredited),
     };
     Ok(Sheet {
-        title: content.kind.title().to_owned(),
+        title: w(title),
         number: content.number.clone(),
         facts,
-        seller: party(&content.seller),
-        buyer: party(&content.buyer),
+        seller: party(&content.seller, &w),
+        buyer: party(&content.buyer, &w),
         tables,
-        total_label: total_label.to_owned(),
+        total_label: w(total_label),
         total: format!("{} {}", money(&content.total)?, content.currency),
+        party_heads: [w(Label::Seller), w(Label::Buyer)],
+        digest_label: w(Label::Digest),
     })
 }
 
-fn heads(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| (*s).to_owned()).collect()
+/// An invoice's charges and what paid them.
+fn invoice_tables(
+    content: &DocumentContent,
+    inv: &super::content::InvoiceBody,
+    w: &dyn Fn(Label) -> String,
+) -> AppResult<[Table; 2]> {
+    let money = |text: &str| -> AppResult<String> { Ok(format_money(content.amount(text)?)) };
+    let neg = |text: &str| -> AppResult<String> { Ok(format_money(content.amount(text)?.checked_neg()?)) };
+    let rows = vec![
+        vec![inv.item.clone(), w(Label::ListPrice), money(&inv.list_price)?],
+        vec![String::new(), w(Label::Discount), neg(&inv.discount)?],
+        vec![String::new(), w(Label::Coupon), neg(&inv.coupon)?],
+        vec![String::new(), w(Label::Voucher), neg(&inv.voucher)?],
+        vec![String::new(), w(Label::CashDue), money(&inv.cash_due)?],
+    ];
+    let charges =
+        Table { caption: w(Label::Charges), heads: vec![w(Label::Item), String::new(), w(Label::Amount)], rows };
+    let rows = inv
+        .tenders
+        .iter()
+        .map(|t| Ok(vec![t.method.replace('_', " "), money(&t.amount)?]))
+        .collect::<AppResult<Vec<_>>>()?;
+    let paid = Table { caption: w(Label::PaidWith), heads: vec![w(Label::Method), w(Label::Amount)], rows };
+    Ok([charges, paid])
 }
 
 #[cfg(test)]

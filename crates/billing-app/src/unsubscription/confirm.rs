@@ -14,11 +14,10 @@ use billing_domain::reason::ReasonCode;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::facts::{Question, QuoteFacts, load_facts};
 use super::quoting::{deletion_preview, stored_body};
-use super::records::{IdempotencyClaim, Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
+use super::records::{Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
 use crate::documents::issue::{Credited, audit_ref, issue_credit_note};
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
@@ -58,9 +57,13 @@ pub struct UnsubscriptionResult {
     pub replayed: bool,
 }
 
-fn request_hash(c: &Confirmation) -> String {
-    let text = format!("{}\u{0}{}", c.quote_id, c.confirm_workspace_deletion.as_deref().unwrap_or("\u{0}"));
-    hex::encode(Sha256::digest(text.as_bytes()))
+/// The confirmation's fingerprint: the quote it executes and the name typed.
+fn fingerprint(c: &Confirmation) -> String {
+    let typed = c.confirm_workspace_deletion.as_deref();
+    crate::idempotency::fingerprint(
+        "confirm_quote",
+        &[&c.quote_id, typed.map_or("untyped", |_| "typed"), typed.unwrap_or("")],
+    )
 }
 
 /// `days` business days (Monday to Friday in the billing zone) after `from`,
@@ -117,10 +120,9 @@ impl Billing {
         accepted: &[ActionKind],
     ) -> AppResult<UnsubscriptionResult> {
         let key = &c.idempotency_key;
-        crate::service::check_idempotency_key(key)?;
+        crate::idempotency::check_idempotency_key(key)?;
         let now = self.now();
-        let scope = caller.actor();
-        let hash = request_hash(c);
+        let hash = fingerprint(c);
         // The key's answer is the unsubscription's id, chosen before the work.
         let id = new_id("uns");
         // Read before the transaction: making the key takes a write of its own.
@@ -133,14 +135,9 @@ impl Billing {
             return Err(AppError::invalid("quote_id", message));
         }
         let mut tx = self.begin().await?;
-        if let IdempotencyClaim::Used { request_hash, response } =
-            tx.claim_idempotency(&scope, key, &hash, Some(&id), now).await?
-        {
-            if request_hash != hash {
-                return Err(AppError::IdempotencyKeyReused { key: key.clone() });
-            }
+        if let Some(first) = self.claim_key(&mut *tx, caller, key, &hash, Some(&id)).await? {
             drop(tx);
-            return self.unsubscription_result(caller, &response, true).await;
+            return self.unsubscription_result(caller, &first, true).await;
         }
         let quote = visible(caller, "quote", &c.quote_id, quote, |q| &q.account_id)?;
         let result = self.execute(&mut *tx, caller, c, quote, &id, now).await?;

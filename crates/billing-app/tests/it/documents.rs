@@ -158,3 +158,47 @@ fn a_chinese_buyer_name_prints_in_the_pdf_with_an_embedded_cjk_face() {
         doc.objects.values().filter(|o| o.as_dict().is_ok_and(|d| d.has(b"FontFile2") || d.has(b"FontFile3"))).count();
     assert!(fonts >= 2, "{fonts} embedded font files");
 }
+
+/// Words of another language, to see which texts are labels.
+struct Shouted;
+
+impl billing_app::documents::labels::Labels for Shouted {
+    fn words(&self, label: billing_app::documents::labels::Label) -> String {
+        label.english().to_uppercase()
+    }
+}
+
+#[test]
+fn the_words_around_a_document_change_with_its_labels_and_its_content_does_not() {
+    use billing_app::documents::html::{Linked, render_html_linked};
+    use billing_app::documents::sheet::{sheet, sheet_in};
+    let content = invoice("CNY", "12345.60");
+    let english = sheet(&content).unwrap();
+    let shouted = sheet_in(&content, &Shouted).unwrap();
+    assert_eq!((english.title.as_str(), shouted.title.as_str()), ("Invoice", "INVOICE"));
+    assert_eq!(shouted.total_label, "TOTAL DUE");
+    assert_eq!(shouted.facts[0], ("ISSUED".to_owned(), english.facts[0].1.clone()), "the date stays as issued");
+    assert_eq!((&shouted.number, &shouted.total), (&english.number, &english.total));
+    assert_eq!(
+        (&shouted.seller[0], &shouted.buyer),
+        (
+            &english.seller[0],
+            &vec!["Zhang Wei 张伟".to_owned(), "1 Road".to_owned(), "City".to_owned(), "ACCOUNT: acc_1".to_owned()]
+        )
+    );
+    for (e, s) in english.tables.iter().zip(&shouted.tables) {
+        assert_eq!(s.caption, e.caption.to_uppercase());
+        assert_eq!(
+            s.rows.iter().map(|r| r.last()).collect::<Vec<_>>(),
+            e.rows.iter().map(|r| r.last()).collect::<Vec<_>>()
+        );
+    }
+    let linked = Linked { labels: &Shouted, lang: "zh-CN", stylesheet_href: "/d.css", links: "" };
+    let page = render_html_linked(&content, "abc123", &linked).unwrap();
+    assert!(page.starts_with("<!doctype html><html lang=\"zh-CN\">"));
+    for wanted in ["<h2>SELLER</h2>", "SHA-256 OF THE ISSUED CONTENT: abc123", "¥12,345.60 CNY", "Spark reserved, 8 CU"]
+    {
+        assert!(page.contains(wanted), "missing {wanted}");
+    }
+    assert!(render_html(&content, "abc123").unwrap().contains("<h2>Seller</h2>"), "the plain page stays English");
+}

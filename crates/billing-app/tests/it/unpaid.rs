@@ -21,7 +21,8 @@ fn an_order_not_paid_yet_is_quoted_as_an_unpaid_order_pending() {
         let quote = scenario.quote().unwrap();
         assert_eq!(quote.reason, Some(ReasonCode::UnpaidOrderPending), "{name}");
         let expect = scenario.expect.as_ref().unwrap();
-        compare_with_expect(expect, &quote_json(&quote, scenario.zone)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        compare_with_expect(expect, &quote_json(&quote, scenario.zone).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 

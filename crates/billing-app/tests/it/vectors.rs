@@ -37,7 +37,7 @@ fn failures_in(dir: &Path) -> Vec<String> {
     for (name, text) in &files {
         let scenario = parse_scenario(text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let quote = scenario.quote().unwrap_or_else(|e| panic!("{name}: {e}"));
-        let got = quote_json(&quote, scenario.zone);
+        let got = quote_json(&quote, scenario.zone).unwrap_or_else(|e| panic!("{name}: {e}"));
         let expect = scenario.expect.as_ref().unwrap_or_else(|| panic!("{name}: no expect"));
         if let Err(diff) = compare_with_expect(expect, &got) {
             failures.push(format!("{name}: {diff}"));

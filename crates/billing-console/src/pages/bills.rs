@@ -103,6 +103,9 @@ struct BillsPage {
     layout: crate::page::Layout,
     from: String,
     to: String,
+    /// The period's first and end day in the reader's words.
+    from_words: String,
+    to_words: String,
     zone: String,
     workspaces: Vec<WorkspaceOption>,
     rows: Vec<UsageRow>,
@@ -181,6 +184,8 @@ pub async fn page(
         layout: session.layout(&l.t("nav-bills"), "/console/bills"),
         from: period.from.to_string(),
         to: period.to.to_string(),
+        from_words: fmt::date(l, period.from),
+        to_words: fmt::date(l, period.to),
         zone: zone.name().to_owned(),
         workspaces: workspaces
             .into_iter()
@@ -195,7 +200,7 @@ pub async fn page(
             .iter()
             .map(|r| {
                 let sums = [r.usage, r.quota, r.plan, r.pay_as_you_go];
-                row(l, r.date.to_string(), r.workspace_name.clone(), r.workspace_id.clone(), sums, r.charge)
+                row(l, fmt::date(l, r.date), r.workspace_name.clone(), r.workspace_id.clone(), sums, r.charge)
             })
             .collect(),
         total: row(l, String::new(), String::new(), String::new(), sums, charge),

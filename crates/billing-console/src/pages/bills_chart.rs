@@ -83,7 +83,8 @@ impl Chart {
                     .max(1);
                 top -= height;
                 let amount = fmt::cu_hours(CuHours::from_milli(*value));
-                let title = format!("{date}: {}", locale.t2("bills-segment", "cu", amount, "how", locale.t(message)));
+                let segment = locale.t2("bills-segment", "cu", amount, "how", locale.t(message));
+                let title = locale.t2("bills-segment-title", "day", fmt::date(locale, *date), "segment", segment);
                 segments.push(Segment { class, x, y: top, width: bar, height, title });
             }
         }
@@ -99,7 +100,7 @@ impl Chart {
             "bills-chart-description",
             &[
                 ("days", i64::try_from(days.len()).unwrap_or(i64::MAX).into()),
-                ("from", from.to_string().into()),
+                ("from", fmt::date(locale, from).into()),
                 ("peak", fmt::cu_hours(CuHours::from_milli(peak)).into()),
             ],
         );

@@ -7,12 +7,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use billing_app::AppResult;
-use billing_app::documents::html::{escape, render_html_linked};
+use billing_app::documents::html::{Linked, escape, render_html_linked};
+use billing_app::documents::labels::{Label, Labels};
 use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord};
 
 use crate::auth::Session;
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageError, PageResult, html, see_other};
 use crate::state::ConsoleState;
 
@@ -77,16 +79,35 @@ pub async fn list(State(state): State<ConsoleState>, session: Session, RawQuery(
     Ok(html(&DocumentsPage { layout, kind, rows, operator: session.is_operator(), older }))
 }
 
-/// `GET /console/documents/{id}`: the printable page.
+/// The words around a printed document in the reader's language: the
+/// `document-<label>` messages. The document's content stays as issued.
+pub struct DocumentWords(pub Locale);
+
+impl Labels for DocumentWords {
+    fn words(&self, label: Label) -> String {
+        self.0.t(&format!("document-{}", label.key()))
+    }
+}
+
+/// `GET /console/documents/{id}`: the printable page, its labels in the
+/// reader's language around the content as issued.
 pub async fn show(State(state): State<ConsoleState>, session: Session, Path(id): Path<String>) -> PageResult {
     let doc = state.billing.document(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let content = doc.parsed().map_err(|e| session.fail(e))?;
+    let l = session.locale;
     let links = format!(
-        "<a href=\"/console/documents\">All documents</a><a href=\"/console/documents/{id}/pdf\">Download PDF</a>",
+        "<a href=\"/console/documents\">{all}</a><a href=\"/console/documents/{id}/pdf\">{pdf}</a>",
+        all = escape(&l.t("documents-all-link")),
+        pdf = escape(&l.t("documents-download-pdf")),
         id = escape(&doc.id)
     );
-    let page = render_html_linked(&content, &doc.sha256, "/console/static/document.css", &links)
-        .map_err(|e| session.fail(e))?;
+    let linked = Linked {
+        labels: &DocumentWords(l),
+        lang: l.html_lang(),
+        stylesheet_href: "/console/static/document.css",
+        links: &links,
+    };
+    let page = render_html_linked(&content, &doc.sha256, &linked).map_err(|e| session.fail(e))?;
     Ok(Html(page).into_response())
 }
 

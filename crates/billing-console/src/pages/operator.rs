@@ -12,11 +12,12 @@ use billing_domain::calendar::BillingZone;
 use billing_domain::policy::PolicyDuration;
 
 use super::operator_accounts::{encode, zone_label, zone_of};
-use super::operator_audit::{VIEW_ZONE, find_account};
+use super::operator_audit::{AccountMiss, VIEW_ZONE, find_account};
 use super::refunds::{Names, PAGE_SIZE, RefundRow, page_cursor, policy_now, refund_row, status_filter};
 use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html, see_other};
 use crate::state::ConsoleState;
 
@@ -38,7 +39,8 @@ struct OverviewPage {
     now: String,
     offset: String,
     offset_seconds: i64,
-    steps: [&'static str; 6],
+    /// The clock form's jumps: value and words.
+    steps: Vec<(&'static str, String)>,
 }
 
 /// `GET /console/operator`.
@@ -69,7 +71,7 @@ pub async fn overview(
             now: fmt::date_time(l, BillingZone::DEFAULT, billing.now()),
             offset: fmt::duration(l, PolicyDuration::from_seconds(offset_micros / 1_000_000)),
             offset_seconds: offset_micros / 1_000_000,
-            steps: CLOCK_STEPS,
+            steps: CLOCK_STEPS.iter().map(|s| (*s, step_words(l, s))).collect(),
         })
     };
     let mut page = load.await.map_err(|e| session.fail(e))?;
@@ -77,6 +79,11 @@ pub async fn overview(
     let notice = advanced.map(|d| l.t1("operator-clock-moved", "by", fmt::duration(l, d)));
     page.layout = session.layout(&l.t("operator-title"), "/console/operator").with_notice(notice);
     Ok(html(&page))
+}
+
+/// A jump of the clock form in words (`1d` → `1 day`).
+fn step_words(l: Locale, step: &str) -> String {
+    step.parse::<PolicyDuration>().map_or_else(|_| step.to_owned(), |d| fmt::duration(l, d))
 }
 
 /// `POST /console/operator/clock`: moves the simulated clock forward.
@@ -111,7 +118,7 @@ enum Search {
     Nothing(String),
 }
 
-async fn search(billing: &Billing, caller: &Caller, q: &str) -> AppResult<Search> {
+async fn search(billing: &Billing, caller: &Caller, l: Locale, q: &str) -> AppResult<Search> {
     if q.is_empty() {
         return Ok(Search::Everything);
     }
@@ -122,11 +129,8 @@ async fn search(billing: &Billing, caller: &Caller, q: &str) -> AppResult<Search
     }
     Ok(match find_account(billing, caller, q).await? {
         Ok(account) => Search::Account(account),
-        Err(why) if why.starts_with("No account") => Search::Nothing(format!(
-            "No refund has the ID “{q}”, and no account is named so or has it as its ID. Search by a refund ID, an \
-             account ID or part of an account's name."
-        )),
-        Err(why) => Search::Nothing(why),
+        Err(AccountMiss::Unknown) => Search::Nothing(l.t1("operator-refunds-not-found", "q", q)),
+        Err(miss) => Search::Nothing(miss.words(l, q)),
     })
 }
 
@@ -142,7 +146,7 @@ pub async fn refunds(
     let l = session.locale;
     let q = query.text("q").to_owned();
     let billing = &state.billing;
-    let found = search(billing, &session.caller, &q).await.map_err(|e| session.fail(e))?;
+    let found = search(billing, &session.caller, l, &q).await.map_err(|e| session.fail(e))?;
     let (account, problem) = match found {
         Search::Refund(id) => return Ok(see_other(&format!("/console/operator/refunds/{}", encode(&id)))),
         Search::Everything => (None, None),

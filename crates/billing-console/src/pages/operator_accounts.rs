@@ -18,12 +18,10 @@ use super::refunds::{Names, RefundRow, policy_now, refund_row};
 use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html};
 use crate::state::ConsoleState;
 use crate::words;
-
-/// These pages are in English for now (their templates are not translated yet).
-const EN: crate::i18n::Locale = crate::i18n::Locale::EnUs;
 
 /// Accounts listed on one page.
 pub const ACCOUNTS_PAGE: i64 = 50;
@@ -38,21 +36,23 @@ pub async fn zone_of(billing: &Billing, currency: Currency) -> AppResult<Billing
     Ok(regions.iter().find(|r| r.currency() == currency).map(|r| r.zone).unwrap_or_default())
 }
 
-/// `Asia/Shanghai (UTC+08:00)`: a zone with its offset now.
+/// `Asia/Shanghai (UTC+08:00)`: a zone with its offset now (the same in
+/// every language).
 pub fn zone_label(zone: BillingZone, now: chrono::DateTime<chrono::Utc>) -> String {
-    let shown = fmt::date_time(EN, zone, now);
+    // The offset is read off the English form, which ends in it.
+    let shown = fmt::date_time(Locale::EnUs, zone, now);
     let offset = shown.rsplit(' ').next().unwrap_or("UTC");
     format!("{} ({offset})", zone.name())
 }
 
 /// A payment method as people read it: the card or PayPal label the channel
 /// gave, or the bank account's own label.
-pub fn method_label(m: &PaymentMethod) -> String {
+pub fn method_label(l: Locale, m: &PaymentMethod) -> String {
     let label = match m.kind {
-        PaymentMethodKind::BankTransfer => format!("Bank account “{}”", m.label),
+        PaymentMethodKind::BankTransfer => l.t1("operator-method-bank", "label", &m.label),
         _ => m.label.clone(),
     };
-    if m.valid { label } else { format!("{label} (no longer usable)") }
+    if m.valid { label } else { l.t1("operator-method-unusable", "method", label) }
 }
 
 /// One account in the list.
@@ -76,12 +76,12 @@ struct AccountsPage {
     problem: Option<String>,
 }
 
-fn account_row(s: &AccountSummary, zones: &HashMap<Currency, String>) -> AccountRow {
+fn account_row(l: Locale, s: &AccountSummary, zones: &HashMap<Currency, String>) -> AccountRow {
     AccountRow {
         id: s.account.id.clone(),
         name: s.account.name.clone(),
         zone: zones.get(&s.account.currency).cloned().unwrap_or_default(),
-        balance: fmt::money(EN, s.account.balance),
+        balance: fmt::money(l, s.account.balance),
         overdue: s.account.balance.minor() < 0,
         active_instances: s.active_instances,
         pending_refunds: s.pending_refunds,
@@ -98,8 +98,9 @@ pub async fn list(
     let q = query.text("q").to_owned();
     let after = Some(query.text("after")).filter(|a| !a.is_empty()).map(str::to_owned);
     let billing = &state.billing;
+    let l = session.locale;
     let filter = AccountFilter { query: Some(q.clone()), starting_after: after, limit: ACCOUNTS_PAGE };
-    let layout = session.layout("Accounts", "/console/operator/accounts");
+    let layout = session.layout(&l.t("nav-accounts"), "/console/operator/accounts");
     let load = async {
         let found = billing.account_summaries(&session.caller, filter).await?;
         let mut zones = HashMap::new();
@@ -109,13 +110,13 @@ pub async fn list(
             let zone = regions.iter().find(|r| r.currency() == currency).map(|r| r.zone).unwrap_or_default();
             zones.entry(currency).or_insert_with(|| zone_label(zone, billing.now()));
         }
-        AppResult::Ok(found.iter().map(|s| account_row(s, &zones)).collect::<Vec<_>>())
+        AppResult::Ok(found.iter().map(|s| account_row(l, s, &zones)).collect::<Vec<_>>())
     };
     let (rows, problem) = match load.await {
         Ok(rows) => (rows, None),
         Err(AppError::Invalid { message, field }) => {
-            let what = if field == "q" { "The search" } else { "The page link" };
-            (Vec::new(), Some(format!("{what} {message}.")))
+            let what = if field == "q" { "operator-accounts-bad-search" } else { "operator-accounts-bad-page" };
+            (Vec::new(), Some(l.t1(what, "why", message)))
         }
         Err(e) => return Err(session.fail(e)),
     };
@@ -139,7 +140,7 @@ pub fn encode(text: &str) -> String {
 /// One instance on the account page.
 struct InstanceRow {
     id: String,
-    product: &'static str,
+    product: String,
     workspace: String,
     size: String,
     state: String,
@@ -184,6 +185,7 @@ const INSTANCES_SHOWN: usize = 100;
 const REFUNDS_SHOWN: i64 = 20;
 
 async fn instance_rows(
+    l: Locale,
     billing: &Billing,
     caller: &Caller,
     account: &Account,
@@ -197,41 +199,49 @@ async fn instance_rows(
         .workspace_names(caller, &account.id, &ids)
         .await?
         .into_iter()
-        .map(|(id, name, deleted)| (id, if deleted { format!("{name} (deleted)") } else { name }))
+        .map(|(id, name, deleted)| (id, if deleted { l.t1("operator-workspace-deleted", "name", name) } else { name }))
         .collect();
     Ok(instances
         .into_iter()
         .take(INSTANCES_SHOWN)
         .map(|i| InstanceRow {
-            product: i.commodity.display_name(),
+            product: words::commodity(l, i.commodity),
             workspace: i
                 .workspace_id
                 .as_ref()
                 .map_or_else(|| "—".to_owned(), |w| workspaces.get(w).cloned().unwrap_or_else(|| w.clone())),
             size: match (i.quota_cu, i.capacity) {
-                (Some(cu), _) => format!("{cu} CU"),
-                (None, Some(c)) => format!("{} CU-hours", fmt::cu_hours(c)),
+                (Some(cu), _) => l.t1("cu-count", "cu", cu),
+                (None, Some(c)) => l.t1("cu-hours-count", "amount", fmt::cu_hours(c)),
                 (None, None) => "—".to_owned(),
             },
-            state: words::instance_state(EN, i.state),
+            state: words::instance_state(l, i.state),
             active: i.state == billing_app::model::InstanceState::Active,
-            created: fmt::date_time(EN, zone, i.created_at),
+            created: fmt::date_time(l, zone, i.created_at),
             id: i.id,
         })
         .collect())
 }
 
-fn ledger_row(l: &BalanceLine, zone: BillingZone) -> LedgerRow {
-    let amount = match l.unit.parse::<Currency>() {
-        Ok(c) => fmt::money(EN, Money::from_minor(c, l.amount_minor)),
-        Err(_) => format!("{} {}", l.amount_minor, l.unit),
+/// What a balance entry of kind `kind` (`order.payment`) records, in
+/// words; a kind without words of its own is shown as a sentence of its
+/// parts.
+fn ledger_kind(l: Locale, kind: &str) -> String {
+    let id = format!("ledger-kind-{}", kind.replace(['.', '_'], "-"));
+    if l.has(&id) { l.t(&id) } else { fmt::sentence(&kind.replace(['.', '_'], " ")) }
+}
+
+fn ledger_row(l: Locale, line: &BalanceLine, zone: BillingZone) -> LedgerRow {
+    let amount = match line.unit.parse::<Currency>() {
+        Ok(c) => fmt::money(l, Money::from_minor(c, line.amount_minor)),
+        Err(_) => format!("{} {}", line.amount_minor, line.unit),
     };
     LedgerRow {
-        at: fmt::date_time(EN, zone, l.at),
-        what: fmt::sentence(&l.kind.replace(['.', '_'], " ")),
-        reference: l.reference.clone(),
-        amount: if l.amount_minor > 0 { format!("+{amount}") } else { amount },
-        credit: l.amount_minor > 0,
+        at: fmt::date_time(l, zone, line.at),
+        what: ledger_kind(l, &line.kind),
+        reference: line.reference.clone(),
+        amount: if line.amount_minor > 0 { format!("+{amount}") } else { amount },
+        credit: line.amount_minor > 0,
     }
 }
 
@@ -246,33 +256,33 @@ pub async fn show(
     let before = Some(query.text("before")).filter(|b| !b.is_empty());
     let billing = &state.billing;
     let caller = &session.caller;
+    let l = session.locale;
     let load = async {
         let summary = billing.account_summary(caller, &id).await?;
         let account = &summary.account;
         let zone = zone_of(billing, account.currency).await?;
-        let methods = billing.payment_methods(caller, &id).await?.iter().map(method_label).collect();
-        let instances = instance_rows(billing, caller, account, zone).await?;
+        let methods = billing.payment_methods(caller, &id).await?.iter().map(|m| method_label(l, m)).collect();
+        let instances = instance_rows(l, billing, caller, account, zone).await?;
         let filter = RefundFilter { account_id: Some(id.clone()), limit: REFUNDS_SHOWN + 1, ..RefundFilter::default() };
         let mut found = billing.refunds(caller, filter).await?;
         let more_refunds = found.len() > REFUNDS_SHOWN as usize;
         found.truncate(REFUNDS_SHOWN as usize);
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, caller, &found).await?;
-        let refunds = found.iter().map(|r| refund_row(EN, r, &policy, zone, &names)).collect();
+        let refunds = found.iter().map(|r| refund_row(l, r, &policy, zone, &names)).collect();
         let lines = billing.balance_lines(caller, &id, before, LEDGER_PAGE).await?;
-        let older = lines
-            .last()
-            .filter(|_| lines.len() >= LEDGER_PAGE as usize)
-            .map(|l| format!("/console/operator/accounts/{}?before={}#ledger", encode(&id), encode(&l.movement_id)));
-        let ledger = lines.iter().map(|l| ledger_row(l, zone)).collect();
+        let older = lines.last().filter(|_| lines.len() >= LEDGER_PAGE as usize).map(|last| {
+            format!("/console/operator/accounts/{}?before={}#ledger", encode(&id), encode(&last.movement_id))
+        });
+        let ledger = lines.iter().map(|line| ledger_row(l, line, zone)).collect();
         AppResult::Ok(AccountPage {
             layout: Layout::default(),
             id: account.id.clone(),
             name: account.name.clone(),
-            balance: fmt::money(EN, account.balance),
+            balance: fmt::money(l, account.balance),
             overdue: account.balance.minor() < 0,
             zone: zone_label(zone, billing.now()),
-            opened: fmt::date_time(EN, zone, account.created_at),
+            opened: fmt::date_time(l, zone, account.created_at),
             active_instances: summary.active_instances,
             pending_refunds: summary.pending_refunds,
             methods,
@@ -287,4 +297,30 @@ pub async fn show(
     let mut page = load.await.map_err(|e| session.fail(e))?;
     page.layout = session.layout(&page.name, "/console/operator/accounts");
     Ok(html(&page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_balance_entry_has_words_in_both_languages() {
+        let kinds = [
+            "order.payment",
+            "balance.top_up",
+            "usage.charge",
+            "refund.succeeded",
+            "refund.rerouted",
+            "unsubscription.refund",
+            "downgrade.refund",
+            "switch.refund",
+            "activation.refund",
+            "activation.benefits_restored",
+        ];
+        for kind in kinds {
+            assert_eq!(ledger_kind(Locale::EnUs, kind), fmt::sentence(&kind.replace(['.', '_'], " ")));
+            assert!(ledger_kind(Locale::ZhCn, kind).chars().all(|c| !c.is_ascii_alphabetic()), "{kind}");
+        }
+        assert_eq!(ledger_kind(Locale::ZhCn, "plan.capacity_drawn"), "Plan capacity drawn");
+    }
 }

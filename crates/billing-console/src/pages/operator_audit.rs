@@ -16,11 +16,9 @@ use super::operator_accounts::{encode, zone_label};
 use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{Layout, PageResult, html};
 use crate::state::ConsoleState;
-
-/// These pages are in English for now (their templates are not translated yet).
-const EN: crate::i18n::Locale = crate::i18n::Locale::EnUs;
 
 /// Events listed on one page.
 const PAGE: i64 = 50;
@@ -59,10 +57,40 @@ const ACTIONS: [&str; 24] = [
     "workspace.deleted",
 ];
 
+/// Why no single account fits what an operator typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountMiss {
+    /// No account has it as its id or name, nor a name that contains it.
+    Unknown,
+    /// The names of several accounts contain it: the first few, and
+    /// whether there are more.
+    Ambiguous(Vec<String>, bool),
+    /// It cannot be searched for; the use case's reason, in English.
+    Invalid(String),
+}
+
+impl AccountMiss {
+    /// The miss in words, for the text `text` the operator typed.
+    pub fn words(&self, l: Locale, text: &str) -> String {
+        match self {
+            AccountMiss::Unknown => l.t1("operator-account-unknown", "text", text),
+            AccountMiss::Ambiguous(names, more) => {
+                let mut names = names.join(&l.t("list-comma"));
+                if *more {
+                    names.push_str(&l.t("list-comma"));
+                    names.push('…');
+                }
+                l.t2("operator-account-ambiguous", "text", text, "names", names)
+            }
+            AccountMiss::Invalid(why) => l.t1("operator-account-bad-search", "why", why),
+        }
+    }
+}
+
 /// An account named by an operator: its id, or its name (any case), or a
-/// part of its name that only one account has. `Err` says, in words, why
-/// no single account fits.
-pub async fn find_account(billing: &Billing, caller: &Caller, text: &str) -> AppResult<Result<Account, String>> {
+/// part of its name that only one account has. `Err` says why no single
+/// account fits.
+pub async fn find_account(billing: &Billing, caller: &Caller, text: &str) -> AppResult<Result<Account, AccountMiss>> {
     match billing.account_summary(caller, text).await {
         Ok(found) => return Ok(Ok(found.account)),
         Err(AppError::NotFound { .. }) => {}
@@ -73,20 +101,16 @@ pub async fn find_account(billing: &Billing, caller: &Caller, text: &str) -> App
     let filter = AccountFilter { query: Some(text.to_owned()), starting_after: None, limit: 50 };
     let found = match billing.account_summaries(caller, filter).await {
         Ok(found) => found,
-        Err(AppError::Invalid { message, .. }) => return Ok(Err(format!("The account {message}."))),
+        Err(AppError::Invalid { message, .. }) => return Ok(Err(AccountMiss::Invalid(message))),
         Err(e) => return Err(e),
     };
     let exact = found.iter().find(|s| s.account.name.to_lowercase() == text.to_lowercase());
     match (exact, found.as_slice()) {
         (Some(s), _) | (None, [s]) => Ok(Ok(s.account.clone())),
-        (None, []) => Ok(Err(format!("No account is named “{text}” or has it as its ID."))),
+        (None, []) => Ok(Err(AccountMiss::Unknown)),
         (None, several) => {
-            let names: Vec<&str> = several.iter().take(5).map(|s| s.account.name.as_str()).collect();
-            Ok(Err(format!(
-                "“{text}” fits more than one account ({}{}): type more of the name, or the account ID.",
-                names.join(", "),
-                if several.len() > 5 { ", …" } else { "" }
-            )))
+            let names = several.iter().take(5).map(|s| s.account.name.clone()).collect();
+            Ok(Err(AccountMiss::Ambiguous(names, several.len() > 5)))
         }
     }
 }
@@ -133,26 +157,26 @@ impl AuditForm {
     }
 
     /// The filter these inputs ask for, or why they cannot be used.
-    async fn filter(&self, billing: &Billing, caller: &Caller) -> AppResult<Result<AuditFilter, String>> {
+    async fn filter(&self, billing: &Billing, caller: &Caller, l: Locale) -> AppResult<Result<AuditFilter, String>> {
         let account_id = match self.account.as_str() {
             "" => None,
             text => match find_account(billing, caller, text).await? {
                 Ok(account) => Some(account.id),
-                Err(why) => return Ok(Err(why)),
+                Err(miss) => return Ok(Err(miss.words(l, text))),
             },
         };
-        let from = match day_start(&self.from, "From", 0) {
+        let from = match day_start(l, &self.from, "operator-audit-from", 0) {
             Ok(from) => from,
             Err(why) => return Ok(Err(why)),
         };
-        let to = match day_start(&self.to, "To", 1) {
+        let to = match day_start(l, &self.to, "operator-audit-to", 1) {
             Ok(to) => to,
             Err(why) => return Ok(Err(why)),
         };
         if let (Some(f), Some(t)) = (from, to)
             && t <= f
         {
-            return Ok(Err("The To date is before the From date: swap them or pick another day.".to_owned()));
+            return Ok(Err(l.t("operator-audit-swapped")));
         }
         let text = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
         Ok(Ok(AuditFilter {
@@ -168,13 +192,13 @@ impl AuditForm {
 }
 
 /// The start of the day `text` names (plus `days_after` days) in the view
-/// zone; `Err` says what is wrong with the field called `label`.
-fn day_start(text: &str, label: &str, days_after: u64) -> Result<Option<DateTime<Utc>>, String> {
+/// zone; `Err` says what is wrong with the field labelled by message
+/// `label`.
+fn day_start(l: Locale, text: &str, label: &str, days_after: u64) -> Result<Option<DateTime<Utc>>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    let wrong =
-        || format!("The {label} date “{text}” is not a date: write it as year-month-day, for example 2026-05-01.");
+    let wrong = || l.t2("operator-audit-bad-date", "field", l.t(label), "text", text);
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| wrong())?;
     let day = day.checked_add_days(chrono::Days::new(days_after)).ok_or_else(wrong)?;
     VIEW_ZONE.start_of_day(day).map(Some).map_err(|_| wrong())
@@ -191,14 +215,14 @@ struct AuditRow {
     detail: String,
 }
 
-fn audit_row(e: AuditEvent) -> AuditRow {
+fn audit_row(l: Locale, e: AuditEvent) -> AuditRow {
     let mut detail: String = e.detail.chars().take(DETAIL_CHARS).collect();
     if e.detail.chars().count() > DETAIL_CHARS {
         detail.push('…');
     }
     AuditRow {
         seq: e.seq,
-        at: fmt::date_time(EN, VIEW_ZONE, e.at),
+        at: fmt::date_time(l, VIEW_ZONE, e.at),
         actor_is_account: e.actor.starts_with("acc_"),
         actor: e.actor,
         action: e.action,
@@ -231,17 +255,18 @@ pub async fn audit(
     let query = FormData::query(query.as_deref());
     let form = AuditForm::read(&query);
     let billing = &state.billing;
+    let l = session.locale;
     let before = match query.text("before") {
         "" => Ok(None),
         text => text.parse::<i64>().ok().filter(|n| *n > 0).map(Some).ok_or(()),
     };
     let load = async {
-        let mut filter = match form.filter(billing, &session.caller).await? {
+        let mut filter = match form.filter(billing, &session.caller, l).await? {
             Ok(filter) => filter,
             Err(why) => return Ok(Err(why)),
         };
         let Ok(before) = before else {
-            return Ok(Err("The page link is damaged: open the newest events and page from there.".to_owned()));
+            return Ok(Err(l.t("operator-audit-bad-page")));
         };
         filter.order = AuditOrder::Before(before);
         AppResult::Ok(Ok(billing.audit_search(&session.caller, &filter).await?))
@@ -259,14 +284,14 @@ pub async fn audit(
     };
     let older = events.last().filter(|_| events.len() >= PAGE as usize).map(|e| link(&format!("before={}", e.seq)));
     let page = AuditPage {
-        layout: session.layout("Audit log", "/console/operator/audit"),
+        layout: session.layout(&l.t("nav-audit-log"), "/console/operator/audit"),
         zone: zone_label(VIEW_ZONE, billing.now()),
         actions: ACTIONS,
         filtered: !form.is_empty(),
         paged: matches!(before, Ok(Some(_))),
         newest: link(""),
         form,
-        rows: events.into_iter().map(audit_row).collect(),
+        rows: events.into_iter().map(|e| audit_row(l, e)).collect(),
         older,
         problem: problem.clone(),
     };

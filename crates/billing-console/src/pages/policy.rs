@@ -15,6 +15,7 @@ use chrono::NaiveDateTime;
 use crate::auth::{Operator, Session};
 use crate::fmt;
 use crate::forms::FormData;
+use crate::i18n::Locale;
 use crate::page::{PageResult, html, see_other};
 use crate::state::ConsoleState;
 
@@ -37,7 +38,7 @@ struct SettingField {
     name: &'static str,
     value: String,
     choices: &'static [&'static str],
-    hint: &'static str,
+    hint: String,
 }
 
 #[derive(Template)]
@@ -51,13 +52,15 @@ struct PolicyPage {
     error: Option<(String, String)>,
 }
 
+/// The values a setting takes when there are few of them, else the
+/// message id of the hint under its text box.
 fn choices(name: &str) -> (&'static [&'static str], &'static str) {
     match name {
         "proration_unit" => (&["day", "second"], ""),
         "resource_plan_partial_refund" => (&["true", "false"], ""),
-        "full_refunds_per_year" => (&[], "A count from 0 to 1000, or none."),
-        "resource_plan_window" => (&[], "A span like 5d or 120h, or validity."),
-        _ => (&[], "A span like 150d, 12h or 15m."),
+        "full_refunds_per_year" => (&[], "policy-hint-count"),
+        "resource_plan_window" => (&[], "policy-hint-window"),
+        _ => (&[], "policy-hint-span"),
     }
 }
 
@@ -91,6 +94,7 @@ async fn page(
         .map(|(name, value)| {
             let (choices, hint) = choices(name);
             let value = typed.map_or(value, |form| form.text(name).to_owned());
+            let hint = if hint.is_empty() { String::new() } else { l.t(hint) };
             SettingField { name, value, choices, hint }
         })
         .collect();
@@ -100,7 +104,7 @@ async fn page(
         None => ZONE.local_time(next_hour).format(LOCAL_FORMAT).to_string(),
     };
     // The offset is read off the English form, which ends in it.
-    let offset = fmt::date_time(crate::i18n::Locale::EnUs, ZONE, now);
+    let offset = fmt::date_time(Locale::EnUs, ZONE, now);
     Ok(PolicyPage {
         layout: session.layout(&l.t("nav-refund-policy"), "/console/operator/policy").with_notice(notice),
         versions: rows,
@@ -159,11 +163,17 @@ pub async fn submit(State(state): State<ConsoleState>, Operator(session): Operat
     match add.await {
         Ok(added) => Ok(see_other(&format!("/console/operator/policy?added={}", added.version))),
         Err(e @ (AppError::Invalid { .. } | AppError::InvalidState { .. })) => {
+            let l = session.locale;
             let (message, details) = match &e {
                 AppError::Invalid { field, message } => {
-                    (format!("{}: {message}.", field.replace('_', " ")), format!("{} · field {field}", e.code()))
+                    // English names the setting in words; other languages by its name.
+                    let args =
+                        [("field", field.replace('_', " ").into()), ("name", field.into()), ("why", message.into())];
+                    let words = l.t_args("policy-invalid", &args);
+                    (words, format!("{} · field {field}", e.code()))
                 }
-                other => (fmt::sentence(&other.to_string()), other.code().to_owned()),
+                other if l == Locale::EnUs => (fmt::sentence(&other.to_string()), other.code().to_owned()),
+                other => (crate::page::error_message(l, other.code()), other.code().to_owned()),
             };
             let page = page(billing, &session, Some(&form), Some((message, details)), None)
                 .await

@@ -139,20 +139,9 @@ pub async fn submit(
         // The form carries its own idempotency key: submitting it twice
         // renews once and shows the first renewal again.
         let key = form.text("idempotency_key").to_owned();
-        let hash = format!("renew\u{0}{}\u{0}{months}\u{0}{}", ctx.quota.id, form.text("pay_with"));
-        let (billing, caller, quota_id) = (state.billing.clone(), session.caller.clone(), ctx.quota.id.clone());
-        let done = state
-            .billing
-            .idempotent(&session.caller, &key, &hash, move |tx| {
-                Box::pin(async move {
-                    let purchase = billing.renew_in(tx, &caller, &quota_id, months, &[], Some(&tenders)).await?;
-                    Ok(purchase.order.id)
-                })
-            })
-            .await?;
         // A card is charged through the channel once the renewal is placed.
-        let paid = state.billing.finish_payment(&session.caller, &done.response).await?;
-        AppResult::Ok((ctx.quota.id, paid.order.id))
+        let paid = state.billing.renew_once(&session.caller, &key, &ctx.quota.id, months, &[], Some(&tenders)).await?;
+        AppResult::Ok((ctx.quota.id, paid.value.order.id))
     };
     match renew.await {
         Ok((quota_id, order_id)) => Ok(see_other(&format!("/console/instances/{quota_id}?renewed={order_id}"))),

@@ -72,6 +72,20 @@ async fn the_page_charts_and_lists_usage_and_links_its_downloads() {
     assert!(page.text.contains("2026-03-10: 15 CU-hours pay-as-you-go"), "{}", page.text);
     assert!(page.text.contains("href=\"/console/bills/usage.csv?from=2026-03-01&#38;to=2026-04-01\""), "{}", page.text);
     assert!(page.text.contains("aria-current=\"page\">Bills &#38; usage"), "{}", page.text);
+    let account = match &c.alice.caller {
+        Caller::Customer(id) => id.clone(),
+        _ => unreachable!(),
+    };
+    c.billing.set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
+    let chinese = c.get("/console/bills", &alice).await.text;
+    for words in [
+        "2026年3月10日：25 CU 时，配额抵扣",
+        "<td data-label=\"日期\">2026年3月10日</td>",
+        "2026年3月1日 至 2026年4月1日",
+    ] {
+        assert!(chinese.contains(words), "the Chinese page lacks {words}: {chinese}");
+    }
+    c.billing.set_account_locale(&c.alice.caller, &account, None).await.unwrap();
 
     let orders = c.get("/console/orders.csv", &alice).await;
     let (header, listed) = rows(&orders.text);

@@ -95,6 +95,13 @@ fn ids_built_at_run_time_exist() {
         for unit in ["day", "hour", "minute", "second"] {
             assert!(locale.has(&format!("duration-{unit}")));
         }
+        for label in billing_app::documents::labels::Label::ALL {
+            let id = format!("document-{}", label.key());
+            assert!(locale.has(&id), "{}: {id}", locale.tag());
+            if locale == Locale::EnUs {
+                assert_eq!(locale.t(&id), label.english(), "the page and the PDF say {label:?} alike");
+            }
+        }
     }
 }
 
@@ -187,4 +194,106 @@ async fn an_operator_s_choice_is_kept_in_the_browser() {
     let chinese = c.get("/console/operator/policy", &[session[0].clone(), cookie]).await;
     assert!(chinese.text.contains("<html lang=\"zh-CN\">") && chinese.text.contains("退款规则"));
     assert!(!chinese.text.contains('⟦'));
+}
+
+#[tokio::test]
+async fn operator_pages_render_in_chinese_from_the_language_cookie() {
+    let c = console().await;
+    let refund = crate::operator::alice_unsubscribes(&c).await;
+    let alice = crate::operator::alice_id(&c);
+    let mut session = c.sign_in(&c.operator).await;
+    session.push("sb_lang=zh-CN".to_owned());
+    let pages = [
+        "/console/operator".to_owned(),
+        "/console/operator/accounts".to_owned(),
+        format!("/console/operator/accounts/{alice}"),
+        "/console/operator/audit".to_owned(),
+        "/console/operator/refunds".to_owned(),
+        format!("/console/operator/refunds/{refund}"),
+        "/console/operator/policy".to_owned(),
+        "/console/operator/webhooks".to_owned(),
+    ];
+    // Labels the English pages show; none may be left on a Chinese page.
+    let english = [
+        "Sign out",
+        "Overview",
+        "Ledger check",
+        "Payment methods",
+        "Balance entries",
+        "Billing zone",
+        "Refunds pending",
+        "Event type",
+        ">Search<",
+        ">Filter<",
+        "Older ",
+        "Retry",
+        "Times are in",
+        "A span like",
+    ];
+    for path in &pages {
+        let page = c.get(path, &session).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.text.contains("<html lang=\"zh-CN\">"), "{path}");
+        assert!(!page.text.contains('⟦'), "{path} shows a missing message");
+        for words in english {
+            assert!(!page.text.contains(words), "{path} still says {words}");
+        }
+        for heading in column_headings(&page.text) {
+            let english = heading.split(|c: char| !c.is_ascii_alphabetic()).any(|w| w.len() > 3);
+            assert!(!english, "{path} has an English column heading: {heading}");
+        }
+    }
+    let home = c.get("/console/operator", &session).await.text;
+    assert!(home.contains("<h1>概览</h1>") && home.contains("账本核对") && home.contains(">平衡<"), "{home}");
+    let account = c.get(&format!("/console/operator/accounts/{alice}"), &session).await.text;
+    for words in ["余额明细", "支付方式", "etl（已删除）", "已退订", "+USD 50,000.00", "2026年3月10日", "退订退款"]
+    {
+        assert!(account.contains(words), "the account page lacks {words}");
+    }
+    let audit = c.get("/console/operator/audit?from=2026-13-01", &session).await;
+    assert_eq!(audit.status, StatusCode::BAD_REQUEST);
+    assert!(audit.text.contains("开始日期“2026-13-01”不是有效日期"), "{}", audit.text);
+    let search = c.get("/console/operator/refunds?q=alice", &session).await.text;
+    assert!(search.contains(">alice</a> 的退款") && search.contains("处理中"), "{search}");
+    let nothing = c.get("/console/operator/refunds?q=ref_nope", &session).await.text;
+    assert!(nothing.contains("没有单号为“ref_nope”的退款"), "{nothing}");
+    let policy = c.get("/console/operator/policy", &session).await;
+    let settings = "proration_unit=day&resource_plan_window=5d&resource_plan_partial_refund=false\
+                    &full_refunds_per_year=none&card_refund_max_age=150d&paypal_refund_max_age=270d";
+    let bad = format!("csrf={}&effective_from=2026-04-01T08:00&{settings}&quote_ttl=3d", policy.csrf());
+    let refused = c.post("/console/operator/policy", &session, &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text.contains("设置项 quote_ttl 的取值无效") && !refused.text.contains("quote ttl:"),
+        "{}",
+        refused.text
+    );
+}
+
+#[tokio::test]
+async fn a_printed_document_has_chinese_labels_around_its_content_as_issued() {
+    let c = console().await;
+    let session = c.sign_in(&c.alice.key).await;
+    let english = c.get("/console/documents", &session).await;
+    let id = english.text.split("href=\"/console/documents/doc_").nth(1).unwrap().split('"').next().unwrap();
+    let path = format!("/console/documents/doc_{id}");
+    let before = c.get(&path, &session).await.text;
+    let account = account_of(&c.alice.caller);
+    c.billing.set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
+    let page = c.get(&path, &session).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("<html lang=\"zh-CN\">") && !page.text.contains('⟦'));
+    for words in
+        ["<h1>发票</h1>", "<h2>销售方</h2>", "应付合计", "费用明细", "全部票据", "下载 PDF", "开具内容的 SHA-256"]
+    {
+        assert!(page.text.contains(words), "the page lacks {words}");
+    }
+    for english in ["Seller", "Total due", "Charges", "Download PDF"] {
+        assert!(before.contains(english) && !page.text.contains(english), "{english}");
+    }
+    // The content is shown as issued: number, amounts, digest.
+    let doc = c.billing.document(&c.alice.caller, &format!("doc_{id}")).await.unwrap();
+    for value in [doc.number.as_str(), "$805.25", doc.sha256.as_str()] {
+        assert!(before.contains(value) && page.text.contains(value), "{value}");
+    }
 }

@@ -8,7 +8,7 @@ use billing_domain::order::PaymentMethodKind;
 use crate::support::{Console, console};
 
 /// Alice gives her quota back, so she has a refund.
-async fn alice_unsubscribes(c: &Console) -> String {
+pub async fn alice_unsubscribes(c: &Console) -> String {
     let session = c.sign_in(&c.alice.key).await;
     let page = c.get(&format!("/console/instances/{}/unsubscribe", c.alice.quota_id), &session).await;
     let quote_id = page.text.split("/console/quotes/").nth(1).unwrap().split('/').next().unwrap().to_owned();
@@ -19,7 +19,7 @@ async fn alice_unsubscribes(c: &Console) -> String {
     c.billing.refunds(&c.alice.caller, filter).await.unwrap().remove(0).id
 }
 
-fn alice_id(c: &Console) -> String {
+pub fn alice_id(c: &Console) -> String {
     match &c.alice.caller {
         billing_app::Caller::Customer(id) => id.clone(),
         _ => unreachable!(),
