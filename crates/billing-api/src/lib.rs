@@ -25,7 +25,7 @@ use billing_app::Billing;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use limit::{Rate, RateLimiter};
-pub use metrics::Metrics;
+pub use metrics::Exporter;
 pub use problem::{ApiError, ApiResult, Problem};
 
 /// Largest request body accepted, in bytes (usage CSV uploads included).
@@ -44,8 +44,8 @@ pub struct Shared {
     pub billing: Billing,
     /// Request limits per key and per client address.
     pub limiter: RateLimiter,
-    /// Request counters for `/metrics`.
-    pub metrics: Metrics,
+    /// What `/metrics` renders.
+    pub metrics: Exporter,
     /// The bearer token `/metrics` asks for, if any.
     pub metrics_token: Option<metrics::MetricsToken>,
 }
@@ -60,15 +60,21 @@ pub struct ApiSettings {
     pub per_address: Option<Rate>,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<metrics::MetricsToken>,
+    /// The recorder `/metrics` renders; give the same one's meter to every
+    /// copy of the use cases that should be counted (workers, the console).
+    /// Without one, the API makes its own.
+    pub exporter: Option<Exporter>,
 }
 
 impl ApiState {
-    /// State over `billing`, run as `settings` say.
+    /// State over `billing`, run as `settings` say; `billing` counts into
+    /// the settings' exporter.
     pub fn new(billing: Billing, settings: ApiSettings) -> ApiState {
+        let exporter = settings.exporter.unwrap_or_default();
         ApiState(Arc::new(Shared {
-            billing,
+            billing: billing.with_meter(exporter.meter()),
             limiter: RateLimiter::new(settings.per_key, settings.per_address),
-            metrics: Metrics::default(),
+            metrics: exporter,
             metrics_token: settings.metrics_token,
         }))
     }

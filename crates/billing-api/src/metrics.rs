@@ -1,120 +1,124 @@
-//! Request counters and latency sums per route and status, served in the
-//! Prometheus text format at `/metrics` — to anyone, or only to a bearer of
-//! the configured [`MetricsToken`].
+//! `/metrics` in the Prometheus text format — to anyone, or only to a bearer
+//! of the configured [`MetricsToken`]: per route, request counters and a
+//! latency histogram, and the use cases' counters (quotes, confirmations,
+//! refunds, usage records, webhook deliveries, documents, failed due work,
+//! the usage stream) that `billing_app::telemetry` names.
+//!
+//! Each [`Exporter`] is a Prometheus recorder of its own, rendered by the
+//! `/metrics` route rather than by a listener of the exporter's; the
+//! use cases record into it through the `metrics` facade (their
+//! [`Meter`]). No global recorder is installed, so every API built in one
+//! process (tests build many) counts only its own requests and use cases.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Instant;
 
+use ::metrics::{counter, describe_counter, describe_histogram, histogram};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use billing_app::telemetry::{Meter, STREAM_BATCH_BUCKETS, STREAM_BATCH_SECONDS};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::ApiState;
 
-/// What requests are counted by: method, route template and status.
-type RequestKey = (String, String, u16);
+/// HTTP requests answered, by method, route template and status.
+pub const HTTP_REQUESTS: &str = "spark_billing_http_requests_total";
+/// Microseconds spent answering, by method, route template and status
+/// (kept for existing dashboards; the histogram has the same sum).
+pub const HTTP_MICROS: &str = "spark_billing_http_request_duration_microseconds_sum";
+/// Time to answer a request in seconds, by method, route template and
+/// status class.
+pub const HTTP_SECONDS: &str = "spark_billing_http_request_duration_seconds";
+/// Upper bounds (seconds) of the request latency histogram's buckets, from
+/// one millisecond to ten seconds.
+pub const HTTP_BUCKETS: [f64; 13] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-/// Requests answered and the microseconds spent answering them.
-type RequestTotals = (u64, u128);
-
-/// Counters per (method, route, status).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<RequestKey, RequestTotals>>,
+/// The Prometheus recorder of one API and the handle that renders it.
+#[derive(Clone)]
+pub struct Exporter {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
 }
 
-impl Metrics {
-    fn observe(&self, method: &str, route: &str, status: u16, micros: u128) {
-        let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry((method.to_owned(), route.to_owned(), status)).or_default();
-        entry.0 += 1;
-        entry.1 += micros;
+impl Exporter {
+    /// A recorder with the request and stream latency buckets, the
+    /// counters described.
+    pub fn new() -> Exporter {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(HTTP_SECONDS.to_owned()), &HTTP_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(STREAM_BATCH_SECONDS.to_owned()), &STREAM_BATCH_BUCKETS)
+            })
+            .expect("the bucket lists are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        let exporter = Exporter { recorder: Arc::new(recorder), handle };
+        let meter = exporter.meter();
+        meter.record(|| {
+            describe_counter!(HTTP_REQUESTS, "HTTP requests answered.");
+            describe_counter!(HTTP_MICROS, "Time spent answering, in microseconds.");
+            describe_histogram!(HTTP_SECONDS, ::metrics::Unit::Seconds, "Time to answer a request.");
+        });
+        meter.describe();
+        exporter
     }
 
-    /// The counters in the Prometheus text format.
+    /// The meter the use cases count into.
+    pub fn meter(&self) -> Meter {
+        Meter::to(self.recorder.clone())
+    }
+
+    /// Everything recorded, in the Prometheus text format.
     pub fn render(&self) -> String {
-        let map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = String::new();
-        out.push_str("# HELP spark_billing_http_requests_total HTTP requests answered.\n");
-        out.push_str("# TYPE spark_billing_http_requests_total counter\n");
-        for ((method, route, status), (count, _)) in map.iter() {
-            let _ = writeln!(
-                out,
-                "spark_billing_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
-            );
-        }
-        out.push_str("# HELP spark_billing_http_request_duration_microseconds_sum Time spent answering.\n");
-        out.push_str("# TYPE spark_billing_http_request_duration_microseconds_sum counter\n");
-        for ((method, route, status), (_, micros)) in map.iter() {
-            let _ = writeln!(
-                out,
-                "spark_billing_http_request_duration_microseconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {micros}"
-            );
-        }
-        out
+        self.handle.render()
+    }
+
+    /// Folds the latencies recorded since the last render into the
+    /// histograms; run every few seconds, so that they take no more memory
+    /// when nothing scrapes.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
     }
 }
 
-/// The count of failed items of due work (renewals, expiries, unpaid
-/// orders cancelled) in the Prometheus text format.
-pub fn render_due_failures(total: u64) -> String {
-    format!(
-        "# HELP spark_billing_due_work_failures_total Items of scheduled due work that failed.\n\
-         # TYPE spark_billing_due_work_failures_total counter\n\
-         spark_billing_due_work_failures_total {total}\n"
-    )
+impl Default for Exporter {
+    fn default() -> Exporter {
+        Exporter::new()
+    }
 }
 
-/// The counters of the usage stream consumers of this process in the
-/// Prometheus text format; nothing when none runs here.
-pub fn render_usage_stream(m: &billing_app::usage_stream::StreamMetrics) -> String {
-    use std::sync::atomic::Ordering::Relaxed;
-    if !m.running.load(Relaxed) {
-        return String::new();
+impl std::fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Exporter")
     }
-    let mut out = String::new();
-    let counters = [
-        ("consumed", "Usage messages taken from the stream.", &m.consumed),
-        ("settled", "Usage records from the stream settled for the first time.", &m.settled),
-        ("duplicates", "Usage records from the stream seen before, settled nothing.", &m.duplicates),
-        ("rejected", "Usage messages refused and kept as rejections.", &m.rejected),
-        ("redelivered", "Usage messages the stream delivered more than once.", &m.redelivered),
-    ];
-    for (name, help, value) in counters {
-        let _ = writeln!(out, "# HELP spark_billing_usage_stream_{name}_total {help}");
-        let _ = writeln!(out, "# TYPE spark_billing_usage_stream_{name}_total counter");
-        let _ = writeln!(out, "spark_billing_usage_stream_{name}_total {}", value.load(Relaxed));
-    }
-    out.push_str("# HELP spark_billing_usage_stream_batch_seconds Time to settle one batch of messages.\n");
-    out.push_str("# TYPE spark_billing_usage_stream_batch_seconds histogram\n");
-    let mut cumulative = 0;
-    for (i, bound) in billing_app::usage_stream::BATCH_LATENCY_BUCKETS_MS.iter().enumerate() {
-        cumulative += m.latency_buckets[i].load(Relaxed);
-        let (whole, part) = (bound / 1000, bound % 1000);
-        let _ =
-            writeln!(out, "spark_billing_usage_stream_batch_seconds_bucket{{le=\"{whole}.{part:03}\"}} {cumulative}");
-    }
-    cumulative += m.latency_buckets[billing_app::usage_stream::BATCH_LATENCY_BUCKETS_MS.len()].load(Relaxed);
-    let _ = writeln!(out, "spark_billing_usage_stream_batch_seconds_bucket{{le=\"+Inf\"}} {cumulative}");
-    let sum = m.latency_sum_micros.load(Relaxed);
-    let _ = writeln!(out, "spark_billing_usage_stream_batch_seconds_sum {}.{:06}", sum / 1_000_000, sum % 1_000_000);
-    let _ = writeln!(out, "spark_billing_usage_stream_batch_seconds_count {cumulative}");
-    out.push_str("# HELP spark_billing_usage_stream_pending Messages the durable consumer has yet to deliver.\n");
-    out.push_str("# TYPE spark_billing_usage_stream_pending gauge\n");
-    let _ = writeln!(out, "spark_billing_usage_stream_pending {}", m.pending.load(Relaxed).max(0));
-    out
 }
 
-/// Middleware counting every request under its route template.
+/// Middleware counting every request and its latency under its route
+/// template.
 pub async fn record(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
-    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_micros());
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let class = match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    state.billing.meter().record(|| {
+        let labels = [("method", method.clone()), ("route", route.clone()), ("status", status.to_string())];
+        counter!(HTTP_REQUESTS, &labels).increment(1);
+        counter!(HTTP_MICROS, &labels).increment(micros);
+        histogram!(HTTP_SECONDS, "method" => method, "route" => route, "status_class" => class)
+            .record(elapsed.as_secs_f64());
+    });
     response
 }
 

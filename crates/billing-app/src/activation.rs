@@ -136,6 +136,7 @@ impl Billing {
         let credited =
             Credited { account, instance: &*instance, unsubscription: &unsubscription, refunds: &refunds, zone };
         let note = issue_activation_credit_note(tx, &credited, order, refund, now).await?;
+        self.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
         crate::events::emit(tx, crate::events::EventType::InstanceActivationFailed, &*instance, now).await?;
         crate::events::emit_each(tx, crate::events::EventType::RefundCreated, &refunds, now).await?;
         let detail = json!({

@@ -39,6 +39,7 @@ pub mod service;
 pub mod sessions;
 pub mod settings;
 pub mod store;
+pub mod telemetry;
 pub mod topups;
 pub mod unsubscription;
 pub mod usage_stream;

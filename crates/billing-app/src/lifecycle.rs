@@ -132,6 +132,7 @@ impl Billing {
     async fn record_due_failure(&self, work: &mut DueWork, kind: &str, id: &str, error: &AppError) {
         work.failed += 1;
         self.due_failures.total.fetch_add(1, Ordering::Relaxed);
+        self.meter.count(crate::telemetry::DUE_WORK_FAILURES, &[], 1);
         tracing::error!(kind, id, code = error.code(), error = %error, "due work failed for one item; going on with the others");
         let text = format!("{}: {error}", error.code());
         let fresh = {

@@ -176,12 +176,58 @@ struct Pool {
     plans: Vec<InstanceRecord>,
 }
 
+/// Where a batch of usage records came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsageSource {
+    /// A JSON request to the API.
+    Api,
+    /// A CSV file, uploaded or imported from the command line.
+    File,
+    /// Messages of the usage stream.
+    Stream,
+}
+
+impl UsageSource {
+    /// The source's label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageSource::Api => "api",
+            UsageSource::File => "file",
+            UsageSource::Stream => "stream",
+        }
+    }
+}
+
 impl Billing {
     /// Imports a batch of usage records and settles the hours they touch,
     /// all in one transaction (operators and the platform only). A bad or
     /// conflicting record refuses the whole batch.
     pub async fn import_usage(&self, caller: &Caller, records: &[UsageRecord]) -> AppResult<ImportOutcome> {
-        self.import_usage_rejecting(caller, records, &[]).await
+        self.import_usage_from(caller, records, UsageSource::Api).await
+    }
+
+    /// [`Billing::import_usage`] of records that came from `source`, which
+    /// the usage record counters are labelled with.
+    pub async fn import_usage_from(
+        &self,
+        caller: &Caller,
+        records: &[UsageRecord],
+        source: UsageSource,
+    ) -> AppResult<ImportOutcome> {
+        use crate::telemetry::USAGE_RECORDS;
+        // A caller who may not import has no records refused: none counts.
+        caller.require_operator()?;
+        let result = self.import_usage_rejecting(caller, records, &[]).await;
+        let from = ("source", source.as_str());
+        match &result {
+            Ok(outcome) => {
+                self.meter.count(USAGE_RECORDS, &[from, ("outcome", "settled")], outcome.imported as u64);
+                self.meter.count(USAGE_RECORDS, &[from, ("outcome", "duplicate")], outcome.duplicates as u64);
+            }
+            // A refused batch refuses every record in it.
+            Err(_) => self.meter.count(USAGE_RECORDS, &[from, ("outcome", "rejected")], records.len() as u64),
+        }
+        result
     }
 
     /// [`Billing::import_usage`], also keeping `rejections` (stream messages

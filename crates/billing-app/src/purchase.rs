@@ -488,6 +488,7 @@ impl Billing {
         // The invoice is issued with the payment, and the event of the
         // payment names it: that is how the audit chain records the issue.
         let invoice = crate::documents::issue::issue_invoice(tx, account, &purchase.instance, order, zone, now).await?;
+        self.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "invoice")], 1);
         let detail = json!({
             "cash_paid": due.to_string(), "tenders": order.tenders.len(),
             "document": crate::documents::issue::audit_ref(&invoice),

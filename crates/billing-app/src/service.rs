@@ -62,6 +62,7 @@ pub struct Billing {
     pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
     pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
     pub(crate) due_failures: Arc<crate::lifecycle::DueFailures>,
+    pub(crate) meter: crate::telemetry::Meter,
 }
 
 impl Billing {
@@ -76,6 +77,7 @@ impl Billing {
             facts_cache: Arc::default(),
             channel: None,
             due_failures: Arc::default(),
+            meter: crate::telemetry::Meter::default(),
         }
     }
 
@@ -85,6 +87,33 @@ impl Billing {
     pub fn with_channel(mut self, channel: Arc<dyn crate::channel::PaymentChannel>) -> Billing {
         self.channel = Some(channel);
         self
+    }
+
+    /// The same use cases, counting what they commit into `meter`.
+    #[must_use]
+    pub fn with_meter(mut self, meter: crate::telemetry::Meter) -> Billing {
+        self.meter = meter;
+        self
+    }
+
+    /// Adds `n` to the counter `name` with `labels` once `tx` has
+    /// committed.
+    pub(crate) fn count_on_commit(
+        &self,
+        tx: &mut (dyn crate::store::StoreTx + '_),
+        name: &'static str,
+        labels: &'static [(&'static str, &'static str)],
+        n: u64,
+    ) {
+        if n > 0 {
+            let meter = self.meter.clone();
+            tx.after_commit(Box::new(move || meter.count(name, labels, n)));
+        }
+    }
+
+    /// Where the use cases' counts go.
+    pub fn meter(&self) -> &crate::telemetry::Meter {
+        &self.meter
     }
 
     /// The payment channel, if one is set up.

@@ -112,6 +112,10 @@ pub trait StoreTx:
 {
     /// Makes every write of the transaction durable, or none of them.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// Runs `hook` once the transaction has committed; a transaction that
+    /// fails to commit, or is dropped, never runs it. Counters of committed
+    /// changes are kept this way.
+    fn after_commit(&mut self, hook: Box<dyn FnOnce() + Send>);
 }
 
 /// Accounts and what they pay with: balances, payment methods, vouchers and coupons.

@@ -8,8 +8,6 @@
 //! file import) meet the import's idempotency by `record_id`; a refused
 //! message seen twice is kept once, by its stream and sequence.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-
 use chrono::{DateTime, Utc};
 
 use crate::error::{AppError, AppResult};
@@ -162,6 +160,7 @@ impl Billing {
                     outcome.settled = imported.imported;
                     outcome.duplicates = imported.duplicates;
                     outcome.rejected = rejections.len();
+                    self.count_stream_records(&outcome);
                     return Ok(outcome);
                 }
                 Err(e) => {
@@ -183,7 +182,17 @@ impl Billing {
         tx.insert_usage_rejections(&rejections).await?;
         tx.commit().await?;
         outcome.rejected = rejections.len();
+        self.count_stream_records(&outcome);
         Ok(outcome)
+    }
+
+    /// Counts a committed batch's records by outcome.
+    fn count_stream_records(&self, outcome: &StreamBatchOutcome) {
+        use crate::telemetry::USAGE_RECORDS;
+        let stream = ("source", "stream");
+        self.meter.count(USAGE_RECORDS, &[stream, ("outcome", "settled")], outcome.settled as u64);
+        self.meter.count(USAGE_RECORDS, &[stream, ("outcome", "duplicate")], outcome.duplicates as u64);
+        self.meter.count(USAGE_RECORDS, &[stream, ("outcome", "rejected")], outcome.rejected as u64);
     }
 
     /// Refused stream messages, oldest first, after the one `starting_after`
@@ -220,53 +229,6 @@ fn rejection(
         payload,
         rejected_at: now,
     }
-}
-
-/// Upper bounds (milliseconds) of the batch latency histogram's buckets.
-pub const BATCH_LATENCY_BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10_000];
-
-/// Counters of the stream consumers running in this process, read by
-/// `/metrics`.
-#[derive(Debug, Default)]
-pub struct StreamMetrics {
-    /// Messages taken from the stream.
-    pub consumed: AtomicU64,
-    /// Records settled for the first time.
-    pub settled: AtomicU64,
-    /// Records seen before (settled nothing).
-    pub duplicates: AtomicU64,
-    /// Messages refused.
-    pub rejected: AtomicU64,
-    /// Messages delivered more than once by the stream.
-    pub redelivered: AtomicU64,
-    /// Batches per latency bucket; the last counts those above every bound.
-    pub latency_buckets: [AtomicU64; BATCH_LATENCY_BUCKETS_MS.len() + 1],
-    /// Sum of the batches' latencies, in microseconds.
-    pub latency_sum_micros: AtomicU64,
-    /// Messages the durable consumer still has to deliver, as last read
-    /// from the stream; -1 before it is first read.
-    pub pending: AtomicI64,
-    /// Whether a consumer runs in this process.
-    pub running: std::sync::atomic::AtomicBool,
-}
-
-impl StreamMetrics {
-    /// Counts one settled batch that took `micros`.
-    pub fn observe_batch(&self, outcome: &StreamBatchOutcome, micros: u64) {
-        self.settled.fetch_add(outcome.settled as u64, Ordering::Relaxed);
-        self.duplicates.fetch_add(outcome.duplicates as u64, Ordering::Relaxed);
-        self.rejected.fetch_add(outcome.rejected as u64, Ordering::Relaxed);
-        let ms = micros / 1000;
-        let bucket = BATCH_LATENCY_BUCKETS_MS.iter().position(|b| ms <= *b).unwrap_or(BATCH_LATENCY_BUCKETS_MS.len());
-        self.latency_buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_micros.fetch_add(micros, Ordering::Relaxed);
-    }
-}
-
-/// The stream counters of this process.
-pub fn stream_metrics() -> &'static StreamMetrics {
-    static METRICS: std::sync::OnceLock<StreamMetrics> = std::sync::OnceLock::new();
-    METRICS.get_or_init(|| StreamMetrics { pending: AtomicI64::new(-1), ..StreamMetrics::default() })
 }
 
 #[cfg(test)]

@@ -29,11 +29,22 @@ pub struct SqlTx {
     changes: Arc<ChangeLog>,
     /// Woken once a write has committed (the SQLite checkpointer).
     checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
+    /// Run once the transaction has committed.
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 impl SqlTx {
     pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend, changes: Arc<ChangeLog>) -> SqlTx {
-        SqlTx { tx, backend, _gate: None, audit: Vec::new(), drafts: Vec::new(), changes, checkpoints: None }
+        SqlTx {
+            tx,
+            backend,
+            _gate: None,
+            audit: Vec::new(),
+            drafts: Vec::new(),
+            changes,
+            checkpoints: None,
+            after_commit: Vec::new(),
+        }
     }
 
     /// The same transaction, waking `checkpoints` once it commits.
@@ -100,6 +111,9 @@ impl SqlTx {
                 self.changes.record(seq, &event.actor);
             }
         }
+        for hook in std::mem::take(&mut self.after_commit) {
+            hook();
+        }
         Ok(())
     }
 }
@@ -108,5 +122,8 @@ impl SqlTx {
 impl StoreTx for SqlTx {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.commit_sql().await
+    }
+    fn after_commit(&mut self, hook: Box<dyn FnOnce() + Send>) {
+        self.after_commit.push(hook);
     }
 }

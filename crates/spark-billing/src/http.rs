@@ -69,6 +69,7 @@ impl HttpArgs {
             per_key: Rate::per_second(self.rate_limit),
             per_address: Rate::per_second(self.address_rate_limit),
             metrics_token: self.metrics_token.clone(),
+            exporter: None,
         }
     }
 }

@@ -104,7 +104,10 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         ClockMode::System => Arc::new(SystemClock),
         ClockMode::Simulated => simulated.clone(),
     };
-    let billing = Billing::new(store.clone(), clock).with_channel(channel.clone());
+    // One recorder for the API, the console and the workers: `/metrics`
+    // shows what all of them committed.
+    let exporter = billing_api::Exporter::new();
+    let billing = Billing::new(store.clone(), clock).with_channel(channel.clone()).with_meter(exporter.meter());
     let billing = crate::config::with_quote_keys(billing, quote_keys.as_ref());
     billing.ensure_catalog().await?;
     let fresh = FreshClock { billing: billing.clone(), clock: (mode == ClockMode::Simulated).then_some(simulated) };
@@ -116,7 +119,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
+    let mut tasks = vec![tokio::spawn(metrics_upkeep(exporter.clone(), stop_rx.clone()))];
     if !args.no_workers {
         tasks.push(tokio::spawn(refund_worker(billing.clone(), fresh.clone(), channel, stop_rx.clone())));
         tasks.push(tokio::spawn(scheduler(billing.clone(), fresh.clone(), stop_rx.clone())));
@@ -139,7 +142,8 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
         }
     }
 
-    let app = router(ApiState::new(billing.clone(), args.http.api_settings()))
+    let api_settings = billing_api::ApiSettings { exporter: Some(exporter), ..args.http.api_settings() };
+    let app = router(ApiState::new(billing.clone(), api_settings))
         .merge(billing_console::router(console_settings.state(billing.clone())))
         .layer(axum::middleware::from_fn_with_state(fresh, with_fresh_clock))
         .layer(axum::middleware::from_fn(run_to_completion));
@@ -322,6 +326,18 @@ async fn refund_worker(
 }
 
 /// Does what has fallen due every few seconds.
+/// Folds recorded latencies into the histograms every few seconds, so that
+/// they hold no more than that between scrapes.
+async fn metrics_upkeep(exporter: billing_api::Exporter, mut stop: watch::Receiver<bool>) {
+    loop {
+        exporter.run_upkeep();
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(StdDuration::from_secs(5)) => {}
+        }
+    }
+}
+
 async fn scheduler(billing: Billing, fresh: FreshClock, mut stop: watch::Receiver<bool>) {
     loop {
         fresh.refresh().await;

@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::Context;
 use billing_api::MAX_USAGE_RECORDS;
 use billing_app::Caller;
-use billing_app::metering::MAX_USAGE_BATCH;
+use billing_app::metering::{MAX_USAGE_BATCH, UsageSource};
 use billing_app::model::UsageRecord;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
@@ -275,7 +275,7 @@ impl Pending {
             for batch in &mut batches {
                 records.append(&mut batch.records);
             }
-            if let Ok(outcome) = billing.import_usage(&Caller::Operator, &records).await {
+            if let Ok(outcome) = billing.import_usage_from(&Caller::Operator, &records, UsageSource::File).await {
                 totals.imported += outcome.imported;
                 totals.duplicates += outcome.duplicates;
                 return Ok(());
@@ -318,10 +318,12 @@ async fn import_batch(
     let first_line = batch.lines.first().copied().unwrap_or(0);
     let records = &batch.records;
     let outcome = match importer {
-        Importer::Local(billing) => match billing.import_usage(&Caller::Operator, records).await {
-            Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
-            Err(e) => Err(format!("{}{e}", locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: ")))),
-        },
+        Importer::Local(billing) => {
+            match billing.import_usage_from(&Caller::Operator, records, UsageSource::File).await {
+                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+                Err(e) => Err(format!("{}{e}", locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: ")))),
+            }
+        }
         Importer::Remote(remote) => match remote.import_usage_csv(csv_of(records)?).await {
             Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
             Err(e) => match e.downcast::<Problem>() {
@@ -368,7 +370,10 @@ async fn import_skipping(
 ) -> anyhow::Result<()> {
     while !batch.records.is_empty() {
         let refusal = match importer {
-            Importer::Local(billing) => match billing.import_usage(&Caller::Operator, &batch.records).await {
+            Importer::Local(billing) => match billing
+                .import_usage_from(&Caller::Operator, &batch.records, UsageSource::File)
+                .await
+            {
                 Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
                 Err(e @ (billing_app::AppError::Busy | billing_app::AppError::Unavailable(_))) => return Err(e.into()),
                 Err(billing_app::AppError::Internal(detail)) => anyhow::bail!("the import failed: {detail}"),

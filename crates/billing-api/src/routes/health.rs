@@ -29,7 +29,7 @@ async fn readyz(State(state): State<ApiState>) -> Result<impl IntoResponse, ApiE
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ready\n"))
 }
 
-/// Request counters in the Prometheus text format; with a metrics token
+/// Request and use case counters in the Prometheus text format; with a metrics token
 /// configured, only to its bearer.
 async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Result<impl IntoResponse, ApiError> {
     if let Some(token) = &state.metrics_token {
@@ -42,8 +42,5 @@ async fn metrics(State(state): State<ApiState>, headers: HeaderMap) -> Result<im
             ));
         }
     }
-    let mut text = state.metrics.render();
-    text.push_str(&crate::metrics::render_due_failures(state.billing.due_failures_total()));
-    text.push_str(&crate::metrics::render_usage_stream(billing_app::usage_stream::stream_metrics()));
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()))
 }

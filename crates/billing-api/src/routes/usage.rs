@@ -159,7 +159,11 @@ pub async fn import_usage_csv(
     let caller = authed.operator()?;
     let (lines, records) = parse_csv(&text)?;
     check_batch_size(records.len())?;
-    let outcome = state.billing.import_usage(caller, &records).await.map_err(|e| name_line(e, &lines))?;
+    let outcome = state
+        .billing
+        .import_usage_from(caller, &records, billing_app::metering::UsageSource::File)
+        .await
+        .map_err(|e| name_line(e, &lines))?;
     Ok(Json(ImportOutcomeDto::from(&outcome)))
 }
 

@@ -169,6 +169,16 @@ async fn a_card_refund_reports_success_or_failure_and_reroute() {
             settled == ["refund.succeeded"] || settled == ["refund.rerouted", "refund.failed"],
             "a card refund either arrives or is re-routed: {settled:?}"
         );
+        let metrics = api.get("/metrics", "").await.text;
+        let refunds = |transition: &str| format!(r#"spark_billing_refunds_total{{transition="{transition}"}} 1"#);
+        assert!(metrics.contains(&refunds("created")), "{metrics}");
+        let counted = match settled.as_slice() {
+            ["refund.succeeded"] => vec!["succeeded"],
+            _ => vec!["failed", "rerouted"],
+        };
+        for transition in counted {
+            assert!(metrics.contains(&refunds(transition)), "{transition}: {metrics}");
+        }
     }
 }
 
@@ -198,6 +208,13 @@ async fn a_confirmation_rolled_back_at_commit_leaves_no_event() {
         }
         let failed = unsubscribe(&api, &quota, "u-rolled-back", Some("etl")).await;
         assert!(failed.status.is_server_error(), "{}", failed.text);
+        let metrics = api.get("/metrics", "").await.text;
+        assert!(!metrics.contains(r#"outcome="confirmed""#), "a rolled-back confirmation is not counted: {metrics}");
+        let refused = r#"spark_billing_confirmations_total{kind="unsubscription",outcome="refused"} 1"#;
+        assert!(metrics.contains(refused), "{metrics}");
+        assert!(!metrics.contains("spark_billing_refunds_total{"), "nor are its refunds: {metrics}");
+        assert!(!metrics.contains(r#"kind="credit_note""#), "nor its credit note: {metrics}");
+        assert!(metrics.contains(r#"spark_billing_documents_issued_total{kind="invoice"} 1"#), "{metrics}");
         assert_eq!(events_of(&api, &api.alice.key, "").await.len(), before, "no event of a change that did not commit");
         let instance = api.get(&format!("/api/v1/instances/{quota}"), &api.alice.key).await;
         assert_eq!(instance.ok(StatusCode::OK)["state"], "active");
@@ -306,6 +323,12 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_each_attempt_is_signe
         assert_eq!(api.billing.deliver_webhooks("w", &sender, 1).await.unwrap().succeeded, 1);
         let sent = script.sent.lock().unwrap().clone();
         assert_eq!(sent.len(), 5);
+        let metrics = api.get("/metrics", "").await.text;
+        let deliveries =
+            |outcome: &str, n: u32| format!("spark_billing_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}\n");
+        assert!(metrics.contains(&deliveries("retrying", 3)), "{metrics}");
+        assert!(metrics.contains(&deliveries("succeeded", 2)), "{metrics}");
+        assert!(!metrics.contains(r#"outcome="failed""#), "{metrics}");
         let now = api.billing.now().timestamp();
         for request in &sent {
             signature::verify(

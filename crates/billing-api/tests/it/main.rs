@@ -18,6 +18,7 @@ mod headers;
 mod integrity;
 mod layering;
 mod limits;
+mod metrics;
 mod openapi;
 mod orders;
 mod payments;

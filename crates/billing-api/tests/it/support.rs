@@ -87,13 +87,15 @@ pub async fn api_with(url: &str, settings: ApiSettings) -> Api {
     // now, so that usage of the hours before now comes after them.
     let clock = Arc::new(ManualClock::new(at("2026-03-03T14:23:05+08:00")));
     let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
-    let billing = Billing::new(store.clone(), clock.clone()).with_channel(channel);
+    // The use cases the tests call directly count into the API's recorder.
+    let exporter = settings.exporter.clone().unwrap_or_default();
+    let billing = Billing::new(store.clone(), clock.clone()).with_channel(channel).with_meter(exporter.meter());
     billing.ensure_catalog().await.unwrap();
     let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;
     let bob = customer(&billing, "bob").await;
     clock.set(at("2026-03-10T14:23:05+08:00"));
-    let router = router(ApiState::new(billing.clone(), settings));
+    let router = router(ApiState::new(billing.clone(), ApiSettings { exporter: Some(exporter), ..settings }));
     Api { router, billing, store, clock, operator, alice, bob }
 }
 

@@ -146,8 +146,27 @@ impl Billing {
         self.confirm_quote(caller, c, &[ActionKind::Downgrade, ActionKind::SwitchToPayAsYouGo]).await
     }
 
-    /// Executes a quote of one of the `accepted` actions.
+    /// Executes a quote of one of the `accepted` actions, and counts the
+    /// outcome once it is known: a confirmation counts as confirmed only
+    /// after its transaction committed.
     async fn confirm_quote(
+        &self,
+        caller: &Caller,
+        c: &Confirmation,
+        accepted: &[ActionKind],
+    ) -> AppResult<UnsubscriptionResult> {
+        let result = self.confirm_quote_once(caller, c, accepted).await;
+        let kind = if accepted.contains(&ActionKind::Unsubscribe) { "unsubscription" } else { "quota_change" };
+        let outcome = match &result {
+            Ok(r) if r.replayed => "replayed",
+            Ok(_) => "confirmed",
+            Err(_) => "refused",
+        };
+        self.meter.count(crate::telemetry::CONFIRMATIONS, &[("kind", kind), ("outcome", outcome)], 1);
+        result
+    }
+
+    async fn confirm_quote_once(
         &self,
         caller: &Caller,
         c: &Confirmation,
@@ -244,6 +263,7 @@ impl Billing {
         let quota_cu = quota_cu_after.map(|after| (quota_cu_before, after));
         let done = Done { quote: &quote, facts: &facts, recomputed: &recomputed, result: &result, quota_cu };
         record_outcome(tx, caller, done, now).await?;
+        self.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
         Ok(result)
     }
 
@@ -360,6 +380,10 @@ impl Billing {
             refunds.push(refund);
         }
         tx.insert_movement(&movement).await?;
+        // A refund to the balance is paid as it is created.
+        let paid = refunds.iter().filter(|r| r.status == RefundStatus::Succeeded).count();
+        self.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "created")], refunds.len() as u64);
+        self.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "succeeded")], paid as u64);
         Ok(refunds)
     }
 }

@@ -126,15 +126,19 @@ impl Billing {
             // its answer is recorded (a refund let go unasked is not).
             let calls = refund.attempts.saturating_add(1);
             let mut tx = self.begin().await?;
+            // The transitions this refund makes, counted after the commit.
+            let mut transitions: &[&'static str] = &[];
             match answer {
                 Ok(ChannelAnswer::Succeeded) => {
                     if settle_success(&mut *tx, worker, &refund, self.now()).await? {
                         report.succeeded += 1;
+                        transitions = &["succeeded"];
                     }
                 }
                 Ok(ChannelAnswer::Failed(reason)) => {
                     if reroute(&mut *tx, worker, &refund, &reason, self.now()).await? {
                         report.rerouted += 1;
+                        transitions = &["failed", "rerouted"];
                     }
                 }
                 Ok(ChannelAnswer::Pending { expected_at }) => {
@@ -150,6 +154,9 @@ impl Billing {
                 }
             }
             tx.commit().await?;
+            for transition in transitions {
+                self.meter.count(crate::telemetry::REFUNDS, &[("transition", transition)], 1);
+            }
         }
         Ok(report)
     }

@@ -192,6 +192,7 @@ impl Billing {
             _ => None,
         };
         let stored = signed_quote(self.quote_keys().await?, facts, &cached.digest, &quote, question, now)?;
+        self.meter.count(crate::telemetry::QUOTES_ISSUED, &[("action", question.action.as_str())], 1);
         Ok(QuoteView { stored, quote, zone: facts.zone, deletes })
     }
 

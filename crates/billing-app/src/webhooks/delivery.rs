@@ -250,6 +250,11 @@ impl Billing {
         while let Some(done) = running.join_next().await {
             count(&mut report, Some(done));
         }
+        // Each attempt counted here has committed its outcome.
+        for (outcome, n) in [("succeeded", report.succeeded), ("retrying", report.retrying), ("failed", report.failed)]
+        {
+            self.meter.count(crate::telemetry::WEBHOOK_DELIVERIES, &[("outcome", outcome)], n as u64);
+        }
         Ok(report)
     }
 

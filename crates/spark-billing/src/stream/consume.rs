@@ -5,13 +5,12 @@
 //! meet the records already settled.
 
 use std::process::ExitCode;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_nats::jetstream::{self, consumer::PullConsumer};
 use billing_app::model::UsageRecord;
-use billing_app::usage_stream::{MAX_KEPT_PAYLOAD_BYTES, Malformed, StreamMessage, cut, stream_metrics};
+use billing_app::usage_stream::{MAX_KEPT_PAYLOAD_BYTES, Malformed, StreamMessage, cut};
 use billing_app::{Billing, Caller};
 use billing_domain::policy::PolicyDuration;
 use billing_domain::usage::CuHours;
@@ -111,8 +110,8 @@ pub async fn consume(
     idle: Option<Duration>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Totals> {
-    let metrics = stream_metrics();
-    metrics.running.store(true, Relaxed);
+    let metrics = billing.meter().stream();
+    metrics.started();
     let mut totals = Totals::default();
     let mut last_message = Instant::now();
     let mut first_message: Option<Instant> = None;
@@ -126,7 +125,7 @@ pub async fn consume(
         };
         if taken.is_empty() {
             if let Ok(info) = consumer.clone().info().await {
-                metrics.pending.store(i64::try_from(info.num_pending).unwrap_or(i64::MAX), Relaxed);
+                metrics.pending(info.num_pending);
             }
             if idle.is_some_and(|idle| last_message.elapsed() >= idle) {
                 break;
@@ -190,7 +189,7 @@ async fn settle_and_ack(
     totals: &mut Totals,
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let metrics = stream_metrics();
+    let metrics = billing.meter().stream();
     let started = Instant::now();
     let mut redelivered = 0u64;
     let messages: Vec<StreamMessage> = taken
@@ -199,13 +198,12 @@ async fn settle_and_ack(
             let info = m.info().ok();
             redelivered += u64::from(info.as_ref().is_some_and(|i| i.delivered > 1));
             if let Some(info) = &info {
-                metrics.pending.store(i64::try_from(info.pending).unwrap_or(i64::MAX), Relaxed);
+                metrics.pending(info.pending);
             }
             to_stream_message(info.map_or(0, |i| i.stream_sequence), &m.payload)
         })
         .collect();
-    metrics.consumed.fetch_add(taken.len() as u64, Relaxed);
-    metrics.redelivered.fetch_add(redelivered, Relaxed);
+    metrics.taken(taken.len() as u64, redelivered);
     let mut pause = Duration::from_millis(100);
     let outcome = loop {
         match billing.settle_usage_messages(&Caller::Operator, stream, messages.clone()).await {
@@ -230,7 +228,7 @@ async fn settle_and_ack(
         total_ms = started.elapsed().as_millis(),
         "batch done"
     );
-    metrics.observe_batch(&outcome, u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+    metrics.settled(&outcome, started.elapsed());
     totals.consumed += taken.len() as u64;
     totals.settled += outcome.settled as u64;
     totals.rejected += outcome.rejected as u64;
