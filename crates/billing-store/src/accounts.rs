@@ -1,7 +1,8 @@
 //! Accounts, payment methods, vouchers and coupons.
 
+use async_trait::async_trait;
 use billing_app::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{AccountInRegion, AccountsTx, StoreError, StoreResult};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use sqlx::any::AnyRow;
@@ -9,9 +10,6 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
-use async_trait::async_trait;
-use billing_app::store::AccountInRegion;
-use billing_app::store::AccountsTx;
 
 pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
     let currency = row.currency("currency")?;

@@ -1,16 +1,14 @@
 //! API keys (hashes only) and small named settings.
 
-use billing_app::model::ApiKey;
-use billing_app::store::{StoreError, StoreResult};
+use async_trait::async_trait;
+use billing_app::model::{ApiKey, ConsoleSession};
+use billing_app::store::{AccessTx, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
 use crate::rows::{RowExt, micros, opt_micros};
 use crate::tx::SqlTx;
-use async_trait::async_trait;
-use billing_app::model::ConsoleSession;
-use billing_app::store::AccessTx;
 
 fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {

@@ -1,6 +1,7 @@
 //! Regions with their prices, and refund policy versions.
 
-use billing_app::store::{AccountInRegion, StoreError, StoreResult};
+use async_trait::async_trait;
+use billing_app::store::{AccountInRegion, CatalogTx, StoreError, StoreResult};
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Region;
 use billing_domain::money::Money;
@@ -11,8 +12,6 @@ use sqlx::any::AnyRow;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
-use async_trait::async_trait;
-use billing_app::store::CatalogTx;
 
 fn small(row: &AnyRow, column: &str) -> StoreResult<u32> {
     let value = row.int(column)?;

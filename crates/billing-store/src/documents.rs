@@ -1,7 +1,8 @@
 //! Billing documents and the counters their numbers come from.
 
+use async_trait::async_trait;
 use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{DocumentsTx, StoreError, StoreResult};
 use sqlx::any::AnyRow;
 
 use crate::Backend;
@@ -9,8 +10,6 @@ use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
 use crate::usage::Params;
-use async_trait::async_trait;
-use billing_app::store::DocumentsTx;
 
 fn document(row: &AnyRow) -> StoreResult<DocumentRecord> {
     let currency = row.currency("currency")?;

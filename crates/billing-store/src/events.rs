@@ -1,7 +1,8 @@
 //! Events, webhook endpoints, deliveries with their claims, and attempts.
 
+use async_trait::async_trait;
 use billing_app::events::{Event, EventFilter, EventType};
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{EventsTx, StoreError, StoreResult};
 use billing_app::webhooks::WebhookEndpoint;
 use billing_app::webhooks::delivery::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
 use chrono::{DateTime, Utc};
@@ -11,8 +12,6 @@ use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros, opt_micros};
 use crate::tx::SqlTx;
-use async_trait::async_trait;
-use billing_app::store::EventsTx;
 
 fn event(row: &AnyRow) -> StoreResult<Event> {
     let data = row.text("data")?;
@@ -97,6 +96,18 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 impl SqlTx {
+    /// The rows of `table` with the given ids, read by `read`.
+    async fn rows_by_id<T>(
+        &mut self,
+        table: &str,
+        ids: &[&str],
+        read: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let sql = format!("SELECT * FROM {table} WHERE id IN ({})", placeholders(1, ids.len()));
+        let rows = ids.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id)).fetch_all(&mut *self.tx).await;
+        rows.map_err(map_err)?.iter().map(read).collect()
+    }
+
     /// The deliveries with their events and endpoints, read in two queries.
     async fn jobs_of(&mut self, deliveries: Vec<Delivery>) -> StoreResult<Vec<DeliveryJob>> {
         if deliveries.is_empty() {
@@ -104,26 +115,8 @@ impl SqlTx {
         }
         let event_ids: Vec<&str> = deliveries.iter().map(|d| d.event_id.as_str()).collect();
         let endpoint_ids: Vec<&str> = deliveries.iter().map(|d| d.endpoint_id.as_str()).collect();
-        let sql = format!("SELECT * FROM events WHERE id IN ({})", placeholders(1, event_ids.len()));
-        let events = event_ids
-            .iter()
-            .fold(sqlx::query(&sql), |q, id| q.bind(*id))
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(event)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let sql = format!("SELECT * FROM webhook_endpoints WHERE id IN ({})", placeholders(1, endpoint_ids.len()));
-        let endpoints = endpoint_ids
-            .iter()
-            .fold(sqlx::query(&sql), |q, id| q.bind(*id))
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(endpoint)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let events = self.rows_by_id("events", &event_ids, event).await?;
+        let endpoints = self.rows_by_id("webhook_endpoints", &endpoint_ids, endpoint).await?;
         let mut jobs = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             // A delivery whose endpoint was deleted meanwhile is dropped.

@@ -2,8 +2,10 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
+use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, TenderRecord};
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{InstancesTx, StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
@@ -15,10 +17,6 @@ use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros, opt_micros};
 use crate::tx::SqlTx;
 use crate::usage::Params;
-use async_trait::async_trait;
-use billing_app::charges::ChargeRecord;
-use billing_app::charges::ChargeStatus;
-use billing_app::store::InstancesTx;
 
 pub(crate) fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
     let quota_cu = row

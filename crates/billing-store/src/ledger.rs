@@ -1,22 +1,18 @@
 //! Ledger movements and the hash-chained audit trail.
 
+use async_trait::async_trait;
 use billing_app::audit::chain_hash;
+use billing_app::directory::{AccountFilter, AccountSummary, AuditFilter, BalanceLine};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::model::{AuditEvent, NewAuditEvent};
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{LedgerTx, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
 
 use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
 use crate::usage::{Params, statements};
-use async_trait::async_trait;
-use billing_app::directory::AccountFilter;
-use billing_app::directory::AccountSummary;
-use billing_app::directory::AuditFilter;
-use billing_app::directory::BalanceLine;
-use billing_app::store::LedgerTx;
-use sqlx::any::AnyRow;
 
 impl SqlTx {
     /// Chains `events` onto the audit trail, in order. Bumping the single

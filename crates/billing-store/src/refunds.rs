@@ -1,7 +1,8 @@
 //! Quotes, unsubscriptions, refunds with their processing claims, and
 //! idempotency keys.
 
-use billing_app::store::{StoreError, StoreResult};
+use async_trait::async_trait;
+use billing_app::store::{RefundsTx, StoreError, StoreResult};
 use billing_app::unsubscription::records::{
     IdempotencyClaim, Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
 };
@@ -17,8 +18,6 @@ use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
-use async_trait::async_trait;
-use billing_app::store::RefundsTx;
 
 /// A query over the `Any` driver.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, AnyArguments<'q>>;

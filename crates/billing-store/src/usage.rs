@@ -11,25 +11,21 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write;
 use std::task::Poll;
 
+use async_trait::async_trait;
 use billing_app::metering::{UsageFacts, UsageWorkspace};
-use billing_app::model::{InstanceRecord, OrderRecord, UsageRecord};
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::model::{InstanceRecord, OrderRecord, SettledHour, Settlement, UsageRecord};
+use billing_app::store::{StoreError, StoreResult, UsageTx};
+use billing_app::usage_stream::UsageRejection;
 use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
-use async_trait::async_trait;
-use billing_app::model::SettledHour;
-use billing_app::model::Settlement;
-use billing_app::store::UsageTx;
-use billing_app::usage_stream::UsageRejection;
-use chrono::DateTime;
-use chrono::Utc;
 
 /// Most rows one multi-row statement writes and most values one IN list
 /// holds: 12 columns × 512 rows = 6,144 parameters, inside SQLite's 32,766

@@ -1,15 +1,14 @@
 //! Workspaces with their jobs, data objects and queues, and the tombstones
 //! deleted workspaces leave behind.
 
+use async_trait::async_trait;
 use billing_app::model::{BillingMethod, DataObject, Job, Queue, QueueStatus, Tombstone, Workspace, WorkspaceStatus};
-use billing_app::store::StoreResult;
+use billing_app::store::{StoreResult, WorkspacesTx};
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
-use async_trait::async_trait;
-use billing_app::store::WorkspacesTx;
 
 fn workspace(row: &AnyRow) -> StoreResult<Workspace> {
     Ok(Workspace {
