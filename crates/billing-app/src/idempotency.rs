@@ -66,9 +66,10 @@ pub(crate) enum Run<T> {
 }
 
 impl Billing {
-    /// Claims `key` for `caller` in `tx`, keeping `result` with it when it
-    /// is known before the work. `None`: the key is new and now held by
-    /// `tx`; `Some(id)`: a repeat of the same request, with its kept id.
+    /// Claims `key` (checked by the caller before opening `tx`) for
+    /// `caller` in `tx`, keeping `result` with it when it is known before
+    /// the work. `None`: the key is new and now held by `tx`; `Some(id)`: a
+    /// repeat of the same request, with its kept id.
     pub(crate) async fn claim_key(
         &self,
         tx: &mut (dyn StoreTx + '_),
@@ -77,7 +78,6 @@ impl Billing {
         fingerprint: &str,
         result: Option<&str>,
     ) -> AppResult<Option<String>> {
-        check_idempotency_key(key)?;
         match tx.claim_idempotency(&caller.actor(), key, fingerprint, result, self.now()).await? {
             IdempotencyClaim::Claimed => Ok(None),
             IdempotencyClaim::Used { request_hash, response } if request_hash == fingerprint => Ok(Some(response)),

@@ -121,19 +121,23 @@ impl Billing {
                 Box::pin(async move { billing.top_up_in(tx, &who, &request).await })
             })
             .await?;
-        let (kept, replayed) = match run {
-            Run::First(TopUp::Credited(account)) => return Ok(Once { value: account, replayed: false }),
-            Run::First(top_up) => (kept_top_up(&top_up), false),
-            Run::Repeat(kept) => (kept, true),
+        let value = match run {
+            Run::First(TopUp::Credited(account)) => account,
+            Run::First(TopUp::Charge(charge_id)) => self.finish_top_up(caller, &charge_id).await?,
+            Run::Repeat(kept) => return Ok(Once { value: self.kept_top_up(caller, &kept).await?, replayed: true }),
         };
-        let value = if let Some(charge_id) = kept.strip_prefix("charge:") {
-            self.finish_top_up(caller, charge_id).await?
+        Ok(Once { value, replayed: false })
+    }
+
+    /// The account a top-up's key kept, as it stands now.
+    async fn kept_top_up(&self, caller: &Caller, kept: &str) -> AppResult<Account> {
+        if let Some(charge_id) = kept.strip_prefix("charge:") {
+            self.finish_top_up(caller, charge_id).await
         } else if let Some(account_id) = kept.strip_prefix("account:") {
-            self.account(caller, account_id).await?
+            self.account(caller, account_id).await
         } else {
-            return Err(AppError::internal(format!("a top-up key kept {kept:?}")));
-        };
-        Ok(Once { value, replayed })
+            Err(AppError::internal(format!("a top-up key kept {kept:?}")))
+        }
     }
 
     /// A purchase run once per key, with its card or PayPal payment taken
