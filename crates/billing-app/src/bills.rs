@@ -5,12 +5,11 @@
 //! stream them without holding a whole list.
 
 use billing_domain::calendar::BillingZone;
-use billing_domain::money::Money;
-use billing_domain::usage::CuHours;
 use chrono::NaiveDate;
 
 use crate::error::{AppError, AppResult};
 use crate::model::OrderRecord;
+pub use crate::model::usage::{UsageCursor, UsageDay, UsageRange};
 use crate::service::{Billing, Caller};
 use crate::store::StoreTx;
 
@@ -20,41 +19,11 @@ pub const MAX_PAGE: i64 = 1000;
 /// Most days one usage query spans.
 pub const MAX_USAGE_SPAN_DAYS: i64 = 366;
 
-/// The settlements of one workspace on one local day, summed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageDay {
-    /// The local date in the account's billing zone.
-    pub date: NaiveDate,
-    /// The workspace.
-    pub workspace_id: String,
-    /// Its name (kept after it was deleted).
-    pub workspace_name: String,
-    /// Everything used.
-    pub usage: CuHours,
-    /// Covered by the workspace's subscription quota.
-    pub quota: CuHours,
-    /// Drawn from resource plans.
-    pub plan: CuHours,
-    /// Billed pay-as-you-go.
-    pub pay_as_you_go: CuHours,
-    /// Charged for the pay-as-you-go part.
-    pub charge: Money,
-}
-
 impl UsageDay {
     /// The row's cursor: its date and workspace, e.g. `2026-03-09.ws_0192`.
     pub fn cursor(&self) -> String {
         format!("{}.{}", self.date, self.workspace_id)
     }
-}
-
-/// Where a page of usage rows starts: after this date and workspace.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct UsageCursor {
-    /// The date of the last row already read.
-    pub date: NaiveDate,
-    /// Its workspace.
-    pub workspace_id: String,
 }
 
 impl UsageCursor {
@@ -85,25 +54,6 @@ pub struct UsageQuery {
     /// Only rows after this one.
     pub starting_after: Option<UsageCursor>,
     /// At most this many (1 to [`MAX_PAGE`]).
-    pub limit: i64,
-}
-
-/// What the store is asked for: the same days as instants in the zone.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageRange {
-    /// The account.
-    pub account_id: String,
-    /// The zone whose local days the rows are.
-    pub zone: BillingZone,
-    /// First day.
-    pub from: NaiveDate,
-    /// The day after the last.
-    pub to: NaiveDate,
-    /// Only this workspace.
-    pub workspace_id: Option<String>,
-    /// Only rows after this one.
-    pub after: Option<UsageCursor>,
-    /// At most this many.
     pub limit: i64,
 }
 
@@ -214,6 +164,9 @@ impl Billing {
 
 #[cfg(test)]
 mod tests {
+    use billing_domain::money::Money;
+    use billing_domain::usage::CuHours;
+
     use super::*;
 
     #[test]

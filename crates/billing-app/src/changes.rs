@@ -4,8 +4,8 @@
 //! service's own may touch any. Caches of facts compare the chain position
 //! their read saw with the newest write that touched their account.
 //!
-//! The store reports its own commits here as they happen
-//! ([`ChangeLog::record`]); writes of other processes on the same database
+//! A use case's commit notes here the audit events the store says it
+//! chained ([`ChangeLog::record`]); writes of other processes on the same database
 //! are learnt by reading the chain's new events ([`Billing::catch_up`]), at
 //! most [`ChangeLog::poll_interval`] apart.
 
@@ -90,10 +90,10 @@ impl ChangeLog {
     }
 
     /// The position to read the chain after, when a read is due.
-    fn due(&self) -> Option<Option<i64>> {
+    fn due(&self, now: Instant) -> Option<Option<i64>> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let interval = self.poll_interval();
-        let due = state.polled_at.is_none_or(|at| at.elapsed() >= interval);
+        let due = state.polled_at.is_none_or(|at| now.saturating_duration_since(at) >= interval);
         due.then_some(state.seen)
     }
 
@@ -145,18 +145,18 @@ impl Billing {
     /// others go on meanwhile rather than queue behind it, so another
     /// process's write is seen within the interval plus one read.
     pub(crate) async fn catch_up(&self) -> AppResult<()> {
-        let changes = self.store.changes();
-        if changes.due().is_none() {
+        let changes = &self.changes;
+        if changes.due(self.clock.instant()).is_none() {
             return Ok(());
         }
         let Ok(_polling) = changes.polling.try_lock() else {
             return Ok(());
         };
-        let Some(seen) = changes.due() else {
+        let started = self.clock.instant();
+        let Some(seen) = changes.due(started) else {
             // Another caller has just read the chain.
             return Ok(());
         };
-        let started = Instant::now();
         let mut tx = self.read().await?;
         let (head, _) = tx.audit_head().await?;
         let (events, complete) = match seen {

@@ -10,6 +10,13 @@ use chrono::{DateTime, Duration, Utc};
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> DateTime<Utc>;
+
+    /// A reading of a monotonic timer, for how long something took or how
+    /// old a cached answer is; never a date. The machine's timer unless a
+    /// clock says otherwise.
+    fn instant(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
 }
 
 /// The machine's clock, truncated to whole microseconds (what the database keeps).

@@ -4,6 +4,8 @@
 use billing_domain::ReasonCode;
 use thiserror::Error;
 
+use crate::store::StoreError;
+
 /// What a use case can answer instead of a result.
 ///
 /// Every variant but [`AppError::Internal`] is something the caller can act
@@ -225,3 +227,13 @@ impl From<billing_domain::calendar::CalendarError> for AppError {
 
 /// Result of a use case.
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy(_) => AppError::Busy,
+            StoreError::Unavailable(detail) => AppError::Unavailable(detail),
+            other => AppError::internal(other),
+        }
+    }
+}

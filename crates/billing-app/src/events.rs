@@ -14,82 +14,13 @@ use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+pub use crate::model::events::{Event, EventFilter, EventType};
 use crate::model::{InstanceRecord, OrderRecord, Tombstone};
 use crate::service::{Billing, Caller};
 use crate::store::StoreTx;
 use crate::unsubscription::UnsubscriptionResult;
 use crate::unsubscription::records::Refund;
 use crate::views::{OrderDto, PurchasedInstanceDto, RefundDto, UnsubscriptionDto, WorkspaceDeletionDto};
-
-macro_rules! event_types {
-    ($($variant:ident => $name:literal, $doc:literal;)*) => {
-        /// What happened. The names are part of the API and never change.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum EventType {
-            $(#[doc = $doc] $variant,)*
-        }
-
-        impl EventType {
-            /// Every event type, in a fixed order.
-            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)*];
-
-            /// The type's name on the wire, e.g. `order.paid`.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(EventType::$variant => $name,)*
-                }
-            }
-        }
-    };
-}
-
-event_types! {
-    OrderPaid => "order.paid", "An order was paid.";
-    OrderCancelled => "order.cancelled", "An unpaid order was cancelled.";
-    InstanceActivated => "instance.activated", "A new instance became active once paid.";
-    InstanceActivationFailed => "instance.activation_failed", "A paid instance could not be activated.";
-    InstanceRenewed => "instance.renewed", "A renewal order of an active instance was paid.";
-    InstanceExpired => "instance.expired", "An instance reached the end of its last period.";
-    QuotaDowngraded => "quota.downgraded", "A quota was downgraded to fewer CUs.";
-    QuotaSwitchedToPayAsYouGo => "quota.switched_to_pay_as_you_go", "A quota was given up for pay-as-you-go.";
-    UnsubscriptionConfirmed => "unsubscription.confirmed", "An unsubscription was confirmed.";
-    WorkspaceDeleted => "workspace.deleted", "A quota's workspace was deleted with it.";
-    RefundCreated => "refund.created", "A refund was created.";
-    RefundSucceeded => "refund.succeeded", "A refund arrived at its destination.";
-    RefundFailed => "refund.failed", "The payment channel refused a refund.";
-    RefundRerouted => "refund.rerouted", "A refused refund's money went to the balance instead.";
-    DocumentIssued => "document.issued", "A billing document was issued.";
-    WebhookEndpointDisabled => "webhook_endpoint.disabled", "A webhook endpoint was disabled by the service.";
-}
-
-impl std::str::FromStr for EventType {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        EventType::ALL
-            .iter()
-            .copied()
-            .find(|t| t.as_str() == text)
-            .ok_or_else(|| format!("{text:?} is not an event type"))
-    }
-}
-
-/// One recorded event.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Event {
-    /// Id, `evt_…`, stable forever; also the `webhook-id` of its deliveries.
-    pub id: String,
-    /// What happened.
-    pub event_type: EventType,
-    /// The account it concerns.
-    pub account_id: String,
-    /// The id of the resource in `data`.
-    pub resource_id: String,
-    /// When the change committed (the use case's instant).
-    pub occurred_at: DateTime<Utc>,
-    /// The resource as the API shows it.
-    pub data: Value,
-}
 
 /// A resource an event can carry: its owner, its id, and its wire form.
 pub trait EventResource {
@@ -221,21 +152,6 @@ pub async fn emit_each<R: EventResource + Sync>(
         emit(tx, event_type, resource, now).await?;
     }
     Ok(())
-}
-
-/// Which events to list.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EventFilter {
-    /// Only this account's (set for customers whatever they ask).
-    pub account_id: Option<String>,
-    /// Only these types (none: every type).
-    pub types: Vec<EventType>,
-    /// Only events about this resource.
-    pub resource_id: Option<String>,
-    /// Only events listed after this one (newest first).
-    pub starting_after: Option<String>,
-    /// At most this many (1 to 100).
-    pub limit: i64,
 }
 
 /// Most event types one filter or endpoint may name.

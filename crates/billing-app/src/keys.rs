@@ -126,7 +126,7 @@ impl Billing {
         if !secret.starts_with("sbk_") || secret.len() > 200 {
             return None;
         }
-        self.known_keys.get(&hash_key(secret))
+        self.known_keys.get(&hash_key(secret), self.clock.instant())
     }
 
     /// The caller a secret stands for, or `None` for an unknown or revoked key.
@@ -135,10 +135,10 @@ impl Billing {
             return Ok(None);
         }
         let hash = hash_key(secret);
-        if let Some(caller) = self.known_keys.get(&hash) {
+        if let Some(caller) = self.known_keys.get(&hash, self.clock.instant()) {
             return Ok(Some(caller));
         }
-        let asked = self.known_keys.ask();
+        let asked = self.known_keys.ask(self.clock.instant());
         let key = self.read().await?.api_key_by_hash(&hash).await?;
         let caller = key.filter(|k| k.revoked_at.is_none()).map(|k| match k.account_id {
             Some(id) => Caller::Customer(id),
@@ -198,13 +198,20 @@ impl KnownKeys {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn get(&self, hash: &str) -> Option<Caller> {
+    /// The caller of a key found in the store less than [`KEY_CACHE_TTL`]
+    /// before `now`.
+    fn get(&self, hash: &str, now: Instant) -> Option<Caller> {
         let known = self.lock();
-        known.keys.get(hash).filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL).map(|(caller, _)| caller.clone())
+        known
+            .keys
+            .get(hash)
+            .filter(|(_, at)| now.saturating_duration_since(*at) < KEY_CACHE_TTL)
+            .map(|(caller, _)| caller.clone())
     }
 
-    fn ask(&self) -> Asked {
-        Asked { at: Instant::now(), revocations: self.lock().revocations }
+    /// Notes that the store is about to be asked, at `now`.
+    fn ask(&self, now: Instant) -> Asked {
+        Asked { at: now, revocations: self.lock().revocations }
     }
 
     fn put(&self, hash: String, caller: Caller, asked: Asked) {
@@ -237,11 +244,22 @@ mod tests {
     #[test]
     fn a_lookup_that_began_before_a_revocation_does_not_put_the_key_back() {
         let known = KnownKeys::default();
-        let asked = known.ask();
+        let now = Instant::now();
+        let asked = known.ask(now);
         known.forget("h");
         known.put("h".to_owned(), Caller::Operator, asked);
-        assert_eq!(known.get("h"), None);
-        known.put("h".to_owned(), Caller::Operator, known.ask());
-        assert_eq!(known.get("h"), Some(Caller::Operator));
+        assert_eq!(known.get("h", now), None);
+        known.put("h".to_owned(), Caller::Operator, known.ask(now));
+        assert_eq!(known.get("h", now), Some(Caller::Operator));
+    }
+
+    #[test]
+    fn a_key_found_in_the_store_is_asked_again_once_its_trust_lapses() {
+        let known = KnownKeys::default();
+        let asked_at = Instant::now();
+        known.put("h".to_owned(), Caller::Customer("acc_a".to_owned()), known.ask(asked_at));
+        let just_before = asked_at + KEY_CACHE_TTL - Duration::from_millis(1);
+        assert_eq!(known.get("h", just_before), Some(Caller::Customer("acc_a".to_owned())));
+        assert_eq!(known.get("h", asked_at + KEY_CACHE_TTL), None);
     }
 }

@@ -22,6 +22,7 @@ use crate::catalog::region_of;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_USAGE, customer_balance};
+pub use crate::model::usage::{InstanceWithOrders, UsageFacts, UsageWorkspace};
 use crate::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, SettledHour, Settlement, UsageRecord};
 use crate::periods::{covered_periods, plan_period, quota_periods};
 use crate::service::{Billing, Caller, audit};
@@ -51,38 +52,6 @@ pub struct ImportOutcome {
     pub adjustments: usize,
     /// Pay-as-you-go charges per account.
     pub charged: BTreeMap<String, Money>,
-}
-
-/// An instance with its orders, oldest first.
-pub type InstanceWithOrders = (InstanceRecord, Vec<OrderRecord>);
-
-/// What settling usage needs to know about a set of workspaces, read in
-/// bulk by [`crate::store::UsageTx::usage_facts`]. Orders come without their tenders and
-/// benefits: settling only dates them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UsageFacts {
-    /// The workspaces found, deleted ones included.
-    pub workspaces: Vec<UsageWorkspace>,
-    /// Every quota bound to one of them, in any state, newest first, with
-    /// its orders oldest first.
-    pub quotas: Vec<InstanceWithOrders>,
-    /// The active resource plans of their accounts, in every region, oldest
-    /// first, with their orders oldest first.
-    pub plans: Vec<InstanceWithOrders>,
-}
-
-/// A workspace as settling sees it: whose it is and where it runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageWorkspace {
-    /// Id, `ws_…`.
-    pub id: String,
-    /// Owner.
-    pub account_id: String,
-    /// Region it runs in.
-    pub region_id: String,
-    /// When it was created: usage of hours before the one it was created in
-    /// is refused.
-    pub created_at: DateTime<Utc>,
 }
 
 /// Maps keyed by what a batch's records carry (ids from the caller, looked

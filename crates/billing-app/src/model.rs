@@ -1,6 +1,15 @@
 //! The records the use cases keep: plain data passed across the `Store`
 //! boundary. The store maps them to rows; nothing here knows SQL.
 
+pub mod directory;
+pub mod documents;
+pub mod events;
+pub mod ledger;
+pub mod payments;
+pub mod refunds;
+pub mod usage;
+pub mod webhooks;
+
 use billing_domain::catalog::Commodity;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};

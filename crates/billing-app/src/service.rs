@@ -3,15 +3,17 @@
 //! its effects, their ledger movements and an audit event, and commits — or
 //! changes nothing.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::changes::ChangeLog;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::model::NewAuditEvent;
-use crate::store::{Store, StoreTx};
+use crate::store::{Store, StoreResult, StoreTx};
 
 /// Who is asking. Customers see only their own account; operators see all.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +65,39 @@ pub struct Billing {
     pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
     pub(crate) due_failures: Arc<crate::lifecycle::DueFailures>,
     pub(crate) meter: crate::telemetry::Meter,
+    /// What this process knows of recent writes, for caches of facts.
+    pub(crate) changes: Arc<ChangeLog>,
+}
+
+/// A transaction a use case opened: the store's, whose commit also tells
+/// this process's [`ChangeLog`] what was written.
+pub(crate) struct Tx<'a> {
+    inner: Box<dyn StoreTx + 'a>,
+    changes: &'a ChangeLog,
+}
+
+impl<'a> Tx<'a> {
+    /// Commits, then notes the committed audit events in the change log.
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        let committed = self.inner.commit().await?;
+        for (seq, actor) in &committed.audit {
+            self.changes.record(*seq, actor);
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Deref for Tx<'a> {
+    type Target = dyn StoreTx + 'a;
+    fn deref(&self) -> &Self::Target {
+        &*self.inner
+    }
+}
+
+impl DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut *self.inner
+    }
 }
 
 impl Billing {
@@ -78,6 +113,7 @@ impl Billing {
             channel: None,
             due_failures: Arc::default(),
             meter: crate::telemetry::Meter::default(),
+            changes: Arc::default(),
         }
     }
 
@@ -140,14 +176,19 @@ impl Billing {
         self.clock.now()
     }
 
+    /// What this process knows of recent writes.
+    pub fn changes(&self) -> &ChangeLog {
+        &self.changes
+    }
+
     /// Opens a transaction that may write.
-    pub(crate) async fn begin(&self) -> AppResult<Box<dyn StoreTx + '_>> {
-        Ok(self.store.begin().await?)
+    pub(crate) async fn begin(&self) -> AppResult<Tx<'_>> {
+        Ok(Tx { inner: self.store.begin().await?, changes: &self.changes })
     }
 
     /// Opens a transaction that only reads.
-    pub(crate) async fn read(&self) -> AppResult<Box<dyn StoreTx + '_>> {
-        Ok(self.store.read().await?)
+    pub(crate) async fn read(&self) -> AppResult<Tx<'_>> {
+        Ok(Tx { inner: self.store.read().await?, changes: &self.changes })
     }
 }
 

@@ -15,24 +15,19 @@ use billing_domain::policy::PolicyVersion;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 
-use crate::changes::ChangeLog;
-use crate::charges::{ChargeRecord, ChargeStatus};
-use crate::directory::{AccountFilter, AccountSummary, AuditFilter, BalanceLine};
-use crate::documents::{DocumentDraft, DocumentFilter, DocumentRecord};
-use crate::events::{Event, EventFilter};
-use crate::ledger::{LedgerEntry, Movement};
-use crate::metering::UsageFacts;
+use crate::model::directory::{AccountFilter, AccountSummary, AuditFilter, BalanceLine};
+use crate::model::documents::{DocumentDraft, DocumentFilter, DocumentRecord};
+use crate::model::events::{Event, EventFilter};
+use crate::model::ledger::{LedgerEntry, Movement};
+use crate::model::payments::{ChargeRecord, ChargeStatus};
+use crate::model::refunds::{IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
+use crate::model::usage::{UsageDay, UsageFacts, UsageRange, UsageRejection};
+use crate::model::webhooks::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus, WebhookEndpoint};
 use crate::model::{
     Account, ApiKey, AuditEvent, Benefit, BenefitStatus, BillingMethod, ConsoleSession, DataObject, InstanceRecord,
     InstanceState, Job, NewAuditEvent, OrderRecord, PaymentMethod, Queue, QueueStatus, QuotaChange, SettledHour,
     Settlement, Tombstone, UsageRecord, Workspace,
 };
-use crate::unsubscription::records::{
-    IdempotencyClaim, Refund, RefundFilter, RefundStatus, StoredQuote, Unsubscription,
-};
-use crate::usage_stream::UsageRejection;
-use crate::webhooks::WebhookEndpoint;
-use crate::webhooks::delivery::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
 
 /// An account with one region and the newest policy version's number.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,16 +61,6 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl From<StoreError> for crate::error::AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Busy(_) => crate::error::AppError::Busy,
-            StoreError::Unavailable(detail) => crate::error::AppError::Unavailable(detail),
-            other => crate::error::AppError::internal(other),
-        }
-    }
-}
-
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -90,8 +75,14 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
-    /// Where the store notes each write it commits, for caches of facts.
-    fn changes(&self) -> &ChangeLog;
+}
+
+/// What a commit made durable that the application's caches learn from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// The audit events the transaction chained, in chain order: each
+    /// one's position and actor.
+    pub audit: Vec<(i64, String)>,
 }
 
 /// One open transaction: the reads and writes of every subject, one trait
@@ -110,8 +101,9 @@ pub trait StoreTx:
     + EventsTx
     + Send
 {
-    /// Makes every write of the transaction durable, or none of them.
-    async fn commit(self: Box<Self>) -> StoreResult<()>;
+    /// Makes every write of the transaction durable, or none of them, and
+    /// tells what it committed.
+    async fn commit(self: Box<Self>) -> StoreResult<Committed>;
     /// Runs `hook` once the transaction has committed; a transaction that
     /// fails to commit, or is dropped, never runs it. Counters of committed
     /// changes are kept this way.
@@ -349,8 +341,8 @@ pub trait UsageTx: Send {
 
     /// The settlements of an account's workspaces (deleted ones included)
     /// summed per local day of `range.zone` and workspace, by date then
-    /// workspace id: the rows of [`crate::bills::UsageRange`].
-    async fn usage_days(&mut self, range: &crate::bills::UsageRange) -> StoreResult<Vec<crate::bills::UsageDay>>;
+    /// workspace id: the rows of [`UsageRange`].
+    async fn usage_days(&mut self, range: &UsageRange) -> StoreResult<Vec<UsageDay>>;
 }
 
 /// The ledger, the audit chain and the operator's directory of accounts.
@@ -577,4 +569,39 @@ pub trait EventsTx: Send {
         endpoint_id: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
+}
+
+#[cfg(test)]
+mod tests {
+    /// The `use` paths into this crate that a source file names.
+    fn crate_paths(source: &str) -> Vec<&str> {
+        source
+            .lines()
+            .map(str::trim_start)
+            .filter(|line| line.starts_with("use crate::") || line.starts_with("pub use crate::"))
+            .collect()
+    }
+
+    #[test]
+    fn the_store_boundary_depends_only_on_the_domain_and_the_records() {
+        let sources = [
+            ("store.rs", include_str!("store.rs")),
+            ("model.rs", include_str!("model.rs")),
+            ("model/directory.rs", include_str!("model/directory.rs")),
+            ("model/documents.rs", include_str!("model/documents.rs")),
+            ("model/events.rs", include_str!("model/events.rs")),
+            ("model/ledger.rs", include_str!("model/ledger.rs")),
+            ("model/payments.rs", include_str!("model/payments.rs")),
+            ("model/refunds.rs", include_str!("model/refunds.rs")),
+            ("model/usage.rs", include_str!("model/usage.rs")),
+            ("model/webhooks.rs", include_str!("model/webhooks.rs")),
+        ];
+        for (file, source) in sources {
+            for path in crate_paths(source) {
+                assert!(path.contains("use crate::model"), "{file} reaches past the records: {path}");
+            }
+        }
+        // The check sees what it is meant to see.
+        assert_eq!(crate_paths("use crate::service::Billing;\nuse billing_domain::money::Money;").len(), 1);
+    }
 }

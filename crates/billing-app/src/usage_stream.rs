@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::metering::{MAX_USAGE_BATCH, check_record};
 use crate::model::UsageRecord;
+pub use crate::model::usage::UsageRejection;
 use crate::service::{Billing, Caller};
 
 /// Most bytes of a refused message kept with its rejection.
@@ -42,28 +43,6 @@ pub struct StreamMessage {
     /// The body as text (cut to [`MAX_KEPT_PAYLOAD_BYTES`]), kept when the
     /// message is refused.
     pub payload: String,
-}
-
-/// A refused message, kept for operators to list and export.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageRejection {
-    /// Id, `urj_…`.
-    pub id: String,
-    /// The stream it came from.
-    pub stream: String,
-    /// Its sequence number in that stream.
-    pub stream_seq: i64,
-    /// The record id it carried, when it could be read.
-    pub record_id: Option<String>,
-    /// Stable code of the reason (`MALFORMED_MESSAGE`, `INVALID_INPUT`,
-    /// `NOT_FOUND`, `DUPLICATE_USAGE_RECORD`).
-    pub code: String,
-    /// The reason in words, naming the field at fault.
-    pub reason: String,
-    /// The message's body (cut to [`MAX_KEPT_PAYLOAD_BYTES`]).
-    pub payload: String,
-    /// When it was refused.
-    pub rejected_at: DateTime<Utc>,
 }
 
 /// What settling one batch of messages did.

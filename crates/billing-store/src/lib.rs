@@ -36,7 +36,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use billing_app::changes::ChangeLog;
 use billing_app::store::{Store, StoreResult, StoreTx};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
@@ -78,7 +77,6 @@ pub struct SqlStore {
     /// is fair and prompt, where SQLite's busy handler would make them poll
     /// with growing sleeps; other processes still meet the busy timeout.
     write_gate: Arc<tokio::sync::Mutex<()>>,
-    changes: Arc<ChangeLog>,
     /// The checkpointer of a SQLite file.
     checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -188,13 +186,7 @@ impl SqlStore {
             true => Some(Arc::new(spawn_checkpointer(url.clone(), busy_ms))),
             false => None,
         };
-        let store = SqlStore {
-            pool,
-            backend,
-            write_gate: Arc::new(tokio::sync::Mutex::new(())),
-            changes: Arc::default(),
-            checkpointer,
-        };
+        let store = SqlStore { pool, backend, write_gate: Arc::new(tokio::sync::Mutex::new(())), checkpointer };
         migrate::migrate(&store.pool, backend).await?;
         Ok(store)
     }
@@ -233,9 +225,7 @@ impl SqlStore {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
-        Ok(SqlTx::new(tx, self.backend, Arc::clone(&self.changes))
-            .holding(gate)
-            .waking(self.checkpointer.as_ref().map(|c| c.wake.clone())))
+        Ok(SqlTx::new(tx, self.backend).holding(gate).waking(self.checkpointer.as_ref().map(|c| c.wake.clone())))
     }
 }
 
@@ -298,7 +288,7 @@ impl Store for SqlStore {
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
         };
         let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
-        Ok(Box::new(SqlTx::new(tx, self.backend, Arc::clone(&self.changes))))
+        Ok(Box::new(SqlTx::new(tx, self.backend)))
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -311,10 +301,6 @@ impl Store for SqlStore {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
-    }
-
-    fn changes(&self) -> &ChangeLog {
-        &self.changes
     }
 }
 

@@ -2,13 +2,10 @@
 //! store traits, one per subject, are implemented in the sibling module of
 //! that subject (`accounts.rs` implements `AccountsTx`, and so on).
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use billing_app::changes::ChangeLog;
 use billing_app::documents::{DocumentDraft, DocumentRecord};
 use billing_app::model::NewAuditEvent;
-use billing_app::store::{StoreResult, StoreTx};
+use billing_app::store::{Committed, StoreResult, StoreTx};
 use chrono::{DateTime, Utc};
 use sqlx::Any;
 
@@ -25,8 +22,6 @@ pub struct SqlTx {
     pub(crate) audit: Vec<(NewAuditEvent, DateTime<Utc>)>,
     /// Documents numbered at commit, before the audit events are chained.
     pub(crate) drafts: Vec<DocumentDraft>,
-    /// Told of the transaction's audit events once it has committed.
-    changes: Arc<ChangeLog>,
     /// Woken once a write has committed (the SQLite checkpointer).
     checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
     /// Run once the transaction has committed.
@@ -34,14 +29,13 @@ pub struct SqlTx {
 }
 
 impl SqlTx {
-    pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend, changes: Arc<ChangeLog>) -> SqlTx {
+    pub(crate) fn new(tx: sqlx::Transaction<'static, Any>, backend: Backend) -> SqlTx {
         SqlTx {
             tx,
             backend,
             _gate: None,
             audit: Vec::new(),
             drafts: Vec::new(),
-            changes,
             checkpoints: None,
             after_commit: Vec::new(),
         }
@@ -77,9 +71,9 @@ impl SqlTx {
     }
 
     /// Numbers the transaction's documents, chains its audit events, then
-    /// commits, typed as this store's own; once committed, the store's
-    /// change log learns of the events.
-    pub async fn commit_sql(mut self) -> StoreResult<()> {
+    /// commits, typed as this store's own; answers the chained events'
+    /// positions and actors.
+    pub async fn commit_sql(mut self) -> StoreResult<Committed> {
         let mut events = std::mem::take(&mut self.audit);
         let mut numbered: Vec<(DocumentDraft, DocumentRecord)> = Vec::new();
         for mut draft in std::mem::take(&mut self.drafts) {
@@ -106,21 +100,20 @@ impl SqlTx {
             // Full means a checkpoint is already due.
             let _ = checkpoints.try_send(());
         }
-        if let Some(first) = first {
-            for (seq, (event, _)) in (first..).zip(&events) {
-                self.changes.record(seq, &event.actor);
-            }
-        }
+        let audit = match first {
+            Some(first) => (first..).zip(events).map(|(seq, (event, _))| (seq, event.actor)).collect(),
+            None => Vec::new(),
+        };
         for hook in std::mem::take(&mut self.after_commit) {
             hook();
         }
-        Ok(())
+        Ok(Committed { audit })
     }
 }
 
 #[async_trait]
 impl StoreTx for SqlTx {
-    async fn commit(self: Box<Self>) -> StoreResult<()> {
+    async fn commit(self: Box<Self>) -> StoreResult<Committed> {
         self.commit_sql().await
     }
     fn after_commit(&mut self, hook: Box<dyn FnOnce() + Send>) {

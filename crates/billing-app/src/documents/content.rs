@@ -7,16 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
-
-/// Invoice or credit note.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    /// Issued when an order is paid.
-    Invoice,
-    /// Issued when a set of refunds is created.
-    CreditNote,
-}
+pub use crate::model::documents::DocumentKind;
 
 impl DocumentKind {
     /// Every kind.

@@ -128,7 +128,7 @@ impl Billing {
         self.catch_up().await?;
         if let Some(entry) = self.facts_cache.get(instance_id)
             && entry.serves(caller, now)
-            && self.store.changes().is_fresh(&entry.basis.account_id, entry.snapshot)
+            && self.changes.is_fresh(&entry.basis.account_id, entry.snapshot)
         {
             return Ok(entry);
         }

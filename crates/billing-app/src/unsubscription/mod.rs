@@ -7,7 +7,8 @@ pub mod confirm;
 pub mod facts;
 pub mod processing;
 pub mod quoting;
-pub mod records;
+/// What unsubscription keeps, defined with the rest of the stored records.
+pub use crate::model::refunds as records;
 pub mod token;
 
 pub use backup::Backup;

@@ -22,6 +22,7 @@ use super::{EndpointStatus, WebhookEndpoint, signature};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventType, Shown};
 use crate::ids::new_id;
+pub use crate::model::webhooks::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
 use crate::service::{Billing, Caller, audit, visible};
 use crate::store::StoreTx;
 
@@ -51,17 +52,6 @@ pub const FAILING_LIMIT: Duration = Duration::days(3);
 /// The longest `Retry-After` honoured.
 pub const RETRY_AFTER_MAX: Duration = Duration::hours(24);
 
-/// Where a delivery stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt.
-    Pending,
-    /// An attempt was answered 2xx.
-    Succeeded,
-    /// Given up: out of retries, or the endpoint is gone or disabled.
-    Failed,
-}
-
 impl DeliveryStatus {
     /// `pending`, `succeeded` or `failed`.
     pub fn as_str(self) -> &'static str {
@@ -83,61 +73,6 @@ impl std::str::FromStr for DeliveryStatus {
             other => Err(format!("{other:?} is not a delivery status")),
         }
     }
-}
-
-/// One event on its way to one endpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delivery {
-    /// Id.
-    pub id: String,
-    /// The event.
-    pub event_id: String,
-    /// The endpoint.
-    pub endpoint_id: String,
-    /// Where it stands.
-    pub status: DeliveryStatus,
-    /// Attempts made (counted when claimed).
-    pub attempts: i64,
-    /// When it may next be attempted.
-    pub next_attempt_at: DateTime<Utc>,
-    /// When it was queued.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A claimed delivery with what sending it needs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DeliveryJob {
-    /// The delivery, as claimed.
-    pub delivery: Delivery,
-    /// Its event.
-    pub event: Event,
-    /// Its endpoint.
-    pub endpoint: WebhookEndpoint,
-}
-
-/// One recorded attempt.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeliveryAttempt {
-    /// Id.
-    pub id: String,
-    /// The delivery.
-    pub delivery_id: String,
-    /// The event.
-    pub event_id: String,
-    /// The endpoint.
-    pub endpoint_id: String,
-    /// When it was sent.
-    pub attempted_at: DateTime<Utc>,
-    /// The HTTP status answered, if any.
-    pub status_code: Option<u16>,
-    /// Why no status came back (refused address, timeout, connection).
-    pub error: Option<String>,
-    /// How long it took.
-    pub latency_ms: i64,
-    /// The start of the response body, at most [`EXCERPT_BYTES`].
-    pub response_excerpt: String,
-    /// Whether it counted as delivered.
-    pub succeeded: bool,
 }
 
 /// A request to send.
@@ -283,9 +218,10 @@ impl Billing {
             .map_err(|e| AppError::internal(format!("endpoint {}: {e}", job.endpoint.id)))?;
         let request =
             WebhookRequest { url: job.endpoint.url.clone(), id: job.event.id.clone(), timestamp, signature, body };
-        let clock = std::time::Instant::now();
+        let sent = self.clock.instant();
         let answer = sender.send(&request).await;
-        let latency_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let took = self.clock.instant().saturating_duration_since(sent);
+        let latency_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
         let (status, disabled) = self.record_attempt(worker, job, answer, started, latency_ms).await?;
         if disabled && let Ok(mut gone) = gone.lock() {
             gone.push(job.endpoint.id.clone());

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventType, MAX_TYPES};
 use crate::ids::new_id;
+pub use crate::model::webhooks::{EndpointStatus, WebhookEndpoint};
 use crate::service::{Billing, Caller, audit, visible};
 
 /// How long the secret replaced by a rotation still signs.
@@ -21,15 +22,6 @@ pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
 pub const MAX_URL_LEN: usize = 2048;
 /// Most endpoints one account (or the operator) may register.
 pub const MAX_ENDPOINTS: i64 = 20;
-
-/// Whether an endpoint receives events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EndpointStatus {
-    /// Receives the events it asked for.
-    Enabled,
-    /// Receives nothing, by hand or because it failed (see `disabled_reason`).
-    Disabled,
-}
 
 impl EndpointStatus {
     /// `enabled` or `disabled`.
@@ -50,39 +42,6 @@ impl std::str::FromStr for EndpointStatus {
             other => Err(format!("{other:?} is not an endpoint status")),
         }
     }
-}
-
-/// A registered webhook endpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebhookEndpoint {
-    /// Id, `whe_…`.
-    pub id: String,
-    /// The account whose events it receives; `None` for an operator's
-    /// endpoint, which receives every account's.
-    pub account_id: Option<String>,
-    /// Where events are posted.
-    pub url: String,
-    /// The types it receives; empty for every type.
-    pub event_types: Vec<EventType>,
-    /// A note for people.
-    pub description: String,
-    /// The signing secret, `whsec_…`.
-    pub secret: String,
-    /// The secret a rotation replaced, which still signs until
-    /// `previous_secret_until`.
-    pub previous_secret: Option<String>,
-    /// When the previous secret stops signing.
-    pub previous_secret_until: Option<DateTime<Utc>>,
-    /// Enabled or disabled.
-    pub status: EndpointStatus,
-    /// Why it was disabled (`by_request`, `gone`, `failing`).
-    pub disabled_reason: Option<String>,
-    /// Since when every attempt to it has failed; `None` after a success.
-    pub failing_since: Option<DateTime<Utc>>,
-    /// When it was registered.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
 }
 
 impl WebhookEndpoint {

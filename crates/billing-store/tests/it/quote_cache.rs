@@ -55,7 +55,7 @@ async fn another_replicas_write_is_seen_once_the_poll_interval_has_passed() {
         let seed = w.seed("acme", "30000.00").await;
         let quota = quota(&w, &seed).await;
         let replica = w.replica().await;
-        replica.store().changes().set_poll_interval(StdDuration::from_secs(3600));
+        replica.changes().set_poll_interval(StdDuration::from_secs(3600));
         let before = replica.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         // The first service renews the quota: the refund now covers the
         // renewal's month too.
@@ -66,7 +66,7 @@ async fn another_replicas_write_is_seen_once_the_poll_interval_has_passed() {
         let unseen = replica.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(unseen.stored.digest, before.stored.digest);
         // Once the interval has passed, it reads the chain before quoting.
-        replica.store().changes().set_poll_interval(StdDuration::ZERO);
+        replica.changes().set_poll_interval(StdDuration::ZERO);
         let seen = replica.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(seen.stored.digest, own.stored.digest);
         assert_eq!(seen.quote.refund, own.quote.refund);
