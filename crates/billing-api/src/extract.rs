@@ -46,13 +46,13 @@ impl FromRequestParts<ApiState> for Authed {
             state.limiter.check_address(client_address(parts))?;
             return Err(ApiError::unauthenticated());
         };
-        let caller = match state.billing.authenticate_from_memory(secret) {
+        let caller = match state.billing.accounts().authenticate_from_memory(secret) {
             Some(caller) => caller,
             None => {
                 // Counted before the lookup, so that guessing keys costs the
                 // database nothing once the address is over its limit.
                 state.limiter.check_address(client_address(parts))?;
-                state.billing.authenticate(secret).await?.ok_or_else(ApiError::unauthenticated)?
+                state.billing.accounts().authenticate(secret).await?.ok_or_else(ApiError::unauthenticated)?
             }
         };
         state.limiter.check_key(&billing_app::keys::hash_key(secret))?;

@@ -7,5 +7,5 @@ use crate::problem::ApiError;
 
 /// One payment method the caller may see, or `NOT_FOUND`.
 pub async fn payment_method(billing: &Billing, caller: &Caller, id: &str) -> Result<PaymentMethod, ApiError> {
-    Ok(billing.payment_method(caller, id).await?)
+    Ok(billing.accounts().payment_method(caller, id).await?)
 }

@@ -6,11 +6,22 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::channel::{MethodRequest, bounded, unavailable};
+use crate::core::Core;
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
-use crate::service::{Billing, Caller, audit, visible};
 use crate::store::StoreError;
+use std::sync::Arc;
+
+/// Accounts and what belongs to them: payment methods, vouchers and
+/// coupons, API keys, console sessions and workspaces.
+#[derive(Clone)]
+pub struct Accounts {
+    pub(crate) core: Core,
+    pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
+    pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
+}
 
 /// Longest account name, workspace name, job name or label accepted.
 pub const MAX_NAME_LEN: usize = 100;
@@ -56,12 +67,12 @@ fn positive(field: &str, amount: Money) -> AppResult<()> {
     Ok(())
 }
 
-impl Billing {
+impl Accounts {
     /// Opens an account with a zero balance (operators only).
     pub async fn create_account(&self, caller: &Caller, name: &str, currency: Currency) -> AppResult<Account> {
         caller.require_operator()?;
         check_name("name", name)?;
-        let now = self.now();
+        let now = self.core.now();
         let account = Account {
             id: new_id("acc"),
             name: name.to_owned(),
@@ -70,7 +81,7 @@ impl Billing {
             created_at: now,
             locale: None,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.insert_account(&account).await.map_err(|e| match e {
             StoreError::Unique(_) => AppError::invalid("name", format!("an account named {name:?} already exists")),
             other => other.into(),
@@ -90,9 +101,7 @@ impl Billing {
 
     /// One account.
     pub async fn account(&self, caller: &Caller, id: &str) -> AppResult<Account> {
-        let mut tx = self.read().await?;
-        let account = tx.account(id).await?;
-        visible(caller, "account", id, account, |a| &a.id)
+        account_of(&self.core, caller, id).await
     }
 
     /// Sets the language the account reads the console in: one of
@@ -104,11 +113,11 @@ impl Billing {
         {
             return Err(AppError::invalid("locale", format!("must be one of {}", Account::LOCALES.join(", "))));
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let found = tx.lock_account(id).await?;
         let mut account = visible(caller, "account", id, found, |a| &a.id)?;
         tx.set_account_locale(id, locale).await?;
-        audit(&mut *tx, caller, "account.locale_set", id, json!({"locale": locale}), self.now()).await?;
+        audit(&mut *tx, caller, "account.locale_set", id, json!({"locale": locale}), self.core.now()).await?;
         tx.commit().await?;
         account.locale = locale.map(str::to_owned);
         Ok(account)
@@ -116,7 +125,7 @@ impl Billing {
 
     /// Every account the caller may see.
     pub async fn accounts(&self, caller: &Caller) -> AppResult<Vec<Account>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         Ok(tx.accounts().await?.into_iter().filter(|a| caller.may_see(&a.id)).collect())
     }
 
@@ -141,18 +150,21 @@ impl Billing {
             }
             PaymentMethodKind::Card | PaymentMethodKind::Paypal => {
                 {
-                    let account = self.read().await?.account(account_id).await?;
+                    let account = self.core.read().await?.account(account_id).await?;
                     visible(caller, "account", account_id, account, |a| &a.id)?;
                 }
-                let request = MethodRequest { kind, details: details.to_owned(), now: self.now() };
-                match bounded(self.channel()?.issue_method(&request)).await.map_err(unavailable)? {
+                let request = MethodRequest { kind, details: details.to_owned(), now: self.core.now() };
+                match bounded(crate::channel::require(self.channel.as_deref())?.issue_method(&request))
+                    .await
+                    .map_err(unavailable)?
+                {
                     Ok(issued) => (issued.token, issued.label),
                     Err(reason) => return Err(AppError::invalid("details", reason)),
                 }
             }
         };
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
         let method = PaymentMethod { id, account_id: account_id.to_owned(), kind, label, valid: true };
@@ -165,7 +177,7 @@ impl Billing {
 
     /// An account's payment methods.
     pub async fn payment_methods(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<PaymentMethod>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
         Ok(tx.payment_methods(account_id).await?)
@@ -173,7 +185,7 @@ impl Billing {
 
     /// One payment method.
     pub async fn payment_method(&self, caller: &Caller, id: &str) -> AppResult<PaymentMethod> {
-        let found = self.read().await?.payment_method(id).await?;
+        let found = self.core.read().await?.payment_method(id).await?;
         visible(caller, "payment method", id, found, |m| &m.account_id)
     }
 
@@ -185,8 +197,8 @@ impl Billing {
         if valid {
             caller.require_operator()?;
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let method = tx.payment_method(id).await?;
         let mut method = visible(caller, "payment method", id, method, |m| &m.account_id)?;
         tx.set_payment_method_valid(id, valid).await?;
@@ -207,8 +219,8 @@ impl Billing {
     ) -> AppResult<Benefit> {
         caller.require_operator()?;
         positive("amount", amount)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let account = tx.account(account_id).await?.ok_or_else(|| AppError::not_found("account", account_id))?;
         if account.currency != amount.currency() {
             return Err(AppError::CurrencyMismatch {
@@ -233,9 +245,16 @@ impl Billing {
 
     /// An account's vouchers and coupons.
     pub async fn benefits(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<Benefit>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
         Ok(tx.benefits(account_id).await?)
     }
+}
+
+/// The account `id` as `caller` may see it.
+pub(crate) async fn account_of(core: &Core, caller: &Caller, id: &str) -> AppResult<Account> {
+    let mut tx = core.read().await?;
+    let account = tx.account(id).await?;
+    visible(caller, "account", id, account, |a| &a.id)
 }

@@ -11,12 +11,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::catalog::region_of;
+use crate::core::{Caller, audit};
 use crate::documents::issue::{Credited, audit_ref, issue_activation_credit_note};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{Movement, REVENUE_PROMOTIONAL};
 use crate::model::{Account, BenefitStatus, InstanceRecord, InstanceState, OrderRecord};
-use crate::service::{Billing, Caller, audit};
+use crate::purchase::Purchases;
 use crate::store::StoreTx;
 use crate::unsubscription::records::{RefundCause, StoredQuote, Unsubscription};
 
@@ -41,7 +42,7 @@ pub(crate) async fn region_has_room(tx: &mut (dyn StoreTx + '_), instance: &Inst
     Ok(wanted <= i64::from(capacity))
 }
 
-impl Billing {
+impl Purchases {
     /// Refunds the order that just paid for `instance` in full, to where
     /// its cash came from, gives its vouchers and coupons back unused and
     /// marks the instance `activation_failed`; in the paying transaction.
@@ -131,12 +132,20 @@ impl Billing {
             quota_cu_after: None,
         };
         tx.insert_unsubscription(&unsubscription, &quote).await?;
-        let refunds =
-            self.create_refunds(tx, &unsubscription, &destinations, std::slice::from_ref(order), zone, now).await?;
+        let refunds = crate::unsubscription::confirm::create_refunds(
+            &self.core,
+            tx,
+            &unsubscription,
+            &destinations,
+            std::slice::from_ref(order),
+            zone,
+            now,
+        )
+        .await?;
         let credited =
             Credited { account, instance: &*instance, unsubscription: &unsubscription, refunds: &refunds, zone };
         let note = issue_activation_credit_note(tx, &credited, order, refund, now).await?;
-        self.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
+        self.core.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
         crate::events::emit(tx, crate::events::EventType::InstanceActivationFailed, &*instance, now).await?;
         crate::events::emit_each(tx, crate::events::EventType::RefundCreated, &refunds, now).await?;
         let detail = json!({

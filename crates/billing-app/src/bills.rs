@@ -7,10 +7,11 @@
 use billing_domain::calendar::BillingZone;
 use chrono::NaiveDate;
 
+use crate::core::Caller;
 use crate::error::{AppError, AppResult};
+use crate::metering::Metering;
 use crate::model::OrderRecord;
 pub use crate::model::usage::{UsageCursor, UsageDay, UsageRange};
-use crate::service::{Billing, Caller};
 use crate::store::StoreTx;
 
 /// Most usage rows or orders one page holds.
@@ -93,7 +94,7 @@ pub async fn account_zone(
     Ok(regions.iter().find(|r| r.currency() == currency).map(|r| r.zone).unwrap_or_default())
 }
 
-impl Billing {
+impl Metering {
     /// A page of an account's usage per local day and workspace.
     pub async fn usage_days(&self, caller: &Caller, query: UsageQuery) -> AppResult<UsagePage> {
         check_limit(query.limit)?;
@@ -104,7 +105,7 @@ impl Billing {
             return Err(AppError::invalid("to", format!("must be at most {MAX_USAGE_SPAN_DAYS} days after from")));
         }
         let account_id = account_of(caller, query.account_id.as_deref())?;
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let account = tx.account(&account_id).await?.ok_or_else(|| AppError::not_found("account", &account_id))?;
         if let Some(id) = &query.workspace_id {
             let found = tx.workspace(id).await?.filter(|w| w.account_id == account.id);
@@ -131,7 +132,7 @@ impl Billing {
             return Ok(BillingZone::default());
         }
         let account_id = account_of(caller, account_id)?;
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let account = tx.account(&account_id).await?.ok_or_else(|| AppError::not_found("account", &account_id))?;
         account_zone(&mut *tx, account.currency).await
     }
@@ -150,7 +151,7 @@ impl Billing {
             (Caller::Customer(_), _) | (_, Some(_)) => Some(account_of(caller, account_id)?),
             (_, None) => None,
         };
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         if let Some(after) = starting_after {
             let cursor = tx.order(after).await?;
             let mine = cursor.is_some_and(|o| account.as_ref().is_none_or(|a| *a == o.account_id));

@@ -11,8 +11,9 @@ use billing_domain::usage::{CuHours, HourlyPrice};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
-use crate::service::{Billing, Caller, audit};
+use crate::operations::Operations;
 use crate::store::StoreTx;
 
 /// A resource plan pack costs this share of the pay-as-you-go price of its
@@ -78,11 +79,11 @@ pub fn plan_list_price(region: &Region, capacity: CuHours) -> AppResult<Money> {
     Ok(Money::from_minor(currency, minor))
 }
 
-impl Billing {
+impl Operations {
     /// Puts the default regions and the first policy version in place when
     /// the database has none (on first start).
     pub async fn ensure_catalog(&self) -> AppResult<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         if tx.regions().await?.is_empty() {
             for r in default_regions() {
                 tx.upsert_region(&r).await?;
@@ -98,12 +99,12 @@ impl Billing {
 
     /// Every region.
     pub async fn regions(&self) -> AppResult<Vec<Region>> {
-        Ok(self.read().await?.regions().await?)
+        Ok(self.core.read().await?.regions().await?)
     }
 
     /// One region, or `NOT_FOUND`.
     pub async fn region(&self, id: &str) -> AppResult<Region> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         region_of(&mut *tx, id).await
     }
 
@@ -112,8 +113,8 @@ impl Billing {
     pub async fn set_region(&self, caller: &Caller, region: Region) -> AppResult<Region> {
         caller.require_operator()?;
         check_region(&region)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         if let Some(existing) = tx.region(&region.id).await?
             && existing.currency() != region.currency()
         {
@@ -133,7 +134,7 @@ impl Billing {
 
     /// Every policy version, oldest first.
     pub async fn policy_versions(&self) -> AppResult<Vec<PolicyVersion>> {
-        Ok(self.read().await?.policy_versions().await?)
+        Ok(self.core.read().await?.policy_versions().await?)
     }
 
     /// Adds a policy version taking effect at `effective_from`, which may
@@ -145,13 +146,13 @@ impl Billing {
         policy: Policy,
     ) -> AppResult<PolicyVersion> {
         caller.require_operator()?;
-        let now = self.now();
+        let now = self.core.now();
         // A minute's grace covers the moments between "now" on the caller's
         // side and here, and clock skew between replicas.
         if effective_from < shift(now, -chrono::Duration::minutes(1))? {
             return Err(AppError::invalid("effective_from", "a new policy version cannot take effect in the past"));
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let versions = tx.policy_versions().await?;
         let version = versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
         let added = PolicyVersion { version, effective_from, policy };

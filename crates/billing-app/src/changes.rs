@@ -6,7 +6,7 @@
 //!
 //! A use case's commit notes here the audit events the store says it
 //! chained ([`ChangeLog::record`]); writes of other processes on the same database
-//! are learnt by reading the chain's new events ([`Billing::catch_up`]), at
+//! are learnt by reading the chain's new events ([`ChangeLog::catch_up`]), at
 //! most [`ChangeLog::poll_interval`] apart.
 
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::AppResult;
-use crate::service::Billing;
+use crate::store::Store;
 
 /// How long a write committed by another process may go unseen here.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -139,25 +139,24 @@ impl State {
     }
 }
 
-impl Billing {
-    /// Reads the writes other processes committed since the last read, when
-    /// the last read is older than the poll interval. One caller reads; the
-    /// others go on meanwhile rather than queue behind it, so another
-    /// process's write is seen within the interval plus one read.
-    pub(crate) async fn catch_up(&self) -> AppResult<()> {
-        let changes = &self.changes;
-        if changes.due(self.clock.instant()).is_none() {
+impl ChangeLog {
+    /// Reads the writes other processes committed to `store` since the
+    /// last read, when the last read is older than the poll interval; `now`
+    /// is a reading of the monotonic timer. One caller reads; the others go
+    /// on meanwhile rather than queue behind it, so another process's write
+    /// is seen within the interval plus one read.
+    pub(crate) async fn catch_up(&self, store: &dyn Store, now: Instant) -> AppResult<()> {
+        if self.due(now).is_none() {
             return Ok(());
         }
-        let Ok(_polling) = changes.polling.try_lock() else {
+        let Ok(_polling) = self.polling.try_lock() else {
             return Ok(());
         };
-        let started = self.clock.instant();
-        let Some(seen) = changes.due(started) else {
+        let Some(seen) = self.due(now) else {
             // Another caller has just read the chain.
             return Ok(());
         };
-        let mut tx = self.read().await?;
+        let mut tx = store.read().await?;
         let (head, _) = tx.audit_head().await?;
         let (events, complete) = match seen {
             Some(after) if head > after => {
@@ -168,7 +167,7 @@ impl Billing {
             _ => (Vec::new(), true),
         };
         drop(tx);
-        changes.apply(&events, head, complete, started);
+        self.apply(&events, head, complete, now);
         Ok(())
     }
 }

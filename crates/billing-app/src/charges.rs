@@ -5,7 +5,7 @@
 //! captured, the order is paid in one transaction with its ledger posting;
 //! when one is declined, the others are voided and the order stays unpaid
 //! with the reason. Nothing depends on the process that started a payment
-//! staying alive: [`Billing::process_charges`] settles whatever was left
+//! staying alive: [`crate::purchase::Purchases::process_charges`] settles whatever was left
 //! half-way, asking the channel again under the same charge ids.
 
 use billing_domain::money::Money;
@@ -14,12 +14,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::channel::{ChannelCharge, ChargeAnswer, PaymentChannel, bounded, require, unavailable};
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{Movement, channel, customer_balance};
 pub use crate::model::payments::{ChargeRecord, ChargeStatus};
 use crate::model::{OrderRecord, TenderRecord};
-use crate::service::{Billing, Caller, audit};
+use crate::purchase::Purchases;
 
 impl ChargeStatus {
     /// Every status.
@@ -90,7 +91,7 @@ pub(crate) fn charges_for(order: &OrderRecord, tenders: &[TenderRecord], now: Da
         .collect()
 }
 
-/// What [`Billing::process_charges`] did.
+/// What [`crate::purchase::Purchases::process_charges`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChargeReport {
     /// Payments (orders and top-ups) looked at.
@@ -105,10 +106,10 @@ pub struct ChargeReport {
     pub errors: usize,
 }
 
-/// Payments one pass of [`Billing::process_charges`] looks at, at most.
+/// Payments one pass of [`crate::purchase::Purchases::process_charges`] looks at, at most.
 pub const CHARGE_BATCH: i64 = 64;
 
-impl Billing {
+impl Purchases {
     /// The channel, or the error for a service set up without one.
     pub(crate) fn channel(&self) -> AppResult<&dyn PaymentChannel> {
         require(self.channel.as_deref())
@@ -120,8 +121,8 @@ impl Billing {
     pub(crate) async fn ask_channel(&self, charge: &ChargeRecord) -> AppResult<ChargeAnswer> {
         match self.ask_channel_once(charge).await {
             Err(e @ AppError::ChannelUnavailable { .. }) => {
-                let mut tx = self.begin().await?;
-                tx.set_charge_status(&charge.id, charge.status, charge.status, None, self.now()).await?;
+                let mut tx = self.core.begin().await?;
+                tx.set_charge_status(&charge.id, charge.status, charge.status, None, self.core.now()).await?;
                 tx.commit().await?;
                 Err(e)
             }
@@ -135,7 +136,7 @@ impl Billing {
             method: charge.method,
             payment_method_id: charge.payment_method_id.clone().unwrap_or_default(),
             amount: charge.amount,
-            now: self.now(),
+            now: self.core.now(),
         };
         bounded(self.channel()?.charge(&request)).await.map_err(unavailable)
     }
@@ -145,9 +146,12 @@ impl Billing {
     /// the scheduler, an order cancelled while its charges were out) that
     /// are at least `min_age` old.
     pub async fn process_charges(&self, min_age: Duration) -> AppResult<ChargeReport> {
-        let before =
-            self.now().checked_sub_signed(min_age).ok_or_else(|| AppError::invalid("min_age", "is out of range"))?;
-        let unsettled = self.read().await?.unsettled_charges(before, CHARGE_BATCH).await?;
+        let before = self
+            .core
+            .now()
+            .checked_sub_signed(min_age)
+            .ok_or_else(|| AppError::invalid("min_age", "is out of range"))?;
+        let unsettled = self.core.read().await?.unsettled_charges(before, CHARGE_BATCH).await?;
         let mut report = ChargeReport::default();
         let mut seen = std::collections::HashSet::new();
         for charge in unsettled {
@@ -176,15 +180,15 @@ impl Billing {
     /// Asks the channel about a top-up's charge and credits the balance
     /// once it is captured.
     pub(crate) async fn settle_top_up(&self, charge: &ChargeRecord) -> AppResult<()> {
-        let now = self.now();
+        let now = self.core.now();
         if let ChargeAnswer::Declined(reason) = self.ask_channel(charge).await? {
-            let mut tx = self.begin().await?;
+            let mut tx = self.core.begin().await?;
             tx.set_charge_status(&charge.id, ChargeStatus::Requested, ChargeStatus::Declined, Some(&reason), now)
                 .await?;
             tx.commit().await?;
             return Err(AppError::PaymentDeclined { message: reason });
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.lock_account(&charge.account_id).await?;
         // Credited once: only the transaction that records the capture
         // credits the balance, in the same commit.
@@ -203,7 +207,7 @@ impl Billing {
     }
 }
 
-/// How far [`Billing::settle_order_payment`] took a payment.
+/// How far [`crate::purchase::Purchases::settle_order_payment`] took a payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Settled {
     /// The order is paid.

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use billing_domain::catalog::Commodity;
 
 use crate::audit::ChainVerifier;
+use crate::core::Caller;
 use crate::error::AppResult;
 use crate::ledger::{CAPACITY_UNIT, balances, customer_balance, plan_remaining};
 use crate::model::InstanceState;
-use crate::service::{Billing, Caller};
+use crate::operations::Operations;
 
 /// Events read per page when verifying the audit chain.
 const AUDIT_PAGE: i64 = 1000;
@@ -41,13 +42,13 @@ pub struct AuditReport {
     pub problem: Option<String>,
 }
 
-impl Billing {
+impl Operations {
     /// Checks that every movement balances per unit, that every account's
     /// balance equals the sum of its ledger entries, and that every plan's
     /// remaining capacity equals its ledger account (operators only).
     pub async fn ledger_check(&self, caller: &Caller) -> AppResult<LedgerReport> {
         caller.require_operator()?;
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let entries = tx.ledger_entries().await?;
         let mut report = LedgerReport { entries: entries.len(), ..LedgerReport::default() };
         let mut per_movement: BTreeMap<(&str, &str), i128> = BTreeMap::new();
@@ -102,7 +103,7 @@ impl Billing {
         if !(1..=1000).contains(&limit) || after_seq < 0 {
             return Err(crate::error::AppError::invalid("limit", "must be between 1 and 1000, after at least 0"));
         }
-        Ok(self.read().await?.audit_events(after_seq, limit).await?)
+        Ok(self.core.read().await?.audit_events(after_seq, limit).await?)
     }
 
     /// The newest audit events, newest first, at most `limit` (operators
@@ -110,7 +111,7 @@ impl Billing {
     pub async fn recent_audit_events(&self, caller: &Caller, limit: i64) -> AppResult<Vec<crate::model::AuditEvent>> {
         caller.require_operator()?;
         let limit = limit.clamp(1, 1000);
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let (head, _) = tx.audit_head().await?;
         let mut events = tx.audit_events((head - limit).max(0), limit).await?;
         events.reverse();
@@ -121,7 +122,7 @@ impl Billing {
     /// first event that does not verify (operators only).
     pub async fn audit_verify(&self, caller: &Caller) -> AppResult<AuditReport> {
         caller.require_operator()?;
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let (head_seq, head_hash) = tx.audit_head().await?;
         let mut verifier = ChainVerifier::new();
         let mut after = 0;

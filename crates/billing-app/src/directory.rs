@@ -2,10 +2,11 @@
 //! latest ledger lines of one account, and the audit trail narrowed by
 //! actor, account, action and time.
 
+use crate::core::{Caller, visible};
 use crate::error::{AppError, AppResult};
 pub use crate::model::directory::{AccountFilter, AccountSummary, AuditFilter, AuditOrder, BalanceLine};
 use crate::model::{Account, AuditEvent};
-use crate::service::{Billing, Caller, visible};
+use crate::operations::Operations;
 
 /// Longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -46,7 +47,7 @@ fn matches(account: &Account, query: &str) -> bool {
     account.id == query || account.name.to_lowercase().contains(&query.to_lowercase())
 }
 
-impl Billing {
+impl Operations {
     /// Accounts by name with their counts: every account for operators,
     /// only their own for customers.
     pub async fn account_summaries(
@@ -59,7 +60,7 @@ impl Billing {
         if let Some(q) = &filter.query {
             check_query("q", q)?;
         }
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
             let cursor = tx.account(after).await?.filter(|a| caller.may_see(&a.id));
             if cursor.is_none() {
@@ -80,7 +81,7 @@ impl Billing {
 
     /// One account with its counts (operators, or the account itself).
     pub async fn account_summary(&self, caller: &Caller, id: &str) -> AppResult<AccountSummary> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let found = tx.account_summary(id).await?;
         visible(caller, "account", id, found, |s| &s.account.id)
     }
@@ -95,7 +96,7 @@ impl Billing {
         limit: i64,
     ) -> AppResult<Vec<BalanceLine>> {
         check_limit(limit)?;
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
         let ledger_account = crate::ledger::customer_balance(account_id);
@@ -112,7 +113,7 @@ impl Billing {
         account_id: &str,
         ids: &[&str],
     ) -> AppResult<Vec<(String, String, bool)>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
         let mut names = Vec::with_capacity(ids.len());
@@ -145,6 +146,6 @@ impl Billing {
             }
             _ => {}
         }
-        Ok(self.read().await?.audit_search(filter).await?)
+        Ok(self.core.read().await?.audit_search(filter).await?)
     }
 }

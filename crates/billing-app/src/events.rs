@@ -12,15 +12,16 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::core::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 pub use crate::model::events::{Event, EventFilter, EventType};
 use crate::model::{InstanceRecord, OrderRecord, Tombstone};
-use crate::service::{Billing, Caller};
 use crate::store::StoreTx;
 use crate::unsubscription::UnsubscriptionResult;
 use crate::unsubscription::records::Refund;
 use crate::views::{OrderDto, PurchasedInstanceDto, RefundDto, UnsubscriptionDto, WorkspaceDeletionDto};
+use crate::webhooks::Webhooks;
 
 /// A resource an event can carry: its owner, its id, and its wire form.
 pub trait EventResource {
@@ -157,7 +158,7 @@ pub async fn emit_each<R: EventResource + Sync>(
 /// Most event types one filter or endpoint may name.
 pub const MAX_TYPES: usize = 32;
 
-impl Billing {
+impl Webhooks {
     /// Events the caller may see, newest first.
     pub async fn events(&self, caller: &Caller, mut filter: EventFilter) -> AppResult<Vec<Event>> {
         if let Caller::Customer(id) = caller {
@@ -169,7 +170,7 @@ impl Billing {
         if filter.types.len() > MAX_TYPES {
             return Err(AppError::invalid("type", format!("at most {MAX_TYPES} types")));
         }
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
             let cursor = tx.event(after).await?.filter(|e| caller.may_see(&e.account_id));
             if cursor.is_none() {
@@ -181,8 +182,8 @@ impl Billing {
 
     /// One event.
     pub async fn event(&self, caller: &Caller, id: &str) -> AppResult<Event> {
-        let found = self.read().await?.event(id).await?;
-        crate::service::visible(caller, "event", id, found, |e| &e.account_id)
+        let found = self.core.read().await?.event(id).await?;
+        crate::core::visible(caller, "event", id, found, |e| &e.account_id)
     }
 }
 

@@ -14,8 +14,8 @@ use std::pin::Pin;
 
 use sha2::{Digest, Sha256};
 
+use crate::core::{Caller, Core};
 use crate::error::{AppError, AppResult};
-use crate::service::{Billing, Caller};
 use crate::store::StoreTx;
 use crate::unsubscription::records::IdempotencyClaim;
 
@@ -57,7 +57,7 @@ pub struct Once<T> {
     pub replayed: bool,
 }
 
-/// The outcome of [`Billing::once`].
+/// The outcome of [`Core::once`].
 pub(crate) enum Run<T> {
     /// The work ran now and committed.
     First(T),
@@ -65,7 +65,7 @@ pub(crate) enum Run<T> {
     Repeat(String),
 }
 
-impl Billing {
+impl Core {
     /// Claims `key` (checked by the caller before opening `tx`) for
     /// `caller` in `tx`, keeping `result` with it when it is known before
     /// the work. `None`: the key is new and now held by `tx`; `Some(id)`: a

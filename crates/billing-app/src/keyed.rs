@@ -4,12 +4,13 @@
 //! channel, and a repeat answers the first run's order (or account) as it
 //! stands now.
 
+use crate::core::Caller;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Once, Run, fingerprint};
 use crate::model::Account;
 use crate::payment::TenderInput;
+use crate::purchase::Purchases;
 use crate::purchase::{PlanPurchase, Purchase, QuotaPurchase};
-use crate::service::{Billing, Caller};
 use crate::topups::{TopUp, TopUpRequest};
 
 /// Tenders as fingerprint text: method, method id and amount of each.
@@ -33,8 +34,8 @@ fn kept_top_up(top_up: &TopUp) -> String {
     }
 }
 
-impl Billing {
-    /// [`Billing::buy_quota`] once per idempotency key.
+impl Purchases {
+    /// [`crate::purchase::Purchases::buy_quota`] once per idempotency key.
     pub async fn buy_quota_once(&self, caller: &Caller, key: &str, r: &QuotaPurchase) -> AppResult<Once<Purchase>> {
         let (cu, months) = (r.cu.to_string(), r.months.to_string());
         let renew = if r.auto_renew { "auto-renew" } else { "manual" };
@@ -43,6 +44,7 @@ impl Billing {
         let fp = fingerprint("buy_quota", &parts);
         let (billing, who, request) = (self.clone(), caller.clone(), r.clone());
         let run = self
+            .core
             .once(caller, key, &fp, order_of, move |tx| {
                 Box::pin(async move { billing.buy_quota_in(tx, &who, &request).await })
             })
@@ -50,7 +52,7 @@ impl Billing {
         self.purchase_answer(caller, run).await
     }
 
-    /// [`Billing::buy_plan`] once per idempotency key.
+    /// [`crate::purchase::Purchases::buy_plan`] once per idempotency key.
     pub async fn buy_plan_once(&self, caller: &Caller, key: &str, r: &PlanPurchase) -> AppResult<Once<Purchase>> {
         let (capacity, months) = (r.capacity.to_string(), r.months.to_string());
         let tenders = tender_text(r.tenders.as_deref());
@@ -58,6 +60,7 @@ impl Billing {
         let fp = fingerprint("buy_plan", &parts);
         let (billing, who, request) = (self.clone(), caller.clone(), r.clone());
         let run = self
+            .core
             .once(caller, key, &fp, order_of, move |tx| {
                 Box::pin(async move { billing.buy_plan_in(tx, &who, &request).await })
             })
@@ -65,7 +68,7 @@ impl Billing {
         self.purchase_answer(caller, run).await
     }
 
-    /// [`Billing::renew`] once per idempotency key.
+    /// [`crate::purchase::Purchases::renew`] once per idempotency key.
     pub async fn renew_once(
         &self,
         caller: &Caller,
@@ -81,6 +84,7 @@ impl Billing {
         let (billing, who, instance_id) = (self.clone(), caller.clone(), instance_id.to_owned());
         let (benefit_ids, tenders) = (benefit_ids.to_vec(), tenders.map(<[TenderInput]>::to_vec));
         let run = self
+            .core
             .once(caller, key, &fp, order_of, move |tx| {
                 Box::pin(async move {
                     billing.renew_in(tx, &who, &instance_id, months, &benefit_ids, tenders.as_deref()).await
@@ -90,7 +94,7 @@ impl Billing {
         self.purchase_answer(caller, run).await
     }
 
-    /// [`Billing::pay_order`] once per idempotency key.
+    /// [`crate::purchase::Purchases::pay_order`] once per idempotency key.
     pub async fn pay_order_once(
         &self,
         caller: &Caller,
@@ -101,6 +105,7 @@ impl Billing {
         let fp = fingerprint("pay_order", &[order_id, &tender_text(Some(tenders))]);
         let (billing, who, order_id, tenders) = (self.clone(), caller.clone(), order_id.to_owned(), tenders.to_vec());
         let run = self
+            .core
             .once(caller, key, &fp, order_of, move |tx| {
                 Box::pin(async move { billing.pay_order_in(tx, &who, &order_id, &tenders).await })
             })
@@ -108,7 +113,7 @@ impl Billing {
         self.purchase_answer(caller, run).await
     }
 
-    /// [`Billing::top_up`] once per idempotency key. A repeat answers the
+    /// [`crate::purchase::Purchases::top_up`] once per idempotency key. A repeat answers the
     /// account as it stands now (for a card or PayPal, once the charge of
     /// the first run is settled).
     pub async fn top_up_once(&self, caller: &Caller, key: &str, r: &TopUpRequest) -> AppResult<Once<Account>> {
@@ -117,6 +122,7 @@ impl Billing {
         let fp = fingerprint("top_up", &[&r.account_id, &amount, r.method.as_str(), method_id]);
         let (billing, who, request) = (self.clone(), caller.clone(), r.clone());
         let run = self
+            .core
             .once(caller, key, &fp, kept_top_up, move |tx| {
                 Box::pin(async move { billing.top_up_in(tx, &who, &request).await })
             })
@@ -134,7 +140,7 @@ impl Billing {
         if let Some(charge_id) = kept.strip_prefix("charge:") {
             self.finish_top_up(caller, charge_id).await
         } else if let Some(account_id) = kept.strip_prefix("account:") {
-            self.account(caller, account_id).await
+            crate::accounts::account_of(&self.core, caller, account_id).await
         } else {
             Err(AppError::internal(format!("a top-up key kept {kept:?}")))
         }

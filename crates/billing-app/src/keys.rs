@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::accounts::Accounts;
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
 use crate::model::ApiKey;
-use crate::service::{Billing, Caller, audit};
 
 /// Most keys one listing returns.
 pub const MAX_KEYS_LISTED: i64 = 1000;
@@ -46,7 +47,7 @@ fn new_key(account_id: Option<&str>, label: &str, now: chrono::DateTime<chrono::
     (key, secret)
 }
 
-impl Billing {
+impl Accounts {
     /// Makes an API key for `account_id` (or an operator key with `None`)
     /// and returns it with its secret, which is never shown again.
     pub async fn create_api_key(
@@ -57,8 +58,8 @@ impl Billing {
     ) -> AppResult<(ApiKey, String)> {
         caller.require_operator()?;
         crate::accounts::check_name("label", label)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         if let Some(id) = account_id {
             tx.account(id).await?.ok_or_else(|| AppError::not_found("account", id))?;
         }
@@ -80,15 +81,15 @@ impl Billing {
             },
             Caller::Operator | Caller::System => account_id,
         };
-        Ok(self.read().await?.api_keys(account, MAX_KEYS_LISTED).await?)
+        Ok(self.core.read().await?.api_keys(account, MAX_KEYS_LISTED).await?)
     }
 
     /// Revokes a key: from now on it signs no one in, here at once and in
     /// other processes within [`KEY_CACHE_TTL`]. Operators may revoke any
     /// key, customers their own; revoking a revoked key changes nothing.
     pub async fn revoke_api_key(&self, caller: &Caller, id: &str) -> AppResult<ApiKey> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let mut key = owned_key(caller, id, tx.api_key(id).await?)?;
         if tx.revoke_api_key(id, now).await? {
             key.revoked_at = Some(now);
@@ -103,8 +104,8 @@ impl Billing {
     /// the same label, returned with its secret (shown this once). A revoked
     /// key cannot be rolled.
     pub async fn roll_api_key(&self, caller: &Caller, id: &str) -> AppResult<(ApiKey, String)> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let old = owned_key(caller, id, tx.api_key(id).await?)?;
         if old.revoked_at.is_some() || !tx.revoke_api_key(id, now).await? {
             return Err(AppError::state(format!("the key {id} is revoked: make a new one instead")));
@@ -120,13 +121,13 @@ impl Billing {
 
     /// The caller a secret stands for when it was found in the store
     /// recently, without asking the store: `None` says only that the store
-    /// must be asked ([`Billing::authenticate`]). Lets a front end limit
+    /// must be asked ([`crate::accounts::Accounts::authenticate`]). Lets a front end limit
     /// lookups (unknown keys among them) before they reach the database.
     pub fn authenticate_from_memory(&self, secret: &str) -> Option<Caller> {
         if !secret.starts_with("sbk_") || secret.len() > 200 {
             return None;
         }
-        self.known_keys.get(&hash_key(secret), self.clock.instant())
+        self.known_keys.get(&hash_key(secret), self.core.clock.instant())
     }
 
     /// The caller a secret stands for, or `None` for an unknown or revoked key.
@@ -135,11 +136,11 @@ impl Billing {
             return Ok(None);
         }
         let hash = hash_key(secret);
-        if let Some(caller) = self.known_keys.get(&hash, self.clock.instant()) {
+        if let Some(caller) = self.known_keys.get(&hash, self.core.clock.instant()) {
             return Ok(Some(caller));
         }
-        let asked = self.known_keys.ask(self.clock.instant());
-        let key = self.read().await?.api_key_by_hash(&hash).await?;
+        let asked = self.known_keys.ask(self.core.clock.instant());
+        let key = self.core.read().await?.api_key_by_hash(&hash).await?;
         let caller = key.filter(|k| k.revoked_at.is_none()).map(|k| match k.account_id {
             Some(id) => Caller::Customer(id),
             None => Caller::Operator,

@@ -12,13 +12,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::catalog::region_of;
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement};
 use crate::model::{InstanceRecord, InstanceState, QueueStatus};
 use crate::periods::{plan_period, quota_periods};
+use crate::purchase::Purchases;
 use crate::purchase::{TenderInput, cancel_in};
-use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
 
 /// How long an unpaid quota order waits for payment.
@@ -28,7 +29,7 @@ pub const PLAN_ORDER_PAYMENT_WINDOW: Duration = Duration::hours(1);
 /// How long before the end a quota renews itself.
 pub const AUTO_RENEW_LEAD: Duration = Duration::days(9);
 
-/// What one pass of [`Billing::run_due`] did.
+/// What one pass of [`crate::purchase::Purchases::run_due`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DueWork {
     /// Unpaid orders cancelled.
@@ -53,22 +54,22 @@ pub(crate) struct DueFailures {
     audited: Mutex<HashMap<String, String>>,
 }
 
-impl Billing {
+impl Purchases {
     /// Does everything that has fallen due by now. Each item runs in its own
     /// transaction, so one failure does not hold up the rest: it is logged,
     /// counted and audited, and the next item goes on. Running it twice, or
     /// in two processes at once, does each thing once.
     pub async fn run_due(&self) -> AppResult<DueWork> {
         let mut work = DueWork::default();
-        let now = self.now();
-        let candidates = self.read().await?.unpaid_orders_before(shift(now, -PLAN_ORDER_PAYMENT_WINDOW)?).await?;
+        let now = self.core.now();
+        let candidates = self.core.read().await?.unpaid_orders_before(shift(now, -PLAN_ORDER_PAYMENT_WINDOW)?).await?;
         for order in candidates {
             match self.cancel_if_stale(&order.id, &order.instance_id, now).await {
                 Ok(cancelled) => work.orders_cancelled += usize::from(cancelled),
                 Err(e) => self.record_due_failure(&mut work, "order", &order.id, &e).await,
             }
         }
-        let active = self.read().await?.instances_in_state(InstanceState::Active).await?;
+        let active = self.core.read().await?.instances_in_state(InstanceState::Active).await?;
         for instance in active {
             let advance = match self.advance_one(&instance).await {
                 Ok(advance) => advance,
@@ -110,7 +111,7 @@ impl Billing {
 
     /// Advances one instance in a transaction of its own.
     async fn advance_one(&self, instance: &InstanceRecord) -> AppResult<Advance> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.lock_account(&instance.account_id).await?;
         let Some(fresh) = tx.instance(&instance.id).await?.filter(|i| i.state == InstanceState::Active) else {
             return Ok(Advance::Nothing);
@@ -120,8 +121,8 @@ impl Billing {
             // Whatever the failed renewal wrote is rolled back; only the
             // record of the failure is kept.
             drop(tx);
-            tx = self.begin().await?;
-            audit(&mut *tx, &Caller::System, "renewal.failed", &fresh.id, detail.clone(), self.now()).await?;
+            tx = self.core.begin().await?;
+            audit(&mut *tx, &Caller::System, "renewal.failed", &fresh.id, detail.clone(), self.core.now()).await?;
         }
         tx.commit().await?;
         Ok(advance)
@@ -132,7 +133,7 @@ impl Billing {
     async fn record_due_failure(&self, work: &mut DueWork, kind: &str, id: &str, error: &AppError) {
         work.failed += 1;
         self.due_failures.total.fetch_add(1, Ordering::Relaxed);
-        self.meter.count(crate::telemetry::DUE_WORK_FAILURES, &[], 1);
+        self.core.meter.count(crate::telemetry::DUE_WORK_FAILURES, &[], 1);
         tracing::error!(kind, id, code = error.code(), error = %error, "due work failed for one item; going on with the others");
         let text = format!("{}: {error}", error.code());
         let fresh = {
@@ -144,8 +145,8 @@ impl Billing {
         }
         let detail = json!({"kind": kind, "error": text});
         let recorded = async {
-            let mut tx = self.begin().await?;
-            audit(&mut *tx, &Caller::System, "due_work.failed", id, detail, self.now()).await?;
+            let mut tx = self.core.begin().await?;
+            audit(&mut *tx, &Caller::System, "due_work.failed", id, detail, self.core.now()).await?;
             tx.commit().await?;
             Ok::<(), AppError>(())
         };
@@ -167,7 +168,7 @@ impl Billing {
     /// Cancels one unpaid order whose payment window has passed, in a
     /// transaction of its own; `false` if it was paid or is not yet due.
     async fn cancel_if_stale(&self, order_id: &str, instance_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let Some(instance) = tx.instance(instance_id).await? else {
             return Ok(false);
         };
@@ -187,7 +188,7 @@ impl Billing {
     }
 
     async fn advance(&self, tx: &mut (dyn StoreTx + '_), instance: &InstanceRecord) -> AppResult<Advance> {
-        let now = self.now();
+        let now = self.core.now();
         let region = region_of(tx, &instance.region_id).await?;
         let orders = tx.orders(&instance.id).await?;
         if instance.commodity == Commodity::SparkResourcePlan {

@@ -19,15 +19,23 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::json;
 
 use crate::catalog::region_of;
+use crate::core::Core;
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_USAGE, customer_balance};
 pub use crate::model::usage::{InstanceWithOrders, UsageFacts, UsageWorkspace};
 use crate::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, SettledHour, Settlement, UsageRecord};
 use crate::periods::{covered_periods, plan_period, quota_periods};
-use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
 use crate::usage_stream::UsageRejection;
+
+/// Usage: import from files, batches and the stream, hourly settlement,
+/// and the bills it makes.
+#[derive(Clone)]
+pub struct Metering {
+    pub(crate) core: Core,
+}
 
 /// Most records one import call takes (one transaction); larger files are
 /// imported in batches. Settling touches one page of the settlement index
@@ -167,7 +175,7 @@ impl UsageSource {
     }
 }
 
-impl Billing {
+impl Metering {
     /// Imports a batch of usage records and settles the hours they touch,
     /// all in one transaction (operators and the platform only). A bad or
     /// conflicting record refuses the whole batch.
@@ -175,7 +183,7 @@ impl Billing {
         self.import_usage_from(caller, records, UsageSource::Api).await
     }
 
-    /// [`Billing::import_usage`] of records that came from `source`, which
+    /// [`crate::metering::Metering::import_usage`] of records that came from `source`, which
     /// the usage record counters are labelled with.
     pub async fn import_usage_from(
         &self,
@@ -190,16 +198,16 @@ impl Billing {
         let from = ("source", source.as_str());
         match &result {
             Ok(outcome) => {
-                self.meter.count(USAGE_RECORDS, &[from, ("outcome", "settled")], outcome.imported as u64);
-                self.meter.count(USAGE_RECORDS, &[from, ("outcome", "duplicate")], outcome.duplicates as u64);
+                self.core.meter.count(USAGE_RECORDS, &[from, ("outcome", "settled")], outcome.imported as u64);
+                self.core.meter.count(USAGE_RECORDS, &[from, ("outcome", "duplicate")], outcome.duplicates as u64);
             }
             // A refused batch refuses every record in it.
-            Err(_) => self.meter.count(USAGE_RECORDS, &[from, ("outcome", "rejected")], records.len() as u64),
+            Err(_) => self.core.meter.count(USAGE_RECORDS, &[from, ("outcome", "rejected")], records.len() as u64),
         }
         result
     }
 
-    /// [`Billing::import_usage`], also keeping `rejections` (stream messages
+    /// [`crate::metering::Metering::import_usage`], also keeping `rejections` (stream messages
     /// refused one by one) in the same transaction.
     pub async fn import_usage_rejecting(
         &self,
@@ -211,12 +219,12 @@ impl Billing {
         if records.len() > MAX_USAGE_BATCH {
             return Err(AppError::invalid("records", format!("at most {MAX_USAGE_BATCH} records per batch")));
         }
-        let now = self.now();
+        let now = self.core.now();
         for (i, r) in records.iter().enumerate() {
             check_record(i, r, now)?;
         }
         let (unique, repeats) = dedupe(records)?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         // A feed almost always sends records that are new. So the hours are
         // settled as if all were, on a thread of their own while the records
         // are stored; only when some turn out to be known is that dropped

@@ -17,31 +17,32 @@ use serde_json::json;
 
 use crate::channel::{ChargeAnswer, bounded, unavailable};
 use crate::charges::{ChargeRecord, ChargeStatus, Settled};
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
 use crate::model::{OrderRecord, TenderRecord};
 use crate::purchase::Purchase;
-use crate::service::{Billing, Caller, audit};
+use crate::purchase::Purchases;
 
 /// The charge ids an order was paid with.
 fn paid_with(order: &OrderRecord) -> HashSet<String> {
     order.tenders.iter().filter_map(|t| t.charge_id.clone()).collect()
 }
 
-impl Billing {
+impl Purchases {
     /// Takes an order's payment as far as it can go now: asks the channel
     /// about each requested charge of its latest attempt, then pays the
     /// order or, on a decline, gives the rest back and leaves it unpaid with
     /// the reason. Safe to run in several processes at once and again.
     pub async fn settle_order_payment(&self, order_id: &str) -> AppResult<Settled> {
         let (order, charges) = {
-            let mut tx = self.read().await?;
+            let mut tx = self.core.read().await?;
             let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
             (order, tx.charges_of_order(order_id).await?)
         };
         Ok(self.settle_loaded(order, charges).await?.0)
     }
 
-    /// [`Billing::settle_order_payment`] of an order and its charges as
+    /// [`crate::purchase::Purchases::settle_order_payment`] of an order and its charges as
     /// just read; with the purchase as paid when this call paid it.
     pub(crate) async fn settle_loaded(
         &self,
@@ -77,9 +78,15 @@ impl Billing {
         let mut captured_now = HashSet::new();
         for c in current.iter().filter(|c| c.status == ChargeStatus::Requested && c.through_channel()) {
             if let ChargeAnswer::Declined(reason) = self.ask_channel(c).await? {
-                let mut tx = self.begin().await?;
-                tx.set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Declined, Some(&reason), self.now())
-                    .await?;
+                let mut tx = self.core.begin().await?;
+                tx.set_charge_status(
+                    &c.id,
+                    ChargeStatus::Requested,
+                    ChargeStatus::Declined,
+                    Some(&reason),
+                    self.core.now(),
+                )
+                .await?;
                 tx.commit().await?;
                 let rest: Vec<ChargeRecord> = current.iter().filter(|k| k.id != c.id).cloned().collect();
                 return Ok((self.decline_payment(&order, &rest, &reason).await?, None));
@@ -103,8 +110,8 @@ impl Billing {
             // The order was paid meanwhile, by another process.
             return Ok(Settled::Paid);
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         tx.set_order_payment_failure(&order.id, Some(reason)).await?;
         audit(&mut *tx, &Caller::System, "order.payment_declined", &order.id, json!({"reason": reason}), now).await?;
         tx.commit().await?;
@@ -117,14 +124,14 @@ impl Billing {
     /// to be paid with some of them.
     async fn give_back(&self, order_id: &str, charges: &[ChargeRecord]) -> AppResult<bool> {
         let Some(first) = charges.first() else { return Ok(true) };
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.lock_account(&first.account_id).await?;
         let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
         let spared = paid_with(&order);
         let mut voiding = Vec::with_capacity(charges.len());
         for c in charges.iter().filter(|c| !spared.contains(&c.id)) {
             let marked = c.status == ChargeStatus::Voiding
-                || tx.set_charge_status(&c.id, c.status, ChargeStatus::Voiding, None, self.now()).await?;
+                || tx.set_charge_status(&c.id, c.status, ChargeStatus::Voiding, None, self.core.now()).await?;
             if marked {
                 voiding.push(c);
             }
@@ -133,10 +140,10 @@ impl Billing {
         for c in voiding {
             if c.through_channel() {
                 let channel = self.channel()?;
-                bounded(channel.void_charge(&c.id, self.now())).await.map_err(unavailable)?;
+                bounded(channel.void_charge(&c.id, self.core.now())).await.map_err(unavailable)?;
             }
-            let mut tx = self.begin().await?;
-            tx.set_charge_status(&c.id, ChargeStatus::Voiding, ChargeStatus::Voided, None, self.now()).await?;
+            let mut tx = self.core.begin().await?;
+            tx.set_charge_status(&c.id, ChargeStatus::Voiding, ChargeStatus::Voided, None, self.core.now()).await?;
             tx.commit().await?;
         }
         Ok(charges.iter().all(|c| !spared.contains(&c.id)))
@@ -152,7 +159,7 @@ impl Billing {
         attempt: &str,
         captured_now: &HashSet<String>,
     ) -> AppResult<Option<Purchase>> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let Some(order) = tx.order(order_id).await? else { return Err(AppError::internal("order vanished")) };
         let account =
             tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
@@ -180,7 +187,10 @@ impl Billing {
         let tenders: Vec<TenderRecord> = charges.iter().map(ChargeRecord::tender).collect();
         crate::payment::check_balance(&account, &tenders)?;
         for c in charges.iter().filter(|c| c.status == ChargeStatus::Requested) {
-            if !tx.set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Captured, None, self.now()).await? {
+            if !tx
+                .set_charge_status(&c.id, ChargeStatus::Requested, ChargeStatus::Captured, None, self.core.now())
+                .await?
+            {
                 return Err(AppError::state("the payment's charges changed"));
             }
         }

@@ -5,11 +5,11 @@ use billing_domain::money::Money;
 use billing_domain::order::{MAX_TENDERS_PER_ORDER, PaymentMethodKind};
 use chrono::{DateTime, Utc};
 
+use crate::core::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, REVENUE_PREPAID, REVENUE_PROMOTIONAL, customer_balance};
 use crate::model::{Account, OrderRecord, TenderRecord};
-use crate::service::Caller;
 use crate::store::StoreTx;
 
 /// One cash part of a payment, as requested.

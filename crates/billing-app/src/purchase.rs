@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::catalog::{PLAN_MAX_MONTHS, plan_list_price, region_of};
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement};
@@ -17,13 +18,24 @@ use crate::model::{
     Account, BenefitKind, BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus,
     TenderRecord,
 };
-use crate::service::{Billing, Caller, audit, visible};
 use crate::store::StoreTx;
 use crate::workspaces::workspace_of;
 
 use crate::charges::charges_for;
+use crate::core::Core;
 pub use crate::payment::TenderInput;
 use crate::payment::{check_tenders, post_payment};
+use std::sync::Arc;
+
+/// Buying and paying: quotas, plans, renewals and top-ups, their orders
+/// and charges through the payment channel, activation, and the scheduler
+/// that renews and expires instances.
+#[derive(Clone)]
+pub struct Purchases {
+    pub(crate) core: Core,
+    pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
+    pub(crate) due_failures: Arc<crate::lifecycle::DueFailures>,
+}
 
 /// A request to buy a subscription quota for a workspace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,24 +198,24 @@ async fn apply_benefits(
     Ok(charges)
 }
 
-impl Billing {
+impl Purchases {
     /// Buys a subscription quota for a workspace; pays it now when tenders
     /// are given.
     pub async fn buy_quota(&self, caller: &Caller, request: &QuotaPurchase) -> AppResult<Purchase> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let purchase = self.buy_quota_in(&mut *tx, caller, request).await?;
         tx.commit().await?;
         self.settle_if_unpaid(caller, purchase).await
     }
 
-    /// [`Billing::buy_quota`] inside the caller's transaction.
+    /// [`crate::purchase::Purchases::buy_quota`] inside the caller's transaction.
     pub(crate) async fn buy_quota_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
         request: &QuotaPurchase,
     ) -> AppResult<Purchase> {
-        let now = self.now();
+        let now = self.core.now();
         let account = locked_account(tx, caller, &request.account_id).await?;
         let workspace = workspace_of(tx, caller, &request.workspace_id).await?;
         if workspace.account_id != account.id {
@@ -239,20 +251,20 @@ impl Billing {
 
     /// Buys a resource plan pack; pays it now when tenders are given.
     pub async fn buy_plan(&self, caller: &Caller, request: &PlanPurchase) -> AppResult<Purchase> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let purchase = self.buy_plan_in(&mut *tx, caller, request).await?;
         tx.commit().await?;
         self.settle_if_unpaid(caller, purchase).await
     }
 
-    /// [`Billing::buy_plan`] inside the caller's transaction.
+    /// [`crate::purchase::Purchases::buy_plan`] inside the caller's transaction.
     pub async fn buy_plan_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
         request: &PlanPurchase,
     ) -> AppResult<Purchase> {
-        let now = self.now();
+        let now = self.core.now();
         if request.months == 0 || request.months > PLAN_MAX_MONTHS {
             return Err(AppError::MonthsOutOfRange {
                 message: format!("a plan is valid for 1 to {PLAN_MAX_MONTHS} months, {} requested", request.months),
@@ -288,13 +300,13 @@ impl Billing {
         benefit_ids: &[String],
         tenders: Option<&[TenderInput]>,
     ) -> AppResult<Purchase> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let purchase = self.renew_in(&mut *tx, caller, instance_id, months, benefit_ids, tenders).await?;
         tx.commit().await?;
         self.settle_if_unpaid(caller, purchase).await
     }
 
-    /// [`Billing::renew`] inside the caller's transaction.
+    /// [`crate::purchase::Purchases::renew`] inside the caller's transaction.
     pub(crate) async fn renew_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
@@ -348,7 +360,7 @@ impl Billing {
         draft: OrderDraft<'_>,
     ) -> AppResult<Purchase> {
         let OrderDraft { account, instance, kind, months, list_price, benefit_ids, tenders } = draft;
-        let now = self.now();
+        let now = self.core.now();
         if kind == OrderKind::New {
             tx.insert_instance(&instance).await?;
         }
@@ -385,13 +397,13 @@ impl Billing {
 
     /// Pays an unpaid order.
     pub async fn pay_order(&self, caller: &Caller, order_id: &str, tenders: &[TenderInput]) -> AppResult<Purchase> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let purchase = self.pay_order_in(&mut *tx, caller, order_id, tenders).await?;
         tx.commit().await?;
         self.settle_if_unpaid(caller, purchase).await
     }
 
-    /// [`Billing::pay_order`] inside the caller's transaction.
+    /// [`crate::purchase::Purchases::pay_order`] inside the caller's transaction.
     pub(crate) async fn pay_order_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
@@ -419,7 +431,7 @@ impl Billing {
     /// bank transfers an operator records) pay it at once; with a card or
     /// PayPal tender the payment is written as charges and the order stays
     /// unpaid until the channel has captured them all
-    /// ([`Billing::settle_order_payment`], after this transaction commits).
+    /// ([`crate::purchase::Purchases::settle_order_payment`], after this transaction commits).
     async fn pay_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
@@ -429,7 +441,7 @@ impl Billing {
         tenders: &[TenderInput],
         placed_now: bool,
     ) -> AppResult<Purchase> {
-        let now = self.now();
+        let now = self.core.now();
         let due = purchase.order.charges.cash_due()?;
         let records = check_tenders(tx, caller, account, due, tenders).await?;
         // An order placed in this transaction has no charges yet.
@@ -462,7 +474,7 @@ impl Billing {
         mut purchase: Purchase,
         tenders: Vec<TenderRecord>,
     ) -> AppResult<Purchase> {
-        let now = self.now();
+        let now = self.core.now();
         let order = &mut purchase.order;
         let due = order.charges.cash_due()?;
         // Checked when the tenders were accepted, and again here: an order
@@ -488,7 +500,7 @@ impl Billing {
         // The invoice is issued with the payment, and the event of the
         // payment names it: that is how the audit chain records the issue.
         let invoice = crate::documents::issue::issue_invoice(tx, account, &purchase.instance, order, zone, now).await?;
-        self.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "invoice")], 1);
+        self.core.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "invoice")], 1);
         let detail = json!({
             "cash_paid": due.to_string(), "tenders": order.tenders.len(),
             "document": crate::documents::issue::audit_ref(&invoice),
@@ -512,7 +524,7 @@ impl Billing {
     }
 
     /// The purchase as its transaction left it when that paid it (the
-    /// balance, or nothing due); else [`Billing::finish_payment`].
+    /// balance, or nothing due); else [`crate::purchase::Purchases::finish_payment`].
     pub(crate) async fn settle_if_unpaid(&self, caller: &Caller, purchase: Purchase) -> AppResult<Purchase> {
         if purchase.order.status != OrderStatus::Unpaid {
             return Ok(purchase);
@@ -529,7 +541,7 @@ impl Billing {
     /// repeat of the request with its idempotency key shows how it ended).
     pub async fn finish_payment(&self, caller: &Caller, order_id: &str) -> AppResult<Purchase> {
         let (order, charges) = {
-            let mut tx = self.read().await?;
+            let mut tx = self.core.read().await?;
             let order = tx.order(order_id).await?;
             let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
             let charges = tx.charges_of_order(order_id).await?;
@@ -542,7 +554,7 @@ impl Billing {
                 return Ok(paid);
             }
         }
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
         let instance =
             tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
@@ -561,7 +573,7 @@ impl Billing {
             tx.set_subscription_queue(workspace_id, QueueStatus::Running).await?;
         }
         if let Some(capacity) = instance.capacity {
-            let mut movement = Movement::new(new_id("mov"), "plan.capacity_issued", &instance.id, self.now());
+            let mut movement = Movement::new(new_id("mov"), "plan.capacity_issued", &instance.id, self.core.now());
             movement.transfer_capacity("capacity:issued", &ledger::plan_remaining(&instance.id), capacity.milli());
             tx.insert_movement(&movement).await?;
         }
@@ -571,10 +583,10 @@ impl Billing {
     /// Cancels an unpaid order; its vouchers and coupons become usable
     /// again, and an instance never paid for is cancelled with it.
     pub async fn cancel_order(&self, caller: &Caller, order_id: &str) -> AppResult<OrderRecord> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let order = tx.order(order_id).await?;
         let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;
-        let order = cancel_in(&mut *tx, caller, order, self.now()).await?;
+        let order = cancel_in(&mut *tx, caller, order, self.core.now()).await?;
         tx.commit().await?;
         Ok(order)
     }

@@ -1,19 +1,20 @@
 //! Read-only lookups the front ends need beyond the use cases: instances,
 //! orders and settlements.
 
+use crate::core::{Caller, visible};
 use crate::error::{AppError, AppResult};
 use crate::model::{InstanceRecord, OrderRecord, Settlement};
-use crate::service::{Billing, Caller, visible};
+use crate::purchase::Purchases;
 use crate::workspaces::workspace_of;
 
 /// Most settlements listed at once.
 pub const MAX_SETTLEMENTS: i64 = 1000;
 
-impl Billing {
+impl Purchases {
     /// The instances of `account_id` (or, for operators without one, of every
     /// account), newest first.
     pub async fn instances(&self, caller: &Caller, account_id: Option<&str>) -> AppResult<Vec<InstanceRecord>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let accounts = match (caller, account_id) {
             (Caller::Customer(own), _) => vec![own.clone()],
             (_, Some(id)) => vec![id.to_owned()],
@@ -29,13 +30,13 @@ impl Billing {
 
     /// One instance.
     pub async fn instance(&self, caller: &Caller, id: &str) -> AppResult<InstanceRecord> {
-        let found = self.read().await?.instance(id).await?;
+        let found = self.core.read().await?.instance(id).await?;
         visible(caller, "instance", id, found, |i| &i.account_id)
     }
 
     /// An instance's orders, oldest first.
     pub async fn orders(&self, caller: &Caller, instance_id: &str) -> AppResult<Vec<OrderRecord>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let found = tx.instance(instance_id).await?;
         visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
         Ok(tx.orders(instance_id).await?)
@@ -49,7 +50,7 @@ impl Billing {
         instance_id: &str,
     ) -> AppResult<(billing_domain::calendar::BillingZone, Vec<(OrderRecord, billing_domain::calendar::BillingPeriod)>)>
     {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let found = tx.instance(instance_id).await?;
         let instance = visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
         let region = crate::catalog::region_of(&mut *tx, &instance.region_id).await?;
@@ -61,7 +62,7 @@ impl Billing {
 
     /// The changes of a quota's CUs (downgrades, a switch), oldest first.
     pub async fn quota_changes(&self, caller: &Caller, instance_id: &str) -> AppResult<Vec<crate::model::QuotaChange>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let found = tx.instance(instance_id).await?;
         visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
         Ok(tx.quota_changes(&[instance_id]).await?)
@@ -69,7 +70,7 @@ impl Billing {
 
     /// One order.
     pub async fn order(&self, caller: &Caller, id: &str) -> AppResult<OrderRecord> {
-        let found = self.read().await?.order(id).await?;
+        let found = self.core.read().await?.order(id).await?;
         visible(caller, "order", id, found, |o| &o.account_id)
     }
 
@@ -82,7 +83,7 @@ impl Billing {
         starting_after: Option<&str>,
         limit: i64,
     ) -> AppResult<Vec<Settlement>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         workspace_of(&mut *tx, caller, workspace_id).await?;
         tx.settlements(workspace_id, starting_after, limit.clamp(1, MAX_SETTLEMENTS))
             .await?

@@ -1,227 +1,234 @@
-//! [`Billing`]: the use cases, over a [`Store`] and a [`Clock`]. Each use case
-//! runs in one transaction: it reads, decides with the domain's rules, writes
-//! its effects, their ledger movements and an audit event, and commits — or
-//! changes nothing.
+//! [`Billing`]: the application assembled. It builds each service from the
+//! parts it needs and hands them to the front ends, which call a use case
+//! of one service and translate its answer:
+//!
+//! - [`Accounts`]: accounts, payment methods, benefits, API keys, console
+//!   sessions and workspaces;
+//! - [`Purchases`]: quotas, plans, renewals and top-ups, paid through the
+//!   payment channel, and the scheduler that renews and expires instances;
+//! - [`Unsubscriptions`]: quotes, confirmations, quota changes and refunds;
+//! - [`Metering`]: usage import and settlement, and bills;
+//! - [`Documents`]: invoices and credit notes;
+//! - [`Webhooks`]: events and their delivery;
+//! - [`Operations`]: catalog, policies, settings, directory and checks.
+//!
+//! Each use case runs in one transaction: it reads, decides with the
+//! domain's rules, writes its effects, their ledger movements and an audit
+//! event, and commits — or changes nothing. Nothing in the application
+//! depends on this module.
 
-use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
+use crate::accounts::Accounts;
+use crate::catalog::PolicyCache;
 use crate::changes::ChangeLog;
+use crate::channel::PaymentChannel;
 use crate::clock::Clock;
-use crate::error::{AppError, AppResult};
-use crate::model::NewAuditEvent;
-use crate::store::{Store, StoreResult, StoreTx};
+use crate::core::Core;
+use crate::documents::Documents;
+use crate::keyring::Keyring;
+use crate::keys::KnownKeys;
+use crate::lifecycle::DueFailures;
+use crate::metering::Metering;
+use crate::operations::Operations;
+use crate::purchase::Purchases;
+use crate::store::Store;
+use crate::telemetry::Meter;
+use crate::unsubscription::Unsubscriptions;
+use crate::unsubscription::cache::FactsCache;
+use crate::unsubscription::token::QuoteKeys;
+use crate::webhooks::Webhooks;
 
-/// Who is asking. Customers see only their own account; operators see all.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Caller {
-    /// A customer, by account id.
-    Customer(String),
-    /// The provider's billing team.
-    Operator,
-    /// The service itself (scheduler, workers).
-    System,
-}
-
-impl Caller {
-    /// The actor recorded in audit events.
-    pub fn actor(&self) -> String {
-        match self {
-            Caller::Customer(id) => id.clone(),
-            Caller::Operator => "operator".to_owned(),
-            Caller::System => "system".to_owned(),
-        }
-    }
-
-    /// Whether the caller may see things of `account_id`.
-    pub fn may_see(&self, account_id: &str) -> bool {
-        match self {
-            Caller::Customer(id) => id == account_id,
-            Caller::Operator | Caller::System => true,
-        }
-    }
-
-    /// Refuses customers.
-    pub fn require_operator(&self) -> AppResult<()> {
-        match self {
-            Caller::Customer(_) => Err(AppError::Forbidden),
-            Caller::Operator | Caller::System => Ok(()),
-        }
-    }
-}
-
-/// The use cases.
+/// The application: its services over one store, clock and payment
+/// channel. Cloning is cheap and shares every cache.
 #[derive(Clone)]
-pub struct Billing {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) known_keys: Arc<crate::keys::KnownKeys>,
-    pub(crate) quote_key: Arc<tokio::sync::OnceCell<crate::unsubscription::token::QuoteKeys>>,
-    pub(crate) policies: Arc<crate::catalog::PolicyCache>,
-    pub(crate) facts_cache: Arc<crate::unsubscription::cache::FactsCache>,
-    pub(crate) channel: Option<Arc<dyn crate::channel::PaymentChannel>>,
-    pub(crate) due_failures: Arc<crate::lifecycle::DueFailures>,
-    pub(crate) meter: crate::telemetry::Meter,
-    /// What this process knows of recent writes, for caches of facts.
-    pub(crate) changes: Arc<ChangeLog>,
+pub struct Billing(Arc<Assembled>);
+
+/// The services, built once from their parts.
+struct Assembled {
+    parts: Parts,
+    accounts: Accounts,
+    purchases: Purchases,
+    unsubscriptions: Unsubscriptions,
+    metering: Metering,
+    documents: Documents,
+    webhooks: Webhooks,
+    operations: Operations,
 }
 
-/// A transaction a use case opened: the store's, whose commit also tells
-/// this process's [`ChangeLog`] what was written.
-pub(crate) struct Tx<'a> {
-    inner: Box<dyn StoreTx + 'a>,
-    changes: &'a ChangeLog,
-}
-
-impl<'a> Tx<'a> {
-    /// Commits, then notes the committed audit events in the change log.
-    pub(crate) async fn commit(self) -> StoreResult<()> {
-        let committed = self.inner.commit().await?;
-        for (seq, actor) in &committed.audit {
-            self.changes.record(*seq, actor);
-        }
-        Ok(())
-    }
-}
-
-impl<'a> Deref for Tx<'a> {
-    type Target = dyn StoreTx + 'a;
-    fn deref(&self) -> &Self::Target {
-        &*self.inner
-    }
-}
-
-impl DerefMut for Tx<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut *self.inner
-    }
+/// What the services are built from; the caches are shared by every
+/// service that uses them.
+#[derive(Clone)]
+struct Parts {
+    core: Core,
+    channel: Option<Arc<dyn PaymentChannel>>,
+    known_keys: Arc<KnownKeys>,
+    quote_key: Arc<tokio::sync::OnceCell<QuoteKeys>>,
+    policies: Arc<PolicyCache>,
+    facts_cache: Arc<FactsCache>,
+    due_failures: Arc<DueFailures>,
 }
 
 impl Billing {
-    /// Use cases over `store`, reading time from `clock`.
+    /// The application over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Billing {
-        Billing {
-            store,
-            clock,
+        Billing::assemble(Parts {
+            core: Core::new(store, clock, Meter::default()),
+            channel: None,
             known_keys: Arc::default(),
             quote_key: Arc::default(),
             policies: Arc::default(),
             facts_cache: Arc::default(),
-            channel: None,
             due_failures: Arc::default(),
-            meter: crate::telemetry::Meter::default(),
-            changes: Arc::default(),
-        }
+        })
     }
 
-    /// The same use cases, taking money in and out through `channel`.
+    fn assemble(parts: Parts) -> Billing {
+        let p = parts.clone();
+        Billing(Arc::new(Assembled {
+            accounts: Accounts { core: p.core.clone(), known_keys: p.known_keys, channel: p.channel.clone() },
+            purchases: Purchases { core: p.core.clone(), channel: p.channel, due_failures: p.due_failures },
+            unsubscriptions: Unsubscriptions {
+                core: p.core.clone(),
+                policies: p.policies,
+                facts_cache: p.facts_cache,
+                quote_key: p.quote_key,
+            },
+            metering: Metering { core: p.core.clone() },
+            documents: Documents { core: p.core.clone() },
+            webhooks: Webhooks { core: p.core.clone() },
+            operations: Operations { core: p.core },
+            parts,
+        }))
+    }
+
+    /// The same application, taking money in and out through `channel`.
     /// Without one, cards and PayPal can be neither charged nor registered.
     #[must_use]
-    pub fn with_channel(mut self, channel: Arc<dyn crate::channel::PaymentChannel>) -> Billing {
-        self.channel = Some(channel);
-        self
+    pub fn with_channel(self, channel: Arc<dyn PaymentChannel>) -> Billing {
+        Billing::assemble(Parts { channel: Some(channel), ..self.0.parts.clone() })
     }
 
-    /// The same use cases, counting what they commit into `meter`.
+    /// The same application reading time from `clock`; it shares this one's
+    /// caches, channel and knowledge of recent writes.
     #[must_use]
-    pub fn with_meter(mut self, meter: crate::telemetry::Meter) -> Billing {
-        self.meter = meter;
-        self
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Billing {
+        let core = Core { clock, ..self.0.parts.core.clone() };
+        Billing::assemble(Parts { core, ..self.0.parts.clone() })
     }
 
-    /// Adds `n` to the counter `name` with `labels` once `tx` has
-    /// committed.
-    pub(crate) fn count_on_commit(
-        &self,
-        tx: &mut (dyn crate::store::StoreTx + '_),
-        name: &'static str,
-        labels: &'static [(&'static str, &'static str)],
-        n: u64,
-    ) {
-        if n > 0 {
-            let meter = self.meter.clone();
-            tx.after_commit(Box::new(move || meter.count(name, labels, n)));
-        }
+    /// The same application, counting what it commits into `meter`.
+    #[must_use]
+    pub fn with_meter(self, meter: Meter) -> Billing {
+        let core = Core { meter, ..self.0.parts.core.clone() };
+        Billing::assemble(Parts { core, ..self.0.parts.clone() })
     }
 
-    /// Where the use cases' counts go.
-    pub fn meter(&self) -> &crate::telemetry::Meter {
-        &self.meter
+    /// The same application signing and checking quote ids with `ring`
+    /// instead of the key kept in the database: the ring's first key signs,
+    /// and retired keys still verify until their time.
+    #[must_use]
+    pub fn with_quote_keys(self, ring: &Keyring) -> Billing {
+        let keys = QuoteKeys::from_keyring(ring);
+        let quote_key = Arc::new(tokio::sync::OnceCell::new_with(Some(keys)));
+        Billing::assemble(Parts { quote_key, ..self.0.parts.clone() })
+    }
+
+    /// Accounts, payment methods, benefits, API keys, sessions and workspaces.
+    pub fn accounts(&self) -> &Accounts {
+        &self.0.accounts
+    }
+
+    /// Quotas, plans, renewals and top-ups, and the scheduler.
+    pub fn purchases(&self) -> &Purchases {
+        &self.0.purchases
+    }
+
+    /// Quotes, confirmations, quota changes and refunds.
+    pub fn unsubscriptions(&self) -> &Unsubscriptions {
+        &self.0.unsubscriptions
+    }
+
+    /// Usage import and settlement, and bills.
+    pub fn metering(&self) -> &Metering {
+        &self.0.metering
+    }
+
+    /// Invoices and credit notes.
+    pub fn documents(&self) -> &Documents {
+        &self.0.documents
+    }
+
+    /// Events and their delivery.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.0.webhooks
+    }
+
+    /// Catalog, policies, settings, directory and checks.
+    pub fn operations(&self) -> &Operations {
+        &self.0.operations
+    }
+
+    /// Where the services' counts go.
+    pub fn meter(&self) -> &Meter {
+        &self.0.parts.core.meter
     }
 
     /// The payment channel, if one is set up.
-    pub fn payment_channel(&self) -> Option<Arc<dyn crate::channel::PaymentChannel>> {
-        self.channel.clone()
-    }
-
-    /// The same use cases signing and checking quote ids with `ring`
-    /// instead of the key kept in the database: the ring's first key signs,
-    /// and retired keys still verify until their time.
-    pub fn with_quote_keys(mut self, ring: &crate::keyring::Keyring) -> Billing {
-        let keys = crate::unsubscription::token::QuoteKeys::from_keyring(ring);
-        self.quote_key = Arc::new(tokio::sync::OnceCell::new_with(Some(keys)));
-        self
+    pub fn payment_channel(&self) -> Option<Arc<dyn PaymentChannel>> {
+        self.0.parts.channel.clone()
     }
 
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
-    /// The current instant.
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        &self.0.parts.core.store
     }
 
     /// What this process knows of recent writes.
     pub fn changes(&self) -> &ChangeLog {
-        &self.changes
+        &self.0.parts.core.changes
     }
 
-    /// Opens a transaction that may write.
-    pub(crate) async fn begin(&self) -> AppResult<Tx<'_>> {
-        Ok(Tx { inner: self.store.begin().await?, changes: &self.changes })
-    }
-
-    /// Opens a transaction that only reads.
-    pub(crate) async fn read(&self) -> AppResult<Tx<'_>> {
-        Ok(Tx { inner: self.store.read().await?, changes: &self.changes })
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.parts.core.now()
     }
 }
 
-/// Returns `value` if it exists and `caller` may see it, else `NOT_FOUND` —
-/// the same answer for another account's thing as for a missing one.
-pub(crate) fn visible<T>(
-    caller: &Caller,
-    what: &'static str,
-    id: &str,
-    value: Option<T>,
-    owner: impl Fn(&T) -> &str,
-) -> AppResult<T> {
-    match value {
-        Some(v) if caller.may_see(owner(&v)) => Ok(v),
-        _ => Err(AppError::not_found(what, id)),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
 
-/// Appends an audit event in the caller's transaction.
-pub(crate) async fn audit(
-    tx: &mut (dyn StoreTx + '_),
-    caller: &Caller,
-    action: &str,
-    subject: &str,
-    detail: Value,
-    at: DateTime<Utc>,
-) -> AppResult<()> {
-    let event = NewAuditEvent {
-        actor: caller.actor(),
-        action: action.to_owned(),
-        subject: subject.to_owned(),
-        detail: detail.to_string(),
-    };
-    tx.append_audit(&event, at).await?;
-    Ok(())
+    /// Every Rust file under `dir`, with its text.
+    fn sources(dir: &Path, found: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("the source folder reads") {
+            let path = entry.expect("a folder entry reads").path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a source file reads");
+                found.push((path.display().to_string(), text));
+            }
+        }
+    }
+
+    #[test]
+    fn no_use_case_depends_on_the_assembled_application() {
+        let mut found = Vec::new();
+        sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.len() > 40, "the walk found the sources");
+        for (file, text) in &found {
+            if file.ends_with("lib.rs") || file.ends_with("service.rs") {
+                continue;
+            }
+            for needle in ["crate::service", "crate::Billing", "&Billing", "impl Billing"] {
+                let named = text.match_indices(needle).any(|(at, _)| {
+                    text[at + needle.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric() && c != '_')
+                });
+                assert!(!named, "{file} names {needle}: use cases belong to a service, not to Billing");
+            }
+        }
+    }
 }

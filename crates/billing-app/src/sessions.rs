@@ -7,10 +7,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::accounts::Accounts;
+use crate::core::Caller;
 use crate::error::{AppError, AppResult};
 use crate::keys::hash_key;
 use crate::model::ConsoleSession;
-use crate::service::{Billing, Caller};
 
 /// A new session id: `ses_` and 64 hex characters of randomness.
 fn new_session_id() -> String {
@@ -22,7 +23,7 @@ pub fn is_session_id(id: &str) -> bool {
     id.strip_prefix("ses_").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-impl Billing {
+impl Accounts {
     /// Signs in with `secret`: the caller it stands for and a new session
     /// lasting `ttl` from `now`, or `None` for an unknown or revoked key.
     pub async fn start_session(
@@ -39,7 +40,7 @@ impl Billing {
             expires_at: now.checked_add_signed(ttl).ok_or_else(|| AppError::invalid("ttl", "too long"))?,
             ended_at: None,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.insert_console_session(&session).await?;
         tx.commit().await?;
         Ok(Some((caller, session)))
@@ -51,7 +52,7 @@ impl Billing {
         if !is_session_id(id) {
             return Ok(None);
         }
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let Some(session) = tx.console_session(id).await? else { return Ok(None) };
         if session.ended_at.is_some() || now >= session.expires_at {
             return Ok(None);
@@ -68,7 +69,7 @@ impl Billing {
         if !is_session_id(id) {
             return Ok(());
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.end_console_session(id, now).await?;
         tx.commit().await?;
         Ok(())

@@ -4,8 +4,9 @@
 use chrono::Duration;
 use serde_json::json;
 
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
-use crate::service::{Billing, Caller, audit};
+use crate::operations::Operations;
 
 /// Setting naming the clock mode: `simulated` or `system`.
 pub const CLOCK_MODE: &str = "clock_mode";
@@ -14,10 +15,10 @@ pub const CLOCK_OFFSET: &str = "clock_offset_micros";
 /// Longest single jump of the simulated clock.
 pub const MAX_CLOCK_JUMP: Duration = Duration::days(400);
 
-impl Billing {
+impl Operations {
     /// The stored clock mode and offset (`system`, 0 when never set).
     pub async fn clock_settings(&self) -> AppResult<(String, i64)> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let mode = tx.setting(CLOCK_MODE).await?.unwrap_or_else(|| "system".to_owned());
         if mode != "system" && mode != "simulated" {
             return Err(AppError::internal(format!("the stored clock mode {mode:?} is neither system nor simulated")));
@@ -28,39 +29,39 @@ impl Billing {
 
     /// The database answers.
     pub async fn ping(&self) -> AppResult<()> {
-        Ok(self.store.ping().await?)
+        Ok(self.core.store.ping().await?)
     }
 
     /// A setting's stored value.
     pub async fn setting(&self, name: &str) -> AppResult<Option<String>> {
-        Ok(self.read().await?.setting(name).await?)
+        Ok(self.core.read().await?.setting(name).await?)
     }
 
     /// A setting of the service's own (not one a caller may set): its
     /// stored value, or `make`'s written now when it has none. Replicas
     /// racing to write the first value all get the one the database kept.
     pub async fn own_setting(&self, name: &str, make: impl FnOnce() -> String) -> AppResult<String> {
-        if let Some(value) = self.read().await?.setting(name).await? {
+        if let Some(value) = self.core.read().await?.setting(name).await? {
             return Ok(value);
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         if let Some(value) = tx.setting(name).await? {
             return Ok(value);
         }
         tx.set_setting(name, &make()).await?;
         tx.commit().await?;
-        let kept = self.read().await?.setting(name).await?;
+        let kept = self.core.read().await?.setting(name).await?;
         kept.ok_or_else(|| AppError::internal(format!("the setting {name} was not stored")))
     }
 
     /// The stored clock mode, `None` when no server has set one yet.
     pub async fn stored_clock_mode(&self) -> AppResult<Option<String>> {
-        Ok(self.read().await?.setting(CLOCK_MODE).await?)
+        Ok(self.core.read().await?.setting(CLOCK_MODE).await?)
     }
 
     /// Records the clock mode the service runs with.
     pub async fn set_clock_mode(&self, simulated: bool) -> AppResult<()> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.set_setting(CLOCK_MODE, if simulated { "simulated" } else { "system" }).await?;
         tx.commit().await?;
         Ok(())
@@ -74,7 +75,7 @@ impl Billing {
         if by <= Duration::zero() || by > MAX_CLOCK_JUMP {
             return Err(AppError::invalid("by", "must be more than zero and at most 400 days"));
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         if tx.setting(CLOCK_MODE).await?.as_deref() != Some("simulated") {
             return Err(AppError::state("the clock is not simulated: start the service with --clock simulated"));
         }
@@ -82,7 +83,7 @@ impl Billing {
         let by_micros = by.num_microseconds().ok_or_else(|| AppError::invalid("by", "too large"))?;
         let next = offset.checked_add(by_micros).ok_or_else(|| AppError::invalid("by", "too large"))?;
         tx.set_setting(CLOCK_OFFSET, &next.to_string()).await?;
-        let now = billing_domain::calendar::shift(self.now(), by)?;
+        let now = billing_domain::calendar::shift(self.core.now(), by)?;
         audit(&mut *tx, caller, "clock.advanced", "clock", json!({"by_seconds": by.num_seconds()}), now).await?;
         tx.commit().await?;
         Ok(next)

@@ -602,6 +602,6 @@ mod tests {
             }
         }
         // The check sees what it is meant to see.
-        assert_eq!(crate_paths("use crate::service::Billing;\nuse billing_domain::money::Money;").len(), 1);
+        assert_eq!(crate_paths("use crate::purchase::Purchases;\nuse billing_domain::money::Money;").len(), 1);
     }
 }

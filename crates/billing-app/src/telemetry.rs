@@ -4,9 +4,10 @@
 //! once its transaction has committed, never before, so a rolled-back
 //! confirmation counts as nothing confirmed.
 //!
-//! This crate knows only the facade. Whoever runs the use cases gives
-//! [`Billing`](crate::Billing) a [`Meter`] over a recorder (the API gives it
-//! its Prometheus recorder); without one, the counts go to the process's
+//! This crate knows only the facade. Whoever runs the use cases gives the
+//! assembled application (`Billing::with_meter`) a [`Meter`] over a
+//! recorder (the API gives it its Prometheus recorder); without one, the
+//! counts go to the process's
 //! global recorder, which records nothing unless one is installed.
 
 use std::sync::Arc;

@@ -8,11 +8,12 @@ use billing_domain::order::PaymentMethodKind;
 use serde_json::json;
 
 use crate::charges::{ChargeRecord, ChargeStatus};
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{Movement, channel, customer_balance};
 use crate::model::Account;
-use crate::service::{Billing, Caller, audit, visible};
+use crate::purchase::Purchases;
 use crate::store::StoreTx;
 
 /// The most one top-up may add, in major units of the account's currency.
@@ -37,15 +38,15 @@ pub struct TopUpRequest {
 pub enum TopUp {
     /// A bank transfer recorded by an operator: the account as credited.
     Credited(Account),
-    /// A charge written for the channel; [`Billing::finish_top_up`] takes it.
+    /// A charge written for the channel; [`crate::purchase::Purchases::finish_top_up`] takes it.
     Charge(String),
 }
 
-impl Billing {
+impl Purchases {
     /// Tops up a balance: accepts the request, then, for a card or PayPal,
     /// charges it and credits the balance once captured.
     pub async fn top_up(&self, caller: &Caller, request: &TopUpRequest) -> AppResult<Account> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let accepted = self.top_up_in(&mut *tx, caller, request).await?;
         tx.commit().await?;
         match accepted {
@@ -65,7 +66,7 @@ impl Billing {
         self.top_up(caller, &request).await
     }
 
-    /// [`Billing::top_up`]'s first step inside the caller's transaction.
+    /// [`crate::purchase::Purchases::top_up`]'s first step inside the caller's transaction.
     pub(crate) async fn top_up_in(
         &self,
         tx: &mut (dyn StoreTx + '_),
@@ -95,7 +96,7 @@ impl Billing {
                 tx.insert_charge(&charge).await?;
                 let detail =
                     json!({"amount": amount.to_string(), "method": request.method.as_str(), "charge_id": charge.id});
-                audit(tx, caller, "balance.top_up_requested", &account.id, detail, self.now()).await?;
+                audit(tx, caller, "balance.top_up_requested", &account.id, detail, self.core.now()).await?;
                 Ok(TopUp::Charge(charge.id))
             }
         }
@@ -118,7 +119,7 @@ impl Billing {
                 if method.valid { format!("it is a {} method", method.kind) } else { "it is detached".into() };
             return Err(AppError::PaymentMethodUnusable { id: id.to_owned(), message });
         }
-        let now = self.now();
+        let now = self.core.now();
         let id = new_id("chg");
         Ok(ChargeRecord {
             payment_id: id.clone(),
@@ -144,7 +145,7 @@ impl Billing {
         account: &Account,
         amount: Money,
     ) -> AppResult<Account> {
-        let now = self.now();
+        let now = self.core.now();
         let mut account = account.clone();
         account.balance = tx.add_to_balance(&account.id, amount).await?;
         let mut movement = Movement::new(new_id("mov"), "balance.top_up", &account.id, now);
@@ -159,7 +160,7 @@ impl Billing {
     /// asked) and answers the account as it then stands, or
     /// `PAYMENT_DECLINED`.
     pub async fn finish_top_up(&self, caller: &Caller, charge_id: &str) -> AppResult<Account> {
-        let charge = self.read().await?.charge(charge_id).await?;
+        let charge = self.core.read().await?.charge(charge_id).await?;
         let charge = visible(caller, "charge", charge_id, charge, |c| &c.account_id)?;
         match charge.status {
             ChargeStatus::Requested => self.settle_top_up(&charge).await?,
@@ -169,7 +170,7 @@ impl Billing {
             }
             ChargeStatus::Captured => {}
         }
-        let account = self.read().await?.account(&charge.account_id).await?;
+        let account = self.core.read().await?.account(&charge.account_id).await?;
         account.ok_or_else(|| AppError::internal("charge without account"))
     }
 }

@@ -10,12 +10,13 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::core::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
+use crate::metering::Metering;
 use crate::metering::{MAX_USAGE_BATCH, check_record};
 use crate::model::UsageRecord;
 pub use crate::model::usage::UsageRejection;
-use crate::service::{Billing, Caller};
 
 /// Most bytes of a refused message kept with its rejection.
 pub const MAX_KEPT_PAYLOAD_BYTES: usize = 2048;
@@ -89,7 +90,7 @@ fn blamed(e: &AppError, records: &[UsageRecord]) -> Vec<usize> {
     }
 }
 
-impl Billing {
+impl Metering {
     /// Settles a batch of stream messages in one transaction: good records
     /// as the file import settles them, each bad message kept as a
     /// rejection. A bad record found by the import is taken out and the
@@ -106,7 +107,7 @@ impl Billing {
         if messages.len() > MAX_USAGE_BATCH {
             return Err(AppError::invalid("messages", format!("at most {MAX_USAGE_BATCH} messages per batch")));
         }
-        let now = self.now();
+        let now = self.core.now();
         let mut records = Vec::with_capacity(messages.len());
         let mut sources = Vec::with_capacity(messages.len());
         let mut rejections = Vec::new();
@@ -157,7 +158,7 @@ impl Billing {
             }
         }
         outcome.attempts += 1;
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.insert_usage_rejections(&rejections).await?;
         tx.commit().await?;
         outcome.rejected = rejections.len();
@@ -169,9 +170,9 @@ impl Billing {
     fn count_stream_records(&self, outcome: &StreamBatchOutcome) {
         use crate::telemetry::USAGE_RECORDS;
         let stream = ("source", "stream");
-        self.meter.count(USAGE_RECORDS, &[stream, ("outcome", "settled")], outcome.settled as u64);
-        self.meter.count(USAGE_RECORDS, &[stream, ("outcome", "duplicate")], outcome.duplicates as u64);
-        self.meter.count(USAGE_RECORDS, &[stream, ("outcome", "rejected")], outcome.rejected as u64);
+        self.core.meter.count(USAGE_RECORDS, &[stream, ("outcome", "settled")], outcome.settled as u64);
+        self.core.meter.count(USAGE_RECORDS, &[stream, ("outcome", "duplicate")], outcome.duplicates as u64);
+        self.core.meter.count(USAGE_RECORDS, &[stream, ("outcome", "rejected")], outcome.rejected as u64);
     }
 
     /// Refused stream messages, oldest first, after the one `starting_after`
@@ -184,7 +185,7 @@ impl Billing {
     ) -> AppResult<Vec<UsageRejection>> {
         caller.require_operator()?;
         let limit = limit.clamp(1, MAX_REJECTIONS_PAGE);
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         Ok(tx.usage_rejections(starting_after, limit).await?)
     }
 }

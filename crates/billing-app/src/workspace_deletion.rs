@@ -9,11 +9,12 @@ use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::Run;
 use crate::model::{InstanceRecord, InstanceState, Tombstone, Workspace};
-use crate::service::{Billing, Caller, audit};
 use crate::store::StoreTx;
+use crate::unsubscription::Unsubscriptions;
 use crate::unsubscription::facts::load_facts;
 use crate::workspaces::workspace_of;
 
@@ -67,7 +68,7 @@ fn fingerprint(d: &WorkspaceDeletion) -> String {
 /// Reads what deleting `workspace_id` would do, in `tx`; refuses a
 /// workspace whose quota can still be refunded or awaits its first payment.
 async fn preview_in(
-    billing: &Billing,
+    billing: &Unsubscriptions,
     tx: &mut (dyn StoreTx + '_),
     caller: &Caller,
     workspace_id: &str,
@@ -105,13 +106,13 @@ async fn preview_in(
     Ok(DeletionPreview { workspace, deletes, quota })
 }
 
-impl Billing {
+impl Unsubscriptions {
     /// What deleting a workspace without a refund would remove, or why it
     /// must be deleted by unsubscribing its quota instead
     /// (`QUOTA_REFUNDABLE`).
     pub async fn workspace_deletion_preview(&self, caller: &Caller, workspace_id: &str) -> AppResult<DeletionPreview> {
-        let now = self.now();
-        let mut tx = self.read().await?;
+        let now = self.core.now();
+        let mut tx = self.core.read().await?;
         preview_in(self, &mut *tx, caller, workspace_id, now).await
     }
 
@@ -123,6 +124,7 @@ impl Billing {
         let hash = fingerprint(d);
         let (billing, who, request) = (self.clone(), caller.clone(), d.clone());
         let run = self
+            .core
             .once(caller, &d.idempotency_key, &hash, String::clone, move |tx| {
                 Box::pin(async move { billing.delete_in(tx, &who, &request).await })
             })
@@ -137,9 +139,9 @@ impl Billing {
 
     /// What is left of a deleted workspace of the caller's account.
     pub async fn deleted_workspace(&self, caller: &Caller, workspace_id: &str) -> AppResult<Tombstone> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let found = tx.tombstone(workspace_id).await?;
-        crate::service::visible(caller, "workspace", workspace_id, found, |t| &t.account_id)
+        crate::core::visible(caller, "workspace", workspace_id, found, |t| &t.account_id)
     }
 
     async fn delete_in(
@@ -148,7 +150,7 @@ impl Billing {
         caller: &Caller,
         d: &WorkspaceDeletion,
     ) -> AppResult<String> {
-        let now = self.now();
+        let now = self.core.now();
         // Locked first, as purchases and confirmations do: a renewal paid in
         // another replica meanwhile would make the quota refundable.
         let owner = tx.workspace(&d.workspace_id).await?.map(|w| w.account_id);

@@ -3,12 +3,13 @@
 
 use serde_json::json;
 
+use crate::accounts::Accounts;
 use crate::accounts::check_name;
 use crate::catalog::region_of;
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::model::{BillingMethod, DataObject, Job, Queue, QueueStatus, Workspace, WorkspaceStatus};
-use crate::service::{Billing, Caller, audit, visible};
 use crate::store::{StoreError, StoreTx};
 
 /// Largest job script accepted, in bytes.
@@ -33,7 +34,7 @@ pub(crate) async fn workspace_of(tx: &mut (dyn StoreTx + '_), caller: &Caller, i
     visible(caller, "workspace", id, found, |w| &w.account_id)
 }
 
-impl Billing {
+impl Accounts {
     /// Creates a workspace with a pay-as-you-go queue and, unless it is
     /// pay-as-you-go only, a subscription queue that runs while a quota is
     /// in force.
@@ -46,8 +47,8 @@ impl Billing {
         billing_method: BillingMethod,
     ) -> AppResult<Workspace> {
         check_name("name", name)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let account = tx.account(account_id).await?;
         let account = visible(caller, "account", account_id, account, |a| &a.id)?;
         let region = region_of(&mut *tx, region_id).await?;
@@ -95,7 +96,7 @@ impl Billing {
 
     /// An account's active workspaces.
     pub async fn workspaces(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<Workspace>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
         Ok(tx.workspaces(account_id).await?)
@@ -103,7 +104,7 @@ impl Billing {
 
     /// A workspace with its jobs, data objects and queues.
     pub async fn workspace_details(&self, caller: &Caller, id: &str) -> AppResult<WorkspaceDetails> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let workspace = workspace_of(&mut *tx, caller, id).await?;
         Ok(WorkspaceDetails {
             jobs: tx.jobs(id).await?,
@@ -119,8 +120,8 @@ impl Billing {
         if script.len() > MAX_SCRIPT_BYTES {
             return Err(AppError::invalid("script", format!("must be at most {MAX_SCRIPT_BYTES} bytes")));
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         workspace_of(&mut *tx, caller, workspace_id).await?;
         let job = Job {
             id: new_id("job"),
@@ -149,8 +150,8 @@ impl Billing {
         if size_bytes < 0 {
             return Err(AppError::invalid("size_bytes", "must not be negative"));
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         workspace_of(&mut *tx, caller, workspace_id).await?;
         let object =
             DataObject { id: new_id("obj"), workspace_id: workspace_id.to_owned(), name: name.to_owned(), size_bytes };

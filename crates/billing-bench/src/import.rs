@@ -147,7 +147,7 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
     let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await?);
     let clock = Arc::new(ManualClock::new(world::START - Duration::minutes(30)));
     let billing = Billing::new(store.clone(), clock.clone());
-    billing.ensure_catalog().await?;
+    billing.operations().ensure_catalog().await?;
     let world = world::seed(&billing, args.workspaces).await?;
     let dir = temp_dir("csv")?;
     let csv_path = dir.join("usage.csv");
@@ -193,7 +193,7 @@ async fn measure(args: &ImportArgs, url: &str) -> anyhow::Result<Repetition> {
 
     ensure!(totals.refused_batches == 0, "{} batches were refused", totals.refused_batches);
     ensure!(totals.imported + totals.duplicates == totals.lines, "records went missing");
-    let ledger = billing.ledger_check(&Caller::Operator).await?;
+    let ledger = billing.operations().ledger_check(&Caller::Operator).await?;
     ensure!(ledger.ok(), "the ledger does not balance after the import: {:?}", ledger.problems);
     println!(
         "  {} lines: {} imported, {} already known; ledger balanced ({} entries)",
@@ -286,13 +286,13 @@ impl Reading {
 /// The loop of `spark-billing usage import` on a file without bad lines:
 /// the CSV read and parsed ahead on a thread of its own, and the records of
 /// consecutive batches, up to [`MAX_USAGE_BATCH`] of them, handed to one
-/// `Billing::import_usage`.
+/// `billing_app::metering::Metering::import_usage`.
 async fn import_like_the_cli(billing: &Billing, path: &Path) -> anyhow::Result<Totals> {
     let (mut transactions, reading) = read_ahead(path)?;
     let mut totals = Totals::default();
     while let Some((lines, records)) = transactions.recv().await {
         totals.lines += records.len();
-        match billing.import_usage(&Caller::Operator, &records).await {
+        match billing.metering().import_usage(&Caller::Operator, &records).await {
             Ok(outcome) => {
                 totals.imported += outcome.imported;
                 totals.duplicates += outcome.duplicates;

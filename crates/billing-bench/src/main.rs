@@ -3,10 +3,10 @@
 //!
 //! - `import`: usage import and settlement from a CSV against a bare bulk
 //!   insert of the same rows (same driver, same batches);
-//! - `purchase`: `Billing::buy_quota` paid with a card through the
+//! - `purchase`: `billing_app::purchase::Purchases::buy_quota` paid with a card through the
 //!   simulated payment channel (or from the balance), at N clients, against
 //!   pgbench's `tpcb-like` on PostgreSQL;
-//! - `confirm`: `Billing::confirm_unsubscription` of distinct quotas, at N
+//! - `confirm`: `billing_app::unsubscription::Unsubscriptions::confirm_unsubscription` of distinct quotas, at N
 //!   clients, against the same pgbench figure;
 //! - `stream`: usage settled from a NATS JetStream stream by 1 and 2
 //!   `spark-billing usage consume` processes, against `spark-billing usage

@@ -76,7 +76,7 @@ async fn measure(args: &StreamArgs, bin: &Path, url: &str) -> anyhow::Result<()>
     let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await?);
     let clock = Arc::new(ManualClock::new(world::START - chrono::Duration::minutes(30)));
     let billing = Billing::new(store.clone(), clock.clone());
-    billing.ensure_catalog().await?;
+    billing.operations().ensure_catalog().await?;
     let world = world::seed(&billing, args.workspaces).await?;
     let dir = crate::database::temp_dir("stream-csv")?;
     let csv = dir.join("usage.csv");

@@ -43,9 +43,9 @@ use crate::report::{list, median, ratio};
 /// The use case measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
-    /// `Billing::buy_quota`, paid with one tender.
+    /// `billing_app::purchase::Purchases::buy_quota`, paid with one tender.
     Purchase(PayWith),
-    /// `Billing::confirm_unsubscription` of a quota (its workspace is deleted).
+    /// `billing_app::unsubscription::Unsubscriptions::confirm_unsubscription` of a quota (its workspace is deleted).
     Confirm,
 }
 
@@ -138,7 +138,7 @@ async fn run_on(workload: Workload, args: &LoadArgs, url: &str) -> anyhow::Resul
     // Charges are captured at once and never declined (the defaults).
     let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
     let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel.clone());
-    billing.ensure_catalog().await?;
+    billing.operations().ensure_catalog().await?;
     let pgbench = match args.backend {
         BackendKind::Postgres => Some(PgBench::init().await?),
         BackendKind::Sqlite => None,
@@ -212,14 +212,18 @@ async fn seed_accounts(billing: &Billing, workload: Workload, n: usize) -> anyho
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let name = billing_app::ids::new_id("bench");
-        let account = billing.create_account(&Caller::Operator, &name, Currency::Usd).await?;
+        let account = billing.accounts().create_account(&Caller::Operator, &name, Currency::Usd).await?;
         let top_up = usd(10_000_000_000);
-        billing.record_transfer(&Caller::Operator, &account.id, top_up).await?;
+        billing.purchases().record_transfer(&Caller::Operator, &account.id, top_up).await?;
         let caller = Caller::Customer(account.id.clone());
         let card = match workload {
-            Workload::Purchase(PayWith::Card) => {
-                Some(billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, TEST_CARD).await?.id)
-            }
+            Workload::Purchase(PayWith::Card) => Some(
+                billing
+                    .accounts()
+                    .add_payment_method(&caller, &account.id, PaymentMethodKind::Card, TEST_CARD)
+                    .await?
+                    .id,
+            ),
             _ => None,
         };
         clients.push(Client { caller, account_id: account.id, card });
@@ -291,14 +295,16 @@ async fn prepare_one(workload: Workload, billing: &Billing, client: &Client) -> 
     let name = format!("w{}", billing_app::ids::new_id("b"));
     let sg = Region::singapore();
     let caller = &client.caller;
-    let ws = when_free(|| billing.create_workspace(caller, &client.account_id, &sg.id, &name, BillingMethod::Hybrid))
-        .await?;
+    let ws = when_free(|| {
+        billing.accounts().create_workspace(caller, &client.account_id, &sg.id, &name, BillingMethod::Hybrid)
+    })
+    .await?;
     if workload != Workload::Confirm {
         return Ok(Work::Workspace(ws.id));
     }
     let request = quota_request(client, &ws.id)?;
-    let bought = when_free(|| billing.buy_quota(caller, &request)).await?;
-    let quote = when_free(|| billing.quote_unsubscription(caller, &bought.instance.id, None)).await?;
+    let bought = when_free(|| billing.purchases().buy_quota(caller, &request)).await?;
+    let quote = when_free(|| billing.unsubscriptions().quote_unsubscription(caller, &bought.instance.id, None)).await?;
     anyhow::ensure!(quote.quote.eligible(), "the quote of a fresh quota is not eligible");
     Ok(Work::Quote { quote_id: quote.stored.id, workspace_name: ws.name })
 }
@@ -374,7 +380,7 @@ async fn client_loop(
 async fn call(workload: Workload, billing: &Billing, client: &Client, work: Work) -> anyhow::Result<()> {
     match (workload, work) {
         (Workload::Purchase(_), Work::Workspace(workspace_id)) => {
-            let bought = billing.buy_quota(&client.caller, &quota_request(client, &workspace_id)?).await?;
+            let bought = billing.purchases().buy_quota(&client.caller, &quota_request(client, &workspace_id)?).await?;
             anyhow::ensure!(
                 bought.order.status == OrderStatus::Paid && bought.instance.state == InstanceState::Active,
                 "purchase {} answered {} without an active quota",
@@ -388,7 +394,7 @@ async fn call(workload: Workload, billing: &Billing, client: &Client, work: Work
                 quote_id,
                 confirm_workspace_deletion: Some(workspace_name),
             };
-            billing.confirm_unsubscription(&client.caller, &confirmation).await?;
+            billing.unsubscriptions().confirm_unsubscription(&client.caller, &confirmation).await?;
         }
         _ => anyhow::bail!("an item prepared for another workload"),
     }

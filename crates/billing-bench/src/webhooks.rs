@@ -134,7 +134,7 @@ pub async fn run(args: WebhookArgs) -> anyhow::Result<()> {
         replicas.push(replica(&binary, &scratch.url, n)?);
     }
     let request = EndpointRequest { url: hook, ..EndpointRequest::default() };
-    billing.create_webhook_endpoint(&Caller::Operator, request).await?;
+    billing.webhooks().create_webhook_endpoint(&Caller::Operator, request).await?;
 
     // Throughput: a backlog committed at once.
     let mut tx = store.begin().await?;

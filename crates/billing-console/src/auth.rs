@@ -65,11 +65,11 @@ impl Session {
     pub async fn of(state: &ConsoleState, headers: &HeaderMap) -> AppResult<Option<Session>> {
         let Some(cookie) = read_cookie(cookie_values(headers), SESSION_COOKIE) else { return Ok(None) };
         let Some((secret, claims)) = claims_of(state, cookie).await? else { return Ok(None) };
-        let Some(caller) = state.billing.session_caller(&claims.session_id, state.now()).await? else {
+        let Some(caller) = state.billing.accounts().session_caller(&claims.session_id, state.now()).await? else {
             return Ok(None);
         };
         let account = match &caller {
-            Caller::Customer(id) => Some(state.billing.account(&caller, id).await?),
+            Caller::Customer(id) => Some(state.billing.accounts().account(&caller, id).await?),
             _ => None,
         };
         let locale = Locale::of_account(account.as_ref().and_then(|a| a.locale.as_deref()), headers);
@@ -81,7 +81,7 @@ impl Session {
     /// and the service's default billing zone for operators.
     pub async fn zone(&self, billing: &billing_app::Billing) -> AppResult<billing_domain::calendar::BillingZone> {
         let Some(account) = &self.account else { return Ok(billing_domain::calendar::BillingZone::DEFAULT) };
-        let regions = billing.regions().await?;
+        let regions = billing.operations().regions().await?;
         let mut zones = regions.iter().filter(|r| r.currency() == account.currency).map(|r| r.zone);
         Ok(zones.next().unwrap_or_default())
     }

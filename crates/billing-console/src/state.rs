@@ -130,11 +130,11 @@ impl ConsoleState {
     }
 
     async fn stored(&self) -> AppResult<Option<Secret>> {
-        Ok(self.billing.setting(SECRET_SETTING).await?.as_deref().and_then(Secret::from_hex))
+        Ok(self.billing.operations().setting(SECRET_SETTING).await?.as_deref().and_then(Secret::from_hex))
     }
 
     async fn load_or_create(&self) -> AppResult<Secret> {
-        let hex = self.billing.own_setting(SECRET_SETTING, Secret::generate_hex).await?;
+        let hex = self.billing.operations().own_setting(SECRET_SETTING, Secret::generate_hex).await?;
         Secret::from_hex(&hex).ok_or_else(|| AppError::internal("the stored console secret is not a key"))
     }
 }

@@ -147,7 +147,7 @@ pub async fn usage(global: &Global, args: UsageReportArgs) -> anyhow::Result<Exi
                 starting_after: after.as_deref().map(UsageCursor::parse).transpose()?,
                 limit: PAGE,
             };
-            let page = billing.usage_days(&Caller::Operator, query).await?;
+            let page = billing.metering().usage_days(&Caller::Operator, query).await?;
             after = page.rows.last().map(|r| r.cursor());
             sink.rows(page.rows.iter().map(usage_row))?;
             if page.rows.len() < PAGE as usize {
@@ -198,10 +198,12 @@ pub async fn orders(global: &Global, args: OrderReportArgs) -> anyhow::Result<Ex
         }
     } else {
         let (_, billing) = global.open().await?;
-        let zone = billing.billing_zone_of(&Caller::Operator, args.account.as_deref()).await?;
+        let zone = billing.metering().billing_zone_of(&Caller::Operator, args.account.as_deref()).await?;
         loop {
-            let page =
-                billing.account_orders(&Caller::Operator, args.account.as_deref(), after.as_deref(), PAGE).await?;
+            let page = billing
+                .metering()
+                .account_orders(&Caller::Operator, args.account.as_deref(), after.as_deref(), PAGE)
+                .await?;
             after = page.last().map(|o| o.id.clone());
             sink.rows(page.iter().map(|o| order_row(o, zone)))?;
             if page.len() < PAGE as usize {

@@ -90,7 +90,7 @@ async fn change(
         None => {
             let (_, billing) = global.open().await?;
             let caller = Caller::Operator;
-            let view = billing.quote_action(&caller, instance, &question).await?;
+            let view = billing.unsubscriptions().quote_action(&caller, instance, &question).await?;
             output::json(&view.json()?)?;
             if !view.quote.eligible() {
                 return Err(refused(view.quote.reason.map(|r| r.message().to_owned())));
@@ -101,7 +101,7 @@ async fn change(
                 idempotency_key: key,
                 confirm_workspace_deletion: None,
             };
-            UnsubscriptionDto::from(&billing.confirm_quota_change(&caller, &c).await?)
+            UnsubscriptionDto::from(&billing.unsubscriptions().confirm_quota_change(&caller, &c).await?)
         }
     };
     output::json(&result_json(&result))?;

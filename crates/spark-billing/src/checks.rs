@@ -30,7 +30,7 @@ pub async fn ledger(global: &Global, command: LedgerCommand) -> anyhow::Result<E
             let dto = remote.ledger_check().await?;
             LedgerReport { movements: dto.movements, entries: dto.entries, problems: dto.problems }
         }
-        None => global.open().await?.1.ledger_check(&Caller::Operator).await?,
+        None => global.open().await?.1.operations().ledger_check(&Caller::Operator).await?,
     };
     for problem in &report.problems {
         println!("problem: {problem}");
@@ -52,7 +52,7 @@ pub async fn audit(global: &Global, command: AuditCommand) -> anyhow::Result<Exi
             let dto = remote.audit_verify().await?;
             AuditReport { events: dto.events, problem: dto.problem }
         }
-        None => global.open().await?.1.audit_verify(&Caller::Operator).await?,
+        None => global.open().await?.1.operations().audit_verify(&Caller::Operator).await?,
     };
     match &report.problem {
         None => {
@@ -69,9 +69,9 @@ pub async fn audit(global: &Global, command: AuditCommand) -> anyhow::Result<Exi
 pub async fn tick(global: &Global) -> anyhow::Result<ExitCode> {
     remote::local_only(global, "tick")?;
     let (_, billing) = global.open().await?;
-    let work = billing.run_due().await?;
+    let work = billing.purchases().run_due().await?;
     // Renewals charged to a card are taken through the channel now.
-    let payments = billing.process_charges(chrono::Duration::zero()).await?;
+    let payments = billing.purchases().process_charges(chrono::Duration::zero()).await?;
     println!(
         "{} unpaid orders cancelled, {} quotas renewed, {} renewals failed, {} instances expired, {} items failed",
         work.orders_cancelled, work.renewed, work.renewals_failed, work.expired, work.failed

@@ -33,15 +33,15 @@ pub async fn run(global: &Global, command: ClockCommand) -> anyhow::Result<ExitC
     let (_, billing) = global.open().await?;
     match command {
         ClockCommand::Show => {
-            let (mode, offset) = billing.clock_settings().await?;
+            let (mode, offset) = billing.operations().clock_settings().await?;
             println!("clock: {mode}; now {}; {}s ahead of the machine", billing.now().to_rfc3339(), offset / 1_000_000);
         }
         ClockCommand::Mode { mode } => {
-            billing.set_clock_mode(mode == crate::serve::ClockMode::Simulated).await?;
+            billing.operations().set_clock_mode(mode == crate::serve::ClockMode::Simulated).await?;
             println!("clock mode set to {}; restart running servers to follow it", crate::serve::mode_name(mode));
         }
         ClockCommand::Advance { by } => {
-            let offset = billing.advance_clock(&Caller::Operator, by.as_duration()).await?;
+            let offset = billing.operations().advance_clock(&Caller::Operator, by.as_duration()).await?;
             println!("simulated clock moved {by} forward; it is now {}s ahead of the machine", offset / 1_000_000);
         }
     }

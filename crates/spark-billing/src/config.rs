@@ -134,8 +134,8 @@ impl Global {
         let store = self.open_store(false).await?;
         let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
         let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel.clone());
-        billing.ensure_catalog().await?;
-        let (mode, offset) = billing.clock_settings().await?;
+        billing.operations().ensure_catalog().await?;
+        let (mode, offset) = billing.operations().clock_settings().await?;
         let billing = match mode.as_str() {
             "simulated" => Billing::new(store.clone(), Arc::new(billing_app::clock::SimulatedClock::new(offset)))
                 .with_channel(channel),

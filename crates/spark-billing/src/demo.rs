@@ -40,11 +40,11 @@ pub async fn ensure_operator_key(billing: &Billing, data_dir: &Path) -> anyhow::
     let path = data_dir.join("operator-key");
     require_private(&path, "the operator's API key")?;
     if let Ok(key) = std::fs::read_to_string(&path)
-        && billing.authenticate(key.trim()).await?.is_some()
+        && billing.accounts().authenticate(key.trim()).await?.is_some()
     {
         return Ok(key.trim().to_owned());
     }
-    let (_, key) = billing.create_api_key(&OPERATOR, None, "operator (first start)").await?;
+    let (_, key) = billing.accounts().create_api_key(&OPERATOR, None, "operator (first start)").await?;
     write_private(&path, &key)?;
     Ok(key)
 }
@@ -53,7 +53,7 @@ pub async fn ensure_operator_key(billing: &Billing, data_dir: &Path) -> anyhow::
 /// returns keys that sign in to it.
 pub async fn ensure_demo(billing: &Billing, data_dir: &Path) -> anyhow::Result<DemoKeys> {
     let path = data_dir.join("demo-keys.json");
-    let existing = billing.accounts(&OPERATOR).await?;
+    let existing = billing.accounts().accounts(&OPERATOR).await?;
     if !existing.is_empty() {
         if let Some(keys) = read_keys(billing, &path).await? {
             return Ok(keys);
@@ -62,13 +62,10 @@ pub async fn ensure_demo(billing: &Billing, data_dir: &Path) -> anyhow::Result<D
     }
     let now = billing.now();
     let clock = Arc::new(ManualClock::new(now - Duration::days(200)));
-    let mut past = Billing::new(billing.store().clone(), clock.clone());
-    if let Some(channel) = billing.payment_channel() {
-        past = past.with_channel(channel);
-    }
+    let past = billing.clone().with_clock(clock.clone());
     let world = Seeder { billing: past, clock, now };
     world.seed().await.context("seeding the demo world failed")?;
-    let accounts = billing.accounts(&OPERATOR).await?;
+    let accounts = billing.accounts().accounts(&OPERATOR).await?;
     issue_keys(billing, &path, &accounts).await
 }
 
@@ -76,7 +73,7 @@ async fn read_keys(billing: &Billing, path: &Path) -> anyhow::Result<Option<Demo
     require_private(path, "the demo's API keys")?;
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(None) };
     let Ok(keys) = serde_json::from_str::<DemoKeys>(&text) else { return Ok(None) };
-    Ok(billing.authenticate(&keys.operator).await?.is_some().then_some(keys))
+    Ok(billing.accounts().authenticate(&keys.operator).await?.is_some().then_some(keys))
 }
 
 async fn issue_keys(
@@ -84,10 +81,10 @@ async fn issue_keys(
     path: &Path,
     accounts: &[billing_app::model::Account],
 ) -> anyhow::Result<DemoKeys> {
-    let (_, operator) = billing.create_api_key(&OPERATOR, None, "demo operator").await?;
+    let (_, operator) = billing.accounts().create_api_key(&OPERATOR, None, "demo operator").await?;
     let mut customers = BTreeMap::new();
     for account in accounts {
-        let (_, key) = billing.create_api_key(&OPERATOR, Some(&account.id), "demo").await?;
+        let (_, key) = billing.accounts().create_api_key(&OPERATOR, Some(&account.id), "demo").await?;
         customers.insert(account.name.clone(), key);
     }
     let keys = DemoKeys { operator, customers };
@@ -134,12 +131,17 @@ impl Seeder {
 
     async fn customer(&self, name: &str, currency: Currency, balance: &str) -> anyhow::Result<Customer> {
         let b = &self.billing;
-        let account = b.create_account(&OPERATOR, name, currency).await?;
-        b.record_transfer(&OPERATOR, &account.id, money(currency, balance)).await?;
+        let account = b.accounts().create_account(&OPERATOR, name, currency).await?;
+        b.purchases().record_transfer(&OPERATOR, &account.id, money(currency, balance)).await?;
         let caller = Caller::Customer(account.id.clone());
-        let card = b.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242 4242 4242 4242").await?;
-        let paypal =
-            b.add_payment_method(&caller, &account.id, PaymentMethodKind::Paypal, "billing@example.com").await?;
+        let card = b
+            .accounts()
+            .add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242 4242 4242 4242")
+            .await?;
+        let paypal = b
+            .accounts()
+            .add_payment_method(&caller, &account.id, PaymentMethodKind::Paypal, "billing@example.com")
+            .await?;
         Ok(Customer { id: account.id, caller, currency, card: card.id, paypal: paypal.id })
     }
 
@@ -152,7 +154,7 @@ impl Seeder {
         jobs: usize,
     ) -> anyhow::Result<String> {
         let b = &self.billing;
-        let ws = b.create_workspace(&c.caller, &c.id, region, name, method).await?;
+        let ws = b.accounts().create_workspace(&c.caller, &c.id, region, name, method).await?;
         let scripts = [
             (
                 "daily_sessions.py",
@@ -169,10 +171,10 @@ impl Seeder {
             ("compact_lake.py", "spark.sql('OPTIMIZE lake.events ZORDER BY (user_id)')\n"),
         ];
         for (job, script) in scripts.iter().take(jobs) {
-            b.add_job(&c.caller, &ws.id, job, script).await?;
+            b.accounts().add_job(&c.caller, &ws.id, job, script).await?;
         }
         for (i, size) in [52_428_800_i64, 1_073_741_824, 734_003_200].iter().take(jobs.min(3)).enumerate() {
-            b.add_data_object(&c.caller, &ws.id, &format!("{name}-part-{i:04}.parquet"), *size).await?;
+            b.accounts().add_data_object(&c.caller, &ws.id, &format!("{name}-part-{i:04}.parquet"), *size).await?;
         }
         Ok(ws.id)
     }
@@ -195,7 +197,7 @@ impl Seeder {
             tenders: Some(tenders),
             auto_renew: false,
         };
-        Ok(self.billing.buy_quota(&c.caller, &request).await?.instance.id)
+        Ok(self.billing.purchases().buy_quota(&c.caller, &request).await?.instance.id)
     }
 
     async fn plan(&self, c: &Customer, region: &str, cu_hours: i64, tender: TenderInput) -> anyhow::Result<String> {
@@ -207,7 +209,7 @@ impl Seeder {
             benefit_ids: vec![],
             tenders: Some(vec![tender]),
         };
-        Ok(self.billing.buy_plan(&c.caller, &request).await?.instance.id)
+        Ok(self.billing.purchases().buy_plan(&c.caller, &request).await?.instance.id)
     }
 
     async fn usage(&self, workspace: &str, hours: i64, cu_hours: &[&str]) -> anyhow::Result<()> {
@@ -220,7 +222,7 @@ impl Seeder {
                 cu_hours: CuHours::parse(cu_hours[h as usize % cu_hours.len()]).unwrap_or_default(),
             })
             .collect();
-        self.billing.import_usage(&OPERATOR, &records).await?;
+        self.billing.metering().import_usage(&OPERATOR, &records).await?;
         Ok(())
     }
 
@@ -264,6 +266,7 @@ impl Seeder {
         self.clock.set(self.now.checked_sub_months(Months::new(1)).unwrap_or(self.now) + Duration::hours(2));
         let coupon = self
             .billing
+            .accounts()
             .grant_benefit(
                 &OPERATOR,
                 &c.id,
@@ -278,6 +281,7 @@ impl Seeder {
         self.at_days_ago(20);
         let voucher = self
             .billing
+            .accounts()
             .grant_benefit(
                 &OPERATOR,
                 &c.id,
@@ -300,6 +304,7 @@ impl Seeder {
         self.usage(&adhoc, 48, &["0.5", "0", "1.25", "0.75"]).await?;
         self.at_days_ago(2);
         self.billing
+            .purchases()
             .renew(&c.caller, &reporting_quota, 2, &[], Some(&[c.tender(PaymentMethodKind::Balance, "1610.50")]))
             .await?;
         // Unused and two days old: fully refundable.
@@ -318,15 +323,15 @@ impl Seeder {
         let plan = self.plan(&c, "ap-southeast-1", 1000, c.tender(PaymentMethodKind::Paypal, "53.68")).await?;
         self.clock.set(self.now - Duration::hours(3));
         self.quota(&c, &ws, 30, 3, vec![c.tender(PaymentMethodKind::Card, "2898.90")], vec![]).await?;
-        self.billing.set_payment_method_valid(&c.caller, &c.card, false).await?;
+        self.billing.accounts().set_payment_method_valid(&c.caller, &c.card, false).await?;
         self.clock.set(self.now - Duration::days(30) + Duration::days(4));
-        let quote = self.billing.quote_unsubscription(&c.caller, &plan, None).await?;
+        let quote = self.billing.unsubscriptions().quote_unsubscription(&c.caller, &plan, None).await?;
         let confirmation = billing_app::unsubscription::Confirmation {
             quote_id: quote.stored.id,
             idempotency_key: "demo-globex-plan".to_owned(),
             confirm_workspace_deletion: None,
         };
-        self.billing.confirm_unsubscription(&c.caller, &confirmation).await?;
+        self.billing.unsubscriptions().confirm_unsubscription(&c.caller, &confirmation).await?;
         Ok(())
     }
 

@@ -136,11 +136,11 @@ async fn seller(global: &Global, args: SellerArgs) -> anyhow::Result<ExitCode> {
         Some(remote) => remote.seller().await?,
         None => {
             let (_, billing) = global.open().await?;
-            let current = SellerDto::from(billing.seller().await?);
+            let current = SellerDto::from(billing.documents().seller().await?);
             if changes {
                 let wanted = merge(current);
                 let details = SellerDetails { name: wanted.name, address: wanted.address, tax_id: wanted.tax_id };
-                billing.set_seller(&Caller::Operator, &details).await?.into()
+                billing.documents().set_seller(&Caller::Operator, &details).await?.into()
             } else {
                 current
             }
@@ -159,7 +159,7 @@ async fn one(global: &Global, id: &str) -> anyhow::Result<DocumentDto> {
         Some(remote) => remote.document(id).await,
         None => {
             let (_, billing) = global.open().await?;
-            dto(&billing.document(&Caller::Operator, id).await?)
+            dto(&billing.documents().document(&Caller::Operator, id).await?)
         }
     }
 }
@@ -180,7 +180,13 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
                 starting_after: args.starting_after,
                 limit: args.limit,
             };
-            billing.documents(&Caller::Operator, filter).await?.iter().map(dto).collect::<anyhow::Result<_>>()?
+            billing
+                .documents()
+                .documents(&Caller::Operator, filter)
+                .await?
+                .iter()
+                .map(dto)
+                .collect::<anyhow::Result<_>>()?
         }
     };
     match args.format {
@@ -215,10 +221,10 @@ async fn write(global: &Global, args: WriteArgs, format: &str) -> anyhow::Result
         None => {
             let (_, billing) = global.open().await?;
             if format == "pdf" {
-                let (doc, bytes) = billing.document_pdf(&Caller::Operator, &args.id).await?;
+                let (doc, bytes) = billing.documents().document_pdf(&Caller::Operator, &args.id).await?;
                 (doc.number, bytes)
             } else {
-                let (doc, page) = billing.document_html(&Caller::Operator, &args.id).await?;
+                let (doc, page) = billing.documents().document_html(&Caller::Operator, &args.id).await?;
                 (doc.number, page.into_bytes())
             }
         }

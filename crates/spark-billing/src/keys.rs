@@ -56,7 +56,7 @@ pub async fn run(global: &Global, command: KeysCommand) -> anyhow::Result<ExitCo
                 Some(remote) => remote.api_keys(args.account.as_deref()).await?,
                 None => {
                     let billing = global.open().await?.1;
-                    let keys = billing.api_keys(&Caller::Operator, args.account.as_deref()).await?;
+                    let keys = billing.accounts().api_keys(&Caller::Operator, args.account.as_deref()).await?;
                     keys.iter().map(ApiKeyDto::from).collect()
                 }
             };
@@ -65,7 +65,9 @@ pub async fn run(global: &Global, command: KeysCommand) -> anyhow::Result<ExitCo
         KeysCommand::Revoke(KeyArg { id }) => {
             let key = match &remote {
                 Some(remote) => remote.revoke_api_key(&id).await?,
-                None => ApiKeyDto::from(&global.open().await?.1.revoke_api_key(&Caller::Operator, &id).await?),
+                None => {
+                    ApiKeyDto::from(&global.open().await?.1.accounts().revoke_api_key(&Caller::Operator, &id).await?)
+                }
             };
             println!("revoked {} at {}", key.id, key.revoked_at.as_deref().unwrap_or("-"));
         }
@@ -73,7 +75,7 @@ pub async fn run(global: &Global, command: KeysCommand) -> anyhow::Result<ExitCo
             let rolled = match &remote {
                 Some(remote) => remote.roll_api_key(&id).await?,
                 None => {
-                    let (key, secret) = global.open().await?.1.roll_api_key(&Caller::Operator, &id).await?;
+                    let (key, secret) = global.open().await?.1.accounts().roll_api_key(&Caller::Operator, &id).await?;
                     ApiKeyRolled { id: key.id, account_id: key.account_id, label: key.label, key: secret, replaces: id }
                 }
             };

@@ -36,7 +36,7 @@ pub async fn run(global: &Global, command: PolicyCommand) -> anyhow::Result<Exit
     let (_, billing) = global.open().await?;
     match command {
         PolicyCommand::Show => {
-            let versions = billing.policy_versions().await?;
+            let versions = billing.operations().policy_versions().await?;
             let in_force = policy_in_force(&versions, billing.now()).map(|v| v.version);
             for v in &versions {
                 let settings = v.policy.settings().map(|(k, val)| (k.to_owned(), val));
@@ -45,13 +45,16 @@ pub async fn run(global: &Global, command: PolicyCommand) -> anyhow::Result<Exit
         }
         PolicyCommand::Set { settings, effective_from } => {
             let now = billing.now();
-            let versions = billing.policy_versions().await?;
+            let versions = billing.operations().policy_versions().await?;
             let mut policy = policy_in_force(&versions, now).map(|v| v.policy).unwrap_or_default();
             for pair in &settings {
                 let (name, value) = pair.split_once('=').with_context(|| format!("{pair:?}: write SETTING=VALUE"))?;
                 policy.set(name, value)?;
             }
-            let added = billing.add_policy_version(&Caller::Operator, effective_from.unwrap_or(now), policy).await?;
+            let added = billing
+                .operations()
+                .add_policy_version(&Caller::Operator, effective_from.unwrap_or(now), policy)
+                .await?;
             println!("policy version {} takes effect {}", added.version, added.effective_from.to_rfc3339());
         }
     }

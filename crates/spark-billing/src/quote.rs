@@ -46,7 +46,8 @@ pub async fn run(global: &Global, args: QuoteArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (_, billing) = global.open().await?;
-    let view = billing.quote_unsubscription(&Caller::Operator, &instance, args.order.as_deref()).await?;
+    let view =
+        billing.unsubscriptions().quote_unsubscription(&Caller::Operator, &instance, args.order.as_deref()).await?;
     output::json(&view.json()?)?;
     Ok(ExitCode::SUCCESS)
 }

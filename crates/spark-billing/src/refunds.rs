@@ -132,7 +132,7 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
                 starting_after: args.starting_after,
                 ..RefundFilter::default()
             };
-            billing.refunds(&Caller::Operator, filter).await?.iter().map(RefundDto::from).collect()
+            billing.unsubscriptions().refunds(&Caller::Operator, filter).await?.iter().map(RefundDto::from).collect()
         }
     };
     match args.format {
@@ -184,21 +184,22 @@ async fn process(global: &Global, args: ProcessArgs) -> anyhow::Result<ExitCode>
     let mut passes = 0_u64;
     let mut failures = 0_u32;
     loop {
-        let report = match billing.process_refunds(&args.worker, &channel, args.lease.as_duration()).await {
-            Ok(report) => report,
-            // Watching rides through a database that restarts or is away for
-            // a while: the pass is tried again, waiting longer each time.
-            // Claims made before the failure lapse with their lease.
-            Err(error) if args.watch => {
-                failures = failures.saturating_add(1);
-                let wait = retry_wait(args.interval_ms, failures);
-                tracing::warn!(%error, wait_ms = wait.as_millis(), "refund pass failed; trying again");
-                eprintln!("pass failed: {error}; trying again in {} ms", wait.as_millis());
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            Err(error) => return Err(error).context("refund processing failed"),
-        };
+        let report =
+            match billing.unsubscriptions().process_refunds(&args.worker, &channel, args.lease.as_duration()).await {
+                Ok(report) => report,
+                // Watching rides through a database that restarts or is away for
+                // a while: the pass is tried again, waiting longer each time.
+                // Claims made before the failure lapse with their lease.
+                Err(error) if args.watch => {
+                    failures = failures.saturating_add(1);
+                    let wait = retry_wait(args.interval_ms, failures);
+                    tracing::warn!(%error, wait_ms = wait.as_millis(), "refund pass failed; trying again");
+                    eprintln!("pass failed: {error}; trying again in {} ms", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(error) => return Err(error).context("refund processing failed"),
+            };
         failures = 0;
         passes += 1;
         eprintln!(

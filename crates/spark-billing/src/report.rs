@@ -124,7 +124,7 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<Exit
                     starting_after,
                     ..RefundFilter::default()
                 };
-                let page = billing.refunds(&Caller::Operator, filter).await?;
+                let page = billing.unsubscriptions().refunds(&Caller::Operator, filter).await?;
                 let last_page = page.len() < 1000;
                 refunds.extend(page.iter().map(RefundDto::from));
                 if last_page {

@@ -109,7 +109,7 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
     let exporter = billing_api::Exporter::new();
     let billing = Billing::new(store.clone(), clock).with_channel(channel.clone()).with_meter(exporter.meter());
     let billing = crate::config::with_quote_keys(billing, quote_keys.as_ref());
-    billing.ensure_catalog().await?;
+    billing.operations().ensure_catalog().await?;
     let fresh = FreshClock { billing: billing.clone(), clock: (mode == ClockMode::Simulated).then_some(simulated) };
     fresh.refresh().await;
     let keys = if args.demo { Some(demo::ensure_demo(&billing, &global.data_dir).await?) } else { None };
@@ -165,11 +165,11 @@ pub async fn run(global: &Global, args: ServeArgs) -> anyhow::Result<std::proces
 /// mode than the stored one is refused rather than switching every other
 /// process's clock under it — `spark-billing clock mode` switches it.
 async fn clock_mode(billing: &Billing, args: &ServeArgs) -> anyhow::Result<ClockMode> {
-    let stored = billing.stored_clock_mode().await?;
+    let stored = billing.operations().stored_clock_mode().await?;
     let wanted = args.clock.unwrap_or(if args.demo { ClockMode::Simulated } else { ClockMode::System });
     let stored = match stored.as_deref() {
         None => {
-            billing.set_clock_mode(wanted == ClockMode::Simulated).await?;
+            billing.operations().set_clock_mode(wanted == ClockMode::Simulated).await?;
             return Ok(wanted);
         }
         Some("simulated") => ClockMode::Simulated,
@@ -206,7 +206,7 @@ struct FreshClock {
 impl FreshClock {
     async fn refresh(&self) {
         let Some(clock) = &self.clock else { return };
-        match self.billing.clock_settings().await {
+        match self.billing.operations().clock_settings().await {
             Ok((_, offset)) => clock.catch_up_to(offset),
             Err(e) => tracing::warn!(error = %e, "cannot read the simulated clock's offset"),
         }
@@ -307,12 +307,12 @@ async fn refund_worker(
     let stop_requested = move || *stopping.borrow();
     loop {
         fresh.refresh().await;
-        match billing.process_charges(CHARGE_GRACE).await {
+        match billing.purchases().process_charges(CHARGE_GRACE).await {
             Ok(report) if report.payments > 0 => tracing::info!(?report, "payments settled"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "payment settling failed; retrying"),
         }
-        match billing.process_refunds_until(&worker, channel, CLAIM_LEASE, &stop_requested).await {
+        match billing.unsubscriptions().process_refunds_until(&worker, channel, CLAIM_LEASE, &stop_requested).await {
             Ok(report) if report.succeeded + report.rerouted > 0 => tracing::info!(?report, "refunds settled"),
             Ok(report) if report.claimed > 0 => tracing::debug!(?report, "refunds still pending"),
             Ok(_) => {}
@@ -341,7 +341,7 @@ async fn metrics_upkeep(exporter: billing_api::Exporter, mut stop: watch::Receiv
 async fn scheduler(billing: Billing, fresh: FreshClock, mut stop: watch::Receiver<bool>) {
     loop {
         fresh.refresh().await;
-        match billing.run_due().await {
+        match billing.purchases().run_due().await {
             Ok(work) if work.failed > 0 => tracing::warn!(?work, "due work done; some items failed and were audited"),
             Ok(work) if work != Default::default() => tracing::info!(?work, "due work done"),
             Ok(_) => {}

@@ -65,7 +65,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
     let (quote_id, workspace) = match (&args.quote, &args.instance) {
         (Some(quote_id), _) => (quote_id.clone(), None),
         (None, Some(instance)) => {
-            let view = billing.quote_unsubscription(&caller, instance, args.order.as_deref()).await?;
+            let view = billing.unsubscriptions().quote_unsubscription(&caller, instance, args.order.as_deref()).await?;
             output::json(&view.json()?)?;
             if !view.quote.eligible() {
                 let reason = view.quote.reason_message().unwrap_or_default();
@@ -81,7 +81,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
         idempotency_key: args.idempotency_key.clone().unwrap_or_else(|| billing_app::ids::new_id("cli")),
         confirm_workspace_deletion: typed.or(args.confirm_workspace.clone()),
     };
-    let result = billing.confirm_unsubscription(&caller, &confirmation).await?;
+    let result = billing.unsubscriptions().confirm_unsubscription(&caller, &confirmation).await?;
     output::json(&result_json(&UnsubscriptionDto::from(&result)))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -184,5 +184,5 @@ pub fn write_new(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::R
 }
 
 async fn download(billing: &Billing, workspace: &str) -> anyhow::Result<billing_app::unsubscription::Backup> {
-    Ok(billing.backup_workspace(&Caller::Operator, workspace).await?)
+    Ok(billing.unsubscriptions().backup_workspace(&Caller::Operator, workspace).await?)
 }

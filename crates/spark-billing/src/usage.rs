@@ -275,7 +275,9 @@ impl Pending {
             for batch in &mut batches {
                 records.append(&mut batch.records);
             }
-            if let Ok(outcome) = billing.import_usage_from(&Caller::Operator, &records, UsageSource::File).await {
+            if let Ok(outcome) =
+                billing.metering().import_usage_from(&Caller::Operator, &records, UsageSource::File).await
+            {
                 totals.imported += outcome.imported;
                 totals.duplicates += outcome.duplicates;
                 return Ok(());
@@ -319,7 +321,7 @@ async fn import_batch(
     let records = &batch.records;
     let outcome = match importer {
         Importer::Local(billing) => {
-            match billing.import_usage_from(&Caller::Operator, records, UsageSource::File).await {
+            match billing.metering().import_usage_from(&Caller::Operator, records, UsageSource::File).await {
                 Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
                 Err(e) => Err(format!("{}{e}", locate(&e, batch).map_or_else(String::new, |l| format!("line {l}: ")))),
             }
@@ -370,15 +372,16 @@ async fn import_skipping(
 ) -> anyhow::Result<()> {
     while !batch.records.is_empty() {
         let refusal = match importer {
-            Importer::Local(billing) => match billing
-                .import_usage_from(&Caller::Operator, &batch.records, UsageSource::File)
-                .await
-            {
-                Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
-                Err(e @ (billing_app::AppError::Busy | billing_app::AppError::Unavailable(_))) => return Err(e.into()),
-                Err(billing_app::AppError::Internal(detail)) => anyhow::bail!("the import failed: {detail}"),
-                Err(e) => Err((index_of(&e, &batch), reason_of(&e))),
-            },
+            Importer::Local(billing) => {
+                match billing.metering().import_usage_from(&Caller::Operator, &batch.records, UsageSource::File).await {
+                    Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
+                    Err(e @ (billing_app::AppError::Busy | billing_app::AppError::Unavailable(_))) => {
+                        return Err(e.into());
+                    }
+                    Err(billing_app::AppError::Internal(detail)) => anyhow::bail!("the import failed: {detail}"),
+                    Err(e) => Err((index_of(&e, &batch), reason_of(&e))),
+                }
+            }
             Importer::Remote(remote) => match remote.import_usage_csv(csv_of(&batch.records)?).await {
                 Ok(outcome) => Ok((outcome.imported, outcome.duplicates)),
                 Err(e) => match e.downcast::<Problem>() {

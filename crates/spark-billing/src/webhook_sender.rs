@@ -187,7 +187,7 @@ where
     let worker = format!("hooks-{}-{}", std::process::id(), billing_app::ids::new_id("w"));
     loop {
         refresh().await;
-        let pause = match billing.deliver_webhooks(&worker, &sender, 32).await {
+        let pause = match billing.webhooks().deliver_webhooks(&worker, &sender, 32).await {
             Ok(report) => {
                 if report.claimed > 0 {
                     tracing::debug!(?report, "webhooks delivered");

@@ -134,7 +134,7 @@ pub async fn events(global: &Global, command: EventsCommand) -> anyhow::Result<E
                 limit: args.limit,
                 ..EventFilter::default()
             };
-            billing.events(&Caller::Operator, filter).await?.iter().map(EventDto::from).collect()
+            billing.webhooks().events(&Caller::Operator, filter).await?.iter().map(EventDto::from).collect()
         }
     };
     if args.json {
@@ -165,7 +165,7 @@ pub async fn run(global: &Global, command: WebhooksCommand) -> anyhow::Result<Ex
                 Some(remote) => remote.webhook_endpoints().await?,
                 None => {
                     let (_, billing) = global.open().await?;
-                    let found = billing.webhook_endpoints(&Caller::Operator).await?;
+                    let found = billing.webhooks().webhook_endpoints(&Caller::Operator).await?;
                     found.iter().map(|e| WebhookEndpointDto::new(e, false)).collect()
                 }
             };
@@ -188,7 +188,10 @@ pub async fn run(global: &Global, command: WebhooksCommand) -> anyhow::Result<Ex
                         event_types,
                         description: args.description,
                     };
-                    WebhookEndpointDto::new(&billing.create_webhook_endpoint(&Caller::Operator, request).await?, true)
+                    WebhookEndpointDto::new(
+                        &billing.webhooks().create_webhook_endpoint(&Caller::Operator, request).await?,
+                        true,
+                    )
                 }
             };
             print_with_secret(&endpoint)
@@ -199,7 +202,7 @@ pub async fn run(global: &Global, command: WebhooksCommand) -> anyhow::Result<Ex
                 None => {
                     let (_, billing) = global.open().await?;
                     WebhookEndpointDto::new(
-                        &billing.rotate_webhook_secret(&Caller::Operator, &endpoint_id).await?,
+                        &billing.webhooks().rotate_webhook_secret(&Caller::Operator, &endpoint_id).await?,
                         true,
                     )
                 }
@@ -211,7 +214,8 @@ pub async fn run(global: &Global, command: WebhooksCommand) -> anyhow::Result<Ex
                 Some(remote) => remote.redeliver_event(&event_id, endpoint.as_deref()).await?,
                 None => {
                     let (_, billing) = global.open().await?;
-                    let found = billing.redeliver_event(&Caller::Operator, &event_id, endpoint.as_deref()).await?;
+                    let found =
+                        billing.webhooks().redeliver_event(&Caller::Operator, &event_id, endpoint.as_deref()).await?;
                     found.iter().map(DeliveryDto::from).collect()
                 }
             };

@@ -98,7 +98,8 @@ pub async fn list_accounts(
 ) -> ApiResult<Json<Vec<AccountSummaryDto>>> {
     let limit = PageParams { limit: query.limit }.limit()?;
     let filter = AccountFilter { query: query.q, starting_after: query.starting_after, limit };
-    let found = state.billing.account_summaries(&caller, filter).await.map_err(crate::routes::query_error)?;
+    let found =
+        state.billing.operations().account_summaries(&caller, filter).await.map_err(crate::routes::query_error)?;
     Ok(Json(found.iter().map(AccountSummaryDto::from).collect()))
 }
 
@@ -119,7 +120,7 @@ pub async fn create_account(
 ) -> ApiResult<(StatusCode, Json<AccountDto>)> {
     let caller = authed.operator()?;
     let currency = currency("currency", &request.currency)?;
-    let account = state.billing.create_account(caller, &request.name, currency).await?;
+    let account = state.billing.accounts().create_account(caller, &request.name, currency).await?;
     Ok((StatusCode::CREATED, Json(AccountDto::from(&account))))
 }
 
@@ -136,7 +137,7 @@ pub async fn get_account(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccountSummaryDto>> {
-    Ok(Json(AccountSummaryDto::from(&state.billing.account_summary(&caller, &id).await?)))
+    Ok(Json(AccountSummaryDto::from(&state.billing.operations().account_summary(&caller, &id).await?)))
 }
 
 /// Make an API key for an account (operators only); the secret is in the
@@ -158,7 +159,7 @@ pub async fn create_api_key(
     Body(request): Body<NewApiKey>,
 ) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
     let caller = authed.operator()?;
-    let (key, secret) = state.billing.create_api_key(caller, Some(&id), &request.label).await?;
+    let (key, secret) = state.billing.accounts().create_api_key(caller, Some(&id), &request.label).await?;
     let body = ApiKeyCreated { id: key.id, account_id: id, label: key.label, key: secret };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -189,10 +190,10 @@ pub async fn top_up(
     Path(id): Path<String>,
     Body(request): Body<TopUp>,
 ) -> ApiResult<(crate::routes::Replayed, Json<AccountDto>)> {
-    let account = state.billing.account(&caller, &id).await?;
+    let account = state.billing.accounts().account(&caller, &id).await?;
     let amount = money("amount", account.currency, &request.amount)?;
     let method: PaymentMethodKind = request.method.parse().map_err(|e: String| ApiError::invalid("method", e))?;
     let top_up = TopUpRequest { account_id: id, amount, method, payment_method_id: request.payment_method_id };
-    let done = state.billing.top_up_once(&caller, &key, &top_up).await?;
+    let done = state.billing.purchases().top_up_once(&caller, &key, &top_up).await?;
     Ok((crate::routes::Replayed(done.replayed), Json(AccountDto::from(&done.value))))
 }

@@ -81,7 +81,7 @@ pub async fn list_api_keys(
     Authed(caller): Authed,
     Query(query): Query<ApiKeyQuery>,
 ) -> ApiResult<Json<Vec<ApiKeyDto>>> {
-    let keys = state.billing.api_keys(&caller, query.account_id.as_deref()).await?;
+    let keys = state.billing.accounts().api_keys(&caller, query.account_id.as_deref()).await?;
     Ok(Json(keys.iter().map(ApiKeyDto::from).collect()))
 }
 
@@ -99,7 +99,7 @@ pub async fn revoke_api_key(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiKeyDto>> {
-    let key = state.billing.revoke_api_key(&caller, &id).await?;
+    let key = state.billing.accounts().revoke_api_key(&caller, &id).await?;
     Ok(Json(ApiKeyDto::from(&key)))
 }
 
@@ -118,7 +118,7 @@ pub async fn roll_api_key(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (key, secret) = state.billing.roll_api_key(&caller, &id).await?;
+    let (key, secret) = state.billing.accounts().roll_api_key(&caller, &id).await?;
     let body = ApiKeyRolled { id: key.id, account_id: key.account_id, label: key.label, key: secret, replaces: id };
     let mut response = (axum::http::StatusCode::CREATED, Json(body)).into_response();
     // A secret must not be kept by any cache on the way.

@@ -77,7 +77,7 @@ pub async fn list_benefits(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<BenefitDto>>> {
-    let benefits = state.billing.benefits(&caller, &id).await?;
+    let benefits = state.billing.accounts().benefits(&caller, &id).await?;
     Ok(Json(benefits.iter().map(BenefitDto::from).collect()))
 }
 
@@ -104,9 +104,9 @@ pub async fn grant_benefit(
         .into_iter()
         .find(|k| k.as_str() == request.kind)
         .ok_or_else(|| ApiError::invalid("kind", "must be voucher or coupon"))?;
-    let account = state.billing.account(caller, &id).await?;
+    let account = state.billing.accounts().account(caller, &id).await?;
     let amount = money("amount", account.currency, &request.amount)?;
     let expires_at = parse_instant("expires_at", &request.expires_at)?;
-    let benefit = state.billing.grant_benefit(caller, &id, kind, amount, expires_at).await?;
+    let benefit = state.billing.accounts().grant_benefit(caller, &id, kind, amount, expires_at).await?;
     Ok((StatusCode::CREATED, Json(BenefitDto::from(&benefit))))
 }

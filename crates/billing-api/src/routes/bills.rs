@@ -127,7 +127,7 @@ pub async fn list_usage_days(
     let starting_after = query.starting_after.as_deref().map(UsageCursor::parse).transpose().map_err(query_error)?;
     let usage =
         UsageQuery { account_id: query.account_id, from, to, workspace_id: query.workspace_id, starting_after, limit };
-    let page = state.billing.usage_days(&caller, usage).await.map_err(query_error)?;
+    let page = state.billing.metering().usage_days(&caller, usage).await.map_err(query_error)?;
     Ok(Json(page.rows.iter().map(|r| UsageDayDto::new(r, page.zone.name())).collect()))
 }
 
@@ -164,6 +164,7 @@ pub async fn list_orders(
     let limit = PageParams { limit: query.limit }.limit()?;
     let orders = state
         .billing
+        .metering()
         .account_orders(&caller, query.account_id.as_deref(), query.starting_after.as_deref(), limit)
         .await
         .map_err(crate::routes::cursor_error)?;

@@ -14,7 +14,7 @@ use crate::problem::{ApiResult, Problem};
     responses((status = 200, description = "The regions", body = [RegionDto])),
     security(("api_key" = [])))]
 pub async fn list_regions(State(state): State<ApiState>, _authed: Authed) -> ApiResult<Json<Vec<RegionDto>>> {
-    let regions = state.billing.regions().await?;
+    let regions = state.billing.operations().regions().await?;
     Ok(Json(regions.iter().map(RegionDto::from).collect()))
 }
 
@@ -33,7 +33,7 @@ pub async fn get_region(
     _authed: Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RegionDetailsDto>> {
-    let region = state.billing.region(&id).await?;
+    let region = state.billing.operations().region(&id).await?;
     Ok(Json(RegionDetailsDto::new(&region)))
 }
 
@@ -56,6 +56,6 @@ pub async fn put_region(
     Body(request): Body<RegionUpdate>,
 ) -> ApiResult<Json<RegionDetailsDto>> {
     let caller = authed.operator()?;
-    let region = state.billing.set_region(caller, request.region(&id)?).await?;
+    let region = state.billing.operations().set_region(caller, request.region(&id)?).await?;
     Ok(Json(RegionDetailsDto::new(&region)))
 }

@@ -112,7 +112,7 @@ pub async fn list_documents(
         starting_after: query.starting_after,
         limit,
     };
-    let docs = state.billing.documents(&caller, filter).await.map_err(crate::routes::cursor_error)?;
+    let docs = state.billing.documents().documents(&caller, filter).await.map_err(crate::routes::cursor_error)?;
     Ok(Json(docs.iter().map(DocumentDto::from_record).collect::<ApiResult<Vec<_>>>()?))
 }
 
@@ -129,7 +129,7 @@ pub async fn get_document(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DocumentDto>> {
-    Ok(Json(DocumentDto::from_record(&state.billing.document(&caller, &id).await?)?))
+    Ok(Json(DocumentDto::from_record(&state.billing.documents().document(&caller, &id).await?)?))
 }
 
 /// An A4 PDF.
@@ -151,7 +151,7 @@ pub async fn get_document_pdf(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (doc, bytes) = state.billing.document_pdf(&caller, &id).await?;
+    let (doc, bytes) = state.billing.documents().document_pdf(&caller, &id).await?;
     // Numbers are letters, digits and '-' only.
     let disposition = format!("inline; filename=\"{}.pdf\"", doc.number);
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
@@ -171,7 +171,7 @@ pub async fn get_document_html(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, page) = state.billing.document_html(&caller, &id).await?;
+    let (_, page) = state.billing.documents().document_html(&caller, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }
 
@@ -200,7 +200,7 @@ impl From<SellerDetails> for SellerDto {
     responses((status = 200, description = "The seller", body = SellerDto)),
     security(("api_key" = [])))]
 pub async fn get_seller(State(state): State<ApiState>, _authed: Authed) -> ApiResult<Json<SellerDto>> {
-    Ok(Json(state.billing.seller().await?.into()))
+    Ok(Json(state.billing.documents().seller().await?.into()))
 }
 
 /// Set the seller printed on documents issued from now on (operators
@@ -221,5 +221,5 @@ pub async fn put_seller(
 ) -> ApiResult<Json<SellerDto>> {
     let caller = authed.operator()?;
     let seller = SellerDetails { name: body.name, address: body.address, tax_id: body.tax_id };
-    Ok(Json(state.billing.set_seller(caller, &seller).await?.into()))
+    Ok(Json(state.billing.documents().set_seller(caller, &seller).await?.into()))
 }

@@ -62,7 +62,7 @@ pub async fn list_events(
         starting_after: query.starting_after,
         limit: PageParams { limit: query.limit }.limit()?,
     };
-    let events = state.billing.events(&caller, filter).await.map_err(crate::routes::cursor_error)?;
+    let events = state.billing.webhooks().events(&caller, filter).await.map_err(crate::routes::cursor_error)?;
     Ok(Json(events.iter().map(EventDto::from).collect()))
 }
 
@@ -79,7 +79,7 @@ pub async fn get_event(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<EventDto>> {
-    Ok(Json(EventDto::from(&state.billing.event(&caller, &id).await?)))
+    Ok(Json(EventDto::from(&state.billing.webhooks().event(&caller, &id).await?)))
 }
 
 /// The delivery attempts of an event to the caller's endpoints, newest first.
@@ -95,7 +95,7 @@ pub async fn list_event_attempts(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<DeliveryAttemptDto>>> {
-    let attempts = state.billing.delivery_attempts(&caller, &id).await?;
+    let attempts = state.billing.webhooks().delivery_attempts(&caller, &id).await?;
     Ok(Json(attempts.iter().map(DeliveryAttemptDto::from).collect()))
 }
 
@@ -115,7 +115,7 @@ pub async fn redeliver_event(
     Path(id): Path<String>,
     Body(request): Body<RedeliverRequest>,
 ) -> ApiResult<(StatusCode, Json<Vec<DeliveryDto>>)> {
-    let queued = state.billing.redeliver_event(&caller, &id, request.endpoint_id.as_deref()).await?;
+    let queued = state.billing.webhooks().redeliver_event(&caller, &id, request.endpoint_id.as_deref()).await?;
     Ok((StatusCode::ACCEPTED, Json(queued.iter().map(DeliveryDto::from).collect())))
 }
 
@@ -149,7 +149,7 @@ pub async fn create_endpoint(
     Body(request): Body<EndpointRequestDto>,
 ) -> ApiResult<(StatusCode, Json<WebhookEndpointDto>)> {
     let (request, _) = endpoint_request(request)?;
-    let endpoint = state.billing.create_webhook_endpoint(&caller, request).await?;
+    let endpoint = state.billing.webhooks().create_webhook_endpoint(&caller, request).await?;
     Ok((StatusCode::CREATED, Json(WebhookEndpointDto::new(&endpoint, true))))
 }
 
@@ -161,7 +161,7 @@ pub async fn list_endpoints(
     State(state): State<ApiState>,
     Authed(caller): Authed,
 ) -> ApiResult<Json<Vec<WebhookEndpointDto>>> {
-    let endpoints = state.billing.webhook_endpoints(&caller).await?;
+    let endpoints = state.billing.webhooks().webhook_endpoints(&caller).await?;
     Ok(Json(endpoints.iter().map(|e| WebhookEndpointDto::new(e, false)).collect()))
 }
 
@@ -178,7 +178,7 @@ pub async fn get_endpoint(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
-    Ok(Json(WebhookEndpointDto::new(&state.billing.webhook_endpoint(&caller, &id).await?, false)))
+    Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().webhook_endpoint(&caller, &id).await?, false)))
 }
 
 /// Change an endpoint's URL, event types and description, or enable or
@@ -199,7 +199,7 @@ pub async fn update_endpoint(
     Body(request): Body<EndpointRequestDto>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     let (request, status) = endpoint_request(request)?;
-    let endpoint = state.billing.update_webhook_endpoint(&caller, &id, request, status).await?;
+    let endpoint = state.billing.webhooks().update_webhook_endpoint(&caller, &id, request, status).await?;
     Ok(Json(WebhookEndpointDto::new(&endpoint, false)))
 }
 
@@ -216,7 +216,7 @@ pub async fn delete_endpoint(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.billing.delete_webhook_endpoint(&caller, &id).await?;
+    state.billing.webhooks().delete_webhook_endpoint(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -233,7 +233,7 @@ pub async fn disable_endpoint(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
-    Ok(Json(WebhookEndpointDto::new(&state.billing.disable_webhook_endpoint(&caller, &id).await?, false)))
+    Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().disable_webhook_endpoint(&caller, &id).await?, false)))
 }
 
 /// Give an endpoint a new signing secret, shown this once; the old secret
@@ -250,5 +250,5 @@ pub async fn rotate_secret(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
-    Ok(Json(WebhookEndpointDto::new(&state.billing.rotate_webhook_secret(&caller, &id).await?, true)))
+    Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().rotate_webhook_secret(&caller, &id).await?, true)))
 }

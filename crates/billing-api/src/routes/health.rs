@@ -22,7 +22,7 @@ async fn healthz() -> impl IntoResponse {
 
 /// The database answers.
 async fn readyz(State(state): State<ApiState>) -> Result<impl IntoResponse, ApiError> {
-    state.billing.ping().await.map_err(|e| {
+    state.billing.operations().ping().await.map_err(|e| {
         tracing::warn!(error = %e, "database not ready");
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_READY", "the database does not answer")
     })?;

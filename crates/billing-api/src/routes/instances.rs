@@ -66,10 +66,10 @@ pub async fn list_instances(
         (billing_app::Caller::Customer(own), _) => Some(own.clone()),
         (_, given) => given.clone(),
     };
-    let records = state.billing.instances(&caller, account_id.as_deref()).await?;
+    let records = state.billing.purchases().instances(&caller, account_id.as_deref()).await?;
     let mut out = Vec::new();
     for record in records.iter().filter(|r| commodity.is_none_or(|c| r.commodity == c)).take(limit as usize) {
-        let (_, quote) = state.billing.refund_type_now(&caller, record).await?;
+        let (_, quote) = state.billing.unsubscriptions().refund_type_now(&caller, record).await?;
         out.push(InstanceDto::new(record, &quote));
     }
     Ok(Json(out))
@@ -88,7 +88,7 @@ pub async fn get_instance(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<InstanceDto>> {
-    let record = state.billing.instance(&caller, &id).await?;
-    let (_, quote) = state.billing.refund_type_now(&caller, &record).await?;
+    let record = state.billing.purchases().instance(&caller, &id).await?;
+    let (_, quote) = state.billing.unsubscriptions().refund_type_now(&caller, &record).await?;
     Ok(Json(InstanceDto::new(&record, &quote)))
 }

@@ -110,7 +110,7 @@ pub struct AuditQuery {
     ),
     security(("api_key" = [])))]
 pub async fn ledger_check(State(state): State<ApiState>, authed: Authed) -> ApiResult<Json<LedgerReportDto>> {
-    let report = state.billing.ledger_check(authed.operator()?).await?;
+    let report = state.billing.operations().ledger_check(authed.operator()?).await?;
     Ok(Json(LedgerReportDto {
         ok: report.ok(),
         movements: report.movements,
@@ -150,7 +150,7 @@ pub async fn list_audit(
         order: AuditOrder::After(after),
         limit,
     };
-    let events = state.billing.audit_search(caller, &filter).await.map_err(crate::routes::query_error)?;
+    let events = state.billing.operations().audit_search(caller, &filter).await.map_err(crate::routes::query_error)?;
     Ok(Json(events.iter().map(AuditEventDto::from).collect()))
 }
 
@@ -163,6 +163,6 @@ pub async fn list_audit(
     ),
     security(("api_key" = [])))]
 pub async fn verify_audit(State(state): State<ApiState>, authed: Authed) -> ApiResult<Json<AuditReportDto>> {
-    let report = state.billing.audit_verify(authed.operator()?).await?;
+    let report = state.billing.operations().audit_verify(authed.operator()?).await?;
     Ok(Json(AuditReportDto { ok: report.problem.is_none(), events: report.events, problem: report.problem }))
 }

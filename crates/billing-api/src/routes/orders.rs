@@ -106,7 +106,7 @@ pub async fn order_quota(
     let caller = authed.0.clone();
     let account_id = authed.account_or(request.account_id.as_deref())?;
     check_benefit_ids(&request.benefit_ids)?;
-    let account = state.billing.account(&caller, &account_id).await?;
+    let account = state.billing.accounts().account(&caller, &account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
     let purchase = QuotaPurchase {
         account_id,
@@ -117,7 +117,7 @@ pub async fn order_quota(
         tenders,
         auto_renew: request.auto_renew,
     };
-    Ok(purchase_answer(state.billing.buy_quota_once(&caller, &key, &purchase).await?))
+    Ok(purchase_answer(state.billing.purchases().buy_quota_once(&caller, &key, &purchase).await?))
 }
 
 /// Buy a resource plan pack; pays it now when tenders are given. Moves
@@ -146,7 +146,7 @@ pub async fn order_plan(
     check_benefit_ids(&request.benefit_ids)?;
     let capacity = CuHours::parse(&request.capacity_cu_hours)
         .map_err(|e| ApiError::invalid("capacity_cu_hours", e.to_string()))?;
-    let account = state.billing.account(&caller, &account_id).await?;
+    let account = state.billing.accounts().account(&caller, &account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
     let purchase = PlanPurchase {
         account_id,
@@ -156,7 +156,7 @@ pub async fn order_plan(
         benefit_ids: request.benefit_ids,
         tenders,
     };
-    Ok(purchase_answer(state.billing.buy_plan_once(&caller, &key, &purchase).await?))
+    Ok(purchase_answer(state.billing.purchases().buy_plan_once(&caller, &key, &purchase).await?))
 }
 
 /// Pay an unpaid order. Moves money: send an `Idempotency-Key`.
@@ -183,9 +183,9 @@ pub async fn pay_order(
     Path(id): Path<String>,
     Body(request): Body<PaymentRequest>,
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
-    let order = state.billing.order(&caller, &id).await?;
+    let order = state.billing.purchases().order(&caller, &id).await?;
     let tenders = tenders(order.currency(), &request.tenders)?;
-    Ok(purchase_answer(state.billing.pay_order_once(&caller, &key, &id, &tenders).await?))
+    Ok(purchase_answer(state.billing.purchases().pay_order_once(&caller, &key, &id, &tenders).await?))
 }
 
 /// Cancel an unpaid order; its vouchers and coupons become usable again,
@@ -203,7 +203,7 @@ pub async fn cancel_order(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<OrderDto>> {
-    Ok(Json(OrderDto::from(&state.billing.cancel_order(&caller, &id).await?)))
+    Ok(Json(OrderDto::from(&state.billing.purchases().cancel_order(&caller, &id).await?)))
 }
 
 /// One order.
@@ -219,7 +219,7 @@ pub async fn get_order(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<OrderDto>> {
-    Ok(Json(OrderDto::from(&state.billing.order(&caller, &id).await?)))
+    Ok(Json(OrderDto::from(&state.billing.purchases().order(&caller, &id).await?)))
 }
 
 /// An instance's orders, oldest first.
@@ -235,6 +235,6 @@ pub async fn list_instance_orders(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<OrderDto>>> {
-    let orders = state.billing.orders(&caller, &id).await?;
+    let orders = state.billing.purchases().orders(&caller, &id).await?;
     Ok(Json(orders.iter().map(OrderDto::from).collect()))
 }

@@ -109,7 +109,7 @@ pub async fn list_payment_methods(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<PaymentMethodDto>>> {
-    let methods = state.billing.payment_methods(&caller, &id).await?;
+    let methods = state.billing.accounts().payment_methods(&caller, &id).await?;
     Ok(Json(methods.iter().map(PaymentMethodDto::from).collect()))
 }
 
@@ -133,7 +133,7 @@ pub async fn add_payment_method(
 ) -> ApiResult<(StatusCode, Json<PaymentMethodDto>)> {
     let kind: PaymentMethodKind = request.kind.parse().map_err(|e: String| ApiError::invalid("kind", e))?;
     let details = request.details(kind)?;
-    let method = state.billing.add_payment_method(&caller, &id, kind, details).await?;
+    let method = state.billing.accounts().add_payment_method(&caller, &id, kind, details).await?;
     Ok((StatusCode::CREATED, Json(PaymentMethodDto::from(&method))))
 }
 
@@ -173,6 +173,6 @@ pub async fn update_payment_method(
     Path(id): Path<String>,
     Body(request): Body<PaymentMethodPatch>,
 ) -> ApiResult<Json<PaymentMethodDto>> {
-    let method = state.billing.set_payment_method_valid(&caller, &id, request.valid).await?;
+    let method = state.billing.accounts().set_payment_method_valid(&caller, &id, request.valid).await?;
     Ok(Json(PaymentMethodDto::from(&method)))
 }

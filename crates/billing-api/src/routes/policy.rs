@@ -137,7 +137,7 @@ pub async fn list_policy_versions(
     State(state): State<ApiState>,
     _authed: Authed,
 ) -> ApiResult<Json<Vec<PolicyVersionDto>>> {
-    let versions = state.billing.policy_versions().await?;
+    let versions = state.billing.operations().policy_versions().await?;
     let in_force = policy_in_force(&versions, state.billing.now()).map(|v| v.version);
     Ok(Json(versions.iter().map(|v| version_dto(v, in_force)).collect()))
 }
@@ -161,11 +161,11 @@ pub async fn add_policy_version(
 ) -> ApiResult<(StatusCode, Json<PolicyVersionDto>)> {
     let caller = authed.operator()?;
     let effective_from = parse_instant("effective_from", &request.effective_from)?;
-    let versions = state.billing.policy_versions().await?;
+    let versions = state.billing.operations().policy_versions().await?;
     let base = policy_in_force(&versions, effective_from).map_or_else(Policy::default, |v| v.policy);
     let policy = request.settings.apply(base)?;
-    let added = state.billing.add_policy_version(caller, effective_from, policy).await?;
-    let versions = state.billing.policy_versions().await?;
+    let added = state.billing.operations().add_policy_version(caller, effective_from, policy).await?;
+    let versions = state.billing.operations().policy_versions().await?;
     let in_force = policy_in_force(&versions, state.billing.now()).map(|v| v.version);
     Ok((StatusCode::CREATED, Json(version_dto(&added, in_force))))
 }

@@ -60,7 +60,8 @@ pub async fn list_refunds(
         starting_after: query.starting_after,
         ..RefundFilter::default()
     };
-    let refunds = state.billing.refunds(&caller, filter).await.map_err(crate::routes::cursor_error)?;
+    let refunds =
+        state.billing.unsubscriptions().refunds(&caller, filter).await.map_err(crate::routes::cursor_error)?;
     Ok(Json(refunds.iter().map(RefundDto::from).collect()))
 }
 
@@ -77,7 +78,7 @@ pub async fn get_refund(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RefundDto>> {
-    Ok(Json(RefundDto::from(&state.billing.refund(&caller, &id).await?)))
+    Ok(Json(RefundDto::from(&state.billing.unsubscriptions().refund(&caller, &id).await?)))
 }
 
 /// Make a stuck pending refund claimable by a worker again at once
@@ -97,5 +98,5 @@ pub async fn retry_refund(
     Path(id): Path<String>,
 ) -> ApiResult<Json<RefundDto>> {
     let caller = authed.operator()?;
-    Ok(Json(RefundDto::from(&state.billing.retry_refund(caller, &id).await?)))
+    Ok(Json(RefundDto::from(&state.billing.unsubscriptions().retry_refund(caller, &id).await?)))
 }

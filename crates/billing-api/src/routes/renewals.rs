@@ -57,10 +57,13 @@ pub async fn renew_instance(
     Body(request): Body<RenewalRequest>,
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     check_benefit_ids(&request.benefit_ids)?;
-    let instance = state.billing.instance(&caller, &id).await?;
-    let account = state.billing.account(&caller, &instance.account_id).await?;
+    let instance = state.billing.purchases().instance(&caller, &id).await?;
+    let account = state.billing.accounts().account(&caller, &instance.account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
-    let done =
-        state.billing.renew_once(&caller, &key, &id, request.months, &request.benefit_ids, tenders.as_deref()).await?;
+    let done = state
+        .billing
+        .purchases()
+        .renew_once(&caller, &key, &id, request.months, &request.benefit_ids, tenders.as_deref())
+        .await?;
     Ok(crate::routes::orders::purchase_answer(done))
 }

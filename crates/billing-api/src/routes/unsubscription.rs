@@ -38,7 +38,7 @@ pub async fn create_quote(
         Some(name) => name.parse().map_err(|message: String| ApiError::invalid("action", message))?,
     };
     let question = Question { action, order_id: request.order_id.as_deref(), new_quota_cu: request.new_quota_cu };
-    let view = state.billing.quote_action(&caller, &request.instance_id, &question).await?;
+    let view = state.billing.unsubscriptions().quote_action(&caller, &request.instance_id, &question).await?;
     Ok(Json(view.body()).into_response())
 }
 
@@ -68,7 +68,7 @@ pub async fn create_quota_change(
 ) -> ApiResult<(StatusCode, crate::routes::Replayed, Json<UnsubscriptionDto>)> {
     let confirmation =
         Confirmation { quote_id: request.quote_id, idempotency_key: key, confirm_workspace_deletion: None };
-    let result = state.billing.confirm_quota_change(&caller, &confirmation).await?;
+    let result = state.billing.unsubscriptions().confirm_quota_change(&caller, &confirmation).await?;
     let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, crate::routes::Replayed(result.replayed), Json(UnsubscriptionDto::from(&result))))
 }
@@ -99,7 +99,7 @@ pub async fn create_unsubscription(
         idempotency_key: key,
         confirm_workspace_deletion: request.confirm_workspace_deletion,
     };
-    let result = state.billing.confirm_unsubscription(&caller, &confirmation).await?;
+    let result = state.billing.unsubscriptions().confirm_unsubscription(&caller, &confirmation).await?;
     let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, crate::routes::Replayed(result.replayed), Json(UnsubscriptionDto::from(&result))))
 }
@@ -117,6 +117,6 @@ pub async fn get_unsubscription(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UnsubscriptionDto>> {
-    let result = state.billing.unsubscription_result(&caller, &id, false).await?;
+    let result = state.billing.unsubscriptions().unsubscription_result(&caller, &id, false).await?;
     Ok(Json(UnsubscriptionDto::from(&result)))
 }

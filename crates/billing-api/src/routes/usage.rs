@@ -132,7 +132,7 @@ pub async fn import_usage(
         .enumerate()
         .map(|(i, r)| record(&|f| format!("records[{i}].{f}"), r))
         .collect::<Result<Vec<_>, _>>()?;
-    let outcome = state.billing.import_usage(caller, &records).await?;
+    let outcome = state.billing.metering().import_usage(caller, &records).await?;
     Ok(Json(ImportOutcomeDto::from(&outcome)))
 }
 
@@ -161,6 +161,7 @@ pub async fn import_usage_csv(
     check_batch_size(records.len())?;
     let outcome = state
         .billing
+        .metering()
         .import_usage_from(caller, &records, billing_app::metering::UsageSource::File)
         .await
         .map_err(|e| name_line(e, &lines))?;

@@ -103,7 +103,7 @@ pub async fn list_workspaces(
     Query(filter): Query<WorkspaceFilter>,
 ) -> ApiResult<Json<Vec<WorkspaceDto>>> {
     let account_id = authed.account_or(filter.account_id.as_deref())?;
-    let workspaces = state.billing.workspaces(&authed.0, &account_id).await?;
+    let workspaces = state.billing.accounts().workspaces(&authed.0, &account_id).await?;
     Ok(Json(workspaces.iter().map(WorkspaceDto::from).collect()))
 }
 
@@ -129,8 +129,11 @@ pub async fn create_workspace(
         .into_iter()
         .find(|m| m.as_str() == request.billing_method)
         .ok_or_else(|| ApiError::invalid("billing_method", "must be pay_as_you_go, subscription or hybrid"))?;
-    let workspace =
-        state.billing.create_workspace(&authed.0, &account_id, &request.region_id, &request.name, method).await?;
+    let workspace = state
+        .billing
+        .accounts()
+        .create_workspace(&authed.0, &account_id, &request.region_id, &request.name, method)
+        .await?;
     Ok((StatusCode::CREATED, Json(WorkspaceDto::from(&workspace))))
 }
 
@@ -147,7 +150,7 @@ pub async fn get_workspace(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Json<WorkspaceDetailsDto>> {
-    Ok(Json(WorkspaceDetailsDto::from(&state.billing.workspace_details(&caller, &id).await?)))
+    Ok(Json(WorkspaceDetailsDto::from(&state.billing.accounts().workspace_details(&caller, &id).await?)))
 }
 
 /// Add a job with its script.
@@ -167,7 +170,7 @@ pub async fn add_job(
     Path(id): Path<String>,
     Body(request): Body<NewJob>,
 ) -> ApiResult<(StatusCode, Json<JobDto>)> {
-    let job = state.billing.add_job(&caller, &id, &request.name, &request.script).await?;
+    let job = state.billing.accounts().add_job(&caller, &id, &request.name, &request.script).await?;
     Ok((StatusCode::CREATED, Json(JobDto::from(&job))))
 }
 
@@ -188,7 +191,7 @@ pub async fn add_data_object(
     Path(id): Path<String>,
     Body(request): Body<NewDataObject>,
 ) -> ApiResult<(StatusCode, Json<DataObjectDto>)> {
-    let object = state.billing.add_data_object(&caller, &id, &request.name, request.size_bytes).await?;
+    let object = state.billing.accounts().add_data_object(&caller, &id, &request.name, request.size_bytes).await?;
     Ok((StatusCode::CREATED, Json(DataObjectDto::from(&object))))
 }
 
@@ -207,7 +210,7 @@ pub async fn backup_workspace(
     Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let backup = state.billing.backup_workspace(&caller, &id).await?;
+    let backup = state.billing.unsubscriptions().backup_workspace(&caller, &id).await?;
     // The file name is made of letters, digits, `.`, `-`, `_` and `~` only,
     // so it needs no quoting beyond the double quotes.
     let disposition = format!("attachment; filename=\"{}\"", backup.file_name);
@@ -249,7 +252,7 @@ pub async fn delete_workspace(
         confirm_workspace_deletion: request.confirm_workspace_deletion,
         idempotency_key: key,
     };
-    let done = state.billing.delete_workspace(&caller, &deletion).await?;
+    let done = state.billing.unsubscriptions().delete_workspace(&caller, &deletion).await?;
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
     let body = DeletedWorkspaceDto {
         workspace_deleted: WorkspaceDeletionDto::from(&done.tombstone),
@@ -289,6 +292,7 @@ pub async fn list_settlements(
     let limit = PageParams { limit: query.limit }.limit()?;
     let settlements = state
         .billing
+        .purchases()
         .settlements(&caller, &id, query.starting_after.as_deref(), limit)
         .await
         .map_err(crate::routes::cursor_error)?;

@@ -96,7 +96,7 @@ async fn every_use_case_writes_its_events_with_the_resource_as_the_api_shows_it(
         let plan = api.post_idem("/api/v1/orders/plan", &api.alice.key, "plan-e", body).await;
         let plan = plan.ok(StatusCode::CREATED)["instance"]["id"].as_str().unwrap().to_owned();
         api.clock.advance(Duration::days(62));
-        api.billing.run_due().await.unwrap();
+        api.billing.purchases().run_due().await.unwrap();
         let expired = events_of(&api, &api.alice.key, "type=instance.expired").await;
         assert_eq!(
             (expired[0]["data"]["id"].as_str(), expired[0]["data"]["state"].as_str()),
@@ -132,9 +132,9 @@ async fn quota_changes_and_a_failed_activation_write_their_events() {
         assert!(events_of(&api, key, "type=workspace.deleted").await.is_empty(), "a switch keeps the workspace");
 
         // Bob's quota finds the region full: paid, then refunded whole.
-        let mut region = api.billing.region("ap-southeast-1").await.unwrap();
+        let mut region = api.billing.operations().region("ap-southeast-1").await.unwrap();
         region.reserved_cu_capacity = Some(60);
-        api.billing.set_region(&billing_app::Caller::Operator, region).await.unwrap();
+        api.billing.operations().set_region(&billing_app::Caller::Operator, region).await.unwrap();
         let body = json!({"workspace_id": api.bob.workspace_id, "cu": 100, "months": 1, "tenders": balance("3221.00")});
         let bought = api.post_idem("/api/v1/orders/quota", &api.bob.key, "bob-q", body).await;
         let bought = bought.ok(StatusCode::CREATED).clone();
@@ -160,9 +160,9 @@ async fn a_card_refund_reports_success_or_failure_and_reroute() {
         let plan = bought.ok(StatusCode::CREATED)["instance"]["id"].as_str().unwrap().to_owned();
         unsubscribe(&api, &plan, "u-plan", None).await.ok(StatusCode::CREATED);
         let channel = billing_store::SimulatedChannel::new(&api.store, Default::default());
-        api.billing.process_refunds("t", &channel, Duration::seconds(60)).await.unwrap();
+        api.billing.unsubscriptions().process_refunds("t", &channel, Duration::seconds(60)).await.unwrap();
         api.clock.advance(Duration::days(30));
-        api.billing.process_refunds("t", &channel, Duration::seconds(60)).await.unwrap();
+        api.billing.unsubscriptions().process_refunds("t", &channel, Duration::seconds(60)).await.unwrap();
         let settled = events_of(&api, &api.alice.key, "type=refund.succeeded,refund.failed,refund.rerouted").await;
         let settled = types(&settled);
         assert!(
@@ -309,18 +309,26 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_each_attempt_is_signe
         let sender: Arc<dyn WebhookSender> = script.clone();
         // order.paid and instance.activated: two deliveries, failing thrice
         // between them, then succeeding.
-        let mut report = api.billing.deliver_webhooks("w", &sender, 1).await.unwrap();
+        let mut report = api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap();
         assert_eq!((report.claimed, report.retrying), (2, 2));
         for wait in &RETRY_SCHEDULE[..1] {
-            assert_eq!(api.billing.deliver_webhooks("w", &sender, 1).await.unwrap().claimed, 0, "nothing due early");
+            assert_eq!(
+                api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap().claimed,
+                0,
+                "nothing due early"
+            );
             api.clock.advance(*wait + *wait / 10 + Duration::milliseconds(1));
-            report = api.billing.deliver_webhooks("w", &sender, 1).await.unwrap();
+            report = api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap();
         }
         assert_eq!((report.claimed, report.succeeded, report.retrying), (2, 1, 1));
         api.clock.advance(Duration::seconds(4));
-        assert_eq!(api.billing.deliver_webhooks("w", &sender, 1).await.unwrap().claimed, 0, "5 min after the 2nd");
+        assert_eq!(
+            api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap().claimed,
+            0,
+            "5 min after the 2nd"
+        );
         api.clock.advance(RETRY_SCHEDULE[1] + RETRY_SCHEDULE[1] / 10);
-        assert_eq!(api.billing.deliver_webhooks("w", &sender, 1).await.unwrap().succeeded, 1);
+        assert_eq!(api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap().succeeded, 1);
         let sent = script.sent.lock().unwrap().clone();
         assert_eq!(sent.len(), 5);
         let metrics = api.get("/metrics", "").await.text;
@@ -361,7 +369,7 @@ async fn a_410_disables_the_endpoint_with_an_event_and_redelivery_sends_again() 
         let script = Arc::new(Scripted::default());
         *script.answers.lock().unwrap() = vec![failing(410)];
         let sender: Arc<dyn WebhookSender> = script.clone();
-        let report = api.billing.deliver_webhooks("w", &sender, 1).await.unwrap();
+        let report = api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap();
         assert_eq!(report.failed, 2, "gone: the first fails and the second is not sent");
         assert_eq!(script.sent.lock().unwrap().len(), 1);
         let read = api.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &api.alice.key).await;
@@ -375,7 +383,7 @@ async fn a_410_disables_the_endpoint_with_an_event_and_redelivery_sends_again() 
         let event = events_of(&api, &api.alice.key, "type=order.paid").await[0]["id"].as_str().unwrap().to_owned();
         let queued = api.post(&format!("/api/v1/events/{event}/redeliver"), &api.alice.key, json!({})).await;
         assert_eq!(queued.ok(StatusCode::ACCEPTED).as_array().unwrap().len(), 1);
-        assert_eq!(api.billing.deliver_webhooks("w", &sender, 1).await.unwrap().succeeded, 1);
+        assert_eq!(api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap().succeeded, 1);
         let bob = api.post(&format!("/api/v1/events/{event}/redeliver"), &api.bob.key, json!({})).await;
         bob.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
     }
@@ -394,15 +402,19 @@ async fn an_endpoint_failing_for_three_days_is_disabled_and_retry_after_is_honou
         };
         *script.answers.lock().unwrap() = vec![later; 2];
         let sender: Arc<dyn WebhookSender> = script.clone();
-        api.billing.deliver_webhooks("w", &sender, 1).await.unwrap();
+        api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap();
         api.clock.advance(Duration::minutes(30));
-        assert_eq!(api.billing.deliver_webhooks("w", &sender, 1).await.unwrap().claimed, 0, "Retry-After: 1 h");
+        assert_eq!(
+            api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap().claimed,
+            0,
+            "Retry-After: 1 h"
+        );
         *script.answers.lock().unwrap() = vec![failing(500); 20];
         let mut waited = Duration::zero();
         while waited < Duration::days(4) {
             api.clock.advance(Duration::hours(1));
             waited += Duration::hours(1);
-            api.billing.deliver_webhooks("w", &sender, 1).await.unwrap();
+            api.billing.webhooks().deliver_webhooks("w", &sender, 1).await.unwrap();
         }
         let read = api.get(&format!("/api/v1/webhook-endpoints/{endpoint}"), &api.alice.key).await;
         let read = read.ok(StatusCode::OK);

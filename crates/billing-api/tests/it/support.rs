@@ -40,15 +40,21 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
 }
 
 async fn customer(billing: &Billing, name: &str) -> Customer {
-    let account = billing.create_account(&Caller::Operator, name, Currency::Usd).await.unwrap();
+    let account = billing.accounts().create_account(&Caller::Operator, name, Currency::Usd).await.unwrap();
     let usd = Money::parse(Currency::Usd, "50000.00").unwrap();
-    billing.record_transfer(&Caller::Operator, &account.id, usd).await.unwrap();
+    billing.purchases().record_transfer(&Caller::Operator, &account.id, usd).await.unwrap();
     let caller = Caller::Customer(account.id.clone());
-    let card =
-        billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242424242424242").await.unwrap();
-    let ws =
-        billing.create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid).await.unwrap();
-    let (_, key) = billing.create_api_key(&Caller::Operator, Some(&account.id), "tests").await.unwrap();
+    let card = billing
+        .accounts()
+        .add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242424242424242")
+        .await
+        .unwrap();
+    let ws = billing
+        .accounts()
+        .create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid)
+        .await
+        .unwrap();
+    let (_, key) = billing.accounts().create_api_key(&Caller::Operator, Some(&account.id), "tests").await.unwrap();
     Customer { key, account_id: account.id, card_id: card.id, workspace_id: ws.id }
 }
 
@@ -90,8 +96,8 @@ pub async fn api_with(url: &str, settings: ApiSettings) -> Api {
     // The use cases the tests call directly count into the API's recorder.
     let exporter = settings.exporter.clone().unwrap_or_default();
     let billing = Billing::new(store.clone(), clock.clone()).with_channel(channel).with_meter(exporter.meter());
-    billing.ensure_catalog().await.unwrap();
-    let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
+    billing.operations().ensure_catalog().await.unwrap();
+    let (_, operator) = billing.accounts().create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;
     let bob = customer(&billing, "bob").await;
     clock.set(at("2026-03-10T14:23:05+08:00"));

@@ -21,9 +21,17 @@ use serde_json::json;
 
 pub use content::{DocumentContent, DocumentKind, Party, document_number, sha256_hex};
 
+use crate::core::Core;
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 pub use crate::model::documents::{DocumentDraft, DocumentFilter, DocumentRecord};
-use crate::service::{Billing, Caller, audit, visible};
+
+/// Invoices and credit notes: listing and reading them, and the seller's
+/// details they print.
+#[derive(Clone)]
+pub struct Documents {
+    pub(crate) core: Core,
+}
 
 /// Setting holding the seller's details as JSON.
 pub const SELLER_SETTING: &str = "document_seller";
@@ -139,10 +147,10 @@ impl SellerDetails {
     }
 }
 
-impl Billing {
+impl Documents {
     /// The seller printed on new documents (the default until set).
     pub async fn seller(&self) -> AppResult<SellerDetails> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         issue::read_seller(&mut *tx).await
     }
 
@@ -157,8 +165,8 @@ impl Billing {
             tax_id: seller.tax_id.trim().to_owned(),
         };
         let value = serde_json::to_string(&stored).map_err(AppError::internal)?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         tx.set_setting(SELLER_SETTING, &value).await?;
         audit(&mut *tx, caller, "documents.seller_set", "documents", json!({"seller": stored}), now).await?;
         tx.commit().await?;
@@ -173,7 +181,7 @@ impl Billing {
         if !(1..=MAX_PAGE).contains(&filter.limit) {
             return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
         }
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
             let cursor = tx.document(after).await?.filter(|d| caller.may_see(&d.account_id));
             if cursor.is_none() {
@@ -185,7 +193,7 @@ impl Billing {
 
     /// One document.
     pub async fn document(&self, caller: &Caller, id: &str) -> AppResult<DocumentRecord> {
-        let found = self.read().await?.document(id).await?;
+        let found = self.core.read().await?.document(id).await?;
         visible(caller, "document", id, found, |d| &d.account_id)
     }
 

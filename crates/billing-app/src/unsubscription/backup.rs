@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::core::Caller;
 use crate::error::{AppError, AppResult};
 use crate::model::{Job, Workspace};
-use crate::service::{Billing, Caller};
+use crate::unsubscription::Unsubscriptions;
 use crate::workspaces::workspace_of;
 
 /// A backup archive.
@@ -84,11 +85,11 @@ pub fn build_backup(workspace: &Workspace, jobs: &[Job], at: DateTime<Utc>) -> A
     Ok(Backup { file_name: format!("{stem}-jobs-{}.tar.gz", at.format("%Y%m%dT%H%M%SZ")), bytes, jobs: jobs.len() })
 }
 
-impl Billing {
+impl Unsubscriptions {
     /// The backup archive of a workspace's job scripts.
     pub async fn backup_workspace(&self, caller: &Caller, workspace_id: &str) -> AppResult<Backup> {
-        let now = self.now();
-        let mut tx = self.read().await?;
+        let now = self.core.now();
+        let mut tx = self.core.read().await?;
         let workspace = workspace_of(&mut *tx, caller, workspace_id).await?;
         let jobs = tx.jobs(workspace_id).await?;
         build_backup(&workspace, &jobs, now)

@@ -24,9 +24,10 @@ use tokio::sync::oneshot;
 
 use super::facts::{FactsReader, QuoteBasis, QuoteFacts, load_facts, status_of};
 use super::quoting::deletion_preview;
+use crate::core::{Caller, visible};
 use crate::error::AppResult;
 use crate::model::{OrderRecord, Tombstone};
-use crate::service::{Billing, Caller, visible};
+use crate::unsubscription::Unsubscriptions;
 
 /// Most instances whose facts are kept; past this the memory starts afresh.
 pub const MAX_CACHED_INSTANCES: usize = 150_000;
@@ -115,7 +116,7 @@ impl FactsCache {
     }
 }
 
-impl Billing {
+impl Unsubscriptions {
     /// The facts of an instance the caller may see, as of `now`: from memory
     /// when nothing has been written to its account since they were read,
     /// else read again.
@@ -125,10 +126,10 @@ impl Billing {
         instance_id: &str,
         now: DateTime<Utc>,
     ) -> AppResult<Arc<CachedFacts>> {
-        self.catch_up().await?;
+        self.core.catch_up().await?;
         if let Some(entry) = self.facts_cache.get(instance_id)
             && entry.serves(caller, now)
-            && self.changes.is_fresh(&entry.basis.account_id, entry.snapshot)
+            && self.core.changes.is_fresh(&entry.basis.account_id, entry.snapshot)
         {
             return Ok(entry);
         }
@@ -137,7 +138,7 @@ impl Billing {
         {
             return Ok(entry);
         }
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         // The position first: whatever the facts read shows is at least as
         // new as it.
         let (snapshot, _) = tx.audit_head().await?;
@@ -182,7 +183,7 @@ impl Billing {
                 ids.into_iter().filter_map(|id| pending.waiting.remove_entry(&id)).collect()
             };
             let ids: Vec<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
-            let mut read = self.read_facts_of(&ids, self.now()).await.unwrap_or_default();
+            let mut read = self.read_facts_of(&ids, self.core.now()).await.unwrap_or_default();
             for (id, waiters) in batch {
                 let entry = read.remove(&id);
                 for waiter in waiters {
@@ -197,7 +198,7 @@ impl Billing {
     /// transaction, and keeps them. An instance whose facts cannot be put
     /// together is left out.
     async fn read_facts_of(&self, ids: &[&str], now: DateTime<Utc>) -> AppResult<HashMap<String, Arc<CachedFacts>>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let (snapshot, _) = tx.audit_head().await?;
         let records = tx.instances_by_ids(ids).await?;
         let found: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();

@@ -18,6 +18,7 @@ use serde_json::json;
 use super::facts::{Question, QuoteFacts, load_facts};
 use super::quoting::{deletion_preview, stored_body};
 use super::records::{Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
+use crate::core::{Caller, Core, audit, visible};
 use crate::documents::issue::{Credited, audit_ref, issue_credit_note};
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
@@ -26,8 +27,8 @@ use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
 use crate::model::{
     BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus, QuotaChange, Tombstone,
 };
-use crate::service::{Billing, Caller, audit, visible};
 use crate::store::{StoreError, StoreTx};
+use crate::unsubscription::Unsubscriptions;
 
 /// Business days within which a card or PayPal refund is expected to arrive.
 pub const CHANNEL_ARRIVAL_BUSINESS_DAYS: u32 = 30;
@@ -133,7 +134,7 @@ pub fn business_days_after(zone: BillingZone, from: DateTime<Utc>, days: u32) ->
     Ok(at)
 }
 
-impl Billing {
+impl Unsubscriptions {
     /// Executes an unsubscription's quote exactly, or refuses with nothing
     /// changed.
     pub async fn confirm_unsubscription(&self, caller: &Caller, c: &Confirmation) -> AppResult<UnsubscriptionResult> {
@@ -162,7 +163,7 @@ impl Billing {
             Ok(_) => "confirmed",
             Err(_) => "refused",
         };
-        self.meter.count(crate::telemetry::CONFIRMATIONS, &[("kind", kind), ("outcome", outcome)], 1);
+        self.core.meter.count(crate::telemetry::CONFIRMATIONS, &[("kind", kind), ("outcome", outcome)], 1);
         result
     }
 
@@ -174,7 +175,7 @@ impl Billing {
     ) -> AppResult<UnsubscriptionResult> {
         let key = &c.idempotency_key;
         crate::idempotency::check_idempotency_key(key)?;
-        let now = self.now();
+        let now = self.core.now();
         let hash = fingerprint(c);
         // The key's answer is the unsubscription's id, chosen before the work.
         let id = new_id("uns");
@@ -187,8 +188,8 @@ impl Billing {
             };
             return Err(AppError::invalid("quote_id", message));
         }
-        let mut tx = self.begin().await?;
-        if let Some(first) = self.claim_key(&mut *tx, caller, key, &hash, Some(&id)).await? {
+        let mut tx = self.core.begin().await?;
+        if let Some(first) = self.core.claim_key(&mut *tx, caller, key, &hash, Some(&id)).await? {
             drop(tx);
             return self.unsubscription_result(caller, &first, true).await;
         }
@@ -205,7 +206,7 @@ impl Billing {
         id: &str,
         replayed: bool,
     ) -> AppResult<UnsubscriptionResult> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let found = tx.unsubscription(id).await?;
         let unsubscription = visible(caller, "unsubscription", id, found, |u| &u.account_id)?;
         let filter = RefundFilter { unsubscription_id: Some(id.to_owned()), limit: 1000, ..RefundFilter::default() };
@@ -236,7 +237,7 @@ impl Billing {
         let quote = StoredQuote { body: stored_body(&quote, &recomputed, zone)?, ..quote };
         let (unsubscription, refunded_before) = record_unsubscription(tx, id, &facts, &quote, &recomputed, now).await?;
         let refunds =
-            self.create_refunds(tx, &unsubscription, &recomputed.destinations, &facts.orders, zone, now).await?;
+            create_refunds(&self.core, tx, &unsubscription, &recomputed.destinations, &facts.orders, zone, now).await?;
         check_cash_refunded(&recomputed, &refunded_before, &refunds)?;
         let tombstone = match deletes {
             Some(t) => {
@@ -263,7 +264,7 @@ impl Billing {
         let quota_cu = quota_cu_after.map(|after| (quota_cu_before, after));
         let done = Done { quote: &quote, facts: &facts, recomputed: &recomputed, result: &result, quota_cu };
         record_outcome(tx, caller, done, now).await?;
-        self.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
+        self.core.count_on_commit(tx, crate::telemetry::DOCUMENTS_ISSUED, &[("kind", "credit_note")], 1);
         Ok(result)
     }
 
@@ -319,72 +320,6 @@ impl Billing {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
         }
         Ok(Rechecked { facts, recomputed, deletes })
-    }
-
-    /// One refund per destination; balance refunds succeed at once, card and
-    /// PayPal refunds wait for the channel. Posted as one movement.
-    pub(crate) async fn create_refunds(
-        &self,
-        tx: &mut (dyn StoreTx + '_),
-        unsubscription: &Unsubscription,
-        destinations: &[Destination],
-        orders: &[OrderRecord],
-        zone: BillingZone,
-        now: DateTime<Utc>,
-    ) -> AppResult<Vec<Refund>> {
-        let account_id = &unsubscription.account_id;
-        let kind = match unsubscription.action {
-            RefundCause::Unsubscribe => "unsubscription.refund",
-            RefundCause::Downgrade => "downgrade.refund",
-            RefundCause::SwitchToPayAsYouGo => "switch.refund",
-            RefundCause::ActivationFailed => "activation.refund",
-        };
-        let mut movement = Movement::new(new_id("mov"), kind, &unsubscription.id, now);
-        let mut refunds = Vec::with_capacity(destinations.len());
-        for d in destinations {
-            let order = &orders[d.order_index];
-            let tender =
-                order.tenders.get(d.tender_index).ok_or_else(|| AppError::internal("destination without tender"))?;
-            let to_balance = d.to == PaymentMethodKind::Balance;
-            let refund = Refund {
-                id: new_id("ref"),
-                unsubscription_id: unsubscription.id.clone(),
-                account_id: account_id.clone(),
-                order_id: order.id.clone(),
-                tender_index: d.tender_index as i64,
-                from: d.from,
-                destination: d.to,
-                payment_method_id: if to_balance { None } else { tender.payment_method_id.clone() },
-                charge_id: if to_balance { None } else { tender.charge_id.clone() },
-                rule: d.rule.as_str().to_owned(),
-                amount: d.amount,
-                status: if to_balance { RefundStatus::Succeeded } else { RefundStatus::Pending },
-                rerouted_from: None,
-                failure: None,
-                attempts: 0,
-                created_at: now,
-                updated_at: now,
-                expected_by: if to_balance {
-                    now
-                } else {
-                    business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)?
-                },
-            };
-            if to_balance {
-                tx.add_to_balance(account_id, d.amount).await?;
-                movement.transfer(REVENUE_PREPAID, &customer_balance(account_id), d.amount);
-            } else {
-                movement.transfer(REVENUE_PREPAID, ledger::refund_payable(d.to), d.amount);
-            }
-            tx.insert_refund(&refund).await?;
-            refunds.push(refund);
-        }
-        tx.insert_movement(&movement).await?;
-        // A refund to the balance is paid as it is created.
-        let paid = refunds.iter().filter(|r| r.status == RefundStatus::Succeeded).count();
-        self.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "created")], refunds.len() as u64);
-        self.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "succeeded")], paid as u64);
-        Ok(refunds)
     }
 }
 
@@ -566,4 +501,66 @@ async fn release_plan(tx: &mut (dyn StoreTx + '_), plan: &InstanceRecord, now: D
         tx.insert_movement(&movement).await?;
     }
     Ok(())
+}
+
+/// One refund per destination; balance refunds succeed at once, card and
+/// PayPal refunds wait for the channel. Posted as one movement.
+pub(crate) async fn create_refunds(
+    core: &Core,
+    tx: &mut (dyn StoreTx + '_),
+    unsubscription: &Unsubscription,
+    destinations: &[Destination],
+    orders: &[OrderRecord],
+    zone: BillingZone,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Refund>> {
+    let account_id = &unsubscription.account_id;
+    let kind = match unsubscription.action {
+        RefundCause::Unsubscribe => "unsubscription.refund",
+        RefundCause::Downgrade => "downgrade.refund",
+        RefundCause::SwitchToPayAsYouGo => "switch.refund",
+        RefundCause::ActivationFailed => "activation.refund",
+    };
+    let mut movement = Movement::new(new_id("mov"), kind, &unsubscription.id, now);
+    let mut refunds = Vec::with_capacity(destinations.len());
+    for d in destinations {
+        let order = &orders[d.order_index];
+        let tender =
+            order.tenders.get(d.tender_index).ok_or_else(|| AppError::internal("destination without tender"))?;
+        let to_balance = d.to == PaymentMethodKind::Balance;
+        let refund = Refund {
+            id: new_id("ref"),
+            unsubscription_id: unsubscription.id.clone(),
+            account_id: account_id.clone(),
+            order_id: order.id.clone(),
+            tender_index: d.tender_index as i64,
+            from: d.from,
+            destination: d.to,
+            payment_method_id: if to_balance { None } else { tender.payment_method_id.clone() },
+            charge_id: if to_balance { None } else { tender.charge_id.clone() },
+            rule: d.rule.as_str().to_owned(),
+            amount: d.amount,
+            status: if to_balance { RefundStatus::Succeeded } else { RefundStatus::Pending },
+            rerouted_from: None,
+            failure: None,
+            attempts: 0,
+            created_at: now,
+            updated_at: now,
+            expected_by: if to_balance { now } else { business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)? },
+        };
+        if to_balance {
+            tx.add_to_balance(account_id, d.amount).await?;
+            movement.transfer(REVENUE_PREPAID, &customer_balance(account_id), d.amount);
+        } else {
+            movement.transfer(REVENUE_PREPAID, ledger::refund_payable(d.to), d.amount);
+        }
+        tx.insert_refund(&refund).await?;
+        refunds.push(refund);
+    }
+    tx.insert_movement(&movement).await?;
+    // A refund to the balance is paid as it is created.
+    let paid = refunds.iter().filter(|r| r.status == RefundStatus::Succeeded).count();
+    core.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "created")], refunds.len() as u64);
+    core.count_on_commit(tx, crate::telemetry::REFUNDS, &[("transition", "succeeded")], paid as u64);
+    Ok(refunds)
 }

@@ -16,11 +16,12 @@ use serde_json::json;
 use super::records::{Refund, RefundFilter, RefundStatus};
 use crate::channel::bounded;
 pub use crate::channel::{ChannelAnswer, ChannelRefund, PaymentChannel};
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::ids::new_id;
 use crate::ledger::{self, Movement, customer_balance};
-use crate::service::{Billing, Caller, audit, visible};
 use crate::store::StoreTx;
+use crate::unsubscription::Unsubscriptions;
 
 /// How long a claim lasts, by default, before another worker may take the
 /// refund up.
@@ -71,7 +72,7 @@ pub struct ProcessReport {
     pub errors: usize,
 }
 
-impl Billing {
+impl Unsubscriptions {
     /// Takes up one batch of pending refunds as `worker` and settles what the
     /// channel has answered. A claim lasts `lease`; a worker that dies leaves
     /// its refunds to others once the lease lapses.
@@ -84,7 +85,7 @@ impl Billing {
         self.process_refunds_until(worker, channel, lease, &|| false).await
     }
 
-    /// [`Billing::process_refunds`], stopping between refunds once `stop`
+    /// [`crate::unsubscription::Unsubscriptions::process_refunds`], stopping between refunds once `stop`
     /// says so: the refund in hand is finished, the rest of the batch is let
     /// go at once for another worker.
     pub async fn process_refunds_until(
@@ -94,18 +95,18 @@ impl Billing {
         lease: Duration,
         stop: &(dyn Fn() -> bool + Sync),
     ) -> AppResult<ProcessReport> {
-        let now = self.now();
+        let now = self.core.now();
         // Polled every second or so: with nothing due, a read and no write.
-        if !self.read().await?.refund_due(now).await? {
+        if !self.core.read().await?.refund_due(now).await? {
             return Ok(ProcessReport::default());
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let claimed = tx.claim_refunds(worker, now, billing_domain::calendar::shift(now, lease)?, CLAIM_BATCH).await?;
         tx.commit().await?;
         let mut report = ProcessReport { claimed: claimed.len(), ..ProcessReport::default() };
         for (index, refund) in claimed.iter().enumerate() {
             if stop() {
-                let mut tx = self.begin().await?;
+                let mut tx = self.core.begin().await?;
                 for left in &claimed[index..] {
                     tx.release_refund(&left.id, Some(worker), None).await?;
                 }
@@ -119,43 +120,43 @@ impl Billing {
                 payment_method_id: refund.payment_method_id.clone(),
                 charge_id: refund.charge_id.clone(),
                 amount: refund.amount,
-                now: self.now(),
+                now: self.core.now(),
             };
             let answer = bounded(channel.refund(&request)).await;
             // `attempts` counts the channel's calls: this one is counted as
             // its answer is recorded (a refund let go unasked is not).
             let calls = refund.attempts.saturating_add(1);
-            let mut tx = self.begin().await?;
+            let mut tx = self.core.begin().await?;
             // The transitions this refund makes, counted after the commit.
             let mut transitions: &[&'static str] = &[];
             match answer {
                 Ok(ChannelAnswer::Succeeded) => {
-                    if settle_success(&mut *tx, worker, &refund, self.now()).await? {
+                    if settle_success(&mut *tx, worker, &refund, self.core.now()).await? {
                         report.succeeded += 1;
                         transitions = &["succeeded"];
                     }
                 }
                 Ok(ChannelAnswer::Failed(reason)) => {
-                    if reroute(&mut *tx, worker, &refund, &reason, self.now()).await? {
+                    if reroute(&mut *tx, worker, &refund, &reason, self.core.now()).await? {
                         report.rerouted += 1;
                         transitions = &["failed", "rerouted"];
                     }
                 }
                 Ok(ChannelAnswer::Pending { expected_at }) => {
-                    let at = retry_at(self.now(), calls, expected_at)?;
+                    let at = retry_at(self.core.now(), calls, expected_at)?;
                     tx.release_refund(&refund.id, Some(worker), Some(at)).await?;
                     report.pending += 1;
                 }
                 Err(error) => {
                     tracing::warn!(refund = %refund.id, %error, "payment channel error; will retry");
-                    let retry_at = next_attempt_at(self.now(), calls)?;
+                    let retry_at = next_attempt_at(self.core.now(), calls)?;
                     tx.release_refund(&refund.id, Some(worker), Some(retry_at)).await?;
                     report.errors += 1;
                 }
             }
             tx.commit().await?;
             for transition in transitions {
-                self.meter.count(crate::telemetry::REFUNDS, &[("transition", transition)], 1);
+                self.core.meter.count(crate::telemetry::REFUNDS, &[("transition", transition)], 1);
             }
         }
         Ok(report)
@@ -169,7 +170,7 @@ impl Billing {
         if !(1..=1000).contains(&filter.limit) {
             return Err(AppError::invalid("limit", "must be between 1 and 1000"));
         }
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
             // Another account's refund is as unknown as a missing one.
             let cursor = tx.refund(after).await?.filter(|r| caller.may_see(&r.account_id));
@@ -182,15 +183,15 @@ impl Billing {
 
     /// One refund.
     pub async fn refund(&self, caller: &Caller, id: &str) -> AppResult<Refund> {
-        let found = self.read().await?.refund(id).await?;
+        let found = self.core.read().await?.refund(id).await?;
         visible(caller, "refund", id, found, |r| &r.account_id)
     }
 
     /// Makes a stuck refund claimable again at once (operators only).
     pub async fn retry_refund(&self, caller: &Caller, id: &str) -> AppResult<Refund> {
         caller.require_operator()?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let refund = tx.refund(id).await?.ok_or_else(|| AppError::not_found("refund", id))?;
         if refund.status != RefundStatus::Pending {
             return Err(AppError::state(format!("the refund is {}, not pending", refund.status.as_str())));

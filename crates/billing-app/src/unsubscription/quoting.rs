@@ -12,9 +12,10 @@ use billing_domain::change::ActionKind;
 use super::facts::{Question, QuoteBasis};
 use super::records::StoredQuote;
 use super::token::{KEY_SETTING, QuoteKey, QuoteKeys};
+use crate::core::{Caller, visible};
 use crate::error::{AppError, AppResult};
 use crate::model::{InstanceRecord, Tombstone};
-use crate::service::{Billing, Caller, visible};
+use crate::unsubscription::Unsubscriptions;
 use crate::wire::{QuoteWire, ZonedInstant};
 
 /// A binding quote with the computation behind it.
@@ -155,7 +156,7 @@ pub(crate) fn stored_body(stored: &StoredQuote, quote: &Quote, zone: BillingZone
         .map_err(|e| AppError::internal(format!("a quote cannot be kept: {e}")))
 }
 
-impl Billing {
+impl Unsubscriptions {
     /// Quotes giving back an instance (or, with `order_id`, one of its
     /// pending renewals). The quote is binding through its signed id and
     /// writes nothing; confirming it stores it.
@@ -170,7 +171,7 @@ impl Billing {
 
     /// Quotes `question` on an instance: giving it back, downgrading the
     /// quota or switching it to pay-as-you-go. Binding through its signed
-    /// id, as [`Billing::quote_unsubscription`].
+    /// id, as [`crate::unsubscription::Unsubscriptions::quote_unsubscription`].
     pub async fn quote_action(
         &self,
         caller: &Caller,
@@ -178,7 +179,7 @@ impl Billing {
         question: &Question<'_>,
     ) -> AppResult<QuoteView> {
         question.check()?;
-        let now = self.now();
+        let now = self.core.now();
         // The digest makes the quote go stale if anything it was computed
         // from changes before it is confirmed.
         let cached = self.quote_facts(caller, instance_id, now).await?;
@@ -192,7 +193,7 @@ impl Billing {
             _ => None,
         };
         let stored = signed_quote(self.quote_keys().await?, facts, &cached.digest, &quote, question, now)?;
-        self.meter.count(crate::telemetry::QUOTES_ISSUED, &[("action", question.action.as_str())], 1);
+        self.core.meter.count(crate::telemetry::QUOTES_ISSUED, &[("action", question.action.as_str())], 1);
         Ok(QuoteView { stored, quote, zone: facts.zone, deletes })
     }
 
@@ -202,7 +203,7 @@ impl Billing {
     pub(crate) async fn quote_keys(&self) -> AppResult<&QuoteKeys> {
         self.quote_key
             .get_or_try_init(|| async {
-                let mut tx = self.begin().await?;
+                let mut tx = self.core.begin().await?;
                 let stored = tx.setting_or_insert(KEY_SETTING, &QuoteKey::random_hex()).await?;
                 tx.commit().await?;
                 let key = QuoteKey::from_hex(&stored)
@@ -217,7 +218,7 @@ impl Billing {
     /// (`NOT_PREPAID`); it is deleted without an unsubscription.
     pub async fn quote_workspace_deletion(&self, caller: &Caller, workspace_id: &str) -> AppResult<QuoteView> {
         let quota = {
-            let mut tx = self.read().await?;
+            let mut tx = self.core.read().await?;
             crate::workspaces::workspace_of(&mut *tx, caller, workspace_id).await?;
             tx.quota_of_workspace(workspace_id).await?
         };
@@ -233,7 +234,7 @@ impl Billing {
         if !caller.may_see(&record.account_id) {
             return Err(AppError::not_found("instance", &record.id));
         }
-        let now = self.now();
+        let now = self.core.now();
         let cached = self.quote_facts(caller, &record.id, now).await?;
         let quote = cached.basis.quote(now, None)?;
         Ok((quote.refund_type, quote))
@@ -241,7 +242,7 @@ impl Billing {
 
     /// The quote a quote id stands for, as far as the id tells (no body).
     pub async fn stored_quote(&self, caller: &Caller, quote_id: &str) -> AppResult<StoredQuote> {
-        let quote = self.quote_keys().await?.open(quote_id, self.now());
+        let quote = self.quote_keys().await?.open(quote_id, self.core.now());
         visible(caller, "quote", quote_id, quote, |q| &q.account_id)
     }
 }

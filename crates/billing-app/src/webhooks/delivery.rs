@@ -19,12 +19,13 @@ use serde_json::json;
 
 pub use super::address::{host_of, is_loopback_name, refused_address};
 use super::{EndpointStatus, WebhookEndpoint, signature};
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, EventType, Shown};
 use crate::ids::new_id;
 pub use crate::model::webhooks::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
-use crate::service::{Billing, Caller, audit, visible};
 use crate::store::StoreTx;
+use crate::webhooks::Webhooks;
 
 /// Waits after the 1st, 2nd, … failed attempt; after the last, the
 /// delivery is given up.
@@ -154,7 +155,7 @@ pub struct DeliveryReport {
     pub failed: usize,
 }
 
-impl Billing {
+impl Webhooks {
     /// Takes up one batch of due deliveries as `worker` and attempts each,
     /// `concurrency` at a time. An error on one delivery is logged and the
     /// rest go on; the delivery is attempted again when its lease lapses.
@@ -164,9 +165,9 @@ impl Billing {
         sender: &Arc<dyn WebhookSender>,
         concurrency: usize,
     ) -> AppResult<DeliveryReport> {
-        let now = self.now();
+        let now = self.core.now();
         let until = billing_domain::calendar::shift(now, CLAIM_LEASE)?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         let jobs = tx.claim_deliveries(worker, now, until, CLAIM_BATCH).await?;
         tx.commit().await?;
         let mut report = DeliveryReport { claimed: jobs.len(), ..DeliveryReport::default() };
@@ -188,7 +189,7 @@ impl Billing {
         // Each attempt counted here has committed its outcome.
         for (outcome, n) in [("succeeded", report.succeeded), ("retrying", report.retrying), ("failed", report.failed)]
         {
-            self.meter.count(crate::telemetry::WEBHOOK_DELIVERIES, &[("outcome", outcome)], n as u64);
+            self.core.meter.count(crate::telemetry::WEBHOOK_DELIVERIES, &[("outcome", outcome)], n as u64);
         }
         Ok(report)
     }
@@ -205,12 +206,12 @@ impl Billing {
     ) -> AppResult<DeliveryStatus> {
         let disabled_now = gone.lock().map(|g| g.contains(&job.endpoint.id)).unwrap_or(false);
         if job.endpoint.status == EndpointStatus::Disabled || disabled_now {
-            let mut tx = self.begin().await?;
+            let mut tx = self.core.begin().await?;
             tx.finish_delivery(&job.delivery.id, worker, DeliveryStatus::Failed, None).await?;
             tx.commit().await?;
             return Ok(DeliveryStatus::Failed);
         }
-        let started = self.now();
+        let started = self.core.now();
         let body = payload(&job.event);
         let timestamp = started.timestamp();
         let secrets = job.endpoint.signing_secrets(started);
@@ -218,9 +219,9 @@ impl Billing {
             .map_err(|e| AppError::internal(format!("endpoint {}: {e}", job.endpoint.id)))?;
         let request =
             WebhookRequest { url: job.endpoint.url.clone(), id: job.event.id.clone(), timestamp, signature, body };
-        let sent = self.clock.instant();
+        let sent = self.core.clock.instant();
         let answer = sender.send(&request).await;
-        let took = self.clock.instant().saturating_duration_since(sent);
+        let took = self.core.clock.instant().saturating_duration_since(sent);
         let latency_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
         let (status, disabled) = self.record_attempt(worker, job, answer, started, latency_ms).await?;
         if disabled && let Ok(mut gone) = gone.lock() {
@@ -239,7 +240,7 @@ impl Billing {
         started: DateTime<Utc>,
         latency_ms: i64,
     ) -> AppResult<(DeliveryStatus, bool)> {
-        let now = self.now();
+        let now = self.core.now();
         let (code, retry_after, excerpt, error) = match answer {
             WebhookAnswer::Status { code, retry_after, excerpt } => (Some(code), retry_after, excerpt, None),
             WebhookAnswer::Error(e) => (None, None, String::new(), Some(e)),
@@ -257,7 +258,7 @@ impl Billing {
             response_excerpt: excerpt,
             succeeded,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.core.begin().await?;
         tx.insert_delivery_attempt(&attempt).await?;
         let status = if succeeded {
             tx.endpoint_succeeded(&job.endpoint.id).await?;
@@ -285,8 +286,8 @@ impl Billing {
         event_id: &str,
         endpoint_id: Option<&str>,
     ) -> AppResult<Vec<Delivery>> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let found = tx.event(event_id).await?;
         let event = visible(caller, "event", event_id, found, |e| &e.account_id)?;
         let endpoints = match endpoint_id {
@@ -317,7 +318,7 @@ impl Billing {
 
     /// An event's delivery attempts, newest first.
     pub async fn delivery_attempts(&self, caller: &Caller, event_id: &str) -> AppResult<Vec<DeliveryAttempt>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let found = tx.event(event_id).await?;
         visible(caller, "event", event_id, found, |e| &e.account_id)?;
         let attempts = tx.delivery_attempts(Some(event_id), None, 200).await?;
@@ -334,7 +335,7 @@ impl Billing {
         limit: i64,
     ) -> AppResult<Vec<DeliveryAttempt>> {
         self.webhook_endpoint(caller, endpoint_id).await?;
-        Ok(self.read().await?.delivery_attempts(None, Some(endpoint_id), limit.clamp(1, 200)).await?)
+        Ok(self.core.read().await?.delivery_attempts(None, Some(endpoint_id), limit.clamp(1, 200)).await?)
     }
 }
 

@@ -10,11 +10,19 @@ pub mod signature;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
+use crate::core::Core;
+use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventType, MAX_TYPES};
 use crate::ids::new_id;
 pub use crate::model::webhooks::{EndpointStatus, WebhookEndpoint};
-use crate::service::{Billing, Caller, audit, visible};
+
+/// Events and their delivery: the event log, webhook endpoints and the
+/// delivery worker.
+#[derive(Clone)]
+pub struct Webhooks {
+    pub(crate) core: Core,
+}
 
 /// How long the secret replaced by a rotation still signs.
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
@@ -106,7 +114,7 @@ fn check_request(request: &EndpointRequest) -> AppResult<()> {
     Ok(())
 }
 
-impl Billing {
+impl Webhooks {
     /// Registers an endpoint and answers it with its secret (shown once by
     /// the front ends). A customer's endpoint receives its own account's
     /// events; an operator's, one account's or every account's.
@@ -120,8 +128,8 @@ impl Billing {
             Caller::Customer(id) => Some(id.clone()),
             Caller::Operator | Caller::System => request.account_id.clone(),
         };
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         if let Some(id) = &account_id
             && tx.lock_account(id).await?.is_none()
         {
@@ -155,7 +163,7 @@ impl Billing {
     /// The endpoints the caller may see: a customer's own; for operators,
     /// every endpoint.
     pub async fn webhook_endpoints(&self, caller: &Caller) -> AppResult<Vec<WebhookEndpoint>> {
-        let mut tx = self.read().await?;
+        let mut tx = self.core.read().await?;
         let scope = match caller {
             Caller::Customer(id) => Some(Some(id.as_str())),
             Caller::Operator | Caller::System => None,
@@ -165,7 +173,7 @@ impl Billing {
 
     /// One endpoint.
     pub async fn webhook_endpoint(&self, caller: &Caller, id: &str) -> AppResult<WebhookEndpoint> {
-        let found = self.read().await?.webhook_endpoint(id).await?;
+        let found = self.core.read().await?.webhook_endpoint(id).await?;
         visible(caller, "webhook endpoint", id, found, |e| owner(e))
     }
 
@@ -214,8 +222,8 @@ impl Billing {
 
     /// Deletes an endpoint and the deliveries still waiting for it.
     pub async fn delete_webhook_endpoint(&self, caller: &Caller, id: &str) -> AppResult<()> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let found = tx.webhook_endpoint(id).await?;
         visible(caller, "webhook endpoint", id, found, |e| owner(e))?;
         tx.delete_webhook_endpoint(id).await?;
@@ -231,8 +239,8 @@ impl Billing {
         action: &str,
         change: impl FnOnce(&mut WebhookEndpoint, DateTime<Utc>),
     ) -> AppResult<WebhookEndpoint> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
+        let now = self.core.now();
+        let mut tx = self.core.begin().await?;
         let found = tx.webhook_endpoint(id).await?;
         let mut endpoint = visible(caller, "webhook endpoint", id, found, |e| owner(e))?;
         change(&mut endpoint, now);

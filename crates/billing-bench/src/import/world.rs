@@ -70,14 +70,14 @@ fn balance(amount: Money) -> TenderInput {
 
 async fn seed_account(billing: &Billing, index: usize) -> anyhow::Result<Vec<String>> {
     let operator = Caller::Operator;
-    let account = billing.create_account(&operator, &format!("bench {index:05}"), Currency::Usd).await?;
-    billing.record_transfer(&operator, &account.id, usd(100_000_000)).await?;
+    let account = billing.accounts().create_account(&operator, &format!("bench {index:05}"), Currency::Usd).await?;
+    billing.purchases().record_transfer(&operator, &account.id, usd(100_000_000)).await?;
     let caller = Caller::Customer(account.id.clone());
     let sg = Region::singapore();
     let mut workspaces = Vec::with_capacity(WORKSPACES_PER_ACCOUNT);
     for n in 0..WORKSPACES_PER_ACCOUNT {
         let method = if n < 2 { BillingMethod::Hybrid } else { BillingMethod::PayAsYouGo };
-        let ws = billing.create_workspace(&caller, &account.id, &sg.id, &format!("ws{n}"), method).await?;
+        let ws = billing.accounts().create_workspace(&caller, &account.id, &sg.id, &format!("ws{n}"), method).await?;
         workspaces.push(ws.id);
     }
     if index.is_multiple_of(2) {
@@ -92,7 +92,7 @@ async fn seed_account(billing: &Billing, index: usize) -> anyhow::Result<Vec<Str
             tenders: Some(vec![balance(price)]),
             auto_renew: false,
         };
-        billing.buy_quota(&caller, &request).await?;
+        billing.purchases().buy_quota(&caller, &request).await?;
     }
     if index.is_multiple_of(3) {
         for (cu_hours, months) in [(20_000, 3), (5_000, 1)] {
@@ -106,7 +106,7 @@ async fn seed_account(billing: &Billing, index: usize) -> anyhow::Result<Vec<Str
                 benefit_ids: Vec::new(),
                 tenders: Some(vec![balance(price)]),
             };
-            billing.buy_plan(&caller, &request).await?;
+            billing.purchases().buy_plan(&caller, &request).await?;
         }
     }
     Ok(workspaces)

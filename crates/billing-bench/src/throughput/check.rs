@@ -24,7 +24,7 @@ pub async fn measured_work_is_real(
     if workload == Workload::Confirm {
         confirmations_have_credit_notes(store, succeeded).await?;
     }
-    let ledger = billing.ledger_check(&Caller::Operator).await?;
+    let ledger = billing.operations().ledger_check(&Caller::Operator).await?;
     ensure!(ledger.ok(), "the ledger does not balance after the run: {:?}", ledger.problems);
     println!("checked:   ledger balanced ({} entries)", ledger.entries);
     Ok(())

@@ -75,7 +75,7 @@ pub async fn usage_page(
     limit: i64,
 ) -> AppResult<Vec<UsageDay>> {
     let after = cursor.map(UsageCursor::parse).transpose()?;
-    Ok(billing.usage_days(caller, period.usage(after, limit)).await?.rows)
+    Ok(billing.metering().usage_days(caller, period.usage(after, limit)).await?.rows)
 }
 
 /// One row of the table.
@@ -136,7 +136,7 @@ async fn all_rows(
     let mut rows: Vec<UsageDay> = Vec::new();
     loop {
         let after = rows.last().map(|r| UsageCursor { date: r.date, workspace_id: r.workspace_id.clone() });
-        let page = billing.usage_days(caller, period.usage(after, PAGE)).await?;
+        let page = billing.metering().usage_days(caller, period.usage(after, PAGE)).await?;
         let done = page.rows.len() < PAGE as usize;
         rows.extend(page.rows);
         if done {
@@ -172,7 +172,7 @@ pub async fn page(
     let load = async {
         let (zone, rows) = all_rows(billing, &session.caller, &period).await?;
         let account = session.account.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
-        let mut workspaces = billing.workspaces(&session.caller, account).await?;
+        let mut workspaces = billing.accounts().workspaces(&session.caller, account).await?;
         workspaces.sort_by(|a, b| a.name.cmp(&b.name));
         AppResult::Ok((zone, rows, workspaces))
     };

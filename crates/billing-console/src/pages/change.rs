@@ -64,10 +64,15 @@ async fn render(
 ) -> Result<ChangePage, AppError> {
     let billing = &state.billing;
     let l = session.locale;
-    let record: InstanceRecord = billing.instance(&session.caller, instance_id).await?;
-    let region = billing.region(&record.region_id).await?;
+    let record: InstanceRecord = billing.purchases().instance(&session.caller, instance_id).await?;
+    let region = billing.operations().region(&record.region_id).await?;
     let workspace_name = match record.workspace_id.as_deref() {
-        Some(ws) => billing.workspace_details(&session.caller, ws).await.map(|d| d.workspace.name).unwrap_or_default(),
+        Some(ws) => billing
+            .accounts()
+            .workspace_details(&session.caller, ws)
+            .await
+            .map(|d| d.workspace.name)
+            .unwrap_or_default(),
         None => String::new(),
     };
     let downgrade = question.action == ActionKind::Downgrade;
@@ -98,7 +103,7 @@ async fn render(
     if downgrade && question.new_quota_cu.is_none() {
         return Ok(page);
     }
-    let view = billing.quote_action(&session.caller, instance_id, &question).await?;
+    let view = billing.unsubscriptions().quote_action(&session.caller, instance_id, &question).await?;
     let review = review_page(billing, page.layout.clone(), &session.caller, &record, &view).await?;
     let next_hour = billing_app::unsubscription::confirm::next_hour(view.stored.created_at)?;
     page.effective_from = fmt::date_time(l, view.zone, next_hour);
@@ -154,7 +159,8 @@ pub async fn confirm(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let billing = &state.billing;
-    let stored = billing.stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
+    let stored =
+        billing.unsubscriptions().stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
     let question = Question { action: stored.action, order_id: None, new_quota_cu: stored.new_quota_cu };
     let again = |message: String, status: StatusCode| {
         let (state, session, instance_id) = (&state, &session, stored.instance_id.clone());
@@ -169,9 +175,10 @@ pub async fn confirm(
         return again(message, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     if stored.action == ActionKind::SwitchToPayAsYouGo {
-        let record = billing.instance(&session.caller, &stored.instance_id).await.map_err(|e| session.fail(e))?;
+        let record =
+            billing.purchases().instance(&session.caller, &stored.instance_id).await.map_err(|e| session.fail(e))?;
         let workspace = match record.workspace_id.as_deref() {
-            Some(ws) => billing.workspace_details(&session.caller, ws).await.map(|d| d.workspace.name).ok(),
+            Some(ws) => billing.accounts().workspace_details(&session.caller, ws).await.map(|d| d.workspace.name).ok(),
             None => None,
         };
         if workspace.as_deref().is_some_and(|name| name != form.text("confirm_name")) {
@@ -184,7 +191,7 @@ pub async fn confirm(
         idempotency_key: form.text("idempotency_key").to_owned(),
         confirm_workspace_deletion: None,
     };
-    match billing.confirm_quota_change(&session.caller, &confirmation).await {
+    match billing.unsubscriptions().confirm_quota_change(&session.caller, &confirmation).await {
         Ok(result) => Ok(see_other(&format!("/console/unsubscriptions/{}", result.unsubscription.id))),
         Err(e @ (AppError::QuoteStale { .. } | AppError::NotEligible { .. })) => {
             let status = crate::page::status_of(&e);

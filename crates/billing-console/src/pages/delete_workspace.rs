@@ -88,7 +88,7 @@ pub async fn form(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
-    match state.billing.workspace_deletion_preview(&session.caller, &id).await {
+    match state.billing.unsubscriptions().workspace_deletion_preview(&session.caller, &id).await {
         Ok(preview) => Ok(html(&page(&session, preview, "", None))),
         Err(AppError::QuotaRefundable { instance_id }) => review::quota_review(&state, &session, &instance_id).await,
         Err(e) => Err(session.fail(e)),
@@ -111,7 +111,7 @@ pub async fn submit(
             confirm_workspace_deletion: typed.to_owned(),
             idempotency_key: form.text("idempotency_key").to_owned(),
         };
-        match state.billing.delete_workspace(&session.caller, &deletion).await {
+        match state.billing.unsubscriptions().delete_workspace(&session.caller, &deletion).await {
             Ok(done) => return Ok(see_other(&format!("/console/workspaces?deleted={}", done.tombstone.workspace_id))),
             Err(AppError::ConfirmationMismatch { expected }) => {
                 session.locale.t1("review-name-mismatch", "name", expected)
@@ -122,7 +122,12 @@ pub async fn submit(
     } else {
         session.locale.t("delete-terms-not-accepted")
     };
-    let preview = state.billing.workspace_deletion_preview(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let preview = state
+        .billing
+        .unsubscriptions()
+        .workspace_deletion_preview(&session.caller, &id)
+        .await
+        .map_err(|e| session.fail(e))?;
     let mut response = html(&page(&session, preview, typed, Some(error)));
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(response)

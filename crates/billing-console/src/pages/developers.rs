@@ -48,7 +48,7 @@ async fn endpoint_rows(
 ) -> AppResult<Vec<EndpointRow>> {
     let mut rows = Vec::with_capacity(endpoints.len());
     for e in endpoints {
-        let attempts = billing.endpoint_attempts(caller, &e.id, RECENT).await?;
+        let attempts = billing.webhooks().endpoint_attempts(caller, &e.id, RECENT).await?;
         let status = match (e.status, e.disabled_reason.as_deref()) {
             (EndpointStatus::Enabled, _) => l.t("webhook-enabled"),
             (EndpointStatus::Disabled, Some("gone")) => l.t("webhook-disabled-gone"),
@@ -98,7 +98,7 @@ struct DevelopersPage {
 async fn page(state: &ConsoleState, session: &crate::auth::Session, secret: Option<(String, String)>) -> PageResult {
     let billing = &state.billing;
     let load = async {
-        let endpoints = billing.webhook_endpoints(&session.caller).await?;
+        let endpoints = billing.webhooks().webhook_endpoints(&session.caller).await?;
         endpoint_rows(billing, &session.caller, &endpoints, session.zone(billing).await?, session.locale).await
     };
     let rows = load.await.map_err(|e| session.fail(e))?;
@@ -131,8 +131,12 @@ pub async fn add(State(state): State<ConsoleState>, Customer(session): Customer,
         event_types,
         description: form.text("description").to_owned(),
     };
-    let endpoint =
-        state.billing.create_webhook_endpoint(&session.caller, request).await.map_err(|e| session.fail(e))?;
+    let endpoint = state
+        .billing
+        .webhooks()
+        .create_webhook_endpoint(&session.caller, request)
+        .await
+        .map_err(|e| session.fail(e))?;
     page(&state, &session, Some((endpoint.url, endpoint.secret))).await
 }
 
@@ -142,7 +146,7 @@ pub async fn redeliver(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
-    state.billing.redeliver_event(&session.caller, &id, None).await.map_err(|e| session.fail(e))?;
+    state.billing.webhooks().redeliver_event(&session.caller, &id, None).await.map_err(|e| session.fail(e))?;
     Ok(see_other("/console/developers"))
 }
 
@@ -159,6 +163,7 @@ pub async fn failing(State(state): State<ConsoleState>, Operator(session): Opera
     let billing = &state.billing;
     let load = async {
         let endpoints: Vec<WebhookEndpoint> = billing
+            .webhooks()
             .webhook_endpoints(&session.caller)
             .await?
             .into_iter()

@@ -65,7 +65,7 @@ pub async fn list(State(state): State<ConsoleState>, session: Session, RawQuery(
     let billing = &state.billing;
     let load = async {
         let filter = DocumentFilter { kind, starting_after: after, limit: PAGE_SIZE, ..DocumentFilter::default() };
-        let docs = billing.documents(&session.caller, filter).await?;
+        let docs = billing.documents().documents(&session.caller, filter).await?;
         let zone = session.zone(billing).await?;
         AppResult::Ok(docs.iter().map(|d| row(session.locale, d, zone)).collect::<Vec<_>>())
     };
@@ -92,7 +92,7 @@ impl Labels for DocumentWords {
 /// `GET /console/documents/{id}`: the printable page, its labels in the
 /// reader's language around the content as issued.
 pub async fn show(State(state): State<ConsoleState>, session: Session, Path(id): Path<String>) -> PageResult {
-    let doc = state.billing.document(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let doc = state.billing.documents().document(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let content = doc.parsed().map_err(|e| session.fail(e))?;
     let l = session.locale;
     let links = format!(
@@ -113,7 +113,8 @@ pub async fn show(State(state): State<ConsoleState>, session: Session, Path(id):
 
 /// `GET /console/documents/{id}/pdf`.
 pub async fn pdf(State(state): State<ConsoleState>, session: Session, Path(id): Path<String>) -> PageResult {
-    let (doc, bytes) = state.billing.document_pdf(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let (doc, bytes) =
+        state.billing.documents().document_pdf(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let disposition = format!("attachment; filename=\"{}.pdf\"", doc.number);
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
@@ -123,7 +124,7 @@ pub async fn pdf(State(state): State<ConsoleState>, session: Session, Path(id): 
 /// invoice) or of a refund set (its credit note).
 pub async fn of_source(State(state): State<ConsoleState>, session: Session, Path(source): Path<String>) -> PageResult {
     let filter = DocumentFilter { source_id: Some(source), limit: 1, ..DocumentFilter::default() };
-    let found = state.billing.documents(&session.caller, filter).await.map_err(|e| session.fail(e))?;
+    let found = state.billing.documents().documents(&session.caller, filter).await.map_err(|e| session.fail(e))?;
     match found.first() {
         Some(doc) => Ok(see_other(&format!("/console/documents/{}", doc.id))),
         None => Err(PageError::new(

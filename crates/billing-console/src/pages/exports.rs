@@ -57,12 +57,12 @@ impl Export {
                 Ok((rows.iter().map(usage_row).collect(), rows.last().map(|r| r.cursor())))
             }
             Export::Orders => {
-                let orders = billing.account_orders(caller, None, after, PAGE).await?;
+                let orders = billing.metering().account_orders(caller, None, after, PAGE).await?;
                 Ok((orders.iter().map(|o| order_row(o, zone)).collect(), orders.last().map(|o| o.id.clone())))
             }
             Export::Refunds(filter) => {
                 let filter = RefundFilter { starting_after: after.map(str::to_owned), limit: PAGE, ..filter.clone() };
-                let refunds = billing.refunds(caller, filter).await?;
+                let refunds = billing.unsubscriptions().refunds(caller, filter).await?;
                 Ok((refunds.iter().map(|r| refund_row(r, zone)).collect(), refunds.last().map(|r| r.id.clone())))
             }
         }

@@ -53,11 +53,11 @@ pub async fn overview(
     let caller = &session.caller;
     let l = session.locale;
     let load = async {
-        let ledger = billing.ledger_check(caller).await?;
-        let audit = billing.audit_verify(caller).await?;
+        let ledger = billing.operations().ledger_check(caller).await?;
+        let audit = billing.operations().audit_verify(caller).await?;
         let pending = RefundFilter { status: Some(RefundStatus::Pending), limit: 1000, ..RefundFilter::default() };
-        let pending_refunds = billing.refunds(caller, pending).await?.len();
-        let (mode, offset_micros) = billing.clock_settings().await?;
+        let pending_refunds = billing.unsubscriptions().refunds(caller, pending).await?.len();
+        let (mode, offset_micros) = billing.operations().clock_settings().await?;
         AppResult::Ok(OverviewPage {
             layout: Layout::default(),
             ledger_ok: ledger.ok(),
@@ -93,7 +93,7 @@ pub async fn advance_clock(State(state): State<ConsoleState>, Operator(session):
     if by.as_duration() > MAX_CLOCK_JUMP {
         return Err(session.fail(AppError::invalid("by", "at most 400 days at a time")));
     }
-    state.billing.advance_clock(&session.caller, by.as_duration()).await.map_err(|e| session.fail(e))?;
+    state.billing.operations().advance_clock(&session.caller, by.as_duration()).await.map_err(|e| session.fail(e))?;
     Ok(see_other(&format!("/console/operator?advanced={by}")))
 }
 
@@ -122,7 +122,7 @@ async fn search(billing: &Billing, caller: &Caller, l: Locale, q: &str) -> AppRe
     if q.is_empty() {
         return Ok(Search::Everything);
     }
-    match billing.refund(caller, q).await {
+    match billing.unsubscriptions().refund(caller, q).await {
         Ok(refund) => return Ok(Search::Refund(refund.id)),
         Err(AppError::NotFound { .. }) => {}
         Err(e) => return Err(e),
@@ -164,7 +164,7 @@ pub async fn refunds(
             starting_after: page_cursor(&query),
             ..RefundFilter::default()
         };
-        let refunds = billing.refunds(&session.caller, filter).await?;
+        let refunds = billing.unsubscriptions().refunds(&session.caller, filter).await?;
         let policy = policy_now(billing).await?;
         let zone = match &account {
             Some(a) => zone_of(billing, a.currency).await?,
@@ -209,8 +209,8 @@ pub async fn refund(
     let billing = &state.billing;
     let caller = &session.caller;
     let load = async {
-        let refund = billing.refund(caller, &id).await?;
-        let account = billing.account(caller, &refund.account_id).await?;
+        let refund = billing.unsubscriptions().refund(caller, &id).await?;
+        let account = billing.accounts().account(caller, &refund.account_id).await?;
         let zone = zone_of(billing, account.currency).await?;
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, caller, std::slice::from_ref(&refund)).await?;
@@ -233,6 +233,7 @@ pub async fn retry(
     Operator(session): Operator,
     Path(id): Path<String>,
 ) -> PageResult {
-    let refund = state.billing.retry_refund(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let refund =
+        state.billing.unsubscriptions().retry_refund(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     Ok(see_other(&format!("/console/operator/refunds?status=pending&retried={}", refund.id)))
 }

@@ -32,7 +32,7 @@ const LEDGER_PAGE: i64 = 20;
 /// The billing zone of accounts settling in `currency`: the zone of the
 /// first region that bills in it.
 pub async fn zone_of(billing: &Billing, currency: Currency) -> AppResult<BillingZone> {
-    let regions = billing.regions().await?;
+    let regions = billing.operations().regions().await?;
     Ok(regions.iter().find(|r| r.currency() == currency).map(|r| r.zone).unwrap_or_default())
 }
 
@@ -102,9 +102,9 @@ pub async fn list(
     let filter = AccountFilter { query: Some(q.clone()), starting_after: after, limit: ACCOUNTS_PAGE };
     let layout = session.layout(&l.t("nav-accounts"), "/console/operator/accounts");
     let load = async {
-        let found = billing.account_summaries(&session.caller, filter).await?;
+        let found = billing.operations().account_summaries(&session.caller, filter).await?;
         let mut zones = HashMap::new();
-        let regions = billing.regions().await?;
+        let regions = billing.operations().regions().await?;
         for s in &found {
             let currency = s.account.currency;
             let zone = regions.iter().find(|r| r.currency() == currency).map(|r| r.zone).unwrap_or_default();
@@ -191,11 +191,12 @@ async fn instance_rows(
     account: &Account,
     zone: BillingZone,
 ) -> AppResult<Vec<InstanceRow>> {
-    let instances = billing.instances(caller, Some(&account.id)).await?;
+    let instances = billing.purchases().instances(caller, Some(&account.id)).await?;
     let mut ids: Vec<&str> = instances.iter().take(INSTANCES_SHOWN).filter_map(|i| i.workspace_id.as_deref()).collect();
     ids.sort_unstable();
     ids.dedup();
     let workspaces: HashMap<String, String> = billing
+        .operations()
         .workspace_names(caller, &account.id, &ids)
         .await?
         .into_iter()
@@ -258,19 +259,20 @@ pub async fn show(
     let caller = &session.caller;
     let l = session.locale;
     let load = async {
-        let summary = billing.account_summary(caller, &id).await?;
+        let summary = billing.operations().account_summary(caller, &id).await?;
         let account = &summary.account;
         let zone = zone_of(billing, account.currency).await?;
-        let methods = billing.payment_methods(caller, &id).await?.iter().map(|m| method_label(l, m)).collect();
+        let methods =
+            billing.accounts().payment_methods(caller, &id).await?.iter().map(|m| method_label(l, m)).collect();
         let instances = instance_rows(l, billing, caller, account, zone).await?;
         let filter = RefundFilter { account_id: Some(id.clone()), limit: REFUNDS_SHOWN + 1, ..RefundFilter::default() };
-        let mut found = billing.refunds(caller, filter).await?;
+        let mut found = billing.unsubscriptions().refunds(caller, filter).await?;
         let more_refunds = found.len() > REFUNDS_SHOWN as usize;
         found.truncate(REFUNDS_SHOWN as usize);
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, caller, &found).await?;
         let refunds = found.iter().map(|r| refund_row(l, r, &policy, zone, &names)).collect();
-        let lines = billing.balance_lines(caller, &id, before, LEDGER_PAGE).await?;
+        let lines = billing.operations().balance_lines(caller, &id, before, LEDGER_PAGE).await?;
         let older = lines.last().filter(|_| lines.len() >= LEDGER_PAGE as usize).map(|last| {
             format!("/console/operator/accounts/{}?before={}#ledger", encode(&id), encode(&last.movement_id))
         });

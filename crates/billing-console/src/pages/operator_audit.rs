@@ -91,7 +91,7 @@ impl AccountMiss {
 /// part of its name that only one account has. `Err` says why no single
 /// account fits.
 pub async fn find_account(billing: &Billing, caller: &Caller, text: &str) -> AppResult<Result<Account, AccountMiss>> {
-    match billing.account_summary(caller, text).await {
+    match billing.operations().account_summary(caller, text).await {
         Ok(found) => return Ok(Ok(found.account)),
         Err(AppError::NotFound { .. }) => {}
         Err(e) => return Err(e),
@@ -99,7 +99,7 @@ pub async fn find_account(billing: &Billing, caller: &Caller, text: &str) -> App
     // Names are unique, so a whole name typed in any case is found among
     // the first matches unless a great many names contain it.
     let filter = AccountFilter { query: Some(text.to_owned()), starting_after: None, limit: 50 };
-    let found = match billing.account_summaries(caller, filter).await {
+    let found = match billing.operations().account_summaries(caller, filter).await {
         Ok(found) => found,
         Err(AppError::Invalid { message, .. }) => return Ok(Err(AccountMiss::Invalid(message))),
         Err(e) => return Err(e),
@@ -269,7 +269,7 @@ pub async fn audit(
             return Ok(Err(l.t("operator-audit-bad-page")));
         };
         filter.order = AuditOrder::Before(before);
-        AppResult::Ok(Ok(billing.audit_search(&session.caller, &filter).await?))
+        AppResult::Ok(Ok(billing.operations().audit_search(&session.caller, &filter).await?))
     };
     let (events, problem) = match load.await.map_err(|e| session.fail(e))? {
         Ok(events) => (events, None),

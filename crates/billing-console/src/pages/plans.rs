@@ -74,12 +74,19 @@ fn capacity_view(l: Locale, record: &InstanceRecord) -> CapacityView {
 }
 
 async fn zone_of(billing: &Billing, region_id: &str) -> AppResult<BillingZone> {
-    Ok(billing.regions().await?.into_iter().find(|r| r.id == region_id).map(|r| r.zone).unwrap_or_default())
+    Ok(billing
+        .operations()
+        .regions()
+        .await?
+        .into_iter()
+        .find(|r| r.id == region_id)
+        .map(|r| r.zone)
+        .unwrap_or_default())
 }
 
 async fn validity(billing: &Billing, caller: &Caller, record: &InstanceRecord, l: Locale) -> AppResult<String> {
     let zone = zone_of(billing, &record.region_id).await?;
-    let orders = billing.orders(caller, &record.id).await?;
+    let orders = billing.purchases().orders(caller, &record.id).await?;
     Ok(match plan_period(zone, &orders)? {
         Some(p) => format!("{} → {}", fmt::date_time(l, zone, p.start), fmt::date_time(l, zone, p.end)),
         None => "—".to_owned(),
@@ -92,14 +99,16 @@ pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer
     let l = session.locale;
     let load = async {
         let mut rows = Vec::new();
-        for record in billing.instances(&session.caller, None).await? {
+        for record in billing.purchases().instances(&session.caller, None).await? {
             if record.commodity != Commodity::SparkResourcePlan
                 || matches!(record.state, InstanceState::Cancelled | InstanceState::PendingPayment)
             {
                 continue;
             }
             let reason = match record.state {
-                InstanceState::Active => billing.refund_type_now(&session.caller, &record).await?.1.reason,
+                InstanceState::Active => {
+                    billing.unsubscriptions().refund_type_now(&session.caller, &record).await?.1.reason
+                }
                 _ => None,
             };
             rows.push(PlanRow {
@@ -180,7 +189,7 @@ async fn timeline_of(
     id: &str,
     l: Locale,
 ) -> AppResult<(Option<Timeline>, Vec<PeriodRow>)> {
-    let (zone, periods) = billing.quota_timeline(caller, id).await?;
+    let (zone, periods) = billing.purchases().quota_timeline(caller, id).await?;
     let inputs: Vec<PeriodInput> = periods
         .iter()
         .map(|(o, p)| PeriodInput {
@@ -193,6 +202,7 @@ async fn timeline_of(
         .collect();
     let mut timeline = quota_timeline(&inputs, billing.now());
     let changes: Vec<_> = billing
+        .purchases()
         .quota_changes(caller, id)
         .await?
         .iter()
@@ -228,19 +238,19 @@ pub async fn instance(
     let caller = &session.caller;
     let l = session.locale;
     let load = async {
-        let record = billing.instance(caller, &id).await?;
+        let record = billing.purchases().instance(caller, &id).await?;
         let zone = zone_of(billing, &record.region_id).await?;
-        let orders = billing.orders(caller, &id).await?.iter().map(|o| order_row(l, o, zone)).collect();
+        let orders = billing.purchases().orders(caller, &id).await?.iter().map(|o| order_row(l, o, zone)).collect();
         let (timeline, periods) = match record.commodity {
             Commodity::SparkReserved => timeline_of(billing, caller, &id, l).await?,
             Commodity::SparkResourcePlan => (None, Vec::new()),
         };
         let workspace_name = match record.workspace_id.as_deref() {
-            Some(ws) => billing.workspace_details(caller, ws).await.ok().map(|d| d.workspace.name),
+            Some(ws) => billing.accounts().workspace_details(caller, ws).await.ok().map(|d| d.workspace.name),
             None => None,
         };
         let reason = match record.state {
-            InstanceState::Active => billing.refund_type_now(caller, &record).await?.1.reason,
+            InstanceState::Active => billing.unsubscriptions().refund_type_now(caller, &record).await?.1.reason,
             _ => None,
         };
         AppResult::Ok(InstancePage {

@@ -74,7 +74,7 @@ async fn page(
     notice: Option<String>,
 ) -> AppResult<PolicyPage> {
     let l = session.locale;
-    let versions = billing.policy_versions().await?;
+    let versions = billing.operations().policy_versions().await?;
     let now = billing.now();
     let in_force = policy_in_force(&versions, now).map(|v| v.version);
     let latest = versions.iter().max_by_key(|v| v.version).map(|v| v.policy).unwrap_or_default();
@@ -122,7 +122,7 @@ pub async fn form(
     RawQuery(query): RawQuery,
 ) -> PageResult {
     let billing = &state.billing;
-    let versions = billing.policy_versions().await.map_err(|e| session.fail(e))?;
+    let versions = billing.operations().policy_versions().await.map_err(|e| session.fail(e))?;
     let added = FormData::query(query.as_deref()).text("added").to_owned();
     let notice = versions
         .iter()
@@ -158,7 +158,7 @@ pub async fn submit(State(state): State<ConsoleState>, Operator(session): Operat
     let add = async {
         let effective_from = parse_local(form.text("effective_from"))?;
         let policy = policy_from(&form, Policy::default())?;
-        billing.add_policy_version(&session.caller, effective_from, policy).await
+        billing.operations().add_policy_version(&session.caller, effective_from, policy).await
     };
     match add.await {
         Ok(added) => Ok(see_other(&format!("/console/operator/policy?added={}", added.version))),

@@ -42,7 +42,7 @@ pub struct RefundRow {
 
 /// The policy in force now (for the words about card and PayPal ages).
 pub async fn policy_now(billing: &Billing) -> AppResult<Policy> {
-    let versions = billing.policy_versions().await?;
+    let versions = billing.operations().policy_versions().await?;
     Ok(policy_in_force(&versions, billing.now()).map(|v| v.policy).unwrap_or_default())
 }
 
@@ -60,9 +60,9 @@ impl Names {
         let mut names = Names::default();
         let ids: BTreeSet<&str> = refunds.iter().map(|r| r.account_id.as_str()).collect();
         for id in ids {
-            let account = billing.account(caller, id).await?;
+            let account = billing.accounts().account(caller, id).await?;
             names.accounts.insert(account.id, account.name);
-            for m in billing.payment_methods(caller, id).await? {
+            for m in billing.accounts().payment_methods(caller, id).await? {
                 names.methods.insert(m.id, m.label);
             }
         }
@@ -146,7 +146,7 @@ pub async fn result(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
-        let result = billing.unsubscription_result(&session.caller, &id, false).await?;
+        let result = billing.unsubscriptions().unsubscription_result(&session.caller, &id, false).await?;
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, &session.caller, &result.refunds).await?;
         AppResult::Ok((result, policy, session.zone(billing).await?, names))
@@ -201,7 +201,7 @@ pub async fn list(
     let load = async {
         let filter =
             RefundFilter { status, limit: PAGE_SIZE, starting_after: page_cursor(&query), ..RefundFilter::default() };
-        let refunds = billing.refunds(&session.caller, filter).await?;
+        let refunds = billing.unsubscriptions().refunds(&session.caller, filter).await?;
         let policy = policy_now(billing).await?;
         let zone = session.zone(billing).await?;
         let names = Names::of(billing, &session.caller, &refunds).await?;
@@ -230,7 +230,7 @@ pub async fn detail(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
-        let refund = billing.refund(&session.caller, &id).await?;
+        let refund = billing.unsubscriptions().refund(&session.caller, &id).await?;
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, &session.caller, std::slice::from_ref(&refund)).await?;
         AppResult::Ok((refund_row(l, &refund, &policy, session.zone(billing).await?, &names), refund.rerouted_from))

@@ -56,14 +56,14 @@ struct RenewContext {
 
 async fn context(state: &ConsoleState, session: &Session, workspace_id: &str) -> AppResult<RenewContext> {
     let billing = &state.billing;
-    let details = billing.workspace_details(&session.caller, workspace_id).await?;
-    let instances = billing.instances(&session.caller, None).await?;
+    let details = billing.accounts().workspace_details(&session.caller, workspace_id).await?;
+    let instances = billing.purchases().instances(&session.caller, None).await?;
     let quota = quota_of(&instances, workspace_id)
         .filter(|q| q.state == InstanceState::Active)
         .cloned()
         .ok_or_else(|| AppError::state("this workspace has no active subscription quota to renew"))?;
     let cu = quota.quota_cu.ok_or_else(|| AppError::state("this quota reserves no CUs"))?;
-    let region = billing.regions().await?.into_iter().find(|r| r.id == quota.region_id);
+    let region = billing.operations().regions().await?.into_iter().find(|r| r.id == quota.region_id);
     let region = region.ok_or_else(|| AppError::not_found("region", &quota.region_id))?;
     let last = last_period(billing, &session.caller, &quota.id).await?;
     let last = last.ok_or_else(|| AppError::state("this quota has no paid period yet"))?;
@@ -90,7 +90,7 @@ pub async fn form(
         let balance = session.account.as_ref().map(|a| fmt::money(l, a.balance)).unwrap_or_default();
         let mut pay =
             vec![PayOption { value: "balance".to_owned(), label: l.t1("renew-pay-balance", "balance", balance) }];
-        for method in state.billing.payment_methods(&session.caller, session.account_id()).await? {
+        for method in state.billing.accounts().payment_methods(&session.caller, session.account_id()).await? {
             if method.kind == PaymentMethodKind::Card && method.valid {
                 pay.push(PayOption { value: format!("card:{}", method.id), label: method.label.clone() });
             }
@@ -140,7 +140,11 @@ pub async fn submit(
         // renews once and shows the first renewal again.
         let key = form.text("idempotency_key").to_owned();
         // A card is charged through the channel once the renewal is placed.
-        let paid = state.billing.renew_once(&session.caller, &key, &ctx.quota.id, months, &[], Some(&tenders)).await?;
+        let paid = state
+            .billing
+            .purchases()
+            .renew_once(&session.caller, &key, &ctx.quota.id, months, &[], Some(&tenders))
+            .await?;
         AppResult::Ok((ctx.quota.id, paid.value.order.id))
     };
     match renew.await {

@@ -26,8 +26,8 @@ async fn render(
     error: Option<(String, String)>,
 ) -> Result<ReviewPage, AppError> {
     let billing = &state.billing;
-    let record = billing.instance(&session.caller, instance_id).await?;
-    let view = billing.quote_unsubscription(&session.caller, instance_id, None).await?;
+    let record = billing.purchases().instance(&session.caller, instance_id).await?;
+    let view = billing.unsubscriptions().quote_unsubscription(&session.caller, instance_id, None).await?;
     let mut page =
         review_page(billing, session.layout(&session.locale.t("review-title"), MENU), &session.caller, &record, &view)
             .await?;
@@ -79,7 +79,8 @@ pub async fn confirm(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let billing = &state.billing;
-    let stored = billing.stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
+    let stored =
+        billing.unsubscriptions().stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
     let instance_id = stored.instance_id.as_str();
     if form.text("terms") != "accepted" {
         let error = (session.locale.t("error-terms-not-accepted"), "TERMS_NOT_ACCEPTED".to_owned());
@@ -91,7 +92,7 @@ pub async fn confirm(
         idempotency_key: form.text("idempotency_key").to_owned(),
         confirm_workspace_deletion: (!name.is_empty()).then(|| name.to_owned()),
     };
-    match billing.confirm_unsubscription(&session.caller, &confirmation).await {
+    match billing.unsubscriptions().confirm_unsubscription(&session.caller, &confirmation).await {
         Ok(result) => Ok(see_other(&format!("/console/unsubscriptions/{}", result.unsubscription.id))),
         Err(e @ (AppError::ConfirmationMismatch { .. } | AppError::QuoteStale { .. })) => {
             let status = crate::page::status_of(&e);

@@ -120,10 +120,15 @@ pub type TenderLabels = std::collections::HashMap<(usize, usize), String>;
 
 /// The labels of every tender of `record`'s orders that names a method.
 pub async fn tender_labels(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<TenderLabels> {
-    let methods: std::collections::HashMap<String, String> =
-        billing.payment_methods(caller, &record.account_id).await?.into_iter().map(|m| (m.id, m.label)).collect();
+    let methods: std::collections::HashMap<String, String> = billing
+        .accounts()
+        .payment_methods(caller, &record.account_id)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.label))
+        .collect();
     let mut labels = TenderLabels::new();
-    for (o, order) in billing.orders(caller, &record.id).await?.iter().enumerate() {
+    for (o, order) in billing.purchases().orders(caller, &record.id).await?.iter().enumerate() {
         for (t, tender) in order.tenders.iter().enumerate() {
             if let Some(label) = tender.payment_method_id.as_ref().and_then(|id| methods.get(id)) {
                 labels.insert((o, t), label.clone());
@@ -154,7 +159,7 @@ fn destination_view(l: Locale, d: &Destination, policy: &Policy, labels: &Tender
 pub async fn subject(billing: &Billing, caller: &Caller, record: &InstanceRecord, l: Locale) -> String {
     match (record.commodity, record.quota_cu, record.workspace_id.as_deref()) {
         (Commodity::SparkReserved, Some(cu), Some(ws)) => {
-            let name = billing.workspace_details(caller, ws).await.map(|d| d.workspace.name);
+            let name = billing.accounts().workspace_details(caller, ws).await.map(|d| d.workspace.name);
             l.t2("review-subject-quota", "cu", cu, "workspace", name.unwrap_or_else(|_| ws.to_owned()))
         }
         _ => match record.capacity {
@@ -172,7 +177,7 @@ pub async fn review_page(
     record: &InstanceRecord,
     view: &QuoteView,
 ) -> AppResult<ReviewPage> {
-    let versions = billing.policy_versions().await?;
+    let versions = billing.operations().policy_versions().await?;
     let policy = versions.iter().find(|v| v.version == view.stored.policy_version).map(|v| v.policy);
     let policy = policy.unwrap_or_default();
     let quote = &view.quote;

@@ -78,7 +78,7 @@ pub async fn submit(State(state): State<ConsoleState>, headers: HeaderMap, body:
     let form = FormData::parse(&body);
     let key = form.text("api_key");
     let ttl = chrono::Duration::seconds(SESSION_TTL_SECONDS);
-    let Some((caller, session)) = state.billing.start_session(key, state.now(), ttl).await? else {
+    let Some((caller, session)) = state.billing.accounts().start_session(key, state.now(), ttl).await? else {
         let secret = state.keys().await?.signing;
         let nonce = read_cookie(cookie_values(&headers), SIGN_IN_COOKIE).unwrap_or("");
         let locale = Locale::of_request(&headers);
@@ -103,7 +103,7 @@ pub async fn sign_out(State(state): State<ConsoleState>, headers: HeaderMap) -> 
     if let Some(cookie) = read_cookie(cookie_values(&headers), SESSION_COOKIE)
         && let Some((_, claims)) = claims_of(&state, cookie).await?
     {
-        state.billing.end_session(&claims.session_id, state.now()).await?;
+        state.billing.accounts().end_session(&claims.session_id, state.now()).await?;
     }
     Ok(see_other_with_cookies("/console/sign-in", &[clear_cookie(SESSION_COOKIE, state.secure_cookies())]))
 }
@@ -137,6 +137,7 @@ pub async fn choose_language(
     if let Some(account) = &session.account {
         state
             .billing
+            .accounts()
             .set_account_locale(&session.caller, &account.id, Some(locale.tag()))
             .await
             .map_err(|e| session.fail(e))?;

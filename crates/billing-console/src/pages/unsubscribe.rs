@@ -48,11 +48,11 @@ struct UnsubscribePage {
 
 /// The end of an instance's paid time, to the minute in its billing zone.
 async fn expires(billing: &Billing, caller: &Caller, record: &InstanceRecord, l: Locale) -> AppResult<String> {
-    let zone = billing.regions().await?.into_iter().find(|r| r.id == record.region_id).map(|r| r.zone);
+    let zone = billing.operations().regions().await?.into_iter().find(|r| r.id == record.region_id).map(|r| r.zone);
     let zone = zone.unwrap_or_default();
     let period = match record.commodity {
         Commodity::SparkReserved => last_period(billing, caller, &record.id).await?,
-        Commodity::SparkResourcePlan => plan_period(zone, &billing.orders(caller, &record.id).await?)?,
+        Commodity::SparkResourcePlan => plan_period(zone, &billing.purchases().orders(caller, &record.id).await?)?,
     };
     Ok(period.map_or_else(|| "—".to_owned(), |p| fmt::date_time(l, zone, p.end)))
 }
@@ -64,7 +64,7 @@ async fn row(
     names: &HashMap<String, String>,
     l: Locale,
 ) -> AppResult<InstanceRow> {
-    let (refund_type, quote) = billing.refund_type_now(caller, record).await?;
+    let (refund_type, quote) = billing.unsubscriptions().refund_type_now(caller, record).await?;
     let detail = match (record.quota_cu, record.workspace_id.as_deref(), record.capacity) {
         (Some(cu), Some(ws), _) => format!("{cu} CU · {}", names.get(ws).map_or(ws, String::as_str)),
         (_, _, Some(capacity)) => l.t1("cu-hours-count", "amount", fmt::cu_hours(capacity)),
@@ -102,12 +102,14 @@ pub async fn list(
     let l = session.locale;
     let load = async {
         let names: HashMap<String, String> = billing
+            .accounts()
             .workspaces(&session.caller, session.account_id())
             .await?
             .into_iter()
             .map(|w| (w.id, w.name))
             .collect();
         let all: Vec<InstanceRecord> = billing
+            .purchases()
             .instances(&session.caller, None)
             .await?
             .into_iter()

@@ -56,7 +56,7 @@ pub fn quota_of<'a>(instances: &'a [InstanceRecord], workspace_id: &str) -> Opti
 
 /// The last paid period of a quota, if any.
 pub async fn last_period(billing: &Billing, caller: &Caller, quota_id: &str) -> AppResult<Option<BillingPeriod>> {
-    let (_, periods) = billing.quota_timeline(caller, quota_id).await?;
+    let (_, periods) = billing.purchases().quota_timeline(caller, quota_id).await?;
     Ok(periods.last().map(|(_, p)| *p))
 }
 
@@ -108,7 +108,7 @@ async fn deleted_notice(
     if id.is_empty() {
         return Ok(None);
     }
-    let t = billing.deleted_workspace(caller, id).await?;
+    let t = billing.unsubscriptions().deleted_workspace(caller, id).await?;
     let args = [("name", t.name.into()), ("jobs", t.jobs.into()), ("objects", t.data_objects.into())];
     Ok(Some(l.t_args("workspaces-deleted-notice", &args)))
 }
@@ -122,8 +122,8 @@ pub async fn list(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
-        let workspaces = billing.workspaces(&session.caller, session.account_id()).await?;
-        let instances = billing.instances(&session.caller, None).await?;
+        let workspaces = billing.accounts().workspaces(&session.caller, session.account_id()).await?;
+        let instances = billing.purchases().instances(&session.caller, None).await?;
         let mut rows = Vec::with_capacity(workspaces.len());
         let zone = session.zone(billing).await?;
         for w in workspaces {
@@ -143,7 +143,8 @@ pub async fn backup(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
-    let backup = state.billing.backup_workspace(&session.caller, &id).await.map_err(|e| session.fail(e))?;
+    let backup =
+        state.billing.unsubscriptions().backup_workspace(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let disposition = format!("attachment; filename=\"{}\"", backup.file_name);
     Ok((
         [(header::CONTENT_TYPE, "application/gzip".to_owned()), (header::CONTENT_DISPOSITION, disposition)],

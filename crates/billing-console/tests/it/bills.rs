@@ -29,7 +29,7 @@ async fn usage_of_more_days_than_one_page_downloads_whole_and_in_order() {
             cu_hours: CuHours::from_whole(30),
         })
         .collect();
-    c.billing.import_usage(&Caller::Operator, &records).await.unwrap();
+    c.billing.metering().import_usage(&Caller::Operator, &records).await.unwrap();
     let alice = c.sign_in(&c.alice.key).await;
 
     let answer = c.get("/console/bills/usage.csv?from=2026-03-01&to=2026-07-01", &alice).await;
@@ -62,7 +62,7 @@ async fn the_page_charts_and_lists_usage_and_links_its_downloads() {
         hour_start: hour,
         cu_hours: CuHours::from_whole(40),
     };
-    c.billing.import_usage(&Caller::Operator, &[record]).await.unwrap();
+    c.billing.metering().import_usage(&Caller::Operator, &[record]).await.unwrap();
     let alice = c.sign_in(&c.alice.key).await;
     let page = c.get("/console/bills", &alice).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
@@ -76,7 +76,7 @@ async fn the_page_charts_and_lists_usage_and_links_its_downloads() {
         Caller::Customer(id) => id.clone(),
         _ => unreachable!(),
     };
-    c.billing.set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
+    c.billing.accounts().set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
     let chinese = c.get("/console/bills", &alice).await.text;
     for words in [
         "2026年3月10日：25 CU 时，配额抵扣",
@@ -85,7 +85,7 @@ async fn the_page_charts_and_lists_usage_and_links_its_downloads() {
     ] {
         assert!(chinese.contains(words), "the Chinese page lacks {words}: {chinese}");
     }
-    c.billing.set_account_locale(&c.alice.caller, &account, None).await.unwrap();
+    c.billing.accounts().set_account_locale(&c.alice.caller, &account, None).await.unwrap();
 
     let orders = c.get("/console/orders.csv", &alice).await;
     let (header, listed) = rows(&orders.text);

@@ -115,7 +115,7 @@ async fn customer_pages_render_in_chinese_from_the_stored_choice() {
     let c = console().await;
     let session = c.sign_in(&c.alice.key).await;
     let account = account_of(&c.alice.caller);
-    c.billing.set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
+    c.billing.accounts().set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
     let quota = &c.alice.quota_id;
     let pages = [
         "/console/workspaces".to_owned(),
@@ -159,7 +159,7 @@ async fn the_language_switch_stores_the_choice_with_the_account() {
     let answer = c.post("/console/language", &session, &format!("csrf={}&locale=zh-CN", page.csrf())).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     let account = account_of(&c.alice.caller);
-    let stored = c.billing.account(&c.alice.caller, &account).await.unwrap();
+    let stored = c.billing.accounts().account(&c.alice.caller, &account).await.unwrap();
     assert_eq!(stored.locale.as_deref(), Some("zh-CN"));
     // The choice follows the account, not the browser's cookie.
     assert!(c.get("/console/workspaces", &session).await.text.contains("<h1>工作空间</h1>"));
@@ -279,7 +279,7 @@ async fn a_printed_document_has_chinese_labels_around_its_content_as_issued() {
     let path = format!("/console/documents/doc_{id}");
     let before = c.get(&path, &session).await.text;
     let account = account_of(&c.alice.caller);
-    c.billing.set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
+    c.billing.accounts().set_account_locale(&c.alice.caller, &account, Some("zh-CN")).await.unwrap();
     let page = c.get(&path, &session).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("<html lang=\"zh-CN\">") && !page.text.contains('⟦'));
@@ -292,7 +292,7 @@ async fn a_printed_document_has_chinese_labels_around_its_content_as_issued() {
         assert!(before.contains(english) && !page.text.contains(english), "{english}");
     }
     // The content is shown as issued: number, amounts, digest.
-    let doc = c.billing.document(&c.alice.caller, &format!("doc_{id}")).await.unwrap();
+    let doc = c.billing.documents().document(&c.alice.caller, &format!("doc_{id}")).await.unwrap();
     for value in [doc.number.as_str(), "$805.25", doc.sha256.as_str()] {
         assert!(before.contains(value) && page.text.contains(value), "{value}");
     }

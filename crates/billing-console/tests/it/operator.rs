@@ -16,7 +16,7 @@ pub async fn alice_unsubscribes(c: &Console) -> String {
     let done = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     let filter = RefundFilter { limit: 10, ..RefundFilter::default() };
-    c.billing.refunds(&c.alice.caller, filter).await.unwrap().remove(0).id
+    c.billing.unsubscriptions().refunds(&c.alice.caller, filter).await.unwrap().remove(0).id
 }
 
 pub fn alice_id(c: &Console) -> String {
@@ -54,8 +54,16 @@ async fn operators_list_and_search_accounts_and_customers_may_not() {
 async fn the_account_page_shows_methods_instances_refunds_and_balance_entries_in_its_zone() {
     let c = console().await;
     let id = alice_id(&c);
-    c.billing.add_payment_method(&c.alice.caller, &id, PaymentMethodKind::Card, "4242 4242 4242 4242").await.unwrap();
-    c.billing.add_payment_method(&c.alice.caller, &id, PaymentMethodKind::Paypal, "ann@example.com").await.unwrap();
+    c.billing
+        .accounts()
+        .add_payment_method(&c.alice.caller, &id, PaymentMethodKind::Card, "4242 4242 4242 4242")
+        .await
+        .unwrap();
+    c.billing
+        .accounts()
+        .add_payment_method(&c.alice.caller, &id, PaymentMethodKind::Paypal, "ann@example.com")
+        .await
+        .unwrap();
     let refund = alice_unsubscribes(&c).await;
     let operator = c.sign_in(&c.operator).await;
     let page = c.get(&format!("/console/operator/accounts/{id}"), &operator).await;

@@ -52,7 +52,8 @@ async fn pages_send_visitors_without_a_valid_session_to_sign_in() {
 async fn a_confirmation_without_its_csrf_token_is_refused_and_changes_nothing() {
     let c = console().await;
     let session = c.sign_in(&c.alice.key).await;
-    let quote = c.billing.quote_unsubscription(&c.alice.caller, &c.alice.quota_id, None).await.unwrap();
+    let quote =
+        c.billing.unsubscriptions().quote_unsubscription(&c.alice.caller, &c.alice.quota_id, None).await.unwrap();
     let path = format!("/console/quotes/{}/confirm", quote.stored.id);
     let form = "idempotency_key=k1&confirm_name=etl&terms=accepted";
     for body in [form.to_owned(), format!("{form}&csrf=00"), format!("{form}&csrf=")] {
@@ -60,7 +61,7 @@ async fn a_confirmation_without_its_csrf_token_is_refused_and_changes_nothing() 
         assert_eq!(answer.status, StatusCode::FORBIDDEN);
         assert!(answer.text.contains("CSRF_TOKEN_INVALID"));
     }
-    let instance = c.billing.instance(&c.alice.caller, &c.alice.quota_id).await.unwrap();
+    let instance = c.billing.purchases().instance(&c.alice.caller, &c.alice.quota_id).await.unwrap();
     assert_eq!(instance.state, InstanceState::Active);
 }
 
@@ -76,7 +77,7 @@ async fn a_confirmation_with_its_token_refunds_once_even_when_sent_twice() {
     let second = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
     assert_eq!(first.location(), second.location());
-    let refunds = c.billing.refunds(
+    let refunds = c.billing.unsubscriptions().refunds(
         &c.alice.caller,
         billing_app::unsubscription::records::RefundFilter { limit: 10, ..Default::default() },
     );
@@ -93,7 +94,7 @@ async fn a_wrong_workspace_name_shows_the_review_again_with_the_code() {
     let answer = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
     assert_eq!(answer.status, StatusCode::CONFLICT);
     assert!(answer.text.contains("CONFIRMATION_MISMATCH"));
-    assert!(c.billing.workspace_details(&c.alice.caller, &c.alice.workspace_id).await.is_ok());
+    assert!(c.billing.accounts().workspace_details(&c.alice.caller, &c.alice.workspace_id).await.is_ok());
 }
 
 #[tokio::test]
@@ -174,7 +175,7 @@ async fn submitting_the_renew_form_twice_renews_once() {
     let second = c.post(&path, &session, &body).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
     assert_eq!(second.location(), first.location(), "the repeat shows the first renewal");
-    let orders = c.billing.orders(&c.alice.caller, &c.alice.quota_id).await.unwrap();
+    let orders = c.billing.purchases().orders(&c.alice.caller, &c.alice.quota_id).await.unwrap();
     assert_eq!(orders.len(), 2, "one new order and one renewal: {orders:?}");
 }
 
@@ -203,16 +204,22 @@ async fn a_full_page_of_refunds_links_to_the_older_ones() {
             benefit_ids: vec![],
             tenders: Some(vec![tender]),
         };
-        let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap();
-        let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan.instance.id, None).await.unwrap();
+        let plan = c.billing.purchases().buy_plan(&c.alice.caller, &request).await.unwrap();
+        let quote =
+            c.billing.unsubscriptions().quote_unsubscription(&c.alice.caller, &plan.instance.id, None).await.unwrap();
         let confirmation = Confirmation {
             quote_id: quote.stored.id.clone(),
             idempotency_key: format!("plan-{i}"),
             confirm_workspace_deletion: None,
         };
-        c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+        c.billing.unsubscriptions().confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
     }
-    let all = c.billing.refunds(&c.alice.caller, RefundFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let all = c
+        .billing
+        .unsubscriptions()
+        .refunds(&c.alice.caller, RefundFilter { limit: 1000, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(all.len(), 201);
     let session = c.sign_in(&c.alice.key).await;
     let first = c.get("/console/refunds", &session).await;
@@ -234,10 +241,11 @@ async fn a_pay_as_you_go_workspace_is_deleted_from_the_console_without_a_refund(
     let Caller::Customer(account_id) = caller else { unreachable!() };
     let adhoc = c
         .billing
+        .accounts()
         .create_workspace(caller, account_id, "ap-southeast-1", "adhoc", billing_app::model::BillingMethod::PayAsYouGo)
         .await
         .unwrap();
-    c.billing.add_job(caller, &adhoc.id, "q.sql", "SELECT 1").await.unwrap();
+    c.billing.accounts().add_job(caller, &adhoc.id, "q.sql", "SELECT 1").await.unwrap();
     let session = c.sign_in(&c.alice.key).await;
     let page = c.get(&format!("/console/workspaces/{}/delete", adhoc.id), &session).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
@@ -248,7 +256,7 @@ async fn a_pay_as_you_go_workspace_is_deleted_from_the_console_without_a_refund(
     let refused = c.post(&path, &session, &wrong).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text.contains("does not match"), "{}", refused.text);
-    assert!(c.billing.workspace_details(caller, &adhoc.id).await.is_ok());
+    assert!(c.billing.accounts().workspace_details(caller, &adhoc.id).await.is_ok());
 
     let right = format!("csrf={}&idempotency_key=d1&confirm_name=adhoc&terms=accepted", page.csrf());
     let done = c.post(&path, &session, &right).await;
@@ -257,7 +265,7 @@ async fn a_pay_as_you_go_workspace_is_deleted_from_the_console_without_a_refund(
     assert_eq!(again.location(), done.location());
     let list = c.get(done.location(), &session).await;
     assert!(list.text.contains("Workspace adhoc was deleted with 1 job and 0 data objects. Nothing was refunded."));
-    assert_eq!(c.billing.workspace_details(caller, &adhoc.id).await.unwrap_err().code(), "NOT_FOUND");
+    assert_eq!(c.billing.accounts().workspace_details(caller, &adhoc.id).await.unwrap_err().code(), "NOT_FOUND");
 }
 
 #[tokio::test]
@@ -305,11 +313,11 @@ async fn a_plan_given_back_shows_what_it_released_not_an_empty_bar() {
             amount: Money::parse(Currency::Usd, "53.68").unwrap(),
         }]),
     };
-    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
-    let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
+    let plan = c.billing.purchases().buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let quote = c.billing.unsubscriptions().quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
     let confirmation =
         Confirmation { quote_id: quote.stored.id, idempotency_key: "p1".to_owned(), confirm_workspace_deletion: None };
-    c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+    c.billing.unsubscriptions().confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
     let session = c.sign_in(&c.alice.key).await;
     let page = c.get("/console/plans", &session).await;
     let card = page.text.split(&format!("data-instance=\"{plan}\"")).nth(1).unwrap().split("</li>").next().unwrap();
@@ -397,7 +405,7 @@ async fn a_refused_policy_keeps_what_was_typed_and_takes_effect_in_the_billing_z
     let good = format!("csrf={}&effective_from=2026-04-01T08:00&{settings}&quote_ttl=15m", page.csrf());
     let added = c.post("/console/operator/policy", &operator, &good).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text);
-    let versions = c.billing.policy_versions().await.unwrap();
+    let versions = c.billing.operations().policy_versions().await.unwrap();
     let newest = versions.iter().max_by_key(|v| v.version).unwrap();
     assert_eq!(newest.effective_from.to_rfc3339(), "2026-04-01T00:00:00+00:00");
 }
@@ -410,8 +418,12 @@ async fn pages_speak_of_names_and_labels_and_keep_codes_to_a_details_line() {
     use billing_domain::order::PaymentMethodKind;
     let c = console().await;
     let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
-    let card =
-        c.billing.add_payment_method(&c.alice.caller, account_id, PaymentMethodKind::Card, "4242 4242 4242 4242");
+    let card = c.billing.accounts().add_payment_method(
+        &c.alice.caller,
+        account_id,
+        PaymentMethodKind::Card,
+        "4242 4242 4242 4242",
+    );
     let card = card.await.unwrap();
     let request = PlanPurchase {
         account_id: account_id.clone(),
@@ -425,11 +437,11 @@ async fn pages_speak_of_names_and_labels_and_keep_codes_to_a_details_line() {
             amount: Money::parse(Currency::Usd, "53.68").unwrap(),
         }]),
     };
-    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
-    let quote = c.billing.quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
+    let plan = c.billing.purchases().buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let quote = c.billing.unsubscriptions().quote_unsubscription(&c.alice.caller, &plan, None).await.unwrap();
     let confirmation =
         Confirmation { quote_id: quote.stored.id, idempotency_key: "n1".to_owned(), confirm_workspace_deletion: None };
-    c.billing.confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
+    c.billing.unsubscriptions().confirm_unsubscription(&c.alice.caller, &confirmation).await.unwrap();
 
     let session = c.sign_in(&c.alice.key).await;
     let refunds = c.get("/console/refunds", &session).await;
@@ -461,7 +473,12 @@ async fn the_review_names_the_card_a_refund_goes_back_to() {
     use billing_domain::order::PaymentMethodKind;
     let c = console().await;
     let Caller::Customer(account_id) = &c.alice.caller else { unreachable!() };
-    let card = c.billing.add_payment_method(&c.alice.caller, account_id, PaymentMethodKind::Card, "4242424242424242");
+    let card = c.billing.accounts().add_payment_method(
+        &c.alice.caller,
+        account_id,
+        PaymentMethodKind::Card,
+        "4242424242424242",
+    );
     let card = card.await.unwrap();
     let request = PlanPurchase {
         account_id: account_id.clone(),
@@ -475,7 +492,7 @@ async fn the_review_names_the_card_a_refund_goes_back_to() {
             amount: Money::parse(Currency::Usd, "53.68").unwrap(),
         }]),
     };
-    let plan = c.billing.buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
+    let plan = c.billing.purchases().buy_plan(&c.alice.caller, &request).await.unwrap().instance.id;
     let session = c.sign_in(&c.alice.key).await;
     let review = c.get(&format!("/console/instances/{plan}/unsubscribe"), &session).await;
     let row = review.text.split("data-rule=\"original_method\"").nth(1).unwrap().split("</tr>").next().unwrap();

@@ -39,9 +39,9 @@ async fn a_session_ends_when_its_api_key_is_revoked() {
     let c = console().await;
     let session = c.sign_in(&c.operator).await;
     assert_eq!(c.get("/console/operator", &session).await.status, StatusCode::OK);
-    let keys = c.billing.api_keys(&billing_app::Caller::Operator, None).await.unwrap();
+    let keys = c.billing.accounts().api_keys(&billing_app::Caller::Operator, None).await.unwrap();
     let operator_key = keys.iter().find(|k| k.account_id.is_none()).unwrap();
-    c.billing.revoke_api_key(&billing_app::Caller::Operator, &operator_key.id).await.unwrap();
+    c.billing.accounts().revoke_api_key(&billing_app::Caller::Operator, &operator_key.id).await.unwrap();
     assert_eq!(c.get("/console/operator", &session).await.location(), "/console/sign-in");
 }
 

@@ -68,13 +68,16 @@ fn at(rfc3339: &str) -> DateTime<Utc> {
 
 async fn customer(billing: &Billing, name: &str) -> Customer {
     let op = Caller::Operator;
-    let account = billing.create_account(&op, name, Currency::Usd).await.unwrap();
+    let account = billing.accounts().create_account(&op, name, Currency::Usd).await.unwrap();
     let usd = Money::parse(Currency::Usd, "50000.00").unwrap();
-    billing.record_transfer(&op, &account.id, usd).await.unwrap();
+    billing.purchases().record_transfer(&op, &account.id, usd).await.unwrap();
     let caller = Caller::Customer(account.id.clone());
-    let ws =
-        billing.create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid).await.unwrap();
-    billing.add_job(&caller, &ws.id, "daily.py", "print('hi')").await.unwrap();
+    let ws = billing
+        .accounts()
+        .create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid)
+        .await
+        .unwrap();
+    billing.accounts().add_job(&caller, &ws.id, "daily.py", "print('hi')").await.unwrap();
     let tender = TenderInput {
         method: PaymentMethodKind::Balance,
         payment_method_id: None,
@@ -89,8 +92,8 @@ async fn customer(billing: &Billing, name: &str) -> Customer {
         tenders: Some(vec![tender]),
         auto_renew: false,
     };
-    let quota = billing.buy_quota(&caller, &request).await.unwrap();
-    let (_, key) = billing.create_api_key(&op, Some(&account.id), "tests").await.unwrap();
+    let quota = billing.purchases().buy_quota(&caller, &request).await.unwrap();
+    let (_, key) = billing.accounts().create_api_key(&op, Some(&account.id), "tests").await.unwrap();
     Customer { key, caller, workspace_id: ws.id, quota_id: quota.instance.id }
 }
 
@@ -102,8 +105,8 @@ pub async fn console() -> Console {
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
     let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
     let billing = Billing::new(store, clock.clone()).with_channel(channel);
-    billing.ensure_catalog().await.unwrap();
-    let (_, operator) = billing.create_api_key(&Caller::Operator, None, "operator").await.unwrap();
+    billing.operations().ensure_catalog().await.unwrap();
+    let (_, operator) = billing.accounts().create_api_key(&Caller::Operator, None, "operator").await.unwrap();
     let alice = customer(&billing, "alice").await;
     let bob = customer(&billing, "bob").await;
     let router = router(ConsoleState::new(billing.clone()));

@@ -20,7 +20,7 @@ async fn committed_writes_reach_the_database_file_without_a_writer_copying_them(
     let records: Vec<_> = (0..5000)
         .map(|i| usage(&format!("record-{i:05}"), &adhoc.id, hour - chrono::Duration::hours(i % 48), "0.5"))
         .collect();
-    w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+    w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
     // Far less than the log's bound, so only the checkpointer copies it.
     let wal_len = std::fs::metadata(format!("{path}-wal")).unwrap().len();
     assert!(wal_len < 8 << 20, "the import alone filled {wal_len} bytes of log");

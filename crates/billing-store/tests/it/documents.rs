@@ -18,7 +18,7 @@ use crate::unsubscription::confirm;
 
 async fn docs(w: &World, kind: DocumentKind) -> Vec<DocumentRecord> {
     let filter = DocumentFilter { kind: Some(kind), limit: 100, ..DocumentFilter::default() };
-    let mut found = w.billing.documents(&OPERATOR, filter).await.unwrap();
+    let mut found = w.billing.documents().documents(&OPERATOR, filter).await.unwrap();
     found.reverse();
     found
 }
@@ -29,7 +29,7 @@ fn numbers(docs: &[DocumentRecord]) -> Vec<String> {
 
 async fn of_source(w: &World, source: &str) -> Vec<DocumentRecord> {
     let filter = DocumentFilter { source_id: Some(source.to_owned()), limit: 100, ..DocumentFilter::default() };
-    w.billing.documents(&OPERATOR, filter).await.unwrap()
+    w.billing.documents().documents(&OPERATOR, filter).await.unwrap()
 }
 
 async fn confirm_action(billing: &Billing, caller: &Caller, quote: &QuoteView, key: &str) -> String {
@@ -39,8 +39,8 @@ async fn confirm_action(billing: &Billing, caller: &Caller, quote: &QuoteView, k
         confirm_workspace_deletion: quote.deletes.as_ref().map(|t| t.name.clone()),
     };
     let done = match quote.stored.action {
-        ActionKind::Unsubscribe => billing.confirm_unsubscription(caller, &c).await.unwrap(),
-        _ => billing.confirm_quota_change(caller, &c).await.unwrap(),
+        ActionKind::Unsubscribe => billing.unsubscriptions().confirm_unsubscription(caller, &c).await.unwrap(),
+        _ => billing.unsubscriptions().confirm_quota_change(caller, &c).await.unwrap(),
     };
     done.unsubscription.id
 }
@@ -54,9 +54,18 @@ fn text_of_pdf(bytes: &[u8]) -> String {
 /// 100 CUs for 6 months from the balance, then a month's renewal by card.
 async fn quota_with_renewal(w: &World) -> (Seed, String, String, String) {
     let seed = w.seed("acme", "20000.00").await;
-    let bought = w.billing.buy_quota(&seed.caller, &seed.quota(100, 6, Some(vec![balance("19326.00")]))).await.unwrap();
-    let renewal =
-        w.billing.renew(&seed.caller, &bought.instance.id, 1, &[], Some(&[seed.card("3221.00")])).await.unwrap();
+    let bought = w
+        .billing
+        .purchases()
+        .buy_quota(&seed.caller, &seed.quota(100, 6, Some(vec![balance("19326.00")])))
+        .await
+        .unwrap();
+    let renewal = w
+        .billing
+        .purchases()
+        .renew(&seed.caller, &bought.instance.id, 1, &[], Some(&[seed.card("3221.00")]))
+        .await
+        .unwrap();
     (seed, bought.instance.id, bought.order.id, renewal.order.id)
 }
 
@@ -74,11 +83,12 @@ async fn every_payment_gets_an_invoice_and_every_refund_set_a_credit_note_naming
         assert_eq!((body.tenders[0].method.as_str(), content.buyer.name.as_str()), ("card", "acme"));
 
         // The pending renewal alone, then the rest of the quota.
-        let quote = w.billing.quote_unsubscription(&seed.caller, &quota, Some(&renewal)).await.unwrap();
+        let quote =
+            w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, Some(&renewal)).await.unwrap();
         let renewal_set = confirm_action(&w.billing, &seed.caller, &quote, "k-renewal").await;
-        let quote = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let quote = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         let c = confirm(&quote, "k-quota", Some(&seed.workspace.name));
-        let whole = w.billing.confirm_unsubscription(&seed.caller, &c).await.unwrap();
+        let whole = w.billing.unsubscriptions().confirm_unsubscription(&seed.caller, &c).await.unwrap();
 
         let notes = docs(&w, DocumentKind::CreditNote).await;
         assert_eq!(numbers(&notes), ["CN-2026-000001", "CN-2026-000002"]);
@@ -150,12 +160,12 @@ async fn every_payment_gets_an_invoice_and_every_refund_set_a_credit_note_naming
         .await
         .unwrap();
         assert_eq!(leftovers, 0, "no stand-in survives the commit");
-        assert_eq!(w.billing.audit_verify(&OPERATOR).await.unwrap().problem, None);
+        assert_eq!(w.billing.operations().audit_verify(&OPERATOR).await.unwrap().problem, None);
         // A customer sees their own documents, not another account's.
         let other = w.seed("other", "0.00").await;
         let filter = DocumentFilter { limit: 10, ..DocumentFilter::default() };
-        assert!(w.billing.documents(&other.caller, filter).await.unwrap().is_empty());
-        assert_eq!(w.billing.document(&other.caller, &notes[0].id).await.unwrap_err().code(), "NOT_FOUND");
+        assert!(w.billing.documents().documents(&other.caller, filter).await.unwrap().is_empty());
+        assert_eq!(w.billing.documents().document(&other.caller, &notes[0].id).await.unwrap_err().code(), "NOT_FOUND");
     });
 }
 
@@ -163,20 +173,24 @@ async fn every_payment_gets_an_invoice_and_every_refund_set_a_credit_note_naming
 async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "0.00").await;
-        let bought =
-            w.billing.buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![seed.card("3221.00")]))).await.unwrap();
+        let bought = w
+            .billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![seed.card("3221.00")])))
+            .await
+            .unwrap();
         let quota = bought.instance.id;
         w.clock.set(at("2026-03-12T10:20:00+08:00"));
         let down = Question { action: ActionKind::Downgrade, order_id: None, new_quota_cu: Some(60) };
-        let quote = w.billing.quote_action(&seed.caller, &quota, &down).await.unwrap();
+        let quote = w.billing.unsubscriptions().quote_action(&seed.caller, &quota, &down).await.unwrap();
         let downgrade = confirm_action(&w.billing, &seed.caller, &quote, "k-down").await;
         let switch = Question { action: ActionKind::SwitchToPayAsYouGo, order_id: None, new_quota_cu: None };
-        let quote = w.billing.quote_action(&seed.caller, &quota, &switch).await.unwrap();
+        let quote = w.billing.unsubscriptions().quote_action(&seed.caller, &quota, &switch).await.unwrap();
         let switched = confirm_action(&w.billing, &seed.caller, &quote, "k-switch").await;
 
-        let mut region = w.billing.region("ap-southeast-1").await.unwrap();
+        let mut region = w.billing.operations().region("ap-southeast-1").await.unwrap();
         region.reserved_cu_capacity = Some(50);
-        w.billing.set_region(&OPERATOR, region).await.unwrap();
+        w.billing.operations().set_region(&OPERATOR, region).await.unwrap();
         let second = w.seed("second", "0.00").await;
         let voucher = w.grant(second.id(), BenefitKind::Voucher, "221.00").await;
         let request = second.quota(100, 1, Some(vec![second.card("3000.00")]));
@@ -227,7 +241,11 @@ fn draft_of(doc: &DocumentRecord, event_id: &str) -> DocumentDraft {
 async fn a_rolled_back_transaction_gives_its_number_back() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "20000.00").await;
-        w.billing.buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+        w.billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")])))
+            .await
+            .unwrap();
         let first = docs(&w, DocumentKind::Invoice).await.remove(0);
         {
             // A draft dropped without commit takes no number.
@@ -244,13 +262,18 @@ async fn a_rolled_back_transaction_gives_its_number_back() {
         }
         // A confirmation refused after its checks leaves no trace either.
         let other = w.seed("other", "20000.00").await;
-        let bought = w.billing.buy_quota(&other.caller, &other.quota(100, 1, Some(vec![balance("3221.00")]))).await;
+        let bought =
+            w.billing.purchases().buy_quota(&other.caller, &other.quota(100, 1, Some(vec![balance("3221.00")]))).await;
         let quota = bought.unwrap().instance.id;
-        let quote = w.billing.quote_unsubscription(&other.caller, &quota, None).await.unwrap();
-        let wrong = w.billing.confirm_unsubscription(&other.caller, &confirm(&quote, "k", Some("nope"))).await;
+        let quote = w.billing.unsubscriptions().quote_unsubscription(&other.caller, &quota, None).await.unwrap();
+        let wrong = w
+            .billing
+            .unsubscriptions()
+            .confirm_unsubscription(&other.caller, &confirm(&quote, "k", Some("nope")))
+            .await;
         assert_eq!(wrong.unwrap_err().code(), "CONFIRMATION_MISMATCH");
         let c = confirm(&quote, "k2", Some(&other.workspace.name));
-        w.billing.confirm_unsubscription(&other.caller, &c).await.unwrap();
+        w.billing.unsubscriptions().confirm_unsubscription(&other.caller, &c).await.unwrap();
         assert_eq!(numbers(&docs(&w, DocumentKind::Invoice).await), ["INV-2026-000001", "INV-2026-000002"]);
         assert_eq!(numbers(&docs(&w, DocumentKind::CreditNote).await), ["CN-2026-000001"]);
     });
@@ -264,26 +287,30 @@ async fn an_issued_document_never_changes_when_prices_or_the_seller_change() {
             address: "1 Harbourfront Ave\nSingapore 098632".to_owned(),
             tax_id: "SG-201912345K".to_owned(),
         };
-        w.billing.set_seller(&OPERATOR, &first_seller).await.unwrap();
+        w.billing.documents().set_seller(&OPERATOR, &first_seller).await.unwrap();
         let seed = w.seed("acme", "20000.00").await;
-        w.billing.buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+        w.billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")])))
+            .await
+            .unwrap();
         let issued = docs(&w, DocumentKind::Invoice).await.remove(0);
-        let (_, html_before) = w.billing.document_html(&seed.caller, &issued.id).await.unwrap();
-        let (_, pdf_before) = w.billing.document_pdf(&seed.caller, &issued.id).await.unwrap();
+        let (_, html_before) = w.billing.documents().document_html(&seed.caller, &issued.id).await.unwrap();
+        let (_, pdf_before) = w.billing.documents().document_pdf(&seed.caller, &issued.id).await.unwrap();
 
-        let mut region = w.billing.region("ap-southeast-1").await.unwrap();
+        let mut region = w.billing.operations().region("ap-southeast-1").await.unwrap();
         region.cu_month_price = usd("40.00");
-        w.billing.set_region(&OPERATOR, region).await.unwrap();
+        w.billing.operations().set_region(&OPERATOR, region).await.unwrap();
         let renamed = SellerDetails { name: "Renamed Seller GmbH".to_owned(), ..first_seller.clone() };
-        w.billing.set_seller(&OPERATOR, &renamed).await.unwrap();
+        w.billing.documents().set_seller(&OPERATOR, &renamed).await.unwrap();
         let bad = SellerDetails { name: "x\u{7}".to_owned(), ..first_seller.clone() };
-        assert_eq!(w.billing.set_seller(&OPERATOR, &bad).await.unwrap_err().code(), "INVALID_INPUT");
-        assert_eq!(w.billing.set_seller(&seed.caller, &renamed).await.unwrap_err().code(), "FORBIDDEN");
+        assert_eq!(w.billing.documents().set_seller(&OPERATOR, &bad).await.unwrap_err().code(), "INVALID_INPUT");
+        assert_eq!(w.billing.documents().set_seller(&seed.caller, &renamed).await.unwrap_err().code(), "FORBIDDEN");
 
-        let again = w.billing.document(&seed.caller, &issued.id).await.unwrap();
+        let again = w.billing.documents().document(&seed.caller, &issued.id).await.unwrap();
         assert_eq!(again, issued, "the stored document is unchanged");
-        let (_, html_after) = w.billing.document_html(&seed.caller, &issued.id).await.unwrap();
-        let (_, pdf_after) = w.billing.document_pdf(&seed.caller, &issued.id).await.unwrap();
+        let (_, html_after) = w.billing.documents().document_html(&seed.caller, &issued.id).await.unwrap();
+        let (_, pdf_after) = w.billing.documents().document_pdf(&seed.caller, &issued.id).await.unwrap();
         assert_eq!(html_after, html_before);
         assert_eq!(pdf_after, pdf_before, "the PDF is made from the stored content alone, byte for byte");
         assert!(html_after.contains("Spark Cloud Pte. Ltd.") && !html_after.contains("Renamed"));
@@ -295,7 +322,11 @@ async fn an_issued_document_never_changes_when_prices_or_the_seller_change() {
         }
         // A document issued after the change shows the new seller.
         let other = w.seed("other", "20000.00").await;
-        w.billing.buy_quota(&other.caller, &other.quota(100, 1, Some(vec![balance("4000.00")]))).await.unwrap();
+        w.billing
+            .purchases()
+            .buy_quota(&other.caller, &other.quota(100, 1, Some(vec![balance("4000.00")])))
+            .await
+            .unwrap();
         let newer = docs(&w, DocumentKind::Invoice).await.remove(1).parsed().unwrap();
         assert_eq!((newer.seller.name.as_str(), newer.total.as_str()), ("Renamed Seller GmbH", "4000.00"));
     });

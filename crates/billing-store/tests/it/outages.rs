@@ -10,12 +10,12 @@ use crate::support::{OPERATOR, usd};
 #[tokio::test]
 async fn a_store_whose_connections_are_closed_answers_unavailable_for_reads_and_writes() {
     on_every_backend!(|w| {
-        let account = w.billing.create_account(&OPERATOR, "acme", Currency::Usd).await.unwrap();
+        let account = w.billing.accounts().create_account(&OPERATOR, "acme", Currency::Usd).await.unwrap();
         w.store.close().await;
-        let read = w.billing.account(&OPERATOR, &account.id).await.unwrap_err();
+        let read = w.billing.accounts().account(&OPERATOR, &account.id).await.unwrap_err();
         assert!(matches!(read, AppError::Unavailable(_)), "a read: {read:?}");
         assert_eq!(read.code(), "UNAVAILABLE");
-        let write = w.billing.record_transfer(&OPERATOR, &account.id, usd("10.00")).await.unwrap_err();
+        let write = w.billing.purchases().record_transfer(&OPERATOR, &account.id, usd("10.00")).await.unwrap_err();
         assert!(matches!(write, AppError::Unavailable(_)), "a write: {write:?}");
     });
 }

@@ -16,13 +16,27 @@ async fn refunds_are_read_page_by_page_newest_first() {
         let seed = w.seed("acme", "1000.00").await;
         let other = w.seed("globex", "1000.00").await;
         for i in 0..5 {
-            let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await;
-            let quote = w.billing.quote_unsubscription(&seed.caller, &plan.unwrap().instance.id, None).await.unwrap();
-            w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, &format!("k{i}"), None)).await.unwrap();
+            let plan =
+                w.billing.purchases().buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await;
+            let quote = w
+                .billing
+                .unsubscriptions()
+                .quote_unsubscription(&seed.caller, &plan.unwrap().instance.id, None)
+                .await
+                .unwrap();
+            w.billing
+                .unsubscriptions()
+                .confirm_unsubscription(&seed.caller, &confirm(&quote, &format!("k{i}"), None))
+                .await
+                .unwrap();
             w.clock.advance(Duration::minutes(1));
         }
-        let all =
-            w.billing.refunds(&seed.caller, RefundFilter { limit: 100, ..RefundFilter::default() }).await.unwrap();
+        let all = w
+            .billing
+            .unsubscriptions()
+            .refunds(&seed.caller, RefundFilter { limit: 100, ..RefundFilter::default() })
+            .await
+            .unwrap();
         assert_eq!(all.len(), 5);
         let mut paged = Vec::new();
         let mut after = None;
@@ -30,7 +44,7 @@ async fn refunds_are_read_page_by_page_newest_first() {
         // were ignored would repeat the first page and never end.
         for _ in 0..4 {
             let filter = RefundFilter { limit: 2, starting_after: after.clone(), ..RefundFilter::default() };
-            let page = w.billing.refunds(&seed.caller, filter).await.unwrap();
+            let page = w.billing.unsubscriptions().refunds(&seed.caller, filter).await.unwrap();
             let Some(last) = page.last() else { break };
             after = Some(last.id.clone());
             paged.extend(page);
@@ -38,10 +52,10 @@ async fn refunds_are_read_page_by_page_newest_first() {
         assert_eq!(paged, all, "the pages differ from the whole list");
         // Another account's refund, or a made-up id, is no cursor.
         let theirs = RefundFilter { limit: 2, starting_after: Some(all[0].id.clone()), ..RefundFilter::default() };
-        let refused = w.billing.refunds(&other.caller, theirs).await.unwrap_err();
+        let refused = w.billing.unsubscriptions().refunds(&other.caller, theirs).await.unwrap_err();
         assert_eq!((refused.code(), refused.to_string().contains("starting_after")), ("INVALID_INPUT", true));
         let made_up = RefundFilter { limit: 2, starting_after: Some("ref_nope".into()), ..RefundFilter::default() };
-        assert_eq!(w.billing.refunds(&OPERATOR, made_up).await.unwrap_err().code(), "INVALID_INPUT");
+        assert_eq!(w.billing.unsubscriptions().refunds(&OPERATOR, made_up).await.unwrap_err().code(), "INVALID_INPUT");
     });
 }
 
@@ -54,21 +68,21 @@ async fn settlements_are_read_page_by_page_oldest_first() {
         let last = w.previous_hour();
         let records: Vec<_> =
             (0..5).map(|h| usage(&format!("r{h}"), &adhoc.id, last - Duration::hours(h), "1.000")).collect();
-        w.billing.import_usage(&OPERATOR, &records).await.unwrap();
-        w.billing.import_usage(&OPERATOR, &[usage("o1", &other.id, last, "1.000")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("o1", &other.id, last, "1.000")]).await.unwrap();
         let caller = customer(seed.id());
-        let all = w.billing.settlements(&caller, &adhoc.id, None, 100).await.unwrap();
+        let all = w.billing.purchases().settlements(&caller, &adhoc.id, None, 100).await.unwrap();
         assert_eq!(all.len(), 5);
         assert!(all.windows(2).all(|p| p[0].hour_start < p[1].hour_start));
-        let first = w.billing.settlements(&caller, &adhoc.id, None, 2).await.unwrap();
-        let second = w.billing.settlements(&caller, &adhoc.id, Some(&first[1].id), 2).await.unwrap();
-        let third = w.billing.settlements(&caller, &adhoc.id, Some(&second[1].id), 2).await.unwrap();
-        let rest = w.billing.settlements(&caller, &adhoc.id, Some(&third[0].id), 2).await.unwrap();
+        let first = w.billing.purchases().settlements(&caller, &adhoc.id, None, 2).await.unwrap();
+        let second = w.billing.purchases().settlements(&caller, &adhoc.id, Some(&first[1].id), 2).await.unwrap();
+        let third = w.billing.purchases().settlements(&caller, &adhoc.id, Some(&second[1].id), 2).await.unwrap();
+        let rest = w.billing.purchases().settlements(&caller, &adhoc.id, Some(&third[0].id), 2).await.unwrap();
         assert_eq!([first, second, third].concat(), all);
         assert!(rest.is_empty());
         // A settlement of another workspace is no cursor here.
-        let foreign = w.billing.settlements(&caller, &other.id, None, 1).await.unwrap().remove(0);
-        let refused = w.billing.settlements(&caller, &adhoc.id, Some(&foreign.id), 2).await.unwrap_err();
+        let foreign = w.billing.purchases().settlements(&caller, &other.id, None, 1).await.unwrap().remove(0);
+        let refused = w.billing.purchases().settlements(&caller, &adhoc.id, Some(&foreign.id), 2).await.unwrap_err();
         assert_eq!(refused.code(), "INVALID_INPUT");
     });
 }
@@ -84,17 +98,17 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
         let back = [0, 1, 23, 24, 25, 49, 50];
         let records: Vec<_> =
             back.iter().map(|h| usage(&format!("r{h}"), &adhoc.id, last - Duration::hours(*h), "1.000")).collect();
-        w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
         w.clock.advance(Duration::minutes(5));
         let late: Vec<_> = [1, 49]
             .iter()
             .map(|h| usage(&format!("late{h}"), &adhoc.id, last - Duration::hours(*h), "0.500"))
             .collect();
-        let outcome = w.billing.import_usage(&OPERATOR, &late).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &late).await.unwrap();
         assert_eq!(outcome.adjustments, 2);
 
         let caller = customer(seed.id());
-        let all = w.billing.settlements(&caller, &adhoc.id, None, 100).await.unwrap();
+        let all = w.billing.purchases().settlements(&caller, &adhoc.id, None, 100).await.unwrap();
         assert_eq!(all.len(), back.len() + 2);
         let key = |s: &billing_app::model::Settlement| (s.hour_start, s.settled_at, s.id.clone());
         assert!(all.windows(2).all(|p| key(&p[0]) < key(&p[1])), "not oldest first: {all:?}");
@@ -103,7 +117,8 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
             let mut read = Vec::new();
             let mut cursor: Option<String> = None;
             loop {
-                let page = w.billing.settlements(&caller, &adhoc.id, cursor.as_deref(), size).await.unwrap();
+                let page =
+                    w.billing.purchases().settlements(&caller, &adhoc.id, cursor.as_deref(), size).await.unwrap();
                 assert!(page.len() <= size as usize);
                 let Some(tail) = page.last() else { break };
                 cursor = Some(tail.id.clone());

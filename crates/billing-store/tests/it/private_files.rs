@@ -8,7 +8,7 @@ use crate::support::{OPERATOR, sqlite_world};
 async fn a_new_sqlite_database_and_its_log_files_are_private_to_their_owner() {
     use std::os::unix::fs::PermissionsExt;
     let w = sqlite_world().await;
-    w.billing.create_api_key(&OPERATOR, None, "ops").await.unwrap();
+    w.billing.accounts().create_api_key(&OPERATOR, None, "ops").await.unwrap();
     let file = billing_store::sqlite_file(&w.url).unwrap();
     for path in billing_store::sqlite_files(&file) {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;

@@ -24,7 +24,12 @@ async fn a_quota_of_100_cu_for_6_months_in_singapore_costs_19326_and_is_paid_fro
         let expected = quota_list_price(&Region::singapore(), 100, 6).unwrap();
         assert_eq!(expected, usd("19326.00"));
 
-        let bought = w.billing.buy_quota(&s.caller, &s.quota(100, 6, Some(vec![balance("19326.00")]))).await.unwrap();
+        let bought = w
+            .billing
+            .purchases()
+            .buy_quota(&s.caller, &s.quota(100, 6, Some(vec![balance("19326.00")])))
+            .await
+            .unwrap();
 
         assert_eq!(bought.order.charges.list_price, expected);
         assert_eq!(bought.order.charges.cash_due().unwrap(), expected);
@@ -56,7 +61,7 @@ async fn a_quota_can_be_paid_partly_from_the_balance_and_partly_by_card() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "10000.00").await;
         let tenders = vec![balance("10000.00"), s.card("9326.00")];
-        let bought = w.billing.buy_quota(&s.caller, &s.quota(100, 6, Some(tenders))).await.unwrap();
+        let bought = w.billing.purchases().buy_quota(&s.caller, &s.quota(100, 6, Some(tenders))).await.unwrap();
 
         assert_eq!(w.balance_of(s.id()).await, usd("0.00"));
         let order = w.order(&bought.order.id).await;
@@ -132,7 +137,8 @@ async fn a_resource_plan_costs_its_catalog_price_and_issues_its_capacity() {
         let price = plan_list_price(&Region::singapore(), CuHours::from_whole(1000)).unwrap();
         assert_eq!(price, usd("53.68"));
 
-        let bought = w.billing.buy_plan(&s.caller, &s.plan(1000, 1, Some(vec![balance("53.68")]))).await.unwrap();
+        let bought =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(1000, 1, Some(vec![balance("53.68")]))).await.unwrap();
 
         assert_eq!(bought.order.charges.list_price, price);
         assert_eq!(w.balance_of(s.id()).await, usd("46.32"));
@@ -152,7 +158,7 @@ async fn a_resource_plan_costs_its_catalog_price_and_issues_its_capacity() {
 async fn an_unpaid_quota_order_can_be_paid_later_and_its_period_starts_then() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "1000.00").await;
-        let placed = w.billing.buy_quota(&s.caller, &s.quota(25, 1, None)).await.unwrap();
+        let placed = w.billing.purchases().buy_quota(&s.caller, &s.quota(25, 1, None)).await.unwrap();
         assert_eq!(placed.order.status, OrderStatus::Unpaid);
         assert_eq!(w.instance(&placed.instance.id).await.state, InstanceState::PendingPayment);
         assert_eq!(w.subscription_queue(&s.workspace.id).await, QueueStatus::Stopped);
@@ -160,7 +166,7 @@ async fn an_unpaid_quota_order_can_be_paid_later_and_its_period_starts_then() {
         assert_eq!(w.ledger_sum("revenue:prepaid", "USD").await, 0);
 
         w.clock.advance(Duration::days(2));
-        let paid = w.billing.pay_order(&s.caller, &placed.order.id, &[balance("805.25")]).await.unwrap();
+        let paid = w.billing.purchases().pay_order(&s.caller, &placed.order.id, &[balance("805.25")]).await.unwrap();
 
         assert_eq!(paid.order.status, OrderStatus::Paid);
         let order = w.order(&placed.order.id).await;
@@ -172,7 +178,8 @@ async fn an_unpaid_quota_order_can_be_paid_later_and_its_period_starts_then() {
         assert_eq!(w.subscription_queue(&s.workspace.id).await, QueueStatus::Running);
         assert_eq!(w.periods(&placed.instance.id).await[0].start, w.billing.now());
         assert_eq!(w.balance_of(s.id()).await, usd("194.75"));
-        let again = w.billing.pay_order(&s.caller, &placed.order.id, &[balance("805.25")]).await.unwrap_err();
+        let again =
+            w.billing.purchases().pay_order(&s.caller, &placed.order.id, &[balance("805.25")]).await.unwrap_err();
         assert_eq!(again.code(), "INVALID_STATE");
         assert_eq!(w.balance_of(s.id()).await, usd("194.75"));
         w.assert_books_in_order().await;
@@ -193,16 +200,19 @@ async fn an_unpaid_quota_order_is_cancelled_after_seven_days_and_its_coupon_can_
         let (order_id, instance_id, coupon_id) = place_unpaid_quota_with_coupon(&w, &s).await;
 
         w.clock.advance(Duration::days(7) - Duration::seconds(1));
-        assert_eq!(w.billing.run_due().await.unwrap(), DueWork::default());
+        assert_eq!(w.billing.purchases().run_due().await.unwrap(), DueWork::default());
         assert_eq!(w.order(&order_id).await.status, OrderStatus::Unpaid);
 
         w.clock.advance(Duration::seconds(1));
-        assert_eq!(w.billing.run_due().await.unwrap(), DueWork { orders_cancelled: 1, ..DueWork::default() });
+        assert_eq!(
+            w.billing.purchases().run_due().await.unwrap(),
+            DueWork { orders_cancelled: 1, ..DueWork::default() }
+        );
         assert_eq!(w.order(&order_id).await.status, OrderStatus::Cancelled);
         assert_eq!(w.instance(&instance_id).await.state, InstanceState::Cancelled);
         assert_eq!(w.benefit(&coupon_id).await.status, BenefitStatus::Active);
         assert_eq!(w.balance_of(s.id()).await, usd("1000.00"));
-        let late = w.billing.pay_order(&s.caller, &order_id, &[balance("705.25")]).await.unwrap_err();
+        let late = w.billing.purchases().pay_order(&s.caller, &order_id, &[balance("705.25")]).await.unwrap_err();
         assert_eq!(late.code(), "INVALID_STATE");
 
         // The workspace is free for a new quota, and the coupon applies again.
@@ -211,7 +221,7 @@ async fn an_unpaid_quota_order_is_cancelled_after_seven_days_and_its_coupon_can_
         let bought = w.buy_quota_with(&s, again, &[&coupon]).await.unwrap();
         assert_eq!(w.benefit(&coupon_id).await.order_id.as_deref(), Some(bought.order.id.as_str()));
         assert_eq!(w.balance_of(s.id()).await, usd("294.75"));
-        assert_eq!(w.billing.run_due().await.unwrap(), DueWork::default());
+        assert_eq!(w.billing.purchases().run_due().await.unwrap(), DueWork::default());
         w.assert_books_in_order().await;
     });
 }
@@ -221,7 +231,7 @@ async fn a_coupon_given_back_by_a_cancelled_order_is_no_longer_bound_to_it() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "1000.00").await;
         let (order_id, _, coupon_id) = place_unpaid_quota_with_coupon(&w, &s).await;
-        w.billing.cancel_order(&s.caller, &order_id).await.unwrap();
+        w.billing.purchases().cancel_order(&s.caller, &order_id).await.unwrap();
 
         let coupon = w.benefit(&coupon_id).await;
         assert_eq!(coupon.status, BenefitStatus::Active);
@@ -233,20 +243,23 @@ async fn a_coupon_given_back_by_a_cancelled_order_is_no_longer_bound_to_it() {
 async fn an_unpaid_plan_order_is_cancelled_after_an_hour_while_a_quota_order_waits_its_week() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "1000.00").await;
-        let plan = w.billing.buy_plan(&s.caller, &s.plan(100, 1, None)).await.unwrap();
-        let quota = w.billing.buy_quota(&s.caller, &s.quota(25, 1, None)).await.unwrap();
+        let plan = w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, None)).await.unwrap();
+        let quota = w.billing.purchases().buy_quota(&s.caller, &s.quota(25, 1, None)).await.unwrap();
 
         w.clock.advance(Duration::minutes(59));
-        assert_eq!(w.billing.run_due().await.unwrap(), DueWork::default());
+        assert_eq!(w.billing.purchases().run_due().await.unwrap(), DueWork::default());
         w.clock.advance(Duration::minutes(2));
-        assert_eq!(w.billing.run_due().await.unwrap(), DueWork { orders_cancelled: 1, ..DueWork::default() });
+        assert_eq!(
+            w.billing.purchases().run_due().await.unwrap(),
+            DueWork { orders_cancelled: 1, ..DueWork::default() }
+        );
 
         assert_eq!(w.order(&plan.order.id).await.status, OrderStatus::Cancelled);
         assert_eq!(w.instance(&plan.instance.id).await.state, InstanceState::Cancelled);
         assert_eq!(w.order(&quota.order.id).await.status, OrderStatus::Unpaid);
         assert_eq!(w.instance(&quota.instance.id).await.state, InstanceState::PendingPayment);
         // The quota order can still be paid within its week.
-        w.billing.pay_order(&s.caller, &quota.order.id, &[balance("805.25")]).await.unwrap();
+        w.billing.purchases().pay_order(&s.caller, &quota.order.id, &[balance("805.25")]).await.unwrap();
         assert_eq!(w.instance(&quota.instance.id).await.state, InstanceState::Active);
         w.assert_books_in_order().await;
     });
@@ -256,14 +269,14 @@ async fn an_unpaid_plan_order_is_cancelled_after_an_hour_while_a_quota_order_wai
 async fn an_unpaid_plan_order_is_cancelled_the_moment_its_hour_is_up() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "1000.00").await;
-        let plan = w.billing.buy_plan(&s.caller, &s.plan(100, 1, None)).await.unwrap();
+        let plan = w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, None)).await.unwrap();
 
         w.clock.advance(Duration::hours(1) - Duration::seconds(1));
-        assert_eq!(w.billing.run_due().await.unwrap().orders_cancelled, 0);
+        assert_eq!(w.billing.purchases().run_due().await.unwrap().orders_cancelled, 0);
         // Quota orders are cancelled at exactly 7 days; plan orders at
         // exactly 1 hour, by the same rule.
         w.clock.advance(Duration::seconds(1));
-        assert_eq!(w.billing.run_due().await.unwrap().orders_cancelled, 1);
+        assert_eq!(w.billing.purchases().run_due().await.unwrap().orders_cancelled, 1);
         assert_eq!(w.order(&plan.order.id).await.status, OrderStatus::Cancelled);
     });
 }
@@ -274,13 +287,13 @@ async fn a_customer_can_cancel_an_unpaid_order_once_and_its_coupon_comes_back() 
         let s = w.seed("acme", "1000.00").await;
         let (order_id, instance_id, coupon_id) = place_unpaid_quota_with_coupon(&w, &s).await;
 
-        let cancelled = w.billing.cancel_order(&s.caller, &order_id).await.unwrap();
+        let cancelled = w.billing.purchases().cancel_order(&s.caller, &order_id).await.unwrap();
 
         assert_eq!(cancelled.status, OrderStatus::Cancelled);
         assert_eq!(w.instance(&instance_id).await.state, InstanceState::Cancelled);
         assert_eq!(w.benefit(&coupon_id).await.status, BenefitStatus::Active);
         let before = w.snapshot().await;
-        let twice = w.billing.cancel_order(&s.caller, &order_id).await;
+        let twice = w.billing.purchases().cancel_order(&s.caller, &order_id).await;
         w.assert_refused(&before, twice, "INVALID_STATE").await;
         w.assert_books_in_order().await;
     });

@@ -22,7 +22,7 @@ use crate::support::{OPERATOR, World, at, balance, usage, usd};
 async fn card_quota(w: &World, name: &str) -> (Seed, String) {
     let seed = w.seed(name, "0.00").await;
     let request = seed.quota(100, 1, Some(vec![seed.card("3221.00")]));
-    let bought = w.billing.buy_quota(&seed.caller, &request).await.unwrap();
+    let bought = w.billing.purchases().buy_quota(&seed.caller, &request).await.unwrap();
     assert_eq!(bought.instance.state, InstanceState::Active);
     (seed, bought.instance.id)
 }
@@ -35,7 +35,7 @@ const SWITCH: Question<'static> =
     Question { action: ActionKind::SwitchToPayAsYouGo, order_id: None, new_quota_cu: None };
 
 async fn quote(billing: &Billing, caller: &Caller, instance: &str, question: Question<'_>) -> QuoteView {
-    billing.quote_action(caller, instance, &question).await.unwrap()
+    billing.unsubscriptions().quote_action(caller, instance, &question).await.unwrap()
 }
 
 async fn confirm(billing: &Billing, caller: &Caller, quote: &QuoteView, key: &str) -> UnsubscriptionResult {
@@ -45,8 +45,8 @@ async fn confirm(billing: &Billing, caller: &Caller, quote: &QuoteView, key: &st
         confirm_workspace_deletion: quote.deletes.as_ref().map(|t| t.name.clone()),
     };
     match quote.stored.action {
-        ActionKind::Unsubscribe => billing.confirm_unsubscription(caller, &c).await.unwrap(),
-        _ => billing.confirm_quota_change(caller, &c).await.unwrap(),
+        ActionKind::Unsubscribe => billing.unsubscriptions().confirm_unsubscription(caller, &c).await.unwrap(),
+        _ => billing.unsubscriptions().confirm_quota_change(caller, &c).await.unwrap(),
     }
 }
 
@@ -91,7 +91,7 @@ async fn assert_refunds_within_cash_paid(w: &World, account_id: &str) {
 /// the quota covered.
 async fn settle(w: &World, workspace: &str, record: &str, hour: &str, cu_hours: &str) -> CuHours {
     let hour = at(hour);
-    w.billing.import_usage(&OPERATOR, &[usage(record, workspace, hour, cu_hours)]).await.unwrap();
+    w.billing.metering().import_usage(&OPERATOR, &[usage(record, workspace, hour, cu_hours)]).await.unwrap();
     let settled = w.settlements(workspace).await;
     settled.iter().find(|s| s.hour_start == hour).expect("the hour was settled").covered
 }
@@ -168,7 +168,7 @@ async fn two_downgrades_then_a_switch_keep_the_workspace_and_bill_it_by_the_hour
         assert_eq!(done.unsubscription.action, RefundCause::SwitchToPayAsYouGo);
         assert!(done.tombstone.is_none(), "a switch keeps the workspace");
         assert_eq!(w.instance(&quota).await.state, InstanceState::Switched);
-        let workspace = w.billing.workspace_details(&seed.caller, &seed.workspace.id).await.unwrap();
+        let workspace = w.billing.accounts().workspace_details(&seed.caller, &seed.workspace.id).await.unwrap();
         assert_eq!(workspace.workspace.billing_method, BillingMethod::PayAsYouGo);
         assert_eq!(w.subscription_queue(&seed.workspace.id).await, QueueStatus::Stopped);
         assert_refunds_within_cash_paid(&w, seed.id()).await;
@@ -196,10 +196,14 @@ async fn two_downgrades_then_a_switch_keep_the_workspace_and_bill_it_by_the_hour
 async fn a_downgrade_with_a_pending_renewal_refunds_the_renewal_share_whole_and_renewals_cost_less() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "10000.00").await;
-        let bought =
-            w.billing.buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+        let bought = w
+            .billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")])))
+            .await
+            .unwrap();
         let quota = bought.instance.id;
-        w.billing.renew(&seed.caller, &quota, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
+        w.billing.purchases().renew(&seed.caller, &quota, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
         w.clock.set(at("2026-03-12T10:20:00+08:00"));
         let view = quote(&w.billing, &seed.caller, &quota, downgrade(50)).await;
         assert_eq!(view.quote.lines.len(), 2);
@@ -213,7 +217,8 @@ async fn a_downgrade_with_a_pending_renewal_refunds_the_renewal_share_whole_and_
         assert_refunds_within_cash_paid(&w, seed.id()).await;
 
         // A renewal now is priced at 50 CUs.
-        let renewal = w.billing.renew(&seed.caller, &quota, 1, &[], Some(&[balance("1610.50")])).await.unwrap();
+        let renewal =
+            w.billing.purchases().renew(&seed.caller, &quota, 1, &[], Some(&[balance("1610.50")])).await.unwrap();
         assert_eq!(renewal.order.charges.list_price, usd("1610.50"));
         assert_eq!(renewal.order.status, OrderStatus::Paid);
         // The pending renewal is covered at 50 CUs too.
@@ -230,9 +235,9 @@ async fn a_downgrade_with_a_pending_renewal_refunds_the_renewal_share_whole_and_
 #[tokio::test]
 async fn a_quota_the_region_has_no_room_for_is_refunded_whole_with_its_voucher_given_back() {
     on_every_backend!(|w| {
-        let mut region = w.billing.region("ap-southeast-1").await.unwrap();
+        let mut region = w.billing.operations().region("ap-southeast-1").await.unwrap();
         region.reserved_cu_capacity = Some(150);
-        w.billing.set_region(&OPERATOR, region).await.unwrap();
+        w.billing.operations().set_region(&OPERATOR, region).await.unwrap();
         let (first, _) = card_quota(&w, "first").await;
         let second = w.seed("second", "0.00").await;
         let voucher = w.grant(second.id(), BenefitKind::Voucher, "221.00").await;
@@ -271,8 +276,12 @@ async fn a_quota_the_region_has_no_room_for_is_refunded_whole_with_its_voucher_g
 
         // Fewer CUs fit beside the first quota.
         let third = w.seed("third", "0.00").await;
-        let fits =
-            w.billing.buy_quota(&third.caller, &third.quota(50, 1, Some(vec![third.card("1610.50")]))).await.unwrap();
+        let fits = w
+            .billing
+            .purchases()
+            .buy_quota(&third.caller, &third.quota(50, 1, Some(vec![third.card("1610.50")])))
+            .await
+            .unwrap();
         assert_eq!(fits.instance.state, InstanceState::Active);
     });
 }
@@ -285,13 +294,18 @@ async fn refused_changes_name_their_reason_and_change_nothing() {
             let view = quote(&w.billing, &seed.caller, &quota, question).await;
             assert_eq!(view.quote.reason.map(|r| r.code()), Some(code));
         }
-        let plan = w.billing.buy_plan(&seed.caller, &seed.plan(100, 1, Some(vec![seed.card("5.36")]))).await.unwrap();
+        let plan = w
+            .billing
+            .purchases()
+            .buy_plan(&seed.caller, &seed.plan(100, 1, Some(vec![seed.card("5.36")])))
+            .await
+            .unwrap();
         for question in [downgrade(50), SWITCH] {
             let view = quote(&w.billing, &seed.caller, &plan.instance.id, question).await;
             assert_eq!(view.quote.reason.map(|r| r.code()), Some("UNSUPPORTED_ACTION"));
         }
         let missing = Question { action: ActionKind::Downgrade, order_id: None, new_quota_cu: None };
-        let refused = w.billing.quote_action(&seed.caller, &quota, &missing).await.unwrap_err();
+        let refused = w.billing.unsubscriptions().quote_action(&seed.caller, &quota, &missing).await.unwrap_err();
         assert!(matches!(refused, AppError::Invalid { ref field, .. } if field == "new_quota_cu"), "{refused:?}");
         let before = w.snapshot().await;
         let stale = quote(&w.billing, &seed.caller, &quota, downgrade(50)).await;
@@ -301,9 +315,9 @@ async fn refused_changes_name_their_reason_and_change_nothing() {
             idempotency_key: "late".into(),
             confirm_workspace_deletion: None,
         };
-        let wrong = w.billing.confirm_unsubscription(&seed.caller, &c).await.unwrap_err();
+        let wrong = w.billing.unsubscriptions().confirm_unsubscription(&seed.caller, &c).await.unwrap_err();
         assert!(matches!(wrong, AppError::Invalid { ref field, .. } if field == "quote_id"), "{wrong:?}");
-        let late = w.billing.confirm_quota_change(&seed.caller, &c).await.unwrap_err();
+        let late = w.billing.unsubscriptions().confirm_quota_change(&seed.caller, &c).await.unwrap_err();
         assert_eq!(late.code(), "QUOTE_STALE");
         assert_eq!(w.snapshot().await, before, "a refused downgrade wrote something");
     });

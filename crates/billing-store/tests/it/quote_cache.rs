@@ -13,7 +13,12 @@ use crate::support::{OPERATOR, World};
 use crate::unsubscription::confirm;
 
 async fn quota(w: &World, seed: &Seed) -> String {
-    let bought = w.billing.buy_quota(&seed.caller, &seed.quota(100, 6, Some(vec![balance("19326.00")]))).await.unwrap();
+    let bought = w
+        .billing
+        .purchases()
+        .buy_quota(&seed.caller, &seed.quota(100, 6, Some(vec![balance("19326.00")])))
+        .await
+        .unwrap();
     bought.instance.id
 }
 
@@ -23,27 +28,27 @@ async fn facts_are_reused_until_their_account_or_the_operator_writes() {
         let seed = w.seed("acme", "20000.00").await;
         let other = w.seed("globex", "0.00").await;
         let quota = quota(&w, &seed).await;
-        let first = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let first = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(first.quote.refund_type, RefundType::PartialRefund);
         // Changed behind the service's back, without an audit event: the
         // service cannot know, and keeps quoting from what it read.
         w.sql(&format!("UPDATE instances SET promotion_non_refundable = 1 WHERE id = '{quota}'")).await;
-        let cached = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let cached = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(cached.quote.refund_type, RefundType::PartialRefund, "the second quote read the store again");
         assert_eq!(cached.stored.digest, first.stored.digest);
         // Another customer's write touches only that customer's account.
-        w.billing.add_job(&other.caller, &other.workspace.id, "other.py", "pass").await.unwrap();
-        let still = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        w.billing.accounts().add_job(&other.caller, &other.workspace.id, "other.py", "pass").await.unwrap();
+        let still = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(still.quote.refund_type, RefundType::PartialRefund, "another account's write dropped the facts");
         // The owner's own write is seen by the very next quote.
-        w.billing.add_job(&seed.caller, &seed.workspace.id, "etl.py", "pass").await.unwrap();
-        let fresh = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        w.billing.accounts().add_job(&seed.caller, &seed.workspace.id, "etl.py", "pass").await.unwrap();
+        let fresh = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(fresh.quote.refund_type, RefundType::NonRefundable);
         assert_ne!(fresh.stored.digest, first.stored.digest);
         // The operator's writes may touch any account.
         w.sql(&format!("UPDATE instances SET promotion_non_refundable = 0 WHERE id = '{quota}'")).await;
-        w.billing.create_account(&OPERATOR, "initech", Currency::Usd).await.unwrap();
-        let after = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        w.billing.accounts().create_account(&OPERATOR, "initech", Currency::Usd).await.unwrap();
+        let after = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(after.quote.refund_type, RefundType::PartialRefund, "an operator's write left the facts in use");
         assert_eq!(after.stored.digest, first.stored.digest);
     });
@@ -56,23 +61,24 @@ async fn another_replicas_write_is_seen_once_the_poll_interval_has_passed() {
         let quota = quota(&w, &seed).await;
         let replica = w.replica().await;
         replica.changes().set_poll_interval(StdDuration::from_secs(3600));
-        let before = replica.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let before = replica.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         // The first service renews the quota: the refund now covers the
         // renewal's month too.
-        w.billing.renew(&seed.caller, &quota, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
-        let own = w.billing.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        w.billing.purchases().renew(&seed.caller, &quota, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
+        let own = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_ne!(own.stored.digest, before.stored.digest);
         // Within the interval the replica has not looked at the chain yet.
-        let unseen = replica.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let unseen = replica.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(unseen.stored.digest, before.stored.digest);
         // Once the interval has passed, it reads the chain before quoting.
         replica.changes().set_poll_interval(StdDuration::ZERO);
-        let seen = replica.quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let seen = replica.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
         assert_eq!(seen.stored.digest, own.stored.digest);
         assert_eq!(seen.quote.refund, own.quote.refund);
         assert!(seen.quote.refund.minor() > before.quote.refund.minor());
         // A quote made from the stale facts is refused when confirmed.
-        let stale = w.billing.confirm_unsubscription(&seed.caller, &confirm(&unseen, "k", Some("etl"))).await;
+        let stale =
+            w.billing.unsubscriptions().confirm_unsubscription(&seed.caller, &confirm(&unseen, "k", Some("etl"))).await;
         assert_eq!(stale.unwrap_err().code(), "QUOTE_STALE");
     });
 }
@@ -82,7 +88,12 @@ async fn another_replicas_write_is_seen_once_the_poll_interval_has_passed() {
 type Outcome = Result<(billing_domain::quote::Quote, String), &'static str>;
 
 async fn outcome(billing: &billing_app::Billing, caller: &billing_app::Caller, id: &str) -> Outcome {
-    billing.quote_unsubscription(caller, id, None).await.map(|v| (v.quote, v.stored.digest)).map_err(|e| e.code())
+    billing
+        .unsubscriptions()
+        .quote_unsubscription(caller, id, None)
+        .await
+        .map(|v| (v.quote, v.stored.digest))
+        .map_err(|e| e.code())
 }
 
 #[tokio::test]
@@ -95,10 +106,12 @@ async fn misses_asked_for_at_once_are_read_together_and_quote_as_reads_one_by_on
         // and from the balance, and one left unpaid.
         for (i, seed) in [&acme, &acme, &globex, &globex].into_iter().enumerate() {
             let tender = if i % 2 == 0 { seed.card("53.68") } else { balance("53.68") };
-            let bought = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![tender]))).await.unwrap();
+            let bought =
+                w.billing.purchases().buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![tender]))).await.unwrap();
             asks.push((seed.caller.clone(), bought.instance.id));
         }
-        let unpaid = w.billing.buy_plan(&globex.caller, &globex.plan(1000, 1, None)).await.unwrap().instance.id;
+        let unpaid =
+            w.billing.purchases().buy_plan(&globex.caller, &globex.plan(1000, 1, None)).await.unwrap().instance.id;
         asks.push((globex.caller.clone(), unpaid.clone()));
         // What each quote is when read alone, on a service of its own.
         let mut expected = Vec::new();
@@ -132,8 +145,13 @@ async fn instances_and_their_orders_are_read_many_at_once() {
     on_every_backend!(|w| {
         let acme = w.seed("acme", "30000.00").await;
         let quota = quota(&w, &acme).await;
-        w.billing.renew(&acme.caller, &quota, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
-        let plan = w.billing.buy_plan(&acme.caller, &acme.plan(1000, 6, Some(vec![acme.card("53.68")]))).await.unwrap();
+        w.billing.purchases().renew(&acme.caller, &quota, 1, &[], Some(&[balance("3221.00")])).await.unwrap();
+        let plan = w
+            .billing
+            .purchases()
+            .buy_plan(&acme.caller, &acme.plan(1000, 6, Some(vec![acme.card("53.68")])))
+            .await
+            .unwrap();
         let plan = plan.instance.id;
         let mut tx = w.tx().await;
         let found = tx.instances_by_ids(&[&plan, "ins_missing", &quota]).await.unwrap();

@@ -76,8 +76,8 @@ async fn two_purchases_racing_for_one_balance_cannot_overdraw_it() {
         second.workspace_id = other.id.clone();
         let (b1, b2, c1, c2) = (w.billing.clone(), w.billing.clone(), s.caller.clone(), s.caller.clone());
 
-        let (a, b) = race(&w, async move { b1.buy_quota(&c1, &first).await.map(|_| ()) }, async move {
-            b2.buy_quota(&c2, &second).await.map(|_| ())
+        let (a, b) = race(&w, async move { b1.purchases().buy_quota(&c1, &first).await.map(|_| ()) }, async move {
+            b2.purchases().buy_quota(&c2, &second).await.map(|_| ())
         })
         .await;
 
@@ -95,8 +95,8 @@ async fn two_quotas_racing_for_one_workspace_cannot_both_be_bought() {
         let (r1, r2) = (request.clone(), request);
         let (b1, b2, c1, c2) = (w.billing.clone(), w.billing.clone(), s.caller.clone(), s.caller.clone());
 
-        let (a, b) = race(&w, async move { b1.buy_quota(&c1, &r1).await.map(|_| ()) }, async move {
-            b2.buy_quota(&c2, &r2).await.map(|_| ())
+        let (a, b) = race(&w, async move { b1.purchases().buy_quota(&c1, &r1).await.map(|_| ()) }, async move {
+            b2.purchases().buy_quota(&c2, &r2).await.map(|_| ())
         })
         .await;
 
@@ -114,17 +114,19 @@ async fn two_schedulers_running_at_once_renew_a_quota_once() {
         let s = w.seed("acme", "5000.00").await;
         let mut request = s.quota(25, 1, Some(vec![balance("805.25")]));
         request.auto_renew = true;
-        let bought = w.billing.buy_quota(&s.caller, &request).await.unwrap();
+        let bought = w.billing.purchases().buy_quota(&s.caller, &request).await.unwrap();
         w.clock.set(at("2026-04-02T00:00:00+08:00"));
         let (b1, b2) = (w.billing.clone(), w.billing.clone());
 
-        let (a, b) = race(&w, async move { b1.run_due().await }, async move { b2.run_due().await }).await;
+        let (a, b) =
+            race(&w, async move { b1.purchases().run_due().await }, async move { b2.purchases().run_due().await })
+                .await;
 
         assert_eq!(a.unwrap().renewed + b.unwrap().renewed, 1);
         assert_eq!(w.orders(&bought.instance.id).await.len(), 2);
         let spent = usd("805.25").checked_mul(2).unwrap();
         assert_eq!(w.balance_of(s.id()).await, usd("5000.00").checked_sub(spent).unwrap());
-        assert_eq!(w.billing.run_due().await.unwrap(), DueWork::default());
+        assert_eq!(w.billing.purchases().run_due().await.unwrap(), DueWork::default());
         w.assert_books_in_order().await;
     });
 }
@@ -137,11 +139,12 @@ async fn two_imports_of_the_same_new_records_racing_charge_them_once() {
         let records = vec![usage("r1", &adhoc.id, w.previous_hour(), "100")];
         let (r1, r2, b1, b2) = (records.clone(), records, w.billing.clone(), w.billing.clone());
 
-        let (a, b) =
-            race(&w, async move { b1.import_usage(&Caller::Operator, &r1).await.map(|o| o.imported) }, async move {
-                b2.import_usage(&Caller::Operator, &r2).await.map(|o| o.imported)
-            })
-            .await;
+        let (a, b) = race(
+            &w,
+            async move { b1.metering().import_usage(&Caller::Operator, &r1).await.map(|o| o.imported) },
+            async move { b2.metering().import_usage(&Caller::Operator, &r2).await.map(|o| o.imported) },
+        )
+        .await;
 
         let mut imported = vec![a.unwrap(), b.unwrap()];
         imported.sort();
@@ -159,20 +162,24 @@ async fn two_full_refunds_racing_under_a_yearly_limit_of_one_grant_one() {
         let s = w.seed("acme", "100.00").await;
         let mut policy = Policy::default();
         policy.set("full_refunds_per_year", "1").unwrap();
-        w.billing.add_policy_version(&Caller::Operator, w.clock.now(), policy).await.unwrap();
-        let first = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
-        let second = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
-        let q1 = w.billing.quote_unsubscription(&s.caller, &first.instance.id, None).await.unwrap();
-        let q2 = w.billing.quote_unsubscription(&s.caller, &second.instance.id, None).await.unwrap();
+        w.billing.operations().add_policy_version(&Caller::Operator, w.clock.now(), policy).await.unwrap();
+        let first =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let second =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let q1 = w.billing.unsubscriptions().quote_unsubscription(&s.caller, &first.instance.id, None).await.unwrap();
+        let q2 = w.billing.unsubscriptions().quote_unsubscription(&s.caller, &second.instance.id, None).await.unwrap();
         assert!(q1.quote.eligible() && q2.quote.eligible(), "both plans are refundable on their own");
         // The second confirmation goes through another service over the same
         // database, as a second replica would.
         let (b1, b2, c1, c2) = (w.billing.clone(), w.replica().await, s.caller.clone(), s.caller.clone());
         let (k1, k2) = (confirm(&q1, "k1", None), confirm(&q2, "k2", None));
 
-        let (a, b) = race(&w, async move { b1.confirm_unsubscription(&c1, &k1).await.map(|_| ()) }, async move {
-            b2.confirm_unsubscription(&c2, &k2).await.map(|_| ())
-        })
+        let (a, b) = race(
+            &w,
+            async move { b1.unsubscriptions().confirm_unsubscription(&c1, &k1).await.map(|_| ()) },
+            async move { b2.unsubscriptions().confirm_unsubscription(&c2, &k2).await.map(|_| ()) },
+        )
         .await;
 
         let granted = [&a, &b].iter().filter(|r| r.is_ok()).count();
@@ -189,7 +196,8 @@ async fn two_full_refunds_racing_under_a_yearly_limit_of_one_grant_one() {
 /// a second service over the same database.
 async fn quota_for_races(w: &World, name: &str) -> (crate::seed::Seed, String, billing_app::Billing) {
     let s = w.seed(name, "10000.00").await;
-    let bought = w.billing.buy_quota(&s.caller, &s.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+    let bought =
+        w.billing.purchases().buy_quota(&s.caller, &s.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
     w.clock.set(at("2026-03-12T10:20:00+08:00"));
     (s, bought.instance.id, w.replica().await)
 }
@@ -227,19 +235,23 @@ async fn a_downgrade_racing_an_unsubscription_or_another_downgrade_lets_one_win(
     on_every_backend!(|w| {
         for (name, rival) in [("unsubscribes", None), ("downgrades", Some(40))] {
             let (s, quota, replica) = quota_for_races(&w, name).await;
-            let q1 = w.billing.quote_action(&s.caller, &quota, &question(Some(50))).await.unwrap();
-            let q2 = replica.quote_action(&s.caller, &quota, &question(rival)).await.unwrap();
+            let q1 = w.billing.unsubscriptions().quote_action(&s.caller, &quota, &question(Some(50))).await.unwrap();
+            let q2 = replica.unsubscriptions().quote_action(&s.caller, &quota, &question(rival)).await.unwrap();
             let name = q2.deletes.as_ref().map(|t| t.name.as_str());
             let (k1, k2) = (confirm(&q1, "k1", None), confirm(&q2, "k2", name));
             let (b1, c1, c2) = (w.billing.clone(), s.caller.clone(), s.caller.clone());
             let unsubscribes = rival.is_none();
-            let (a, b) = race(&w, async move { b1.confirm_quota_change(&c1, &k1).await.map(|_| ()) }, async move {
-                if unsubscribes {
-                    replica.confirm_unsubscription(&c2, &k2).await.map(|_| ())
-                } else {
-                    replica.confirm_quota_change(&c2, &k2).await.map(|_| ())
-                }
-            })
+            let (a, b) = race(
+                &w,
+                async move { b1.unsubscriptions().confirm_quota_change(&c1, &k1).await.map(|_| ()) },
+                async move {
+                    if unsubscribes {
+                        replica.unsubscriptions().confirm_unsubscription(&c2, &k2).await.map(|_| ())
+                    } else {
+                        replica.unsubscriptions().confirm_quota_change(&c2, &k2).await.map(|_| ())
+                    }
+                },
+            )
             .await;
             assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "exactly one wins: {a:?} {b:?}");
             let code = if a.is_err() { a } else { b }.unwrap_err().code();
@@ -255,13 +267,14 @@ async fn a_downgrade_racing_an_unsubscription_or_another_downgrade_lets_one_win(
 async fn a_downgrade_racing_a_renewal_lets_one_win() {
     on_every_backend!(|w| {
         let (s, quota, replica) = quota_for_races(&w, "acme").await;
-        let q = w.billing.quote_action(&s.caller, &quota, &question(Some(50))).await.unwrap();
+        let q = w.billing.unsubscriptions().quote_action(&s.caller, &quota, &question(Some(50))).await.unwrap();
         let k = confirm(&q, "k1", None);
         let (b1, c1, c2, id) = (w.billing.clone(), s.caller.clone(), s.caller.clone(), quota.clone());
-        let (a, b) = race(&w, async move { b1.confirm_quota_change(&c1, &k).await.map(|_| ()) }, async move {
-            replica.renew(&c2, &id, 1, &[], Some(&[balance("3221.00")])).await.map(|_| ())
-        })
-        .await;
+        let (a, b) =
+            race(&w, async move { b1.unsubscriptions().confirm_quota_change(&c1, &k).await.map(|_| ()) }, async move {
+                replica.purchases().renew(&c2, &id, 1, &[], Some(&[balance("3221.00")])).await.map(|_| ())
+            })
+            .await;
         // Either the renewal went first (the quote went stale) or the
         // downgrade did (and the renewal, still asking for 100 CUs' price,
         // is refused for not adding up).
@@ -278,15 +291,17 @@ async fn a_downgrade_racing_a_renewal_lets_one_win() {
 #[tokio::test]
 async fn two_quotas_racing_for_the_last_reserved_cus_of_a_region_activate_one() {
     on_every_backend!(|w| {
-        let mut region = w.billing.region("ap-southeast-1").await.unwrap();
+        let mut region = w.billing.operations().region("ap-southeast-1").await.unwrap();
         region.reserved_cu_capacity = Some(150);
-        w.billing.set_region(&Caller::Operator, region).await.unwrap();
+        w.billing.operations().set_region(&Caller::Operator, region).await.unwrap();
         let (a, b) = (w.seed("a", "5000.00").await, w.seed("b", "5000.00").await);
         let (ra, rb) =
             (a.quota(100, 1, Some(vec![balance("3221.00")])), b.quota(100, 1, Some(vec![balance("3221.00")])));
         let (b1, b2, ca, cb) = (w.billing.clone(), w.replica().await, a.caller.clone(), b.caller.clone());
-        let (x, y) =
-            race(&w, async move { b1.buy_quota(&ca, &ra).await }, async move { b2.buy_quota(&cb, &rb).await }).await;
+        let (x, y) = race(&w, async move { b1.purchases().buy_quota(&ca, &ra).await }, async move {
+            b2.purchases().buy_quota(&cb, &rb).await
+        })
+        .await;
         let states = [x.unwrap().instance.state, y.unwrap().instance.state];
         assert_eq!(states.iter().filter(|s| **s == InstanceState::Active).count(), 1, "{states:?}");
         assert_eq!(states.iter().filter(|s| **s == InstanceState::ActivationFailed).count(), 1, "{states:?}");

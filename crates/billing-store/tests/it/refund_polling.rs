@@ -14,11 +14,21 @@ use crate::unsubscription::confirm;
 async fn a_pending_card_refund_is_asked_again_when_the_channel_expects_to_answer_not_every_poll() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "0").await;
-        let bought =
-            w.billing.buy_quota(&seed.caller, &seed.quota(25, 1, Some(vec![seed.card("805.25")]))).await.unwrap();
+        let bought = w
+            .billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(25, 1, Some(vec![seed.card("805.25")])))
+            .await
+            .unwrap();
         w.clock.advance(Duration::days(3));
-        let quote = w.billing.quote_unsubscription(&seed.caller, &bought.instance.id, None).await.unwrap();
-        let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, "k", Some("etl"))).await.unwrap();
+        let quote =
+            w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &bought.instance.id, None).await.unwrap();
+        let done = w
+            .billing
+            .unsubscriptions()
+            .confirm_unsubscription(&seed.caller, &confirm(&quote, "k", Some("etl")))
+            .await
+            .unwrap();
         let refund_id = done.refunds[0].id.clone();
         assert_eq!(done.refunds[0].status, RefundStatus::Pending);
         let settings =
@@ -26,19 +36,20 @@ async fn a_pending_card_refund_is_asked_again_when_the_channel_expects_to_answer
         let channel = SimulatedChannel::new(&w.store, settings);
 
         // Let go unasked (the worker stopping): no call, nothing counted.
-        let stopped = w.billing.process_refunds_until("w", &channel, CLAIM_LEASE, &|| true).await.unwrap();
+        let stopped =
+            w.billing.unsubscriptions().process_refunds_until("w", &channel, CLAIM_LEASE, &|| true).await.unwrap();
         assert_eq!(stopped.claimed, 1);
-        assert_eq!(w.billing.refund(&seed.caller, &refund_id).await.unwrap().attempts, 0);
+        assert_eq!(w.billing.unsubscriptions().refund(&seed.caller, &refund_id).await.unwrap().attempts, 0);
 
         // A worker polling every minute for two hours asks the channel twice:
         // once now, once when it said it would answer.
         let mut calls = 0;
         for _ in 0..=121 {
-            let report = w.billing.process_refunds("w", &channel, CLAIM_LEASE).await.unwrap();
+            let report = w.billing.unsubscriptions().process_refunds("w", &channel, CLAIM_LEASE).await.unwrap();
             calls += report.claimed;
             w.clock.advance(Duration::minutes(1));
         }
-        let refund = w.billing.refund(&seed.caller, &refund_id).await.unwrap();
+        let refund = w.billing.unsubscriptions().refund(&seed.caller, &refund_id).await.unwrap();
         assert_eq!(refund.status, RefundStatus::Succeeded);
         assert_eq!((calls, refund.attempts), (2, 2));
         w.assert_books_in_order().await;
@@ -69,7 +80,7 @@ async fn a_worker_with_nothing_due_only_reads() {
         for sql in lock {
             sqlx::query(sql).execute(&mut *other).await.unwrap();
         }
-        let pass = w.billing.process_refunds("idle", &channel, CLAIM_LEASE);
+        let pass = w.billing.unsubscriptions().process_refunds("idle", &channel, CLAIM_LEASE);
         let report = tokio::time::timeout(std::time::Duration::from_secs(2), pass).await;
         sqlx::query("ROLLBACK").execute(&mut *other).await.unwrap();
         let report = report.expect("an idle pass waited for a write lock").unwrap();

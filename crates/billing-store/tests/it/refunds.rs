@@ -31,10 +31,15 @@ async fn count(w: &World, table: &str) -> i64 {
 async fn thirty_two_racing_confirmations_make_exactly_one_refund_set() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "1000.00").await;
-        let bought =
-            w.billing.buy_quota(&seed.caller, &seed.quota(25, 1, Some(vec![balance("805.25")]))).await.unwrap();
+        let bought = w
+            .billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(25, 1, Some(vec![balance("805.25")])))
+            .await
+            .unwrap();
         w.clock.advance(Duration::days(10));
-        let quote = w.billing.quote_unsubscription(&seed.caller, &bought.instance.id, None).await.unwrap();
+        let quote =
+            w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &bought.instance.id, None).await.unwrap();
         let before = w.balance_of(seed.id()).await;
         let mut tasks = Vec::new();
         for i in 0..32 {
@@ -42,7 +47,9 @@ async fn thirty_two_racing_confirmations_make_exactly_one_refund_set() {
             let caller = seed.caller.clone();
             let key = if i % 2 == 0 { "shared".to_owned() } else { format!("own-{i}") };
             let request = confirm(&quote, &key, Some("etl"));
-            tasks.push(tokio::spawn(async move { billing.confirm_unsubscription(&caller, &request).await }));
+            tasks.push(tokio::spawn(async move {
+                billing.unsubscriptions().confirm_unsubscription(&caller, &request).await
+            }));
         }
         let mut winners = BTreeSet::new();
         for task in tasks {
@@ -67,18 +74,35 @@ async fn thirty_two_racing_confirmations_make_exactly_one_refund_set() {
 async fn a_card_refund_waits_for_the_channel_and_then_arrives() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "0").await;
-        let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await.unwrap();
-        let quote = w.billing.quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
-        let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, "k", None)).await.unwrap();
+        let plan = w
+            .billing
+            .purchases()
+            .buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")])))
+            .await
+            .unwrap();
+        let quote =
+            w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
+        let done = w
+            .billing
+            .unsubscriptions()
+            .confirm_unsubscription(&seed.caller, &confirm(&quote, "k", None))
+            .await
+            .unwrap();
         let channel = channel(&w, Duration::hours(2), 0);
-        let first = w.billing.process_refunds("worker-a", &channel, CLAIM_LEASE).await.unwrap();
+        let first = w.billing.unsubscriptions().process_refunds("worker-a", &channel, CLAIM_LEASE).await.unwrap();
         assert_eq!((first.claimed, first.pending, first.succeeded), (1, 1, 0));
-        assert_eq!(w.billing.refund(&seed.caller, &done.refunds[0].id).await.unwrap().status, RefundStatus::Pending);
+        assert_eq!(
+            w.billing.unsubscriptions().refund(&seed.caller, &done.refunds[0].id).await.unwrap().status,
+            RefundStatus::Pending
+        );
         w.clock.advance(Duration::hours(2));
-        let second = w.billing.process_refunds("worker-b", &channel, CLAIM_LEASE).await.unwrap();
+        let second = w.billing.unsubscriptions().process_refunds("worker-b", &channel, CLAIM_LEASE).await.unwrap();
         assert_eq!((second.claimed, second.succeeded), (1, 1));
-        assert_eq!(w.billing.refund(&seed.caller, &done.refunds[0].id).await.unwrap().status, RefundStatus::Succeeded);
-        let third = w.billing.process_refunds("worker-a", &channel, CLAIM_LEASE).await.unwrap();
+        assert_eq!(
+            w.billing.unsubscriptions().refund(&seed.caller, &done.refunds[0].id).await.unwrap().status,
+            RefundStatus::Succeeded
+        );
+        let third = w.billing.unsubscriptions().process_refunds("worker-a", &channel, CLAIM_LEASE).await.unwrap();
         assert_eq!(third.claimed, 0, "a settled refund is not taken up again");
         let log = channel.log().await.unwrap();
         assert_eq!(log.len(), 1, "one request per refund in the channel's log");
@@ -92,24 +116,48 @@ async fn a_card_refund_waits_for_the_channel_and_then_arrives() {
 async fn a_refused_card_refund_is_rerouted_to_the_balance_as_a_linked_refund() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "0").await;
-        let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await.unwrap();
-        let quote = w.billing.quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
-        let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, "k", None)).await.unwrap();
-        let report =
-            w.billing.process_refunds("worker", &channel(&w, Duration::zero(), 1000), CLAIM_LEASE).await.unwrap();
+        let plan = w
+            .billing
+            .purchases()
+            .buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")])))
+            .await
+            .unwrap();
+        let quote =
+            w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
+        let done = w
+            .billing
+            .unsubscriptions()
+            .confirm_unsubscription(&seed.caller, &confirm(&quote, "k", None))
+            .await
+            .unwrap();
+        let report = w
+            .billing
+            .unsubscriptions()
+            .process_refunds("worker", &channel(&w, Duration::zero(), 1000), CLAIM_LEASE)
+            .await
+            .unwrap();
         assert_eq!(report.rerouted, 1);
-        let original = w.billing.refund(&seed.caller, &done.refunds[0].id).await.unwrap();
+        let original = w.billing.unsubscriptions().refund(&seed.caller, &done.refunds[0].id).await.unwrap();
         assert_eq!(original.status, RefundStatus::Failed);
         assert!(original.failure.is_some());
-        let all = w.billing.refunds(&OPERATOR, RefundFilter { limit: 10, ..RefundFilter::default() }).await.unwrap();
+        let all = w
+            .billing
+            .unsubscriptions()
+            .refunds(&OPERATOR, RefundFilter { limit: 10, ..RefundFilter::default() })
+            .await
+            .unwrap();
         let replacement = all.iter().find(|r| r.rerouted_from.as_deref() == Some(original.id.as_str())).unwrap();
         assert_eq!(
             (replacement.destination, replacement.status),
             (PaymentMethodKind::Balance, RefundStatus::Succeeded)
         );
         assert_eq!(w.balance_of(seed.id()).await, usd("53.68"));
-        let again =
-            w.billing.process_refunds("worker", &channel(&w, Duration::zero(), 1000), CLAIM_LEASE).await.unwrap();
+        let again = w
+            .billing
+            .unsubscriptions()
+            .process_refunds("worker", &channel(&w, Duration::zero(), 1000), CLAIM_LEASE)
+            .await
+            .unwrap();
         assert_eq!(again.claimed, 0);
         assert_eq!(w.balance_of(seed.id()).await, usd("53.68"), "the money comes back once");
         w.assert_books_in_order().await;
@@ -121,13 +169,24 @@ async fn customers_see_only_their_own_refunds() {
     on_every_backend!(|w| {
         let a = w.seed("a", "0").await;
         let b = w.seed("b", "0").await;
-        let plan = w.billing.buy_plan(&a.caller, &a.plan(1000, 6, Some(vec![a.card("53.68")]))).await.unwrap();
-        let quote = w.billing.quote_unsubscription(&a.caller, &plan.instance.id, None).await.unwrap();
-        let done = w.billing.confirm_unsubscription(&a.caller, &confirm(&quote, "k", None)).await.unwrap();
-        let listed = w.billing.refunds(&b.caller, RefundFilter { limit: 10, ..RefundFilter::default() }).await.unwrap();
+        let plan =
+            w.billing.purchases().buy_plan(&a.caller, &a.plan(1000, 6, Some(vec![a.card("53.68")]))).await.unwrap();
+        let quote = w.billing.unsubscriptions().quote_unsubscription(&a.caller, &plan.instance.id, None).await.unwrap();
+        let done =
+            w.billing.unsubscriptions().confirm_unsubscription(&a.caller, &confirm(&quote, "k", None)).await.unwrap();
+        let listed = w
+            .billing
+            .unsubscriptions()
+            .refunds(&b.caller, RefundFilter { limit: 10, ..RefundFilter::default() })
+            .await
+            .unwrap();
         assert!(listed.is_empty());
-        assert_eq!(w.billing.refund(&b.caller, &done.refunds[0].id).await.unwrap_err().code(), "NOT_FOUND");
-        let bad_page = w.billing.refunds(&a.caller, RefundFilter { limit: 0, ..RefundFilter::default() }).await;
+        assert_eq!(
+            w.billing.unsubscriptions().refund(&b.caller, &done.refunds[0].id).await.unwrap_err().code(),
+            "NOT_FOUND"
+        );
+        let bad_page =
+            w.billing.unsubscriptions().refunds(&a.caller, RefundFilter { limit: 0, ..RefundFilter::default() }).await;
         assert_eq!(bad_page.unwrap_err().code(), "INVALID_INPUT");
     });
 }
@@ -136,10 +195,21 @@ async fn customers_see_only_their_own_refunds() {
 async fn pending_card_refunds(w: &World, seed: &crate::seed::Seed, keys: &str, n: usize) -> Vec<String> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
-        let plan = w.billing.buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")]))).await.unwrap();
-        let quote = w.billing.quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
+        let plan = w
+            .billing
+            .purchases()
+            .buy_plan(&seed.caller, &seed.plan(1000, 6, Some(vec![seed.card("53.68")])))
+            .await
+            .unwrap();
+        let quote =
+            w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &plan.instance.id, None).await.unwrap();
         let key = format!("{keys}-{i}");
-        let done = w.billing.confirm_unsubscription(&seed.caller, &confirm(&quote, &key, None)).await.unwrap();
+        let done = w
+            .billing
+            .unsubscriptions()
+            .confirm_unsubscription(&seed.caller, &confirm(&quote, &key, None))
+            .await
+            .unwrap();
         ids.extend(done.refunds.into_iter().map(|r| r.id));
     }
     ids
@@ -155,7 +225,7 @@ async fn every_one_of_a_hundred_slow_refunds_reaches_the_channel_before_any_is_a
         let channel = channel(&w, Duration::hours(2), 0);
         let mut passes = 0;
         loop {
-            let report = w.billing.process_refunds("worker", &channel, CLAIM_LEASE).await.unwrap();
+            let report = w.billing.unsubscriptions().process_refunds("worker", &channel, CLAIM_LEASE).await.unwrap();
             if report.claimed == 0 {
                 break;
             }
@@ -183,7 +253,13 @@ async fn every_one_of_a_hundred_slow_refunds_reaches_the_channel_before_any_is_a
         for hours in [0, 3] {
             w.clock.advance(Duration::hours(hours));
             for _ in 0..5 {
-                settled += w.billing.process_refunds("worker", &channel, CLAIM_LEASE).await.unwrap().succeeded;
+                settled += w
+                    .billing
+                    .unsubscriptions()
+                    .process_refunds("worker", &channel, CLAIM_LEASE)
+                    .await
+                    .unwrap()
+                    .succeeded;
             }
         }
         assert_eq!(settled, 101);

@@ -144,18 +144,19 @@ impl World {
     /// An account `name` holding `balance` (topped up by bank transfer), with
     /// a card and a hybrid Singapore workspace named `etl`.
     pub async fn seed(&self, name: &str, balance: &str) -> Seed {
-        let account = self.billing.create_account(&OPERATOR, name, Currency::Usd).await.unwrap();
+        let account = self.billing.accounts().create_account(&OPERATOR, name, Currency::Usd).await.unwrap();
         let caller = customer(&account.id);
         if usd(balance).minor() > 0 {
-            self.billing.record_transfer(&OPERATOR, &account.id, usd(balance)).await.unwrap();
+            self.billing.purchases().record_transfer(&OPERATOR, &account.id, usd(balance)).await.unwrap();
         }
         let card = self
             .billing
+            .accounts()
             .add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242 4242 4242 4242")
             .await
             .unwrap();
         let workspace = self.workspace(&account.id, "etl", BillingMethod::Hybrid).await;
-        let account = self.billing.account(&caller, &account.id).await.unwrap();
+        let account = self.billing.accounts().account(&caller, &account.id).await.unwrap();
         Seed { account, card, workspace, caller }
     }
 
@@ -171,7 +172,7 @@ impl World {
         let caller = customer(account_id);
         let now = self.billing.now();
         self.clock.set(now - Duration::days(7));
-        let created = self.billing.create_workspace(&caller, account_id, region, name, method).await;
+        let created = self.billing.accounts().create_workspace(&caller, account_id, region, name, method).await;
         self.clock.set(now);
         created.unwrap()
     }
@@ -179,7 +180,7 @@ impl World {
     /// Grants a voucher or coupon of `amount` USD valid for 30 days.
     pub async fn grant(&self, account_id: &str, kind: BenefitKind, amount: &str) -> Benefit {
         let expires_at = self.billing.now() + Duration::days(30);
-        self.billing.grant_benefit(&OPERATOR, account_id, kind, usd(amount), expires_at).await.unwrap()
+        self.billing.accounts().grant_benefit(&OPERATOR, account_id, kind, usd(amount), expires_at).await.unwrap()
     }
 
     /// Buys a quota as the seed's customer with the benefits given.
@@ -190,7 +191,7 @@ impl World {
         benefits: &[&Benefit],
     ) -> AppResult<Purchase> {
         request.benefit_ids = benefits.iter().map(|b| b.id.clone()).collect();
-        self.billing.buy_quota(&seed.caller, &request).await
+        self.billing.purchases().buy_quota(&seed.caller, &request).await
     }
 
     /// Start of the clock hour before the current one: usage for it may be
@@ -204,7 +205,7 @@ impl World {
     pub async fn use_pay_as_you_go(&self, account_id: &str, name: &str, cu_hours: &str) -> Workspace {
         let workspace = self.workspace(account_id, name, BillingMethod::PayAsYouGo).await;
         let record = usage(&format!("rec-{name}"), &workspace.id, self.previous_hour(), cu_hours);
-        self.billing.import_usage(&OPERATOR, &[record]).await.unwrap();
+        self.billing.metering().import_usage(&OPERATOR, &[record]).await.unwrap();
         workspace
     }
 
@@ -218,7 +219,7 @@ impl World {
     }
 
     pub async fn balance_of(&self, account_id: &str) -> Money {
-        self.billing.account(&OPERATOR, account_id).await.unwrap().balance
+        self.billing.accounts().account(&OPERATOR, account_id).await.unwrap().balance
     }
 
     pub async fn tx(&self) -> Box<dyn StoreTx + '_> {
@@ -274,9 +275,9 @@ impl World {
 
     /// Asserts that the ledger balances and the audit chain verifies.
     pub async fn assert_books_in_order(&self) -> LedgerReport {
-        let ledger = self.billing.ledger_check(&OPERATOR).await.unwrap();
+        let ledger = self.billing.operations().ledger_check(&OPERATOR).await.unwrap();
         assert!(ledger.ok(), "ledger problems: {:?}", ledger.problems);
-        let audit = self.billing.audit_verify(&OPERATOR).await.unwrap();
+        let audit = self.billing.operations().audit_verify(&OPERATOR).await.unwrap();
         assert_eq!(audit.problem, None);
         ledger
     }
@@ -294,9 +295,9 @@ impl World {
             let n: i64 = sqlx::query_scalar(&sql).fetch_one(self.store.pool()).await.unwrap();
             counts.push((*table, n));
         }
-        let audit = self.billing.audit_verify(&OPERATOR).await.unwrap();
+        let audit = self.billing.operations().audit_verify(&OPERATOR).await.unwrap();
         assert_eq!(audit.problem, None);
-        let ledger = self.billing.ledger_check(&OPERATOR).await.unwrap();
+        let ledger = self.billing.operations().ledger_check(&OPERATOR).await.unwrap();
         assert!(ledger.ok(), "ledger problems: {:?}", ledger.problems);
         Snapshot { states, counts, audit_events: audit.events, ledger: (ledger.movements, ledger.entries) }
     }

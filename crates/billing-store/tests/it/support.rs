@@ -78,7 +78,7 @@ async fn world(backend: &'static str, url: String) -> World {
     let store = Arc::new(SqlStore::connect(&url, StoreOptions::default()).await.unwrap());
     let clock = Arc::new(ManualClock::new(at("2026-03-10T14:23:05+08:00")));
     let billing = Billing::new(store.clone(), clock.clone()).with_channel(channel(&store));
-    billing.ensure_catalog().await.unwrap();
+    billing.operations().ensure_catalog().await.unwrap();
     World { backend, billing, clock, store, url }
 }
 

@@ -76,8 +76,10 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
 async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "100.00").await;
-        let first = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
-        let second = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let first =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let second =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         let quiet = w.workspace(s.id(), "quiet", BillingMethod::PayAsYouGo).await;
         w.clock.advance(Duration::days(2));
@@ -88,10 +90,10 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
             usage("r2", &adhoc.id, last, "1"),
             usage("r3", &quiet.id, last, "1"),
         ];
-        w.billing.import_usage(&OPERATOR, &records_before).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &records_before).await.unwrap();
         w.clock.advance(Duration::minutes(5));
         let late_record = usage("late", &adhoc.id, last - Duration::hours(2), "1");
-        w.billing.import_usage(&OPERATOR, std::slice::from_ref(&late_record)).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, std::slice::from_ref(&late_record)).await.unwrap();
         let before = w.settlements(&adhoc.id).await;
         // The first hour drew both plans dry and half of the second.
         let both = vec![
@@ -135,7 +137,7 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
             usage("later", &adhoc.id, last - Duration::hours(30), "1"),
             usage("newer", &quiet.id, last + Duration::hours(1), "1"),
         ];
-        let outcome = billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let outcome = billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
         assert_eq!((outcome.adjustments, outcome.settled_hours), (1, 1));
         let mut tx = upgraded.read().await.unwrap();
         let (late, kept): (Vec<Settlement>, Vec<Settlement>) = tx
@@ -156,10 +158,10 @@ async fn settlements_with_draws_and_adjustments_read_the_same_after_the_upgrade(
         // again they are skipped, and one with the same id but other
         // content is refused.
         let again = [records_before.as_slice(), std::slice::from_ref(&late_record)].concat();
-        let outcome = billing.import_usage(&OPERATOR, &again).await.unwrap();
+        let outcome = billing.metering().import_usage(&OPERATOR, &again).await.unwrap();
         assert_eq!((outcome.imported, outcome.duplicates), (0, 5));
         let changed = usage("r0", &adhoc.id, last - Duration::hours(30), "151");
-        let refused = billing.import_usage(&OPERATOR, &[changed]).await.unwrap_err();
+        let refused = billing.metering().import_usage(&OPERATOR, &[changed]).await.unwrap_err();
         assert!(matches!(&refused, AppError::DuplicateUsageRecord { record_id } if record_id == "r0"), "{refused:?}");
     });
 }

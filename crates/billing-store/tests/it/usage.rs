@@ -21,7 +21,7 @@ fn cu(text: &str) -> CuHours {
 async fn with_quota(w: &World, quota_cu: u32) -> Seed {
     let s = w.seed("acme", "20000.00").await;
     let price = usd("32.21").checked_mul(i64::from(quota_cu)).unwrap().to_string();
-    w.billing.buy_quota(&s.caller, &s.quota(quota_cu, 1, Some(vec![balance(&price)]))).await.unwrap();
+    w.billing.purchases().buy_quota(&s.caller, &s.quota(quota_cu, 1, Some(vec![balance(&price)]))).await.unwrap();
     w.clock.advance(Duration::hours(3));
     s
 }
@@ -33,7 +33,8 @@ async fn pay_as_you_go_usage_is_charged_the_floor_of_cu_hours_times_the_hourly_p
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         let hour = w.previous_hour();
         // 1234.567 × 0.067106 = 82.846853102 → bill line 82.846 → charge 82.84
-        let outcome = w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "1234.567")]).await.unwrap();
+        let outcome =
+            w.billing.metering().import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "1234.567")]).await.unwrap();
 
         assert_eq!((outcome.imported, outcome.settled_hours, outcome.adjustments), (1, 1, 0));
         assert_eq!(outcome.charged.get(s.id()), Some(&usd("82.84")));
@@ -47,7 +48,7 @@ async fn pay_as_you_go_usage_is_charged_the_floor_of_cu_hours_times_the_hourly_p
 
         // 0.999 × 0.067106 = 0.067038894 → 0.067 → 0.06, never rounded up.
         let earlier = hour - Duration::hours(1);
-        w.billing.import_usage(&OPERATOR, &[usage("r2", &adhoc.id, earlier, "0.999")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("r2", &adhoc.id, earlier, "0.999")]).await.unwrap();
         assert_eq!(w.balance_of(s.id()).await, usd("17.10"));
         w.assert_books_in_order().await;
     });
@@ -61,7 +62,7 @@ async fn records_of_one_workspace_hour_are_settled_together() {
         let hour = w.previous_hour();
         // 10.5 + 10.5 = 21 × 0.067106 = 1.409226 → 1.40 (each alone would be 0.70).
         let records = [usage("a", &adhoc.id, hour, "10.5"), usage("b", &adhoc.id, hour, "10.5")];
-        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
 
         assert_eq!((outcome.imported, outcome.settled_hours), (2, 1));
         let lines = w.settlements(&adhoc.id).await;
@@ -82,7 +83,7 @@ async fn importing_the_same_records_again_changes_nothing() {
             usage("r2", &adhoc.id, hour - Duration::hours(1), "50"),
             usage("r2", &adhoc.id, hour - Duration::hours(1), "50"),
         ];
-        let first = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let first = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
         assert_eq!((first.imported, first.duplicates, first.settled_hours), (2, 1, 2));
         let balance_after_first = w.balance_of(s.id()).await;
         assert_eq!(
@@ -91,7 +92,7 @@ async fn importing_the_same_records_again_changes_nothing() {
         );
         let before = w.snapshot().await;
 
-        let again = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let again = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
 
         assert_eq!((again.imported, again.duplicates, again.settled_hours, again.adjustments), (0, 3, 0, 0));
         assert!(again.charged.is_empty());
@@ -114,17 +115,17 @@ async fn a_known_record_id_with_other_content_refuses_the_whole_batch() {
         let s = w.seed("acme", "100.00").await;
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         let hour = w.previous_hour();
-        w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "100")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "100")]).await.unwrap();
         let before = w.snapshot().await;
 
         let fresh = usage("r2", &adhoc.id, hour - Duration::hours(1), "40");
         let changed = usage("r1", &adhoc.id, hour, "101");
-        let result = w.billing.import_usage(&OPERATOR, &[fresh.clone(), changed]).await;
+        let result = w.billing.metering().import_usage(&OPERATOR, &[fresh.clone(), changed]).await;
 
         let err = w.assert_refused(&before, result, "DUPLICATE_USAGE_RECORD").await;
         assert!(err.to_string().contains("r1"), "{err}");
         // The fresh record was not kept: importing it alone settles it now.
-        let outcome = w.billing.import_usage(&OPERATOR, &[fresh]).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &[fresh]).await.unwrap();
         assert_eq!((outcome.imported, outcome.settled_hours), (1, 1));
     });
 }
@@ -138,7 +139,7 @@ async fn one_record_id_with_two_contents_in_one_batch_is_refused() {
         let before = w.snapshot().await;
         let records = [usage("r1", &adhoc.id, hour, "1"), usage("r1", &adhoc.id, hour - Duration::hours(1), "1")];
 
-        let result = w.billing.import_usage(&OPERATOR, &records).await;
+        let result = w.billing.metering().import_usage(&OPERATOR, &records).await;
 
         w.assert_refused(&before, result, "DUPLICATE_USAGE_RECORD").await;
     });
@@ -155,7 +156,7 @@ async fn a_quota_covers_its_cus_for_each_hour_and_only_the_rest_is_charged() {
             usage("under", &s.workspace.id, hour - Duration::hours(1), "80"),
         ];
 
-        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
 
         assert_eq!(outcome.settled_hours, 2);
         let lines = w.settlements(&s.workspace.id).await;
@@ -180,11 +181,11 @@ async fn late_usage_for_a_settled_hour_is_an_adjustment_that_never_covers_the_qu
         let before = w.balance_of(s.id()).await;
         let hour = w.previous_hour();
         let ws = &s.workspace.id;
-        w.billing.import_usage(&OPERATOR, &[usage("first", ws, hour, "60")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("first", ws, hour, "60")]).await.unwrap();
 
-        let late = w.billing.import_usage(&OPERATOR, &[usage("late", ws, hour, "60")]).await.unwrap();
+        let late = w.billing.metering().import_usage(&OPERATOR, &[usage("late", ws, hour, "60")]).await.unwrap();
         assert_eq!((late.settled_hours, late.adjustments), (0, 1));
-        let later = w.billing.import_usage(&OPERATOR, &[usage("later", ws, hour, "30")]).await.unwrap();
+        let later = w.billing.metering().import_usage(&OPERATOR, &[usage("later", ws, hour, "30")]).await.unwrap();
         assert_eq!((later.settled_hours, later.adjustments), (0, 1));
 
         let lines = w.settlements(ws).await;
@@ -212,18 +213,22 @@ fn drawn(line: &billing_app::model::Settlement) -> BTreeMap<String, CuHours> {
 async fn billable_usage_draws_plans_by_earliest_expiry_then_earliest_purchase() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "100.00").await;
-        let long = w.billing.buy_plan(&s.caller, &s.plan(100, 3, Some(vec![balance("5.36")]))).await.unwrap();
+        let long =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 3, Some(vec![balance("5.36")]))).await.unwrap();
         w.clock.advance(Duration::seconds(1));
-        let short = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let short =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
         w.clock.advance(Duration::seconds(1));
-        let short_later = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let short_later =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
         let (long, short, short_later) = (long.instance.id, short.instance.id, short_later.instance.id);
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         w.clock.advance(Duration::hours(2));
         let before = w.balance_of(s.id()).await;
 
         let hour = w.previous_hour();
-        let outcome = w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "150")]).await.unwrap();
+        let outcome =
+            w.billing.metering().import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "150")]).await.unwrap();
 
         assert!(outcome.charged.is_empty());
         let lines = w.settlements(&adhoc.id).await;
@@ -239,7 +244,7 @@ async fn billable_usage_draws_plans_by_earliest_expiry_then_earliest_purchase() 
         // charged: 50 × 0.067106 = 3.3553 → 3.35.
         w.clock.advance(Duration::hours(1));
         let next = w.previous_hour();
-        w.billing.import_usage(&OPERATOR, &[usage("r2", &adhoc.id, next, "200")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("r2", &adhoc.id, next, "200")]).await.unwrap();
         let lines = w.settlements(&adhoc.id).await;
         assert_eq!(drawn(&lines[1]), BTreeMap::from([(short_later.clone(), cu("50")), (long.clone(), cu("100"))]));
         assert_eq!((lines[1].pay_as_you_go, lines[1].charge), (cu("50"), usd("3.35")));
@@ -255,12 +260,13 @@ async fn billable_usage_draws_plans_by_earliest_expiry_then_earliest_purchase() 
 async fn a_quota_covers_first_then_plans_then_pay_as_you_go() {
     on_every_backend!(|w| {
         let s = with_quota(&w, 100).await;
-        let plan = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let plan =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
         w.clock.advance(Duration::hours(2));
         let before = w.balance_of(s.id()).await;
         let hour = w.previous_hour();
 
-        w.billing.import_usage(&OPERATOR, &[usage("r1", &s.workspace.id, hour, "250")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("r1", &s.workspace.id, hour, "250")]).await.unwrap();
 
         let line = &w.settlements(&s.workspace.id).await[0];
         assert_eq!(line.covered, cu("100"));
@@ -278,10 +284,11 @@ async fn a_plan_is_not_drawn_for_hours_before_it_was_bought() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "100.00").await;
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
-        let plan = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let plan =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
         let hour = w.previous_hour();
 
-        w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "10")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "10")]).await.unwrap();
 
         assert_eq!(w.instance(&plan.instance.id).await.used, CuHours::ZERO);
         // 10 × 0.067106 = 0.67106 → 0.67
@@ -299,8 +306,8 @@ async fn a_batch_larger_than_one_insert_statement_is_stored_and_recognised_whole
         // One milli-CU-hour each, past the 500 rows one statement takes.
         let records: Vec<_> = (0..1201).map(|i| usage(&format!("r{i}"), &adhoc.id, hour, "0.001")).collect();
 
-        let first = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
-        let again = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let first = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
+        let again = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
 
         assert_eq!((first.imported, first.settled_hours), (1201, 1));
         assert_eq!((again.imported, again.duplicates), (0, 1201));
@@ -314,13 +321,17 @@ async fn a_batch_larger_than_one_insert_statement_is_stored_and_recognised_whole
 #[tokio::test]
 async fn a_yen_account_is_charged_whole_yen_rounded_down() {
     on_every_backend!(|w| {
-        let account = w.billing.create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
+        let account = w.billing.accounts().create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
         let yen = |text: &str| Money::parse(Currency::Jpy, text).unwrap();
-        w.billing.record_transfer(&OPERATOR, &account.id, yen("1000")).await.unwrap();
+        w.billing.purchases().record_transfer(&OPERATOR, &account.id, yen("1000")).await.unwrap();
         let ws = w.workspace_in(&account.id, "ap-northeast-1", "batch", BillingMethod::PayAsYouGo).await;
 
         // 12.345 CU-hours × JPY 10 = 123.45 → bill line 123.450 → charge 123
-        w.billing.import_usage(&OPERATOR, &[usage("r1", &ws.id, w.previous_hour(), "12.345")]).await.unwrap();
+        w.billing
+            .metering()
+            .import_usage(&OPERATOR, &[usage("r1", &ws.id, w.previous_hour(), "12.345")])
+            .await
+            .unwrap();
 
         let line = &w.settlements(&ws.id).await[0];
         assert_eq!((line.bill_milli_major, line.charge), (123_450, yen("123")));
@@ -339,7 +350,7 @@ async fn workspaces_of_two_accounts_old_and_new_are_each_charged_to_their_own_ac
         let hour = w.previous_hour();
         let earlier = hour - Duration::hours(1);
         // 100 CU-hours × 0.067106 = 6.7106 → 6.71 each.
-        w.billing.import_usage(&OPERATOR, &[usage("r1", &adhoc.id, earlier, "100")]).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &[usage("r1", &adhoc.id, earlier, "100")]).await.unwrap();
         assert_eq!(w.balance_of(acme.id()).await, usd("93.29"));
 
         // A workspace imported for before, one not yet, and one made since.
@@ -349,7 +360,7 @@ async fn workspaces_of_two_accounts_old_and_new_are_each_charged_to_their_own_ac
             usage("r3", &reports.id, hour, "100"),
             usage("r4", &later.id, hour, "100"),
         ];
-        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
         assert_eq!((outcome.imported, outcome.settled_hours), (3, 3));
         assert_eq!(outcome.charged.get(acme.id()), Some(&usd("6.71")));
         assert_eq!(outcome.charged.get(globex.id()), Some(&usd("13.42")));
@@ -360,13 +371,13 @@ async fn workspaces_of_two_accounts_old_and_new_are_each_charged_to_their_own_ac
         // ones, and nothing of the batch is written.
         let before = w.snapshot().await;
         let records = [usage("r5", &adhoc.id, hour, "1"), usage("r6", "ws_missing", hour, "1")];
-        w.assert_refused(&before, w.billing.import_usage(&OPERATOR, &records).await, "NOT_FOUND").await;
+        w.assert_refused(&before, w.billing.metering().import_usage(&OPERATOR, &records).await, "NOT_FOUND").await;
 
         // Another process over the same database settles the same way.
         let replica = w.replica().await;
         let records =
             [usage("r7", &later.id, earlier, "100"), usage("r8", &adhoc.id, hour - Duration::hours(2), "100")];
-        let outcome = replica.import_usage(&OPERATOR, &records).await.unwrap();
+        let outcome = replica.metering().import_usage(&OPERATOR, &records).await.unwrap();
         assert_eq!(outcome.charged.get(acme.id()), Some(&usd("6.71")));
         assert_eq!(outcome.charged.get(globex.id()), Some(&usd("6.71")));
         w.assert_books_in_order().await;

@@ -32,18 +32,18 @@ async fn known_records_among_new_ones_in_a_batch_of_many_statements_are_skipped_
         let hour = w.previous_hour();
         // The even records settle the even hours first.
         let first: Vec<_> = (0..1200).step_by(2).map(|i| spread(&adhoc.id, hour, i)).collect();
-        let settled = w.billing.import_usage(&OPERATOR, &first).await.unwrap();
+        let settled = w.billing.metering().import_usage(&OPERATOR, &first).await.unwrap();
         assert_eq!((settled.imported, settled.settled_hours), (600, 12));
 
         let all: Vec<_> = (0..1200).map(|i| spread(&adhoc.id, hour, i)).collect();
-        let outcome = w.billing.import_usage(&OPERATOR, &all).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &all).await.unwrap();
 
         assert_eq!((outcome.imported, outcome.duplicates), (600, 600));
         assert_eq!((outcome.settled_hours, outcome.adjustments), (12, 0));
         let lines = w.settlements(&adhoc.id).await;
         assert_eq!(lines.len(), 24);
         assert_eq!(total_usage(&lines), cu("1200"));
-        let again = w.billing.import_usage(&OPERATOR, &all).await.unwrap();
+        let again = w.billing.metering().import_usage(&OPERATOR, &all).await.unwrap();
         assert_eq!((again.imported, again.duplicates, again.settled_hours), (0, 1200, 0));
         w.assert_books_in_order().await;
     });
@@ -56,12 +56,12 @@ async fn a_known_record_with_other_content_far_into_a_large_batch_refuses_it_who
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         let hour = w.previous_hour();
         let known: Vec<_> = (0..700).map(|i| spread(&adhoc.id, hour, i)).collect();
-        w.billing.import_usage(&OPERATOR, &known).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &known).await.unwrap();
         let before = w.snapshot().await;
 
         let mut batch: Vec<_> = (0..1300).map(|i| spread(&adhoc.id, hour, i)).collect();
         batch[650].cu_hours = cu("2");
-        let result = w.billing.import_usage(&OPERATOR, &batch).await;
+        let result = w.billing.metering().import_usage(&OPERATOR, &batch).await;
 
         let err = w.assert_refused(&before, result, "DUPLICATE_USAGE_RECORD").await;
         assert!(err.to_string().contains("r0650"), "{err}");
@@ -78,7 +78,7 @@ async fn an_unknown_workspace_far_into_a_batch_refuses_it_whole_and_is_named() {
         let mut batch: Vec<_> = (0..900).map(|i| spread(&adhoc.id, hour, i)).collect();
         batch[800].workspace_id = "ws_nowhere".to_owned();
 
-        let result = w.billing.import_usage(&OPERATOR, &batch).await;
+        let result = w.billing.metering().import_usage(&OPERATOR, &batch).await;
 
         let err = w.assert_refused(&before, result, "NOT_FOUND").await;
         assert!(err.to_string().contains("ws_nowhere"), "{err}");
@@ -96,13 +96,13 @@ async fn late_records_for_many_workspaces_of_one_hour_are_each_an_adjustment() {
         }
         let first: Vec<_> =
             workspaces.iter().enumerate().map(|(i, ws)| usage(&format!("a{i}"), ws, hour, "10")).collect();
-        w.billing.import_usage(&OPERATOR, &first).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &first).await.unwrap();
 
         // Every workspace late in the same hour, and one in a new hour too.
         let mut late: Vec<_> =
             workspaces.iter().enumerate().map(|(i, ws)| usage(&format!("b{i}"), ws, hour, "5")).collect();
         late.push(usage("c0", &workspaces[0], hour - Duration::hours(1), "5"));
-        let outcome = w.billing.import_usage(&OPERATOR, &late).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &late).await.unwrap();
 
         assert_eq!((outcome.settled_hours, outcome.adjustments), (1, 12));
         for ws in &workspaces[1..] {
@@ -119,17 +119,17 @@ async fn late_records_for_many_workspaces_of_one_hour_are_each_an_adjustment() {
 async fn late_records_for_many_hours_of_one_workspace_never_cover_the_quota_twice() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "10000.00").await;
-        w.billing.buy_quota(&s.caller, &s.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+        w.billing.purchases().buy_quota(&s.caller, &s.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
         w.clock.advance(Duration::hours(40));
         let hour = w.previous_hour();
         let ws = &s.workspace.id;
         let hours = 30;
         let first: Vec<_> = (0..hours).map(|h| usage(&format!("a{h}"), ws, hour - Duration::hours(h), "60")).collect();
-        w.billing.import_usage(&OPERATOR, &first).await.unwrap();
+        w.billing.metering().import_usage(&OPERATOR, &first).await.unwrap();
         let before = w.balance_of(s.id()).await;
 
         let late: Vec<_> = (0..hours).map(|h| usage(&format!("b{h}"), ws, hour - Duration::hours(h), "60")).collect();
-        let outcome = w.billing.import_usage(&OPERATOR, &late).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &late).await.unwrap();
 
         assert_eq!((outcome.settled_hours, outcome.adjustments), (0, 30));
         let adjustments: Vec<_> = w.settlements(ws).await.into_iter().filter(|l| l.adjustment).collect();
@@ -149,13 +149,13 @@ async fn one_batch_charges_accounts_in_different_currencies_each_in_its_own() {
         let s = w.seed("acme", "100.00").await;
         let adhoc = w.workspace(s.id(), "adhoc", BillingMethod::PayAsYouGo).await;
         let yen = |text: &str| Money::parse(Currency::Jpy, text).unwrap();
-        let tokyo = w.billing.create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
-        w.billing.record_transfer(&OPERATOR, &tokyo.id, yen("1000")).await.unwrap();
+        let tokyo = w.billing.accounts().create_account(&OPERATOR, "tokyo kk", Currency::Jpy).await.unwrap();
+        w.billing.purchases().record_transfer(&OPERATOR, &tokyo.id, yen("1000")).await.unwrap();
         let batch_ws = w.workspace_in(&tokyo.id, "ap-northeast-1", "batch", BillingMethod::PayAsYouGo).await;
         let hour = w.previous_hour();
 
         let records = [usage("r1", &adhoc.id, hour, "100"), usage("r2", &batch_ws.id, hour, "12.345")];
-        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
 
         // 100 × 0.067106 → 6.71 USD; 12.345 × JPY 10 → 123 JPY
         assert_eq!(outcome.charged.get(s.id()), Some(&usd("6.71")));
@@ -172,7 +172,8 @@ async fn one_batch_charges_accounts_in_different_currencies_each_in_its_own() {
 async fn one_batch_draws_an_accounts_plan_hour_by_hour_then_workspace_by_workspace() {
     on_every_backend!(|w| {
         let s = w.seed("acme", "100.00").await;
-        let plan = w.billing.buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
+        let plan =
+            w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![balance("5.36")]))).await.unwrap();
         let first = w.workspace(s.id(), "first", BillingMethod::PayAsYouGo).await;
         let second = w.workspace(s.id(), "second", BillingMethod::PayAsYouGo).await;
         w.clock.advance(Duration::hours(3));
@@ -185,7 +186,7 @@ async fn one_batch_draws_an_accounts_plan_hour_by_hour_then_workspace_by_workspa
             usage("r3", &second.id, earlier, "30"),
             usage("r4", &first.id, earlier, "30"),
         ];
-        let outcome = w.billing.import_usage(&OPERATOR, &records).await.unwrap();
+        let outcome = w.billing.metering().import_usage(&OPERATOR, &records).await.unwrap();
 
         assert_eq!(outcome.settled_hours, 4);
         let (a, b) = (w.settlements(&first.id).await, w.settlements(&second.id).await);

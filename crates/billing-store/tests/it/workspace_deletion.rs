@@ -27,36 +27,55 @@ async fn a_pay_as_you_go_workspace_is_deleted_without_a_refund_once_its_name_is_
     on_every_backend!(|w| {
         let seed = w.seed("acme", "100.00").await;
         let adhoc = w.workspace(seed.id(), "adhoc", BillingMethod::PayAsYouGo).await;
-        w.billing.add_job(&seed.caller, &adhoc.id, "q.sql", "SELECT 1").await.unwrap();
-        w.billing.add_data_object(&seed.caller, &adhoc.id, "a.csv", 10).await.unwrap();
-        let preview = w.billing.workspace_deletion_preview(&seed.caller, &adhoc.id).await.unwrap();
+        w.billing.accounts().add_job(&seed.caller, &adhoc.id, "q.sql", "SELECT 1").await.unwrap();
+        w.billing.accounts().add_data_object(&seed.caller, &adhoc.id, "a.csv", 10).await.unwrap();
+        let preview = w.billing.unsubscriptions().workspace_deletion_preview(&seed.caller, &adhoc.id).await.unwrap();
         assert_eq!((preview.deletes.jobs, preview.deletes.data_objects, preview.deletes.queues), (1, 1, 1));
         assert_eq!(preview.quota, None);
 
         let before = w.snapshot().await;
-        let wrong = w.billing.delete_workspace(&seed.caller, &deletion(&adhoc.id, "ad hoc", "k1")).await;
+        let wrong =
+            w.billing.unsubscriptions().delete_workspace(&seed.caller, &deletion(&adhoc.id, "ad hoc", "k1")).await;
         w.assert_refused(&before, wrong, "CONFIRMATION_MISMATCH").await;
         let other = w
             .billing
+            .unsubscriptions()
             .delete_workspace(&crate::support::customer("acc_other"), &deletion(&adhoc.id, "adhoc", "k9"))
             .await;
         w.assert_refused(&before, other, "NOT_FOUND").await;
 
-        let done = w.billing.delete_workspace(&seed.caller, &deletion(&adhoc.id, "adhoc", "k1")).await.unwrap();
+        let done = w
+            .billing
+            .unsubscriptions()
+            .delete_workspace(&seed.caller, &deletion(&adhoc.id, "adhoc", "k1"))
+            .await
+            .unwrap();
         assert!(!done.replayed);
         assert_eq!((done.tombstone.name.as_str(), done.tombstone.jobs, done.tombstone.data_objects), ("adhoc", 1, 1));
-        assert_eq!(w.billing.workspace_details(&seed.caller, &adhoc.id).await.unwrap_err().code(), "NOT_FOUND");
+        assert_eq!(
+            w.billing.accounts().workspace_details(&seed.caller, &adhoc.id).await.unwrap_err().code(),
+            "NOT_FOUND"
+        );
         assert_eq!(count(&w, "SELECT COUNT(*) FROM jobs WHERE name = 'q.sql'").await, 0);
         assert_eq!(count(&w, "SELECT COUNT(*) FROM unsubscriptions").await, 0);
         assert_eq!(count(&w, "SELECT COUNT(*) FROM refunds").await, 0);
         assert_eq!(w.balance_of(seed.id()).await, seed.account.balance);
         assert_eq!(w.audited("workspace.deleted").await, 1);
 
-        let again = w.billing.delete_workspace(&seed.caller, &deletion(&adhoc.id, "adhoc", "k1")).await.unwrap();
+        let again = w
+            .billing
+            .unsubscriptions()
+            .delete_workspace(&seed.caller, &deletion(&adhoc.id, "adhoc", "k1"))
+            .await
+            .unwrap();
         assert!(again.replayed);
         assert_eq!(again.tombstone, done.tombstone);
         assert_eq!(w.audited("workspace.deleted").await, 1);
-        let reused = w.billing.delete_workspace(&seed.caller, &deletion(&seed.workspace.id, "etl", "k1")).await;
+        let reused = w
+            .billing
+            .unsubscriptions()
+            .delete_workspace(&seed.caller, &deletion(&seed.workspace.id, "etl", "k1"))
+            .await;
         assert_eq!(reused.unwrap_err().code(), "IDEMPOTENCY_KEY_REUSED");
         w.assert_books_in_order().await;
     });
@@ -66,14 +85,23 @@ async fn a_pay_as_you_go_workspace_is_deleted_without_a_refund_once_its_name_is_
 async fn a_workspace_whose_quota_can_be_refunded_points_to_the_unsubscription() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "20000.00").await;
-        let bought =
-            w.billing.buy_quota(&seed.caller, &seed.quota(100, 6, Some(vec![balance("19326.00")]))).await.unwrap();
+        let bought = w
+            .billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(100, 6, Some(vec![balance("19326.00")])))
+            .await
+            .unwrap();
         w.clock.advance(Duration::days(3));
-        let preview = w.billing.workspace_deletion_preview(&seed.caller, &seed.workspace.id).await.unwrap_err();
+        let preview =
+            w.billing.unsubscriptions().workspace_deletion_preview(&seed.caller, &seed.workspace.id).await.unwrap_err();
         assert_eq!(preview.code(), "QUOTA_REFUNDABLE");
         assert!(preview.to_string().contains(&bought.instance.id), "{preview}");
         let before = w.snapshot().await;
-        let refused = w.billing.delete_workspace(&seed.caller, &deletion(&seed.workspace.id, "etl", "k1")).await;
+        let refused = w
+            .billing
+            .unsubscriptions()
+            .delete_workspace(&seed.caller, &deletion(&seed.workspace.id, "etl", "k1"))
+            .await;
         w.assert_refused(&before, refused, "QUOTA_REFUNDABLE").await;
     });
 }
@@ -82,21 +110,31 @@ async fn a_workspace_whose_quota_can_be_refunded_points_to_the_unsubscription() 
 async fn the_workspace_of_an_ended_quota_is_deleted_and_the_quota_no_longer_counts_as_active() {
     on_every_backend!(|w| {
         let seed = w.seed("acme", "20000.00").await;
-        let bought =
-            w.billing.buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
+        let bought = w
+            .billing
+            .purchases()
+            .buy_quota(&seed.caller, &seed.quota(100, 1, Some(vec![balance("3221.00")])))
+            .await
+            .unwrap();
         // Past the end of its month; the lifecycle has not marked it yet.
         w.clock.set(at("2026-04-20T09:00:00+08:00"));
         assert_eq!(w.instance(&bought.instance.id).await.state.as_str(), "active");
-        let preview = w.billing.workspace_deletion_preview(&seed.caller, &seed.workspace.id).await.unwrap();
+        let preview =
+            w.billing.unsubscriptions().workspace_deletion_preview(&seed.caller, &seed.workspace.id).await.unwrap();
         assert_eq!(preview.quota.as_ref().and_then(|q| q.reason).map(|r| r.code()), Some("EXPIRED"));
         let balance_before = w.balance_of(seed.id()).await;
-        let done = w.billing.delete_workspace(&seed.caller, &deletion(&seed.workspace.id, "etl", "k1")).await.unwrap();
+        let done = w
+            .billing
+            .unsubscriptions()
+            .delete_workspace(&seed.caller, &deletion(&seed.workspace.id, "etl", "k1"))
+            .await
+            .unwrap();
         assert_eq!(done.tombstone.queues, 2);
         assert_eq!(w.instance(&bought.instance.id).await.state.as_str(), "expired");
         assert_eq!(w.balance_of(seed.id()).await, balance_before);
         assert_eq!(count(&w, "SELECT COUNT(*) FROM refunds").await, 0);
         // Nothing is left to run out later.
-        let report = w.billing.run_due().await;
+        let report = w.billing.purchases().run_due().await;
         assert!(report.is_ok(), "{report:?}");
         w.assert_books_in_order().await;
     });

@@ -206,7 +206,7 @@ async fn settle_and_ack(
     metrics.taken(taken.len() as u64, redelivered);
     let mut pause = Duration::from_millis(100);
     let outcome = loop {
-        match billing.settle_usage_messages(&Caller::Operator, stream, messages.clone()).await {
+        match billing.metering().settle_usage_messages(&Caller::Operator, stream, messages.clone()).await {
             Ok(outcome) => break outcome,
             Err(e) => {
                 tracing::warn!(error = %e, messages = taken.len(), "settling a batch failed; trying again");

@@ -50,8 +50,8 @@ async fn publish_round(billing: &Billing, args: &StreamArgs, subject: &str, roun
     let hour = billing.now().duration_trunc(TimeDelta::hours(1))?;
     let cu_hours = CuHours::parse(PER_ROUND).map_err(|e| anyhow::anyhow!("{e}"))?;
     let stamp = billing.now().timestamp();
-    for account in billing.accounts(&Caller::Operator).await? {
-        for ws in billing.workspaces(&Caller::Operator, &account.id).await? {
+    for account in billing.accounts().accounts(&Caller::Operator).await? {
+        for ws in billing.accounts().workspaces(&Caller::Operator, &account.id).await? {
             if ws.status != WorkspaceStatus::Active {
                 continue;
             }

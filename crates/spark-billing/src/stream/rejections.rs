@@ -35,7 +35,10 @@ pub async fn run(global: &Global, args: RejectionsArgs) -> anyhow::Result<ExitCo
     let mut left = args.limit;
     let mut listed = 0;
     while left > 0 {
-        let page = billing.usage_rejections(&Caller::Operator, after.as_deref(), left.min(MAX_REJECTIONS_PAGE)).await?;
+        let page = billing
+            .metering()
+            .usage_rejections(&Caller::Operator, after.as_deref(), left.min(MAX_REJECTIONS_PAGE))
+            .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
         left -= page.len() as i64;

@@ -27,7 +27,7 @@ async fn seeded(name: &str) -> (String, String, String) {
     let url = sqlite_url(name);
     let (_, billing) = open(&url).await;
     let c = customer(&billing, "acme", "1000.00").await;
-    billing.add_job(&c.caller, &c.workspace_id, "etl.py", "print('hello')").await.unwrap();
+    billing.accounts().add_job(&c.caller, &c.workspace_id, "etl.py", "print('hello')").await.unwrap();
     let request = QuotaPurchase {
         account_id: c.account_id.clone(),
         workspace_id: c.workspace_id.clone(),
@@ -37,7 +37,7 @@ async fn seeded(name: &str) -> (String, String, String) {
         tenders: Some(vec![c.card("805.25")]),
         auto_renew: false,
     };
-    let quota = billing.buy_quota(&c.caller, &request).await.unwrap().instance.id;
+    let quota = billing.purchases().buy_quota(&c.caller, &request).await.unwrap().instance.id;
     (url, quota, c.workspace_id)
 }
 
@@ -198,10 +198,10 @@ async fn policy_and_clock_commands_change_what_they_say() {
     assert_eq!(not_simulated.status.code(), Some(1));
     assert!(stderr(&not_simulated).contains("not simulated"), "{}", stderr(&not_simulated));
     let (_, billing) = open(&url).await;
-    billing.set_clock_mode(true).await.unwrap();
+    billing.operations().set_clock_mode(true).await.unwrap();
     let advanced = run(&url, &["clock", "advance", "2d"]);
     assert!(advanced.status.success(), "{}", stderr(&advanced));
-    let (_, offset) = billing.clock_settings().await.unwrap();
+    let (_, offset) = billing.operations().clock_settings().await.unwrap();
     assert_eq!(offset, 2 * 86_400 * 1_000_000);
     let tick = run(&url, &["tick"]);
     assert!(stdout(&tick).contains("unpaid orders cancelled"), "{}", stdout(&tick));

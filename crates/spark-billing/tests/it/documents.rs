@@ -63,8 +63,9 @@ fn two_servers_paying_and_refunding_at_once_number_their_documents_without_gaps(
         let customers: Vec<_> = (0..ACCOUNTS)
             .map(|i| {
                 let c = runtime.block_on(customer(&billing, &format!("buyer-{i}"), "0"));
-                let (_, key) =
-                    runtime.block_on(billing.create_api_key(&Caller::Operator, Some(&c.account_id), "docs")).unwrap();
+                let (_, key) = runtime
+                    .block_on(billing.accounts().create_api_key(&Caller::Operator, Some(&c.account_id), "docs"))
+                    .unwrap();
                 (c, key)
             })
             .collect();
@@ -91,7 +92,8 @@ fn two_servers_paying_and_refunding_at_once_number_their_documents_without_gaps(
             .zip(&bought)
             .map(|((c, key), (_, answer))| {
                 let plan = answer["instance"]["id"].as_str().unwrap();
-                let quote = runtime.block_on(billing.quote_unsubscription(&c.caller, plan, None)).unwrap();
+                let quote =
+                    runtime.block_on(billing.unsubscriptions().quote_unsubscription(&c.caller, plan, None)).unwrap();
                 (
                     key.clone(),
                     "/api/v1/unsubscriptions".to_owned(),

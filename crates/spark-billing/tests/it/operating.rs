@@ -28,7 +28,7 @@ async fn a_serve_that_cannot_listen_leaves_the_running_servers_clock_alone() {
         assert!(!second.status.success(), "{backend}");
         assert!(stderr(&second).contains("cannot listen"), "{backend}: {}", stderr(&second));
         let (_, billing) = open(&url).await;
-        assert_eq!(billing.clock_settings().await.unwrap().0, "simulated", "{backend}");
+        assert_eq!(billing.operations().clock_settings().await.unwrap().0, "simulated", "{backend}");
         // Another mode asked for explicitly is refused, not switched under
         // the running server.
         let other_dir = dir.to_str().unwrap();
@@ -36,7 +36,7 @@ async fn a_serve_that_cannot_listen_leaves_the_running_servers_clock_alone() {
         let other = spark_billing(&url, &args).output().unwrap();
         assert!(!other.status.success(), "{backend}");
         assert!(stderr(&other).contains("clock mode system"), "{backend}: {}", stderr(&other));
-        assert_eq!(billing.clock_settings().await.unwrap().0, "simulated", "{backend}");
+        assert_eq!(billing.operations().clock_settings().await.unwrap().0, "simulated", "{backend}");
         let advanced = spark_billing(&url, &["clock", "advance", "1d"]).output().unwrap();
         assert!(advanced.status.success(), "{backend}: {}", stderr(&advanced));
     }
@@ -105,7 +105,7 @@ async fn a_backup_does_not_replace_an_existing_file_unless_forced() {
     let (_, url) = fresh_databases().await.remove(0);
     let (_, billing) = open(&url).await;
     let c = crate::support::customer(&billing, "acme", "0").await;
-    billing.add_job(&c.caller, &c.workspace_id, "a.py", "print(1)").await.unwrap();
+    billing.accounts().add_job(&c.caller, &c.workspace_id, "a.py", "print(1)").await.unwrap();
     let dir = data_dir("backup");
     let target = dir.join("keep.tar.gz");
     std::fs::write(&target, b"precious").unwrap();

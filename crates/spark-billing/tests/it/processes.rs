@@ -31,8 +31,8 @@ async fn four_processes_confirming_one_quote_make_one_refund() {
             tenders: Some(vec![c.card("805.25")]),
             auto_renew: false,
         };
-        let quota = billing.buy_quota(&c.caller, &request).await.unwrap().instance.id;
-        let quote = billing.quote_unsubscription(&c.caller, &quota, None).await.unwrap().stored.id;
+        let quota = billing.purchases().buy_quota(&c.caller, &request).await.unwrap().instance.id;
+        let quote = billing.unsubscriptions().quote_unsubscription(&c.caller, &quota, None).await.unwrap().stored.id;
         let children: Vec<_> = (0..4)
             .map(|i| {
                 let key = format!("process-{i}");
@@ -57,7 +57,7 @@ async fn four_processes_confirming_one_quote_make_one_refund() {
         }
         assert_eq!(scalar(&store, "SELECT COUNT(*) FROM unsubscriptions").await, 1, "on {backend}");
         assert_eq!(scalar(&store, "SELECT COUNT(*) FROM refunds").await, 1, "on {backend}");
-        assert!(billing.ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
+        assert!(billing.operations().ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
     }
 }
 
@@ -75,11 +75,11 @@ async fn pending_card_refunds(billing: &billing_app::Billing, n: usize) -> (Stri
             benefit_ids: vec![],
             tenders: Some(vec![c.card("53.68")]),
         };
-        let plan = billing.buy_plan(&c.caller, &request).await.unwrap().instance.id;
-        let quote = billing.quote_unsubscription(&c.caller, &plan, None).await.unwrap().stored.id;
+        let plan = billing.purchases().buy_plan(&c.caller, &request).await.unwrap().instance.id;
+        let quote = billing.unsubscriptions().quote_unsubscription(&c.caller, &plan, None).await.unwrap().stored.id;
         let confirmation =
             Confirmation { quote_id: quote, idempotency_key: format!("k{i}"), confirm_workspace_deletion: None };
-        let done = billing.confirm_unsubscription(&c.caller, &confirmation).await.unwrap();
+        let done = billing.unsubscriptions().confirm_unsubscription(&c.caller, &confirmation).await.unwrap();
         ids.push(done.refunds[0].id.clone());
     }
     (c.account_id, ids)
@@ -135,8 +135,11 @@ async fn check_every_refund_settled_once(
     refund_ids: &[String],
     backend: &str,
 ) {
-    let all =
-        billing.refunds(&Caller::Operator, RefundFilter { limit: 1000, ..RefundFilter::default() }).await.unwrap();
+    let all = billing
+        .unsubscriptions()
+        .refunds(&Caller::Operator, RefundFilter { limit: 1000, ..RefundFilter::default() })
+        .await
+        .unwrap();
     let mut rerouted_minor = 0;
     for id in refund_ids {
         let refund = all.iter().find(|r| &r.id == id).unwrap();
@@ -154,10 +157,10 @@ async fn check_every_refund_settled_once(
     let channel_rows = scalar(store, "SELECT COUNT(*) FROM channel_requests").await;
     let distinct = scalar(store, "SELECT COUNT(DISTINCT refund_id) FROM channel_requests").await;
     assert_eq!((channel_rows, distinct), (refund_ids.len() as i64, refund_ids.len() as i64), "on {backend}");
-    let balance = billing.account(&Caller::Operator, account_id).await.unwrap().balance;
+    let balance = billing.accounts().account(&Caller::Operator, account_id).await.unwrap().balance;
     assert_eq!(balance.minor(), rerouted_minor, "on {backend}: each refused refund reaches the balance once");
-    assert!(billing.ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
-    assert_eq!(billing.audit_verify(&Caller::Operator).await.unwrap().problem, None, "on {backend}");
+    assert!(billing.operations().ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
+    assert_eq!(billing.operations().audit_verify(&Caller::Operator).await.unwrap().problem, None, "on {backend}");
 }
 
 /// Lets connections to the database of `url` in or keeps them out, cutting

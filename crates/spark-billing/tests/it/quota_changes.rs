@@ -26,8 +26,8 @@ async fn quota(billing: &Billing, name: &str) -> (String, String, crate::support
         tenders: Some(vec![c.card("3221.00")]),
         auto_renew: false,
     };
-    let quota = billing.buy_quota(&c.caller, &request).await.unwrap().instance.id;
-    let (_, key) = billing.create_api_key(&Caller::Operator, Some(&c.account_id), "changes").await.unwrap();
+    let quota = billing.purchases().buy_quota(&c.caller, &request).await.unwrap().instance.id;
+    let (_, key) = billing.accounts().create_api_key(&Caller::Operator, Some(&c.account_id), "changes").await.unwrap();
     (quota, key, c)
 }
 
@@ -52,7 +52,13 @@ async fn downgrade_and_switch_quote_ask_and_confirm_locally_and_through_a_server
         assert!(!asked.status.success(), "on {backend}: confirmed without asking");
         assert!(stderr(&asked).contains("--yes"), "on {backend}: {}", stderr(&asked));
         assert_eq!(
-            billing.quote_action(&c.caller, &local, &Question::unsubscribe(None)).await.unwrap().quote.lines[0]
+            billing
+                .unsubscriptions()
+                .quote_action(&c.caller, &local, &Question::unsubscribe(None))
+                .await
+                .unwrap()
+                .quote
+                .lines[0]
                 .cash_paid
                 .to_string(),
             "3221.00"
@@ -97,14 +103,16 @@ fn quota_changes_racing_across_two_servers_let_exactly_one_win() {
         for round in 0..6 {
             let (instance, key, c) = runtime.block_on(quota(&billing, &format!("racer-{round}")));
             let down = Question { action: ActionKind::Downgrade, order_id: None, new_quota_cu: Some(50) };
-            let first = runtime.block_on(billing.quote_action(&c.caller, &instance, &down)).unwrap();
+            let first = runtime.block_on(billing.unsubscriptions().quote_action(&c.caller, &instance, &down)).unwrap();
             let (path, rival) = if round % 2 == 0 {
-                let q = runtime.block_on(billing.quote_unsubscription(&c.caller, &instance, None)).unwrap();
+                let q = runtime
+                    .block_on(billing.unsubscriptions().quote_unsubscription(&c.caller, &instance, None))
+                    .unwrap();
                 let name = q.deletes.as_ref().map(|t| t.name.clone());
                 ("/api/v1/unsubscriptions", json!({"quote_id": q.stored.id, "confirm_workspace_deletion": name}))
             } else {
                 let other = Question { new_quota_cu: Some(30), ..down };
-                let q = runtime.block_on(billing.quote_action(&c.caller, &instance, &other)).unwrap();
+                let q = runtime.block_on(billing.unsubscriptions().quote_action(&c.caller, &instance, &other)).unwrap();
                 ("/api/v1/quota-changes", json!({"quote_id": q.stored.id}))
             };
             let start = Arc::new(Barrier::new(2));

@@ -25,6 +25,7 @@ async fn usage_and_orders_are_reported_one_csv_row_each_and_read_back() {
     let c = customer(&billing, "acme", "1000.00").await;
     let name = "adhoc, \"nightly\"";
     let adhoc = billing
+        .accounts()
         .create_workspace(&c.caller, &c.account_id, "ap-southeast-1", name, BillingMethod::PayAsYouGo)
         .await
         .unwrap();
@@ -37,7 +38,7 @@ async fn usage_and_orders_are_reported_one_csv_row_each_and_read_back() {
         tenders: Some(vec![c.card("805.25")]),
         auto_renew: false,
     };
-    let order = billing.buy_quota(&c.caller, &quota).await.unwrap().order.id;
+    let order = billing.purchases().buy_quota(&c.caller, &quota).await.unwrap().order.id;
     let hour = billing.now().duration_trunc(Duration::hours(1)).unwrap();
     let record = UsageRecord {
         record_id: "r1".into(),
@@ -45,7 +46,7 @@ async fn usage_and_orders_are_reported_one_csv_row_each_and_read_back() {
         hour_start: hour,
         cu_hours: CuHours::from_whole(10),
     };
-    billing.import_usage(&billing_app::Caller::Operator, &[record]).await.unwrap();
+    billing.metering().import_usage(&billing_app::Caller::Operator, &[record]).await.unwrap();
     let (from, to) =
         ((hour - Duration::days(1)).date_naive().to_string(), (hour + Duration::days(2)).date_naive().to_string());
 

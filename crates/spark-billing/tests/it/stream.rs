@@ -80,7 +80,7 @@ fn totals(output: &Output) -> (u64, u64, u64) {
 /// CU-hours (in thousandths) settled for the workspace, over every
 /// settlement and adjustment.
 async fn settled_milli(billing: &Billing, workspace_id: &str) -> i64 {
-    let settlements = billing.settlements(&Caller::Operator, workspace_id, None, 1000).await.unwrap();
+    let settlements = billing.purchases().settlements(&Caller::Operator, workspace_id, None, 1000).await.unwrap();
     settlements.iter().map(|s| s.usage.milli()).sum()
 }
 
@@ -221,7 +221,7 @@ async fn two_consumers_at_once_share_the_records() {
         assert_eq!(settled.iter().sum::<u64>(), 6000, "on {backend}: {settled:?}");
         assert!(settled.iter().all(|n| *n > 0), "on {backend}: both consumers took part: {settled:?}");
         assert_eq!(settled_milli(&billing, &c.workspace_id).await, 3_000_000, "on {backend}");
-        assert!(billing.ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
+        assert!(billing.operations().ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
         delete_stream(&s).await;
     }
 }
@@ -248,7 +248,7 @@ async fn a_consumer_killed_mid_stream_and_restarted_settles_everything_once() {
         let (settled, _, _) = totals(&second);
         assert_eq!(before + settled as i64 * 500, 10_000_000, "on {backend}");
         assert_eq!(settled_milli(&billing, &c.workspace_id).await, 10_000_000, "on {backend}");
-        assert!(billing.ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
+        assert!(billing.operations().ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
         delete_stream(&s).await;
     }
 }

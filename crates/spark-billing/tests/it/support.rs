@@ -41,7 +41,7 @@ pub async fn open(url: &str) -> (Arc<SqlStore>, Billing) {
     let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await.unwrap());
     let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
     let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel);
-    billing.ensure_catalog().await.unwrap();
+    billing.operations().ensure_catalog().await.unwrap();
     (store, billing)
 }
 
@@ -58,15 +58,21 @@ pub struct Customer {
 }
 
 pub async fn customer(billing: &Billing, name: &str, balance: &str) -> Customer {
-    let account = billing.create_account(&Caller::Operator, name, Currency::Usd).await.unwrap();
+    let account = billing.accounts().create_account(&Caller::Operator, name, Currency::Usd).await.unwrap();
     if usd(balance).minor() > 0 {
-        billing.record_transfer(&Caller::Operator, &account.id, usd(balance)).await.unwrap();
+        billing.purchases().record_transfer(&Caller::Operator, &account.id, usd(balance)).await.unwrap();
     }
     let caller = Caller::Customer(account.id.clone());
-    let card =
-        billing.add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242424242424242").await.unwrap();
-    let workspace =
-        billing.create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid).await.unwrap();
+    let card = billing
+        .accounts()
+        .add_payment_method(&caller, &account.id, PaymentMethodKind::Card, "4242424242424242")
+        .await
+        .unwrap();
+    let workspace = billing
+        .accounts()
+        .create_workspace(&caller, &account.id, "ap-southeast-1", "etl", BillingMethod::Hybrid)
+        .await
+        .unwrap();
     Customer { account_id: account.id, card_id: card.id, workspace_id: workspace.id, caller }
 }
 

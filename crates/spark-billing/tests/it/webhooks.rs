@@ -106,7 +106,7 @@ async fn serve_delivers_signed_webhooks_and_retries_a_receiver_that_fails_first(
         let alice = crate::support::customer(&billing, "alice", "100.00").await;
         let (hook, received) = receiver(2, Duration::ZERO).await;
         let request = EndpointRequest { url: hook, ..EndpointRequest::default() };
-        let endpoint = billing.create_webhook_endpoint(&alice.caller, request).await.unwrap();
+        let endpoint = billing.webhooks().create_webhook_endpoint(&alice.caller, request).await.unwrap();
         write_events(&billing, &alice.account_id, 3).await;
         let mut server = serve(&url, &["--allow-loopback-webhooks"]);
         wait_for("the receiver got all three after retrying two", 60, || {
@@ -114,6 +114,14 @@ async fn serve_delivers_signed_webhooks_and_retries_a_receiver_that_fails_first(
             ids.len() >= 5 && ids.iter().collect::<std::collections::HashSet<_>>().len() == 3
         })
         .await;
+        // The receiver has answered; the server records each answer just
+        // after, so wait for the records before stopping it.
+        let first_id = received.requests.lock().unwrap()[0].0.clone();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while billing.webhooks().delivery_attempts(&Caller::Operator, &first_id).await.unwrap().len() < 2 {
+            assert!(Instant::now() < deadline, "on {backend}: both attempts recorded within 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         server.kill().unwrap();
         server.wait().unwrap();
         let requests = received.requests.lock().unwrap().clone();
@@ -126,7 +134,7 @@ async fn serve_delivers_signed_webhooks_and_retries_a_receiver_that_fails_first(
         let first = &requests[0];
         let retried: Vec<_> = requests.iter().filter(|r| r.0 == first.0).collect();
         assert!(retried.len() == 2 && retried[1].1 - retried[0].1 >= 5, "on {backend}: retried 5 s later, same id");
-        let attempts = billing.delivery_attempts(&Caller::Operator, &first.0).await.unwrap();
+        let attempts = billing.webhooks().delivery_attempts(&Caller::Operator, &first.0).await.unwrap();
         assert_eq!(attempts.iter().map(|a| a.status_code).collect::<Vec<_>>(), [Some(204), Some(500)], "on {backend}");
     }
 }
@@ -147,11 +155,12 @@ async fn private_and_loopback_addresses_are_refused_after_resolution() {
         ];
         for endpoint_url in &urls {
             let request = EndpointRequest { url: endpoint_url.clone(), ..EndpointRequest::default() };
-            billing.create_webhook_endpoint(&alice.caller, request).await.unwrap();
+            billing.webhooks().create_webhook_endpoint(&alice.caller, request).await.unwrap();
         }
         let event = write_events(&billing, &alice.account_id, 1).await;
         let mut server = serve(&url, &[]);
         let event_id = billing
+            .webhooks()
             .events(&Caller::Operator, billing_app::events::EventFilter { limit: 1, ..Default::default() })
             .await
             .unwrap()[0]
@@ -162,7 +171,7 @@ async fn private_and_loopback_addresses_are_refused_after_resolution() {
         while attempts.len() < urls.len() {
             assert!(Instant::now() < deadline, "on {backend}: four refused attempts");
             tokio::time::sleep(Duration::from_millis(100)).await;
-            attempts = billing.delivery_attempts(&Caller::Operator, &event_id).await.unwrap();
+            attempts = billing.webhooks().delivery_attempts(&Caller::Operator, &event_id).await.unwrap();
         }
         server.kill().unwrap();
         server.wait().unwrap();
@@ -181,7 +190,7 @@ async fn a_delivery_worker_killed_mid_batch_loses_no_event_and_repeats_only_webh
         let alice = crate::support::customer(&billing, "alice", "100.00").await;
         let (hook, received) = receiver(0, Duration::from_millis(20)).await;
         let request = EndpointRequest { url: hook, ..EndpointRequest::default() };
-        billing.create_webhook_endpoint(&Caller::Operator, request).await.unwrap();
+        billing.webhooks().create_webhook_endpoint(&Caller::Operator, request).await.unwrap();
         write_events(&billing, &alice.account_id, 300).await;
         let mut doomed = serve(&url, &["--allow-loopback-webhooks"]);
         wait_for("the first deliveries", 60, || received.ids().len() >= 40).await;
@@ -192,6 +201,7 @@ async fn a_delivery_worker_killed_mid_batch_loses_no_event_and_repeats_only_webh
         assert!(at_kill < 300, "on {backend}: the worker was to be killed mid-way");
         let mut again = serve(&url, &["--allow-loopback-webhooks"]);
         let events: Vec<String> = billing
+            .webhooks()
             .events(&Caller::Operator, billing_app::events::EventFilter { limit: 100, ..Default::default() })
             .await
             .unwrap()

@@ -28,10 +28,10 @@ async fn two_unused_plans(billing: &billing_app::Billing, name: &str) -> (String
             benefit_ids: vec![],
             tenders: Some(vec![c.card("5.36")]),
         };
-        let plan = billing.buy_plan(&c.caller, &request).await.unwrap().instance.id;
-        quotes.push(billing.quote_unsubscription(&c.caller, &plan, None).await.unwrap().stored.id);
+        let plan = billing.purchases().buy_plan(&c.caller, &request).await.unwrap().instance.id;
+        quotes.push(billing.unsubscriptions().quote_unsubscription(&c.caller, &plan, None).await.unwrap().stored.id);
     }
-    let (_, key) = billing.create_api_key(&Caller::Operator, Some(&c.account_id), "race").await.unwrap();
+    let (_, key) = billing.accounts().create_api_key(&Caller::Operator, Some(&c.account_id), "race").await.unwrap();
     (key, [quotes[0].clone(), quotes[1].clone()])
 }
 
@@ -42,7 +42,7 @@ fn two_servers_confirming_two_full_refunds_at_once_under_a_limit_of_one_grant_on
         let (_store, billing) = runtime.block_on(open(&url));
         let mut policy = Policy::default();
         policy.set("full_refunds_per_year", "1").unwrap();
-        runtime.block_on(billing.add_policy_version(&Caller::Operator, billing.now(), policy)).unwrap();
+        runtime.block_on(billing.operations().add_policy_version(&Caller::Operator, billing.now(), policy)).unwrap();
         let accounts: Vec<_> =
             (0..ACCOUNTS).map(|i| runtime.block_on(two_unused_plans(&billing, &format!("racer-{i}")))).collect();
         let dir_a = std::env::temp_dir().join(billing_app::ids::new_id("limit-a"));
