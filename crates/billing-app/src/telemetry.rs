@@ -7,8 +7,8 @@
 //! This crate knows only the facade. Whoever runs the use cases gives the
 //! assembled application (`Billing::with_meter`) a [`Meter`] over a
 //! recorder (the API gives it its Prometheus recorder); without one, the
-//! counts go to the process's
-//! global recorder, which records nothing unless one is installed.
+//! counts go to the process's global recorder, which records nothing
+//! unless one is installed.
 
 use std::sync::Arc;
 use std::time::Duration;
