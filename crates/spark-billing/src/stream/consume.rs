@@ -196,8 +196,7 @@ pub async fn consume(
         // The next pulls are made and read, on a task of their own, while
         // this transaction settles.
         let done = Arc::new(AtomicBool::new(false));
-        let ahead =
-            tokio::spawn(pull_ahead(billing.clone(), consumer.clone(), (batch, per_transaction), done.clone()));
+        let ahead = tokio::spawn(pull_ahead(billing.clone(), consumer.clone(), (batch, per_transaction), done.clone()));
         let settled = settle_and_ack(billing, (&args.stream, client), &hand, &mut totals, &mut stop).await;
         done.store(true, Ordering::Release);
         settled?;
