@@ -101,7 +101,7 @@ impl Metering {
         &self,
         caller: &Caller,
         stream: &str,
-        messages: Vec<StreamMessage>,
+        messages: &[StreamMessage],
     ) -> AppResult<StreamBatchOutcome> {
         caller.require_operator()?;
         if messages.len() > MAX_USAGE_BATCH {
@@ -114,20 +114,20 @@ impl Metering {
         for m in messages {
             // Each record's own fields are checked here, as the import
             // checks them, so that a bad one costs no transaction.
-            match m.record {
-                Ok(record) => match check_record(0, &record, now) {
+            match &m.record {
+                Ok(record) => match check_record(0, record, now) {
                     Ok(()) => {
-                        records.push(record);
-                        sources.push((m.seq, m.payload));
+                        records.push(record.clone());
+                        sources.push(m);
                     }
                     Err(e) => {
                         let reason = e.to_string().replacen("records[0]", "record", 1);
-                        let id = Some(record.record_id);
-                        rejections.push(rejection(stream, m.seq, id, e.code(), reason, m.payload, now));
+                        let id = Some(record.record_id.clone());
+                        rejections.push(rejection(stream, m, id, e.code(), reason, now));
                     }
                 },
                 Err(bad) => {
-                    rejections.push(rejection(stream, m.seq, None, bad.code, bad.reason, m.payload, now));
+                    rejections.push(rejection(stream, m, None, bad.code, bad.reason.clone(), now));
                 }
             }
         }
@@ -150,9 +150,9 @@ impl Metering {
                     }
                     for i in blamed.into_iter().rev() {
                         let record = records.remove(i);
-                        let (seq, payload) = sources.remove(i);
+                        let source = sources.remove(i);
                         let reason = e.to_string().replacen(&format!("records[{i}]"), "record", 1);
-                        rejections.push(rejection(stream, seq, Some(record.record_id), e.code(), reason, payload, now));
+                        rejections.push(rejection(stream, source, Some(record.record_id), e.code(), reason, now));
                     }
                 }
             }
@@ -192,21 +192,20 @@ impl Metering {
 
 fn rejection(
     stream: &str,
-    seq: u64,
+    message: &StreamMessage,
     record_id: Option<String>,
     code: &str,
     reason: String,
-    payload: String,
     now: DateTime<Utc>,
 ) -> UsageRejection {
     UsageRejection {
         id: new_id("urj"),
         stream: stream.to_owned(),
-        stream_seq: i64::try_from(seq).unwrap_or(i64::MAX),
+        stream_seq: i64::try_from(message.seq).unwrap_or(i64::MAX),
         record_id,
         code: code.to_owned(),
         reason,
-        payload,
+        payload: message.payload.clone(),
         rejected_at: now,
     }
 }

@@ -1,14 +1,23 @@
-//! The consumer loop: pull a batch, settle it in one transaction, then
-//! acknowledge every message of it. A message is acknowledged only after the
+//! The consumer loop: pull, settle in one transaction, then acknowledge
+//! every message settled. A message is acknowledged only after the
 //! transaction that settled (or refused) it committed, so a consumer killed
-//! at any point leaves its batch to be delivered again, where the record ids
-//! meet the records already settled.
+//! at any point leaves its messages to be delivered again, where the record
+//! ids meet the records already settled.
+//!
+//! Pulls take `--batch` messages each; while one transaction settles, the
+//! next pulls are made and read, and what they bring is settled together,
+//! up to [`PULLS_PER_TRANSACTION`] pulls and [`MAX_BATCH`] messages, as the
+//! file import writes consecutive batches in one transaction. A busy stream
+//! is so settled in large transactions, a quiet one in small and prompt ones.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use async_nats::jetstream::{self, consumer::PullConsumer};
+use async_nats::Subject;
+use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
 use billing_app::model::UsageRecord;
 use billing_app::usage_stream::{MAX_KEPT_PAYLOAD_BYTES, Malformed, StreamMessage, cut};
 use billing_app::{Billing, Caller};
@@ -19,7 +28,7 @@ use clap::Args;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
-use super::{StreamArgs, ensure_consumer};
+use super::{MAX_BATCH, StreamArgs, ensure_consumer};
 use crate::config::Global;
 
 /// `usage consume`.
@@ -37,6 +46,10 @@ pub struct ConsumeArgs {
 const PULL_WAIT: Duration = Duration::from_millis(500);
 /// Longest pause between tries when the store refuses a batch.
 const MAX_RETRY_PAUSE: Duration = Duration::from_secs(5);
+/// Most pulls settled in one transaction (and so most pulled ahead of the
+/// transaction in progress): as many as the file import's default batches
+/// in one of its transactions.
+pub const PULLS_PER_TRANSACTION: usize = 10;
 
 /// What a consumer did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -101,8 +114,56 @@ pub async fn run_in_server(billing: Billing, args: StreamArgs, stop: watch::Rece
     }
 }
 
-/// Pulls and settles batches until `stop` turns true (finishing the batch
-/// in hand) or, with `idle`, until no message came for that long.
+/// Messages pulled and read, not yet settled: of each message only what
+/// settling needs and where its acknowledgement goes are kept.
+#[derive(Default)]
+struct InHand {
+    messages: Vec<StreamMessage>,
+    /// The reply subject of each message, in the same order.
+    replies: Vec<Subject>,
+    /// How many of them the stream delivered more than once.
+    redelivered: u64,
+}
+
+impl InHand {
+    fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Reads pulled messages into the hand.
+    fn take(&mut self, pulled: Vec<jetstream::Message>, billing: &Billing) -> anyhow::Result<()> {
+        let mut pending = None;
+        for m in pulled {
+            let (seq, delivered) = match m.info() {
+                Ok(info) => {
+                    pending = Some(info.pending);
+                    (info.stream_sequence, info.delivered)
+                }
+                Err(_) => (0, 1),
+            };
+            self.redelivered += u64::from(delivered > 1);
+            self.messages.push(to_stream_message(seq, &m.payload));
+            let reply = m.message.reply.context("a message without a reply subject: not a JetStream message")?;
+            self.replies.push(reply);
+        }
+        if let Some(pending) = pending {
+            billing.meter().stream().pending(pending);
+        }
+        Ok(())
+    }
+
+    /// Sends `kind` for every message in hand, without waiting for the
+    /// server.
+    async fn answer(&self, client: &async_nats::Client, kind: AckKind) -> Result<(), async_nats::PublishError> {
+        for reply in &self.replies {
+            client.publish(reply.clone(), kind.into()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Pulls and settles until `stop` turns true (finishing the transaction in
+/// hand) or, with `idle`, until no message came for that long.
 pub async fn consume(
     billing: &Billing,
     (consumer, client): (&PullConsumer, &async_nats::Client),
@@ -110,22 +171,20 @@ pub async fn consume(
     idle: Option<Duration>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Totals> {
-    let metrics = billing.meter().stream();
-    metrics.started();
+    billing.meter().stream().started();
     let mut totals = Totals::default();
     let mut last_message = Instant::now();
     let mut first_message: Option<Instant> = None;
     let batch = args.batch as usize;
-    // The next batch is pulled while the one in hand is settled.
-    let mut next: Option<Vec<jetstream::Message>> = None;
+    let per_transaction = (batch * PULLS_PER_TRANSACTION).min(MAX_BATCH);
+    let mut hand = InHand::default();
     while !*stop.borrow() {
-        let taken = match next.take() {
-            Some(taken) => taken,
-            None => pull(consumer, batch).await?,
-        };
-        if taken.is_empty() {
+        if hand.messages.is_empty() {
+            hand.take(pull(consumer, batch).await?, billing)?;
+        }
+        if hand.messages.is_empty() {
             if let Ok(info) = consumer.clone().info().await {
-                metrics.pending(info.num_pending);
+                billing.meter().stream().pending(info.num_pending);
             }
             if idle.is_some_and(|idle| last_message.elapsed() >= idle) {
                 break;
@@ -133,26 +192,47 @@ pub async fn consume(
             continue;
         }
         let first = *first_message.get_or_insert_with(Instant::now);
-        tracing::debug!(messages = taken.len(), since_last_ms = last_message.elapsed().as_millis(), "batch in hand");
-        let (settled, prefetched) =
-            tokio::join!(settle_and_ack(billing, &args.stream, &taken, &mut totals, &mut stop), pull(consumer, batch));
+        tracing::debug!(messages = hand.len(), since_last_ms = last_message.elapsed().as_millis(), "in hand");
+        // The next pulls are made and read, on a task of their own, while
+        // this transaction settles.
+        let done = Arc::new(AtomicBool::new(false));
+        let ahead = tokio::spawn(pull_ahead(billing.clone(), consumer.clone(), (batch, per_transaction), done.clone()));
+        let settled = settle_and_ack(billing, (&args.stream, client), &hand, &mut totals, &mut stop).await;
+        done.store(true, Ordering::Release);
         settled?;
         // The acknowledgements leave before the next pull (and before the
         // process ends): what was settled is not delivered again.
         client.flush().await.map_err(|e| anyhow::anyhow!("cannot send the acknowledgements: {e}"))?;
-        next = Some(prefetched?);
+        let ahead = ahead.await.context("pulling ahead stopped")?;
+        hand = ahead?;
         last_message = Instant::now();
         totals.busy = last_message - first;
     }
-    // A batch pulled ahead and not settled goes back at once, for any
+    // Messages pulled ahead and not settled go back at once, for any
     // consumer to take.
-    if let Some(rest) = next {
-        for m in &rest {
-            let _ = m.ack_with(jetstream::AckKind::Nak(None)).await;
-        }
-        let _ = client.flush().await;
-    }
+    let _ = hand.answer(client, AckKind::Nak(None)).await;
+    let _ = client.flush().await;
     Ok(totals)
+}
+
+/// Pulls while a transaction settles: one pull at least, then more until
+/// `limit` messages are in hand, a pull comes back empty or the
+/// transaction is done.
+async fn pull_ahead(
+    billing: Billing,
+    consumer: PullConsumer,
+    (batch, limit): (usize, usize),
+    done: Arc<AtomicBool>,
+) -> anyhow::Result<InHand> {
+    let mut ahead = InHand::default();
+    loop {
+        let pulled = pull(&consumer, batch.min(limit - ahead.len())).await?;
+        let empty = pulled.is_empty();
+        ahead.take(pulled, &billing)?;
+        if empty || ahead.len() >= limit || done.load(Ordering::Acquire) {
+            return Ok(ahead);
+        }
+    }
 }
 
 /// One pull: up to `batch` messages, waiting at most [`PULL_WAIT`].
@@ -179,38 +259,26 @@ async fn pull(consumer: &PullConsumer, batch: usize) -> anyhow::Result<Vec<jetst
     Ok(taken)
 }
 
-/// Settles one batch (trying again until the store takes it or the
-/// consumer is told to stop) and acknowledges its messages after the
-/// commit.
+/// Settles the messages in hand in one transaction (trying again until the
+/// store takes it or the consumer is told to stop) and acknowledges them
+/// after the commit.
 async fn settle_and_ack(
     billing: &Billing,
-    stream: &str,
-    taken: &[jetstream::Message],
+    (stream, client): (&str, &async_nats::Client),
+    hand: &InHand,
     totals: &mut Totals,
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let metrics = billing.meter().stream();
     let started = Instant::now();
-    let mut redelivered = 0u64;
-    let messages: Vec<StreamMessage> = taken
-        .iter()
-        .map(|m| {
-            let info = m.info().ok();
-            redelivered += u64::from(info.as_ref().is_some_and(|i| i.delivered > 1));
-            if let Some(info) = &info {
-                metrics.pending(info.pending);
-            }
-            to_stream_message(info.map_or(0, |i| i.stream_sequence), &m.payload)
-        })
-        .collect();
-    metrics.taken(taken.len() as u64, redelivered);
+    metrics.taken(hand.len() as u64, hand.redelivered);
     let mut pause = Duration::from_millis(100);
     let outcome = loop {
-        match billing.metering().settle_usage_messages(&Caller::Operator, stream, messages.clone()).await {
+        match billing.metering().settle_usage_messages(&Caller::Operator, stream, &hand.messages).await {
             Ok(outcome) => break outcome,
             Err(e) => {
-                tracing::warn!(error = %e, messages = taken.len(), "settling a batch failed; trying again");
-                // Unacknowledged, the batch comes back after the ack wait.
+                tracing::warn!(error = %e, messages = hand.len(), "settling a batch failed; trying again");
+                // Unacknowledged, the messages come back after the ack wait.
                 if wait_or_stop(stop, pause).await {
                     return Ok(());
                 }
@@ -219,21 +287,19 @@ async fn settle_and_ack(
         }
     };
     let settled_in = started.elapsed();
-    for m in taken {
-        m.ack().await.map_err(|e| anyhow::anyhow!("cannot acknowledge a message: {e}"))?;
-    }
+    hand.answer(client, AckKind::Ack).await.map_err(|e| anyhow::anyhow!("cannot acknowledge a message: {e}"))?;
     tracing::debug!(
-        messages = taken.len(),
+        messages = hand.len(),
         settle_ms = settled_in.as_millis(),
         total_ms = started.elapsed().as_millis(),
         "batch done"
     );
     metrics.settled(&outcome, started.elapsed());
-    totals.consumed += taken.len() as u64;
+    totals.consumed += hand.len() as u64;
     totals.settled += outcome.settled as u64;
     totals.rejected += outcome.rejected as u64;
     totals.seen_twice += outcome.duplicates as u64;
-    totals.redelivered += redelivered;
+    totals.redelivered += hand.redelivered;
     if outcome.rejected > 0 {
         tracing::warn!(rejected = outcome.rejected, "usage messages refused; see `usage rejections`");
     }

@@ -28,7 +28,7 @@ pub const STREAM_DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// Most messages delivered and not yet acknowledged, over all consumer
 /// processes of one durable consumer.
 pub const MAX_ACK_PENDING: i64 = 200_000;
-/// Most messages one batch (one transaction) takes.
+/// Most messages one pull, and one transaction, takes.
 pub const MAX_BATCH: usize = 50_000;
 /// Time allowed to reach the NATS server and to answer a request.
 pub const NATS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,7 +49,8 @@ pub struct StreamArgs {
     /// The durable consumer's name, shared by every consumer process.
     #[arg(long = "durable", env = "SPARK_BILLING_STREAM_DURABLE", default_value = "billing", value_name = "NAME")]
     pub durable: String,
-    /// Most messages settled per batch (one transaction each).
+    /// Most messages per pull. The pulls in hand are settled together, up to
+    /// ten pulls and 50,000 messages per transaction.
     #[arg(long = "batch", env = "SPARK_BILLING_STREAM_BATCH", default_value_t = 5000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=MAX_BATCH as i64))]
     pub batch: u32,
