@@ -36,7 +36,8 @@ pub struct StreamArgs {
     /// Workspaces the records are spread over (five per account).
     #[arg(long, default_value_t = 2000)]
     workspaces: usize,
-    /// Messages per consumer batch (one transaction each).
+    /// Messages per pull; a consumer settles up to ten pulls in hand in one
+    /// transaction.
     #[arg(long, default_value_t = 10_000)]
     batch: usize,
     /// The NATS server.
