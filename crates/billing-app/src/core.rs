@@ -54,7 +54,7 @@ impl Caller {
     }
 }
 
-/// The store, the clock, what this process knows of recent writes and
+/// The store, the clock, what this application knows of recent writes and
 /// where committed changes are counted: what every service holds.
 #[derive(Clone)]
 pub struct Core {
@@ -108,7 +108,7 @@ impl Core {
 }
 
 /// A transaction a use case opened: the store's, whose commit also tells
-/// this process's [`ChangeLog`] what was written.
+/// this application's [`ChangeLog`] what was written.
 pub(crate) struct Tx<'a> {
     inner: Box<dyn StoreTx + 'a>,
     changes: &'a ChangeLog,

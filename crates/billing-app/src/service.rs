@@ -72,7 +72,11 @@ struct Parts {
 }
 
 impl Billing {
-    /// The application over `store`, reading time from `clock`.
+    /// The application over `store`, reading time from `clock`. A process
+    /// builds one and derives the others it needs with the `with_*`
+    /// methods, so that they share its caches and its knowledge of recent
+    /// writes; another `Billing::new` over the same store learns of this
+    /// one's writes only by reading the audit chain, as another server does.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Billing {
         Billing::assemble(Parts {
             core: Core::new(store, clock, Meter::default()),
@@ -186,7 +190,7 @@ impl Billing {
         &self.0.parts.core.store
     }
 
-    /// What this process knows of recent writes.
+    /// What this application knows of recent writes.
     pub fn changes(&self) -> &ChangeLog {
         &self.0.parts.core.changes
     }

@@ -133,12 +133,11 @@ impl Global {
         let quote_keys = self.quote_keys()?;
         let store = self.open_store(false).await?;
         let channel = Arc::new(SimulatedChannel::new(&store, SimulatedChannelSettings::default()));
-        let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel.clone());
+        let billing = Billing::new(store.clone(), Arc::new(SystemClock)).with_channel(channel);
         billing.operations().ensure_catalog().await?;
         let (mode, offset) = billing.operations().clock_settings().await?;
         let billing = match mode.as_str() {
-            "simulated" => Billing::new(store.clone(), Arc::new(billing_app::clock::SimulatedClock::new(offset)))
-                .with_channel(channel),
+            "simulated" => billing.with_clock(Arc::new(billing_app::clock::SimulatedClock::new(offset))),
             _ => billing,
         };
         Ok((store, with_quote_keys(billing, quote_keys.as_ref())))
