@@ -200,8 +200,8 @@ pub async fn consume(
         let settled = settle_and_ack(billing, (&args.stream, client), &hand, &mut totals, &mut stop).await;
         done.store(true, Ordering::Release);
         settled?;
-        // The acknowledgements leave before the next pull (and before the
-        // process ends): what was settled is not delivered again.
+        // The acknowledgements leave before the next transaction (and before
+        // the process ends): what was settled is not delivered again.
         client.flush().await.map_err(|e| anyhow::anyhow!("cannot send the acknowledgements: {e}"))?;
         let ahead = ahead.await.context("pulling ahead stopped")?;
         hand = ahead?;
