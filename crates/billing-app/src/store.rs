@@ -99,6 +99,12 @@ pub trait StoreTx:
     + AccessTx
     + RefundsTx
     + EventsTx
+    + ChargesTx
+    + SettlementsTx
+    + RejectionsTx
+    + BillsTx
+    + DirectoryTx
+    + SessionsTx
     + Send
 {
     /// Makes every write of the transaction durable, or none of them, and
@@ -249,40 +255,12 @@ pub trait InstancesTx: Send {
     async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>>;
     /// The orders of all the instances `instance_ids`, oldest first.
     async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>>;
-    /// Orders of `account_id` (of every account when `None`), newest first
-    /// (by placing instant, then id), at most `limit`, after the order
-    /// `starting_after`.
-    async fn account_orders(
-        &mut self,
-        account_id: Option<&str>,
-        starting_after: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Vec<OrderRecord>>;
     /// Unpaid orders placed at or before `cutoff`.
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>>;
     /// Records the payment of an unpaid order; false when it was not unpaid.
     async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool>;
     /// Records why an unpaid order's payment did not go through (or clears it).
     async fn set_order_payment_failure(&mut self, order_id: &str, failure: Option<&str>) -> StoreResult<()>;
-    /// Writes a charge.
-    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()>;
-    /// One charge.
-    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>>;
-    /// An order's charges, every payment attempt's, oldest first.
-    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>>;
-    /// Moves a charge from `from` to `to`; false when it was not in `from`.
-    async fn set_charge_status(
-        &mut self,
-        id: &str,
-        from: ChargeStatus,
-        to: ChargeStatus,
-        failure: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Charges written at or before `before` whose payment is not settled:
-    /// still requested, or captured for an order that is not paid; oldest
-    /// first, at most `limit`.
-    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>>;
     /// Records what downgrades took out of a paid order (`released_cash`)
     /// and of each of its tenders (`released`); false when it is not paid.
     async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool>;
@@ -301,7 +279,8 @@ pub trait InstancesTx: Send {
     async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool>;
 }
 
-/// Usage records, their hourly settlements and rejected records.
+/// Usage records and what settling them reads and writes beside the
+/// settlements: the facts, the usage charges and the plans' use.
 #[async_trait]
 pub trait UsageTx: Send {
     /// Stores records whose ids are new and returns, for every record, the
@@ -312,40 +291,14 @@ pub trait UsageTx: Send {
     /// its orders (without tenders and benefits). The accounts are held, as
     /// by [`AccountsTx::lock_account`], before their plans are read.
     async fn usage_facts(&mut self, workspace_ids: &[&str]) -> StoreResult<UsageFacts>;
-    /// Usage and quota coverage already settled for each `(workspace,
-    /// hour start)`, in the order asked; `None` for hours never settled.
-    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>>;
-    /// Stores the settlements (or adjustments) of workspace-hours with their
-    /// plan draws.
-    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()>;
     /// Takes each usage charge off its account's balance; fails when an
     /// account is missing or settles in another currency.
     async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()>;
     /// Sets the used CU-hours of plans, one value per plan.
     async fn set_plans_used(&mut self, used: &[(&str, CuHours)]) -> StoreResult<()>;
-    /// Keeps refused stream messages; one kept before (the same stream and
-    /// sequence) is left as it was. Answers how many were new.
-    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize>;
-    /// Refused stream messages, oldest first, after the one `starting_after`
-    /// names (from the start when it names none), at most `limit`.
-    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>>;
-    /// A workspace's settlements, oldest first, at most `limit`; with
-    /// `starting_after`, those listed after that settlement, or `None` when
-    /// it is not one of the workspace's.
-    async fn settlements(
-        &mut self,
-        workspace_id: &str,
-        starting_after: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Option<Vec<Settlement>>>;
-
-    /// The settlements of an account's workspaces (deleted ones included)
-    /// summed per local day of `range.zone` and workspace, by date then
-    /// workspace id: the rows of [`UsageRange`].
-    async fn usage_days(&mut self, range: &UsageRange) -> StoreResult<Vec<UsageDay>>;
 }
 
-/// The ledger, the audit chain and the operator's directory of accounts.
+/// The ledger and the audit chain.
 #[async_trait]
 pub trait LedgerTx: Send {
     /// Writes a balanced movement.
@@ -363,20 +316,6 @@ pub trait LedgerTx: Send {
     /// The sequence numbers and actors of audit events from `after_seq` on,
     /// at most `limit`: who wrote what since then.
     async fn audit_actors(&mut self, after_seq: i64, limit: i64) -> StoreResult<Vec<(i64, String)>>;
-    /// Audit events matching `filter`, in its order.
-    async fn audit_search(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
-    /// Accounts matching `filter` with their counts, by name then id.
-    async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>>;
-    /// One account with its counts.
-    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>>;
-    /// Entries of one ledger account, newest first, after the movement
-    /// `before` names; `None` when that movement has no entry there.
-    async fn balance_lines(
-        &mut self,
-        ledger_account: &str,
-        before: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Option<Vec<BalanceLine>>>;
 }
 
 /// Invoices and credit notes.
@@ -399,7 +338,7 @@ pub trait DocumentsTx: Send {
     async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>>;
 }
 
-/// API keys, console sessions and the service's settings.
+/// API keys and the service's settings.
 #[async_trait]
 pub trait AccessTx: Send {
     /// Adds an API key.
@@ -413,13 +352,6 @@ pub trait AccessTx: Send {
     async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>>;
     /// Marks a key revoked at `at` unless it already is; whether it was.
     async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
-    /// Adds a console session, first forgetting sessions that ended on
-    /// their own before `session.created_at`.
-    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()>;
-    /// A console session by id.
-    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>>;
-    /// Ends a console session at `at` (no effect when it has ended already).
-    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// A setting's value.
     async fn setting(&mut self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a setting.
@@ -427,6 +359,111 @@ pub trait AccessTx: Send {
     /// A setting's value, first set to `value` when it has none; of two
     /// transactions doing this at once, both get the first one's value.
     async fn setting_or_insert(&mut self, name: &str, value: &str) -> StoreResult<String>;
+}
+
+/// Charges: what the payment channel was asked to take for an order.
+#[async_trait]
+pub trait ChargesTx: Send {
+    /// Writes a charge.
+    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()>;
+    /// One charge.
+    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>>;
+    /// An order's charges, every payment attempt's, oldest first.
+    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>>;
+    /// Moves a charge from `from` to `to`; false when it was not in `from`.
+    async fn set_charge_status(
+        &mut self,
+        id: &str,
+        from: ChargeStatus,
+        to: ChargeStatus,
+        failure: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Charges written at or before `before` whose payment is not settled:
+    /// still requested, or captured for an order that is not paid; oldest
+    /// first, at most `limit`.
+    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>>;
+}
+
+/// Hourly settlements of usage and what they drew from plans.
+#[async_trait]
+pub trait SettlementsTx: Send {
+    /// Usage and quota coverage already settled for each `(workspace,
+    /// hour start)`, in the order asked; `None` for hours never settled.
+    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>>;
+    /// Stores the settlements (or adjustments) of workspace-hours with their
+    /// plan draws.
+    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()>;
+    /// A workspace's settlements, oldest first, at most `limit`; with
+    /// `starting_after`, those listed after that settlement, or `None` when
+    /// it is not one of the workspace's.
+    async fn settlements(
+        &mut self,
+        workspace_id: &str,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<Settlement>>>;
+}
+
+/// Stream messages the usage consumer refused.
+#[async_trait]
+pub trait RejectionsTx: Send {
+    /// Keeps refused stream messages; one kept before (the same stream and
+    /// sequence) is left as it was. Answers how many were new.
+    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize>;
+    /// Refused stream messages, oldest first, after the one `starting_after`
+    /// names (from the start when it names none), at most `limit`.
+    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>>;
+}
+
+/// What bills are made of: days of usage and pages of orders.
+#[async_trait]
+pub trait BillsTx: Send {
+    /// The settlements of an account's workspaces (deleted ones included)
+    /// summed per local day of `range.zone` and workspace, by date then
+    /// workspace id: the rows of [`UsageRange`].
+    async fn usage_days(&mut self, range: &UsageRange) -> StoreResult<Vec<UsageDay>>;
+    /// Orders of `account_id` (of every account when `None`), newest first
+    /// (by placing instant, then id), at most `limit`, after the order
+    /// `starting_after`.
+    async fn account_orders(
+        &mut self,
+        account_id: Option<&str>,
+        starting_after: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<OrderRecord>>;
+}
+
+/// The operator's directory: accounts with their counts, audit search and
+/// the entries of one ledger account.
+#[async_trait]
+pub trait DirectoryTx: Send {
+    /// Audit events matching `filter`, in its order.
+    async fn audit_search(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+    /// Accounts matching `filter` with their counts, by name then id.
+    async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>>;
+    /// One account with its counts.
+    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>>;
+    /// Entries of one ledger account, newest first, after the movement
+    /// `before` names; `None` when that movement has no entry there.
+    async fn balance_lines(
+        &mut self,
+        ledger_account: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Option<Vec<BalanceLine>>>;
+}
+
+/// Console sessions.
+#[async_trait]
+pub trait SessionsTx: Send {
+    /// Adds a console session, first forgetting sessions that ended on
+    /// their own before `session.created_at`.
+    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()>;
+    /// A console session by id.
+    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>>;
+    /// Ends a console session at `at` (no effect when it has ended already).
+    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// Quotes, unsubscriptions, refunds and idempotency keys.

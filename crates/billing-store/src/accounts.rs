@@ -7,6 +7,7 @@ use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use sqlx::any::AnyRow;
 
+use crate::catalog::{region_columns, small};
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
@@ -81,7 +82,30 @@ impl AccountsTx for SqlTx {
     }
 
     async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>> {
-        self.account_in_region_row(account_id, region_id).await
+        let row = sqlx::query(
+            "SELECT a.*, r.id AS region_id, r.zone AS region_zone, r.currency AS region_currency, \
+             r.cu_month_price_minor AS region_cu_month_price_minor, \
+             r.cu_hour_price_micros AS region_cu_hour_price_micros, r.min_quota_cu AS region_min_quota_cu, \
+             r.min_months AS region_min_months, r.max_months AS region_max_months, \
+             r.reserved_cu_capacity AS region_reserved_cu_capacity, \
+             CAST((SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS BIGINT) AS newest_policy_version \
+             FROM accounts a LEFT JOIN regions r ON r.id = $2 WHERE a.id = $1",
+        )
+        .bind(account_id)
+        .bind(region_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let region = match row.opt_text("region_id")? {
+            Some(_) => Some(region_columns(&row, "region_")?),
+            None => None,
+        };
+        Ok(Some(AccountInRegion {
+            account: crate::accounts::account(&row)?,
+            region,
+            newest_policy_version: small(&row, "newest_policy_version")?,
+        }))
     }
 
     async fn accounts(&mut self) -> StoreResult<Vec<Account>> {

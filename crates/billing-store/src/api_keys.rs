@@ -1,7 +1,7 @@
 //! API keys (hashes only) and small named settings.
 
 use async_trait::async_trait;
-use billing_app::model::{ApiKey, ConsoleSession};
+use billing_app::model::ApiKey;
 use billing_app::store::{AccessTx, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -89,18 +89,6 @@ impl AccessTx for SqlTx {
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn insert_console_session(&mut self, session: &ConsoleSession) -> StoreResult<()> {
-        self.insert_console_session_row(session).await
-    }
-
-    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
-        self.console_session_row(id).await
-    }
-
-    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        self.end_console_session_row(id, at).await
     }
 
     async fn setting(&mut self, name: &str) -> StoreResult<Option<String>> {

@@ -7,11 +7,12 @@
 //! through the `(workspace_id, day_start)` index over the UTC days the local
 //! days reach, and every line is put in the local day its hour starts in.
 
+use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use billing_app::bills::{UsageDay, UsageRange};
 use billing_app::model::OrderRecord;
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{BillsTx, StoreError, StoreResult};
 use billing_domain::money::{Currency, Money};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, NaiveDate};
@@ -59,9 +60,9 @@ impl Sums {
     }
 }
 
-impl SqlTx {
-    /// See [`billing_app::store::UsageTx::usage_days`].
-    pub(crate) async fn usage_day_rows(&mut self, range: &UsageRange) -> StoreResult<Vec<UsageDay>> {
+#[async_trait]
+impl BillsTx for SqlTx {
+    async fn usage_days(&mut self, range: &UsageRange) -> StoreResult<Vec<UsageDay>> {
         let first = match &range.after {
             Some(after) if after.date >= range.from => after.date,
             _ => range.from,
@@ -125,8 +126,7 @@ impl SqlTx {
             .collect())
     }
 
-    /// See [`billing_app::store::InstancesTx::account_orders`].
-    pub(crate) async fn account_order_rows(
+    async fn account_orders(
         &mut self,
         account_id: Option<&str>,
         starting_after: Option<&str>,

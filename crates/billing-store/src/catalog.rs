@@ -1,7 +1,7 @@
 //! Regions with their prices, and refund policy versions.
 
 use async_trait::async_trait;
-use billing_app::store::{AccountInRegion, CatalogTx, StoreError, StoreResult};
+use billing_app::store::{CatalogTx, StoreError, StoreResult};
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Region;
 use billing_domain::money::Money;
@@ -13,7 +13,7 @@ use crate::error::map_err;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
 
-fn small(row: &AnyRow, column: &str) -> StoreResult<u32> {
+pub(crate) fn small(row: &AnyRow, column: &str) -> StoreResult<u32> {
     let value = row.int(column)?;
     u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{column}: {value} out of range")))
 }
@@ -24,7 +24,7 @@ fn region(row: &AnyRow) -> StoreResult<Region> {
 
 /// A region from columns named with `prefix` (as when it is joined to
 /// another table whose columns share its names).
-fn region_columns(row: &AnyRow, prefix: &str) -> StoreResult<Region> {
+pub(crate) fn region_columns(row: &AnyRow, prefix: &str) -> StoreResult<Region> {
     let column = |name: &str| format!("{prefix}{name}");
     let currency = row.currency(&column("currency"))?;
     let zone: BillingZone = row.parsed(&column("zone"))?;
@@ -60,41 +60,6 @@ fn settings_json(policy: &Policy) -> String {
     let map: serde_json::Map<String, serde_json::Value> =
         policy.settings().into_iter().map(|(name, value)| (name.to_owned(), value.into())).collect();
     serde_json::Value::Object(map).to_string()
-}
-
-impl SqlTx {
-    /// The account, the region joined beside it with its columns renamed
-    /// `region_…`, and the newest policy version, in one statement.
-    pub(crate) async fn account_in_region_row(
-        &mut self,
-        account_id: &str,
-        region_id: &str,
-    ) -> StoreResult<Option<AccountInRegion>> {
-        let row = sqlx::query(
-            "SELECT a.*, r.id AS region_id, r.zone AS region_zone, r.currency AS region_currency, \
-             r.cu_month_price_minor AS region_cu_month_price_minor, \
-             r.cu_hour_price_micros AS region_cu_hour_price_micros, r.min_quota_cu AS region_min_quota_cu, \
-             r.min_months AS region_min_months, r.max_months AS region_max_months, \
-             r.reserved_cu_capacity AS region_reserved_cu_capacity, \
-             CAST((SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS BIGINT) AS newest_policy_version \
-             FROM accounts a LEFT JOIN regions r ON r.id = $2 WHERE a.id = $1",
-        )
-        .bind(account_id)
-        .bind(region_id)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let region = match row.opt_text("region_id")? {
-            Some(_) => Some(region_columns(&row, "region_")?),
-            None => None,
-        };
-        Ok(Some(AccountInRegion {
-            account: crate::accounts::account(&row)?,
-            region,
-            newest_policy_version: small(&row, "newest_policy_version")?,
-        }))
-    }
 }
 
 #[async_trait]

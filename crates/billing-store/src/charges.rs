@@ -1,7 +1,8 @@
 //! Charges: the tenders of a payment as sent to the payment channel.
 
+use async_trait::async_trait;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
-use billing_app::store::StoreResult;
+use billing_app::store::{ChargesTx, StoreResult};
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -28,8 +29,9 @@ fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
     })
 }
 
-impl SqlTx {
-    pub(crate) async fn insert_charge_row(&mut self, c: &ChargeRecord) -> StoreResult<()> {
+#[async_trait]
+impl ChargesTx for SqlTx {
+    async fn insert_charge(&mut self, c: &ChargeRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO charges (id, account_id, order_id, idx, method, payment_method_id, currency, amount_minor, \
              status, failure, created_at, updated_at, payment_id) \
@@ -54,7 +56,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn charge_row(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
+    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
         let row = sqlx::query("SELECT * FROM charges WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -63,7 +65,7 @@ impl SqlTx {
         row.as_ref().map(charge).transpose()
     }
 
-    pub(crate) async fn charge_rows_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
+    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
         let rows = sqlx::query("SELECT * FROM charges WHERE order_id = $1 ORDER BY created_at, payment_id, idx")
             .bind(order_id)
             .fetch_all(&mut *self.tx)
@@ -72,7 +74,7 @@ impl SqlTx {
         rows.iter().map(charge).collect()
     }
 
-    pub(crate) async fn set_charge_status_row(
+    async fn set_charge_status(
         &mut self,
         id: &str,
         from: ChargeStatus,
@@ -95,11 +97,7 @@ impl SqlTx {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(crate) async fn unsettled_charge_rows(
-        &mut self,
-        before: DateTime<Utc>,
-        limit: i64,
-    ) -> StoreResult<Vec<ChargeRecord>> {
+    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>> {
         let rows = sqlx::query(
             "SELECT c.* FROM charges c LEFT JOIN orders o ON o.id = c.order_id \
              WHERE c.updated_at <= $1 AND (c.status IN ('requested', 'voiding') \

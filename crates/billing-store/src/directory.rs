@@ -1,9 +1,10 @@
 //! Operator look-ups: accounts with their counts, an account's balance
 //! lines, and the audit trail narrowed by filters.
 
+use async_trait::async_trait;
 use billing_app::directory::{AccountFilter, AccountSummary, AuditFilter, AuditOrder, BalanceLine};
 use billing_app::model::AuditEvent;
-use billing_app::store::StoreResult;
+use billing_app::store::{DirectoryTx, StoreResult};
 use sqlx::any::AnyRow;
 
 use crate::accounts::account;
@@ -56,8 +57,9 @@ fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-impl SqlTx {
-    pub(crate) async fn account_summary_rows(&mut self, f: &AccountFilter) -> StoreResult<Vec<AccountSummary>> {
+#[async_trait]
+impl DirectoryTx for SqlTx {
+    async fn account_summaries(&mut self, f: &AccountFilter) -> StoreResult<Vec<AccountSummary>> {
         // The name is matched lowered and as typed: SQLite lowers ASCII
         // letters only, so a name in another script still matches when
         // typed in its own case.
@@ -78,13 +80,13 @@ impl SqlTx {
         rows.iter().map(summary).collect()
     }
 
-    pub(crate) async fn account_summary_row(&mut self, id: &str) -> StoreResult<Option<AccountSummary>> {
+    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>> {
         let sql = format!("{SUMMARY} WHERE a.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
         row.as_ref().map(summary).transpose()
     }
 
-    pub(crate) async fn balance_line_rows(
+    async fn balance_lines(
         &mut self,
         ledger_account: &str,
         before: Option<&str>,
@@ -127,7 +129,7 @@ impl SqlTx {
         rows.iter().map(line).collect::<StoreResult<Vec<_>>>().map(Some)
     }
 
-    pub(crate) async fn audit_search_rows(&mut self, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
+    async fn audit_search(&mut self, f: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
         // One statement text per direction; each filter is switched off by
         // a NULL parameter.
         let (cursor, order, seq) = match f.order {

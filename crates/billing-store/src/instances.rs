@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, TenderRecord};
 use billing_app::store::{InstancesTx, StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
@@ -162,34 +161,6 @@ impl SqlTx {
             }
         }
         Ok(())
-    }
-
-    pub(crate) async fn order_refunded_row(&mut self, id: &str) -> StoreResult<i64> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS refunded FROM refunds \
-             WHERE order_id = $1 AND status <> 'failed'",
-        )
-        .bind(id)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        row.int("refunded")
-    }
-
-    /// Paid to refunded, answering what was refunded of the order before.
-    pub(crate) async fn refund_order_row(&mut self, id: &str) -> StoreResult<Option<i64>> {
-        let row = sqlx::query(
-            "UPDATE orders SET status = $1 WHERE id = $2 AND status = $3 RETURNING CAST((SELECT \
-             COALESCE(SUM(amount_minor), 0) FROM refunds WHERE refunds.order_id = orders.id \
-             AND refunds.status <> 'failed') AS BIGINT) AS refunded",
-        )
-        .bind(OrderStatus::Refunded.as_str())
-        .bind(id)
-        .bind(OrderStatus::Paid.as_str())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        row.map(|r| r.int("refunded")).transpose()
     }
 }
 
@@ -360,15 +331,6 @@ impl InstancesTx for SqlTx {
         Ok(orders)
     }
 
-    async fn account_orders(
-        &mut self,
-        account_id: Option<&str>,
-        starting_after: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Vec<OrderRecord>> {
-        self.account_order_rows(account_id, starting_after, limit).await
-    }
-
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>> {
         let rows =
             sqlx::query("SELECT * FROM orders WHERE status = 'unpaid' AND created_at <= $1 ORDER BY created_at, id")
@@ -418,33 +380,6 @@ impl InstancesTx for SqlTx {
             .await
             .map_err(map_err)?;
         Ok(())
-    }
-
-    async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()> {
-        self.insert_charge_row(charge).await
-    }
-
-    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
-        self.charge_row(id).await
-    }
-
-    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
-        self.charge_rows_of_order(order_id).await
-    }
-
-    async fn set_charge_status(
-        &mut self,
-        id: &str,
-        from: ChargeStatus,
-        to: ChargeStatus,
-        failure: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        self.set_charge_status_row(id, from, to, failure, now).await
-    }
-
-    async fn unsettled_charges(&mut self, before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ChargeRecord>> {
-        self.unsettled_charge_rows(before, limit).await
     }
 
     async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {

@@ -2,7 +2,6 @@
 
 use async_trait::async_trait;
 use billing_app::audit::chain_hash;
-use billing_app::directory::{AccountFilter, AccountSummary, AuditFilter, BalanceLine};
 use billing_app::ledger::{LedgerEntry, Movement};
 use billing_app::model::{AuditEvent, NewAuditEvent};
 use billing_app::store::{LedgerTx, StoreError, StoreResult};
@@ -210,26 +209,5 @@ impl LedgerTx for SqlTx {
             .await
             .map_err(map_err)?;
         rows.iter().map(|row| Ok((row.int("seq")?, row.text("actor")?))).collect()
-    }
-
-    async fn audit_search(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>> {
-        self.audit_search_rows(filter).await
-    }
-
-    async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>> {
-        self.account_summary_rows(filter).await
-    }
-
-    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>> {
-        self.account_summary_row(id).await
-    }
-
-    async fn balance_lines(
-        &mut self,
-        ledger_account: &str,
-        before: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Option<Vec<BalanceLine>>> {
-        self.balance_line_rows(ledger_account, before, limit).await
     }
 }

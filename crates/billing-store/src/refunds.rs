@@ -9,7 +9,7 @@ use billing_app::unsubscription::records::{
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
 use billing_domain::money::Money;
-use billing_domain::order::PaymentMethodKind;
+use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyArguments, AnyRow};
@@ -265,12 +265,31 @@ impl RefundsTx for SqlTx {
         rows.iter().map(refund).collect()
     }
 
-    async fn order_refunded(&mut self, order_id: &str) -> StoreResult<i64> {
-        self.order_refunded_row(order_id).await
+    async fn order_refunded(&mut self, id: &str) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS refunded FROM refunds \
+             WHERE order_id = $1 AND status <> 'failed'",
+        )
+        .bind(id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.int("refunded")
     }
 
-    async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>> {
-        self.refund_order_row(order_id).await
+    async fn refund_order(&mut self, id: &str) -> StoreResult<Option<i64>> {
+        let row = sqlx::query(
+            "UPDATE orders SET status = $1 WHERE id = $2 AND status = $3 RETURNING CAST((SELECT \
+             COALESCE(SUM(amount_minor), 0) FROM refunds WHERE refunds.order_id = orders.id \
+             AND refunds.status <> 'failed') AS BIGINT) AS refunded",
+        )
+        .bind(OrderStatus::Refunded.as_str())
+        .bind(id)
+        .bind(OrderStatus::Paid.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| r.int("refunded")).transpose()
     }
 
     async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {

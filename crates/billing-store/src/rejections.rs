@@ -1,6 +1,7 @@
 //! Stream messages refused one by one (migration 15).
 
-use billing_app::store::StoreResult;
+use async_trait::async_trait;
+use billing_app::store::{RejectionsTx, StoreResult};
 use billing_app::usage_stream::UsageRejection;
 use sqlx::any::AnyRow;
 
@@ -21,8 +22,9 @@ fn rejection(row: &AnyRow) -> StoreResult<UsageRejection> {
     })
 }
 
-impl SqlTx {
-    pub(crate) async fn insert_usage_rejection_rows(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize> {
+#[async_trait]
+impl RejectionsTx for SqlTx {
+    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize> {
         // Refusals are rare: one statement each keeps this simple.
         let mut added = 0;
         for r in rejections {
@@ -46,11 +48,7 @@ impl SqlTx {
         Ok(added)
     }
 
-    pub(crate) async fn usage_rejection_rows(
-        &mut self,
-        starting_after: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Vec<UsageRejection>> {
+    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>> {
         let rows = match starting_after {
             None => sqlx::query("SELECT * FROM usage_rejections ORDER BY rejected_at, id LIMIT $1")
                 .bind(limit)

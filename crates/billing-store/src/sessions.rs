@@ -1,7 +1,8 @@
 //! Console sessions kept on the server (migration 13).
 
+use async_trait::async_trait;
 use billing_app::model::ConsoleSession;
-use billing_app::store::StoreResult;
+use billing_app::store::{SessionsTx, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
@@ -19,8 +20,9 @@ fn session(row: &AnyRow) -> StoreResult<ConsoleSession> {
     })
 }
 
-impl SqlTx {
-    pub(crate) async fn insert_console_session_row(&mut self, s: &ConsoleSession) -> StoreResult<()> {
+#[async_trait]
+impl SessionsTx for SqlTx {
+    async fn insert_console_session(&mut self, s: &ConsoleSession) -> StoreResult<()> {
         // Sessions past their end sign no one in; forgetting them here keeps
         // the table as small as the sessions in use.
         sqlx::query("DELETE FROM console_sessions WHERE expires_at < $1")
@@ -42,7 +44,7 @@ impl SqlTx {
         Ok(())
     }
 
-    pub(crate) async fn console_session_row(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
+    async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
         let row = sqlx::query("SELECT * FROM console_sessions WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -51,7 +53,7 @@ impl SqlTx {
         row.as_ref().map(session).transpose()
     }
 
-    pub(crate) async fn end_console_session_row(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+    async fn end_console_session(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query("UPDATE console_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(micros(at))
             .bind(id)

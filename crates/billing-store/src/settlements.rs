@@ -10,10 +10,11 @@
 //! bit of the newest day's masks), what was settled of an hour before, and
 //! the settlements in order.
 
+use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use billing_app::model::{SettledHour, Settlement};
-use billing_app::store::{StoreError, StoreResult};
+use billing_app::store::{SettlementsTx, StoreError, StoreResult};
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
@@ -31,7 +32,8 @@ pub(crate) const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 /// has fewer; it then takes the rest of the last day they reach.
 const PACKS_PER_READ: i64 = 16;
 
-impl SqlTx {
+#[async_trait]
+impl SettlementsTx for SqlTx {
     /// Totals settled per asked workspace-hour.
     ///
     /// Usage mostly arrives for hours after everything settled so far, so
@@ -39,10 +41,7 @@ impl SqlTx {
     /// workspace, answering only where it is not before the workspace's
     /// earliest asked hour), and only the packs of workspace-days holding
     /// hours at or before it are read (one seek per workspace-day).
-    pub(crate) async fn settled_hour_rows(
-        &mut self,
-        hours: &[(&str, DateTime<Utc>)],
-    ) -> StoreResult<Vec<Option<SettledHour>>> {
+    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>> {
         let mut earliest: BTreeMap<&str, i64> = BTreeMap::new();
         for (workspace, hour) in hours {
             let hour = micros(*hour);
@@ -99,39 +98,6 @@ impl SqlTx {
             .collect())
     }
 
-    /// The newest settled hour of each workspace of `earliest` whose newest
-    /// settled hour is not before the hour paired with it, in microseconds:
-    /// the highest hour marked by the packs of its newest day.
-    async fn newest_settled_hours(&mut self, earliest: &[(&str, i64)]) -> StoreResult<HashMap<String, i64>> {
-        let mut days: HashMap<String, Day> = HashMap::new();
-        for chunk in earliest.chunks(ROWS_PER_STATEMENT) {
-            let list = padded(chunk);
-            // The newest day is one seek at the end of the workspace's run
-            // of the index. Of that day, only packs marking the earliest
-            // hour or a later one answer (a mask at least that hour's bit);
-            // they hold the highest marked hour, which is all that is kept.
-            // A padding repeat of a workspace only ORs its masks again.
-            let sql = format!(
-                "WITH asked(id, day_start, from_mask) AS (VALUES {}) SELECT p.workspace_id, p.day_start, \
-                 p.hours_mask FROM asked JOIN settlement_packs p ON p.workspace_id = asked.id AND p.day_start = \
-                 (SELECT MAX(day_start) FROM settlement_packs WHERE settlement_packs.workspace_id = asked.id) \
-                 WHERE p.day_start > asked.day_start OR (p.day_start = asked.day_start AND \
-                 p.hours_mask >= asked.from_mask)",
-                Params::new(self.backend).rows(list.len(), 3)
-            );
-            let mut query = sqlx::query(&sql);
-            for (workspace, hour) in list {
-                let day = Day::of(hour);
-                query = query.bind(workspace).bind(day.start).bind(day.mask);
-            }
-            for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
-                let pack = Day { start: row.int("day_start")?, mask: row.int("hours_mask")? };
-                days.entry(row.text("workspace_id")?).or_insert(Day { start: pack.start, mask: 0 }).mask |= pack.mask;
-            }
-        }
-        Ok(days.into_iter().filter_map(|(workspace, day)| Some((workspace, day.hours().last()?))).collect())
-    }
-
     /// Writes the settlements in packs, one per id stem (see
     /// [`Settlement::id_in_day`]); a settlement whose id has no stem is a
     /// pack of its own. A stem's settlements must share workspace, account,
@@ -140,7 +106,7 @@ impl SqlTx {
     /// The rows of each statement are made, and checked, while the statement
     /// before runs, so a pack refused here may follow packs already sent;
     /// the refusal fails the transaction all the same.
-    pub(crate) async fn insert_settlement_rows(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
+    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
         // Hashed with foldhash: one lookup per settlement, on ids.
         let mut packs: HashMap<&str, Vec<&Settlement>, foldhash::fast::RandomState> = HashMap::default();
         for s in settlements {
@@ -194,7 +160,7 @@ impl SqlTx {
     ///
     /// Packs are read a few whole days at a time from the cursor's day on,
     /// through the `(workspace_id, day_start)` index.
-    pub(crate) async fn settlement_rows(
+    async fn settlements(
         &mut self,
         workspace_id: &str,
         starting_after: Option<&str>,
@@ -253,6 +219,41 @@ impl SqlTx {
             out.extend(read.into_iter().take(room));
         }
         Ok(Some(out))
+    }
+}
+
+impl SqlTx {
+    /// The newest settled hour of each workspace of `earliest` whose newest
+    /// settled hour is not before the hour paired with it, in microseconds:
+    /// the highest hour marked by the packs of its newest day.
+    async fn newest_settled_hours(&mut self, earliest: &[(&str, i64)]) -> StoreResult<HashMap<String, i64>> {
+        let mut days: HashMap<String, Day> = HashMap::new();
+        for chunk in earliest.chunks(ROWS_PER_STATEMENT) {
+            let list = padded(chunk);
+            // The newest day is one seek at the end of the workspace's run
+            // of the index. Of that day, only packs marking the earliest
+            // hour or a later one answer (a mask at least that hour's bit);
+            // they hold the highest marked hour, which is all that is kept.
+            // A padding repeat of a workspace only ORs its masks again.
+            let sql = format!(
+                "WITH asked(id, day_start, from_mask) AS (VALUES {}) SELECT p.workspace_id, p.day_start, \
+                 p.hours_mask FROM asked JOIN settlement_packs p ON p.workspace_id = asked.id AND p.day_start = \
+                 (SELECT MAX(day_start) FROM settlement_packs WHERE settlement_packs.workspace_id = asked.id) \
+                 WHERE p.day_start > asked.day_start OR (p.day_start = asked.day_start AND \
+                 p.hours_mask >= asked.from_mask)",
+                Params::new(self.backend).rows(list.len(), 3)
+            );
+            let mut query = sqlx::query(&sql);
+            for (workspace, hour) in list {
+                let day = Day::of(hour);
+                query = query.bind(workspace).bind(day.start).bind(day.mask);
+            }
+            for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
+                let pack = Day { start: row.int("day_start")?, mask: row.int("hours_mask")? };
+                days.entry(row.text("workspace_id")?).or_insert(Day { start: pack.start, mask: 0 }).mask |= pack.mask;
+            }
+        }
+        Ok(days.into_iter().filter_map(|(workspace, day)| Some((workspace, day.hours().last()?))).collect())
     }
 }
 

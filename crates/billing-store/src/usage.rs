@@ -13,13 +13,11 @@ use std::task::Poll;
 
 use async_trait::async_trait;
 use billing_app::metering::{UsageFacts, UsageWorkspace};
-use billing_app::model::{InstanceRecord, OrderRecord, SettledHour, Settlement, UsageRecord};
+use billing_app::model::{InstanceRecord, OrderRecord, UsageRecord};
 use billing_app::store::{StoreError, StoreResult, UsageTx};
-use billing_app::usage_stream::UsageRejection;
 use billing_domain::catalog::Commodity;
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
-use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::Backend;
@@ -315,14 +313,6 @@ impl UsageTx for SqlTx {
         Ok(UsageFacts { workspaces, quotas, plans })
     }
 
-    async fn settled_hours(&mut self, hours: &[(&str, DateTime<Utc>)]) -> StoreResult<Vec<Option<SettledHour>>> {
-        self.settled_hour_rows(hours).await
-    }
-
-    async fn insert_settlements(&mut self, settlements: &[Settlement]) -> StoreResult<()> {
-        self.insert_settlement_rows(settlements).await
-    }
-
     async fn charge_usage(&mut self, charges: &[(&str, Money)]) -> StoreResult<()> {
         for piece in statements(charges) {
             let sql = format!(
@@ -359,29 +349,5 @@ impl UsageTx for SqlTx {
             query.execute(&mut *self.tx).await.map_err(map_err)?;
         }
         Ok(())
-    }
-
-    async fn insert_usage_rejections(&mut self, rejections: &[UsageRejection]) -> StoreResult<usize> {
-        self.insert_usage_rejection_rows(rejections).await
-    }
-
-    async fn usage_rejections(&mut self, starting_after: Option<&str>, limit: i64) -> StoreResult<Vec<UsageRejection>> {
-        self.usage_rejection_rows(starting_after, limit).await
-    }
-
-    async fn settlements(
-        &mut self,
-        workspace_id: &str,
-        starting_after: Option<&str>,
-        limit: i64,
-    ) -> StoreResult<Option<Vec<Settlement>>> {
-        self.settlement_rows(workspace_id, starting_after, limit).await
-    }
-
-    async fn usage_days(
-        &mut self,
-        range: &billing_app::bills::UsageRange,
-    ) -> StoreResult<Vec<billing_app::bills::UsageDay>> {
-        self.usage_day_rows(range).await
     }
 }
