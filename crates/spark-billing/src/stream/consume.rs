@@ -127,8 +127,10 @@ impl InHand {
         self.messages.len()
     }
 
-    /// Reads pulled messages into the hand.
-    fn take(&mut self, pulled: Vec<jetstream::Message>, billing: &Billing) -> anyhow::Result<()> {
+    /// Reads pulled messages into the hand. A message without a reply
+    /// subject did not come from JetStream and cannot be acknowledged: it
+    /// is left out.
+    fn take(&mut self, pulled: Vec<jetstream::Message>, billing: &Billing) {
         let mut pending = None;
         for m in pulled {
             let (seq, delivered) = match m.info() {
@@ -138,15 +140,17 @@ impl InHand {
                 }
                 Err(_) => (0, 1),
             };
+            let Some(reply) = m.message.reply.clone() else {
+                tracing::warn!(subject = %m.subject, "a message without a reply subject (not from JetStream) left out");
+                continue;
+            };
             self.redelivered += u64::from(delivered > 1);
             self.messages.push(to_stream_message(seq, &m.payload));
-            let reply = m.message.reply.context("a message without a reply subject: not a JetStream message")?;
             self.replies.push(reply);
         }
         if let Some(pending) = pending {
             billing.meter().stream().pending(pending);
         }
-        Ok(())
     }
 
     /// Sends `kind` for every message in hand, without waiting for the
@@ -177,7 +181,7 @@ pub async fn consume(
     let mut hand = InHand::default();
     while !*stop.borrow() {
         if hand.messages.is_empty() {
-            hand.take(pull(consumer, batch).await?, billing)?;
+            hand.take(pull(consumer, batch).await?, billing);
         }
         if hand.messages.is_empty() {
             if let Ok(info) = consumer.clone().info().await {
@@ -196,25 +200,68 @@ pub async fn consume(
         let ahead = tokio::spawn(pull_ahead(billing.clone(), consumer.clone(), (batch, per_transaction), done.clone()));
         let settled = settle_and_ack(billing, (&args.stream, client), &hand, &mut totals, &mut stop).await;
         done.store(true, Ordering::Release);
-        settled?;
         // The acknowledgements leave before the next transaction (and before
         // the process ends): what was settled is not delivered again.
-        client.flush().await.map_err(|e| anyhow::anyhow!("cannot send the acknowledgements: {e}"))?;
-        let ahead = ahead.await.context("pulling ahead stopped")?;
-        hand = ahead?;
+        let settled = match settled {
+            Ok(true) => client.flush().await.map(|()| true).map_err(|e| anyhow::anyhow!("cannot acknowledge: {e}")),
+            other => other,
+        };
+        let ahead = ahead.await.context("pulling ahead stopped").and_then(|ahead| ahead);
+        hand = next_hand(client, &hand, settled, ahead).await?;
         last_message = Instant::now();
         totals.busy = last_message - first;
     }
     // Messages pulled ahead and not settled go back at once, for any
     // consumer to take.
-    let _ = hand.answer(client, AckKind::Nak(None)).await;
-    let _ = client.flush().await;
+    give_back(client, &hand).await;
     Ok(totals)
 }
 
+/// The hand to settle next, once `hand` was settled (`Ok(true)`) or not
+/// and the next pulls made. What is in hand and not settled goes back when
+/// the consumer stops or fails: the hand when told to stop before the store
+/// took it, the next pulls when this one fails (an error of `settled` comes
+/// after its commit, from the acknowledgements).
+async fn next_hand(
+    client: &async_nats::Client,
+    hand: &InHand,
+    settled: anyhow::Result<bool>,
+    ahead: anyhow::Result<InHand>,
+) -> anyhow::Result<InHand> {
+    if let Ok(false) = settled {
+        give_back(client, hand).await;
+    }
+    match (settled, ahead) {
+        (Ok(_), ahead) => ahead,
+        (Err(e), Ok(next)) => {
+            give_back(client, &next).await;
+            Err(e)
+        }
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// Hands messages not settled back to the stream (`Nak`), so that they are
+/// delivered again at once rather than after the ack wait; a failure is
+/// only logged, as the ack wait brings them back anyway.
+async fn give_back(client: &async_nats::Client, hand: &InHand) {
+    if hand.messages.is_empty() {
+        return;
+    }
+    let sent = match hand.answer(client, AckKind::Nak(None)).await {
+        Ok(()) => client.flush().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, messages = hand.len(), "cannot hand messages back; they return after the ack wait");
+    }
+}
+
 /// Pulls while a transaction settles: one pull at least, then more until
-/// `limit` messages are in hand, a pull comes back empty or the
-/// transaction is done.
+/// `limit` messages are in hand, a pull comes back empty or fails, or the
+/// transaction is done. A failed pull after others is only logged, so that
+/// what was pulled is settled (or handed back), not dropped; the next pull
+/// meets the failure again if it lasts.
 async fn pull_ahead(
     billing: Billing,
     consumer: PullConsumer,
@@ -223,9 +270,16 @@ async fn pull_ahead(
 ) -> anyhow::Result<InHand> {
     let mut ahead = InHand::default();
     loop {
-        let pulled = pull(&consumer, batch.min(limit - ahead.len())).await?;
+        let pulled = match pull(&consumer, batch.min(limit - ahead.len())).await {
+            Ok(pulled) => pulled,
+            Err(e) if !ahead.messages.is_empty() => {
+                tracing::warn!(error = format!("{e:#}"), "pulling ahead failed; settling what came");
+                return Ok(ahead);
+            }
+            Err(e) => return Err(e),
+        };
         let empty = pulled.is_empty();
-        ahead.take(pulled, &billing)?;
+        ahead.take(pulled, &billing);
         if empty || ahead.len() >= limit || done.load(Ordering::Acquire) {
             return Ok(ahead);
         }
@@ -258,14 +312,15 @@ async fn pull(consumer: &PullConsumer, batch: usize) -> anyhow::Result<Vec<jetst
 
 /// Settles the messages in hand in one transaction (trying again until the
 /// store takes it or the consumer is told to stop) and acknowledges them
-/// after the commit.
+/// after the commit: true when settled, false when told to stop first
+/// (nothing of the hand committed, nothing acknowledged).
 async fn settle_and_ack(
     billing: &Billing,
     (stream, client): (&str, &async_nats::Client),
     hand: &InHand,
     totals: &mut Totals,
     stop: &mut watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let metrics = billing.meter().stream();
     let started = Instant::now();
     metrics.taken(hand.len() as u64, hand.redelivered);
@@ -275,9 +330,8 @@ async fn settle_and_ack(
             Ok(outcome) => break outcome,
             Err(e) => {
                 tracing::warn!(error = %e, messages = hand.len(), "settling a batch failed; trying again");
-                // Unacknowledged, the messages come back after the ack wait.
                 if wait_or_stop(stop, pause).await {
-                    return Ok(());
+                    return Ok(false);
                 }
                 pause = (pause * 2).min(MAX_RETRY_PAUSE);
             }
@@ -300,7 +354,7 @@ async fn settle_and_ack(
     if outcome.rejected > 0 {
         tracing::warn!(rejected = outcome.rejected, "usage messages refused; see `usage rejections`");
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Waits `pause`; true when told to stop meanwhile.
