@@ -8,6 +8,7 @@
 //! file import) meet the import's idempotency by `record_id`; a refused
 //! message seen twice is kept once, by its stream and sequence.
 
+use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
 
 use crate::core::Caller;
@@ -190,6 +191,49 @@ impl Metering {
     }
 }
 
+/// A usage record as a message carries it.
+#[derive(serde::Deserialize)]
+struct WireRecord {
+    record_id: String,
+    workspace_id: String,
+    hour_start: String,
+    /// A decimal string (`"1.5"`) or a JSON number.
+    cu_hours: serde_json::Value,
+}
+
+/// Reads a message's body as a usage record; what cannot be read is told
+/// as a refusal naming the field.
+pub fn to_stream_message(seq: u64, payload: &[u8]) -> StreamMessage {
+    let text = String::from_utf8_lossy(payload);
+    let record = parse_record(payload).map_err(|reason| Malformed { code: "MALFORMED_MESSAGE", reason });
+    StreamMessage { seq, record, payload: cut(&text, MAX_KEPT_PAYLOAD_BYTES).to_owned() }
+}
+
+fn parse_record(payload: &[u8]) -> Result<UsageRecord, String> {
+    let wire: WireRecord = serde_json::from_slice(payload).map_err(|e| format!("not a usage record: {e}"))?;
+    let hour_start = DateTime::parse_from_rfc3339(&wire.hour_start)
+        .map_err(|e| format!("hour_start: {:?} is not an RFC 3339 instant ({e})", wire.hour_start))?
+        .with_timezone(&Utc);
+    let cu_text = match &wire.cu_hours {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        other => return Err(format!("cu_hours: must be a decimal string or a number, not {other}")),
+    };
+    let cu_hours = CuHours::parse(&cu_text).map_err(|e| format!("cu_hours: {e}"))?;
+    Ok(UsageRecord { record_id: wire.record_id, workspace_id: wire.workspace_id, hour_start, cu_hours })
+}
+
+/// The JSON body of a message carrying `r`.
+pub fn message_of(r: &UsageRecord) -> Vec<u8> {
+    let body = serde_json::json!({
+        "record_id": r.record_id,
+        "workspace_id": r.workspace_id,
+        "hour_start": r.hour_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "cu_hours": r.cu_hours.to_string(),
+    });
+    body.to_string().into_bytes()
+}
+
 fn rejection(
     stream: &str,
     message: &StreamMessage,
@@ -213,6 +257,25 @@ fn rejection(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_reads_back_from_its_message() {
+        let record = UsageRecord {
+            record_id: "r-1".into(),
+            workspace_id: "ws_1".into(),
+            hour_start: "2026-01-01T10:00:00Z".parse().expect("instant"),
+            cu_hours: CuHours::parse("1.25").expect("quantity"),
+        };
+        assert_eq!(to_stream_message(7, &message_of(&record)).record, Ok(record));
+    }
+
+    #[test]
+    fn a_bad_message_is_refused_naming_the_field() {
+        let bad = br#"{"record_id":"r","workspace_id":"w","hour_start":"2026-01-01T10:00:00Z","cu_hours":"1.2345"}"#;
+        let refused = to_stream_message(1, bad).record.expect_err("refused");
+        assert!(refused.reason.starts_with("cu_hours:"), "{}", refused.reason);
+        assert!(to_stream_message(2, b"not json").record.is_err());
+    }
 
     #[test]
     fn cut_stops_at_a_character_boundary() {

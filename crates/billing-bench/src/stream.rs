@@ -7,6 +7,12 @@
 //! 10,000 records/s takes a burst of 100,000 records, and the time until
 //! its durable consumer has nothing pending again is measured. Peak memory
 //! is each process's `VmHWM`, read from /proc while it runs.
+//!
+//! Between the two, unless `--no-ceiling`, the ceiling: the same messages
+//! taken and acknowledged as the consumer takes and acknowledges them, with
+//! no database (see [`ceiling`]), by 1 and 2 consumers, so that what
+//! nats-server alone allows on this machine stands beside what settling
+//! achieves.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,6 +28,7 @@ use clap::Args;
 use crate::database::{BackendKind, Scratch, drop_postgres_database, postgres_server};
 use crate::import::world::{self, RecordOrder};
 
+mod ceiling;
 mod lag;
 
 /// Options of `billing-bench stream`.
@@ -49,6 +56,10 @@ pub struct StreamArgs {
     /// Skip the burst test.
     #[arg(long)]
     no_lag: bool,
+    /// Skip the ceiling: nats-server's rate of deliveries and
+    /// acknowledgements with no database.
+    #[arg(long)]
+    no_ceiling: bool,
 }
 
 /// A copy of the seeded database, removed at the end.
@@ -121,41 +132,107 @@ async fn compare(args: &StreamArgs, bin: &Path, csv: &Path, copies: &[Copy; 3]) 
                 .args(["--stream", &stream, "--subject", &subject, "--stream-max-mb", "2048"]),
         )?;
     println!("published:        {} in {:.2}s", publish.stdout.trim(), started.elapsed().as_secs_f64());
+    let mut rates = Vec::new();
     for (consumers, copy) in [(1usize, &copies[1]), (2, &copies[2])] {
-        let durable = format!("bench{consumers}");
-        let mut runs = Vec::new();
-        let started = Instant::now();
-        let children: Vec<_> = (0..consumers)
-            .map(|_| {
-                Command::new(bin)
-                    .args(["--database-url", &url_of(copy), "usage", "consume", "--nats", &args.nats])
-                    .args(["--stream", &stream, "--subject", &filter, "--durable", &durable])
-                    .args(["--batch", &args.batch.to_string(), "--exit-when-idle", "3s"])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-            })
-            .collect::<Result<_, _>>()?;
-        // Each process is watched on a thread of its own, so that each
-        // one's peak is read while it runs.
-        let watchers: Vec<_> = children.into_iter().map(|c| std::thread::spawn(move || wait_measured(c))).collect();
-        for watcher in watchers {
-            runs.push(watcher.join().map_err(|_| anyhow::anyhow!("a watching thread panicked"))??);
-        }
-        let wall = started.elapsed().as_secs_f64();
-        let settled: u64 = runs.iter().map(|r| first_number(&r.stdout).unwrap_or(0)).sum();
-        let busy = runs.iter().map(|r| busy_seconds(&r.stdout)).fold(0.0, f64::max);
-        let rate = settled as f64 / busy;
-        let peaks: Vec<String> = runs.iter().map(|r| format!("{:.1} MiB", r.peak_kib as f64 / 1024.0)).collect();
-        println!(
-            "{consumers} consumer(s):    {settled} records in {busy:.2}s busy ({wall:.2}s with start and 3s idle) = \
-             {rate:.0} records/s = {:.2} x file import; peak {}",
-            rate / file_rate,
-            peaks.join(", ")
-        );
+        let topic = Topic { stream: &stream, filter: &filter, durable: format!("bench{consumers}") };
+        let (settled, rate) = consume(args, bin, &topic, consumers, copy)?;
         ensure!(settled == imported, "the stream settled {settled} records, the file {imported}");
+        rates.push(rate);
     }
+    let published = first_number(&publish.stdout).context("the publisher printed no count")?;
+    let ceilings = match args.no_ceiling {
+        true => Vec::new(),
+        false => ceilings(args, &stream, &filter, published).await?,
+    };
+    print_summary(file_rate, &rates, &ceilings);
     lag::delete_stream(&args.nats, &stream).await
+}
+
+/// The stream, subjects and durable consumer one run consumes.
+struct Topic<'a> {
+    stream: &'a str,
+    filter: &'a str,
+    durable: String,
+}
+
+/// Runs `consumers` `usage consume` processes on one durable consumer until
+/// they are idle; the records they settled and their rate.
+fn consume(args: &StreamArgs, bin: &Path, topic: &Topic, consumers: usize, copy: &Copy) -> anyhow::Result<(u64, f64)> {
+    let started = Instant::now();
+    let cpu_before = ceiling::nats_server_cpu();
+    let children: Vec<_> = (0..consumers)
+        .map(|_| {
+            Command::new(bin)
+                .args(["--database-url", &url_of(copy), "usage", "consume", "--nats", &args.nats])
+                .args(["--stream", topic.stream, "--subject", topic.filter, "--durable", &topic.durable])
+                .args(["--batch", &args.batch.to_string(), "--exit-when-idle", "3s"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+        })
+        .collect::<Result<_, _>>()?;
+    // Each process is watched on a thread of its own, so that each one's
+    // peak is read while it runs.
+    let watchers: Vec<_> = children.into_iter().map(|c| std::thread::spawn(move || wait_measured(c))).collect();
+    let mut runs = Vec::new();
+    for watcher in watchers {
+        runs.push(watcher.join().map_err(|_| anyhow::anyhow!("a watching thread panicked"))??);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let server_cpu = cpu_before.zip(ceiling::nats_server_cpu()).and_then(|(b, a)| a.checked_sub(b));
+    let settled: u64 = runs.iter().map(|r| first_number(&r.stdout).unwrap_or(0)).sum();
+    let busy = runs.iter().map(|r| busy_seconds(&r.stdout)).fold(0.0, f64::max);
+    let rate = settled as f64 / busy;
+    let peaks: Vec<String> = runs.iter().map(|r| format!("{:.1} MiB", r.peak_kib as f64 / 1024.0)).collect();
+    println!(
+        "{consumers} consumer(s):    {settled} records in {busy:.2}s busy ({wall:.2}s with start and 3s idle) = \
+         {rate:.0} records/s; peak {}; nats-server CPU {}",
+        peaks.join(", "),
+        cpu_text(server_cpu)
+    );
+    Ok((settled, rate))
+}
+
+/// The ceiling runs: 1 and 2 consumers taking every message with no
+/// database, parsing the records and not; their rates, in that order.
+async fn ceilings(args: &StreamArgs, stream: &str, filter: &str, total: u64) -> anyhow::Result<Vec<f64>> {
+    let source = ceiling::Source { nats: &args.nats, stream, filter, total, batch: args.batch };
+    let mut rates = Vec::new();
+    for parse in [true, false] {
+        for consumers in [1usize, 2] {
+            let durable = format!("ceiling{consumers}{}", if parse { "parse" } else { "bare" });
+            let run = ceiling::run(&source, &durable, consumers, parse).await?;
+            println!(
+                "ceiling, {consumers} consumer(s), {}: {} messages in {:.2}s = {:.0} messages/s; nats-server CPU {}",
+                if parse { "parsing" } else { "not parsing" },
+                run.taken,
+                run.busy.as_secs_f64(),
+                run.rate(),
+                cpu_text(run.server_cpu)
+            );
+            ensure!(run.taken == total, "the ceiling took {} messages of {total}", run.taken);
+            rates.push(run.rate());
+        }
+    }
+    Ok(rates)
+}
+
+fn cpu_text(cpu: Option<Duration>) -> String {
+    cpu.map_or_else(|| "unknown".to_owned(), |cpu| format!("{:.1}s", cpu.as_secs_f64()))
+}
+
+/// The rates side by side: settling consumers, then the ceilings.
+fn print_summary(file_rate: f64, rates: &[f64], ceilings: &[f64]) {
+    let cell = |rates: &[f64], i: usize| rates.get(i).map_or_else(|| "-".to_owned(), |r| format!("{r:.0}/s"));
+    println!("summary (records/s)          1 consumer    2 consumers");
+    println!("file import                  {:>10}", format!("{file_rate:.0}/s"));
+    println!("usage consume (settling)     {:>10}    {:>11}", cell(rates, 0), cell(rates, 1));
+    let ratio = |i: usize| rates.get(i).map_or_else(|| "-".to_owned(), |r| format!("{:.2} x", r / file_rate));
+    println!("  against the file import    {:>10}    {:>11}", ratio(0), ratio(1));
+    if !ceilings.is_empty() {
+        println!("ceiling, parsing, no db      {:>10}    {:>11}", cell(ceilings, 0), cell(ceilings, 1));
+        println!("ceiling, not parsing, no db  {:>10}    {:>11}", cell(ceilings, 2), cell(ceilings, 3));
+    }
 }
 
 /// What a finished process printed and its peak memory.

@@ -18,12 +18,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use async_nats::Subject;
 use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
-use billing_app::model::UsageRecord;
-use billing_app::usage_stream::{MAX_KEPT_PAYLOAD_BYTES, Malformed, StreamMessage, cut};
+use billing_app::usage_stream::{StreamMessage, to_stream_message};
 use billing_app::{Billing, Caller};
 use billing_domain::policy::PolicyDuration;
-use billing_domain::usage::CuHours;
-use chrono::{DateTime, Utc};
 use clap::Args;
 use futures_util::StreamExt;
 use tokio::sync::watch;
@@ -130,8 +127,10 @@ impl InHand {
         self.messages.len()
     }
 
-    /// Reads pulled messages into the hand.
-    fn take(&mut self, pulled: Vec<jetstream::Message>, billing: &Billing) -> anyhow::Result<()> {
+    /// Reads pulled messages into the hand. A message without a reply
+    /// subject did not come from JetStream and cannot be acknowledged: it
+    /// is left out.
+    fn take(&mut self, pulled: Vec<jetstream::Message>, billing: &Billing) {
         let mut pending = None;
         for m in pulled {
             let (seq, delivered) = match m.info() {
@@ -141,15 +140,17 @@ impl InHand {
                 }
                 Err(_) => (0, 1),
             };
+            let Some(reply) = m.message.reply.clone() else {
+                tracing::warn!(subject = %m.subject, "a message without a reply subject (not from JetStream) left out");
+                continue;
+            };
             self.redelivered += u64::from(delivered > 1);
             self.messages.push(to_stream_message(seq, &m.payload));
-            let reply = m.message.reply.context("a message without a reply subject: not a JetStream message")?;
             self.replies.push(reply);
         }
         if let Some(pending) = pending {
             billing.meter().stream().pending(pending);
         }
-        Ok(())
     }
 
     /// Sends `kind` for every message in hand, without waiting for the
@@ -180,7 +181,7 @@ pub async fn consume(
     let mut hand = InHand::default();
     while !*stop.borrow() {
         if hand.messages.is_empty() {
-            hand.take(pull(consumer, batch).await?, billing)?;
+            hand.take(pull(consumer, batch).await?, billing);
         }
         if hand.messages.is_empty() {
             if let Ok(info) = consumer.clone().info().await {
@@ -199,25 +200,68 @@ pub async fn consume(
         let ahead = tokio::spawn(pull_ahead(billing.clone(), consumer.clone(), (batch, per_transaction), done.clone()));
         let settled = settle_and_ack(billing, (&args.stream, client), &hand, &mut totals, &mut stop).await;
         done.store(true, Ordering::Release);
-        settled?;
         // The acknowledgements leave before the next transaction (and before
         // the process ends): what was settled is not delivered again.
-        client.flush().await.map_err(|e| anyhow::anyhow!("cannot send the acknowledgements: {e}"))?;
-        let ahead = ahead.await.context("pulling ahead stopped")?;
-        hand = ahead?;
+        let settled = match settled {
+            Ok(true) => client.flush().await.map(|()| true).map_err(|e| anyhow::anyhow!("cannot acknowledge: {e}")),
+            other => other,
+        };
+        let ahead = ahead.await.context("pulling ahead stopped").and_then(|ahead| ahead);
+        hand = next_hand(client, &hand, settled, ahead).await?;
         last_message = Instant::now();
         totals.busy = last_message - first;
     }
     // Messages pulled ahead and not settled go back at once, for any
     // consumer to take.
-    let _ = hand.answer(client, AckKind::Nak(None)).await;
-    let _ = client.flush().await;
+    give_back(client, &hand).await;
     Ok(totals)
 }
 
+/// The hand to settle next, once `hand` was settled (`Ok(true)`) or not
+/// and the next pulls made. What is in hand and not settled goes back when
+/// the consumer stops or fails: the hand when told to stop before the store
+/// took it, the next pulls when this one fails (an error of `settled` comes
+/// after its commit, from the acknowledgements).
+async fn next_hand(
+    client: &async_nats::Client,
+    hand: &InHand,
+    settled: anyhow::Result<bool>,
+    ahead: anyhow::Result<InHand>,
+) -> anyhow::Result<InHand> {
+    if let Ok(false) = settled {
+        give_back(client, hand).await;
+    }
+    match (settled, ahead) {
+        (Ok(_), ahead) => ahead,
+        (Err(e), Ok(next)) => {
+            give_back(client, &next).await;
+            Err(e)
+        }
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// Hands messages not settled back to the stream (`Nak`), so that they are
+/// delivered again at once rather than after the ack wait; a failure is
+/// only logged, as the ack wait brings them back anyway.
+async fn give_back(client: &async_nats::Client, hand: &InHand) {
+    if hand.messages.is_empty() {
+        return;
+    }
+    let sent = match hand.answer(client, AckKind::Nak(None)).await {
+        Ok(()) => client.flush().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, messages = hand.len(), "cannot hand messages back; they return after the ack wait");
+    }
+}
+
 /// Pulls while a transaction settles: one pull at least, then more until
-/// `limit` messages are in hand, a pull comes back empty or the
-/// transaction is done.
+/// `limit` messages are in hand, a pull comes back empty or fails, or the
+/// transaction is done. A failed pull after others is only logged, so that
+/// what was pulled is settled (or handed back), not dropped; the next pull
+/// meets the failure again if it lasts.
 async fn pull_ahead(
     billing: Billing,
     consumer: PullConsumer,
@@ -226,9 +270,16 @@ async fn pull_ahead(
 ) -> anyhow::Result<InHand> {
     let mut ahead = InHand::default();
     loop {
-        let pulled = pull(&consumer, batch.min(limit - ahead.len())).await?;
+        let pulled = match pull(&consumer, batch.min(limit - ahead.len())).await {
+            Ok(pulled) => pulled,
+            Err(e) if !ahead.messages.is_empty() => {
+                tracing::warn!(error = format!("{e:#}"), "pulling ahead failed; settling what came");
+                return Ok(ahead);
+            }
+            Err(e) => return Err(e),
+        };
         let empty = pulled.is_empty();
-        ahead.take(pulled, &billing)?;
+        ahead.take(pulled, &billing);
         if empty || ahead.len() >= limit || done.load(Ordering::Acquire) {
             return Ok(ahead);
         }
@@ -261,14 +312,15 @@ async fn pull(consumer: &PullConsumer, batch: usize) -> anyhow::Result<Vec<jetst
 
 /// Settles the messages in hand in one transaction (trying again until the
 /// store takes it or the consumer is told to stop) and acknowledges them
-/// after the commit.
+/// after the commit: true when settled, false when told to stop first
+/// (nothing of the hand committed, nothing acknowledged).
 async fn settle_and_ack(
     billing: &Billing,
     (stream, client): (&str, &async_nats::Client),
     hand: &InHand,
     totals: &mut Totals,
     stop: &mut watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let metrics = billing.meter().stream();
     let started = Instant::now();
     metrics.taken(hand.len() as u64, hand.redelivered);
@@ -278,9 +330,8 @@ async fn settle_and_ack(
             Ok(outcome) => break outcome,
             Err(e) => {
                 tracing::warn!(error = %e, messages = hand.len(), "settling a batch failed; trying again");
-                // Unacknowledged, the messages come back after the ack wait.
                 if wait_or_stop(stop, pause).await {
-                    return Ok(());
+                    return Ok(false);
                 }
                 pause = (pause * 2).min(MAX_RETRY_PAUSE);
             }
@@ -303,7 +354,7 @@ async fn settle_and_ack(
     if outcome.rejected > 0 {
         tracing::warn!(rejected = outcome.rejected, "usage messages refused; see `usage rejections`");
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Waits `pause`; true when told to stop meanwhile.
@@ -311,72 +362,5 @@ async fn wait_or_stop(stop: &mut watch::Receiver<bool>, pause: Duration) -> bool
     tokio::select! {
         _ = stop.changed() => true,
         () = tokio::time::sleep(pause) => *stop.borrow(),
-    }
-}
-
-/// A usage record as a message carries it.
-#[derive(serde::Deserialize)]
-struct WireRecord {
-    record_id: String,
-    workspace_id: String,
-    hour_start: String,
-    /// A decimal string (`"1.5"`) or a JSON number.
-    cu_hours: serde_json::Value,
-}
-
-/// Reads a message's body as a usage record; what cannot be read is told
-/// as a refusal naming the field.
-pub fn to_stream_message(seq: u64, payload: &[u8]) -> StreamMessage {
-    let text = String::from_utf8_lossy(payload);
-    let record = parse_record(payload).map_err(|reason| Malformed { code: "MALFORMED_MESSAGE", reason });
-    StreamMessage { seq, record, payload: cut(&text, MAX_KEPT_PAYLOAD_BYTES).to_owned() }
-}
-
-fn parse_record(payload: &[u8]) -> Result<UsageRecord, String> {
-    let wire: WireRecord = serde_json::from_slice(payload).map_err(|e| format!("not a usage record: {e}"))?;
-    let hour_start = DateTime::parse_from_rfc3339(&wire.hour_start)
-        .map_err(|e| format!("hour_start: {:?} is not an RFC 3339 instant ({e})", wire.hour_start))?
-        .with_timezone(&Utc);
-    let cu_text = match &wire.cu_hours {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.to_string(),
-        other => return Err(format!("cu_hours: must be a decimal string or a number, not {other}")),
-    };
-    let cu_hours = CuHours::parse(&cu_text).map_err(|e| format!("cu_hours: {e}"))?;
-    Ok(UsageRecord { record_id: wire.record_id, workspace_id: wire.workspace_id, hour_start, cu_hours })
-}
-
-/// The JSON body of a message carrying `r`.
-pub fn message_of(r: &UsageRecord) -> Vec<u8> {
-    let body = serde_json::json!({
-        "record_id": r.record_id,
-        "workspace_id": r.workspace_id,
-        "hour_start": r.hour_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "cu_hours": r.cu_hours.to_string(),
-    });
-    body.to_string().into_bytes()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_record_reads_back_from_its_message() {
-        let record = UsageRecord {
-            record_id: "r-1".into(),
-            workspace_id: "ws_1".into(),
-            hour_start: "2026-01-01T10:00:00Z".parse().expect("instant"),
-            cu_hours: CuHours::parse("1.25").expect("quantity"),
-        };
-        assert_eq!(to_stream_message(7, &message_of(&record)).record, Ok(record));
-    }
-
-    #[test]
-    fn a_bad_message_is_refused_naming_the_field() {
-        let bad = br#"{"record_id":"r","workspace_id":"w","hour_start":"2026-01-01T10:00:00Z","cu_hours":"1.2345"}"#;
-        let refused = to_stream_message(1, bad).record.expect_err("refused");
-        assert!(refused.reason.starts_with("cu_hours:"), "{}", refused.reason);
-        assert!(to_stream_message(2, b"not json").record.is_err());
     }
 }

@@ -12,8 +12,8 @@ use billing_domain::usage::CuHours;
 use chrono::{DurationRound, TimeDelta};
 use tokio::sync::watch;
 
-use super::consume::message_of;
 use super::{StreamArgs, connect, ensure_stream, publish::stream_subjects};
+use billing_app::usage_stream::message_of;
 
 /// Time between two rounds of demo usage.
 const EVERY: Duration = Duration::from_secs(10);

@@ -12,8 +12,8 @@ use anyhow::Context;
 use async_nats::jetstream::context::PublishAckFuture;
 use clap::Args;
 
-use super::consume::message_of;
 use super::{connect, ensure_stream};
+use billing_app::usage_stream::message_of;
 
 /// `usage publish`.
 #[derive(Debug, Args)]

@@ -58,9 +58,14 @@ fn publish(url: &str, s: &TestStream, file: &std::path::Path) -> Output {
 }
 
 fn consume(url: &str, s: &TestStream, durable: &str, extra: &[&str]) -> std::process::Command {
+    consume_waiting(url, s, durable, "2s", extra)
+}
+
+/// `usage consume` on a durable consumer made with `ack_wait`.
+fn consume_waiting(url: &str, s: &TestStream, durable: &str, ack_wait: &str, extra: &[&str]) -> std::process::Command {
     let nats = nats_url();
     let mut args = vec!["usage", "consume", "--nats", &nats, "--stream", &s.name, "--subject", &s.filter];
-    args.extend(["--durable", durable, "--ack-wait", "2s", "--stream-max-mb", "64"]);
+    args.extend(["--durable", durable, "--ack-wait", ack_wait, "--stream-max-mb", "64"]);
     args.extend(extra);
     let mut command = spark_billing(url, &args);
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -248,6 +253,59 @@ async fn a_consumer_killed_mid_stream_and_restarted_settles_everything_once() {
         let (settled, _, _) = totals(&second);
         assert_eq!(before + settled as i64 * 500, 10_000_000, "on {backend}");
         assert_eq!(settled_milli(&billing, &c.workspace_id).await, 10_000_000, "on {backend}");
+        assert!(billing.operations().ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
+        delete_stream(&s).await;
+    }
+}
+
+/// Makes every insert of a usage record fail (`refuse`) or lets them
+/// through again.
+async fn refuse_usage_records(store: &billing_store::SqlStore, backend: &str, refuse: bool) {
+    let statements: &[&str] = match (backend, refuse) {
+        ("sqlite", true) => {
+            &["CREATE TRIGGER refuse_usage BEFORE INSERT ON usage_records BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+        }
+        ("sqlite", false) => &["DROP TRIGGER refuse_usage"],
+        (_, true) => &[
+            "CREATE FUNCTION refuse_usage() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'refused'; END $$",
+            "CREATE TRIGGER refuse_usage BEFORE INSERT ON usage_records FOR EACH ROW EXECUTE FUNCTION refuse_usage()",
+        ],
+        (_, false) => &["DROP TRIGGER refuse_usage ON usage_records"],
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(store.pool()).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_stopped_while_its_store_fails_hands_its_messages_back() {
+    use std::io::BufRead;
+    for (backend, url) in fresh_databases().await {
+        let (store, billing) = open(&url).await;
+        let c = customer(&billing, "acme", "100.00").await;
+        let s = test_stream("stop");
+        publish(&url, &s, &usage_csv("stop", &c.workspace_id, "s", 0..50));
+        refuse_usage_records(&store, backend, true).await;
+        // An ack wait of an hour: only a message handed back comes again
+        // within this test.
+        let extra = ["--batch", "10"];
+        let mut first = consume_waiting(&url, &s, "billing", "1h", &extra).spawn().unwrap();
+        let lines = std::io::BufReader::new(first.stderr.take().unwrap()).lines();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(|line| drop(tx.send(line))));
+        let retrying = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(120)).ok())
+            .any(|line| line.contains("settling a batch failed"));
+        assert!(retrying, "on {backend}: the consumer was to retry a failing batch");
+        let pid = first.id().to_string();
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let stopped = first.wait_with_output().unwrap();
+        assert_eq!(totals(&stopped), (0, 0, 0), "on {backend}: nothing settled while the store failed");
+        refuse_usage_records(&store, backend, false).await;
+        let again = ["--batch", "10", "--exit-when-idle", "5s"];
+        let second = consume_waiting(&url, &s, "billing", "1h", &again).output().unwrap();
+        assert_eq!(totals(&second), (50, 0, 0), "on {backend}: every message came back at once");
+        assert_eq!(settled_milli(&billing, &c.workspace_id).await, 25_000, "on {backend}");
         assert!(billing.operations().ledger_check(&Caller::Operator).await.unwrap().ok(), "on {backend}");
         delete_stream(&s).await;
     }
