@@ -5,6 +5,7 @@
 //! stream them without holding a whole list.
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::OrderId;
 use chrono::NaiveDate;
 
 use crate::core::Caller;
@@ -153,7 +154,10 @@ impl Metering {
         };
         let mut tx = self.core.read().await?;
         if let Some(after) = starting_after {
-            let cursor = tx.order(after).await?;
+            let cursor = match OrderId::parse(after) {
+                Ok(after) => tx.order(&after).await?,
+                Err(_) => None,
+            };
             let mine = cursor.is_some_and(|o| account.as_ref().is_none_or(|a| *a == o.account_id));
             if !mine {
                 return Err(AppError::invalid("starting_after", "is not an order of this account"));

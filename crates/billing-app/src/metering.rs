@@ -12,6 +12,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use billing_domain::catalog::{Commodity, Region};
+use billing_domain::ids::InstanceId;
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::usage::{CuHours, HourFacts, PlanBalance, PlanDraw, PlanPool, settle_more_of_hour};
@@ -348,7 +349,7 @@ impl BatchFacts {
         let changes = if quotas.is_empty() {
             Vec::new()
         } else {
-            let quota_ids: Vec<&str> = quotas.iter().map(|(q, _)| q.id.as_str()).collect();
+            let quota_ids: Vec<&InstanceId> = quotas.iter().map(|(q, _)| &q.id).collect();
             tx.quota_changes(&quota_ids).await?
         };
         let mut workspaces: HashMap<String, UsageWorkspace> =
@@ -586,7 +587,7 @@ impl BatchFacts {
                 if now_used != plan.used {
                     used.push((plan.id.as_str(), now_used));
                     drawn.push((
-                        plan.id.clone(),
+                        plan.id.to_string(),
                         now_used.checked_sub(plan.used).ok_or_else(|| overflow(&plan.id))?.milli(),
                     ));
                 }

@@ -11,6 +11,7 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -118,7 +119,7 @@ pub struct Benefit {
     /// Where it is in its life.
     pub status: BenefitStatus,
     /// The order it was applied to.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
 }
 
 /// How a workspace is billed.
@@ -320,7 +321,7 @@ impl InstanceState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstanceRecord {
     /// Id, `ins_…`.
-    pub id: String,
+    pub id: InstanceId,
     /// Owner.
     pub account_id: String,
     /// Region.
@@ -352,7 +353,7 @@ pub struct InstanceRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuotaChange {
     /// The quota.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// The confirmation that made it.
     pub unsubscription_id: String,
     /// The first hour settled at the new CUs.
@@ -389,9 +390,9 @@ impl TenderRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderRecord {
     /// Id, `ord_…`.
-    pub id: String,
+    pub id: OrderId,
     /// The instance bought or renewed.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// Buyer.
     pub account_id: String,
     /// New or renewal.
@@ -502,7 +503,7 @@ pub struct Settlement {
     /// Covered by the quota.
     pub covered: CuHours,
     /// Drawn from resource plans, per plan instance id.
-    pub draws: Vec<(String, CuHours)>,
+    pub draws: Vec<(InstanceId, CuHours)>,
     /// Charged pay-as-you-go.
     pub pay_as_you_go: CuHours,
     /// Bill line in thousandths of the major unit.

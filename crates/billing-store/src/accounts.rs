@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use billing_app::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use billing_app::store::{AccountInRegion, AccountsTx, StoreError, StoreResult};
+use billing_domain::ids::OrderId;
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use sqlx::any::AnyRow;
@@ -43,7 +44,7 @@ fn benefit(row: &AnyRow) -> StoreResult<Benefit> {
         amount: row.money(currency, "amount_minor")?,
         expires_at: row.instant("expires_at")?,
         status: by_name("status", &row.text("status")?, &BenefitStatus::ALL, BenefitStatus::as_str)?,
-        order_id: row.opt_text("order_id")?,
+        order_id: row.opt_id("order_id")?,
     })
 }
 
@@ -222,7 +223,7 @@ impl AccountsTx for SqlTx {
         id: &str,
         from: BenefitStatus,
         to: BenefitStatus,
-        order_id: Option<&str>,
+        order_id: Option<&OrderId>,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE benefits SET status = $1, \
@@ -230,7 +231,7 @@ impl AccountsTx for SqlTx {
              WHERE id = $3 AND status = $4",
         )
         .bind(to.as_str())
-        .bind(order_id)
+        .bind(order_id.map(OrderId::as_str))
         .bind(id)
         .bind(from.as_str())
         .execute(&mut *self.tx)

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::store::{ChargesTx, StoreResult};
+use billing_domain::ids::OrderId;
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -16,7 +17,7 @@ fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
     Ok(ChargeRecord {
         id: row.text("id")?,
         account_id: row.text("account_id")?,
-        order_id: row.opt_text("order_id")?,
+        order_id: row.opt_id("order_id")?,
         payment_id: row.text("payment_id")?,
         index: row.int("idx")?,
         method: by_name("method", &row.text("method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
@@ -65,9 +66,9 @@ impl ChargesTx for SqlTx {
         row.as_ref().map(charge).transpose()
     }
 
-    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
+    async fn charges_of_order(&mut self, order_id: &OrderId) -> StoreResult<Vec<ChargeRecord>> {
         let rows = sqlx::query("SELECT * FROM charges WHERE order_id = $1 ORDER BY created_at, payment_id, idx")
-            .bind(order_id)
+            .bind(order_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
 use billing_app::store::{DocumentsTx, StoreError, StoreResult};
+use billing_domain::ids::OrderId;
 use sqlx::any::AnyRow;
 
 use crate::Backend;
@@ -158,8 +159,11 @@ impl SqlTx {
         .map_err(map_err)?;
         Ok(())
     }
+}
 
-    pub(crate) async fn invoice_number_rows(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
+#[async_trait]
+impl DocumentsTx for SqlTx {
+    async fn invoice_numbers(&mut self, order_ids: &[&OrderId]) -> StoreResult<Vec<(OrderId, String)>> {
         let mut found = Vec::new();
         for chunk in order_ids.chunks(crate::usage::ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -168,27 +172,21 @@ impl SqlTx {
             );
             let mut query = sqlx::query(&sql);
             for id in chunk {
-                query = query.bind(*id);
+                query = query.bind(id.as_str());
             }
             let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
             for row in &rows {
-                found.push((row.text("source_id")?, row.text("number")?));
+                found.push((row.id("source_id")?, row.text("number")?));
             }
         }
-        Ok(found)
-    }
-}
-
-#[async_trait]
-impl DocumentsTx for SqlTx {
-    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
-        let mut found = self.invoice_number_rows(order_ids).await?;
         // Invoices of this transaction, still to be numbered, by token.
         found.extend(
             self.drafts
                 .iter()
-                .filter(|d| d.record.kind == DocumentKind::Invoice && order_ids.contains(&d.record.source_id.as_str()))
-                .map(|d| (d.record.source_id.clone(), d.number_token.clone())),
+                .filter(|d| {
+                    d.record.kind == DocumentKind::Invoice && order_ids.iter().any(|o| o.as_str() == d.record.source_id)
+                })
+                .map(|d| (OrderId::trusted(d.record.source_id.as_str()), d.number_token.clone())),
         );
         Ok(found)
     }

@@ -8,6 +8,7 @@ use billing_app::unsubscription::records::{
 };
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
+use billing_domain::ids::OrderId;
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
@@ -33,7 +34,7 @@ fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
     query
         .bind(&q.id)
         .bind(&q.account_id)
-        .bind(&q.instance_id)
+        .bind(q.instance_id.as_str())
         .bind(q.order_id.as_deref())
         .bind(micros(q.created_at))
         .bind(micros(q.expires_at))
@@ -66,8 +67,8 @@ fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
     Ok(StoredQuote {
         id: row.text("id")?,
         account_id: row.text("account_id")?,
-        instance_id: row.text("instance_id")?,
-        order_id: row.opt_text("order_id")?,
+        instance_id: row.id("instance_id")?,
+        order_id: row.opt_id("order_id")?,
         created_at: row.instant("created_at")?,
         expires_at: row.instant("expires_at")?,
         policy_version: u32::try_from(version).map_err(|_| StoreError::Corrupt(format!("policy_version {version}")))?,
@@ -87,8 +88,8 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
     Ok(Unsubscription {
         id: row.text("id")?,
         account_id: row.text("account_id")?,
-        instance_id: row.text("instance_id")?,
-        order_id: (!order_id.is_empty()).then_some(order_id),
+        instance_id: row.id("instance_id")?,
+        order_id: (!order_id.is_empty()).then(|| OrderId::trusted(order_id)),
         quote_id: row.text("quote_id")?,
         commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
         refund: row.money(currency, "refund_minor")?,
@@ -108,7 +109,7 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
         id: row.text("id")?,
         unsubscription_id: row.text("unsubscription_id")?,
         account_id: row.text("account_id")?,
-        order_id: row.text("order_id")?,
+        order_id: row.id("order_id")?,
         tender_index: row.int("tender_index")?,
         from: method("from_method")?,
         destination: method("destination")?,
@@ -156,7 +157,7 @@ impl RefundsTx for SqlTx {
         let query = sqlx::query(&sql)
             .bind(&u.id)
             .bind(&u.account_id)
-            .bind(&u.instance_id)
+            .bind(u.instance_id.as_str())
             .bind(u.order_id.as_deref().unwrap_or(""))
             .bind(&u.quote_id)
             .bind(u.commodity.code())
@@ -211,7 +212,7 @@ impl RefundsTx for SqlTx {
         .bind(&r.id)
         .bind(&r.unsubscription_id)
         .bind(&r.account_id)
-        .bind(&r.order_id)
+        .bind(r.order_id.as_str())
         .bind(r.tender_index)
         .bind(r.from.as_str())
         .bind(r.destination.as_str())
@@ -265,26 +266,26 @@ impl RefundsTx for SqlTx {
         rows.iter().map(refund).collect()
     }
 
-    async fn order_refunded(&mut self, id: &str) -> StoreResult<i64> {
+    async fn order_refunded(&mut self, id: &OrderId) -> StoreResult<i64> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS refunded FROM refunds \
              WHERE order_id = $1 AND status <> 'failed'",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_err)?;
         row.int("refunded")
     }
 
-    async fn refund_order(&mut self, id: &str) -> StoreResult<Option<i64>> {
+    async fn refund_order(&mut self, id: &OrderId) -> StoreResult<Option<i64>> {
         let row = sqlx::query(
             "UPDATE orders SET status = $1 WHERE id = $2 AND status = $3 RETURNING CAST((SELECT \
              COALESCE(SUM(amount_minor), 0) FROM refunds WHERE refunds.order_id = orders.id \
              AND refunds.status <> 'failed') AS BIGINT) AS refunded",
         )
         .bind(OrderStatus::Refunded.as_str())
-        .bind(id)
+        .bind(id.as_str())
         .bind(OrderStatus::Paid.as_str())
         .fetch_optional(&mut *self.tx)
         .await

@@ -171,7 +171,7 @@ pub async fn orders(global: &Global, args: OrderReportArgs) -> anyhow::Result<Ex
     if let Some(remote) = Remote::from_global(global)? {
         loop {
             let page = remote.orders(args.account.as_deref(), after.as_deref(), PAGE).await?;
-            after = page.last().map(|o| o.id.clone());
+            after = page.last().map(|o| o.id.to_string());
             let mut rows = Vec::with_capacity(page.len());
             for o in &page {
                 let amount = |text: &str| minor(&o.currency, text, &o.id);
@@ -204,7 +204,7 @@ pub async fn orders(global: &Global, args: OrderReportArgs) -> anyhow::Result<Ex
                 .metering()
                 .account_orders(&Caller::Operator, args.account.as_deref(), after.as_deref(), PAGE)
                 .await?;
-            after = page.last().map(|o| o.id.clone());
+            after = page.last().map(|o| o.id.to_string());
             sink.rows(page.iter().map(|o| order_row(o, zone)))?;
             if page.len() < PAGE as usize {
                 break;

@@ -196,7 +196,7 @@ impl From<&Settlement> for SettlementDto {
             draws: s
                 .draws
                 .iter()
-                .map(|(plan_id, cu_hours)| PlanDrawDto { plan_id: plan_id.clone(), cu_hours: cu_hours.to_string() })
+                .map(|(plan_id, cu_hours)| PlanDrawDto { plan_id: plan_id.to_string(), cu_hours: cu_hours.to_string() })
                 .collect(),
             pay_as_you_go_cu_hours: s.pay_as_you_go.to_string(),
             bill: milli_major(s.bill_milli_major),

@@ -44,7 +44,7 @@ impl From<&Benefit> for BenefitDto {
             currency: b.amount.currency().code().to_owned(),
             expires_at: instant(b.expires_at),
             status: b.status.as_str().to_owned(),
-            order_id: b.order_id.clone(),
+            order_id: b.order_id.as_ref().map(ToString::to_string),
         }
     }
 }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::InstanceId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -86,7 +87,7 @@ pub async fn list_instances(
 pub async fn get_instance(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
 ) -> ApiResult<Json<InstanceDto>> {
     let record = state.billing.purchases().instance(&caller, &id).await?;
     let (_, quote) = state.billing.unsubscriptions().refund_type_now(&caller, &record).await?;

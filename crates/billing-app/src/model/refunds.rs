@@ -2,6 +2,7 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -16,9 +17,9 @@ pub struct StoredQuote {
     /// Owner of the instance.
     pub account_id: String,
     /// The instance quoted.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// For a quote of one pending renewal only: that order.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// When it was computed (its `now`).
     pub created_at: DateTime<Utc>,
     /// Last instant it can be confirmed.
@@ -49,9 +50,9 @@ pub struct Unsubscription {
     /// Owner.
     pub account_id: String,
     /// The instance given back.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// For a renewal-only unsubscription: the renewal order.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// The quote executed.
     pub quote_id: String,
     /// Which commodity.
@@ -149,7 +150,7 @@ pub struct Refund {
     /// Owner.
     pub account_id: String,
     /// The order refunded.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Which of the order's tenders it returns.
     pub tender_index: i64,
     /// How that tender was paid.

@@ -219,7 +219,7 @@ async fn instance_rows(
             state: words::instance_state(l, i.state),
             active: i.state == billing_app::model::InstanceState::Active,
             created: fmt::date_time(l, zone, i.created_at),
-            id: i.id,
+            id: i.id.into_string(),
         })
         .collect())
 }

@@ -99,7 +99,7 @@ pub fn refund_row(l: Locale, r: &Refund, policy: &Policy, zone: BillingZone, nam
         status_class,
         arrival,
         pending: r.status == RefundStatus::Pending,
-        order_id: r.order_id.clone(),
+        order_id: r.order_id.to_string(),
         unsubscription_id: r.unsubscription_id.clone(),
         attempts: r.attempts,
     }
@@ -167,7 +167,7 @@ pub async fn result(
         layout: session.layout(&heading, "/console/refunds"),
         heading,
         id: u.id.clone(),
-        instance_id: u.instance_id.clone(),
+        instance_id: u.instance_id.to_string(),
         commodity: words::commodity(l, u.commodity),
         total: fmt::money(l, u.refund),
         created: fmt::date_time(l, zone, u.created_at),

@@ -99,7 +99,7 @@ pub async fn form(
             layout: session.layout(&l.t("renew-title"), "/console/workspaces"),
             workspace_id: id.clone(),
             workspace_name: ctx.workspace_name,
-            quota_id: ctx.quota.id,
+            quota_id: ctx.quota.id.into_string(),
             quota_cu: ctx.cu,
             expiration: fmt::date_time(l, ctx.region.zone, ctx.end),
             idempotency_key: billing_app::ids::new_id("renew"),

@@ -71,7 +71,7 @@ async fn row(
         _ => String::new(),
     };
     Ok(InstanceRow {
-        id: record.id.clone(),
+        id: record.id.to_string(),
         commodity: words::commodity(l, record.commodity),
         region: record.region_id.clone(),
         detail,

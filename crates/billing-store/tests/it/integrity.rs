@@ -161,7 +161,7 @@ async fn a_plans_used_capacity_changed_behind_the_ledgers_back_is_reported() {
 
         let report = w.billing.operations().ledger_check(&OPERATOR).await.unwrap();
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
-        assert!(report.problems[0].contains(&plan.instance.id), "{:?}", report.problems);
+        assert!(report.problems[0].contains(plan.instance.id.as_str()), "{:?}", report.problems);
     });
 }
 

@@ -13,6 +13,7 @@ use billing_app::store::{Store, StoreTx};
 use billing_app::topups::TopUpRequest;
 use billing_app::{AppError, AppResult, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -226,7 +227,7 @@ impl World {
         self.store.read().await.unwrap()
     }
 
-    pub async fn instance(&self, id: &str) -> InstanceRecord {
+    pub async fn instance(&self, id: &InstanceId) -> InstanceRecord {
         self.tx().await.instance(id).await.unwrap().unwrap()
     }
 
@@ -234,11 +235,11 @@ impl World {
         self.tx().await.instances(account_id).await.unwrap()
     }
 
-    pub async fn order(&self, id: &str) -> OrderRecord {
+    pub async fn order(&self, id: &OrderId) -> OrderRecord {
         self.tx().await.order(id).await.unwrap().unwrap()
     }
 
-    pub async fn orders(&self, instance_id: &str) -> Vec<OrderRecord> {
+    pub async fn orders(&self, instance_id: &InstanceId) -> Vec<OrderRecord> {
         self.tx().await.orders(instance_id).await.unwrap()
     }
 
@@ -251,7 +252,7 @@ impl World {
     }
 
     /// The periods of a quota's paid orders, in the default billing zone.
-    pub async fn periods(&self, instance_id: &str) -> Vec<BillingPeriod> {
+    pub async fn periods(&self, instance_id: &InstanceId) -> Vec<BillingPeriod> {
         let orders = self.orders(instance_id).await;
         quota_periods(BillingZone::DEFAULT, &orders).unwrap().into_iter().map(|(_, p)| p).collect()
     }

@@ -63,7 +63,7 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
         for (plan, cu) in &s.draws {
             sqlx::query("INSERT INTO plan_draws (settlement_id, plan_id, cu_milli) VALUES ($1, $2, $3)")
                 .bind(&s.id)
-                .bind(plan)
+                .bind(plan.as_str())
                 .bind(cu.milli())
                 .execute(&mut *pool)
                 .await

@@ -95,7 +95,7 @@ async fn a_workspace_whose_quota_can_be_refunded_points_to_the_unsubscription() 
         let preview =
             w.billing.unsubscriptions().workspace_deletion_preview(&seed.caller, &seed.workspace.id).await.unwrap_err();
         assert_eq!(preview.code(), "QUOTA_REFUNDABLE");
-        assert!(preview.to_string().contains(&bought.instance.id), "{preview}");
+        assert!(preview.to_string().contains(bought.instance.id.as_str()), "{preview}");
         let before = w.snapshot().await;
         let refused = w
             .billing
