@@ -4,7 +4,7 @@
 //! channel, and a repeat answers the first run's order (or account) as it
 //! stands now.
 
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 
 use crate::core::Caller;
 use crate::error::{AppError, AppResult};
@@ -142,7 +142,7 @@ impl Purchases {
         if let Some(charge_id) = kept.strip_prefix("charge:") {
             self.finish_top_up(caller, charge_id).await
         } else if let Some(account_id) = kept.strip_prefix("account:") {
-            crate::accounts::account_of(&self.core, caller, account_id).await
+            crate::accounts::account_of(&self.core, caller, &AccountId::trusted(account_id)).await
         } else {
             Err(AppError::internal(format!("a top-up key kept {kept:?}")))
         }

@@ -12,7 +12,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::usage::{CuHours, HourFacts, PlanBalance, PlanDraw, PlanPool, settle_more_of_hour};
@@ -60,7 +60,7 @@ pub struct ImportOutcome {
     /// Workspace-hours settled again because late records arrived.
     pub adjustments: usize,
     /// Pay-as-you-go charges per account.
-    pub charged: BTreeMap<String, Money>,
+    pub charged: BTreeMap<AccountId, Money>,
 }
 
 /// Maps keyed by what a batch's records carry (ids from the caller, looked
@@ -123,10 +123,10 @@ struct BatchFacts {
     workspaces: Vec<WorkspaceFacts>,
     regions: Vec<Region>,
     /// Active plans by (account, region), until a pool is made of them.
-    plans: HashMap<(String, String), Vec<InstanceWithOrders>>,
+    plans: HashMap<(AccountId, String), Vec<InstanceWithOrders>>,
     pools: Vec<Pool>,
     /// Position in `pools` by (account, region).
-    pool_index: HashMap<(String, String), usize>,
+    pool_index: HashMap<(AccountId, String), usize>,
     /// The id stem the batch's settlements share, by workspace position and
     /// UTC day (days since the epoch).
     stems: HashMap<(usize, i64), String>,
@@ -136,7 +136,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 struct WorkspaceFacts {
     id: String,
-    account_id: String,
+    account_id: AccountId,
     /// Position in `regions`.
     region: usize,
     /// `(quota CUs, [start, end))` of every paid quota period.
@@ -322,7 +322,7 @@ struct Settled {
     settled_hours: usize,
     adjustments: usize,
     /// Pay-as-you-go charges per account.
-    charged: BTreeMap<String, Money>,
+    charged: BTreeMap<AccountId, Money>,
 }
 
 /// The usage of one workspace-hour of a batch.

@@ -3,7 +3,7 @@
 //! placed; cash tenders when it is paid.
 
 use billing_domain::catalog::{CatalogError, Commodity, Region, check_months, quota_list_price};
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -42,7 +42,7 @@ pub struct Purchases {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuotaPurchase {
     /// Buyer.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The workspace the CUs are reserved for.
     pub workspace_id: String,
     /// CUs to reserve.
@@ -61,7 +61,7 @@ pub struct QuotaPurchase {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanPurchase {
     /// Buyer.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Region the CU-hours can be used in.
     pub region_id: String,
     /// CU-hours in the pack.
@@ -106,7 +106,7 @@ fn catalog_error(e: CatalogError) -> AppError {
 
 /// The account a purchase is for, locked for the transaction (see
 /// [`crate::store::AccountsTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
-async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &str) -> AppResult<Account> {
+async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &AccountId) -> AppResult<Account> {
     let account = if caller.may_see(account_id) { tx.lock_account(account_id).await? } else { None };
     visible(caller, "account", account_id, account, |a| &a.id)
 }

@@ -1,7 +1,7 @@
 //! Read-only lookups the front ends need beyond the use cases: instances,
 //! orders and settlements.
 
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 
 use crate::core::{Caller, visible};
 use crate::error::{AppError, AppResult};
@@ -15,7 +15,7 @@ pub const MAX_SETTLEMENTS: i64 = 1000;
 impl Purchases {
     /// The instances of `account_id` (or, for operators without one, of every
     /// account), newest first.
-    pub async fn instances(&self, caller: &Caller, account_id: Option<&str>) -> AppResult<Vec<InstanceRecord>> {
+    pub async fn instances(&self, caller: &Caller, account_id: Option<&AccountId>) -> AppResult<Vec<InstanceRecord>> {
         let mut tx = self.core.read().await?;
         let accounts = match (caller, account_id) {
             (Caller::Customer(own), _) => vec![own.clone()],

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -123,30 +123,34 @@ pub trait AccountsTx: Send {
     /// Adds an account.
     async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
     /// An account by id.
-    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>>;
+    async fn account(&mut self, id: &AccountId) -> StoreResult<Option<Account>>;
     /// Sets the language an account reads the console in (`None`: none
     /// chosen).
-    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()>;
+    async fn set_account_locale(&mut self, id: &AccountId, locale: Option<&str>) -> StoreResult<()>;
     /// Every account, by name.
     async fn accounts(&mut self) -> StoreResult<Vec<Account>>;
     /// An account with a region and the newest policy version's number, in
     /// one read: what a quote needs besides the instance itself. `None` when
     /// the account does not exist.
-    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>>;
+    async fn account_in_region(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> StoreResult<Option<AccountInRegion>>;
     /// Holds the account until the transaction ends: every use case that
     /// reads an account's state and then writes it takes this first, so that
     /// racing requests for one account queue instead of both acting on what
     /// they read (SQLite's write lock already does this for the whole file).
     /// Returns the account as it stands under the lock, if it exists.
-    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>>;
+    async fn lock_account(&mut self, id: &AccountId) -> StoreResult<Option<Account>>;
     /// Adds `delta` to the balance and returns the new balance.
-    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money>;
+    async fn add_to_balance(&mut self, account_id: &AccountId, delta: Money) -> StoreResult<Money>;
     /// Adds a payment method.
     async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()>;
     /// A payment method by id.
     async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>>;
     /// An account's payment methods.
-    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>>;
+    async fn payment_methods(&mut self, account_id: &AccountId) -> StoreResult<Vec<PaymentMethod>>;
     /// Marks a payment method valid or not.
     async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()>;
     /// Adds a voucher or coupon.
@@ -154,7 +158,7 @@ pub trait AccountsTx: Send {
     /// A benefit by id.
     async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>>;
     /// An account's benefits.
-    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>>;
+    async fn benefits(&mut self, account_id: &AccountId) -> StoreResult<Vec<Benefit>>;
     /// Moves a benefit from `from` to `to`, binding it to `order_id` (a
     /// benefit made active again is bound to none); false when it was not
     /// in `from`.
@@ -193,7 +197,7 @@ pub trait WorkspacesTx: Send {
     /// in that order.
     async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>>;
     /// An account's active workspaces.
-    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>>;
+    async fn workspaces(&mut self, account_id: &AccountId) -> StoreResult<Vec<Workspace>>;
     /// Adds a job.
     async fn insert_job(&mut self, job: &Job) -> StoreResult<()>;
     /// A workspace's jobs, by name.
@@ -227,7 +231,7 @@ pub trait InstancesTx: Send {
     /// The instances among `ids` that exist, in no particular order.
     async fn instances_by_ids(&mut self, ids: &[&InstanceId]) -> StoreResult<Vec<InstanceRecord>>;
     /// An account's instances, newest first.
-    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>>;
+    async fn instances(&mut self, account_id: &AccountId) -> StoreResult<Vec<InstanceRecord>>;
     /// Instances in `state`, across accounts (for the scheduler).
     async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>>;
     /// Moves an instance from `from` to `to`; false when it was not in `from`.
@@ -252,7 +256,7 @@ pub trait InstancesTx: Send {
     /// The active quota of a workspace, if any.
     async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>>;
     /// An account's resource plans in a region.
-    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>>;
+    async fn plans_in_region(&mut self, account_id: &AccountId, region_id: &str) -> StoreResult<Vec<InstanceRecord>>;
     /// Adds an order with its tenders and benefit links.
     async fn insert_order(&mut self, order: &OrderRecord) -> StoreResult<()>;
     /// An order by id.
@@ -355,7 +359,7 @@ pub trait AccessTx: Send {
     async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>>;
     /// Keys by id, of one account (`Some`) or of everyone (`None`), at most
     /// `limit`, ordered by id.
-    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>>;
+    async fn api_keys(&mut self, account_id: Option<&AccountId>, limit: i64) -> StoreResult<Vec<ApiKey>>;
     /// Marks a key revoked at `at` unless it already is; whether it was.
     async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     /// A setting's value.
@@ -434,7 +438,7 @@ pub trait BillsTx: Send {
     /// `starting_after`.
     async fn account_orders(
         &mut self,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<OrderRecord>>;
@@ -449,7 +453,7 @@ pub trait DirectoryTx: Send {
     /// Accounts matching `filter` with their counts, by name then id.
     async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>>;
     /// One account with its counts.
-    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>>;
+    async fn account_summary(&mut self, id: &AccountId) -> StoreResult<Option<AccountSummary>>;
     /// Entries of one ledger account, newest first, after the movement
     /// `before` names; `None` when that movement has no entry there.
     async fn balance_lines(
@@ -486,7 +490,7 @@ pub trait RefundsTx: Send {
     /// Full refunds of an account for a commodity in `[from, to)`.
     async fn full_refunds_between(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         commodity: Commodity,
         from: DateTime<Utc>,
         to: DateTime<Utc>,

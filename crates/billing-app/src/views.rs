@@ -106,7 +106,7 @@ impl From<&OrderRecord> for OrderDto {
         OrderDto {
             id: o.id.to_string(),
             instance_id: o.instance_id.to_string(),
-            account_id: o.account_id.clone(),
+            account_id: o.account_id.to_string(),
             kind: o.kind.as_str().to_owned(),
             status: o.status.as_str().to_owned(),
             months: o.months,
@@ -158,7 +158,7 @@ impl From<&InstanceRecord> for PurchasedInstanceDto {
     fn from(r: &InstanceRecord) -> Self {
         PurchasedInstanceDto {
             id: r.id.to_string(),
-            account_id: r.account_id.clone(),
+            account_id: r.account_id.to_string(),
             region_id: r.region_id.clone(),
             commodity: r.commodity.code().to_owned(),
             workspace_id: r.workspace_id.clone(),

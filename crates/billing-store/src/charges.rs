@@ -16,7 +16,7 @@ fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
     let currency = row.currency("currency")?;
     Ok(ChargeRecord {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         order_id: row.opt_id("order_id")?,
         payment_id: row.text("payment_id")?,
         index: row.int("idx")?,
@@ -39,7 +39,7 @@ impl ChargesTx for SqlTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&c.id)
-        .bind(&c.account_id)
+        .bind(c.account_id.as_str())
         .bind(c.order_id.as_deref())
         .bind(c.index)
         .bind(c.method.as_str())

@@ -21,7 +21,7 @@ fn document(row: &AnyRow) -> StoreResult<DocumentRecord> {
         number: row.text("number")?,
         year: i32::try_from(year).map_err(|_| StoreError::Corrupt(format!("year {year}")))?,
         seq: row.int("seq")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         source_id: row.text("source_id")?,
         total: row.money(currency, "total_minor")?,
         issued_at: row.instant("issued_at")?,
@@ -73,7 +73,7 @@ impl SqlTx {
         .bind(&draft.number_token)
         .bind(&d.id)
         .bind(d.kind.as_str())
-        .bind(&d.account_id)
+        .bind(d.account_id.as_str())
         .bind(&d.source_id)
         .bind(d.total.currency().code())
         .bind(d.total.minor())
@@ -147,7 +147,7 @@ impl SqlTx {
         .bind(i64::from(d.year))
         .bind(d.seq)
         .bind(&d.number)
-        .bind(&d.account_id)
+        .bind(d.account_id.as_str())
         .bind(&d.source_id)
         .bind(d.total.currency().code())
         .bind(d.total.minor())

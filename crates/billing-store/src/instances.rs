@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, TenderRecord};
 use billing_app::store::{InstancesTx, StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -25,7 +25,7 @@ pub(crate) fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
         .transpose()?;
     Ok(InstanceRecord {
         id: row.id("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         region_id: row.text("region_id")?,
         commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
         workspace_id: row.opt_text("workspace_id")?,
@@ -47,7 +47,7 @@ pub(crate) fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
     Ok(OrderRecord {
         id: row.id("id")?,
         instance_id: row.id("instance_id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         kind: by_name("kind", &row.text("kind")?, &OrderKind::ALL, OrderKind::as_str)?,
         status: by_name("status", &row.text("status")?, &OrderStatus::ALL, OrderStatus::as_str)?,
         months: u32::try_from(months).map_err(|_| StoreError::Corrupt(format!("months {months}")))?,
@@ -174,7 +174,7 @@ impl InstancesTx for SqlTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(i.id.as_str())
-        .bind(&i.account_id)
+        .bind(i.account_id.as_str())
         .bind(&i.region_id)
         .bind(i.commodity.code())
         .bind(i.workspace_id.as_deref())
@@ -206,7 +206,7 @@ impl InstancesTx for SqlTx {
         rows.iter().map(instance).collect()
     }
 
-    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+    async fn instances(&mut self, account_id: &AccountId) -> StoreResult<Vec<InstanceRecord>> {
         self.instance_rows("account_id = $1", account_id).await
     }
 
@@ -272,12 +272,12 @@ impl InstancesTx for SqlTx {
         row.as_ref().map(instance).transpose()
     }
 
-    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+    async fn plans_in_region(&mut self, account_id: &AccountId, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM instances WHERE account_id = $1 AND region_id = $2 AND commodity = 'spark_resource_plan' \
              AND state = 'active' ORDER BY created_at, id",
         )
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(region_id)
         .fetch_all(&mut *self.tx)
         .await
@@ -294,7 +294,7 @@ impl InstancesTx for SqlTx {
         )
         .bind(o.id.as_str())
         .bind(o.instance_id.as_str())
-        .bind(&o.account_id)
+        .bind(o.account_id.as_str())
         .bind(o.kind.as_str())
         .bind(o.status.as_str())
         .bind(i64::from(o.months))

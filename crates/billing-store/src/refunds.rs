@@ -8,7 +8,7 @@ use billing_app::unsubscription::records::{
 };
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::OrderId;
+use billing_domain::ids::{AccountId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
@@ -33,7 +33,7 @@ const KEEP: &str = "ON CONFLICT (id) DO NOTHING";
 fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
     query
         .bind(&q.id)
-        .bind(&q.account_id)
+        .bind(q.account_id.as_str())
         .bind(q.instance_id.as_str())
         .bind(q.order_id.as_deref())
         .bind(micros(q.created_at))
@@ -66,7 +66,7 @@ fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
     let version = row.int("policy_version")?;
     Ok(StoredQuote {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         instance_id: row.id("instance_id")?,
         order_id: row.opt_id("order_id")?,
         created_at: row.instant("created_at")?,
@@ -87,7 +87,7 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
     let order_id = row.text("order_id")?;
     Ok(Unsubscription {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         instance_id: row.id("instance_id")?,
         order_id: (!order_id.is_empty()).then(|| OrderId::trusted(order_id)),
         quote_id: row.text("quote_id")?,
@@ -108,7 +108,7 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
     Ok(Refund {
         id: row.text("id")?,
         unsubscription_id: row.text("unsubscription_id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         order_id: row.id("order_id")?,
         tender_index: row.int("tender_index")?,
         from: method("from_method")?,
@@ -156,7 +156,7 @@ impl RefundsTx for SqlTx {
         };
         let query = sqlx::query(&sql)
             .bind(&u.id)
-            .bind(&u.account_id)
+            .bind(u.account_id.as_str())
             .bind(u.instance_id.as_str())
             .bind(u.order_id.as_deref().unwrap_or(""))
             .bind(&u.quote_id)
@@ -183,7 +183,7 @@ impl RefundsTx for SqlTx {
 
     async fn full_refunds_between(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         commodity: Commodity,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -192,7 +192,7 @@ impl RefundsTx for SqlTx {
             "SELECT COUNT(*) AS n FROM unsubscriptions WHERE account_id = $1 AND commodity = $2 AND full_refund = 1 \
              AND created_at >= $3 AND created_at < $4",
         )
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(commodity.code())
         .bind(micros(from))
         .bind(micros(to))
@@ -211,7 +211,7 @@ impl RefundsTx for SqlTx {
         )
         .bind(&r.id)
         .bind(&r.unsubscription_id)
-        .bind(&r.account_id)
+        .bind(r.account_id.as_str())
         .bind(r.order_id.as_str())
         .bind(r.tender_index)
         .bind(r.from.as_str())

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use billing_app::model::{SettledHour, Settlement};
 use billing_app::store::{SettlementsTx, StoreError, StoreResult};
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
@@ -140,7 +140,7 @@ impl SettlementsTx for SqlTx {
                 query = query
                     .bind(pack.id)
                     .bind(&pack.first.workspace_id)
-                    .bind(&pack.first.account_id)
+                    .bind(pack.first.account_id.as_str())
                     .bind(pack.day.start)
                     .bind(pack.day.mask)
                     .bind(pack.first.charge.currency().code())
@@ -389,7 +389,7 @@ fn pack_settlements(row: &AnyRow) -> StoreResult<Vec<Settlement>> {
     let id = row.text("id")?;
     let own_id = row.flag("own_id")?;
     let currency = row.currency("currency")?;
-    let (workspace_id, account_id) = (row.text("workspace_id")?, row.text("account_id")?);
+    let (workspace_id, account_id): (String, AccountId) = (row.text("workspace_id")?, row.id("account_id")?);
     let settled_at = row.instant("settled_at")?;
     let text = row.text("lines")?;
     let lines = Line::parse_all(row.int("day_start")?, &text)?;
@@ -482,7 +482,7 @@ mod tests {
     use billing_domain::usage::CuHours;
 
     use billing_app::model::Settlement;
-    use billing_domain::ids::InstanceId;
+    use billing_domain::ids::{AccountId, InstanceId};
     use billing_domain::money::{Currency, Money};
     use chrono::{DateTime, Duration};
 
@@ -493,7 +493,7 @@ mod tests {
         Settlement {
             id: Settlement::id_in_day(stem, hour_start),
             workspace_id: "ws_a".into(),
-            account_id: "acc_a".into(),
+            account_id: AccountId::trusted("acc_a"),
             hour_start,
             adjustment: false,
             usage: CuHours::from_milli(1500),

@@ -16,7 +16,7 @@ use billing_app::clock::ManualClock;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::{PlanPurchase, QuotaPurchase, TenderInput};
 use billing_app::{Billing, Caller};
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -106,7 +106,7 @@ struct Seeder {
 
 /// A seeded customer's handles.
 struct Customer {
-    id: String,
+    id: AccountId,
     caller: Caller,
     currency: Currency,
     card: String,

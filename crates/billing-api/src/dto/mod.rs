@@ -89,7 +89,7 @@ pub struct AccountDto {
 impl From<&Account> for AccountDto {
     fn from(a: &Account) -> Self {
         AccountDto {
-            id: a.id.clone(),
+            id: a.id.to_string(),
             name: a.name.clone(),
             currency: a.currency.code().to_owned(),
             balance: a.balance.to_string(),
@@ -325,7 +325,7 @@ impl InstanceDto {
         };
         InstanceDto {
             id: record.id.to_string(),
-            account_id: record.account_id.clone(),
+            account_id: record.account_id.to_string(),
             region_id: record.region_id.clone(),
             kind: kind.to_owned(),
             commodity: record.commodity.code().to_owned(),

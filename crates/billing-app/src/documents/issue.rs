@@ -49,7 +49,12 @@ fn item(instance: &InstanceRecord, months: Option<u32>) -> String {
 }
 
 fn buyer(account: &Account) -> Party {
-    Party { name: account.name.clone(), address: String::new(), tax_id: String::new(), account_id: account.id.clone() }
+    Party {
+        name: account.name.clone(),
+        address: String::new(),
+        tax_id: String::new(),
+        account_id: account.id.to_string(),
+    }
 }
 
 /// The parts every document shares, with its number taken from the

@@ -2,7 +2,7 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -15,7 +15,7 @@ pub struct StoredQuote {
     /// Id, `quo_…`.
     pub id: String,
     /// Owner of the instance.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The instance quoted.
     pub instance_id: InstanceId,
     /// For a quote of one pending renewal only: that order.
@@ -48,7 +48,7 @@ pub struct Unsubscription {
     /// Id, `uns_…`.
     pub id: String,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The instance given back.
     pub instance_id: InstanceId,
     /// For a renewal-only unsubscription: the renewal order.
@@ -148,7 +148,7 @@ pub struct Refund {
     /// The unsubscription it belongs to.
     pub unsubscription_id: String,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The order refunded.
     pub order_id: OrderId,
     /// Which of the order's tenders it returns.
@@ -186,7 +186,7 @@ pub struct Refund {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RefundFilter {
     /// Only this account's.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Only in this status.
     pub status: Option<RefundStatus>,
     /// Only of this unsubscription.

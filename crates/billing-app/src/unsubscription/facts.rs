@@ -8,7 +8,7 @@ use std::sync::Arc;
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::change::{Action, ActionKind, quote_change};
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Currency;
 use billing_domain::order::{Order, PaymentMethodKind, Tender};
 use billing_domain::policy::{PolicyVersion, policy_in_force};
@@ -94,7 +94,7 @@ impl QuoteFacts {
 #[derive(Clone, Debug)]
 pub struct QuoteBasis {
     /// The owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The instance's id.
     pub instance_id: InstanceId,
     /// The instance as the domain sees it.
@@ -213,9 +213,9 @@ pub(crate) async fn load_facts(
 pub(crate) struct FactsReader<'p> {
     policies: &'p PolicyCache,
     now: DateTime<Utc>,
-    accounts: HashMap<(String, String), AccountInRegion>,
-    methods: HashMap<String, Arc<Vec<PaymentMethod>>>,
-    full_refunds: HashMap<(String, Commodity), i64>,
+    accounts: HashMap<(AccountId, String), AccountInRegion>,
+    methods: HashMap<AccountId, Arc<Vec<PaymentMethod>>>,
+    full_refunds: HashMap<(AccountId, Commodity), i64>,
 }
 
 impl<'p> FactsReader<'p> {

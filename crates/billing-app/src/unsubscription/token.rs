@@ -14,7 +14,7 @@
 //! HMAC-SHA256 of all of it.
 
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
@@ -152,7 +152,7 @@ impl QuoteKey {
         let mut r = Reader(body);
         (r.byte()? == VERSION).then_some(())?;
         r.take::<8>()?;
-        let account_id = r.id()?;
+        let account_id = AccountId::trusted(r.id()?);
         let instance_id = InstanceId::trusted(r.id()?);
         let order_id = Some(r.id()?).filter(|o| !o.is_empty()).map(OrderId::trusted);
         let created_at = DateTime::<Utc>::from_timestamp_micros(r.i64()?)?;
@@ -312,7 +312,7 @@ mod tests {
     fn quote() -> StoredQuote {
         StoredQuote {
             id: String::new(),
-            account_id: crate::ids::new_id("acc"),
+            account_id: crate::ids::mint(),
             instance_id: crate::ids::mint(),
             order_id: None,
             created_at: DateTime::from_timestamp_micros(1_773_123_785_000_000).unwrap(),
@@ -366,7 +366,7 @@ mod tests {
         let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
         let q = StoredQuote {
             digest: "not hex".into(),
-            account_id: "acc_short".into(),
+            account_id: AccountId::trusted("acc_short"),
             instance_id: InstanceId::trusted("ins_0123456789ABCDEF0123456789abcdef"),
             ..quote()
         };

@@ -90,7 +90,7 @@ pub async fn form(
         let balance = session.account.as_ref().map(|a| fmt::money(l, a.balance)).unwrap_or_default();
         let mut pay =
             vec![PayOption { value: "balance".to_owned(), label: l.t1("renew-pay-balance", "balance", balance) }];
-        for method in state.billing.accounts().payment_methods(&session.caller, session.account_id()).await? {
+        for method in state.billing.accounts().payment_methods(&session.caller, session.account_id()?).await? {
             if method.kind == PaymentMethodKind::Card && method.valid {
                 pay.push(PayOption { value: format!("card:{}", method.id), label: method.label.clone() });
             }

@@ -103,7 +103,7 @@ pub async fn list(
     let load = async {
         let names: HashMap<String, String> = billing
             .accounts()
-            .workspaces(&session.caller, session.account_id())
+            .workspaces(&session.caller, session.account_id()?)
             .await?
             .into_iter()
             .map(|w| (w.id, w.name))

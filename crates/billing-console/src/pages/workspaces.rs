@@ -127,7 +127,7 @@ pub async fn list(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
-        let workspaces = billing.accounts().workspaces(&session.caller, session.account_id()).await?;
+        let workspaces = billing.accounts().workspaces(&session.caller, session.account_id()?).await?;
         let instances = billing.purchases().instances(&session.caller, None).await?;
         let mut rows = Vec::with_capacity(workspaces.len());
         let zone = session.zone(billing).await?;

@@ -6,7 +6,7 @@ use billing_app::AppError;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::TenderInput;
 use billing_app::topups::TopUpRequest;
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -23,7 +23,7 @@ async fn unknown_ids_are_not_found_and_change_nothing() {
         let before = w.snapshot().await;
 
         let mut quota = s.quota(25, 1, Some(vec![balance("805.25")]));
-        quota.account_id = "acc_missing".to_owned();
+        quota.account_id = AccountId::trusted("acc_missing");
         w.assert_refused(&before, b.purchases().buy_quota(&OPERATOR, &quota).await, "NOT_FOUND").await;
         let mut quota = s.quota(25, 1, Some(vec![balance("805.25")]));
         quota.workspace_id = "ws_missing".to_owned();

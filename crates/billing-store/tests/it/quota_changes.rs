@@ -8,7 +8,7 @@ use billing_app::unsubscription::records::{RefundCause, RefundFilter, RefundStat
 use billing_app::unsubscription::{Confirmation, QuoteView, UnsubscriptionResult};
 use billing_app::{AppError, Billing, Caller};
 use billing_domain::change::ActionKind;
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -69,8 +69,8 @@ fn assert_pro_rata(view: &QuoteView) {
 
 /// What every order has given back in all, never more than it was paid in
 /// cash; vouchers and coupons never come back as cash.
-async fn assert_refunds_within_cash_paid(w: &World, account_id: &str) {
-    let filter = RefundFilter { account_id: Some(account_id.to_owned()), limit: 1000, ..RefundFilter::default() };
+async fn assert_refunds_within_cash_paid(w: &World, account_id: &AccountId) {
+    let filter = RefundFilter { account_id: Some(account_id.clone()), limit: 1000, ..RefundFilter::default() };
     let refunds = w.tx().await.refunds(&filter).await.unwrap();
     for instance in w.instances(account_id).await {
         for order in w.orders(&instance.id).await {

@@ -190,7 +190,7 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
              eligible, currency, refund_minor, body) VALUES ($1, $2, $3, 0, 0, 1, '', 1, 'USD', 0, '')",
         )
         .bind(&other.stored.id)
-        .bind(seed.id())
+        .bind(seed.id().as_str())
         .bind(quota.as_str())
         .execute(w.store.pool())
         .await
@@ -200,7 +200,7 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
              refund_minor, full_refund, created_at) VALUES ('uns_stray', $1, $2, $3, $4, 'spark_reserved', 'USD', \
              1932600, 0, $5)",
         )
-        .bind(seed.id())
+        .bind(seed.id().as_str())
         .bind(quota.as_str())
         .bind(order.id.as_str())
         .bind(&other.stored.id)
@@ -214,7 +214,7 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
              VALUES ('ref_stray', 'uns_stray', $1, $2, 0, 'balance', 'balance', 'stray', 'USD', 1932600, \
              'succeeded', 0, $3, $3, $3)",
         )
-        .bind(seed.id())
+        .bind(seed.id().as_str())
         .bind(order.id.as_str())
         .bind(now)
         .execute(w.store.pool())

@@ -47,7 +47,7 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
         )
         .bind(&s.id)
         .bind(&s.workspace_id)
-        .bind(&s.account_id)
+        .bind(s.account_id.as_str())
         .bind(s.hour_start.timestamp_micros())
         .bind(i64::from(s.adjustment))
         .bind(s.usage.milli())
