@@ -5,6 +5,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use billing_app::Caller;
+use billing_domain::ids::AccountId;
 use serde::de::DeserializeOwned;
 
 use crate::ApiState;
@@ -26,9 +27,9 @@ impl Authed {
     /// The account a request acts for: `given`, or for a customer key its
     /// own account. Another customer's id is passed on, so that the use case
     /// answers it exactly like a missing one.
-    pub fn account_or(&self, given: Option<&str>) -> Result<String, ApiError> {
+    pub fn account_or(&self, given: Option<&str>) -> Result<AccountId, ApiError> {
         match (&self.0, given) {
-            (_, Some(id)) => Ok(id.to_owned()),
+            (_, Some(id)) => account_id("account_id", id),
             (Caller::Customer(own), None) => Ok(own.clone()),
             (_, None) => Err(ApiError::invalid("account_id", "required with an operator key")),
         }
@@ -179,4 +180,14 @@ fn stopped_arriving(error: &(dyn std::error::Error + 'static)) -> bool {
         cause = e.source();
     }
     false
+}
+
+/// Reads an account id given in `field`.
+pub fn account_id(field: &str, text: &str) -> Result<AccountId, ApiError> {
+    AccountId::parse(text).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+/// Reads an optional account id given in `field`.
+pub fn opt_account_id(field: &str, text: Option<&str>) -> Result<Option<AccountId>, ApiError> {
+    text.map(|t| account_id(field, t)).transpose()
 }

@@ -1,5 +1,6 @@
 //! Accounts, their payment methods, vouchers and coupons, and balance top-ups.
 
+use billing_domain::ids::AccountId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
@@ -9,7 +10,7 @@ use crate::channel::{MethodRequest, bounded, unavailable};
 use crate::core::Core;
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use crate::store::StoreError;
 use std::sync::Arc;
@@ -74,7 +75,7 @@ impl Accounts {
         check_name("name", name)?;
         let now = self.core.now();
         let account = Account {
-            id: new_id("acc"),
+            id: mint(),
             name: name.to_owned(),
             currency,
             balance: Money::zero(currency),
@@ -100,14 +101,19 @@ impl Accounts {
     }
 
     /// One account.
-    pub async fn account(&self, caller: &Caller, id: &str) -> AppResult<Account> {
+    pub async fn account(&self, caller: &Caller, id: &AccountId) -> AppResult<Account> {
         account_of(&self.core, caller, id).await
     }
 
     /// Sets the language the account reads the console in: one of
     /// [`Account::LOCALES`], or `None` to let the browser decide. The account
     /// itself or an operator may change it.
-    pub async fn set_account_locale(&self, caller: &Caller, id: &str, locale: Option<&str>) -> AppResult<Account> {
+    pub async fn set_account_locale(
+        &self,
+        caller: &Caller,
+        id: &AccountId,
+        locale: Option<&str>,
+    ) -> AppResult<Account> {
         if let Some(tag) = locale
             && !Account::LOCALES.contains(&tag)
         {
@@ -136,7 +142,7 @@ impl Accounts {
     pub async fn add_payment_method(
         &self,
         caller: &Caller,
-        account_id: &str,
+        account_id: &AccountId,
         kind: PaymentMethodKind,
         details: &str,
     ) -> AppResult<PaymentMethod> {
@@ -176,7 +182,7 @@ impl Accounts {
     }
 
     /// An account's payment methods.
-    pub async fn payment_methods(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<PaymentMethod>> {
+    pub async fn payment_methods(&self, caller: &Caller, account_id: &AccountId) -> AppResult<Vec<PaymentMethod>> {
         let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
@@ -212,7 +218,7 @@ impl Accounts {
     pub async fn grant_benefit(
         &self,
         caller: &Caller,
-        account_id: &str,
+        account_id: &AccountId,
         kind: BenefitKind,
         amount: Money,
         expires_at: DateTime<Utc>,
@@ -244,7 +250,7 @@ impl Accounts {
     }
 
     /// An account's vouchers and coupons.
-    pub async fn benefits(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<Benefit>> {
+    pub async fn benefits(&self, caller: &Caller, account_id: &AccountId) -> AppResult<Vec<Benefit>> {
         let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;
@@ -253,7 +259,7 @@ impl Accounts {
 }
 
 /// The account `id` as `caller` may see it.
-pub(crate) async fn account_of(core: &Core, caller: &Caller, id: &str) -> AppResult<Account> {
+pub(crate) async fn account_of(core: &Core, caller: &Caller, id: &AccountId) -> AppResult<Account> {
     let mut tx = core.read().await?;
     let account = tx.account(id).await?;
     visible(caller, "account", id, account, |a| &a.id)

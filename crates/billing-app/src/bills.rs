@@ -5,6 +5,7 @@
 //! stream them without holding a whole list.
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::{AccountId, OrderId};
 use chrono::NaiveDate;
 
 use crate::core::Caller;
@@ -45,7 +46,7 @@ impl UsageCursor {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageQuery {
     /// The account; operators must name one, customers read their own.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// First day.
     pub from: NaiveDate,
     /// The day after the last.
@@ -69,7 +70,7 @@ pub struct UsagePage {
 
 /// The account a caller reads: a customer's own, or the one an operator
 /// names.
-fn account_of(caller: &Caller, account_id: Option<&str>) -> AppResult<String> {
+fn account_of(caller: &Caller, account_id: Option<&AccountId>) -> AppResult<AccountId> {
     match (caller, account_id) {
         (Caller::Customer(own), None) => Ok(own.clone()),
         // Another account's id is as unknown as a missing one.
@@ -104,7 +105,7 @@ impl Metering {
         if (query.to - query.from).num_days() > MAX_USAGE_SPAN_DAYS {
             return Err(AppError::invalid("to", format!("must be at most {MAX_USAGE_SPAN_DAYS} days after from")));
         }
-        let account_id = account_of(caller, query.account_id.as_deref())?;
+        let account_id = account_of(caller, query.account_id.as_ref())?;
         let mut tx = self.core.read().await?;
         let account = tx.account(&account_id).await?.ok_or_else(|| AppError::not_found("account", &account_id))?;
         if let Some(id) = &query.workspace_id {
@@ -127,7 +128,7 @@ impl Metering {
 
     /// The billing zone an account's days and instants are shown in; the
     /// default zone for an operator naming no account.
-    pub async fn billing_zone_of(&self, caller: &Caller, account_id: Option<&str>) -> AppResult<BillingZone> {
+    pub async fn billing_zone_of(&self, caller: &Caller, account_id: Option<&AccountId>) -> AppResult<BillingZone> {
         if account_id.is_none() && !matches!(caller, Caller::Customer(_)) {
             return Ok(BillingZone::default());
         }
@@ -142,7 +143,7 @@ impl Metering {
     pub async fn account_orders(
         &self,
         caller: &Caller,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         starting_after: Option<&str>,
         limit: i64,
     ) -> AppResult<Vec<OrderRecord>> {
@@ -153,13 +154,16 @@ impl Metering {
         };
         let mut tx = self.core.read().await?;
         if let Some(after) = starting_after {
-            let cursor = tx.order(after).await?;
+            let cursor = match OrderId::parse(after) {
+                Ok(after) => tx.order(&after).await?,
+                Err(_) => None,
+            };
             let mine = cursor.is_some_and(|o| account.as_ref().is_none_or(|a| *a == o.account_id));
             if !mine {
                 return Err(AppError::invalid("starting_after", "is not an order of this account"));
             }
         }
-        Ok(tx.account_orders(account.as_deref(), starting_after, limit).await?)
+        Ok(tx.account_orders(account.as_ref(), starting_after, limit).await?)
     }
 }
 
@@ -191,11 +195,11 @@ mod tests {
 
     #[test]
     fn customers_read_their_own_account_and_operators_must_name_one() {
-        let me = Caller::Customer("acc_a".into());
+        let me = Caller::Customer(AccountId::trusted("acc_a"));
         assert_eq!(account_of(&me, None).unwrap(), "acc_a");
-        assert_eq!(account_of(&me, Some("acc_a")).unwrap(), "acc_a");
-        assert!(matches!(account_of(&me, Some("acc_b")), Err(AppError::NotFound { .. })));
-        assert_eq!(account_of(&Caller::Operator, Some("acc_b")).unwrap(), "acc_b");
+        assert_eq!(account_of(&me, Some(&AccountId::trusted("acc_a"))).unwrap(), "acc_a");
+        assert!(matches!(account_of(&me, Some(&AccountId::trusted("acc_b"))), Err(AppError::NotFound { .. })));
+        assert_eq!(account_of(&Caller::Operator, Some(&AccountId::trusted("acc_b"))).unwrap(), "acc_b");
         assert!(account_of(&Caller::Operator, None).is_err());
     }
 }

@@ -155,7 +155,7 @@ impl Purchases {
         let mut report = ChargeReport::default();
         let mut seen = std::collections::HashSet::new();
         for charge in unsettled {
-            let key = charge.order_id.clone().unwrap_or_else(|| charge.id.clone());
+            let key = charge.order_id.as_ref().map_or_else(|| charge.id.clone(), ToString::to_string);
             if !seen.insert(key) {
                 continue;
             }

@@ -3,6 +3,7 @@
 //! is asking ([`Caller`]); and the helpers each use case runs its
 //! transaction with.
 
+use billing_domain::ids::AccountId;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use crate::telemetry::Meter;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Caller {
     /// A customer, by account id.
-    Customer(String),
+    Customer(AccountId),
     /// The provider's billing team.
     Operator,
     /// The service itself (scheduler, workers).
@@ -31,7 +32,7 @@ impl Caller {
     /// The actor recorded in audit events.
     pub fn actor(&self) -> String {
         match self {
-            Caller::Customer(id) => id.clone(),
+            Caller::Customer(id) => id.to_string(),
             Caller::Operator => "operator".to_owned(),
             Caller::System => "system".to_owned(),
         }

@@ -7,6 +7,7 @@ use crate::error::{AppError, AppResult};
 pub use crate::model::directory::{AccountFilter, AccountSummary, AuditFilter, AuditOrder, BalanceLine};
 use crate::model::{Account, AuditEvent};
 use crate::operations::Operations;
+use billing_domain::ids::AccountId;
 
 /// Longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -62,7 +63,10 @@ impl Operations {
         }
         let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
-            let cursor = tx.account(after).await?.filter(|a| caller.may_see(&a.id));
+            let cursor = match AccountId::parse(after) {
+                Ok(after) => tx.account(&after).await?.filter(|a| caller.may_see(&a.id)),
+                Err(_) => None,
+            };
             if cursor.is_none() {
                 return Err(AppError::invalid("starting_after", "is not an account listed here"));
             }
@@ -80,7 +84,7 @@ impl Operations {
     }
 
     /// One account with its counts (operators, or the account itself).
-    pub async fn account_summary(&self, caller: &Caller, id: &str) -> AppResult<AccountSummary> {
+    pub async fn account_summary(&self, caller: &Caller, id: &AccountId) -> AppResult<AccountSummary> {
         let mut tx = self.core.read().await?;
         let found = tx.account_summary(id).await?;
         visible(caller, "account", id, found, |s| &s.account.id)
@@ -91,7 +95,7 @@ impl Operations {
     pub async fn balance_lines(
         &self,
         caller: &Caller,
-        account_id: &str,
+        account_id: &AccountId,
         before: Option<&str>,
         limit: i64,
     ) -> AppResult<Vec<BalanceLine>> {
@@ -110,7 +114,7 @@ impl Operations {
     pub async fn workspace_names(
         &self,
         caller: &Caller,
-        account_id: &str,
+        account_id: &AccountId,
         ids: &[&str],
     ) -> AppResult<Vec<(String, String, bool)>> {
         let mut tx = self.core.read().await?;
@@ -118,7 +122,7 @@ impl Operations {
         visible(caller, "account", account_id, account, |a| &a.id)?;
         let mut names = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(w) = tx.workspace(id).await?.filter(|w| w.account_id == account_id) {
+            if let Some(w) = tx.workspace(id).await?.filter(|w| w.account_id == *account_id) {
                 names.push((w.id, w.name, w.status == crate::model::WorkspaceStatus::Deleted));
             }
         }

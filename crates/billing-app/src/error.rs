@@ -2,6 +2,7 @@
 //! one opaque kind for failures of the machinery underneath.
 
 use billing_domain::ReasonCode;
+use billing_domain::ids::InstanceId;
 use thiserror::Error;
 
 use crate::store::StoreError;
@@ -123,7 +124,7 @@ pub enum AppError {
     )]
     QuotaRefundable {
         /// The quota to unsubscribe.
-        instance_id: String,
+        instance_id: InstanceId,
     },
     /// An idempotency key reused with a different request.
     #[error("idempotency key {key:?} was used before with a different request")]

@@ -8,6 +8,7 @@
 //! delivery for every enabled webhook endpoint that asked for its type
 //! (see [`crate::webhooks`]).
 
+use billing_domain::ids::AccountId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -133,7 +134,7 @@ pub async fn emit(
     let event = Event {
         id: new_id("evt"),
         event_type,
-        account_id: resource.account_id().to_owned(),
+        account_id: AccountId::trusted(resource.account_id()),
         resource_id: resource.resource_id().to_owned(),
         occurred_at: now,
         data: resource.data()?,

@@ -59,7 +59,7 @@ pub fn refund_row(r: &Refund, zone: BillingZone) -> Vec<String> {
     vec![
         r.id.clone(),
         zone.format_rfc3339(r.created_at),
-        r.order_id.clone(),
+        r.order_id.to_string(),
         r.from.as_str().to_owned(),
         r.destination.as_str().to_owned(),
         r.rule.clone(),
@@ -95,9 +95,9 @@ pub fn order_row(o: &OrderRecord, zone: BillingZone) -> Vec<String> {
     // that does not fit is left empty rather than made up.
     let cash_due = c.cash_due().map(|m| m.minor().to_string()).unwrap_or_default();
     vec![
-        o.id.clone(),
+        o.id.to_string(),
         zone.format_rfc3339(o.created_at),
-        o.instance_id.clone(),
+        o.instance_id.to_string(),
         o.kind.as_str().to_owned(),
         o.status.as_str().to_owned(),
         o.months.to_string(),

@@ -2,6 +2,14 @@
 //! UUID in hex, so ids sort roughly by creation and never collide across
 //! processes.
 
+use billing_domain::ids::Id;
+
+/// A new id of kind `I`, such as an [`billing_domain::OrderId`]
+/// `ord_0192f3…`.
+pub fn mint<I: Id>() -> I {
+    I::trusted(new_id(I::PREFIX))
+}
+
 /// A new id such as `ord_0192f3…`.
 pub fn new_id(prefix: &str) -> String {
     let uuid = uuid::Uuid::now_v7().simple().to_string();

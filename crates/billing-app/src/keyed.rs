@@ -4,6 +4,8 @@
 //! channel, and a repeat answers the first run's order (or account) as it
 //! stands now.
 
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
+
 use crate::core::Caller;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Once, Run, fingerprint};
@@ -24,7 +26,7 @@ fn tender_text(tenders: Option<&[TenderInput]>) -> String {
 }
 
 fn order_of(purchase: &Purchase) -> String {
-    purchase.order.id.clone()
+    purchase.order.id.to_string()
 }
 
 fn kept_top_up(top_up: &TopUp) -> String {
@@ -73,13 +75,13 @@ impl Purchases {
         &self,
         caller: &Caller,
         key: &str,
-        instance_id: &str,
+        instance_id: &InstanceId,
         months: u32,
         benefit_ids: &[String],
         tenders: Option<&[TenderInput]>,
     ) -> AppResult<Once<Purchase>> {
         let months_text = months.to_string();
-        let parts = [instance_id, &months_text, &benefit_ids.join("\u{2}"), &tender_text(tenders)];
+        let parts = [instance_id.as_str(), &months_text, &benefit_ids.join("\u{2}"), &tender_text(tenders)];
         let fp = fingerprint("renew", &parts);
         let (billing, who, instance_id) = (self.clone(), caller.clone(), instance_id.to_owned());
         let (benefit_ids, tenders) = (benefit_ids.to_vec(), tenders.map(<[TenderInput]>::to_vec));
@@ -99,7 +101,7 @@ impl Purchases {
         &self,
         caller: &Caller,
         key: &str,
-        order_id: &str,
+        order_id: &OrderId,
         tenders: &[TenderInput],
     ) -> AppResult<Once<Purchase>> {
         let fp = fingerprint("pay_order", &[order_id, &tender_text(Some(tenders))]);
@@ -140,7 +142,7 @@ impl Purchases {
         if let Some(charge_id) = kept.strip_prefix("charge:") {
             self.finish_top_up(caller, charge_id).await
         } else if let Some(account_id) = kept.strip_prefix("account:") {
-            crate::accounts::account_of(&self.core, caller, account_id).await
+            crate::accounts::account_of(&self.core, caller, &AccountId::trusted(account_id)).await
         } else {
             Err(AppError::internal(format!("a top-up key kept {kept:?}")))
         }
@@ -151,7 +153,9 @@ impl Purchases {
     async fn purchase_answer(&self, caller: &Caller, run: Run<Purchase>) -> AppResult<Once<Purchase>> {
         match run {
             Run::First(purchase) => Ok(Once { value: self.settle_if_unpaid(caller, purchase).await?, replayed: false }),
-            Run::Repeat(order_id) => Ok(Once { value: self.finish_payment(caller, &order_id).await?, replayed: true }),
+            Run::Repeat(order_id) => {
+                Ok(Once { value: self.finish_payment(caller, &OrderId::trusted(order_id)).await?, replayed: true })
+            }
         }
     }
 }

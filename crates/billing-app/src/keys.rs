@@ -7,6 +7,7 @@
 //! stops working here within that time; one revoked by this process is
 //! forgotten at once.
 
+use billing_domain::ids::AccountId;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -34,11 +35,11 @@ fn new_secret() -> String {
     format!("sbk_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
-fn new_key(account_id: Option<&str>, label: &str, now: chrono::DateTime<chrono::Utc>) -> (ApiKey, String) {
+fn new_key(account_id: Option<&AccountId>, label: &str, now: chrono::DateTime<chrono::Utc>) -> (ApiKey, String) {
     let secret = new_secret();
     let key = ApiKey {
         id: crate::ids::new_id("key"),
-        account_id: account_id.map(str::to_owned),
+        account_id: account_id.cloned(),
         key_hash: hash_key(&secret),
         label: label.to_owned(),
         created_at: now,
@@ -53,7 +54,7 @@ impl Accounts {
     pub async fn create_api_key(
         &self,
         caller: &Caller,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         label: &str,
     ) -> AppResult<(ApiKey, String)> {
         caller.require_operator()?;
@@ -73,11 +74,11 @@ impl Accounts {
 
     /// The keys `caller` may see: every key for operators (or those of
     /// `account_id`), a customer's own. At most [`MAX_KEYS_LISTED`], by id.
-    pub async fn api_keys(&self, caller: &Caller, account_id: Option<&str>) -> AppResult<Vec<ApiKey>> {
+    pub async fn api_keys(&self, caller: &Caller, account_id: Option<&AccountId>) -> AppResult<Vec<ApiKey>> {
         let account = match caller {
             Caller::Customer(own) => match account_id {
                 Some(id) if id != own => return Err(AppError::not_found("account", id)),
-                _ => Some(own.as_str()),
+                _ => Some(own),
             },
             Caller::Operator | Caller::System => account_id,
         };
@@ -110,7 +111,7 @@ impl Accounts {
         if old.revoked_at.is_some() || !tx.revoke_api_key(id, now).await? {
             return Err(AppError::state(format!("the key {id} is revoked: make a new one instead")));
         }
-        let (key, secret) = new_key(old.account_id.as_deref(), &old.label, now);
+        let (key, secret) = new_key(old.account_id.as_ref(), &old.label, now);
         tx.insert_api_key(&key).await?;
         let detail = json!({"account_id": old.account_id, "replaced_by": key.id});
         audit(&mut *tx, caller, "api_key.rolled", id, detail, now).await?;
@@ -258,9 +259,9 @@ mod tests {
     fn a_key_found_in_the_store_is_asked_again_once_its_trust_lapses() {
         let known = KnownKeys::default();
         let asked_at = Instant::now();
-        known.put("h".to_owned(), Caller::Customer("acc_a".to_owned()), known.ask(asked_at));
+        known.put("h".to_owned(), Caller::Customer(AccountId::trusted("acc_a")), known.ask(asked_at));
         let just_before = asked_at + KEY_CACHE_TTL - Duration::from_millis(1);
-        assert_eq!(known.get("h", just_before), Some(Caller::Customer("acc_a".to_owned())));
+        assert_eq!(known.get("h", just_before), Some(Caller::Customer(AccountId::trusted("acc_a"))));
         assert_eq!(known.get("h", asked_at + KEY_CACHE_TTL), None);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use billing_domain::calendar::shift;
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -93,7 +94,7 @@ impl Purchases {
     /// decline leaves the renewal order unpaid (the customer can pay it
     /// another way until it is cancelled); a channel that does not answer
     /// leaves it to the charge worker.
-    async fn charge_renewal(&self, order_id: &str, work: &mut DueWork) {
+    async fn charge_renewal(&self, order_id: &OrderId, work: &mut DueWork) {
         match self.settle_order_payment(order_id).await {
             Ok(crate::charges::Settled::Declined) => work.renewals_failed += 1,
             Ok(crate::charges::Settled::Paid) => work.renewed += 1,
@@ -167,7 +168,12 @@ impl Purchases {
 
     /// Cancels one unpaid order whose payment window has passed, in a
     /// transaction of its own; `false` if it was paid or is not yet due.
-    async fn cancel_if_stale(&self, order_id: &str, instance_id: &str, now: DateTime<Utc>) -> AppResult<bool> {
+    async fn cancel_if_stale(
+        &self,
+        order_id: &OrderId,
+        instance_id: &InstanceId,
+        now: DateTime<Utc>,
+    ) -> AppResult<bool> {
         let mut tx = self.core.begin().await?;
         let Some(instance) = tx.instance(instance_id).await? else {
             return Ok(false);
@@ -269,7 +275,7 @@ enum Advance {
     Nothing,
     /// A renewal order was placed (paid, or charged to a card once the
     /// transaction commits).
-    Renewed(String),
+    Renewed(OrderId),
     /// The renewal could not be paid; the transaction must be rolled back.
     RenewalFailed(serde_json::Value),
     Expired,

@@ -12,6 +12,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use billing_domain::catalog::{Commodity, Region};
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::usage::{CuHours, HourFacts, PlanBalance, PlanDraw, PlanPool, settle_more_of_hour};
@@ -59,7 +60,7 @@ pub struct ImportOutcome {
     /// Workspace-hours settled again because late records arrived.
     pub adjustments: usize,
     /// Pay-as-you-go charges per account.
-    pub charged: BTreeMap<String, Money>,
+    pub charged: BTreeMap<AccountId, Money>,
 }
 
 /// Maps keyed by what a batch's records carry (ids from the caller, looked
@@ -122,10 +123,10 @@ struct BatchFacts {
     workspaces: Vec<WorkspaceFacts>,
     regions: Vec<Region>,
     /// Active plans by (account, region), until a pool is made of them.
-    plans: HashMap<(String, String), Vec<InstanceWithOrders>>,
+    plans: HashMap<(AccountId, String), Vec<InstanceWithOrders>>,
     pools: Vec<Pool>,
     /// Position in `pools` by (account, region).
-    pool_index: HashMap<(String, String), usize>,
+    pool_index: HashMap<(AccountId, String), usize>,
     /// The id stem the batch's settlements share, by workspace position and
     /// UTC day (days since the epoch).
     stems: HashMap<(usize, i64), String>,
@@ -135,7 +136,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 struct WorkspaceFacts {
     id: String,
-    account_id: String,
+    account_id: AccountId,
     /// Position in `regions`.
     region: usize,
     /// `(quota CUs, [start, end))` of every paid quota period.
@@ -321,7 +322,7 @@ struct Settled {
     settled_hours: usize,
     adjustments: usize,
     /// Pay-as-you-go charges per account.
-    charged: BTreeMap<String, Money>,
+    charged: BTreeMap<AccountId, Money>,
 }
 
 /// The usage of one workspace-hour of a batch.
@@ -348,7 +349,7 @@ impl BatchFacts {
         let changes = if quotas.is_empty() {
             Vec::new()
         } else {
-            let quota_ids: Vec<&str> = quotas.iter().map(|(q, _)| q.id.as_str()).collect();
+            let quota_ids: Vec<&InstanceId> = quotas.iter().map(|(q, _)| &q.id).collect();
             tx.quota_changes(&quota_ids).await?
         };
         let mut workspaces: HashMap<String, UsageWorkspace> =
@@ -586,7 +587,7 @@ impl BatchFacts {
                 if now_used != plan.used {
                     used.push((plan.id.as_str(), now_used));
                     drawn.push((
-                        plan.id.clone(),
+                        plan.id.to_string(),
                         now_used.checked_sub(plan.used).ok_or_else(|| overflow(&plan.id))?.milli(),
                     ));
                 }

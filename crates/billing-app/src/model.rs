@@ -11,6 +11,7 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -20,7 +21,7 @@ use chrono::{DateTime, Timelike, Utc};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Account {
     /// Id, `acc_…`.
-    pub id: String,
+    pub id: AccountId,
     /// Unique display name.
     pub name: String,
     /// Settlement currency.
@@ -45,7 +46,7 @@ pub struct PaymentMethod {
     /// Id, `pm_…`.
     pub id: String,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Card, PayPal, bank transfer (the balance needs no record).
     pub kind: PaymentMethodKind,
     /// What the customer sees, e.g. "Visa ending 4242".
@@ -108,7 +109,7 @@ pub struct Benefit {
     /// Id, `ben_…`.
     pub id: String,
     /// Holder.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Voucher or coupon.
     pub kind: BenefitKind,
     /// Face value.
@@ -118,7 +119,7 @@ pub struct Benefit {
     /// Where it is in its life.
     pub status: BenefitStatus,
     /// The order it was applied to.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
 }
 
 /// How a workspace is billed.
@@ -174,7 +175,7 @@ pub struct Workspace {
     /// Id, `ws_…`.
     pub id: String,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Region it runs in.
     pub region_id: String,
     /// Name, unique per account among active workspaces.
@@ -256,7 +257,7 @@ pub struct Tombstone {
     /// The deleted workspace's id.
     pub workspace_id: String,
     /// Its owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Its name.
     pub name: String,
     /// Jobs deleted.
@@ -320,9 +321,9 @@ impl InstanceState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstanceRecord {
     /// Id, `ins_…`.
-    pub id: String,
+    pub id: InstanceId,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Region.
     pub region_id: String,
     /// Which commodity.
@@ -352,7 +353,7 @@ pub struct InstanceRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuotaChange {
     /// The quota.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// The confirmation that made it.
     pub unsubscription_id: String,
     /// The first hour settled at the new CUs.
@@ -389,11 +390,11 @@ impl TenderRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderRecord {
     /// Id, `ord_…`.
-    pub id: String,
+    pub id: OrderId,
     /// The instance bought or renewed.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// Buyer.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// New or renewal.
     pub kind: OrderKind,
     /// Payment state.
@@ -492,7 +493,7 @@ pub struct Settlement {
     /// Workspace.
     pub workspace_id: String,
     /// Owner of the workspace.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Start of the clock hour.
     pub hour_start: DateTime<Utc>,
     /// True when the hour had been settled before.
@@ -502,7 +503,7 @@ pub struct Settlement {
     /// Covered by the quota.
     pub covered: CuHours,
     /// Drawn from resource plans, per plan instance id.
-    pub draws: Vec<(String, CuHours)>,
+    pub draws: Vec<(InstanceId, CuHours)>,
     /// Charged pay-as-you-go.
     pub pay_as_you_go: CuHours,
     /// Bill line in thousandths of the major unit.
@@ -529,7 +530,7 @@ pub struct ApiKey {
     /// Id, `key_…` (also the key's visible prefix).
     pub id: String,
     /// The account it acts for; `None` for an operator key.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// SHA-256 of the whole key, hex.
     pub key_hash: String,
     /// What it is for.

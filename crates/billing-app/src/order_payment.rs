@@ -12,6 +12,7 @@
 
 use std::collections::HashSet;
 
+use billing_domain::ids::OrderId;
 use billing_domain::order::OrderStatus;
 use serde_json::json;
 
@@ -33,7 +34,7 @@ impl Purchases {
     /// about each requested charge of its latest attempt, then pays the
     /// order or, on a decline, gives the rest back and leaves it unpaid with
     /// the reason. Safe to run in several processes at once and again.
-    pub async fn settle_order_payment(&self, order_id: &str) -> AppResult<Settled> {
+    pub async fn settle_order_payment(&self, order_id: &OrderId) -> AppResult<Settled> {
         let (order, charges) = {
             let mut tx = self.core.read().await?;
             let order = tx.order(order_id).await?.ok_or_else(|| AppError::not_found("order", order_id))?;
@@ -122,7 +123,7 @@ impl Purchases {
     /// account's lock (sparing any the order was paid with), then asks the
     /// channel to void each and records it. False when the order turned out
     /// to be paid with some of them.
-    async fn give_back(&self, order_id: &str, charges: &[ChargeRecord]) -> AppResult<bool> {
+    async fn give_back(&self, order_id: &OrderId, charges: &[ChargeRecord]) -> AppResult<bool> {
         let Some(first) = charges.first() else { return Ok(true) };
         let mut tx = self.core.begin().await?;
         tx.lock_account(&first.account_id).await?;
@@ -155,7 +156,7 @@ impl Purchases {
     /// order already paid is left as it is (`None`).
     async fn complete_order_payment(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         attempt: &str,
         captured_now: &HashSet<String>,
     ) -> AppResult<Option<Purchase>> {

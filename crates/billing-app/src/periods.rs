@@ -80,6 +80,7 @@ pub fn covered_periods(
 
 #[cfg(test)]
 mod tests {
+    use billing_domain::ids::InstanceId;
     use chrono::TimeZone;
 
     use super::*;
@@ -90,7 +91,7 @@ mod tests {
 
     fn change(day: u32, hour: u32, before: u32, after: u32) -> QuotaChange {
         QuotaChange {
-            instance_id: "ins".into(),
+            instance_id: InstanceId::trusted("ins"),
             unsubscription_id: format!("uns{day}{hour}"),
             effective_from: at(day, hour),
             quota_cu_before: before,

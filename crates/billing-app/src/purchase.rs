@@ -3,6 +3,7 @@
 //! placed; cash tenders when it is paid.
 
 use billing_domain::catalog::{CatalogError, Commodity, Region, check_months, quota_list_price};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -12,7 +13,7 @@ use serde_json::json;
 use crate::catalog::{PLAN_MAX_MONTHS, plan_list_price, region_of};
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::ledger::{self, Movement};
 use crate::model::{
     Account, BenefitKind, BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus,
@@ -41,7 +42,7 @@ pub struct Purchases {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuotaPurchase {
     /// Buyer.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The workspace the CUs are reserved for.
     pub workspace_id: String,
     /// CUs to reserve.
@@ -60,7 +61,7 @@ pub struct QuotaPurchase {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanPurchase {
     /// Buyer.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Region the CU-hours can be used in.
     pub region_id: String,
     /// CU-hours in the pack.
@@ -105,7 +106,7 @@ fn catalog_error(e: CatalogError) -> AppError {
 
 /// The account a purchase is for, locked for the transaction (see
 /// [`crate::store::AccountsTx::lock_account`]), or `NOT_FOUND` for one the caller may not see.
-async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &str) -> AppResult<Account> {
+async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id: &AccountId) -> AppResult<Account> {
     let account = if caller.may_see(account_id) { tx.lock_account(account_id).await? } else { None };
     visible(caller, "account", account_id, account, |a| &a.id)
 }
@@ -113,7 +114,7 @@ async fn locked_account(tx: &mut (dyn StoreTx + '_), caller: &Caller, account_id
 /// A new instance of `commodity` awaiting its first payment.
 fn pending_instance(account: &Account, region: &Region, commodity: Commodity, now: DateTime<Utc>) -> InstanceRecord {
     InstanceRecord {
-        id: new_id("ins"),
+        id: mint(),
         account_id: account.id.clone(),
         region_id: region.id.clone(),
         commodity,
@@ -154,7 +155,7 @@ async fn apply_benefits(
     account: &Account,
     list_price: Money,
     benefit_ids: &[String],
-    order_id: &str,
+    order_id: &OrderId,
     now: DateTime<Utc>,
 ) -> AppResult<OrderCharges> {
     let mut charges = OrderCharges::list_only(list_price);
@@ -295,7 +296,7 @@ impl Purchases {
     pub async fn renew(
         &self,
         caller: &Caller,
-        instance_id: &str,
+        instance_id: &InstanceId,
         months: u32,
         benefit_ids: &[String],
         tenders: Option<&[TenderInput]>,
@@ -311,7 +312,7 @@ impl Purchases {
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
-        instance_id: &str,
+        instance_id: &InstanceId,
         months: u32,
         benefit_ids: &[String],
         tenders: Option<&[TenderInput]>,
@@ -364,7 +365,7 @@ impl Purchases {
         if kind == OrderKind::New {
             tx.insert_instance(&instance).await?;
         }
-        let order_id = new_id("ord");
+        let order_id: OrderId = mint();
         let charges = apply_benefits(tx, account, list_price, benefit_ids, &order_id, now).await?;
         let order = OrderRecord {
             id: order_id,
@@ -396,7 +397,7 @@ impl Purchases {
     }
 
     /// Pays an unpaid order.
-    pub async fn pay_order(&self, caller: &Caller, order_id: &str, tenders: &[TenderInput]) -> AppResult<Purchase> {
+    pub async fn pay_order(&self, caller: &Caller, order_id: &OrderId, tenders: &[TenderInput]) -> AppResult<Purchase> {
         let mut tx = self.core.begin().await?;
         let purchase = self.pay_order_in(&mut *tx, caller, order_id, tenders).await?;
         tx.commit().await?;
@@ -408,7 +409,7 @@ impl Purchases {
         &self,
         tx: &mut (dyn StoreTx + '_),
         caller: &Caller,
-        order_id: &str,
+        order_id: &OrderId,
         tenders: &[TenderInput],
     ) -> AppResult<Purchase> {
         let order = tx.order(order_id).await?;
@@ -539,7 +540,7 @@ impl Purchases {
     /// and can be paid again); a channel that did not answer,
     /// `PAYMENT_CHANNEL_UNAVAILABLE` (the payment is finished later, and a
     /// repeat of the request with its idempotency key shows how it ended).
-    pub async fn finish_payment(&self, caller: &Caller, order_id: &str) -> AppResult<Purchase> {
+    pub async fn finish_payment(&self, caller: &Caller, order_id: &OrderId) -> AppResult<Purchase> {
         let (order, charges) = {
             let mut tx = self.core.read().await?;
             let order = tx.order(order_id).await?;
@@ -582,7 +583,7 @@ impl Purchases {
 
     /// Cancels an unpaid order; its vouchers and coupons become usable
     /// again, and an instance never paid for is cancelled with it.
-    pub async fn cancel_order(&self, caller: &Caller, order_id: &str) -> AppResult<OrderRecord> {
+    pub async fn cancel_order(&self, caller: &Caller, order_id: &OrderId) -> AppResult<OrderRecord> {
         let mut tx = self.core.begin().await?;
         let order = tx.order(order_id).await?;
         let order = visible(caller, "order", order_id, order, |o| &o.account_id)?;

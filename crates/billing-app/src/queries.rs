@@ -1,6 +1,8 @@
 //! Read-only lookups the front ends need beyond the use cases: instances,
 //! orders and settlements.
 
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
+
 use crate::core::{Caller, visible};
 use crate::error::{AppError, AppResult};
 use crate::model::{InstanceRecord, OrderRecord, Settlement};
@@ -13,7 +15,7 @@ pub const MAX_SETTLEMENTS: i64 = 1000;
 impl Purchases {
     /// The instances of `account_id` (or, for operators without one, of every
     /// account), newest first.
-    pub async fn instances(&self, caller: &Caller, account_id: Option<&str>) -> AppResult<Vec<InstanceRecord>> {
+    pub async fn instances(&self, caller: &Caller, account_id: Option<&AccountId>) -> AppResult<Vec<InstanceRecord>> {
         let mut tx = self.core.read().await?;
         let accounts = match (caller, account_id) {
             (Caller::Customer(own), _) => vec![own.clone()],
@@ -29,13 +31,13 @@ impl Purchases {
     }
 
     /// One instance.
-    pub async fn instance(&self, caller: &Caller, id: &str) -> AppResult<InstanceRecord> {
+    pub async fn instance(&self, caller: &Caller, id: &InstanceId) -> AppResult<InstanceRecord> {
         let found = self.core.read().await?.instance(id).await?;
         visible(caller, "instance", id, found, |i| &i.account_id)
     }
 
     /// An instance's orders, oldest first.
-    pub async fn orders(&self, caller: &Caller, instance_id: &str) -> AppResult<Vec<OrderRecord>> {
+    pub async fn orders(&self, caller: &Caller, instance_id: &InstanceId) -> AppResult<Vec<OrderRecord>> {
         let mut tx = self.core.read().await?;
         let found = tx.instance(instance_id).await?;
         visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
@@ -47,7 +49,7 @@ impl Purchases {
     pub async fn quota_timeline(
         &self,
         caller: &Caller,
-        instance_id: &str,
+        instance_id: &InstanceId,
     ) -> AppResult<(billing_domain::calendar::BillingZone, Vec<(OrderRecord, billing_domain::calendar::BillingPeriod)>)>
     {
         let mut tx = self.core.read().await?;
@@ -61,7 +63,11 @@ impl Purchases {
     }
 
     /// The changes of a quota's CUs (downgrades, a switch), oldest first.
-    pub async fn quota_changes(&self, caller: &Caller, instance_id: &str) -> AppResult<Vec<crate::model::QuotaChange>> {
+    pub async fn quota_changes(
+        &self,
+        caller: &Caller,
+        instance_id: &InstanceId,
+    ) -> AppResult<Vec<crate::model::QuotaChange>> {
         let mut tx = self.core.read().await?;
         let found = tx.instance(instance_id).await?;
         visible(caller, "instance", instance_id, found, |i| &i.account_id)?;
@@ -69,7 +75,7 @@ impl Purchases {
     }
 
     /// One order.
-    pub async fn order(&self, caller: &Caller, id: &str) -> AppResult<OrderRecord> {
+    pub async fn order(&self, caller: &Caller, id: &OrderId) -> AppResult<OrderRecord> {
         let found = self.core.read().await?.order(id).await?;
         visible(caller, "order", id, found, |o| &o.account_id)
     }

@@ -11,6 +11,7 @@ use std::fmt;
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Region;
 use billing_domain::change::{Action, ActionKind, quote_change};
+use billing_domain::ids::OrderId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
@@ -329,7 +330,7 @@ fn order_from_dto(path: &str, dto: OrderDto, invalid: &[PaymentMethodKind]) -> R
         tenders.push(Tender { method, amount, instrument_valid: !invalid.contains(&method) });
     }
     let order = Order {
-        id: dto.id,
+        id: OrderId::parse(&dto.id).map_err(|e| ScenarioError::at(at("id"), e))?,
         kind,
         status,
         paid_at: instant("paid_at", dto.paid_at.as_deref())?,

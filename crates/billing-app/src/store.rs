@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -122,30 +123,34 @@ pub trait AccountsTx: Send {
     /// Adds an account.
     async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
     /// An account by id.
-    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>>;
+    async fn account(&mut self, id: &AccountId) -> StoreResult<Option<Account>>;
     /// Sets the language an account reads the console in (`None`: none
     /// chosen).
-    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()>;
+    async fn set_account_locale(&mut self, id: &AccountId, locale: Option<&str>) -> StoreResult<()>;
     /// Every account, by name.
     async fn accounts(&mut self) -> StoreResult<Vec<Account>>;
     /// An account with a region and the newest policy version's number, in
     /// one read: what a quote needs besides the instance itself. `None` when
     /// the account does not exist.
-    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>>;
+    async fn account_in_region(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> StoreResult<Option<AccountInRegion>>;
     /// Holds the account until the transaction ends: every use case that
     /// reads an account's state and then writes it takes this first, so that
     /// racing requests for one account queue instead of both acting on what
     /// they read (SQLite's write lock already does this for the whole file).
     /// Returns the account as it stands under the lock, if it exists.
-    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>>;
+    async fn lock_account(&mut self, id: &AccountId) -> StoreResult<Option<Account>>;
     /// Adds `delta` to the balance and returns the new balance.
-    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money>;
+    async fn add_to_balance(&mut self, account_id: &AccountId, delta: Money) -> StoreResult<Money>;
     /// Adds a payment method.
     async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()>;
     /// A payment method by id.
     async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>>;
     /// An account's payment methods.
-    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>>;
+    async fn payment_methods(&mut self, account_id: &AccountId) -> StoreResult<Vec<PaymentMethod>>;
     /// Marks a payment method valid or not.
     async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()>;
     /// Adds a voucher or coupon.
@@ -153,7 +158,7 @@ pub trait AccountsTx: Send {
     /// A benefit by id.
     async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>>;
     /// An account's benefits.
-    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>>;
+    async fn benefits(&mut self, account_id: &AccountId) -> StoreResult<Vec<Benefit>>;
     /// Moves a benefit from `from` to `to`, binding it to `order_id` (a
     /// benefit made active again is bound to none); false when it was not
     /// in `from`.
@@ -162,7 +167,7 @@ pub trait AccountsTx: Send {
         id: &str,
         from: BenefitStatus,
         to: BenefitStatus,
-        order_id: Option<&str>,
+        order_id: Option<&OrderId>,
     ) -> StoreResult<bool>;
 }
 
@@ -192,7 +197,7 @@ pub trait WorkspacesTx: Send {
     /// in that order.
     async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>>;
     /// An account's active workspaces.
-    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>>;
+    async fn workspaces(&mut self, account_id: &AccountId) -> StoreResult<Vec<Workspace>>;
     /// Adds a job.
     async fn insert_job(&mut self, job: &Job) -> StoreResult<()>;
     /// A workspace's jobs, by name.
@@ -222,61 +227,66 @@ pub trait InstancesTx: Send {
     /// Adds an instance.
     async fn insert_instance(&mut self, instance: &InstanceRecord) -> StoreResult<()>;
     /// An instance by id.
-    async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>>;
+    async fn instance(&mut self, id: &InstanceId) -> StoreResult<Option<InstanceRecord>>;
     /// The instances among `ids` that exist, in no particular order.
-    async fn instances_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>>;
+    async fn instances_by_ids(&mut self, ids: &[&InstanceId]) -> StoreResult<Vec<InstanceRecord>>;
     /// An account's instances, newest first.
-    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>>;
+    async fn instances(&mut self, account_id: &AccountId) -> StoreResult<Vec<InstanceRecord>>;
     /// Instances in `state`, across accounts (for the scheduler).
     async fn instances_in_state(&mut self, state: InstanceState) -> StoreResult<Vec<InstanceRecord>>;
     /// Moves an instance from `from` to `to`; false when it was not in `from`.
-    async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool>;
+    async fn set_instance_state(
+        &mut self,
+        id: &InstanceId,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<bool>;
     /// Like [`InstancesTx::set_instance_state`], answering the instance as it
     /// now stands; `None` when it was not in `from` (or does not exist).
     async fn take_instance(
         &mut self,
-        id: &str,
+        id: &InstanceId,
         from: InstanceState,
         to: InstanceState,
     ) -> StoreResult<Option<InstanceRecord>>;
     /// Sets the auto-renew flag.
-    async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()>;
+    async fn set_auto_renew(&mut self, id: &InstanceId, auto_renew: bool) -> StoreResult<()>;
     /// Sets a plan's used CU-hours.
-    async fn set_plan_used(&mut self, id: &str, used: CuHours) -> StoreResult<()>;
+    async fn set_plan_used(&mut self, id: &InstanceId, used: CuHours) -> StoreResult<()>;
     /// The active quota of a workspace, if any.
     async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>>;
     /// An account's resource plans in a region.
-    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>>;
+    async fn plans_in_region(&mut self, account_id: &AccountId, region_id: &str) -> StoreResult<Vec<InstanceRecord>>;
     /// Adds an order with its tenders and benefit links.
     async fn insert_order(&mut self, order: &OrderRecord) -> StoreResult<()>;
     /// An order by id.
-    async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>>;
+    async fn order(&mut self, id: &OrderId) -> StoreResult<Option<OrderRecord>>;
     /// An instance's orders, oldest first.
-    async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>>;
+    async fn orders(&mut self, instance_id: &InstanceId) -> StoreResult<Vec<OrderRecord>>;
     /// The orders of all the instances `instance_ids`, oldest first.
-    async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>>;
+    async fn orders_of_instances(&mut self, instance_ids: &[&InstanceId]) -> StoreResult<Vec<OrderRecord>>;
     /// Unpaid orders placed at or before `cutoff`.
     async fn unpaid_orders_before(&mut self, cutoff: DateTime<Utc>) -> StoreResult<Vec<OrderRecord>>;
     /// Records the payment of an unpaid order; false when it was not unpaid.
     async fn mark_order_paid(&mut self, order: &OrderRecord) -> StoreResult<bool>;
     /// Records why an unpaid order's payment did not go through (or clears it).
-    async fn set_order_payment_failure(&mut self, order_id: &str, failure: Option<&str>) -> StoreResult<()>;
+    async fn set_order_payment_failure(&mut self, order_id: &OrderId, failure: Option<&str>) -> StoreResult<()>;
     /// Records what downgrades took out of a paid order (`released_cash`)
     /// and of each of its tenders (`released`); false when it is not paid.
     async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool>;
     /// Sets a quota's CUs.
-    async fn set_quota_cu(&mut self, instance_id: &str, quota_cu: u32) -> StoreResult<()>;
+    async fn set_quota_cu(&mut self, instance_id: &InstanceId, quota_cu: u32) -> StoreResult<()>;
     /// Records a change of a quota's CUs.
     async fn insert_quota_change(&mut self, change: &QuotaChange) -> StoreResult<()>;
     /// The changes of the quotas `instance_ids`, oldest first.
-    async fn quota_changes(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>>;
+    async fn quota_changes(&mut self, instance_ids: &[&InstanceId]) -> StoreResult<Vec<QuotaChange>>;
     /// CUs reserved by the region's quotas in force (active).
     async fn reserved_cu_in_region(&mut self, region_id: &str) -> StoreResult<i64>;
     /// Holds the region until the transaction ends, so that two
     /// activations in it are counted one after the other.
     async fn lock_region(&mut self, region_id: &str) -> StoreResult<()>;
     /// Moves an order from `from` to `to`; false when it was not in `from`.
-    async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool>;
+    async fn set_order_status(&mut self, id: &OrderId, from: OrderStatus, to: OrderStatus) -> StoreResult<bool>;
 }
 
 /// Usage records and what settling them reads and writes beside the
@@ -335,7 +345,7 @@ pub trait DocumentsTx: Send {
     /// The invoice numbers of those of `order_ids` that have an invoice, as
     /// `(order id, number)`; an invoice of this transaction, not numbered
     /// yet, by its number token (filled in at commit).
-    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>>;
+    async fn invoice_numbers(&mut self, order_ids: &[&OrderId]) -> StoreResult<Vec<(OrderId, String)>>;
 }
 
 /// API keys and the service's settings.
@@ -349,7 +359,7 @@ pub trait AccessTx: Send {
     async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>>;
     /// Keys by id, of one account (`Some`) or of everyone (`None`), at most
     /// `limit`, ordered by id.
-    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>>;
+    async fn api_keys(&mut self, account_id: Option<&AccountId>, limit: i64) -> StoreResult<Vec<ApiKey>>;
     /// Marks a key revoked at `at` unless it already is; whether it was.
     async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
     /// A setting's value.
@@ -369,7 +379,7 @@ pub trait ChargesTx: Send {
     /// One charge.
     async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>>;
     /// An order's charges, every payment attempt's, oldest first.
-    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>>;
+    async fn charges_of_order(&mut self, order_id: &OrderId) -> StoreResult<Vec<ChargeRecord>>;
     /// Moves a charge from `from` to `to`; false when it was not in `from`.
     async fn set_charge_status(
         &mut self,
@@ -428,7 +438,7 @@ pub trait BillsTx: Send {
     /// `starting_after`.
     async fn account_orders(
         &mut self,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<OrderRecord>>;
@@ -443,7 +453,7 @@ pub trait DirectoryTx: Send {
     /// Accounts matching `filter` with their counts, by name then id.
     async fn account_summaries(&mut self, filter: &AccountFilter) -> StoreResult<Vec<AccountSummary>>;
     /// One account with its counts.
-    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>>;
+    async fn account_summary(&mut self, id: &AccountId) -> StoreResult<Option<AccountSummary>>;
     /// Entries of one ledger account, newest first, after the movement
     /// `before` names; `None` when that movement has no entry there.
     async fn balance_lines(
@@ -480,7 +490,7 @@ pub trait RefundsTx: Send {
     /// Full refunds of an account for a commodity in `[from, to)`.
     async fn full_refunds_between(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         commodity: Commodity,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -493,11 +503,11 @@ pub trait RefundsTx: Send {
     async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>>;
     /// The sum of an order's refunds that carry money (failed ones
     /// excluded, since their replacement carries it).
-    async fn order_refunded(&mut self, order_id: &str) -> StoreResult<i64>;
+    async fn order_refunded(&mut self, order_id: &OrderId) -> StoreResult<i64>;
     /// Moves a paid order to refunded and answers the sum of its refunds
     /// that carry money (failed ones excluded, since their replacement
     /// carries it) as it stood before; `None` when the order was not paid.
-    async fn refund_order(&mut self, order_id: &str) -> StoreResult<Option<i64>>;
+    async fn refund_order(&mut self, order_id: &OrderId) -> StoreResult<Option<i64>>;
     /// True when some pending refund could be claimed at `now`: a read, so
     /// that a worker with nothing due writes nothing.
     async fn refund_due(&mut self, now: DateTime<Utc>) -> StoreResult<bool>;

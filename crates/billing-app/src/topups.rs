@@ -3,6 +3,7 @@
 //! captured it; a bank transfer is credited by an operator who saw it
 //! arrive. Nothing a customer says about money they sent is believed.
 
+use billing_domain::ids::AccountId;
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use serde_json::json;
@@ -23,7 +24,7 @@ pub const MAX_TOP_UP_MAJOR: i64 = 100_000_000;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopUpRequest {
     /// The account credited.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// How much.
     pub amount: Money,
     /// Card or PayPal (charged through the channel), or bank transfer
@@ -56,7 +57,7 @@ impl Purchases {
     }
 
     /// Records a bank transfer that arrived on an account (operators only).
-    pub async fn record_transfer(&self, caller: &Caller, account_id: &str, amount: Money) -> AppResult<Account> {
+    pub async fn record_transfer(&self, caller: &Caller, account_id: &AccountId, amount: Money) -> AppResult<Account> {
         let request = TopUpRequest {
             account_id: account_id.to_owned(),
             amount,

@@ -104,9 +104,9 @@ impl From<&OrderRecord> for OrderDto {
     fn from(o: &OrderRecord) -> Self {
         let c = &o.charges;
         OrderDto {
-            id: o.id.clone(),
-            instance_id: o.instance_id.clone(),
-            account_id: o.account_id.clone(),
+            id: o.id.to_string(),
+            instance_id: o.instance_id.to_string(),
+            account_id: o.account_id.to_string(),
             kind: o.kind.as_str().to_owned(),
             status: o.status.as_str().to_owned(),
             months: o.months,
@@ -157,8 +157,8 @@ pub struct PurchasedInstanceDto {
 impl From<&InstanceRecord> for PurchasedInstanceDto {
     fn from(r: &InstanceRecord) -> Self {
         PurchasedInstanceDto {
-            id: r.id.clone(),
-            account_id: r.account_id.clone(),
+            id: r.id.to_string(),
+            account_id: r.account_id.to_string(),
             region_id: r.region_id.clone(),
             commodity: r.commodity.code().to_owned(),
             workspace_id: r.workspace_id.clone(),
@@ -235,9 +235,9 @@ pub struct RefundDto {
 impl From<&Refund> for RefundDto {
     fn from(r: &Refund) -> Self {
         RefundDto {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             unsubscription_id: r.unsubscription_id.clone(),
-            order_id: r.order_id.clone(),
+            order_id: r.order_id.to_string(),
             from: r.from.as_str().to_owned(),
             to: r.destination.as_str().to_owned(),
             amount: r.amount.to_string(),
@@ -294,8 +294,8 @@ impl From<&UnsubscriptionResult> for UnsubscriptionDto {
             id: u.id.clone(),
             action: u.action.as_str().to_owned(),
             quota_cu_after: u.quota_cu_after,
-            instance_id: u.instance_id.clone(),
-            order_id: u.order_id.clone(),
+            instance_id: u.instance_id.to_string(),
+            order_id: u.order_id.as_ref().map(ToString::to_string),
             quote_id: u.quote_id.clone(),
             refund: u.refund.to_string(),
             currency: u.refund.currency().code().to_owned(),

@@ -1,6 +1,7 @@
 //! Workspaces and what they hold: jobs with their scripts, data objects and
 //! queues.
 
+use billing_domain::ids::AccountId;
 use serde_json::json;
 
 use crate::accounts::Accounts;
@@ -41,7 +42,7 @@ impl Accounts {
     pub async fn create_workspace(
         &self,
         caller: &Caller,
-        account_id: &str,
+        account_id: &AccountId,
         region_id: &str,
         name: &str,
         billing_method: BillingMethod,
@@ -95,7 +96,7 @@ impl Accounts {
     }
 
     /// An account's active workspaces.
-    pub async fn workspaces(&self, caller: &Caller, account_id: &str) -> AppResult<Vec<Workspace>> {
+    pub async fn workspaces(&self, caller: &Caller, account_id: &AccountId) -> AppResult<Vec<Workspace>> {
         let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;

@@ -30,6 +30,7 @@ use billing_app::purchase::{QuotaPurchase, TenderInput};
 use billing_app::unsubscription::Confirmation;
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::catalog::{Region, quota_list_price};
+use billing_domain::ids::AccountId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_store::{Backend, SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
@@ -79,7 +80,7 @@ const HEADROOM_PERCENT: usize = 200;
 
 /// An account the calls act for, as its customer.
 struct Client {
-    account_id: String,
+    account_id: AccountId,
     caller: Caller,
     /// The card registered through the channel, when purchases pay by card.
     card: Option<String>,

@@ -7,8 +7,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use billing_app::AppError;
 use billing_app::model::Account;
 use billing_app::{AppResult, Caller};
+use billing_domain::ids::AccountId;
 
 use crate::forms::FormData;
 use crate::i18n::Locale;
@@ -91,9 +93,9 @@ impl Session {
         !matches!(self.caller, Caller::Customer(_))
     }
 
-    /// The customer's account id ("" for operators).
-    pub fn account_id(&self) -> &str {
-        self.account.as_ref().map_or("", |a| a.id.as_str())
+    /// The customer's account id; an operator has none.
+    pub fn account_id(&self) -> Result<&AccountId, AppError> {
+        self.account.as_ref().map(|a| &a.id).ok_or_else(|| AppError::not_found("account", "operator"))
     }
 
     /// The page frame for this visitor, with `current` marked in the menu.

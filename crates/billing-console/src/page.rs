@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use billing_app::AppError;
+use billing_domain::ids::Id;
 
 use crate::i18n::{Arg, Locale};
 
@@ -263,3 +264,9 @@ pub fn see_other_with_cookies(to: &str, cookies: &[String]) -> Response {
 
 /// Result of a page handler.
 pub type PageResult = Result<Response, PageError>;
+
+/// Reads an id from a console address; one that cannot be an id names
+/// nothing, so it is not found.
+pub fn parse_id<I: Id>(text: &str) -> Result<I, AppError> {
+    I::parse(text).map_err(|_| AppError::not_found(I::WHAT, text))
+}

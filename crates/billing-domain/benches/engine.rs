@@ -10,6 +10,7 @@ use std::hint::black_box;
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::change::{Action, quote_change};
+use billing_domain::ids::OrderId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
@@ -32,7 +33,7 @@ fn tender(method: PaymentMethodKind, amount: &str) -> Tender {
 
 fn quota_with_pending_renewal() -> Instance {
     let order = |id: &str, kind, start: Option<&str>, paid_at: &str, tenders| Order {
-        id: id.to_owned(),
+        id: OrderId::trusted(id),
         kind,
         status: OrderStatus::Paid,
         paid_at: Some(at(paid_at)),

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::ids::OrderId;
 use crate::money::{Money, split_into};
 use crate::order::{MAX_TENDERS_PER_ORDER, PaymentMethodKind, Tender};
 use crate::policy::Policy;
@@ -43,7 +44,7 @@ pub struct Destination {
     /// Position of the order in [`Instance::orders`].
     pub order_index: usize,
     /// The order's id.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Position of the tender in the order's tenders.
     pub tender_index: usize,
     /// How that part was paid.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+use crate::ids::OrderId;
 use crate::money::{Currency, Money, MoneyError};
 
 /// Most cash tenders one order may have; keeps quoting free of heap scratch.
@@ -157,7 +158,7 @@ impl OrderCharges {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
     /// Identifier, unique within the instance.
-    pub id: String,
+    pub id: OrderId,
     /// New purchase or renewal.
     pub kind: OrderKind,
     /// Payment state.
@@ -274,7 +275,7 @@ impl Order {
     /// An order not paid yet (unpaid, or cancelled unpaid) may have no
     /// tenders and no activation: it is paid, and starts, later.
     pub fn validate(&self) -> Result<(), OrderError> {
-        let order = || self.id.clone();
+        let order = || self.id.to_string();
         let c = &self.charges;
         let currency = self.currency();
         let fields =

@@ -7,6 +7,7 @@ use thiserror::Error;
 use crate::calendar::{BillingPeriod, BillingZone, CalendarError, ProrationUnit, first_period, period_from_anchor};
 use crate::change::{ActionKind, Share};
 use crate::destination::{Destination, route_tenders};
+use crate::ids::OrderId;
 use crate::money::{Currency, Money, MoneyError, floor_to_minor};
 use crate::order::{Order, OrderCharges, OrderKind, OrderStatus};
 use crate::policy::{Policy, ResourcePlanWindow};
@@ -153,7 +154,7 @@ pub struct QuoteLine {
     /// Position of the order in [`Instance::orders`].
     pub order_index: usize,
     /// The order's id.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Its role.
     pub kind: LineKind,
     /// How its price was built up (vouchers and coupons shown, not refunded).
@@ -286,7 +287,7 @@ pub fn quote_refund(instance: Option<&Instance>, ctx: &QuoteContext<'_>) -> Resu
 /// `order_id` that is not a pending renewal of the quota is an error.
 pub fn quote_renewal_refund(
     instance: Option<&Instance>,
-    order_id: &str,
+    order_id: &OrderId,
     ctx: &QuoteContext<'_>,
 ) -> Result<Quote, QuoteError> {
     let Some(instance) = instance else {
@@ -299,14 +300,14 @@ pub fn quote_renewal_refund(
         return Err(QuoteError::InvalidInstance("only subscription quotas have renewals"));
     }
     // A renewal given back already is said to be so, not to be unknown.
-    if instance.orders.iter().any(|o| o.id == order_id && o.status == OrderStatus::Refunded) {
+    if instance.orders.iter().any(|o| o.id == *order_id && o.status == OrderStatus::Refunded) {
         return Ok(Quote::refused(ctx.account_currency, ReasonCode::AlreadyUnsubscribed));
     }
     let mut lines = Vec::with_capacity(instance.orders.len());
     if let Some(reason) = quota_lines(instance, ctx, Share::Whole, &mut lines)? {
         return Ok(Quote::refused(ctx.account_currency, reason));
     }
-    lines.retain(|l| l.order_id == order_id && l.kind == LineKind::PendingRenewal);
+    lines.retain(|l| l.order_id == *order_id && l.kind == LineKind::PendingRenewal);
     if lines.is_empty() {
         return Err(QuoteError::InvalidInstance("the order is not a pending renewal of this quota"));
     }

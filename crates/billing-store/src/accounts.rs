@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use billing_app::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use billing_app::store::{AccountInRegion, AccountsTx, StoreError, StoreResult};
+use billing_domain::ids::{AccountId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use sqlx::any::AnyRow;
@@ -15,7 +16,7 @@ use crate::tx::SqlTx;
 pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
     let currency = row.currency("currency")?;
     Ok(Account {
-        id: row.text("id")?,
+        id: row.id("id")?,
         name: row.text("name")?,
         currency,
         balance: row.money(currency, "balance_minor")?,
@@ -27,7 +28,7 @@ pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
 fn payment_method(row: &AnyRow) -> StoreResult<PaymentMethod> {
     Ok(PaymentMethod {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         kind: by_name("kind", &row.text("kind")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
         label: row.text("label")?,
         valid: row.flag("valid")?,
@@ -38,12 +39,12 @@ fn benefit(row: &AnyRow) -> StoreResult<Benefit> {
     let currency = row.currency("currency")?;
     Ok(Benefit {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         kind: by_name("kind", &row.text("kind")?, &BenefitKind::ALL, BenefitKind::as_str)?,
         amount: row.money(currency, "amount_minor")?,
         expires_at: row.instant("expires_at")?,
         status: by_name("status", &row.text("status")?, &BenefitStatus::ALL, BenefitStatus::as_str)?,
-        order_id: row.opt_text("order_id")?,
+        order_id: row.opt_id("order_id")?,
     })
 }
 
@@ -51,7 +52,7 @@ fn benefit(row: &AnyRow) -> StoreResult<Benefit> {
 impl AccountsTx for SqlTx {
     async fn insert_account(&mut self, a: &Account) -> StoreResult<()> {
         sqlx::query("INSERT INTO accounts (id, name, currency, balance_minor, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&a.id)
+            .bind(a.id.as_str())
             .bind(&a.name)
             .bind(a.currency.code())
             .bind(a.balance.minor())
@@ -62,26 +63,30 @@ impl AccountsTx for SqlTx {
         Ok(())
     }
 
-    async fn account(&mut self, id: &str) -> StoreResult<Option<Account>> {
+    async fn account(&mut self, id: &AccountId) -> StoreResult<Option<Account>> {
         let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
         row.as_ref().map(account).transpose()
     }
 
-    async fn set_account_locale(&mut self, id: &str, locale: Option<&str>) -> StoreResult<()> {
+    async fn set_account_locale(&mut self, id: &AccountId, locale: Option<&str>) -> StoreResult<()> {
         sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
             .bind(locale)
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
-    async fn account_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Option<AccountInRegion>> {
+    async fn account_in_region(
+        &mut self,
+        account_id: &AccountId,
+        region_id: &str,
+    ) -> StoreResult<Option<AccountInRegion>> {
         let row = sqlx::query(
             "SELECT a.*, r.id AS region_id, r.zone AS region_zone, r.currency AS region_currency, \
              r.cu_month_price_minor AS region_cu_month_price_minor, \
@@ -91,7 +96,7 @@ impl AccountsTx for SqlTx {
              CAST((SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS BIGINT) AS newest_policy_version \
              FROM accounts a LEFT JOIN regions r ON r.id = $2 WHERE a.id = $1",
         )
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(region_id)
         .fetch_optional(&mut *self.tx)
         .await
@@ -114,23 +119,23 @@ impl AccountsTx for SqlTx {
         rows.iter().map(account).collect()
     }
 
-    async fn lock_account(&mut self, id: &str) -> StoreResult<Option<Account>> {
+    async fn lock_account(&mut self, id: &AccountId) -> StoreResult<Option<Account>> {
         let sql = match self.backend {
             crate::Backend::Postgres => "SELECT * FROM accounts WHERE id = $1 FOR UPDATE",
             // The transaction already holds the database's write lock.
             crate::Backend::Sqlite => "SELECT * FROM accounts WHERE id = $1",
         };
-        let row = sqlx::query(sql).bind(id).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
         row.as_ref().map(account).transpose()
     }
 
-    async fn add_to_balance(&mut self, account_id: &str, delta: Money) -> StoreResult<Money> {
+    async fn add_to_balance(&mut self, account_id: &AccountId, delta: Money) -> StoreResult<Money> {
         let row = sqlx::query(
             "UPDATE accounts SET balance_minor = balance_minor + $1 WHERE id = $2 AND currency = $3 \
              RETURNING balance_minor",
         )
         .bind(delta.minor())
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(delta.currency().code())
         .fetch_optional(&mut *self.tx)
         .await
@@ -142,7 +147,7 @@ impl AccountsTx for SqlTx {
     async fn insert_payment_method(&mut self, m: &PaymentMethod) -> StoreResult<()> {
         sqlx::query("INSERT INTO payment_methods (id, account_id, kind, label, valid) VALUES ($1, $2, $3, $4, $5)")
             .bind(&m.id)
-            .bind(&m.account_id)
+            .bind(m.account_id.as_str())
             .bind(m.kind.as_str())
             .bind(&m.label)
             .bind(i64::from(m.valid))
@@ -161,9 +166,9 @@ impl AccountsTx for SqlTx {
         row.as_ref().map(payment_method).transpose()
     }
 
-    async fn payment_methods(&mut self, account_id: &str) -> StoreResult<Vec<PaymentMethod>> {
+    async fn payment_methods(&mut self, account_id: &AccountId) -> StoreResult<Vec<PaymentMethod>> {
         let rows = sqlx::query("SELECT * FROM payment_methods WHERE account_id = $1 ORDER BY id")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -186,7 +191,7 @@ impl AccountsTx for SqlTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&b.id)
-        .bind(&b.account_id)
+        .bind(b.account_id.as_str())
         .bind(b.kind.as_str())
         .bind(b.amount.currency().code())
         .bind(b.amount.minor())
@@ -208,9 +213,9 @@ impl AccountsTx for SqlTx {
         row.as_ref().map(benefit).transpose()
     }
 
-    async fn benefits(&mut self, account_id: &str) -> StoreResult<Vec<Benefit>> {
+    async fn benefits(&mut self, account_id: &AccountId) -> StoreResult<Vec<Benefit>> {
         let rows = sqlx::query("SELECT * FROM benefits WHERE account_id = $1 ORDER BY id")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -222,7 +227,7 @@ impl AccountsTx for SqlTx {
         id: &str,
         from: BenefitStatus,
         to: BenefitStatus,
-        order_id: Option<&str>,
+        order_id: Option<&OrderId>,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE benefits SET status = $1, \
@@ -230,7 +235,7 @@ impl AccountsTx for SqlTx {
              WHERE id = $3 AND status = $4",
         )
         .bind(to.as_str())
-        .bind(order_id)
+        .bind(order_id.map(OrderId::as_str))
         .bind(id)
         .bind(from.as_str())
         .execute(&mut *self.tx)

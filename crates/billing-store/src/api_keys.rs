@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use billing_app::model::ApiKey;
 use billing_app::store::{AccessTx, StoreError, StoreResult};
+use billing_domain::ids::AccountId;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
@@ -13,7 +14,7 @@ use crate::tx::SqlTx;
 fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {
         id: row.text("id")?,
-        account_id: row.opt_text("account_id")?,
+        account_id: row.opt_id("account_id")?,
         key_hash: row.text("key_hash")?,
         label: row.text("label")?,
         created_at: row.instant("created_at")?,
@@ -68,10 +69,10 @@ impl AccessTx for SqlTx {
         row.as_ref().map(api_key).transpose()
     }
 
-    async fn api_keys(&mut self, account_id: Option<&str>, limit: i64) -> StoreResult<Vec<ApiKey>> {
+    async fn api_keys(&mut self, account_id: Option<&AccountId>, limit: i64) -> StoreResult<Vec<ApiKey>> {
         let rows = match account_id {
             Some(account) => sqlx::query("SELECT * FROM api_keys WHERE account_id = $1 ORDER BY id LIMIT $2")
-                .bind(account.to_owned())
+                .bind(account.to_string())
                 .bind(limit),
             None => sqlx::query("SELECT * FROM api_keys ORDER BY id LIMIT $1").bind(limit),
         }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use billing_app::bills::{UsageDay, UsageRange};
 use billing_app::model::OrderRecord;
 use billing_app::store::{BillsTx, StoreError, StoreResult};
+use billing_domain::ids::AccountId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, NaiveDate};
@@ -72,7 +73,7 @@ impl BillsTx for SqlTx {
         let workspaces = sqlx::query(
             "SELECT id, name FROM workspaces WHERE account_id = $1 AND ($2 IS NULL OR id = $2) ORDER BY id",
         )
-        .bind(&range.account_id)
+        .bind(range.account_id.as_str())
         .bind(range.workspace_id.as_deref())
         .fetch_all(&mut *self.tx)
         .await
@@ -128,7 +129,7 @@ impl BillsTx for SqlTx {
 
     async fn account_orders(
         &mut self,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<OrderRecord>> {
@@ -139,7 +140,7 @@ impl BillsTx for SqlTx {
              AND ($2 IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders WHERE id = $2)) \
              ORDER BY created_at DESC, id DESC LIMIT $3",
         )
-        .bind(account_id)
+        .bind(account_id.map(AccountId::as_str))
         .bind(starting_after)
         .bind(limit)
         .fetch_all(&mut *self.tx)

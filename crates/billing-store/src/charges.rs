@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::store::{ChargesTx, StoreResult};
+use billing_domain::ids::OrderId;
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -15,8 +16,8 @@ fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
     let currency = row.currency("currency")?;
     Ok(ChargeRecord {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
-        order_id: row.opt_text("order_id")?,
+        account_id: row.id("account_id")?,
+        order_id: row.opt_id("order_id")?,
         payment_id: row.text("payment_id")?,
         index: row.int("idx")?,
         method: by_name("method", &row.text("method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
@@ -38,7 +39,7 @@ impl ChargesTx for SqlTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&c.id)
-        .bind(&c.account_id)
+        .bind(c.account_id.as_str())
         .bind(c.order_id.as_deref())
         .bind(c.index)
         .bind(c.method.as_str())
@@ -65,9 +66,9 @@ impl ChargesTx for SqlTx {
         row.as_ref().map(charge).transpose()
     }
 
-    async fn charges_of_order(&mut self, order_id: &str) -> StoreResult<Vec<ChargeRecord>> {
+    async fn charges_of_order(&mut self, order_id: &OrderId) -> StoreResult<Vec<ChargeRecord>> {
         let rows = sqlx::query("SELECT * FROM charges WHERE order_id = $1 ORDER BY created_at, payment_id, idx")
-            .bind(order_id)
+            .bind(order_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use billing_app::directory::{AccountFilter, AccountSummary, AuditFilter, AuditOrder, BalanceLine};
 use billing_app::model::AuditEvent;
 use billing_app::store::{DirectoryTx, StoreResult};
+use billing_domain::ids::AccountId;
 use sqlx::any::AnyRow;
 
 use crate::accounts::account;
@@ -80,9 +81,9 @@ impl DirectoryTx for SqlTx {
         rows.iter().map(summary).collect()
     }
 
-    async fn account_summary(&mut self, id: &str) -> StoreResult<Option<AccountSummary>> {
+    async fn account_summary(&mut self, id: &AccountId) -> StoreResult<Option<AccountSummary>> {
         let sql = format!("{SUMMARY} WHERE a.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
         row.as_ref().map(summary).transpose()
     }
 

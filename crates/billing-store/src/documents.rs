@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
 use billing_app::store::{DocumentsTx, StoreError, StoreResult};
+use billing_domain::ids::OrderId;
 use sqlx::any::AnyRow;
 
 use crate::Backend;
@@ -20,7 +21,7 @@ fn document(row: &AnyRow) -> StoreResult<DocumentRecord> {
         number: row.text("number")?,
         year: i32::try_from(year).map_err(|_| StoreError::Corrupt(format!("year {year}")))?,
         seq: row.int("seq")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         source_id: row.text("source_id")?,
         total: row.money(currency, "total_minor")?,
         issued_at: row.instant("issued_at")?,
@@ -72,7 +73,7 @@ impl SqlTx {
         .bind(&draft.number_token)
         .bind(&d.id)
         .bind(d.kind.as_str())
-        .bind(&d.account_id)
+        .bind(d.account_id.as_str())
         .bind(&d.source_id)
         .bind(d.total.currency().code())
         .bind(d.total.minor())
@@ -146,7 +147,7 @@ impl SqlTx {
         .bind(i64::from(d.year))
         .bind(d.seq)
         .bind(&d.number)
-        .bind(&d.account_id)
+        .bind(d.account_id.as_str())
         .bind(&d.source_id)
         .bind(d.total.currency().code())
         .bind(d.total.minor())
@@ -158,8 +159,11 @@ impl SqlTx {
         .map_err(map_err)?;
         Ok(())
     }
+}
 
-    pub(crate) async fn invoice_number_rows(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
+#[async_trait]
+impl DocumentsTx for SqlTx {
+    async fn invoice_numbers(&mut self, order_ids: &[&OrderId]) -> StoreResult<Vec<(OrderId, String)>> {
         let mut found = Vec::new();
         for chunk in order_ids.chunks(crate::usage::ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -168,27 +172,21 @@ impl SqlTx {
             );
             let mut query = sqlx::query(&sql);
             for id in chunk {
-                query = query.bind(*id);
+                query = query.bind(id.as_str());
             }
             let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
             for row in &rows {
-                found.push((row.text("source_id")?, row.text("number")?));
+                found.push((row.id("source_id")?, row.text("number")?));
             }
         }
-        Ok(found)
-    }
-}
-
-#[async_trait]
-impl DocumentsTx for SqlTx {
-    async fn invoice_numbers(&mut self, order_ids: &[&str]) -> StoreResult<Vec<(String, String)>> {
-        let mut found = self.invoice_number_rows(order_ids).await?;
         // Invoices of this transaction, still to be numbered, by token.
         found.extend(
             self.drafts
                 .iter()
-                .filter(|d| d.record.kind == DocumentKind::Invoice && order_ids.contains(&d.record.source_id.as_str()))
-                .map(|d| (d.record.source_id.clone(), d.number_token.clone())),
+                .filter(|d| {
+                    d.record.kind == DocumentKind::Invoice && order_ids.iter().any(|o| o.as_str() == d.record.source_id)
+                })
+                .map(|d| (OrderId::trusted(d.record.source_id.as_str()), d.number_token.clone())),
         );
         Ok(found)
     }

@@ -18,7 +18,7 @@ fn event(row: &AnyRow) -> StoreResult<Event> {
     Ok(Event {
         id: row.text("id")?,
         event_type: row.parsed::<EventType>("event_type")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         resource_id: row.text("resource_id")?,
         occurred_at: row.instant("occurred_at")?,
         data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("events.data: {e}")))?,
@@ -47,7 +47,7 @@ fn types_of(text: &str) -> StoreResult<Vec<EventType>> {
 fn endpoint(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
     Ok(WebhookEndpoint {
         id: row.text("id")?,
-        account_id: row.opt_text("account_id")?,
+        account_id: row.opt_id("account_id")?,
         url: row.text("url")?,
         event_types: types_of(&row.text("event_types")?)?,
         description: row.text("description")?,
@@ -151,7 +151,7 @@ impl EventsTx for SqlTx {
             sqlx::query(sql)
                 .bind(&e.id)
                 .bind(e.event_type.as_str())
-                .bind(&e.account_id)
+                .bind(e.account_id.as_str())
                 .bind(micros(e.occurred_at))
                 .bind(&e.resource_id)
                 .bind(&data)

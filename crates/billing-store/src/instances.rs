@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, TenderRecord};
 use billing_app::store::{InstancesTx, StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -23,8 +24,8 @@ pub(crate) fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
         .map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("quota_cu {v}"))))
         .transpose()?;
     Ok(InstanceRecord {
-        id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        id: row.id("id")?,
+        account_id: row.id("account_id")?,
         region_id: row.text("region_id")?,
         commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
         workspace_id: row.opt_text("workspace_id")?,
@@ -44,9 +45,9 @@ pub(crate) fn order(row: &AnyRow) -> StoreResult<OrderRecord> {
     let currency = row.currency("currency")?;
     let months = row.int("months")?;
     Ok(OrderRecord {
-        id: row.text("id")?,
-        instance_id: row.text("instance_id")?,
-        account_id: row.text("account_id")?,
+        id: row.id("id")?,
+        instance_id: row.id("instance_id")?,
+        account_id: row.id("account_id")?,
         kind: by_name("kind", &row.text("kind")?, &OrderKind::ALL, OrderKind::as_str)?,
         status: by_name("status", &row.text("status")?, &OrderStatus::ALL, OrderStatus::as_str)?,
         months: u32::try_from(months).map_err(|_| StoreError::Corrupt(format!("months {months}")))?,
@@ -117,7 +118,7 @@ impl SqlTx {
             // statements serve every number of them. Padding a single order
             // to 8 rows made PostgreSQL scan `order_benefits` in
             // confirmations: 447-531 TPS against 899-942 unpadded.
-            let mut ids: Vec<String> = piece.iter().map(|o| o.id.clone()).collect();
+            let mut ids: Vec<String> = piece.iter().map(|o| o.id.to_string()).collect();
             if ids.len() > 8 {
                 ids.resize(ids.len().next_power_of_two(), ids[ids.len() - 1].clone());
             }
@@ -172,8 +173,8 @@ impl InstancesTx for SqlTx {
              used_milli, state, promotion_non_refundable, transferred, auto_renew, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&i.id)
-        .bind(&i.account_id)
+        .bind(i.id.as_str())
+        .bind(i.account_id.as_str())
         .bind(&i.region_id)
         .bind(i.commodity.code())
         .bind(i.workspace_id.as_deref())
@@ -191,21 +192,21 @@ impl InstancesTx for SqlTx {
         Ok(())
     }
 
-    async fn instance(&mut self, id: &str) -> StoreResult<Option<InstanceRecord>> {
+    async fn instance(&mut self, id: &InstanceId) -> StoreResult<Option<InstanceRecord>> {
         let row = sqlx::query("SELECT * FROM instances WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
         row.as_ref().map(instance).transpose()
     }
 
-    async fn instances_by_ids(&mut self, ids: &[&str]) -> StoreResult<Vec<InstanceRecord>> {
+    async fn instances_by_ids(&mut self, ids: &[&InstanceId]) -> StoreResult<Vec<InstanceRecord>> {
         let rows = self.rows_in("SELECT * FROM instances WHERE", "id", ids).await?;
         rows.iter().map(instance).collect()
     }
 
-    async fn instances(&mut self, account_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+    async fn instances(&mut self, account_id: &AccountId) -> StoreResult<Vec<InstanceRecord>> {
         self.instance_rows("account_id = $1", account_id).await
     }
 
@@ -213,20 +214,25 @@ impl InstancesTx for SqlTx {
         self.instance_rows("state = $1", state.as_str()).await
     }
 
-    async fn set_instance_state(&mut self, id: &str, from: InstanceState, to: InstanceState) -> StoreResult<bool> {
+    async fn set_instance_state(
+        &mut self,
+        id: &InstanceId,
+        from: InstanceState,
+        to: InstanceState,
+    ) -> StoreResult<bool> {
         self.transition("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3", id, from.as_str(), to.as_str())
             .await
     }
 
     async fn take_instance(
         &mut self,
-        id: &str,
+        id: &InstanceId,
         from: InstanceState,
         to: InstanceState,
     ) -> StoreResult<Option<InstanceRecord>> {
         let row = sqlx::query("UPDATE instances SET state = $1 WHERE id = $2 AND state = $3 RETURNING *")
             .bind(to.as_str())
-            .bind(id)
+            .bind(id.as_str())
             .bind(from.as_str())
             .fetch_optional(&mut *self.tx)
             .await
@@ -234,20 +240,20 @@ impl InstancesTx for SqlTx {
         row.as_ref().map(instance).transpose()
     }
 
-    async fn set_auto_renew(&mut self, id: &str, auto_renew: bool) -> StoreResult<()> {
+    async fn set_auto_renew(&mut self, id: &InstanceId, auto_renew: bool) -> StoreResult<()> {
         sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2")
             .bind(i64::from(auto_renew))
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
-    async fn set_plan_used(&mut self, id: &str, used: CuHours) -> StoreResult<()> {
+    async fn set_plan_used(&mut self, id: &InstanceId, used: CuHours) -> StoreResult<()> {
         sqlx::query("UPDATE instances SET used_milli = $1 WHERE id = $2")
             .bind(used.milli())
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -266,12 +272,12 @@ impl InstancesTx for SqlTx {
         row.as_ref().map(instance).transpose()
     }
 
-    async fn plans_in_region(&mut self, account_id: &str, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
+    async fn plans_in_region(&mut self, account_id: &AccountId, region_id: &str) -> StoreResult<Vec<InstanceRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM instances WHERE account_id = $1 AND region_id = $2 AND commodity = 'spark_resource_plan' \
              AND state = 'active' ORDER BY created_at, id",
         )
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(region_id)
         .fetch_all(&mut *self.tx)
         .await
@@ -286,9 +292,9 @@ impl InstancesTx for SqlTx {
              discount_minor, coupon_minor, voucher_minor, created_at, paid_at, start_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
-        .bind(&o.id)
-        .bind(&o.instance_id)
-        .bind(&o.account_id)
+        .bind(o.id.as_str())
+        .bind(o.instance_id.as_str())
+        .bind(o.account_id.as_str())
         .bind(o.kind.as_str())
         .bind(o.status.as_str())
         .bind(i64::from(o.months))
@@ -305,7 +311,7 @@ impl InstancesTx for SqlTx {
         .map_err(map_err)?;
         for benefit_id in &o.benefit_ids {
             sqlx::query("INSERT INTO order_benefits (order_id, benefit_id) VALUES ($1, $2)")
-                .bind(&o.id)
+                .bind(o.id.as_str())
                 .bind(benefit_id)
                 .execute(&mut *self.tx)
                 .await
@@ -314,16 +320,16 @@ impl InstancesTx for SqlTx {
         self.insert_tender_rows(&o.id, &o.tenders).await
     }
 
-    async fn order(&mut self, id: &str) -> StoreResult<Option<OrderRecord>> {
+    async fn order(&mut self, id: &OrderId) -> StoreResult<Option<OrderRecord>> {
         let mut found = self.order_rows("id = $1", id).await?;
         Ok(found.pop())
     }
 
-    async fn orders(&mut self, instance_id: &str) -> StoreResult<Vec<OrderRecord>> {
+    async fn orders(&mut self, instance_id: &InstanceId) -> StoreResult<Vec<OrderRecord>> {
         self.order_rows("instance_id = $1", instance_id).await
     }
 
-    async fn orders_of_instances(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<OrderRecord>> {
+    async fn orders_of_instances(&mut self, instance_ids: &[&InstanceId]) -> StoreResult<Vec<OrderRecord>> {
         let rows = self.rows_in("SELECT * FROM orders WHERE", "instance_id", instance_ids).await?;
         let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
         orders.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -354,7 +360,7 @@ impl InstancesTx for SqlTx {
         )
         .bind(opt_micros(o.paid_at))
         .bind(opt_micros(o.start))
-        .bind(&o.id)
+        .bind(o.id.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -363,7 +369,7 @@ impl InstancesTx for SqlTx {
         };
         if paid.int("stored_tenders")? > 0 {
             sqlx::query("DELETE FROM tenders WHERE order_id = $1")
-                .bind(&o.id)
+                .bind(o.id.as_str())
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_err)?;
@@ -372,17 +378,17 @@ impl InstancesTx for SqlTx {
         Ok(true)
     }
 
-    async fn set_order_payment_failure(&mut self, id: &str, failure: Option<&str>) -> StoreResult<()> {
+    async fn set_order_payment_failure(&mut self, id: &OrderId, failure: Option<&str>) -> StoreResult<()> {
         sqlx::query("UPDATE orders SET payment_failure = $1 WHERE id = $2 AND status = 'unpaid'")
             .bind(failure)
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
-    async fn set_order_status(&mut self, id: &str, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {
+    async fn set_order_status(&mut self, id: &OrderId, from: OrderStatus, to: OrderStatus) -> StoreResult<bool> {
         self.transition("UPDATE orders SET status = $1 WHERE id = $2 AND status = $3", id, from.as_str(), to.as_str())
             .await
     }
@@ -390,7 +396,7 @@ impl InstancesTx for SqlTx {
     async fn release_order_cash(&mut self, order: &OrderRecord) -> StoreResult<bool> {
         let updated = sqlx::query("UPDATE orders SET released_cash_minor = $1 WHERE id = $2 AND status = 'paid'")
             .bind(order.released_cash.minor())
-            .bind(&order.id)
+            .bind(order.id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -400,7 +406,7 @@ impl InstancesTx for SqlTx {
         for (idx, t) in order.tenders.iter().enumerate() {
             sqlx::query("UPDATE tenders SET released_minor = $1 WHERE order_id = $2 AND idx = $3")
                 .bind(t.released.minor())
-                .bind(&order.id)
+                .bind(order.id.as_str())
                 .bind(idx as i64)
                 .execute(&mut *self.tx)
                 .await
@@ -409,10 +415,10 @@ impl InstancesTx for SqlTx {
         Ok(true)
     }
 
-    async fn set_quota_cu(&mut self, id: &str, quota_cu: u32) -> StoreResult<()> {
+    async fn set_quota_cu(&mut self, id: &InstanceId, quota_cu: u32) -> StoreResult<()> {
         sqlx::query("UPDATE instances SET quota_cu = $1 WHERE id = $2")
             .bind(i64::from(quota_cu))
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -424,7 +430,7 @@ impl InstancesTx for SqlTx {
             "INSERT INTO quota_changes (instance_id, unsubscription_id, effective_from, quota_cu_before, \
              quota_cu_after) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(&c.instance_id)
+        .bind(c.instance_id.as_str())
         .bind(&c.unsubscription_id)
         .bind(micros(c.effective_from))
         .bind(i64::from(c.quota_cu_before))
@@ -435,7 +441,7 @@ impl InstancesTx for SqlTx {
         Ok(())
     }
 
-    async fn quota_changes(&mut self, instance_ids: &[&str]) -> StoreResult<Vec<QuotaChange>> {
+    async fn quota_changes(&mut self, instance_ids: &[&InstanceId]) -> StoreResult<Vec<QuotaChange>> {
         let rows = self.rows_in("SELECT * FROM quota_changes WHERE", "instance_id", instance_ids).await?;
         let cu = |row: &AnyRow, name: &str| -> StoreResult<u32> {
             let v = row.int(name)?;
@@ -445,7 +451,7 @@ impl InstancesTx for SqlTx {
             .iter()
             .map(|row| {
                 Ok(QuotaChange {
-                    instance_id: row.text("instance_id")?,
+                    instance_id: row.id("instance_id")?,
                     unsubscription_id: row.text("unsubscription_id")?,
                     effective_from: row.instant("effective_from")?,
                     quota_cu_before: cu(row, "quota_cu_before")?,

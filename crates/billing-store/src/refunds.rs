@@ -8,6 +8,7 @@ use billing_app::unsubscription::records::{
 };
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
+use billing_domain::ids::{AccountId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
@@ -32,8 +33,8 @@ const KEEP: &str = "ON CONFLICT (id) DO NOTHING";
 fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
     query
         .bind(&q.id)
-        .bind(&q.account_id)
-        .bind(&q.instance_id)
+        .bind(q.account_id.as_str())
+        .bind(q.instance_id.as_str())
         .bind(q.order_id.as_deref())
         .bind(micros(q.created_at))
         .bind(micros(q.expires_at))
@@ -65,9 +66,9 @@ fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
     let version = row.int("policy_version")?;
     Ok(StoredQuote {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
-        instance_id: row.text("instance_id")?,
-        order_id: row.opt_text("order_id")?,
+        account_id: row.id("account_id")?,
+        instance_id: row.id("instance_id")?,
+        order_id: row.opt_id("order_id")?,
         created_at: row.instant("created_at")?,
         expires_at: row.instant("expires_at")?,
         policy_version: u32::try_from(version).map_err(|_| StoreError::Corrupt(format!("policy_version {version}")))?,
@@ -86,9 +87,9 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
     let order_id = row.text("order_id")?;
     Ok(Unsubscription {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
-        instance_id: row.text("instance_id")?,
-        order_id: (!order_id.is_empty()).then_some(order_id),
+        account_id: row.id("account_id")?,
+        instance_id: row.id("instance_id")?,
+        order_id: (!order_id.is_empty()).then(|| OrderId::trusted(order_id)),
         quote_id: row.text("quote_id")?,
         commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
         refund: row.money(currency, "refund_minor")?,
@@ -107,8 +108,8 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
     Ok(Refund {
         id: row.text("id")?,
         unsubscription_id: row.text("unsubscription_id")?,
-        account_id: row.text("account_id")?,
-        order_id: row.text("order_id")?,
+        account_id: row.id("account_id")?,
+        order_id: row.id("order_id")?,
         tender_index: row.int("tender_index")?,
         from: method("from_method")?,
         destination: method("destination")?,
@@ -155,8 +156,8 @@ impl RefundsTx for SqlTx {
         };
         let query = sqlx::query(&sql)
             .bind(&u.id)
-            .bind(&u.account_id)
-            .bind(&u.instance_id)
+            .bind(u.account_id.as_str())
+            .bind(u.instance_id.as_str())
             .bind(u.order_id.as_deref().unwrap_or(""))
             .bind(&u.quote_id)
             .bind(u.commodity.code())
@@ -182,7 +183,7 @@ impl RefundsTx for SqlTx {
 
     async fn full_refunds_between(
         &mut self,
-        account_id: &str,
+        account_id: &AccountId,
         commodity: Commodity,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -191,7 +192,7 @@ impl RefundsTx for SqlTx {
             "SELECT COUNT(*) AS n FROM unsubscriptions WHERE account_id = $1 AND commodity = $2 AND full_refund = 1 \
              AND created_at >= $3 AND created_at < $4",
         )
-        .bind(account_id)
+        .bind(account_id.as_str())
         .bind(commodity.code())
         .bind(micros(from))
         .bind(micros(to))
@@ -210,8 +211,8 @@ impl RefundsTx for SqlTx {
         )
         .bind(&r.id)
         .bind(&r.unsubscription_id)
-        .bind(&r.account_id)
-        .bind(&r.order_id)
+        .bind(r.account_id.as_str())
+        .bind(r.order_id.as_str())
         .bind(r.tender_index)
         .bind(r.from.as_str())
         .bind(r.destination.as_str())
@@ -265,26 +266,26 @@ impl RefundsTx for SqlTx {
         rows.iter().map(refund).collect()
     }
 
-    async fn order_refunded(&mut self, id: &str) -> StoreResult<i64> {
+    async fn order_refunded(&mut self, id: &OrderId) -> StoreResult<i64> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS refunded FROM refunds \
              WHERE order_id = $1 AND status <> 'failed'",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_err)?;
         row.int("refunded")
     }
 
-    async fn refund_order(&mut self, id: &str) -> StoreResult<Option<i64>> {
+    async fn refund_order(&mut self, id: &OrderId) -> StoreResult<Option<i64>> {
         let row = sqlx::query(
             "UPDATE orders SET status = $1 WHERE id = $2 AND status = $3 RETURNING CAST((SELECT \
              COALESCE(SUM(amount_minor), 0) FROM refunds WHERE refunds.order_id = orders.id \
              AND refunds.status <> 'failed') AS BIGINT) AS refunded",
         )
         .bind(OrderStatus::Refunded.as_str())
-        .bind(id)
+        .bind(id.as_str())
         .bind(OrderStatus::Paid.as_str())
         .fetch_optional(&mut *self.tx)
         .await

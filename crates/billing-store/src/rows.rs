@@ -2,6 +2,7 @@
 //! as minor units beside a currency code, flags as 0/1, enums as their names.
 
 use billing_app::store::{StoreError, StoreResult};
+use billing_domain::ids::Id;
 use billing_domain::money::{Currency, Money};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -25,6 +26,14 @@ fn corrupt(column: &str, detail: impl std::fmt::Display) -> StoreError {
 pub(crate) trait RowExt {
     fn text(&self, column: &str) -> StoreResult<String>;
     fn opt_text(&self, column: &str) -> StoreResult<Option<String>>;
+    /// An id the service stored itself.
+    fn id<I: Id>(&self, column: &str) -> StoreResult<I> {
+        self.text(column).map(I::trusted)
+    }
+    /// An id the service stored itself, or `None` for NULL.
+    fn opt_id<I: Id>(&self, column: &str) -> StoreResult<Option<I>> {
+        Ok(self.opt_text(column)?.map(I::trusted))
+    }
     fn int(&self, column: &str) -> StoreResult<i64>;
     fn opt_int(&self, column: &str) -> StoreResult<Option<i64>>;
     fn flag(&self, column: &str) -> StoreResult<bool> {

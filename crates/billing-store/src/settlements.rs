@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use billing_app::model::{SettledHour, Settlement};
 use billing_app::store::{SettlementsTx, StoreError, StoreResult};
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
@@ -139,7 +140,7 @@ impl SettlementsTx for SqlTx {
                 query = query
                     .bind(pack.id)
                     .bind(&pack.first.workspace_id)
-                    .bind(&pack.first.account_id)
+                    .bind(pack.first.account_id.as_str())
                     .bind(pack.day.start)
                     .bind(pack.day.mask)
                     .bind(pack.first.charge.currency().code())
@@ -388,7 +389,7 @@ fn pack_settlements(row: &AnyRow) -> StoreResult<Vec<Settlement>> {
     let id = row.text("id")?;
     let own_id = row.flag("own_id")?;
     let currency = row.currency("currency")?;
-    let (workspace_id, account_id) = (row.text("workspace_id")?, row.text("account_id")?);
+    let (workspace_id, account_id): (String, AccountId) = (row.text("workspace_id")?, row.id("account_id")?);
     let settled_at = row.instant("settled_at")?;
     let text = row.text("lines")?;
     let lines = Line::parse_all(row.int("day_start")?, &text)?;
@@ -441,8 +442,8 @@ impl Day {
 
 /// Appends the draws of a line: `plan_id:milli_cu_hours` pairs in plan id
 /// order, separated by commas.
-fn write_draws(out: &mut String, draws: &[(String, CuHours)]) {
-    let mut sorted: Vec<&(String, CuHours)> = draws.iter().collect();
+fn write_draws(out: &mut String, draws: &[(InstanceId, CuHours)]) {
+    let mut sorted: Vec<&(InstanceId, CuHours)> = draws.iter().collect();
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut digits = itoa::Buffer::new();
     for (i, (plan, cu)) in sorted.into_iter().enumerate() {
@@ -456,7 +457,7 @@ fn write_draws(out: &mut String, draws: &[(String, CuHours)]) {
 }
 
 /// Reads the draws of a line back.
-pub(crate) fn parse_draws(text: &str) -> StoreResult<Vec<(String, CuHours)>> {
+pub(crate) fn parse_draws(text: &str) -> StoreResult<Vec<(InstanceId, CuHours)>> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
@@ -467,7 +468,7 @@ pub(crate) fn parse_draws(text: &str) -> StoreResult<Vec<(String, CuHours)>> {
             if plan.is_empty() || plan.contains([' ', ';']) {
                 return Err(corrupt_draws(text));
             }
-            Ok((plan.to_owned(), CuHours::from_milli(milli)))
+            Ok((InstanceId::trusted(plan), CuHours::from_milli(milli)))
         })
         .collect()
 }
@@ -481,6 +482,7 @@ mod tests {
     use billing_domain::usage::CuHours;
 
     use billing_app::model::Settlement;
+    use billing_domain::ids::{AccountId, InstanceId};
     use billing_domain::money::{Currency, Money};
     use chrono::{DateTime, Duration};
 
@@ -491,12 +493,12 @@ mod tests {
         Settlement {
             id: Settlement::id_in_day(stem, hour_start),
             workspace_id: "ws_a".into(),
-            account_id: "acc_a".into(),
+            account_id: AccountId::trusted("acc_a"),
             hour_start,
             adjustment: false,
             usage: CuHours::from_milli(1500),
             covered: CuHours::ZERO,
-            draws: vec![("ins_p".into(), CuHours::from_milli(500))],
+            draws: vec![(InstanceId::trusted("ins_p"), CuHours::from_milli(500))],
             pay_as_you_go: CuHours::from_milli(1000),
             bill_milli_major: 200,
             charge: Money::from_minor(Currency::Usd, 20),
@@ -545,7 +547,10 @@ mod tests {
 
     #[test]
     fn draws_are_written_in_plan_order_and_read_back_or_refused_as_corrupt() {
-        let drawn = [("ins_b".to_owned(), CuHours::from_milli(50_000)), ("ins_a".to_owned(), CuHours::from_whole(100))];
+        let drawn = [
+            (InstanceId::trusted("ins_b"), CuHours::from_milli(50_000)),
+            (InstanceId::trusted("ins_a"), CuHours::from_whole(100)),
+        ];
         let mut text = String::new();
         write_draws(&mut text, &drawn);
         assert_eq!(text, "ins_a:100000,ins_b:50000");

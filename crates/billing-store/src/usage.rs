@@ -16,6 +16,7 @@ use billing_app::metering::{UsageFacts, UsageWorkspace};
 use billing_app::model::{InstanceRecord, OrderRecord, UsageRecord};
 use billing_app::store::{StoreError, StoreResult, UsageTx};
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::InstanceId;
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use sqlx::any::AnyRow;
@@ -185,14 +186,19 @@ impl SqlTx {
     }
 
     /// Rows of `{head} {column} IN (values)`, over chunks of `values`.
-    pub(crate) async fn rows_in(&mut self, head: &str, column: &str, values: &[&str]) -> StoreResult<Vec<AnyRow>> {
+    pub(crate) async fn rows_in<T: AsRef<str> + ?Sized + Sync>(
+        &mut self,
+        head: &str,
+        column: &str,
+        values: &[&T],
+    ) -> StoreResult<Vec<AnyRow>> {
         let mut rows = Vec::new();
         for chunk in values.chunks(ROWS_PER_STATEMENT) {
             let list = padded(chunk);
             let sql = format!("{head} {column} IN ({})", Params::new(self.backend).list(list.len()));
             let mut query = sqlx::query(&sql);
             for value in list {
-                query = query.bind(value);
+                query = query.bind(value.as_ref());
             }
             rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
         }
@@ -227,7 +233,7 @@ impl SqlTx {
 fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
     Ok(UsageWorkspace {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         region_id: row.text("region_id")?,
         created_at: row.instant("created_at")?,
     })
@@ -300,7 +306,7 @@ impl UsageTx for SqlTx {
         // Without tenders and benefits, which settling does not read.
         let mut orders = orders.iter().map(crate::instances::order).collect::<StoreResult<Vec<_>>>()?;
         orders.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        let mut orders_of: HashMap<String, Vec<OrderRecord>> = HashMap::new();
+        let mut orders_of: HashMap<InstanceId, Vec<OrderRecord>> = HashMap::new();
         for o in orders {
             orders_of.entry(o.instance_id.clone()).or_default().push(o);
         }

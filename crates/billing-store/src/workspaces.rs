@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use billing_app::model::{BillingMethod, DataObject, Job, Queue, QueueStatus, Tombstone, Workspace, WorkspaceStatus};
 use billing_app::store::{StoreResult, WorkspacesTx};
+use billing_domain::ids::AccountId;
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
@@ -13,7 +14,7 @@ use crate::tx::SqlTx;
 fn workspace(row: &AnyRow) -> StoreResult<Workspace> {
     Ok(Workspace {
         id: row.text("id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         region_id: row.text("region_id")?,
         name: row.text("name")?,
         billing_method: by_name(
@@ -30,7 +31,7 @@ fn workspace(row: &AnyRow) -> StoreResult<Workspace> {
 fn tombstone(row: &AnyRow) -> StoreResult<Tombstone> {
     Ok(Tombstone {
         workspace_id: row.text("workspace_id")?,
-        account_id: row.text("account_id")?,
+        account_id: row.id("account_id")?,
         name: row.text("name")?,
         jobs: row.int("jobs")?,
         data_objects: row.int("data_objects")?,
@@ -47,7 +48,7 @@ impl WorkspacesTx for SqlTx {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&w.id)
-        .bind(&w.account_id)
+        .bind(w.account_id.as_str())
         .bind(&w.region_id)
         .bind(&w.name)
         .bind(w.billing_method.as_str())
@@ -85,9 +86,9 @@ impl WorkspacesTx for SqlTx {
         Ok(Some((workspace(&row)?, counts)))
     }
 
-    async fn workspaces(&mut self, account_id: &str) -> StoreResult<Vec<Workspace>> {
+    async fn workspaces(&mut self, account_id: &AccountId) -> StoreResult<Vec<Workspace>> {
         let rows = sqlx::query("SELECT * FROM workspaces WHERE account_id = $1 AND status = 'active' ORDER BY name")
-            .bind(account_id)
+            .bind(account_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -233,7 +234,7 @@ impl WorkspacesTx for SqlTx {
         );
         sqlx::query(&sql)
             .bind(&t.workspace_id)
-            .bind(&t.account_id)
+            .bind(t.account_id.as_str())
             .bind(&t.name)
             .bind(t.jobs)
             .bind(t.data_objects)

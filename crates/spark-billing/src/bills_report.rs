@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use billing_app::Caller;
 use billing_app::bills::{UsageCursor, UsageQuery};
 use billing_app::exports::{ORDER_COLUMNS, USAGE_COLUMNS, order_row, usage_row};
+use billing_domain::ids::AccountId;
 use billing_domain::money::{Currency, Money};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
@@ -44,7 +45,7 @@ pub struct UsageReportArgs {
     workspace: Option<String>,
     /// Whose usage: required without --server; a customer key reads its own.
     #[arg(long, value_name = "ACCOUNT_ID")]
-    account: Option<String>,
+    account: Option<AccountId>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RowFormat::Table)]
     format: RowFormat,
@@ -54,7 +55,7 @@ pub struct UsageReportArgs {
 pub struct OrderReportArgs {
     /// Only this account's orders (every account's without, for operators).
     #[arg(long, value_name = "ACCOUNT_ID")]
-    account: Option<String>,
+    account: Option<AccountId>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RowFormat::Table)]
     format: RowFormat,
@@ -114,7 +115,7 @@ pub async fn usage(global: &Global, args: UsageReportArgs) -> anyhow::Result<Exi
     if let Some(remote) = Remote::from_global(global)? {
         let mut query = vec![("from", args.from.to_string()), ("to", args.to.to_string())];
         query.extend(args.workspace.clone().map(|w| ("workspace_id", w)));
-        query.extend(args.account.clone().map(|a| ("account_id", a)));
+        query.extend(args.account.clone().map(|a| ("account_id", a.into_string())));
         loop {
             let page = remote.usage_days(&query, after.as_deref(), PAGE).await?;
             after = page.last().map(|r| r.id.clone());
@@ -171,7 +172,7 @@ pub async fn orders(global: &Global, args: OrderReportArgs) -> anyhow::Result<Ex
     if let Some(remote) = Remote::from_global(global)? {
         loop {
             let page = remote.orders(args.account.as_deref(), after.as_deref(), PAGE).await?;
-            after = page.last().map(|o| o.id.clone());
+            after = page.last().map(|o| o.id.to_string());
             let mut rows = Vec::with_capacity(page.len());
             for o in &page {
                 let amount = |text: &str| minor(&o.currency, text, &o.id);
@@ -198,13 +199,13 @@ pub async fn orders(global: &Global, args: OrderReportArgs) -> anyhow::Result<Ex
         }
     } else {
         let (_, billing) = global.open().await?;
-        let zone = billing.metering().billing_zone_of(&Caller::Operator, args.account.as_deref()).await?;
+        let zone = billing.metering().billing_zone_of(&Caller::Operator, args.account.as_ref()).await?;
         loop {
             let page = billing
                 .metering()
-                .account_orders(&Caller::Operator, args.account.as_deref(), after.as_deref(), PAGE)
+                .account_orders(&Caller::Operator, args.account.as_ref(), after.as_deref(), PAGE)
                 .await?;
-            after = page.last().map(|o| o.id.clone());
+            after = page.last().map(|o| o.id.to_string());
             sink.rows(page.iter().map(|o| order_row(o, zone)))?;
             if page.len() < PAGE as usize {
                 break;

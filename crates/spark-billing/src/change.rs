@@ -10,6 +10,7 @@ use billing_app::Caller;
 use billing_app::unsubscription::Confirmation;
 use billing_app::unsubscription::facts::Question;
 use billing_domain::change::ActionKind;
+use billing_domain::ids::InstanceId;
 use clap::Args;
 use serde_json::json;
 
@@ -22,7 +23,7 @@ use crate::remote::Remote;
 pub struct DowngradeArgs {
     /// The subscription quota.
     #[arg(long, value_name = "ID")]
-    instance: String,
+    instance: InstanceId,
     /// The CUs it keeps: fewer than now, at least the region's smallest
     /// quota.
     #[arg(long, value_name = "CU", value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -37,7 +38,7 @@ pub struct SwitchArgs {
     /// The subscription quota; its workspace stays and is billed by the
     /// hour from the next clock hour on.
     #[arg(long, value_name = "ID")]
-    instance: String,
+    instance: InstanceId,
     #[command(flatten)]
     confirm: ConfirmArgs,
 }
@@ -68,7 +69,7 @@ pub async fn switch(global: &Global, args: SwitchArgs) -> anyhow::Result<ExitCod
 
 async fn change(
     global: &Global,
-    instance: &str,
+    instance: &InstanceId,
     question: Question<'_>,
     confirm: &ConfirmArgs,
     prompt: &str,

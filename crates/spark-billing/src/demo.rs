@@ -16,6 +16,7 @@ use billing_app::clock::ManualClock;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::{PlanPurchase, QuotaPurchase, TenderInput};
 use billing_app::{Billing, Caller};
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -105,7 +106,7 @@ struct Seeder {
 
 /// A seeded customer's handles.
 struct Customer {
-    id: String,
+    id: AccountId,
     caller: Caller,
     currency: Currency,
     card: String,
@@ -187,7 +188,7 @@ impl Seeder {
         months: u32,
         tenders: Vec<TenderInput>,
         benefits: Vec<String>,
-    ) -> anyhow::Result<String> {
+    ) -> anyhow::Result<InstanceId> {
         let request = QuotaPurchase {
             account_id: c.id.clone(),
             workspace_id: workspace.to_owned(),
@@ -200,7 +201,7 @@ impl Seeder {
         Ok(self.billing.purchases().buy_quota(&c.caller, &request).await?.instance.id)
     }
 
-    async fn plan(&self, c: &Customer, region: &str, cu_hours: i64, tender: TenderInput) -> anyhow::Result<String> {
+    async fn plan(&self, c: &Customer, region: &str, cu_hours: i64, tender: TenderInput) -> anyhow::Result<InstanceId> {
         let request = PlanPurchase {
             account_id: c.id.clone(),
             region_id: region.to_owned(),

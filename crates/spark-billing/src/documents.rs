@@ -2,6 +2,7 @@
 //! notes, and the seller printed on them, from the local database or, with
 //! `--server`, through the API.
 
+use billing_domain::ids::AccountId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,7 +78,7 @@ pub struct ListArgs {
     kind: Option<Kind>,
     /// Only this account's documents.
     #[arg(long, value_name = "ACCOUNT_ID")]
-    account: Option<String>,
+    account: Option<AccountId>,
     /// At most this many (1 to 100).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=100))]
     limit: i64,

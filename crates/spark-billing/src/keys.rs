@@ -1,6 +1,7 @@
 //! `spark-billing keys list|revoke|roll`: API keys, on the local database
 //! or, with `--server`, through the API. Rolling prints the new secret once.
 
+use billing_domain::ids::AccountId;
 use std::process::ExitCode;
 
 use billing_api::routes::api_keys::{ApiKeyDto, ApiKeyRolled};
@@ -35,7 +36,7 @@ pub enum Format {
 pub struct ListArgs {
     /// Only this account's keys.
     #[arg(long, value_name = "ACCOUNT_ID")]
-    account: Option<String>,
+    account: Option<AccountId>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -56,7 +57,7 @@ pub async fn run(global: &Global, command: KeysCommand) -> anyhow::Result<ExitCo
                 Some(remote) => remote.api_keys(args.account.as_deref()).await?,
                 None => {
                     let billing = global.open().await?.1;
-                    let keys = billing.accounts().api_keys(&Caller::Operator, args.account.as_deref()).await?;
+                    let keys = billing.accounts().api_keys(&Caller::Operator, args.account.as_ref()).await?;
                     keys.iter().map(ApiKeyDto::from).collect()
                 }
             };
@@ -76,7 +77,13 @@ pub async fn run(global: &Global, command: KeysCommand) -> anyhow::Result<ExitCo
                 Some(remote) => remote.roll_api_key(&id).await?,
                 None => {
                     let (key, secret) = global.open().await?.1.accounts().roll_api_key(&Caller::Operator, &id).await?;
-                    ApiKeyRolled { id: key.id, account_id: key.account_id, label: key.label, key: secret, replaces: id }
+                    ApiKeyRolled {
+                        id: key.id,
+                        account_id: key.account_id.map(String::from),
+                        label: key.label,
+                        key: secret,
+                        replaces: id,
+                    }
                 }
             };
             eprintln!("revoked {}; its replacement {} is shown this once:", rolled.replaces, rolled.id);

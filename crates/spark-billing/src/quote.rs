@@ -8,6 +8,7 @@ use billing_app::Caller;
 use billing_app::expect::compare_with_expect;
 use billing_app::scenario::parse_scenario;
 use billing_app::wire::quote_json;
+use billing_domain::ids::{InstanceId, OrderId};
 use clap::Args;
 
 use crate::config::Global;
@@ -28,10 +29,10 @@ pub struct QuoteArgs {
     /// A stored instance id: quotes it now and stores the binding quote
     /// (on the server with --server; --scenario always works locally).
     #[arg(long, value_name = "ID")]
-    instance: Option<String>,
+    instance: Option<InstanceId>,
     /// With --instance: quote only this pending renewal order.
     #[arg(long, value_name = "ORDER_ID", requires = "instance")]
-    order: Option<String>,
+    order: Option<OrderId>,
 }
 
 pub async fn run(global: &Global, args: QuoteArgs) -> anyhow::Result<ExitCode> {
@@ -39,7 +40,7 @@ pub async fn run(global: &Global, args: QuoteArgs) -> anyhow::Result<ExitCode> {
         quote_scenario(path, args.check)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let instance = args.instance.unwrap_or_default();
+    let Some(instance) = args.instance else { anyhow::bail!("give --scenario FILE or --instance ID") };
     if let Some(remote) = Remote::from_global(global)? {
         let (_, json) = remote.quote(&instance, args.order.as_deref()).await?;
         output::json(&json)?;
@@ -47,7 +48,7 @@ pub async fn run(global: &Global, args: QuoteArgs) -> anyhow::Result<ExitCode> {
     }
     let (_, billing) = global.open().await?;
     let view =
-        billing.unsubscriptions().quote_unsubscription(&Caller::Operator, &instance, args.order.as_deref()).await?;
+        billing.unsubscriptions().quote_unsubscription(&Caller::Operator, &instance, args.order.as_ref()).await?;
     output::json(&view.json()?)?;
     Ok(ExitCode::SUCCESS)
 }

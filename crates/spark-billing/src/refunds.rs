@@ -7,6 +7,7 @@ use anyhow::Context;
 use billing_api::dto::RefundDto;
 use billing_app::Caller;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_domain::ids::AccountId;
 use billing_domain::policy::PolicyDuration;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings};
 use clap::{Args, Subcommand, ValueEnum};
@@ -42,7 +43,7 @@ pub struct ListArgs {
     status: Option<RefundStatus>,
     /// Only this account's refunds.
     #[arg(long, value_name = "ACCOUNT_ID")]
-    account: Option<String>,
+    account: Option<AccountId>,
     /// At most this many (1 to 1000; 1 to 100 with --server).
     #[arg(long, default_value_t = 50)]
     limit: i64,

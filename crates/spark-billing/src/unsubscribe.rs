@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use billing_api::dto::UnsubscriptionDto;
 use billing_app::unsubscription::Confirmation;
 use billing_app::{Billing, Caller};
+use billing_domain::ids::{InstanceId, OrderId};
 use clap::Args;
 use serde_json::json;
 
@@ -21,10 +22,10 @@ use crate::remote::Remote;
 pub struct UnsubscribeArgs {
     /// The instance to give back: it is quoted now, shown, and confirmed.
     #[arg(long, value_name = "ID")]
-    instance: Option<String>,
+    instance: Option<InstanceId>,
     /// With --instance: give back only this pending renewal order.
     #[arg(long, value_name = "ORDER_ID", requires = "instance")]
-    order: Option<String>,
+    order: Option<OrderId>,
     /// Confirm an existing quote instead (from `quote --instance`).
     #[arg(long, value_name = "QUOTE_ID")]
     quote: Option<String>,
@@ -65,7 +66,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
     let (quote_id, workspace) = match (&args.quote, &args.instance) {
         (Some(quote_id), _) => (quote_id.clone(), None),
         (None, Some(instance)) => {
-            let view = billing.unsubscriptions().quote_unsubscription(&caller, instance, args.order.as_deref()).await?;
+            let view = billing.unsubscriptions().quote_unsubscription(&caller, instance, args.order.as_ref()).await?;
             output::json(&view.json()?)?;
             if !view.quote.eligible() {
                 let reason = view.quote.reason_message().unwrap_or_default();

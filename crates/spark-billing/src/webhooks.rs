@@ -1,6 +1,7 @@
 //! `spark-billing events list` and `spark-billing webhooks
 //! list|add|rotate|redeliver|verify`.
 
+use billing_domain::ids::AccountId;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -74,7 +75,7 @@ pub struct AddArgs {
     types: Option<String>,
     /// Only this account's events (default: every account's).
     #[arg(long, value_name = "ACCOUNT_ID")]
-    account: Option<String>,
+    account: Option<AccountId>,
     /// A note.
     #[arg(long, default_value = "")]
     description: String,

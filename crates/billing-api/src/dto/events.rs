@@ -34,7 +34,7 @@ impl From<&Event> for EventDto {
         EventDto {
             id: e.id.clone(),
             event_type: e.event_type.as_str().to_owned(),
-            account_id: e.account_id.clone(),
+            account_id: e.account_id.to_string(),
             resource_id: e.resource_id.clone(),
             occurred_at: instant(e.occurred_at),
             data: e.data.clone(),
@@ -103,7 +103,7 @@ impl WebhookEndpointDto {
     pub fn new(e: &WebhookEndpoint, show_secret: bool) -> WebhookEndpointDto {
         WebhookEndpointDto {
             id: e.id.clone(),
-            account_id: e.account_id.clone(),
+            account_id: e.account_id.as_ref().map(ToString::to_string),
             url: e.url.clone(),
             event_types: e.event_types.iter().map(|t| t.as_str().to_owned()).collect(),
             description: e.description.clone(),

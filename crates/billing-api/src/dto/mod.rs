@@ -3,6 +3,7 @@
 //! decimals; instants are RFC 3339.
 
 use billing_app::model::{Account, InstanceRecord};
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -88,7 +89,7 @@ pub struct AccountDto {
 impl From<&Account> for AccountDto {
     fn from(a: &Account) -> Self {
         AccountDto {
-            id: a.id.clone(),
+            id: a.id.to_string(),
             name: a.name.clone(),
             currency: a.currency.code().to_owned(),
             balance: a.balance.to_string(),
@@ -124,11 +125,13 @@ impl From<&billing_app::directory::AccountSummary> for AccountSummaryDto {
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     /// The subscription quota or resource plan.
-    pub instance_id: String,
+    #[schema(value_type = String)]
+    pub instance_id: InstanceId,
     /// Quote only this pending renewal order of a quota (unsubscriptions
     /// only).
     #[serde(default)]
-    pub order_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub order_id: Option<OrderId>,
     /// What to quote: `unsubscribe` (the default), `downgrade` (a quota
     /// keeps `new_quota_cu` CUs) or `switch_to_pay_as_you_go` (the quota
     /// ends, its workspace stays and is billed by the hour).
@@ -321,8 +324,8 @@ impl InstanceDto {
             billing_domain::Commodity::SparkResourcePlan => "resource_plan",
         };
         InstanceDto {
-            id: record.id.clone(),
-            account_id: record.account_id.clone(),
+            id: record.id.to_string(),
+            account_id: record.account_id.to_string(),
             region_id: record.region_id.clone(),
             kind: kind.to_owned(),
             commodity: record.commodity.code().to_owned(),

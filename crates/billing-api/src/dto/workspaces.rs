@@ -30,7 +30,7 @@ impl From<&Workspace> for WorkspaceDto {
     fn from(w: &Workspace) -> Self {
         WorkspaceDto {
             id: w.id.clone(),
-            account_id: w.account_id.clone(),
+            account_id: w.account_id.to_string(),
             region_id: w.region_id.clone(),
             name: w.name.clone(),
             billing_method: w.billing_method.as_str().to_owned(),
@@ -188,7 +188,7 @@ impl From<&Settlement> for SettlementDto {
         SettlementDto {
             id: s.id.clone(),
             workspace_id: s.workspace_id.clone(),
-            account_id: s.account_id.clone(),
+            account_id: s.account_id.to_string(),
             hour_start: instant(s.hour_start),
             adjustment: s.adjustment,
             usage_cu_hours: s.usage.to_string(),
@@ -196,7 +196,7 @@ impl From<&Settlement> for SettlementDto {
             draws: s
                 .draws
                 .iter()
-                .map(|(plan_id, cu_hours)| PlanDrawDto { plan_id: plan_id.clone(), cu_hours: cu_hours.to_string() })
+                .map(|(plan_id, cu_hours)| PlanDrawDto { plan_id: plan_id.to_string(), cu_hours: cu_hours.to_string() })
                 .collect(),
             pay_as_you_go_cu_hours: s.pay_as_you_go.to_string(),
             bill: milli_major(s.bill_milli_major),

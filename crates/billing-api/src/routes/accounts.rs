@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::directory::AccountFilter;
 use billing_app::topups::TopUpRequest;
+use billing_domain::ids::AccountId;
 use billing_domain::order::PaymentMethodKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -135,7 +136,7 @@ pub async fn create_account(
 pub async fn get_account(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> ApiResult<Json<AccountSummaryDto>> {
     Ok(Json(AccountSummaryDto::from(&state.billing.operations().account_summary(&caller, &id).await?)))
 }
@@ -155,12 +156,12 @@ pub async fn get_account(
 pub async fn create_api_key(
     State(state): State<ApiState>,
     authed: Authed,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
     Body(request): Body<NewApiKey>,
 ) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
     let caller = authed.operator()?;
     let (key, secret) = state.billing.accounts().create_api_key(caller, Some(&id), &request.label).await?;
-    let body = ApiKeyCreated { id: key.id, account_id: id, label: key.label, key: secret };
+    let body = ApiKeyCreated { id: key.id, account_id: id.into_string(), label: key.label, key: secret };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -187,7 +188,7 @@ pub async fn top_up(
     State(state): State<ApiState>,
     Authed(caller): Authed,
     IdempotencyKey(key): IdempotencyKey,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
     Body(request): Body<TopUp>,
 ) -> ApiResult<(crate::routes::Replayed, Json<AccountDto>)> {
     let account = state.billing.accounts().account(&caller, &id).await?;

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::dto::instant;
-use crate::extract::{Authed, Path, Query};
+use crate::extract::{Authed, Path, Query, opt_account_id};
 use crate::problem::{ApiResult, Problem};
 
 /// An API key without its secret.
@@ -34,7 +34,7 @@ impl From<&ApiKey> for ApiKeyDto {
     fn from(k: &ApiKey) -> Self {
         ApiKeyDto {
             id: k.id.clone(),
-            account_id: k.account_id.clone(),
+            account_id: k.account_id.as_ref().map(ToString::to_string),
             label: k.label.clone(),
             created_at: instant(k.created_at),
             revoked_at: k.revoked_at.map(instant),
@@ -81,7 +81,11 @@ pub async fn list_api_keys(
     Authed(caller): Authed,
     Query(query): Query<ApiKeyQuery>,
 ) -> ApiResult<Json<Vec<ApiKeyDto>>> {
-    let keys = state.billing.accounts().api_keys(&caller, query.account_id.as_deref()).await?;
+    let keys = state
+        .billing
+        .accounts()
+        .api_keys(&caller, opt_account_id("account_id", query.account_id.as_deref())?.as_ref())
+        .await?;
     Ok(Json(keys.iter().map(ApiKeyDto::from).collect()))
 }
 
@@ -119,7 +123,13 @@ pub async fn roll_api_key(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (key, secret) = state.billing.accounts().roll_api_key(&caller, &id).await?;
-    let body = ApiKeyRolled { id: key.id, account_id: key.account_id, label: key.label, key: secret, replaces: id };
+    let body = ApiKeyRolled {
+        id: key.id,
+        account_id: key.account_id.map(String::from),
+        label: key.label,
+        key: secret,
+        replaces: id,
+    };
     let mut response = (axum::http::StatusCode::CREATED, Json(body)).into_response();
     // A secret must not be kept by any cache on the way.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::model::{Benefit, BenefitKind};
+use billing_domain::ids::AccountId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,13 +39,13 @@ impl From<&Benefit> for BenefitDto {
     fn from(b: &Benefit) -> Self {
         BenefitDto {
             id: b.id.clone(),
-            account_id: b.account_id.clone(),
+            account_id: b.account_id.to_string(),
             kind: b.kind.as_str().to_owned(),
             amount: b.amount.to_string(),
             currency: b.amount.currency().code().to_owned(),
             expires_at: instant(b.expires_at),
             status: b.status.as_str().to_owned(),
-            order_id: b.order_id.clone(),
+            order_id: b.order_id.as_ref().map(ToString::to_string),
         }
     }
 }
@@ -75,7 +76,7 @@ pub struct NewBenefit {
 pub async fn list_benefits(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> ApiResult<Json<Vec<BenefitDto>>> {
     let benefits = state.billing.accounts().benefits(&caller, &id).await?;
     Ok(Json(benefits.iter().map(BenefitDto::from).collect()))
@@ -96,7 +97,7 @@ pub async fn list_benefits(
 pub async fn grant_benefit(
     State(state): State<ApiState>,
     authed: Authed,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
     Body(request): Body<NewBenefit>,
 ) -> ApiResult<(StatusCode, Json<BenefitDto>)> {
     let caller = authed.operator()?;

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::dto::{OrderDto, PageParams};
-use crate::extract::{Authed, Query};
+use crate::extract::{Authed, Query, opt_account_id};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Which days of usage to list.
@@ -125,8 +125,14 @@ pub async fn list_usage_days(
     let to = date("to", query.to.as_deref())?;
     let limit = PageParams { limit: query.limit }.limit()?;
     let starting_after = query.starting_after.as_deref().map(UsageCursor::parse).transpose().map_err(query_error)?;
-    let usage =
-        UsageQuery { account_id: query.account_id, from, to, workspace_id: query.workspace_id, starting_after, limit };
+    let usage = UsageQuery {
+        account_id: opt_account_id("account_id", query.account_id.as_deref())?,
+        from,
+        to,
+        workspace_id: query.workspace_id,
+        starting_after,
+        limit,
+    };
     let page = state.billing.metering().usage_days(&caller, usage).await.map_err(query_error)?;
     Ok(Json(page.rows.iter().map(|r| UsageDayDto::new(r, page.zone.name())).collect()))
 }
@@ -165,7 +171,12 @@ pub async fn list_orders(
     let orders = state
         .billing
         .metering()
-        .account_orders(&caller, query.account_id.as_deref(), query.starting_after.as_deref(), limit)
+        .account_orders(
+            &caller,
+            opt_account_id("account_id", query.account_id.as_deref())?.as_ref(),
+            query.starting_after.as_deref(),
+            limit,
+        )
         .await
         .map_err(crate::routes::cursor_error)?;
     Ok(Json(orders.iter().map(OrderDto::from).collect()))

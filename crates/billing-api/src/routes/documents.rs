@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::dto::{PageParams, instant};
-use crate::extract::{Authed, Body, Path, Query};
+use crate::extract::{Authed, Body, Path, Query, opt_account_id};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// An issued invoice or credit note.
@@ -49,7 +49,7 @@ impl DocumentDto {
             id: d.id.clone(),
             kind: d.kind.as_str().to_owned(),
             number: d.number.clone(),
-            account_id: d.account_id.clone(),
+            account_id: d.account_id.to_string(),
             source_id: d.source_id.clone(),
             total: d.total.to_string(),
             currency: d.total.currency().code().to_owned(),
@@ -106,7 +106,7 @@ pub async fn list_documents(
     };
     let limit = PageParams { limit: query.limit }.limit()?;
     let filter = DocumentFilter {
-        account_id: query.account_id,
+        account_id: opt_account_id("account_id", query.account_id.as_deref())?,
         kind,
         source_id: query.source_id,
         starting_after: query.starting_after,

@@ -14,7 +14,7 @@ use crate::dto::PageParams;
 use crate::dto::events::{
     DeliveryAttemptDto, DeliveryDto, EndpointRequestDto, EventDto, RedeliverRequest, WebhookEndpointDto, event_types,
 };
-use crate::extract::{Authed, Body, Path, Query};
+use crate::extract::{Authed, Body, Path, Query, opt_account_id};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Filters of the event list.
@@ -56,7 +56,7 @@ pub async fn list_events(
 ) -> ApiResult<Json<Vec<EventDto>>> {
     let names: Vec<String> = query.event_type.iter().flat_map(|t| t.split(',')).map(str::to_owned).collect();
     let filter = EventFilter {
-        account_id: query.account_id,
+        account_id: opt_account_id("account_id", query.account_id.as_deref())?,
         types: event_types("type", &names)?,
         resource_id: query.resource_id,
         starting_after: query.starting_after,
@@ -125,7 +125,7 @@ fn endpoint_request(dto: EndpointRequestDto) -> Result<(EndpointRequest, Option<
         Some(s) => Some(s.parse().map_err(|e: String| ApiError::invalid("status", e))?),
     };
     let request = EndpointRequest {
-        account_id: dto.account_id,
+        account_id: opt_account_id("account_id", dto.account_id.as_deref())?,
         url: dto.url,
         event_types: event_types("event_types", &dto.event_types)?,
         description: dto.description,

@@ -3,12 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::InstanceId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::ApiState;
 use crate::dto::InstanceDto;
-use crate::extract::{Authed, Path, Query};
+use crate::extract::{Authed, Path, Query, opt_account_id};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Filters of the instance list.
@@ -64,9 +65,9 @@ pub async fn list_instances(
     let limit = crate::dto::PageParams { limit: filter.limit }.limit()?;
     let account_id = match (&caller, &filter.account_id) {
         (billing_app::Caller::Customer(own), _) => Some(own.clone()),
-        (_, given) => given.clone(),
+        (_, given) => opt_account_id("account_id", given.as_deref())?,
     };
-    let records = state.billing.purchases().instances(&caller, account_id.as_deref()).await?;
+    let records = state.billing.purchases().instances(&caller, account_id.as_ref()).await?;
     let mut out = Vec::new();
     for record in records.iter().filter(|r| commodity.is_none_or(|c| r.commodity == c)).take(limit as usize) {
         let (_, quote) = state.billing.unsubscriptions().refund_type_now(&caller, record).await?;
@@ -86,7 +87,7 @@ pub async fn list_instances(
 pub async fn get_instance(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
 ) -> ApiResult<Json<InstanceDto>> {
     let record = state.billing.purchases().instance(&caller, &id).await?;
     let (_, quote) = state.billing.unsubscriptions().refund_type_now(&caller, &record).await?;

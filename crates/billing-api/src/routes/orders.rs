@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::idempotency::Once;
 use billing_app::purchase::{PlanPurchase, Purchase, QuotaPurchase};
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::usage::CuHours;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -180,7 +181,7 @@ pub async fn pay_order(
     State(state): State<ApiState>,
     Authed(caller): Authed,
     IdempotencyKey(key): IdempotencyKey,
-    Path(id): Path<String>,
+    Path(id): Path<OrderId>,
     Body(request): Body<PaymentRequest>,
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let order = state.billing.purchases().order(&caller, &id).await?;
@@ -201,7 +202,7 @@ pub async fn pay_order(
 pub async fn cancel_order(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<OrderId>,
 ) -> ApiResult<Json<OrderDto>> {
     Ok(Json(OrderDto::from(&state.billing.purchases().cancel_order(&caller, &id).await?)))
 }
@@ -217,7 +218,7 @@ pub async fn cancel_order(
 pub async fn get_order(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<OrderId>,
 ) -> ApiResult<Json<OrderDto>> {
     Ok(Json(OrderDto::from(&state.billing.purchases().order(&caller, &id).await?)))
 }
@@ -233,7 +234,7 @@ pub async fn get_order(
 pub async fn list_instance_orders(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
 ) -> ApiResult<Json<Vec<OrderDto>>> {
     let orders = state.billing.purchases().orders(&caller, &id).await?;
     Ok(Json(orders.iter().map(OrderDto::from).collect()))

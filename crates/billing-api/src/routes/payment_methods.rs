@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::model::PaymentMethod;
+use billing_domain::ids::AccountId;
 use billing_domain::order::PaymentMethodKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -32,7 +33,7 @@ impl From<&PaymentMethod> for PaymentMethodDto {
     fn from(m: &PaymentMethod) -> Self {
         PaymentMethodDto {
             id: m.id.clone(),
-            account_id: m.account_id.clone(),
+            account_id: m.account_id.to_string(),
             kind: m.kind.as_str().to_owned(),
             label: m.label.clone(),
             valid: m.valid,
@@ -107,7 +108,7 @@ pub struct PaymentMethodPatch {
 pub async fn list_payment_methods(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
 ) -> ApiResult<Json<Vec<PaymentMethodDto>>> {
     let methods = state.billing.accounts().payment_methods(&caller, &id).await?;
     Ok(Json(methods.iter().map(PaymentMethodDto::from).collect()))
@@ -128,7 +129,7 @@ pub async fn list_payment_methods(
 pub async fn add_payment_method(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<AccountId>,
     Body(request): Body<NewPaymentMethod>,
 ) -> ApiResult<(StatusCode, Json<PaymentMethodDto>)> {
     let kind: PaymentMethodKind = request.kind.parse().map_err(|e: String| ApiError::invalid("kind", e))?;

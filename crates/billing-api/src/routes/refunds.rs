@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use crate::ApiState;
 use crate::dto::{PageParams, RefundDto};
-use crate::extract::{Authed, Path, Query};
+use crate::extract::{Authed, Path, Query, opt_account_id};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Filters of the refund list.
@@ -54,7 +54,7 @@ pub async fn list_refunds(
     };
     let limit = PageParams { limit: query.limit }.limit()?;
     let filter = RefundFilter {
-        account_id: query.account_id,
+        account_id: opt_account_id("account_id", query.account_id.as_deref())?,
         status,
         limit,
         starting_after: query.starting_after,

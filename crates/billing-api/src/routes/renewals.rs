@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use billing_domain::ids::InstanceId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -53,7 +54,7 @@ pub async fn renew_instance(
     State(state): State<ApiState>,
     Authed(caller): Authed,
     IdempotencyKey(key): IdempotencyKey,
-    Path(id): Path<String>,
+    Path(id): Path<InstanceId>,
     Body(request): Body<RenewalRequest>,
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     check_benefit_ids(&request.benefit_ids)?;

@@ -37,7 +37,7 @@ pub async fn create_quote(
         None => ActionKind::Unsubscribe,
         Some(name) => name.parse().map_err(|message: String| ApiError::invalid("action", message))?,
     };
-    let question = Question { action, order_id: request.order_id.as_deref(), new_quota_cu: request.new_quota_cu };
+    let question = Question { action, order_id: request.order_id.as_ref(), new_quota_cu: request.new_quota_cu };
     let view = state.billing.unsubscriptions().quote_action(&caller, &request.instance_id, &question).await?;
     Ok(Json(view.body()).into_response())
 }

@@ -82,7 +82,7 @@ impl From<&ImportOutcome> for ImportOutcomeDto {
                 .charged
                 .iter()
                 .map(|(account_id, amount)| ChargeDto {
-                    account_id: account_id.clone(),
+                    account_id: account_id.to_string(),
                     amount: amount.to_string(),
                     currency: amount.currency().code().to_owned(),
                 })

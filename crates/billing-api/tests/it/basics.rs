@@ -24,7 +24,7 @@ pub async fn quota(api: &Api) -> String {
         auto_renew: false,
     };
     let caller = billing_app::Caller::Customer(api.alice.account_id.clone());
-    api.billing.purchases().buy_quota(&caller, &request).await.unwrap().instance.id
+    api.billing.purchases().buy_quota(&caller, &request).await.unwrap().instance.id.into_string()
 }
 
 #[tokio::test]
@@ -63,7 +63,7 @@ async fn a_customer_sees_only_its_own_account() {
     let missing = api.get("/api/v1/accounts/acc_missing", &api.alice.key).await;
     missing.problem(StatusCode::NOT_FOUND, "NOT_FOUND");
     assert_eq!(
-        other.body["detail"].as_str().unwrap().replace(&api.bob.account_id, "X"),
+        other.body["detail"].as_str().unwrap().replace(api.bob.account_id.as_str(), "X"),
         missing.body["detail"].as_str().unwrap().replace("acc_missing", "X")
     );
     let forbidden = api.post("/api/v1/accounts", &api.alice.key, json!({"name": "mallory", "currency": "USD"})).await;

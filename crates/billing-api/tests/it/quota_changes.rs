@@ -26,7 +26,7 @@ async fn quota(api: &Api) -> String {
         auto_renew: false,
     };
     let caller = billing_app::Caller::Customer(api.alice.account_id.clone());
-    api.billing.purchases().buy_quota(&caller, &request).await.unwrap().instance.id
+    api.billing.purchases().buy_quota(&caller, &request).await.unwrap().instance.id.into_string()
 }
 
 #[tokio::test]

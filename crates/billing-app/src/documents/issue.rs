@@ -5,6 +5,7 @@
 //! audit chain records each issue.
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::OrderId;
 use billing_domain::money::Money;
 use billing_domain::quote::{ProrationBasis, Quote};
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
@@ -48,7 +49,12 @@ fn item(instance: &InstanceRecord, months: Option<u32>) -> String {
 }
 
 fn buyer(account: &Account) -> Party {
-    Party { name: account.name.clone(), address: String::new(), tax_id: String::new(), account_id: account.id.clone() }
+    Party {
+        name: account.name.clone(),
+        address: String::new(),
+        tax_id: String::new(),
+        account_id: account.id.to_string(),
+    }
 }
 
 /// The parts every document shares, with its number taken from the
@@ -119,7 +125,7 @@ pub(crate) async fn issue_invoice(
     let c = &order.charges;
     let cash_due = c.cash_due()?;
     let body = InvoiceBody {
-        order_id: order.id.clone(),
+        order_id: order.id.to_string(),
         order_kind: order.kind.as_str().to_owned(),
         item: item(instance, Some(order.months)),
         list_price: c.list_price.to_string(),
@@ -177,7 +183,7 @@ pub(crate) async fn issue_credit_note(
             let basis = l.removed.unwrap_or(l.cash_paid);
             let consumed = basis.checked_sub(l.refund)?;
             Ok(CreditLine {
-                order_id: l.order_id.clone(),
+                order_id: l.order_id.to_string(),
                 invoice_number: None,
                 kind: l.kind.as_str().to_owned(),
                 period: format!("{} - {}", zone.local_date(l.period.start), l.period.expiration_date),
@@ -203,7 +209,7 @@ pub(crate) async fn issue_activation_credit_note(
     now: DateTime<Utc>,
 ) -> AppResult<DocumentRecord> {
     let line = CreditLine {
-        order_id: order.id.clone(),
+        order_id: order.id.to_string(),
         invoice_number: None,
         kind: "activation_failed".to_owned(),
         period: "-".to_owned(),
@@ -224,10 +230,12 @@ async fn credit_note(
     total: Money,
     now: DateTime<Utc>,
 ) -> AppResult<DocumentRecord> {
-    let order_ids: Vec<&str> = lines.iter().map(|l| l.order_id.as_str()).collect();
+    let order_ids: Vec<OrderId> = lines.iter().map(|l| OrderId::trusted(l.order_id.as_str())).collect();
+    let order_ids: Vec<&OrderId> = order_ids.iter().collect();
     let invoices = tx.invoice_numbers(&order_ids).await?;
     for line in &mut lines {
-        line.invoice_number = invoices.iter().find(|(order, _)| *order == line.order_id).map(|(_, n)| n.clone());
+        line.invoice_number =
+            invoices.iter().find(|(order, _)| order.as_str() == line.order_id).map(|(_, n)| n.clone());
     }
     let mut credits_invoices: Vec<String> = lines.iter().filter_map(|l| l.invoice_number.clone()).collect();
     credits_invoices.dedup();
@@ -243,7 +251,7 @@ async fn credit_note(
             .iter()
             .map(|r| DestinationLine {
                 refund_id: r.id.clone(),
-                order_id: r.order_id.clone(),
+                order_id: r.order_id.to_string(),
                 from: r.from.as_str().to_owned(),
                 to: r.destination.as_str().to_owned(),
                 rule: r.rule.clone(),

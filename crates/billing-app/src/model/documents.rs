@@ -1,5 +1,6 @@
 //! Billing documents as stored.
 
+use billing_domain::ids::AccountId;
 use billing_domain::money::Money;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ pub struct DocumentRecord {
     /// Position in the year's series, from 1.
     pub seq: i64,
     /// The buyer.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// What it documents: the order (invoice) or the unsubscription
     /// (credit note).
     pub source_id: String,
@@ -70,7 +71,7 @@ pub struct DocumentDraft {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DocumentFilter {
     /// Only this account's.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Only this kind.
     pub kind: Option<DocumentKind>,
     /// Only the documents of this order or unsubscription.

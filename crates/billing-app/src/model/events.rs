@@ -1,5 +1,6 @@
 //! Events as stored.
 
+use billing_domain::ids::AccountId;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -64,7 +65,7 @@ pub struct Event {
     /// What happened.
     pub event_type: EventType,
     /// The account it concerns.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The id of the resource in `data`.
     pub resource_id: String,
     /// When the change committed (the use case's instant).
@@ -77,7 +78,7 @@ pub struct Event {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventFilter {
     /// Only this account's (set for customers whatever they ask).
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Only these types (none: every type).
     pub types: Vec<EventType>,
     /// Only events about this resource.

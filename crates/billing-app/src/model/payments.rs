@@ -1,5 +1,6 @@
 //! Payments taken through the channel, as stored.
 
+use billing_domain::ids::{AccountId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
@@ -27,9 +28,9 @@ pub struct ChargeRecord {
     /// Id, `chg_…`: the channel's idempotency key.
     pub id: String,
     /// Whose money.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The order it pays; `None` for a top-up of the balance.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// The payment attempt it belongs to (`pay_…`): the charges written
     /// together for one payment of an order, which go through or fall
     /// through together. A top-up's is its own id.

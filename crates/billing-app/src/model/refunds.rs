@@ -2,6 +2,7 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -14,11 +15,11 @@ pub struct StoredQuote {
     /// Id, `quo_…`.
     pub id: String,
     /// Owner of the instance.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The instance quoted.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// For a quote of one pending renewal only: that order.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// When it was computed (its `now`).
     pub created_at: DateTime<Utc>,
     /// Last instant it can be confirmed.
@@ -47,11 +48,11 @@ pub struct Unsubscription {
     /// Id, `uns_…`.
     pub id: String,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The instance given back.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// For a renewal-only unsubscription: the renewal order.
-    pub order_id: Option<String>,
+    pub order_id: Option<OrderId>,
     /// The quote executed.
     pub quote_id: String,
     /// Which commodity.
@@ -147,9 +148,9 @@ pub struct Refund {
     /// The unsubscription it belongs to.
     pub unsubscription_id: String,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The order refunded.
-    pub order_id: String,
+    pub order_id: OrderId,
     /// Which of the order's tenders it returns.
     pub tender_index: i64,
     /// How that tender was paid.
@@ -185,7 +186,7 @@ pub struct Refund {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RefundFilter {
     /// Only this account's.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Only in this status.
     pub status: Option<RefundStatus>,
     /// Only of this unsubscription.

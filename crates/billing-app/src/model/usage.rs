@@ -1,6 +1,7 @@
 //! Usage as settling reads it, as bills show it, and as the stream refuses it.
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::AccountId;
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -31,7 +32,7 @@ pub struct UsageWorkspace {
     /// Id, `ws_…`.
     pub id: String,
     /// Owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Region it runs in.
     pub region_id: String,
     /// When it was created: usage of hours before the one it was created in
@@ -65,7 +66,7 @@ pub struct UsageRejection {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageRange {
     /// The account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The zone whose local days the rows are.
     pub zone: BillingZone,
     /// First day.

@@ -1,5 +1,6 @@
 //! Webhook endpoints and their deliveries, as stored.
 
+use billing_domain::ids::AccountId;
 use chrono::{DateTime, Utc};
 
 use crate::model::events::{Event, EventType};
@@ -20,7 +21,7 @@ pub struct WebhookEndpoint {
     pub id: String,
     /// The account whose events it receives; `None` for an operator's
     /// endpoint, which receives every account's.
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Where events are posted.
     pub url: String,
     /// The types it receives; empty for every type.

@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use billing_domain::ids::InstanceId;
 use chrono::{DateTime, Utc};
 
 use tokio::sync::oneshot;
@@ -60,7 +61,7 @@ impl CachedFacts {
 /// Cached facts by instance id, and the misses waiting to be read.
 #[derive(Debug, Default)]
 pub(crate) struct FactsCache {
-    entries: Mutex<HashMap<String, Arc<CachedFacts>>>,
+    entries: Mutex<HashMap<InstanceId, Arc<CachedFacts>>>,
     pending: Mutex<Pending>,
 }
 
@@ -72,7 +73,7 @@ type Waiter = oneshot::Sender<Option<Arc<CachedFacts>>>;
 /// Misses waiting for the next batch.
 #[derive(Debug, Default)]
 struct Pending {
-    waiting: HashMap<String, Vec<Waiter>>,
+    waiting: HashMap<InstanceId, Vec<Waiter>>,
     /// Whether a task is reading batches.
     loading: bool,
 }
@@ -95,7 +96,7 @@ impl Drop for Loading<'_> {
 }
 
 impl FactsCache {
-    fn get(&self, instance_id: &str) -> Option<Arc<CachedFacts>> {
+    fn get(&self, instance_id: &InstanceId) -> Option<Arc<CachedFacts>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner).get(instance_id).cloned()
     }
 
@@ -123,7 +124,7 @@ impl Unsubscriptions {
     pub(crate) async fn quote_facts(
         &self,
         caller: &Caller,
-        instance_id: &str,
+        instance_id: &InstanceId,
         now: DateTime<Utc>,
     ) -> AppResult<Arc<CachedFacts>> {
         self.core.catch_up().await?;
@@ -152,11 +153,11 @@ impl Unsubscriptions {
 
     /// The facts of `instance_id` read with the next batch, if it could read
     /// them.
-    async fn batched_read(&self, instance_id: &str) -> Option<Arc<CachedFacts>> {
+    async fn batched_read(&self, instance_id: &InstanceId) -> Option<Arc<CachedFacts>> {
         let (sender, receiver) = oneshot::channel();
         let start = {
             let mut pending = self.facts_cache.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            pending.waiting.entry(instance_id.to_owned()).or_default().push(sender);
+            pending.waiting.entry(instance_id.clone()).or_default().push(sender);
             !std::mem::replace(&mut pending.loading, true)
         };
         if start {
@@ -172,17 +173,17 @@ impl Unsubscriptions {
     async fn read_batches(&self) {
         let mut loading = Loading { cache: &self.facts_cache, done: false };
         loop {
-            let batch: Vec<(String, Vec<Waiter>)> = {
+            let batch: Vec<(InstanceId, Vec<Waiter>)> = {
                 let mut pending = self.facts_cache.pending.lock().unwrap_or_else(PoisonError::into_inner);
                 if pending.waiting.is_empty() {
                     pending.loading = false;
                     loading.done = true;
                     return;
                 }
-                let ids: Vec<String> = pending.waiting.keys().take(MAX_BATCH).cloned().collect();
+                let ids: Vec<InstanceId> = pending.waiting.keys().take(MAX_BATCH).cloned().collect();
                 ids.into_iter().filter_map(|id| pending.waiting.remove_entry(&id)).collect()
             };
-            let ids: Vec<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+            let ids: Vec<&InstanceId> = batch.iter().map(|(id, _)| id).collect();
             let mut read = self.read_facts_of(&ids, self.core.now()).await.unwrap_or_default();
             for (id, waiters) in batch {
                 let entry = read.remove(&id);
@@ -197,12 +198,16 @@ impl Unsubscriptions {
     /// Reads the facts of the instances among `ids` that exist, in one
     /// transaction, and keeps them. An instance whose facts cannot be put
     /// together is left out.
-    async fn read_facts_of(&self, ids: &[&str], now: DateTime<Utc>) -> AppResult<HashMap<String, Arc<CachedFacts>>> {
+    async fn read_facts_of(
+        &self,
+        ids: &[&InstanceId],
+        now: DateTime<Utc>,
+    ) -> AppResult<HashMap<InstanceId, Arc<CachedFacts>>> {
         let mut tx = self.core.read().await?;
         let (snapshot, _) = tx.audit_head().await?;
         let records = tx.instances_by_ids(ids).await?;
-        let found: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
-        let mut orders: HashMap<String, Vec<OrderRecord>> = HashMap::new();
+        let found: Vec<&InstanceId> = records.iter().map(|r| &r.id).collect();
+        let mut orders: HashMap<InstanceId, Vec<OrderRecord>> = HashMap::new();
         for order in tx.orders_of_instances(&found).await? {
             orders.entry(order.instance_id.clone()).or_default().push(order);
         }

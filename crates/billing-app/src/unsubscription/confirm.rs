@@ -7,6 +7,7 @@ use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Commodity;
 use billing_domain::change::{ActionKind, release_tranche};
 use billing_domain::destination::Destination;
+use billing_domain::ids::InstanceId;
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::quote::{InstanceStatus, Quote, QuoteLine};
@@ -314,7 +315,7 @@ impl Unsubscriptions {
             quote.created_at,
         )
         .await?;
-        let question = Question { action, order_id: quote.order_id.as_deref(), new_quota_cu: quote.new_quota_cu };
+        let question = Question { action, order_id: quote.order_id.as_ref(), new_quota_cu: quote.new_quota_cu };
         let recomputed = facts.quote_question(quote.created_at, &question)?;
         if facts.digest() != quote.digest || recomputed.refund != quote.refund || !recomputed.eligible() {
             return Err(AppError::QuoteStale { message: "the instance, its orders or the policy changed".to_owned() });
@@ -389,7 +390,7 @@ async fn change_quota(
 /// Takes the instance for this confirmation: moves it from active to `to`
 /// (unsubscribed, switched, or active again, which locks it in place). A
 /// racing confirmation that got there first is reported as such.
-async fn take_instance(tx: &mut (dyn StoreTx + '_), id: &str, to: InstanceState) -> AppResult<InstanceRecord> {
+async fn take_instance(tx: &mut (dyn StoreTx + '_), id: &InstanceId, to: InstanceState) -> AppResult<InstanceRecord> {
     if let Some(record) = tx.take_instance(id, InstanceState::Active, to).await? {
         return Ok(record);
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::change::{Action, ActionKind, quote_change};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Currency;
 use billing_domain::order::{Order, PaymentMethodKind, Tender};
 use billing_domain::policy::{PolicyVersion, policy_in_force};
@@ -51,7 +52,7 @@ impl QuoteFacts {
 
     /// Quotes at `now` with these facts: the whole instance, or with
     /// `order_id` one pending renewal alone.
-    pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&str>) -> AppResult<Quote> {
+    pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&OrderId>) -> AppResult<Quote> {
         self.quote_question(now, &Question::unsubscribe(order_id))
     }
 
@@ -93,9 +94,9 @@ impl QuoteFacts {
 #[derive(Clone, Debug)]
 pub struct QuoteBasis {
     /// The owner.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The instance's id.
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     /// The instance as the domain sees it.
     pub instance: Instance,
     /// The account's currency.
@@ -112,7 +113,7 @@ pub struct QuoteBasis {
 
 impl QuoteBasis {
     /// As [`QuoteFacts::quote`].
-    pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&str>) -> AppResult<Quote> {
+    pub fn quote(&self, now: DateTime<Utc>, order_id: Option<&OrderId>) -> AppResult<Quote> {
         self.quote_question(now, &Question::unsubscribe(order_id))
     }
 
@@ -135,14 +136,14 @@ pub struct Question<'a> {
     /// The action.
     pub action: ActionKind,
     /// An unsubscription of one pending renewal alone.
-    pub order_id: Option<&'a str>,
+    pub order_id: Option<&'a OrderId>,
     /// A downgrade's CUs kept.
     pub new_quota_cu: Option<u32>,
 }
 
 impl<'a> Question<'a> {
     /// Giving back the instance, or with `order_id` one pending renewal.
-    pub const fn unsubscribe(order_id: Option<&'a str>) -> Question<'a> {
+    pub const fn unsubscribe(order_id: Option<&'a OrderId>) -> Question<'a> {
         Question { action: ActionKind::Unsubscribe, order_id, new_quota_cu: None }
     }
 
@@ -212,9 +213,9 @@ pub(crate) async fn load_facts(
 pub(crate) struct FactsReader<'p> {
     policies: &'p PolicyCache,
     now: DateTime<Utc>,
-    accounts: HashMap<(String, String), AccountInRegion>,
-    methods: HashMap<String, Arc<Vec<PaymentMethod>>>,
-    full_refunds: HashMap<(String, Commodity), i64>,
+    accounts: HashMap<(AccountId, String), AccountInRegion>,
+    methods: HashMap<AccountId, Arc<Vec<PaymentMethod>>>,
+    full_refunds: HashMap<(AccountId, Commodity), i64>,
 }
 
 impl<'p> FactsReader<'p> {

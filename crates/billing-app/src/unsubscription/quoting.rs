@@ -2,6 +2,7 @@
 //! them, and valid for the policy's quote lifetime.
 
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::quote::{Quote, RefundType};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -134,7 +135,7 @@ pub(crate) fn signed_quote(
         id: String::new(),
         account_id: facts.account_id.clone(),
         instance_id: facts.instance_id.clone(),
-        order_id: question.order_id.map(str::to_owned),
+        order_id: question.order_id.cloned(),
         created_at: now,
         expires_at: billing_domain::calendar::shift(now, ttl)?,
         policy_version: facts.policy.version,
@@ -163,8 +164,8 @@ impl Unsubscriptions {
     pub async fn quote_unsubscription(
         &self,
         caller: &Caller,
-        instance_id: &str,
-        order_id: Option<&str>,
+        instance_id: &InstanceId,
+        order_id: Option<&OrderId>,
     ) -> AppResult<QuoteView> {
         self.quote_action(caller, instance_id, &Question::unsubscribe(order_id)).await
     }
@@ -175,7 +176,7 @@ impl Unsubscriptions {
     pub async fn quote_action(
         &self,
         caller: &Caller,
-        instance_id: &str,
+        instance_id: &InstanceId,
         question: &Question<'_>,
     ) -> AppResult<QuoteView> {
         question.check()?;

@@ -14,6 +14,7 @@
 //! HMAC-SHA256 of all of it.
 
 use billing_domain::change::ActionKind;
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
@@ -151,9 +152,9 @@ impl QuoteKey {
         let mut r = Reader(body);
         (r.byte()? == VERSION).then_some(())?;
         r.take::<8>()?;
-        let account_id = r.id()?;
-        let instance_id = r.id()?;
-        let order_id = Some(r.id()?).filter(|o| !o.is_empty());
+        let account_id = AccountId::trusted(r.id()?);
+        let instance_id = InstanceId::trusted(r.id()?);
+        let order_id = Some(r.id()?).filter(|o| !o.is_empty()).map(OrderId::trusted);
         let created_at = DateTime::<Utc>::from_timestamp_micros(r.i64()?)?;
         let expires_at = DateTime::<Utc>::from_timestamp_micros(r.i64()?)?;
         let policy_version = u32::from_be_bytes(r.take()?);
@@ -311,8 +312,8 @@ mod tests {
     fn quote() -> StoredQuote {
         StoredQuote {
             id: String::new(),
-            account_id: crate::ids::new_id("acc"),
-            instance_id: crate::ids::new_id("ins"),
+            account_id: crate::ids::mint(),
+            instance_id: crate::ids::mint(),
             order_id: None,
             created_at: DateTime::from_timestamp_micros(1_773_123_785_000_000).unwrap(),
             expires_at: DateTime::from_timestamp_micros(1_773_124_685_000_000).unwrap(),
@@ -330,7 +331,7 @@ mod tests {
     #[test]
     fn an_id_opens_to_the_quote_it_was_signed_from() {
         let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
-        for order_id in [None, Some(crate::ids::new_id("ord"))] {
+        for order_id in [None, Some(crate::ids::mint::<OrderId>())] {
             let mut q = quote();
             q.order_id = order_id;
             let id = key.sign(&q);
@@ -365,8 +366,8 @@ mod tests {
         let key = QuoteKey::from_hex(&QuoteKey::random_hex()).unwrap();
         let q = StoredQuote {
             digest: "not hex".into(),
-            account_id: "acc_short".into(),
-            instance_id: "ins_0123456789ABCDEF0123456789abcdef".into(),
+            account_id: AccountId::trusted("acc_short"),
+            instance_id: InstanceId::trusted("ins_0123456789ABCDEF0123456789abcdef"),
             ..quote()
         };
         let id = key.sign(&q);

@@ -10,6 +10,7 @@
 //! with `Retry-After`. `410 Gone` disables the endpoint, and so does failing
 //! for three days running; either writes a `webhook_endpoint.disabled` event.
 
+use billing_domain::ids::AccountId;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -356,7 +357,7 @@ fn count(report: &mut DeliveryReport, done: Option<Outcome>) {
 
 /// Whether `endpoint` (one `caller` may use) is one the event goes to.
 fn receives(caller: &Caller, endpoint: &WebhookEndpoint, event: &Event) -> bool {
-    let account_matches = endpoint.account_id.as_deref().is_none_or(|a| a == event.account_id);
+    let account_matches = endpoint.account_id.as_ref().is_none_or(|a| *a == event.account_id);
     let callers = match caller {
         Caller::Customer(id) => endpoint.account_id.as_deref() == Some(id.as_str()),
         Caller::Operator | Caller::System => true,
@@ -402,8 +403,8 @@ async fn disable_endpoint(tx: &mut (dyn StoreTx + '_), id: &str, reason: &str, n
     endpoint.updated_at = now;
     tx.update_webhook_endpoint(&endpoint).await?;
     let data = json!({"id": endpoint.id, "url": endpoint.url, "status": "disabled", "disabled_reason": reason});
-    let owner = endpoint.account_id.clone().unwrap_or_else(|| "operator".to_owned());
-    let shown = Shown { account_id: &owner, resource_id: &endpoint.id, data };
+    let owner = endpoint.account_id.as_ref().map_or("operator", AccountId::as_str);
+    let shown = Shown { account_id: owner, resource_id: &endpoint.id, data };
     events::emit(tx, EventType::WebhookEndpointDisabled, &shown, now).await?;
     audit(tx, &Caller::System, "webhook_endpoint.disabled", id, json!({"reason": reason}), now).await
 }

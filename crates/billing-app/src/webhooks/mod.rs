@@ -7,6 +7,7 @@ pub mod address;
 pub mod delivery;
 pub mod signature;
 
+use billing_domain::ids::AccountId;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -75,7 +76,7 @@ impl WebhookEndpoint {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointRequest {
     /// For an operator: the account whose events to receive (`None`: all).
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// Where to post.
     pub url: String,
     /// The types to receive (empty: all).

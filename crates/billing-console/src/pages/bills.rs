@@ -171,8 +171,7 @@ pub async fn page(
     let period = Period::of(&query, zone.local_date(billing.now())).map_err(|e| session.fail(e))?;
     let load = async {
         let (zone, rows) = all_rows(billing, &session.caller, &period).await?;
-        let account = session.account.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
-        let mut workspaces = billing.accounts().workspaces(&session.caller, account).await?;
+        let mut workspaces = billing.accounts().workspaces(&session.caller, session.account_id()?).await?;
         workspaces.sort_by(|a, b| a.name.cmp(&b.name));
         AppResult::Ok((zone, rows, workspaces))
     };

@@ -12,11 +12,12 @@ use billing_app::model::InstanceRecord;
 use billing_app::unsubscription::Confirmation;
 use billing_app::unsubscription::facts::Question;
 use billing_domain::change::ActionKind;
+use billing_domain::ids::InstanceId;
 
 use super::review_view::{DestinationView, LineView, review_page, subject};
 use crate::auth::{Customer, Session};
 use crate::forms::FormData;
-use crate::page::{Layout, PageResult, html, see_other};
+use crate::page::{Layout, PageResult, html, parse_id, see_other};
 use crate::state::ConsoleState;
 use crate::{fmt, words};
 
@@ -58,7 +59,7 @@ fn cu_of(query: Option<&str>) -> Option<u32> {
 async fn render(
     state: &ConsoleState,
     session: &Session,
-    instance_id: &str,
+    instance_id: &InstanceId,
     question: Question<'_>,
     error: Option<String>,
 ) -> Result<ChangePage, AppError> {
@@ -81,7 +82,7 @@ async fn render(
     let mut page = ChangePage {
         layout,
         downgrade,
-        instance_id: record.id.clone(),
+        instance_id: record.id.to_string(),
         subject: subject(billing, &session.caller, &record, session.locale).await,
         workspace_name,
         quota_cu: record.quota_cu.unwrap_or(0),
@@ -133,6 +134,7 @@ pub async fn downgrade(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> PageResult {
+    let id: InstanceId = parse_id(&id).map_err(|e| session.fail(e))?;
     let question = Question { action: ActionKind::Downgrade, order_id: None, new_quota_cu: cu_of(query.as_deref()) };
     let page = render(&state, &session, &id, question, None).await.map_err(|e| session.fail(e))?;
     Ok(html(&page))
@@ -144,6 +146,7 @@ pub async fn switch(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
+    let id: InstanceId = parse_id(&id).map_err(|e| session.fail(e))?;
     let question = Question { action: ActionKind::SwitchToPayAsYouGo, order_id: None, new_quota_cu: None };
     let page = render(&state, &session, &id, question, None).await.map_err(|e| session.fail(e))?;
     Ok(html(&page))

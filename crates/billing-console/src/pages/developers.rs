@@ -58,7 +58,7 @@ async fn endpoint_rows(
         rows.push(EndpointRow {
             id: e.id.clone(),
             url: e.url.clone(),
-            account: e.account_id.clone().unwrap_or_else(|| l.t("webhook-every-account")),
+            account: e.account_id.as_ref().map_or_else(|| l.t("webhook-every-account"), ToString::to_string),
             types: if e.event_types.is_empty() {
                 l.t("webhook-every-event")
             } else {

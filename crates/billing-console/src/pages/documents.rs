@@ -42,7 +42,7 @@ fn row(l: crate::i18n::Locale, d: &DocumentRecord, zone: billing_domain::calenda
         }),
         issued: fmt::date_time(l, zone, d.issued_at),
         total: fmt::money(l, d.total),
-        account_id: d.account_id.clone(),
+        account_id: d.account_id.to_string(),
         source_id: d.source_id.clone(),
     }
 }

@@ -58,7 +58,7 @@ impl Export {
             }
             Export::Orders => {
                 let orders = billing.metering().account_orders(caller, None, after, PAGE).await?;
-                Ok((orders.iter().map(|o| order_row(o, zone)).collect(), orders.last().map(|o| o.id.clone())))
+                Ok((orders.iter().map(|o| order_row(o, zone)).collect(), orders.last().map(|o| o.id.to_string())))
             }
             Export::Refunds(filter) => {
                 let filter = RefundFilter { starting_after: after.map(str::to_owned), limit: PAGE, ..filter.clone() };

@@ -182,7 +182,7 @@ pub async fn refunds(
         .last()
         .filter(|_| rows.len() >= PAGE_SIZE as usize)
         .map(|last| format!("/console/operator/refunds?status={status}&q={}&after={}", encode(&q), encode(&last.id)));
-    let account = account.map(|a| (a.id, a.name));
+    let account = account.map(|a| (a.id.into_string(), a.name));
     let failed = problem.is_some();
     let mut response = html(&RefundsPage { layout, status, q, account, problem, rows, operator: true, older });
     if failed {

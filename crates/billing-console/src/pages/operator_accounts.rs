@@ -11,6 +11,7 @@ use billing_app::model::{Account, PaymentMethod};
 use billing_app::unsubscription::records::RefundFilter;
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::AccountId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 
@@ -19,7 +20,7 @@ use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
 use crate::i18n::Locale;
-use crate::page::{Layout, PageResult, html};
+use crate::page::{Layout, PageResult, html, parse_id};
 use crate::state::ConsoleState;
 use crate::words;
 
@@ -78,7 +79,7 @@ struct AccountsPage {
 
 fn account_row(l: Locale, s: &AccountSummary, zones: &HashMap<Currency, String>) -> AccountRow {
     AccountRow {
-        id: s.account.id.clone(),
+        id: s.account.id.to_string(),
         name: s.account.name.clone(),
         zone: zones.get(&s.account.currency).cloned().unwrap_or_default(),
         balance: fmt::money(l, s.account.balance),
@@ -219,7 +220,7 @@ async fn instance_rows(
             state: words::instance_state(l, i.state),
             active: i.state == billing_app::model::InstanceState::Active,
             created: fmt::date_time(l, zone, i.created_at),
-            id: i.id,
+            id: i.id.into_string(),
         })
         .collect())
 }
@@ -259,6 +260,7 @@ pub async fn show(
     let caller = &session.caller;
     let l = session.locale;
     let load = async {
+        let id: AccountId = parse_id(&id)?;
         let summary = billing.operations().account_summary(caller, &id).await?;
         let account = &summary.account;
         let zone = zone_of(billing, account.currency).await?;
@@ -279,7 +281,7 @@ pub async fn show(
         let ledger = lines.iter().map(|line| ledger_row(l, line, zone)).collect();
         AppResult::Ok(AccountPage {
             layout: Layout::default(),
-            id: account.id.clone(),
+            id: account.id.to_string(),
             name: account.name.clone(),
             balance: fmt::money(l, account.balance),
             overdue: account.balance.minor() < 0,

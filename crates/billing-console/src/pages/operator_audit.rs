@@ -10,6 +10,7 @@ use billing_app::directory::{AccountFilter, AuditFilter, AuditOrder};
 use billing_app::model::{Account, AuditEvent};
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::AccountId;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::operator_accounts::{encode, zone_label};
@@ -91,7 +92,11 @@ impl AccountMiss {
 /// part of its name that only one account has. `Err` says why no single
 /// account fits.
 pub async fn find_account(billing: &Billing, caller: &Caller, text: &str) -> AppResult<Result<Account, AccountMiss>> {
-    match billing.operations().account_summary(caller, text).await {
+    let summary = match AccountId::parse(text) {
+        Ok(id) => billing.operations().account_summary(caller, &id).await,
+        Err(_) => Err(AppError::not_found("account", text)),
+    };
+    match summary {
         Ok(found) => return Ok(Ok(found.account)),
         Err(AppError::NotFound { .. }) => {}
         Err(e) => return Err(e),
@@ -161,7 +166,7 @@ impl AuditForm {
         let account_id = match self.account.as_str() {
             "" => None,
             text => match find_account(billing, caller, text).await? {
-                Ok(account) => Some(account.id),
+                Ok(account) => Some(account.id.into_string()),
                 Err(miss) => return Ok(Err(miss.words(l, text))),
             },
         };

@@ -8,6 +8,7 @@ use billing_app::periods::plan_period;
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::InstanceId;
 use billing_domain::order::OrderKind;
 use billing_domain::usage::CuHours;
 
@@ -15,7 +16,7 @@ use crate::auth::Customer;
 use crate::fmt;
 use crate::forms::FormData;
 use crate::i18n::Locale;
-use crate::page::{Layout, PageResult, html};
+use crate::page::{Layout, PageResult, html, parse_id};
 use crate::state::ConsoleState;
 use crate::timeline::{PeriodInput, Timeline, WIDTH, quota_timeline, share};
 use crate::words;
@@ -117,7 +118,7 @@ pub async fn list(State(state): State<ConsoleState>, Customer(session): Customer
                 can_unsubscribe: record.state == InstanceState::Active && reason.is_none(),
                 state: words::state_now(l, record.state, reason),
                 region: record.region_id.clone(),
-                id: record.id,
+                id: record.id.into_string(),
             });
         }
         AppResult::Ok(rows)
@@ -166,7 +167,7 @@ struct InstancePage {
 
 fn order_row(l: Locale, o: &OrderRecord, zone: BillingZone) -> OrderRow {
     OrderRow {
-        id: o.id.clone(),
+        id: o.id.to_string(),
         kind: l.t(if o.kind == OrderKind::New { "order-kind-new" } else { "order-kind-renewal" }),
         status: o.status.as_str(),
         status_label: l.t(match o.status {
@@ -186,14 +187,14 @@ fn order_row(l: Locale, o: &OrderRecord, zone: BillingZone) -> OrderRow {
 async fn timeline_of(
     billing: &Billing,
     caller: &Caller,
-    id: &str,
+    id: &InstanceId,
     l: Locale,
 ) -> AppResult<(Option<Timeline>, Vec<PeriodRow>)> {
     let (zone, periods) = billing.purchases().quota_timeline(caller, id).await?;
     let inputs: Vec<PeriodInput> = periods
         .iter()
         .map(|(o, p)| PeriodInput {
-            order_id: o.id.clone(),
+            order_id: o.id.to_string(),
             renewal: o.kind == OrderKind::Renewal,
             start: p.start,
             end: p.end,
@@ -238,6 +239,7 @@ pub async fn instance(
     let caller = &session.caller;
     let l = session.locale;
     let load = async {
+        let id: InstanceId = parse_id(&id)?;
         let record = billing.purchases().instance(caller, &id).await?;
         let zone = zone_of(billing, &record.region_id).await?;
         let orders = billing.purchases().orders(caller, &id).await?.iter().map(|o| order_row(l, o, zone)).collect();

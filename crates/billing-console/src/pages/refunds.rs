@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::AccountId;
 use billing_domain::policy::{Policy, policy_in_force};
 
 use crate::auth::Customer;
@@ -50,7 +51,7 @@ pub async fn policy_now(billing: &Billing) -> AppResult<Policy> {
 /// labels of payment methods ("Visa ending 4242"), by id.
 #[derive(Default)]
 pub struct Names {
-    accounts: HashMap<String, String>,
+    accounts: HashMap<AccountId, String>,
     methods: HashMap<String, String>,
 }
 
@@ -58,7 +59,7 @@ impl Names {
     /// The names of the accounts of `refunds` and of their payment methods.
     pub async fn of(billing: &Billing, caller: &Caller, refunds: &[Refund]) -> AppResult<Names> {
         let mut names = Names::default();
-        let ids: BTreeSet<&str> = refunds.iter().map(|r| r.account_id.as_str()).collect();
+        let ids: BTreeSet<&AccountId> = refunds.iter().map(|r| &r.account_id).collect();
         for id in ids {
             let account = billing.accounts().account(caller, id).await?;
             names.accounts.insert(account.id, account.name);
@@ -88,7 +89,7 @@ pub fn refund_row(l: Locale, r: &Refund, policy: &Policy, zone: BillingZone, nam
     };
     RefundRow {
         id: r.id.clone(),
-        account_id: r.account_id.clone(),
+        account_id: r.account_id.to_string(),
         created: fmt::date_time(l, zone, r.created_at),
         amount: fmt::money(l, r.amount),
         from: words::method(l, r.from),
@@ -99,7 +100,7 @@ pub fn refund_row(l: Locale, r: &Refund, policy: &Policy, zone: BillingZone, nam
         status_class,
         arrival,
         pending: r.status == RefundStatus::Pending,
-        order_id: r.order_id.clone(),
+        order_id: r.order_id.to_string(),
         unsubscription_id: r.unsubscription_id.clone(),
         attempts: r.attempts,
     }
@@ -167,7 +168,7 @@ pub async fn result(
         layout: session.layout(&heading, "/console/refunds"),
         heading,
         id: u.id.clone(),
-        instance_id: u.instance_id.clone(),
+        instance_id: u.instance_id.to_string(),
         commodity: words::commodity(l, u.commodity),
         total: fmt::money(l, u.refund),
         created: fmt::date_time(l, zone, u.created_at),

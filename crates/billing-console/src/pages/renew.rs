@@ -90,7 +90,7 @@ pub async fn form(
         let balance = session.account.as_ref().map(|a| fmt::money(l, a.balance)).unwrap_or_default();
         let mut pay =
             vec![PayOption { value: "balance".to_owned(), label: l.t1("renew-pay-balance", "balance", balance) }];
-        for method in state.billing.accounts().payment_methods(&session.caller, session.account_id()).await? {
+        for method in state.billing.accounts().payment_methods(&session.caller, session.account_id()?).await? {
             if method.kind == PaymentMethodKind::Card && method.valid {
                 pay.push(PayOption { value: format!("card:{}", method.id), label: method.label.clone() });
             }
@@ -99,7 +99,7 @@ pub async fn form(
             layout: session.layout(&l.t("renew-title"), "/console/workspaces"),
             workspace_id: id.clone(),
             workspace_name: ctx.workspace_name,
-            quota_id: ctx.quota.id,
+            quota_id: ctx.quota.id.into_string(),
             quota_cu: ctx.cu,
             expiration: fmt::date_time(l, ctx.region.zone, ctx.end),
             idempotency_key: billing_app::ids::new_id("renew"),

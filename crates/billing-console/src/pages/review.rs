@@ -8,11 +8,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use billing_app::AppError;
 use billing_app::unsubscription::Confirmation;
+use billing_domain::ids::InstanceId;
 
 use super::review_view::{ReviewPage, review_page};
 use crate::auth::{Customer, Session};
 use crate::forms::FormData;
-use crate::page::{PageResult, html, see_other};
+use crate::page::{PageResult, html, parse_id, see_other};
 use crate::state::ConsoleState;
 
 const MENU: &str = "/console/unsubscribe";
@@ -22,7 +23,7 @@ const MENU: &str = "/console/unsubscribe";
 async fn render(
     state: &ConsoleState,
     session: &Session,
-    instance_id: &str,
+    instance_id: &InstanceId,
     error: Option<(String, String)>,
 ) -> Result<ReviewPage, AppError> {
     let billing = &state.billing;
@@ -39,7 +40,7 @@ async fn render(
 async fn again(
     state: &ConsoleState,
     session: &Session,
-    instance_id: &str,
+    instance_id: &InstanceId,
     message: (String, String),
     status: StatusCode,
 ) -> PageResult {
@@ -59,12 +60,13 @@ pub async fn instance(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
+    let id: InstanceId = parse_id(&id).map_err(|e| session.fail(e))?;
     let page = render(&state, &session, &id, None).await.map_err(|e| session.fail(e))?;
     Ok(html(&page))
 }
 
 /// The review of a quota's unsubscription, which deletes its workspace.
-pub async fn quota_review(state: &ConsoleState, session: &Session, quota_id: &str) -> PageResult {
+pub async fn quota_review(state: &ConsoleState, session: &Session, quota_id: &InstanceId) -> PageResult {
     let page = render(state, session, quota_id, None).await.map_err(|e| session.fail(e))?;
     Ok(html(&page))
 }
@@ -81,7 +83,7 @@ pub async fn confirm(
     let billing = &state.billing;
     let stored =
         billing.unsubscriptions().stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
-    let instance_id = stored.instance_id.as_str();
+    let instance_id = &stored.instance_id;
     if form.text("terms") != "accepted" {
         let error = (session.locale.t("error-terms-not-accepted"), "TERMS_NOT_ACCEPTED".to_owned());
         return again(&state, &session, instance_id, error, StatusCode::UNPROCESSABLE_ENTITY).await;

@@ -95,7 +95,7 @@ fn usage_words(l: Locale, basis: ProrationBasis, used: i64, total: i64) -> Strin
 fn line_view(l: Locale, line: &QuoteLine, zone: billing_domain::BillingZone) -> LineView {
     let c = &line.charges;
     LineView {
-        order_id: line.order_id.clone(),
+        order_id: line.order_id.to_string(),
         kind: words::line_kind(l, line.kind),
         period: format!(
             "{} → {}",
@@ -164,7 +164,7 @@ pub async fn subject(billing: &Billing, caller: &Caller, record: &InstanceRecord
         }
         _ => match record.capacity {
             Some(c) => l.t2("review-subject-plan", "amount", fmt::cu_hours(c), "region", &record.region_id),
-            None => record.id.clone(),
+            None => record.id.to_string(),
         },
     }
 }
@@ -186,7 +186,7 @@ pub async fn review_page(
     let l = layout.locale;
     Ok(ReviewPage {
         layout,
-        instance_id: record.id.clone(),
+        instance_id: record.id.to_string(),
         commodity: words::commodity(l, record.commodity),
         subject: subject(billing, caller, record, l).await,
         region: record.region_id.clone(),

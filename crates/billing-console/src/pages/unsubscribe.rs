@@ -71,7 +71,7 @@ async fn row(
         _ => String::new(),
     };
     Ok(InstanceRow {
-        id: record.id.clone(),
+        id: record.id.to_string(),
         commodity: words::commodity(l, record.commodity),
         region: record.region_id.clone(),
         detail,
@@ -103,7 +103,7 @@ pub async fn list(
     let load = async {
         let names: HashMap<String, String> = billing
             .accounts()
-            .workspaces(&session.caller, session.account_id())
+            .workspaces(&session.caller, session.account_id()?)
             .await?
             .into_iter()
             .map(|w| (w.id, w.name))

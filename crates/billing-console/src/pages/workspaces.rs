@@ -9,6 +9,7 @@ use billing_app::model::{InstanceRecord, InstanceState, Workspace};
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::InstanceId;
 
 use crate::auth::Customer;
 use crate::fmt;
@@ -55,7 +56,11 @@ pub fn quota_of<'a>(instances: &'a [InstanceRecord], workspace_id: &str) -> Opti
 }
 
 /// The last paid period of a quota, if any.
-pub async fn last_period(billing: &Billing, caller: &Caller, quota_id: &str) -> AppResult<Option<BillingPeriod>> {
+pub async fn last_period(
+    billing: &Billing,
+    caller: &Caller,
+    quota_id: &InstanceId,
+) -> AppResult<Option<BillingPeriod>> {
     let (_, periods) = billing.purchases().quota_timeline(caller, quota_id).await?;
     Ok(periods.last().map(|(_, p)| *p))
 }
@@ -85,7 +90,7 @@ async fn row(
     Ok(WorkspaceRow {
         can_renew: quota.is_some_and(|q| q.state == InstanceState::Active),
         can_change: quota.is_some_and(|q| q.state == InstanceState::Active),
-        quota_id: quota.map(|q| q.id.clone()),
+        quota_id: quota.map(|q| q.id.to_string()),
         id: w.id,
         name: w.name,
         region: w.region_id,
@@ -122,7 +127,7 @@ pub async fn list(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
-        let workspaces = billing.accounts().workspaces(&session.caller, session.account_id()).await?;
+        let workspaces = billing.accounts().workspaces(&session.caller, session.account_id()?).await?;
         let instances = billing.purchases().instances(&session.caller, None).await?;
         let mut rows = Vec::with_capacity(workspaces.len());
         let zone = session.zone(billing).await?;

@@ -2,6 +2,7 @@
 //! message the code names exists, and the customer pages render in Chinese
 //! without a missing message or an English heading left over.
 
+use billing_domain::ids::AccountId;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use fluent_syntax::ast::Entry;
 
 use crate::support::console;
 
-fn account_of(caller: &billing_app::Caller) -> String {
+fn account_of(caller: &billing_app::Caller) -> AccountId {
     match caller {
         billing_app::Caller::Customer(id) => id.clone(),
         _ => panic!("not a customer"),

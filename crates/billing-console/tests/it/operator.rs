@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use billing_app::unsubscription::records::RefundFilter;
+use billing_domain::ids::AccountId;
 use billing_domain::order::PaymentMethodKind;
 
 use crate::support::{Console, console};
@@ -19,7 +20,7 @@ pub async fn alice_unsubscribes(c: &Console) -> String {
     c.billing.unsubscriptions().refunds(&c.alice.caller, filter).await.unwrap().remove(0).id
 }
 
-pub fn alice_id(c: &Console) -> String {
+pub fn alice_id(c: &Console) -> AccountId {
     match &c.alice.caller {
         billing_app::Caller::Customer(id) => id.clone(),
         _ => unreachable!(),

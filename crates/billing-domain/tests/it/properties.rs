@@ -3,6 +3,7 @@
 //! periods are contiguous, and settlement draws only what plans hold.
 
 use billing_domain::calendar::{self, BillingZone, ProrationUnit};
+use billing_domain::ids::OrderId;
 use billing_domain::money::{Currency, Money, split_largest_remainder};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::quote::{Instance, Quote};
@@ -58,7 +59,7 @@ prop_compose! {
         let mut charges = OrderCharges::list_only(Money::from_minor(currency, cash + voucher));
         charges.voucher = Money::from_minor(currency, voucher);
         Order {
-            id: String::new(),
+            id: OrderId::trusted(""),
             kind: OrderKind::Renewal,
             status: OrderStatus::Paid,
             paid_at: None,
@@ -75,7 +76,7 @@ prop_compose! {
 /// the others renewals paid an hour apart.
 pub(crate) fn as_quota(anchor: DateTime<Utc>, mut orders: Vec<Order>) -> Instance {
     for (index, order) in orders.iter_mut().enumerate() {
-        order.id = format!("o{index}");
+        order.id = OrderId::trusted(format!("o{index}"));
         order.paid_at = Some(anchor + Duration::hours(i64::try_from(index).unwrap()));
     }
     orders[0].kind = OrderKind::New;

@@ -3,6 +3,7 @@
 
 use billing_domain::calendar::BillingZone;
 use billing_domain::change::{Action, quote_change};
+use billing_domain::ids::OrderId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 use billing_domain::policy::Policy;
@@ -40,7 +41,7 @@ pub fn tender(method: PaymentMethodKind, amount: Money) -> Tender {
 /// `price`, paid in full from the balance.
 pub fn new_order(start: &str, price: Money) -> Order {
     Order {
-        id: "o1".to_owned(),
+        id: OrderId::trusted("o1"),
         kind: OrderKind::New,
         status: OrderStatus::Paid,
         paid_at: Some(at(start)),
@@ -55,7 +56,7 @@ pub fn new_order(start: &str, price: Money) -> Order {
 /// A paid one-month renewal, paid at `paid_at` from the balance.
 pub fn renewal(id: &str, paid_at: &str, price: Money) -> Order {
     Order {
-        id: id.to_owned(),
+        id: OrderId::trusted(id),
         kind: OrderKind::Renewal,
         start: None,
         paid_at: Some(at(paid_at)),

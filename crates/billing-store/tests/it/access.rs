@@ -4,6 +4,7 @@
 
 use billing_app::AppError;
 use billing_app::model::BenefitKind;
+use billing_domain::ids::OrderId;
 use chrono::Duration;
 
 use crate::on_every_backend;
@@ -71,8 +72,12 @@ async fn a_customer_cannot_pay_cancel_or_renew_another_accounts_orders() {
 
         let refused = w.billing.purchases().pay_order(&mine.caller, &unpaid.order.id, &[balance("5.36")]).await;
         let foreign = w.assert_refused(&before, refused, "NOT_FOUND").await;
-        let missing =
-            w.billing.purchases().pay_order(&mine.caller, "ord_missing", &[balance("5.36")]).await.unwrap_err();
+        let missing = w
+            .billing
+            .purchases()
+            .pay_order(&mine.caller, &OrderId::trusted("ord_missing"), &[balance("5.36")])
+            .await
+            .unwrap_err();
         // The answer does not reveal that the order exists.
         assert!(matches!(
             (&foreign, &missing),

@@ -6,6 +6,7 @@ use billing_app::AppError;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::TenderInput;
 use billing_app::topups::TopUpRequest;
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -22,7 +23,7 @@ async fn unknown_ids_are_not_found_and_change_nothing() {
         let before = w.snapshot().await;
 
         let mut quota = s.quota(25, 1, Some(vec![balance("805.25")]));
-        quota.account_id = "acc_missing".to_owned();
+        quota.account_id = AccountId::trusted("acc_missing");
         w.assert_refused(&before, b.purchases().buy_quota(&OPERATOR, &quota).await, "NOT_FOUND").await;
         let mut quota = s.quota(25, 1, Some(vec![balance("805.25")]));
         quota.workspace_id = "ws_missing".to_owned();
@@ -40,10 +41,18 @@ async fn unknown_ids_are_not_found_and_change_nothing() {
         };
         let quota = s.quota(25, 1, Some(vec![ghost_card]));
         w.assert_refused(&before, b.purchases().buy_quota(&s.caller, &quota).await, "NOT_FOUND").await;
-        let paid = b.purchases().pay_order(&s.caller, "ord_missing", &[balance("805.25")]).await;
+        let paid = b.purchases().pay_order(&s.caller, &OrderId::trusted("ord_missing"), &[balance("805.25")]).await;
         w.assert_refused(&before, paid, "NOT_FOUND").await;
-        w.assert_refused(&before, b.purchases().cancel_order(&s.caller, "ord_missing").await, "NOT_FOUND").await;
-        let renewed = b.purchases().renew(&s.caller, "ins_missing", 1, &[], Some(&[balance("805.25")])).await;
+        w.assert_refused(
+            &before,
+            b.purchases().cancel_order(&s.caller, &OrderId::trusted("ord_missing")).await,
+            "NOT_FOUND",
+        )
+        .await;
+        let renewed = b
+            .purchases()
+            .renew(&s.caller, &InstanceId::trusted("ins_missing"), 1, &[], Some(&[balance("805.25")]))
+            .await;
         w.assert_refused(&before, renewed, "NOT_FOUND").await;
         let hour = w.previous_hour();
         let imported = b.metering().import_usage(&OPERATOR, &[usage("r1", "ws_missing", hour, "1")]).await;

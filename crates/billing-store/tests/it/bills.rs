@@ -139,7 +139,7 @@ async fn orders_are_listed_newest_first_a_page_at_a_time_within_the_account() {
         let mine = w.billing.metering().account_orders(&s.caller, None, None, 10).await.unwrap();
         assert_eq!(mine.len(), 2);
         assert!(mine[0].created_at > mine[1].created_at);
-        assert!(mine.iter().all(|o| o.account_id == s.id()));
+        assert!(mine.iter().all(|o| o.account_id == *s.id()));
         let first = w.billing.metering().account_orders(&s.caller, None, None, 1).await.unwrap();
         let second = w.billing.metering().account_orders(&s.caller, None, Some(&first[0].id), 1).await.unwrap();
         assert_eq!([first[0].id.clone(), second[0].id.clone()], [mine[0].id.clone(), mine[1].id.clone()]);

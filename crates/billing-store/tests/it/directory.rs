@@ -50,13 +50,13 @@ async fn accounts_are_listed_by_name_with_active_instances_and_pending_refunds()
         // Any case, anywhere in the name; LIKE's wildcards are plain text.
         let found =
             w.billing.operations().account_summaries(&OPERATOR, accounts(Some("ANALYTIC"), None, 10)).await.unwrap();
-        assert_eq!(found.iter().map(|s| s.account.id.as_str()).collect::<Vec<_>>(), [acme.id()]);
+        assert_eq!(found.iter().map(|s| &s.account.id).collect::<Vec<_>>(), [acme.id()]);
         let percent =
             w.billing.operations().account_summaries(&OPERATOR, accounts(Some("%_"), None, 10)).await.unwrap();
         assert_eq!(percent.len(), 1, "only the name with a literal %_ matches");
         let by_id =
             w.billing.operations().account_summaries(&OPERATOR, accounts(Some(globex.id()), None, 10)).await.unwrap();
-        assert_eq!(by_id[0].account.id, globex.id());
+        assert_eq!(by_id[0].account.id, *globex.id());
 
         // Page by page: the cursor is the last account of the page before.
         let first = w.billing.operations().account_summaries(&OPERATOR, accounts(None, None, 2)).await.unwrap();
@@ -70,7 +70,7 @@ async fn accounts_are_listed_by_name_with_active_instances_and_pending_refunds()
         // A customer sees its own account only, even on a page of one that
         // other names would fill first, and not another's.
         let own = w.billing.operations().account_summaries(&globex.caller, accounts(None, None, 1)).await.unwrap();
-        assert_eq!(own.iter().map(|s| s.account.id.as_str()).collect::<Vec<_>>(), [globex.id()]);
+        assert_eq!(own.iter().map(|s| &s.account.id).collect::<Vec<_>>(), [globex.id()]);
         let searched =
             w.billing.operations().account_summaries(&globex.caller, accounts(Some("GLOB"), None, 1)).await.unwrap();
         assert_eq!(searched.len(), 1);
@@ -124,19 +124,19 @@ async fn the_audit_trail_is_narrowed_by_actor_account_action_and_time() {
         // whoever did it; nothing of globex.
         let of_acme = search(AuditFilter { account_id: Some(acme.id().into()), ..AuditFilter::default() }).await;
         let subjects: Vec<_> = of_acme.iter().map(|e| e.subject.as_str()).collect();
-        assert!(subjects.contains(&acme.id()) && subjects.contains(&acme.card.id.as_str()), "{subjects:?}");
+        assert!(subjects.contains(&acme.id().as_str()) && subjects.contains(&acme.card.id.as_str()), "{subjects:?}");
         assert!(subjects.contains(&acme.workspace.id.as_str()), "{subjects:?}");
         assert!(!subjects.iter().any(|s| [globex.id(), globex.card.id.as_str()].contains(s)), "{subjects:?}");
         assert!(of_acme.windows(2).all(|p| p[0].seq > p[1].seq), "newest first");
 
         let by_actor = search(AuditFilter { actor: Some(globex.id().into()), ..AuditFilter::default() }).await;
-        assert!(!by_actor.is_empty() && by_actor.iter().all(|e| e.actor == globex.id()));
+        assert!(!by_actor.is_empty() && by_actor.iter().all(|e| e.actor == *globex.id()));
         let created = search(AuditFilter { action: Some("account.created".into()), ..AuditFilter::default() }).await;
         assert_eq!(created.len(), 2);
         let early = AuditFilter { from: Some(start), to: Some(middle), ..AuditFilter::default() };
         let early = search(early).await;
         assert!(!early.is_empty() && early.iter().all(|e| e.at < middle));
-        assert!(early.iter().all(|e| e.subject != globex.id()));
+        assert!(early.iter().all(|e| e.subject != *globex.id()));
 
         // Paging both ways gives the same events.
         let all = search(AuditFilter { limit: 1000, ..AuditFilter::default() }).await;

@@ -9,6 +9,7 @@ use billing_app::unsubscription::facts::Question;
 use billing_app::unsubscription::{Confirmation, QuoteView};
 use billing_app::{Billing, Caller};
 use billing_domain::change::ActionKind;
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::money::Money;
 
 use crate::on_every_backend;
@@ -52,7 +53,7 @@ fn text_of_pdf(bytes: &[u8]) -> String {
 }
 
 /// 100 CUs for 6 months from the balance, then a month's renewal by card.
-async fn quota_with_renewal(w: &World) -> (Seed, String, String, String) {
+async fn quota_with_renewal(w: &World) -> (Seed, InstanceId, OrderId, OrderId) {
     let seed = w.seed("acme", "20000.00").await;
     let bought = w
         .billing
@@ -216,7 +217,7 @@ async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
         assert_eq!(data["content"]["credit"]["credits_invoices"][0].as_str(), Some("INV-2026-000002"));
         assert_eq!(notes[2].sha256, sha256_hex(&notes[2].content));
         assert_eq!(notes[2].total, usd("3000.00"));
-        assert_eq!(invoices[1].source_id, failed.order.id);
+        assert_eq!(invoices[1].source_id, failed.order.id.as_str());
         let invoice = invoices[1].parsed().unwrap().invoice.unwrap();
         assert_eq!((invoice.voucher.as_str(), invoice.cash_due.as_str()), ("221.00", "3000.00"));
     });

@@ -117,7 +117,7 @@ async fn a_balance_changed_behind_the_ledgers_back_is_reported() {
 
         let report = w.billing.operations().ledger_check(&OPERATOR).await.unwrap();
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
-        assert!(report.problems[0].contains(s.id()), "{:?}", report.problems);
+        assert!(report.problems[0].contains(s.id().as_str()), "{:?}", report.problems);
     });
 }
 
@@ -138,7 +138,7 @@ async fn a_ledger_entry_changed_in_place_unbalances_its_movement_and_the_balance
         let report = w.billing.operations().ledger_check(&OPERATOR).await.unwrap();
         assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
         assert!(report.problems.iter().any(|p| p.contains(&movement) && p.contains("off by 1 USD")));
-        assert!(report.problems.iter().any(|p| p.contains(s.id())));
+        assert!(report.problems.iter().any(|p| p.contains(s.id().as_str())));
     });
 }
 
@@ -161,7 +161,7 @@ async fn a_plans_used_capacity_changed_behind_the_ledgers_back_is_reported() {
 
         let report = w.billing.operations().ledger_check(&OPERATOR).await.unwrap();
         assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
-        assert!(report.problems[0].contains(&plan.instance.id), "{:?}", report.problems);
+        assert!(report.problems[0].contains(plan.instance.id.as_str()), "{:?}", report.problems);
     });
 }
 

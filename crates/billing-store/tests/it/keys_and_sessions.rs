@@ -5,6 +5,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use billing_app::Billing;
 use billing_app::keyring::Keyring;
+use billing_domain::ids::InstanceId;
 use chrono::Duration;
 
 use crate::on_every_backend;
@@ -104,7 +105,7 @@ const OLD_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbc
 const NEW_KEY: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
 
 /// A quota of 100 CUs for 6 months bought by `seed`'s balance; its id.
-async fn quota(w: &crate::support::World, seed: &crate::seed::Seed) -> String {
+async fn quota(w: &crate::support::World, seed: &crate::seed::Seed) -> InstanceId {
     let request = seed.quota(100, 6, Some(vec![crate::seed::balance("19326.00")]));
     w.billing.purchases().buy_quota(&seed.caller, &request).await.unwrap().instance.id
 }

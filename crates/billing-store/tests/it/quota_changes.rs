@@ -8,6 +8,7 @@ use billing_app::unsubscription::records::{RefundCause, RefundFilter, RefundStat
 use billing_app::unsubscription::{Confirmation, QuoteView, UnsubscriptionResult};
 use billing_app::{AppError, Billing, Caller};
 use billing_domain::change::ActionKind;
+use billing_domain::ids::{AccountId, InstanceId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -19,7 +20,7 @@ use crate::support::{OPERATOR, World, at, balance, usage, usd};
 
 /// 100 CUs for one month: USD 3,221.00, paid by card when the suite's
 /// clock starts (2026-03-10 14:23:05 +08:00).
-async fn card_quota(w: &World, name: &str) -> (Seed, String) {
+async fn card_quota(w: &World, name: &str) -> (Seed, InstanceId) {
     let seed = w.seed(name, "0.00").await;
     let request = seed.quota(100, 1, Some(vec![seed.card("3221.00")]));
     let bought = w.billing.purchases().buy_quota(&seed.caller, &request).await.unwrap();
@@ -34,7 +35,7 @@ fn downgrade(cu: u32) -> Question<'static> {
 const SWITCH: Question<'static> =
     Question { action: ActionKind::SwitchToPayAsYouGo, order_id: None, new_quota_cu: None };
 
-async fn quote(billing: &Billing, caller: &Caller, instance: &str, question: Question<'_>) -> QuoteView {
+async fn quote(billing: &Billing, caller: &Caller, instance: &InstanceId, question: Question<'_>) -> QuoteView {
     billing.unsubscriptions().quote_action(caller, instance, &question).await.unwrap()
 }
 
@@ -68,8 +69,8 @@ fn assert_pro_rata(view: &QuoteView) {
 
 /// What every order has given back in all, never more than it was paid in
 /// cash; vouchers and coupons never come back as cash.
-async fn assert_refunds_within_cash_paid(w: &World, account_id: &str) {
-    let filter = RefundFilter { account_id: Some(account_id.to_owned()), limit: 1000, ..RefundFilter::default() };
+async fn assert_refunds_within_cash_paid(w: &World, account_id: &AccountId) {
+    let filter = RefundFilter { account_id: Some(account_id.clone()), limit: 1000, ..RefundFilter::default() };
     let refunds = w.tx().await.refunds(&filter).await.unwrap();
     for instance in w.instances(account_id).await {
         for order in w.orders(&instance.id).await {

@@ -4,6 +4,7 @@
 
 use std::time::Duration as StdDuration;
 
+use billing_domain::ids::InstanceId;
 use billing_domain::money::Currency;
 use billing_domain::quote::RefundType;
 
@@ -12,7 +13,7 @@ use crate::seed::{Seed, balance};
 use crate::support::{OPERATOR, World};
 use crate::unsubscription::confirm;
 
-async fn quota(w: &World, seed: &Seed) -> String {
+async fn quota(w: &World, seed: &Seed) -> InstanceId {
     let bought = w
         .billing
         .purchases()
@@ -87,7 +88,7 @@ async fn another_replicas_write_is_seen_once_the_poll_interval_has_passed() {
 /// of its facts, or the error's code.
 type Outcome = Result<(billing_domain::quote::Quote, String), &'static str>;
 
-async fn outcome(billing: &billing_app::Billing, caller: &billing_app::Caller, id: &str) -> Outcome {
+async fn outcome(billing: &billing_app::Billing, caller: &billing_app::Caller, id: &InstanceId) -> Outcome {
     billing
         .unsubscriptions()
         .quote_unsubscription(caller, id, None)
@@ -122,7 +123,7 @@ async fn misses_asked_for_at_once_are_read_together_and_quote_as_reads_one_by_on
         // Another customer's instance, and one that does not exist.
         asks.push((acme.caller.clone(), unpaid));
         expected.push(Err("NOT_FOUND"));
-        asks.push((acme.caller.clone(), "ins_missing".to_owned()));
+        asks.push((acme.caller.clone(), InstanceId::trusted("ins_missing")));
         expected.push(Err("NOT_FOUND"));
         // A service that has read nothing yet, asked for all of them at
         // once, three times over: the misses wait for shared reads.
@@ -154,7 +155,8 @@ async fn instances_and_their_orders_are_read_many_at_once() {
             .unwrap();
         let plan = plan.instance.id;
         let mut tx = w.tx().await;
-        let found = tx.instances_by_ids(&[&plan, "ins_missing", &quota]).await.unwrap();
+        let missing = InstanceId::trusted("ins_missing");
+        let found = tx.instances_by_ids(&[&plan, &missing, &quota]).await.unwrap();
         let mut ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         ids.sort_unstable();
         let mut want = vec![quota.as_str(), plan.as_str()];
@@ -163,7 +165,7 @@ async fn instances_and_their_orders_are_read_many_at_once() {
         for record in &found {
             assert_eq!(Some(record), tx.instance(&record.id).await.unwrap().as_ref());
         }
-        let orders = tx.orders_of_instances(&[&quota, &plan, "ins_missing"]).await.unwrap();
+        let orders = tx.orders_of_instances(&[&quota, &plan, &missing]).await.unwrap();
         assert_eq!(orders.len(), 3, "the quota's purchase and renewal, the plan's purchase");
         for id in [&quota, &plan] {
             let own: Vec<_> = orders.iter().filter(|o| &o.instance_id == id).cloned().collect();

@@ -13,6 +13,7 @@ use billing_app::clock::Clock;
 use billing_app::lifecycle::DueWork;
 use billing_app::model::{BillingMethod, InstanceState};
 use billing_app::{AppError, Caller};
+use billing_domain::ids::InstanceId;
 use billing_domain::policy::Policy;
 use sqlx::Any;
 
@@ -194,7 +195,7 @@ async fn two_full_refunds_racing_under_a_yearly_limit_of_one_grant_one() {
 
 /// A quota of 100 CUs for one month paid from the balance, the customer, and
 /// a second service over the same database.
-async fn quota_for_races(w: &World, name: &str) -> (crate::seed::Seed, String, billing_app::Billing) {
+async fn quota_for_races(w: &World, name: &str) -> (crate::seed::Seed, InstanceId, billing_app::Billing) {
     let s = w.seed(name, "10000.00").await;
     let bought =
         w.billing.purchases().buy_quota(&s.caller, &s.quota(100, 1, Some(vec![balance("3221.00")]))).await.unwrap();
@@ -216,7 +217,7 @@ fn question(cu: Option<u32>) -> billing_app::unsubscription::facts::Question<'st
 
 /// What the quota's orders gave back in all, checked against what they
 /// were paid in cash; the books balance.
-async fn assert_within_cash_paid(w: &World, s: &crate::seed::Seed, quota: &str) {
+async fn assert_within_cash_paid(w: &World, s: &crate::seed::Seed, quota: &InstanceId) {
     let filter = billing_app::unsubscription::records::RefundFilter {
         account_id: Some(s.id().to_owned()),
         limit: 1000,

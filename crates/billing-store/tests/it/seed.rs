@@ -13,6 +13,7 @@ use billing_app::store::{Store, StoreTx};
 use billing_app::topups::TopUpRequest;
 use billing_app::{AppError, AppResult, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -33,7 +34,7 @@ pub struct Seed {
 }
 
 impl Seed {
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &AccountId {
         &self.account.id
     }
 
@@ -161,14 +162,20 @@ impl World {
     }
 
     /// Another Singapore workspace of `account_id`.
-    pub async fn workspace(&self, account_id: &str, name: &str, method: BillingMethod) -> Workspace {
+    pub async fn workspace(&self, account_id: &AccountId, name: &str, method: BillingMethod) -> Workspace {
         self.workspace_in(account_id, SINGAPORE, name, method).await
     }
 
     /// A workspace of `account_id` in `region`, created a week before the
     /// clock's now, so that usage of the hours before now (which the tests
     /// import) comes after it was created.
-    pub async fn workspace_in(&self, account_id: &str, region: &str, name: &str, method: BillingMethod) -> Workspace {
+    pub async fn workspace_in(
+        &self,
+        account_id: &AccountId,
+        region: &str,
+        name: &str,
+        method: BillingMethod,
+    ) -> Workspace {
         let caller = customer(account_id);
         let now = self.billing.now();
         self.clock.set(now - Duration::days(7));
@@ -178,7 +185,7 @@ impl World {
     }
 
     /// Grants a voucher or coupon of `amount` USD valid for 30 days.
-    pub async fn grant(&self, account_id: &str, kind: BenefitKind, amount: &str) -> Benefit {
+    pub async fn grant(&self, account_id: &AccountId, kind: BenefitKind, amount: &str) -> Benefit {
         let expires_at = self.billing.now() + Duration::days(30);
         self.billing.accounts().grant_benefit(&OPERATOR, account_id, kind, usd(amount), expires_at).await.unwrap()
     }
@@ -202,7 +209,7 @@ impl World {
 
     /// Charges `cu_hours` of pay-as-you-go usage to the account, through a
     /// new pay-as-you-go workspace named `name`, in the previous hour.
-    pub async fn use_pay_as_you_go(&self, account_id: &str, name: &str, cu_hours: &str) -> Workspace {
+    pub async fn use_pay_as_you_go(&self, account_id: &AccountId, name: &str, cu_hours: &str) -> Workspace {
         let workspace = self.workspace(account_id, name, BillingMethod::PayAsYouGo).await;
         let record = usage(&format!("rec-{name}"), &workspace.id, self.previous_hour(), cu_hours);
         self.billing.metering().import_usage(&OPERATOR, &[record]).await.unwrap();
@@ -218,7 +225,7 @@ impl World {
             .unwrap()
     }
 
-    pub async fn balance_of(&self, account_id: &str) -> Money {
+    pub async fn balance_of(&self, account_id: &AccountId) -> Money {
         self.billing.accounts().account(&OPERATOR, account_id).await.unwrap().balance
     }
 
@@ -226,19 +233,19 @@ impl World {
         self.store.read().await.unwrap()
     }
 
-    pub async fn instance(&self, id: &str) -> InstanceRecord {
+    pub async fn instance(&self, id: &InstanceId) -> InstanceRecord {
         self.tx().await.instance(id).await.unwrap().unwrap()
     }
 
-    pub async fn instances(&self, account_id: &str) -> Vec<InstanceRecord> {
+    pub async fn instances(&self, account_id: &AccountId) -> Vec<InstanceRecord> {
         self.tx().await.instances(account_id).await.unwrap()
     }
 
-    pub async fn order(&self, id: &str) -> OrderRecord {
+    pub async fn order(&self, id: &OrderId) -> OrderRecord {
         self.tx().await.order(id).await.unwrap().unwrap()
     }
 
-    pub async fn orders(&self, instance_id: &str) -> Vec<OrderRecord> {
+    pub async fn orders(&self, instance_id: &InstanceId) -> Vec<OrderRecord> {
         self.tx().await.orders(instance_id).await.unwrap()
     }
 
@@ -251,7 +258,7 @@ impl World {
     }
 
     /// The periods of a quota's paid orders, in the default billing zone.
-    pub async fn periods(&self, instance_id: &str) -> Vec<BillingPeriod> {
+    pub async fn periods(&self, instance_id: &InstanceId) -> Vec<BillingPeriod> {
         let orders = self.orders(instance_id).await;
         quota_periods(BillingZone::DEFAULT, &orders).unwrap().into_iter().map(|(_, p)| p).collect()
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use billing_app::clock::ManualClock;
 use billing_app::{Billing, Caller};
+use billing_domain::ids::AccountId;
 use billing_domain::money::{Currency, Money};
 use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
 use chrono::{DateTime, Utc};
@@ -120,8 +121,8 @@ macro_rules! on_every_backend {
 
 pub const OPERATOR: Caller = Caller::Operator;
 
-pub fn customer(account_id: &str) -> Caller {
-    Caller::Customer(account_id.to_owned())
+pub fn customer(account_id: &AccountId) -> Caller {
+    Caller::Customer(account_id.clone())
 }
 
 #[test]

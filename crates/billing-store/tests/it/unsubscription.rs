@@ -6,6 +6,7 @@ use billing_app::clock::Clock;
 use billing_app::unsubscription::records::RefundStatus;
 use billing_app::unsubscription::{Confirmation, QuoteView};
 use billing_app::{AppError, Billing, Caller};
+use billing_domain::ids::InstanceId;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::policy::Policy;
 use billing_domain::quote::RefundType;
@@ -17,7 +18,7 @@ use crate::support::{OPERATOR, World, at, usd};
 
 /// The Singapore quota of the reference scenario: 100 CU for 6 months paid
 /// from the balance on 2026-03-10 14:23:05 (the suite's clock start).
-async fn singapore_quota(w: &World) -> (Seed, String) {
+async fn singapore_quota(w: &World) -> (Seed, InstanceId) {
     let seed = w.seed("acme", "20000.00").await;
     let bought = w
         .billing
@@ -189,8 +190,8 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
              eligible, currency, refund_minor, body) VALUES ($1, $2, $3, 0, 0, 1, '', 1, 'USD', 0, '')",
         )
         .bind(&other.stored.id)
-        .bind(seed.id())
-        .bind(&quota)
+        .bind(seed.id().as_str())
+        .bind(quota.as_str())
         .execute(w.store.pool())
         .await
         .unwrap();
@@ -199,9 +200,9 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
              refund_minor, full_refund, created_at) VALUES ('uns_stray', $1, $2, $3, $4, 'spark_reserved', 'USD', \
              1932600, 0, $5)",
         )
-        .bind(seed.id())
-        .bind(&quota)
-        .bind(&order.id)
+        .bind(seed.id().as_str())
+        .bind(quota.as_str())
+        .bind(order.id.as_str())
         .bind(&other.stored.id)
         .bind(now)
         .execute(w.store.pool())
@@ -213,8 +214,8 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
              VALUES ('ref_stray', 'uns_stray', $1, $2, 0, 'balance', 'balance', 'stray', 'USD', 1932600, \
              'succeeded', 0, $3, $3, $3)",
         )
-        .bind(seed.id())
-        .bind(&order.id)
+        .bind(seed.id().as_str())
+        .bind(order.id.as_str())
         .bind(now)
         .execute(w.store.pool())
         .await

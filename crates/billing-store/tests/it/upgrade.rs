@@ -47,7 +47,7 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
         )
         .bind(&s.id)
         .bind(&s.workspace_id)
-        .bind(&s.account_id)
+        .bind(s.account_id.as_str())
         .bind(s.hour_start.timestamp_micros())
         .bind(i64::from(s.adjustment))
         .bind(s.usage.milli())
@@ -63,7 +63,7 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
         for (plan, cu) in &s.draws {
             sqlx::query("INSERT INTO plan_draws (settlement_id, plan_id, cu_milli) VALUES ($1, $2, $3)")
                 .bind(&s.id)
-                .bind(plan)
+                .bind(plan.as_str())
                 .bind(cu.milli())
                 .execute(&mut *pool)
                 .await

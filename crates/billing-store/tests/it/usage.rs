@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use billing_app::model::BillingMethod;
+use billing_domain::ids::InstanceId;
 use billing_domain::money::{Currency, Money};
 use billing_domain::usage::CuHours;
 use chrono::Duration;
@@ -205,7 +206,7 @@ async fn late_usage_for_a_settled_hour_is_an_adjustment_that_never_covers_the_qu
     });
 }
 
-fn drawn(line: &billing_app::model::Settlement) -> BTreeMap<String, CuHours> {
+fn drawn(line: &billing_app::model::Settlement) -> BTreeMap<InstanceId, CuHours> {
     line.draws.iter().cloned().collect()
 }
 

@@ -4,6 +4,7 @@
 
 use billing_app::model::BillingMethod;
 use billing_app::workspace_deletion::WorkspaceDeletion;
+use billing_domain::ids::AccountId;
 use chrono::Duration;
 
 use crate::on_every_backend;
@@ -40,7 +41,10 @@ async fn a_pay_as_you_go_workspace_is_deleted_without_a_refund_once_its_name_is_
         let other = w
             .billing
             .unsubscriptions()
-            .delete_workspace(&crate::support::customer("acc_other"), &deletion(&adhoc.id, "adhoc", "k9"))
+            .delete_workspace(
+                &crate::support::customer(&AccountId::trusted("acc_other")),
+                &deletion(&adhoc.id, "adhoc", "k9"),
+            )
             .await;
         w.assert_refused(&before, other, "NOT_FOUND").await;
 
@@ -95,7 +99,7 @@ async fn a_workspace_whose_quota_can_be_refunded_points_to_the_unsubscription() 
         let preview =
             w.billing.unsubscriptions().workspace_deletion_preview(&seed.caller, &seed.workspace.id).await.unwrap_err();
         assert_eq!(preview.code(), "QUOTA_REFUNDABLE");
-        assert!(preview.to_string().contains(&bought.instance.id), "{preview}");
+        assert!(preview.to_string().contains(bought.instance.id.as_str()), "{preview}");
         let before = w.snapshot().await;
         let refused = w
             .billing

@@ -4,6 +4,7 @@
 use std::process::Output;
 
 use billing_app::purchase::QuotaPurchase;
+use billing_domain::ids::InstanceId;
 
 use crate::support::{customer, open, spark_billing, stderr};
 
@@ -23,7 +24,7 @@ fn sqlite_url(name: &str) -> String {
 
 /// A database with a customer holding a quota with one job; returns the
 /// URL, the quota and the workspace.
-async fn seeded(name: &str) -> (String, String, String) {
+async fn seeded(name: &str) -> (String, InstanceId, String) {
     let url = sqlite_url(name);
     let (_, billing) = open(&url).await;
     let c = customer(&billing, "acme", "1000.00").await;

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Barrier};
 
 use billing_app::Caller;
+use billing_domain::ids::InstanceId;
 use serde_json::{Value, json};
 
 use crate::serving::{http, serve};
@@ -91,9 +92,9 @@ fn two_servers_paying_and_refunding_at_once_number_their_documents_without_gaps(
             .iter()
             .zip(&bought)
             .map(|((c, key), (_, answer))| {
-                let plan = answer["instance"]["id"].as_str().unwrap();
+                let plan = InstanceId::parse(answer["instance"]["id"].as_str().unwrap()).unwrap();
                 let quote =
-                    runtime.block_on(billing.unsubscriptions().quote_unsubscription(&c.caller, plan, None)).unwrap();
+                    runtime.block_on(billing.unsubscriptions().quote_unsubscription(&c.caller, &plan, None)).unwrap();
                 (
                     key.clone(),
                     "/api/v1/unsubscriptions".to_owned(),

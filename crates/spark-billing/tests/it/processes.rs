@@ -8,6 +8,7 @@ use billing_app::Caller;
 use billing_app::purchase::PlanPurchase;
 use billing_app::unsubscription::Confirmation;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_domain::ids::AccountId;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
 
@@ -63,7 +64,7 @@ async fn four_processes_confirming_one_quote_make_one_refund() {
 
 /// Buys and gives back `n` plans paid by card, leaving `n` card refunds
 /// pending.
-async fn pending_card_refunds(billing: &billing_app::Billing, n: usize) -> (String, Vec<String>) {
+async fn pending_card_refunds(billing: &billing_app::Billing, n: usize) -> (AccountId, Vec<String>) {
     let c = customer(billing, "refund-heavy", "0").await;
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -131,7 +132,7 @@ async fn a_refund_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
 async fn check_every_refund_settled_once(
     store: &billing_store::SqlStore,
     billing: &billing_app::Billing,
-    account_id: &str,
+    account_id: &AccountId,
     refund_ids: &[String],
     backend: &str,
 ) {

@@ -8,6 +8,7 @@ use billing_app::purchase::QuotaPurchase;
 use billing_app::unsubscription::facts::Question;
 use billing_app::{Billing, Caller};
 use billing_domain::change::ActionKind;
+use billing_domain::ids::InstanceId;
 use serde_json::{Value, json};
 
 use crate::serving::{http, serve};
@@ -15,7 +16,7 @@ use crate::support::{customer, fresh_databases, open, spark_billing, stderr};
 
 /// A customer with a 100-CU quota for one month paid by card; the quota, the
 /// customer's API key and the customer.
-async fn quota(billing: &Billing, name: &str) -> (String, String, crate::support::Customer) {
+async fn quota(billing: &Billing, name: &str) -> (InstanceId, String, crate::support::Customer) {
     let c = customer(billing, name, "0").await;
     let request = QuotaPurchase {
         account_id: c.account_id.clone(),
