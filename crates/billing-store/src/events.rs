@@ -12,6 +12,7 @@ use crate::Backend;
 use crate::error::map_err;
 use crate::rows::{RowExt, micros, opt_micros};
 use crate::tx::SqlTx;
+use crate::usage::{Params, statements};
 
 fn event(row: &AnyRow) -> StoreResult<Event> {
     let data = row.text("data")?;
@@ -96,6 +97,88 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 impl SqlTx {
+    /// Writes the events this transaction emitted so far, each with one
+    /// delivery per enabled webhook endpoint that wants its type and
+    /// account. Events wait in the transaction until it commits or until it
+    /// next reads or changes events, deliveries or endpoints: on PostgreSQL
+    /// a confirmation's four events then cost one statement, not four.
+    pub(crate) async fn flush_events(&mut self) -> StoreResult<()> {
+        let events = std::mem::take(&mut self.events);
+        match self.backend {
+            Backend::Postgres => {
+                // Cut into the usual fixed shapes, so that a few prepared
+                // statements serve every number of events.
+                for piece in statements(&events) {
+                    self.insert_event_rows_together(piece).await?;
+                }
+            }
+            Backend::Sqlite => {
+                for e in &events {
+                    self.insert_event_rows(e).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: `events` and their deliveries in one statement.
+    async fn insert_event_rows_together(&mut self, events: &[Event]) -> StoreResult<()> {
+        let sql = format!(
+            "WITH event AS (INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
+             VALUES {} RETURNING id, event_type, account_id, occurred_at) \
+             INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) SELECT event.id || '.' || w.id, event.id, w.id, 'pending', 0, \
+             event.occurred_at, event.occurred_at, event.occurred_at FROM event JOIN webhook_endpoints w \
+             ON w.status = 'enabled' AND (w.account_id IS NULL OR w.account_id = event.account_id) \
+             AND (w.event_types = '*' OR w.event_types LIKE '%,' || event.event_type || ',%')",
+            Params::new(self.backend).rows(events.len(), 6)
+        );
+        let mut query = sqlx::query(&sql);
+        for e in events {
+            query = query
+                .bind(&e.id)
+                .bind(e.event_type.as_str())
+                .bind(e.account_id.as_str())
+                .bind(&e.resource_id)
+                .bind(micros(e.occurred_at))
+                .bind(e.data.to_string());
+        }
+        query.execute(&mut *self.tx).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    /// SQLite: one event, then its deliveries.
+    async fn insert_event_rows(&mut self, e: &Event) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&e.id)
+        .bind(e.event_type.as_str())
+        .bind(e.account_id.as_str())
+        .bind(&e.resource_id)
+        .bind(micros(e.occurred_at))
+        .bind(e.data.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        // Its id joins the two ids.
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
+             created_at, updated_at) SELECT $1 || '.' || id, $1, id, 'pending', 0, $2, $2, $2 \
+             FROM webhook_endpoints WHERE status = 'enabled' AND (account_id IS NULL OR account_id = $3) \
+             AND (event_types = '*' OR event_types LIKE $4)",
+        )
+        .bind(&e.id)
+        .bind(micros(e.occurred_at))
+        .bind(e.account_id.as_str())
+        .bind(format!("%,{},%", e.event_type.as_str()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
     /// The rows of `table` with the given ids, read by `read`.
     async fn rows_by_id<T>(
         &mut self,
@@ -137,38 +220,14 @@ impl SqlTx {
 #[async_trait]
 impl EventsTx for SqlTx {
     async fn insert_event(&mut self, e: &Event) -> StoreResult<()> {
-        const EVENT: &str = "INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
-                             VALUES ($1, $2, $3, $5, $4, $6)";
-        // One delivery per endpoint that wants the event, queued in the
-        // event's own transaction; its id joins the two ids.
-        const DELIVERIES: &str = "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, \
-             next_attempt_at, created_at, updated_at) SELECT $1 || '.' || id, $1, id, 'pending', 0, $4, $4, $4 \
-             FROM webhook_endpoints WHERE status = 'enabled' AND (account_id IS NULL OR account_id = $3) \
-             AND (event_types = '*' OR event_types LIKE $7)";
-        let wanted = format!("%,{},%", e.event_type.as_str());
-        let data = e.data.to_string();
-        let bind = |sql| {
-            sqlx::query(sql)
-                .bind(&e.id)
-                .bind(e.event_type.as_str())
-                .bind(e.account_id.as_str())
-                .bind(micros(e.occurred_at))
-                .bind(&e.resource_id)
-                .bind(&data)
-        };
-        if self.backend == Backend::Postgres {
-            // Both in one round trip: a use case emits several events and
-            // each costs the transaction's time.
-            let sql = format!("WITH event AS ({EVENT} RETURNING id) {DELIVERIES} AND EXISTS (SELECT 1 FROM event)");
-            bind(sql.as_str()).bind(&wanted).execute(&mut *self.tx).await.map_err(map_err)?;
-            return Ok(());
-        }
-        bind(EVENT).execute(&mut *self.tx).await.map_err(map_err)?;
-        bind(DELIVERIES).bind(&wanted).execute(&mut *self.tx).await.map_err(map_err)?;
+        // Written with the transaction's other events, at the latest at
+        // commit (see `flush_events`).
+        self.events.push(e.clone());
         Ok(())
     }
 
     async fn event(&mut self, id: &str) -> StoreResult<Option<Event>> {
+        self.flush_events().await?;
         let row = sqlx::query("SELECT * FROM events WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -178,6 +237,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn events(&mut self, f: &EventFilter) -> StoreResult<Vec<Event>> {
+        self.flush_events().await?;
         let types: Vec<&str> = f.types.iter().map(|t| t.as_str()).collect();
         let type_clause = match types.len() {
             0 => String::new(),
@@ -200,6 +260,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn insert_webhook_endpoint(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
+        self.flush_events().await?;
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, account_id, url, event_types, description, secret, previous_secret, \
              previous_secret_until, status, disabled_reason, failing_since, created_at, updated_at) \
@@ -225,6 +286,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+        self.flush_events().await?;
         let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
@@ -238,6 +300,7 @@ impl EventsTx for SqlTx {
         scope: Option<Option<&str>>,
         limit: i64,
     ) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.flush_events().await?;
         let rows = match scope {
             None => sqlx::query("SELECT * FROM webhook_endpoints ORDER BY created_at, id LIMIT $1").bind(limit),
             Some(None) => {
@@ -257,6 +320,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn update_webhook_endpoint(&mut self, e: &WebhookEndpoint) -> StoreResult<()> {
+        self.flush_events().await?;
         sqlx::query(
             "UPDATE webhook_endpoints SET url = $2, event_types = $3, description = $4, secret = $5, \
              previous_secret = $6, previous_secret_until = $7, status = $8, disabled_reason = $9, \
@@ -280,6 +344,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()> {
+        self.flush_events().await?;
         for sql in [
             "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'",
             "DELETE FROM webhook_endpoints WHERE id = $1",
@@ -290,6 +355,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()> {
+        self.flush_events().await?;
         sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
             .bind(id)
             .execute(&mut *self.tx)
@@ -299,6 +365,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+        self.flush_events().await?;
         let row = sqlx::query(
             "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
              RETURNING failing_since",
@@ -312,6 +379,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn insert_delivery(&mut self, d: &Delivery) -> StoreResult<()> {
+        self.flush_events().await?;
         sqlx::query(
             "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -336,6 +404,7 @@ impl EventsTx for SqlTx {
         until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryJob>> {
+        self.flush_events().await?;
         // As for refunds: PostgreSQL lets concurrent workers skip the rows
         // another is claiming; SQLite has one writer at a time.
         let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
@@ -364,6 +433,7 @@ impl EventsTx for SqlTx {
         status: DeliveryStatus,
         next_attempt_at: Option<DateTime<Utc>>,
     ) -> StoreResult<bool> {
+        self.flush_events().await?;
         let done = sqlx::query(
             "UPDATE webhook_deliveries SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
              claimed_by = NULL, claimed_until = NULL WHERE id = $3 AND status = 'pending' AND claimed_by = $4",
@@ -379,6 +449,7 @@ impl EventsTx for SqlTx {
     }
 
     async fn insert_delivery_attempt(&mut self, a: &DeliveryAttempt) -> StoreResult<()> {
+        self.flush_events().await?;
         sqlx::query(
             "INSERT INTO webhook_attempts (id, delivery_id, event_id, endpoint_id, attempted_at, status_code, error, \
              latency_ms, response_excerpt, succeeded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -405,6 +476,7 @@ impl EventsTx for SqlTx {
         endpoint_id: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.flush_events().await?;
         let rows = sqlx::query(
             "SELECT * FROM webhook_attempts WHERE ($1 IS NULL OR event_id = $1) AND ($2 IS NULL OR endpoint_id = $2) \
              ORDER BY attempted_at DESC, id DESC LIMIT $3",

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use billing_app::documents::{DocumentDraft, DocumentRecord};
+use billing_app::events::Event;
 use billing_app::model::NewAuditEvent;
 use billing_app::store::{Committed, StoreResult, StoreTx};
 use chrono::{DateTime, Utc};
@@ -22,6 +23,8 @@ pub struct SqlTx {
     pub(crate) audit: Vec<(NewAuditEvent, DateTime<Utc>)>,
     /// Documents numbered at commit, before the audit events are chained.
     pub(crate) drafts: Vec<DocumentDraft>,
+    /// Events emitted and not written yet (see `flush_events`).
+    pub(crate) events: Vec<Event>,
     /// Woken once a write has committed (the SQLite checkpointer).
     checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
     /// Run once the transaction has committed.
@@ -36,6 +39,7 @@ impl SqlTx {
             _gate: None,
             audit: Vec::new(),
             drafts: Vec::new(),
+            events: Vec::new(),
             checkpoints: None,
             after_commit: Vec::new(),
         }
@@ -70,10 +74,12 @@ impl SqlTx {
         &mut self.tx
     }
 
-    /// Numbers the transaction's documents, chains its audit events, then
-    /// commits, typed as this store's own; answers the chained events'
-    /// positions and actors.
+    /// Writes the transaction's pending events, numbers its documents,
+    /// chains its audit events, then commits, typed as this store's own;
+    /// answers the chained events' positions and actors.
     pub async fn commit_sql(mut self) -> StoreResult<Committed> {
+        // A document's event must be written before its number fills it in.
+        self.flush_events().await?;
         let mut events = std::mem::take(&mut self.audit);
         let mut numbered: Vec<(DocumentDraft, DocumentRecord)> = Vec::new();
         for mut draft in std::mem::take(&mut self.drafts) {

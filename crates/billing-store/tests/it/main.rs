@@ -15,6 +15,7 @@ mod checkpoints;
 mod confirmed_again;
 mod directory;
 mod documents;
+mod events;
 mod integrity;
 mod keys_and_sessions;
 mod lifecycle;
