@@ -560,8 +560,11 @@ pub trait RefundsTx: Send {
 /// Events, webhook endpoints and their deliveries.
 #[async_trait]
 pub trait EventsTx: Send {
-    /// Writes an event and queues a delivery of it to every enabled
-    /// webhook endpoint that wants its type and account.
+    /// Adds an event to the transaction, with a delivery of it to every
+    /// enabled webhook endpoint that wants its type and account. Both are
+    /// written together with the transaction's other events, at the latest
+    /// when it commits (a duplicate id fails then); the transaction's own
+    /// reads of events, deliveries and endpoints see them.
     async fn insert_event(&mut self, event: &Event) -> StoreResult<()>;
     /// An event by id.
     async fn event(&mut self, id: &str) -> StoreResult<Option<Event>>;

@@ -102,23 +102,43 @@ impl SqlTx {
     /// account. Events wait in the transaction until it commits or until it
     /// next reads or changes events, deliveries or endpoints: on PostgreSQL
     /// a confirmation's four events then cost one statement, not four.
+    ///
+    /// Events not written when a statement fails stay waiting, so that a
+    /// commit after a caught error fails too rather than leaving them out
+    /// (a failed statement ends a PostgreSQL transaction, not a SQLite one).
     pub(crate) async fn flush_events(&mut self) -> StoreResult<()> {
         let events = std::mem::take(&mut self.events);
-        match self.backend {
+        let mut written = 0;
+        let result = match self.backend {
             Backend::Postgres => {
                 // Cut into the usual fixed shapes, so that a few prepared
                 // statements serve every number of events.
+                let mut result = Ok(());
                 for piece in statements(&events) {
-                    self.insert_event_rows_together(piece).await?;
+                    result = self.insert_event_rows_together(piece).await;
+                    if result.is_err() {
+                        break;
+                    }
+                    written += piece.len();
                 }
+                result
             }
             Backend::Sqlite => {
+                let mut result = Ok(());
                 for e in &events {
-                    self.insert_event_rows(e).await?;
+                    result = self.insert_event_rows(e).await;
+                    if result.is_err() {
+                        break;
+                    }
+                    written += 1;
                 }
+                result
             }
+        };
+        if result.is_err() {
+            self.events = events.into_iter().skip(written).collect();
         }
-        Ok(())
+        result
     }
 
     /// PostgreSQL: `events` and their deliveries in one statement.

@@ -130,6 +130,7 @@ pub async fn create_account(
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account with its counts", body = AccountSummaryDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such account, or another customer's", body = Problem),
     ),
     security(("api_key" = [])))]
@@ -148,6 +149,7 @@ pub async fn get_account(
     request_body = NewApiKey,
     responses(
         (status = 201, description = "The key", body = ApiKeyCreated),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 403, description = "Not an operator key", body = Problem),
         (status = 404, description = "No such account", body = Problem),
         (status = 422, description = "Bad label", body = Problem),

@@ -70,6 +70,7 @@ pub struct NewBenefit {
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The vouchers and coupons", body = [BenefitDto]),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such account", body = Problem),
     ),
     security(("api_key" = [])))]

@@ -81,6 +81,7 @@ pub async fn list_instances(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "The instance", body = InstanceDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such instance in this account", body = Problem),
     ),
     security(("api_key" = [])))]

@@ -195,6 +195,7 @@ pub async fn pay_order(
     params(("id" = String, Path, description = "Order id")),
     responses(
         (status = 200, description = "Cancelled", body = OrderDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such order in this account", body = Problem),
         (status = 422, description = "The order is not unpaid", body = Problem),
     ),
@@ -212,6 +213,7 @@ pub async fn cancel_order(
     params(("id" = String, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such order in this account", body = Problem),
     ),
     security(("api_key" = [])))]
@@ -228,6 +230,7 @@ pub async fn get_order(
     params(("id" = String, Path, description = "Instance id")),
     responses(
         (status = 200, description = "The orders", body = [OrderDto]),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such instance in this account", body = Problem),
     ),
     security(("api_key" = [])))]

@@ -102,6 +102,7 @@ pub struct PaymentMethodPatch {
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The payment methods", body = [PaymentMethodDto]),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such account", body = Problem),
     ),
     security(("api_key" = [])))]

@@ -127,12 +127,21 @@ async fn consume(
     let limit = (batch * PULLS_AHEAD).min(MAX_IN_HAND);
     let mut span: Option<(Instant, Instant)> = None;
     let mut hand = Hand::default();
+    let mut empty_pulls = 0;
     loop {
         if hand.replies.is_empty() {
             if taken.load(Ordering::Acquire) >= total {
                 return Ok(span);
             }
-            read(&mut hand, take(&pull, batch).await?, parse, &taken)?;
+            let pulled = take(&pull, batch).await?;
+            // A stream holding fewer messages than were published (its
+            // limits dropped some) must end the run, not hang it: the
+            // caller then reports the shortfall.
+            empty_pulls = if pulled.is_empty() { empty_pulls + 1 } else { 0 };
+            if empty_pulls >= MAX_EMPTY_PULLS {
+                return Ok(span);
+            }
+            read(&mut hand, pulled, parse, &taken)?;
             continue;
         }
         let first = span.map_or_else(Instant::now, |(first, _)| first);
@@ -182,6 +191,10 @@ fn read(hand: &mut Hand, pulled: Vec<jetstream::Message>, parse: bool, taken: &A
     }
     Ok(())
 }
+
+/// Empty pulls in a row after which a ceiling consumer stops waiting for
+/// the rest of the messages (each waits at most [`PULL_WAIT`]).
+const MAX_EMPTY_PULLS: u32 = 20;
 
 /// One pull: up to `batch` messages, waiting at most [`PULL_WAIT`].
 async fn take(pull: &consumer::PullConsumer, batch: usize) -> anyhow::Result<Vec<jetstream::Message>> {

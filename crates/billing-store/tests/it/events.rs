@@ -77,3 +77,27 @@ async fn the_events_of_one_transaction_are_written_with_a_delivery_per_endpoint_
         assert_eq!(count, 0);
     });
 }
+
+#[tokio::test]
+async fn an_event_that_cannot_be_written_fails_the_commit_even_after_its_error_was_caught() {
+    on_every_backend!(|w| {
+        let account = w.seed("events-dup", "0.00").await;
+        let now = at("2026-03-02T10:00:00Z");
+        let mut tx = w.store.begin().await.unwrap();
+        tx.insert_event(&event("evt_once", EventType::RefundCreated, account.id(), now)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // The same id again, then one more event behind it: the read that
+        // writes them fails, and so does the commit that follows.
+        let mut tx = w.store.begin().await.unwrap();
+        tx.insert_event(&event("evt_once", EventType::RefundCreated, account.id(), now)).await.unwrap();
+        tx.insert_event(&event("evt_after", EventType::RefundCreated, account.id(), now)).await.unwrap();
+        assert!(tx.event("evt_after").await.is_err(), "{}: the duplicate is refused when written", w.backend);
+        assert!(tx.commit().await.is_err(), "{}: a commit must not leave the waiting event out", w.backend);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE id = 'evt_after'")
+            .fetch_one(w.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 0, "{}", w.backend);
+    });
+}
