@@ -94,7 +94,7 @@ impl Purchases {
             }
             captured_now.insert(c.id.clone());
         }
-        match self.complete_order_payment(&order.id, &attempt, &captured_now).await {
+        match self.complete_order_payment(&order, &attempt, &captured_now).await {
             Ok(purchase) => Ok((Settled::Paid, purchase)),
             Err(
                 e @ (AppError::InsufficientBalance { .. }
@@ -156,14 +156,14 @@ impl Purchases {
     /// order already paid is left as it is (`None`).
     async fn complete_order_payment(
         &self,
-        order_id: &OrderId,
+        unpaid: &OrderRecord,
         attempt: &str,
         captured_now: &HashSet<String>,
     ) -> AppResult<Option<Purchase>> {
+        let order_id = &unpaid.id;
         let mut tx = self.core.begin().await?;
-        let Some(order) = tx.order(order_id).await? else { return Err(AppError::internal("order vanished")) };
         let account =
-            tx.lock_account(&order.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
+            tx.lock_account(&unpaid.account_id).await?.ok_or_else(|| AppError::internal("order without account"))?;
         let Some(order) = tx.order(order_id).await? else { return Err(AppError::internal("order vanished")) };
         match order.status {
             OrderStatus::Paid | OrderStatus::Refunded => return Ok(None),
@@ -195,7 +195,7 @@ impl Purchases {
                 return Err(AppError::state("the payment's charges changed"));
             }
         }
-        let purchase = Purchase { instance, order };
+        let purchase = Purchase { instance, order, charges: Vec::new() };
         let purchase = self.complete_payment(&mut *tx, &Caller::System, &account, purchase, tenders).await?;
         tx.commit().await?;
         Ok(Some(purchase))

@@ -81,6 +81,9 @@ pub struct Purchase {
     pub instance: InstanceRecord,
     /// The order.
     pub order: OrderRecord,
+    /// The charges this call wrote for the channel to take, when its
+    /// transaction left the order unpaid waiting for them; else empty.
+    pub charges: Vec<crate::charges::ChargeRecord>,
 }
 
 /// An order about to be placed.
@@ -389,7 +392,7 @@ impl Purchases {
             "list_price": list_price.to_string(), "cash_due": charges.cash_due()?.to_string(),
         });
         audit(tx, caller, "order.placed", &order.id, detail, now).await?;
-        let mut purchase = Purchase { instance, order };
+        let mut purchase = Purchase { instance, order, charges: Vec::new() };
         if let Some(tenders) = tenders {
             purchase = self.pay_in(tx, caller, account, purchase, tenders, true).await?;
         }
@@ -424,7 +427,8 @@ impl Purchases {
             tx.instance(&order.instance_id).await?.ok_or_else(|| AppError::internal("order without instance"))?;
         let region = region_of(tx, &instance.region_id).await?;
         check_can_buy(&account, &region)?;
-        let purchase = self.pay_in(tx, caller, &account, Purchase { instance, order }, tenders, false).await?;
+        let purchase = Purchase { instance, order, charges: Vec::new() };
+        let purchase = self.pay_in(tx, caller, &account, purchase, tenders, false).await?;
         Ok(purchase)
     }
 
@@ -454,9 +458,12 @@ impl Purchases {
         }
         self.channel()?;
         let order = &mut purchase.order;
-        for charge in charges_for(order, &records, now) {
-            tx.insert_charge(&charge).await?;
+        let charges = charges_for(order, &records, now);
+        for charge in &charges {
+            tx.insert_charge(charge).await?;
         }
+        purchase.charges = charges;
+        let order = &mut purchase.order;
         if order.payment_failure.take().is_some() {
             tx.set_order_payment_failure(&order.id, None).await?;
         }
@@ -526,11 +533,21 @@ impl Purchases {
 
     /// The purchase as its transaction left it when that paid it (the
     /// balance, or nothing due); else [`crate::purchase::Purchases::finish_payment`].
-    pub(crate) async fn settle_if_unpaid(&self, caller: &Caller, purchase: Purchase) -> AppResult<Purchase> {
+    pub(crate) async fn settle_if_unpaid(&self, caller: &Caller, mut purchase: Purchase) -> AppResult<Purchase> {
         if purchase.order.status != OrderStatus::Unpaid {
             return Ok(purchase);
         }
-        self.finish_payment(caller, &purchase.order.id).await
+        let order_id = purchase.order.id.clone();
+        let charges = std::mem::take(&mut purchase.charges);
+        if !charges.is_empty() {
+            // The charges this call's transaction just wrote, and the order
+            // as it left it: nothing else can have paid it with other
+            // charges, and its completion reads both again under the lock.
+            if let (_, Some(paid)) = self.settle_loaded(purchase.order, charges).await? {
+                return Ok(paid);
+            }
+        }
+        self.finish_payment(caller, &order_id).await
     }
 
     /// Takes a purchase's payment through the channel after the
@@ -562,7 +579,7 @@ impl Purchases {
         if order.status == OrderStatus::Unpaid && order.payment_failure.is_some() {
             return Err(crate::charges::declined(&order));
         }
-        Ok(Purchase { instance, order })
+        Ok(Purchase { instance, order, charges: Vec::new() })
     }
 
     async fn activate(&self, tx: &mut (dyn StoreTx + '_), instance: &mut InstanceRecord) -> AppResult<()> {

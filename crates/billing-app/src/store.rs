@@ -143,6 +143,16 @@ pub trait AccountsTx: Send {
     /// they read (SQLite's write lock already does this for the whole file).
     /// Returns the account as it stands under the lock, if it exists.
     async fn lock_account(&mut self, id: &AccountId) -> StoreResult<Option<Account>>;
+    /// [`AccountsTx::lock_account`] and [`AccountsTx::account_in_region`] of
+    /// the region `instance_id` is in, in one statement. The account is read
+    /// as it stands under the lock; the region and the newest policy version
+    /// as they stood when the statement began, which only an operator
+    /// changes and never for what a quote already holds.
+    async fn lock_account_in_region_of(
+        &mut self,
+        id: &AccountId,
+        instance_id: &InstanceId,
+    ) -> StoreResult<Option<AccountInRegion>>;
     /// Adds `delta` to the balance and returns the new balance.
     async fn add_to_balance(&mut self, account_id: &AccountId, delta: Money) -> StoreResult<Money>;
     /// Adds a payment method.
@@ -174,7 +184,8 @@ pub trait AccountsTx: Send {
 /// The catalog of regions and the refund policy's versions.
 #[async_trait]
 pub trait CatalogTx: Send {
-    /// A region by id.
+    /// A region by id, read once per transaction: asking again answers what
+    /// the first read found (or what this transaction wrote since).
     async fn region(&mut self, id: &str) -> StoreResult<Option<Region>>;
     /// Every region.
     async fn regions(&mut self) -> StoreResult<Vec<Region>>;
@@ -344,8 +355,14 @@ pub trait DocumentsTx: Send {
     async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>>;
     /// The invoice numbers of those of `order_ids` that have an invoice, as
     /// `(order id, number)`; an invoice of this transaction, not numbered
-    /// yet, by its number token (filled in at commit).
-    async fn invoice_numbers(&mut self, order_ids: &[&OrderId]) -> StoreResult<Vec<(OrderId, String)>>;
+    /// yet, by its number token (filled in at commit). With the setting
+    /// named `setting`, read in the same statement: a credit note names its
+    /// invoices and the seller.
+    async fn invoice_numbers_with_setting(
+        &mut self,
+        setting: &str,
+        order_ids: &[&OrderId],
+    ) -> StoreResult<(Option<String>, Vec<(OrderId, String)>)>;
 }
 
 /// API keys and the service's settings.

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use billing_app::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use billing_app::store::{AccountInRegion, AccountsTx, StoreError, StoreResult};
-use billing_domain::ids::{AccountId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use sqlx::any::AnyRow;
@@ -12,6 +12,28 @@ use crate::catalog::{region_columns, small};
 use crate::error::map_err;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
+
+/// An account with a region's columns (prefixed `region_`) and the newest
+/// policy version; the statement goes on with the region's join.
+const ACCOUNT_IN_REGION: &str = "SELECT a.*, r.id AS region_id, r.zone AS region_zone, \
+     r.currency AS region_currency, r.cu_month_price_minor AS region_cu_month_price_minor, \
+     r.cu_hour_price_micros AS region_cu_hour_price_micros, r.min_quota_cu AS region_min_quota_cu, \
+     r.min_months AS region_min_months, r.max_months AS region_max_months, \
+     r.reserved_cu_capacity AS region_reserved_cu_capacity, \
+     CAST((SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS BIGINT) AS newest_policy_version \
+     FROM accounts a";
+
+fn account_in_region(row: &AnyRow) -> StoreResult<AccountInRegion> {
+    let region = match row.opt_text("region_id")? {
+        Some(_) => Some(region_columns(row, "region_")?),
+        None => None,
+    };
+    Ok(AccountInRegion {
+        account: account(row)?,
+        region,
+        newest_policy_version: small(row, "newest_policy_version")?,
+    })
+}
 
 pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
     let currency = row.currency("currency")?;
@@ -87,30 +109,14 @@ impl AccountsTx for SqlTx {
         account_id: &AccountId,
         region_id: &str,
     ) -> StoreResult<Option<AccountInRegion>> {
-        let row = sqlx::query(
-            "SELECT a.*, r.id AS region_id, r.zone AS region_zone, r.currency AS region_currency, \
-             r.cu_month_price_minor AS region_cu_month_price_minor, \
-             r.cu_hour_price_micros AS region_cu_hour_price_micros, r.min_quota_cu AS region_min_quota_cu, \
-             r.min_months AS region_min_months, r.max_months AS region_max_months, \
-             r.reserved_cu_capacity AS region_reserved_cu_capacity, \
-             CAST((SELECT COALESCE(MAX(version), 0) FROM policy_versions) AS BIGINT) AS newest_policy_version \
-             FROM accounts a LEFT JOIN regions r ON r.id = $2 WHERE a.id = $1",
-        )
-        .bind(account_id.as_str())
-        .bind(region_id)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let region = match row.opt_text("region_id")? {
-            Some(_) => Some(region_columns(&row, "region_")?),
-            None => None,
-        };
-        Ok(Some(AccountInRegion {
-            account: crate::accounts::account(&row)?,
-            region,
-            newest_policy_version: small(&row, "newest_policy_version")?,
-        }))
+        let sql = format!("{ACCOUNT_IN_REGION} LEFT JOIN regions r ON r.id = $2 WHERE a.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(account_id.as_str())
+            .bind(region_id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(account_in_region).transpose()
     }
 
     async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
@@ -127,6 +133,29 @@ impl AccountsTx for SqlTx {
         };
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
         row.as_ref().map(account).transpose()
+    }
+
+    async fn lock_account_in_region_of(
+        &mut self,
+        id: &AccountId,
+        instance_id: &InstanceId,
+    ) -> StoreResult<Option<AccountInRegion>> {
+        let lock = match self.backend {
+            crate::Backend::Postgres => " FOR UPDATE OF a",
+            // The transaction already holds the database's write lock.
+            crate::Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "{ACCOUNT_IN_REGION} LEFT JOIN regions r ON r.id = (SELECT region_id FROM instances WHERE id = $2) \
+             WHERE a.id = $1{lock}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.as_str())
+            .bind(instance_id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(account_in_region).transpose()
     }
 
     async fn add_to_balance(&mut self, account_id: &AccountId, delta: Money) -> StoreResult<Money> {

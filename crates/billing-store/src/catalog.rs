@@ -65,12 +65,19 @@ fn settings_json(policy: &Policy) -> String {
 #[async_trait]
 impl CatalogTx for SqlTx {
     async fn region(&mut self, id: &str) -> StoreResult<Option<Region>> {
+        if let Some(known) = self.regions.iter().find(|r| r.id == id) {
+            return Ok(Some(known.clone()));
+        }
         let row = sqlx::query("SELECT * FROM regions WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        row.as_ref().map(region).transpose()
+        let found = row.as_ref().map(region).transpose()?;
+        if let Some(r) = &found {
+            self.regions.push(r.clone());
+        }
+        Ok(found)
     }
 
     async fn regions(&mut self) -> StoreResult<Vec<Region>> {
@@ -100,6 +107,7 @@ impl CatalogTx for SqlTx {
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
+        self.regions.retain(|known| known.id != r.id);
         Ok(())
     }
 

@@ -163,20 +163,50 @@ impl SqlTx {
 
 #[async_trait]
 impl DocumentsTx for SqlTx {
-    async fn invoice_numbers(&mut self, order_ids: &[&OrderId]) -> StoreResult<Vec<(OrderId, String)>> {
+    async fn invoice_numbers_with_setting(
+        &mut self,
+        setting: &str,
+        order_ids: &[&OrderId],
+    ) -> StoreResult<(Option<String>, Vec<(OrderId, String)>)> {
+        let mut value = None;
         let mut found = Vec::new();
-        for chunk in order_ids.chunks(crate::usage::ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT source_id, number FROM documents WHERE kind = 'invoice' AND source_id IN ({}) ORDER BY number",
-                Params::new(self.backend).list(chunk.len())
-            );
+        let chunks: Vec<&[&OrderId]> = order_ids.chunks(crate::usage::ROWS_PER_STATEMENT).collect();
+        if chunks.is_empty() {
+            value = self.setting_row(setting).await?;
+        }
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let mut params = Params::new(self.backend);
+            // The first statement also reads the setting: one row at least,
+            // whether or not an invoice is found.
+            let sql = match i {
+                0 => format!(
+                    "SELECT s.value AS setting, d.source_id, d.number FROM (SELECT 1 AS one) o \
+                     LEFT JOIN settings s ON s.name = {} \
+                     LEFT JOIN documents d ON d.kind = 'invoice' AND d.source_id IN ({}) ORDER BY d.number",
+                    params.list(1),
+                    params.list(chunk.len())
+                ),
+                _ => format!(
+                    "SELECT NULL AS setting, source_id, number FROM documents \
+                     WHERE kind = 'invoice' AND source_id IN ({}) ORDER BY number",
+                    params.list(chunk.len())
+                ),
+            };
             let mut query = sqlx::query(&sql);
+            if i == 0 {
+                query = query.bind(setting);
+            }
             for id in chunk {
                 query = query.bind(id.as_str());
             }
             let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
             for row in &rows {
-                found.push((row.id("source_id")?, row.text("number")?));
+                if i == 0 && value.is_none() {
+                    value = row.opt_text("setting")?;
+                }
+                if let Some(order) = row.opt_id("source_id")? {
+                    found.push((order, row.text("number")?));
+                }
             }
         }
         // Invoices of this transaction, still to be numbered, by token.
@@ -188,7 +218,7 @@ impl DocumentsTx for SqlTx {
                 })
                 .map(|d| (OrderId::trusted(d.record.source_id.as_str()), d.number_token.clone())),
         );
-        Ok(found)
+        Ok((value, found))
     }
 
     async fn insert_document_at_commit(&mut self, draft: &DocumentDraft) -> StoreResult<()> {

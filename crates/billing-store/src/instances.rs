@@ -96,12 +96,26 @@ impl SqlTx {
     }
 
     /// Orders matching `condition` (one `$1` parameter), oldest first, with
-    /// their tenders and benefits.
+    /// their tenders and benefits: one statement, a row per part (an order
+    /// with neither comes once, its part columns null).
     pub(crate) async fn order_rows(&mut self, condition: &str, param: &str) -> StoreResult<Vec<OrderRecord>> {
-        let sql = format!("SELECT * FROM orders WHERE {condition} ORDER BY created_at, id");
+        let sql = format!(
+            "WITH o AS (SELECT * FROM orders WHERE {condition}) \
+             SELECT o.*, p.* FROM o LEFT JOIN ({}) p ON p.p_order_id = o.id \
+             ORDER BY o.created_at, o.id, p.p_part, p.p_idx, p.p_benefit_id",
+            parts_of("SELECT id FROM o")
+        );
         let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
-        let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
-        self.fill_orders(&mut orders).await?;
+        let mut orders: Vec<OrderRecord> = Vec::new();
+        for row in &rows {
+            let id = row.text("id")?;
+            if orders.last().is_none_or(|o| o.id.as_str() != id) {
+                orders.push(order(row)?);
+            }
+            if let Some(o) = orders.last_mut() {
+                push_part(o, row)?;
+            }
+        }
         Ok(orders)
     }
 
@@ -123,14 +137,9 @@ impl SqlTx {
                 ids.resize(ids.len().next_power_of_two(), ids[ids.len() - 1].clone());
             }
             let sql = format!(
-                "WITH wanted(id) AS (VALUES {}) \
-                 SELECT order_id, CAST(0 AS BIGINT) AS part, idx, method, payment_method_id, amount_minor, charge_id, \
-                 released_minor, NULL AS benefit_id FROM tenders WHERE order_id IN (SELECT id FROM wanted) \
-                 UNION ALL \
-                 SELECT order_id, CAST(1 AS BIGINT) AS part, 0 AS idx, NULL AS method, NULL AS payment_method_id, 0 AS amount_minor, \
-                 NULL AS charge_id, 0 AS released_minor, benefit_id FROM order_benefits WHERE order_id IN (SELECT id FROM wanted) \
-                 ORDER BY order_id, part, idx, benefit_id",
-                Params::new(self.backend).rows(ids.len(), 1)
+                "WITH wanted(id) AS (VALUES {}) {} ORDER BY p_order_id, p_part, p_idx, p_benefit_id",
+                Params::new(self.backend).rows(ids.len(), 1),
+                parts_of("SELECT id FROM wanted")
             );
             let mut query = sqlx::query(&sql);
             for id in &ids {
@@ -141,28 +150,42 @@ impl SqlTx {
             let by_id: HashMap<&str, usize> =
                 ids.iter().take(piece.len()).enumerate().map(|(i, id)| (id.as_str(), i)).collect();
             for row in &rows {
-                let Some(&i) = by_id.get(row.text("order_id")?.as_str()) else { continue };
-                let o = &mut piece[i];
-                if row.int("part")? == 0 {
-                    o.tenders.push(TenderRecord {
-                        method: by_name(
-                            "method",
-                            &row.text("method")?,
-                            &PaymentMethodKind::ALL,
-                            PaymentMethodKind::as_str,
-                        )?,
-                        payment_method_id: row.opt_text("payment_method_id")?,
-                        amount: Money::from_minor(o.currency(), row.int("amount_minor")?),
-                        charge_id: row.opt_text("charge_id")?,
-                        released: Money::from_minor(o.currency(), row.int("released_minor")?),
-                    });
-                } else {
-                    o.benefit_ids.push(row.text("benefit_id")?);
-                }
+                let Some(&i) = by_id.get(row.text("p_order_id")?.as_str()) else { continue };
+                push_part(&mut piece[i], row)?;
             }
         }
         Ok(())
     }
+}
+
+/// The tenders and benefit links of the orders `ids` selects, one row per
+/// part, every column prefixed `p_`: `p_part` is 0 for a tender, 1 for a
+/// benefit.
+fn parts_of(ids: &str) -> String {
+    format!(
+        "SELECT order_id AS p_order_id, CAST(0 AS BIGINT) AS p_part, idx AS p_idx, method AS p_method, \
+         payment_method_id AS p_payment_method_id, amount_minor AS p_amount_minor, charge_id AS p_charge_id, \
+         released_minor AS p_released_minor, NULL AS p_benefit_id FROM tenders WHERE order_id IN ({ids}) \
+         UNION ALL \
+         SELECT order_id, CAST(1 AS BIGINT), 0, NULL, NULL, 0, NULL, 0, benefit_id \
+         FROM order_benefits WHERE order_id IN ({ids})"
+    )
+}
+
+/// Adds the part a row of [`parts_of`] holds (if any) to its order.
+fn push_part(o: &mut OrderRecord, row: &AnyRow) -> StoreResult<()> {
+    match row.opt_int("p_part")? {
+        None => {}
+        Some(0) => o.tenders.push(TenderRecord {
+            method: by_name("method", &row.text("p_method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
+            payment_method_id: row.opt_text("p_payment_method_id")?,
+            amount: Money::from_minor(o.currency(), row.int("p_amount_minor")?),
+            charge_id: row.opt_text("p_charge_id")?,
+            released: Money::from_minor(o.currency(), row.int("p_released_minor")?),
+        }),
+        Some(_) => o.benefit_ids.push(row.text("p_benefit_id")?),
+    }
+    Ok(())
 }
 
 #[async_trait]

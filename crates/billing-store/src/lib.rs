@@ -137,6 +137,10 @@ const SQLITE_WAL_BOUND_PAGES: u32 = 8192;
 /// copied together, in one pass and one sync of the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 
+/// How long a pooled connection may sit idle before it is pinged again when
+/// it is lent: a database restarted meanwhile has closed it.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 impl SqlStore {
     /// Connects to `url` and applies any migrations not yet applied.
     pub async fn connect(url: &str, options: StoreOptions) -> StoreResult<SqlStore> {
@@ -161,6 +165,20 @@ impl SqlStore {
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(backend.default_connections()))
             .acquire_timeout(Duration::from_secs(30))
+            // A connection going back to the pool is always pinged (sqlx
+            // does it on release, and closes one that does not answer).
+            // Pinging it again when it is lent costs every transaction one
+            // more round trip; only a connection that sat idle long enough
+            // for the server to have gone away meanwhile is asked again.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IDLE_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

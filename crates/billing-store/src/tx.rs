@@ -29,6 +29,10 @@ pub struct SqlTx {
     checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
     /// Run once the transaction has committed.
     after_commit: Vec<Box<dyn FnOnce() + Send>>,
+    /// Regions this transaction has read or written: a use case asks for
+    /// its region several times (price, zone, capacity), and one read
+    /// serves them all.
+    pub(crate) regions: Vec<billing_domain::catalog::Region>,
 }
 
 impl SqlTx {
@@ -42,6 +46,7 @@ impl SqlTx {
             events: Vec::new(),
             checkpoints: None,
             after_commit: Vec::new(),
+            regions: Vec::new(),
         }
     }
 

@@ -23,7 +23,12 @@ use crate::unsubscription::records::{Refund, Unsubscription};
 
 /// The seller as set, or the default.
 pub(crate) async fn read_seller(tx: &mut (dyn StoreTx + '_)) -> AppResult<SellerDetails> {
-    match tx.setting(SELLER_SETTING).await? {
+    seller_from(tx.setting(SELLER_SETTING).await?)
+}
+
+/// The seller from its stored setting, or the default when none is set.
+fn seller_from(setting: Option<String>) -> AppResult<SellerDetails> {
+    match setting {
         None => Ok(SellerDetails::default()),
         Some(text) => serde_json::from_str(&text).map_err(|e| AppError::internal(format!("stored seller: {e}"))),
     }
@@ -71,10 +76,10 @@ struct Header<'a> {
 async fn issue(
     tx: &mut (dyn StoreTx + '_),
     h: Header<'_>,
+    seller: SellerDetails,
     invoice: Option<InvoiceBody>,
     credit: Option<CreditBody>,
 ) -> AppResult<DocumentRecord> {
-    let seller = read_seller(tx).await?;
     let local = h.zone.local_date(h.now);
     let year = local.year();
     // The number is taken at commit (see `DocumentDraft`): until then the
@@ -140,7 +145,8 @@ pub(crate) async fn issue_invoice(
             .collect(),
     };
     let header = Header { kind: DocumentKind::Invoice, account, zone, source_id: &order.id, total: cash_due, now };
-    issue(tx, header, Some(body), None).await
+    let seller = read_seller(tx).await?;
+    issue(tx, header, seller, Some(body), None).await
 }
 
 /// What a credit note credits: the refund set, its refunds, and the lines
@@ -232,7 +238,8 @@ async fn credit_note(
 ) -> AppResult<DocumentRecord> {
     let order_ids: Vec<OrderId> = lines.iter().map(|l| OrderId::trusted(l.order_id.as_str())).collect();
     let order_ids: Vec<&OrderId> = order_ids.iter().collect();
-    let invoices = tx.invoice_numbers(&order_ids).await?;
+    let (seller, invoices) = tx.invoice_numbers_with_setting(SELLER_SETTING, &order_ids).await?;
+    let seller = seller_from(seller)?;
     for line in &mut lines {
         line.invoice_number =
             invoices.iter().find(|(order, _)| order.as_str() == line.order_id).map(|(_, n)| n.clone());
@@ -267,5 +274,5 @@ async fn credit_note(
         total,
         now,
     };
-    issue(tx, header, None, Some(body)).await
+    issue(tx, header, seller, None, Some(body)).await
 }

@@ -16,7 +16,7 @@ use billing_domain::usage::CuHours;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde_json::json;
 
-use super::facts::{Question, QuoteFacts, load_facts};
+use super::facts::{Question, QuoteFacts, load_facts_knowing};
 use super::quoting::{deletion_preview, stored_body};
 use super::records::{Refund, RefundCause, RefundFilter, RefundStatus, StoredQuote, Unsubscription};
 use crate::core::{Caller, Core, audit, visible};
@@ -289,7 +289,10 @@ impl Unsubscriptions {
         // limit of full refunds counts the account's earlier unsubscriptions,
         // and a confirmation of another instance of the same account in
         // another replica must wait here until this one has committed.
-        tx.lock_account(&quote.account_id).await?.ok_or_else(|| AppError::not_found("account", &quote.account_id))?;
+        let account = tx
+            .lock_account_in_region_of(&quote.account_id, &quote.instance_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("account", &quote.account_id))?;
         let action = quote.action;
         let whole = quote.order_id.is_none();
         // A downgrade and a renewal-only unsubscription lock the instance in
@@ -307,12 +310,13 @@ impl Unsubscriptions {
         {
             return Err(AppError::ConfirmationMismatch { expected: workspace.name.clone() });
         }
-        let facts = load_facts(
+        let facts = load_facts_knowing(
             tx,
             &self.policies,
             InstanceRecord { state: InstanceState::Active, ..record },
             InstanceStatus::Active,
             quote.created_at,
+            account,
         )
         .await?;
         let question = Question { action, order_id: quote.order_id.as_ref(), new_quota_cu: quote.new_quota_cu };

@@ -206,6 +206,22 @@ pub(crate) async fn load_facts(
     FactsReader::new(policies, now).facts(tx, record, status, orders).await
 }
 
+/// [`load_facts`] with the account and the instance's region already read
+/// in this transaction (under the account's lock, say).
+pub(crate) async fn load_facts_knowing(
+    tx: &mut (dyn StoreTx + '_),
+    policies: &PolicyCache,
+    record: InstanceRecord,
+    status: InstanceStatus,
+    now: DateTime<Utc>,
+    known: AccountInRegion,
+) -> AppResult<QuoteFacts> {
+    let orders = tx.orders(&record.id).await?;
+    let mut reader = FactsReader::new(policies, now);
+    reader.accounts.insert((record.account_id.clone(), record.region_id.clone()), known);
+    reader.facts(tx, record, status, orders).await
+}
+
 /// Reads the facts of one or many instances in one transaction, asking the
 /// store once per account for what instances of one account share: the
 /// account with its region, its payment methods and its yearly count of
