@@ -130,42 +130,34 @@ impl SimulatedChannel {
         Ok(Ok(IssuedMethod { token, label }))
     }
 
-    /// Why a charge on `token` is declined, if it is.
-    async fn decline_reason(&self, request: &ChannelCharge) -> Result<Option<String>, String> {
-        let row = sqlx::query("SELECT kind, declines FROM channel_methods WHERE token = $1")
-            .bind(&request.payment_method_id)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(text_error)?;
-        let Some(row) = row else { return Ok(Some("the channel never issued this instrument".to_owned())) };
-        let (kind, declines) =
-            (row.text("kind").map_err(|e| e.to_string())?, row.text("declines").map_err(|e| e.to_string())?);
-        if kind != request.method.as_str() {
-            return Ok(Some(format!("the instrument is a {kind}, not a {}", request.method)));
-        }
-        if !declines.is_empty() {
-            return Ok(Some(declines));
-        }
-        Ok(Self::rolls_under(&request.charge_id, self.settings().charge_declines_per_mille)
-            .then(|| "the issuer declined the charge (simulated)".to_owned()))
-    }
-
+    /// Takes a charge, or declines it with the reason; a charge id seen
+    /// before answers as it did then.
     pub(crate) async fn take(&self, request: &ChannelCharge) -> Result<ChargeAnswer, String> {
-        let reason = self.decline_reason(request).await?;
-        let outcome = if reason.is_some() { "declined" } else { "captured" };
-        // Receipt and repeat in one statement: the first request decides,
+        let rolled = Self::rolls_under(&request.charge_id, self.settings().charge_declines_per_mille);
+        // Receipt and repeat in one statement: the first request decides
+        // from the instrument the channel issued (none, another kind, a test
+        // number that always declines, or the simulated decline rate), and
         // every later one only counts and gets the same answer.
         let row = sqlx::query(
             "INSERT INTO channel_charges (charge_id, token, currency, amount_minor, outcome, reason, refunded_minor, \
-             received_at, repeats) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 0) ON CONFLICT (charge_id) DO UPDATE \
+             received_at, repeats) \
+             SELECT $1, $2, $3, $4, \
+             CASE WHEN m.token IS NULL OR m.kind <> $5 OR m.declines <> '' OR $6 <> 0 THEN 'declined' \
+             ELSE 'captured' END, \
+             CASE WHEN m.token IS NULL THEN 'the channel never issued this instrument' \
+             WHEN m.kind <> $5 THEN 'the instrument is a ' || m.kind || ', not a ' || $5 \
+             WHEN m.declines <> '' THEN m.declines \
+             WHEN $6 <> 0 THEN 'the issuer declined the charge (simulated)' END, \
+             0, $7, 0 FROM (SELECT 1 AS one) o LEFT JOIN channel_methods m ON m.token = $2 WHERE 1 = 1 \
+             ON CONFLICT (charge_id) DO UPDATE \
              SET repeats = channel_charges.repeats + 1 RETURNING outcome, reason, amount_minor",
         )
         .bind(&request.charge_id)
         .bind(&request.payment_method_id)
         .bind(request.amount.currency().code())
         .bind(request.amount.minor())
-        .bind(outcome)
-        .bind(reason.as_deref())
+        .bind(request.method.as_str())
+        .bind(i64::from(rolled))
         .bind(micros(request.now))
         .fetch_one(self.pool())
         .await

@@ -95,25 +95,38 @@ impl SqlTx {
         Ok(())
     }
 
-    /// Orders matching `condition` (one `$1` parameter), oldest first, with
-    /// their tenders and benefits: one statement, a row per part (an order
-    /// with neither comes once, its part columns null).
-    pub(crate) async fn order_rows(&mut self, condition: &str, param: &str) -> StoreResult<Vec<OrderRecord>> {
+    /// Orders whose `column` equals `value`, oldest first, with their
+    /// tenders and benefits, in one statement: plain joins on the parts'
+    /// keys, which both databases look up by index per order. An order with
+    /// several tenders and several benefits comes once per pair of them.
+    pub(crate) async fn order_rows(&mut self, column: &str, value: &str) -> StoreResult<Vec<OrderRecord>> {
         let sql = format!(
-            "WITH o AS (SELECT * FROM orders WHERE {condition}) \
-             SELECT o.*, p.* FROM o LEFT JOIN ({}) p ON p.p_order_id = o.id \
-             ORDER BY o.created_at, o.id, p.p_part, p.p_idx, p.p_benefit_id",
-            parts_of("SELECT id FROM o")
+            "SELECT o.*, t.idx AS p_idx, t.method AS p_method, t.payment_method_id AS p_payment_method_id, \
+             t.amount_minor AS p_amount_minor, t.charge_id AS p_charge_id, t.released_minor AS p_released_minor, \
+             b.benefit_id AS p_benefit_id \
+             FROM orders o LEFT JOIN tenders t ON t.order_id = o.id LEFT JOIN order_benefits b ON b.order_id = o.id \
+             WHERE o.{column} = $1 ORDER BY o.created_at, o.id, t.idx, b.benefit_id"
         );
-        let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rows = sqlx::query(&sql).bind(value).fetch_all(&mut *self.tx).await.map_err(map_err)?;
         let mut orders: Vec<OrderRecord> = Vec::new();
+        let mut last_tender = None;
         for row in &rows {
             let id = row.text("id")?;
             if orders.last().is_none_or(|o| o.id.as_str() != id) {
                 orders.push(order(row)?);
+                last_tender = None;
             }
-            if let Some(o) = orders.last_mut() {
-                push_part(o, row)?;
+            let Some(o) = orders.last_mut() else { continue };
+            if let Some(idx) = row.opt_int("p_idx")?
+                && last_tender != Some(idx)
+            {
+                o.tenders.push(tender(o, row)?);
+                last_tender = Some(idx);
+            }
+            if let Some(benefit) = row.opt_text("p_benefit_id")?
+                && !o.benefit_ids.contains(&benefit)
+            {
+                o.benefit_ids.push(benefit);
             }
         }
         Ok(orders)
@@ -176,16 +189,21 @@ fn parts_of(ids: &str) -> String {
 fn push_part(o: &mut OrderRecord, row: &AnyRow) -> StoreResult<()> {
     match row.opt_int("p_part")? {
         None => {}
-        Some(0) => o.tenders.push(TenderRecord {
-            method: by_name("method", &row.text("p_method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
-            payment_method_id: row.opt_text("p_payment_method_id")?,
-            amount: Money::from_minor(o.currency(), row.int("p_amount_minor")?),
-            charge_id: row.opt_text("p_charge_id")?,
-            released: Money::from_minor(o.currency(), row.int("p_released_minor")?),
-        }),
+        Some(0) => o.tenders.push(tender(o, row)?),
         Some(_) => o.benefit_ids.push(row.text("p_benefit_id")?),
     }
     Ok(())
+}
+
+/// The tender in a row's `p_`-prefixed columns, in `o`'s currency.
+fn tender(o: &OrderRecord, row: &AnyRow) -> StoreResult<TenderRecord> {
+    Ok(TenderRecord {
+        method: by_name("method", &row.text("p_method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
+        payment_method_id: row.opt_text("p_payment_method_id")?,
+        amount: Money::from_minor(o.currency(), row.int("p_amount_minor")?),
+        charge_id: row.opt_text("p_charge_id")?,
+        released: Money::from_minor(o.currency(), row.int("p_released_minor")?),
+    })
 }
 
 #[async_trait]
@@ -344,12 +362,12 @@ impl InstancesTx for SqlTx {
     }
 
     async fn order(&mut self, id: &OrderId) -> StoreResult<Option<OrderRecord>> {
-        let mut found = self.order_rows("id = $1", id).await?;
+        let mut found = self.order_rows("id", id).await?;
         Ok(found.pop())
     }
 
     async fn orders(&mut self, instance_id: &InstanceId) -> StoreResult<Vec<OrderRecord>> {
-        self.order_rows("instance_id = $1", instance_id).await
+        self.order_rows("instance_id", instance_id).await
     }
 
     async fn orders_of_instances(&mut self, instance_ids: &[&InstanceId]) -> StoreResult<Vec<OrderRecord>> {
