@@ -28,11 +28,7 @@ fn account_in_region(row: &AnyRow) -> StoreResult<AccountInRegion> {
         Some(_) => Some(region_columns(row, "region_")?),
         None => None,
     };
-    Ok(AccountInRegion {
-        account: account(row)?,
-        region,
-        newest_policy_version: small(row, "newest_policy_version")?,
-    })
+    Ok(AccountInRegion { account: account(row)?, region, newest_policy_version: small(row, "newest_policy_version")? })
 }
 
 pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {

@@ -96,15 +96,26 @@ impl SqlTx {
     }
 
     /// Orders whose `column` equals `value`, oldest first, with their
-    /// tenders and benefits, in one statement: plain joins on the parts'
-    /// keys, which both databases look up by index per order. An order with
-    /// several tenders and several benefits comes once per pair of them.
+    /// tenders and benefits, in one statement. An order with several
+    /// tenders and several benefits comes once per pair of them. The parts
+    /// are looked up by key per order: SQLite does that for a plain join;
+    /// PostgreSQL is held to it by a lateral join it cannot flatten
+    /// (`OFFSET 0`), since on tables not analyzed yet it hashed the whole
+    /// of `tenders` for one order.
     pub(crate) async fn order_rows(&mut self, column: &str, value: &str) -> StoreResult<Vec<OrderRecord>> {
+        let parts = match self.backend {
+            crate::Backend::Postgres => {
+                "LEFT JOIN LATERAL (SELECT * FROM tenders WHERE order_id = o.id OFFSET 0) t ON TRUE \
+                 LEFT JOIN LATERAL (SELECT benefit_id FROM order_benefits WHERE order_id = o.id OFFSET 0) b ON TRUE"
+            }
+            crate::Backend::Sqlite => {
+                "LEFT JOIN tenders t ON t.order_id = o.id LEFT JOIN order_benefits b ON b.order_id = o.id"
+            }
+        };
         let sql = format!(
             "SELECT o.*, t.idx AS p_idx, t.method AS p_method, t.payment_method_id AS p_payment_method_id, \
              t.amount_minor AS p_amount_minor, t.charge_id AS p_charge_id, t.released_minor AS p_released_minor, \
-             b.benefit_id AS p_benefit_id \
-             FROM orders o LEFT JOIN tenders t ON t.order_id = o.id LEFT JOIN order_benefits b ON b.order_id = o.id \
+             b.benefit_id AS p_benefit_id FROM orders o {parts} \
              WHERE o.{column} = $1 ORDER BY o.created_at, o.id, t.idx, b.benefit_id"
         );
         let rows = sqlx::query(&sql).bind(value).fetch_all(&mut *self.tx).await.map_err(map_err)?;

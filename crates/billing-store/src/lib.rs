@@ -242,8 +242,32 @@ impl SqlStore {
             Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
+        let tx = self.begin_on(begin).await?;
         Ok(SqlTx::new(tx, self.backend).holding(gate).waking(self.checkpointer.as_ref().map(|c| c.wake.clone())))
+    }
+
+    /// Opens a transaction with `begin`. A pooled connection the server
+    /// closed since it was last used (a restart, an operator ending
+    /// sessions) fails at `BEGIN`, before anything happened: sqlx closes it
+    /// as it goes back, and the next connection is tried, up to once per
+    /// connection the pool holds (and one new). Waiting for a connection in
+    /// vain is not tried again.
+    async fn begin_on(&self, begin: &'static str) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        let attempts = self.pool.options().get_max_connections() + 1;
+        let mut tried = 0;
+        loop {
+            match self.pool.begin_with(begin).await {
+                Ok(tx) => return Ok(tx),
+                Err(e) => {
+                    tried += 1;
+                    let gone = !matches!(e, sqlx::Error::PoolTimedOut);
+                    let e = map_err(e);
+                    if !(gone && matches!(e, billing_app::store::StoreError::Unavailable(_))) || tried >= attempts {
+                        return Err(e);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -305,7 +329,7 @@ impl Store for SqlStore {
             Backend::Sqlite => "BEGIN",
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
         };
-        let tx = self.pool.begin_with(begin).await.map_err(map_err)?;
+        let tx = self.begin_on(begin).await?;
         Ok(Box::new(SqlTx::new(tx, self.backend)))
     }
 
