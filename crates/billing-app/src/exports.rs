@@ -28,7 +28,7 @@ pub const USAGE_COLUMNS: [&str; 9] = [
 pub fn usage_row(r: &UsageDay) -> Vec<String> {
     vec![
         r.date.to_string(),
-        r.workspace_id.clone(),
+        r.workspace_id.to_string(),
         r.workspace_name.clone(),
         r.usage.to_string(),
         r.quota.to_string(),

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -192,33 +192,33 @@ pub trait WorkspacesTx: Send {
     /// Adds a workspace.
     async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()>;
     /// A workspace by id (deleted ones included).
-    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>>;
+    async fn workspace(&mut self, id: &WorkspaceId) -> StoreResult<Option<Workspace>>;
     /// A workspace by id with how many jobs, data objects and queues it holds,
     /// in that order.
-    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>>;
+    async fn workspace_with_counts(&mut self, id: &WorkspaceId) -> StoreResult<Option<(Workspace, [i64; 3])>>;
     /// An account's active workspaces.
     async fn workspaces(&mut self, account_id: &AccountId) -> StoreResult<Vec<Workspace>>;
     /// Adds a job.
     async fn insert_job(&mut self, job: &Job) -> StoreResult<()>;
     /// A workspace's jobs, by name.
-    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>>;
+    async fn jobs(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Job>>;
     /// Adds a data object.
     async fn insert_data_object(&mut self, object: &DataObject) -> StoreResult<()>;
     /// A workspace's data objects, by name.
-    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>>;
+    async fn data_objects(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<DataObject>>;
     /// Adds a queue.
     async fn insert_queue(&mut self, queue: &Queue) -> StoreResult<()>;
     /// A workspace's queues.
-    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>>;
+    async fn queues(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Queue>>;
     /// Sets how a workspace is billed.
-    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()>;
+    async fn set_billing_method(&mut self, workspace_id: &WorkspaceId, method: BillingMethod) -> StoreResult<()>;
     /// Sets the status of the workspace's subscription queue.
-    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()>;
+    async fn set_subscription_queue(&mut self, workspace_id: &WorkspaceId, status: QueueStatus) -> StoreResult<()>;
     /// Removes the workspace's jobs, data objects and queues for good, marks
     /// it deleted and keeps the tombstone.
     async fn delete_workspace(&mut self, tombstone: &Tombstone) -> StoreResult<()>;
     /// The tombstone of a deleted workspace.
-    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>>;
+    async fn tombstone(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Option<Tombstone>>;
 }
 
 /// Instances, their orders, the charges that pay them and quota changes.
@@ -254,7 +254,7 @@ pub trait InstancesTx: Send {
     /// Sets a plan's used CU-hours.
     async fn set_plan_used(&mut self, id: &InstanceId, used: CuHours) -> StoreResult<()>;
     /// The active quota of a workspace, if any.
-    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>>;
+    async fn quota_of_workspace(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Option<InstanceRecord>>;
     /// An account's resource plans in a region.
     async fn plans_in_region(&mut self, account_id: &AccountId, region_id: &str) -> StoreResult<Vec<InstanceRecord>>;
     /// Adds an order with its tenders and benefit links.
@@ -409,7 +409,7 @@ pub trait SettlementsTx: Send {
     /// it is not one of the workspace's.
     async fn settlements(
         &mut self,
-        workspace_id: &str,
+        workspace_id: &WorkspaceId,
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<Settlement>>>;

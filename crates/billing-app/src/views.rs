@@ -161,7 +161,7 @@ impl From<&InstanceRecord> for PurchasedInstanceDto {
             account_id: r.account_id.to_string(),
             region_id: r.region_id.clone(),
             commodity: r.commodity.code().to_owned(),
-            workspace_id: r.workspace_id.clone(),
+            workspace_id: r.workspace_id.as_ref().map(ToString::to_string),
             quota_cu: r.quota_cu,
             capacity_cu_hours: r.capacity.map(|c| c.to_string()),
             state: r.state.as_str().to_owned(),
@@ -190,7 +190,7 @@ pub struct WorkspaceDeletionDto {
 impl From<&Tombstone> for WorkspaceDeletionDto {
     fn from(t: &Tombstone) -> Self {
         WorkspaceDeletionDto {
-            id: t.workspace_id.clone(),
+            id: t.workspace_id.to_string(),
             name: t.name.clone(),
             jobs: t.jobs,
             data_objects: t.data_objects,

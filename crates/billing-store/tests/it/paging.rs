@@ -139,7 +139,7 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
             *by_import.entry((s.adjustment, day)).or_default() |= 1 << ((at - day) / 3_600_000_000);
         }
         for ((_, day), mask) in by_import {
-            expected.push((adhoc.id.clone(), day, mask));
+            expected.push((adhoc.id.to_string(), day, mask));
         }
         expected.sort();
         let mut kept = packs.clone();
