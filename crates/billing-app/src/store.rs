@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -498,7 +498,7 @@ pub trait RefundsTx: Send {
     /// Adds a refund.
     async fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()>;
     /// A refund by id.
-    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>>;
+    async fn refund(&mut self, id: &RefundId) -> StoreResult<Option<Refund>>;
     /// Refunds matching `filter`, newest first.
     async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>>;
     /// The sum of an order's refunds that carry money (failed ones
@@ -525,7 +525,7 @@ pub trait RefundsTx: Send {
     /// longer pending or no longer held by `worker`.
     async fn finish_refund(
         &mut self,
-        id: &str,
+        id: &RefundId,
         worker: &str,
         to: RefundStatus,
         failure: Option<&str>,
@@ -538,7 +538,7 @@ pub trait RefundsTx: Send {
     /// (let go unasked, an operator's retry) counts none.
     async fn release_refund(
         &mut self,
-        id: &str,
+        id: &RefundId,
         worker: Option<&str>,
         next_attempt_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;

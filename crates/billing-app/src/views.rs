@@ -244,7 +244,7 @@ impl From<&Refund> for RefundDto {
             currency: r.amount.currency().code().to_owned(),
             status: r.status.as_str().to_owned(),
             rule: r.rule.clone(),
-            rerouted_from: r.rerouted_from.clone(),
+            rerouted_from: r.rerouted_from.as_ref().map(ToString::to_string),
             failure: r.failure.clone(),
             created_at: instant(r.created_at),
             updated_at: instant(r.updated_at),

@@ -191,6 +191,8 @@ ids! {
     InstanceId = "ins", "instance";
     /// An order: a purchase or renewal of an instance, `ord_…`.
     OrderId = "ord", "order";
+    /// A refund of an unsubscription, `ref_…`.
+    RefundId = "ref", "refund";
 }
 
 #[cfg(test)]

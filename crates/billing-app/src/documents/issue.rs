@@ -250,7 +250,7 @@ async fn credit_note(
             .refunds
             .iter()
             .map(|r| DestinationLine {
-                refund_id: r.id.clone(),
+                refund_id: r.id.to_string(),
                 order_id: r.order_id.to_string(),
                 from: r.from.as_str().to_owned(),
                 to: r.destination.as_str().to_owned(),

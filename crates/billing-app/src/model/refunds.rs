@@ -2,7 +2,7 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -144,7 +144,7 @@ impl RefundStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refund {
     /// Id, `ref_…`.
-    pub id: String,
+    pub id: RefundId,
     /// The unsubscription it belongs to.
     pub unsubscription_id: String,
     /// Owner.
@@ -169,7 +169,7 @@ pub struct Refund {
     /// Where it is.
     pub status: RefundStatus,
     /// The failed refund this one replaces.
-    pub rerouted_from: Option<String>,
+    pub rerouted_from: Option<RefundId>,
     /// The channel's reason for a failure.
     pub failure: Option<String>,
     /// How many times a worker has taken it up.

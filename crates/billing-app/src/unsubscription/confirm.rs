@@ -23,7 +23,7 @@ use crate::core::{Caller, Core, audit, visible};
 use crate::documents::issue::{Credited, audit_ref, issue_credit_note};
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
 use crate::model::{
     BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus, QuotaChange, Tombstone,
@@ -530,7 +530,7 @@ pub(crate) async fn create_refunds(
             order.tenders.get(d.tender_index).ok_or_else(|| AppError::internal("destination without tender"))?;
         let to_balance = d.to == PaymentMethodKind::Balance;
         let refund = Refund {
-            id: new_id("ref"),
+            id: mint(),
             unsubscription_id: unsubscription.id.clone(),
             account_id: account_id.clone(),
             order_id: order.id.clone(),

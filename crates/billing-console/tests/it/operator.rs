@@ -17,7 +17,7 @@ pub async fn alice_unsubscribes(c: &Console) -> String {
     let done = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     let filter = RefundFilter { limit: 10, ..RefundFilter::default() };
-    c.billing.unsubscriptions().refunds(&c.alice.caller, filter).await.unwrap().remove(0).id
+    c.billing.unsubscriptions().refunds(&c.alice.caller, filter).await.unwrap().remove(0).id.into_string()
 }
 
 pub fn alice_id(c: &Console) -> AccountId {

@@ -46,12 +46,12 @@ async fn refunds_are_read_page_by_page_newest_first() {
             let filter = RefundFilter { limit: 2, starting_after: after.clone(), ..RefundFilter::default() };
             let page = w.billing.unsubscriptions().refunds(&seed.caller, filter).await.unwrap();
             let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
+            after = Some(last.id.to_string());
             paged.extend(page);
         }
         assert_eq!(paged, all, "the pages differ from the whole list");
         // Another account's refund, or a made-up id, is no cursor.
-        let theirs = RefundFilter { limit: 2, starting_after: Some(all[0].id.clone()), ..RefundFilter::default() };
+        let theirs = RefundFilter { limit: 2, starting_after: Some(all[0].id.to_string()), ..RefundFilter::default() };
         let refused = w.billing.unsubscriptions().refunds(&other.caller, theirs).await.unwrap_err();
         assert_eq!((refused.code(), refused.to_string().contains("starting_after")), ("INVALID_INPUT", true));
         let made_up = RefundFilter { limit: 2, starting_after: Some("ref_nope".into()), ..RefundFilter::default() };
