@@ -11,7 +11,7 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, UnsubscriptionId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -355,7 +355,7 @@ pub struct QuotaChange {
     /// The quota.
     pub instance_id: InstanceId,
     /// The confirmation that made it.
-    pub unsubscription_id: String,
+    pub unsubscription_id: UnsubscriptionId,
     /// The first hour settled at the new CUs.
     pub effective_from: DateTime<Utc>,
     /// CUs before.

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId, WorkspaceId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId, UnsubscriptionId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -486,7 +486,7 @@ pub trait RefundsTx: Send {
     /// already unsubscribed.
     async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription, quote: &StoredQuote) -> StoreResult<()>;
     /// An unsubscription by id.
-    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>>;
+    async fn unsubscription(&mut self, id: &UnsubscriptionId) -> StoreResult<Option<Unsubscription>>;
     /// Full refunds of an account for a commodity in `[from, to)`.
     async fn full_refunds_between(
         &mut self,

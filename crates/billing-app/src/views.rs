@@ -236,7 +236,7 @@ impl From<&Refund> for RefundDto {
     fn from(r: &Refund) -> Self {
         RefundDto {
             id: r.id.to_string(),
-            unsubscription_id: r.unsubscription_id.clone(),
+            unsubscription_id: r.unsubscription_id.to_string(),
             order_id: r.order_id.to_string(),
             from: r.from.as_str().to_owned(),
             to: r.destination.as_str().to_owned(),
@@ -291,7 +291,7 @@ impl From<&UnsubscriptionResult> for UnsubscriptionDto {
     fn from(r: &UnsubscriptionResult) -> Self {
         let u = &r.unsubscription;
         UnsubscriptionDto {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             action: u.action.as_str().to_owned(),
             quota_cu_after: u.quota_cu_after,
             instance_id: u.instance_id.to_string(),

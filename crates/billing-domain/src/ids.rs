@@ -193,6 +193,9 @@ ids! {
     OrderId = "ord", "order";
     /// A refund of an unsubscription, `ref_…`.
     RefundId = "ref", "refund";
+    /// An unsubscription, downgrade or switch to pay-as-you-go confirmed,
+    /// `uns_…`.
+    UnsubscriptionId = "uns", "unsubscription";
 }
 
 #[cfg(test)]

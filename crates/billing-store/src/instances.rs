@@ -431,7 +431,7 @@ impl InstancesTx for SqlTx {
              quota_cu_after) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(c.instance_id.as_str())
-        .bind(&c.unsubscription_id)
+        .bind(c.unsubscription_id.as_str())
         .bind(micros(c.effective_from))
         .bind(i64::from(c.quota_cu_before))
         .bind(i64::from(c.quota_cu_after))
@@ -452,7 +452,7 @@ impl InstancesTx for SqlTx {
             .map(|row| {
                 Ok(QuotaChange {
                     instance_id: row.id("instance_id")?,
-                    unsubscription_id: row.text("unsubscription_id")?,
+                    unsubscription_id: row.id("unsubscription_id")?,
                     effective_from: row.instant("effective_from")?,
                     quota_cu_before: cu(row, "quota_cu_before")?,
                     quota_cu_after: cu(row, "quota_cu_after")?,

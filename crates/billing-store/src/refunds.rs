@@ -8,7 +8,7 @@ use billing_app::unsubscription::records::{
 };
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, OrderId, RefundId};
+use billing_domain::ids::{AccountId, OrderId, RefundId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
@@ -86,7 +86,7 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
     let currency = row.currency("currency")?;
     let order_id = row.text("order_id")?;
     Ok(Unsubscription {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         instance_id: row.id("instance_id")?,
         order_id: (!order_id.is_empty()).then(|| OrderId::trusted(order_id)),
@@ -107,7 +107,7 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
     };
     Ok(Refund {
         id: row.id("id")?,
-        unsubscription_id: row.text("unsubscription_id")?,
+        unsubscription_id: row.id("unsubscription_id")?,
         account_id: row.id("account_id")?,
         order_id: row.id("order_id")?,
         tender_index: row.int("tender_index")?,
@@ -155,7 +155,7 @@ impl RefundsTx for SqlTx {
             ),
         };
         let query = sqlx::query(&sql)
-            .bind(&u.id)
+            .bind(u.id.as_str())
             .bind(u.account_id.as_str())
             .bind(u.instance_id.as_str())
             .bind(u.order_id.as_deref().unwrap_or(""))
@@ -172,9 +172,9 @@ impl RefundsTx for SqlTx {
         Ok(())
     }
 
-    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
+    async fn unsubscription(&mut self, id: &UnsubscriptionId) -> StoreResult<Option<Unsubscription>> {
         let row = sqlx::query("SELECT * FROM unsubscriptions WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -210,7 +210,7 @@ impl RefundsTx for SqlTx {
              $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17, $18, $19)",
         )
         .bind(r.id.as_str())
-        .bind(&r.unsubscription_id)
+        .bind(r.unsubscription_id.as_str())
         .bind(r.account_id.as_str())
         .bind(r.order_id.as_str())
         .bind(r.tender_index)

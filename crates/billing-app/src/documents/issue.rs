@@ -241,7 +241,7 @@ async fn credit_note(
     credits_invoices.dedup();
     let u = credited.unsubscription;
     let body = CreditBody {
-        unsubscription_id: u.id.clone(),
+        unsubscription_id: u.id.to_string(),
         cause: u.action.as_str().to_owned(),
         item: item(credited.instance, None),
         credits_invoices,

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::{AccountId, RefundId};
+use billing_domain::ids::{AccountId, RefundId, UnsubscriptionId};
 use billing_domain::policy::{Policy, policy_in_force};
 
 use crate::auth::Customer;
@@ -101,7 +101,7 @@ pub fn refund_row(l: Locale, r: &Refund, policy: &Policy, zone: BillingZone, nam
         arrival,
         pending: r.status == RefundStatus::Pending,
         order_id: r.order_id.to_string(),
-        unsubscription_id: r.unsubscription_id.clone(),
+        unsubscription_id: r.unsubscription_id.to_string(),
         attempts: r.attempts,
     }
 }
@@ -147,6 +147,7 @@ pub async fn result(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
+        let id: UnsubscriptionId = parse_id(&id)?;
         let result = billing.unsubscriptions().unsubscription_result(&session.caller, &id, false).await?;
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, &session.caller, &result.refunds).await?;
@@ -167,7 +168,7 @@ pub async fn result(
     let page = ResultPage {
         layout: session.layout(&heading, "/console/refunds"),
         heading,
-        id: u.id.clone(),
+        id: u.id.to_string(),
         instance_id: u.instance_id.to_string(),
         commodity: words::commodity(l, u.commodity),
         total: fmt::money(l, u.refund),

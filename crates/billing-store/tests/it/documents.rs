@@ -43,7 +43,7 @@ async fn confirm_action(billing: &Billing, caller: &Caller, quote: &QuoteView, k
         ActionKind::Unsubscribe => billing.unsubscriptions().confirm_unsubscription(caller, &c).await.unwrap(),
         _ => billing.unsubscriptions().confirm_quota_change(caller, &c).await.unwrap(),
     };
-    done.unsubscription.id
+    done.unsubscription.id.into_string()
 }
 
 fn text_of_pdf(bytes: &[u8]) -> String {
