@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId, UnsubscriptionId, WorkspaceId};
+use billing_domain::ids::{AccountId, DocumentId, InstanceId, OrderId, RefundId, UnsubscriptionId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -339,7 +339,7 @@ pub trait DocumentsTx: Send {
     /// rollback takes no number.
     async fn insert_document_at_commit(&mut self, draft: &DocumentDraft) -> StoreResult<()>;
     /// A document by id.
-    async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>>;
+    async fn document(&mut self, id: &DocumentId) -> StoreResult<Option<DocumentRecord>>;
     /// Documents matching `filter`, newest first.
     async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>>;
     /// The invoice numbers of those of `order_ids` that have an invoice, as

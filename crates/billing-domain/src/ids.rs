@@ -196,6 +196,8 @@ ids! {
     /// An unsubscription, downgrade or switch to pay-as-you-go confirmed,
     /// `uns_…`.
     UnsubscriptionId = "uns", "unsubscription";
+    /// An invoice or credit note, `doc_…`.
+    DocumentId = "doc", "document";
 }
 
 #[cfg(test)]

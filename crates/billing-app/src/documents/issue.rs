@@ -16,7 +16,7 @@ use super::content::{
 };
 use super::{DocumentDraft, DocumentRecord, SELLER_SETTING, SellerDetails};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::model::{Account, InstanceRecord, OrderRecord};
 use crate::store::StoreTx;
 use crate::unsubscription::records::{Refund, Unsubscription};
@@ -95,7 +95,7 @@ async fn issue(
         credit,
     };
     let record = DocumentRecord {
-        id: new_id("doc"),
+        id: mint(),
         kind: h.kind,
         number: number_token.clone(),
         year,

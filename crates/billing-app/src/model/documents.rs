@@ -1,6 +1,6 @@
 //! Billing documents as stored.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, DocumentId};
 use billing_domain::money::Money;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ pub enum DocumentKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentRecord {
     /// Id, `doc_…`.
-    pub id: String,
+    pub id: DocumentId,
     /// Invoice or credit note.
     pub kind: DocumentKind,
     /// E.g. `INV-2026-000001`.

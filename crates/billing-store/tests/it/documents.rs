@@ -209,7 +209,7 @@ async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
         // Invoice and credit note were numbered in the same commit; the
         // credit note's event names the invoice's finished number too.
         let data: String = sqlx::query_scalar("SELECT data FROM events WHERE resource_id = $1")
-            .bind(&notes[2].id)
+            .bind(notes[2].id.as_str())
             .fetch_one(w.store.pool())
             .await
             .unwrap();
@@ -227,7 +227,7 @@ async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
 fn draft_of(doc: &DocumentRecord, event_id: &str) -> DocumentDraft {
     let (number_token, sha_token) = ("docnumber_test".to_owned(), "docdigest_test".to_owned());
     let record = DocumentRecord {
-        id: "doc_test".into(),
+        id: billing_domain::ids::DocumentId::trusted("doc_test"),
         number: number_token.clone(),
         seq: 0,
         sha256: sha_token.clone(),
