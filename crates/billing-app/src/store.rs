@@ -9,7 +9,9 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{AccountId, DocumentId, InstanceId, OrderId, RefundId, UnsubscriptionId, WorkspaceId};
+use billing_domain::ids::{
+    AccountId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WorkspaceId,
+};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -567,7 +569,7 @@ pub trait EventsTx: Send {
     /// reads of events, deliveries and endpoints see them.
     async fn insert_event(&mut self, event: &Event) -> StoreResult<()>;
     /// An event by id.
-    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>>;
+    async fn event(&mut self, id: &EventId) -> StoreResult<Option<Event>>;
     /// Events matching `filter`, newest first.
     async fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<Event>>;
     /// Adds a webhook endpoint.
@@ -615,7 +617,7 @@ pub trait EventsTx: Send {
     /// Attempts of one event and/or one endpoint, newest first, at most `limit`.
     async fn delivery_attempts(
         &mut self,
-        event_id: Option<&str>,
+        event_id: Option<&EventId>,
         endpoint_id: Option<&str>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryAttempt>>;

@@ -198,6 +198,9 @@ ids! {
     UnsubscriptionId = "uns", "unsubscription";
     /// An invoice or credit note, `doc_…`.
     DocumentId = "doc", "document";
+    /// Something that happened, as webhooks and the event list tell it,
+    /// `evt_…`.
+    EventId = "evt", "event";
 }
 
 #[cfg(test)]

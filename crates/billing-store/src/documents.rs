@@ -79,7 +79,7 @@ impl SqlTx {
         .bind(d.total.minor())
         .bind(micros(d.issued_at))
         .bind(&draft.sha_token)
-        .bind(&draft.event_id)
+        .bind(draft.event_id.as_str())
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_err)?;

@@ -1,7 +1,7 @@
 //! `spark-billing events list` and `spark-billing webhooks
 //! list|add|rotate|redeliver|verify`.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -56,7 +56,7 @@ pub enum WebhooksCommand {
     /// Send an event again to its endpoints (or one of them).
     Redeliver {
         /// The event.
-        event_id: String,
+        event_id: EventId,
         /// Only to this endpoint.
         #[arg(long)]
         endpoint: Option<String>,

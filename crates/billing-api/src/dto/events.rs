@@ -32,7 +32,7 @@ pub struct EventDto {
 impl From<&Event> for EventDto {
     fn from(e: &Event) -> Self {
         EventDto {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             event_type: e.event_type.as_str().to_owned(),
             account_id: e.account_id.to_string(),
             resource_id: e.resource_id.clone(),
@@ -147,7 +147,7 @@ impl From<&DeliveryAttempt> for DeliveryAttemptDto {
         DeliveryAttemptDto {
             id: a.id.clone(),
             delivery_id: a.delivery_id.clone(),
-            event_id: a.event_id.clone(),
+            event_id: a.event_id.to_string(),
             endpoint_id: a.endpoint_id.clone(),
             attempted_at: instant(a.attempted_at),
             status_code: a.status_code,
@@ -178,7 +178,7 @@ impl From<&Delivery> for DeliveryDto {
     fn from(d: &Delivery) -> Self {
         DeliveryDto {
             id: d.id.clone(),
-            event_id: d.event_id.clone(),
+            event_id: d.event_id.to_string(),
             endpoint_id: d.endpoint_id.clone(),
             status: d.status.as_str().to_owned(),
             next_attempt_at: instant(d.next_attempt_at),

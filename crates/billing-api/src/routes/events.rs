@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::events::EventFilter;
 use billing_app::webhooks::{EndpointRequest, EndpointStatus};
+use billing_domain::ids::EventId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -71,13 +72,14 @@ pub async fn list_events(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = EventDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such event in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_event(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<EventId>,
 ) -> ApiResult<Json<EventDto>> {
     Ok(Json(EventDto::from(&state.billing.webhooks().event(&caller, &id).await?)))
 }
@@ -87,13 +89,14 @@ pub async fn get_event(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The attempts", body = [DeliveryAttemptDto]),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such event in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn list_event_attempts(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<EventId>,
 ) -> ApiResult<Json<Vec<DeliveryAttemptDto>>> {
     let attempts = state.billing.webhooks().delivery_attempts(&caller, &id).await?;
     Ok(Json(attempts.iter().map(DeliveryAttemptDto::from).collect()))
@@ -106,13 +109,14 @@ pub async fn list_event_attempts(
     request_body(content = RedeliverRequest, description = "Optionally, one endpoint"),
     responses(
         (status = 202, description = "The deliveries queued", body = [DeliveryDto]),
+        (status = 400, description = "The id in the path is not an id, or a malformed body", body = Problem),
         (status = 404, description = "No such event or endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn redeliver_event(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<EventId>,
     Body(request): Body<RedeliverRequest>,
 ) -> ApiResult<(StatusCode, Json<Vec<DeliveryDto>>)> {
     let queued = state.billing.webhooks().redeliver_event(&caller, &id, request.endpoint_id.as_deref()).await?;

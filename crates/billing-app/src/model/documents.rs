@@ -1,6 +1,6 @@
 //! Billing documents as stored.
 
-use billing_domain::ids::{AccountId, DocumentId};
+use billing_domain::ids::{AccountId, DocumentId, EventId};
 use billing_domain::money::Money;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -64,7 +64,7 @@ pub struct DocumentDraft {
     pub sha_token: String,
     /// The `document.issued` event written with the draft, whose data holds
     /// the tokens.
-    pub event_id: String,
+    pub event_id: EventId,
 }
 
 /// Which documents to list.

@@ -1,6 +1,6 @@
 //! Webhook endpoints and their deliveries, as stored.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId};
 use chrono::{DateTime, Utc};
 
 use crate::model::events::{Event, EventType};
@@ -64,7 +64,7 @@ pub struct Delivery {
     /// Id.
     pub id: String,
     /// The event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The endpoint.
     pub endpoint_id: String,
     /// Where it stands.
@@ -96,7 +96,7 @@ pub struct DeliveryAttempt {
     /// The delivery.
     pub delivery_id: String,
     /// The event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The endpoint.
     pub endpoint_id: String,
     /// When it was sent.

@@ -10,7 +10,7 @@
 //! with `Retry-After`. `410 Gone` disables the endpoint, and so does failing
 //! for three days running; either writes a `webhook_endpoint.disabled` event.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -219,7 +219,7 @@ impl Webhooks {
         let signature = signature::signature_header(&secrets, &job.event.id, timestamp, &body)
             .map_err(|e| AppError::internal(format!("endpoint {}: {e}", job.endpoint.id)))?;
         let request =
-            WebhookRequest { url: job.endpoint.url.clone(), id: job.event.id.clone(), timestamp, signature, body };
+            WebhookRequest { url: job.endpoint.url.clone(), id: job.event.id.to_string(), timestamp, signature, body };
         let sent = self.core.clock.instant();
         let answer = sender.send(&request).await;
         let took = self.core.clock.instant().saturating_duration_since(sent);
@@ -284,7 +284,7 @@ impl Webhooks {
     pub async fn redeliver_event(
         &self,
         caller: &Caller,
-        event_id: &str,
+        event_id: &EventId,
         endpoint_id: Option<&str>,
     ) -> AppResult<Vec<Delivery>> {
         let now = self.core.now();
@@ -318,7 +318,7 @@ impl Webhooks {
     }
 
     /// An event's delivery attempts, newest first.
-    pub async fn delivery_attempts(&self, caller: &Caller, event_id: &str) -> AppResult<Vec<DeliveryAttempt>> {
+    pub async fn delivery_attempts(&self, caller: &Caller, event_id: &EventId) -> AppResult<Vec<DeliveryAttempt>> {
         let mut tx = self.core.read().await?;
         let found = tx.event(event_id).await?;
         visible(caller, "event", event_id, found, |e| &e.account_id)?;

@@ -235,7 +235,7 @@ fn draft_of(doc: &DocumentRecord, event_id: &str) -> DocumentDraft {
         content: doc.content.replace(&doc.number, &number_token),
         ..doc.clone()
     };
-    DocumentDraft { record, number_token, sha_token, event_id: event_id.into() }
+    DocumentDraft { record, number_token, sha_token, event_id: billing_domain::ids::EventId::trusted(event_id) }
 }
 
 #[tokio::test]
