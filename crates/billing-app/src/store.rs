@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::ids::{
-    AccountId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WorkspaceId,
+    AccountId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId, WorkspaceId,
 };
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -575,7 +575,7 @@ pub trait EventsTx: Send {
     /// Adds a webhook endpoint.
     async fn insert_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     /// A webhook endpoint by id.
-    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
+    async fn webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<Option<WebhookEndpoint>>;
     /// Webhook endpoints, oldest first, at most `limit`: every one (`None`),
     /// or those registered for one account (`Some(Some(id))`) or for every
     /// account (`Some(None)`).
@@ -584,12 +584,16 @@ pub trait EventsTx: Send {
     /// Writes an endpoint's changeable fields.
     async fn update_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     /// Deletes an endpoint and its pending deliveries.
-    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()>;
+    async fn delete_webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<()>;
     /// Clears an endpoint's failure record after a success.
-    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()>;
+    async fn endpoint_succeeded(&mut self, id: &WebhookEndpointId) -> StoreResult<()>;
     /// Notes a failure at `now` and answers since when the endpoint has
     /// been failing.
-    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn endpoint_failed(
+        &mut self,
+        id: &WebhookEndpointId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
     /// Queues a delivery.
     async fn insert_delivery(&mut self, delivery: &Delivery) -> StoreResult<()>;
     /// Takes up to `limit` pending deliveries due at `now` whose claim is
@@ -618,7 +622,7 @@ pub trait EventsTx: Send {
     async fn delivery_attempts(
         &mut self,
         event_id: Option<&EventId>,
-        endpoint_id: Option<&str>,
+        endpoint_id: Option<&WebhookEndpointId>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
 }

@@ -201,6 +201,8 @@ ids! {
     /// Something that happened, as webhooks and the event list tell it,
     /// `evt_…`.
     EventId = "evt", "event";
+    /// A webhook endpoint, `whe_…`.
+    WebhookEndpointId = "whe", "webhook endpoint";
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use billing_app::events::{Event, EventFilter, EventType};
 use billing_app::store::{EventsTx, StoreError, StoreResult};
 use billing_app::webhooks::WebhookEndpoint;
 use billing_app::webhooks::delivery::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
-use billing_domain::ids::EventId;
+use billing_domain::ids::{EventId, WebhookEndpointId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
@@ -48,7 +48,7 @@ fn types_of(text: &str) -> StoreResult<Vec<EventType>> {
 
 fn endpoint(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
     Ok(WebhookEndpoint {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.opt_id("account_id")?,
         url: row.text("url")?,
         event_types: types_of(&row.text("event_types")?)?,
@@ -68,7 +68,7 @@ fn delivery(row: &AnyRow) -> StoreResult<Delivery> {
     Ok(Delivery {
         id: row.text("id")?,
         event_id: row.id("event_id")?,
-        endpoint_id: row.text("endpoint_id")?,
+        endpoint_id: row.id("endpoint_id")?,
         status: row.parsed::<DeliveryStatus>("status")?,
         attempts: row.int("attempts")?,
         next_attempt_at: row.instant("next_attempt_at")?,
@@ -82,7 +82,7 @@ fn attempt(row: &AnyRow) -> StoreResult<DeliveryAttempt> {
         id: row.text("id")?,
         delivery_id: row.text("delivery_id")?,
         event_id: row.id("event_id")?,
-        endpoint_id: row.text("endpoint_id")?,
+        endpoint_id: row.id("endpoint_id")?,
         attempted_at: row.instant("attempted_at")?,
         status_code: code.map(|c| u16::try_from(c).unwrap_or(0)),
         error: row.opt_text("error")?,
@@ -306,10 +306,10 @@ impl EventsTx for SqlTx {
         Ok(())
     }
 
-    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+    async fn webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<Option<WebhookEndpoint>> {
         self.flush_events().await?;
         let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -364,34 +364,38 @@ impl EventsTx for SqlTx {
         Ok(())
     }
 
-    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()> {
+    async fn delete_webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<()> {
         self.flush_events().await?;
         for sql in [
             "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'",
             "DELETE FROM webhook_endpoints WHERE id = $1",
         ] {
-            sqlx::query(sql).bind(id).execute(&mut *self.tx).await.map_err(map_err)?;
+            sqlx::query(sql).bind(id.as_str()).execute(&mut *self.tx).await.map_err(map_err)?;
         }
         Ok(())
     }
 
-    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()> {
+    async fn endpoint_succeeded(&mut self, id: &WebhookEndpointId) -> StoreResult<()> {
         self.flush_events().await?;
         sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
-    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+    async fn endpoint_failed(
+        &mut self,
+        id: &WebhookEndpointId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
         self.flush_events().await?;
         let row = sqlx::query(
             "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
              RETURNING failing_since",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(micros(now))
         .fetch_optional(&mut *self.tx)
         .await
@@ -407,7 +411,7 @@ impl EventsTx for SqlTx {
         )
         .bind(&d.id)
         .bind(d.event_id.as_str())
-        .bind(&d.endpoint_id)
+        .bind(d.endpoint_id.as_str())
         .bind(d.status.as_str())
         .bind(d.attempts)
         .bind(micros(d.next_attempt_at))
@@ -478,7 +482,7 @@ impl EventsTx for SqlTx {
         .bind(&a.id)
         .bind(&a.delivery_id)
         .bind(a.event_id.as_str())
-        .bind(&a.endpoint_id)
+        .bind(a.endpoint_id.as_str())
         .bind(micros(a.attempted_at))
         .bind(a.status_code.map(i64::from))
         .bind(a.error.as_deref())
@@ -494,7 +498,7 @@ impl EventsTx for SqlTx {
     async fn delivery_attempts(
         &mut self,
         event_id: Option<&EventId>,
-        endpoint_id: Option<&str>,
+        endpoint_id: Option<&WebhookEndpointId>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
         self.flush_events().await?;
@@ -503,7 +507,7 @@ impl EventsTx for SqlTx {
              ORDER BY attempted_at DESC, id DESC LIMIT $3",
         )
         .bind(event_id.map(EventId::as_str))
-        .bind(endpoint_id)
+        .bind(endpoint_id.map(WebhookEndpointId::as_str))
         .bind(limit)
         .fetch_all(&mut *self.tx)
         .await

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::events::EventFilter;
 use billing_app::webhooks::{EndpointRequest, EndpointStatus};
-use billing_domain::ids::EventId;
+use billing_domain::ids::{EventId, WebhookEndpointId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -119,7 +119,7 @@ pub async fn redeliver_event(
     Path(id): Path<EventId>,
     Body(request): Body<RedeliverRequest>,
 ) -> ApiResult<(StatusCode, Json<Vec<DeliveryDto>>)> {
-    let queued = state.billing.webhooks().redeliver_event(&caller, &id, request.endpoint_id.as_deref()).await?;
+    let queued = state.billing.webhooks().redeliver_event(&caller, &id, request.endpoint_id.as_ref()).await?;
     Ok((StatusCode::ACCEPTED, Json(queued.iter().map(DeliveryDto::from).collect())))
 }
 
@@ -174,13 +174,14 @@ pub async fn list_endpoints(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = WebhookEndpointDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().webhook_endpoint(&caller, &id).await?, false)))
 }
@@ -199,7 +200,7 @@ pub async fn get_endpoint(
 pub async fn update_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
     Body(request): Body<EndpointRequestDto>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     let (request, status) = endpoint_request(request)?;
@@ -212,13 +213,14 @@ pub async fn update_endpoint(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn delete_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<StatusCode> {
     state.billing.webhooks().delete_webhook_endpoint(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -229,13 +231,14 @@ pub async fn delete_endpoint(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = WebhookEndpointDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn disable_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().disable_webhook_endpoint(&caller, &id).await?, false)))
 }
@@ -246,13 +249,14 @@ pub async fn disable_endpoint(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint, with its new secret", body = WebhookEndpointDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn rotate_secret(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().rotate_webhook_secret(&caller, &id).await?, true)))
 }

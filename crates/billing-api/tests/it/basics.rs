@@ -153,6 +153,7 @@ async fn an_id_that_cannot_be_an_id_is_refused_as_malformed_not_looked_up() {
         "/api/v1/unsubscriptions/uns%20one",
         "/api/v1/documents/doc%20one",
         "/api/v1/events/evt%20one",
+        "/api/v1/webhook-endpoints/whe%20one",
     ] {
         let refused = api.get(path, &api.alice.key).await;
         refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");

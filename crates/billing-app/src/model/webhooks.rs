@@ -1,6 +1,6 @@
 //! Webhook endpoints and their deliveries, as stored.
 
-use billing_domain::ids::{AccountId, EventId};
+use billing_domain::ids::{AccountId, EventId, WebhookEndpointId};
 use chrono::{DateTime, Utc};
 
 use crate::model::events::{Event, EventType};
@@ -18,7 +18,7 @@ pub enum EndpointStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookEndpoint {
     /// Id, `whe_…`.
-    pub id: String,
+    pub id: WebhookEndpointId,
     /// The account whose events it receives; `None` for an operator's
     /// endpoint, which receives every account's.
     pub account_id: Option<AccountId>,
@@ -66,7 +66,7 @@ pub struct Delivery {
     /// The event.
     pub event_id: EventId,
     /// The endpoint.
-    pub endpoint_id: String,
+    pub endpoint_id: WebhookEndpointId,
     /// Where it stands.
     pub status: DeliveryStatus,
     /// Attempts made (counted when claimed).
@@ -98,7 +98,7 @@ pub struct DeliveryAttempt {
     /// The event.
     pub event_id: EventId,
     /// The endpoint.
-    pub endpoint_id: String,
+    pub endpoint_id: WebhookEndpointId,
     /// When it was sent.
     pub attempted_at: DateTime<Utc>,
     /// The HTTP status answered, if any.

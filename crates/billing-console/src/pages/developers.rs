@@ -57,7 +57,7 @@ async fn endpoint_rows(
             (EndpointStatus::Disabled, _) => l.t("webhook-disabled"),
         };
         rows.push(EndpointRow {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             url: e.url.clone(),
             account: e.account_id.as_ref().map_or_else(|| l.t("webhook-every-account"), ToString::to_string),
             types: if e.event_types.is_empty() {

@@ -11,7 +11,7 @@ use crate::support::at;
 
 fn endpoint(id: &str, account_id: Option<&str>, event_types: &[EventType], now: DateTime<Utc>) -> WebhookEndpoint {
     WebhookEndpoint {
-        id: id.to_owned(),
+        id: billing_domain::ids::WebhookEndpointId::trusted(id),
         account_id: account_id.map(AccountId::trusted),
         url: format!("https://example.com/{id}"),
         event_types: event_types.to_vec(),
