@@ -5,7 +5,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use billing_app::Caller;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, Id};
 use serde::de::DeserializeOwned;
 
 use crate::ApiState;
@@ -184,7 +184,18 @@ fn stopped_arriving(error: &(dyn std::error::Error + 'static)) -> bool {
 
 /// Reads an account id given in `field`.
 pub fn account_id(field: &str, text: &str) -> Result<AccountId, ApiError> {
-    AccountId::parse(text).map_err(|e| ApiError::invalid(field, e.to_string()))
+    id(field, text)
+}
+
+/// Reads an id of kind `I` given in `field`; text that cannot be one is
+/// `400`.
+pub fn id<I: Id>(field: &str, text: &str) -> Result<I, ApiError> {
+    I::parse(text).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+/// Reads an optional id of kind `I` given in `field`.
+pub fn opt_id<I: Id>(field: &str, text: Option<&str>) -> Result<Option<I>, ApiError> {
+    text.map(|t| id(field, t)).transpose()
 }
 
 /// Reads an optional account id given in `field`.

@@ -5,6 +5,7 @@
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
 use billing_domain::destination::{Destination, route};
+use billing_domain::ids::UnsubscriptionId;
 use billing_domain::order::Tender;
 use billing_domain::policy::Policy;
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use crate::catalog::region_of;
 use crate::core::{Caller, audit};
 use crate::documents::issue::{Credited, audit_ref, issue_activation_credit_note};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::ledger::{Movement, REVENUE_PROMOTIONAL};
 use crate::model::{Account, BenefitStatus, InstanceRecord, InstanceState, OrderRecord};
 use crate::purchase::Purchases;
@@ -95,7 +96,7 @@ impl Purchases {
                 }
             })
             .collect();
-        let id = new_id("uns");
+        let id: UnsubscriptionId = mint();
         let body = json!({
             "action": RefundCause::ActivationFailed.as_str(), "reason": CAPACITY_EXHAUSTED,
             "order_id": order.id, "refund": refund.to_string(),

@@ -5,7 +5,7 @@
 //! stream them without holding a whole list.
 
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::{AccountId, OrderId};
+use billing_domain::ids::{AccountId, OrderId, WorkspaceId};
 use chrono::NaiveDate;
 
 use crate::core::Caller;
@@ -34,10 +34,8 @@ impl UsageCursor {
         let bad = || AppError::invalid("starting_after", "is not a usage row (expected DATE.WORKSPACE_ID)");
         let (date, workspace_id) = text.split_once('.').ok_or_else(bad)?;
         let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad())?;
-        if workspace_id.is_empty() {
-            return Err(bad());
-        }
-        Ok(UsageCursor { date, workspace_id: workspace_id.to_owned() })
+        let workspace_id = WorkspaceId::parse(workspace_id).map_err(|_| bad())?;
+        Ok(UsageCursor { date, workspace_id })
     }
 }
 
@@ -52,7 +50,7 @@ pub struct UsageQuery {
     /// The day after the last.
     pub to: NaiveDate,
     /// Only this workspace.
-    pub workspace_id: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
     /// Only rows after this one.
     pub starting_after: Option<UsageCursor>,
     /// At most this many (1 to [`MAX_PAGE`]).
@@ -178,7 +176,7 @@ mod tests {
     fn a_usage_cursor_reads_back_what_a_row_writes_and_refuses_anything_else() {
         let row = UsageDay {
             date: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
-            workspace_id: "ws_01.x".into(),
+            workspace_id: WorkspaceId::trusted("ws_01.x"),
             workspace_name: "etl".into(),
             usage: CuHours::ZERO,
             quota: CuHours::ZERO,

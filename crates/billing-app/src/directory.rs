@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 pub use crate::model::directory::{AccountFilter, AccountSummary, AuditFilter, AuditOrder, BalanceLine};
 use crate::model::{Account, AuditEvent};
 use crate::operations::Operations;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 
 /// Longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 100;
@@ -115,8 +115,8 @@ impl Operations {
         &self,
         caller: &Caller,
         account_id: &AccountId,
-        ids: &[&str],
-    ) -> AppResult<Vec<(String, String, bool)>> {
+        ids: &[&WorkspaceId],
+    ) -> AppResult<Vec<(WorkspaceId, String, bool)>> {
         let mut tx = self.core.read().await?;
         let account = tx.account(account_id).await?;
         visible(caller, "account", account_id, account, |a| &a.id)?;

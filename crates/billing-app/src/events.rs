@@ -8,14 +8,14 @@
 //! delivery for every enabled webhook endpoint that asked for its type
 //! (see [`crate::webhooks`]).
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::core::Caller;
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::mint;
 pub use crate::model::events::{Event, EventFilter, EventType};
 use crate::model::{InstanceRecord, OrderRecord, Tombstone};
 use crate::store::StoreTx;
@@ -130,9 +130,9 @@ pub async fn emit(
     event_type: EventType,
     resource: &(dyn EventResource + Sync),
     now: DateTime<Utc>,
-) -> AppResult<String> {
+) -> AppResult<EventId> {
     let event = Event {
-        id: new_id("evt"),
+        id: mint(),
         event_type,
         account_id: AccountId::trusted(resource.account_id()),
         resource_id: resource.resource_id().to_owned(),
@@ -173,7 +173,11 @@ impl Webhooks {
         }
         let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
-            let cursor = tx.event(after).await?.filter(|e| caller.may_see(&e.account_id));
+            // Text that cannot be an event id names no event.
+            let cursor = match EventId::parse(after) {
+                Ok(after) => tx.event(&after).await?.filter(|e| caller.may_see(&e.account_id)),
+                Err(_) => None,
+            };
             if cursor.is_none() {
                 return Err(AppError::invalid("starting_after", "is not an event of this account"));
             }
@@ -182,7 +186,7 @@ impl Webhooks {
     }
 
     /// One event.
-    pub async fn event(&self, caller: &Caller, id: &str) -> AppResult<Event> {
+    pub async fn event(&self, caller: &Caller, id: &EventId) -> AppResult<Event> {
         let found = self.core.read().await?.event(id).await?;
         crate::core::visible(caller, "event", id, found, |e| &e.account_id)
     }

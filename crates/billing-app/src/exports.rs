@@ -28,7 +28,7 @@ pub const USAGE_COLUMNS: [&str; 9] = [
 pub fn usage_row(r: &UsageDay) -> Vec<String> {
     vec![
         r.date.to_string(),
-        r.workspace_id.clone(),
+        r.workspace_id.to_string(),
         r.workspace_name.clone(),
         r.usage.to_string(),
         r.quota.to_string(),
@@ -57,7 +57,7 @@ pub const REFUND_COLUMNS: [&str; 11] = [
 /// One refund row, instants in `zone`.
 pub fn refund_row(r: &Refund, zone: BillingZone) -> Vec<String> {
     vec![
-        r.id.clone(),
+        r.id.to_string(),
         zone.format_rfc3339(r.created_at),
         r.order_id.to_string(),
         r.from.as_str().to_owned(),
@@ -67,7 +67,7 @@ pub fn refund_row(r: &Refund, zone: BillingZone) -> Vec<String> {
         r.amount.minor().to_string(),
         r.amount.currency().code().to_owned(),
         zone.format_rfc3339(r.expected_by),
-        r.rerouted_from.clone().unwrap_or_default(),
+        r.rerouted_from.as_ref().map(ToString::to_string).unwrap_or_default(),
     ]
 }
 

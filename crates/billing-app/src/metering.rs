@@ -12,7 +12,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{AccountId, InstanceId};
+use billing_domain::ids::{AccountId, InstanceId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::usage::{CuHours, HourFacts, PlanBalance, PlanDraw, PlanPool, settle_more_of_hour};
@@ -135,7 +135,7 @@ struct BatchFacts {
 const SECONDS_PER_DAY: i64 = 86_400;
 
 struct WorkspaceFacts {
-    id: String,
+    id: WorkspaceId,
     account_id: AccountId,
     /// Position in `regions`.
     region: usize,
@@ -352,9 +352,9 @@ impl BatchFacts {
             let quota_ids: Vec<&InstanceId> = quotas.iter().map(|(q, _)| &q.id).collect();
             tx.quota_changes(&quota_ids).await?
         };
-        let mut workspaces: HashMap<String, UsageWorkspace> =
+        let mut workspaces: HashMap<WorkspaceId, UsageWorkspace> =
             workspaces.into_iter().map(|w| (w.id.clone(), w)).collect();
-        let mut quotas_of: HashMap<String, Vec<InstanceWithOrders>> = HashMap::new();
+        let mut quotas_of: HashMap<WorkspaceId, Vec<InstanceWithOrders>> = HashMap::new();
         for quota in quotas {
             if let Some(workspace_id) = quota.0.workspace_id.clone() {
                 quotas_of.entry(workspace_id).or_default().push(quota);
@@ -396,7 +396,7 @@ impl BatchFacts {
             }
             facts.index.insert(id.to_owned(), facts.workspaces.len());
             let account_id = workspace.account_id;
-            let id = id.to_owned();
+            let id = workspace.id;
             let created_hour = hour_of(workspace.created_at);
             let quota_periods = periods;
             facts.workspaces.push(WorkspaceFacts { id, account_id, region, quota_periods, pool: None, created_hour });

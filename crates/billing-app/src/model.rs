@@ -11,7 +11,7 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, UnsubscriptionId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -173,7 +173,7 @@ impl WorkspaceStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workspace {
     /// Id, `ws_…`.
-    pub id: String,
+    pub id: WorkspaceId,
     /// Owner.
     pub account_id: AccountId,
     /// Region it runs in.
@@ -194,7 +194,7 @@ pub struct Job {
     /// Id, `job_…`.
     pub id: String,
     /// Workspace.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// Name, unique in the workspace.
     pub name: String,
     /// The script's text.
@@ -207,7 +207,7 @@ pub struct DataObject {
     /// Id, `obj_…`.
     pub id: String,
     /// Workspace.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// Name.
     pub name: String,
     /// Size in bytes.
@@ -242,7 +242,7 @@ pub struct Queue {
     /// Id, `q_…`.
     pub id: String,
     /// Workspace.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// Name.
     pub name: String,
     /// True for the queue fed by the workspace's quota.
@@ -255,7 +255,7 @@ pub struct Queue {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tombstone {
     /// The deleted workspace's id.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// Its owner.
     pub account_id: AccountId,
     /// Its name.
@@ -329,7 +329,7 @@ pub struct InstanceRecord {
     /// Which commodity.
     pub commodity: Commodity,
     /// Quotas: the workspace it reserves CUs for.
-    pub workspace_id: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
     /// Quotas: CUs reserved.
     pub quota_cu: Option<u32>,
     /// Plans: CU-hours in the pack.
@@ -355,7 +355,7 @@ pub struct QuotaChange {
     /// The quota.
     pub instance_id: InstanceId,
     /// The confirmation that made it.
-    pub unsubscription_id: String,
+    pub unsubscription_id: UnsubscriptionId,
     /// The first hour settled at the new CUs.
     pub effective_from: DateTime<Utc>,
     /// CUs before.
@@ -491,7 +491,7 @@ pub struct Settlement {
     /// before ids had a day's stem is `set_…` alone.
     pub id: String,
     /// Workspace.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// Owner of the workspace.
     pub account_id: AccountId,
     /// Start of the clock hour.

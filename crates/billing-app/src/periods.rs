@@ -92,7 +92,7 @@ mod tests {
     fn change(day: u32, hour: u32, before: u32, after: u32) -> QuotaChange {
         QuotaChange {
             instance_id: InstanceId::trusted("ins"),
-            unsubscription_id: format!("uns{day}{hour}"),
+            unsubscription_id: billing_domain::ids::UnsubscriptionId::trusted(format!("uns{day}{hour}")),
             effective_from: at(day, hour),
             quota_cu_before: before,
             quota_cu_after: after,

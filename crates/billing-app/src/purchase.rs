@@ -3,7 +3,7 @@
 //! placed; cash tenders when it is paid.
 
 use billing_domain::catalog::{CatalogError, Commodity, Region, check_months, quota_list_price};
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -44,7 +44,7 @@ pub struct QuotaPurchase {
     /// Buyer.
     pub account_id: AccountId,
     /// The workspace the CUs are reserved for.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// CUs to reserve.
     pub cu: u32,
     /// Whole months.

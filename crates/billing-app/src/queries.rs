@@ -1,7 +1,7 @@
 //! Read-only lookups the front ends need beyond the use cases: instances,
 //! orders and settlements.
 
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
 
 use crate::core::{Caller, visible};
 use crate::error::{AppError, AppResult};
@@ -85,7 +85,7 @@ impl Purchases {
     pub async fn settlements(
         &self,
         caller: &Caller,
-        workspace_id: &str,
+        workspace_id: &WorkspaceId,
         starting_after: Option<&str>,
         limit: i64,
     ) -> AppResult<Vec<Settlement>> {

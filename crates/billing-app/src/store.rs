@@ -9,7 +9,9 @@
 
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{
+    AccountId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId, WorkspaceId,
+};
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
 use billing_domain::policy::PolicyVersion;
@@ -203,33 +205,33 @@ pub trait WorkspacesTx: Send {
     /// Adds a workspace.
     async fn insert_workspace(&mut self, workspace: &Workspace) -> StoreResult<()>;
     /// A workspace by id (deleted ones included).
-    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>>;
+    async fn workspace(&mut self, id: &WorkspaceId) -> StoreResult<Option<Workspace>>;
     /// A workspace by id with how many jobs, data objects and queues it holds,
     /// in that order.
-    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>>;
+    async fn workspace_with_counts(&mut self, id: &WorkspaceId) -> StoreResult<Option<(Workspace, [i64; 3])>>;
     /// An account's active workspaces.
     async fn workspaces(&mut self, account_id: &AccountId) -> StoreResult<Vec<Workspace>>;
     /// Adds a job.
     async fn insert_job(&mut self, job: &Job) -> StoreResult<()>;
     /// A workspace's jobs, by name.
-    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>>;
+    async fn jobs(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Job>>;
     /// Adds a data object.
     async fn insert_data_object(&mut self, object: &DataObject) -> StoreResult<()>;
     /// A workspace's data objects, by name.
-    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>>;
+    async fn data_objects(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<DataObject>>;
     /// Adds a queue.
     async fn insert_queue(&mut self, queue: &Queue) -> StoreResult<()>;
     /// A workspace's queues.
-    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>>;
+    async fn queues(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Queue>>;
     /// Sets how a workspace is billed.
-    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()>;
+    async fn set_billing_method(&mut self, workspace_id: &WorkspaceId, method: BillingMethod) -> StoreResult<()>;
     /// Sets the status of the workspace's subscription queue.
-    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()>;
+    async fn set_subscription_queue(&mut self, workspace_id: &WorkspaceId, status: QueueStatus) -> StoreResult<()>;
     /// Removes the workspace's jobs, data objects and queues for good, marks
     /// it deleted and keeps the tombstone.
     async fn delete_workspace(&mut self, tombstone: &Tombstone) -> StoreResult<()>;
     /// The tombstone of a deleted workspace.
-    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>>;
+    async fn tombstone(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Option<Tombstone>>;
 }
 
 /// Instances, their orders, the charges that pay them and quota changes.
@@ -265,7 +267,7 @@ pub trait InstancesTx: Send {
     /// Sets a plan's used CU-hours.
     async fn set_plan_used(&mut self, id: &InstanceId, used: CuHours) -> StoreResult<()>;
     /// The active quota of a workspace, if any.
-    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>>;
+    async fn quota_of_workspace(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Option<InstanceRecord>>;
     /// An account's resource plans in a region.
     async fn plans_in_region(&mut self, account_id: &AccountId, region_id: &str) -> StoreResult<Vec<InstanceRecord>>;
     /// Adds an order with its tenders and benefit links.
@@ -350,7 +352,7 @@ pub trait DocumentsTx: Send {
     /// rollback takes no number.
     async fn insert_document_at_commit(&mut self, draft: &DocumentDraft) -> StoreResult<()>;
     /// A document by id.
-    async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>>;
+    async fn document(&mut self, id: &DocumentId) -> StoreResult<Option<DocumentRecord>>;
     /// Documents matching `filter`, newest first.
     async fn documents(&mut self, filter: &DocumentFilter) -> StoreResult<Vec<DocumentRecord>>;
     /// The invoice numbers of those of `order_ids` that have an invoice, as
@@ -426,7 +428,7 @@ pub trait SettlementsTx: Send {
     /// it is not one of the workspace's.
     async fn settlements(
         &mut self,
-        workspace_id: &str,
+        workspace_id: &WorkspaceId,
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<Settlement>>>;
@@ -503,7 +505,7 @@ pub trait RefundsTx: Send {
     /// already unsubscribed.
     async fn insert_unsubscription(&mut self, unsubscription: &Unsubscription, quote: &StoredQuote) -> StoreResult<()>;
     /// An unsubscription by id.
-    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>>;
+    async fn unsubscription(&mut self, id: &UnsubscriptionId) -> StoreResult<Option<Unsubscription>>;
     /// Full refunds of an account for a commodity in `[from, to)`.
     async fn full_refunds_between(
         &mut self,
@@ -515,7 +517,7 @@ pub trait RefundsTx: Send {
     /// Adds a refund.
     async fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()>;
     /// A refund by id.
-    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>>;
+    async fn refund(&mut self, id: &RefundId) -> StoreResult<Option<Refund>>;
     /// Refunds matching `filter`, newest first.
     async fn refunds(&mut self, filter: &RefundFilter) -> StoreResult<Vec<Refund>>;
     /// The sum of an order's refunds that carry money (failed ones
@@ -542,7 +544,7 @@ pub trait RefundsTx: Send {
     /// longer pending or no longer held by `worker`.
     async fn finish_refund(
         &mut self,
-        id: &str,
+        id: &RefundId,
         worker: &str,
         to: RefundStatus,
         failure: Option<&str>,
@@ -555,7 +557,7 @@ pub trait RefundsTx: Send {
     /// (let go unasked, an operator's retry) counts none.
     async fn release_refund(
         &mut self,
-        id: &str,
+        id: &RefundId,
         worker: Option<&str>,
         next_attempt_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
@@ -584,13 +586,13 @@ pub trait EventsTx: Send {
     /// reads of events, deliveries and endpoints see them.
     async fn insert_event(&mut self, event: &Event) -> StoreResult<()>;
     /// An event by id.
-    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>>;
+    async fn event(&mut self, id: &EventId) -> StoreResult<Option<Event>>;
     /// Events matching `filter`, newest first.
     async fn events(&mut self, filter: &EventFilter) -> StoreResult<Vec<Event>>;
     /// Adds a webhook endpoint.
     async fn insert_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     /// A webhook endpoint by id.
-    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
+    async fn webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<Option<WebhookEndpoint>>;
     /// Webhook endpoints, oldest first, at most `limit`: every one (`None`),
     /// or those registered for one account (`Some(Some(id))`) or for every
     /// account (`Some(None)`).
@@ -599,12 +601,16 @@ pub trait EventsTx: Send {
     /// Writes an endpoint's changeable fields.
     async fn update_webhook_endpoint(&mut self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
     /// Deletes an endpoint and its pending deliveries.
-    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()>;
+    async fn delete_webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<()>;
     /// Clears an endpoint's failure record after a success.
-    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()>;
+    async fn endpoint_succeeded(&mut self, id: &WebhookEndpointId) -> StoreResult<()>;
     /// Notes a failure at `now` and answers since when the endpoint has
     /// been failing.
-    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
+    async fn endpoint_failed(
+        &mut self,
+        id: &WebhookEndpointId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
     /// Queues a delivery.
     async fn insert_delivery(&mut self, delivery: &Delivery) -> StoreResult<()>;
     /// Takes up to `limit` pending deliveries due at `now` whose claim is
@@ -632,8 +638,8 @@ pub trait EventsTx: Send {
     /// Attempts of one event and/or one endpoint, newest first, at most `limit`.
     async fn delivery_attempts(
         &mut self,
-        event_id: Option<&str>,
-        endpoint_id: Option<&str>,
+        event_id: Option<&EventId>,
+        endpoint_id: Option<&WebhookEndpointId>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
 }

@@ -161,7 +161,7 @@ impl From<&InstanceRecord> for PurchasedInstanceDto {
             account_id: r.account_id.to_string(),
             region_id: r.region_id.clone(),
             commodity: r.commodity.code().to_owned(),
-            workspace_id: r.workspace_id.clone(),
+            workspace_id: r.workspace_id.as_ref().map(ToString::to_string),
             quota_cu: r.quota_cu,
             capacity_cu_hours: r.capacity.map(|c| c.to_string()),
             state: r.state.as_str().to_owned(),
@@ -190,7 +190,7 @@ pub struct WorkspaceDeletionDto {
 impl From<&Tombstone> for WorkspaceDeletionDto {
     fn from(t: &Tombstone) -> Self {
         WorkspaceDeletionDto {
-            id: t.workspace_id.clone(),
+            id: t.workspace_id.to_string(),
             name: t.name.clone(),
             jobs: t.jobs,
             data_objects: t.data_objects,
@@ -236,7 +236,7 @@ impl From<&Refund> for RefundDto {
     fn from(r: &Refund) -> Self {
         RefundDto {
             id: r.id.to_string(),
-            unsubscription_id: r.unsubscription_id.clone(),
+            unsubscription_id: r.unsubscription_id.to_string(),
             order_id: r.order_id.to_string(),
             from: r.from.as_str().to_owned(),
             to: r.destination.as_str().to_owned(),
@@ -244,7 +244,7 @@ impl From<&Refund> for RefundDto {
             currency: r.amount.currency().code().to_owned(),
             status: r.status.as_str().to_owned(),
             rule: r.rule.clone(),
-            rerouted_from: r.rerouted_from.clone(),
+            rerouted_from: r.rerouted_from.as_ref().map(ToString::to_string),
             failure: r.failure.clone(),
             created_at: instant(r.created_at),
             updated_at: instant(r.updated_at),
@@ -291,7 +291,7 @@ impl From<&UnsubscriptionResult> for UnsubscriptionDto {
     fn from(r: &UnsubscriptionResult) -> Self {
         let u = &r.unsubscription;
         UnsubscriptionDto {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             action: u.action.as_str().to_owned(),
             quota_cu_after: u.quota_cu_after,
             instance_id: u.instance_id.to_string(),

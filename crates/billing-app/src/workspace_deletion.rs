@@ -4,6 +4,7 @@
 //! name and idempotency key included, without a refund. A workspace whose
 //! quota can still be refunded is deleted by unsubscribing that quota.
 
+use billing_domain::ids::WorkspaceId;
 use billing_domain::quote::InstanceStatus;
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
@@ -22,7 +23,7 @@ use crate::workspaces::workspace_of;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkspaceDeletion {
     /// The workspace.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// Its name, typed by the customer.
     pub confirm_workspace_deletion: String,
     /// The caller's key; repeating it repeats nothing.
@@ -62,7 +63,7 @@ pub struct DeletedWorkspace {
 
 /// The deletion's fingerprint: the workspace and the name typed.
 fn fingerprint(d: &WorkspaceDeletion) -> String {
-    crate::idempotency::fingerprint("delete_workspace", &[&d.workspace_id, &d.confirm_workspace_deletion])
+    crate::idempotency::fingerprint("delete_workspace", &[d.workspace_id.as_str(), &d.confirm_workspace_deletion])
 }
 
 /// Reads what deleting `workspace_id` would do, in `tx`; refuses a
@@ -71,7 +72,7 @@ async fn preview_in(
     billing: &Unsubscriptions,
     tx: &mut (dyn StoreTx + '_),
     caller: &Caller,
-    workspace_id: &str,
+    workspace_id: &WorkspaceId,
     now: DateTime<Utc>,
 ) -> AppResult<DeletionPreview> {
     let workspace = workspace_of(tx, caller, workspace_id).await?;
@@ -110,7 +111,11 @@ impl Unsubscriptions {
     /// What deleting a workspace without a refund would remove, or why it
     /// must be deleted by unsubscribing its quota instead
     /// (`QUOTA_REFUNDABLE`).
-    pub async fn workspace_deletion_preview(&self, caller: &Caller, workspace_id: &str) -> AppResult<DeletionPreview> {
+    pub async fn workspace_deletion_preview(
+        &self,
+        caller: &Caller,
+        workspace_id: &WorkspaceId,
+    ) -> AppResult<DeletionPreview> {
         let now = self.core.now();
         let mut tx = self.core.read().await?;
         preview_in(self, &mut *tx, caller, workspace_id, now).await
@@ -133,12 +138,12 @@ impl Unsubscriptions {
             Run::First(id) => (id, false),
             Run::Repeat(id) => (id, true),
         };
-        let tombstone = self.deleted_workspace(caller, &workspace_id).await?;
+        let tombstone = self.deleted_workspace(caller, &WorkspaceId::trusted(workspace_id)).await?;
         Ok(DeletedWorkspace { tombstone, replayed })
     }
 
     /// What is left of a deleted workspace of the caller's account.
-    pub async fn deleted_workspace(&self, caller: &Caller, workspace_id: &str) -> AppResult<Tombstone> {
+    pub async fn deleted_workspace(&self, caller: &Caller, workspace_id: &WorkspaceId) -> AppResult<Tombstone> {
         let mut tx = self.core.read().await?;
         let found = tx.tombstone(workspace_id).await?;
         crate::core::visible(caller, "workspace", workspace_id, found, |t| &t.account_id)
@@ -179,6 +184,6 @@ impl Unsubscriptions {
             crate::events::emit(tx, crate::events::EventType::InstanceExpired, &expired, now).await?;
         }
         crate::events::emit(tx, crate::events::EventType::WorkspaceDeleted, t, now).await?;
-        Ok(t.workspace_id.clone())
+        Ok(t.workspace_id.to_string())
     }
 }

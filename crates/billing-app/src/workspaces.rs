@@ -1,7 +1,7 @@
 //! Workspaces and what they hold: jobs with their scripts, data objects and
 //! queues.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use serde_json::json;
 
 use crate::accounts::Accounts;
@@ -9,7 +9,7 @@ use crate::accounts::check_name;
 use crate::catalog::region_of;
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::model::{BillingMethod, DataObject, Job, Queue, QueueStatus, Workspace, WorkspaceStatus};
 use crate::store::{StoreError, StoreTx};
 
@@ -30,7 +30,11 @@ pub struct WorkspaceDetails {
 }
 
 /// An active workspace the caller may see, or `NOT_FOUND`.
-pub(crate) async fn workspace_of(tx: &mut (dyn StoreTx + '_), caller: &Caller, id: &str) -> AppResult<Workspace> {
+pub(crate) async fn workspace_of(
+    tx: &mut (dyn StoreTx + '_),
+    caller: &Caller,
+    id: &WorkspaceId,
+) -> AppResult<Workspace> {
     let found = tx.workspace(id).await?.filter(|w| w.status == WorkspaceStatus::Active);
     visible(caller, "workspace", id, found, |w| &w.account_id)
 }
@@ -66,7 +70,7 @@ impl Accounts {
             return Err(AppError::invalid("name", format!("a workspace named {name:?} already exists")));
         }
         let workspace = Workspace {
-            id: new_id("ws"),
+            id: mint(),
             account_id: account_id.to_owned(),
             region_id: region_id.to_owned(),
             name: name.to_owned(),
@@ -104,7 +108,7 @@ impl Accounts {
     }
 
     /// A workspace with its jobs, data objects and queues.
-    pub async fn workspace_details(&self, caller: &Caller, id: &str) -> AppResult<WorkspaceDetails> {
+    pub async fn workspace_details(&self, caller: &Caller, id: &WorkspaceId) -> AppResult<WorkspaceDetails> {
         let mut tx = self.core.read().await?;
         let workspace = workspace_of(&mut *tx, caller, id).await?;
         Ok(WorkspaceDetails {
@@ -116,7 +120,13 @@ impl Accounts {
     }
 
     /// Adds a job with its script.
-    pub async fn add_job(&self, caller: &Caller, workspace_id: &str, name: &str, script: &str) -> AppResult<Job> {
+    pub async fn add_job(
+        &self,
+        caller: &Caller,
+        workspace_id: &WorkspaceId,
+        name: &str,
+        script: &str,
+    ) -> AppResult<Job> {
         check_name("name", name)?;
         if script.len() > MAX_SCRIPT_BYTES {
             return Err(AppError::invalid("script", format!("must be at most {MAX_SCRIPT_BYTES} bytes")));
@@ -143,7 +153,7 @@ impl Accounts {
     pub async fn add_data_object(
         &self,
         caller: &Caller,
-        workspace_id: &str,
+        workspace_id: &WorkspaceId,
         name: &str,
         size_bytes: i64,
     ) -> AppResult<DataObject> {

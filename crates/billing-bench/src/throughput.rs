@@ -30,7 +30,7 @@ use billing_app::purchase::{QuotaPurchase, TenderInput};
 use billing_app::unsubscription::Confirmation;
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::catalog::{Region, quota_list_price};
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_store::{Backend, SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
@@ -94,7 +94,7 @@ struct Item {
 }
 
 enum Work {
-    Workspace(String),
+    Workspace(WorkspaceId),
     Quote { quote_id: String, workspace_name: String },
 }
 
@@ -234,7 +234,7 @@ async fn seed_accounts(billing: &Billing, workload: Workload, n: usize) -> anyho
 
 /// A purchase of a quota for `workspace_id`, paid with the client's card
 /// when it has one, else from the balance.
-fn quota_request(client: &Client, workspace_id: &str) -> anyhow::Result<QuotaPurchase> {
+fn quota_request(client: &Client, workspace_id: &WorkspaceId) -> anyhow::Result<QuotaPurchase> {
     let price = quota_list_price(&Region::singapore(), QUOTA_CU, 1)?;
     let tender = match &client.card {
         Some(card) => {

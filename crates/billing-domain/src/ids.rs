@@ -191,6 +191,18 @@ ids! {
     InstanceId = "ins", "instance";
     /// An order: a purchase or renewal of an instance, `ord_…`.
     OrderId = "ord", "order";
+    /// A refund of an unsubscription, `ref_…`.
+    RefundId = "ref", "refund";
+    /// An unsubscription, downgrade or switch to pay-as-you-go confirmed,
+    /// `uns_…`.
+    UnsubscriptionId = "uns", "unsubscription";
+    /// An invoice or credit note, `doc_…`.
+    DocumentId = "doc", "document";
+    /// Something that happened, as webhooks and the event list tell it,
+    /// `evt_…`.
+    EventId = "evt", "event";
+    /// A webhook endpoint, `whe_…`.
+    WebhookEndpointId = "whe", "webhook endpoint";
 }
 
 #[cfg(test)]

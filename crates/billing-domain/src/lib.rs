@@ -25,7 +25,10 @@ pub use calendar::{BillingPeriod, BillingZone, ProrationUnit};
 pub use catalog::{Commodity, Region};
 pub use change::{Action, ActionKind, ReleasedBasis, quote_change, quote_downgrade, quote_switch, release_tranche};
 pub use destination::{Destination, RouteRule};
-pub use ids::{AccountId, Id, IdError, InstanceId, OrderId, WorkspaceId};
+pub use ids::{
+    AccountId, DocumentId, EventId, Id, IdError, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId,
+    WorkspaceId,
+};
 pub use money::{Currency, Money, MoneyError, floor_to_minor, split_largest_remainder};
 pub use order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};
 pub use policy::{Policy, PolicyVersion};

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use billing_app::bills::{UsageDay, UsageRange};
 use billing_app::model::OrderRecord;
 use billing_app::store::{BillsTx, StoreError, StoreResult};
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, NaiveDate};
@@ -117,7 +117,7 @@ impl BillsTx for SqlTx {
             .map(|((date, workspace_id), s)| UsageDay {
                 date,
                 workspace_name: names.get(&workspace_id).cloned().unwrap_or_default(),
-                workspace_id,
+                workspace_id: WorkspaceId::trusted(workspace_id),
                 usage: CuHours::from_milli(s.usage),
                 quota: CuHours::from_milli(s.quota),
                 plan: CuHours::from_milli(s.plan),

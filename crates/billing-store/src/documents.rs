@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
 use billing_app::store::{DocumentsTx, StoreError, StoreResult};
-use billing_domain::ids::OrderId;
+use billing_domain::ids::{DocumentId, OrderId};
 use sqlx::any::AnyRow;
 
 use crate::Backend;
@@ -16,7 +16,7 @@ fn document(row: &AnyRow) -> StoreResult<DocumentRecord> {
     let currency = row.currency("currency")?;
     let year = row.int("year")?;
     Ok(DocumentRecord {
-        id: row.text("id")?,
+        id: row.id("id")?,
         kind: by_name("kind", &row.text("kind")?, &DocumentKind::ALL, DocumentKind::as_str)?,
         number: row.text("number")?,
         year: i32::try_from(year).map_err(|_| StoreError::Corrupt(format!("year {year}")))?,
@@ -71,7 +71,7 @@ impl SqlTx {
         .bind(i64::from(d.year))
         .bind(&d.content)
         .bind(&draft.number_token)
-        .bind(&d.id)
+        .bind(d.id.as_str())
         .bind(d.kind.as_str())
         .bind(d.account_id.as_str())
         .bind(&d.source_id)
@@ -79,7 +79,7 @@ impl SqlTx {
         .bind(d.total.minor())
         .bind(micros(d.issued_at))
         .bind(&draft.sha_token)
-        .bind(&draft.event_id)
+        .bind(draft.event_id.as_str())
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -141,7 +141,7 @@ impl SqlTx {
             "INSERT INTO documents (id, kind, series, year, seq, number, account_id, source_id, currency, \
              total_minor, issued_at, content, sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&d.id)
+        .bind(d.id.as_str())
         .bind(d.kind.as_str())
         .bind(d.kind.series())
         .bind(i64::from(d.year))
@@ -226,9 +226,9 @@ impl DocumentsTx for SqlTx {
         Ok(())
     }
 
-    async fn document(&mut self, id: &str) -> StoreResult<Option<DocumentRecord>> {
+    async fn document(&mut self, id: &DocumentId) -> StoreResult<Option<DocumentRecord>> {
         let row = sqlx::query("SELECT * FROM documents WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;

@@ -5,6 +5,7 @@ use billing_app::events::{Event, EventFilter, EventType};
 use billing_app::store::{EventsTx, StoreError, StoreResult};
 use billing_app::webhooks::WebhookEndpoint;
 use billing_app::webhooks::delivery::{Delivery, DeliveryAttempt, DeliveryJob, DeliveryStatus};
+use billing_domain::ids::{EventId, WebhookEndpointId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
@@ -17,7 +18,7 @@ use crate::usage::{Params, statements};
 fn event(row: &AnyRow) -> StoreResult<Event> {
     let data = row.text("data")?;
     Ok(Event {
-        id: row.text("id")?,
+        id: row.id("id")?,
         event_type: row.parsed::<EventType>("event_type")?,
         account_id: row.id("account_id")?,
         resource_id: row.text("resource_id")?,
@@ -47,7 +48,7 @@ fn types_of(text: &str) -> StoreResult<Vec<EventType>> {
 
 fn endpoint(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
     Ok(WebhookEndpoint {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.opt_id("account_id")?,
         url: row.text("url")?,
         event_types: types_of(&row.text("event_types")?)?,
@@ -66,8 +67,8 @@ fn endpoint(row: &AnyRow) -> StoreResult<WebhookEndpoint> {
 fn delivery(row: &AnyRow) -> StoreResult<Delivery> {
     Ok(Delivery {
         id: row.text("id")?,
-        event_id: row.text("event_id")?,
-        endpoint_id: row.text("endpoint_id")?,
+        event_id: row.id("event_id")?,
+        endpoint_id: row.id("endpoint_id")?,
         status: row.parsed::<DeliveryStatus>("status")?,
         attempts: row.int("attempts")?,
         next_attempt_at: row.instant("next_attempt_at")?,
@@ -80,8 +81,8 @@ fn attempt(row: &AnyRow) -> StoreResult<DeliveryAttempt> {
     Ok(DeliveryAttempt {
         id: row.text("id")?,
         delivery_id: row.text("delivery_id")?,
-        event_id: row.text("event_id")?,
-        endpoint_id: row.text("endpoint_id")?,
+        event_id: row.id("event_id")?,
+        endpoint_id: row.id("endpoint_id")?,
         attempted_at: row.instant("attempted_at")?,
         status_code: code.map(|c| u16::try_from(c).unwrap_or(0)),
         error: row.opt_text("error")?,
@@ -156,7 +157,7 @@ impl SqlTx {
         let mut query = sqlx::query(&sql);
         for e in events {
             query = query
-                .bind(&e.id)
+                .bind(e.id.as_str())
                 .bind(e.event_type.as_str())
                 .bind(e.account_id.as_str())
                 .bind(&e.resource_id)
@@ -173,7 +174,7 @@ impl SqlTx {
             "INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(&e.id)
+        .bind(e.id.as_str())
         .bind(e.event_type.as_str())
         .bind(e.account_id.as_str())
         .bind(&e.resource_id)
@@ -189,7 +190,7 @@ impl SqlTx {
              FROM webhook_endpoints WHERE status = 'enabled' AND (account_id IS NULL OR account_id = $3) \
              AND (event_types = '*' OR event_types LIKE $4)",
         )
-        .bind(&e.id)
+        .bind(e.id.as_str())
         .bind(micros(e.occurred_at))
         .bind(e.account_id.as_str())
         .bind(format!("%,{},%", e.event_type.as_str()))
@@ -246,10 +247,10 @@ impl EventsTx for SqlTx {
         Ok(())
     }
 
-    async fn event(&mut self, id: &str) -> StoreResult<Option<Event>> {
+    async fn event(&mut self, id: &EventId) -> StoreResult<Option<Event>> {
         self.flush_events().await?;
         let row = sqlx::query("SELECT * FROM events WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -286,7 +287,7 @@ impl EventsTx for SqlTx {
              previous_secret_until, status, disabled_reason, failing_since, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&e.id)
+        .bind(e.id.as_str())
         .bind(e.account_id.as_deref())
         .bind(&e.url)
         .bind(types_text(&e.event_types))
@@ -305,10 +306,10 @@ impl EventsTx for SqlTx {
         Ok(())
     }
 
-    async fn webhook_endpoint(&mut self, id: &str) -> StoreResult<Option<WebhookEndpoint>> {
+    async fn webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<Option<WebhookEndpoint>> {
         self.flush_events().await?;
         let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -346,7 +347,7 @@ impl EventsTx for SqlTx {
              previous_secret = $6, previous_secret_until = $7, status = $8, disabled_reason = $9, \
              failing_since = $10, updated_at = $11 WHERE id = $1",
         )
-        .bind(&e.id)
+        .bind(e.id.as_str())
         .bind(&e.url)
         .bind(types_text(&e.event_types))
         .bind(&e.description)
@@ -363,34 +364,38 @@ impl EventsTx for SqlTx {
         Ok(())
     }
 
-    async fn delete_webhook_endpoint(&mut self, id: &str) -> StoreResult<()> {
+    async fn delete_webhook_endpoint(&mut self, id: &WebhookEndpointId) -> StoreResult<()> {
         self.flush_events().await?;
         for sql in [
             "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'",
             "DELETE FROM webhook_endpoints WHERE id = $1",
         ] {
-            sqlx::query(sql).bind(id).execute(&mut *self.tx).await.map_err(map_err)?;
+            sqlx::query(sql).bind(id.as_str()).execute(&mut *self.tx).await.map_err(map_err)?;
         }
         Ok(())
     }
 
-    async fn endpoint_succeeded(&mut self, id: &str) -> StoreResult<()> {
+    async fn endpoint_succeeded(&mut self, id: &WebhookEndpointId) -> StoreResult<()> {
         self.flush_events().await?;
         sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
-    async fn endpoint_failed(&mut self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>> {
+    async fn endpoint_failed(
+        &mut self,
+        id: &WebhookEndpointId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
         self.flush_events().await?;
         let row = sqlx::query(
             "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 \
              RETURNING failing_since",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(micros(now))
         .fetch_optional(&mut *self.tx)
         .await
@@ -405,8 +410,8 @@ impl EventsTx for SqlTx {
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
         .bind(&d.id)
-        .bind(&d.event_id)
-        .bind(&d.endpoint_id)
+        .bind(d.event_id.as_str())
+        .bind(d.endpoint_id.as_str())
         .bind(d.status.as_str())
         .bind(d.attempts)
         .bind(micros(d.next_attempt_at))
@@ -476,8 +481,8 @@ impl EventsTx for SqlTx {
         )
         .bind(&a.id)
         .bind(&a.delivery_id)
-        .bind(&a.event_id)
-        .bind(&a.endpoint_id)
+        .bind(a.event_id.as_str())
+        .bind(a.endpoint_id.as_str())
         .bind(micros(a.attempted_at))
         .bind(a.status_code.map(i64::from))
         .bind(a.error.as_deref())
@@ -492,8 +497,8 @@ impl EventsTx for SqlTx {
 
     async fn delivery_attempts(
         &mut self,
-        event_id: Option<&str>,
-        endpoint_id: Option<&str>,
+        event_id: Option<&EventId>,
+        endpoint_id: Option<&WebhookEndpointId>,
         limit: i64,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
         self.flush_events().await?;
@@ -501,8 +506,8 @@ impl EventsTx for SqlTx {
             "SELECT * FROM webhook_attempts WHERE ($1 IS NULL OR event_id = $1) AND ($2 IS NULL OR endpoint_id = $2) \
              ORDER BY attempted_at DESC, id DESC LIMIT $3",
         )
-        .bind(event_id)
-        .bind(endpoint_id)
+        .bind(event_id.map(EventId::as_str))
+        .bind(endpoint_id.map(WebhookEndpointId::as_str))
         .bind(limit)
         .fetch_all(&mut *self.tx)
         .await

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use billing_app::model::{InstanceRecord, InstanceState, OrderRecord, QuotaChange, TenderRecord};
 use billing_app::store::{InstancesTx, StoreError, StoreResult};
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -28,7 +28,7 @@ pub(crate) fn instance(row: &AnyRow) -> StoreResult<InstanceRecord> {
         account_id: row.id("account_id")?,
         region_id: row.text("region_id")?,
         commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
-        workspace_id: row.opt_text("workspace_id")?,
+        workspace_id: row.opt_id("workspace_id")?,
         quota_cu,
         capacity: row.opt_int("capacity_milli")?.map(CuHours::from_milli),
         used: CuHours::from_milli(row.int("used_milli")?),
@@ -312,12 +312,12 @@ impl InstancesTx for SqlTx {
         Ok(())
     }
 
-    async fn quota_of_workspace(&mut self, workspace_id: &str) -> StoreResult<Option<InstanceRecord>> {
+    async fn quota_of_workspace(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Option<InstanceRecord>> {
         let row = sqlx::query(
             "SELECT * FROM instances WHERE workspace_id = $1 AND commodity = 'spark_reserved' \
              AND state IN ('active', 'pending_payment') ORDER BY created_at DESC LIMIT 1",
         )
-        .bind(workspace_id)
+        .bind(workspace_id.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -483,7 +483,7 @@ impl InstancesTx for SqlTx {
              quota_cu_after) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(c.instance_id.as_str())
-        .bind(&c.unsubscription_id)
+        .bind(c.unsubscription_id.as_str())
         .bind(micros(c.effective_from))
         .bind(i64::from(c.quota_cu_before))
         .bind(i64::from(c.quota_cu_after))
@@ -504,7 +504,7 @@ impl InstancesTx for SqlTx {
             .map(|row| {
                 Ok(QuotaChange {
                     instance_id: row.id("instance_id")?,
-                    unsubscription_id: row.text("unsubscription_id")?,
+                    unsubscription_id: row.id("unsubscription_id")?,
                     effective_from: row.instant("effective_from")?,
                     quota_cu_before: cu(row, "quota_cu_before")?,
                     quota_cu_after: cu(row, "quota_cu_after")?,

@@ -8,7 +8,7 @@ use billing_app::unsubscription::records::{
 };
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, OrderId};
+use billing_domain::ids::{AccountId, OrderId, RefundId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
@@ -86,7 +86,7 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
     let currency = row.currency("currency")?;
     let order_id = row.text("order_id")?;
     Ok(Unsubscription {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         instance_id: row.id("instance_id")?,
         order_id: (!order_id.is_empty()).then(|| OrderId::trusted(order_id)),
@@ -106,8 +106,8 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
         by_name(column, &row.text(column)?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)
     };
     Ok(Refund {
-        id: row.text("id")?,
-        unsubscription_id: row.text("unsubscription_id")?,
+        id: row.id("id")?,
+        unsubscription_id: row.id("unsubscription_id")?,
         account_id: row.id("account_id")?,
         order_id: row.id("order_id")?,
         tender_index: row.int("tender_index")?,
@@ -118,7 +118,7 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
         rule: row.text("rule")?,
         amount: Money::from_minor(currency, row.int("amount_minor")?),
         status: by_name("status", &row.text("status")?, &RefundStatus::ALL, RefundStatus::as_str)?,
-        rerouted_from: row.opt_text("rerouted_from")?,
+        rerouted_from: row.opt_id("rerouted_from")?,
         failure: row.opt_text("failure")?,
         attempts: row.int("attempts")?,
         created_at: row.instant("created_at")?,
@@ -155,7 +155,7 @@ impl RefundsTx for SqlTx {
             ),
         };
         let query = sqlx::query(&sql)
-            .bind(&u.id)
+            .bind(u.id.as_str())
             .bind(u.account_id.as_str())
             .bind(u.instance_id.as_str())
             .bind(u.order_id.as_deref().unwrap_or(""))
@@ -172,9 +172,9 @@ impl RefundsTx for SqlTx {
         Ok(())
     }
 
-    async fn unsubscription(&mut self, id: &str) -> StoreResult<Option<Unsubscription>> {
+    async fn unsubscription(&mut self, id: &UnsubscriptionId) -> StoreResult<Option<Unsubscription>> {
         let row = sqlx::query("SELECT * FROM unsubscriptions WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -209,8 +209,8 @@ impl RefundsTx for SqlTx {
              claimed_until, created_at, updated_at, expected_by, charge_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
              $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17, $18, $19)",
         )
-        .bind(&r.id)
-        .bind(&r.unsubscription_id)
+        .bind(r.id.as_str())
+        .bind(r.unsubscription_id.as_str())
         .bind(r.account_id.as_str())
         .bind(r.order_id.as_str())
         .bind(r.tender_index)
@@ -234,9 +234,9 @@ impl RefundsTx for SqlTx {
         Ok(())
     }
 
-    async fn refund(&mut self, id: &str) -> StoreResult<Option<Refund>> {
+    async fn refund(&mut self, id: &RefundId) -> StoreResult<Option<Refund>> {
         let row = sqlx::query("SELECT * FROM refunds WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -337,7 +337,7 @@ impl RefundsTx for SqlTx {
 
     async fn finish_refund(
         &mut self,
-        id: &str,
+        id: &RefundId,
         worker: &str,
         to: RefundStatus,
         failure: Option<&str>,
@@ -350,7 +350,7 @@ impl RefundsTx for SqlTx {
         .bind(to.as_str())
         .bind(failure)
         .bind(micros(now))
-        .bind(id)
+        .bind(id.as_str())
         .bind(worker)
         .execute(&mut *self.tx)
         .await
@@ -360,7 +360,7 @@ impl RefundsTx for SqlTx {
 
     async fn release_refund(
         &mut self,
-        id: &str,
+        id: &RefundId,
         worker: Option<&str>,
         next_attempt_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
@@ -369,7 +369,7 @@ impl RefundsTx for SqlTx {
              attempts = attempts + (CASE WHEN $3 IS NULL THEN 0 ELSE 1 END) WHERE id = $1 \
              AND status = 'pending' AND ($2 IS NULL OR claimed_by = $2)",
         )
-        .bind(id)
+        .bind(id.as_str())
         .bind(worker)
         .bind(next_attempt_at.map(micros))
         .execute(&mut *self.tx)

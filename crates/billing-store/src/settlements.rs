@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use billing_app::model::{SettledHour, Settlement};
 use billing_app::store::{SettlementsTx, StoreError, StoreResult};
-use billing_domain::ids::{AccountId, InstanceId};
+use billing_domain::ids::{AccountId, InstanceId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, Utc};
@@ -139,7 +139,7 @@ impl SettlementsTx for SqlTx {
             for pack in &rows {
                 query = query
                     .bind(pack.id)
-                    .bind(&pack.first.workspace_id)
+                    .bind(pack.first.workspace_id.as_str())
                     .bind(pack.first.account_id.as_str())
                     .bind(pack.day.start)
                     .bind(pack.day.mask)
@@ -163,7 +163,7 @@ impl SettlementsTx for SqlTx {
     /// through the `(workspace_id, day_start)` index.
     async fn settlements(
         &mut self,
-        workspace_id: &str,
+        workspace_id: &WorkspaceId,
         starting_after: Option<&str>,
         limit: i64,
     ) -> StoreResult<Option<Vec<Settlement>>> {
@@ -176,7 +176,7 @@ impl SettlementsTx for SqlTx {
                 let rows = sqlx::query("SELECT * FROM settlement_packs WHERE id IN ($1, $2) AND workspace_id = $3")
                     .bind(split_id(id).0)
                     .bind(id)
-                    .bind(workspace_id)
+                    .bind(workspace_id.as_str())
                     .fetch_all(&mut *self.tx)
                     .await
                     .map_err(map_err)?;
@@ -200,7 +200,7 @@ impl SettlementsTx for SqlTx {
                  (SELECT MAX(day_start) FROM (SELECT day_start FROM settlement_packs \
                  WHERE workspace_id = $1 AND day_start >= $2 ORDER BY day_start LIMIT $3) AS first_days)",
             )
-            .bind(workspace_id)
+            .bind(workspace_id.as_str())
             .bind(next_day)
             .bind(PACKS_PER_READ)
             .fetch_all(&mut *self.tx)
@@ -389,7 +389,7 @@ fn pack_settlements(row: &AnyRow) -> StoreResult<Vec<Settlement>> {
     let id = row.text("id")?;
     let own_id = row.flag("own_id")?;
     let currency = row.currency("currency")?;
-    let (workspace_id, account_id): (String, AccountId) = (row.text("workspace_id")?, row.id("account_id")?);
+    let (workspace_id, account_id): (WorkspaceId, AccountId) = (row.id("workspace_id")?, row.id("account_id")?);
     let settled_at = row.instant("settled_at")?;
     let text = row.text("lines")?;
     let lines = Line::parse_all(row.int("day_start")?, &text)?;
@@ -482,7 +482,7 @@ mod tests {
     use billing_domain::usage::CuHours;
 
     use billing_app::model::Settlement;
-    use billing_domain::ids::{AccountId, InstanceId};
+    use billing_domain::ids::{AccountId, InstanceId, WorkspaceId};
     use billing_domain::money::{Currency, Money};
     use chrono::{DateTime, Duration};
 
@@ -492,7 +492,7 @@ mod tests {
         let hour_start = DateTime::from_timestamp(20_000 * 86_400, 0).unwrap() + Duration::hours(hour);
         Settlement {
             id: Settlement::id_in_day(stem, hour_start),
-            workspace_id: "ws_a".into(),
+            workspace_id: WorkspaceId::trusted("ws_a"),
             account_id: AccountId::trusted("acc_a"),
             hour_start,
             adjustment: false,
@@ -516,7 +516,7 @@ mod tests {
         );
         assert_eq!(pack.lines, "3 0 1500 0 1000 200 20 ins_p:500;17 0 1500 0 1000 200 20 ins_p:500");
         let mut other_workspace = settled("set_x", 4);
-        other_workspace.workspace_id = "ws_b".into();
+        other_workspace.workspace_id = WorkspaceId::trusted("ws_b");
         let mut other_import = settled("set_x", 4);
         other_import.settled_at += Duration::minutes(1);
         let mut wrong_hour = settled("set_x", 4);

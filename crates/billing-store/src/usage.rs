@@ -232,7 +232,7 @@ impl SqlTx {
 
 fn workspace(row: &AnyRow) -> StoreResult<UsageWorkspace> {
     Ok(UsageWorkspace {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         region_id: row.text("region_id")?,
         created_at: row.instant("created_at")?,

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use billing_app::model::{BillingMethod, DataObject, Job, Queue, QueueStatus, Tombstone, Workspace, WorkspaceStatus};
 use billing_app::store::{StoreResult, WorkspacesTx};
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
@@ -13,7 +13,7 @@ use crate::tx::SqlTx;
 
 fn workspace(row: &AnyRow) -> StoreResult<Workspace> {
     Ok(Workspace {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         region_id: row.text("region_id")?,
         name: row.text("name")?,
@@ -30,7 +30,7 @@ fn workspace(row: &AnyRow) -> StoreResult<Workspace> {
 
 fn tombstone(row: &AnyRow) -> StoreResult<Tombstone> {
     Ok(Tombstone {
-        workspace_id: row.text("workspace_id")?,
+        workspace_id: row.id("workspace_id")?,
         account_id: row.id("account_id")?,
         name: row.text("name")?,
         jobs: row.int("jobs")?,
@@ -47,7 +47,7 @@ impl WorkspacesTx for SqlTx {
             "INSERT INTO workspaces (id, account_id, region_id, name, billing_method, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&w.id)
+        .bind(w.id.as_str())
         .bind(w.account_id.as_str())
         .bind(&w.region_id)
         .bind(&w.name)
@@ -60,16 +60,16 @@ impl WorkspacesTx for SqlTx {
         Ok(())
     }
 
-    async fn workspace(&mut self, id: &str) -> StoreResult<Option<Workspace>> {
+    async fn workspace(&mut self, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
         let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
         row.as_ref().map(workspace).transpose()
     }
 
-    async fn workspace_with_counts(&mut self, id: &str) -> StoreResult<Option<(Workspace, [i64; 3])>> {
+    async fn workspace_with_counts(&mut self, id: &WorkspaceId) -> StoreResult<Option<(Workspace, [i64; 3])>> {
         let row = sqlx::query(
             "SELECT w.*, \
              (SELECT COUNT(*) FROM jobs WHERE workspace_id = w.id) AS job_count, \
@@ -77,7 +77,7 @@ impl WorkspacesTx for SqlTx {
              (SELECT COUNT(*) FROM queues WHERE workspace_id = w.id) AS queue_count \
              FROM workspaces w WHERE w.id = $1",
         )
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -98,7 +98,7 @@ impl WorkspacesTx for SqlTx {
     async fn insert_job(&mut self, j: &Job) -> StoreResult<()> {
         sqlx::query("INSERT INTO jobs (id, workspace_id, name, script) VALUES ($1, $2, $3, $4)")
             .bind(&j.id)
-            .bind(&j.workspace_id)
+            .bind(j.workspace_id.as_str())
             .bind(&j.name)
             .bind(&j.script)
             .execute(&mut *self.tx)
@@ -107,9 +107,9 @@ impl WorkspacesTx for SqlTx {
         Ok(())
     }
 
-    async fn jobs(&mut self, workspace_id: &str) -> StoreResult<Vec<Job>> {
+    async fn jobs(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Job>> {
         let rows = sqlx::query("SELECT * FROM jobs WHERE workspace_id = $1 ORDER BY name")
-            .bind(workspace_id)
+            .bind(workspace_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -117,7 +117,7 @@ impl WorkspacesTx for SqlTx {
             .map(|row| {
                 Ok(Job {
                     id: row.text("id")?,
-                    workspace_id: row.text("workspace_id")?,
+                    workspace_id: row.id("workspace_id")?,
                     name: row.text("name")?,
                     script: row.text("script")?,
                 })
@@ -128,7 +128,7 @@ impl WorkspacesTx for SqlTx {
     async fn insert_data_object(&mut self, o: &DataObject) -> StoreResult<()> {
         sqlx::query("INSERT INTO data_objects (id, workspace_id, name, size_bytes) VALUES ($1, $2, $3, $4)")
             .bind(&o.id)
-            .bind(&o.workspace_id)
+            .bind(o.workspace_id.as_str())
             .bind(&o.name)
             .bind(o.size_bytes)
             .execute(&mut *self.tx)
@@ -137,9 +137,9 @@ impl WorkspacesTx for SqlTx {
         Ok(())
     }
 
-    async fn data_objects(&mut self, workspace_id: &str) -> StoreResult<Vec<DataObject>> {
+    async fn data_objects(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<DataObject>> {
         let rows = sqlx::query("SELECT * FROM data_objects WHERE workspace_id = $1 ORDER BY name")
-            .bind(workspace_id)
+            .bind(workspace_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -147,7 +147,7 @@ impl WorkspacesTx for SqlTx {
             .map(|row| {
                 Ok(DataObject {
                     id: row.text("id")?,
-                    workspace_id: row.text("workspace_id")?,
+                    workspace_id: row.id("workspace_id")?,
                     name: row.text("name")?,
                     size_bytes: row.int("size_bytes")?,
                 })
@@ -158,7 +158,7 @@ impl WorkspacesTx for SqlTx {
     async fn insert_queue(&mut self, q: &Queue) -> StoreResult<()> {
         sqlx::query("INSERT INTO queues (id, workspace_id, name, subscription, status) VALUES ($1, $2, $3, $4, $5)")
             .bind(&q.id)
-            .bind(&q.workspace_id)
+            .bind(q.workspace_id.as_str())
             .bind(&q.name)
             .bind(i64::from(q.subscription))
             .bind(q.status.as_str())
@@ -168,9 +168,9 @@ impl WorkspacesTx for SqlTx {
         Ok(())
     }
 
-    async fn queues(&mut self, workspace_id: &str) -> StoreResult<Vec<Queue>> {
+    async fn queues(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Queue>> {
         let rows = sqlx::query("SELECT * FROM queues WHERE workspace_id = $1 ORDER BY name")
-            .bind(workspace_id)
+            .bind(workspace_id.as_str())
             .fetch_all(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -178,7 +178,7 @@ impl WorkspacesTx for SqlTx {
             .map(|row| {
                 Ok(Queue {
                     id: row.text("id")?,
-                    workspace_id: row.text("workspace_id")?,
+                    workspace_id: row.id("workspace_id")?,
                     name: row.text("name")?,
                     subscription: row.flag("subscription")?,
                     status: by_name("status", &row.text("status")?, &QueueStatus::ALL, QueueStatus::as_str)?,
@@ -187,20 +187,20 @@ impl WorkspacesTx for SqlTx {
             .collect()
     }
 
-    async fn set_billing_method(&mut self, workspace_id: &str, method: BillingMethod) -> StoreResult<()> {
+    async fn set_billing_method(&mut self, workspace_id: &WorkspaceId, method: BillingMethod) -> StoreResult<()> {
         sqlx::query("UPDATE workspaces SET billing_method = $1 WHERE id = $2")
             .bind(method.as_str())
-            .bind(workspace_id)
+            .bind(workspace_id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
-    async fn set_subscription_queue(&mut self, workspace_id: &str, status: QueueStatus) -> StoreResult<()> {
+    async fn set_subscription_queue(&mut self, workspace_id: &WorkspaceId, status: QueueStatus) -> StoreResult<()> {
         sqlx::query("UPDATE queues SET status = $1 WHERE workspace_id = $2 AND subscription = 1")
             .bind(status.as_str())
-            .bind(workspace_id)
+            .bind(workspace_id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -223,7 +223,7 @@ impl WorkspacesTx for SqlTx {
                     "DELETE FROM queues WHERE workspace_id = $1",
                     "UPDATE workspaces SET status = 'deleted' WHERE id = $1",
                 ] {
-                    sqlx::query(sql).bind(&t.workspace_id).execute(&mut *self.tx).await.map_err(map_err)?;
+                    sqlx::query(sql).bind(t.workspace_id.as_str()).execute(&mut *self.tx).await.map_err(map_err)?;
                 }
                 ""
             }
@@ -233,7 +233,7 @@ impl WorkspacesTx for SqlTx {
              deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         );
         sqlx::query(&sql)
-            .bind(&t.workspace_id)
+            .bind(t.workspace_id.as_str())
             .bind(t.account_id.as_str())
             .bind(&t.name)
             .bind(t.jobs)
@@ -246,9 +246,9 @@ impl WorkspacesTx for SqlTx {
         Ok(())
     }
 
-    async fn tombstone(&mut self, workspace_id: &str) -> StoreResult<Option<Tombstone>> {
+    async fn tombstone(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Option<Tombstone>> {
         let row = sqlx::query("SELECT * FROM workspace_tombstones WHERE workspace_id = $1")
-            .bind(workspace_id)
+            .bind(workspace_id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use billing_app::Caller;
 use billing_app::bills::{UsageCursor, UsageQuery};
 use billing_app::exports::{ORDER_COLUMNS, USAGE_COLUMNS, order_row, usage_row};
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
@@ -42,7 +42,7 @@ pub struct UsageReportArgs {
     to: NaiveDate,
     /// Only this workspace.
     #[arg(long, value_name = "WORKSPACE_ID")]
-    workspace: Option<String>,
+    workspace: Option<WorkspaceId>,
     /// Whose usage: required without --server; a customer key reads its own.
     #[arg(long, value_name = "ACCOUNT_ID")]
     account: Option<AccountId>,
@@ -114,7 +114,7 @@ pub async fn usage(global: &Global, args: UsageReportArgs) -> anyhow::Result<Exi
     let mut after: Option<String> = None;
     if let Some(remote) = Remote::from_global(global)? {
         let mut query = vec![("from", args.from.to_string()), ("to", args.to.to_string())];
-        query.extend(args.workspace.clone().map(|w| ("workspace_id", w)));
+        query.extend(args.workspace.clone().map(|w| ("workspace_id", w.into_string())));
         query.extend(args.account.clone().map(|a| ("account_id", a.into_string())));
         loop {
             let page = remote.usage_days(&query, after.as_deref(), PAGE).await?;

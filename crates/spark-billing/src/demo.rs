@@ -16,7 +16,7 @@ use billing_app::clock::ManualClock;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::{PlanPurchase, QuotaPurchase, TenderInput};
 use billing_app::{Billing, Caller};
-use billing_domain::ids::{AccountId, InstanceId};
+use billing_domain::ids::{AccountId, InstanceId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -153,7 +153,7 @@ impl Seeder {
         name: &str,
         method: BillingMethod,
         jobs: usize,
-    ) -> anyhow::Result<String> {
+    ) -> anyhow::Result<WorkspaceId> {
         let b = &self.billing;
         let ws = b.accounts().create_workspace(&c.caller, &c.id, region, name, method).await?;
         let scripts = [
@@ -183,7 +183,7 @@ impl Seeder {
     async fn quota(
         &self,
         c: &Customer,
-        workspace: &str,
+        workspace: &WorkspaceId,
         cu: u32,
         months: u32,
         tenders: Vec<TenderInput>,

@@ -2,7 +2,7 @@
 //! notes, and the seller printed on them, from the local database or, with
 //! `--server`, through the API.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, DocumentId};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -93,13 +93,13 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The document's id.
-    id: String,
+    id: DocumentId,
 }
 
 #[derive(Debug, Args)]
 pub struct WriteArgs {
     /// The document's id.
-    id: String,
+    id: DocumentId,
     /// Where to write it (default: the document's number and extension).
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -155,7 +155,7 @@ fn dto(d: &DocumentRecord) -> anyhow::Result<DocumentDto> {
     DocumentDto::from_record(d).map_err(|_| anyhow!("document {} has unreadable stored content", d.id))
 }
 
-async fn one(global: &Global, id: &str) -> anyhow::Result<DocumentDto> {
+async fn one(global: &Global, id: &DocumentId) -> anyhow::Result<DocumentDto> {
     match Remote::from_global(global)? {
         Some(remote) => remote.document(id).await,
         None => {

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use billing_api::dto::UnsubscriptionDto;
 use billing_app::unsubscription::Confirmation;
 use billing_app::{Billing, Caller};
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{InstanceId, OrderId, WorkspaceId};
 use clap::Args;
 use serde_json::json;
 
@@ -46,7 +46,7 @@ pub struct UnsubscribeArgs {
 pub struct BackupArgs {
     /// The workspace.
     #[arg(long, value_name = "ID")]
-    workspace: String,
+    workspace: WorkspaceId,
     /// Where to write the archive (default: its suggested name in the
     /// current directory).
     #[arg(long, short, value_name = "FILE")]
@@ -184,6 +184,6 @@ pub fn write_new(path: &std::path::Path, bytes: &[u8], force: bool) -> anyhow::R
     file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-async fn download(billing: &Billing, workspace: &str) -> anyhow::Result<billing_app::unsubscription::Backup> {
+async fn download(billing: &Billing, workspace: &WorkspaceId) -> anyhow::Result<billing_app::unsubscription::Backup> {
     Ok(billing.unsubscriptions().backup_workspace(&Caller::Operator, workspace).await?)
 }

@@ -1,7 +1,7 @@
 //! `spark-billing events list` and `spark-billing webhooks
 //! list|add|rotate|redeliver|verify`.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId, WebhookEndpointId};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -51,15 +51,15 @@ pub enum WebhooksCommand {
     /// Give an endpoint a new secret (the old one signs for 24 more hours).
     Rotate {
         /// The endpoint.
-        endpoint_id: String,
+        endpoint_id: WebhookEndpointId,
     },
     /// Send an event again to its endpoints (or one of them).
     Redeliver {
         /// The event.
-        event_id: String,
+        event_id: EventId,
         /// Only to this endpoint.
         #[arg(long)]
-        endpoint: Option<String>,
+        endpoint: Option<WebhookEndpointId>,
     },
     /// Check a received webhook's signature, as a receiver would.
     Verify(VerifyArgs),
@@ -216,7 +216,7 @@ pub async fn run(global: &Global, command: WebhooksCommand) -> anyhow::Result<Ex
                 None => {
                     let (_, billing) = global.open().await?;
                     let found =
-                        billing.webhooks().redeliver_event(&Caller::Operator, &event_id, endpoint.as_deref()).await?;
+                        billing.webhooks().redeliver_event(&Caller::Operator, &event_id, endpoint.as_ref()).await?;
                     found.iter().map(DeliveryDto::from).collect()
                 }
             };

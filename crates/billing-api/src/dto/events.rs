@@ -3,6 +3,7 @@
 use billing_app::events::{Event, EventType};
 use billing_app::webhooks::WebhookEndpoint;
 use billing_app::webhooks::delivery::{Delivery, DeliveryAttempt};
+use billing_domain::ids::WebhookEndpointId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -32,7 +33,7 @@ pub struct EventDto {
 impl From<&Event> for EventDto {
     fn from(e: &Event) -> Self {
         EventDto {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             event_type: e.event_type.as_str().to_owned(),
             account_id: e.account_id.to_string(),
             resource_id: e.resource_id.clone(),
@@ -102,7 +103,7 @@ impl WebhookEndpointDto {
     /// The endpoint, with its secret when `show_secret`.
     pub fn new(e: &WebhookEndpoint, show_secret: bool) -> WebhookEndpointDto {
         WebhookEndpointDto {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             account_id: e.account_id.as_ref().map(ToString::to_string),
             url: e.url.clone(),
             event_types: e.event_types.iter().map(|t| t.as_str().to_owned()).collect(),
@@ -147,8 +148,8 @@ impl From<&DeliveryAttempt> for DeliveryAttemptDto {
         DeliveryAttemptDto {
             id: a.id.clone(),
             delivery_id: a.delivery_id.clone(),
-            event_id: a.event_id.clone(),
-            endpoint_id: a.endpoint_id.clone(),
+            event_id: a.event_id.to_string(),
+            endpoint_id: a.endpoint_id.to_string(),
             attempted_at: instant(a.attempted_at),
             status_code: a.status_code,
             error: a.error.clone(),
@@ -178,8 +179,8 @@ impl From<&Delivery> for DeliveryDto {
     fn from(d: &Delivery) -> Self {
         DeliveryDto {
             id: d.id.clone(),
-            event_id: d.event_id.clone(),
-            endpoint_id: d.endpoint_id.clone(),
+            event_id: d.event_id.to_string(),
+            endpoint_id: d.endpoint_id.to_string(),
             status: d.status.as_str().to_owned(),
             next_attempt_at: instant(d.next_attempt_at),
         }
@@ -192,5 +193,6 @@ impl From<&Delivery> for DeliveryDto {
 pub struct RedeliverRequest {
     /// Only to this endpoint (absent: every endpoint that wants the event).
     #[serde(default)]
-    pub endpoint_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub endpoint_id: Option<WebhookEndpointId>,
 }

@@ -330,7 +330,7 @@ impl InstanceDto {
             kind: kind.to_owned(),
             commodity: record.commodity.code().to_owned(),
             commodity_name: record.commodity.display_name().to_owned(),
-            workspace_id: record.workspace_id.clone(),
+            workspace_id: record.workspace_id.as_ref().map(ToString::to_string),
             quota_cu: record.quota_cu,
             capacity_cu_hours: record.capacity.map(|c| c.to_string()),
             used_cu_hours: record.used.to_string(),

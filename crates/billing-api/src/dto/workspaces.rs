@@ -29,7 +29,7 @@ pub struct WorkspaceDto {
 impl From<&Workspace> for WorkspaceDto {
     fn from(w: &Workspace) -> Self {
         WorkspaceDto {
-            id: w.id.clone(),
+            id: w.id.to_string(),
             account_id: w.account_id.to_string(),
             region_id: w.region_id.clone(),
             name: w.name.clone(),
@@ -57,7 +57,7 @@ impl From<&Job> for JobDto {
     fn from(j: &Job) -> Self {
         JobDto {
             id: j.id.clone(),
-            workspace_id: j.workspace_id.clone(),
+            workspace_id: j.workspace_id.to_string(),
             name: j.name.clone(),
             script_bytes: j.script.len(),
         }
@@ -81,7 +81,7 @@ impl From<&DataObject> for DataObjectDto {
     fn from(o: &DataObject) -> Self {
         DataObjectDto {
             id: o.id.clone(),
-            workspace_id: o.workspace_id.clone(),
+            workspace_id: o.workspace_id.to_string(),
             name: o.name.clone(),
             size_bytes: o.size_bytes,
         }
@@ -187,7 +187,7 @@ impl From<&Settlement> for SettlementDto {
     fn from(s: &Settlement) -> Self {
         SettlementDto {
             id: s.id.clone(),
-            workspace_id: s.workspace_id.clone(),
+            workspace_id: s.workspace_id.to_string(),
             account_id: s.account_id.to_string(),
             hour_start: instant(s.hour_start),
             adjustment: s.adjustment,

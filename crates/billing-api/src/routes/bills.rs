@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiState;
 use crate::dto::{OrderDto, PageParams};
-use crate::extract::{Authed, Query, opt_account_id};
+use crate::extract::{Authed, Query, opt_account_id, opt_id};
 use crate::problem::{ApiError, ApiResult, Problem};
 
 /// Which days of usage to list.
@@ -77,7 +77,7 @@ impl UsageDayDto {
             id: r.cursor(),
             date: r.date.to_string(),
             billing_zone: zone.to_owned(),
-            workspace_id: r.workspace_id.clone(),
+            workspace_id: r.workspace_id.to_string(),
             workspace_name: r.workspace_name.clone(),
             usage_cu_hours: r.usage.to_string(),
             quota_cu_hours: r.quota.to_string(),
@@ -129,7 +129,7 @@ pub async fn list_usage_days(
         account_id: opt_account_id("account_id", query.account_id.as_deref())?,
         from,
         to,
-        workspace_id: query.workspace_id,
+        workspace_id: opt_id("workspace_id", query.workspace_id.as_deref())?,
         starting_after,
         limit,
     };

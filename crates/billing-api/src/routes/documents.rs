@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord, SellerDetails};
+use billing_domain::ids::DocumentId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -46,7 +47,7 @@ impl DocumentDto {
     pub fn from_record(d: &DocumentRecord) -> ApiResult<DocumentDto> {
         let content = serde_json::from_str(&d.content).map_err(billing_app::AppError::internal)?;
         Ok(DocumentDto {
-            id: d.id.clone(),
+            id: d.id.to_string(),
             kind: d.kind.as_str().to_owned(),
             number: d.number.clone(),
             account_id: d.account_id.to_string(),
@@ -121,13 +122,14 @@ pub async fn list_documents(
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 200, description = "The document", body = DocumentDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such document in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_document(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<DocumentId>,
 ) -> ApiResult<Json<DocumentDto>> {
     Ok(Json(DocumentDto::from_record(&state.billing.documents().document(&caller, &id).await?)?))
 }
@@ -143,13 +145,14 @@ pub struct PdfFile(pub Vec<u8>);
     responses(
         (status = 200, description = "The PDF", body = PdfFile, content_type = "application/pdf",
             headers(("Content-Disposition" = String, description = "`inline; filename=\"<number>.pdf\"`"))),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such document in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_document_pdf(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<DocumentId>,
 ) -> ApiResult<Response> {
     let (doc, bytes) = state.billing.documents().document_pdf(&caller, &id).await?;
     // Numbers are letters, digits and '-' only.
@@ -163,13 +166,14 @@ pub async fn get_document_pdf(
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 200, description = "The page", body = String, content_type = "text/html"),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such document in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_document_html(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<DocumentId>,
 ) -> ApiResult<Response> {
     let (_, page) = state.billing.documents().document_html(&caller, &id).await?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::events::EventFilter;
 use billing_app::webhooks::{EndpointRequest, EndpointStatus};
+use billing_domain::ids::{EventId, WebhookEndpointId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -71,13 +72,14 @@ pub async fn list_events(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = EventDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such event in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_event(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<EventId>,
 ) -> ApiResult<Json<EventDto>> {
     Ok(Json(EventDto::from(&state.billing.webhooks().event(&caller, &id).await?)))
 }
@@ -87,13 +89,14 @@ pub async fn get_event(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The attempts", body = [DeliveryAttemptDto]),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such event in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn list_event_attempts(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<EventId>,
 ) -> ApiResult<Json<Vec<DeliveryAttemptDto>>> {
     let attempts = state.billing.webhooks().delivery_attempts(&caller, &id).await?;
     Ok(Json(attempts.iter().map(DeliveryAttemptDto::from).collect()))
@@ -106,16 +109,17 @@ pub async fn list_event_attempts(
     request_body(content = RedeliverRequest, description = "Optionally, one endpoint"),
     responses(
         (status = 202, description = "The deliveries queued", body = [DeliveryDto]),
+        (status = 400, description = "The id in the path is not an id, or a malformed body", body = Problem),
         (status = 404, description = "No such event or endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn redeliver_event(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<EventId>,
     Body(request): Body<RedeliverRequest>,
 ) -> ApiResult<(StatusCode, Json<Vec<DeliveryDto>>)> {
-    let queued = state.billing.webhooks().redeliver_event(&caller, &id, request.endpoint_id.as_deref()).await?;
+    let queued = state.billing.webhooks().redeliver_event(&caller, &id, request.endpoint_id.as_ref()).await?;
     Ok((StatusCode::ACCEPTED, Json(queued.iter().map(DeliveryDto::from).collect())))
 }
 
@@ -170,13 +174,14 @@ pub async fn list_endpoints(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = WebhookEndpointDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().webhook_endpoint(&caller, &id).await?, false)))
 }
@@ -195,7 +200,7 @@ pub async fn get_endpoint(
 pub async fn update_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
     Body(request): Body<EndpointRequestDto>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     let (request, status) = endpoint_request(request)?;
@@ -208,13 +213,14 @@ pub async fn update_endpoint(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn delete_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<StatusCode> {
     state.billing.webhooks().delete_webhook_endpoint(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -225,13 +231,14 @@ pub async fn delete_endpoint(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint", body = WebhookEndpointDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn disable_endpoint(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().disable_webhook_endpoint(&caller, &id).await?, false)))
 }
@@ -242,13 +249,14 @@ pub async fn disable_endpoint(
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
         (status = 200, description = "The endpoint, with its new secret", body = WebhookEndpointDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such endpoint in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn rotate_secret(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WebhookEndpointId>,
 ) -> ApiResult<Json<WebhookEndpointDto>> {
     Ok(Json(WebhookEndpointDto::new(&state.billing.webhooks().rotate_webhook_secret(&caller, &id).await?, true)))
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::idempotency::Once;
 use billing_app::purchase::{PlanPurchase, Purchase, QuotaPurchase};
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{InstanceId, OrderId, WorkspaceId};
 use billing_domain::usage::CuHours;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,7 +29,8 @@ pub struct QuotaOrderRequest {
     #[serde(default)]
     pub account_id: Option<String>,
     /// The workspace the CUs are reserved for (not pay-as-you-go).
-    pub workspace_id: String,
+    #[schema(value_type = String)]
+    pub workspace_id: WorkspaceId,
     /// CUs to reserve (at least the region's minimum).
     pub cu: u32,
     /// Whole months, within the region's range.

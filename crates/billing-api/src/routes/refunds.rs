@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_domain::ids::RefundId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -70,13 +71,14 @@ pub async fn list_refunds(
     params(("id" = String, Path, description = "Refund id")),
     responses(
         (status = 200, description = "The refund", body = RefundDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such refund in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_refund(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<RefundId>,
 ) -> ApiResult<Json<RefundDto>> {
     Ok(Json(RefundDto::from(&state.billing.unsubscriptions().refund(&caller, &id).await?)))
 }
@@ -87,6 +89,7 @@ pub async fn get_refund(
     params(("id" = String, Path, description = "Refund id")),
     responses(
         (status = 200, description = "The refund", body = RefundDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 403, description = "Not an operator key", body = Problem),
         (status = 404, description = "No such refund", body = Problem),
         (status = 422, description = "The refund is not pending", body = Problem),
@@ -95,7 +98,7 @@ pub async fn get_refund(
 pub async fn retry_refund(
     State(state): State<ApiState>,
     authed: Authed,
-    Path(id): Path<String>,
+    Path(id): Path<RefundId>,
 ) -> ApiResult<Json<RefundDto>> {
     let caller = authed.operator()?;
     Ok(Json(RefundDto::from(&state.billing.unsubscriptions().retry_refund(caller, &id).await?)))

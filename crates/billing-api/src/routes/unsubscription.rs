@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use billing_app::unsubscription::Confirmation;
 use billing_app::unsubscription::facts::Question;
 use billing_domain::change::ActionKind;
+use billing_domain::ids::UnsubscriptionId;
 
 use crate::ApiState;
 use crate::dto::{QuotaChangeRequest, QuoteDto, QuoteRequest, UnsubscribeRequest, UnsubscriptionDto};
@@ -109,13 +110,14 @@ pub async fn create_unsubscription(
     params(("id" = String, Path, description = "Unsubscription id")),
     responses(
         (status = 200, description = "The unsubscription", body = UnsubscriptionDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such unsubscription in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_unsubscription(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<UnsubscriptionId>,
 ) -> ApiResult<Json<UnsubscriptionDto>> {
     let result = state.billing.unsubscriptions().unsubscription_result(&caller, &id, false).await?;
     Ok(Json(UnsubscriptionDto::from(&result)))

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use billing_app::model::BillingMethod;
+use billing_domain::ids::WorkspaceId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -142,13 +143,14 @@ pub async fn create_workspace(
     params(("id" = String, Path, description = "Workspace id")),
     responses(
         (status = 200, description = "The workspace", body = WorkspaceDetailsDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such workspace in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_workspace(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WorkspaceId>,
 ) -> ApiResult<Json<WorkspaceDetailsDto>> {
     Ok(Json(WorkspaceDetailsDto::from(&state.billing.accounts().workspace_details(&caller, &id).await?)))
 }
@@ -167,7 +169,7 @@ pub async fn get_workspace(
 pub async fn add_job(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WorkspaceId>,
     Body(request): Body<NewJob>,
 ) -> ApiResult<(StatusCode, Json<JobDto>)> {
     let job = state.billing.accounts().add_job(&caller, &id, &request.name, &request.script).await?;
@@ -188,7 +190,7 @@ pub async fn add_job(
 pub async fn add_data_object(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WorkspaceId>,
     Body(request): Body<NewDataObject>,
 ) -> ApiResult<(StatusCode, Json<DataObjectDto>)> {
     let object = state.billing.accounts().add_data_object(&caller, &id, &request.name, request.size_bytes).await?;
@@ -202,13 +204,14 @@ pub async fn add_data_object(
     responses(
         (status = 200, description = "The archive (tar.gz)", body = BackupArchive, content_type = "application/gzip",
             headers(("Content-Disposition" = String, description = "`attachment; filename=\"<name>-jobs-<time>.tar.gz\"`"))),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such workspace in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn backup_workspace(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WorkspaceId>,
 ) -> ApiResult<Response> {
     let backup = state.billing.unsubscriptions().backup_workspace(&caller, &id).await?;
     // The file name is made of letters, digits, `.`, `-`, `_` and `~` only,
@@ -244,7 +247,7 @@ pub async fn delete_workspace(
     State(state): State<ApiState>,
     Authed(caller): Authed,
     IdempotencyKey(key): IdempotencyKey,
-    Path(id): Path<String>,
+    Path(id): Path<WorkspaceId>,
     Body(request): Body<DeleteWorkspace>,
 ) -> ApiResult<(StatusCode, crate::routes::Replayed, Json<DeletedWorkspaceDto>)> {
     let deletion = billing_app::workspace_deletion::WorkspaceDeletion {
@@ -286,7 +289,7 @@ pub struct SettlementQuery {
 pub async fn list_settlements(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<WorkspaceId>,
     Query(query): Query<SettlementQuery>,
 ) -> ApiResult<Json<Vec<SettlementDto>>> {
     let limit = PageParams { limit: query.limit }.limit()?;

@@ -144,7 +144,17 @@ async fn page_sizes_outside_one_to_a_hundred_are_refused() {
 #[tokio::test]
 async fn an_id_that_cannot_be_an_id_is_refused_as_malformed_not_looked_up() {
     let api = api().await;
-    for path in ["/api/v1/accounts/acc%20one", "/api/v1/orders/ord%2F1", "/api/v1/instances/ins%C3%BC"] {
+    for path in [
+        "/api/v1/accounts/acc%20one",
+        "/api/v1/orders/ord%2F1",
+        "/api/v1/instances/ins%C3%BC",
+        "/api/v1/workspaces/ws%20one",
+        "/api/v1/refunds/ref%20one",
+        "/api/v1/unsubscriptions/uns%20one",
+        "/api/v1/documents/doc%20one",
+        "/api/v1/events/evt%20one",
+        "/api/v1/webhook-endpoints/whe%20one",
+    ] {
         let refused = api.get(path, &api.alice.key).await;
         refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
         assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{path}: {}", refused.body);

@@ -10,7 +10,7 @@ use billing_api::{ApiSettings, ApiState, router};
 use billing_app::clock::ManualClock;
 use billing_app::model::BillingMethod;
 use billing_app::{Billing, Caller};
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
@@ -33,7 +33,7 @@ pub struct Customer {
     pub key: String,
     pub account_id: AccountId,
     pub card_id: String,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
 }
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {

@@ -148,7 +148,7 @@ async fn usage_of_an_hour_before_the_workspace_existed_is_refused_naming_the_rec
         let batch = json!({"records": [good, record("old", &ws, hour, "1")]});
         let answer = api.post("/api/v1/usage", &api.operator, batch).await;
         answer.names_field("records[1].hour_start");
-        assert!(answer.body["detail"].as_str().unwrap().contains(&ws), "{}", answer.text);
+        assert!(answer.body["detail"].as_str().unwrap().contains(ws.as_str()), "{}", answer.text);
         let text =
             format!("record_id,workspace_id,hour_start,cu_hours\nok,{ws},2026-03-03T06:00:00Z,1\nold,{ws},{hour},1\n");
         csv(&api, &api.operator, &text).await.names_field("line 3: hour_start");

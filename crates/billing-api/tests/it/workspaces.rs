@@ -66,7 +66,12 @@ async fn a_backup_is_a_gzip_attachment_with_every_script() {
         "{disposition}"
     );
     let caller = billing_app::Caller::Customer(api.alice.account_id.clone());
-    let archive = api.billing.unsubscriptions().backup_workspace(&caller, &ws).await.unwrap();
+    let archive = api
+        .billing
+        .unsubscriptions()
+        .backup_workspace(&caller, &billing_domain::ids::WorkspaceId::parse(&ws).unwrap())
+        .await
+        .unwrap();
     assert_eq!(backup.bytes, archive.bytes, "the use case's archive, byte for byte");
     assert_eq!(archive.jobs, 2);
 }

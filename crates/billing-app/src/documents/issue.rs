@@ -16,7 +16,7 @@ use super::content::{
 };
 use super::{DocumentDraft, DocumentRecord, SELLER_SETTING, SellerDetails};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::model::{Account, InstanceRecord, OrderRecord};
 use crate::store::StoreTx;
 use crate::unsubscription::records::{Refund, Unsubscription};
@@ -100,7 +100,7 @@ async fn issue(
         credit,
     };
     let record = DocumentRecord {
-        id: new_id("doc"),
+        id: mint(),
         kind: h.kind,
         number: number_token.clone(),
         year,
@@ -248,7 +248,7 @@ async fn credit_note(
     credits_invoices.dedup();
     let u = credited.unsubscription;
     let body = CreditBody {
-        unsubscription_id: u.id.clone(),
+        unsubscription_id: u.id.to_string(),
         cause: u.action.as_str().to_owned(),
         item: item(credited.instance, None),
         credits_invoices,
@@ -257,7 +257,7 @@ async fn credit_note(
             .refunds
             .iter()
             .map(|r| DestinationLine {
-                refund_id: r.id.clone(),
+                refund_id: r.id.to_string(),
                 order_id: r.order_id.to_string(),
                 from: r.from.as_str().to_owned(),
                 to: r.destination.as_str().to_owned(),

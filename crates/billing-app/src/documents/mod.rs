@@ -16,6 +16,7 @@ pub mod labels;
 pub mod pdf;
 pub mod sheet;
 
+use billing_domain::ids::DocumentId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -183,7 +184,11 @@ impl Documents {
         }
         let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
-            let cursor = tx.document(after).await?.filter(|d| caller.may_see(&d.account_id));
+            // Text that cannot be a document id names no document.
+            let cursor = match DocumentId::parse(after) {
+                Ok(after) => tx.document(&after).await?.filter(|d| caller.may_see(&d.account_id)),
+                Err(_) => None,
+            };
             if cursor.is_none() {
                 return Err(AppError::invalid("starting_after", "is not a document of this account"));
             }
@@ -192,13 +197,13 @@ impl Documents {
     }
 
     /// One document.
-    pub async fn document(&self, caller: &Caller, id: &str) -> AppResult<DocumentRecord> {
+    pub async fn document(&self, caller: &Caller, id: &DocumentId) -> AppResult<DocumentRecord> {
         let found = self.core.read().await?.document(id).await?;
         visible(caller, "document", id, found, |d| &d.account_id)
     }
 
     /// One document as a printable HTML page.
-    pub async fn document_html(&self, caller: &Caller, id: &str) -> AppResult<(DocumentRecord, String)> {
+    pub async fn document_html(&self, caller: &Caller, id: &DocumentId) -> AppResult<(DocumentRecord, String)> {
         let doc = self.document(caller, id).await?;
         let page = html::render_html(&doc.parsed()?, &doc.sha256)?;
         Ok((doc, page))
@@ -206,7 +211,7 @@ impl Documents {
 
     /// One document as an A4 PDF. Rendering is CPU work, so it runs on a
     /// blocking thread.
-    pub async fn document_pdf(&self, caller: &Caller, id: &str) -> AppResult<(DocumentRecord, Vec<u8>)> {
+    pub async fn document_pdf(&self, caller: &Caller, id: &DocumentId) -> AppResult<(DocumentRecord, Vec<u8>)> {
         let doc = self.document(caller, id).await?;
         let content = doc.parsed()?;
         let sha = doc.sha256.clone();

@@ -1,6 +1,6 @@
 //! Billing documents as stored.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, DocumentId, EventId};
 use billing_domain::money::Money;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ pub enum DocumentKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentRecord {
     /// Id, `doc_…`.
-    pub id: String,
+    pub id: DocumentId,
     /// Invoice or credit note.
     pub kind: DocumentKind,
     /// E.g. `INV-2026-000001`.
@@ -64,7 +64,7 @@ pub struct DocumentDraft {
     pub sha_token: String,
     /// The `document.issued` event written with the draft, whose data holds
     /// the tokens.
-    pub event_id: String,
+    pub event_id: EventId,
 }
 
 /// Which documents to list.

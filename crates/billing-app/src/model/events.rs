@@ -1,6 +1,6 @@
 //! Events as stored.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -61,7 +61,7 @@ impl std::str::FromStr for EventType {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// Id, `evt_…`, stable forever; also the `webhook-id` of its deliveries.
-    pub id: String,
+    pub id: EventId,
     /// What happened.
     pub event_type: EventType,
     /// The account it concerns.

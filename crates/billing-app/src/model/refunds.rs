@@ -2,7 +2,7 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -46,7 +46,7 @@ pub struct StoredQuote {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unsubscription {
     /// Id, `uns_…`.
-    pub id: String,
+    pub id: UnsubscriptionId,
     /// Owner.
     pub account_id: AccountId,
     /// The instance given back.
@@ -144,9 +144,9 @@ impl RefundStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refund {
     /// Id, `ref_…`.
-    pub id: String,
+    pub id: RefundId,
     /// The unsubscription it belongs to.
-    pub unsubscription_id: String,
+    pub unsubscription_id: UnsubscriptionId,
     /// Owner.
     pub account_id: AccountId,
     /// The order refunded.
@@ -169,7 +169,7 @@ pub struct Refund {
     /// Where it is.
     pub status: RefundStatus,
     /// The failed refund this one replaces.
-    pub rerouted_from: Option<String>,
+    pub rerouted_from: Option<RefundId>,
     /// The channel's reason for a failure.
     pub failure: Option<String>,
     /// How many times a worker has taken it up.
@@ -190,7 +190,7 @@ pub struct RefundFilter {
     /// Only in this status.
     pub status: Option<RefundStatus>,
     /// Only of this unsubscription.
-    pub unsubscription_id: Option<String>,
+    pub unsubscription_id: Option<UnsubscriptionId>,
     /// Only created at or after.
     pub from: Option<DateTime<Utc>>,
     /// Only created before.

@@ -1,7 +1,7 @@
 //! Usage as settling reads it, as bills show it, and as the stream refuses it.
 
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -30,7 +30,7 @@ pub struct UsageFacts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageWorkspace {
     /// Id, `ws_…`.
-    pub id: String,
+    pub id: WorkspaceId,
     /// Owner.
     pub account_id: AccountId,
     /// Region it runs in.
@@ -74,7 +74,7 @@ pub struct UsageRange {
     /// The day after the last.
     pub to: NaiveDate,
     /// Only this workspace.
-    pub workspace_id: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
     /// Only rows after this one.
     pub after: Option<UsageCursor>,
     /// At most this many.
@@ -87,7 +87,7 @@ pub struct UsageDay {
     /// The local date in the account's billing zone.
     pub date: NaiveDate,
     /// The workspace.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     /// Its name (kept after it was deleted).
     pub workspace_name: String,
     /// Everything used.
@@ -108,5 +108,5 @@ pub struct UsageCursor {
     /// The date of the last row already read.
     pub date: NaiveDate,
     /// Its workspace.
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
 }

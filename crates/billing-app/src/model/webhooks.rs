@@ -1,6 +1,6 @@
 //! Webhook endpoints and their deliveries, as stored.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId, WebhookEndpointId};
 use chrono::{DateTime, Utc};
 
 use crate::model::events::{Event, EventType};
@@ -18,7 +18,7 @@ pub enum EndpointStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookEndpoint {
     /// Id, `whe_…`.
-    pub id: String,
+    pub id: WebhookEndpointId,
     /// The account whose events it receives; `None` for an operator's
     /// endpoint, which receives every account's.
     pub account_id: Option<AccountId>,
@@ -64,9 +64,9 @@ pub struct Delivery {
     /// Id.
     pub id: String,
     /// The event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The endpoint.
-    pub endpoint_id: String,
+    pub endpoint_id: WebhookEndpointId,
     /// Where it stands.
     pub status: DeliveryStatus,
     /// Attempts made (counted when claimed).
@@ -96,9 +96,9 @@ pub struct DeliveryAttempt {
     /// The delivery.
     pub delivery_id: String,
     /// The event.
-    pub event_id: String,
+    pub event_id: EventId,
     /// The endpoint.
-    pub endpoint_id: String,
+    pub endpoint_id: WebhookEndpointId,
     /// When it was sent.
     pub attempted_at: DateTime<Utc>,
     /// The HTTP status answered, if any.

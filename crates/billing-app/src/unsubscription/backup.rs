@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use billing_domain::ids::WorkspaceId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -87,7 +88,7 @@ pub fn build_backup(workspace: &Workspace, jobs: &[Job], at: DateTime<Utc>) -> A
 
 impl Unsubscriptions {
     /// The backup archive of a workspace's job scripts.
-    pub async fn backup_workspace(&self, caller: &Caller, workspace_id: &str) -> AppResult<Backup> {
+    pub async fn backup_workspace(&self, caller: &Caller, workspace_id: &WorkspaceId) -> AppResult<Backup> {
         let now = self.core.now();
         let mut tx = self.core.read().await?;
         let workspace = workspace_of(&mut *tx, caller, workspace_id).await?;

@@ -7,7 +7,7 @@ use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Commodity;
 use billing_domain::change::{ActionKind, release_tranche};
 use billing_domain::destination::Destination;
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{InstanceId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::quote::{InstanceStatus, Quote, QuoteLine};
@@ -23,7 +23,7 @@ use crate::core::{Caller, Core, audit, visible};
 use crate::documents::issue::{Credited, audit_ref, issue_credit_note};
 use crate::error::{AppError, AppResult};
 use crate::events::EventType;
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::ledger::{self, Movement, REVENUE_PREPAID, customer_balance};
 use crate::model::{
     BenefitStatus, BillingMethod, InstanceRecord, InstanceState, OrderRecord, QueueStatus, QuotaChange, Tombstone,
@@ -179,7 +179,7 @@ impl Unsubscriptions {
         let now = self.core.now();
         let hash = fingerprint(c);
         // The key's answer is the unsubscription's id, chosen before the work.
-        let id = new_id("uns");
+        let id: UnsubscriptionId = mint();
         // Read before the transaction: making the key takes a write of its own.
         let quote = self.quote_keys().await?.open(&c.quote_id, now);
         if let Some(q) = quote.as_ref().filter(|q| !accepted.contains(&q.action)) {
@@ -190,9 +190,9 @@ impl Unsubscriptions {
             return Err(AppError::invalid("quote_id", message));
         }
         let mut tx = self.core.begin().await?;
-        if let Some(first) = self.core.claim_key(&mut *tx, caller, key, &hash, Some(&id)).await? {
+        if let Some(first) = self.core.claim_key(&mut *tx, caller, key, &hash, Some(id.as_str())).await? {
             drop(tx);
-            return self.unsubscription_result(caller, &first, true).await;
+            return self.unsubscription_result(caller, &UnsubscriptionId::trusted(first), true).await;
         }
         let quote = visible(caller, "quote", &c.quote_id, quote, |q| &q.account_id)?;
         let result = self.execute(&mut *tx, caller, c, quote, &id, now).await?;
@@ -204,13 +204,13 @@ impl Unsubscriptions {
     pub async fn unsubscription_result(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &UnsubscriptionId,
         replayed: bool,
     ) -> AppResult<UnsubscriptionResult> {
         let mut tx = self.core.read().await?;
         let found = tx.unsubscription(id).await?;
         let unsubscription = visible(caller, "unsubscription", id, found, |u| &u.account_id)?;
-        let filter = RefundFilter { unsubscription_id: Some(id.to_owned()), limit: 1000, ..RefundFilter::default() };
+        let filter = RefundFilter { unsubscription_id: Some(id.clone()), limit: 1000, ..RefundFilter::default() };
         let mut refunds = tx.refunds(&filter).await?;
         refunds.reverse();
         let instance = tx.instance(&unsubscription.instance_id).await?;
@@ -229,7 +229,7 @@ impl Unsubscriptions {
         caller: &Caller,
         c: &Confirmation,
         quote: StoredQuote,
-        id: &str,
+        id: &UnsubscriptionId,
         now: DateTime<Utc>,
     ) -> AppResult<UnsubscriptionResult> {
         let Rechecked { facts, recomputed, deletes } = self.recheck(tx, c, &quote, now).await?;
@@ -369,14 +369,14 @@ pub fn next_hour(now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
 async fn change_quota(
     tx: &mut (dyn StoreTx + '_),
     record: &InstanceRecord,
-    unsubscription_id: &str,
+    unsubscription_id: &UnsubscriptionId,
     before: u32,
     after: u32,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let change = QuotaChange {
         instance_id: record.id.clone(),
-        unsubscription_id: unsubscription_id.to_owned(),
+        unsubscription_id: unsubscription_id.clone(),
         effective_from: next_hour(now)?,
         quota_cu_before: before,
         quota_cu_after: after,
@@ -412,7 +412,7 @@ async fn take_instance(tx: &mut (dyn StoreTx + '_), id: &InstanceId, to: Instanc
 /// the quote) had refunded before.
 async fn record_unsubscription(
     tx: &mut (dyn StoreTx + '_),
-    id: &str,
+    id: &UnsubscriptionId,
     facts: &QuoteFacts,
     stored: &StoredQuote,
     quote: &Quote,
@@ -443,7 +443,7 @@ async fn record_unsubscription(
     }
     let record = &facts.record;
     let unsubscription = Unsubscription {
-        id: id.to_owned(),
+        id: id.clone(),
         account_id: record.account_id.clone(),
         instance_id: record.id.clone(),
         order_id: stored.order_id.clone(),
@@ -534,7 +534,7 @@ pub(crate) async fn create_refunds(
             order.tenders.get(d.tender_index).ok_or_else(|| AppError::internal("destination without tender"))?;
         let to_balance = d.to == PaymentMethodKind::Balance;
         let refund = Refund {
-            id: new_id("ref"),
+            id: mint(),
             unsubscription_id: unsubscription.id.clone(),
             account_id: account_id.clone(),
             order_id: order.id.clone(),

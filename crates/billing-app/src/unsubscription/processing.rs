@@ -9,6 +9,7 @@
 //! refund's id, which a channel must treat as an idempotency key — asking
 //! again returns the first answer instead of sending the money again.
 
+use billing_domain::ids::RefundId;
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -18,7 +19,7 @@ use crate::channel::bounded;
 pub use crate::channel::{ChannelAnswer, ChannelRefund, PaymentChannel};
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::ledger::{self, Movement, customer_balance};
 use crate::store::StoreTx;
 use crate::unsubscription::Unsubscriptions;
@@ -115,7 +116,7 @@ impl Unsubscriptions {
             }
             let refund = refund.clone();
             let request = ChannelRefund {
-                refund_id: refund.id.clone(),
+                refund_id: refund.id.to_string(),
                 method: refund.destination,
                 payment_method_id: refund.payment_method_id.clone(),
                 charge_id: refund.charge_id.clone(),
@@ -173,7 +174,10 @@ impl Unsubscriptions {
         let mut tx = self.core.read().await?;
         if let Some(after) = &filter.starting_after {
             // Another account's refund is as unknown as a missing one.
-            let cursor = tx.refund(after).await?.filter(|r| caller.may_see(&r.account_id));
+            let cursor = match RefundId::parse(after) {
+                Ok(after) => tx.refund(&after).await?.filter(|r| caller.may_see(&r.account_id)),
+                Err(_) => None,
+            };
             if cursor.is_none() {
                 return Err(AppError::invalid("starting_after", "is not a refund of this account"));
             }
@@ -182,13 +186,13 @@ impl Unsubscriptions {
     }
 
     /// One refund.
-    pub async fn refund(&self, caller: &Caller, id: &str) -> AppResult<Refund> {
+    pub async fn refund(&self, caller: &Caller, id: &RefundId) -> AppResult<Refund> {
         let found = self.core.read().await?.refund(id).await?;
         visible(caller, "refund", id, found, |r| &r.account_id)
     }
 
     /// Makes a stuck refund claimable again at once (operators only).
-    pub async fn retry_refund(&self, caller: &Caller, id: &str) -> AppResult<Refund> {
+    pub async fn retry_refund(&self, caller: &Caller, id: &RefundId) -> AppResult<Refund> {
         caller.require_operator()?;
         let now = self.core.now();
         let mut tx = self.core.begin().await?;
@@ -238,7 +242,7 @@ async fn reroute(
         return Ok(false);
     }
     let replacement = Refund {
-        id: new_id("ref"),
+        id: mint(),
         destination: PaymentMethodKind::Balance,
         payment_method_id: None,
         charge_id: None,

@@ -2,7 +2,7 @@
 //! them, and valid for the policy's quote lifetime.
 
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{InstanceId, OrderId, WorkspaceId};
 use billing_domain::quote::{Quote, RefundType};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -100,7 +100,7 @@ pub(crate) async fn deletion_preview(
     record: &InstanceRecord,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Tombstone>> {
-    let Some(workspace_id) = record.workspace_id.as_deref().filter(|_| record.quota_cu.is_some()) else {
+    let Some(workspace_id) = record.workspace_id.as_ref().filter(|_| record.quota_cu.is_some()) else {
         return Ok(None);
     };
     let Some((workspace, [jobs, data_objects, queues])) = tx.workspace_with_counts(workspace_id).await? else {
@@ -217,7 +217,7 @@ impl Unsubscriptions {
     /// Quotes deleting a workspace: the unsubscription of its quota. A
     /// workspace without a prepaid quota has nothing to refund
     /// (`NOT_PREPAID`); it is deleted without an unsubscription.
-    pub async fn quote_workspace_deletion(&self, caller: &Caller, workspace_id: &str) -> AppResult<QuoteView> {
+    pub async fn quote_workspace_deletion(&self, caller: &Caller, workspace_id: &WorkspaceId) -> AppResult<QuoteView> {
         let quota = {
             let mut tx = self.core.read().await?;
             crate::workspaces::workspace_of(&mut *tx, caller, workspace_id).await?;

@@ -10,7 +10,7 @@
 //! with `Retry-After`. `410 Gone` disables the endpoint, and so does failing
 //! for three days running; either writes a `webhook_endpoint.disabled` event.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId, WebhookEndpointId};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -173,7 +173,7 @@ impl Webhooks {
         tx.commit().await?;
         let mut report = DeliveryReport { claimed: jobs.len(), ..DeliveryReport::default() };
         let mut running = tokio::task::JoinSet::new();
-        let gone = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let gone = Arc::new(std::sync::Mutex::new(Vec::<WebhookEndpointId>::new()));
         for job in jobs {
             while running.len() >= concurrency.clamp(1, 64) {
                 count(&mut report, running.join_next().await);
@@ -203,7 +203,7 @@ impl Webhooks {
         worker: &str,
         sender: &dyn WebhookSender,
         job: &DeliveryJob,
-        gone: &std::sync::Mutex<Vec<String>>,
+        gone: &std::sync::Mutex<Vec<WebhookEndpointId>>,
     ) -> AppResult<DeliveryStatus> {
         let disabled_now = gone.lock().map(|g| g.contains(&job.endpoint.id)).unwrap_or(false);
         if job.endpoint.status == EndpointStatus::Disabled || disabled_now {
@@ -219,7 +219,7 @@ impl Webhooks {
         let signature = signature::signature_header(&secrets, &job.event.id, timestamp, &body)
             .map_err(|e| AppError::internal(format!("endpoint {}: {e}", job.endpoint.id)))?;
         let request =
-            WebhookRequest { url: job.endpoint.url.clone(), id: job.event.id.clone(), timestamp, signature, body };
+            WebhookRequest { url: job.endpoint.url.clone(), id: job.event.id.to_string(), timestamp, signature, body };
         let sent = self.core.clock.instant();
         let answer = sender.send(&request).await;
         let took = self.core.clock.instant().saturating_duration_since(sent);
@@ -284,8 +284,8 @@ impl Webhooks {
     pub async fn redeliver_event(
         &self,
         caller: &Caller,
-        event_id: &str,
-        endpoint_id: Option<&str>,
+        event_id: &EventId,
+        endpoint_id: Option<&WebhookEndpointId>,
     ) -> AppResult<Vec<Delivery>> {
         let now = self.core.now();
         let mut tx = self.core.begin().await?;
@@ -318,7 +318,7 @@ impl Webhooks {
     }
 
     /// An event's delivery attempts, newest first.
-    pub async fn delivery_attempts(&self, caller: &Caller, event_id: &str) -> AppResult<Vec<DeliveryAttempt>> {
+    pub async fn delivery_attempts(&self, caller: &Caller, event_id: &EventId) -> AppResult<Vec<DeliveryAttempt>> {
         let mut tx = self.core.read().await?;
         let found = tx.event(event_id).await?;
         visible(caller, "event", event_id, found, |e| &e.account_id)?;
@@ -332,7 +332,7 @@ impl Webhooks {
     pub async fn endpoint_attempts(
         &self,
         caller: &Caller,
-        endpoint_id: &str,
+        endpoint_id: &WebhookEndpointId,
         limit: i64,
     ) -> AppResult<Vec<DeliveryAttempt>> {
         self.webhook_endpoint(caller, endpoint_id).await?;
@@ -394,7 +394,12 @@ async fn after_failure(
 }
 
 /// Disables an endpoint the service gave up on, with an event saying so.
-async fn disable_endpoint(tx: &mut (dyn StoreTx + '_), id: &str, reason: &str, now: DateTime<Utc>) -> AppResult<()> {
+async fn disable_endpoint(
+    tx: &mut (dyn StoreTx + '_),
+    id: &WebhookEndpointId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let Some(mut endpoint) = tx.webhook_endpoint(id).await? else { return Ok(()) };
     if endpoint.status == EndpointStatus::Disabled {
         return Ok(());

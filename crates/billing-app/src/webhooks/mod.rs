@@ -7,7 +7,7 @@ pub mod address;
 pub mod delivery;
 pub mod signature;
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WebhookEndpointId};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -15,7 +15,7 @@ use crate::core::Core;
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventType, MAX_TYPES};
-use crate::ids::new_id;
+use crate::ids::mint;
 pub use crate::model::webhooks::{EndpointStatus, WebhookEndpoint};
 
 /// Events and their delivery: the event log, webhook endpoints and the
@@ -140,7 +140,7 @@ impl Webhooks {
             return Err(AppError::state(format!("at most {MAX_ENDPOINTS} webhook endpoints per account")));
         }
         let endpoint = WebhookEndpoint {
-            id: new_id("whe"),
+            id: mint(),
             account_id,
             url: request.url,
             event_types: request.event_types,
@@ -173,7 +173,7 @@ impl Webhooks {
     }
 
     /// One endpoint.
-    pub async fn webhook_endpoint(&self, caller: &Caller, id: &str) -> AppResult<WebhookEndpoint> {
+    pub async fn webhook_endpoint(&self, caller: &Caller, id: &WebhookEndpointId) -> AppResult<WebhookEndpoint> {
         let found = self.core.read().await?.webhook_endpoint(id).await?;
         visible(caller, "webhook endpoint", id, found, |e| owner(e))
     }
@@ -183,7 +183,7 @@ impl Webhooks {
     pub async fn update_webhook_endpoint(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &WebhookEndpointId,
         request: EndpointRequest,
         status: Option<EndpointStatus>,
     ) -> AppResult<WebhookEndpoint> {
@@ -201,7 +201,11 @@ impl Webhooks {
     }
 
     /// Disables an endpoint: it receives nothing until enabled again.
-    pub async fn disable_webhook_endpoint(&self, caller: &Caller, id: &str) -> AppResult<WebhookEndpoint> {
+    pub async fn disable_webhook_endpoint(
+        &self,
+        caller: &Caller,
+        id: &WebhookEndpointId,
+    ) -> AppResult<WebhookEndpoint> {
         self.change_endpoint(caller, id, "webhook_endpoint.disabled", |endpoint, now| {
             set_status(endpoint, EndpointStatus::Disabled, "by_request");
             endpoint.updated_at = now;
@@ -211,7 +215,7 @@ impl Webhooks {
 
     /// Gives an endpoint a new secret; the old one still signs for
     /// [`ROTATION_OVERLAP`]. Answers the endpoint with its new secret.
-    pub async fn rotate_webhook_secret(&self, caller: &Caller, id: &str) -> AppResult<WebhookEndpoint> {
+    pub async fn rotate_webhook_secret(&self, caller: &Caller, id: &WebhookEndpointId) -> AppResult<WebhookEndpoint> {
         self.change_endpoint(caller, id, "webhook_endpoint.secret_rotated", |endpoint, now| {
             let old = std::mem::replace(&mut endpoint.secret, signature::new_secret());
             endpoint.previous_secret = Some(old);
@@ -222,7 +226,7 @@ impl Webhooks {
     }
 
     /// Deletes an endpoint and the deliveries still waiting for it.
-    pub async fn delete_webhook_endpoint(&self, caller: &Caller, id: &str) -> AppResult<()> {
+    pub async fn delete_webhook_endpoint(&self, caller: &Caller, id: &WebhookEndpointId) -> AppResult<()> {
         let now = self.core.now();
         let mut tx = self.core.begin().await?;
         let found = tx.webhook_endpoint(id).await?;
@@ -236,7 +240,7 @@ impl Webhooks {
     async fn change_endpoint(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &WebhookEndpointId,
         action: &str,
         change: impl FnOnce(&mut WebhookEndpoint, DateTime<Utc>),
     ) -> AppResult<WebhookEndpoint> {

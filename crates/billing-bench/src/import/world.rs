@@ -78,14 +78,14 @@ async fn seed_account(billing: &Billing, index: usize) -> anyhow::Result<Vec<Str
     for n in 0..WORKSPACES_PER_ACCOUNT {
         let method = if n < 2 { BillingMethod::Hybrid } else { BillingMethod::PayAsYouGo };
         let ws = billing.accounts().create_workspace(&caller, &account.id, &sg.id, &format!("ws{n}"), method).await?;
-        workspaces.push(ws.id);
+        workspaces.push(ws.id.into_string());
     }
     if index.is_multiple_of(2) {
         let cu = 25 * (1 + (index as u32 / 2) % 4);
         let price = quota_list_price(&sg, cu, 1)?;
         let request = QuotaPurchase {
             account_id: account.id.clone(),
-            workspace_id: workspaces[0].clone(),
+            workspace_id: billing_domain::ids::WorkspaceId::trusted(workspaces[0].clone()),
             cu,
             months: 1,
             benefit_ids: Vec::new(),

@@ -7,6 +7,7 @@ use axum::extract::{RawQuery, State};
 use billing_app::AppResult;
 use billing_app::bills::{UsageCursor, UsageDay, UsageQuery};
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::WorkspaceId;
 use billing_domain::money::Money;
 use billing_domain::usage::CuHours;
 use chrono::{Datelike, NaiveDate};
@@ -26,7 +27,7 @@ const PAGE: i64 = 1000;
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub workspace: Option<String>,
+    pub workspace: Option<WorkspaceId>,
 }
 
 impl Period {
@@ -40,7 +41,7 @@ impl Period {
             Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map_err(|_| billing_app::AppError::invalid(field, format!("{text:?} is not a date (YYYY-MM-DD)"))),
         };
-        let workspace = query.get("workspace").filter(|w| !w.is_empty()).map(str::to_owned);
+        let workspace = query.get("workspace").filter(|w| !w.is_empty()).map(crate::page::parse_id).transpose()?;
         Ok(Period { from: date("from", month)?, to: date("to", next)?, workspace })
     }
 
@@ -189,8 +190,8 @@ pub async fn page(
         workspaces: workspaces
             .into_iter()
             .map(|w| WorkspaceOption {
-                selected: period.workspace.as_deref() == Some(w.id.as_str()),
-                id: w.id,
+                selected: period.workspace.as_ref() == Some(&w.id),
+                id: w.id.into_string(),
                 name: w.name,
             })
             .collect(),
@@ -199,7 +200,7 @@ pub async fn page(
             .iter()
             .map(|r| {
                 let sums = [r.usage, r.quota, r.plan, r.pay_as_you_go];
-                row(l, fmt::date(l, r.date), r.workspace_name.clone(), r.workspace_id.clone(), sums, r.charge)
+                row(l, fmt::date(l, r.date), r.workspace_name.clone(), r.workspace_id.to_string(), sums, r.charge)
             })
             .collect(),
         total: row(l, String::new(), String::new(), String::new(), sums, charge),

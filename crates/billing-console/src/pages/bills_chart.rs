@@ -125,7 +125,7 @@ mod tests {
     fn day(date: &str, quota: i64, plan: i64, payg: i64) -> UsageDay {
         UsageDay {
             date: date.parse().unwrap(),
-            workspace_id: "ws_a".into(),
+            workspace_id: billing_domain::ids::WorkspaceId::trusted("ws_a"),
             workspace_name: "etl".into(),
             usage: CuHours::from_whole(quota + plan + payg),
             quota: CuHours::from_whole(quota),

@@ -67,7 +67,7 @@ async fn render(
     let l = session.locale;
     let record: InstanceRecord = billing.purchases().instance(&session.caller, instance_id).await?;
     let region = billing.operations().region(&record.region_id).await?;
-    let workspace_name = match record.workspace_id.as_deref() {
+    let workspace_name = match record.workspace_id.as_ref() {
         Some(ws) => billing
             .accounts()
             .workspace_details(&session.caller, ws)
@@ -180,7 +180,7 @@ pub async fn confirm(
     if stored.action == ActionKind::SwitchToPayAsYouGo {
         let record =
             billing.purchases().instance(&session.caller, &stored.instance_id).await.map_err(|e| session.fail(e))?;
-        let workspace = match record.workspace_id.as_deref() {
+        let workspace = match record.workspace_id.as_ref() {
             Some(ws) => billing.accounts().workspace_details(&session.caller, ws).await.map(|d| d.workspace.name).ok(),
             None => None,
         };

@@ -10,13 +10,14 @@ use axum::http::StatusCode;
 use billing_app::AppError;
 use billing_app::model::BillingMethod;
 use billing_app::workspace_deletion::{DeletionPreview, WorkspaceDeletion};
+use billing_domain::ids::WorkspaceId;
 use billing_domain::reason::ReasonCode;
 
 use super::review;
 use crate::auth::{Customer, Session};
 use crate::forms::FormData;
 use crate::i18n::Locale;
-use crate::page::{Layout, PageResult, html, see_other};
+use crate::page::{Layout, PageResult, html, parse_id, see_other};
 use crate::state::ConsoleState;
 
 #[derive(Template)]
@@ -65,7 +66,7 @@ fn page(session: &Session, preview: DeletionPreview, typed: &str, error: Option<
     DeletePage {
         layout: session.layout(&l.t("delete-title"), "/console/workspaces"),
         why: why(l, &preview),
-        workspace_id: preview.workspace.id,
+        workspace_id: preview.workspace.id.into_string(),
         name: preview.workspace.name,
         warning: l.t_args(
             "delete-warning",
@@ -88,6 +89,7 @@ pub async fn form(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
+    let id: WorkspaceId = parse_id(&id).map_err(|e| session.fail(e))?;
     match state.billing.unsubscriptions().workspace_deletion_preview(&session.caller, &id).await {
         Ok(preview) => Ok(html(&page(&session, preview, "", None))),
         Err(AppError::QuotaRefundable { instance_id }) => review::quota_review(&state, &session, &instance_id).await,
@@ -103,6 +105,7 @@ pub async fn submit(
     Path(id): Path<String>,
     body: Bytes,
 ) -> PageResult {
+    let id: WorkspaceId = parse_id(&id).map_err(|e| session.fail(e))?;
     let form = FormData::parse(&body);
     let typed = form.text("confirm_name");
     let error = if form.text("terms") == "accepted" {

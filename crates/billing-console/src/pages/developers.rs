@@ -9,11 +9,12 @@ use billing_app::events::EventType;
 use billing_app::webhooks::{EndpointRequest, EndpointStatus, WebhookEndpoint};
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::EventId;
 
 use crate::auth::{Customer, Operator};
 use crate::fmt;
 use crate::forms::FormData;
-use crate::page::{Layout, PageResult, html, see_other};
+use crate::page::{Layout, PageResult, html, parse_id, see_other};
 use crate::state::ConsoleState;
 
 /// Attempts shown per endpoint.
@@ -56,7 +57,7 @@ async fn endpoint_rows(
             (EndpointStatus::Disabled, _) => l.t("webhook-disabled"),
         };
         rows.push(EndpointRow {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             url: e.url.clone(),
             account: e.account_id.as_ref().map_or_else(|| l.t("webhook-every-account"), ToString::to_string),
             types: if e.event_types.is_empty() {
@@ -69,7 +70,7 @@ async fn endpoint_rows(
             attempts: attempts
                 .iter()
                 .map(|a| AttemptRow {
-                    event_id: a.event_id.clone(),
+                    event_id: a.event_id.to_string(),
                     at: fmt::date_time(l, zone, a.attempted_at),
                     outcome: match (a.status_code, &a.error) {
                         (Some(code), _) => format!("HTTP {code}"),
@@ -146,6 +147,7 @@ pub async fn redeliver(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
+    let id: EventId = parse_id(&id).map_err(|e| session.fail(e))?;
     state.billing.webhooks().redeliver_event(&session.caller, &id, None).await.map_err(|e| session.fail(e))?;
     Ok(see_other("/console/developers"))
 }

@@ -10,12 +10,13 @@ use billing_app::AppResult;
 use billing_app::documents::html::{Linked, escape, render_html_linked};
 use billing_app::documents::labels::{Label, Labels};
 use billing_app::documents::{DocumentFilter, DocumentKind, DocumentRecord};
+use billing_domain::ids::DocumentId;
 
 use crate::auth::Session;
 use crate::fmt;
 use crate::forms::FormData;
 use crate::i18n::Locale;
-use crate::page::{Layout, PageError, PageResult, html, see_other};
+use crate::page::{Layout, PageError, PageResult, html, parse_id, see_other};
 use crate::state::ConsoleState;
 
 /// Most documents listed on one page.
@@ -34,7 +35,7 @@ pub struct DocumentRow {
 
 fn row(l: crate::i18n::Locale, d: &DocumentRecord, zone: billing_domain::calendar::BillingZone) -> DocumentRow {
     DocumentRow {
-        id: d.id.clone(),
+        id: d.id.to_string(),
         number: d.number.clone(),
         kind: l.t(match d.kind {
             DocumentKind::Invoice => "documents-kind-invoice",
@@ -92,6 +93,7 @@ impl Labels for DocumentWords {
 /// `GET /console/documents/{id}`: the printable page, its labels in the
 /// reader's language around the content as issued.
 pub async fn show(State(state): State<ConsoleState>, session: Session, Path(id): Path<String>) -> PageResult {
+    let id: DocumentId = parse_id(&id).map_err(|e| session.fail(e))?;
     let doc = state.billing.documents().document(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let content = doc.parsed().map_err(|e| session.fail(e))?;
     let l = session.locale;
@@ -113,6 +115,7 @@ pub async fn show(State(state): State<ConsoleState>, session: Session, Path(id):
 
 /// `GET /console/documents/{id}/pdf`.
 pub async fn pdf(State(state): State<ConsoleState>, session: Session, Path(id): Path<String>) -> PageResult {
+    let id: DocumentId = parse_id(&id).map_err(|e| session.fail(e))?;
     let (doc, bytes) =
         state.billing.documents().document_pdf(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let disposition = format!("attachment; filename=\"{}.pdf\"", doc.number);

@@ -63,7 +63,7 @@ impl Export {
             Export::Refunds(filter) => {
                 let filter = RefundFilter { starting_after: after.map(str::to_owned), limit: PAGE, ..filter.clone() };
                 let refunds = billing.unsubscriptions().refunds(caller, filter).await?;
-                Ok((refunds.iter().map(|r| refund_row(r, zone)).collect(), refunds.last().map(|r| r.id.clone())))
+                Ok((refunds.iter().map(|r| refund_row(r, zone)).collect(), refunds.last().map(|r| r.id.to_string())))
             }
         }
     }

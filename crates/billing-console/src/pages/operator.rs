@@ -9,6 +9,7 @@ use billing_app::settings::MAX_CLOCK_JUMP;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
+use billing_domain::ids::RefundId;
 use billing_domain::policy::PolicyDuration;
 
 use super::operator_accounts::{encode, zone_label, zone_of};
@@ -18,7 +19,7 @@ use crate::auth::Operator;
 use crate::fmt;
 use crate::forms::FormData;
 use crate::i18n::Locale;
-use crate::page::{Layout, PageResult, html, see_other};
+use crate::page::{Layout, PageResult, html, parse_id, see_other};
 use crate::state::ConsoleState;
 
 /// Jumps offered by the clock form.
@@ -122,10 +123,13 @@ async fn search(billing: &Billing, caller: &Caller, l: Locale, q: &str) -> AppRe
     if q.is_empty() {
         return Ok(Search::Everything);
     }
-    match billing.unsubscriptions().refund(caller, q).await {
-        Ok(refund) => return Ok(Search::Refund(refund.id)),
-        Err(AppError::NotFound { .. }) => {}
-        Err(e) => return Err(e),
+    // Text that cannot be a refund id names no refund.
+    if let Ok(id) = RefundId::parse(q) {
+        match billing.unsubscriptions().refund(caller, &id).await {
+            Ok(refund) => return Ok(Search::Refund(refund.id.into_string())),
+            Err(AppError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(match find_account(billing, caller, q).await? {
         Ok(account) => Search::Account(account),
@@ -209,6 +213,7 @@ pub async fn refund(
     let billing = &state.billing;
     let caller = &session.caller;
     let load = async {
+        let id: RefundId = parse_id(&id)?;
         let refund = billing.unsubscriptions().refund(caller, &id).await?;
         let account = billing.accounts().account(caller, &refund.account_id).await?;
         let zone = zone_of(billing, account.currency).await?;
@@ -219,7 +224,7 @@ pub async fn refund(
             layout: Layout::default(),
             row,
             zone: zone_label(zone, billing.now()),
-            rerouted_from: refund.rerouted_from,
+            rerouted_from: refund.rerouted_from.map(RefundId::into_string),
         })
     };
     let mut page = load.await.map_err(|e| session.fail(e))?;
@@ -233,6 +238,7 @@ pub async fn retry(
     Operator(session): Operator,
     Path(id): Path<String>,
 ) -> PageResult {
+    let id: RefundId = parse_id(&id).map_err(|e| session.fail(e))?;
     let refund =
         state.billing.unsubscriptions().retry_refund(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     Ok(see_other(&format!("/console/operator/refunds?status=pending&retried={}", refund.id)))

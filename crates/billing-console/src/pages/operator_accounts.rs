@@ -11,7 +11,7 @@ use billing_app::model::{Account, PaymentMethod};
 use billing_app::unsubscription::records::RefundFilter;
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 
@@ -193,10 +193,11 @@ async fn instance_rows(
     zone: BillingZone,
 ) -> AppResult<Vec<InstanceRow>> {
     let instances = billing.purchases().instances(caller, Some(&account.id)).await?;
-    let mut ids: Vec<&str> = instances.iter().take(INSTANCES_SHOWN).filter_map(|i| i.workspace_id.as_deref()).collect();
+    let mut ids: Vec<&WorkspaceId> =
+        instances.iter().take(INSTANCES_SHOWN).filter_map(|i| i.workspace_id.as_ref()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let workspaces: HashMap<String, String> = billing
+    let workspaces: HashMap<WorkspaceId, String> = billing
         .operations()
         .workspace_names(caller, &account.id, &ids)
         .await?
@@ -211,7 +212,7 @@ async fn instance_rows(
             workspace: i
                 .workspace_id
                 .as_ref()
-                .map_or_else(|| "—".to_owned(), |w| workspaces.get(w).cloned().unwrap_or_else(|| w.clone())),
+                .map_or_else(|| "—".to_owned(), |w| workspaces.get(w).cloned().unwrap_or_else(|| w.to_string())),
             size: match (i.quota_cu, i.capacity) {
                 (Some(cu), _) => l.t1("cu-count", "cu", cu),
                 (None, Some(c)) => l.t1("cu-hours-count", "amount", fmt::cu_hours(c)),

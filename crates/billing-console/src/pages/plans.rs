@@ -247,7 +247,7 @@ pub async fn instance(
             Commodity::SparkReserved => timeline_of(billing, caller, &id, l).await?,
             Commodity::SparkResourcePlan => (None, Vec::new()),
         };
-        let workspace_name = match record.workspace_id.as_deref() {
+        let workspace_name = match record.workspace_id.as_ref() {
             Some(ws) => billing.accounts().workspace_details(caller, ws).await.ok().map(|d| d.workspace.name),
             None => None,
         };

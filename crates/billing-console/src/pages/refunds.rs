@@ -8,14 +8,14 @@ use axum::extract::{Path, RawQuery, State};
 use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, RefundId, UnsubscriptionId};
 use billing_domain::policy::{Policy, policy_in_force};
 
 use crate::auth::Customer;
 use crate::fmt;
 use crate::forms::FormData;
 use crate::i18n::Locale;
-use crate::page::{Layout, PageResult, html};
+use crate::page::{Layout, PageResult, html, parse_id};
 use crate::state::ConsoleState;
 use crate::words;
 
@@ -88,7 +88,7 @@ pub fn refund_row(l: Locale, r: &Refund, policy: &Policy, zone: BillingZone, nam
         }
     };
     RefundRow {
-        id: r.id.clone(),
+        id: r.id.to_string(),
         account_id: r.account_id.to_string(),
         created: fmt::date_time(l, zone, r.created_at),
         amount: fmt::money(l, r.amount),
@@ -101,7 +101,7 @@ pub fn refund_row(l: Locale, r: &Refund, policy: &Policy, zone: BillingZone, nam
         arrival,
         pending: r.status == RefundStatus::Pending,
         order_id: r.order_id.to_string(),
-        unsubscription_id: r.unsubscription_id.clone(),
+        unsubscription_id: r.unsubscription_id.to_string(),
         attempts: r.attempts,
     }
 }
@@ -147,6 +147,7 @@ pub async fn result(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
+        let id: UnsubscriptionId = parse_id(&id)?;
         let result = billing.unsubscriptions().unsubscription_result(&session.caller, &id, false).await?;
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, &session.caller, &result.refunds).await?;
@@ -167,7 +168,7 @@ pub async fn result(
     let page = ResultPage {
         layout: session.layout(&heading, "/console/refunds"),
         heading,
-        id: u.id.clone(),
+        id: u.id.to_string(),
         instance_id: u.instance_id.to_string(),
         commodity: words::commodity(l, u.commodity),
         total: fmt::money(l, u.refund),
@@ -231,10 +232,12 @@ pub async fn detail(
     let billing = &state.billing;
     let l = session.locale;
     let load = async {
+        let id: RefundId = parse_id(&id)?;
         let refund = billing.unsubscriptions().refund(&session.caller, &id).await?;
         let policy = policy_now(billing).await?;
         let names = Names::of(billing, &session.caller, std::slice::from_ref(&refund)).await?;
-        AppResult::Ok((refund_row(l, &refund, &policy, session.zone(billing).await?, &names), refund.rerouted_from))
+        let rerouted_from = refund.rerouted_from.clone().map(RefundId::into_string);
+        AppResult::Ok((refund_row(l, &refund, &policy, session.zone(billing).await?, &names), rerouted_from))
     };
     let (row, rerouted_from) = load.await.map_err(|e| session.fail(e))?;
     Ok(html(&RefundPage { layout: session.layout(&l.t("refund-title"), "/console/refunds"), row, rerouted_from }))

@@ -8,6 +8,7 @@ use billing_app::model::{InstanceRecord, InstanceState};
 use billing_app::purchase::TenderInput;
 use billing_app::{AppError, AppResult};
 use billing_domain::catalog::Region;
+use billing_domain::ids::WorkspaceId;
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 
@@ -15,7 +16,7 @@ use super::workspaces::{last_period, quota_of};
 use crate::auth::{Customer, Session};
 use crate::fmt;
 use crate::forms::FormData;
-use crate::page::{Layout, PageError, PageResult, html, see_other};
+use crate::page::{Layout, PageError, PageResult, html, parse_id, see_other};
 use crate::state::ConsoleState;
 
 /// One choice of length.
@@ -54,7 +55,7 @@ struct RenewContext {
     end: chrono::DateTime<chrono::Utc>,
 }
 
-async fn context(state: &ConsoleState, session: &Session, workspace_id: &str) -> AppResult<RenewContext> {
+async fn context(state: &ConsoleState, session: &Session, workspace_id: &WorkspaceId) -> AppResult<RenewContext> {
     let billing = &state.billing;
     let details = billing.accounts().workspace_details(&session.caller, workspace_id).await?;
     let instances = billing.purchases().instances(&session.caller, None).await?;
@@ -82,6 +83,7 @@ pub async fn form(
 ) -> PageResult {
     let l = session.locale;
     let build = async {
+        let id: WorkspaceId = parse_id(&id)?;
         let ctx = context(&state, &session, &id).await?;
         let mut months = Vec::new();
         for m in ctx.region.min_months..=ctx.region.max_months {
@@ -97,7 +99,7 @@ pub async fn form(
         }
         AppResult::Ok(RenewPage {
             layout: session.layout(&l.t("renew-title"), "/console/workspaces"),
-            workspace_id: id.clone(),
+            workspace_id: id.to_string(),
             workspace_name: ctx.workspace_name,
             quota_id: ctx.quota.id.into_string(),
             quota_cu: ctx.cu,
@@ -131,6 +133,7 @@ pub async fn submit(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let renew = async {
+        let id: WorkspaceId = parse_id(&id)?;
         let ctx = context(&state, &session, &id).await?;
         let months: u32 =
             form.text("months").parse().map_err(|_| AppError::invalid("months", "choose how many months"))?;

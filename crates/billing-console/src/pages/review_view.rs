@@ -157,10 +157,10 @@ fn destination_view(l: Locale, d: &Destination, policy: &Policy, labels: &Tender
 
 /// What the instance is, in a few words (a quota names its workspace).
 pub async fn subject(billing: &Billing, caller: &Caller, record: &InstanceRecord, l: Locale) -> String {
-    match (record.commodity, record.quota_cu, record.workspace_id.as_deref()) {
+    match (record.commodity, record.quota_cu, record.workspace_id.as_ref()) {
         (Commodity::SparkReserved, Some(cu), Some(ws)) => {
             let name = billing.accounts().workspace_details(caller, ws).await.map(|d| d.workspace.name);
-            l.t2("review-subject-quota", "cu", cu, "workspace", name.unwrap_or_else(|_| ws.to_owned()))
+            l.t2("review-subject-quota", "cu", cu, "workspace", name.unwrap_or_else(|_| ws.to_string()))
         }
         _ => match record.capacity {
             Some(c) => l.t2("review-subject-plan", "amount", fmt::cu_hours(c), "region", &record.region_id),
@@ -201,7 +201,7 @@ pub async fn review_page(
         refund: fmt::money(l, quote.refund),
         destinations: quote.destinations.iter().map(|d| destination_view(l, d, &policy, &labels)).collect(),
         deletes: view.deletes.as_ref().map(|t| DeletionView {
-            workspace_id: t.workspace_id.clone(),
+            workspace_id: t.workspace_id.to_string(),
             name: t.name.clone(),
             warning: l.t_args(
                 "review-delete-warning",

@@ -106,7 +106,7 @@ pub async fn list(
             .workspaces(&session.caller, session.account_id()?)
             .await?
             .into_iter()
-            .map(|w| (w.id, w.name))
+            .map(|w| (w.id.into_string(), w.name))
             .collect();
         let all: Vec<InstanceRecord> = billing
             .purchases()

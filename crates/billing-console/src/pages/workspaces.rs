@@ -9,12 +9,12 @@ use billing_app::model::{InstanceRecord, InstanceState, Workspace};
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{InstanceId, WorkspaceId};
 
 use crate::auth::Customer;
 use crate::fmt;
 use crate::i18n::Locale;
-use crate::page::{Layout, PageResult, html};
+use crate::page::{Layout, PageResult, html, parse_id};
 use crate::state::ConsoleState;
 use crate::words;
 
@@ -91,7 +91,7 @@ async fn row(
         can_renew: quota.is_some_and(|q| q.state == InstanceState::Active),
         can_change: quota.is_some_and(|q| q.state == InstanceState::Active),
         quota_id: quota.map(|q| q.id.to_string()),
-        id: w.id,
+        id: w.id.into_string(),
         name: w.name,
         region: w.region_id,
         status: words::workspace_status(l, w.status),
@@ -113,7 +113,8 @@ async fn deleted_notice(
     if id.is_empty() {
         return Ok(None);
     }
-    let t = billing.unsubscriptions().deleted_workspace(caller, id).await?;
+    let id: WorkspaceId = parse_id(id)?;
+    let t = billing.unsubscriptions().deleted_workspace(caller, &id).await?;
     let args = [("name", t.name.into()), ("jobs", t.jobs.into()), ("objects", t.data_objects.into())];
     Ok(Some(l.t_args("workspaces-deleted-notice", &args)))
 }
@@ -148,6 +149,7 @@ pub async fn backup(
     Customer(session): Customer,
     Path(id): Path<String>,
 ) -> PageResult {
+    let id: WorkspaceId = parse_id(&id).map_err(|e| session.fail(e))?;
     let backup =
         state.billing.unsubscriptions().backup_workspace(&session.caller, &id).await.map_err(|e| session.fail(e))?;
     let disposition = format!("attachment; filename=\"{}\"", backup.file_name);

@@ -24,7 +24,7 @@ async fn usage_of_more_days_than_one_page_downloads_whole_and_in_order() {
     let records: Vec<UsageRecord> = (0..101)
         .map(|day| UsageRecord {
             record_id: format!("r{day}"),
-            workspace_id: c.alice.workspace_id.clone(),
+            workspace_id: c.alice.workspace_id.to_string(),
             hour_start: first + Duration::days(day),
             cu_hours: CuHours::from_whole(30),
         })
@@ -58,7 +58,7 @@ async fn the_page_charts_and_lists_usage_and_links_its_downloads() {
     let hour = DateTime::parse_from_rfc3339("2026-03-10T07:00:00Z").unwrap().with_timezone(&Utc);
     let record = UsageRecord {
         record_id: "r1".into(),
-        workspace_id: c.alice.workspace_id.clone(),
+        workspace_id: c.alice.workspace_id.to_string(),
         hour_start: hour,
         cu_hours: CuHours::from_whole(40),
     };

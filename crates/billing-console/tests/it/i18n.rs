@@ -293,7 +293,7 @@ async fn a_printed_document_has_chinese_labels_around_its_content_as_issued() {
         assert!(before.contains(english) && !page.text.contains(english), "{english}");
     }
     // The content is shown as issued: number, amounts, digest.
-    let doc = c.billing.documents().document(&c.alice.caller, &format!("doc_{id}")).await.unwrap();
+    let doc = c.billing.documents().document(&c.alice.caller, &format!("doc_{id}").parse().unwrap()).await.unwrap();
     for value in [doc.number.as_str(), "$805.25", doc.sha256.as_str()] {
         assert!(before.contains(value) && page.text.contains(value), "{value}");
     }

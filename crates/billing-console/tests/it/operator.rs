@@ -17,7 +17,7 @@ pub async fn alice_unsubscribes(c: &Console) -> String {
     let done = c.post(&format!("/console/quotes/{quote_id}/confirm"), &session, &form).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     let filter = RefundFilter { limit: 10, ..RefundFilter::default() };
-    c.billing.unsubscriptions().refunds(&c.alice.caller, filter).await.unwrap().remove(0).id
+    c.billing.unsubscriptions().refunds(&c.alice.caller, filter).await.unwrap().remove(0).id.into_string()
 }
 
 pub fn alice_id(c: &Console) -> AccountId {
@@ -99,7 +99,7 @@ async fn the_audit_log_is_filtered_from_the_address_and_keeps_bad_input() {
     assert_eq!(filtered.status, StatusCode::OK);
     let rows = filtered.text.matches("<tr><th scope=\"row\"").count();
     assert_eq!(rows, 1, "only alice's workspace: {}", filtered.text);
-    assert!(filtered.text.contains(&c.alice.workspace_id));
+    assert!(filtered.text.contains(c.alice.workspace_id.as_str()));
     assert!(filtered.text.contains("value=\"alice\"") && filtered.text.contains("value=\"2026-03-10\""));
     let later = c.get("/console/operator/audit?account=alice&from=2026-03-11", &operator).await;
     assert!(later.text.contains("No events match"), "nothing happened after that day");

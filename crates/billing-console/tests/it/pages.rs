@@ -224,13 +224,13 @@ async fn a_full_page_of_refunds_links_to_the_older_ones() {
     let session = c.sign_in(&c.alice.key).await;
     let first = c.get("/console/refunds", &session).await;
     assert_eq!(first.status, StatusCode::OK);
-    assert!(first.text.contains(&all[199].id) && !first.text.contains(&all[200].id));
+    assert!(first.text.contains(all[199].id.as_str()) && !first.text.contains(all[200].id.as_str()));
     let marker = "href=\"/console/refunds?status=&#38;after=";
     let after = first.text.split(marker).nth(1).expect("a link to older refunds").split('"').next().unwrap();
-    assert_eq!(after, all[199].id);
+    assert_eq!(after, all[199].id.as_str());
     let older = c.get(&format!("/console/refunds?status=&after={after}"), &session).await;
     assert_eq!(older.status, StatusCode::OK);
-    assert!(older.text.contains(&all[200].id) && !older.text.contains(&all[199].id), "{}", older.text);
+    assert!(older.text.contains(all[200].id.as_str()) && !older.text.contains(all[199].id.as_str()), "{}", older.text);
     assert!(!older.text.contains(marker), "the last page links further");
 }
 

@@ -11,7 +11,7 @@ use billing_app::model::BillingMethod;
 use billing_app::purchase::{QuotaPurchase, TenderInput};
 use billing_app::{Billing, Caller};
 use billing_console::{ConsoleState, router};
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{InstanceId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
@@ -31,7 +31,7 @@ pub struct Console {
 pub struct Customer {
     pub key: String,
     pub caller: Caller,
-    pub workspace_id: String,
+    pub workspace_id: WorkspaceId,
     pub quota_id: InstanceId,
 }
 

@@ -26,7 +26,7 @@ async fn unknown_ids_are_not_found_and_change_nothing() {
         quota.account_id = AccountId::trusted("acc_missing");
         w.assert_refused(&before, b.purchases().buy_quota(&OPERATOR, &quota).await, "NOT_FOUND").await;
         let mut quota = s.quota(25, 1, Some(vec![balance("805.25")]));
-        quota.workspace_id = "ws_missing".to_owned();
+        quota.workspace_id = "ws_missing".parse().unwrap();
         w.assert_refused(&before, b.purchases().buy_quota(&s.caller, &quota).await, "NOT_FOUND").await;
         let mut plan = s.plan(100, 1, Some(vec![balance("5.36")]));
         plan.region_id = "mars-north-1".to_owned();
@@ -57,7 +57,7 @@ async fn unknown_ids_are_not_found_and_change_nothing() {
         let hour = w.previous_hour();
         let imported = b.metering().import_usage(&OPERATOR, &[usage("r1", "ws_missing", hour, "1")]).await;
         w.assert_refused(&before, imported, "NOT_FOUND").await;
-        let job = b.accounts().add_job(&s.caller, "ws_missing", "nightly", "print(1)").await;
+        let job = b.accounts().add_job(&s.caller, &"ws_missing".parse().unwrap(), "nightly", "print(1)").await;
         w.assert_refused(&before, job, "NOT_FOUND").await;
     });
 }

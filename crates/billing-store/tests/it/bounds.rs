@@ -50,7 +50,7 @@ async fn settled_cu_hours_that_add_up_past_the_largest_quantity_are_an_error_not
         w.billing.metering().import_usage(&OPERATOR, &[usage("r1", &adhoc.id, hour, "1")]).await.unwrap();
         // Two settlement lines of the hour whose usage sums past i64.
         let lines: String = sqlx::query_scalar("SELECT lines FROM settlement_packs WHERE workspace_id = $1")
-            .bind(&adhoc.id)
+            .bind(adhoc.id.as_str())
             .fetch_one(w.store.pool())
             .await
             .unwrap();

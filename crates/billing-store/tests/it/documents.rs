@@ -43,7 +43,7 @@ async fn confirm_action(billing: &Billing, caller: &Caller, quote: &QuoteView, k
         ActionKind::Unsubscribe => billing.unsubscriptions().confirm_unsubscription(caller, &c).await.unwrap(),
         _ => billing.unsubscriptions().confirm_quota_change(caller, &c).await.unwrap(),
     };
-    done.unsubscription.id
+    done.unsubscription.id.into_string()
 }
 
 fn text_of_pdf(bytes: &[u8]) -> String {
@@ -209,7 +209,7 @@ async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
         // Invoice and credit note were numbered in the same commit; the
         // credit note's event names the invoice's finished number too.
         let data: String = sqlx::query_scalar("SELECT data FROM events WHERE resource_id = $1")
-            .bind(&notes[2].id)
+            .bind(notes[2].id.as_str())
             .fetch_one(w.store.pool())
             .await
             .unwrap();
@@ -227,7 +227,7 @@ async fn downgrades_switches_and_failed_activations_each_get_a_credit_note() {
 fn draft_of(doc: &DocumentRecord, event_id: &str) -> DocumentDraft {
     let (number_token, sha_token) = ("docnumber_test".to_owned(), "docdigest_test".to_owned());
     let record = DocumentRecord {
-        id: "doc_test".into(),
+        id: billing_domain::ids::DocumentId::trusted("doc_test"),
         number: number_token.clone(),
         seq: 0,
         sha256: sha_token.clone(),
@@ -235,7 +235,7 @@ fn draft_of(doc: &DocumentRecord, event_id: &str) -> DocumentDraft {
         content: doc.content.replace(&doc.number, &number_token),
         ..doc.clone()
     };
-    DocumentDraft { record, number_token, sha_token, event_id: event_id.into() }
+    DocumentDraft { record, number_token, sha_token, event_id: billing_domain::ids::EventId::trusted(event_id) }
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use billing_app::events::{Event, EventType};
 use billing_app::store::Store;
 use billing_app::webhooks::{EndpointStatus, WebhookEndpoint};
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, EventId};
 use chrono::{DateTime, Utc};
 
 use crate::on_every_backend;
@@ -11,7 +11,7 @@ use crate::support::at;
 
 fn endpoint(id: &str, account_id: Option<&str>, event_types: &[EventType], now: DateTime<Utc>) -> WebhookEndpoint {
     WebhookEndpoint {
-        id: id.to_owned(),
+        id: billing_domain::ids::WebhookEndpointId::trusted(id),
         account_id: account_id.map(AccountId::trusted),
         url: format!("https://example.com/{id}"),
         event_types: event_types.to_vec(),
@@ -29,7 +29,7 @@ fn endpoint(id: &str, account_id: Option<&str>, event_types: &[EventType], now: 
 
 fn event(id: &str, event_type: EventType, account_id: &str, now: DateTime<Utc>) -> Event {
     Event {
-        id: id.to_owned(),
+        id: EventId::trusted(id),
         event_type,
         account_id: AccountId::trusted(account_id),
         resource_id: format!("res_{id}"),
@@ -51,7 +51,8 @@ async fn the_events_of_one_transaction_are_written_with_a_delivery_per_endpoint_
         tx.insert_event(&event("evt_a", EventType::RefundCreated, account.id(), now)).await.unwrap();
         tx.insert_event(&event("evt_b", EventType::UnsubscriptionConfirmed, account.id(), now)).await.unwrap();
         // The transaction reads its own events back before it commits.
-        let found = tx.event("evt_b").await.unwrap().expect("the event is visible in its transaction");
+        let found =
+            tx.event(&EventId::trusted("evt_b")).await.unwrap().expect("the event is visible in its transaction");
         assert_eq!(found.data["name"], "Zoë");
         tx.insert_event(&event("evt_c", EventType::RefundCreated, account.id(), now)).await.unwrap();
         tx.commit().await.unwrap();
@@ -60,7 +61,7 @@ async fn the_events_of_one_transaction_are_written_with_a_delivery_per_endpoint_
             sqlx::query_scalar("SELECT id FROM webhook_deliveries").fetch_all(w.store.pool()).await.unwrap();
         ids.sort();
         assert_eq!(ids, ["evt_a.whe_all", "evt_a.whe_refunds", "evt_b.whe_all", "evt_c.whe_all", "evt_c.whe_refunds"]);
-        let read = w.store.begin().await.unwrap().event("evt_c").await.unwrap().expect("committed");
+        let read = w.store.begin().await.unwrap().event(&EventId::trusted("evt_c")).await.unwrap().expect("committed");
         assert_eq!(
             (read.event_type, read.occurred_at, read.resource_id.as_str()),
             (EventType::RefundCreated, now, "res_evt_c")
@@ -92,7 +93,11 @@ async fn an_event_that_cannot_be_written_fails_the_commit_even_after_its_error_w
         let mut tx = w.store.begin().await.unwrap();
         tx.insert_event(&event("evt_once", EventType::RefundCreated, account.id(), now)).await.unwrap();
         tx.insert_event(&event("evt_after", EventType::RefundCreated, account.id(), now)).await.unwrap();
-        assert!(tx.event("evt_after").await.is_err(), "{}: the duplicate is refused when written", w.backend);
+        assert!(
+            tx.event(&EventId::trusted("evt_after")).await.is_err(),
+            "{}: the duplicate is refused when written",
+            w.backend
+        );
         assert!(tx.commit().await.is_err(), "{}: a commit must not leave the waiting event out", w.backend);
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE id = 'evt_after'")
             .fetch_one(w.store.pool())

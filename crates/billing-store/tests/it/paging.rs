@@ -46,12 +46,12 @@ async fn refunds_are_read_page_by_page_newest_first() {
             let filter = RefundFilter { limit: 2, starting_after: after.clone(), ..RefundFilter::default() };
             let page = w.billing.unsubscriptions().refunds(&seed.caller, filter).await.unwrap();
             let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
+            after = Some(last.id.to_string());
             paged.extend(page);
         }
         assert_eq!(paged, all, "the pages differ from the whole list");
         // Another account's refund, or a made-up id, is no cursor.
-        let theirs = RefundFilter { limit: 2, starting_after: Some(all[0].id.clone()), ..RefundFilter::default() };
+        let theirs = RefundFilter { limit: 2, starting_after: Some(all[0].id.to_string()), ..RefundFilter::default() };
         let refused = w.billing.unsubscriptions().refunds(&other.caller, theirs).await.unwrap_err();
         assert_eq!((refused.code(), refused.to_string().contains("starting_after")), ("INVALID_INPUT", true));
         let made_up = RefundFilter { limit: 2, starting_after: Some("ref_nope".into()), ..RefundFilter::default() };
@@ -139,7 +139,7 @@ async fn settlements_over_several_days_with_adjustments_are_read_one_at_a_time_i
             *by_import.entry((s.adjustment, day)).or_default() |= 1 << ((at - day) / 3_600_000_000);
         }
         for ((_, day), mask) in by_import {
-            expected.push((adhoc.id.clone(), day, mask));
+            expected.push((adhoc.id.to_string(), day, mask));
         }
         expected.sort();
         let mut kept = packs.clone();

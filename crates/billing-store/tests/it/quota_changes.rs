@@ -90,7 +90,13 @@ async fn assert_refunds_within_cash_paid(w: &World, account_id: &AccountId) {
 
 /// Settles `cu_hours` in the hour starting at `hour` and answers the CU-hours
 /// the quota covered.
-async fn settle(w: &World, workspace: &str, record: &str, hour: &str, cu_hours: &str) -> CuHours {
+async fn settle(
+    w: &World,
+    workspace: &billing_domain::ids::WorkspaceId,
+    record: &str,
+    hour: &str,
+    cu_hours: &str,
+) -> CuHours {
     let hour = at(hour);
     w.billing.metering().import_usage(&OPERATOR, &[usage(record, workspace, hour, cu_hours)]).await.unwrap();
     let settled = w.settlements(workspace).await;

@@ -210,7 +210,7 @@ async fn pending_card_refunds(w: &World, seed: &crate::seed::Seed, keys: &str, n
             .confirm_unsubscription(&seed.caller, &confirm(&quote, &key, None))
             .await
             .unwrap();
-        ids.extend(done.refunds.into_iter().map(|r| r.id));
+        ids.extend(done.refunds.into_iter().map(|r| r.id.into_string()));
     }
     ids
 }

@@ -13,7 +13,7 @@ use billing_app::store::{Store, StoreTx};
 use billing_app::topups::TopUpRequest;
 use billing_app::{AppError, AppResult, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -253,7 +253,7 @@ impl World {
         self.tx().await.benefit(id).await.unwrap().unwrap()
     }
 
-    pub async fn settlements(&self, workspace_id: &str) -> Vec<Settlement> {
+    pub async fn settlements(&self, workspace_id: &WorkspaceId) -> Vec<Settlement> {
         self.tx().await.settlements(workspace_id, None, 1000).await.unwrap().unwrap()
     }
 
@@ -264,7 +264,7 @@ impl World {
     }
 
     /// The status of the workspace's subscription queue.
-    pub async fn subscription_queue(&self, workspace_id: &str) -> QueueStatus {
+    pub async fn subscription_queue(&self, workspace_id: &WorkspaceId) -> QueueStatus {
         let queues = self.tx().await.queues(workspace_id).await.unwrap();
         queues.iter().find(|q| q.subscription).map(|q| q.status).unwrap()
     }

@@ -46,7 +46,7 @@ async fn rewind_to_migration_6(w: &World, settlements: &[Settlement]) {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&s.id)
-        .bind(&s.workspace_id)
+        .bind(s.workspace_id.as_str())
         .bind(s.account_id.as_str())
         .bind(s.hour_start.timestamp_micros())
         .bind(i64::from(s.adjustment))

@@ -11,7 +11,7 @@ use crate::on_every_backend;
 use crate::seed::balance;
 use crate::support::{World, at};
 
-fn deletion(workspace_id: &str, name: &str, key: &str) -> WorkspaceDeletion {
+fn deletion(workspace_id: &billing_domain::ids::WorkspaceId, name: &str, key: &str) -> WorkspaceDeletion {
     WorkspaceDeletion {
         workspace_id: workspace_id.to_owned(),
         confirm_workspace_deletion: name.to_owned(),

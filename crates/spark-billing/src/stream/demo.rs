@@ -57,7 +57,7 @@ async fn publish_round(billing: &Billing, args: &StreamArgs, subject: &str, roun
             }
             let record = UsageRecord {
                 record_id: format!("demo-{}-{stamp}-{round}", ws.id),
-                workspace_id: ws.id.clone(),
+                workspace_id: ws.id.to_string(),
                 hour_start: hour,
                 cu_hours,
             };

@@ -4,7 +4,7 @@
 use std::process::Output;
 
 use billing_app::purchase::QuotaPurchase;
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{InstanceId, WorkspaceId};
 
 use crate::support::{customer, open, spark_billing, stderr};
 
@@ -24,7 +24,7 @@ fn sqlite_url(name: &str) -> String {
 
 /// A database with a customer holding a quota with one job; returns the
 /// URL, the quota and the workspace.
-async fn seeded(name: &str) -> (String, InstanceId, String) {
+async fn seeded(name: &str) -> (String, InstanceId, WorkspaceId) {
     let url = sqlite_url(name);
     let (_, billing) = open(&url).await;
     let c = customer(&billing, "acme", "1000.00").await;

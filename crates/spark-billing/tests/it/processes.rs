@@ -81,7 +81,7 @@ async fn pending_card_refunds(billing: &billing_app::Billing, n: usize) -> (Acco
         let confirmation =
             Confirmation { quote_id: quote, idempotency_key: format!("k{i}"), confirm_workspace_deletion: None };
         let done = billing.unsubscriptions().confirm_unsubscription(&c.caller, &confirmation).await.unwrap();
-        ids.push(done.refunds[0].id.clone());
+        ids.push(done.refunds[0].id.to_string());
     }
     (c.account_id, ids)
 }

@@ -42,7 +42,7 @@ async fn usage_and_orders_are_reported_one_csv_row_each_and_read_back() {
     let hour = billing.now().duration_trunc(Duration::hours(1)).unwrap();
     let record = UsageRecord {
         record_id: "r1".into(),
-        workspace_id: adhoc.id.clone(),
+        workspace_id: adhoc.id.to_string(),
         hour_start: hour,
         cu_hours: CuHours::from_whole(10),
     };

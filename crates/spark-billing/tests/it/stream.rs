@@ -84,7 +84,7 @@ fn totals(output: &Output) -> (u64, u64, u64) {
 
 /// CU-hours (in thousandths) settled for the workspace, over every
 /// settlement and adjustment.
-async fn settled_milli(billing: &Billing, workspace_id: &str) -> i64 {
+async fn settled_milli(billing: &Billing, workspace_id: &billing_domain::ids::WorkspaceId) -> i64 {
     let settlements = billing.purchases().settlements(&Caller::Operator, workspace_id, None, 1000).await.unwrap();
     settlements.iter().map(|s| s.usage.milli()).sum()
 }

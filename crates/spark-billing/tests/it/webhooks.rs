@@ -118,7 +118,9 @@ async fn serve_delivers_signed_webhooks_and_retries_a_receiver_that_fails_first(
         // after, so wait for the records before stopping it.
         let first_id = received.requests.lock().unwrap()[0].0.clone();
         let deadline = Instant::now() + Duration::from_secs(30);
-        while billing.webhooks().delivery_attempts(&Caller::Operator, &first_id).await.unwrap().len() < 2 {
+        while billing.webhooks().delivery_attempts(&Caller::Operator, &first_id.parse().unwrap()).await.unwrap().len()
+            < 2
+        {
             assert!(Instant::now() < deadline, "on {backend}: both attempts recorded within 30 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -134,7 +136,8 @@ async fn serve_delivers_signed_webhooks_and_retries_a_receiver_that_fails_first(
         let first = &requests[0];
         let retried: Vec<_> = requests.iter().filter(|r| r.0 == first.0).collect();
         assert!(retried.len() == 2 && retried[1].1 - retried[0].1 >= 5, "on {backend}: retried 5 s later, same id");
-        let attempts = billing.webhooks().delivery_attempts(&Caller::Operator, &first.0).await.unwrap();
+        let attempts =
+            billing.webhooks().delivery_attempts(&Caller::Operator, &first.0.parse().unwrap()).await.unwrap();
         assert_eq!(attempts.iter().map(|a| a.status_code).collect::<Vec<_>>(), [Some(204), Some(500)], "on {backend}");
     }
 }
@@ -206,7 +209,7 @@ async fn a_delivery_worker_killed_mid_batch_loses_no_event_and_repeats_only_webh
             .await
             .unwrap()
             .iter()
-            .map(|e| e.id.clone())
+            .map(|e| e.id.to_string())
             .collect();
         assert!(!events.is_empty());
         wait_for("every event delivered after the restart", 150, || {
