@@ -170,40 +170,26 @@ impl DocumentsTx for SqlTx {
     ) -> StoreResult<(Option<String>, Vec<(OrderId, String)>)> {
         let mut value = None;
         let mut found = Vec::new();
-        let chunks: Vec<&[&OrderId]> = order_ids.chunks(crate::usage::ROWS_PER_STATEMENT).collect();
-        if chunks.is_empty() {
+        if order_ids.is_empty() {
             value = self.setting_row(setting).await?;
         }
-        for (i, chunk) in chunks.into_iter().enumerate() {
+        for chunk in order_ids.chunks(crate::usage::ROWS_PER_STATEMENT) {
+            // One row at least, with the setting, whether or not an invoice
+            // is found.
             let mut params = Params::new(self.backend);
-            // The first statement also reads the setting: one row at least,
-            // whether or not an invoice is found.
-            let sql = match i {
-                0 => format!(
-                    "SELECT s.value AS setting, d.source_id, d.number FROM (SELECT 1 AS one) o \
-                     LEFT JOIN settings s ON s.name = {} \
-                     LEFT JOIN documents d ON d.kind = 'invoice' AND d.source_id IN ({}) ORDER BY d.number",
-                    params.list(1),
-                    params.list(chunk.len())
-                ),
-                _ => format!(
-                    "SELECT NULL AS setting, source_id, number FROM documents \
-                     WHERE kind = 'invoice' AND source_id IN ({}) ORDER BY number",
-                    params.list(chunk.len())
-                ),
-            };
-            let mut query = sqlx::query(&sql);
-            if i == 0 {
-                query = query.bind(setting);
-            }
+            let sql = format!(
+                "SELECT (SELECT value FROM settings WHERE name = {}) AS setting, d.source_id, d.number \
+                 FROM (SELECT 1 AS one) o \
+                 LEFT JOIN documents d ON d.kind = 'invoice' AND d.source_id IN ({}) ORDER BY d.number",
+                params.list(1),
+                params.list(chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(setting);
             for id in chunk {
                 query = query.bind(id.as_str());
             }
-            let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
-            for row in &rows {
-                if i == 0 && value.is_none() {
-                    value = row.opt_text("setting")?;
-                }
+            for row in &query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
+                value = row.opt_text("setting")?;
                 if let Some(order) = row.opt_id("source_id")? {
                     found.push((order, row.text("number")?));
                 }
