@@ -17,14 +17,17 @@ impl SqlTx {
     /// Chains `events` onto the audit trail, in order. Bumping the single
     /// head row serializes chaining across connections and processes; it is
     /// the transaction's last write, so the row stays locked only for the
-    /// commit itself.
-    /// Chains `events` after the head and returns the first one's sequence
-    /// number; the others follow it one by one.
+    /// commit itself. Returns the first event's sequence number; the others
+    /// follow it one by one.
     pub(crate) async fn chain_audit_rows(&mut self, events: &[(NewAuditEvent, DateTime<Utc>)]) -> StoreResult<i64> {
-        if let [(event, at)] = events
-            && self.backend == crate::Backend::Postgres
-        {
-            return self.chain_one_audit_row(event, *at).await;
+        if self.backend == crate::Backend::Postgres {
+            match events {
+                [(event, at)] => return self.chain_one_audit_row(event, *at).await,
+                [_, _, ..] if events.len() <= CHAINED_IN_ONE_STATEMENT => {
+                    return self.chain_audit_rows_in_one_statement(events).await;
+                }
+                _ => {}
+            }
         }
         let n = i64::try_from(events.len()).map_err(|_| StoreError::Database("too many audit events".into()))?;
         let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
@@ -76,11 +79,8 @@ impl SqlTx {
     /// UTF-8 length as 8 big-endian bytes, then the field), so the row stays
     /// locked for one round trip and the commit.
     async fn chain_one_audit_row(&mut self, e: &NewAuditEvent, at: DateTime<Utc>) -> StoreResult<i64> {
-        const FIELD: &str = "int8send(octet_length(convert_to(X, 'UTF8'))::int8) || convert_to(X, 'UTF8')";
-        let field = |x: &str| FIELD.replace('X', x);
-        let fields = ["hash", "(seq + 1)::text", "$1::text", "$2::text", "$3::text", "$4::text", "$5::text"]
-            .map(field)
-            .join(" || ");
+        let fields =
+            hashed_fields(["hash", "(seq + 1)::text", "$1::text", "$2::text", "$3::text", "$4::text", "$5::text"]);
         let sql = format!(
             "WITH head AS (UPDATE audit_head SET seq = seq + 1, prev_hash = hash, hash = encode(sha256({fields}), 'hex') \
              WHERE id = 1 RETURNING seq, prev_hash, hash) \
@@ -100,6 +100,82 @@ impl SqlTx {
             .map_err(map_err)?
             .int("seq")
     }
+
+    /// Chains two to [`CHAINED_IN_ONE_STATEMENT`] events on PostgreSQL in a
+    /// single statement: the head row is locked, each event's hash is
+    /// computed from the one before it as [`chain_hash`] does, the events
+    /// are inserted and the head moved to the last of them, where the same
+    /// took three round trips.
+    async fn chain_audit_rows_in_one_statement(
+        &mut self,
+        events: &[(NewAuditEvent, DateTime<Utc>)],
+    ) -> StoreResult<i64> {
+        let sql = chain_statement(events.len());
+        let mut query = sqlx::query(&sql);
+        for (e, at) in events {
+            let micros_at = micros(*at);
+            query = query
+                .bind(micros_at.to_string())
+                .bind(&e.actor)
+                .bind(&e.action)
+                .bind(&e.subject)
+                .bind(&e.detail)
+                .bind(micros_at);
+        }
+        query.fetch_one(&mut *self.tx).await.map_err(map_err)?.int("seq")
+    }
+}
+
+/// Most audit events a transaction chains in one statement on PostgreSQL;
+/// more take the general path. Each count is a statement shape of its own.
+const CHAINED_IN_ONE_STATEMENT: usize = 8;
+
+/// The SQL that hashes `fields` (SQL expressions of text) as [`chain_hash`]
+/// does: each field's UTF-8 length as 8 big-endian bytes, then the field.
+fn hashed_fields<const N: usize>(fields: [&str; N]) -> String {
+    const FIELD: &str = "int8send(octet_length(convert_to(X, 'UTF8'))::int8) || convert_to(X, 'UTF8')";
+    fields.map(|x| FIELD.replace('X', x)).join(" || ")
+}
+
+/// The statement chaining `n` events (see
+/// [`SqlTx::chain_audit_rows_in_one_statement`]); event `i` (from 0) binds
+/// `$6i+1` to `$6i+6`: its instant as text, actor, action, subject, detail
+/// and its instant as a number. `e1` to `en` are the chained events, each
+/// hashed over the hash of the one before it (the head's for the first).
+fn chain_statement(n: usize) -> String {
+    let mut sql = String::from("WITH h0 AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE)");
+    let mut inserts = Vec::with_capacity(n);
+    for i in 1..=n {
+        let prev = if i == 1 { "h0".to_owned() } else { format!("e{}", i - 1) };
+        let p = |k: usize| format!("${}", 6 * (i - 1) + k);
+        let fields = hashed_fields([
+            &format!("{prev}.hash"),
+            &format!("({prev}.seq + 1)::text"),
+            &format!("{}::text", p(1)),
+            &format!("{}::text", p(2)),
+            &format!("{}::text", p(3)),
+            &format!("{}::text", p(4)),
+            &format!("{}::text", p(5)),
+        ]);
+        sql.push_str(&format!(
+            ", e{i} AS (SELECT {prev}.seq + 1 AS seq, {prev}.hash AS prev_hash, encode(sha256({fields}), 'hex') AS hash FROM {prev})"
+        ));
+        inserts.push(format!(
+            "SELECT seq, {}, {}, {}, {}, {}, prev_hash, hash FROM e{i}",
+            p(6),
+            p(2),
+            p(3),
+            p(4),
+            p(5)
+        ));
+    }
+    sql.push_str(&format!(
+        ", ins AS (INSERT INTO audit_events (seq, at, actor, action, subject, detail, prev_hash, hash) {}), \
+         upd AS (UPDATE audit_head SET seq = e{n}.seq, prev_hash = e{n}.prev_hash, hash = e{n}.hash FROM e{n} \
+         WHERE audit_head.id = 1) SELECT seq FROM e1",
+        inserts.join(" UNION ALL ")
+    ));
+    sql
 }
 
 /// An audit event as stored.

@@ -88,22 +88,80 @@ async fn events_with_text_beyond_ascii_chain_the_same_on_every_backend() {
 #[tokio::test]
 async fn several_events_of_one_transaction_are_chained_in_order() {
     on_every_backend!(|w| {
-        let before = w.store.read().await.unwrap().audit_head().await.unwrap().0;
-        let mut tx = w.store.begin().await.unwrap();
-        for n in 0..3 {
-            let event = NewAuditEvent {
-                actor: "operator".into(),
-                action: "test.step".into(),
-                subject: format!("step-{n}"),
-                detail: "{}".into(),
-            };
-            tx.append_audit(&event, at("2026-04-01T00:00:00Z")).await.unwrap();
+        // PostgreSQL chains up to eight events in one statement and more by
+        // the general path; both must hash exactly as `chain_hash` does.
+        for count in [2_i64, 3, 8, 9] {
+            let (before, head_hash) = w.store.read().await.unwrap().audit_head().await.unwrap();
+            let mut tx = w.store.begin().await.unwrap();
+            for n in 0..count {
+                let event = NewAuditEvent {
+                    actor: "operator".into(),
+                    action: "test.step".into(),
+                    subject: format!("step-{n}"),
+                    detail: format!(r#"{{"note":"Zürich 東京 {n}"}}"#),
+                };
+                tx.append_audit(&event, at("2026-04-01T00:00:00Z")).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            let events = w.store.read().await.unwrap().audit_events(before, 20).await.unwrap();
+            let subjects: Vec<_> = events.iter().map(|e| (e.seq - before, e.subject.clone())).collect();
+            let expected: Vec<_> = (0..count).map(|n| (n + 1, format!("step-{n}"))).collect();
+            assert_eq!(subjects, expected, "{count} events");
+            let mut prev_hash = head_hash;
+            for e in &events {
+                let event = NewAuditEvent {
+                    actor: e.actor.clone(),
+                    action: e.action.clone(),
+                    subject: e.subject.clone(),
+                    detail: e.detail.clone(),
+                };
+                assert_eq!(e.prev_hash, prev_hash, "{count} events, event {}", e.seq);
+                assert_eq!(e.hash, chain_hash(&e.prev_hash, e.seq, e.at, &event), "{count} events, event {}", e.seq);
+                prev_hash = e.hash.clone();
+            }
+            let last = events.last().unwrap();
+            assert_eq!(
+                w.store.read().await.unwrap().audit_head().await.unwrap(),
+                (before + count, last.hash.clone()),
+                "{count} events"
+            );
         }
-        tx.commit().await.unwrap();
-        let events = w.store.read().await.unwrap().audit_events(before, 10).await.unwrap();
-        let subjects: Vec<_> = events.iter().map(|e| (e.seq - before, e.subject.as_str())).collect();
-        assert_eq!(subjects, [(1, "step-0"), (2, "step-1"), (3, "step-2")]);
-        assert_eq!(w.store.read().await.unwrap().audit_head().await.unwrap(), (before + 3, events[2].hash.clone()));
+        assert_eq!(w.billing.operations().audit_verify(&OPERATOR).await.unwrap().problem, None);
+    });
+}
+
+#[tokio::test]
+async fn transactions_chaining_several_events_at_once_keep_one_unbroken_chain() {
+    on_every_backend!(|w| {
+        let before = w.store.read().await.unwrap().audit_head().await.unwrap().0;
+        let mut racing = tokio::task::JoinSet::new();
+        for t in 0..8 {
+            let store = w.store.clone();
+            racing.spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                for n in 0..3 {
+                    let event = NewAuditEvent {
+                        actor: "operator".into(),
+                        action: "test.race".into(),
+                        subject: format!("tx-{t}"),
+                        detail: format!(r#"{{"step":{n}}}"#),
+                    };
+                    tx.append_audit(&event, at("2026-04-01T00:00:00Z")).await.unwrap();
+                }
+                tx.commit().await.unwrap();
+            });
+        }
+        while let Some(done) = racing.join_next().await {
+            done.unwrap();
+        }
+        let events = w.store.read().await.unwrap().audit_events(before, 100).await.unwrap();
+        assert_eq!(events.len(), 24);
+        // Each transaction's three events stay together and in order.
+        for three in events.chunks(3) {
+            let steps: Vec<_> = three.iter().map(|e| (e.subject.as_str(), e.detail.as_str())).collect();
+            let subject = three[0].subject.as_str();
+            assert_eq!(steps, [(subject, r#"{"step":0}"#), (subject, r#"{"step":1}"#), (subject, r#"{"step":2}"#)]);
+        }
         assert_eq!(w.billing.operations().audit_verify(&OPERATOR).await.unwrap().problem, None);
     });
 }
