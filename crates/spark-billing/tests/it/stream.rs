@@ -249,7 +249,11 @@ async fn a_consumer_killed_mid_stream_and_restarted_settles_everything_once() {
         assert!(!status.success(), "on {backend}: the consumer was killed, not finished");
         let before = settled_milli(&billing, &c.workspace_id).await;
         assert!(before < 10_000_000, "on {backend}: killed mid-stream ({before})");
-        let second = consume(&url, &s, "billing", &["--exit-when-idle", "5s"]).output().unwrap();
+        // The killed consumer's unacknowledged messages come back once its
+        // ack wait (2 s) has passed; a loaded machine can take longer to
+        // hand them out, so the second waits well beyond that before it
+        // calls the stream idle.
+        let second = consume(&url, &s, "billing", &["--exit-when-idle", "12s"]).output().unwrap();
         let (settled, _, _) = totals(&second);
         assert_eq!(before + settled as i64 * 500, 10_000_000, "on {backend}");
         assert_eq!(settled_milli(&billing, &c.workspace_id).await, 10_000_000, "on {backend}");
