@@ -11,7 +11,7 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{AccountId, InstanceId, OrderId, UnsubscriptionId, WorkspaceId};
+use billing_domain::ids::{AccountId, ApiKeyId, InstanceId, OrderId, UnsubscriptionId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -528,7 +528,7 @@ impl Settlement {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
     /// Id, `key_…` (also the key's visible prefix).
-    pub id: String,
+    pub id: ApiKeyId,
     /// The account it acts for; `None` for an operator key.
     pub account_id: Option<AccountId>,
     /// SHA-256 of the whole key, hex.

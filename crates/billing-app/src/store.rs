@@ -10,7 +10,8 @@
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::ids::{
-    AccountId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId, WorkspaceId,
+    AccountId, ApiKeyId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId,
+    WorkspaceId,
 };
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -375,12 +376,12 @@ pub trait AccessTx: Send {
     /// The key with this hash.
     async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
     /// The key with this id.
-    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>>;
+    async fn api_key(&mut self, id: &ApiKeyId) -> StoreResult<Option<ApiKey>>;
     /// Keys by id, of one account (`Some`) or of everyone (`None`), at most
     /// `limit`, ordered by id.
     async fn api_keys(&mut self, account_id: Option<&AccountId>, limit: i64) -> StoreResult<Vec<ApiKey>>;
     /// Marks a key revoked at `at` unless it already is; whether it was.
-    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_api_key(&mut self, id: &ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool>;
     /// A setting's value.
     async fn setting(&mut self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a setting.

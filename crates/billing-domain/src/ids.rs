@@ -203,6 +203,8 @@ ids! {
     EventId = "evt", "event";
     /// A webhook endpoint, `whe_…`.
     WebhookEndpointId = "whe", "webhook endpoint";
+    /// An API key, `key_…`.
+    ApiKeyId = "key", "API key";
 }
 
 #[cfg(test)]

@@ -163,7 +163,7 @@ pub async fn create_api_key(
 ) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
     let caller = authed.operator()?;
     let (key, secret) = state.billing.accounts().create_api_key(caller, Some(&id), &request.label).await?;
-    let body = ApiKeyCreated { id: key.id, account_id: id.into_string(), label: key.label, key: secret };
+    let body = ApiKeyCreated { id: key.id.into_string(), account_id: id.into_string(), label: key.label, key: secret };
     Ok((StatusCode::CREATED, Json(body)))
 }
 

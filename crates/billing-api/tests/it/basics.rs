@@ -161,4 +161,9 @@ async fn an_id_that_cannot_be_an_id_is_refused_as_malformed_not_looked_up() {
     }
     let quoted = api.post("/api/v1/quotes", &api.alice.key, json!({"instance_id": "ins 1"})).await;
     quoted.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    for path in ["/api/v1/api-keys/key%20one/revoke", "/api/v1/api-keys/key%20one/roll"] {
+        let refused = api.post(path, &api.alice.key, json!({})).await;
+        refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+        assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{path}: {}", refused.body);
+    }
 }
