@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::ids::{
-    AccountId, ApiKeyId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId,
-    WorkspaceId,
+    AccountId, ApiKeyId, DocumentId, EventId, InstanceId, OrderId, QuoteId, RefundId, UnsubscriptionId,
+    WebhookEndpointId, WorkspaceId,
 };
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -500,7 +500,7 @@ pub trait SessionsTx: Send {
 #[async_trait]
 pub trait RefundsTx: Send {
     /// A confirmed quote, as it was stored with its unsubscription.
-    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;
+    async fn quote(&mut self, id: &QuoteId) -> StoreResult<Option<StoredQuote>>;
     /// Records an unsubscription with the quote it executed (stored unless
     /// it already is); `Unique` when the instance (or renewal order) was
     /// already unsubscribed.

@@ -296,7 +296,7 @@ impl From<&UnsubscriptionResult> for UnsubscriptionDto {
             quota_cu_after: u.quota_cu_after,
             instance_id: u.instance_id.to_string(),
             order_id: u.order_id.as_ref().map(ToString::to_string),
-            quote_id: u.quote_id.clone(),
+            quote_id: u.quote_id.to_string(),
             refund: u.refund.to_string(),
             currency: u.refund.currency().code().to_owned(),
             full_refund: u.full_refund,

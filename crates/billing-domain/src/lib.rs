@@ -26,7 +26,7 @@ pub use catalog::{Commodity, Region};
 pub use change::{Action, ActionKind, ReleasedBasis, quote_change, quote_downgrade, quote_switch, release_tranche};
 pub use destination::{Destination, RouteRule};
 pub use ids::{
-    AccountId, ApiKeyId, DocumentId, EventId, Id, IdError, InstanceId, OrderId, RefundId, UnsubscriptionId,
+    AccountId, ApiKeyId, DocumentId, EventId, Id, IdError, InstanceId, OrderId, QuoteId, RefundId, UnsubscriptionId,
     WebhookEndpointId, WorkspaceId,
 };
 pub use money::{Currency, Money, MoneyError, floor_to_minor, split_largest_remainder};

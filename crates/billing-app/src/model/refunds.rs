@@ -2,7 +2,7 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId, UnsubscriptionId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, QuoteId, RefundId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredQuote {
     /// Id, `quo_…`.
-    pub id: String,
+    pub id: QuoteId,
     /// Owner of the instance.
     pub account_id: AccountId,
     /// The instance quoted.
@@ -54,7 +54,7 @@ pub struct Unsubscription {
     /// For a renewal-only unsubscription: the renewal order.
     pub order_id: Option<OrderId>,
     /// The quote executed.
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// Which commodity.
     pub commodity: Commodity,
     /// Total refunded.

@@ -194,7 +194,7 @@ pub async fn review_page(
         reason_code: reason.map_or("", |r| r.code()),
         reason_message: words::quote_reason(l, quote).unwrap_or_default(),
         refund_type: words::refund_type(l, quote.refund_type),
-        quote_id: view.stored.id.clone(),
+        quote_id: view.stored.id.to_string(),
         valid_until: fmt::date_time(l, view.zone, view.stored.expires_at),
         policy_version: view.stored.policy_version,
         lines: quote.lines.iter().map(|line| line_view(l, line, view.zone)).collect(),
