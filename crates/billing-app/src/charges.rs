@@ -134,7 +134,7 @@ impl Purchases {
         let request = ChannelCharge {
             charge_id: charge.id.clone(),
             method: charge.method,
-            payment_method_id: charge.payment_method_id.clone().unwrap_or_default(),
+            payment_method_id: charge.payment_method_id.as_deref().unwrap_or_default().to_owned(),
             amount: charge.amount,
             now: self.core.now(),
         };

@@ -11,7 +11,7 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{AccountId, ApiKeyId, InstanceId, OrderId, UnsubscriptionId, WorkspaceId};
+use billing_domain::ids::{AccountId, ApiKeyId, InstanceId, OrderId, PaymentMethodId, UnsubscriptionId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -44,7 +44,7 @@ impl Account {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentMethod {
     /// Id, `pm_…`.
-    pub id: String,
+    pub id: PaymentMethodId,
     /// Owner.
     pub account_id: AccountId,
     /// Card, PayPal, bank transfer (the balance needs no record).
@@ -370,7 +370,7 @@ pub struct TenderRecord {
     /// How it was paid.
     pub method: PaymentMethodKind,
     /// The payment method charged (none for the balance).
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
     /// How much was paid.
     pub amount: Money,
     /// For a card or PayPal tender: the captured charge it was paid by.

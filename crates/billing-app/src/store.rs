@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::ids::{
-    AccountId, ApiKeyId, DocumentId, EventId, InstanceId, OrderId, QuoteId, RefundId, UnsubscriptionId,
-    WebhookEndpointId, WorkspaceId,
+    AccountId, ApiKeyId, DocumentId, EventId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId,
+    UnsubscriptionId, WebhookEndpointId, WorkspaceId,
 };
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -161,11 +161,11 @@ pub trait AccountsTx: Send {
     /// Adds a payment method.
     async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()>;
     /// A payment method by id.
-    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>>;
+    async fn payment_method(&mut self, id: &PaymentMethodId) -> StoreResult<Option<PaymentMethod>>;
     /// An account's payment methods.
     async fn payment_methods(&mut self, account_id: &AccountId) -> StoreResult<Vec<PaymentMethod>>;
     /// Marks a payment method valid or not.
-    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()>;
+    async fn set_payment_method_valid(&mut self, id: &PaymentMethodId, valid: bool) -> StoreResult<()>;
     /// Adds a voucher or coupon.
     async fn insert_benefit(&mut self, benefit: &Benefit) -> StoreResult<()>;
     /// A benefit by id.

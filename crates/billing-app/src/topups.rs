@@ -3,7 +3,7 @@
 //! captured it; a bank transfer is credited by an operator who saw it
 //! arrive. Nothing a customer says about money they sent is believed.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, PaymentMethodId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use serde_json::json;
@@ -31,7 +31,7 @@ pub struct TopUpRequest {
     /// (recorded by an operator).
     pub method: PaymentMethodKind,
     /// The card or PayPal account to charge.
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
 }
 
 /// A top-up as accepted: credited at once, or a charge to settle.
@@ -111,14 +111,14 @@ impl Purchases {
     ) -> AppResult<ChargeRecord> {
         let id = request
             .payment_method_id
-            .as_deref()
+            .as_ref()
             .ok_or_else(|| AppError::invalid("payment_method_id", "required for a card or PayPal top-up"))?;
         let method = tx.payment_method(id).await?.filter(|m| m.account_id == account.id);
         let method = method.ok_or_else(|| AppError::not_found("payment method", id))?;
         if method.kind != request.method || !method.valid {
             let message =
                 if method.valid { format!("it is a {} method", method.kind) } else { "it is detached".into() };
-            return Err(AppError::PaymentMethodUnusable { id: id.to_owned(), message });
+            return Err(AppError::PaymentMethodUnusable { id: id.to_string(), message });
         }
         let now = self.core.now();
         let id = new_id("chg");

@@ -52,7 +52,7 @@ impl From<&TenderRecord> for TenderDto {
     fn from(t: &TenderRecord) -> Self {
         TenderDto {
             method: t.method.as_str().to_owned(),
-            payment_method_id: t.payment_method_id.clone(),
+            payment_method_id: t.payment_method_id.as_ref().map(ToString::to_string),
             amount: t.amount.to_string(),
         }
     }

@@ -30,7 +30,7 @@ use billing_app::purchase::{QuotaPurchase, TenderInput};
 use billing_app::unsubscription::Confirmation;
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::catalog::{Region, quota_list_price};
-use billing_domain::ids::{AccountId, QuoteId, WorkspaceId};
+use billing_domain::ids::{AccountId, PaymentMethodId, QuoteId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_store::{Backend, SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
@@ -83,7 +83,7 @@ struct Client {
     account_id: AccountId,
     caller: Caller,
     /// The card registered through the channel, when purchases pay by card.
-    card: Option<String>,
+    card: Option<PaymentMethodId>,
 }
 
 /// A unit of prepared work for one client's account: a workspace to buy a

@@ -218,6 +218,9 @@ ids! {
     /// A binding quote, `quo_…` and the quote itself, signed (see
     /// [`MAX_QUOTE_ID_LEN`]).
     QuoteId = "quo", "quote", max MAX_QUOTE_ID_LEN;
+    /// A card, PayPal or bank account an account pays with: `pm_…` for a
+    /// bank account, the channel's token for a card or PayPal.
+    PaymentMethodId = "pm", "payment method";
 }
 
 #[cfg(test)]

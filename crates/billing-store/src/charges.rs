@@ -21,7 +21,7 @@ fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
         payment_id: row.text("payment_id")?,
         index: row.int("idx")?,
         method: by_name("method", &row.text("method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
-        payment_method_id: row.opt_text("payment_method_id")?,
+        payment_method_id: row.opt_id("payment_method_id")?,
         amount: row.money(currency, "amount_minor")?,
         status: by_name("status", &row.text("status")?, &ChargeStatus::ALL, ChargeStatus::as_str)?,
         failure: row.opt_text("failure")?,

@@ -210,7 +210,7 @@ fn push_part(o: &mut OrderRecord, row: &AnyRow) -> StoreResult<()> {
 fn tender(o: &OrderRecord, row: &AnyRow) -> StoreResult<TenderRecord> {
     Ok(TenderRecord {
         method: by_name("method", &row.text("p_method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
-        payment_method_id: row.opt_text("p_payment_method_id")?,
+        payment_method_id: row.opt_id("p_payment_method_id")?,
         amount: Money::from_minor(o.currency(), row.int("p_amount_minor")?),
         charge_id: row.opt_text("p_charge_id")?,
         released: Money::from_minor(o.currency(), row.int("p_released_minor")?),

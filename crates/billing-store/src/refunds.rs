@@ -113,7 +113,7 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
         tender_index: row.int("tender_index")?,
         from: method("from_method")?,
         destination: method("destination")?,
-        payment_method_id: row.opt_text("payment_method_id")?,
+        payment_method_id: row.opt_id("payment_method_id")?,
         charge_id: row.opt_text("charge_id")?,
         rule: row.text("rule")?,
         amount: Money::from_minor(currency, row.int("amount_minor")?),

@@ -16,7 +16,7 @@ use billing_app::clock::ManualClock;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::{PlanPurchase, QuotaPurchase, TenderInput};
 use billing_app::{Billing, Caller};
-use billing_domain::ids::{AccountId, InstanceId, WorkspaceId};
+use billing_domain::ids::{AccountId, InstanceId, PaymentMethodId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -109,8 +109,8 @@ struct Customer {
     id: AccountId,
     caller: Caller,
     currency: Currency,
-    card: String,
-    paypal: String,
+    card: PaymentMethodId,
+    paypal: PaymentMethodId,
 }
 
 impl Customer {

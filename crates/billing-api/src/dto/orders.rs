@@ -6,6 +6,7 @@ use billing_domain::money::Currency;
 use billing_domain::order::PaymentMethodKind;
 
 use super::money;
+use crate::extract::opt_id;
 use crate::problem::ApiError;
 
 /// Most vouchers and coupons one order may name.
@@ -20,7 +21,8 @@ pub fn tenders(currency: Currency, given: &[TenderDto]) -> Result<Vec<TenderInpu
             let method: PaymentMethodKind =
                 t.method.parse().map_err(|e: String| ApiError::invalid(&format!("tenders[{i}].method"), e))?;
             let amount = money(&format!("tenders[{i}].amount"), currency, &t.amount)?;
-            Ok(TenderInput { method, payment_method_id: t.payment_method_id.clone(), amount })
+            let payment_method_id = opt_id(&format!("tenders[{i}].payment_method_id"), t.payment_method_id.as_deref())?;
+            Ok(TenderInput { method, payment_method_id, amount })
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::directory::AccountFilter;
 use billing_app::topups::TopUpRequest;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, PaymentMethodId};
 use billing_domain::order::PaymentMethodKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -63,7 +63,8 @@ pub struct TopUp {
     pub method: String,
     /// The card or PayPal account to charge.
     #[serde(default)]
-    pub payment_method_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub payment_method_id: Option<PaymentMethodId>,
 }
 
 /// Filters and page of the account list.

@@ -1,6 +1,6 @@
 //! Payments taken through the channel, as stored.
 
-use billing_domain::ids::{AccountId, OrderId};
+use billing_domain::ids::{AccountId, OrderId, PaymentMethodId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
@@ -40,7 +40,7 @@ pub struct ChargeRecord {
     /// Balance, card, PayPal or (by an operator) bank transfer.
     pub method: PaymentMethodKind,
     /// The instrument charged (a token the channel issued).
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
     /// How much.
     pub amount: Money,
     /// Where it stands.

@@ -2,7 +2,7 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, InstanceId, OrderId, QuoteId, RefundId, UnsubscriptionId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -158,7 +158,7 @@ pub struct Refund {
     /// Where the money goes.
     pub destination: PaymentMethodKind,
     /// The card or PayPal account refunded to.
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
     /// For a card or PayPal refund: the captured charge it returns money
     /// of (the tender's).
     pub charge_id: Option<String>,

@@ -118,7 +118,7 @@ impl Unsubscriptions {
             let request = ChannelRefund {
                 refund_id: refund.id.to_string(),
                 method: refund.destination,
-                payment_method_id: refund.payment_method_id.clone(),
+                payment_method_id: refund.payment_method_id.as_ref().map(ToString::to_string),
                 charge_id: refund.charge_id.clone(),
                 amount: refund.amount,
                 now: self.core.now(),

@@ -6,7 +6,7 @@ use billing_app::AppError;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::TenderInput;
 use billing_app::topups::TopUpRequest;
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, PaymentMethodId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -36,7 +36,7 @@ async fn unknown_ids_are_not_found_and_change_nothing() {
         w.assert_refused(&before, b.purchases().buy_quota(&s.caller, &quota).await, "NOT_FOUND").await;
         let ghost_card = TenderInput {
             method: PaymentMethodKind::Card,
-            payment_method_id: Some("pm_missing".into()),
+            payment_method_id: Some(PaymentMethodId::trusted("pm_missing")),
             amount: usd("805.25"),
         };
         let quota = s.quota(25, 1, Some(vec![ghost_card]));
