@@ -10,7 +10,7 @@ use crate::channel::{MethodRequest, bounded, unavailable};
 use crate::core::Core;
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
-use crate::ids::{mint, new_id};
+use crate::ids::mint;
 use crate::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use crate::store::StoreError;
 use std::sync::Arc;
@@ -244,7 +244,7 @@ impl Accounts {
             });
         }
         let benefit = Benefit {
-            id: new_id("ben"),
+            id: mint(),
             account_id: account_id.to_owned(),
             kind,
             amount,

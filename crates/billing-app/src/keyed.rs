@@ -4,7 +4,7 @@
 //! channel, and a repeat answers the first run's order (or account) as it
 //! stands now.
 
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, BenefitId, InstanceId, OrderId};
 
 use crate::core::Caller;
 use crate::error::{AppError, AppResult};
@@ -77,7 +77,7 @@ impl Purchases {
         key: &str,
         instance_id: &InstanceId,
         months: u32,
-        benefit_ids: &[String],
+        benefit_ids: &[BenefitId],
         tenders: Option<&[TenderInput]>,
     ) -> AppResult<Once<Purchase>> {
         let months_text = months.to_string();

@@ -11,7 +11,9 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{AccountId, ApiKeyId, InstanceId, OrderId, PaymentMethodId, UnsubscriptionId, WorkspaceId};
+use billing_domain::ids::{
+    AccountId, ApiKeyId, BenefitId, InstanceId, OrderId, PaymentMethodId, UnsubscriptionId, WorkspaceId,
+};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -107,7 +109,7 @@ impl BenefitStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Benefit {
     /// Id, `ben_…`.
-    pub id: String,
+    pub id: BenefitId,
     /// Holder.
     pub account_id: AccountId,
     /// Voucher or coupon.
@@ -404,7 +406,7 @@ pub struct OrderRecord {
     /// Price build-up.
     pub charges: OrderCharges,
     /// Vouchers and coupons applied (ids).
-    pub benefit_ids: Vec<String>,
+    pub benefit_ids: Vec<BenefitId>,
     /// Cash tenders, set when paid.
     pub tenders: Vec<TenderRecord>,
     /// When it was placed.

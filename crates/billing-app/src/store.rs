@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::ids::{
-    AccountId, ApiKeyId, DocumentId, EventId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId,
+    AccountId, ApiKeyId, BenefitId, DocumentId, EventId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId,
     UnsubscriptionId, WebhookEndpointId, WorkspaceId,
 };
 use billing_domain::money::Money;
@@ -169,7 +169,7 @@ pub trait AccountsTx: Send {
     /// Adds a voucher or coupon.
     async fn insert_benefit(&mut self, benefit: &Benefit) -> StoreResult<()>;
     /// A benefit by id.
-    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>>;
+    async fn benefit(&mut self, id: &BenefitId) -> StoreResult<Option<Benefit>>;
     /// An account's benefits.
     async fn benefits(&mut self, account_id: &AccountId) -> StoreResult<Vec<Benefit>>;
     /// Moves a benefit from `from` to `to`, binding it to `order_id` (a
@@ -177,7 +177,7 @@ pub trait AccountsTx: Send {
     /// in `from`.
     async fn set_benefit_status(
         &mut self,
-        id: &str,
+        id: &BenefitId,
         from: BenefitStatus,
         to: BenefitStatus,
         order_id: Option<&OrderId>,

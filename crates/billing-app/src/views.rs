@@ -118,7 +118,7 @@ impl From<&OrderRecord> for OrderDto {
             // The charges were checked when the order was placed; a failure
             // here would be a corrupt row, shown rather than hidden.
             cash_due: c.cash_due().map_or_else(|e| e.to_string(), |m| m.to_string()),
-            benefit_ids: o.benefit_ids.clone(),
+            benefit_ids: o.benefit_ids.iter().map(ToString::to_string).collect(),
             tenders: o.tenders.iter().map(TenderDto::from).collect(),
             created_at: instant(o.created_at),
             paid_at: o.paid_at.map(instant),

@@ -221,6 +221,8 @@ ids! {
     /// A card, PayPal or bank account an account pays with: `pm_…` for a
     /// bank account, the channel's token for a card or PayPal.
     PaymentMethodId = "pm", "payment method";
+    /// A voucher or coupon, `ben_…`.
+    BenefitId = "ben", "benefit";
 }
 
 #[cfg(test)]

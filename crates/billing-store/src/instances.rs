@@ -134,7 +134,7 @@ impl SqlTx {
                 o.tenders.push(tender(o, row)?);
                 last_tender = Some(idx);
             }
-            if let Some(benefit) = row.opt_text("p_benefit_id")?
+            if let Some(benefit) = row.opt_id("p_benefit_id")?
                 && !o.benefit_ids.contains(&benefit)
             {
                 o.benefit_ids.push(benefit);
@@ -201,7 +201,7 @@ fn push_part(o: &mut OrderRecord, row: &AnyRow) -> StoreResult<()> {
     match row.opt_int("p_part")? {
         None => {}
         Some(0) => o.tenders.push(tender(o, row)?),
-        Some(_) => o.benefit_ids.push(row.text("p_benefit_id")?),
+        Some(_) => o.benefit_ids.push(row.id("p_benefit_id")?),
     }
     Ok(())
 }
@@ -364,7 +364,7 @@ impl InstancesTx for SqlTx {
         for benefit_id in &o.benefit_ids {
             sqlx::query("INSERT INTO order_benefits (order_id, benefit_id) VALUES ($1, $2)")
                 .bind(o.id.as_str())
-                .bind(benefit_id)
+                .bind(benefit_id.as_str())
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_err)?;

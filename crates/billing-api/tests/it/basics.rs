@@ -192,3 +192,13 @@ async fn a_payment_method_id_in_a_body_that_cannot_be_one_is_refused_as_malforme
     refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
     assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{}", refused.body);
 }
+
+#[tokio::test]
+async fn a_benefit_id_that_cannot_be_one_is_refused_as_malformed_before_any_is_looked_up() {
+    let api = api().await;
+    let plan = json!({"region_id": "ap-southeast-1", "capacity_cu_hours": "100", "months": 1,
+        "benefit_ids": ["ben_missing", "ben one"]});
+    let bought = api.post_idem("/api/v1/orders/plan", &api.alice.key, "k-plan", plan).await;
+    bought.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    bought.names_field("benefit_ids[1]");
+}
