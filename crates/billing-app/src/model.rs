@@ -12,7 +12,7 @@ pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
 use billing_domain::ids::{
-    AccountId, ApiKeyId, BenefitId, InstanceId, OrderId, PaymentMethodId, UnsubscriptionId, WorkspaceId,
+    AccountId, ApiKeyId, BenefitId, ChargeId, InstanceId, OrderId, PaymentMethodId, UnsubscriptionId, WorkspaceId,
 };
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
@@ -376,7 +376,7 @@ pub struct TenderRecord {
     /// How much was paid.
     pub amount: Money,
     /// For a card or PayPal tender: the captured charge it was paid by.
-    pub charge_id: Option<String>,
+    pub charge_id: Option<ChargeId>,
     /// What downgrades took out of it so far; quotes work on the rest.
     pub released: Money,
 }

@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::ids::{
-    AccountId, ApiKeyId, BenefitId, DocumentId, EventId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId,
-    UnsubscriptionId, WebhookEndpointId, WorkspaceId,
+    AccountId, ApiKeyId, BenefitId, ChargeId, DocumentId, EventId, InstanceId, OrderId, PaymentMethodId, QuoteId,
+    RefundId, UnsubscriptionId, WebhookEndpointId, WorkspaceId,
 };
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -397,13 +397,13 @@ pub trait ChargesTx: Send {
     /// Writes a charge.
     async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()>;
     /// One charge.
-    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>>;
+    async fn charge(&mut self, id: &ChargeId) -> StoreResult<Option<ChargeRecord>>;
     /// An order's charges, every payment attempt's, oldest first.
     async fn charges_of_order(&mut self, order_id: &OrderId) -> StoreResult<Vec<ChargeRecord>>;
     /// Moves a charge from `from` to `to`; false when it was not in `from`.
     async fn set_charge_status(
         &mut self,
-        id: &str,
+        id: &ChargeId,
         from: ChargeStatus,
         to: ChargeStatus,
         failure: Option<&str>,

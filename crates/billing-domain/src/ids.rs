@@ -223,6 +223,9 @@ ids! {
     PaymentMethodId = "pm", "payment method";
     /// A voucher or coupon, `ben_…`.
     BenefitId = "ben", "benefit";
+    /// What the payment channel was asked to take, `chg_…`: the channel's
+    /// idempotency key.
+    ChargeId = "chg", "charge";
 }
 
 #[cfg(test)]

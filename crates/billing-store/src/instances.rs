@@ -212,7 +212,7 @@ fn tender(o: &OrderRecord, row: &AnyRow) -> StoreResult<TenderRecord> {
         method: by_name("method", &row.text("p_method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
         payment_method_id: row.opt_id("p_payment_method_id")?,
         amount: Money::from_minor(o.currency(), row.int("p_amount_minor")?),
-        charge_id: row.opt_text("p_charge_id")?,
+        charge_id: row.opt_id("p_charge_id")?,
         released: Money::from_minor(o.currency(), row.int("p_released_minor")?),
     })
 }

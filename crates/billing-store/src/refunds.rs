@@ -114,7 +114,7 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
         from: method("from_method")?,
         destination: method("destination")?,
         payment_method_id: row.opt_id("payment_method_id")?,
-        charge_id: row.opt_text("charge_id")?,
+        charge_id: row.opt_id("charge_id")?,
         rule: row.text("rule")?,
         amount: Money::from_minor(currency, row.int("amount_minor")?),
         status: by_name("status", &row.text("status")?, &RefundStatus::ALL, RefundStatus::as_str)?,

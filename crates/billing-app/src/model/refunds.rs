@@ -2,7 +2,9 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId, UnsubscriptionId};
+use billing_domain::ids::{
+    AccountId, ChargeId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId, UnsubscriptionId,
+};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -161,7 +163,7 @@ pub struct Refund {
     pub payment_method_id: Option<PaymentMethodId>,
     /// For a card or PayPal refund: the captured charge it returns money
     /// of (the tender's).
-    pub charge_id: Option<String>,
+    pub charge_id: Option<ChargeId>,
     /// Why it goes there (a destination rule, or `channel_failed`).
     pub rule: String,
     /// How much.

@@ -151,7 +151,7 @@ async fn a_charge_the_channel_took_before_a_crash_is_taken_once_when_asked_again
         let charge = w.tx().await.charges_of_order(&placed.order.id).await.unwrap().remove(0);
         // The channel captured it, but the answer never got recorded.
         let request = billing_app::channel::ChannelCharge {
-            charge_id: charge.id.clone(),
+            charge_id: charge.id.to_string(),
             method: charge.method,
             payment_method_id: charge.payment_method_id.clone().unwrap().into_string(),
             amount: charge.amount,
@@ -273,7 +273,7 @@ async fn a_refund_returns_the_charge_it_names_and_never_more_than_it_captured() 
             refund_id: "ref_forged".to_owned(),
             method: PaymentMethodKind::Card,
             payment_method_id: Some(s.card.id.to_string()),
-            charge_id: Some(charge_id),
+            charge_id: Some(charge_id.into_string()),
             amount: usd("1.00"),
             now: w.clock.now(),
         };
@@ -316,7 +316,7 @@ async fn an_order_is_never_paid_from_part_of_a_payment_whose_other_part_was_decl
         let charges = w.tx().await.charges_of_order(&placed.order.id).await.unwrap();
         let now = w.clock.now();
         let first = billing_app::channel::ChannelCharge {
-            charge_id: charges[0].id.clone(),
+            charge_id: charges[0].id.to_string(),
             method: charges[0].method,
             payment_method_id: charges[0].payment_method_id.clone().unwrap().into_string(),
             amount: charges[0].amount,
