@@ -1,6 +1,6 @@
 //! Accounts, their payment methods, vouchers and coupons, and balance top-ups.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, PaymentMethodId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use crate::channel::{MethodRequest, bounded, unavailable};
 use crate::core::Core;
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
-use crate::ids::{mint, new_id};
+use crate::ids::mint;
 use crate::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use crate::store::StoreError;
 use std::sync::Arc;
@@ -152,7 +152,7 @@ impl Accounts {
             }
             PaymentMethodKind::BankTransfer => {
                 check_name("label", details)?;
-                (new_id("pm"), details.to_owned())
+                (mint(), details.to_owned())
             }
             PaymentMethodKind::Card | PaymentMethodKind::Paypal => {
                 {
@@ -164,7 +164,12 @@ impl Accounts {
                     .await
                     .map_err(unavailable)?
                 {
-                    Ok(issued) => (issued.token, issued.label),
+                    // The token comes from outside too: one that cannot be an
+                    // id could never be named in a request, so it is not kept.
+                    Ok(issued) => {
+                        let id = PaymentMethodId::parse(&issued.token).map_err(|e| unavailable(e.to_string()))?;
+                        (id, issued.label)
+                    }
                     Err(reason) => return Err(AppError::invalid("details", reason)),
                 }
             }
@@ -190,7 +195,7 @@ impl Accounts {
     }
 
     /// One payment method.
-    pub async fn payment_method(&self, caller: &Caller, id: &str) -> AppResult<PaymentMethod> {
+    pub async fn payment_method(&self, caller: &Caller, id: &PaymentMethodId) -> AppResult<PaymentMethod> {
         let found = self.core.read().await?.payment_method(id).await?;
         visible(caller, "payment method", id, found, |m| &m.account_id)
     }
@@ -199,7 +204,12 @@ impl Accounts {
     /// it can no longer be charged, and refunds for it go to the balance).
     /// A customer may only detach a method (make it invalid); whether an
     /// instrument works is the channel's word, recorded by an operator.
-    pub async fn set_payment_method_valid(&self, caller: &Caller, id: &str, valid: bool) -> AppResult<PaymentMethod> {
+    pub async fn set_payment_method_valid(
+        &self,
+        caller: &Caller,
+        id: &PaymentMethodId,
+        valid: bool,
+    ) -> AppResult<PaymentMethod> {
         if valid {
             caller.require_operator()?;
         }
@@ -234,7 +244,7 @@ impl Accounts {
             });
         }
         let benefit = Benefit {
-            id: new_id("ben"),
+            id: mint(),
             account_id: account_id.to_owned(),
             kind,
             amount,

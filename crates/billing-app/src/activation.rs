@@ -104,7 +104,7 @@ impl Purchases {
         // The refund set is recorded as every other is, with the quote the
         // service computed for it.
         let quote = StoredQuote {
-            id: new_id("quo"),
+            id: mint(),
             account_id: instance.account_id.clone(),
             instance_id: instance.id.clone(),
             order_id: Some(order.id.clone()),

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::channel::{ChannelCharge, ChargeAnswer, PaymentChannel, bounded, require, unavailable};
 use crate::core::{Caller, audit};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::ledger::{Movement, channel, customer_balance};
 pub use crate::model::payments::{ChargeRecord, ChargeStatus};
 use crate::model::{OrderRecord, TenderRecord};
@@ -75,7 +75,7 @@ pub(crate) fn charges_for(order: &OrderRecord, tenders: &[TenderRecord], now: Da
         .iter()
         .enumerate()
         .map(|(i, t)| ChargeRecord {
-            id: new_id("chg"),
+            id: mint(),
             account_id: order.account_id.clone(),
             order_id: Some(order.id.clone()),
             payment_id: payment_id.clone(),
@@ -132,9 +132,9 @@ impl Purchases {
 
     async fn ask_channel_once(&self, charge: &ChargeRecord) -> AppResult<ChargeAnswer> {
         let request = ChannelCharge {
-            charge_id: charge.id.clone(),
+            charge_id: charge.id.to_string(),
             method: charge.method,
-            payment_method_id: charge.payment_method_id.clone().unwrap_or_default(),
+            payment_method_id: charge.payment_method_id.as_deref().unwrap_or_default().to_owned(),
             amount: charge.amount,
             now: self.core.now(),
         };
@@ -155,7 +155,7 @@ impl Purchases {
         let mut report = ChargeReport::default();
         let mut seen = std::collections::HashSet::new();
         for charge in unsettled {
-            let key = charge.order_id.as_ref().map_or_else(|| charge.id.clone(), ToString::to_string);
+            let key = charge.order_id.as_ref().map_or_else(|| charge.id.to_string(), ToString::to_string);
             if !seen.insert(key) {
                 continue;
             }

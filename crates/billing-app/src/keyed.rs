@@ -4,7 +4,7 @@
 //! channel, and a repeat answers the first run's order (or account) as it
 //! stands now.
 
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, BenefitId, ChargeId, InstanceId, OrderId};
 
 use crate::core::Caller;
 use crate::error::{AppError, AppResult};
@@ -77,7 +77,7 @@ impl Purchases {
         key: &str,
         instance_id: &InstanceId,
         months: u32,
-        benefit_ids: &[String],
+        benefit_ids: &[BenefitId],
         tenders: Option<&[TenderInput]>,
     ) -> AppResult<Once<Purchase>> {
         let months_text = months.to_string();
@@ -140,7 +140,7 @@ impl Purchases {
     /// The account a top-up's key kept, as it stands now.
     async fn kept_top_up(&self, caller: &Caller, kept: &str) -> AppResult<Account> {
         if let Some(charge_id) = kept.strip_prefix("charge:") {
-            self.finish_top_up(caller, charge_id).await
+            self.finish_top_up(caller, &ChargeId::trusted(charge_id)).await
         } else if let Some(account_id) = kept.strip_prefix("account:") {
             crate::accounts::account_of(&self.core, caller, &AccountId::trusted(account_id)).await
         } else {

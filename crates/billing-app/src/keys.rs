@@ -7,7 +7,7 @@
 //! stops working here within that time; one revoked by this process is
 //! forgotten at once.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, ApiKeyId};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ fn new_secret() -> String {
 fn new_key(account_id: Option<&AccountId>, label: &str, now: chrono::DateTime<chrono::Utc>) -> (ApiKey, String) {
     let secret = new_secret();
     let key = ApiKey {
-        id: crate::ids::new_id("key"),
+        id: crate::ids::mint(),
         account_id: account_id.cloned(),
         key_hash: hash_key(&secret),
         label: label.to_owned(),
@@ -88,7 +88,7 @@ impl Accounts {
     /// Revokes a key: from now on it signs no one in, here at once and in
     /// other processes within [`KEY_CACHE_TTL`]. Operators may revoke any
     /// key, customers their own; revoking a revoked key changes nothing.
-    pub async fn revoke_api_key(&self, caller: &Caller, id: &str) -> AppResult<ApiKey> {
+    pub async fn revoke_api_key(&self, caller: &Caller, id: &ApiKeyId) -> AppResult<ApiKey> {
         let now = self.core.now();
         let mut tx = self.core.begin().await?;
         let mut key = owned_key(caller, id, tx.api_key(id).await?)?;
@@ -104,7 +104,7 @@ impl Accounts {
     /// Rolls a key: revokes it and makes a new one for the same account with
     /// the same label, returned with its secret (shown this once). A revoked
     /// key cannot be rolled.
-    pub async fn roll_api_key(&self, caller: &Caller, id: &str) -> AppResult<(ApiKey, String)> {
+    pub async fn roll_api_key(&self, caller: &Caller, id: &ApiKeyId) -> AppResult<(ApiKey, String)> {
         let now = self.core.now();
         let mut tx = self.core.begin().await?;
         let old = owned_key(caller, id, tx.api_key(id).await?)?;
@@ -155,7 +155,7 @@ impl Accounts {
 
 /// The key `id` when `caller` may act on it; another account's key is
 /// `NOT_FOUND`, exactly like a missing one.
-fn owned_key(caller: &Caller, id: &str, key: Option<ApiKey>) -> AppResult<ApiKey> {
+fn owned_key(caller: &Caller, id: &ApiKeyId, key: Option<ApiKey>) -> AppResult<ApiKey> {
     match key {
         Some(k) if k.account_id.as_deref().is_some_and(|a| caller.may_see(a)) => Ok(k),
         Some(k) if k.account_id.is_none() && caller.require_operator().is_ok() => Ok(k),

@@ -11,7 +11,9 @@ pub mod usage;
 pub mod webhooks;
 
 use billing_domain::catalog::Commodity;
-use billing_domain::ids::{AccountId, InstanceId, OrderId, UnsubscriptionId, WorkspaceId};
+use billing_domain::ids::{
+    AccountId, ApiKeyId, BenefitId, ChargeId, InstanceId, OrderId, PaymentMethodId, UnsubscriptionId, WorkspaceId,
+};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -44,7 +46,7 @@ impl Account {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentMethod {
     /// Id, `pm_…`.
-    pub id: String,
+    pub id: PaymentMethodId,
     /// Owner.
     pub account_id: AccountId,
     /// Card, PayPal, bank transfer (the balance needs no record).
@@ -107,7 +109,7 @@ impl BenefitStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Benefit {
     /// Id, `ben_…`.
-    pub id: String,
+    pub id: BenefitId,
     /// Holder.
     pub account_id: AccountId,
     /// Voucher or coupon.
@@ -370,11 +372,11 @@ pub struct TenderRecord {
     /// How it was paid.
     pub method: PaymentMethodKind,
     /// The payment method charged (none for the balance).
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
     /// How much was paid.
     pub amount: Money,
     /// For a card or PayPal tender: the captured charge it was paid by.
-    pub charge_id: Option<String>,
+    pub charge_id: Option<ChargeId>,
     /// What downgrades took out of it so far; quotes work on the rest.
     pub released: Money,
 }
@@ -404,7 +406,7 @@ pub struct OrderRecord {
     /// Price build-up.
     pub charges: OrderCharges,
     /// Vouchers and coupons applied (ids).
-    pub benefit_ids: Vec<String>,
+    pub benefit_ids: Vec<BenefitId>,
     /// Cash tenders, set when paid.
     pub tenders: Vec<TenderRecord>,
     /// When it was placed.
@@ -528,7 +530,7 @@ impl Settlement {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
     /// Id, `key_…` (also the key's visible prefix).
-    pub id: String,
+    pub id: ApiKeyId,
     /// The account it acts for; `None` for an operator key.
     pub account_id: Option<AccountId>,
     /// SHA-256 of the whole key, hex.

@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 
-use billing_domain::ids::OrderId;
+use billing_domain::ids::{ChargeId, OrderId};
 use billing_domain::order::OrderStatus;
 use serde_json::json;
 
@@ -25,7 +25,7 @@ use crate::purchase::Purchase;
 use crate::purchase::Purchases;
 
 /// The charge ids an order was paid with.
-fn paid_with(order: &OrderRecord) -> HashSet<String> {
+fn paid_with(order: &OrderRecord) -> HashSet<ChargeId> {
     order.tenders.iter().filter_map(|t| t.charge_id.clone()).collect()
 }
 
@@ -158,7 +158,7 @@ impl Purchases {
         &self,
         unpaid: &OrderRecord,
         attempt: &str,
-        captured_now: &HashSet<String>,
+        captured_now: &HashSet<ChargeId>,
     ) -> AppResult<Option<Purchase>> {
         let order_id = &unpaid.id;
         let mut tx = self.core.begin().await?;

@@ -1,6 +1,7 @@
 //! Paying an order: checking cash tenders against what is due and against
 //! the account's payment methods, and posting the payment to the ledger.
 
+use billing_domain::ids::PaymentMethodId;
 use billing_domain::money::Money;
 use billing_domain::order::{MAX_TENDERS_PER_ORDER, PaymentMethodKind};
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ pub struct TenderInput {
     /// How to pay it.
     pub method: PaymentMethodKind,
     /// The card, PayPal or bank account to charge (none for the balance).
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
     /// How much.
     pub amount: Money,
 }
@@ -104,11 +105,11 @@ async fn check_instrument(
 ) -> AppResult<()> {
     let id = t
         .payment_method_id
-        .as_deref()
+        .as_ref()
         .ok_or_else(|| AppError::invalid(format!("{field}.payment_method_id"), "required for this method"))?;
     let method = tx.payment_method(id).await?.filter(|m| m.account_id == account.id);
     let method = method.ok_or_else(|| AppError::not_found("payment method", id))?;
-    let unusable = |message: &str| AppError::PaymentMethodUnusable { id: id.to_owned(), message: message.to_owned() };
+    let unusable = |message: &str| AppError::PaymentMethodUnusable { id: id.to_string(), message: message.to_owned() };
     if method.kind != t.method {
         return Err(unusable(&format!("it is a {} method, not {}", method.kind, t.method)));
     }

@@ -3,7 +3,7 @@
 //! placed; cash tenders when it is paid.
 
 use billing_domain::catalog::{CatalogError, Commodity, Region, check_months, quota_list_price};
-use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
+use billing_domain::ids::{AccountId, BenefitId, InstanceId, OrderId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderCharges, OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
@@ -50,7 +50,7 @@ pub struct QuotaPurchase {
     /// Whole months.
     pub months: u32,
     /// Vouchers and coupons to apply.
-    pub benefit_ids: Vec<String>,
+    pub benefit_ids: Vec<BenefitId>,
     /// Cash tenders to pay with now; `None` leaves the order unpaid.
     pub tenders: Option<Vec<TenderInput>>,
     /// Renew automatically 9 days before the end.
@@ -69,7 +69,7 @@ pub struct PlanPurchase {
     /// Validity in months.
     pub months: u32,
     /// Vouchers and coupons to apply.
-    pub benefit_ids: Vec<String>,
+    pub benefit_ids: Vec<BenefitId>,
     /// Cash tenders to pay with now; `None` leaves the order unpaid.
     pub tenders: Option<Vec<TenderInput>>,
 }
@@ -94,7 +94,7 @@ struct OrderDraft<'a> {
     kind: OrderKind,
     months: u32,
     list_price: Money,
-    benefit_ids: &'a [String],
+    benefit_ids: &'a [BenefitId],
     /// Tenders to pay with now, if any.
     tenders: Option<&'a [TenderInput]>,
 }
@@ -157,7 +157,7 @@ async fn apply_benefits(
     tx: &mut (dyn StoreTx + '_),
     account: &Account,
     list_price: Money,
-    benefit_ids: &[String],
+    benefit_ids: &[BenefitId],
     order_id: &OrderId,
     now: DateTime<Utc>,
 ) -> AppResult<OrderCharges> {
@@ -165,11 +165,11 @@ async fn apply_benefits(
     let mut benefits = Vec::with_capacity(benefit_ids.len());
     for (i, id) in benefit_ids.iter().enumerate() {
         if benefit_ids[..i].contains(id) {
-            return Err(AppError::invalid("benefit_ids", format!("{id:?} is listed twice")));
+            return Err(AppError::invalid("benefit_ids", format!("{:?} is listed twice", id.as_str())));
         }
         let benefit = tx.benefit(id).await?.filter(|b| b.account_id == account.id);
         let benefit = benefit.ok_or_else(|| AppError::not_found("benefit", id))?;
-        let unusable = |message: &str| AppError::BenefitUnusable { id: id.clone(), message: message.to_owned() };
+        let unusable = |message: &str| AppError::BenefitUnusable { id: id.to_string(), message: message.to_owned() };
         if benefit.status != BenefitStatus::Active {
             return Err(unusable("it has already been used"));
         }
@@ -186,7 +186,7 @@ async fn apply_benefits(
         let due = charges.cash_due()?;
         if due.is_zero() {
             return Err(AppError::BenefitUnusable {
-                id: benefit.id.clone(),
+                id: benefit.id.to_string(),
                 message: "the benefits before it already pay the whole price".to_owned(),
             });
         }
@@ -196,7 +196,10 @@ async fn apply_benefits(
             BenefitKind::Voucher => charges.voucher = charges.voucher.checked_add(applied)?,
         }
         if !tx.set_benefit_status(&benefit.id, BenefitStatus::Active, BenefitStatus::Used, Some(order_id)).await? {
-            return Err(AppError::BenefitUnusable { id: benefit.id.clone(), message: "it was just used".to_owned() });
+            return Err(AppError::BenefitUnusable {
+                id: benefit.id.to_string(),
+                message: "it was just used".to_owned(),
+            });
         }
     }
     Ok(charges)
@@ -301,7 +304,7 @@ impl Purchases {
         caller: &Caller,
         instance_id: &InstanceId,
         months: u32,
-        benefit_ids: &[String],
+        benefit_ids: &[BenefitId],
         tenders: Option<&[TenderInput]>,
     ) -> AppResult<Purchase> {
         let mut tx = self.core.begin().await?;
@@ -317,7 +320,7 @@ impl Purchases {
         caller: &Caller,
         instance_id: &InstanceId,
         months: u32,
-        benefit_ids: &[String],
+        benefit_ids: &[BenefitId],
         tenders: Option<&[TenderInput]>,
     ) -> AppResult<Purchase> {
         let instance = tx.instance(instance_id).await?;

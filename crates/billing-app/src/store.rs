@@ -10,7 +10,8 @@
 use async_trait::async_trait;
 use billing_domain::catalog::{Commodity, Region};
 use billing_domain::ids::{
-    AccountId, DocumentId, EventId, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId, WorkspaceId,
+    AccountId, ApiKeyId, BenefitId, ChargeId, DocumentId, EventId, InstanceId, OrderId, PaymentMethodId, QuoteId,
+    RefundId, UnsubscriptionId, WebhookEndpointId, WorkspaceId,
 };
 use billing_domain::money::Money;
 use billing_domain::order::OrderStatus;
@@ -160,15 +161,15 @@ pub trait AccountsTx: Send {
     /// Adds a payment method.
     async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()>;
     /// A payment method by id.
-    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>>;
+    async fn payment_method(&mut self, id: &PaymentMethodId) -> StoreResult<Option<PaymentMethod>>;
     /// An account's payment methods.
     async fn payment_methods(&mut self, account_id: &AccountId) -> StoreResult<Vec<PaymentMethod>>;
     /// Marks a payment method valid or not.
-    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()>;
+    async fn set_payment_method_valid(&mut self, id: &PaymentMethodId, valid: bool) -> StoreResult<()>;
     /// Adds a voucher or coupon.
     async fn insert_benefit(&mut self, benefit: &Benefit) -> StoreResult<()>;
     /// A benefit by id.
-    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>>;
+    async fn benefit(&mut self, id: &BenefitId) -> StoreResult<Option<Benefit>>;
     /// An account's benefits.
     async fn benefits(&mut self, account_id: &AccountId) -> StoreResult<Vec<Benefit>>;
     /// Moves a benefit from `from` to `to`, binding it to `order_id` (a
@@ -176,7 +177,7 @@ pub trait AccountsTx: Send {
     /// in `from`.
     async fn set_benefit_status(
         &mut self,
-        id: &str,
+        id: &BenefitId,
         from: BenefitStatus,
         to: BenefitStatus,
         order_id: Option<&OrderId>,
@@ -375,12 +376,12 @@ pub trait AccessTx: Send {
     /// The key with this hash.
     async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
     /// The key with this id.
-    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>>;
+    async fn api_key(&mut self, id: &ApiKeyId) -> StoreResult<Option<ApiKey>>;
     /// Keys by id, of one account (`Some`) or of everyone (`None`), at most
     /// `limit`, ordered by id.
     async fn api_keys(&mut self, account_id: Option<&AccountId>, limit: i64) -> StoreResult<Vec<ApiKey>>;
     /// Marks a key revoked at `at` unless it already is; whether it was.
-    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn revoke_api_key(&mut self, id: &ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool>;
     /// A setting's value.
     async fn setting(&mut self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a setting.
@@ -396,13 +397,13 @@ pub trait ChargesTx: Send {
     /// Writes a charge.
     async fn insert_charge(&mut self, charge: &ChargeRecord) -> StoreResult<()>;
     /// One charge.
-    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>>;
+    async fn charge(&mut self, id: &ChargeId) -> StoreResult<Option<ChargeRecord>>;
     /// An order's charges, every payment attempt's, oldest first.
     async fn charges_of_order(&mut self, order_id: &OrderId) -> StoreResult<Vec<ChargeRecord>>;
     /// Moves a charge from `from` to `to`; false when it was not in `from`.
     async fn set_charge_status(
         &mut self,
-        id: &str,
+        id: &ChargeId,
         from: ChargeStatus,
         to: ChargeStatus,
         failure: Option<&str>,
@@ -499,7 +500,7 @@ pub trait SessionsTx: Send {
 #[async_trait]
 pub trait RefundsTx: Send {
     /// A confirmed quote, as it was stored with its unsubscription.
-    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>>;
+    async fn quote(&mut self, id: &QuoteId) -> StoreResult<Option<StoredQuote>>;
     /// Records an unsubscription with the quote it executed (stored unless
     /// it already is); `Unique` when the instance (or renewal order) was
     /// already unsubscribed.

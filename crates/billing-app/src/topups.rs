@@ -3,7 +3,7 @@
 //! captured it; a bank transfer is credited by an operator who saw it
 //! arrive. Nothing a customer says about money they sent is believed.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, ChargeId, PaymentMethodId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use serde_json::json;
@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::charges::{ChargeRecord, ChargeStatus};
 use crate::core::{Caller, audit, visible};
 use crate::error::{AppError, AppResult};
-use crate::ids::new_id;
+use crate::ids::{mint, new_id};
 use crate::ledger::{Movement, channel, customer_balance};
 use crate::model::Account;
 use crate::purchase::Purchases;
@@ -31,7 +31,7 @@ pub struct TopUpRequest {
     /// (recorded by an operator).
     pub method: PaymentMethodKind,
     /// The card or PayPal account to charge.
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
 }
 
 /// A top-up as accepted: credited at once, or a charge to settle.
@@ -40,7 +40,7 @@ pub enum TopUp {
     /// A bank transfer recorded by an operator: the account as credited.
     Credited(Account),
     /// A charge written for the channel; [`crate::purchase::Purchases::finish_top_up`] takes it.
-    Charge(String),
+    Charge(ChargeId),
 }
 
 impl Purchases {
@@ -111,19 +111,19 @@ impl Purchases {
     ) -> AppResult<ChargeRecord> {
         let id = request
             .payment_method_id
-            .as_deref()
+            .as_ref()
             .ok_or_else(|| AppError::invalid("payment_method_id", "required for a card or PayPal top-up"))?;
         let method = tx.payment_method(id).await?.filter(|m| m.account_id == account.id);
         let method = method.ok_or_else(|| AppError::not_found("payment method", id))?;
         if method.kind != request.method || !method.valid {
             let message =
                 if method.valid { format!("it is a {} method", method.kind) } else { "it is detached".into() };
-            return Err(AppError::PaymentMethodUnusable { id: id.to_owned(), message });
+            return Err(AppError::PaymentMethodUnusable { id: id.to_string(), message });
         }
         let now = self.core.now();
-        let id = new_id("chg");
+        let id: ChargeId = mint();
         Ok(ChargeRecord {
-            payment_id: id.clone(),
+            payment_id: id.to_string(),
             id,
             account_id: account.id.clone(),
             order_id: None,
@@ -160,7 +160,7 @@ impl Purchases {
     /// Takes a top-up's charge through the channel (if it is still to be
     /// asked) and answers the account as it then stands, or
     /// `PAYMENT_DECLINED`.
-    pub async fn finish_top_up(&self, caller: &Caller, charge_id: &str) -> AppResult<Account> {
+    pub async fn finish_top_up(&self, caller: &Caller, charge_id: &ChargeId) -> AppResult<Account> {
         let charge = self.core.read().await?.charge(charge_id).await?;
         let charge = visible(caller, "charge", charge_id, charge, |c| &c.account_id)?;
         match charge.status {

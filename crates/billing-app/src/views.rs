@@ -52,7 +52,7 @@ impl From<&TenderRecord> for TenderDto {
     fn from(t: &TenderRecord) -> Self {
         TenderDto {
             method: t.method.as_str().to_owned(),
-            payment_method_id: t.payment_method_id.clone(),
+            payment_method_id: t.payment_method_id.as_ref().map(ToString::to_string),
             amount: t.amount.to_string(),
         }
     }
@@ -118,7 +118,7 @@ impl From<&OrderRecord> for OrderDto {
             // The charges were checked when the order was placed; a failure
             // here would be a corrupt row, shown rather than hidden.
             cash_due: c.cash_due().map_or_else(|e| e.to_string(), |m| m.to_string()),
-            benefit_ids: o.benefit_ids.clone(),
+            benefit_ids: o.benefit_ids.iter().map(ToString::to_string).collect(),
             tenders: o.tenders.iter().map(TenderDto::from).collect(),
             created_at: instant(o.created_at),
             paid_at: o.paid_at.map(instant),
@@ -296,7 +296,7 @@ impl From<&UnsubscriptionResult> for UnsubscriptionDto {
             quota_cu_after: u.quota_cu_after,
             instance_id: u.instance_id.to_string(),
             order_id: u.order_id.as_ref().map(ToString::to_string),
-            quote_id: u.quote_id.clone(),
+            quote_id: u.quote_id.to_string(),
             refund: u.refund.to_string(),
             currency: u.refund.currency().code().to_owned(),
             full_refund: u.full_refund,

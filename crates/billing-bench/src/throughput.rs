@@ -30,7 +30,7 @@ use billing_app::purchase::{QuotaPurchase, TenderInput};
 use billing_app::unsubscription::Confirmation;
 use billing_app::{AppError, AppResult, Billing, Caller};
 use billing_domain::catalog::{Region, quota_list_price};
-use billing_domain::ids::{AccountId, WorkspaceId};
+use billing_domain::ids::{AccountId, PaymentMethodId, QuoteId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_store::{Backend, SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
@@ -83,7 +83,7 @@ struct Client {
     account_id: AccountId,
     caller: Caller,
     /// The card registered through the channel, when purchases pay by card.
-    card: Option<String>,
+    card: Option<PaymentMethodId>,
 }
 
 /// A unit of prepared work for one client's account: a workspace to buy a
@@ -95,7 +95,7 @@ struct Item {
 
 enum Work {
     Workspace(WorkspaceId),
-    Quote { quote_id: String, workspace_name: String },
+    Quote { quote_id: QuoteId, workspace_name: String },
 }
 
 /// What one repetition measured.

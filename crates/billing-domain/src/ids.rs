@@ -6,6 +6,9 @@
 //! it enters from outside ([`OrderId::parse`] and the others, or reading it
 //! as JSON); ids the service made itself or read back from its own database
 //! are taken as they are ([`Id::trusted`]).
+//!
+//! A quote's id is longer: it carries the quote it stands for, signed, so it
+//! may be up to [`MAX_QUOTE_ID_LEN`] bytes.
 
 use std::fmt;
 
@@ -13,6 +16,10 @@ use thiserror::Error;
 
 /// Longest id accepted from outside, in bytes.
 pub const MAX_ID_LEN: usize = 64;
+
+/// Longest quote id accepted from outside, in bytes: a quote's id carries
+/// the quote, signed.
+pub const MAX_QUOTE_ID_LEN: usize = 1024;
 
 /// Text that cannot be an id.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -23,7 +30,7 @@ pub struct IdError {
     /// The text given (cut to a readable length).
     pub text: String,
     /// What is wrong with it.
-    pub why: &'static str,
+    pub why: String,
 }
 
 /// What every kind of id offers.
@@ -32,23 +39,25 @@ pub trait Id: Sized + Clone + Eq + std::hash::Hash + fmt::Display + AsRef<str> {
     const PREFIX: &'static str;
     /// The kind of thing named, for messages.
     const WHAT: &'static str;
+    /// Longest id of this kind accepted from outside, in bytes.
+    const MAX_LEN: usize = MAX_ID_LEN;
     /// Takes text the service made or stored itself, without checking it.
     fn trusted(text: String) -> Self;
     /// Checks text that came from outside.
     fn parse(text: &str) -> Result<Self, IdError> {
-        check(Self::WHAT, text).map(|()| Self::trusted(text.to_owned()))
+        check(Self::WHAT, Self::MAX_LEN, text).map(|()| Self::trusted(text.to_owned()))
     }
 }
 
-/// Whether `text` can be an id: 1 to [`MAX_ID_LEN`] bytes of ASCII letters,
-/// digits, `_`, `-` and `.`.
-fn check(what: &'static str, text: &str) -> Result<(), IdError> {
+/// Whether `text` can be an id: 1 to `max_len` (mostly [`MAX_ID_LEN`])
+/// bytes of ASCII letters, digits, `_`, `-` and `.`.
+fn check(what: &'static str, max_len: usize, text: &str) -> Result<(), IdError> {
     let why = if text.is_empty() {
-        "it is empty"
-    } else if text.len() > MAX_ID_LEN {
-        "it is longer than 64 characters"
+        "it is empty".to_owned()
+    } else if text.len() > max_len {
+        format!("it is longer than {max_len} characters")
     } else if !text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
-        "only letters, digits, `_`, `-` and `.` are allowed"
+        "only letters, digits, `_`, `-` and `.` are allowed".to_owned()
     } else {
         return Ok(());
     };
@@ -57,7 +66,7 @@ fn check(what: &'static str, text: &str) -> Result<(), IdError> {
 }
 
 macro_rules! ids {
-    ($($(#[$doc:meta])* $name:ident = $prefix:literal, $what:literal;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident = $prefix:literal, $what:literal $(, max $max:expr)?;)*) => {$(
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
@@ -65,6 +74,7 @@ macro_rules! ids {
         impl Id for $name {
             const PREFIX: &'static str = $prefix;
             const WHAT: &'static str = $what;
+            $(const MAX_LEN: usize = $max;)?
             fn trusted(text: String) -> Self {
                 $name(text)
             }
@@ -203,6 +213,19 @@ ids! {
     EventId = "evt", "event";
     /// A webhook endpoint, `whe_…`.
     WebhookEndpointId = "whe", "webhook endpoint";
+    /// An API key, `key_…`.
+    ApiKeyId = "key", "API key";
+    /// A binding quote, `quo_…` and the quote itself, signed (see
+    /// [`MAX_QUOTE_ID_LEN`]).
+    QuoteId = "quo", "quote", max MAX_QUOTE_ID_LEN;
+    /// A card, PayPal or bank account an account pays with: `pm_…` for a
+    /// bank account, the channel's token for a card or PayPal.
+    PaymentMethodId = "pm", "payment method";
+    /// A voucher or coupon, `ben_…`.
+    BenefitId = "ben", "benefit";
+    /// What the payment channel was asked to take, `chg_…`: the channel's
+    /// idempotency key.
+    ChargeId = "chg", "charge";
 }
 
 #[cfg(test)]
@@ -219,6 +242,17 @@ mod tests {
         }
         assert!(OrderId::parse(&"x".repeat(64)).is_ok());
         assert_eq!(AccountId::trusted("anything at all").as_str(), "anything at all");
+    }
+
+    #[test]
+    fn a_quote_id_may_be_longer_since_it_carries_the_quote() {
+        let long = format!("quo_{}", "A-z_9".repeat(200));
+        assert_eq!(QuoteId::parse(&long).unwrap().as_str(), long);
+        let error = QuoteId::parse(&"x".repeat(MAX_QUOTE_ID_LEN + 1)).unwrap_err();
+        assert_eq!((error.what, error.why.as_str()), ("quote", "it is longer than 1024 characters"));
+        assert_eq!(QuoteId::parse("quo 1").unwrap_err().what, "quote");
+        let error = OrderId::parse(&"x".repeat(65)).unwrap_err();
+        assert_eq!(error.why, "it is longer than 64 characters");
     }
 
     #[test]

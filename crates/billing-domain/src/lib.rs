@@ -26,8 +26,8 @@ pub use catalog::{Commodity, Region};
 pub use change::{Action, ActionKind, ReleasedBasis, quote_change, quote_downgrade, quote_switch, release_tranche};
 pub use destination::{Destination, RouteRule};
 pub use ids::{
-    AccountId, DocumentId, EventId, Id, IdError, InstanceId, OrderId, RefundId, UnsubscriptionId, WebhookEndpointId,
-    WorkspaceId,
+    AccountId, ApiKeyId, BenefitId, ChargeId, DocumentId, EventId, Id, IdError, InstanceId, OrderId, PaymentMethodId,
+    QuoteId, RefundId, UnsubscriptionId, WebhookEndpointId, WorkspaceId,
 };
 pub use money::{Currency, Money, MoneyError, floor_to_minor, split_largest_remainder};
 pub use order::{Order, OrderCharges, OrderKind, OrderStatus, PaymentMethodKind, Tender};

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use billing_app::model::{Account, Benefit, BenefitKind, BenefitStatus, PaymentMethod};
 use billing_app::store::{AccountInRegion, AccountsTx, StoreError, StoreResult};
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, BenefitId, InstanceId, OrderId, PaymentMethodId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use sqlx::any::AnyRow;
@@ -45,7 +45,7 @@ pub(crate) fn account(row: &AnyRow) -> StoreResult<Account> {
 
 fn payment_method(row: &AnyRow) -> StoreResult<PaymentMethod> {
     Ok(PaymentMethod {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         kind: by_name("kind", &row.text("kind")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
         label: row.text("label")?,
@@ -56,7 +56,7 @@ fn payment_method(row: &AnyRow) -> StoreResult<PaymentMethod> {
 fn benefit(row: &AnyRow) -> StoreResult<Benefit> {
     let currency = row.currency("currency")?;
     Ok(Benefit {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         kind: by_name("kind", &row.text("kind")?, &BenefitKind::ALL, BenefitKind::as_str)?,
         amount: row.money(currency, "amount_minor")?,
@@ -171,7 +171,7 @@ impl AccountsTx for SqlTx {
 
     async fn insert_payment_method(&mut self, m: &PaymentMethod) -> StoreResult<()> {
         sqlx::query("INSERT INTO payment_methods (id, account_id, kind, label, valid) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&m.id)
+            .bind(m.id.as_str())
             .bind(m.account_id.as_str())
             .bind(m.kind.as_str())
             .bind(&m.label)
@@ -182,9 +182,9 @@ impl AccountsTx for SqlTx {
         Ok(())
     }
 
-    async fn payment_method(&mut self, id: &str) -> StoreResult<Option<PaymentMethod>> {
+    async fn payment_method(&mut self, id: &PaymentMethodId) -> StoreResult<Option<PaymentMethod>> {
         let row = sqlx::query("SELECT * FROM payment_methods WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -200,10 +200,10 @@ impl AccountsTx for SqlTx {
         rows.iter().map(payment_method).collect()
     }
 
-    async fn set_payment_method_valid(&mut self, id: &str, valid: bool) -> StoreResult<()> {
+    async fn set_payment_method_valid(&mut self, id: &PaymentMethodId, valid: bool) -> StoreResult<()> {
         sqlx::query("UPDATE payment_methods SET valid = $1 WHERE id = $2")
             .bind(i64::from(valid))
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -215,7 +215,7 @@ impl AccountsTx for SqlTx {
             "INSERT INTO benefits (id, account_id, kind, currency, amount_minor, expires_at, status, order_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(&b.id)
+        .bind(b.id.as_str())
         .bind(b.account_id.as_str())
         .bind(b.kind.as_str())
         .bind(b.amount.currency().code())
@@ -229,9 +229,9 @@ impl AccountsTx for SqlTx {
         Ok(())
     }
 
-    async fn benefit(&mut self, id: &str) -> StoreResult<Option<Benefit>> {
+    async fn benefit(&mut self, id: &BenefitId) -> StoreResult<Option<Benefit>> {
         let row = sqlx::query("SELECT * FROM benefits WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -249,7 +249,7 @@ impl AccountsTx for SqlTx {
 
     async fn set_benefit_status(
         &mut self,
-        id: &str,
+        id: &BenefitId,
         from: BenefitStatus,
         to: BenefitStatus,
         order_id: Option<&OrderId>,
@@ -261,7 +261,7 @@ impl AccountsTx for SqlTx {
         )
         .bind(to.as_str())
         .bind(order_id.map(OrderId::as_str))
-        .bind(id)
+        .bind(id.as_str())
         .bind(from.as_str())
         .execute(&mut *self.tx)
         .await

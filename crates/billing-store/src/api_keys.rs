@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use billing_app::model::ApiKey;
 use billing_app::store::{AccessTx, StoreError, StoreResult};
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, ApiKeyId};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
@@ -13,7 +13,7 @@ use crate::tx::SqlTx;
 
 fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
     Ok(ApiKey {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.opt_id("account_id")?,
         key_hash: row.text("key_hash")?,
         label: row.text("label")?,
@@ -39,7 +39,7 @@ impl AccessTx for SqlTx {
         sqlx::query(
             "INSERT INTO api_keys (id, account_id, key_hash, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(&k.id)
+        .bind(k.id.as_str())
         .bind(k.account_id.as_deref())
         .bind(&k.key_hash)
         .bind(&k.label)
@@ -60,9 +60,9 @@ impl AccessTx for SqlTx {
         row.as_ref().map(api_key).transpose()
     }
 
-    async fn api_key(&mut self, id: &str) -> StoreResult<Option<ApiKey>> {
+    async fn api_key(&mut self, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
         let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -82,10 +82,10 @@ impl AccessTx for SqlTx {
         rows.iter().map(api_key).collect()
     }
 
-    async fn revoke_api_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+    async fn revoke_api_key(&mut self, id: &ApiKeyId, at: DateTime<Utc>) -> StoreResult<bool> {
         let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(micros(at))
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;

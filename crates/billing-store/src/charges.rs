@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use billing_app::charges::{ChargeRecord, ChargeStatus};
 use billing_app::store::{ChargesTx, StoreResult};
-use billing_domain::ids::OrderId;
+use billing_domain::ids::{ChargeId, OrderId};
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -15,13 +15,13 @@ use crate::tx::SqlTx;
 fn charge(row: &AnyRow) -> StoreResult<ChargeRecord> {
     let currency = row.currency("currency")?;
     Ok(ChargeRecord {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         order_id: row.opt_id("order_id")?,
         payment_id: row.text("payment_id")?,
         index: row.int("idx")?,
         method: by_name("method", &row.text("method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
-        payment_method_id: row.opt_text("payment_method_id")?,
+        payment_method_id: row.opt_id("payment_method_id")?,
         amount: row.money(currency, "amount_minor")?,
         status: by_name("status", &row.text("status")?, &ChargeStatus::ALL, ChargeStatus::as_str)?,
         failure: row.opt_text("failure")?,
@@ -38,7 +38,7 @@ impl ChargesTx for SqlTx {
              status, failure, created_at, updated_at, payment_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&c.id)
+        .bind(c.id.as_str())
         .bind(c.account_id.as_str())
         .bind(c.order_id.as_deref())
         .bind(c.index)
@@ -57,9 +57,9 @@ impl ChargesTx for SqlTx {
         Ok(())
     }
 
-    async fn charge(&mut self, id: &str) -> StoreResult<Option<ChargeRecord>> {
+    async fn charge(&mut self, id: &ChargeId) -> StoreResult<Option<ChargeRecord>> {
         let row = sqlx::query("SELECT * FROM charges WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -77,7 +77,7 @@ impl ChargesTx for SqlTx {
 
     async fn set_charge_status(
         &mut self,
-        id: &str,
+        id: &ChargeId,
         from: ChargeStatus,
         to: ChargeStatus,
         failure: Option<&str>,
@@ -90,7 +90,7 @@ impl ChargesTx for SqlTx {
         .bind(to.as_str())
         .bind(failure)
         .bind(micros(now))
-        .bind(id)
+        .bind(id.as_str())
         .bind(from.as_str())
         .execute(&mut *self.tx)
         .await

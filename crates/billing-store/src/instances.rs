@@ -134,7 +134,7 @@ impl SqlTx {
                 o.tenders.push(tender(o, row)?);
                 last_tender = Some(idx);
             }
-            if let Some(benefit) = row.opt_text("p_benefit_id")?
+            if let Some(benefit) = row.opt_id("p_benefit_id")?
                 && !o.benefit_ids.contains(&benefit)
             {
                 o.benefit_ids.push(benefit);
@@ -201,7 +201,7 @@ fn push_part(o: &mut OrderRecord, row: &AnyRow) -> StoreResult<()> {
     match row.opt_int("p_part")? {
         None => {}
         Some(0) => o.tenders.push(tender(o, row)?),
-        Some(_) => o.benefit_ids.push(row.text("p_benefit_id")?),
+        Some(_) => o.benefit_ids.push(row.id("p_benefit_id")?),
     }
     Ok(())
 }
@@ -210,9 +210,9 @@ fn push_part(o: &mut OrderRecord, row: &AnyRow) -> StoreResult<()> {
 fn tender(o: &OrderRecord, row: &AnyRow) -> StoreResult<TenderRecord> {
     Ok(TenderRecord {
         method: by_name("method", &row.text("p_method")?, &PaymentMethodKind::ALL, PaymentMethodKind::as_str)?,
-        payment_method_id: row.opt_text("p_payment_method_id")?,
+        payment_method_id: row.opt_id("p_payment_method_id")?,
         amount: Money::from_minor(o.currency(), row.int("p_amount_minor")?),
-        charge_id: row.opt_text("p_charge_id")?,
+        charge_id: row.opt_id("p_charge_id")?,
         released: Money::from_minor(o.currency(), row.int("p_released_minor")?),
     })
 }
@@ -364,7 +364,7 @@ impl InstancesTx for SqlTx {
         for benefit_id in &o.benefit_ids {
             sqlx::query("INSERT INTO order_benefits (order_id, benefit_id) VALUES ($1, $2)")
                 .bind(o.id.as_str())
-                .bind(benefit_id)
+                .bind(benefit_id.as_str())
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_err)?;

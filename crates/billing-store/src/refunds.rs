@@ -8,7 +8,7 @@ use billing_app::unsubscription::records::{
 };
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, OrderId, RefundId, UnsubscriptionId};
+use billing_domain::ids::{AccountId, OrderId, QuoteId, RefundId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
@@ -32,7 +32,7 @@ const KEEP: &str = "ON CONFLICT (id) DO NOTHING";
 /// Binds a quote's 15 values in [`INSERT_QUOTE`]'s order.
 fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
     query
-        .bind(&q.id)
+        .bind(q.id.as_str())
         .bind(q.account_id.as_str())
         .bind(q.instance_id.as_str())
         .bind(q.order_id.as_deref())
@@ -65,7 +65,7 @@ fn quote(row: &AnyRow) -> StoreResult<StoredQuote> {
     };
     let version = row.int("policy_version")?;
     Ok(StoredQuote {
-        id: row.text("id")?,
+        id: row.id("id")?,
         account_id: row.id("account_id")?,
         instance_id: row.id("instance_id")?,
         order_id: row.opt_id("order_id")?,
@@ -90,7 +90,7 @@ fn unsubscription(row: &AnyRow) -> StoreResult<Unsubscription> {
         account_id: row.id("account_id")?,
         instance_id: row.id("instance_id")?,
         order_id: (!order_id.is_empty()).then(|| OrderId::trusted(order_id)),
-        quote_id: row.text("quote_id")?,
+        quote_id: row.id("quote_id")?,
         commodity: by_name("commodity", &row.text("commodity")?, &Commodity::ALL, Commodity::code)?,
         refund: row.money(currency, "refund_minor")?,
         full_refund: row.flag("full_refund")?,
@@ -113,8 +113,8 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
         tender_index: row.int("tender_index")?,
         from: method("from_method")?,
         destination: method("destination")?,
-        payment_method_id: row.opt_text("payment_method_id")?,
-        charge_id: row.opt_text("charge_id")?,
+        payment_method_id: row.opt_id("payment_method_id")?,
+        charge_id: row.opt_id("charge_id")?,
         rule: row.text("rule")?,
         amount: Money::from_minor(currency, row.int("amount_minor")?),
         status: by_name("status", &row.text("status")?, &RefundStatus::ALL, RefundStatus::as_str)?,
@@ -129,9 +129,9 @@ fn refund(row: &AnyRow) -> StoreResult<Refund> {
 
 #[async_trait]
 impl RefundsTx for SqlTx {
-    async fn quote(&mut self, id: &str) -> StoreResult<Option<StoredQuote>> {
+    async fn quote(&mut self, id: &QuoteId) -> StoreResult<Option<StoredQuote>> {
         let row = sqlx::query("SELECT * FROM quotes WHERE id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
@@ -159,7 +159,7 @@ impl RefundsTx for SqlTx {
             .bind(u.account_id.as_str())
             .bind(u.instance_id.as_str())
             .bind(u.order_id.as_deref().unwrap_or(""))
-            .bind(&u.quote_id)
+            .bind(u.quote_id.as_str())
             .bind(u.commodity.code())
             .bind(u.refund.currency().code())
             .bind(u.refund.minor())

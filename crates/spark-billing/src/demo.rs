@@ -16,7 +16,7 @@ use billing_app::clock::ManualClock;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::{PlanPurchase, QuotaPurchase, TenderInput};
 use billing_app::{Billing, Caller};
-use billing_domain::ids::{AccountId, InstanceId, WorkspaceId};
+use billing_domain::ids::{AccountId, BenefitId, InstanceId, PaymentMethodId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -109,8 +109,8 @@ struct Customer {
     id: AccountId,
     caller: Caller,
     currency: Currency,
-    card: String,
-    paypal: String,
+    card: PaymentMethodId,
+    paypal: PaymentMethodId,
 }
 
 impl Customer {
@@ -187,7 +187,7 @@ impl Seeder {
         cu: u32,
         months: u32,
         tenders: Vec<TenderInput>,
-        benefits: Vec<String>,
+        benefits: Vec<BenefitId>,
     ) -> anyhow::Result<InstanceId> {
         let request = QuotaPurchase {
             account_id: c.id.clone(),

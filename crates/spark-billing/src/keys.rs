@@ -1,7 +1,7 @@
 //! `spark-billing keys list|revoke|roll`: API keys, on the local database
 //! or, with `--server`, through the API. Rolling prints the new secret once.
 
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, ApiKeyId};
 use std::process::ExitCode;
 
 use billing_api::routes::api_keys::{ApiKeyDto, ApiKeyRolled};
@@ -46,7 +46,7 @@ pub struct ListArgs {
 pub struct KeyArg {
     /// The key's id, `key_…` (see `keys list`).
     #[arg(value_name = "KEY_ID")]
-    id: String,
+    id: ApiKeyId,
 }
 
 pub async fn run(global: &Global, command: KeysCommand) -> anyhow::Result<ExitCode> {
@@ -78,11 +78,11 @@ pub async fn run(global: &Global, command: KeysCommand) -> anyhow::Result<ExitCo
                 None => {
                     let (key, secret) = global.open().await?.1.accounts().roll_api_key(&Caller::Operator, &id).await?;
                     ApiKeyRolled {
-                        id: key.id,
+                        id: key.id.into_string(),
                         account_id: key.account_id.map(String::from),
                         label: key.label,
                         key: secret,
-                        replaces: id,
+                        replaces: id.into_string(),
                     }
                 }
             };

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use billing_api::dto::UnsubscriptionDto;
 use billing_app::unsubscription::Confirmation;
 use billing_app::{Billing, Caller};
-use billing_domain::ids::{InstanceId, OrderId, WorkspaceId};
+use billing_domain::ids::{InstanceId, OrderId, QuoteId, WorkspaceId};
 use clap::Args;
 use serde_json::json;
 
@@ -28,7 +28,7 @@ pub struct UnsubscribeArgs {
     order: Option<OrderId>,
     /// Confirm an existing quote instead (from `quote --instance`).
     #[arg(long, value_name = "QUOTE_ID")]
-    quote: Option<String>,
+    quote: Option<QuoteId>,
     /// For a quota: the name of the workspace that will be deleted.
     #[arg(long, value_name = "NAME")]
     confirm_workspace: Option<String>,
@@ -91,7 +91,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
 /// `POST /api/v1/unsubscriptions`.
 async fn run_remote(remote: &Remote, args: &UnsubscribeArgs) -> anyhow::Result<ExitCode> {
     let (quote_id, workspace) = match (&args.quote, &args.instance) {
-        (Some(quote_id), _) => (quote_id.clone(), None),
+        (Some(quote_id), _) => (quote_id.to_string(), None),
         (None, Some(instance)) => {
             let (quote, json) = remote.quote(instance, args.order.as_deref()).await?;
             output::json(&json)?;

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::directory::AccountFilter;
 use billing_app::topups::TopUpRequest;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, PaymentMethodId};
 use billing_domain::order::PaymentMethodKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -63,7 +63,8 @@ pub struct TopUp {
     pub method: String,
     /// The card or PayPal account to charge.
     #[serde(default)]
-    pub payment_method_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub payment_method_id: Option<PaymentMethodId>,
 }
 
 /// Filters and page of the account list.
@@ -163,7 +164,7 @@ pub async fn create_api_key(
 ) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
     let caller = authed.operator()?;
     let (key, secret) = state.billing.accounts().create_api_key(caller, Some(&id), &request.label).await?;
-    let body = ApiKeyCreated { id: key.id, account_id: id.into_string(), label: key.label, key: secret };
+    let body = ApiKeyCreated { id: key.id.into_string(), account_id: id.into_string(), label: key.label, key: secret };
     Ok((StatusCode::CREATED, Json(body)))
 }
 

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use billing_app::model::ApiKey;
+use billing_domain::ids::ApiKeyId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -33,7 +34,7 @@ pub struct ApiKeyDto {
 impl From<&ApiKey> for ApiKeyDto {
     fn from(k: &ApiKey) -> Self {
         ApiKeyDto {
-            id: k.id.clone(),
+            id: k.id.to_string(),
             account_id: k.account_id.as_ref().map(ToString::to_string),
             label: k.label.clone(),
             created_at: instant(k.created_at),
@@ -95,13 +96,14 @@ pub async fn list_api_keys(
     params(("id" = String, Path, description = "Key id")),
     responses(
         (status = 200, description = "The key, revoked", body = ApiKeyDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such key", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn revoke_api_key(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<ApiKeyId>,
 ) -> ApiResult<Json<ApiKeyDto>> {
     let key = state.billing.accounts().revoke_api_key(&caller, &id).await?;
     Ok(Json(ApiKeyDto::from(&key)))
@@ -113,6 +115,7 @@ pub async fn revoke_api_key(
     params(("id" = String, Path, description = "Key id")),
     responses(
         (status = 201, description = "The new key", body = ApiKeyRolled),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such key", body = Problem),
         (status = 422, description = "The key is revoked", body = Problem),
     ),
@@ -120,15 +123,15 @@ pub async fn revoke_api_key(
 pub async fn roll_api_key(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<ApiKeyId>,
 ) -> ApiResult<Response> {
     let (key, secret) = state.billing.accounts().roll_api_key(&caller, &id).await?;
     let body = ApiKeyRolled {
-        id: key.id,
+        id: key.id.into_string(),
         account_id: key.account_id.map(String::from),
         label: key.label,
         key: secret,
-        replaces: id,
+        replaces: id.into_string(),
     };
     let mut response = (axum::http::StatusCode::CREATED, Json(body)).into_response();
     // A secret must not be kept by any cache on the way.

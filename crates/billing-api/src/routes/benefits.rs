@@ -38,7 +38,7 @@ pub struct BenefitDto {
 impl From<&Benefit> for BenefitDto {
     fn from(b: &Benefit) -> Self {
         BenefitDto {
-            id: b.id.clone(),
+            id: b.id.to_string(),
             account_id: b.account_id.to_string(),
             kind: b.kind.as_str().to_owned(),
             amount: b.amount.to_string(),

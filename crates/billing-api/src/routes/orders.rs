@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ApiState;
-use crate::dto::orders::{check_benefit_ids, tenders};
+use crate::dto::orders::{benefit_ids, tenders};
 use crate::dto::{OrderDto, PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiError, ApiResult, Problem};
@@ -107,7 +107,7 @@ pub async fn order_quota(
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let caller = authed.0.clone();
     let account_id = authed.account_or(request.account_id.as_deref())?;
-    check_benefit_ids(&request.benefit_ids)?;
+    let benefit_ids = benefit_ids(&request.benefit_ids)?;
     let account = state.billing.accounts().account(&caller, &account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
     let purchase = QuotaPurchase {
@@ -115,7 +115,7 @@ pub async fn order_quota(
         workspace_id: request.workspace_id,
         cu: request.cu,
         months: request.months,
-        benefit_ids: request.benefit_ids,
+        benefit_ids,
         tenders,
         auto_renew: request.auto_renew,
     };
@@ -145,7 +145,7 @@ pub async fn order_plan(
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
     let caller = authed.0.clone();
     let account_id = authed.account_or(request.account_id.as_deref())?;
-    check_benefit_ids(&request.benefit_ids)?;
+    let benefit_ids = benefit_ids(&request.benefit_ids)?;
     let capacity = CuHours::parse(&request.capacity_cu_hours)
         .map_err(|e| ApiError::invalid("capacity_cu_hours", e.to_string()))?;
     let account = state.billing.accounts().account(&caller, &account_id).await?;
@@ -155,7 +155,7 @@ pub async fn order_plan(
         region_id: request.region_id,
         capacity,
         months: request.months,
-        benefit_ids: request.benefit_ids,
+        benefit_ids,
         tenders,
     };
     Ok(purchase_answer(state.billing.purchases().buy_plan_once(&caller, &key, &purchase).await?))

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::model::PaymentMethod;
-use billing_domain::ids::AccountId;
+use billing_domain::ids::{AccountId, PaymentMethodId};
 use billing_domain::order::PaymentMethodKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -32,7 +32,7 @@ pub struct PaymentMethodDto {
 impl From<&PaymentMethod> for PaymentMethodDto {
     fn from(m: &PaymentMethod) -> Self {
         PaymentMethodDto {
-            id: m.id.clone(),
+            id: m.id.to_string(),
             account_id: m.account_id.to_string(),
             kind: m.kind.as_str().to_owned(),
             label: m.label.clone(),
@@ -144,13 +144,14 @@ pub async fn add_payment_method(
     params(("id" = String, Path, description = "Payment method id")),
     responses(
         (status = 200, description = "The payment method", body = PaymentMethodDto),
+        (status = 400, description = "The id in the path is not an id", body = Problem),
         (status = 404, description = "No such payment method in this account", body = Problem),
     ),
     security(("api_key" = [])))]
 pub async fn get_payment_method(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<PaymentMethodId>,
 ) -> ApiResult<Json<PaymentMethodDto>> {
     let method = crate::reads::payment_method(&state.billing, &caller, &id).await?;
     Ok(Json(PaymentMethodDto::from(&method)))
@@ -164,7 +165,7 @@ pub async fn get_payment_method(
     request_body = PaymentMethodPatch,
     responses(
         (status = 200, description = "The payment method", body = PaymentMethodDto),
-        (status = 400, description = "Malformed request", body = Problem),
+        (status = 400, description = "Malformed request, or the id in the path is not an id", body = Problem),
         (status = 403, description = "A customer key marking a method valid", body = Problem),
         (status = 404, description = "No such payment method in this account", body = Problem),
     ),
@@ -172,7 +173,7 @@ pub async fn get_payment_method(
 pub async fn update_payment_method(
     State(state): State<ApiState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
+    Path(id): Path<PaymentMethodId>,
     Body(request): Body<PaymentMethodPatch>,
 ) -> ApiResult<Json<PaymentMethodDto>> {
     let method = state.billing.accounts().set_payment_method_valid(&caller, &id, request.valid).await?;

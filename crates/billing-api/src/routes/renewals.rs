@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ApiState;
-use crate::dto::orders::{check_benefit_ids, tenders};
+use crate::dto::orders::{benefit_ids, tenders};
 use crate::dto::{PurchaseDto, TenderDto};
 use crate::extract::{Authed, Body, IdempotencyKey, Path};
 use crate::problem::{ApiResult, Problem};
@@ -57,14 +57,14 @@ pub async fn renew_instance(
     Path(id): Path<InstanceId>,
     Body(request): Body<RenewalRequest>,
 ) -> ApiResult<(StatusCode, Replayed, Json<PurchaseDto>)> {
-    check_benefit_ids(&request.benefit_ids)?;
+    let benefit_ids = benefit_ids(&request.benefit_ids)?;
     let instance = state.billing.purchases().instance(&caller, &id).await?;
     let account = state.billing.accounts().account(&caller, &instance.account_id).await?;
     let tenders = request.tenders.as_deref().map(|t| tenders(account.currency, t)).transpose()?;
     let done = state
         .billing
         .purchases()
-        .renew_once(&caller, &key, &id, request.months, &request.benefit_ids, tenders.as_deref())
+        .renew_once(&caller, &key, &id, request.months, &benefit_ids, tenders.as_deref())
         .await?;
     Ok(crate::routes::orders::purchase_answer(done))
 }

@@ -154,6 +154,7 @@ async fn an_id_that_cannot_be_an_id_is_refused_as_malformed_not_looked_up() {
         "/api/v1/documents/doc%20one",
         "/api/v1/events/evt%20one",
         "/api/v1/webhook-endpoints/whe%20one",
+        "/api/v1/payment-methods/pm%20one",
     ] {
         let refused = api.get(path, &api.alice.key).await;
         refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
@@ -161,4 +162,43 @@ async fn an_id_that_cannot_be_an_id_is_refused_as_malformed_not_looked_up() {
     }
     let quoted = api.post("/api/v1/quotes", &api.alice.key, json!({"instance_id": "ins 1"})).await;
     quoted.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    let detached = api.patch("/api/v1/payment-methods/pm%20one", &api.alice.key, json!({"valid": false})).await;
+    detached.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    for path in ["/api/v1/api-keys/key%20one/revoke", "/api/v1/api-keys/key%20one/roll"] {
+        let refused = api.post(path, &api.alice.key, json!({})).await;
+        refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+        assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{path}: {}", refused.body);
+    }
+    // A quote id is long (it carries the quote), but still only an id's
+    // characters.
+    for path in ["/api/v1/unsubscriptions", "/api/v1/quota-changes"] {
+        let refused = api.post_idem(path, &api.alice.key, "k-malformed", json!({"quote_id": "quo one"})).await;
+        refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+        assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{path}: {}", refused.body);
+    }
+}
+
+#[tokio::test]
+async fn a_payment_method_id_in_a_body_that_cannot_be_one_is_refused_as_malformed() {
+    let api = api().await;
+    let plan = json!({"region_id": "ap-southeast-1", "capacity_cu_hours": "100", "months": 1,
+        "tenders": [{"method": "card", "payment_method_id": "pm one", "amount": "5.36"}]});
+    let bought = api.post_idem("/api/v1/orders/plan", &api.alice.key, "k-plan", plan).await;
+    bought.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    bought.names_field("tenders[0].payment_method_id");
+    let top_up = json!({"amount": "10.00", "method": "card", "payment_method_id": "pm one"});
+    let path = format!("/api/v1/accounts/{}/top-ups", api.alice.account_id);
+    let refused = api.post_idem(&path, &api.alice.key, "k-top-up", top_up).await;
+    refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn a_benefit_id_that_cannot_be_one_is_refused_as_malformed_before_any_is_looked_up() {
+    let api = api().await;
+    let plan = json!({"region_id": "ap-southeast-1", "capacity_cu_hours": "100", "months": 1,
+        "benefit_ids": ["ben_missing", "ben one"]});
+    let bought = api.post_idem("/api/v1/orders/plan", &api.alice.key, "k-plan", plan).await;
+    bought.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    bought.names_field("benefit_ids[1]");
 }

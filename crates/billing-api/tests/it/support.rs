@@ -56,7 +56,7 @@ async fn customer(billing: &Billing, name: &str) -> Customer {
         .await
         .unwrap();
     let (_, key) = billing.accounts().create_api_key(&Caller::Operator, Some(&account.id), "tests").await.unwrap();
-    Customer { key, account_id: account.id, card_id: card.id, workspace_id: ws.id }
+    Customer { key, account_id: account.id, card_id: card.id.into_string(), workspace_id: ws.id }
 }
 
 /// Names a PostgreSQL server (see the store's conformance suite).

@@ -1,6 +1,6 @@
 //! Payments taken through the channel, as stored.
 
-use billing_domain::ids::{AccountId, OrderId};
+use billing_domain::ids::{AccountId, ChargeId, OrderId, PaymentMethodId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use chrono::{DateTime, Utc};
@@ -26,7 +26,7 @@ pub enum ChargeStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChargeRecord {
     /// Id, `chg_…`: the channel's idempotency key.
-    pub id: String,
+    pub id: ChargeId,
     /// Whose money.
     pub account_id: AccountId,
     /// The order it pays; `None` for a top-up of the balance.
@@ -40,7 +40,7 @@ pub struct ChargeRecord {
     /// Balance, card, PayPal or (by an operator) bank transfer.
     pub method: PaymentMethodKind,
     /// The instrument charged (a token the channel issued).
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
     /// How much.
     pub amount: Money,
     /// Where it stands.

@@ -2,7 +2,9 @@
 
 use billing_domain::catalog::Commodity;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, InstanceId, OrderId, RefundId, UnsubscriptionId};
+use billing_domain::ids::{
+    AccountId, ChargeId, InstanceId, OrderId, PaymentMethodId, QuoteId, RefundId, UnsubscriptionId,
+};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::reason::ReasonCode;
@@ -13,7 +15,7 @@ use chrono::{DateTime, Utc};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredQuote {
     /// Id, `quo_…`.
-    pub id: String,
+    pub id: QuoteId,
     /// Owner of the instance.
     pub account_id: AccountId,
     /// The instance quoted.
@@ -54,7 +56,7 @@ pub struct Unsubscription {
     /// For a renewal-only unsubscription: the renewal order.
     pub order_id: Option<OrderId>,
     /// The quote executed.
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// Which commodity.
     pub commodity: Commodity,
     /// Total refunded.
@@ -158,10 +160,10 @@ pub struct Refund {
     /// Where the money goes.
     pub destination: PaymentMethodKind,
     /// The card or PayPal account refunded to.
-    pub payment_method_id: Option<String>,
+    pub payment_method_id: Option<PaymentMethodId>,
     /// For a card or PayPal refund: the captured charge it returns money
     /// of (the tender's).
-    pub charge_id: Option<String>,
+    pub charge_id: Option<ChargeId>,
     /// Why it goes there (a destination rule, or `channel_failed`).
     pub rule: String,
     /// How much.

@@ -7,7 +7,7 @@ use billing_domain::calendar::BillingZone;
 use billing_domain::catalog::Commodity;
 use billing_domain::change::{ActionKind, release_tranche};
 use billing_domain::destination::Destination;
-use billing_domain::ids::{InstanceId, UnsubscriptionId};
+use billing_domain::ids::{InstanceId, QuoteId, UnsubscriptionId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::quote::{InstanceStatus, Quote, QuoteLine};
@@ -38,7 +38,7 @@ pub const CHANNEL_ARRIVAL_BUSINESS_DAYS: u32 = 30;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Confirmation {
     /// The quote to execute.
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// The caller's key; repeating it repeats nothing.
     pub idempotency_key: String,
     /// For a quota: the name of the workspace that will be deleted, typed by

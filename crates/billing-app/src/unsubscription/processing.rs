@@ -118,8 +118,8 @@ impl Unsubscriptions {
             let request = ChannelRefund {
                 refund_id: refund.id.to_string(),
                 method: refund.destination,
-                payment_method_id: refund.payment_method_id.clone(),
-                charge_id: refund.charge_id.clone(),
+                payment_method_id: refund.payment_method_id.as_ref().map(ToString::to_string),
+                charge_id: refund.charge_id.as_ref().map(ToString::to_string),
                 amount: refund.amount,
                 now: self.core.now(),
             };

@@ -2,7 +2,7 @@
 //! them, and valid for the policy's quote lifetime.
 
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::{InstanceId, OrderId, WorkspaceId};
+use billing_domain::ids::{InstanceId, OrderId, QuoteId, WorkspaceId};
 use billing_domain::quote::{Quote, RefundType};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -132,7 +132,7 @@ pub(crate) fn signed_quote(
     // be anything: past chrono's range it fails this quote, never the process.
     let ttl = facts.policy.policy.quote_ttl.as_duration();
     let mut stored = StoredQuote {
-        id: String::new(),
+        id: QuoteId::trusted(String::new()),
         account_id: facts.account_id.clone(),
         instance_id: facts.instance_id.clone(),
         order_id: question.order_id.cloned(),
@@ -242,7 +242,7 @@ impl Unsubscriptions {
     }
 
     /// The quote a quote id stands for, as far as the id tells (no body).
-    pub async fn stored_quote(&self, caller: &Caller, quote_id: &str) -> AppResult<StoredQuote> {
+    pub async fn stored_quote(&self, caller: &Caller, quote_id: &QuoteId) -> AppResult<StoredQuote> {
         let quote = self.quote_keys().await?.open(quote_id, self.core.now());
         visible(caller, "quote", quote_id, quote, |q| &q.account_id)
     }

@@ -14,7 +14,7 @@
 //! HMAC-SHA256 of all of it.
 
 use billing_domain::change::ActionKind;
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, InstanceId, OrderId, QuoteId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
@@ -47,13 +47,13 @@ impl QuoteKeys {
     }
 
     /// The id of `quote`, signed with the signing key.
-    pub fn sign(&self, quote: &StoredQuote) -> String {
+    pub fn sign(&self, quote: &StoredQuote) -> QuoteId {
         self.signing.sign(quote)
     }
 
     /// The quote an id stands for, when a key that verifies at `now`
     /// signed it.
-    pub fn open(&self, id: &str, now: DateTime<Utc>) -> Option<StoredQuote> {
+    pub fn open(&self, id: &QuoteId, now: DateTime<Utc>) -> Option<StoredQuote> {
         let retired = self.retired.iter().filter(|(_, until)| until.is_none_or(|until| now < until));
         std::iter::once(&self.signing).chain(retired.map(|(key, _)| key)).find_map(|key| key.open(id))
     }
@@ -103,7 +103,7 @@ impl QuoteKey {
     }
 
     /// The id of `quote`: its fields, signed.
-    pub fn sign(&self, quote: &StoredQuote) -> String {
+    pub fn sign(&self, quote: &StoredQuote) -> QuoteId {
         let mut body = Vec::with_capacity(160);
         body.push(VERSION);
         body.extend(&uuid::Uuid::new_v4().as_bytes()[..8]);
@@ -136,7 +136,7 @@ impl QuoteKey {
         }
         let tag = self.tag(&body);
         body.extend(tag);
-        format!("{PREFIX}{}", base64url(&body))
+        QuoteId::trusted(format!("{PREFIX}{}", base64url(&body)))
     }
 
     /// The quote an id stands for, when this key signed it; `None` for
@@ -180,7 +180,7 @@ impl QuoteKey {
         };
         r.0.is_empty().then_some(())?;
         Some(StoredQuote {
-            id: id.to_owned(),
+            id: QuoteId::trusted(id),
             account_id,
             instance_id,
             order_id,
@@ -311,7 +311,7 @@ mod tests {
 
     fn quote() -> StoredQuote {
         StoredQuote {
-            id: String::new(),
+            id: QuoteId::trusted(String::new()),
             account_id: crate::ids::mint(),
             instance_id: crate::ids::mint(),
             order_id: None,
@@ -381,7 +381,7 @@ mod tests {
         let id = key.sign(&quote());
         assert!(other.open(&id).is_none());
         for at in 4..id.len() {
-            let mut bytes = id.clone().into_bytes();
+            let mut bytes = id.clone().into_string().into_bytes();
             bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
             let changed = String::from_utf8(bytes).unwrap();
             assert!(key.open(&changed).is_none(), "a change at {at} still opened");

@@ -12,7 +12,7 @@ use billing_app::model::InstanceRecord;
 use billing_app::unsubscription::Confirmation;
 use billing_app::unsubscription::facts::Question;
 use billing_domain::change::ActionKind;
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{InstanceId, QuoteId};
 
 use super::review_view::{DestinationView, LineView, review_page, subject};
 use crate::auth::{Customer, Session};
@@ -162,6 +162,7 @@ pub async fn confirm(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let billing = &state.billing;
+    let quote_id: QuoteId = parse_id(&quote_id).map_err(|e| session.fail(e))?;
     let stored =
         billing.unsubscriptions().stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
     let question = Question { action: stored.action, order_id: None, new_quota_cu: stored.new_quota_cu };

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use billing_app::unsubscription::records::{Refund, RefundFilter, RefundStatus};
 use billing_app::{AppResult, Billing, Caller};
 use billing_domain::calendar::BillingZone;
-use billing_domain::ids::{AccountId, RefundId, UnsubscriptionId};
+use billing_domain::ids::{AccountId, PaymentMethodId, RefundId, UnsubscriptionId};
 use billing_domain::policy::{Policy, policy_in_force};
 
 use crate::auth::Customer;
@@ -52,7 +52,7 @@ pub async fn policy_now(billing: &Billing) -> AppResult<Policy> {
 #[derive(Default)]
 pub struct Names {
     accounts: HashMap<AccountId, String>,
-    methods: HashMap<String, String>,
+    methods: HashMap<PaymentMethodId, String>,
 }
 
 impl Names {

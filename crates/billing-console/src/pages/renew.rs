@@ -8,7 +8,7 @@ use billing_app::model::{InstanceRecord, InstanceState};
 use billing_app::purchase::TenderInput;
 use billing_app::{AppError, AppResult};
 use billing_domain::catalog::Region;
-use billing_domain::ids::WorkspaceId;
+use billing_domain::ids::{PaymentMethodId, WorkspaceId};
 use billing_domain::money::Money;
 use billing_domain::order::PaymentMethodKind;
 
@@ -118,7 +118,9 @@ fn tender(choice: &str, amount: Money) -> AppResult<TenderInput> {
             Ok(TenderInput { method: PaymentMethodKind::Balance, payment_method_id: None, amount })
         }
         Some(("card", id)) if !id.is_empty() => {
-            Ok(TenderInput { method: PaymentMethodKind::Card, payment_method_id: Some(id.to_owned()), amount })
+            // Text that cannot be a payment method's id names none.
+            let id: PaymentMethodId = parse_id(id)?;
+            Ok(TenderInput { method: PaymentMethodKind::Card, payment_method_id: Some(id), amount })
         }
         _ => Err(AppError::invalid("pay_with", "choose the balance or one of your cards")),
     }

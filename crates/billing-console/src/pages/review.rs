@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use billing_app::AppError;
 use billing_app::unsubscription::Confirmation;
-use billing_domain::ids::InstanceId;
+use billing_domain::ids::{InstanceId, QuoteId};
 
 use super::review_view::{ReviewPage, review_page};
 use crate::auth::{Customer, Session};
@@ -81,6 +81,7 @@ pub async fn confirm(
 ) -> PageResult {
     let form = FormData::parse(&body);
     let billing = &state.billing;
+    let quote_id: QuoteId = parse_id(&quote_id).map_err(|e| session.fail(e))?;
     let stored =
         billing.unsubscriptions().stored_quote(&session.caller, &quote_id).await.map_err(|e| session.fail(e))?;
     let instance_id = &stored.instance_id;

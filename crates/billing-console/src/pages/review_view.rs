@@ -9,6 +9,7 @@ use billing_app::{AppResult, Billing, Caller};
 use billing_domain::Destination;
 use billing_domain::ProrationUnit;
 use billing_domain::catalog::Commodity;
+use billing_domain::ids::PaymentMethodId;
 use billing_domain::money::Money;
 use billing_domain::policy::Policy;
 use billing_domain::quote::{ProrationBasis, QuoteLine};
@@ -120,7 +121,7 @@ pub type TenderLabels = std::collections::HashMap<(usize, usize), String>;
 
 /// The labels of every tender of `record`'s orders that names a method.
 pub async fn tender_labels(billing: &Billing, caller: &Caller, record: &InstanceRecord) -> AppResult<TenderLabels> {
-    let methods: std::collections::HashMap<String, String> = billing
+    let methods: std::collections::HashMap<PaymentMethodId, String> = billing
         .accounts()
         .payment_methods(caller, &record.account_id)
         .await?
@@ -194,7 +195,7 @@ pub async fn review_page(
         reason_code: reason.map_or("", |r| r.code()),
         reason_message: words::quote_reason(l, quote).unwrap_or_default(),
         refund_type: words::refund_type(l, quote.refund_type),
-        quote_id: view.stored.id.clone(),
+        quote_id: view.stored.id.to_string(),
         valid_until: fmt::date_time(l, view.zone, view.stored.expires_at),
         policy_version: view.stored.policy_version,
         lines: quote.lines.iter().map(|line| line_view(l, line, view.zone)).collect(),

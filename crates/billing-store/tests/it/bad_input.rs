@@ -6,7 +6,7 @@ use billing_app::AppError;
 use billing_app::model::{BenefitKind, BillingMethod};
 use billing_app::purchase::TenderInput;
 use billing_app::topups::TopUpRequest;
-use billing_domain::ids::{AccountId, InstanceId, OrderId};
+use billing_domain::ids::{AccountId, BenefitId, InstanceId, OrderId, PaymentMethodId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -32,11 +32,11 @@ async fn unknown_ids_are_not_found_and_change_nothing() {
         plan.region_id = "mars-north-1".to_owned();
         w.assert_refused(&before, b.purchases().buy_plan(&s.caller, &plan).await, "NOT_FOUND").await;
         let mut quota = s.quota(25, 1, Some(vec![balance("705.25")]));
-        quota.benefit_ids = vec!["ben_missing".to_owned()];
+        quota.benefit_ids = vec![BenefitId::trusted("ben_missing")];
         w.assert_refused(&before, b.purchases().buy_quota(&s.caller, &quota).await, "NOT_FOUND").await;
         let ghost_card = TenderInput {
             method: PaymentMethodKind::Card,
-            payment_method_id: Some("pm_missing".into()),
+            payment_method_id: Some(PaymentMethodId::trusted("pm_missing")),
             amount: usd("805.25"),
         };
         let quota = s.quota(25, 1, Some(vec![ghost_card]));
@@ -235,7 +235,7 @@ async fn a_used_or_expired_benefit_cannot_be_applied() {
         // The fresh coupon listed first is not left used by the refusal.
         let refused = w.buy_quota_with(&s, quota.clone(), &[&fresh, &used]).await;
         let err = w.assert_refused(&before, refused, "BENEFIT_UNUSABLE").await;
-        assert!(err.to_string().contains(&used.id), "{err}");
+        assert!(err.to_string().contains(used.id.as_str()), "{err}");
 
         w.clock.advance(Duration::days(1) + Duration::seconds(1));
         let before = w.snapshot().await;

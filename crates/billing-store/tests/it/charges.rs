@@ -12,6 +12,7 @@ use billing_app::purchase::{Purchase, TenderInput};
 use billing_app::store::Store;
 use billing_app::unsubscription::processing::CLAIM_LEASE;
 use billing_app::unsubscription::records::RefundStatus;
+use billing_domain::ids::PaymentMethodId;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_store::{SimulatedChannel, SimulatedChannelSettings};
 use chrono::Duration;
@@ -150,9 +151,9 @@ async fn a_charge_the_channel_took_before_a_crash_is_taken_once_when_asked_again
         let charge = w.tx().await.charges_of_order(&placed.order.id).await.unwrap().remove(0);
         // The channel captured it, but the answer never got recorded.
         let request = billing_app::channel::ChannelCharge {
-            charge_id: charge.id.clone(),
+            charge_id: charge.id.to_string(),
             method: charge.method,
-            payment_method_id: charge.payment_method_id.clone().unwrap(),
+            payment_method_id: charge.payment_method_id.clone().unwrap().into_string(),
             amount: charge.amount,
             now: w.clock.now(),
         };
@@ -239,7 +240,7 @@ async fn payment_methods_are_tokens_the_channel_issued_and_customers_may_only_de
         .await;
         let forged = TenderInput {
             method: PaymentMethodKind::Card,
-            payment_method_id: Some("pm_forged".to_owned()),
+            payment_method_id: Some(PaymentMethodId::trusted("pm_forged")),
             amount: usd("5.36"),
         };
         let refused = w.billing.purchases().buy_plan(&s.caller, &s.plan(100, 1, Some(vec![forged]))).await;
@@ -271,8 +272,8 @@ async fn a_refund_returns_the_charge_it_names_and_never_more_than_it_captured() 
         let forged = ChannelRefund {
             refund_id: "ref_forged".to_owned(),
             method: PaymentMethodKind::Card,
-            payment_method_id: Some(s.card.id.clone()),
-            charge_id: Some(charge_id),
+            payment_method_id: Some(s.card.id.to_string()),
+            charge_id: Some(charge_id.into_string()),
             amount: usd("1.00"),
             now: w.clock.now(),
         };
@@ -315,9 +316,9 @@ async fn an_order_is_never_paid_from_part_of_a_payment_whose_other_part_was_decl
         let charges = w.tx().await.charges_of_order(&placed.order.id).await.unwrap();
         let now = w.clock.now();
         let first = billing_app::channel::ChannelCharge {
-            charge_id: charges[0].id.clone(),
+            charge_id: charges[0].id.to_string(),
             method: charges[0].method,
-            payment_method_id: charges[0].payment_method_id.clone().unwrap(),
+            payment_method_id: charges[0].payment_method_id.clone().unwrap().into_string(),
             amount: charges[0].amount,
             now,
         };

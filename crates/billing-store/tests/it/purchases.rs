@@ -5,7 +5,7 @@ use billing_app::catalog::plan_list_price;
 use billing_app::lifecycle::DueWork;
 use billing_app::model::{BenefitKind, BenefitStatus, InstanceState, QueueStatus};
 use billing_domain::catalog::{Commodity, Region, quota_list_price};
-use billing_domain::ids::{InstanceId, OrderId};
+use billing_domain::ids::{BenefitId, InstanceId, OrderId};
 use billing_domain::order::{OrderKind, OrderStatus, PaymentMethodKind};
 use billing_domain::usage::CuHours;
 use chrono::{Duration, NaiveDate};
@@ -187,7 +187,7 @@ async fn an_unpaid_quota_order_can_be_paid_later_and_its_period_starts_then() {
     });
 }
 
-async fn place_unpaid_quota_with_coupon(w: &crate::support::World, s: &Seed) -> (OrderId, InstanceId, String) {
+async fn place_unpaid_quota_with_coupon(w: &crate::support::World, s: &Seed) -> (OrderId, InstanceId, BenefitId) {
     let coupon = w.grant(s.id(), BenefitKind::Coupon, "100.00").await;
     let placed = w.buy_quota_with(s, s.quota(25, 1, None), &[&coupon]).await.unwrap();
     assert_eq!(w.benefit(&coupon.id).await.status, BenefitStatus::Used);

@@ -13,7 +13,7 @@ use billing_app::store::{Store, StoreTx};
 use billing_app::topups::TopUpRequest;
 use billing_app::{AppError, AppResult, Caller};
 use billing_domain::calendar::{BillingPeriod, BillingZone};
-use billing_domain::ids::{AccountId, InstanceId, OrderId, WorkspaceId};
+use billing_domain::ids::{AccountId, BenefitId, InstanceId, OrderId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_domain::usage::CuHours;
@@ -249,7 +249,7 @@ impl World {
         self.tx().await.orders(instance_id).await.unwrap()
     }
 
-    pub async fn benefit(&self, id: &str) -> Benefit {
+    pub async fn benefit(&self, id: &BenefitId) -> Benefit {
         self.tx().await.benefit(id).await.unwrap().unwrap()
     }
 

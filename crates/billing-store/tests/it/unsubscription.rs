@@ -189,7 +189,7 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
             "INSERT INTO quotes (id, account_id, instance_id, created_at, expires_at, policy_version, digest, \
              eligible, currency, refund_minor, body) VALUES ($1, $2, $3, 0, 0, 1, '', 1, 'USD', 0, '')",
         )
-        .bind(&other.stored.id)
+        .bind(other.stored.id.as_str())
         .bind(seed.id().as_str())
         .bind(quota.as_str())
         .execute(w.store.pool())
@@ -203,7 +203,7 @@ async fn a_confirmation_that_would_refund_more_than_the_cash_paid_is_refused_who
         .bind(seed.id().as_str())
         .bind(quota.as_str())
         .bind(order.id.as_str())
-        .bind(&other.stored.id)
+        .bind(other.stored.id.as_str())
         .bind(now)
         .execute(w.store.pool())
         .await

@@ -8,7 +8,7 @@ use billing_app::clock::SystemClock;
 use billing_app::model::BillingMethod;
 use billing_app::purchase::TenderInput;
 use billing_app::{Billing, Caller};
-use billing_domain::ids::{AccountId, WorkspaceId};
+use billing_domain::ids::{AccountId, PaymentMethodId, WorkspaceId};
 use billing_domain::money::{Currency, Money};
 use billing_domain::order::PaymentMethodKind;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings, SqlStore, StoreOptions};
@@ -53,7 +53,7 @@ pub fn usd(text: &str) -> Money {
 /// An account with `balance`, a card and a hybrid Singapore workspace `etl`.
 pub struct Customer {
     pub account_id: AccountId,
-    pub card_id: String,
+    pub card_id: PaymentMethodId,
     pub workspace_id: WorkspaceId,
     pub caller: Caller,
 }

@@ -32,7 +32,7 @@ async fn two_unused_plans(billing: &billing_app::Billing, name: &str) -> (String
         quotes.push(billing.unsubscriptions().quote_unsubscription(&c.caller, &plan, None).await.unwrap().stored.id);
     }
     let (_, key) = billing.accounts().create_api_key(&Caller::Operator, Some(&c.account_id), "race").await.unwrap();
-    (key, [quotes[0].clone(), quotes[1].clone()])
+    (key, [quotes[0].to_string(), quotes[1].to_string()])
 }
 
 #[test]
