@@ -11,13 +11,16 @@ the statements of a confirmation allow by themselves, whatever sends them:
 3. It restores the copy, where those quotas are not yet given back, and has
    pgbench replay one logged confirmation per client: prepared statements,
    one client per account, ending in ROLLBACK instead of COMMIT so the same
-   confirmation can run again. pgbench is the lightest client there is, and
-   a rollback flushes no WAL, so this is an upper bound for any program that
-   sends those statements one round trip each.
+   confirmation can run again. It uses as many connections as the service's
+   pool on PostgreSQL (8; the benchmark's 16 clients share them). pgbench is
+   the lightest client there is, and a rollback flushes no WAL, so this is
+   about the most any program sending those statements one round trip each
+   can get.
 4. A second replay sends the statements from the quote's insert to the audit
    chain as one pipeline (one round trip), as if they were written together.
-5. Each round runs both replays and then tpcb-like, at the same clients and
-   for the same time, and prints their ratios; the medians come last.
+5. Each round runs both replays and then tpcb-like (16 clients, as the
+   benchmark runs it) for the same time, and prints their ratios; the
+   medians come last.
 
     scripts/confirm_ceiling.py --bench target/release/billing-bench
 
@@ -198,7 +201,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", required=True, help="billing-bench (a release build)")
     p.add_argument("--server-log", default="/var/log/postgresql/postgresql-15-main.log")
-    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--clients", type=int, default=16, help="the benchmark's and tpcb-like's clients")
+    p.add_argument("--connections", type=int, default=8, help="replaying connections (the service's pool)")
     p.add_argument("--seconds", type=int, default=8)
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
@@ -212,11 +216,11 @@ def main():
             if account and account not in accounts:
                 accounts.add(account)
                 chosen.append(c)
-        if len(chosen) < args.clients:
+        if len(chosen) < args.connections:
             sys.exit(f"only {len(chosen)} confirmations of distinct accounts in the log ({len(found)} in all)")
-        chosen = chosen[: args.clients]
-        print(f"replaying {len(chosen)} confirmations of distinct accounts, {len(chosen[0])} statements each "
-              f"(BEGIN to COMMIT), {len(found)} logged")
+        chosen = chosen[: args.connections]
+        print(f"replaying {len(chosen)} confirmations of distinct accounts over {args.connections} connections, "
+              f"{len(chosen[0])} statements each (BEGIN to COMMIT), {len(found)} logged")
         replay, pgb = f"confirm_ceiling_{os.getpid()}", f"confirm_ceiling_pgbench_{os.getpid()}"
         try:
             psql(f"CREATE DATABASE {replay}")
@@ -230,12 +234,12 @@ def main():
                 with open(path, "w") as f:
                     f.write(replay_script(chosen, pipelined))
                 scripts[name] = path
-            common = ["-c", str(args.clients), "-j", "2", "-T", str(args.seconds)]
+            timing = ["-j", "2", "-T", str(args.seconds)]
+            replaying = ["-n", "-M", "prepared", "-c", str(args.connections), *timing]
             ratios = {name: [] for name in scripts}
             for r in range(1, args.rounds + 1):
-                figures = {n: pgbench_tps(["-n", "-M", "prepared", *common, "-f", s, url_for(replay)])
-                           for n, s in scripts.items()}
-                tpcb = pgbench_tps([*common, "-b", "tpcb-like", url_for(pgb)])
+                figures = {n: pgbench_tps([*replaying, "-f", s, url_for(replay)]) for n, s in scripts.items()}
+                tpcb = pgbench_tps(["-c", str(args.clients), *timing, "-b", "tpcb-like", url_for(pgb)])
                 line = [f"round {r}:"]
                 for n, tps in figures.items():
                     ratios[n].append(tps / tpcb)

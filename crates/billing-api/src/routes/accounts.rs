@@ -63,8 +63,7 @@ pub struct TopUp {
     pub method: String,
     /// The card or PayPal account to charge.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub payment_method_id: Option<PaymentMethodId>,
+    pub payment_method_id: Option<String>,
 }
 
 /// Filters and page of the account list.
@@ -197,7 +196,9 @@ pub async fn top_up(
     let account = state.billing.accounts().account(&caller, &id).await?;
     let amount = money("amount", account.currency, &request.amount)?;
     let method: PaymentMethodKind = request.method.parse().map_err(|e: String| ApiError::invalid("method", e))?;
-    let top_up = TopUpRequest { account_id: id, amount, method, payment_method_id: request.payment_method_id };
+    let payment_method_id: Option<PaymentMethodId> =
+        crate::extract::opt_id("payment_method_id", request.payment_method_id.as_deref())?;
+    let top_up = TopUpRequest { account_id: id, amount, method, payment_method_id };
     let done = state.billing.purchases().top_up_once(&caller, &key, &top_up).await?;
     Ok((crate::routes::Replayed(done.replayed), Json(AccountDto::from(&done.value))))
 }

@@ -190,6 +190,7 @@ async fn a_payment_method_id_in_a_body_that_cannot_be_one_is_refused_as_malforme
     let path = format!("/api/v1/accounts/{}/top-ups", api.alice.account_id);
     let refused = api.post_idem(&path, &api.alice.key, "k-top-up", top_up).await;
     refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+    refused.names_field("payment_method_id");
     assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{}", refused.body);
 }
 
