@@ -26,8 +26,9 @@ the statements of a confirmation allow by themselves, whatever sends them:
 
 Needs: PostgreSQL from $SPARK_BILLING_BENCH_POSTGRES (a superuser: the script
 sets log_min_duration_statement with ALTER SYSTEM for a few seconds and
-resets it), the server's log file readable (--server-log), and pg_dump,
-pg_restore, pgbench and psql on the PATH.
+resets it), the server's log file readable (--server-log) with Debian's
+log_line_prefix ('%m [%p] %q%u@%d '), and pg_dump, pg_restore, pgbench and
+psql on the PATH.
 """
 import argparse
 import os
@@ -149,6 +150,8 @@ def replay_script(confirmations, pipelined):
             if pipelined and sql.startswith("WITH head AS"):
                 lines.append("\\endpipeline")
     lines.append("\\endif")
+    if pipelined and lines.count("\\startpipeline") != lines.count("\\endpipeline"):
+        sys.exit("a logged confirmation's writes do not end with the audit chain's single statement")
     return "\n".join(lines) + "\n"
 
 
@@ -162,36 +165,57 @@ def pgbench_tps(args):
 
 def capture(args, workdir):
     """Runs the benchmark, copies its database when the work is prepared and
-    logs the confirmations that follow; returns (dump, database, log text)."""
+    logs the confirmations that follow; returns (dump, database, log text).
+
+    Whatever fails, the benchmark is not left paused (it is resumed, or
+    ended, and then drops its own databases) and the server's logging is
+    put back.
+    """
     env = dict(os.environ, SPARK_BILLING_BENCH_POSTGRES=SERVER)
     bench = subprocess.Popen(
         [args.bench, "confirm", "--backend", "postgres", "--clients", str(args.clients), "--seconds", "2",
          "--repetitions", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
-    prepared = 0
-    for line in bench.stdout:
-        if "prepared" in line:
-            prepared += 1
-            if prepared == 2:
-                break
-    bench.send_signal(signal.SIGSTOP)
-    database = psql(f"SELECT datname FROM pg_database WHERE datname LIKE 'billing_bench_confirm_{bench.pid}_%'")
-    dump = os.path.join(workdir, "confirm.dump")
-    subprocess.run(["pg_dump", "-Fc", "-f", dump, url_for(database)], check=True)
-    start = os.path.getsize(args.server_log)
-    psql("ALTER SYSTEM SET log_min_duration_statement = 0")
-    psql("SELECT pg_reload_conf()")
-    time.sleep(0.5)
-    bench.send_signal(signal.SIGCONT)
+    logging = False
     try:
+        prepared = 0
+        for line in bench.stdout:
+            if "prepared" in line:
+                prepared += 1
+                if prepared == 2:
+                    break
+        if prepared < 2:
+            sys.exit("billing-bench confirm ended before its work was prepared")
+        bench.send_signal(signal.SIGSTOP)
+        try:
+            pattern = f"billing_bench_confirm_{bench.pid}_%"
+            names = psql(f"SELECT datname FROM pg_database WHERE datname LIKE '{pattern}'").split()
+            if len(names) != 1:
+                sys.exit(f"expected one database {pattern}, found {names}")
+            database = names[0]
+            dump = os.path.join(workdir, "confirm.dump")
+            subprocess.run(["pg_dump", "-Fc", "-f", dump, url_for(database)], check=True)
+            start = os.path.getsize(args.server_log)
+            logging = True
+            psql("ALTER SYSTEM SET log_min_duration_statement = 0")
+            psql("SELECT pg_reload_conf()")
+            time.sleep(0.5)
+        finally:
+            bench.send_signal(signal.SIGCONT)
         for line in bench.stdout:
             if "rep 1" in line:
                 break
+    except BaseException:
+        bench.kill()
+        raise
     finally:
-        psql("ALTER SYSTEM RESET log_min_duration_statement")
-        psql("SELECT pg_reload_conf()")
-    bench.wait()
+        if logging:
+            psql("ALTER SYSTEM RESET log_min_duration_statement")
+            psql("SELECT pg_reload_conf()")
+    bench.stdout.read()
+    if bench.wait() != 0:
+        sys.exit(f"billing-bench confirm failed (exit {bench.returncode})")
     with open(args.server_log, errors="replace") as f:
         f.seek(start)
         return dump, database, f.read()
@@ -250,8 +274,11 @@ def main():
                 print(f"{n}: median ratio {statistics.median(rs):.2f} "
                       f"({', '.join(f'{x:.2f}' for x in rs)}) of tpcb-like, replayed with ROLLBACK")
         finally:
-            psql(f"DROP DATABASE IF EXISTS {replay} WITH (FORCE)")
-            psql(f"DROP DATABASE IF EXISTS {pgb} WITH (FORCE)")
+            for name in (replay, pgb):
+                try:
+                    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                except subprocess.CalledProcessError as e:
+                    print(f"could not drop {name}: {e.stderr}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -167,7 +167,10 @@ impl Accounts {
                     // The token comes from outside too: one that cannot be an
                     // id could never be named in a request, so it is not kept.
                     Ok(issued) => {
-                        let id = PaymentMethodId::parse(&issued.token).map_err(|e| unavailable(e.to_string()))?;
+                        let id = PaymentMethodId::parse(&issued.token).map_err(|e| {
+                            tracing::warn!(error = %e, "the payment channel issued a token that cannot be an id");
+                            unavailable("the payment channel issued a token that cannot be kept".to_owned())
+                        })?;
                         (id, issued.label)
                     }
                     Err(reason) => return Err(AppError::invalid("details", reason)),

@@ -3,7 +3,7 @@
 //! decimals; instants are RFC 3339.
 
 use billing_app::model::{Account, InstanceRecord};
-use billing_domain::ids::{InstanceId, OrderId, QuoteId};
+use billing_domain::ids::{InstanceId, OrderId};
 use billing_domain::money::{Currency, Money};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -261,8 +261,7 @@ pub struct QuoteDto {
 #[serde(deny_unknown_fields)]
 pub struct UnsubscribeRequest {
     /// The quote to execute.
-    #[schema(value_type = String)]
-    pub quote_id: QuoteId,
+    pub quote_id: String,
     /// For a quota: the workspace's name, typed to confirm its deletion.
     #[serde(default)]
     pub confirm_workspace_deletion: Option<String>,
@@ -273,8 +272,7 @@ pub struct UnsubscribeRequest {
 #[serde(deny_unknown_fields)]
 pub struct QuotaChangeRequest {
     /// The quote to execute.
-    #[schema(value_type = String)]
-    pub quote_id: QuoteId,
+    pub quote_id: String,
 }
 
 /// A prepaid instance with its refund type now.

@@ -67,8 +67,8 @@ pub async fn create_quota_change(
     IdempotencyKey(key): IdempotencyKey,
     Body(request): Body<QuotaChangeRequest>,
 ) -> ApiResult<(StatusCode, crate::routes::Replayed, Json<UnsubscriptionDto>)> {
-    let confirmation =
-        Confirmation { quote_id: request.quote_id, idempotency_key: key, confirm_workspace_deletion: None };
+    let quote_id = crate::extract::id("quote_id", &request.quote_id)?;
+    let confirmation = Confirmation { quote_id, idempotency_key: key, confirm_workspace_deletion: None };
     let result = state.billing.unsubscriptions().confirm_quota_change(&caller, &confirmation).await?;
     let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, crate::routes::Replayed(result.replayed), Json(UnsubscriptionDto::from(&result))))
@@ -96,7 +96,7 @@ pub async fn create_unsubscription(
     Body(request): Body<UnsubscribeRequest>,
 ) -> ApiResult<(StatusCode, crate::routes::Replayed, Json<UnsubscriptionDto>)> {
     let confirmation = Confirmation {
-        quote_id: request.quote_id,
+        quote_id: crate::extract::id("quote_id", &request.quote_id)?,
         idempotency_key: key,
         confirm_workspace_deletion: request.confirm_workspace_deletion,
     };

@@ -174,6 +174,7 @@ async fn an_id_that_cannot_be_an_id_is_refused_as_malformed_not_looked_up() {
     for path in ["/api/v1/unsubscriptions", "/api/v1/quota-changes"] {
         let refused = api.post_idem(path, &api.alice.key, "k-malformed", json!({"quote_id": "quo one"})).await;
         refused.problem(StatusCode::BAD_REQUEST, "INVALID_INPUT");
+        refused.names_field("quote_id");
         assert!(refused.body["detail"].as_str().unwrap().contains("is not an id"), "{path}: {}", refused.body);
     }
 }

@@ -65,8 +65,8 @@ const PREFIX: &str = "quo_";
 const VERSION: u8 = 1;
 /// Bytes of the signature kept.
 const TAG_LEN: usize = 16;
-/// Longest quote id accepted before decoding.
-const MAX_ID_LEN: usize = 1024;
+/// Longest quote id accepted before decoding: the one a quote id may be.
+const MAX_ID_LEN: usize = billing_domain::ids::MAX_QUOTE_ID_LEN;
 
 /// The setting holding the signing key (hex).
 pub const KEY_SETTING: &str = "quote_signing_key";

@@ -131,42 +131,6 @@ async fn several_events_of_one_transaction_are_chained_in_order() {
 }
 
 #[tokio::test]
-async fn transactions_chaining_several_events_at_once_keep_one_unbroken_chain() {
-    on_every_backend!(|w| {
-        let before = w.store.read().await.unwrap().audit_head().await.unwrap().0;
-        let mut racing = tokio::task::JoinSet::new();
-        for t in 0..8 {
-            let store = w.store.clone();
-            racing.spawn(async move {
-                let mut tx = store.begin().await.unwrap();
-                for n in 0..3 {
-                    let event = NewAuditEvent {
-                        actor: "operator".into(),
-                        action: "test.race".into(),
-                        subject: format!("tx-{t}"),
-                        detail: format!(r#"{{"step":{n}}}"#),
-                    };
-                    tx.append_audit(&event, at("2026-04-01T00:00:00Z")).await.unwrap();
-                }
-                tx.commit().await.unwrap();
-            });
-        }
-        while let Some(done) = racing.join_next().await {
-            done.unwrap();
-        }
-        let events = w.store.read().await.unwrap().audit_events(before, 100).await.unwrap();
-        assert_eq!(events.len(), 24);
-        // Each transaction's three events stay together and in order.
-        for three in events.chunks(3) {
-            let steps: Vec<_> = three.iter().map(|e| (e.subject.as_str(), e.detail.as_str())).collect();
-            let subject = three[0].subject.as_str();
-            assert_eq!(steps, [(subject, r#"{"step":0}"#), (subject, r#"{"step":1}"#), (subject, r#"{"step":2}"#)]);
-        }
-        assert_eq!(w.billing.operations().audit_verify(&OPERATOR).await.unwrap().problem, None);
-    });
-}
-
-#[tokio::test]
 async fn a_balance_changed_behind_the_ledgers_back_is_reported() {
     on_every_backend!(|w| {
         let s = a_realistic_month(&w).await;

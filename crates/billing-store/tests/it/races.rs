@@ -11,14 +11,15 @@ use std::future::Future;
 
 use billing_app::clock::Clock;
 use billing_app::lifecycle::DueWork;
-use billing_app::model::{BillingMethod, InstanceState};
+use billing_app::model::{BillingMethod, InstanceState, NewAuditEvent};
+use billing_app::store::Store;
 use billing_app::{AppError, Caller};
 use billing_domain::ids::InstanceId;
 use billing_domain::policy::Policy;
 use sqlx::Any;
 
 use crate::on_every_backend;
-use crate::support::{World, at, balance, usage, usd};
+use crate::support::{OPERATOR, World, at, balance, usage, usd};
 use crate::unsubscription::confirm;
 
 /// Most polls of `pg_stat_activity` before the test gives up.
@@ -310,5 +311,55 @@ async fn two_quotas_racing_for_the_last_reserved_cus_of_a_region_activate_one() 
         let balances = [w.balance_of(a.id()).await, w.balance_of(b.id()).await];
         assert!(balances.contains(&usd("5000.00")) && balances.contains(&usd("1779.00")), "{balances:?}");
         w.assert_books_in_order().await;
+    });
+}
+
+#[tokio::test]
+async fn transactions_chaining_several_events_at_once_keep_one_unbroken_chain() {
+    on_every_backend!(|w| {
+        // On PostgreSQL the racers all queue at the held audit head, so
+        // each goes on from a snapshot older than the chain it extends.
+        const RACERS: i64 = 5;
+        let before = w.store.read().await.unwrap().audit_head().await.unwrap().0;
+        let gate = close_gate(&w).await;
+        let mut racing = tokio::task::JoinSet::new();
+        for t in 0..RACERS {
+            let store = w.store.clone();
+            racing.spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                for n in 0..3 {
+                    let event = NewAuditEvent {
+                        actor: "operator".into(),
+                        action: "test.race".into(),
+                        subject: format!("tx-{t}"),
+                        detail: format!(r#"{{"step":{n}}}"#),
+                    };
+                    tx.append_audit(&event, at("2026-04-01T00:00:00Z")).await.unwrap();
+                }
+                tx.commit().await.unwrap();
+            });
+        }
+        if let Some(gate) = gate {
+            wait_for_lock_waiters(&w, RACERS).await;
+            gate.rollback().await.unwrap();
+        }
+        while let Some(done) = racing.join_next().await {
+            done.unwrap();
+        }
+        let events = w.store.read().await.unwrap().audit_events(before, 100).await.unwrap();
+        assert_eq!(events.len() as i64, 3 * RACERS);
+        // Each transaction's three events stay together and in order.
+        for three in events.chunks(3) {
+            let steps: Vec<_> = three.iter().map(|e| (e.subject.as_str(), e.detail.as_str())).collect();
+            let subject = three[0].subject.as_str();
+            assert_eq!(steps, [(subject, r#"{"step":0}"#), (subject, r#"{"step":1}"#), (subject, r#"{"step":2}"#)]);
+        }
+        let last = events.last().unwrap();
+        let head: (i64, String, String) = sqlx::query_as("SELECT seq, prev_hash, hash FROM audit_head WHERE id = 1")
+            .fetch_one(w.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(head, (last.seq, last.prev_hash.clone(), last.hash.clone()));
+        assert_eq!(w.billing.operations().audit_verify(&OPERATOR).await.unwrap().problem, None);
     });
 }
