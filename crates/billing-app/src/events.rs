@@ -3,10 +3,10 @@
 //! event exists if and only if its change committed.
 //!
 //! A use case records an event with one call, [`emit`], passing the
-//! resource as it now stands; the event's `data` is that resource in the
-//! API's own wire form ([`crate::views`]). Writing the event also queues one
-//! delivery for every enabled webhook endpoint that asked for its type
-//! (see [`crate::webhooks`]).
+//! resource as it now stands; the event's `data` is that resource's view
+//! ([`crate::views`]), the shape the API's DTOs are built from. Writing the
+//! event also queues one delivery for every enabled webhook endpoint that
+//! asked for its type (see [`crate::webhooks`]).
 
 use billing_domain::ids::{AccountId, EventId};
 use chrono::{DateTime, Utc};
@@ -21,16 +21,16 @@ use crate::model::{InstanceRecord, OrderRecord, Tombstone};
 use crate::store::StoreTx;
 use crate::unsubscription::UnsubscriptionResult;
 use crate::unsubscription::records::Refund;
-use crate::views::{OrderDto, PurchasedInstanceDto, RefundDto, UnsubscriptionDto, WorkspaceDeletionDto};
+use crate::views::{OrderView, PurchasedInstanceView, RefundView, UnsubscriptionView, WorkspaceDeletionView};
 use crate::webhooks::Webhooks;
 
-/// A resource an event can carry: its owner, its id, and its wire form.
+/// A resource an event can carry: its owner, its id, and its view.
 pub trait EventResource {
     /// The account it belongs to.
     fn account_id(&self) -> &str;
     /// Its id.
     fn resource_id(&self) -> &str;
-    /// Its wire form, as the API shows it.
+    /// Its view, as events carry it and the API shows it.
     fn data(&self) -> AppResult<Value>;
 }
 
@@ -46,7 +46,7 @@ impl EventResource for OrderRecord {
         &self.id
     }
     fn data(&self) -> AppResult<Value> {
-        to_value(OrderDto::from(self))
+        to_value(OrderView::from(self))
     }
 }
 
@@ -58,7 +58,7 @@ impl EventResource for InstanceRecord {
         &self.id
     }
     fn data(&self) -> AppResult<Value> {
-        to_value(PurchasedInstanceDto::from(self))
+        to_value(PurchasedInstanceView::from(self))
     }
 }
 
@@ -70,7 +70,7 @@ impl EventResource for Refund {
         &self.id
     }
     fn data(&self) -> AppResult<Value> {
-        to_value(RefundDto::from(self))
+        to_value(RefundView::from(self))
     }
 }
 
@@ -82,7 +82,7 @@ impl EventResource for UnsubscriptionResult {
         &self.unsubscription.id
     }
     fn data(&self) -> AppResult<Value> {
-        to_value(UnsubscriptionDto::from(self))
+        to_value(UnsubscriptionView::from(self))
     }
 }
 
@@ -94,7 +94,7 @@ impl EventResource for Tombstone {
         &self.workspace_id
     }
     fn data(&self) -> AppResult<Value> {
-        to_value(WorkspaceDeletionDto::from(self))
+        to_value(WorkspaceDeletionView::from(self))
     }
 }
 

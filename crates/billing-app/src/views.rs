@@ -1,14 +1,14 @@
-//! The wire form of the resources that events carry: orders, instances as a
-//! purchase leaves them, refunds, unsubscriptions and deleted workspaces.
+//! The app's views of the resources that events carry: orders, instances as
+//! a purchase leaves them, refunds, unsubscriptions and deleted workspaces.
 //!
-//! These are the HTTP API's own response types. They live here, beside the
-//! use cases, so that an event written in a use case's transaction carries
-//! the resource exactly as the API shows it (the API re-exports them);
-//! amounts are decimal strings with the currency's decimals, instants RFC 3339.
+//! A view is the shape an event's `data` has, built here from the records in
+//! the use case's own transaction, so that every front end (the HTTP API, the
+//! command line, tests, benchmarks) writes the same events. The HTTP API
+//! builds its DTOs from these views, and tests hold the two equal; amounts
+//! are decimal strings with the currency's decimals, instants RFC 3339.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::model::{InstanceRecord, OrderRecord, TenderRecord, Tombstone};
 use crate::unsubscription::UnsubscriptionResult;
@@ -19,38 +19,21 @@ pub fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339()
 }
 
-/// A way of paying cash.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum TenderMethod {
-    /// The account's cash balance.
-    Balance,
-    /// A registered card.
-    Card,
-    /// A registered PayPal account.
-    Paypal,
-    /// A registered bank account.
-    BankTransfer,
-}
-
 /// One cash part of a payment.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TenderDto {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenderView {
     /// `balance`, `card`, `paypal` or `bank_transfer`.
-    #[schema(value_type = TenderMethod, inline)]
     pub method: String,
     /// The card, PayPal or bank account to charge; none for the balance.
     #[serde(default)]
     pub payment_method_id: Option<String>,
     /// How much, in the account's currency, e.g. `"100.00"`.
-    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$")]
     pub amount: String,
 }
 
-impl From<&TenderRecord> for TenderDto {
+impl From<&TenderRecord> for TenderView {
     fn from(t: &TenderRecord) -> Self {
-        TenderDto {
+        TenderView {
             method: t.method.as_str().to_owned(),
             payment_method_id: t.payment_method_id.as_ref().map(ToString::to_string),
             amount: t.amount.to_string(),
@@ -59,8 +42,8 @@ impl From<&TenderRecord> for TenderDto {
 }
 
 /// One purchase of an instance.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct OrderDto {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
     /// Id.
     pub id: String,
     /// The instance bought or renewed.
@@ -88,7 +71,7 @@ pub struct OrderDto {
     /// Vouchers and coupons applied.
     pub benefit_ids: Vec<String>,
     /// How the cash was paid (empty until paid).
-    pub tenders: Vec<TenderDto>,
+    pub tenders: Vec<TenderView>,
     /// When it was placed.
     pub created_at: String,
     /// When it was paid.
@@ -100,10 +83,10 @@ pub struct OrderDto {
     pub payment_failure: Option<String>,
 }
 
-impl From<&OrderRecord> for OrderDto {
+impl From<&OrderRecord> for OrderView {
     fn from(o: &OrderRecord) -> Self {
         let c = &o.charges;
-        OrderDto {
+        OrderView {
             id: o.id.to_string(),
             instance_id: o.instance_id.to_string(),
             account_id: o.account_id.to_string(),
@@ -119,7 +102,7 @@ impl From<&OrderRecord> for OrderDto {
             // here would be a corrupt row, shown rather than hidden.
             cash_due: c.cash_due().map_or_else(|e| e.to_string(), |m| m.to_string()),
             benefit_ids: o.benefit_ids.iter().map(ToString::to_string).collect(),
-            tenders: o.tenders.iter().map(TenderDto::from).collect(),
+            tenders: o.tenders.iter().map(TenderView::from).collect(),
             created_at: instant(o.created_at),
             paid_at: o.paid_at.map(instant),
             payment_failure: o.payment_failure.clone(),
@@ -129,8 +112,8 @@ impl From<&OrderRecord> for OrderDto {
 }
 
 /// A prepaid instance as a purchase leaves it.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct PurchasedInstanceDto {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchasedInstanceView {
     /// Id.
     pub id: String,
     /// Owner.
@@ -154,9 +137,9 @@ pub struct PurchasedInstanceDto {
     pub created_at: String,
 }
 
-impl From<&InstanceRecord> for PurchasedInstanceDto {
+impl From<&InstanceRecord> for PurchasedInstanceView {
     fn from(r: &InstanceRecord) -> Self {
-        PurchasedInstanceDto {
+        PurchasedInstanceView {
             id: r.id.to_string(),
             account_id: r.account_id.to_string(),
             region_id: r.region_id.clone(),
@@ -172,9 +155,8 @@ impl From<&InstanceRecord> for PurchasedInstanceDto {
 }
 
 /// What deleting a quota's workspace removes.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WorkspaceDeletionDto {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceDeletionView {
     /// Workspace id.
     pub id: String,
     /// Its name, to be typed to confirm.
@@ -187,9 +169,9 @@ pub struct WorkspaceDeletionDto {
     pub queues: i64,
 }
 
-impl From<&Tombstone> for WorkspaceDeletionDto {
+impl From<&Tombstone> for WorkspaceDeletionView {
     fn from(t: &Tombstone) -> Self {
-        WorkspaceDeletionDto {
+        WorkspaceDeletionView {
             id: t.workspace_id.to_string(),
             name: t.name.clone(),
             jobs: t.jobs,
@@ -200,8 +182,8 @@ impl From<&Tombstone> for WorkspaceDeletionDto {
 }
 
 /// A refund to one destination.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct RefundDto {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundView {
     /// Id.
     pub id: String,
     /// Its unsubscription.
@@ -232,9 +214,9 @@ pub struct RefundDto {
     pub expected_by: String,
 }
 
-impl From<&Refund> for RefundDto {
+impl From<&Refund> for RefundView {
     fn from(r: &Refund) -> Self {
-        RefundDto {
+        RefundView {
             id: r.id.to_string(),
             unsubscription_id: r.unsubscription_id.to_string(),
             order_id: r.order_id.to_string(),
@@ -254,8 +236,8 @@ impl From<&Refund> for RefundDto {
 }
 
 /// A confirmed unsubscription.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct UnsubscriptionDto {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnsubscriptionView {
     /// Id.
     pub id: String,
     /// `unsubscribe`, `downgrade`, `switch_to_pay_as_you_go` or
@@ -282,15 +264,15 @@ pub struct UnsubscriptionDto {
     /// True when this repeats an earlier request with the same key.
     pub replayed: bool,
     /// The deleted workspace, for a quota.
-    pub workspace_deleted: Option<WorkspaceDeletionDto>,
+    pub workspace_deleted: Option<WorkspaceDeletionView>,
     /// The refunds.
-    pub refunds: Vec<RefundDto>,
+    pub refunds: Vec<RefundView>,
 }
 
-impl From<&UnsubscriptionResult> for UnsubscriptionDto {
+impl From<&UnsubscriptionResult> for UnsubscriptionView {
     fn from(r: &UnsubscriptionResult) -> Self {
         let u = &r.unsubscription;
-        UnsubscriptionDto {
+        UnsubscriptionView {
             id: u.id.to_string(),
             action: u.action.as_str().to_owned(),
             quota_cu_after: u.quota_cu_after,
@@ -302,23 +284,23 @@ impl From<&UnsubscriptionResult> for UnsubscriptionDto {
             full_refund: u.full_refund,
             created_at: instant(u.created_at),
             replayed: r.replayed,
-            workspace_deleted: r.tombstone.as_ref().map(WorkspaceDeletionDto::from),
-            refunds: r.refunds.iter().map(RefundDto::from).collect(),
+            workspace_deleted: r.tombstone.as_ref().map(WorkspaceDeletionView::from),
+            refunds: r.refunds.iter().map(RefundView::from).collect(),
         }
     }
 }
 
 /// An order and the instance it bought or extended.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct PurchaseDto {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseView {
     /// The order.
-    pub order: OrderDto,
+    pub order: OrderView,
     /// The instance.
-    pub instance: PurchasedInstanceDto,
+    pub instance: PurchasedInstanceView,
 }
 
-impl From<&crate::purchase::Purchase> for PurchaseDto {
+impl From<&crate::purchase::Purchase> for PurchaseView {
     fn from(p: &crate::purchase::Purchase) -> Self {
-        PurchaseDto { order: OrderDto::from(&p.order), instance: PurchasedInstanceDto::from(&p.instance) }
+        PurchaseView { order: OrderView::from(&p.order), instance: PurchasedInstanceView::from(&p.instance) }
     }
 }

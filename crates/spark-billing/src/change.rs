@@ -9,6 +9,7 @@ use billing_api::dto::UnsubscriptionDto;
 use billing_app::Caller;
 use billing_app::unsubscription::Confirmation;
 use billing_app::unsubscription::facts::Question;
+use billing_app::views::UnsubscriptionView;
 use billing_domain::change::ActionKind;
 use billing_domain::ids::InstanceId;
 use clap::Args;
@@ -102,7 +103,8 @@ async fn change(
                 idempotency_key: key,
                 confirm_workspace_deletion: None,
             };
-            UnsubscriptionDto::from(&billing.unsubscriptions().confirm_quota_change(&caller, &c).await?)
+            let result = billing.unsubscriptions().confirm_quota_change(&caller, &c).await?;
+            UnsubscriptionDto::from(UnsubscriptionView::from(&result))
         }
     };
     output::json(&result_json(&result))?;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use billing_api::dto::RefundDto;
 use billing_app::Caller;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_app::views::RefundView;
 use billing_domain::ids::AccountId;
 use billing_domain::policy::PolicyDuration;
 use billing_store::{SimulatedChannel, SimulatedChannelSettings};
@@ -133,7 +134,8 @@ async fn list(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
                 starting_after: args.starting_after,
                 ..RefundFilter::default()
             };
-            billing.unsubscriptions().refunds(&Caller::Operator, filter).await?.iter().map(RefundDto::from).collect()
+            let refunds = billing.unsubscriptions().refunds(&Caller::Operator, filter).await?;
+            refunds.iter().map(RefundView::from).map(RefundDto::from).collect()
         }
     };
     match args.format {

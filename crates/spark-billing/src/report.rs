@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use billing_api::dto::RefundDto;
 use billing_app::Caller;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_app::views::RefundView;
 use billing_domain::money::{Currency, Money};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
@@ -126,7 +127,7 @@ pub async fn run(global: &Global, command: ReportCommand) -> anyhow::Result<Exit
                 };
                 let page = billing.unsubscriptions().refunds(&Caller::Operator, filter).await?;
                 let last_page = page.len() < 1000;
-                refunds.extend(page.iter().map(RefundDto::from));
+                refunds.extend(page.iter().map(RefundView::from).map(RefundDto::from));
                 if last_page {
                     break;
                 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use billing_api::dto::UnsubscriptionDto;
 use billing_app::unsubscription::Confirmation;
+use billing_app::views::UnsubscriptionView;
 use billing_app::{Billing, Caller};
 use billing_domain::ids::{InstanceId, OrderId, QuoteId, WorkspaceId};
 use clap::Args;
@@ -83,7 +84,7 @@ pub async fn run(global: &Global, args: UnsubscribeArgs) -> anyhow::Result<ExitC
         confirm_workspace_deletion: typed.or(args.confirm_workspace.clone()),
     };
     let result = billing.unsubscriptions().confirm_unsubscription(&caller, &confirmation).await?;
-    output::json(&result_json(&UnsubscriptionDto::from(&result)))?;
+    output::json(&result_json(&UnsubscriptionDto::from(UnsubscriptionView::from(&result))))?;
     Ok(ExitCode::SUCCESS)
 }
 

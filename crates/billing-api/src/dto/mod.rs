@@ -1,6 +1,9 @@
 //! Wire types: what the API reads and writes, kept apart from the domain and
 //! converted explicitly. Amounts are decimal strings with the currency's
-//! decimals; instants are RFC 3339.
+//! decimals; instants are RFC 3339. The resources events carry (orders,
+//! instances as a purchase leaves them, refunds, unsubscriptions, deleted
+//! workspaces) are built from the app's views ([`billing_app::views`]) and
+//! write exactly the JSON of the view they come from.
 
 use billing_app::model::{Account, InstanceRecord};
 use billing_domain::ids::{InstanceId, OrderId};
@@ -15,10 +18,14 @@ pub mod catalog;
 pub mod events;
 pub mod names;
 pub mod orders;
+pub mod refunds;
+#[cfg(test)]
+mod view_tests;
 pub mod workspaces;
 
 pub use catalog::{PlanPackDto, RegionDetailsDto, RegionDto, RegionUpdate};
 pub use orders::{OrderDto, PurchaseDto, PurchasedInstanceDto, TenderDto};
+pub use refunds::{RefundDto, UnsubscriptionDto, WorkspaceDeletionDto};
 pub use workspaces::{DataObjectDto, JobDto, PlanDrawDto, QueueDto, SettlementDto, WorkspaceDetailsDto, WorkspaceDto};
 
 /// Largest amount one request may carry, in minor units (a trillion US
@@ -42,7 +49,7 @@ pub fn currency(field: &str, text: &str) -> Result<Currency, ApiError> {
     text.parse().map_err(|e: billing_domain::MoneyError| ApiError::invalid(field, e.to_string()))
 }
 
-pub use billing_app::views::{RefundDto, UnsubscriptionDto, WorkspaceDeletionDto, instant};
+pub use billing_app::views::instant;
 
 /// Reads an RFC 3339 instant, naming `field` when it is malformed.
 pub fn parse_instant(field: &str, text: &str) -> Result<DateTime<Utc>, ApiError> {

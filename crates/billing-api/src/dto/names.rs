@@ -4,7 +4,19 @@
 
 use utoipa::ToSchema;
 
-pub use billing_app::views::TenderMethod;
+/// A way of paying cash.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum TenderMethod {
+    /// The account's cash balance.
+    Balance,
+    /// A registered card.
+    Card,
+    /// A registered PayPal account.
+    Paypal,
+    /// A registered bank account.
+    BankTransfer,
+}
 
 /// A payment method that can be registered.
 #[derive(ToSchema)]

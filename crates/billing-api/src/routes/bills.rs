@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use billing_app::AppError;
 use billing_app::bills::{UsageCursor, UsageDay, UsageQuery};
+use billing_app::views::OrderView;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -179,5 +180,5 @@ pub async fn list_orders(
         )
         .await
         .map_err(crate::routes::cursor_error)?;
-    Ok(Json(orders.iter().map(OrderDto::from).collect()))
+    Ok(Json(orders.iter().map(OrderView::from).map(OrderDto::from).collect()))
 }

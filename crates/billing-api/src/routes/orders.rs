@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use billing_app::idempotency::Once;
 use billing_app::purchase::{PlanPurchase, Purchase, QuotaPurchase};
+use billing_app::views::{OrderView, PurchaseView};
 use billing_domain::ids::{InstanceId, OrderId, WorkspaceId};
 use billing_domain::usage::CuHours;
 use serde::{Deserialize, Serialize};
@@ -81,7 +82,7 @@ pub struct PaymentRequest {
 /// `Idempotent-Replayed` on a repeat of the same request with its key.
 pub(crate) fn purchase_answer(done: Once<Purchase>) -> (StatusCode, Replayed, Json<PurchaseDto>) {
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    (status, Replayed(done.replayed), Json(PurchaseDto::from(&done.value)))
+    (status, Replayed(done.replayed), Json(PurchaseDto::from(PurchaseView::from(&done.value))))
 }
 
 /// Buy a subscription quota for a workspace; pays it now when tenders are
@@ -206,7 +207,8 @@ pub async fn cancel_order(
     Authed(caller): Authed,
     Path(id): Path<OrderId>,
 ) -> ApiResult<Json<OrderDto>> {
-    Ok(Json(OrderDto::from(&state.billing.purchases().cancel_order(&caller, &id).await?)))
+    let order = state.billing.purchases().cancel_order(&caller, &id).await?;
+    Ok(Json(OrderDto::from(OrderView::from(&order))))
 }
 
 /// One order.
@@ -223,7 +225,8 @@ pub async fn get_order(
     Authed(caller): Authed,
     Path(id): Path<OrderId>,
 ) -> ApiResult<Json<OrderDto>> {
-    Ok(Json(OrderDto::from(&state.billing.purchases().order(&caller, &id).await?)))
+    let order = state.billing.purchases().order(&caller, &id).await?;
+    Ok(Json(OrderDto::from(OrderView::from(&order))))
 }
 
 /// An instance's orders, oldest first.
@@ -241,5 +244,5 @@ pub async fn list_instance_orders(
     Path(id): Path<InstanceId>,
 ) -> ApiResult<Json<Vec<OrderDto>>> {
     let orders = state.billing.purchases().orders(&caller, &id).await?;
-    Ok(Json(orders.iter().map(OrderDto::from).collect()))
+    Ok(Json(orders.iter().map(OrderView::from).map(OrderDto::from).collect()))
 }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use billing_app::unsubscription::records::{RefundFilter, RefundStatus};
+use billing_app::views::RefundView;
 use billing_domain::ids::RefundId;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -63,7 +64,7 @@ pub async fn list_refunds(
     };
     let refunds =
         state.billing.unsubscriptions().refunds(&caller, filter).await.map_err(crate::routes::cursor_error)?;
-    Ok(Json(refunds.iter().map(RefundDto::from).collect()))
+    Ok(Json(refunds.iter().map(RefundView::from).map(RefundDto::from).collect()))
 }
 
 /// One refund and its status.
@@ -80,7 +81,8 @@ pub async fn get_refund(
     Authed(caller): Authed,
     Path(id): Path<RefundId>,
 ) -> ApiResult<Json<RefundDto>> {
-    Ok(Json(RefundDto::from(&state.billing.unsubscriptions().refund(&caller, &id).await?)))
+    let refund = state.billing.unsubscriptions().refund(&caller, &id).await?;
+    Ok(Json(RefundDto::from(RefundView::from(&refund))))
 }
 
 /// Make a stuck pending refund claimable by a worker again at once
@@ -101,5 +103,6 @@ pub async fn retry_refund(
     Path(id): Path<RefundId>,
 ) -> ApiResult<Json<RefundDto>> {
     let caller = authed.operator()?;
-    Ok(Json(RefundDto::from(&state.billing.unsubscriptions().retry_refund(caller, &id).await?)))
+    let refund = state.billing.unsubscriptions().retry_refund(caller, &id).await?;
+    Ok(Json(RefundDto::from(RefundView::from(&refund))))
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use billing_app::unsubscription::Confirmation;
 use billing_app::unsubscription::facts::Question;
+use billing_app::views::UnsubscriptionView;
 use billing_domain::change::ActionKind;
 use billing_domain::ids::UnsubscriptionId;
 
@@ -71,7 +72,11 @@ pub async fn create_quota_change(
     let confirmation = Confirmation { quote_id, idempotency_key: key, confirm_workspace_deletion: None };
     let result = state.billing.unsubscriptions().confirm_quota_change(&caller, &confirmation).await?;
     let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, crate::routes::Replayed(result.replayed), Json(UnsubscriptionDto::from(&result))))
+    Ok((
+        status,
+        crate::routes::Replayed(result.replayed),
+        Json(UnsubscriptionDto::from(UnsubscriptionView::from(&result))),
+    ))
 }
 
 /// Execute a quote: refunds go out, a quota's workspace is deleted for good,
@@ -102,7 +107,11 @@ pub async fn create_unsubscription(
     };
     let result = state.billing.unsubscriptions().confirm_unsubscription(&caller, &confirmation).await?;
     let status = if result.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, crate::routes::Replayed(result.replayed), Json(UnsubscriptionDto::from(&result))))
+    Ok((
+        status,
+        crate::routes::Replayed(result.replayed),
+        Json(UnsubscriptionDto::from(UnsubscriptionView::from(&result))),
+    ))
 }
 
 /// One unsubscription with its refunds as they are now.
@@ -120,5 +129,5 @@ pub async fn get_unsubscription(
     Path(id): Path<UnsubscriptionId>,
 ) -> ApiResult<Json<UnsubscriptionDto>> {
     let result = state.billing.unsubscriptions().unsubscription_result(&caller, &id, false).await?;
-    Ok(Json(UnsubscriptionDto::from(&result)))
+    Ok(Json(UnsubscriptionDto::from(UnsubscriptionView::from(&result))))
 }

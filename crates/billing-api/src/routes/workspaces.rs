@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use billing_app::model::BillingMethod;
+use billing_app::views::WorkspaceDeletionView;
 use billing_domain::ids::WorkspaceId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -258,7 +259,7 @@ pub async fn delete_workspace(
     let done = state.billing.unsubscriptions().delete_workspace(&caller, &deletion).await?;
     let status = if done.replayed { StatusCode::OK } else { StatusCode::CREATED };
     let body = DeletedWorkspaceDto {
-        workspace_deleted: WorkspaceDeletionDto::from(&done.tombstone),
+        workspace_deleted: WorkspaceDeletionDto::from(WorkspaceDeletionView::from(&done.tombstone)),
         deleted_at: crate::dto::instant(done.tombstone.deleted_at),
     };
     Ok((status, crate::routes::Replayed(done.replayed), Json(body)))
