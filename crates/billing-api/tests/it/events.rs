@@ -8,22 +8,12 @@ use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use axum::http::{Method, StatusCode};
-use billing_api::ApiSettings;
 use billing_app::webhooks::delivery::{RETRY_SCHEDULE, WebhookAnswer, WebhookRequest, WebhookSender};
 use billing_app::webhooks::signature;
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use crate::support::{Api, api_on_postgres, api_with, sqlite_url};
-
-/// The API on SQLite, then on PostgreSQL when a server is named.
-async fn backends() -> Vec<Api> {
-    let mut all = vec![api_with(&sqlite_url(), ApiSettings::default()).await];
-    if let Some((api, _)) = api_on_postgres().await {
-        all.push(api);
-    }
-    all
-}
+use crate::support::{Api, backends};
 
 fn balance(amount: &str) -> Value {
     json!([{"method": "balance", "amount": amount}])

@@ -6,20 +6,10 @@
 use std::net::SocketAddr;
 
 use axum::http::StatusCode;
-use billing_api::ApiSettings;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Api, api_on_postgres, api_with, sqlite_url};
-
-/// The API on SQLite, then on PostgreSQL when a server is named.
-async fn backends() -> Vec<Api> {
-    let mut all = vec![api_with(&sqlite_url(), ApiSettings::default()).await];
-    if let Some((api, _)) = api_on_postgres().await {
-        all.push(api);
-    }
-    all
-}
+use crate::support::{Api, backends};
 
 /// The API's router served on a local port.
 async fn serve(api: &Api) -> SocketAddr {

@@ -87,6 +87,15 @@ pub async fn api_on_postgres() -> Option<(Api, String)> {
     Some((api_with(url.as_str(), ApiSettings::default()).await, url.to_string()))
 }
 
+/// The API on SQLite, then on PostgreSQL when a server is named.
+pub async fn backends() -> Vec<Api> {
+    let mut all = vec![api_with(&sqlite_url(), ApiSettings::default()).await];
+    if let Some((api, _)) = api_on_postgres().await {
+        all.push(api);
+    }
+    all
+}
+
 /// The API over the (empty) database at `url`, run as `settings` say.
 pub async fn api_with(url: &str, settings: ApiSettings) -> Api {
     let store = Arc::new(SqlStore::connect(url, StoreOptions::default()).await.unwrap());
