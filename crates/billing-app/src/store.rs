@@ -158,6 +158,10 @@ pub trait AccountsTx: Send {
     ) -> StoreResult<Option<AccountInRegion>>;
     /// Adds `delta` to the balance and returns the new balance.
     async fn add_to_balance(&mut self, account_id: &AccountId, delta: Money) -> StoreResult<Money>;
+    /// Adds `amount` to the balance of an account this transaction has
+    /// locked, without reading it back: the store may write it with the
+    /// transaction's next statement (a missing account then fails there).
+    async fn credit_balance(&mut self, account_id: &AccountId, amount: Money) -> StoreResult<()>;
     /// Adds a payment method.
     async fn insert_payment_method(&mut self, method: &PaymentMethod) -> StoreResult<()>;
     /// A payment method by id.

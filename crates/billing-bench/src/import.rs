@@ -374,7 +374,7 @@ async fn insert_bare_batch(
     key: Key,
 ) -> anyhow::Result<()> {
     match key {
-        Key::None => write_rows(tx.conn(), backend, batch, rows_per_statement, key, false).await?,
+        Key::None => write_rows(tx.conn().await?, backend, batch, rows_per_statement, key, false).await?,
         Key::RecordId | Key::Floor => {
             // As the import writes: the file's repeats within the batch
             // dropped, the rest sent as plain INSERTs (SQLite skips a known
@@ -383,12 +383,12 @@ async fn insert_bare_batch(
             let mut seen = HashSet::with_capacity(batch.len());
             let rows: Vec<&UsageRecord> = batch.iter().filter(|r| seen.insert(r.record_id.as_str())).collect();
             let skip_known = backend == Backend::Sqlite;
-            sqlx::query("SAVEPOINT keyed").execute(tx.conn()).await?;
-            if write_rows(tx.conn(), backend, &rows, rows_per_statement, key, skip_known).await.is_err() {
-                sqlx::query("ROLLBACK TO SAVEPOINT keyed").execute(tx.conn()).await?;
-                write_rows(tx.conn(), backend, &rows, rows_per_statement, key, true).await?;
+            sqlx::query("SAVEPOINT keyed").execute(tx.conn().await?).await?;
+            if write_rows(tx.conn().await?, backend, &rows, rows_per_statement, key, skip_known).await.is_err() {
+                sqlx::query("ROLLBACK TO SAVEPOINT keyed").execute(tx.conn().await?).await?;
+                write_rows(tx.conn().await?, backend, &rows, rows_per_statement, key, true).await?;
             }
-            sqlx::query("RELEASE SAVEPOINT keyed").execute(tx.conn()).await?;
+            sqlx::query("RELEASE SAVEPOINT keyed").execute(tx.conn().await?).await?;
         }
     }
     Ok(())

@@ -75,7 +75,7 @@ impl AccountsTx for SqlTx {
             .bind(a.currency.code())
             .bind(a.balance.minor())
             .bind(micros(a.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -84,7 +84,7 @@ impl AccountsTx for SqlTx {
     async fn account(&mut self, id: &AccountId) -> StoreResult<Option<Account>> {
         let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(account).transpose()
@@ -94,7 +94,7 @@ impl AccountsTx for SqlTx {
         sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
             .bind(locale)
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -109,7 +109,7 @@ impl AccountsTx for SqlTx {
         let row = sqlx::query(&sql)
             .bind(account_id.as_str())
             .bind(region_id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(account_in_region).transpose()
@@ -117,7 +117,7 @@ impl AccountsTx for SqlTx {
 
     async fn accounts(&mut self) -> StoreResult<Vec<Account>> {
         let rows =
-            sqlx::query("SELECT * FROM accounts ORDER BY name").fetch_all(&mut *self.tx).await.map_err(map_err)?;
+            sqlx::query("SELECT * FROM accounts ORDER BY name").fetch_all(self.db().await?).await.map_err(map_err)?;
         rows.iter().map(account).collect()
     }
 
@@ -127,7 +127,7 @@ impl AccountsTx for SqlTx {
             // The transaction already holds the database's write lock.
             crate::Backend::Sqlite => "SELECT * FROM accounts WHERE id = $1",
         };
-        let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.db().await?).await.map_err(map_err)?;
         row.as_ref().map(account).transpose()
     }
 
@@ -148,7 +148,7 @@ impl AccountsTx for SqlTx {
         let row = sqlx::query(&sql)
             .bind(id.as_str())
             .bind(instance_id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(account_in_region).transpose()
@@ -162,11 +162,18 @@ impl AccountsTx for SqlTx {
         .bind(delta.minor())
         .bind(account_id.as_str())
         .bind(delta.currency().code())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?
         .ok_or_else(|| StoreError::Database(format!("no account {account_id} in {}", delta.currency())))?;
         row.money(delta.currency(), "balance_minor")
+    }
+
+    async fn credit_balance(&mut self, account_id: &AccountId, amount: Money) -> StoreResult<()> {
+        if self.holds() {
+            return self.hold_credit(account_id, amount);
+        }
+        self.add_to_balance(account_id, amount).await.map(drop)
     }
 
     async fn insert_payment_method(&mut self, m: &PaymentMethod) -> StoreResult<()> {
@@ -176,7 +183,7 @@ impl AccountsTx for SqlTx {
             .bind(m.kind.as_str())
             .bind(&m.label)
             .bind(i64::from(m.valid))
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -185,7 +192,7 @@ impl AccountsTx for SqlTx {
     async fn payment_method(&mut self, id: &PaymentMethodId) -> StoreResult<Option<PaymentMethod>> {
         let row = sqlx::query("SELECT * FROM payment_methods WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(payment_method).transpose()
@@ -194,7 +201,7 @@ impl AccountsTx for SqlTx {
     async fn payment_methods(&mut self, account_id: &AccountId) -> StoreResult<Vec<PaymentMethod>> {
         let rows = sqlx::query("SELECT * FROM payment_methods WHERE account_id = $1 ORDER BY id")
             .bind(account_id.as_str())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(payment_method).collect()
@@ -204,7 +211,7 @@ impl AccountsTx for SqlTx {
         sqlx::query("UPDATE payment_methods SET valid = $1 WHERE id = $2")
             .bind(i64::from(valid))
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -223,7 +230,7 @@ impl AccountsTx for SqlTx {
         .bind(micros(b.expires_at))
         .bind(b.status.as_str())
         .bind(b.order_id.as_deref())
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -232,7 +239,7 @@ impl AccountsTx for SqlTx {
     async fn benefit(&mut self, id: &BenefitId) -> StoreResult<Option<Benefit>> {
         let row = sqlx::query("SELECT * FROM benefits WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(benefit).transpose()
@@ -241,7 +248,7 @@ impl AccountsTx for SqlTx {
     async fn benefits(&mut self, account_id: &AccountId) -> StoreResult<Vec<Benefit>> {
         let rows = sqlx::query("SELECT * FROM benefits WHERE account_id = $1 ORDER BY id")
             .bind(account_id.as_str())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(benefit).collect()
@@ -263,7 +270,7 @@ impl AccountsTx for SqlTx {
         .bind(order_id.map(OrderId::as_str))
         .bind(id.as_str())
         .bind(from.as_str())
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)

@@ -24,6 +24,7 @@ fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
 
 impl SqlTx {
     pub(crate) async fn setting_row(&mut self, name: &str) -> StoreResult<Option<String>> {
+        // Held writes never touch settings: this read may run before them.
         let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *self.tx)
@@ -45,7 +46,7 @@ impl AccessTx for SqlTx {
         .bind(&k.label)
         .bind(micros(k.created_at))
         .bind(opt_micros(k.revoked_at))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -54,7 +55,7 @@ impl AccessTx for SqlTx {
     async fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
         let row = sqlx::query("SELECT * FROM api_keys WHERE key_hash = $1")
             .bind(key_hash)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(api_key).transpose()
@@ -63,7 +64,7 @@ impl AccessTx for SqlTx {
     async fn api_key(&mut self, id: &ApiKeyId) -> StoreResult<Option<ApiKey>> {
         let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(api_key).transpose()
@@ -76,7 +77,7 @@ impl AccessTx for SqlTx {
                 .bind(limit),
             None => sqlx::query("SELECT * FROM api_keys ORDER BY id LIMIT $1").bind(limit),
         }
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(api_key).collect()
@@ -86,7 +87,7 @@ impl AccessTx for SqlTx {
         let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(micros(at))
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -100,7 +101,7 @@ impl AccessTx for SqlTx {
         sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
             .bind(name)
             .bind(value)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -110,7 +111,7 @@ impl AccessTx for SqlTx {
         sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(value)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         self.setting_row(name).await?.ok_or_else(|| StoreError::Database(format!("setting {name} vanished")))

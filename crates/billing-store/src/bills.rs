@@ -75,7 +75,7 @@ impl BillsTx for SqlTx {
         )
         .bind(range.account_id.as_str())
         .bind(range.workspace_id.as_deref())
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         let mut sums: BTreeMap<(NaiveDate, String), Sums> = BTreeMap::new();
@@ -92,7 +92,7 @@ impl BillsTx for SqlTx {
             .bind(&id)
             .bind(start - MICROS_PER_DAY)
             .bind(end)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
             for pack in &packs {
@@ -143,7 +143,7 @@ impl BillsTx for SqlTx {
         .bind(account_id.map(AccountId::as_str))
         .bind(starting_after)
         .bind(limit)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         let mut orders = rows.iter().map(crate::instances::order).collect::<StoreResult<Vec<_>>>()?;

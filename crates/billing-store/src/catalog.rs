@@ -70,7 +70,7 @@ impl CatalogTx for SqlTx {
         }
         let row = sqlx::query("SELECT * FROM regions WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         let found = row.as_ref().map(region).transpose()?;
@@ -81,7 +81,8 @@ impl CatalogTx for SqlTx {
     }
 
     async fn regions(&mut self) -> StoreResult<Vec<Region>> {
-        let rows = sqlx::query("SELECT * FROM regions ORDER BY id").fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rows =
+            sqlx::query("SELECT * FROM regions ORDER BY id").fetch_all(self.db().await?).await.map_err(map_err)?;
         rows.iter().map(region).collect()
     }
 
@@ -104,7 +105,7 @@ impl CatalogTx for SqlTx {
         .bind(i64::from(r.min_months))
         .bind(i64::from(r.max_months))
         .bind(r.reserved_cu_capacity.map(i64::from))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         self.regions.retain(|known| known.id != r.id);
@@ -113,7 +114,7 @@ impl CatalogTx for SqlTx {
 
     async fn policy_versions(&mut self) -> StoreResult<Vec<PolicyVersion>> {
         let rows = sqlx::query("SELECT * FROM policy_versions ORDER BY version")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -134,7 +135,7 @@ impl CatalogTx for SqlTx {
             .bind(i64::from(v.version))
             .bind(micros(v.effective_from))
             .bind(settings_json(&v.policy))
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())

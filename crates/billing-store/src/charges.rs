@@ -51,7 +51,7 @@ impl ChargesTx for SqlTx {
         .bind(micros(c.created_at))
         .bind(micros(c.updated_at))
         .bind(&c.payment_id)
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -60,7 +60,7 @@ impl ChargesTx for SqlTx {
     async fn charge(&mut self, id: &ChargeId) -> StoreResult<Option<ChargeRecord>> {
         let row = sqlx::query("SELECT * FROM charges WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(charge).transpose()
@@ -69,7 +69,7 @@ impl ChargesTx for SqlTx {
     async fn charges_of_order(&mut self, order_id: &OrderId) -> StoreResult<Vec<ChargeRecord>> {
         let rows = sqlx::query("SELECT * FROM charges WHERE order_id = $1 ORDER BY created_at, payment_id, idx")
             .bind(order_id.as_str())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(charge).collect()
@@ -92,7 +92,7 @@ impl ChargesTx for SqlTx {
         .bind(micros(now))
         .bind(id.as_str())
         .bind(from.as_str())
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -107,7 +107,7 @@ impl ChargesTx for SqlTx {
         )
         .bind(micros(before))
         .bind(limit)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(charge).collect()

@@ -75,7 +75,7 @@ impl DirectoryTx for SqlTx {
             .bind(f.query.as_deref().map(contains_pattern))
             .bind(f.starting_after.as_deref())
             .bind(f.limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(summary).collect()
@@ -83,7 +83,7 @@ impl DirectoryTx for SqlTx {
 
     async fn account_summary(&mut self, id: &AccountId) -> StoreResult<Option<AccountSummary>> {
         let sql = format!("{SUMMARY} WHERE a.id = $1");
-        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(&mut *self.tx).await.map_err(map_err)?;
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(self.db().await?).await.map_err(map_err)?;
         row.as_ref().map(summary).transpose()
     }
 
@@ -98,7 +98,7 @@ impl DirectoryTx for SqlTx {
                 sqlx::query("SELECT 1 AS one FROM ledger_entries WHERE movement_id = $1 AND ledger_account = $2")
                     .bind(before)
                     .bind(ledger_account)
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.db().await?)
                     .await
                     .map_err(map_err)?;
             if found.is_none() {
@@ -114,7 +114,7 @@ impl DirectoryTx for SqlTx {
         .bind(ledger_account)
         .bind(before)
         .bind(limit)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         let line = |row: &AnyRow| {
@@ -151,7 +151,7 @@ impl DirectoryTx for SqlTx {
             .bind(f.to.map(micros))
             .bind(seq)
             .bind(f.limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(audit_event).collect()

@@ -80,7 +80,7 @@ impl SqlTx {
         .bind(micros(d.issued_at))
         .bind(&draft.sha_token)
         .bind(draft.event_id.as_str())
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.db().await?)
         .await
         .map_err(map_err)?;
         let done = draft.numbered(row.int("seq")?);
@@ -109,7 +109,7 @@ impl SqlTx {
             .bind(&draft.sha_token)
             .bind(&done.sha256)
             .bind(event_id)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         if updated.rows_affected() != 1 {
@@ -130,7 +130,7 @@ impl SqlTx {
         )
         .bind(series)
         .bind(i64::from(year))
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.db().await?)
         .await
         .map_err(map_err)?;
         row.int("last_seq")
@@ -154,7 +154,7 @@ impl SqlTx {
         .bind(micros(d.issued_at))
         .bind(&d.content)
         .bind(&d.sha256)
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -188,6 +188,8 @@ impl DocumentsTx for SqlTx {
             for id in chunk {
                 query = query.bind(id.as_str());
             }
+            // Held writes never touch settings or documents: this read may
+            // run before them.
             for row in &query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
                 value = row.opt_text("setting")?;
                 if let Some(order) = row.opt_id("source_id")? {
@@ -215,7 +217,7 @@ impl DocumentsTx for SqlTx {
     async fn document(&mut self, id: &DocumentId) -> StoreResult<Option<DocumentRecord>> {
         let row = sqlx::query("SELECT * FROM documents WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(document).transpose()
@@ -235,7 +237,7 @@ impl DocumentsTx for SqlTx {
         .bind(f.source_id.as_deref())
         .bind(f.limit)
         .bind(f.starting_after.as_deref())
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(document).collect()

@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 
 use crate::Backend;
 use crate::error::map_err;
+use crate::held::Part;
 use crate::rows::{RowExt, micros, opt_micros};
 use crate::tx::SqlTx;
 use crate::usage::{Params, statements};
@@ -113,16 +114,21 @@ impl SqlTx {
         let result = match self.backend {
             Backend::Postgres => {
                 // Cut into the usual fixed shapes, so that a few prepared
-                // statements serve every number of events.
+                // statements serve every number of events. The held writes
+                // ride with the first.
+                let mut held = self.take_held();
                 let mut result = Ok(());
                 for piece in statements(&events) {
-                    result = self.insert_event_rows_together(piece).await;
+                    result = self.insert_event_rows_together(piece, std::mem::take(&mut held)).await;
                     if result.is_err() {
                         break;
                     }
                     written += piece.len();
                 }
-                result
+                match result {
+                    Ok(()) => self.write_parts(held).await,
+                    Err(e) => Err(e),
+                }
             }
             Backend::Sqlite => {
                 let mut result = Ok(());
@@ -142,30 +148,41 @@ impl SqlTx {
         result
     }
 
-    /// PostgreSQL: `events` and their deliveries in one statement.
-    async fn insert_event_rows_together(&mut self, events: &[Event]) -> StoreResult<()> {
-        let sql = format!(
-            "WITH event AS (INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) \
-             VALUES {} RETURNING id, event_type, account_id, occurred_at) \
-             INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, \
-             created_at, updated_at) SELECT event.id || '.' || w.id, event.id, w.id, 'pending', 0, \
-             event.occurred_at, event.occurred_at, event.occurred_at FROM event JOIN webhook_endpoints w \
-             ON w.status = 'enabled' AND (w.account_id IS NULL OR w.account_id = event.account_id) \
-             AND (w.event_types = '*' OR w.event_types LIKE '%,' || event.event_type || ',%')",
+    /// PostgreSQL: `held` writes, then `events` and their deliveries, in
+    /// one statement. Held writes not written are held again.
+    async fn insert_event_rows_together(&mut self, events: &[Event], held: Vec<Part>) -> StoreResult<()> {
+        let event = format!(
+            "INSERT INTO events (id, event_type, account_id, resource_id, occurred_at, data) VALUES {} \
+             RETURNING id, event_type, account_id, occurred_at",
             Params::new(self.backend).rows(events.len(), 6)
         );
-        let mut query = sqlx::query(&sql);
+        let mut binds = Vec::with_capacity(events.len() * 6);
         for e in events {
-            query = query
-                .bind(e.id.as_str())
-                .bind(e.event_type.as_str())
-                .bind(e.account_id.as_str())
-                .bind(&e.resource_id)
-                .bind(micros(e.occurred_at))
-                .bind(e.data.to_string());
+            binds.extend([
+                e.id.as_str().into(),
+                e.event_type.as_str().into(),
+                e.account_id.as_str().into(),
+                e.resource_id.as_str().into(),
+                micros(e.occurred_at).into(),
+                e.data.to_string().into(),
+            ]);
         }
-        query.execute(&mut *self.tx).await.map_err(map_err)?;
-        Ok(())
+        let deliveries = "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, \
+             next_attempt_at, created_at, updated_at) SELECT event.id || '.' || w.id, event.id, w.id, 'pending', 0, \
+             event.occurred_at, event.occurred_at, event.occurred_at FROM event JOIN webhook_endpoints w \
+             ON w.status = 'enabled' AND (w.account_id IS NULL OR w.account_id = event.account_id) \
+             AND (w.event_types = '*' OR w.event_types LIKE '%,' || event.event_type || ',%')";
+        let mut parts = held;
+        parts.push(Part::new(event, binds).named("event"));
+        parts.push(Part::new(deliveries, Vec::new()).named("deliveries"));
+        let result = self.write_joint(&parts).await;
+        if result.is_err() {
+            // The event parts are not held writes: the events are kept by
+            // the caller.
+            parts.truncate(parts.len() - 2);
+            self.restore_held(parts);
+        }
+        result
     }
 
     /// SQLite: one event, then its deliveries.
@@ -180,7 +197,7 @@ impl SqlTx {
         .bind(&e.resource_id)
         .bind(micros(e.occurred_at))
         .bind(e.data.to_string())
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         // Its id joins the two ids.
@@ -194,7 +211,7 @@ impl SqlTx {
         .bind(micros(e.occurred_at))
         .bind(e.account_id.as_str())
         .bind(format!("%,{},%", e.event_type.as_str()))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -208,7 +225,7 @@ impl SqlTx {
         read: fn(&AnyRow) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let sql = format!("SELECT * FROM {table} WHERE id IN ({})", placeholders(1, ids.len()));
-        let rows = ids.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id)).fetch_all(&mut *self.tx).await;
+        let rows = ids.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id)).fetch_all(self.db().await?).await;
         rows.map_err(map_err)?.iter().map(read).collect()
     }
 
@@ -251,7 +268,7 @@ impl EventsTx for SqlTx {
         self.flush_events().await?;
         let row = sqlx::query("SELECT * FROM events WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(event).transpose()
@@ -276,7 +293,7 @@ impl EventsTx for SqlTx {
         for t in types {
             query = query.bind(t);
         }
-        let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rows = query.fetch_all(self.db().await?).await.map_err(map_err)?;
         rows.iter().map(event).collect()
     }
 
@@ -300,7 +317,7 @@ impl EventsTx for SqlTx {
         .bind(opt_micros(e.failing_since))
         .bind(micros(e.created_at))
         .bind(micros(e.updated_at))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -310,7 +327,7 @@ impl EventsTx for SqlTx {
         self.flush_events().await?;
         let row = sqlx::query("SELECT * FROM webhook_endpoints WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(endpoint).transpose()
@@ -334,7 +351,7 @@ impl EventsTx for SqlTx {
                     .bind(account)
             }
         }
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(endpoint).collect()
@@ -358,7 +375,7 @@ impl EventsTx for SqlTx {
         .bind(e.disabled_reason.as_deref())
         .bind(opt_micros(e.failing_since))
         .bind(micros(e.updated_at))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -370,7 +387,7 @@ impl EventsTx for SqlTx {
             "DELETE FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'pending'",
             "DELETE FROM webhook_endpoints WHERE id = $1",
         ] {
-            sqlx::query(sql).bind(id.as_str()).execute(&mut *self.tx).await.map_err(map_err)?;
+            sqlx::query(sql).bind(id.as_str()).execute(self.db().await?).await.map_err(map_err)?;
         }
         Ok(())
     }
@@ -379,7 +396,7 @@ impl EventsTx for SqlTx {
         self.flush_events().await?;
         sqlx::query("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL")
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -397,7 +414,7 @@ impl EventsTx for SqlTx {
         )
         .bind(id.as_str())
         .bind(micros(now))
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(row.map(|r| r.opt_instant("failing_since")).transpose()?.flatten())
@@ -416,7 +433,7 @@ impl EventsTx for SqlTx {
         .bind(d.attempts)
         .bind(micros(d.next_attempt_at))
         .bind(micros(d.created_at))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -444,7 +461,7 @@ impl EventsTx for SqlTx {
             .bind(micros(until))
             .bind(micros(now))
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         let deliveries = rows.iter().map(delivery).collect::<StoreResult<Vec<_>>>()?;
@@ -467,7 +484,7 @@ impl EventsTx for SqlTx {
         .bind(opt_micros(next_attempt_at))
         .bind(id)
         .bind(worker)
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -489,7 +506,7 @@ impl EventsTx for SqlTx {
         .bind(a.latency_ms)
         .bind(&a.response_excerpt)
         .bind(i64::from(a.succeeded))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -509,7 +526,7 @@ impl EventsTx for SqlTx {
         .bind(event_id.map(EventId::as_str))
         .bind(endpoint_id.map(WebhookEndpointId::as_str))
         .bind(limit)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(attempt).collect()

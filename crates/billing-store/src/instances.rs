@@ -71,7 +71,7 @@ impl SqlTx {
     /// Instances matching `condition` (one `$1` parameter), newest first.
     pub(crate) async fn instance_rows(&mut self, condition: &str, param: &str) -> StoreResult<Vec<InstanceRecord>> {
         let sql = format!("SELECT * FROM instances WHERE {condition} ORDER BY created_at DESC, id DESC");
-        let rows = sqlx::query(&sql).bind(param).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rows = sqlx::query(&sql).bind(param).fetch_all(self.db().await?).await.map_err(map_err)?;
         rows.iter().map(instance).collect()
     }
 
@@ -88,7 +88,7 @@ impl SqlTx {
             .bind(t.amount.minor())
             .bind(t.charge_id.as_deref())
             .bind(t.released.minor())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         }
@@ -118,7 +118,7 @@ impl SqlTx {
              b.benefit_id AS p_benefit_id FROM orders o {parts} \
              WHERE o.{column} = $1 ORDER BY o.created_at, o.id, t.idx, b.benefit_id"
         );
-        let rows = sqlx::query(&sql).bind(value).fetch_all(&mut *self.tx).await.map_err(map_err)?;
+        let rows = sqlx::query(&sql).bind(value).fetch_all(self.db().await?).await.map_err(map_err)?;
         let mut orders: Vec<OrderRecord> = Vec::new();
         let mut last_tender = None;
         for row in &rows {
@@ -169,7 +169,7 @@ impl SqlTx {
             for id in &ids {
                 query = query.bind(id.as_str());
             }
-            let rows = query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+            let rows = query.fetch_all(self.db().await?).await.map_err(map_err)?;
             // The first `piece.len()` ids are the orders', in order.
             let by_id: HashMap<&str, usize> =
                 ids.iter().take(piece.len()).enumerate().map(|(i, id)| (id.as_str(), i)).collect();
@@ -238,7 +238,7 @@ impl InstancesTx for SqlTx {
         .bind(i64::from(i.transferred))
         .bind(i64::from(i.auto_renew))
         .bind(micros(i.created_at))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -247,7 +247,7 @@ impl InstancesTx for SqlTx {
     async fn instance(&mut self, id: &InstanceId) -> StoreResult<Option<InstanceRecord>> {
         let row = sqlx::query("SELECT * FROM instances WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(instance).transpose()
@@ -286,7 +286,7 @@ impl InstancesTx for SqlTx {
             .bind(to.as_str())
             .bind(id.as_str())
             .bind(from.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(instance).transpose()
@@ -296,7 +296,7 @@ impl InstancesTx for SqlTx {
         sqlx::query("UPDATE instances SET auto_renew = $1 WHERE id = $2")
             .bind(i64::from(auto_renew))
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -306,7 +306,7 @@ impl InstancesTx for SqlTx {
         sqlx::query("UPDATE instances SET used_milli = $1 WHERE id = $2")
             .bind(used.milli())
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -318,7 +318,7 @@ impl InstancesTx for SqlTx {
              AND state IN ('active', 'pending_payment') ORDER BY created_at DESC LIMIT 1",
         )
         .bind(workspace_id.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?;
         row.as_ref().map(instance).transpose()
@@ -331,7 +331,7 @@ impl InstancesTx for SqlTx {
         )
         .bind(account_id.as_str())
         .bind(region_id)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(instance).collect()
@@ -358,14 +358,14 @@ impl InstancesTx for SqlTx {
         .bind(micros(o.created_at))
         .bind(opt_micros(o.paid_at))
         .bind(opt_micros(o.start))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         for benefit_id in &o.benefit_ids {
             sqlx::query("INSERT INTO order_benefits (order_id, benefit_id) VALUES ($1, $2)")
                 .bind(o.id.as_str())
                 .bind(benefit_id.as_str())
-                .execute(&mut *self.tx)
+                .execute(self.db().await?)
                 .await
                 .map_err(map_err)?;
         }
@@ -393,7 +393,7 @@ impl InstancesTx for SqlTx {
         let rows =
             sqlx::query("SELECT * FROM orders WHERE status = 'unpaid' AND created_at <= $1 ORDER BY created_at, id")
                 .bind(micros(cutoff))
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.db().await?)
                 .await
                 .map_err(map_err)?;
         let mut orders = rows.iter().map(order).collect::<StoreResult<Vec<_>>>()?;
@@ -413,7 +413,7 @@ impl InstancesTx for SqlTx {
         .bind(opt_micros(o.paid_at))
         .bind(opt_micros(o.start))
         .bind(o.id.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?;
         let Some(paid) = paid else {
@@ -422,7 +422,7 @@ impl InstancesTx for SqlTx {
         if paid.int("stored_tenders")? > 0 {
             sqlx::query("DELETE FROM tenders WHERE order_id = $1")
                 .bind(o.id.as_str())
-                .execute(&mut *self.tx)
+                .execute(self.db().await?)
                 .await
                 .map_err(map_err)?;
         }
@@ -434,7 +434,7 @@ impl InstancesTx for SqlTx {
         sqlx::query("UPDATE orders SET payment_failure = $1 WHERE id = $2 AND status = 'unpaid'")
             .bind(failure)
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -449,7 +449,7 @@ impl InstancesTx for SqlTx {
         let updated = sqlx::query("UPDATE orders SET released_cash_minor = $1 WHERE id = $2 AND status = 'paid'")
             .bind(order.released_cash.minor())
             .bind(order.id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         if updated.rows_affected() != 1 {
@@ -460,7 +460,7 @@ impl InstancesTx for SqlTx {
                 .bind(t.released.minor())
                 .bind(order.id.as_str())
                 .bind(idx as i64)
-                .execute(&mut *self.tx)
+                .execute(self.db().await?)
                 .await
                 .map_err(map_err)?;
         }
@@ -471,7 +471,7 @@ impl InstancesTx for SqlTx {
         sqlx::query("UPDATE instances SET quota_cu = $1 WHERE id = $2")
             .bind(i64::from(quota_cu))
             .bind(id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -487,7 +487,7 @@ impl InstancesTx for SqlTx {
         .bind(micros(c.effective_from))
         .bind(i64::from(c.quota_cu_before))
         .bind(i64::from(c.quota_cu_after))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -521,7 +521,7 @@ impl InstancesTx for SqlTx {
              WHERE region_id = $1 AND commodity = 'spark_reserved' AND state = 'active'",
         )
         .bind(region_id)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.db().await?)
         .await
         .map_err(map_err)?;
         row.int("n")
@@ -532,7 +532,7 @@ impl InstancesTx for SqlTx {
             crate::Backend::Postgres => "SELECT id FROM regions WHERE id = $1 FOR NO KEY UPDATE",
             crate::Backend::Sqlite => "UPDATE regions SET id = id WHERE id = $1",
         };
-        sqlx::query(sql).bind(region_id).execute(&mut *self.tx).await.map_err(map_err)?;
+        sqlx::query(sql).bind(region_id).execute(self.db().await?).await.map_err(map_err)?;
         Ok(())
     }
 }

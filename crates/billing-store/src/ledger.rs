@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
+use crate::held::Part;
 use crate::rows::{RowExt, micros};
 use crate::tx::SqlTx;
 use crate::usage::{Params, statements};
@@ -32,7 +33,7 @@ impl SqlTx {
         let n = i64::try_from(events.len()).map_err(|_| StoreError::Database("too many audit events".into()))?;
         let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
             .bind(n)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.db().await?)
             .await
             .map_err(map_err)?;
         let mut seq = head.int("seq")? - n;
@@ -49,7 +50,7 @@ impl SqlTx {
         sqlx::query("UPDATE audit_head SET prev_hash = $1, hash = $2 WHERE id = 1")
             .bind(last_prev)
             .bind(last_hash)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         for piece in statements(&chained) {
@@ -69,7 +70,7 @@ impl SqlTx {
                     .bind(prev)
                     .bind(hash);
             }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
+            query.execute(self.db().await?).await.map_err(map_err)?;
         }
         Ok(first)
     }
@@ -95,7 +96,7 @@ impl SqlTx {
             .bind(&e.subject)
             .bind(&e.detail)
             .bind(micros_at)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.db().await?)
             .await
             .map_err(map_err)?
             .int("seq")
@@ -122,7 +123,7 @@ impl SqlTx {
                 .bind(&e.detail)
                 .bind(micros_at);
         }
-        query.fetch_one(&mut *self.tx).await.map_err(map_err)?.int("seq")
+        query.fetch_one(self.db().await?).await.map_err(map_err)?.int("seq")
     }
 }
 
@@ -196,50 +197,34 @@ pub(crate) fn audit_event(row: &AnyRow) -> StoreResult<AuditEvent> {
 impl LedgerTx for SqlTx {
     async fn insert_movement(&mut self, m: &Movement) -> StoreResult<()> {
         m.check_balanced().map_err(|e| StoreError::Database(format!("refusing an unbalanced movement: {e}")))?;
-        // PostgreSQL inserts the movement along with its first entries, in
-        // one round trip; SQLite has no writes in WITH.
-        let mut movement_pending = self.backend == crate::Backend::Postgres && !m.entries.is_empty();
-        if !movement_pending {
-            sqlx::query("INSERT INTO ledger_movements (id, kind, reference, at) VALUES ($1, $2, $3, $4)")
-                .bind(&m.id)
-                .bind(&m.kind)
-                .bind(&m.reference)
-                .bind(micros(m.at))
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-        }
+        let mut parts = vec![Part::new(
+            "INSERT INTO ledger_movements (id, kind, reference, at) VALUES ($1, $2, $3, $4)",
+            vec![m.id.as_str().into(), m.kind.as_str().into(), m.reference.as_str().into(), micros(m.at).into()],
+        )];
         let lines: Vec<(i64, &LedgerEntry)> = m.entries.iter().enumerate().map(|(i, e)| (i as i64, e)).collect();
         for piece in statements(&lines) {
-            let mut params = Params::new(self.backend);
-            let movement = if movement_pending {
-                format!(
-                    "WITH movement AS (INSERT INTO ledger_movements (id, kind, reference, at) VALUES ({})) ",
-                    params.list(4)
-                )
-            } else {
-                String::new()
-            };
             let sql = format!(
-                "{movement}INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES {}",
-                params.rows(piece.len(), 5)
+                "INSERT INTO ledger_entries (movement_id, line, ledger_account, unit, amount) VALUES {}",
+                Params::new(self.backend).rows(piece.len(), 5)
             );
-            let mut query = sqlx::query(&sql);
-            if movement_pending {
-                query = query.bind(&m.id).bind(&m.kind).bind(&m.reference).bind(micros(m.at));
-                movement_pending = false;
-            }
+            let mut binds = Vec::with_capacity(piece.len() * 5);
             for (line, e) in piece {
-                query = query.bind(&m.id).bind(*line).bind(&e.ledger_account).bind(&e.unit).bind(e.amount);
+                binds.extend([
+                    m.id.as_str().into(),
+                    (*line).into(),
+                    e.ledger_account.as_str().into(),
+                    e.unit.as_str().into(),
+                    e.amount.into(),
+                ]);
             }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
+            parts.push(Part::new(sql, binds));
         }
-        Ok(())
+        self.write_or_hold(parts).await
     }
 
     async fn ledger_entries(&mut self) -> StoreResult<Vec<LedgerEntry>> {
         let rows = sqlx::query("SELECT * FROM ledger_entries ORDER BY movement_id, line")
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -261,7 +246,7 @@ impl LedgerTx for SqlTx {
 
     async fn audit_head(&mut self) -> StoreResult<(i64, String)> {
         let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok((row.int("seq")?, row.text("hash")?))
@@ -271,7 +256,7 @@ impl LedgerTx for SqlTx {
         let rows = sqlx::query("SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(after_seq)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(audit_event).collect()
@@ -281,7 +266,7 @@ impl LedgerTx for SqlTx {
         let rows = sqlx::query("SELECT seq, actor FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(after_seq)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(|row| Ok((row.int("seq")?, row.text("actor")?))).collect()

@@ -19,6 +19,7 @@ mod documents;
 mod error;
 mod events;
 mod files;
+mod held;
 mod instances;
 mod ledger;
 mod migrate;

@@ -13,15 +13,13 @@ use billing_domain::money::Money;
 use billing_domain::order::{OrderStatus, PaymentMethodKind};
 use billing_domain::reason::ReasonCode;
 use chrono::{DateTime, Utc};
-use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::any::AnyRow;
 
 use crate::Backend;
 use crate::error::map_err;
+use crate::held::{Bind, Part};
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
-
-/// A query over the `Any` driver.
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, AnyArguments<'q>>;
 
 /// The start of a quote's insert, up to its 15 values.
 const INSERT_QUOTE: &str = "INSERT INTO quotes (id, account_id, instance_id, order_id, created_at, expires_at, \
@@ -29,24 +27,25 @@ const INSERT_QUOTE: &str = "INSERT INTO quotes (id, account_id, instance_id, ord
 /// A quote already stored is left as it is.
 const KEEP: &str = "ON CONFLICT (id) DO NOTHING";
 
-/// Binds a quote's 15 values in [`INSERT_QUOTE`]'s order.
-fn bind_quote<'q>(query: AnyQuery<'q>, q: &'q StoredQuote) -> AnyQuery<'q> {
-    query
-        .bind(q.id.as_str())
-        .bind(q.account_id.as_str())
-        .bind(q.instance_id.as_str())
-        .bind(q.order_id.as_deref())
-        .bind(micros(q.created_at))
-        .bind(micros(q.expires_at))
-        .bind(i64::from(q.policy_version))
-        .bind(&q.digest)
-        .bind(i64::from(q.eligible))
-        .bind(q.reason.map(ReasonCode::code))
-        .bind(q.refund.currency().code())
-        .bind(q.refund.minor())
-        .bind(&q.body)
-        .bind(q.action.as_str())
-        .bind(q.new_quota_cu.map(i64::from))
+/// A quote's 15 values in [`INSERT_QUOTE`]'s order.
+fn quote_binds(q: &StoredQuote) -> Vec<Bind> {
+    vec![
+        q.id.as_str().into(),
+        q.account_id.as_str().into(),
+        q.instance_id.as_str().into(),
+        q.order_id.as_deref().into(),
+        micros(q.created_at).into(),
+        micros(q.expires_at).into(),
+        i64::from(q.policy_version).into(),
+        q.digest.as_str().into(),
+        i64::from(q.eligible).into(),
+        q.reason.map(ReasonCode::code).into(),
+        q.refund.currency().code().into(),
+        q.refund.minor().into(),
+        q.body.as_str().into(),
+        q.action.as_str().into(),
+        q.new_quota_cu.map(i64::from).into(),
+    ]
 }
 
 fn action(row: &AnyRow) -> StoreResult<ActionKind> {
@@ -132,50 +131,40 @@ impl RefundsTx for SqlTx {
     async fn quote(&mut self, id: &QuoteId) -> StoreResult<Option<StoredQuote>> {
         let row = sqlx::query("SELECT * FROM quotes WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(quote).transpose()
     }
 
     async fn insert_unsubscription(&mut self, u: &Unsubscription, q: &StoredQuote) -> StoreResult<()> {
-        const INSERT: &str = "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, \
-             currency, refund_minor, full_refund, created_at, action, quota_cu_after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                let quote =
-                    format!("{INSERT_QUOTE} ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) {KEEP}");
-                bind_quote(sqlx::query(&quote), q).execute(&mut *self.tx).await.map_err(map_err)?;
-                INSERT.to_owned()
-            }
-            Backend::Postgres => format!(
-                "WITH quote AS ({INSERT_QUOTE} ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
-                 $26, $27) {KEEP}) {INSERT}"
-            ),
-        };
-        let query = sqlx::query(&sql)
-            .bind(u.id.as_str())
-            .bind(u.account_id.as_str())
-            .bind(u.instance_id.as_str())
-            .bind(u.order_id.as_deref().unwrap_or(""))
-            .bind(u.quote_id.as_str())
-            .bind(u.commodity.code())
-            .bind(u.refund.currency().code())
-            .bind(u.refund.minor())
-            .bind(i64::from(u.full_refund))
-            .bind(micros(u.created_at))
-            .bind(u.action.as_str())
-            .bind(u.quota_cu_after.map(i64::from));
-        let query = if self.backend == Backend::Postgres { bind_quote(query, q) } else { query };
-        query.execute(&mut *self.tx).await.map_err(map_err)?;
-        Ok(())
+        let quote = format!("{INSERT_QUOTE} ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) {KEEP}");
+        let unsubscription = Part::new(
+            "INSERT INTO unsubscriptions (id, account_id, instance_id, order_id, quote_id, commodity, currency, \
+             refund_minor, full_refund, created_at, action, quota_cu_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            vec![
+                u.id.as_str().into(),
+                u.account_id.as_str().into(),
+                u.instance_id.as_str().into(),
+                u.order_id.as_deref().unwrap_or("").into(),
+                u.quote_id.as_str().into(),
+                u.commodity.code().into(),
+                u.refund.currency().code().into(),
+                u.refund.minor().into(),
+                i64::from(u.full_refund).into(),
+                micros(u.created_at).into(),
+                u.action.as_str().into(),
+                u.quota_cu_after.map(i64::from).into(),
+            ],
+        );
+        self.write_or_hold(vec![Part::new(quote, quote_binds(q)), unsubscription]).await
     }
 
     async fn unsubscription(&mut self, id: &UnsubscriptionId) -> StoreResult<Option<Unsubscription>> {
         let row = sqlx::query("SELECT * FROM unsubscriptions WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(unsubscription).transpose()
@@ -196,48 +185,45 @@ impl RefundsTx for SqlTx {
         .bind(commodity.code())
         .bind(micros(from))
         .bind(micros(to))
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.db().await?)
         .await
         .map_err(map_err)?;
         row.int("n")
     }
 
     async fn insert_refund(&mut self, r: &Refund) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO refunds (id, unsubscription_id, account_id, order_id, tender_index, from_method, destination, \
-             payment_method_id, rule, currency, amount_minor, status, rerouted_from, failure, attempts, claimed_by, \
-             claimed_until, created_at, updated_at, expected_by, charge_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17, $18, $19)",
-        )
-        .bind(r.id.as_str())
-        .bind(r.unsubscription_id.as_str())
-        .bind(r.account_id.as_str())
-        .bind(r.order_id.as_str())
-        .bind(r.tender_index)
-        .bind(r.from.as_str())
-        .bind(r.destination.as_str())
-        .bind(r.payment_method_id.as_deref())
-        .bind(&r.rule)
-        .bind(r.amount.currency().code())
-        .bind(r.amount.minor())
-        .bind(r.status.as_str())
-        .bind(r.rerouted_from.as_deref())
-        .bind(r.failure.as_deref())
-        .bind(r.attempts)
-        .bind(micros(r.created_at))
-        .bind(micros(r.updated_at))
-        .bind(micros(r.expected_by))
-        .bind(r.charge_id.as_deref())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        let sql = "INSERT INTO refunds (id, unsubscription_id, account_id, order_id, tender_index, from_method, \
+             destination, payment_method_id, rule, currency, amount_minor, status, rerouted_from, failure, attempts, \
+             claimed_by, claimed_until, created_at, updated_at, expected_by, charge_id) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17, $18, $19)";
+        let binds = vec![
+            r.id.as_str().into(),
+            r.unsubscription_id.as_str().into(),
+            r.account_id.as_str().into(),
+            r.order_id.as_str().into(),
+            r.tender_index.into(),
+            r.from.as_str().into(),
+            r.destination.as_str().into(),
+            r.payment_method_id.as_deref().into(),
+            r.rule.as_str().into(),
+            r.amount.currency().code().into(),
+            r.amount.minor().into(),
+            r.status.as_str().into(),
+            r.rerouted_from.as_deref().into(),
+            r.failure.as_deref().into(),
+            r.attempts.into(),
+            micros(r.created_at).into(),
+            micros(r.updated_at).into(),
+            micros(r.expected_by).into(),
+            r.charge_id.as_deref().into(),
+        ];
+        self.write_or_hold(vec![Part::new(sql, binds)]).await
     }
 
     async fn refund(&mut self, id: &RefundId) -> StoreResult<Option<Refund>> {
         let row = sqlx::query("SELECT * FROM refunds WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(refund).transpose()
@@ -260,7 +246,7 @@ impl RefundsTx for SqlTx {
         .bind(f.to.map(micros))
         .bind(f.limit)
         .bind(f.starting_after.as_deref())
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.db().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(refund).collect()
@@ -272,7 +258,7 @@ impl RefundsTx for SqlTx {
              WHERE order_id = $1 AND status <> 'failed'",
         )
         .bind(id.as_str())
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.db().await?)
         .await
         .map_err(map_err)?;
         row.int("refunded")
@@ -287,7 +273,7 @@ impl RefundsTx for SqlTx {
         .bind(OrderStatus::Refunded.as_str())
         .bind(id.as_str())
         .bind(OrderStatus::Paid.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?;
         row.map(|r| r.int("refunded")).transpose()
@@ -299,7 +285,7 @@ impl RefundsTx for SqlTx {
              AND (next_attempt_at IS NULL OR next_attempt_at <= $1) LIMIT 1",
         )
         .bind(micros(now))
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(found.is_some())
@@ -326,7 +312,7 @@ impl RefundsTx for SqlTx {
             .bind(micros(until))
             .bind(micros(now))
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         let mut refunds = rows.iter().map(refund).collect::<StoreResult<Vec<_>>>()?;
@@ -352,7 +338,7 @@ impl RefundsTx for SqlTx {
         .bind(micros(now))
         .bind(id.as_str())
         .bind(worker)
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(done.rows_affected() == 1)
@@ -372,7 +358,7 @@ impl RefundsTx for SqlTx {
         .bind(id.as_str())
         .bind(worker)
         .bind(next_attempt_at.map(micros))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -397,7 +383,7 @@ impl RefundsTx for SqlTx {
         .bind(request_hash)
         .bind(response)
         .bind(micros(now))
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?;
         if inserted.is_some() {
@@ -407,7 +393,7 @@ impl RefundsTx for SqlTx {
             sqlx::query("SELECT request_hash, response FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2")
                 .bind(scope)
                 .bind(key)
-                .fetch_one(&mut *self.tx)
+                .fetch_one(self.db().await?)
                 .await
                 .map_err(map_err)?;
         Ok(IdempotencyClaim::Used {
@@ -421,7 +407,7 @@ impl RefundsTx for SqlTx {
             .bind(response)
             .bind(scope)
             .bind(key)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())

@@ -40,7 +40,7 @@ impl RejectionsTx for SqlTx {
             .bind(&r.reason)
             .bind(&r.payload)
             .bind(micros(r.rejected_at))
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
             added += usize::try_from(done.rows_affected()).unwrap_or(0);
@@ -52,7 +52,7 @@ impl RejectionsTx for SqlTx {
         let rows = match starting_after {
             None => sqlx::query("SELECT * FROM usage_rejections ORDER BY rejected_at, id LIMIT $1")
                 .bind(limit)
-                .fetch_all(&mut *self.tx)
+                .fetch_all(self.db().await?)
                 .await
                 .map_err(map_err)?,
             Some(after) => sqlx::query(
@@ -62,7 +62,7 @@ impl RejectionsTx for SqlTx {
             )
             .bind(after)
             .bind(limit)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?,
         };

@@ -27,7 +27,7 @@ impl SessionsTx for SqlTx {
         // the table as small as the sessions in use.
         sqlx::query("DELETE FROM console_sessions WHERE expires_at < $1")
             .bind(micros(s.created_at))
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         sqlx::query(
@@ -38,7 +38,7 @@ impl SessionsTx for SqlTx {
         .bind(micros(s.created_at))
         .bind(micros(s.expires_at))
         .bind(opt_micros(s.ended_at))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -47,7 +47,7 @@ impl SessionsTx for SqlTx {
     async fn console_session(&mut self, id: &str) -> StoreResult<Option<ConsoleSession>> {
         let row = sqlx::query("SELECT * FROM console_sessions WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(session).transpose()
@@ -57,7 +57,7 @@ impl SessionsTx for SqlTx {
         sqlx::query("UPDATE console_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(micros(at))
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())

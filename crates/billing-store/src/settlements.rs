@@ -70,7 +70,7 @@ impl SettlementsTx for SqlTx {
             for (workspace, day) in piece {
                 query = query.bind(*workspace).bind(*day);
             }
-            rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
+            rows.extend(query.fetch_all(self.db().await?).await.map_err(map_err)?);
         }
         let mut found: HashMap<(String, i64), SettledHour> = HashMap::new();
         for row in &rows {
@@ -148,7 +148,7 @@ impl SettlementsTx for SqlTx {
                     .bind(i64::from(pack.own_id))
                     .bind(&pack.lines);
             }
-            let (done, next) = while_running(query.execute(&mut *self.tx), || rows_of(i + 1)).await;
+            let (done, next) = while_running(query.execute(self.db().await?), || rows_of(i + 1)).await;
             done.map_err(map_err)?;
             rows = next?;
         }
@@ -177,7 +177,7 @@ impl SettlementsTx for SqlTx {
                     .bind(split_id(id).0)
                     .bind(id)
                     .bind(workspace_id.as_str())
-                    .fetch_all(&mut *self.tx)
+                    .fetch_all(self.db().await?)
                     .await
                     .map_err(map_err)?;
                 let mut found = None;
@@ -203,7 +203,7 @@ impl SettlementsTx for SqlTx {
             .bind(workspace_id.as_str())
             .bind(next_day)
             .bind(PACKS_PER_READ)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
             if rows.is_empty() {
@@ -249,7 +249,7 @@ impl SqlTx {
                 let day = Day::of(hour);
                 query = query.bind(workspace).bind(day.start).bind(day.mask);
             }
-            for row in query.fetch_all(&mut *self.tx).await.map_err(map_err)? {
+            for row in query.fetch_all(self.db().await?).await.map_err(map_err)? {
                 let pack = Day { start: row.int("day_start")?, mask: row.int("hours_mask")? };
                 days.entry(row.text("workspace_id")?).or_insert(Day { start: pack.start, mask: 0 }).mask |= pack.mask;
             }

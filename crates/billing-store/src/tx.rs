@@ -33,6 +33,11 @@ pub struct SqlTx {
     /// its region several times (price, zone, capacity), and one read
     /// serves them all.
     pub(crate) regions: Vec<billing_domain::catalog::Region>,
+    /// Writes held back until the transaction next needs the database
+    /// (PostgreSQL; see `held.rs`).
+    pub(crate) held: Vec<crate::held::Part>,
+    /// Balance credits held back, one per account and currency.
+    pub(crate) credits: Vec<(billing_domain::ids::AccountId, billing_domain::money::Money)>,
 }
 
 impl SqlTx {
@@ -47,6 +52,8 @@ impl SqlTx {
             checkpoints: None,
             after_commit: Vec::new(),
             regions: Vec::new(),
+            held: Vec::new(),
+            credits: Vec::new(),
         }
     }
 
@@ -65,7 +72,7 @@ impl SqlTx {
     /// Runs a conditional state change, `sql` taking `to` as `$1`, `id` as
     /// `$2` and `from` as `$3`; true when the row was in `from` and moved.
     pub(crate) async fn transition(&mut self, sql: &str, id: &str, from: &str, to: &str) -> StoreResult<bool> {
-        let done = sqlx::query(sql).bind(to).bind(id).bind(from).execute(&mut *self.tx).await.map_err(map_err)?;
+        let done = sqlx::query(sql).bind(to).bind(id).bind(from).execute(self.db().await?).await.map_err(map_err)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -74,9 +81,10 @@ impl SqlTx {
         self.backend
     }
 
-    /// The underlying connection, for raw SQL in benchmarks and checks.
-    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    /// The underlying connection, for raw SQL in benchmarks and checks,
+    /// once the writes held back so far are written.
+    pub async fn conn(&mut self) -> StoreResult<&mut sqlx::AnyConnection> {
+        self.db().await
     }
 
     /// Writes the transaction's pending events, numbers its documents,

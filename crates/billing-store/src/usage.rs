@@ -156,7 +156,7 @@ impl SqlTx {
         let mut written = 0;
         for piece in statements(records) {
             let sql = self.usage_insert_sql(piece.len(), skip_known, false);
-            match bind_usage(sqlx::query(&sql), piece).execute(&mut *self.tx).await.map_err(map_err) {
+            match bind_usage(sqlx::query(&sql), piece).execute(self.db().await?).await.map_err(map_err) {
                 Ok(done) => written += done.rows_affected(),
                 Err(StoreError::Unique(_)) if !skip_known => return Ok(false),
                 Err(e) => return Err(e),
@@ -181,7 +181,7 @@ impl SqlTx {
     }
 
     async fn execute(&mut self, sql: &str) -> StoreResult<()> {
-        sqlx::query(sql).execute(&mut *self.tx).await.map_err(map_err)?;
+        sqlx::query(sql).execute(self.db().await?).await.map_err(map_err)?;
         Ok(())
     }
 
@@ -200,7 +200,7 @@ impl SqlTx {
             for value in list {
                 query = query.bind(value.as_ref());
             }
-            rows.extend(query.fetch_all(&mut *self.tx).await.map_err(map_err)?);
+            rows.extend(query.fetch_all(self.db().await?).await.map_err(map_err)?);
         }
         Ok(rows)
     }
@@ -221,7 +221,7 @@ impl SqlTx {
             for id in list {
                 query = query.bind(id);
             }
-            query.fetch_all(&mut *self.tx).await.map_err(map_err)?;
+            query.fetch_all(self.db().await?).await.map_err(map_err)?;
         }
         Ok(())
     }
@@ -255,7 +255,7 @@ impl UsageTx for SqlTx {
         let mut inserted = HashSet::with_capacity(records.len());
         for piece in statements(records) {
             let sql = self.usage_insert_sql(piece.len(), true, true);
-            for row in bind_usage(sqlx::query(&sql), piece).fetch_all(&mut *self.tx).await.map_err(map_err)? {
+            for row in bind_usage(sqlx::query(&sql), piece).fetch_all(self.db().await?).await.map_err(map_err)? {
                 inserted.insert(row.text("record_id")?);
             }
         }
@@ -330,7 +330,7 @@ impl UsageTx for SqlTx {
             for (account, charge) in piece {
                 query = query.bind(*account).bind(charge.minor()).bind(charge.currency().code());
             }
-            let done = query.execute(&mut *self.tx).await.map_err(map_err)?;
+            let done = query.execute(self.db().await?).await.map_err(map_err)?;
             if done.rows_affected() != piece.len() as u64 {
                 return Err(StoreError::Database(format!(
                     "{} of {} charged accounts are missing or settle in another currency",
@@ -352,7 +352,7 @@ impl UsageTx for SqlTx {
             for (plan, cu) in piece {
                 query = query.bind(*plan).bind(cu.milli());
             }
-            query.execute(&mut *self.tx).await.map_err(map_err)?;
+            query.execute(self.db().await?).await.map_err(map_err)?;
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use billing_domain::ids::{AccountId, WorkspaceId};
 use sqlx::any::AnyRow;
 
 use crate::error::map_err;
+use crate::held::Part;
 use crate::rows::{RowExt, by_name, micros};
 use crate::tx::SqlTx;
 
@@ -54,7 +55,7 @@ impl WorkspacesTx for SqlTx {
         .bind(w.billing_method.as_str())
         .bind(w.status.as_str())
         .bind(micros(w.created_at))
-        .execute(&mut *self.tx)
+        .execute(self.db().await?)
         .await
         .map_err(map_err)?;
         Ok(())
@@ -63,7 +64,7 @@ impl WorkspacesTx for SqlTx {
     async fn workspace(&mut self, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
         let row = sqlx::query("SELECT * FROM workspaces WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(workspace).transpose()
@@ -78,7 +79,7 @@ impl WorkspacesTx for SqlTx {
              FROM workspaces w WHERE w.id = $1",
         )
         .bind(id.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.db().await?)
         .await
         .map_err(map_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -89,7 +90,7 @@ impl WorkspacesTx for SqlTx {
     async fn workspaces(&mut self, account_id: &AccountId) -> StoreResult<Vec<Workspace>> {
         let rows = sqlx::query("SELECT * FROM workspaces WHERE account_id = $1 AND status = 'active' ORDER BY name")
             .bind(account_id.as_str())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter().map(workspace).collect()
@@ -101,7 +102,7 @@ impl WorkspacesTx for SqlTx {
             .bind(j.workspace_id.as_str())
             .bind(&j.name)
             .bind(&j.script)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -110,7 +111,7 @@ impl WorkspacesTx for SqlTx {
     async fn jobs(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Job>> {
         let rows = sqlx::query("SELECT * FROM jobs WHERE workspace_id = $1 ORDER BY name")
             .bind(workspace_id.as_str())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -131,7 +132,7 @@ impl WorkspacesTx for SqlTx {
             .bind(o.workspace_id.as_str())
             .bind(&o.name)
             .bind(o.size_bytes)
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -140,7 +141,7 @@ impl WorkspacesTx for SqlTx {
     async fn data_objects(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<DataObject>> {
         let rows = sqlx::query("SELECT * FROM data_objects WHERE workspace_id = $1 ORDER BY name")
             .bind(workspace_id.as_str())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -162,7 +163,7 @@ impl WorkspacesTx for SqlTx {
             .bind(&q.name)
             .bind(i64::from(q.subscription))
             .bind(q.status.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -171,7 +172,7 @@ impl WorkspacesTx for SqlTx {
     async fn queues(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Vec<Queue>> {
         let rows = sqlx::query("SELECT * FROM queues WHERE workspace_id = $1 ORDER BY name")
             .bind(workspace_id.as_str())
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.db().await?)
             .await
             .map_err(map_err)?;
         rows.iter()
@@ -191,7 +192,7 @@ impl WorkspacesTx for SqlTx {
         sqlx::query("UPDATE workspaces SET billing_method = $1 WHERE id = $2")
             .bind(method.as_str())
             .bind(workspace_id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -201,55 +202,40 @@ impl WorkspacesTx for SqlTx {
         sqlx::query("UPDATE queues SET status = $1 WHERE workspace_id = $2 AND subscription = 1")
             .bind(status.as_str())
             .bind(workspace_id.as_str())
-            .execute(&mut *self.tx)
+            .execute(self.db().await?)
             .await
             .map_err(map_err)?;
         Ok(())
     }
 
     async fn delete_workspace(&mut self, t: &Tombstone) -> StoreResult<()> {
-        let deletes = match self.backend {
-            // One round trip: the deletes ride along with the tombstone's insert.
-            crate::Backend::Postgres => {
-                "WITH jobs_gone AS (DELETE FROM jobs WHERE workspace_id = $1), \
-                 data_gone AS (DELETE FROM data_objects WHERE workspace_id = $1), \
-                 queues_gone AS (DELETE FROM queues WHERE workspace_id = $1), \
-                 marked AS (UPDATE workspaces SET status = 'deleted' WHERE id = $1) "
-            }
-            crate::Backend::Sqlite => {
-                for sql in [
-                    "DELETE FROM jobs WHERE workspace_id = $1",
-                    "DELETE FROM data_objects WHERE workspace_id = $1",
-                    "DELETE FROM queues WHERE workspace_id = $1",
-                    "UPDATE workspaces SET status = 'deleted' WHERE id = $1",
-                ] {
-                    sqlx::query(sql).bind(t.workspace_id.as_str()).execute(&mut *self.tx).await.map_err(map_err)?;
-                }
-                ""
-            }
-        };
-        let sql = format!(
-            "{deletes}INSERT INTO workspace_tombstones (workspace_id, account_id, name, jobs, data_objects, queues, \
-             deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        );
-        sqlx::query(&sql)
-            .bind(t.workspace_id.as_str())
-            .bind(t.account_id.as_str())
-            .bind(&t.name)
-            .bind(t.jobs)
-            .bind(t.data_objects)
-            .bind(t.queues)
-            .bind(micros(t.deleted_at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        Ok(())
+        let id = || vec![t.workspace_id.as_str().into()];
+        let parts = vec![
+            Part::new("DELETE FROM jobs WHERE workspace_id = $1", id()),
+            Part::new("DELETE FROM data_objects WHERE workspace_id = $1", id()),
+            Part::new("DELETE FROM queues WHERE workspace_id = $1", id()),
+            Part::new("UPDATE workspaces SET status = 'deleted' WHERE id = $1", id()),
+            Part::new(
+                "INSERT INTO workspace_tombstones (workspace_id, account_id, name, jobs, data_objects, queues, \
+                 deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vec![
+                    t.workspace_id.as_str().into(),
+                    t.account_id.as_str().into(),
+                    t.name.as_str().into(),
+                    t.jobs.into(),
+                    t.data_objects.into(),
+                    t.queues.into(),
+                    micros(t.deleted_at).into(),
+                ],
+            ),
+        ];
+        self.write_or_hold(parts).await
     }
 
     async fn tombstone(&mut self, workspace_id: &WorkspaceId) -> StoreResult<Option<Tombstone>> {
         let row = sqlx::query("SELECT * FROM workspace_tombstones WHERE workspace_id = $1")
             .bind(workspace_id.as_str())
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.db().await?)
             .await
             .map_err(map_err)?;
         row.as_ref().map(tombstone).transpose()

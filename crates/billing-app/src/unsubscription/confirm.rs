@@ -196,7 +196,9 @@ impl Unsubscriptions {
         }
         let quote = visible(caller, "quote", &c.quote_id, quote, |q| &q.account_id)?;
         let result = self.execute(&mut *tx, caller, c, quote, &id, now).await?;
-        tx.commit().await?;
+        // A store may write the unsubscription with the commit (PostgreSQL):
+        // a second one of the instance or order is refused there.
+        tx.commit().await.map_err(already_unsubscribed)?;
         Ok(result)
     }
 
@@ -459,11 +461,19 @@ async fn record_unsubscription(
             _ => quote.quota_cu_after,
         },
     };
-    tx.insert_unsubscription(&unsubscription, stored).await.map_err(|e| match e {
-        StoreError::Unique(_) => AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed },
-        other => other.into(),
-    })?;
+    tx.insert_unsubscription(&unsubscription, stored).await.map_err(already_unsubscribed)?;
     Ok((unsubscription, refunded_before))
+}
+
+/// A unique rule of unsubscriptions broken means the instance (or its
+/// renewal order) was unsubscribed meanwhile; other errors pass.
+fn already_unsubscribed(e: StoreError) -> AppError {
+    match e {
+        StoreError::Unique(rule) if rule.contains("unsubscriptions") => {
+            AppError::NotEligible { reason: ReasonCode::AlreadyUnsubscribed }
+        }
+        other => other.into(),
+    }
 }
 
 /// Takes a downgrade's removed tranche out of the line's order and out of
@@ -554,7 +564,7 @@ pub(crate) async fn create_refunds(
             expected_by: if to_balance { now } else { business_days_after(zone, now, CHANNEL_ARRIVAL_BUSINESS_DAYS)? },
         };
         if to_balance {
-            tx.add_to_balance(account_id, d.amount).await?;
+            tx.credit_balance(account_id, d.amount).await?;
             movement.transfer(REVENUE_PREPAID, &customer_balance(account_id), d.amount);
         } else {
             movement.transfer(REVENUE_PREPAID, ledger::refund_payable(d.to), d.amount);

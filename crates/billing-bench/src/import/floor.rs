@@ -85,7 +85,7 @@ pub(super) async fn floor_insert(
         // In index order, as the store writes them.
         share
             .sort_unstable_by(|a, b| (&a.workspace_id, a.day_start, &a.id).cmp(&(&b.workspace_id, b.day_start, &b.id)));
-        write_packs(tx.conn(), store.kind(), share).await?;
+        write_packs(tx.conn().await?, store.kind(), share).await?;
         tx.commit_sql().await?;
         rows += batch.len();
     }

@@ -16,6 +16,7 @@ mod confirmed_again;
 mod directory;
 mod documents;
 mod events;
+mod held_writes;
 mod integrity;
 mod keys_and_sessions;
 mod lifecycle;
