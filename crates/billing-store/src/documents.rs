@@ -2,8 +2,11 @@
 
 use async_trait::async_trait;
 use billing_app::documents::{DocumentDraft, DocumentFilter, DocumentKind, DocumentRecord};
+use billing_app::events::Event;
+use billing_app::model::NewAuditEvent;
 use billing_app::store::{DocumentsTx, StoreError, StoreResult};
 use billing_domain::ids::{DocumentId, OrderId};
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use crate::Backend;
@@ -93,6 +96,52 @@ impl SqlTx {
             )));
         }
         Ok(done)
+    }
+
+    /// PostgreSQL: numbers and stores `draft`, writes its `document.issued`
+    /// event `event` (with its deliveries), chains `audit` and commits. The
+    /// values go first, as one JSON parameter into the transaction's
+    /// setting `sb.issue`; then one message calls `sb_issue_and_chain()`
+    /// (migration 21) and commits, so the counter row and the audit chain's
+    /// head are held from that call to the end of the commit with no round
+    /// trip to the service in between. That message goes by the simple
+    /// protocol, which takes no parameters, hence the setting; the
+    /// function's statements are planned once per connection. A `BEGIN`
+    /// after the `COMMIT` leaves an empty transaction for [`SqlTx`]'s own
+    /// commit to end. Returns the finished record and the first audit
+    /// event's position, once committed.
+    pub(crate) async fn issue_chain_and_commit(
+        &mut self,
+        draft: &DocumentDraft,
+        event: &Event,
+        audit: &[(NewAuditEvent, DateTime<Utc>)],
+    ) -> StoreResult<(DocumentRecord, i64)> {
+        let d = &draft.record;
+        let input = issue_input(draft, event, audit).to_string();
+        sqlx::query("SELECT set_config('sb.issue', $1, true)")
+            .bind(input)
+            .execute(self.db().await?)
+            .await
+            .map_err(map_err)?;
+        let conn = self.db().await?;
+        // A statement text with no arguments goes out as a simple query.
+        let rows = sqlx::Executor::fetch_all(conn, "SELECT * FROM sb_issue_and_chain(); COMMIT; BEGIN")
+            .await
+            .map_err(map_err)?;
+        let row = rows.first().ok_or_else(|| StoreError::Corrupt(format!("document {} was not issued", d.id)))?;
+        let done = draft.numbered(row.int("doc_seq")?);
+        // The server's number and digest must be the ones this code
+        // computes; the transaction has committed, so a difference can only
+        // be reported.
+        let (number, sha256) = (row.text("doc_number")?, row.text("doc_sha256")?);
+        if number != done.number || sha256 != done.sha256 {
+            tracing::error!(document = %d.id, %number, %sha256, due = %done.number, "document numbered unlike the service");
+            return Err(StoreError::Corrupt(format!(
+                "document {} numbered {number} ({sha256}) where {} ({}) was due",
+                d.id, done.number, done.sha256
+            )));
+        }
+        Ok((done, row.int("first_audit")?))
     }
 
     /// Puts `done`'s number and digest in place of `draft`'s tokens in the
@@ -242,4 +291,39 @@ impl DocumentsTx for SqlTx {
         .map_err(map_err)?;
         rows.iter().map(document).collect()
     }
+}
+
+/// The input of `sb_issue_and_chain` (see
+/// [`SqlTx::issue_chain_and_commit`]).
+fn issue_input(draft: &DocumentDraft, event: &Event, audit: &[(NewAuditEvent, DateTime<Utc>)]) -> serde_json::Value {
+    let d = &draft.record;
+    let audit: Vec<serde_json::Value> = audit
+        .iter()
+        .map(|(e, at)| {
+            serde_json::json!({
+                "at": micros(*at), "actor": e.actor, "action": e.action, "subject": e.subject, "detail": e.detail,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "series": d.kind.series(),
+        "year": i64::from(d.year),
+        "content": d.content,
+        "number_token": draft.number_token,
+        "sha_token": draft.sha_token,
+        "id": d.id.as_str(),
+        "kind": d.kind.as_str(),
+        "account_id": d.account_id.as_str(),
+        "source_id": d.source_id,
+        "currency": d.total.currency().code(),
+        "total_minor": d.total.minor(),
+        "issued_at": micros(d.issued_at),
+        "event_id": event.id.as_str(),
+        "event_type": event.event_type.as_str(),
+        "event_account": event.account_id.as_str(),
+        "event_resource": event.resource_id,
+        "event_at": micros(event.occurred_at),
+        "event_data": event.data.to_string(),
+        "audit": audit,
+    })
 }

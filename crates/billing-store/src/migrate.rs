@@ -49,6 +49,10 @@ const MIGRATIONS: &[(i64, Sql)] = &[
     (18, Sql::Both(include_str!("../migrations/0018_orders_by_account.sql"))),
     (19, Sql::Both(include_str!("../migrations/0019_account_locale.sql"))),
     (20, Sql::Both(include_str!("../migrations/0020_operator_lookups.sql"))),
+    (21, Sql::Each {
+        sqlite: "",
+        postgres: include_str!("../migrations/0021_issue_and_chain.postgres.sql"),
+    }),
 ];
 
 /// Any number; it only has to be the same in every replica.
@@ -117,8 +121,34 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection, backend: Backend) -> Stor
     Ok(())
 }
 
-/// Splits a migration into statements at semicolons that end a line, after
-/// dropping `--` comment lines.
+/// Splits a migration into statements at semicolons that end a line, but
+/// not inside a `$$`-quoted body (a function's), after dropping `--`
+/// comment lines.
 fn statements(sql: &str) -> impl Iterator<Item = &str> {
-    sql.split(";\n").map(str::trim).filter(|s| !s.is_empty() && !s.lines().all(|l| l.trim_start().starts_with("--")))
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (at, _) in sql.match_indices(";\n") {
+        if sql[start..at].matches("$$").count().is_multiple_of(2) {
+            pieces.push(&sql[start..at]);
+            start = at + 2;
+        }
+    }
+    pieces.push(&sql[start..]);
+    pieces.into_iter().map(str::trim).filter(|s| !s.is_empty() && !s.lines().all(|l| l.trim_start().starts_with("--")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statements;
+
+    #[test]
+    fn a_function_body_is_one_statement_with_its_semicolons() {
+        let sql = "-- a comment;\nCREATE TABLE t (a INT);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n\
+                   BEGIN\n  PERFORM 1;\n  RETURN 2;\nEND\n$$;\nINSERT INTO t VALUES (1);\n";
+        let found: Vec<&str> = statements(sql).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0], "CREATE TABLE t (a INT)");
+        assert!(found[1].starts_with("CREATE FUNCTION") && found[1].ends_with("END\n$$"), "{:?}", found[1]);
+        assert_eq!(found[2], "INSERT INTO t VALUES (1)");
+    }
 }

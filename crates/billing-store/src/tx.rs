@@ -91,6 +91,18 @@ impl SqlTx {
     /// chains its audit events, then commits, typed as this store's own;
     /// answers the chained events' positions and actors.
     pub async fn commit_sql(mut self) -> StoreResult<Committed> {
+        if let Some((draft, event)) = self.one_document_to_chain() {
+            // Everything else goes first, so that the counter row and the
+            // audit chain's head are held for one call and the commit.
+            self.flush_events().await?;
+            let mut events = std::mem::take(&mut self.audit);
+            let (done, first) = self.issue_chain_and_commit(&draft, &event, &events).await?;
+            for (e, _) in &mut events {
+                e.detail = draft.fill(&e.detail, &done);
+            }
+            // What is left open is the empty transaction after the commit.
+            return self.finish(Some(first), events).await;
+        }
         // A document's event must be written before its number fills it in.
         self.flush_events().await?;
         let mut events = std::mem::take(&mut self.audit);
@@ -114,6 +126,29 @@ impl SqlTx {
             [] => None,
             _ => Some(self.chain_audit_rows(&events).await?),
         };
+        self.finish(first, events).await
+    }
+
+    /// On PostgreSQL, a transaction issuing one document, with its
+    /// `document.issued` event not written yet and audit events to chain,
+    /// numbers, stores, chains and commits in one message
+    /// ([`SqlTx::issue_chain_and_commit`]): the draft and its event, taken
+    /// out of the transaction's pending ones.
+    fn one_document_to_chain(&mut self) -> Option<(DocumentDraft, Event)> {
+        if self.backend != Backend::Postgres || self.drafts.len() != 1 || self.audit.is_empty() {
+            return None;
+        }
+        let at = self.events.iter().position(|e| self.drafts.first().is_some_and(|d| d.event_id == e.id))?;
+        let draft = self.drafts.pop()?;
+        Some((draft, self.events.remove(at)))
+    }
+
+    /// Commits, once the audit events are chained from `first`.
+    async fn finish(
+        mut self,
+        first: Option<i64>,
+        events: Vec<(NewAuditEvent, DateTime<Utc>)>,
+    ) -> StoreResult<Committed> {
         self.tx.commit().await.map_err(map_err)?;
         if let Some(checkpoints) = &self.checkpoints {
             // Full means a checkpoint is already due.

@@ -332,3 +332,38 @@ async fn an_issued_document_never_changes_when_prices_or_the_seller_change() {
         assert_eq!((newer.seller.name.as_str(), newer.total.as_str()), ("Renamed Seller GmbH", "4000.00"));
     });
 }
+
+#[tokio::test]
+async fn quotes_backslashes_and_other_scripts_reach_a_document_unchanged() {
+    on_every_backend!(|w| {
+        // On PostgreSQL the document reaches the server as JSON in a
+        // setting, read back by a function; it must come back byte for byte.
+        let seller = SellerDetails {
+            name: "O'Brien \\ \"Spark\" 云计算有限公司 ''".to_owned(),
+            address: "1 Harbourfront Ave\\n\nE'x' $$ --\nSingapore".to_owned(),
+            tax_id: "SG-2019/12345K".to_owned(),
+        };
+        w.billing.documents().set_seller(&OPERATOR, &seller).await.unwrap();
+        let (seed, quota, _, _) = quota_with_renewal(&w).await;
+        let quote = w.billing.unsubscriptions().quote_unsubscription(&seed.caller, &quota, None).await.unwrap();
+        let c = confirm(&quote, "k-quota", Some(&seed.workspace.name));
+        w.billing.unsubscriptions().confirm_unsubscription(&seed.caller, &c).await.unwrap();
+
+        let mut issued = docs(&w, DocumentKind::Invoice).await;
+        issued.extend(docs(&w, DocumentKind::CreditNote).await);
+        assert_eq!(numbers(&issued), ["INV-2026-000001", "INV-2026-000002", "CN-2026-000001"]);
+        for doc in &issued {
+            assert_eq!(doc.sha256, sha256_hex(&doc.content), "{} is stored with its content's digest", doc.number);
+            let content = doc.parsed().unwrap();
+            let shown = (content.seller.name.as_str(), content.seller.address.as_str(), content.seller.tax_id.as_str());
+            assert_eq!(
+                shown,
+                (seller.name.as_str(), seller.address.as_str(), seller.tax_id.as_str()),
+                "{}",
+                doc.number
+            );
+            assert!(doc.content.contains(&doc.number));
+        }
+        assert_eq!(w.billing.operations().audit_verify(&OPERATOR).await.unwrap().problem, None);
+    });
+}
