@@ -101,7 +101,7 @@ impl SqlTx {
                 e.detail = draft.fill(&e.detail, &done);
             }
             // What is left open is the empty transaction after the commit.
-            return self.finish(Some(first), events).await;
+            return self.finish(Some(first), events, Committing::Empty).await;
         }
         // A document's event must be written before its number fills it in.
         self.flush_events().await?;
@@ -126,7 +126,7 @@ impl SqlTx {
             [] => None,
             _ => Some(self.chain_audit_rows(&events).await?),
         };
-        self.finish(first, events).await
+        self.finish(first, events, Committing::Work).await
     }
 
     /// On PostgreSQL, a transaction issuing one document, with its
@@ -148,8 +148,16 @@ impl SqlTx {
         mut self,
         first: Option<i64>,
         events: Vec<(NewAuditEvent, DateTime<Utc>)>,
+        committing: Committing,
     ) -> StoreResult<Committed> {
-        self.tx.commit().await.map_err(map_err)?;
+        match (self.tx.commit().await, committing) {
+            (Ok(()), _) => {}
+            (Err(e), Committing::Work) => return Err(map_err(e)),
+            // The work has committed: failing to end the empty transaction
+            // after it (a connection lost just then, which sqlx closes)
+            // must not report the work as failed.
+            (Err(e), Committing::Empty) => tracing::warn!(error = %e, "ending the empty transaction after a commit"),
+        }
         if let Some(checkpoints) = &self.checkpoints {
             // Full means a checkpoint is already due.
             let _ = checkpoints.try_send(());
@@ -163,6 +171,16 @@ impl SqlTx {
         }
         Ok(Committed { audit })
     }
+}
+
+/// What [`SqlTx::finish`]'s commit ends.
+#[derive(Clone, Copy)]
+enum Committing {
+    /// The transaction's work.
+    Work,
+    /// The empty transaction left after the work committed in one message
+    /// with its last call.
+    Empty,
 }
 
 #[async_trait]
