@@ -53,6 +53,11 @@ const MIGRATIONS: &[(i64, Sql)] = &[
         sqlite: "",
         postgres: include_str!("../migrations/0021_issue_and_chain.postgres.sql"),
     }),
+    (22, Sql::Both(include_str!("../migrations/0022_orders_unpaid.sql"))),
+    (23, Sql::Each {
+        sqlite: "",
+        postgres: include_str!("../migrations/0023_numbered_section.postgres.sql"),
+    }),
 ];
 
 /// Any number; it only has to be the same in every replica.
