@@ -16,9 +16,10 @@ ALTER TABLE documents DROP CONSTRAINT documents_account_id_fkey;
 -- with their place in the table (two transactions can commit in the other
 -- order of their clocks, by a few milliseconds): a BRIN index, one summary
 -- per range of pages, narrows a search by time just as well and costs an
--- append nothing until its range is summarized. A range is summarized as
--- soon as it fills (autosummarize); only the last one, at most 32 pages,
--- is read whole by every search by time.
+-- append nothing until its range is summarized. Autovacuum summarizes a
+-- range once it fills (autosummarize), so only the last one, at most 32
+-- pages, is read whole by a search by time; with autovacuum off, every
+-- unsummarized range is.
 DROP INDEX audit_events_at;
 CREATE INDEX audit_events_at ON audit_events USING brin (at) WITH (pages_per_range = 32, autosummarize = on);
 
